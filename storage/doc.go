@@ -1,0 +1,27 @@
+// Package storage owns camvault's recordings on disk: segment files of
+// fragmented MP4 under {data}/recordings and their time index in the bbolt
+// database {data}/index.db.
+//
+// A segment file is ftyp+moov (the init), a camvault metadata box, then
+// fragments. Every fragment is written as prft+moof+mdat with one write call,
+// so a file is always a sequence of whole fragments followed by at most one
+// torn one. The prft box carries the wall-clock time of the fragment's decode
+// start on the reference track; with the file name it is enough to rebuild the
+// index from the files alone (Reindex).
+//
+// The index has one bucket per camera. Keys are segment start times (8-byte
+// big-endian Unix nanoseconds); values hold the file, start, end, size,
+// tracks, state (open or sealed) and, once sealed, the seek table: one entry
+// per fragment with its wall-clock start, duration, byte offset and size, and
+// whether it begins with a keyframe. Open segments keep their seek table in
+// memory; a crash leaves them open and Open repairs them: a torn last fragment
+// is cut off and the end time set from the last whole fragment.
+//
+// Writes go through a bounded queue served by a few writer goroutines, so a
+// slow disk never blocks a network reader; a segment's operations always run
+// in order on one writer.
+//
+// storage knows nothing of RTSP or RTP: it stores bytes with times. Files are
+// opened only through an os.Root on the data directory, and camera names pass
+// ValidCamera before they become path elements.
+package storage

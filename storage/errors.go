@@ -1,0 +1,15 @@
+package storage
+
+import "errors"
+
+var (
+	// ErrInvalidCamera is returned for a camera name that fails ValidCamera.
+	ErrInvalidCamera = errors.New("invalid camera name")
+	// ErrClosed is returned by operations on a closed Store or sealed Segment.
+	ErrClosed = errors.New("storage closed")
+	// ErrQueueFull is returned by Segment.Append when the write queue is full;
+	// the fragment was not written.
+	ErrQueueFull = errors.New("write queue full")
+	// ErrCorrupt marks a segment file or index value that cannot be decoded.
+	ErrCorrupt = errors.New("corrupt")
+)

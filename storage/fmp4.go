@@ -1,0 +1,148 @@
+package storage
+
+import (
+	"encoding/binary"
+	"time"
+)
+
+// Sample is one sample's entry in a fragment's trun box.
+type Sample struct {
+	// Duration is the decode-time delta to the next sample, in the track's
+	// timescale.
+	Duration uint32
+	// CTO is the composition offset (PTS - DTS) in the track's timescale;
+	// negative values are allowed (trun version 1).
+	CTO int32
+	// Size is the sample's length in bytes.
+	Size uint32
+	// Key marks a sync sample.
+	Key bool
+}
+
+// TrackFragment is one track's part of a fragment.
+type TrackFragment struct {
+	// TrackID is the MP4 track ID (track index + 1).
+	TrackID uint32
+	// BaseDecodeTime is the decode time of the first sample (tfdt), in the
+	// track's timescale, from the segment's start.
+	BaseDecodeTime uint64
+	// Samples and Data hold the samples in decode order; Data is their bytes
+	// back to back.
+	Samples []Sample
+	Data    []byte
+}
+
+const (
+	prftSize      = 32
+	mfhdSize      = 16
+	tfhdSize      = 16
+	tfdtSize      = 20
+	trunFixedSize = 20
+	trunEntrySize = 16
+
+	// trun flags: data-offset, sample duration, size, flags and composition
+	// offset present.
+	trunFlags = 0x000001 | 0x000100 | 0x000200 | 0x000400 | 0x000800
+	// tfhd flags: default-base-is-moof.
+	tfhdFlags = 0x020000
+	// prftFlagsCaptured says the NTP time is when the sample was captured.
+	prftFlagsCaptured = 24
+
+	sampleFlagsKey    = 0x02000000 // depends on nothing, sync
+	sampleFlagsNonKey = 0x01010000 // depends on others, non-sync
+
+	ntpEpochOffset = 2208988800 // seconds from 1900-01-01 to 1970-01-01
+)
+
+// FragmentSize returns the encoded size of a fragment.
+func FragmentSize(tracks []TrackFragment) int {
+	n := prftSize + 8 + 8 + mfhdSize
+	for i := range tracks {
+		n += 8 + tfhdSize + tfdtSize + trunFixedSize + trunEntrySize*len(tracks[i].Samples) + len(tracks[i].Data)
+	}
+	return n
+}
+
+// AppendFragment appends prft+moof+mdat for one fragment to dst and returns
+// the extended slice. ref is the index in tracks of the reference track; wall
+// is the wall-clock time of the reference track's presentation time equal to
+// its BaseDecodeTime, written into prft. It does not allocate when dst has
+// FragmentSize(tracks) spare capacity.
+//
+//	prft | moof{ mfhd, traf{tfhd, tfdt, trun}... } | mdat{track 1 data, track 2 data, ...}
+func AppendFragment(dst []byte, seq uint32, ref int, wall time.Time, tracks []TrackFragment) []byte {
+	dst = appendPrft(dst, tracks[ref].TrackID, wall, tracks[ref].BaseDecodeTime)
+	moofSize := 8 + mfhdSize
+	for i := range tracks {
+		moofSize += 8 + tfhdSize + tfdtSize + trunFixedSize + trunEntrySize*len(tracks[i].Samples)
+	}
+	dst = appendBoxHeader(dst, moofSize, "moof")
+	dst = appendBoxHeader(dst, mfhdSize, "mfhd")
+	dst = binary.BigEndian.AppendUint32(dst, 0)
+	dst = binary.BigEndian.AppendUint32(dst, seq)
+	dataOffset := moofSize + 8
+	for i := range tracks {
+		dst = appendTraf(dst, &tracks[i], dataOffset)
+		dataOffset += len(tracks[i].Data)
+	}
+	dst = appendBoxHeader(dst, dataOffset-moofSize, "mdat")
+	for i := range tracks {
+		dst = append(dst, tracks[i].Data...)
+	}
+	return dst
+}
+
+func appendTraf(dst []byte, t *TrackFragment, dataOffset int) []byte {
+	trunSize := trunFixedSize + trunEntrySize*len(t.Samples)
+	dst = appendBoxHeader(dst, 8+tfhdSize+tfdtSize+trunSize, "traf")
+	dst = appendBoxHeader(dst, tfhdSize, "tfhd")
+	dst = binary.BigEndian.AppendUint32(dst, tfhdFlags)
+	dst = binary.BigEndian.AppendUint32(dst, t.TrackID)
+	dst = appendBoxHeader(dst, tfdtSize, "tfdt")
+	dst = binary.BigEndian.AppendUint32(dst, 1<<24) // version 1: 64-bit time
+	dst = binary.BigEndian.AppendUint64(dst, t.BaseDecodeTime)
+	dst = appendBoxHeader(dst, trunSize, "trun")
+	dst = binary.BigEndian.AppendUint32(dst, 1<<24|trunFlags) // version 1: signed offsets
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(t.Samples)))
+	dst = binary.BigEndian.AppendUint32(dst, uint32(dataOffset))
+	for _, s := range t.Samples {
+		flags := uint32(sampleFlagsNonKey)
+		if s.Key {
+			flags = sampleFlagsKey
+		}
+		dst = binary.BigEndian.AppendUint32(dst, s.Duration)
+		dst = binary.BigEndian.AppendUint32(dst, s.Size)
+		dst = binary.BigEndian.AppendUint32(dst, flags)
+		dst = binary.BigEndian.AppendUint32(dst, uint32(s.CTO))
+	}
+	return dst
+}
+
+func appendPrft(dst []byte, trackID uint32, wall time.Time, mediaTime uint64) []byte {
+	dst = appendBoxHeader(dst, prftSize, "prft")
+	dst = binary.BigEndian.AppendUint32(dst, 1<<24|prftFlagsCaptured)
+	dst = binary.BigEndian.AppendUint32(dst, trackID)
+	dst = binary.BigEndian.AppendUint64(dst, NTPTime(wall))
+	return binary.BigEndian.AppendUint64(dst, mediaTime)
+}
+
+func appendBoxHeader(dst []byte, size int, typ string) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, uint32(size))
+	return append(dst, typ...)
+}
+
+// NTPTime converts t to a 64-bit NTP timestamp (seconds since 1900 in the
+// high 32 bits, binary fraction in the low 32).
+func NTPTime(t time.Time) uint64 {
+	ns := t.UnixNano()
+	sec := uint64(ns/1e9 + ntpEpochOffset)
+	frac := (uint64(ns%1e9) << 32) / 1e9
+	return sec<<32 | frac
+}
+
+// NTPToTime converts a 64-bit NTP timestamp to a time.
+func NTPToTime(ntp uint64) time.Time {
+	sec := int64(ntp>>32) - ntpEpochOffset
+	ns := int64(((ntp & 0xffffffff) * 1e9) >> 32)
+	return time.Unix(sec, ns).UTC()
+}

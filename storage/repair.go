@@ -1,0 +1,125 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// scanHeaderBytes checks an in-memory init + metadata box.
+func scanHeaderBytes(header []byte) (*scannedSegment, error) {
+	return scanSegment(bytes.NewReader(header), int64(len(header)))
+}
+
+// syncNew makes a newly created file and its directory entry durable.
+func (s *Store) syncNew(f *os.File, dir string) error {
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	d, err := s.root.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// repair finishes segments that a crash left open: a torn last fragment is
+// cut off, the end time and seek table come from the whole fragments, and
+// the entry is sealed. An entry whose file is gone is removed; so is an
+// entry whose file holds no fragment (and that file).
+func (s *Store) repair() error {
+	var open []SegmentInfo
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCameras).ForEachBucket(func(cam []byte) error {
+			return tx.Bucket(bucketCameras).Bucket(cam).Bucket(bucketSegments).ForEach(func(k, v []byte) error {
+				info, err := decodeSegment(string(cam), v)
+				if err != nil {
+					s.log.Error("index entry unreadable", "camera", string(cam), "err", err)
+					return nil
+				}
+				if info.State == StateOpen {
+					open = append(open, info)
+				}
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("storage: read index: %w", err)
+	}
+	for i := range open {
+		if err := s.repairSegment(&open[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) repairSegment(info *SegmentInfo) error {
+	log := s.log.With("camera", info.Camera, "segment", info.File)
+	scanned, err := s.scanFile(info.File, true)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		log.Warn("open segment has no file; removing its index entry")
+		return s.deleteSegment(info.Camera, info.Start)
+	case err != nil:
+		// Never delete what we cannot read: leave it open and say so.
+		log.Error("open segment unreadable; left for check", "err", err)
+		return nil
+	}
+	if len(scanned.Fragments) == 0 {
+		log.Info("open segment holds no fragment; removing it")
+		s.dropEmpty(info)
+		return nil
+	}
+	last := scanned.Fragments[len(scanned.Fragments)-1]
+	info.State, info.End, info.Bytes, info.Tracks = StateSealed, last.End(), scanned.ValidEnd, scanned.Tracks
+	if err := s.putSegment(info, scanned.Fragments); err != nil {
+		return fmt.Errorf("storage: repair %s: %w", info.File, err)
+	}
+	log.LogAttrs(context.Background(), slog.LevelWarn, "repaired open segment",
+		slog.Int("fragments", len(scanned.Fragments)), slog.Bool("torn", scanned.Torn),
+		slog.Duration("dur", info.End.Sub(info.Start)))
+	return nil
+}
+
+// scanFile scans a segment file; with cut, a torn tail is truncated away
+// and the file synced.
+func (s *Store) scanFile(rel string, cut bool) (*scannedSegment, error) {
+	flag := os.O_RDONLY
+	if cut {
+		flag = os.O_RDWR
+	}
+	f, err := s.root.OpenFile(rel, flag, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	scanned, err := scanSegment(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path.Base(rel), err)
+	}
+	if cut && scanned.Torn {
+		s.log.Warn("cutting torn fragment", "segment", rel, "bytes", st.Size()-scanned.ValidEnd,
+			"reason", scanned.TornReason)
+		if err := f.Truncate(scanned.ValidEnd); err != nil {
+			return nil, err
+		}
+		if err := f.Sync(); err != nil {
+			return nil, err
+		}
+	}
+	return scanned, nil
+}

@@ -1,0 +1,230 @@
+package storage
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketCameras  = []byte("cameras")
+	bucketSegments = []byte("segments")
+	bucketSeek     = []byte("seek")
+)
+
+// Store is one data directory: segment files and their index. Its methods
+// are safe for concurrent use.
+type Store struct {
+	cfg     Config
+	log     *slog.Logger
+	root    *os.Root
+	db      *bolt.DB
+	writers []*writer
+	wg      sync.WaitGroup
+	bufs    sync.Pool
+
+	// mu guards closed and open.
+	mu     sync.RWMutex
+	closed bool
+	open   map[*Segment]struct{}
+}
+
+// Open opens (creating if needed) the data directory and its index, repairs
+// segments left open by a crash, and starts the writers.
+func Open(cfg Config) (*Store, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("storage: create data directory: %w", err)
+	}
+	root, err := os.OpenRoot(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open data directory: %w", err)
+	}
+	db, err := openIndex(root, cfg.IndexTimeout)
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
+	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "storage"), root: root, db: db,
+		open: make(map[*Segment]struct{})}
+	if err := s.repair(); err != nil {
+		db.Close()
+		root.Close()
+		return nil, err
+	}
+	for range cfg.Writers {
+		w := &writer{s: s, ops: make(chan op, cfg.WriteQueue)}
+		s.writers = append(s.writers, w)
+		s.wg.Go(w.run)
+	}
+	return s, nil
+}
+
+func openIndex(root *os.Root, timeout time.Duration) (*bolt.DB, error) {
+	path := root.Name() + string(os.PathSeparator) + indexFile
+	db, err := bolt.Open(path, 0o640, &bolt.Options{Timeout: timeout})
+	if err != nil {
+		return nil, fmt.Errorf("storage: open index %s: %w", indexFile, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketCameras)
+		return err
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("storage: init index: %w", err)
+	}
+	return db, nil
+}
+
+// Close seals nothing by itself: callers seal their segments first. It
+// drains the write queues, waits for the writers, and closes the index.
+// Segments still open stay open in the index and are repaired at next Open.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	for _, w := range s.writers {
+		close(w.ops)
+	}
+	s.wg.Wait()
+	for seg := range s.open {
+		seg.closeFile()
+	}
+	err := s.db.Close()
+	if rerr := s.root.Close(); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// Buffer returns an empty buffer for a fragment. Pass it to Segment.Append,
+// which takes ownership; buffers are reused, so steady-state recording does
+// not allocate.
+func (s *Store) Buffer() *[]byte {
+	if b, ok := s.bufs.Get().(*[]byte); ok {
+		*b = (*b)[:0]
+		return b
+	}
+	b := make([]byte, 0, 256<<10)
+	return &b
+}
+
+func (s *Store) putBuffer(b *[]byte) {
+	if b != nil && cap(*b) <= 64<<20 {
+		s.bufs.Put(b)
+	}
+}
+
+func (s *Store) writerFor(camera string) *writer {
+	h := fnv.New32a()
+	h.Write([]byte(camera))
+	return s.writers[h.Sum32()%uint32(len(s.writers))]
+}
+
+// Cameras lists the cameras that have segments in the index.
+func (s *Store) Cameras() ([]string, error) {
+	var names []string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCameras).ForEachBucket(func(k []byte) error {
+			names = append(names, string(k))
+			return nil
+		})
+	})
+	return names, err
+}
+
+// Segments returns camera's segments that overlap [from, to), oldest first;
+// a zero to means no upper bound. Open segments report what has been written
+// so far. With seek true, each segment's Fragments are filled in.
+func (s *Store) Segments(camera string, from, to time.Time, seek bool) ([]SegmentInfo, error) {
+	var out []SegmentInfo
+	err := s.db.View(func(tx *bolt.Tx) error {
+		cb := tx.Bucket(bucketCameras).Bucket([]byte(camera))
+		if cb == nil {
+			return nil
+		}
+		c := cb.Bucket(bucketSegments).Cursor()
+		k, v := seekOverlap(c, segKey(from))
+		for ; k != nil; k, v = c.Next() {
+			info, err := decodeSegment(camera, v)
+			if err != nil {
+				return fmt.Errorf("segment %s/%d: %w", camera, keyTime(k).UnixNano(), err)
+			}
+			if !to.IsZero() && !info.Start.Before(to) {
+				break
+			}
+			if info.State == StateSealed && !info.End.After(from) && !info.Start.Equal(from) {
+				continue
+			}
+			if seek && info.State == StateSealed {
+				if info.Fragments, err = decodeSeek(info.Start, cb.Bucket(bucketSeek).Get(k)); err != nil {
+					return err
+				}
+			}
+			out = append(out, info)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.mergeOpen(camera, out, seek), nil
+}
+
+// seekOverlap positions c on the last segment starting at or before key (it
+// may overlap key), or else on the first one after it.
+func seekOverlap(c *bolt.Cursor, key []byte) ([]byte, []byte) {
+	k, v := c.Seek(key)
+	if k == nil {
+		return c.Last()
+	}
+	if bytes.Equal(k, key) {
+		return k, v
+	}
+	if pk, pv := c.Prev(); pk != nil {
+		return pk, pv
+	}
+	return c.First()
+}
+
+// mergeOpen replaces index entries of open segments with their live state.
+func (s *Store) mergeOpen(camera string, infos []SegmentInfo, seek bool) []SegmentInfo {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for i := range infos {
+		if infos[i].State != StateOpen {
+			continue
+		}
+		for seg := range s.open {
+			if seg.camera == camera && seg.start.Equal(infos[i].Start) {
+				infos[i] = seg.Info(seek)
+			}
+		}
+	}
+	return infos
+}
+
+// removeFile deletes a segment file that the index no longer lists.
+func (s *Store) removeFile(rel string) error {
+	err := s.root.Remove(rel)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
