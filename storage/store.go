@@ -150,7 +150,7 @@ func (s *Store) Cameras() ([]string, error) {
 }
 
 // Segments returns camera's segments that overlap [from, to), oldest first;
-// a zero to means no upper bound. Open segments report what has been written
+// a zero from or to means no bound on that side. Open segments report what has been written
 // so far. With seek true, each segment's Fragments are filled in.
 func (s *Store) Segments(camera string, from, to time.Time, seek bool) ([]SegmentInfo, error) {
 	var out []SegmentInfo
@@ -160,7 +160,10 @@ func (s *Store) Segments(camera string, from, to time.Time, seek bool) ([]Segmen
 			return nil
 		}
 		c := cb.Bucket(bucketSegments).Cursor()
-		k, v := seekOverlap(c, segKey(from))
+		k, v := c.First()
+		if !from.IsZero() {
+			k, v = seekOverlap(c, segKey(from))
+		}
 		for ; k != nil; k, v = c.Next() {
 			info, err := decodeSegment(camera, v)
 			if err != nil {

@@ -1,0 +1,226 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/camvault/camvault/media"
+	"github.com/camvault/camvault/rtsp"
+)
+
+// Writer receives one recording's packets. It is safe for concurrent use.
+type Writer interface {
+	// WriteRTP and WriteRTCP take one packet of track i; b is only read
+	// during the call.
+	WriteRTP(i int, b []byte)
+	WriteRTCP(i int, b []byte)
+	// Close ends the recording.
+	Close()
+}
+
+// Sink starts recordings.
+type Sink interface {
+	// ValidCamera reports whether name is a usable camera name.
+	ValidCamera(name string) error
+	// Open starts recording camera with the tracks.
+	Open(camera string, tracks []*media.Track) (Writer, error)
+}
+
+// PushConfig configures Push.
+type PushConfig struct {
+	// Sink records what publishers send. Required.
+	Sink Sink
+	// TakeOver lets a second publisher of a camera replace the first; by
+	// default it is refused with 503. Defaults to false.
+	TakeOver bool
+	// Cameras, when AllowUnknown is false, lists the camera names that may
+	// publish.
+	Cameras []string
+	// AllowUnknown lets any valid camera name publish. The zero value
+	// (false) is replaced by true unless Cameras is set.
+	AllowUnknown bool
+	// SDP bounds announced descriptions. Zero fields take media's defaults.
+	SDP media.SDPLimits
+	// Logger receives publisher events. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Push accepts publishers; it implements rtsp.Handler.
+type Push struct {
+	cfg   PushConfig
+	log   *slog.Logger
+	known map[string]bool
+
+	// mu guards active.
+	mu     sync.Mutex
+	active map[string]*publication
+}
+
+// NewPush returns the publisher handler.
+func NewPush(cfg PushConfig) (*Push, error) {
+	if cfg.Sink == nil {
+		return nil, errors.New("ingest: push needs a sink")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if len(cfg.Cameras) == 0 {
+		cfg.AllowUnknown = true
+	}
+	p := &Push{cfg: cfg, log: cfg.Logger.With("component", "push"), known: map[string]bool{},
+		active: map[string]*publication{}}
+	for _, c := range cfg.Cameras {
+		p.known[c] = true
+	}
+	return p, nil
+}
+
+// Announce validates an ANNOUNCE and reserves its camera (RTSP-M-09).
+func (p *Push) Announce(_ context.Context, req *rtsp.AnnounceRequest) (rtsp.Publication, error) {
+	camera := strings.TrimSuffix(req.Path, "/")
+	if camera == "archive" || strings.HasPrefix(camera, "archive/") {
+		return nil, &rtsp.Error{Status: 405, Reason: "archive paths cannot be published to"}
+	}
+	if err := p.cfg.Sink.ValidCamera(camera); err != nil {
+		return nil, &rtsp.Error{Status: 400, Reason: "invalid camera name", Err: err}
+	}
+	if !p.cfg.AllowUnknown && !p.known[camera] {
+		return nil, &rtsp.Error{Status: 403, Reason: "camera not configured"}
+	}
+	tracks, err := media.TracksFromSDP(req.SDP, p.cfg.SDP)
+	if err != nil {
+		status := 400
+		if errors.Is(err, media.ErrNoSupportedMedia) {
+			status = 415
+		}
+		return nil, &rtsp.Error{Status: status, Reason: "unusable sdp", Err: err}
+	}
+	pub := &publication{push: p, camera: camera, tracks: tracks,
+		log: p.log.With("camera", camera, "peer", req.Peer.String())}
+	for _, t := range tracks {
+		pub.controls = append(pub.controls, t.Control)
+	}
+	if err := p.reserve(pub); err != nil {
+		return nil, err
+	}
+	pub.log.Info("publisher announced", "tracks", describe(tracks), "user_agent", req.UserAgent)
+	return pub, nil
+}
+
+// reserve makes pub the camera's publisher, refusing or replacing the
+// current one.
+func (p *Push) reserve(pub *publication) error {
+	p.mu.Lock()
+	old := p.active[pub.camera]
+	if old != nil && !p.cfg.TakeOver {
+		p.mu.Unlock()
+		pub.log.Warn("publisher refused: camera is already publishing")
+		return &rtsp.Error{Status: 503, Reason: "camera is already publishing"}
+	}
+	p.active[pub.camera] = pub
+	p.mu.Unlock()
+	if old != nil {
+		old.log.Warn("publisher replaced by a new one")
+		old.detach()
+	}
+	return nil
+}
+
+func (p *Push) release(pub *publication) {
+	p.mu.Lock()
+	if p.active[pub.camera] == pub {
+		delete(p.active, pub.camera)
+	}
+	p.mu.Unlock()
+}
+
+func describe(tracks []*media.Track) string {
+	var b strings.Builder
+	for i, t := range tracks {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%v/%d", t.Codec, t.ClockRate)
+		if t.Width > 0 {
+			fmt.Fprintf(&b, " %dx%d", t.Width, t.Height)
+		}
+	}
+	return b.String()
+}
+
+// publication is one publisher's presentation; it implements
+// rtsp.Publication.
+type publication struct {
+	push     *Push
+	camera   string
+	tracks   []*media.Track
+	controls []string
+	log      *slog.Logger
+
+	// mu guards w and detached.
+	mu       sync.Mutex
+	w        Writer
+	detached bool
+}
+
+func (pub *publication) Controls() []string { return pub.controls }
+
+// Record opens the recording (RTSP-M-30).
+func (pub *publication) Record() error {
+	pub.mu.Lock()
+	defer pub.mu.Unlock()
+	if pub.detached {
+		return &rtsp.Error{Status: 503, Reason: "replaced by another publisher"}
+	}
+	if pub.w != nil {
+		return nil
+	}
+	w, err := pub.push.cfg.Sink.Open(pub.camera, pub.tracks)
+	if err != nil {
+		pub.log.Warn("cannot record", "err", err)
+		return &rtsp.Error{Status: 503, Reason: "cannot record", Err: err}
+	}
+	pub.w = w
+	return nil
+}
+
+func (pub *publication) writer() Writer {
+	pub.mu.Lock()
+	w := pub.w
+	pub.mu.Unlock()
+	return w
+}
+
+func (pub *publication) RTP(i int, b []byte) {
+	if w := pub.writer(); w != nil {
+		w.WriteRTP(i, b)
+	}
+}
+
+func (pub *publication) RTCP(i int, b []byte) {
+	if w := pub.writer(); w != nil {
+		w.WriteRTCP(i, b)
+	}
+}
+
+// detach stops recording this publication (it was replaced); later packets
+// are ignored until its session ends.
+func (pub *publication) detach() {
+	pub.mu.Lock()
+	w := pub.w
+	pub.w, pub.detached = nil, true
+	pub.mu.Unlock()
+	if w != nil {
+		w.Close()
+	}
+}
+
+func (pub *publication) Close(reason error) {
+	pub.detach()
+	pub.push.release(pub)
+	pub.log.Info("publisher gone", "reason", reason)
+}

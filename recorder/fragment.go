@@ -1,0 +1,200 @@
+package recorder
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/camvault/camvault/media"
+	"github.com/camvault/camvault/storage"
+)
+
+// flushFragment encodes the open fragment and hands it to storage. The
+// segment is created with the first fragment, when the decode delay of the
+// reference track is known.
+func (rec *Recording) flushFragment() {
+	rec.fragOpen = false
+	defer func() {
+		for _, t := range rec.tracks {
+			if t != nil {
+				t.clearFragment()
+			}
+		}
+	}()
+	if len(rec.ref.pend) == 0 {
+		return
+	}
+	if rec.seg == nil && !rec.createSegment() {
+		return
+	}
+	rec.tf = rec.tf[:0]
+	refIdx := -1
+	for _, t := range rec.tracks {
+		if t == nil {
+			continue
+		}
+		if tf, ok := t.buildFragment(); ok {
+			tf.TrackID = rec.trackID(t)
+			if t == rec.ref {
+				refIdx = len(rec.tf)
+			}
+			rec.tf = append(rec.tf, tf)
+		}
+	}
+	if refIdx < 0 {
+		return
+	}
+	ref := &rec.tf[refIdx]
+	var refTicks int64
+	for _, s := range ref.Samples {
+		refTicks += int64(s.Duration)
+	}
+	prftWall := rec.segOrigin + ticksToNS(int64(ref.BaseDecodeTime), rec.ref.clock)
+	rec.fragSeq++
+	buf := rec.r.store.Buffer()
+	*buf = storage.AppendFragment(*buf, rec.fragSeq, refIdx, time.Unix(0, prftWall), rec.tf)
+	n := len(*buf)
+	// The same formula the storage scanner uses, so reindex agrees.
+	start := prftWall + ticksToNS(int64(ref.Samples[0].CTO), rec.ref.clock)
+	fi := storage.FragmentInfo{Start: time.Unix(0, start), Key: ref.Samples[0].Key,
+		Duration: time.Duration(ticksToNS(refTicks, rec.ref.clock))}
+	rec.frozen = true
+	switch err := rec.seg.Append(fi, buf); {
+	case err == nil:
+		rec.stats.Fragments++
+		rec.stats.Bytes += uint64(n)
+	case errors.Is(err, storage.ErrQueueFull):
+		rec.stats.FragmentsLost++
+		rec.queueFull = true
+		rec.log.Warn("write queue full; fragment dropped", "fragments_lost", rec.stats.FragmentsLost)
+	default:
+		rec.log.Error("segment write failed; starting a new segment", "err", err)
+		rec.sealSegment()
+	}
+}
+
+// createSegment fixes the segment's media-time origin and creates it.
+func (rec *Recording) createSegment() bool {
+	mts := make([]*media.Track, 0, len(rec.tracks))
+	for _, t := range rec.tracks {
+		if t != nil {
+			mts = append(mts, t.media)
+			if !t.media.Ready() {
+				rec.log.Warn("track not ready for recording; dropping fragment", "track", t.idx)
+				return false
+			}
+		}
+	}
+	init, err := media.InitSegment(mts)
+	if err != nil {
+		rec.log.Error("cannot build init segment", "err", err)
+		return false
+	}
+	// The origin precedes the first keyframe by the reference track's
+	// decode delay, so that its first decode time is zero.
+	ref := rec.ref
+	ref.reorderOff = ref.decodeDelay()
+	rec.segStart = ref.wallOf(ref.pend[0].pts)
+	rec.segOrigin = rec.segStart - ticksToNS(ref.reorderOff, ref.clock)
+	for _, t := range rec.tracks {
+		if t != nil {
+			t.segBase = t.anchorTS + nsToTicks(rec.segOrigin-t.anchorWall, t.clock)
+			t.haveDTS = false
+			if t != ref {
+				t.reorderOff = t.decodeDelay()
+			}
+		}
+	}
+	seg, err := rec.r.store.Create(rec.camera, time.Unix(0, rec.segStart), rec.trackID(ref), init)
+	if err != nil {
+		rec.log.Error("cannot create segment", "err", err)
+		return false
+	}
+	rec.seg = seg
+	rec.stats.Segments++
+	rec.log.LogAttrs(context.Background(), slog.LevelInfo, "segment started",
+		slog.Time("start", time.Unix(0, rec.segStart).UTC()))
+	return true
+}
+
+// trackID is the MP4 track ID of t: its position among recorded tracks + 1.
+func (rec *Recording) trackID(t *track) uint32 {
+	id := uint32(0)
+	for _, o := range rec.tracks {
+		if o != nil {
+			id++
+		}
+		if o == t {
+			return id
+		}
+	}
+	return 0
+}
+
+// decodeDelay is how far the pending units' decode order runs ahead of their
+// presentation order: max over k of (k-th smallest PTS - k-th PTS), >= 0.
+func (t *track) decodeDelay() int64 {
+	t.sortPTS()
+	var d int64
+	for k, p := range t.pend {
+		d = max(d, t.sorted[k]-p.pts)
+	}
+	return d
+}
+
+func (t *track) sortPTS() {
+	t.sorted = t.sorted[:0]
+	for _, p := range t.pend {
+		t.sorted = append(t.sorted, p.pts)
+	}
+	slices.Sort(t.sorted)
+}
+
+// buildFragment turns the pending units into trun samples. Decode time k is
+// the k-th smallest presentation time minus the decode delay, kept strictly
+// increasing; durations are decode-time deltas (the payload's own duration
+// for audio). Units before the segment origin are dropped.
+func (t *track) buildFragment() (storage.TrackFragment, bool) {
+	t.sortPTS()
+	t.samples = t.samples[:0]
+	var base int64
+	first := -1
+	for k, p := range t.pend {
+		dts := t.sorted[k] - t.reorderOff - t.segBase
+		if t.haveDTS && dts <= t.lastDTS {
+			dts = t.lastDTS + 1
+		}
+		if dts < 0 {
+			continue
+		}
+		if first < 0 {
+			first, base = k, dts
+		} else {
+			t.setLastDuration(dts)
+		}
+		t.samples = append(t.samples, storage.Sample{Size: uint32(p.size), Key: p.key,
+			CTO: int32(p.pts - t.segBase - dts), Duration: p.dur})
+		t.haveDTS, t.lastDTS = true, dts
+	}
+	if first < 0 {
+		return storage.TrackFragment{}, false
+	}
+	if last := &t.samples[len(t.samples)-1]; last.Duration == 0 {
+		last.Duration = t.lastDur
+	}
+	start := t.pend[first].off
+	return storage.TrackFragment{BaseDecodeTime: uint64(base), Samples: t.samples,
+		Data: t.data[start:]}, true
+}
+
+// setLastDuration sets the previous sample's duration from the new decode
+// time, unless the payload gave one.
+func (t *track) setLastDuration(dts int64) {
+	prev := &t.samples[len(t.samples)-1]
+	if prev.Duration == 0 {
+		prev.Duration = uint32(dts - t.lastDTS)
+	}
+	t.lastDur = prev.Duration
+}

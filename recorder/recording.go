@@ -1,0 +1,260 @@
+package recorder
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"github.com/camvault/camvault/media"
+	"github.com/camvault/camvault/storage"
+)
+
+// Recording is one camera's recording. WriteRTP, WriteRTCP and Close may be
+// called from different goroutines; they are serialized internally.
+type Recording struct {
+	r      *Recorder
+	camera string
+	log    *slog.Logger
+	tracks []*track
+	ref    *track // the track whose keyframes cut fragments
+
+	// mu guards everything below (and the tracks' state).
+	mu        sync.Mutex
+	closed    bool
+	pkt       rtp.Packet
+	seg       *storage.Segment
+	segStart  int64 // wall ns of the segment's first fragment
+	segOrigin int64 // wall ns of media time zero in the segment
+	sealed    []*storage.Segment
+	fragOpen  bool
+	fragStart int64 // wall ns of the open fragment's first reference unit
+	fragBytes int
+	fragSeq   uint32
+	frozen    bool // the wall-clock anchors are in use by a written fragment
+	rotate    bool // seal the segment at the next reference keyframe
+	queueFull bool // a fragment was dropped: restart at a keyframe
+	tf        []storage.TrackFragment
+	stats     Stats
+}
+
+// Stats counts a recording's work.
+type Stats struct {
+	Fragments      uint64 // fragments handed to storage
+	FragmentsLost  uint64 // fragments dropped because the write queue was full
+	Segments       uint64 // segments started
+	TimelineBreaks uint64 // re-anchors after clock or timestamp jumps
+	Bytes          uint64 // fragment bytes handed to storage
+}
+
+func newRecording(r *Recorder, camera string, mts []*media.Track) (*Recording, error) {
+	rec := &Recording{r: r, camera: camera, log: r.log.With("camera", camera)}
+	lim := media.Limits{MaxUnitBytes: r.cfg.MaxUnitBytes}
+	for i, mt := range mts {
+		if mt.Codec == media.CodecUnknown {
+			rec.tracks = append(rec.tracks, nil)
+			continue
+		}
+		t := &track{idx: i, media: mt, clock: int64(mt.ClockRate), video: mt.IsVideo()}
+		dep, err := media.NewDepacketizer(mt, lim, func(u media.Unit) { rec.onUnit(t, u) })
+		if err != nil {
+			return nil, fmt.Errorf("track %d (%v): %w", i, mt.Codec, err)
+		}
+		t.dep = dep
+		t.lastDur = uint32(mt.ClockRate / 25) // until a real delta is seen
+		rec.tracks = append(rec.tracks, t)
+		if rec.ref == nil || t.video && !rec.ref.video {
+			rec.ref = t
+		}
+	}
+	if rec.ref == nil {
+		return nil, ErrNoTracks
+	}
+	return rec, nil
+}
+
+// WriteRTP records one RTP packet of track i (the SDP media index). b is
+// only read during the call.
+func (rec *Recording) WriteRTP(i int, b []byte) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.closed || i < 0 || i >= len(rec.tracks) || rec.tracks[i] == nil {
+		return
+	}
+	t := rec.tracks[i]
+	t.stats.Packets++
+	if err := rec.pkt.Unmarshal(b); err != nil || rec.pkt.PayloadType != t.media.PayloadType {
+		t.stats.Dropped++
+		return
+	}
+	if !t.started {
+		t.started, t.ssrc = true, rec.pkt.SSRC
+	} else if rec.pkt.SSRC != t.ssrc {
+		// RTP-04: the source restarted; its timestamps start over.
+		rec.log.Warn("ssrc changed; starting a new timeline", "track", i)
+		t.ssrc, t.seqInit = rec.pkt.SSRC, false
+		t.dep.Reset()
+		rec.breakTimeline()
+	}
+	if !t.checkSeq(&rec.pkt) {
+		t.stats.Dropped++
+		return
+	}
+	if err := t.dep.Push(&rec.pkt); err != nil {
+		t.stats.Dropped++
+	}
+}
+
+// onUnit receives a depacketized unit; it runs inside WriteRTP.
+func (rec *Recording) onUnit(t *track, u media.Unit) {
+	if t.needKey && !u.Key {
+		t.stats.UnitsSkipped++
+		return
+	}
+	t.needKey = false
+	ext, jump := t.unwrap(u.PTS)
+	if jump {
+		rec.log.Warn("timestamp jump; starting a new timeline", "track", t.idx)
+		rec.breakTimeline()
+		ext, _ = t.unwrap(u.PTS)
+	}
+	if !t.haveAnchor {
+		t.haveAnchor, t.anchorTS, t.anchorWall = true, ext, unixNS(rec.r.cfg.Now())
+	}
+	if t == rec.ref {
+		if !rec.onRefUnit(t, ext, u) {
+			t.stats.UnitsSkipped++
+			return
+		}
+	} else if !rec.fragOpen {
+		t.stats.UnitsSkipped++ // before the first reference keyframe
+		return
+	}
+	t.pend = append(t.pend, pending{pts: ext, off: len(t.data), size: len(u.Data), dur: u.Duration, key: u.Key})
+	t.data = append(t.data, u.Data...)
+	rec.fragBytes += len(u.Data)
+	t.stats.Units++
+}
+
+// onRefUnit decides where fragments and segments end. It reports whether
+// the unit is to be kept.
+func (rec *Recording) onRefUnit(t *track, ext int64, u media.Unit) bool {
+	wall := t.wallOf(ext)
+	if u.Key && rec.seg != nil && rec.fragOpen {
+		if drift := unixNS(rec.r.cfg.Now()) - wall; absDur(drift) > int64(rec.r.cfg.ClockTolerance) {
+			rec.log.Warn("media time and server clock disagree; starting a new timeline",
+				"drift", time.Duration(drift))
+			rec.breakTimeline()
+			ext, _ = t.unwrap(u.PTS)
+			t.haveAnchor, t.anchorTS, t.anchorWall = true, ext, unixNS(rec.r.cfg.Now())
+			wall = t.wallOf(ext)
+		}
+	}
+	if !rec.fragOpen {
+		if !u.Key {
+			return false
+		}
+		rec.startFragment(wall)
+		return true
+	}
+	age := time.Duration(wall - rec.fragStart)
+	if u.Key && (u.ParamsChanged || rec.rotate || time.Duration(wall-rec.segStart) >= rec.r.cfg.SegmentDuration) && rec.seg != nil {
+		rec.flushFragment()
+		rec.sealSegment()
+		rec.startFragment(wall)
+		return true
+	}
+	cut := u.Key && age >= rec.r.cfg.FragmentDuration ||
+		age >= rec.r.cfg.MaxFragmentDuration || rec.fragBytes >= rec.r.cfg.MaxFragmentBytes
+	if cut {
+		rec.flushFragment()
+		if rec.queueFull && !u.Key {
+			return false
+		}
+		rec.startFragment(wall)
+	}
+	return true
+}
+
+func (rec *Recording) startFragment(wall int64) {
+	rec.fragOpen, rec.fragStart, rec.fragBytes, rec.queueFull = true, wall, 0, false
+}
+
+// breakTimeline ends the current segment and forgets every track's clock
+// mapping; the next reference keyframe starts a new segment.
+func (rec *Recording) breakTimeline() {
+	if rec.fragOpen {
+		rec.flushFragment()
+	}
+	rec.sealSegment()
+	rec.fragOpen, rec.frozen = false, false
+	rec.stats.TimelineBreaks++
+	for _, t := range rec.tracks {
+		if t != nil {
+			t.resetTimeline()
+			t.clearFragment()
+		}
+	}
+}
+
+func (rec *Recording) sealSegment() {
+	if rec.seg == nil {
+		return
+	}
+	rec.seg.Seal()
+	rec.sealed = append(rec.sealed, rec.seg)
+	rec.seg, rec.rotate = nil, false
+}
+
+// Close writes the open fragment, seals the segment and ends the recording.
+// It does not wait for the disk; Wait does.
+func (rec *Recording) Close() {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.closed {
+		return
+	}
+	rec.closed = true
+	if rec.fragOpen {
+		rec.flushFragment()
+	}
+	rec.sealSegment()
+	rec.r.release(rec)
+	var lost, dropped uint64
+	for _, t := range rec.tracks {
+		if t != nil {
+			lost, dropped = lost+t.stats.Lost, dropped+t.stats.Dropped
+		}
+	}
+	rec.log.LogAttrs(context.Background(), slog.LevelInfo, "recording stopped",
+		slog.Uint64("segments", rec.stats.Segments), slog.Uint64("fragments", rec.stats.Fragments),
+		slog.Uint64("bytes", rec.stats.Bytes), slog.Uint64("lost", lost), slog.Uint64("dropped", dropped))
+}
+
+// Wait blocks until every segment of a closed recording is sealed on disk.
+func (rec *Recording) Wait() {
+	rec.mu.Lock()
+	segs := append([]*storage.Segment(nil), rec.sealed...)
+	rec.mu.Unlock()
+	for _, s := range segs {
+		<-s.Done()
+	}
+}
+
+// Stats returns the recording's counters and those of each track (nil for
+// tracks that are not recorded).
+func (rec *Recording) Stats() (Stats, []*TrackStats) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	ts := make([]*TrackStats, len(rec.tracks))
+	for i, t := range rec.tracks {
+		if t != nil {
+			s := t.stats
+			ts[i] = &s
+		}
+	}
+	return rec.stats, ts
+}
