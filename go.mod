@@ -3,12 +3,14 @@ module github.com/camvault/camvault
 go 1.26
 
 require (
-	github.com/Eyevinn/mp4ff v0.56.0 // indirect
-	github.com/goccy/go-yaml v1.19.2 // indirect
+	github.com/Eyevinn/mp4ff v0.56.0
+	github.com/goccy/go-yaml v1.19.2
+	github.com/pion/rtp v1.10.6
+	github.com/pion/sdp/v3 v3.0.20
+	go.etcd.io/bbolt v1.5.0
+)
+
+require (
 	github.com/pion/randutil v0.1.0 // indirect
-	github.com/pion/rtp v1.10.6 // indirect
-	github.com/pion/sdp/v3 v3.0.20 // indirect
-	github.com/robfig/cron/v3 v3.0.1 // indirect
-	go.etcd.io/bbolt v1.5.0 // indirect
 	golang.org/x/sys v0.45.0 // indirect
 )

@@ -389,6 +389,10 @@ func TestRecordingWaitsForKeyframe(t *testing.T) {
 	}
 }
 
+// BenchmarkWriteRTP measures the per-packet path: RTP bytes in, fragment
+// bytes handed to storage (SyncNone, so disk time stays out of it). One GOP
+// of packets is built once; sequence numbers and timestamps are patched in
+// place as it repeats.
 func BenchmarkWriteRTP(b *testing.B) {
 	dir := b.TempDir()
 	store, err := storage.Open(storage.Config{Dir: dir, Sync: storage.SyncNone})
@@ -406,21 +410,31 @@ func BenchmarkWriteRTP(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer r.Close()
+	// A ~3 Mbit/s stream: 25 fps, 11 FU-A packets of 1400 bytes per frame.
 	video := &sender{pt: 96, ssrc: 7}
-	// A 3 Mbit/s-like stream: 25 fps, ~15 KB per frame in 1400-byte FU-A packets.
 	payload := make([]byte, 1400)
-	frame := 0
+	var gop [][]byte
+	var frameOf []int
+	for f := range 25 {
+		for _, p := range fuaFrame(video, uint32(f*3600), f == 0, payload) {
+			gop, frameOf = append(gop, p), append(frameOf, f)
+		}
+	}
+	seq, i, round := uint16(0), 0, 0
 	b.ReportAllocs()
 	b.SetBytes(1400)
-	var pkts [][]byte
 	for b.Loop() {
-		if len(pkts) == 0 {
-			pkts = fuaFrame(video, uint32(frame*3600), frame%25 == 0, payload)
-			frame++
+		p := gop[i]
+		seq++
+		binary.BigEndian.PutUint16(p[2:], seq)
+		binary.BigEndian.PutUint32(p[4:], uint32((round*25+frameOf[i])*3600))
+		if i == 0 || frameOf[i] != frameOf[i-1] {
 			clock.now = clock.now.Add(40 * time.Millisecond)
 		}
-		rec.WriteRTP(0, pkts[0])
-		pkts = pkts[1:]
+		rec.WriteRTP(0, p)
+		if i++; i == len(gop) {
+			i, round = 0, round+1
+		}
 	}
 }
 

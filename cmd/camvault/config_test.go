@@ -1,0 +1,462 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goccy/go-yaml"
+)
+
+// documentedConfig is the example file that must load to exactly the built-in defaults.
+const documentedConfig = "../../configs/camvault.yaml"
+
+// writeConfig writes body to a file in a fresh temporary directory and returns its path.
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "camvault.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadConfig(t *testing.T) {
+	t.Parallel()
+	full := `
+data_dir: /var/lib/camvault
+log: { format: json, level: debug }
+rtsp:
+  address: "127.0.0.1:554"
+  udp_rtp_address: ""
+  udp_rtcp_address: ""
+  udp_read_buffer: 4MiB
+  session_timeout: 2m
+  handshake_timeout: 5s
+  idle_timeout: 1d
+  write_timeout: 1.5s
+  media_timeout: 30s
+  read_buffer: 128KiB
+  max_connections: 100
+  max_sessions_per_connection: 2
+  max_request_line: 8KiB
+  max_url: 8KiB
+  max_header_line: 4KiB
+  max_header_lines: 32
+  max_header_bytes: 32KiB
+  max_body: 1MiB
+  max_packet: 1500
+http: { address: "127.0.0.1:8080" }
+ingest: { takeover: true, allow_unknown_cameras: false }
+recorder:
+  fragment_duration: 2s
+  max_fragment_duration: 2s
+  segment_duration: 1h
+  clock_tolerance: 1s
+  max_unit_size: 16MiB
+  max_fragment_size: 16MiB
+storage: { sync: segment, write_queue: 8, index_timeout: 1m }
+cameras:
+  frontdoor: {}
+  lobby.cam-2:
+`
+	wantFull := defaultConfig()
+	wantFull.DataDir = "/var/lib/camvault"
+	wantFull.Log = logConfig{Format: "json", Level: "debug"}
+	wantFull.RTSP = rtspConfig{
+		Address: "127.0.0.1:554", UDPReadBuffer: 4 << 20,
+		SessionTimeout: Duration(2 * time.Minute), HandshakeTimeout: Duration(5 * time.Second),
+		IdleTimeout: Duration(day), WriteTimeout: Duration(1500 * time.Millisecond),
+		MediaTimeout: Duration(30 * time.Second), ReadBuffer: 128 << 10,
+		MaxConnections: 100, MaxSessionsPerConnection: 2,
+		MaxRequestLine: 8 << 10, MaxURL: 8 << 10, MaxHeaderLine: 4 << 10, MaxHeaderLines: 32,
+		MaxHeaderBytes: 32 << 10, MaxBody: 1 << 20, MaxPacket: 1500,
+	}
+	wantFull.HTTP.Address = "127.0.0.1:8080"
+	wantFull.Ingest = ingestConfig{Takeover: true, AllowUnknownCameras: false}
+	wantFull.Recorder = recorderConfig{
+		FragmentDuration: Duration(2 * time.Second), MaxFragmentDuration: Duration(2 * time.Second),
+		SegmentDuration: Duration(time.Hour), ClockTolerance: Duration(time.Second),
+		MaxUnitSize: 16 << 20, MaxFragmentSize: 16 << 20,
+	}
+	wantFull.Storage = storageConfig{Sync: "segment", WriteQueue: 8, IndexTimeout: Duration(time.Minute)}
+	wantFull.Cameras = map[string]cameraConfig{"frontdoor": {}, "lobby.cam-2": {}}
+
+	partial := defaultConfig()
+	partial.Recorder.SegmentDuration = Duration(30 * time.Minute)
+
+	for _, tc := range []struct {
+		name string
+		body string // "-" means no file (path "")
+		want *fileConfig
+		errs []string // substrings that the error must all contain
+	}{
+		{name: "no file", body: "-", want: defaultConfig()},
+		{name: "empty file", body: "", want: defaultConfig()},
+		{name: "comments only", body: "# nothing here\n", want: defaultConfig()},
+		{name: "document marker only", body: "---\n", want: defaultConfig()},
+		{name: "full file", body: full, want: wantFull},
+		{name: "one key overrides one default", body: "recorder:\n  segment_duration: 30m\n", want: partial},
+		{name: "empty section keeps defaults", body: "rtsp:\ncameras:\n", want: defaultConfig()},
+		{name: "quoted duration", body: "recorder:\n  segment_duration: \"30m\"\n", want: partial},
+		{name: "size as YAML integer", body: "rtsp:\n  max_body: 65536\n", want: defaultConfig()},
+		{
+			name: "unknown key names its line",
+			body: "rtsp:\n  address: \":8554\"\n  max_bodyy: 1KiB\n",
+			errs: []string{`camvault.yaml:3:3: unknown field "max_bodyy"`},
+		},
+		{
+			name: "unknown top-level key",
+			body: "data_dir: ./data\nretention: {}\n",
+			errs: []string{`camvault.yaml:2:1: unknown field "retention"`},
+		},
+		{
+			name: "unknown key under a camera",
+			body: "cameras:\n  frontdoor:\n    url: rtsp://x\n",
+			errs: []string{`camvault.yaml:3:5: unknown field "url"`},
+		},
+		{
+			name: "duplicate key",
+			body: "data_dir: a\ndata_dir: b\n",
+			errs: []string{`camvault.yaml:2:1: mapping key "data_dir" already defined`},
+		},
+		{
+			name: "bad duration names its line",
+			body: "recorder:\n  fragment_duration: 1s\n  segment_duration: 10 minutes\n",
+			errs: []string{`camvault.yaml:3:21: invalid duration "10 minutes"`},
+		},
+		{
+			name: "duration without unit",
+			body: "rtsp:\n  session_timeout: 60\n",
+			errs: []string{`camvault.yaml:2:20: invalid duration "60": missing unit`},
+		},
+		{
+			name: "duration given a mapping",
+			body: "rtsp:\n  session_timeout: {s: 1}\n",
+			errs: []string{"camvault.yaml:2:20: want a scalar value, got mapping"},
+		},
+		{
+			name: "bad size names its line",
+			body: "rtsp:\n  read_buffer: 64KB/s\n",
+			errs: []string{`camvault.yaml:2:16: invalid size "64KB/s"`},
+		},
+		{
+			name: "wrong type",
+			body: "rtsp:\n  max_connections: many\n",
+			errs: []string{"camvault.yaml:2:20: want an integer, got a string"},
+		},
+		{
+			name: "bool given a number",
+			body: "ingest:\n  takeover: 2\n",
+			errs: []string{"camvault.yaml:2:13: want true or false, got an integer"},
+		},
+		{
+			name: "syntax error",
+			body: "rtsp:\n  address: \":8554\n",
+			errs: []string{"camvault.yaml:2:"},
+		},
+		{
+			name: "two documents",
+			body: "data_dir: a\n---\ndata_dir: b\n",
+			errs: []string{"want one YAML document, found 2"},
+		},
+		{
+			name: "not a mapping",
+			body: "- data_dir\n",
+			errs: []string{"camvault.yaml:1:1: "},
+		},
+		{
+			name: "validation failure names its line",
+			body: "recorder:\n  fragment_duration: 2s\n  max_fragment_duration: 1s\n",
+			errs: []string{"camvault.yaml:3:26: recorder.max_fragment_duration: must be at least recorder.fragment_duration (2s), got 1s"},
+		},
+		{
+			name: "all validation failures at once",
+			body: "log: { format: xml }\nstorage:\n  sync: always\n  write_queue: 0\n",
+			errs: []string{
+				`camvault.yaml:1:16: log.format: must be one of text, json, got "xml"`,
+				`camvault.yaml:3:9: storage.sync: must be one of fragment, segment, none, got "always"`,
+				"camvault.yaml:4:16: storage.write_queue: must be between 1 and 1048576, got 0",
+			},
+		},
+		{
+			name: "validation failure from a default has no line",
+			body: "recorder:\n  fragment_duration: 30s\n",
+			errs: []string{"camvault.yaml: recorder.max_fragment_duration: must be at least recorder.fragment_duration (30s), got 5s"},
+		},
+		{
+			name: "segment shorter than fragment",
+			body: "recorder:\n  segment_duration: 500ms\n",
+			errs: []string{"camvault.yaml:2:21: recorder.segment_duration: must be at least recorder.fragment_duration (1s), got 500ms"},
+		},
+		{
+			name: "reserved camera name",
+			body: "cameras:\n  archive: {}\n",
+			errs: []string{`camvault.yaml:2:12: cameras.archive: camera name "archive" is reserved`},
+		},
+		{
+			name: "invalid camera name",
+			body: "cameras:\n  \"front door\":\n",
+			errs: []string{`camvault.yaml:2:3: cameras.front door: invalid camera name "front door"`},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := ""
+			if tc.body != "-" {
+				path = writeConfig(t, tc.body)
+			}
+			got, err := loadConfig(path)
+			if len(tc.errs) > 0 {
+				if err == nil {
+					t.Fatalf("no error, want %q", tc.errs)
+				}
+				for _, want := range tc.errs {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error\n%v\ndoes not contain\n%s", err, want)
+					}
+				}
+				if strings.Count(err.Error(), "\n") != len(tc.errs)-1 {
+					t.Errorf("want %d error lines, got\n%v", len(tc.errs), err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("loadConfig: %v", err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("loadConfig =\n%+v\nwant\n%+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadConfigMissingFile(t *testing.T) {
+	t.Parallel()
+	_, err := loadConfig(filepath.Join(t.TempDir(), "nope.yaml"))
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("loadConfig of a missing file: %v, want os.ErrNotExist", err)
+	}
+}
+
+func TestLoadConfigTooLarge(t *testing.T) {
+	t.Parallel()
+	path := writeConfig(t, "# "+strings.Repeat("x", maxConfigFileSize)+"\n")
+	if _, err := loadConfig(path); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("loadConfig of a huge file: %v", err)
+	}
+}
+
+// TestLoadConfigErrorTypes checks that callers can still reach the underlying errors.
+func TestLoadConfigErrorTypes(t *testing.T) {
+	t.Parallel()
+	_, err := loadConfig(writeConfig(t, "bogus: 1\n"))
+	if _, ok := errors.AsType[yaml.Error](err); !ok {
+		t.Errorf("unknown key error %v does not wrap a yaml.Error", err)
+	}
+	_, err = loadConfig(writeConfig(t, "storage: { sync: always }\n"))
+	if _, ok := errors.AsType[*fieldError](err); !ok {
+		t.Errorf("validation error %v does not wrap a *fieldError", err)
+	}
+}
+
+// TestDocumentedConfigIsDefault keeps configs/camvault.yaml and the code in step: the file
+// loads to exactly defaultConfig(), sets every key of the schema, and comments every key.
+func TestDocumentedConfigIsDefault(t *testing.T) {
+	t.Parallel()
+	got, err := loadConfig(documentedConfig)
+	if err != nil {
+		t.Fatalf("loadConfig(%s): %v", documentedConfig, err)
+	}
+	if want := defaultConfig(); !reflect.DeepEqual(got, want) {
+		t.Errorf("%s differs from defaultConfig():\n got %+v\nwant %+v", documentedConfig, got, want)
+	}
+
+	data, err := os.ReadFile(documentedConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fileKeys map[string]any
+	if err := yaml.Unmarshal(data, &fileKeys); err != nil {
+		t.Fatal(err)
+	}
+	if missing := missingKeys("", schemaKeys(t), fileKeys); len(missing) > 0 {
+		t.Errorf("%s does not document the keys %v", documentedConfig, missing)
+	}
+
+	keyLine := regexp.MustCompile(`^\s*[a-z_]+:`)
+	for i, line := range strings.Split(string(data), "\n") {
+		if keyLine.MatchString(line) && !strings.Contains(line, "#") {
+			t.Errorf("%s:%d: key without a comment: %s", documentedConfig, i+1, line)
+		}
+	}
+}
+
+// schemaKeys returns every key of the schema as a nested map, by marshalling the defaults.
+func schemaKeys(t *testing.T) map[string]any {
+	t.Helper()
+	b, err := yaml.Marshal(defaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys map[string]any
+	if err := yaml.Unmarshal(b, &keys); err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// missingKeys returns the dotted keys of want that got lacks, recursively.
+func missingKeys(prefix string, want, got map[string]any) []string {
+	var out []string
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok {
+			out = append(out, prefix+k)
+			continue
+		}
+		wm, wok := w.(map[string]any)
+		gm, gok := g.(map[string]any)
+		if wok && gok {
+			out = append(out, missingKeys(prefix+k+".", wm, gm)...)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestDefaultConfigMarshalsCanonically checks that defaults written back as YAML use the
+// documented units, and load back to the same configuration.
+func TestDefaultConfigMarshalsCanonically(t *testing.T) {
+	t.Parallel()
+	b, err := yaml.Marshal(defaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"udp_read_buffer: 16MiB", "segment_duration: 10m", "max_packet: 65535B"} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("marshalled defaults lack %q:\n%s", want, b)
+		}
+	}
+	got, err := loadConfig(writeConfig(t, string(b)))
+	if err != nil || !reflect.DeepEqual(got, defaultConfig()) {
+		t.Errorf("marshalled defaults load back as %+v, %v", got, err)
+	}
+}
+
+func TestDefaultConfigIsFresh(t *testing.T) {
+	t.Parallel()
+	a := defaultConfig()
+	a.Cameras["x"] = cameraConfig{}
+	a.RTSP.Address = ":1"
+	if b := defaultConfig(); len(b.Cameras) != 0 || b.RTSP.Address != ":8554" {
+		t.Fatalf("defaultConfig shares state between calls: %+v", b)
+	}
+}
+
+func TestApplyFlags(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		file string // "" means no file
+		args []string
+		want func(c *fileConfig)
+		err  string
+		err2 string // a second error line, if any
+	}{
+		{name: "no flags", want: func(*fileConfig) {}},
+		{
+			name: "every override",
+			args: []string{"-data", "/srv/cv", "-rtsp", ":554", "-http", "127.0.0.1:9090", "-log-format", "json"},
+			want: func(c *fileConfig) {
+				c.DataDir, c.RTSP.Address, c.HTTP.Address, c.Log.Format = "/srv/cv", ":554", "127.0.0.1:9090", "json"
+			},
+		},
+		{
+			name: "flag overrides file",
+			file: "data_dir: /from/file\nrtsp: { address: \":1554\" }\n",
+			args: []string{"-rtsp", ":2554"},
+			want: func(c *fileConfig) { c.DataDir, c.RTSP.Address = "/from/file", ":2554" },
+		},
+		{name: "bad flag value names the flag", args: []string{"-log-format", "xml"}, err: `flag -log-format: log.format: must be one of text, json, got "xml"`},
+		{name: "bad address", args: []string{"-rtsp", "8554"}, err: "flag -rtsp: rtsp.address: must be a listen address"},
+		{name: "empty data dir", args: []string{"-data", ""}, err: "flag -data: data_dir: must be a directory path"},
+		{
+			name: "file error is positioned, flag error is not",
+			file: "\nstorage: { sync: always }\n",
+			args: []string{"-http", "x"},
+			err:  "flag -http: http.address: must be a listen address",
+			err2: "camvault.yaml:2:18: storage.sync: must be one of",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			registerConfigFlags(fs)
+			args := tc.args
+			if tc.file != "" {
+				args = append([]string{"-config", writeConfig(t, tc.file)}, args...)
+			}
+			if err := fs.Parse(args); err != nil {
+				t.Fatal(err)
+			}
+			got, err := configFromFlags(fs)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), tc.err2) {
+					t.Fatalf("error %v, want one containing %q and %q", err, tc.err, tc.err2)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := defaultConfig()
+			if tc.file != "" {
+				if want, err = loadConfig(fs.Lookup("config").Value.String()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tc.want(want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestNewLogger(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	newLogger(logConfig{Format: "json", Level: "warn"}, &buf).Info("hidden")
+	newLogger(logConfig{Format: "json", Level: "warn"}, &buf).Warn("camera reconnecting", "camera", "frontdoor")
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("json handler wrote %q: %v", buf.String(), err)
+	}
+	if rec["msg"] != "camera reconnecting" || rec["camera"] != "frontdoor" {
+		t.Errorf("json record %v", rec)
+	}
+
+	buf.Reset()
+	l := newLogger(defaultConfig().Log, &buf)
+	l.Debug("hidden")
+	l.Info("segment sealed", "segment", "x")
+	if got := buf.String(); !strings.Contains(got, `level=INFO msg="segment sealed" segment=x`) || strings.Contains(got, "hidden") {
+		t.Errorf("text handler wrote %q", got)
+	}
+
+	buf.Reset()
+	newLogger(logConfig{Format: "text", Level: "debug"}, &buf).Debug("shown")
+	if !strings.Contains(buf.String(), "msg=shown") {
+		t.Errorf("debug level wrote %q", buf.String())
+	}
+}

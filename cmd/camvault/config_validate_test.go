@@ -1,0 +1,98 @@
+package main
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		modify func(c *fileConfig)
+		err    string // substring; "" means valid
+	}{
+		{name: "defaults", modify: func(*fileConfig) {}},
+		{name: "udp disabled", modify: func(c *fileConfig) { c.RTSP.UDPRTPAddress, c.RTSP.UDPRTCPAddress = "", "" }},
+		{name: "udp disabled ignores rtcp", modify: func(c *fileConfig) { c.RTSP.UDPRTPAddress = "" }},
+		{name: "ephemeral ports", modify: func(c *fileConfig) {
+			c.RTSP.Address, c.HTTP.Address = "127.0.0.1:0", "127.0.0.1:0"
+			c.RTSP.UDPRTPAddress, c.RTSP.UDPRTCPAddress = "127.0.0.1:0", "127.0.0.1:0"
+		}},
+		{name: "ipv6 address", modify: func(c *fileConfig) { c.RTSP.Address = "[::1]:554" }},
+		{name: "hostname address", modify: func(c *fileConfig) { c.HTTP.Address = "localhost:8080" }},
+		{name: "segment equals fragment", modify: func(c *fileConfig) {
+			c.Recorder.SegmentDuration = c.Recorder.FragmentDuration
+		}},
+		{name: "valid camera names", modify: func(c *fileConfig) {
+			c.Cameras = map[string]cameraConfig{"a": {}, "Cam_01.hd-main": {}, strings.Repeat("x", 64): {}, "archive2": {}}
+		}},
+
+		{name: "empty data dir", modify: func(c *fileConfig) { c.DataDir = "" }, err: "data_dir: must be a directory path"},
+		{name: "log format", modify: func(c *fileConfig) { c.Log.Format = "JSON" }, err: `log.format: must be one of text, json, got "JSON"`},
+		{name: "log level", modify: func(c *fileConfig) { c.Log.Level = "trace" }, err: `log.level: must be one of debug, info, warn, error`},
+		{name: "rtsp address without port", modify: func(c *fileConfig) { c.RTSP.Address = "0.0.0.0" }, err: "rtsp.address: must be a listen address"},
+		{name: "rtsp address empty", modify: func(c *fileConfig) { c.RTSP.Address = "" }, err: "rtsp.address: must be a listen address"},
+		{name: "port out of range", modify: func(c *fileConfig) { c.HTTP.Address = ":65536" }, err: "http.address: must be a listen address"},
+		{name: "named port", modify: func(c *fileConfig) { c.HTTP.Address = ":http" }, err: "http.address: must be a listen address"},
+		{name: "rtcp missing", modify: func(c *fileConfig) { c.RTSP.UDPRTCPAddress = "" }, err: "rtsp.udp_rtcp_address: must be set when rtsp.udp_rtp_address is"},
+		{name: "odd rtp port", modify: func(c *fileConfig) { c.RTSP.UDPRTPAddress, c.RTSP.UDPRTCPAddress = ":8001", ":8002" }, err: "RTP port must be even, got 8001"},
+		{name: "rtcp not next port", modify: func(c *fileConfig) { c.RTSP.UDPRTCPAddress = ":9001" }, err: "RTCP port must be the RTP port + 1 (8001), got 9001"},
+		{name: "udp read buffer", modify: func(c *fileConfig) { c.RTSP.UDPReadBuffer = 2 << 30 }, err: "rtsp.udp_read_buffer: must be between 64KiB and 1GiB, got 2GiB"},
+		{name: "zero session timeout", modify: func(c *fileConfig) { c.RTSP.SessionTimeout = 0 }, err: "rtsp.session_timeout: must be between 1s and 1d, got 0s"},
+		{name: "negative write timeout", modify: func(c *fileConfig) { c.RTSP.WriteTimeout = Duration(-time.Second) }, err: "rtsp.write_timeout: must be between 100ms and 1h, got -1s"},
+		{name: "tiny handshake timeout", modify: func(c *fileConfig) { c.RTSP.HandshakeTimeout = 10 }, err: "rtsp.handshake_timeout"},
+		{name: "idle timeout", modify: func(c *fileConfig) { c.RTSP.IdleTimeout = Duration(2 * day) }, err: "rtsp.idle_timeout"},
+		{name: "media timeout", modify: func(c *fileConfig) { c.RTSP.MediaTimeout = 0 }, err: "rtsp.media_timeout"},
+		{name: "read buffer", modify: func(c *fileConfig) { c.RTSP.ReadBuffer = 100 }, err: "rtsp.read_buffer: must be between 68KiB and 16MiB, got 100B"},
+		{name: "max connections", modify: func(c *fileConfig) { c.RTSP.MaxConnections = 0 }, err: "rtsp.max_connections: must be between 1 and 1048576, got 0"},
+		{name: "sessions per connection", modify: func(c *fileConfig) { c.RTSP.MaxSessionsPerConnection = 5000 }, err: "rtsp.max_sessions_per_connection"},
+		{name: "request line", modify: func(c *fileConfig) { c.RTSP.MaxRequestLine = 1 << 20 }, err: "rtsp.max_request_line"},
+		{name: "url longer than request line", modify: func(c *fileConfig) { c.RTSP.MaxURL = 8 << 10 }, err: "rtsp.max_url: must be at most rtsp.max_request_line (4KiB), got 8KiB"},
+		{name: "header line", modify: func(c *fileConfig) { c.RTSP.MaxHeaderLine = 10 }, err: "rtsp.max_header_line: must be between 256B and 64KiB"},
+		{name: "header line over header bytes", modify: func(c *fileConfig) { c.RTSP.MaxHeaderLine = 32 << 10 }, err: "rtsp.max_header_line: must be at most rtsp.max_header_bytes (16KiB), got 32KiB"},
+		{name: "header lines", modify: func(c *fileConfig) { c.RTSP.MaxHeaderLines = 0 }, err: "rtsp.max_header_lines"},
+		{name: "header bytes", modify: func(c *fileConfig) { c.RTSP.MaxHeaderBytes = 2 << 20 }, err: "rtsp.max_header_bytes"},
+		{name: "body", modify: func(c *fileConfig) { c.RTSP.MaxBody = 1 << 30 }, err: "rtsp.max_body"},
+		{name: "packet", modify: func(c *fileConfig) { c.RTSP.MaxPacket = 64 << 10 }, err: "rtsp.max_packet: must be between 1KiB and 65535B, got 64KiB"},
+		{name: "zero fragment", modify: func(c *fileConfig) { c.Recorder.FragmentDuration = 0 }, err: "recorder.fragment_duration: must be between 10ms and 1m, got 0s"},
+		{name: "max fragment below fragment", modify: func(c *fileConfig) { c.Recorder.MaxFragmentDuration = Duration(500 * time.Millisecond) }, err: "recorder.max_fragment_duration: must be at least recorder.fragment_duration (1s), got 500ms"},
+		{name: "max fragment too long", modify: func(c *fileConfig) { c.Recorder.MaxFragmentDuration = Duration(time.Hour) }, err: "recorder.max_fragment_duration: must be between"},
+		{name: "segment below fragment", modify: func(c *fileConfig) { c.Recorder.SegmentDuration = Duration(100 * time.Millisecond) }, err: "recorder.segment_duration: must be at least"},
+		{name: "segment too long", modify: func(c *fileConfig) { c.Recorder.SegmentDuration = Duration(30 * day) }, err: "recorder.segment_duration: must be between 10ms and 1d, got 30d"},
+		{name: "clock tolerance", modify: func(c *fileConfig) { c.Recorder.ClockTolerance = 0 }, err: "recorder.clock_tolerance"},
+		{name: "unit size", modify: func(c *fileConfig) { c.Recorder.MaxUnitSize = 1 << 10 }, err: "recorder.max_unit_size: must be between 64KiB and 256MiB"},
+		{name: "unit over fragment", modify: func(c *fileConfig) { c.Recorder.MaxUnitSize = 128 << 20 }, err: "recorder.max_unit_size: must be at most recorder.max_fragment_size (64MiB), got 128MiB"},
+		{name: "fragment size", modify: func(c *fileConfig) { c.Recorder.MaxFragmentSize = 2 << 30 }, err: "recorder.max_fragment_size"},
+		{name: "sync", modify: func(c *fileConfig) { c.Storage.Sync = "" }, err: `storage.sync: must be one of fragment, segment, none, got ""`},
+		{name: "write queue", modify: func(c *fileConfig) { c.Storage.WriteQueue = -1 }, err: "storage.write_queue"},
+		{name: "index timeout", modify: func(c *fileConfig) { c.Storage.IndexTimeout = 0 }, err: "storage.index_timeout: must be between 100ms and 1h, got 0s"},
+		{name: "camera name too long", modify: func(c *fileConfig) { c.Cameras[strings.Repeat("x", 65)] = cameraConfig{} }, err: "invalid camera name"},
+		{name: "camera name leading dot", modify: func(c *fileConfig) { c.Cameras[".hidden"] = cameraConfig{} }, err: `cameras..hidden: invalid camera name ".hidden"`},
+		{name: "camera name dot dot", modify: func(c *fileConfig) { c.Cameras[".."] = cameraConfig{} }, err: "invalid camera name"},
+		{name: "camera name slash", modify: func(c *fileConfig) { c.Cameras["a/b"] = cameraConfig{} }, err: "invalid camera name"},
+		{name: "camera name empty", modify: func(c *fileConfig) { c.Cameras[""] = cameraConfig{} }, err: "invalid camera name"},
+		{name: "camera name unicode", modify: func(c *fileConfig) { c.Cameras["café"] = cameraConfig{} }, err: "invalid camera name"},
+		{name: "camera name archive", modify: func(c *fileConfig) { c.Cameras["archive"] = cameraConfig{} }, err: `camera name "archive" is reserved`},
+		{name: "camera name Archive", modify: func(c *fileConfig) { c.Cameras["Archive"] = cameraConfig{} }, err: "is reserved"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := defaultConfig()
+			tc.modify(c)
+			err := c.validate()
+			checkErr(t, err, tc.err)
+			if err == nil {
+				return
+			}
+			if _, ok := errors.AsType[*fieldError](err); !ok {
+				t.Errorf("error %v does not wrap a *fieldError", err)
+			}
+			if n := strings.Count(err.Error(), "\n"); n != 0 {
+				t.Errorf("one change gave %d errors:\n%v", n+1, err)
+			}
+		})
+	}
+}

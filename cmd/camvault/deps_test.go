@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// modulePath is the camvault module; its packages are named relative to it below.
+const modulePath = "github.com/camvault/camvault"
+
+// depRule is the dependency contract of one top-level package and its subpackages
+// (DESIGN.md "Packages", STYLE.md "Package map and dependency direction").
+type depRule struct {
+	pkg string // directory under the module root
+	// camvault lists the camvault packages (and their subpackages) its non-test code may import
+	// directly, besides its own subpackages.
+	camvault []string
+	// modules lists the third-party modules its non-test code may import directly. What those
+	// modules and the allowed camvault packages import in turn is their own business.
+	modules []string
+	// never lists camvault packages that must not appear anywhere among its dependencies.
+	never []string
+	// noStd lists standard packages its own code must not import (media does no I/O).
+	noStd []string
+}
+
+const (
+	modSDP  = "github.com/pion/sdp/v3"
+	modRTP  = "github.com/pion/rtp"
+	modMP4  = "github.com/Eyevinn/mp4ff"
+	modBolt = "go.etcd.io/bbolt"
+	modCron = "github.com/robfig/cron/v3"
+)
+
+// depRules are the arrows. Edit them together with DESIGN.md.
+var depRules = []depRule{
+	{pkg: "rtsp", modules: []string{modSDP}},
+	{
+		pkg:     "media",
+		modules: []string{modRTP, modSDP, modMP4},
+		noStd:   []string{"net", "net/http", "os", "os/exec", "syscall"},
+	},
+	{
+		pkg:     "storage",
+		modules: []string{modBolt, modMP4},
+		never:   []string{"rtsp", "recorder", "ingest", "playback", "api"},
+		noStd:   []string{"net", "net/http"},
+	},
+	{
+		pkg:      "recorder",
+		camvault: []string{"media", "storage"},
+		modules:  []string{modRTP, modSDP, modMP4}, // the media libraries, never bbolt
+		never:    []string{"rtsp", "ingest", "playback", "api"},
+		noStd:    []string{"net", "net/http"},
+	},
+	{
+		pkg:      "ingest",
+		camvault: []string{"rtsp", "media"},
+		modules:  []string{modRTP, modSDP, modCron},
+		never:    []string{"storage", "recorder", "playback", "api"}, // the recorder comes in through an interface
+	},
+	{
+		pkg:      "playback",
+		camvault: []string{"rtsp", "media", "storage"},
+		modules:  []string{modRTP, modSDP, modMP4},
+		never:    []string{"ingest", "recorder", "api"},
+	},
+	{
+		pkg:      "api",
+		camvault: []string{"storage", "ingest", "recorder"},
+		never:    []string{"playback"},
+	},
+}
+
+// listedPackage is the part of `go list -json` output that the rules need.
+type listedPackage struct {
+	ImportPath string
+	Standard   bool
+	Module     *struct{ Path string }
+	Imports    []string
+	Error      *struct{ Err string }
+	DepsErrors []*struct{ Err string }
+}
+
+// TestDependencies fails when a package imports across an arrow of depRules. A package that
+// does not exist yet is skipped, so the test passes while packages are being written.
+func TestDependencies(t *testing.T) {
+	t.Parallel()
+	pkgs := goListDeps(t, depRules)
+	for _, rule := range depRules {
+		t.Run(rule.pkg, func(t *testing.T) {
+			t.Parallel()
+			own := ownPackages(pkgs, rule.pkg)
+			if len(own) == 0 {
+				t.Skipf("package %s does not exist yet (no non-test Go files)", rule.pkg)
+			}
+			for _, p := range own {
+				if msg := loadError(p); msg != "" {
+					if strings.Contains(msg, "import cycle") {
+						t.Fatalf("%s: %s", p.ImportPath, msg)
+					}
+					t.Skipf("cannot check %s while it does not load: %s", p.ImportPath, msg)
+				}
+			}
+			for _, p := range own {
+				for _, imp := range p.Imports {
+					if why := rule.refuse(imp, pkgs); why != "" {
+						t.Errorf("%s imports %s: %s", rel(p.ImportPath), rel(imp), why)
+					}
+				}
+			}
+			for _, bad := range rule.never {
+				for _, p := range own {
+					if chain := importChain(pkgs, p.ImportPath, modulePath+"/"+bad); chain != nil {
+						t.Errorf("%s must never depend on %s, but %s", rule.pkg, bad, strings.Join(chain, " -> "))
+						break
+					}
+				}
+			}
+		})
+	}
+}
+
+// refuse returns why a direct import of imp breaks the rule, or "".
+func (r depRule) refuse(imp string, pkgs map[string]*listedPackage) string {
+	if imp == "C" {
+		return "cgo is not allowed (camvault is one static binary)"
+	}
+	if r.owns(imp) {
+		return ""
+	}
+	p := pkgs[imp]
+	switch {
+	case p == nil:
+		return "not listed by go list"
+	case p.Standard:
+		if slices.Contains(r.noStd, imp) {
+			return "not allowed in " + r.pkg + " (see depRules noStd)"
+		}
+		return ""
+	case strings.HasPrefix(imp, modulePath+"/"):
+		for _, c := range r.camvault {
+			if under(rel(imp), c) {
+				return ""
+			}
+		}
+		return "camvault packages allowed here: " + listOrNone(r.camvault)
+	case p.Module == nil:
+		return "no module"
+	case slices.Contains(r.modules, p.Module.Path):
+		return ""
+	default:
+		return "module " + p.Module.Path + " is not allowed; allowed: " + listOrNone(r.modules)
+	}
+}
+
+// owns reports whether the import path is the rule's package or one of its subpackages.
+func (r depRule) owns(importPath string) bool {
+	return strings.HasPrefix(importPath, modulePath+"/") && under(rel(importPath), r.pkg)
+}
+
+// under reports whether the relative package path p is dir or below it.
+func under(p, dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
+
+// rel strips the module path from a camvault import path.
+func rel(importPath string) string { return strings.TrimPrefix(importPath, modulePath+"/") }
+
+func listOrNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// ownPackages returns the listed packages that belong to dir.
+func ownPackages(pkgs map[string]*listedPackage, dir string) []*listedPackage {
+	var out []*listedPackage
+	for path, p := range pkgs {
+		if strings.HasPrefix(path, modulePath+"/") && under(rel(path), dir) {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b *listedPackage) int { return strings.Compare(a.ImportPath, b.ImportPath) })
+	return out
+}
+
+func loadError(p *listedPackage) string {
+	if p.Error != nil {
+		return p.Error.Err
+	}
+	for _, e := range p.DepsErrors {
+		return e.Err
+	}
+	return ""
+}
+
+// importChain returns the shortest import path from -> ... -> a package at or under target
+// (relative names), or nil when there is none.
+func importChain(pkgs map[string]*listedPackage, from, target string) []string {
+	prev := map[string]string{from: ""}
+	queue := []string{from}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		if cur == target || strings.HasPrefix(cur, target+"/") {
+			var chain []string
+			for n := cur; n != ""; n = prev[n] {
+				chain = append(chain, rel(n))
+			}
+			slices.Reverse(chain)
+			return chain
+		}
+		if p := pkgs[cur]; p != nil {
+			for _, imp := range p.Imports {
+				if _, seen := prev[imp]; !seen {
+					prev[imp] = cur
+					queue = append(queue, imp)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// goListDeps runs `go list -e -deps -json` at the module root on the rules' packages and
+// returns every listed package by import path. Patterns that match nothing yet are fine.
+func goListDeps(t *testing.T, rules []depRule) map[string]*listedPackage {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("go tool not found: %v", err) // go test puts GOROOT/bin first in PATH
+	}
+	args := []string{"list", "-e", "-deps", "-json=ImportPath,Standard,Module,Imports,Error,DepsErrors"}
+	for _, r := range rules {
+		args = append(args, "./"+r.pkg+"/...")
+	}
+	cmd := exec.Command(goTool, args...)
+	cmd.Dir = "../.."
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.Bytes())
+	}
+	pkgs := map[string]*listedPackage{}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		p := new(listedPackage)
+		if err := dec.Decode(p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("decode go list output: %v", err)
+		}
+		pkgs[p.ImportPath] = p
+	}
+	return pkgs
+}
+
+// TestDepRulesSelfCheck makes sure that the checker refuses what it should, on a synthetic graph.
+func TestDepRulesSelfCheck(t *testing.T) {
+	t.Parallel()
+	pkg := func(path string, std bool, mod string, imports ...string) *listedPackage {
+		p := &listedPackage{ImportPath: path, Standard: std, Imports: imports}
+		if mod != "" {
+			p.Module = &struct{ Path string }{mod}
+		}
+		return p
+	}
+	cv := func(s string) string { return modulePath + "/" + s }
+	pkgs := map[string]*listedPackage{}
+	for _, p := range []*listedPackage{
+		pkg("net", true, ""),
+		pkg("os", true, ""),
+		pkg(modSDP, false, modSDP),
+		pkg(modBolt, false, modBolt),
+		pkg(cv("storage"), false, modulePath, modBolt, "os"),
+		pkg(cv("media"), false, modulePath, modSDP, cv("storage")),
+		pkg(cv("ingest"), false, modulePath, cv("media"), "net"),
+		pkg(cv("rtsp/internal/wire"), false, modulePath, "net"),
+	} {
+		pkgs[p.ImportPath] = p
+	}
+	rule := func(name string) depRule {
+		i := slices.IndexFunc(depRules, func(r depRule) bool { return r.pkg == name })
+		return depRules[i]
+	}
+	for _, tc := range []struct {
+		rule, imp string
+		refused   bool
+	}{
+		{"rtsp", "net", false},
+		{"rtsp", modSDP, false},
+		{"rtsp", cv("rtsp/internal/wire"), false},
+		{"rtsp", cv("media"), true},
+		{"rtsp", modBolt, true},
+		{"rtsp", "C", true},
+		{"media", "os", true},
+		{"media", cv("storage"), true},
+		{"storage", modBolt, false},
+		{"ingest", cv("media"), false},
+		{"ingest", cv("storage"), true},
+	} {
+		if got := rule(tc.rule).refuse(tc.imp, pkgs) != ""; got != tc.refused {
+			t.Errorf("%s importing %s: refused=%v, want %v", tc.rule, tc.imp, got, tc.refused)
+		}
+	}
+	chain := importChain(pkgs, cv("ingest"), cv("storage"))
+	if want := []string{"ingest", "media", "storage"}; !slices.Equal(chain, want) {
+		t.Errorf("importChain = %v, want %v", chain, want)
+	}
+	if chain := importChain(pkgs, cv("storage"), cv("media")); chain != nil {
+		t.Errorf("importChain found %v where there is none", chain)
+	}
+}

@@ -1,0 +1,74 @@
+// Command camvault is a network video recorder: cameras push RTSP to it (and
+// later it pulls from them), it writes fragmented MP4 segments indexed in
+// bbolt, and it serves them back over RTSP.
+//
+//	camvault [serve] [-config FILE] [-data DIR] [-rtsp ADDR] [-http ADDR] [-log-format text|json]
+//	camvault reindex [-config FILE] [-data DIR]
+//	camvault bench push [flags]
+//	camvault version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "camvault:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  camvault [serve] [-config FILE] [-data DIR] [-rtsp ADDR] [-http ADDR] [-log-format text|json]
+  camvault reindex [-config FILE] [-data DIR]
+  camvault bench push [-h for flags]
+  camvault version
+`
+
+// run is the whole program; tests drive it with arguments.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return runServe(ctx, args, stderr)
+	case "reindex":
+		return runReindex(args, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "camvault", versionString())
+		return nil
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// parseConfigFlags parses the shared config flags of a subcommand.
+func parseConfigFlags(name string, args []string, stderr io.Writer) (*fileConfig, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	registerConfigFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
+	}
+	return configFromFlags(fs)
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/media"
+	"github.com/camvault/camvault/recorder"
+	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/storage"
+)
+
+// shutdownTimeout bounds the wait for segments to be sealed at exit.
+const shutdownTimeout = 30 * time.Second
+
+func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, err := parseConfigFlags("serve", args, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	store, err := storage.Open(cfg.storageConfig(log))
+	if err != nil {
+		return err
+	}
+	rec, err := recorder.New(cfg.recorderConfig(log), store)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	push, err := ingest.NewPush(cfg.pushConfig(sink{rec}, log))
+	if err != nil {
+		store.Close()
+		return err
+	}
+	srv, err := rtsp.NewServer(cfg.rtspServerConfig(push, log))
+	if err != nil {
+		store.Close()
+		return err
+	}
+	rtpAddr, rtcpAddr := srv.UDPAddrs()
+	log.Info("camvault serving", "version", versionString(), "rtsp", srv.Addr().String(),
+		"udp_rtp", fmt.Sprint(rtpAddr), "udp_rtcp", fmt.Sprint(rtcpAddr), "data", cfg.DataDir)
+	notify("READY=1")
+	err = srv.Run(ctx)
+	notify("STOPPING=1")
+	log.Info("shutting down")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rec.Close()
+	}()
+	select {
+	case <-done:
+	case <-time.After(shutdownTimeout):
+		log.Error("segments not sealed in time; they will be repaired at next start")
+	}
+	if cerr := store.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func runReindex(args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfigFlags("reindex", args, stderr)
+	if err != nil {
+		return err
+	}
+	rep, err := storage.Reindex(cfg.storageConfig(newLogger(cfg.Log, stderr)))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "reindexed %d segments, %d fragments; %d torn tails cut\n", rep.Segments, rep.Fragments, rep.Torn)
+	for _, s := range rep.Skipped {
+		fmt.Fprintln(stdout, "skipped:", s)
+	}
+	return nil
+}
+
+// sink adapts the recorder to ingest.Sink.
+type sink struct{ r *recorder.Recorder }
+
+func (s sink) ValidCamera(name string) error { return s.r.ValidCamera(name) }
+
+func (s sink) Open(camera string, tracks []*media.Track) (ingest.Writer, error) {
+	rec, err := s.r.Open(camera, tracks)
+	if err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+func (c *fileConfig) storageConfig(log *slog.Logger) storage.Config {
+	sync, _ := storage.ParseSyncPolicy(c.Storage.Sync) // validated with the file
+	return storage.Config{Dir: c.DataDir, Sync: sync, WriteQueue: c.Storage.WriteQueue,
+		IndexTimeout: time.Duration(c.Storage.IndexTimeout), Logger: log}
+}
+
+func (c *fileConfig) recorderConfig(log *slog.Logger) recorder.Config {
+	r := c.Recorder
+	return recorder.Config{FragmentDuration: time.Duration(r.FragmentDuration),
+		MaxFragmentDuration: time.Duration(r.MaxFragmentDuration), SegmentDuration: time.Duration(r.SegmentDuration),
+		ClockTolerance: time.Duration(r.ClockTolerance), MaxFragmentBytes: int(r.MaxFragmentSize),
+		MaxUnitBytes: int(r.MaxUnitSize), Logger: log}
+}
+
+func (c *fileConfig) pushConfig(s ingest.Sink, log *slog.Logger) ingest.PushConfig {
+	pc := ingest.PushConfig{Sink: s, TakeOver: c.Ingest.Takeover, AllowUnknown: c.Ingest.AllowUnknownCameras, Logger: log}
+	for name := range c.Cameras {
+		pc.Cameras = append(pc.Cameras, name)
+	}
+	return pc
+}
+
+func (c *fileConfig) rtspServerConfig(h rtsp.Handler, log *slog.Logger) rtsp.Config {
+	r := c.RTSP
+	return rtsp.Config{
+		Address: r.Address, UDPRTPAddress: r.UDPRTPAddress, UDPRTCPAddress: r.UDPRTCPAddress,
+		DisableUDP: r.UDPRTPAddress == "", UDPReadBuffer: int(r.UDPReadBuffer),
+		SessionTimeout: time.Duration(r.SessionTimeout), MediaTimeout: time.Duration(r.MediaTimeout),
+		HandshakeTimeout: time.Duration(r.HandshakeTimeout), IdleTimeout: time.Duration(r.IdleTimeout),
+		WriteTimeout: time.Duration(r.WriteTimeout), MaxConnections: r.MaxConnections,
+		MaxSessionsPerConnection: r.MaxSessionsPerConnection, ReadBufferSize: int(r.ReadBuffer),
+		MaxPacketSize: int(r.MaxPacket),
+		Limits: rtsp.Limits{MaxRequestLine: int(r.MaxRequestLine), MaxURL: int(r.MaxURL),
+			MaxHeaderLine: int(r.MaxHeaderLine), MaxHeaders: r.MaxHeaderLines,
+			MaxHeaderBytes: int(r.MaxHeaderBytes), MaxBody: int(r.MaxBody)},
+		Handler: h, Logger: log,
+	}
+}

@@ -1,0 +1,326 @@
+//go:build interop
+
+package interop
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/camvault/camvault/storage"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// camvaultBinary builds cmd/camvault once per test run.
+func camvaultBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "camvault-interop-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "camvault")
+		out, err := exec.Command("go", "build", "-race", "-o", binPath, "github.com/camvault/camvault/cmd/camvault").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// needTool skips (outside CI) or fails (in CI) when a tool is missing.
+func needTool(t *testing.T, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		if _, err := exec.LookPath(name); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is required in CI: %v", name, err)
+			}
+			t.Skipf("%s not installed", name)
+		}
+	}
+}
+
+// needGstElement skips or fails when a GStreamer element is missing.
+func needGstElement(t *testing.T, names ...string) {
+	t.Helper()
+	needTool(t, "gst-inspect-1.0")
+	for _, name := range names {
+		if err := exec.Command("gst-inspect-1.0", "--exists", name).Run(); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("GStreamer element %s is required in CI", name)
+			}
+			t.Skipf("GStreamer element %s not installed", name)
+		}
+	}
+}
+
+// freePorts returns a free TCP port and a free even/odd UDP port pair on
+// 127.0.0.1.
+func freePorts(t *testing.T) (tcp, udp int) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcp = l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	for range 100 {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := c.LocalAddr().(*net.UDPAddr).Port &^ 1
+		c.Close()
+		a, err1 := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
+		b, err2 := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p + 1})
+		if a != nil {
+			a.Close()
+		}
+		if b != nil {
+			b.Close()
+		}
+		if err1 == nil && err2 == nil {
+			return tcp, p
+		}
+	}
+	t.Fatal("no free UDP port pair")
+	return 0, 0
+}
+
+// server is one camvault process.
+type server struct {
+	t       *testing.T
+	dir     string
+	rtsp    string // host:port
+	cmd     *exec.Cmd
+	logs    *syncBuffer
+	exited  chan struct{}
+	config  string
+	extra   string
+	udpPort int
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServer runs camvault with a fresh data directory. extraYAML is
+// appended to the generated config file.
+func startServer(t *testing.T, extraYAML string) *server {
+	t.Helper()
+	s := &server{t: t, dir: t.TempDir(), extra: extraYAML}
+	tcp, udp := freePorts(t)
+	s.rtsp, s.udpPort = fmt.Sprintf("127.0.0.1:%d", tcp), udp
+	s.config = filepath.Join(t.TempDir(), "camvault.yaml")
+	conf := fmt.Sprintf("data_dir: %s\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n  udp_rtcp_address: \"127.0.0.1:%d\"\n%s",
+		s.dir, s.rtsp, udp, udp+1, extraYAML)
+	if err := os.WriteFile(s.config, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.start()
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+func (s *server) start() {
+	s.t.Helper()
+	s.logs = &syncBuffer{}
+	s.cmd = exec.Command(camvaultBinary(s.t), "serve", "-config", s.config)
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.exited = make(chan struct{})
+	go func() {
+		_ = s.cmd.Wait()
+		close(s.exited)
+	}()
+	s.waitReady()
+}
+
+// waitReady polls until OPTIONS gets 200 (no fixed sleep).
+func (s *server) waitReady() {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.exited:
+			s.t.Fatalf("camvault exited early:\n%s", s.logs)
+		default:
+		}
+		if resp, err := rawRequest(s.rtsp, "OPTIONS rtsp://"+s.rtsp+"/ RTSP/1.0\r\nCSeq: 1\r\n\r\n"); err == nil && strings.HasPrefix(resp, "RTSP/1.0 200") {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("camvault not ready:\n%s", s.logs)
+}
+
+// stop ends camvault with SIGTERM (segments get sealed) and waits.
+func (s *server) stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(40 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+		s.t.Errorf("camvault did not stop in time:\n%s", s.logs)
+	}
+	if strings.Contains(s.logs.String(), "DATA RACE") || strings.Contains(s.logs.String(), "panic:") {
+		s.t.Errorf("camvault log shows a race or panic:\n%s", s.logs)
+	}
+}
+
+// kill ends camvault with SIGKILL, as a crash would.
+func (s *server) kill() {
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+}
+
+// rawRequest sends one RTSP request and returns the whole response head.
+func rawRequest(addr, req string) (string, error) {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Write([]byte(req)); err != nil {
+		return "", err
+	}
+	r := bufio.NewReader(c)
+	var b strings.Builder
+	for {
+		line, err := r.ReadString('\n')
+		b.WriteString(line)
+		if err != nil || line == "\r\n" || line == "\n" {
+			return b.String(), err
+		}
+	}
+}
+
+// segments opens the stopped server's index and lists a camera's segments.
+func (s *server) segments(camera string) []storage.SegmentInfo {
+	s.t.Helper()
+	st, err := storage.Open(storage.Config{Dir: s.dir, IndexTimeout: 5 * time.Second})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer st.Close()
+	infos, err := st.Segments(camera, time.Time{}, time.Time{}, true)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return infos
+}
+
+// run runs a command with a timeout and returns its combined output.
+func run(t *testing.T, timeout time.Duration, name string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	return string(out), err
+}
+
+// probe is what ffprobe says of a recorded segment.
+type probe struct {
+	Streams []struct {
+		CodecName    string `json:"codec_name"`
+		CodecType    string `json:"codec_type"`
+		Width        int    `json:"width"`
+		Height       int    `json:"height"`
+		NbReadFrames string `json:"nb_read_frames"`
+		SampleRate   string `json:"sample_rate"`
+	} `json:"streams"`
+}
+
+func ffprobe(t *testing.T, file string) probe {
+	t.Helper()
+	out, err := run(t, time.Minute, "ffprobe", "-v", "error", "-count_frames", "-show_entries",
+		"stream=codec_name,codec_type,width,height,nb_read_frames,sample_rate", "-of", "json", file)
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v\n%s", file, err, out)
+	}
+	var p probe
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("ffprobe output: %v\n%s", err, out)
+	}
+	return p
+}
+
+// videoFrames returns the number of video frames ffprobe decodes.
+func (p probe) stream(kind string) (codec string, w, h, frames int, ok bool) {
+	for _, s := range p.Streams {
+		if s.CodecType == kind {
+			n, _ := strconv.Atoi(s.NbReadFrames)
+			return s.CodecName, s.Width, s.Height, n, true
+		}
+	}
+	return "", 0, 0, 0, false
+}
+
+// decodeClean decodes the file with ffmpeg and fails on any error output.
+func decodeClean(t *testing.T, file string) {
+	t.Helper()
+	out, err := run(t, 2*time.Minute, "ffmpeg", "-nostdin", "-v", "error", "-i", file, "-f", "null", "-")
+	if err != nil || strings.TrimSpace(out) != "" {
+		t.Errorf("ffmpeg decode of %s: %v\n%s", filepath.Base(file), err, out)
+	}
+}
+
+// firstVideoFrameIsKey checks that the first decoded video frame is a keyframe.
+func firstVideoFrameIsKey(t *testing.T, file string) {
+	t.Helper()
+	out, err := run(t, time.Minute, "ffprobe", "-v", "error", "-select_streams", "v:0", "-read_intervals", "%+#1",
+		"-show_entries", "frame=key_frame,pict_type", "-of", "csv=p=0", file)
+	if err != nil {
+		t.Fatalf("ffprobe frames: %v\n%s", err, out)
+	}
+	if first := strings.SplitN(strings.TrimSpace(out), "\n", 2)[0]; !strings.HasPrefix(first, "1") {
+		t.Errorf("first video frame of %s is %q, want a keyframe", filepath.Base(file), first)
+	}
+}

@@ -1,0 +1,42 @@
+package media
+
+import "errors"
+
+// Errors returned by [TracksFromSDP], [NewDepacketizer] and [InitSegment].
+var (
+	// ErrNoSupportedMedia is wrapped by TracksFromSDP when no medium of the SDP has a codec
+	// the package supports.
+	ErrNoSupportedMedia = errors.New("no supported media")
+	// ErrSDPLimit is wrapped by TracksFromSDP when the description exceeds an [SDPLimits] bound
+	// (SEC-12).
+	ErrSDPLimit = errors.New("sdp limit exceeded")
+	// ErrUnsupportedCodec is returned by NewDepacketizer and InitSegment for a track whose
+	// codec or codec options the package cannot handle (for example H.265 with DONL fields).
+	ErrUnsupportedCodec = errors.New("unsupported codec")
+	// ErrTrackNotReady is wrapped by InitSegment when a track lacks what its sample entry needs
+	// (see [Track.Ready]).
+	ErrTrackNotReady = errors.New("track not ready")
+)
+
+// Sentinel errors returned by [Depacketizer.Push]. Each means the packet, or the unit being
+// assembled, was dropped. They are preallocated so that Push never allocates; callers count
+// them (for example by err.Error() as a metric label) and may branch on them with errors.Is.
+var (
+	// ErrMalformedPacket means the payload is too short or its internal lengths are inconsistent
+	// (STAP/AP sizes, AU headers, JPEG headers) (SEC-13).
+	ErrMalformedPacket = errors.New("malformed rtp payload")
+	// ErrUnsupportedPacket means a valid but unsupported payload: H.264 packetization-mode 2
+	// types (STAP-B, MTAP, FU-B), H.265 PACI, interleaved AAC, JPEG types other than 0/1/64/65,
+	// JPEG sizes above 2040 (PL-H264-02, PL-H265-04, PL-AAC-03, PL-JPEG-04).
+	ErrUnsupportedPacket = errors.New("unsupported rtp payload")
+	// ErrFragmentLost means a fragmented NAL unit, AU or JPEG frame could not be completed:
+	// a continuation without its start, a new start before the end, a timestamp change
+	// in the middle, or a gap in JPEG fragment offsets (PL-H264-05, PL-AAC-04, PL-JPEG-03).
+	ErrFragmentLost = errors.New("fragment lost")
+	// ErrUnitTooLarge means the unit grew beyond Limits.MaxUnitBytes and was dropped before
+	// any buffer grew past the limit (PL-GEN-01).
+	ErrUnitTooLarge = errors.New("unit too large")
+	// ErrTooManyNALUs means an access unit (or an AAC packet) holds more than Limits.MaxNALUs
+	// NAL units (AU headers) (PL-GEN-01).
+	ErrTooManyNALUs = errors.New("too many nal units")
+)

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# scripts/test.sh: the one command that runs every camvault test, on a fresh Debian machine too.
+#
+#   bash scripts/test.sh
+#
+# 1. Installs what the tests need when it is missing, with apt-get (sudo only when not root):
+#    a C compiler for -race, ffmpeg/ffprobe, GStreamer (gst-launch-1.0 with rtspclientsink and
+#    the good/bad/ugly/libav plugins) and Python GObject with GstRtspServer, for the interop tests.
+# 2. Runs every check, each even when an earlier one failed, then prints a summary:
+#    gofmt, go vet (default and interop tags), go test -race -shuffle=on (unit, scripted-peer and
+#    fuzz-corpus replay tests), and the interop tests against ffmpeg and GStreamer.
+# Exits non-zero when any check failed. Go itself must already be installed (see go.mod).
+#
+# With CI set (CI=true), a tool that is still missing after installation fails the run, and the
+# interop tests fail instead of skipping; without CI, they skip what they cannot find.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [[ -t 1 ]]; then
+	bold=$'\e[1m' red=$'\e[31m' green=$'\e[32m' yellow=$'\e[33m' reset=$'\e[0m'
+else
+	bold='' red='' green='' yellow='' reset=''
+fi
+section() { printf '\n%s==> %s%s\n' "$bold" "$*" "$reset"; }
+warn() { printf '%swarning:%s %s\n' "$yellow" "$reset" "$*" >&2; }
+die() { printf '%serror:%s %s\n' "$red" "$reset" "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Prerequisites
+
+command -v go >/dev/null 2>&1 ||
+	die "go not found: install Go $(awk '$1 == "go" {print $2}' go.mod) or newer from https://go.dev/dl/ and put it on PATH"
+
+# Debian's python3 is the one python3-gi installs into; a python3 earlier on PATH (pyenv, venv)
+# cannot import gi.
+system_python=/usr/bin/python3
+[[ -x $system_python ]] || system_python=$(command -v python3 || true)
+
+gst_has() { gst-inspect-1.0 --exists "$1" >/dev/null 2>&1; }
+py_has_rtsp_server() {
+	[[ -n $system_python ]] && "$system_python" -c '
+import gi
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import Gst, GstRtspServer' >/dev/null 2>&1
+}
+
+# missing_packages prints the Debian packages that provide what is missing, one per line.
+missing_packages() {
+	command -v gcc >/dev/null 2>&1 || echo gcc libc6-dev # go test -race needs cgo
+	{ command -v ffmpeg && command -v ffprobe; } >/dev/null 2>&1 || echo ffmpeg
+	if ! { command -v gst-launch-1.0 && command -v gst-inspect-1.0; } >/dev/null 2>&1; then
+		echo gstreamer1.0-tools gstreamer1.0-rtsp gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+			gstreamer1.0-plugins-ugly gstreamer1.0-libav
+	else
+		gst_has rtspclientsink || echo gstreamer1.0-rtsp
+		{ gst_has rtspsrc && gst_has rtph264pay && gst_has matroskademux; } || echo gstreamer1.0-plugins-good
+		{ gst_has h264parse && gst_has h265parse; } || echo gstreamer1.0-plugins-bad
+		gst_has x264enc || echo gstreamer1.0-plugins-ugly
+		{ gst_has avdec_h264 && gst_has avenc_aac; } || echo gstreamer1.0-libav
+	fi
+	[[ -n $system_python ]] || echo python3
+	py_has_rtsp_server || echo python3-gi gir1.2-gst-rtsp-server-1.0
+}
+
+install_packages() {
+	local sudo=()
+	if [[ $(id -u) -ne 0 ]]; then
+		command -v sudo >/dev/null 2>&1 || { warn "not root and no sudo: cannot install $*"; return 1; }
+		sudo=(sudo)
+	fi
+	echo "installing: $*"
+	"${sudo[@]}" apt-get update -q &&
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+}
+
+section "prerequisites"
+mapfile -t packages < <(missing_packages | tr ' ' '\n' | awk 'NF && !seen[$0]++')
+if ((${#packages[@]} > 0)); then
+	if ! command -v apt-get >/dev/null 2>&1; then
+		warn "apt-get not found (not Debian?): install the equivalents of: ${packages[*]}"
+	elif ! install_packages "${packages[@]}"; then
+		warn "apt-get install failed"
+	fi
+	mapfile -t packages < <(missing_packages | tr ' ' '\n' | awk 'NF && !seen[$0]++')
+fi
+if ((${#packages[@]} > 0)); then
+	[[ -n ${CI:-} ]] && die "still missing with CI set: ${packages[*]}"
+	warn "still missing: ${packages[*]}; interop tests will skip what they need from them"
+else
+	echo "all tools present"
+fi
+echo "$(go version); CI=${CI:-<unset>}"
+command -v ffmpeg >/dev/null 2>&1 && echo "$(ffmpeg -version 2>&1 | head -n 1)"
+command -v gst-launch-1.0 >/dev/null 2>&1 && echo "$(gst-launch-1.0 --version 2>&1 | head -n 1)"
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+
+results=() # "status<TAB>seconds<TAB>name"
+failed=0
+
+# run NAME COMMAND...: runs one check, records its result, never stops the script.
+run() {
+	local name=$1 start=$SECONDS status=PASS
+	shift
+	section "$name"
+	echo "+ $*"
+	"$@" || status=FAIL
+	[[ $status == PASS ]] || failed=1
+	results+=("$status"$'\t'"$((SECONDS - start))"$'\t'"$name")
+}
+
+skip() {
+	section "$1"
+	echo "skipped: $2"
+	results+=("SKIP"$'\t'"0"$'\t'"$1 ($2)")
+}
+
+check_gofmt() {
+	local files
+	files=$(find . -path ./.git -prune -o -name '*.go' -type f -print0 | xargs -0 -r gofmt -l) ||
+		{ echo "gofmt failed (a file does not parse?)"; return 1; }
+	[[ -z $files ]] && return 0
+	echo "gofmt would change these files (run gofmt -w):"
+	echo "$files"
+	return 1
+}
+
+run "gofmt" check_gofmt
+run "go vet" go vet ./...
+run "go vet (interop tag)" go vet -tags interop ./...
+run "go test -race" go test -race -shuffle=on -count=1 ./...
+if [[ -d internal/interop ]]; then
+	run "interop tests" go test -race -count=1 -tags interop -timeout 20m ./internal/interop/...
+else
+	skip "interop tests" "internal/interop does not exist yet"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Summary
+
+section "summary"
+for r in "${results[@]}"; do
+	IFS=$'\t' read -r status secs name <<<"$r"
+	case $status in
+	PASS) color=$green ;;
+	FAIL) color=$red ;;
+	*) color=$yellow ;;
+	esac
+	printf '  %s%-4s%s %5ss  %s\n' "$color" "$status" "$reset" "$secs" "$name"
+done
+if ((failed)); then
+	printf '%sFAILED%s\n' "$red$bold" "$reset"
+	exit 1
+fi
+printf '%sall checks passed%s\n' "$green$bold" "$reset"
