@@ -1,0 +1,54 @@
+package rtsp
+
+import (
+	"context"
+	"net/netip"
+)
+
+// Handler is implemented by ingest (push) and later by playback (archive).
+// Its methods are called from connection reader goroutines, concurrently
+// for different connections.
+type Handler interface {
+	// Announce is called for ANNOUNCE with a valid application/sdp body.
+	// path is the URL path without leading "/", query stripped. It returns
+	// the publication or an error (an *Error gives the status; other errors
+	// become 500). ctx is cancelled when the connection closes.
+	Announce(ctx context.Context, req *AnnounceRequest) (Publication, error)
+}
+
+// AnnounceRequest describes an ANNOUNCE.
+type AnnounceRequest struct {
+	// Path is the URL path without the leading "/" and without a trailing
+	// "/", percent-decoded, query stripped (RTSP-MSG-10).
+	Path string
+	// SDP is the request body; the handler owns it.
+	SDP []byte
+	// Peer is the address of the publisher's RTSP connection.
+	Peer netip.AddrPort
+	// UserAgent is the User-Agent header, "" if absent.
+	UserAgent string
+}
+
+// Publication is one publisher's announced presentation.
+type Publication interface {
+	// Controls returns the a=control value of every announced media, in SDP
+	// order; the server matches SETUP URLs against them (RTSP-URL-02/05).
+	// It is called once, right after Announce.
+	Controls() []string
+	// Record is called once when RECORD succeeds (all streams set up). An
+	// error refuses RECORD.
+	Record() error
+	// RTP and RTCP deliver one packet of stream i. data is valid only
+	// during the call. Called from the connection reader goroutine (TCP) or
+	// the UDP reader goroutines (UDP): for a UDP publication, RTP and RTCP
+	// may be called concurrently from two goroutines. They are called only
+	// between a successful Record and Close.
+	RTP(stream int, data []byte)
+	RTCP(stream int, data []byte)
+	// Close ends the publication (TEARDOWN, session timeout, media timeout,
+	// connection closed, server shutdown); reason is one of ErrTeardown,
+	// ErrSessionTimeout, ErrMediaTimeout, ErrConnClosed, ErrServerClosed or
+	// ErrPanic. Called exactly once, never concurrently with itself; no
+	// RTP/RTCP after it returns.
+	Close(reason error)
+}

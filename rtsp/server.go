@@ -1,0 +1,281 @@
+package rtsp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+)
+
+// Server is an RTSP server for publishers. Build it with NewServer, serve
+// with Run; it is safe for concurrent use.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+	ln  net.Listener
+	udp *udpPair // nil when UDP is disabled
+
+	mu        sync.Mutex // guards the fields below
+	sessions  map[string]*session
+	nconns    int
+	serial    uint64
+	running   bool
+	closed    bool
+	runCancel context.CancelFunc
+	done      chan struct{} // closed when Run returns
+
+	wg        sync.WaitGroup // every goroutine started by Run
+	closeOnce sync.Once
+}
+
+// NewServer applies the defaults to a copy of cfg, validates it and binds
+// the TCP listener and, unless DisableUDP, the UDP pair.
+func NewServer(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("rtsp config: %w", err)
+	}
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Logger.With("component", "rtsp"),
+		sessions: make(map[string]*session),
+		done:     make(chan struct{}),
+	}
+	if err := s.bind(); err != nil {
+		s.closeSockets()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) bind() error {
+	s.ln = s.cfg.Listener
+	if s.ln == nil {
+		ln, err := net.Listen("tcp", s.cfg.Address)
+		if err != nil {
+			return fmt.Errorf("rtsp listen %s: %w", s.cfg.Address, err)
+		}
+		s.ln = ln
+	}
+	if s.cfg.DisableUDP {
+		return nil
+	}
+	u, err := newUDPPair(s)
+	if err != nil {
+		return err
+	}
+	s.udp = u
+	return nil
+}
+
+// Addr returns the RTSP TCP listener address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// UDPAddrs returns the addresses of the UDP RTP and RTCP sockets, or nils
+// when UDP is disabled.
+func (s *Server) UDPAddrs() (rtp, rtcp net.Addr) {
+	if s.udp == nil {
+		return nil, nil
+	}
+	return s.udp.rtp.pc.LocalAddr(), s.udp.rtcp.pc.LocalAddr()
+}
+
+// Run serves until ctx is done, then closes the listeners and every
+// connection, ends every session with ErrServerClosed and waits for all
+// its goroutines. It returns nil after a shutdown and an error if the
+// server was already run or closed.
+func (s *Server) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := s.start(cancel); err != nil {
+		return err
+	}
+	defer close(s.done)
+	s.log.Info("rtsp server start", "addr", s.ln.Addr().String())
+	s.wg.Go(func() { s.acceptLoop(ctx) })
+	if s.udp != nil {
+		s.udp.start(&s.wg)
+	}
+	s.wg.Go(func() { s.reapLoop(ctx) })
+	<-ctx.Done()
+	s.closeSockets()
+	s.wg.Wait()
+	for _, ss := range s.sessionList() {
+		ss.close(ErrServerClosed)
+	}
+	s.log.Info("rtsp server stop")
+	return nil
+}
+
+func (s *Server) start(cancel context.CancelFunc) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running || s.closed {
+		return errors.New("rtsp server already run or closed")
+	}
+	s.running, s.runCancel = true, cancel
+	return nil
+}
+
+// Close stops a running server and waits for Run to return, or releases
+// the sockets of a server that was never run. It is idempotent.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	running, cancel := s.running, s.runCancel
+	s.closed = true
+	s.mu.Unlock()
+	if running {
+		cancel()
+		<-s.done
+		return nil
+	}
+	s.closeSockets()
+	return nil
+}
+
+func (s *Server) closeSockets() {
+	s.closeOnce.Do(func() {
+		if s.ln != nil {
+			_ = s.ln.Close() // shutting down: nothing to do with the error
+		}
+		if s.udp != nil {
+			s.udp.close()
+		}
+	})
+}
+
+// acceptLoop accepts connections until the listener is closed.
+func (s *Server) acceptLoop(ctx context.Context) {
+	backoff := 5 * time.Millisecond
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Warn("rtsp accept failed", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, time.Second)
+			continue
+		}
+		backoff = 5 * time.Millisecond
+		if !s.admit() {
+			s.log.Warn("rtsp connection refused", "peer", nc.RemoteAddr().String(), "err", "too many connections")
+			_ = nc.Close() // refused: nothing to report
+			continue
+		}
+		c := newConn(s, nc)
+		s.wg.Go(func() {
+			defer s.release()
+			c.run(ctx)
+		})
+	}
+}
+
+func (s *Server) admit() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.nconns >= s.cfg.MaxConnections {
+		return false
+	}
+	s.nconns++
+	return true
+}
+
+func (s *Server) release() {
+	s.mu.Lock()
+	s.nconns--
+	s.mu.Unlock()
+}
+
+// newSessionID returns 128 random bits as 32 hex characters (RTSP-SES-01).
+func newSessionID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
+
+// addSession puts ss in the session table and assigns its log serial.
+func (s *Server) addSession(ss *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sessions[ss.id] = ss
+}
+
+func (s *Server) nextSerial() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.serial++
+	return s.serial
+}
+
+func (s *Server) lookupSession(id string) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[id]
+}
+
+// removeSession drops ss from the table and from the UDP demultiplexer.
+func (s *Server) removeSession(ss *session) {
+	s.mu.Lock()
+	if s.sessions[ss.id] == ss {
+		delete(s.sessions, ss.id)
+	}
+	s.mu.Unlock()
+	if s.udp != nil {
+		s.udp.unregister(ss)
+	}
+}
+
+func (s *Server) sessionList() []*session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := make([]*session, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		list = append(list, ss)
+	}
+	return list
+}
+
+// reapInterval is how often sessions are checked for expiry: a quarter of
+// the shortest timeout, within [10ms, 1s].
+func (s *Server) reapInterval() time.Duration {
+	d := min(s.cfg.SessionTimeout, s.cfg.MediaTimeout) / 4
+	return min(max(d, 10*time.Millisecond), time.Second)
+}
+
+// reapLoop expires sessions (RTSP-SES-06, RTSP-M-33) and logs UDP drops.
+// Packet counters are compared between ticks, so the packet path never
+// reads the clock.
+func (s *Server) reapLoop(ctx context.Context) {
+	t := time.NewTicker(s.reapInterval())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			s.reap(now)
+		}
+	}
+}
+
+func (s *Server) reap(now time.Time) {
+	for _, ss := range s.sessionList() {
+		if reason := ss.expired(now); reason != nil {
+			ss.expire(reason)
+		}
+	}
+	if s.udp != nil {
+		s.udp.logDrops(now)
+	}
+}

@@ -1,0 +1,282 @@
+package rtsp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// conn is one RTSP connection: a reader goroutine that parses requests and
+// interleaved frames and handles them in order, and a writer goroutine that
+// drains a bounded queue of marshalled responses (RTSP-MSG-08, RTSP-IL-03).
+// The first of the two to fail cancels the other.
+type conn struct {
+	srv  *Server
+	nc   net.Conn
+	br   *bufio.Reader
+	peer netip.AddrPort
+	log  *slog.Logger
+	out  chan []byte // responses in request order; closed by the reader
+
+	ctx    context.Context // the connection's own lifetime
+	cancel context.CancelFunc
+
+	// Owned by the reader goroutine.
+	pending  *announcement // announced publication without a session yet
+	sessions []*session    // sessions created on this connection
+	channels [256]channelTarget
+	idle     bool      // no live session: the idle timeout applies
+	deadline time.Time // current read deadline, zero for none
+	drops    int       // interleaved frames dropped
+}
+
+// announcement is an announced presentation (RTSP-M-11).
+type announcement struct {
+	pub      Publication
+	url      string   // ANNOUNCE Request-URI: the base for SETUP URLs
+	path     string   // as passed to the Handler
+	controls []string // Publication.Controls()
+}
+
+// channelTarget routes an interleaved channel to a stream (RTSP-IL-02).
+type channelTarget struct {
+	ss     *session
+	stream int
+	rtcp   bool
+}
+
+var errConnPanic = errors.New("panic in connection")
+
+func newConn(s *Server, nc net.Conn) *conn {
+	peer := addrPortOf(nc.RemoteAddr())
+	ctx, cancel := context.WithCancel(context.Background())
+	return &conn{
+		srv:    s,
+		nc:     nc,
+		br:     bufio.NewReaderSize(nc, s.cfg.ReadBufferSize),
+		peer:   peer,
+		log:    s.log.With("peer", peer),
+		out:    make(chan []byte, s.cfg.WriteQueueSize),
+		ctx:    ctx,
+		cancel: cancel,
+		idle:   true,
+	}
+}
+
+// addrPortOf returns the address of a net.Addr, unmapped from IPv6.
+func addrPortOf(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	ap, _ := netip.ParseAddrPort(a.String()) // net.Pipe and others: zero value is fine
+	return ap
+}
+
+// run serves the connection until the peer closes, an error occurs or
+// parent is done, then ends what the connection owns.
+func (c *conn) run(parent context.Context) {
+	stopParent := context.AfterFunc(parent, c.cancel)
+	defer stopParent()
+	stopClose := context.AfterFunc(c.ctx, func() { _ = c.nc.Close() })
+	defer stopClose()
+	c.log.Debug("rtsp conn open")
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := c.writeLoop(); err != nil {
+			c.cancel()
+		}
+	})
+	err := c.readLoop()
+	close(c.out)
+	wg.Wait()
+	c.cancel()
+	_ = c.nc.Close() // already closed or closing: nothing to report
+	reason := ErrConnClosed
+	if parent.Err() != nil {
+		reason = ErrServerClosed
+	}
+	c.cleanup(reason)
+	c.log.Debug("rtsp conn close", "err", err, "dropped", c.drops)
+}
+
+// cleanup ends the announced publication, the TCP sessions of the
+// connection (RTSP-SES-06) and the sessions that never started recording
+// (RTSP-SES-08). Recording UDP sessions live on until media stops.
+func (c *conn) cleanup(reason error) {
+	if c.pending != nil {
+		closePublication(c.pending.pub, reason, c.log)
+		c.pending = nil
+	}
+	for _, ss := range c.sessions {
+		if ss.tcp || ss.getState() != stateRecording {
+			ss.close(reason)
+		}
+	}
+}
+
+// writeLoop writes queued responses until the queue is closed and drained
+// or a write fails.
+func (c *conn) writeLoop() error {
+	for {
+		select {
+		case <-c.ctx.Done():
+			return c.ctx.Err()
+		case b, ok := <-c.out:
+			if !ok {
+				return nil
+			}
+			_ = c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout)) // a failure shows in Write
+			if _, err := c.nc.Write(b); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// send queues a marshalled message for the writer.
+func (c *conn) send(b []byte) error {
+	select {
+	case c.out <- b:
+		return nil
+	case <-c.ctx.Done():
+		return c.ctx.Err()
+	}
+}
+
+// readLoop reads messages until an error. A panic in a handler is
+// recovered here: it ends only this connection.
+func (c *conn) readLoop() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("rtsp conn panic", "err", r, "stack", string(debug.Stack()))
+			err = errConnPanic
+		}
+	}()
+	for {
+		if err := c.readMessage(); err != nil {
+			return err
+		}
+	}
+}
+
+// readMessage reads one interleaved frame, response or request. The first
+// byte decides, at any time on the connection (RTSP-MSG-09, RTSP-IL-04).
+func (c *conn) readMessage() error {
+	if c.idle {
+		c.setReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout))
+	} else {
+		c.setReadDeadline(time.Time{})
+	}
+	b, err := c.br.Peek(1)
+	if err != nil {
+		return err
+	}
+	switch b[0] {
+	case InterleavedMagic:
+		return c.readFrame()
+	case '\r', '\n': // stray line ends between messages
+		_, _ = c.br.Discard(1) // cannot fail: the byte is buffered
+		return nil
+	}
+	c.setReadDeadline(time.Now().Add(c.srv.cfg.HandshakeTimeout))
+	if b, err := c.br.Peek(5); err == nil && bytes.Equal(b, []byte("RTSP/")) {
+		var resp Response // we send no requests: read and ignore (RTSP-MSG-12)
+		return resp.Unmarshal(c.br, c.srv.cfg.Limits)
+	}
+	return c.readRequest()
+}
+
+// setReadDeadline changes the read deadline only when needed, so the frame
+// path makes no syscall.
+func (c *conn) setReadDeadline(t time.Time) {
+	if t.IsZero() && c.deadline.IsZero() {
+		return
+	}
+	c.deadline = t
+	_ = c.nc.SetReadDeadline(t) // a failure shows in the next read
+}
+
+// readFrame handles one interleaved frame straight from the read buffer,
+// without copying or allocating. Empty and oversized frames are skipped
+// (RTSP-IL-01); frames on unknown channels are dropped (RTSP-IL-02).
+func (c *conn) readFrame() error {
+	hdr, err := c.br.Peek(interleavedHeaderSize)
+	if err != nil {
+		return eofErr(err, 1)
+	}
+	ch := hdr[1]
+	n := int(binary.BigEndian.Uint16(hdr[2:]))
+	total := interleavedHeaderSize + n
+	if n == 0 || n > c.srv.cfg.MaxPacketSize {
+		c.drops++
+		_, err := c.br.Discard(total)
+		return eofErr(err, 1)
+	}
+	frame, err := c.br.Peek(total)
+	if err != nil {
+		return eofErr(err, 1)
+	}
+	c.dispatchFrame(ch, frame[interleavedHeaderSize:])
+	_, _ = c.br.Discard(total) // cannot fail: the bytes are buffered
+	return nil
+}
+
+func (c *conn) dispatchFrame(ch uint8, pkt []byte) {
+	t := c.channels[ch]
+	if t.ss == nil {
+		c.drops++
+		return
+	}
+	if p := t.ss.deliver(t.stream, t.rtcp || isRTCP(pkt), pkt); p != nil {
+		t.ss.packetPanicked(p)
+	}
+}
+
+// readRequest reads, handles and answers one request. A request that
+// cannot be parsed is answered (without CSeq, RTSP-MSG-05) and the
+// connection closed: its framing is lost.
+func (c *conn) readRequest() error {
+	var req Request
+	if err := req.Unmarshal(c.br, c.srv.cfg.Limits); err != nil {
+		if e, ok := errors.AsType[*Error](err); ok {
+			c.log.Debug("rtsp bad request", "err", err)
+			c.reply(&req, &Response{StatusCode: e.Status, Header: Header{}})
+		}
+		return err
+	}
+	resp := c.handle(&req)
+	c.updateIdle()
+	return c.reply(&req, resp)
+}
+
+func (c *conn) reply(req *Request, resp *Response) error {
+	c.finish(req, resp)
+	b, err := resp.Marshal()
+	if err != nil {
+		return err
+	}
+	return c.send(b)
+}
+
+// updateIdle recomputes whether the idle timeout applies and forgets ended
+// sessions.
+func (c *conn) updateIdle() {
+	live := c.sessions[:0]
+	for _, ss := range c.sessions {
+		if !ss.isClosed() {
+			live = append(live, ss)
+		}
+	}
+	clear(c.sessions[len(live):])
+	c.sessions = live
+	c.idle = len(live) == 0
+}

@@ -1,0 +1,194 @@
+package rtsp
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// rfc1123 is the Date header layout (RTSP-MSG-07).
+const rfc1123 = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+// handle answers one parsed request.
+func (c *conn) handle(req *Request) *Response {
+	resp, err := c.precheck(req)
+	if err == nil && resp == nil {
+		resp, err = c.dispatch(req)
+	}
+	if err != nil {
+		resp = c.errorResponse(req, err)
+	}
+	return resp
+}
+
+// dispatch calls the handler of the method. Each handler returns a
+// response or an error that errorResponse maps to a status.
+func (c *conn) dispatch(req *Request) (*Response, error) {
+	switch req.Method {
+	case MethodOptions:
+		return c.handleOptions(req)
+	case MethodDescribe:
+		return c.handleDescribe(req)
+	case MethodAnnounce:
+		return c.handleAnnounce(req)
+	case MethodSetup:
+		return c.handleSetup(req)
+	case MethodPlay:
+		return c.handlePlay(req)
+	case MethodPause:
+		return c.handlePause(req)
+	case MethodRecord:
+		return c.handleRecord(req)
+	case MethodTeardown:
+		return c.handleTeardown(req)
+	case MethodGetParameter, MethodSetParameter:
+		return c.handleParameter(req)
+	case MethodRedirect: // server-to-client only (RTSP-M-39)
+		return nil, statusError(StatusMethodNotAllowed, "redirect from client", nil)
+	default:
+		return nil, statusError(StatusNotImplemented, "unknown method", nil)
+	}
+}
+
+// precheck applies the rules every request passes before its method
+// handler: version (RTSP-MSG-02), CSeq (RTSP-MSG-05), Request-URI
+// (RTSP-MSG-01), Require (RTSP-OPT-01).
+func (c *conn) precheck(req *Request) (*Response, error) {
+	if req.Proto != protoRTSP10 {
+		return nil, statusError(StatusRTSPVersionNotSupported, req.Proto, nil)
+	}
+	if !validCSeq(req.Header.Get("CSeq")) {
+		return nil, statusError(StatusBadRequest, "missing or bad cseq", nil)
+	}
+	if err := checkURLForMethod(req); err != nil {
+		return nil, err
+	}
+	if tags := unsupportedOptions(req.Header, nil); len(tags) > 0 {
+		h := Header{}
+		h.Set("Unsupported", strings.Join(tags, ", "))
+		return &Response{StatusCode: StatusOptionNotSupported, Header: h}, nil
+	}
+	return nil, nil
+}
+
+func validCSeq(v string) bool { return allDigits(v) && len(v) <= 10 }
+
+// checkURLForMethod accepts "*" only where RFC 2326 allows it and rtsp or
+// rtsps URLs; rtspu gets 501 (RTSP-MSG-02).
+func checkURLForMethod(req *Request) error {
+	if req.URL == "*" {
+		switch req.Method {
+		case MethodOptions, MethodGetParameter, MethodSetParameter:
+			return nil
+		}
+		return statusError(StatusBadRequest, "* not valid for "+string(req.Method), nil)
+	}
+	u, err := url.Parse(req.URL)
+	if err != nil {
+		return statusError(StatusBadRequest, "bad url", err)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "rtsp", "rtsps":
+		return nil
+	case "rtspu":
+		return statusError(StatusNotImplemented, "rtspu", nil)
+	}
+	return statusError(StatusBadRequest, "url scheme "+u.Scheme, nil)
+}
+
+// errorResponse maps a handler error to its response, in one place:
+// *Error gives the status, anything else is 500. 405 and 455 list the
+// methods valid in the current state (RTSP-M-40, [2326 §11.3.6]).
+func (c *conn) errorResponse(req *Request, err error) *Response {
+	resp := &Response{StatusCode: StatusInternalServerError, Header: Header{}}
+	if e, ok := errors.AsType[*Error](err); ok && e.Status >= 300 {
+		resp.StatusCode = e.Status
+	}
+	switch {
+	case resp.StatusCode >= 500 && resp.StatusCode != StatusNotImplemented && resp.StatusCode != StatusRTSPVersionNotSupported:
+		c.log.Warn("rtsp request failed", "method", string(req.Method), "status", resp.StatusCode, "err", err)
+	default:
+		c.log.Debug("rtsp request refused", "method", string(req.Method), "status", resp.StatusCode, "err", err)
+	}
+	if resp.StatusCode == StatusMethodNotAllowed || resp.StatusCode == StatusMethodNotValidInThisState {
+		resp.Header.Set("Allow", allowedMethods(c.stateFor(req)))
+	}
+	return resp
+}
+
+// finish adds the headers every response carries: CSeq echoed verbatim,
+// Server, Date (RTSP-MSG-07) and Timestamp echoed (RTSP-OPT-03).
+func (c *conn) finish(req *Request, resp *Response) {
+	if resp.Header == nil {
+		resp.Header = Header{}
+	}
+	if cseq := req.Header.Get("CSeq"); validCSeq(cseq) {
+		resp.Header.Set("CSeq", cseq)
+	}
+	resp.Header.Set("Server", c.srv.cfg.ServerName)
+	resp.Header.Set("Date", time.Now().UTC().Format(rfc1123))
+	if ts, ok := req.Header.lookup("Timestamp"); ok {
+		resp.Header.Set("Timestamp", ts)
+	}
+}
+
+// requestSession returns the session named by the Session header, nil if
+// there is none, or 454 if it is unknown, ended or owned by another
+// connection (RTSP-SES-07, SEC-08). A found session is refreshed.
+func (c *conn) requestSession(req *Request) (*session, error) {
+	v, ok := req.Header.lookup("Session")
+	if !ok {
+		return nil, nil
+	}
+	var sh Session
+	if err := sh.Unmarshal(v); err != nil {
+		return nil, statusError(StatusSessionNotFound, "bad session header", err)
+	}
+	ss := c.srv.lookupSession(sh.ID)
+	if ss == nil || ss.owner != c || ss.isClosed() {
+		return nil, statusError(StatusSessionNotFound, "unknown session", nil)
+	}
+	ss.touch(time.Now())
+	return ss, nil
+}
+
+// knownSession is requestSession for requests where a bad or unknown
+// Session header is tolerated: it returns nil then.
+func (c *conn) knownSession(req *Request) *session {
+	ss, err := c.requestSession(req)
+	if err != nil {
+		return nil // tolerated by the caller's contract
+	}
+	return ss
+}
+
+// connState is the state of a request without a session.
+func (c *conn) connState() sessionState {
+	if c.pending != nil {
+		return stateAnnounced
+	}
+	return stateInit
+}
+
+// stateFor is the state a request applies to, for the Allow header.
+func (c *conn) stateFor(req *Request) sessionState {
+	if v, ok := req.Header.lookup("Session"); ok {
+		var sh Session
+		if sh.Unmarshal(v) == nil {
+			if ss := c.srv.lookupSession(sh.ID); ss != nil && ss.owner == c {
+				return ss.getState()
+			}
+		}
+	}
+	return c.connState()
+}
+
+// sessionResponse is a 200 carrying the Session header (RTSP-SES-03).
+func sessionResponse(ss *session) *Response {
+	h := Header{}
+	if ss != nil {
+		h.Set("Session", ss.id)
+	}
+	return &Response{StatusCode: StatusOK, Header: h}
+}

@@ -1,0 +1,218 @@
+package rtsp
+
+import (
+	"errors"
+	"mime"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// handleOptions answers 200 with Public in any state (RTSP-M-01); a
+// Session header makes it a keepalive (RTSP-M-02).
+func (c *conn) handleOptions(req *Request) (*Response, error) {
+	if _, err := c.requestSession(req); err != nil {
+		return nil, err
+	}
+	h := Header{}
+	h.Set("Public", publicMethods)
+	return &Response{StatusCode: StatusOK, Header: h}, nil
+}
+
+// handleDescribe answers 404: no presentation is served for playback yet.
+// DESCRIBE never creates a session (RTSP-M-07).
+func (c *conn) handleDescribe(*Request) (*Response, error) {
+	return nil, statusError(StatusNotFound, "no playback presentation", nil)
+}
+
+// handleAnnounce checks the body (RTSP-M-09), asks the Handler for a
+// publication and keeps it on the connection until SETUP (RTSP-M-10/11).
+func (c *conn) handleAnnounce(req *Request) (*Response, error) {
+	if err := checkAnnounceBody(req); err != nil {
+		return nil, err
+	}
+	ss := c.knownSession(req) // a Session header is tolerated (RTSP-M-10)
+	st := c.connState()
+	if ss != nil {
+		st = ss.getState()
+	}
+	if _, err := next(st, evAnnounce); err != nil { // RTSP-M-12
+		return nil, err
+	}
+	path, err := announcePath(req.URL)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := c.srv.cfg.Handler.Announce(c.ctx, &AnnounceRequest{
+		Path: path, SDP: req.Body, Peer: c.peer, UserAgent: req.Header.Get("User-Agent"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	controls := slices.Clone(pub.Controls())
+	if len(controls) == 0 || len(controls) > 128 {
+		closePublication(pub, ErrTeardown, c.log)
+		return nil, statusError(StatusUnsupportedMediaType, "publication has no usable media", nil)
+	}
+	c.pending = &announcement{pub: pub, url: req.URL, path: path, controls: controls}
+	c.log.Debug("rtsp announce", "path", path, "streams", len(controls))
+	return &Response{StatusCode: StatusOK, Header: Header{}}, nil
+}
+
+// checkAnnounceBody requires Content-Length (411), Content-Type
+// application/sdp (415) and a non-empty body (400) (RTSP-M-09).
+func checkAnnounceBody(req *Request) error {
+	if !req.Header.Has("Content-Length") {
+		return statusError(StatusLengthRequired, "announce without content-length", nil)
+	}
+	mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	if err != nil || mt != "application/sdp" {
+		return statusError(StatusUnsupportedMediaType, "announce content-type", err)
+	}
+	if len(req.Body) == 0 {
+		return statusError(StatusBadRequest, "empty sdp", nil)
+	}
+	return nil
+}
+
+// announcePath returns the path passed to the Handler: percent-decoded,
+// without leading or trailing "/", query stripped. Encoded separators and
+// control characters are refused (SEC-04).
+func announcePath(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || raw == "*" {
+		return "", statusError(StatusBadRequest, "bad announce url", err)
+	}
+	low := strings.ToLower(u.EscapedPath())
+	if strings.Contains(low, "%2f") || strings.Contains(low, "%5c") || hasCTL([]byte(u.Path)) {
+		return "", statusError(StatusBadRequest, "bad characters in path", nil)
+	}
+	p := strings.TrimSuffix(strings.TrimPrefix(u.Path, "/"), "/")
+	if p == "" {
+		return "", statusError(StatusBadRequest, "empty path", nil)
+	}
+	return p, nil
+}
+
+// handlePlay: no play session can exist yet, so PLAY gets 454 without a
+// session, 455 on an announced connection and 405 on a record session
+// (RTSP-M-21, RTSP.md §3 table).
+func (c *conn) handlePlay(req *Request) (*Response, error) {
+	ss, err := c.requestSession(req)
+	if err != nil {
+		return nil, err
+	}
+	_, err = c.transition(ss, evPlay)
+	return nil, cmpErr(err, statusError(StatusNotFound, "no play session", nil))
+}
+
+// cmpErr returns err, or alt when err is nil.
+func cmpErr(err, alt error) error {
+	if err != nil {
+		return err
+	}
+	return alt
+}
+
+// handlePause: a record session goes back to ready-record (RTSP-M-27).
+func (c *conn) handlePause(req *Request) (*Response, error) {
+	ss, err := c.requestSession(req)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.transition(ss, evPause)
+	if err != nil || ss == nil {
+		return nil, cmpErr(err, statusError(StatusSessionNotFound, "no session", nil))
+	}
+	ss.setState(st, time.Now())
+	return sessionResponse(ss), nil
+}
+
+// transition checks event e against the session's state, or the
+// connection's when there is no session.
+func (c *conn) transition(ss *session, e event) (sessionState, error) {
+	if ss == nil {
+		return next(c.connState(), e)
+	}
+	return next(ss.getState(), e)
+}
+
+// handleRecord starts recording once every stream is set up (RTSP-M-30).
+// Range is informational and ignored (RTSP-M-31).
+func (c *conn) handleRecord(req *Request) (*Response, error) {
+	ss, err := c.requestSession(req)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.transition(ss, evRecord)
+	if err != nil || ss == nil {
+		return nil, cmpErr(err, statusError(StatusSessionNotFound, "no session", nil))
+	}
+	if !ss.allSetup() {
+		return nil, statusError(StatusMethodNotValidInThisState, "not every stream is set up", nil)
+	}
+	if !ss.recorded { // Record is called once, even after PAUSE (RTSP-M-27)
+		if err := ss.pub.Record(); err != nil {
+			return nil, err
+		}
+		ss.recorded = true
+		ss.log.Info("rtsp session recording", "streams", len(ss.streams))
+	}
+	ss.setState(st, time.Now())
+	return sessionResponse(ss), nil
+}
+
+// handleTeardown ends the session, or drops an announced publication, and
+// keeps the connection open (RTSP-M-34/35). The response has no Session.
+func (c *conn) handleTeardown(req *Request) (*Response, error) {
+	ss, err := c.requestSession(req)
+	if err != nil {
+		return nil, err
+	}
+	if ss == nil {
+		if c.pending == nil {
+			return nil, statusError(StatusSessionNotFound, "no session", nil)
+		}
+		closePublication(c.pending.pub, ErrTeardown, c.log)
+		c.pending = nil
+		return &Response{StatusCode: StatusOK, Header: Header{}}, nil
+	}
+	c.releaseChannels(ss)
+	ss.close(ErrTeardown)
+	return &Response{StatusCode: StatusOK, Header: Header{}}, nil
+}
+
+// handleParameter answers GET_PARAMETER and SET_PARAMETER. An empty body is
+// a keepalive: 200 (RTSP-M-36, RTSP-M-38). No parameter is known, so any
+// named one gets 451 with the names in the body (RTSP-M-37).
+func (c *conn) handleParameter(req *Request) (*Response, error) {
+	ss, err := c.requestSession(req)
+	if err != nil {
+		return nil, err
+	}
+	names := parameterNames(req.Body)
+	if len(names) == 0 {
+		return sessionResponse(ss), nil
+	}
+	resp := sessionResponse(ss)
+	resp.StatusCode = StatusParameterNotUnderstood
+	resp.Header.Set("Content-Type", "text/parameters")
+	resp.Body = []byte(strings.Join(names, "\r\n") + "\r\n")
+	return resp, nil
+}
+
+// parameterNames returns the names of a text/parameters body ("name" or
+// "name: value" per line), at most 32.
+func parameterNames(body []byte) []string {
+	var names []string
+	for _, line := range strings.FieldsFunc(string(body), func(r rune) bool { return r == '\r' || r == '\n' }) {
+		name, _, _ := strings.Cut(line, ":")
+		if name = strings.TrimSpace(name); isToken(name) && len(names) < 32 {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+var errNoTransport = errors.New("no acceptable transport")

@@ -1,0 +1,232 @@
+package rtsp
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// session is one RTSP session: a publication and its set-up streams.
+//
+// Ownership: the immutable fields are set before the session is shared.
+// streams and tcp belong to the owner connection's reader goroutine, the
+// only one that handles requests for this session (RTSP-SES-07). The
+// packet counters are atomic because the packet path must not lock for
+// writing; the reaper compares them between ticks. Everything else is
+// guarded by mu.
+type session struct {
+	id     string
+	serial uint64
+	srv    *Server
+	owner  *conn
+	pub    Publication
+	pres   *announcement
+	log    *slog.Logger
+
+	streams  []streamSetup // owner reader only
+	tcp      bool          // owner reader only; lower transport of the set-up streams
+	recorded bool          // owner reader only; Publication.Record was called
+
+	rtpCount  atomic.Uint64
+	rtcpCount atomic.Uint64
+
+	// mu guards the fields below. Packet delivery holds it shared for the
+	// duration of the Publication call, so close (exclusive) waits for
+	// in-flight RTP/RTCP and none starts after it.
+	mu          sync.RWMutex
+	state       sessionState
+	closed      bool
+	lastRefresh time.Time // last request or RTCP
+	lastMedia   time.Time // last RTP or RTCP, for the media watchdog
+	seenRTP     uint64    // counter values at the last reaper tick
+	seenRTCP    uint64
+}
+
+// streamSetup is the transport of one set-up stream.
+type streamSetup struct {
+	setup    bool
+	url      string   // Request-URI of its SETUP (for RTP-Info, RTSP-RNG-10)
+	channels PortPair // TCP interleaved channels
+	ports    PortPair // UDP client ports
+}
+
+func newSession(c *conn, pres *announcement) *session {
+	ss := &session{
+		id:      newSessionID(),
+		serial:  c.srv.nextSerial(),
+		srv:     c.srv,
+		owner:   c,
+		pub:     pres.pub,
+		pres:    pres,
+		streams: make([]streamSetup, len(pres.controls)),
+		state:   stateAnnounced,
+	}
+	ss.log = c.log.With("session", ss.serial, "path", pres.path)
+	ss.lastRefresh = time.Now()
+	return ss
+}
+
+// getState returns the current state.
+func (ss *session) getState() sessionState {
+	ss.mu.RLock()
+	defer ss.mu.RUnlock()
+	return ss.state
+}
+
+// isClosed reports whether the session has ended.
+func (ss *session) isClosed() bool {
+	ss.mu.RLock()
+	defer ss.mu.RUnlock()
+	return ss.closed
+}
+
+// setState moves to st unless the session ended meanwhile.
+func (ss *session) setState(st sessionState, now time.Time) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.closed {
+		return
+	}
+	if st == stateRecording && ss.state != stateRecording {
+		ss.lastMedia = now
+	}
+	ss.state = st
+}
+
+// touch records liveness from a request (RTSP-SES-05).
+func (ss *session) touch(now time.Time) {
+	ss.mu.Lock()
+	ss.lastRefresh = now
+	ss.mu.Unlock()
+}
+
+// allSetup reports whether every announced stream is set up (RTSP-M-30).
+func (ss *session) allSetup() bool {
+	for _, st := range ss.streams {
+		if !st.setup {
+			return false
+		}
+	}
+	return true
+}
+
+func (ss *session) hasStreams() bool {
+	for _, st := range ss.streams {
+		if st.setup {
+			return true
+		}
+	}
+	return false
+}
+
+// panicInfo is a recovered panic with its stack.
+type panicInfo struct {
+	val   any
+	stack []byte
+}
+
+// deliver hands one packet to the publication if the session is recording.
+// It never allocates unless the publication panics.
+func (ss *session) deliver(stream int, rtcp bool, data []byte) (p *panicInfo) {
+	if rtcp {
+		ss.rtcpCount.Add(1)
+	} else {
+		ss.rtpCount.Add(1)
+	}
+	ss.mu.RLock()
+	defer ss.mu.RUnlock()
+	if ss.state != stateRecording {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			p = &panicInfo{val: r, stack: debug.Stack()}
+		}
+	}()
+	if rtcp {
+		ss.pub.RTCP(stream, data)
+	} else {
+		ss.pub.RTP(stream, data)
+	}
+	return nil
+}
+
+// packetPanicked ends a session whose publication panicked on a packet.
+func (ss *session) packetPanicked(p *panicInfo) {
+	ss.log.Error("rtsp publication panic", "err", p.val, "stack", string(p.stack))
+	ss.expire(ErrPanic)
+}
+
+// expired reports why the session must end at now, or nil: a recording
+// session without media for MediaTimeout, any other without a request or
+// RTCP for SessionTimeout+SessionGrace (RTSP-SES-04/06, RTSP-M-33).
+func (ss *session) expired(now time.Time) error {
+	rtp, rtcp := ss.rtpCount.Load(), ss.rtcpCount.Load()
+	cfg := &ss.srv.cfg
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.closed {
+		return nil
+	}
+	if rtcp != ss.seenRTCP {
+		ss.lastRefresh = now
+	}
+	if rtp != ss.seenRTP || rtcp != ss.seenRTCP {
+		ss.lastMedia = now
+	}
+	ss.seenRTP, ss.seenRTCP = rtp, rtcp
+	if ss.state == stateRecording {
+		if now.Sub(ss.lastMedia) > cfg.MediaTimeout {
+			return ErrMediaTimeout
+		}
+		return nil
+	}
+	if now.Sub(ss.lastRefresh) > cfg.SessionTimeout+cfg.SessionGrace {
+		return ErrSessionTimeout
+	}
+	return nil
+}
+
+// expire ends the session from outside its owner's reader (reaper, UDP
+// reader) and closes the owner connection, which is of no use without it.
+func (ss *session) expire(reason error) {
+	if ss.close(reason) {
+		ss.owner.cancel()
+	}
+}
+
+// close ends the session once: no packet is delivered after the state
+// change, then the publication is closed. It reports whether this call
+// closed it.
+func (ss *session) close(reason error) bool {
+	ss.mu.Lock()
+	if ss.closed {
+		ss.mu.Unlock()
+		return false
+	}
+	ss.closed = true
+	ss.state = stateInit
+	ss.mu.Unlock()
+	ss.srv.removeSession(ss)
+	closePublication(ss.pub, reason, ss.log)
+	lvl := slog.LevelInfo
+	if errors.Is(reason, ErrPanic) {
+		lvl = slog.LevelWarn
+	}
+	ss.log.Log(context.Background(), lvl, "rtsp session stop", "err", reason)
+	return true
+}
+
+// closePublication calls pub.Close, recovering a panic.
+func closePublication(pub Publication, reason error, log *slog.Logger) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("rtsp publication close panic", "err", r, "stack", string(debug.Stack()))
+		}
+	}()
+	pub.Close(reason)
+}

@@ -1,0 +1,199 @@
+package rtsp
+
+import (
+	"net/netip"
+	"time"
+)
+
+// setupPlan is what a SETUP will do once accepted.
+type setupPlan struct {
+	ss      *session
+	created bool
+	stream  int
+	next    sessionState
+	cands   Transports // acceptable specs, client order
+}
+
+// handleSetup sets up one stream (RTSP-M-14..18). Only mode=record after
+// ANNOUNCE is served; a play SETUP gets 404 until playback exists.
+func (c *conn) handleSetup(req *Request) (*Response, error) {
+	plan, err := c.planSetup(req)
+	if err != nil {
+		return nil, err
+	}
+	ss := plan.ss
+	if ss.streams[plan.stream].setup {
+		c.releaseStream(ss, plan.stream) // re-SETUP in ready-record replaces the transport
+	}
+	th, err := c.reserve(ss, plan.stream, plan.cands)
+	if err != nil {
+		return nil, err // a new session was not committed: nothing to undo
+	}
+	if plan.created {
+		c.commitSession(ss)
+	}
+	ss.streams[plan.stream].url = req.URL
+	ss.setState(plan.next, time.Now())
+	h := Header{}
+	h.Set("Transport", th.Marshal())
+	h.Set("Session", (&Session{ID: ss.id, Timeout: c.srv.cfg.SessionTimeout}).Marshal())
+	return &Response{StatusCode: StatusOK, Header: h}, nil
+}
+
+// planSetup runs every check that can refuse the SETUP before any
+// resource is reserved, and finds or creates the session.
+func (c *conn) planSetup(req *Request) (*setupPlan, error) {
+	v, ok := req.Header.lookup("Transport")
+	if !ok {
+		return nil, statusError(StatusBadRequest, "setup without transport", nil)
+	}
+	var specs Transports
+	if err := specs.Unmarshal(v); err != nil {
+		return nil, err
+	}
+	ss, err := c.requestSession(req)
+	if err != nil {
+		return nil, err
+	}
+	p := &setupPlan{ss: ss, cands: c.acceptable(ss, specs)}
+	if len(p.cands) == 0 {
+		return nil, statusError(StatusUnsupportedTransport, "no acceptable transport", errNoTransport)
+	}
+	ev := evSetupPlay
+	if p.cands[0].Mode == ModeRecord {
+		ev = evSetupRecord
+	}
+	if p.next, err = c.transition(ss, ev); err != nil {
+		return nil, err
+	}
+	if ev == evSetupPlay {
+		return nil, statusError(StatusNotFound, "no playback presentation", nil)
+	}
+	pres := c.pending
+	if ss != nil {
+		pres = ss.pres
+	}
+	if p.stream, err = matchTrack(pres.url, pres.controls, req.URL); err != nil {
+		return nil, err
+	}
+	if ss == nil {
+		c.updateIdle()
+		if len(c.sessions) >= c.srv.cfg.MaxSessionsPerConnection { // SEC-03
+			return nil, statusError(StatusNotEnoughBandwidth, "too many sessions on connection", nil)
+		}
+		p.ss, p.created = newSession(c, c.pending), true
+	}
+	return p, nil
+}
+
+// commitSession publishes a new session and takes the pending announcement
+// into it (RTSP-M-15).
+func (c *conn) commitSession(ss *session) {
+	c.pending = nil
+	c.sessions = append(c.sessions, ss)
+	c.srv.addSession(ss)
+	ss.log.Info("rtsp session start", "streams", len(ss.streams))
+}
+
+// acceptable filters the specs the server can serve: RTP/AVP unicast
+// (RTSP-TR-06), UDP only when enabled and with client_port, and the lower
+// transport of the streams already set up in the session.
+func (c *conn) acceptable(ss *session, specs Transports) Transports {
+	var out Transports
+	for _, t := range specs {
+		if t.Profile != "RTP/AVP" || t.Multicast {
+			continue
+		}
+		if ss != nil && ss.hasStreams() && ss.tcp != (t.Lower == LowerTCP) {
+			continue
+		}
+		if t.Lower == LowerUDP && (c.srv.udp == nil || t.ClientPort == nil || t.ClientPort.RTP == 0 || t.ClientPort.RTCP == 0) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// reserve assigns channels or registers UDP client ports for the first
+// spec that can be served and returns the reply spec (RTSP-TR-07/08/12).
+func (c *conn) reserve(ss *session, stream int, cands Transports) (*Transport, error) {
+	mode := cands[0].Mode
+	for _, t := range cands {
+		if t.Mode != mode {
+			continue
+		}
+		th, ok := (*Transport)(nil), false
+		if t.Lower == LowerTCP {
+			th, ok = c.reserveTCP(ss, stream, t.Interleaved)
+		} else {
+			th, ok = c.reserveUDP(ss, stream, *t.ClientPort)
+		}
+		if ok {
+			return th, nil
+		}
+	}
+	return nil, statusError(StatusUnsupportedTransport, "client ports in use", errNoTransport)
+}
+
+// reserveTCP takes the requested channel pair if both are free, else the
+// lowest free even pair (RTSP-TR-12). interleaved=N means N, N+1.
+func (c *conn) reserveTCP(ss *session, stream int, want *PortPair) (*Transport, bool) {
+	pair, ok := PortPair{}, false
+	if want != nil && want.RTCP == want.RTP+1 && want.RTP%2 == 0 {
+		pair, ok = *want, c.channelFree(want.RTP) && c.channelFree(want.RTCP)
+	}
+	for ch := 0; !ok && ch < 256; ch += 2 {
+		pair, ok = PortPair{RTP: ch, RTCP: ch + 1}, c.channelFree(ch) && c.channelFree(ch+1)
+	}
+	if !ok {
+		return nil, false
+	}
+	c.channels[pair.RTP] = channelTarget{ss: ss, stream: stream}
+	c.channels[pair.RTCP] = channelTarget{ss: ss, stream: stream, rtcp: true}
+	ss.tcp = true
+	ss.streams[stream] = streamSetup{setup: true, channels: pair}
+	return &Transport{Profile: "RTP/AVP", Lower: LowerTCP, Interleaved: &pair, Mode: ModeRecord}, true
+}
+
+func (c *conn) channelFree(ch int) bool {
+	t := c.channels[ch]
+	return t.ss == nil || t.ss.isClosed()
+}
+
+// reserveUDP registers the RTSP peer's IP with the client ports: media is
+// accepted from there only, whatever destination says (RTSP-TR-09, SEC-06).
+func (c *conn) reserveUDP(ss *session, stream int, ports PortPair) (*Transport, bool) {
+	ip := c.peer.Addr()
+	rtp := netip.AddrPortFrom(ip, uint16(ports.RTP))
+	rtcp := netip.AddrPortFrom(ip, uint16(ports.RTCP))
+	if !c.srv.udp.register(ss, stream, rtp, rtcp) {
+		return nil, false
+	}
+	ss.tcp = false
+	ss.streams[stream] = streamSetup{setup: true, ports: ports}
+	srv := c.srv.udp.serverPorts()
+	return &Transport{Profile: "RTP/AVP", ClientPort: &ports, ServerPort: &srv, Mode: ModeRecord}, true
+}
+
+// releaseStream frees the channels or UDP ports of one stream.
+func (c *conn) releaseStream(ss *session, stream int) {
+	st := ss.streams[stream]
+	if st.setup && ss.tcp {
+		c.channels[st.channels.RTP] = channelTarget{}
+		c.channels[st.channels.RTCP] = channelTarget{}
+	}
+	if st.setup && !ss.tcp {
+		c.srv.udp.unregisterStream(ss, stream)
+	}
+	ss.streams[stream] = streamSetup{}
+}
+
+// releaseChannels frees every interleaved channel of ss.
+func (c *conn) releaseChannels(ss *session) {
+	for ch := range c.channels {
+		if c.channels[ch].ss == ss {
+			c.channels[ch] = channelTarget{}
+		}
+	}
+}

@@ -1,0 +1,218 @@
+package rtsp_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/camvault/camvault/rtsp"
+)
+
+// pipeListener hands out net.Pipe connections, so that a server runs
+// entirely inside a synctest bubble.
+type pipeListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "pipe" }
+
+func (l *pipeListener) dial(t *testing.T) *client {
+	a, b := net.Pipe()
+	l.conns <- b
+	t.Cleanup(func() { a.Close() })
+	return newClient(t, a, "rtsp://nvr:8554")
+}
+
+// runPipeServer starts a TCP-only server on a pipeListener inside the
+// current bubble; the returned stop shuts it down and waits.
+func runPipeServer(t *testing.T, cfg rtsp.Config) (*pipeListener, func()) {
+	l := newPipeListener()
+	cfg.Listener, cfg.DisableUDP = l, true
+	srv, err := rtsp.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	return l, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// recordingPipe announces and sets up cam1 over TCP and starts RECORD.
+func recordingPipe(t *testing.T, c *client) string {
+	c.announce("cam1")
+	id := c.setupTCP("cam1", "record")
+	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
+	return id
+}
+
+// TestSessionTimeoutKeepalive covers RTSP-SES-04/05: a ready-record session
+// lives on GET_PARAMETER keepalives every T/2 (ffmpeg, CLI-05), then expires
+// T+grace after the last one.
+func TestSessionTimeoutKeepalive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := ffmpegHandler()
+		l, stop := runPipeServer(t, rtsp.Config{Handler: h})
+		defer stop()
+		c := l.dial(t)
+		c.announce("cam1")
+		id := c.setupTCP("cam1", "record")
+		for range 10 { // five minutes
+			time.Sleep(30 * time.Second)
+			expectStatus(t, c.do("GET_PARAMETER", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
+		}
+		time.Sleep(69 * time.Second)
+		synctest.Wait()
+		select {
+		case <-h.pub(0).closed:
+			t.Fatal("closed before timeout+grace")
+		default:
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrSessionTimeout) {
+			t.Fatalf("reason %v", reason)
+		}
+		c.expectClosed() // the TCP session's connection goes with it
+	})
+}
+
+// TestSessionKeepaliveMethods: OPTIONS and SET_PARAMETER with Session also
+// refresh (RTSP-M-02, RTSP-M-38).
+func TestSessionKeepaliveMethods(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := ffmpegHandler()
+		l, stop := runPipeServer(t, rtsp.Config{Handler: h})
+		defer stop()
+		c := l.dial(t)
+		c.announce("cam1")
+		id := c.setupTCP("cam1", "record")
+		for i := range 6 {
+			time.Sleep(55 * time.Second) // GStreamer: T-5s (CLI-11)
+			m := "OPTIONS"
+			if i%2 == 1 {
+				m = "SET_PARAMETER"
+			}
+			expectStatus(t, c.do(m, c.url+"/cam1", []string{"Session: " + id}, ""), 200)
+		}
+		synctest.Wait()
+		if _, _, reason, _ := h.pub(0).snapshot(); reason != nil {
+			t.Fatalf("closed: %v", reason)
+		}
+	})
+}
+
+// TestMediaTimeout covers RTSP-M-33: a recording lives while media flows
+// and ends MediaTimeout after the last packet; RTCP alone also counts.
+func TestMediaTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := ffmpegHandler()
+		l, stop := runPipeServer(t, rtsp.Config{Handler: h})
+		defer stop()
+		c := l.dial(t)
+		recordingPipe(t, c)
+		for i := range 120 { // two minutes of media, no RTSP keepalive (ffmpeg over TCP)
+			ch := byte(0)
+			if i%10 == 9 {
+				ch = 1 // RTCP only, every tenth second
+			}
+			c.write(frame(ch, rtpPacket))
+			time.Sleep(time.Second)
+		}
+		synctest.Wait()
+		if _, _, reason, _ := h.pub(0).snapshot(); reason != nil {
+			t.Fatalf("closed while media flows: %v", reason)
+		}
+		time.Sleep(11 * time.Second)
+		synctest.Wait()
+		if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrMediaTimeout) {
+			t.Fatalf("reason %v", reason)
+		}
+		c.expectClosed()
+	})
+}
+
+// TestIdleTimeout covers SEC-02: a connection without a session is closed
+// after IdleTimeout; an announced publication goes with it.
+func TestIdleTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := ffmpegHandler()
+		l, stop := runPipeServer(t, rtsp.Config{Handler: h, IdleTimeout: 30 * time.Second})
+		defer stop()
+		c := l.dial(t)
+		c.announce("cam1")
+		time.Sleep(29 * time.Second)
+		expectStatus(t, c.do("OPTIONS", "*", nil, ""), 200) // a request restarts the idle timer
+		time.Sleep(29 * time.Second)
+		synctest.Wait()
+		expectStatus(t, c.do("OPTIONS", "*", nil, ""), 200)
+		time.Sleep(31 * time.Second)
+		c.expectClosed()
+		if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrConnClosed) {
+			t.Fatalf("reason %v", reason)
+		}
+	})
+}
+
+// TestHandshakeTimeout covers SEC-02: a request must complete within
+// HandshakeTimeout of its first byte.
+func TestHandshakeTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, stop := runPipeServer(t, rtsp.Config{Handler: ffmpegHandler()})
+		defer stop()
+		c := l.dial(t)
+		c.write("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n") // never finished
+		time.Sleep(11 * time.Second)
+		c.expectClosed()
+	})
+}
+
+// TestTCPSessionDiesWithConn (RTSP-SES-06) under synctest, with shutdown
+// closing nothing twice.
+func TestShutdownWhileRecording(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := ffmpegHandler()
+		l, stop := runPipeServer(t, rtsp.Config{Handler: h})
+		c := l.dial(t)
+		recordingPipe(t, c)
+		c.write(frame(0, rtpPacket))
+		stop()
+		if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrServerClosed) {
+			t.Fatalf("reason %v", reason)
+		}
+	})
+}

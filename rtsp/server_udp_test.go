@@ -1,0 +1,154 @@
+package rtsp_test
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/camvault/camvault/rtsp"
+)
+
+// udpPeer is a publisher's RTP/RTCP socket pair.
+type udpPeer struct{ rtp, rtcp *net.UDPConn }
+
+func listenUDP(t *testing.T, ip string) *net.UDPConn {
+	t.Helper()
+	pc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort(ip+":0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return pc
+}
+
+func newUDPPeer(t *testing.T) udpPeer {
+	return udpPeer{rtp: listenUDP(t, "127.0.0.1"), rtcp: listenUDP(t, "127.0.0.1")}
+}
+
+func port(pc *net.UDPConn) int { return pc.LocalAddr().(*net.UDPAddr).Port }
+
+func sendUDP(t *testing.T, pc *net.UDPConn, to net.Addr, data string) {
+	t.Helper()
+	if _, err := pc.WriteTo([]byte(data), to); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// setupUDP sets up both streams of A.1 over UDP (RTSP-TR-08) and returns
+// the session id; the peers are stored on the client.
+func (c *client) setupUDP(t *testing.T, srv *rtsp.Server, path, mode string) string {
+	t.Helper()
+	peers := []udpPeer{newUDPPeer(t), newUDPPeer(t)}
+	srvRTP, srvRTCP := srv.UDPAddrs()
+	id := ""
+	for i, p := range peers {
+		hdr := []string{fmt.Sprintf("Transport: RTP/AVP/UDP;unicast;client_port=%d-%d;mode=%s", port(p.rtp), port(p.rtcp), mode)}
+		if id != "" {
+			hdr = append(hdr, "Session: "+id)
+		}
+		resp := c.do("SETUP", fmt.Sprintf("%s/%s/streamid=%d", c.url, path, i), hdr, "")
+		expectStatus(t, resp, 200)
+		want := fmt.Sprintf("RTP/AVP;unicast;client_port=%d-%d;server_port=%d-%d;mode=record",
+			port(p.rtp), port(p.rtcp), srvRTP.(*net.UDPAddr).Port, srvRTCP.(*net.UDPAddr).Port)
+		if got := resp.Header.Get("Transport"); got != want {
+			t.Fatalf("Transport %q\nwant %q", got, want)
+		}
+		id = sessionID(t, resp)
+	}
+	c.udp = peers
+	return id
+}
+
+// TestFFmpegPushUDP replays Appendix A.1 over UDP with real sockets
+// (RTSP-TR-08, RTSP-M-32, SEC-06).
+func TestFFmpegPushUDP(t *testing.T) {
+	h := ffmpegHandler()
+	srv := startServer(t, rtsp.Config{Handler: h})
+	c := dial(t, srv)
+	c.announce("cam1")
+	id := c.setupUDP(t, srv, "cam1", "record")
+	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Range: npt=0.000-", "Session: " + id}, ""), 200)
+	srvRTP, srvRTCP := srv.UDPAddrs()
+	sendUDP(t, c.udp[0].rtp, srvRTP, rtpPacket)
+	h.pub(0).waitPackets(t, 1)
+	sendUDP(t, c.udp[1].rtp, srvRTP, rtpPacket+"b")
+	h.pub(0).waitPackets(t, 2)
+	sendUDP(t, c.udp[1].rtcp, srvRTCP, rtcpSR)
+	h.pub(0).waitPackets(t, 3)
+	// SEC-06: another port of the peer IP (all targets seen) and another IP are dropped.
+	sendUDP(t, listenUDP(t, "127.0.0.1"), srvRTP, rtpPacket+"spoof")
+	if spoof, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}); err == nil {
+		defer spoof.Close()
+		sendUDP(t, spoof, srvRTP, rtpPacket+"spoof")
+	}
+	sendUDP(t, c.udp[0].rtcp, srvRTCP, rtcpSR+"0")
+	pkts := h.pub(0).waitPackets(t, 4)
+	want := []packet{{0, false, rtpPacket}, {1, false, rtpPacket + "b"}, {1, true, rtcpSR}, {0, true, rtcpSR + "0"}}
+	if fmt.Sprint(pkts) != fmt.Sprint(want) {
+		t.Fatalf("packets %+v\nwant %+v", pkts, want)
+	}
+	expectStatus(t, c.do("TEARDOWN", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
+	if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrTeardown) {
+		t.Fatalf("reason %v", reason)
+	}
+}
+
+// TestUDPLatch covers RTSP-TR-11: packets from the peer IP at another port
+// are latched to the only stream that has not been heard from.
+func TestUDPLatch(t *testing.T) {
+	h := &fakeHandler{controls: []string{"trackID=0"}}
+	srv := startServer(t, rtsp.Config{Handler: h})
+	c := dial(t, srv)
+	expectStatus(t, c.do("ANNOUNCE", c.url+"/cam9", []string{"Content-Type: application/sdp"}, ffmpegSDP), 200)
+	resp := c.do("SETUP", c.url+"/cam9/trackID=0", []string{"Transport: RTP/AVP;unicast;client_port=9-10;mode=record"}, "")
+	expectStatus(t, resp, 200)
+	id := sessionID(t, resp)
+	expectStatus(t, c.do("RECORD", c.url+"/cam9", []string{"Session: " + id}, ""), 200)
+	natted := listenUDP(t, "127.0.0.1")
+	srvRTP, _ := srv.UDPAddrs()
+	sendUDP(t, natted, srvRTP, rtpPacket)
+	sendUDP(t, natted, srvRTP, rtpPacket+"2")
+	h.pub(0).waitPackets(t, 2)
+	// Now latched: a second unknown port is dropped.
+	sendUDP(t, listenUDP(t, "127.0.0.1"), srvRTP, rtpPacket+"x")
+	sendUDP(t, natted, srvRTP, rtpPacket+"3")
+	if pkts := h.pub(0).waitPackets(t, 3); pkts[2].data != rtpPacket+"3" {
+		t.Fatalf("packet %q", pkts[2].data)
+	}
+}
+
+// TestUDPMediaTimeout covers RTSP-M-33 with real sockets: a UDP recording
+// without packets ends with ErrMediaTimeout and survives its connection.
+func TestUDPMediaTimeout(t *testing.T) {
+	h := ffmpegHandler()
+	srv := startServer(t, rtsp.Config{Handler: h, MediaTimeout: 100 * time.Millisecond})
+	c := dial(t, srv)
+	c.announce("cam1")
+	id := c.setupUDP(t, srv, "cam1", "record")
+	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
+	c.nc.Close() // UDP sessions outlive the control connection
+	start := time.Now()
+	if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrMediaTimeout) {
+		t.Fatalf("reason %v", reason)
+	}
+	if d := time.Since(start); d < 100*time.Millisecond {
+		t.Fatalf("closed after %v", d)
+	}
+}
+
+// TestUDPDisabled covers RTSP-TR-06: UDP refused with 461, TCP still fine.
+func TestUDPDisabled(t *testing.T) {
+	h := ffmpegHandler()
+	srv := startServer(t, rtsp.Config{Handler: h, DisableUDP: true})
+	if a, b := srv.UDPAddrs(); a != nil || b != nil {
+		t.Fatal("udp addrs with udp disabled")
+	}
+	c := dial(t, srv)
+	c.announce("cam1")
+	expectStatus(t, c.do("SETUP", c.url+"/cam1/streamid=0", []string{"Transport: RTP/AVP/UDP;unicast;client_port=5000-5001;mode=record"}, ""), 461)
+	// CLI-03: ffmpeg moves on to TCP after 461.
+	c.setupTCP("cam1", "record")
+}
