@@ -1,6 +1,7 @@
 // Package media turns what cameras send into what the recorder stores: SDP media become
 // [Track] values, RTP packets become access units ([Unit]) through a per-track
 // [Depacketizer], and tracks become the ftyp+moov of a fragmented MP4 ([InitSegment]).
+// A per-track [Packetizer] turns units back into RTP packets for playback and load tests.
 //
 // # What it owns
 //
@@ -12,6 +13,9 @@
 //     Units are in MP4 sample format: length-prefixed NAL units without parameter sets,
 //     raw AAC AUs, whole JPEG images.
 //   - Track → MP4 sample entries (avc1, hvc1, mp4a, Opus, ulaw, alaw, jpeg) via mp4ff.
+//   - Unit → RTP, the inverse of the depacketizers (RTP-10, RTP-11, PL-H264-10): H.264
+//     single NAL/STAP-A/FU-A, H.265 single/AP/FU, AAC one AU per packet or RFC 3640
+//     fragments, Opus, G.711 and RFC 2435 JPEG with in-band tables (Q = 255).
 //
 // # What it must never know
 //
@@ -42,6 +46,8 @@
 //     interleaving, which are dropped with ErrUnsupportedPacket.
 //   - AAC from a sender that never sets the marker bit is emitted one packet late (a lone AU
 //     without marker could be the first gortsplib-style fragment, PL-AAC-04).
+//   - The Packetizer never aggregates slices or AAC AUs; it sends JPEG sizes rounded up to
+//     multiples of 8 and refuses JPEGs RFC 2435 cannot express ([ErrUnsupportedUnit]).
 //   - ulaw/alaw sample entries are QuickTime-style: ffmpeg reads them, strict ISO readers may
 //     not (PL-G711-02).
 package media

@@ -2,7 +2,7 @@ package media
 
 import "errors"
 
-// Errors returned by [TracksFromSDP], [NewDepacketizer] and [InitSegment].
+// Errors returned by [TracksFromSDP], [NewDepacketizer], [NewPacketizer] and [InitSegment].
 var (
 	// ErrNoSupportedMedia is wrapped by TracksFromSDP when no medium of the SDP has a codec
 	// the package supports.
@@ -10,8 +10,9 @@ var (
 	// ErrSDPLimit is wrapped by TracksFromSDP when the description exceeds an [SDPLimits] bound
 	// (SEC-12).
 	ErrSDPLimit = errors.New("sdp limit exceeded")
-	// ErrUnsupportedCodec is returned by NewDepacketizer and InitSegment for a track whose
-	// codec or codec options the package cannot handle (for example H.265 with DONL fields).
+	// ErrUnsupportedCodec is returned by NewDepacketizer, NewPacketizer and InitSegment for a
+	// track whose codec or codec options the package cannot handle (for example H.265 with
+	// DONL fields).
 	ErrUnsupportedCodec = errors.New("unsupported codec")
 	// ErrTrackNotReady is wrapped by InitSegment when a track lacks what its sample entry needs
 	// (see [Track.Ready]).
@@ -39,4 +40,21 @@ var (
 	// ErrTooManyNALUs means an access unit (or an AAC packet) holds more than Limits.MaxNALUs
 	// NAL units (AU headers) (PL-GEN-01).
 	ErrTooManyNALUs = errors.New("too many nal units")
+)
+
+// Sentinel errors returned by [Packetizer.Packetize]. When Packetize returns one, it has
+// emitted no packet of the unit and the sequence number is unchanged; callers count them
+// and skip the unit.
+var (
+	// ErrMalformedUnit means the unit is not in its codec's sample format: empty, H.264/H.265
+	// data that is not 4-byte length-prefixed NAL units (or holds a NAL unit type reserved
+	// for RTP, such as STAP-A or FU), a JPEG whose marker segments are truncated or missing,
+	// an Opus packet with an invalid TOC byte, or G.711 bytes not a multiple of the channels.
+	ErrMalformedUnit = errors.New("malformed unit")
+	// ErrUnsupportedUnit means a well-formed unit that the payload format cannot carry: a JPEG
+	// that RFC 2435 types 0/1/64/65 cannot express (progressive or other non-baseline, larger
+	// than 2040 pixels, not three components sampled 4:2:2 or 4:2:0, non-standard Huffman
+	// tables, quantisation tables that do not fit the first packet), an AAC AU whose size
+	// does not fit the AU-size field, or an Opus packet larger than MaxPayload.
+	ErrUnsupportedUnit = errors.New("unit not expressible in rtp payload format")
 )

@@ -67,9 +67,7 @@ func listenUDP(addr string, readBuf int, rtcp bool, log *slog.Logger) (*udpSocke
 	if err != nil {
 		return nil, fmt.Errorf("rtsp udp listen %s: %w", addr, err)
 	}
-	if err := pc.SetReadBuffer(readBuf); err != nil {
-		log.Warn("rtsp udp read buffer not set", "err", err, "bytes", readBuf)
-	}
+	setReadBuffer(pc, readBuf, log)
 	return &udpSocket{
 		pc:      pc,
 		rtcp:    rtcp,

@@ -1,0 +1,18 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("bench: want a benchmark name: push")
+	}
+	switch args[0] {
+	case "push":
+		return runBenchPush(ctx, args[1:], stdout, stderr)
+	}
+	return fmt.Errorf("bench: unknown benchmark %q", args[0])
+}
