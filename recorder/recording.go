@@ -31,7 +31,8 @@ type Recording struct {
 	segOrigin int64 // wall ns of media time zero in the segment
 	sealed    []*storage.Segment
 	fragOpen  bool
-	fragStart int64 // wall ns of the open fragment's first reference unit
+	fragStart int64 // reference-track RTP time (unwrapped) of the open fragment's first unit
+	segPTS    int64 // reference-track RTP time of the segment's first unit
 	fragBytes int
 	fragSeq   uint32
 	frozen    bool // the wall-clock anchors are in use by a written fragment
@@ -142,29 +143,32 @@ func (rec *Recording) onUnit(t *track, u media.Unit) {
 // onRefUnit decides where fragments and segments end. It reports whether
 // the unit is to be kept.
 func (rec *Recording) onRefUnit(t *track, ext int64, u media.Unit) bool {
-	wall := t.wallOf(ext)
 	if u.Key && rec.seg != nil && rec.fragOpen {
-		if drift := unixNS(rec.r.cfg.Now()) - wall; absDur(drift) > int64(rec.r.cfg.ClockTolerance) {
+		if drift := unixNS(rec.r.cfg.Now()) - t.wallOf(ext); absDur(drift) > int64(rec.r.cfg.ClockTolerance) {
 			rec.log.Warn("media time and server clock disagree; starting a new timeline",
 				"drift", time.Duration(drift))
 			rec.breakTimeline()
 			ext, _ = t.unwrap(u.PTS)
 			t.haveAnchor, t.anchorTS, t.anchorWall = true, ext, unixNS(rec.r.cfg.Now())
-			wall = t.wallOf(ext)
 		}
 	}
 	if !rec.fragOpen {
 		if !u.Key {
 			return false
 		}
-		rec.startFragment(wall)
+		rec.startFragment(ext)
+		rec.segPTS = ext
 		return true
 	}
-	age := time.Duration(wall - rec.fragStart)
-	if u.Key && (u.ParamsChanged || rec.rotate || time.Duration(wall-rec.segStart) >= rec.r.cfg.SegmentDuration) && rec.seg != nil {
+	// Cut decisions use media time: it does not move when a sender report
+	// refines the wall-clock anchor.
+	age := time.Duration(ticksToNS(ext-rec.fragStart, t.clock))
+	segAge := time.Duration(ticksToNS(ext-rec.segPTS, t.clock))
+	if u.Key && (u.ParamsChanged || rec.rotate || segAge >= rec.r.cfg.SegmentDuration) && rec.seg != nil {
 		rec.flushFragment()
 		rec.sealSegment()
-		rec.startFragment(wall)
+		rec.startFragment(ext)
+		rec.segPTS = ext
 		return true
 	}
 	cut := u.Key && age >= rec.r.cfg.FragmentDuration ||
@@ -174,13 +178,13 @@ func (rec *Recording) onRefUnit(t *track, ext int64, u media.Unit) bool {
 		if rec.queueFull && !u.Key {
 			return false
 		}
-		rec.startFragment(wall)
+		rec.startFragment(ext)
 	}
 	return true
 }
 
-func (rec *Recording) startFragment(wall int64) {
-	rec.fragOpen, rec.fragStart, rec.fragBytes, rec.queueFull = true, wall, 0, false
+func (rec *Recording) startFragment(ext int64) {
+	rec.fragOpen, rec.fragStart, rec.fragBytes, rec.queueFull = true, ext, 0, false
 }
 
 // breakTimeline ends the current segment and forgets every track's clock

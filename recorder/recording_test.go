@@ -354,6 +354,11 @@ func TestSenderReportAnchorsWallClock(t *testing.T) {
 	if len(infos) != 1 || infos[0].Start.Sub(want).Abs() > time.Millisecond {
 		t.Fatalf("segments %+v, want start %v", infos, want)
 	}
+	// The re-anchor must not move fragment cuts: keyframes 1 s apart in
+	// media time make two fragments.
+	if n := len(infos[0].Fragments); n != 2 {
+		t.Errorf("%d fragments, want 2", n)
+	}
 }
 
 func TestRecordingWaitsForKeyframe(t *testing.T) {

@@ -29,7 +29,7 @@ type Store struct {
 	db      *bolt.DB
 	writers []*writer
 	wg      sync.WaitGroup
-	bufs    sync.Pool
+	bufs    chan *[]byte // free fragment buffers, bounded
 
 	// mu guards closed and open.
 	mu     sync.RWMutex
@@ -57,7 +57,7 @@ func Open(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "storage"), root: root, db: db,
-		open: make(map[*Segment]struct{})}
+		open: make(map[*Segment]struct{}), bufs: make(chan *[]byte, cfg.WriteQueue)}
 	if err := s.repair(); err != nil {
 		db.Close()
 		root.Close()
@@ -114,20 +114,26 @@ func (s *Store) Close() error {
 }
 
 // Buffer returns an empty buffer for a fragment. Pass it to Segment.Append,
-// which takes ownership; buffers are reused, so steady-state recording does
-// not allocate.
+// which takes ownership. Written buffers return to a free list as long as
+// the write queue, so steady-state recording does not allocate.
 func (s *Store) Buffer() *[]byte {
-	if b, ok := s.bufs.Get().(*[]byte); ok {
+	select {
+	case b := <-s.bufs:
 		*b = (*b)[:0]
 		return b
+	default:
+		b := make([]byte, 0, 512<<10)
+		return &b
 	}
-	b := make([]byte, 0, 256<<10)
-	return &b
 }
 
 func (s *Store) putBuffer(b *[]byte) {
-	if b != nil && cap(*b) <= 64<<20 {
-		s.bufs.Put(b)
+	if b == nil || cap(*b) > 16<<20 {
+		return // let rare huge buffers go
+	}
+	select {
+	case s.bufs <- b:
+	default:
 	}
 }
 
