@@ -153,9 +153,11 @@ func packetizeTrack(mf *mp4.File, trak *mp4.TrakBox, t *media.Track, stream int)
 				if s.Size == 0 {
 					continue
 				}
-				pts := int64(s.PresentationTime())
+				// RTP time is in the track's clock rate, the file's in its
+				// timescale (ffmpeg writes 12800 for 25 fps video).
+				rtpTS := int64(s.PresentationTime()) * int64(t.ClockRate) / ts
 				at := time.Duration(int64(s.DecodeTime) * int64(time.Second) / ts)
-				err := pz.Packetize(uint32(pts), s.Data, s.IsSync(), func(pkt []byte) {
+				err := pz.Packetize(uint32(rtpTS), s.Data, s.IsSync(), func(pkt []byte) {
 					out = append(out, timedPacket{at: at, stream: stream, data: bytes.Clone(pkt)})
 				})
 				if err != nil {

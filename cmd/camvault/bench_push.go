@@ -30,6 +30,8 @@ type benchPushOptions struct {
 	ramp      time.Duration
 	cacheDir  string
 	keep      bool
+	extraConf string
+	pprof     string
 	stderr    io.Writer
 }
 
@@ -44,6 +46,8 @@ func parseBenchPush(args []string, stderr io.Writer) (*benchPushOptions, error) 
 	fs.DurationVar(&o.ramp, "ramp", 5*time.Second, "publishers start spread evenly over this span")
 	fs.StringVar(&o.cacheDir, "cache", os.TempDir(), "directory where the encoded clip is cached")
 	fs.BoolVar(&o.keep, "keep", false, "keep each round's data directory")
+	fs.StringVar(&o.extraConf, "server-config", "", "YAML `lines` appended to the camvault config under test, e.g. 'storage: {sync: none}'")
+	fs.StringVar(&o.pprof, "pprof", "", "pass -pprof `address` to the camvault under test")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -119,7 +123,7 @@ func benchPushRound(ctx context.Context, o *benchPushOptions, clip *benchClip, n
 	if !o.keep {
 		defer os.RemoveAll(dir)
 	}
-	srv, err := startBenchServer(ctx, dir, n)
+	srv, err := startBenchServer(ctx, dir, n, o)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +187,7 @@ type benchServer struct {
 	exited chan struct{}
 }
 
-func startBenchServer(ctx context.Context, dir string, n int) (*benchServer, error) {
+func startBenchServer(ctx context.Context, dir string, n int, o *benchPushOptions) (*benchServer, error) {
 	tcp, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -198,7 +202,7 @@ func startBenchServer(ctx context.Context, dir string, n int) (*benchServer, err
 	rtpConn.Close()
 	rtcpConn.Close()
 	conf := fmt.Sprintf("data_dir: %s\nlog: {level: warn}\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n"+
-		"  udp_rtcp_address: \"127.0.0.1:%d\"\n  max_connections: %d\n", filepath.Join(dir, "data"), addr, udpPort, udpPort+1, n+64)
+		"  udp_rtcp_address: \"127.0.0.1:%d\"\n  max_connections: %d\n%s\n", filepath.Join(dir, "data"), addr, udpPort, udpPort+1, n+64, o.extraConf)
 	cfgPath := filepath.Join(dir, "camvault.yaml")
 	if err := os.WriteFile(cfgPath, []byte(conf), 0o644); err != nil {
 		return nil, err
@@ -211,7 +215,11 @@ func startBenchServer(ctx context.Context, dir string, n int) (*benchServer, err
 	if err != nil {
 		return nil, err
 	}
-	s := &benchServer{cmd: exec.Command(exe, "serve", "-config", cfgPath), addr: addr, logf: logf, exited: make(chan struct{})}
+	args := []string{"serve", "-config", cfgPath}
+	if o.pprof != "" {
+		args = append(args, "-pprof", o.pprof)
+	}
+	s := &benchServer{cmd: exec.Command(exe, args...), addr: addr, logf: logf, exited: make(chan struct{})}
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
@@ -319,6 +327,9 @@ func countRecorded(dir string, pubs []*benchPublisher, clip *benchClip, problems
 				problems = append(problems, p.camera+": recording does not start with a keyframe")
 			}
 			frames += n
+		}
+		if len(segs) != 1 {
+			problems = append(problems, fmt.Sprintf("%s: recorded in %d segments, want 1", p.camera, len(segs)))
 		}
 		if frames != clip.videoFrames {
 			problems = append(problems, fmt.Sprintf("%s: %d of %d frames recorded in %d segments", p.camera, frames, clip.videoFrames, len(segs)))

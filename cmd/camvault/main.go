@@ -61,11 +61,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
-// parseConfigFlags parses the shared config flags of a subcommand.
-func parseConfigFlags(name string, args []string, stderr io.Writer) (*fileConfig, error) {
+// parseConfigFlags parses the shared config flags of a subcommand, plus the
+// ones extra defines.
+func parseConfigFlags(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*fileConfig, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	registerConfigFlags(fs)
+	if extra != nil {
+		extra(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

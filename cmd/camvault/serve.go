@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,11 +19,21 @@ import (
 const shutdownTimeout = 30 * time.Second
 
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
-	cfg, err := parseConfigFlags("serve", args, stderr)
+	var pprofAddr string
+	cfg, err := parseConfigFlags("serve", args, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&pprofAddr, "pprof", "", "serve net/http/pprof on this `address` (loopback only; off by default)")
+	})
 	if err != nil {
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
+	if pprofAddr != "" {
+		stop, err := servePprof(ctx, pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	store, err := storage.Open(cfg.storageConfig(log))
 	if err != nil {
 		return err
@@ -66,7 +77,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 func runReindex(args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfigFlags("reindex", args, stderr)
+	cfg, err := parseConfigFlags("reindex", args, stderr, nil)
 	if err != nil {
 		return err
 	}
