@@ -7,6 +7,9 @@ var (
 	// ErrNoSupportedMedia is wrapped by TracksFromSDP when no medium of the SDP has a codec
 	// the package supports.
 	ErrNoSupportedMedia = errors.New("no supported media")
+	// ErrMalformedSDP is wrapped by TracksFromSDP when the body is not an SDP description: its
+	// first line is not v=, or it has no m= line.
+	ErrMalformedSDP = errors.New("malformed sdp")
 	// ErrSDPLimit is wrapped by TracksFromSDP when the description exceeds an [SDPLimits] bound
 	// (SEC-12).
 	ErrSDPLimit = errors.New("sdp limit exceeded")

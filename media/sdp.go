@@ -47,7 +47,8 @@ func (l SDPLimits) withDefaults() SDPLimits {
 // TracksFromSDP parses an ANNOUNCE or DESCRIBE SDP body into tracks, in m= order.
 //
 // Media whose codec the package does not support are returned with Codec CodecUnknown; the
-// caller decides. If none is supported the error wraps ErrNoSupportedMedia; if a limit is
+// caller decides. A body that is not SDP (no leading v= line, or no m= line) wraps
+// ErrMalformedSDP. If none is supported the error wraps ErrNoSupportedMedia; if a limit is
 // exceeded it wraps ErrSDPLimit. Tolerated quirks (SDP-08): LF line ends, missing or odd
 // session lines (only m= and media-level a= lines are used), trailing blanks, upper- or
 // mixed-case rtpmap encodings and fmtp names, fmtp before rtpmap, duplicate a=control (the
@@ -86,6 +87,9 @@ const sdpSessionHeader = "v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
 // normalizeSDP checks the limits and rewrites b as a minimal session header followed by the
 // m= lines and their a= lines, CRLF-terminated.
 func normalizeSDP(b []byte, lim SDPLimits) ([]byte, error) {
+	if first := bytes.TrimLeft(b, " \t\r\n"); !bytes.HasPrefix(first, []byte("v=")) {
+		return nil, fmt.Errorf("tracks from sdp: first line is not v=: %w", ErrMalformedSDP)
+	}
 	out := make([]byte, 0, len(sdpSessionHeader)+len(b)+64)
 	out = append(out, sdpSessionHeader...)
 	media, lines := 0, 0
@@ -115,6 +119,9 @@ func normalizeSDP(b []byte, lim SDPLimits) ([]byte, error) {
 		}
 		out = append(out, line...)
 		out = append(out, '\r', '\n')
+	}
+	if media == 0 {
+		return nil, fmt.Errorf("tracks from sdp: no m= line: %w", ErrMalformedSDP)
 	}
 	return out, nil
 }

@@ -1,0 +1,164 @@
+package ingest_test
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"sync"
+	"testing"
+
+	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/media"
+	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/storage"
+)
+
+const sdpH264 = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=No Name\r\nt=0 0\r\n" +
+	"m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n" +
+	"a=fmtp:96 packetization-mode=1; sprop-parameter-sets=Z2QAH6zZQFAFuwEQAAADABAAAAMDIPGDGWA=,aOvjyyLA\r\n" +
+	"a=control:streamid=0\r\n"
+
+// fakeSink records what Push asks of the recorder.
+type fakeSink struct {
+	mu      sync.Mutex
+	opened  []string
+	writers []*fakeWriter
+}
+
+func (s *fakeSink) ValidCamera(name string) error { return storage.ValidCamera(name) }
+
+func (s *fakeSink) Open(camera string, tracks []*media.Track) (ingest.Writer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := &fakeWriter{}
+	s.opened = append(s.opened, camera)
+	s.writers = append(s.writers, w)
+	return w, nil
+}
+
+type fakeWriter struct {
+	mu      sync.Mutex
+	packets int
+	closed  bool
+}
+
+func (w *fakeWriter) WriteRTP(int, []byte) {
+	w.mu.Lock()
+	w.packets++
+	w.mu.Unlock()
+}
+func (w *fakeWriter) WriteRTCP(int, []byte) {}
+func (w *fakeWriter) Close() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+}
+
+func announce(p *ingest.Push, path, sdp string) (rtsp.Publication, error) {
+	return p.Announce(context.Background(), &rtsp.AnnounceRequest{Path: path, SDP: []byte(sdp),
+		Peer: netip.MustParseAddrPort("127.0.0.1:5000")})
+}
+
+func statusOf(err error) int {
+	var re *rtsp.Error
+	if errors.As(err, &re) {
+		return re.Status
+	}
+	return 0
+}
+
+func TestAnnounceRefusals(t *testing.T) {
+	p, err := ingest.NewPush(ingest.PushConfig{Sink: &fakeSink{}, Cameras: []string{"known"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := ingest.NewPush(ingest.PushConfig{Sink: &fakeSink{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		push   *ingest.Push
+		path   string
+		sdp    string
+		status int
+	}{
+		{"invalid name", open, "../etc", sdpH264, 400},
+		{"name with slash", open, "a/b", sdpH264, 400},
+		{"reserved archive", open, "archive", sdpH264, 405},
+		{"archive subpath", open, "archive/cam1", sdpH264, 405},
+		{"unknown camera when listed", p, "other", sdpH264, 403},
+		{"garbage sdp", open, "cam", "not an sdp", 400},
+		{"no supported media", open, "cam", "v=0\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 34\r\na=rtpmap:34 H263/90000\r\n", 415},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := announce(tc.push, tc.path, tc.sdp)
+			if got := statusOf(err); got != tc.status {
+				t.Errorf("status %d (%v), want %d", got, err, tc.status)
+			}
+		})
+	}
+	if _, err := announce(p, "known", sdpH264); err != nil {
+		t.Errorf("configured camera refused: %v", err)
+	}
+}
+
+func TestSecondPublisherRefused(t *testing.T) {
+	sink := &fakeSink{}
+	p, _ := ingest.NewPush(ingest.PushConfig{Sink: sink})
+	first, err := announce(p, "cam", sdpH264)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Record(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := announce(p, "cam", sdpH264); statusOf(err) != 503 {
+		t.Fatalf("second publisher: %v, want 503", err)
+	}
+	first.RTP(0, []byte{1})
+	first.Close(rtsp.ErrTeardown)
+	// Once the first is gone, the camera is free again.
+	second, err := announce(p, "cam", sdpH264)
+	if err != nil {
+		t.Fatalf("after the first left: %v", err)
+	}
+	second.Close(rtsp.ErrTeardown)
+	if sink.writers[0].packets != 1 || !sink.writers[0].closed {
+		t.Errorf("first writer: %+v", sink.writers[0])
+	}
+}
+
+func TestSecondPublisherTakesOver(t *testing.T) {
+	sink := &fakeSink{}
+	p, _ := ingest.NewPush(ingest.PushConfig{Sink: sink, TakeOver: true})
+	first, _ := announce(p, "cam", sdpH264)
+	if err := first.Record(); err != nil {
+		t.Fatal(err)
+	}
+	second, err := announce(p, "cam", sdpH264)
+	if err != nil {
+		t.Fatalf("takeover refused: %v", err)
+	}
+	if !sink.writers[0].closed {
+		t.Error("first recording not closed on takeover")
+	}
+	// The replaced publisher's packets go nowhere and it cannot record again.
+	first.RTP(0, []byte{1})
+	if err := first.Record(); statusOf(err) != 503 {
+		t.Errorf("replaced publisher RECORD: %v, want 503", err)
+	}
+	if err := second.Record(); err != nil {
+		t.Fatal(err)
+	}
+	second.RTP(0, []byte{1})
+	// The old session ending later must not free the camera from the new one.
+	first.Close(rtsp.ErrConnClosed)
+	if _, err := announce(p, "cam", sdpH264); err != nil {
+		t.Fatalf("third publisher with takeover: %v", err)
+	}
+	if sink.writers[0].packets != 0 || sink.writers[1].packets != 1 {
+		t.Errorf("packets: first %d, second %d", sink.writers[0].packets, sink.writers[1].packets)
+	}
+}
