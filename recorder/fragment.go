@@ -32,11 +32,11 @@ func (rec *Recording) flushFragment() {
 	rec.tf = rec.tf[:0]
 	refIdx := -1
 	for _, t := range rec.tracks {
-		if t == nil {
+		if t == nil || t.mp4ID == 0 {
 			continue
 		}
 		if tf, ok := t.buildFragment(); ok {
-			tf.TrackID = rec.trackID(t)
+			tf.TrackID = t.mp4ID
 			if t == rec.ref {
 				refIdx = len(rec.tf)
 			}
@@ -68,24 +68,38 @@ func (rec *Recording) flushFragment() {
 	case errors.Is(err, storage.ErrQueueFull):
 		rec.stats.FragmentsLost++
 		rec.queueFull = true
-		rec.log.Warn("write queue full; fragment dropped", "fragments_lost", rec.stats.FragmentsLost)
+		if n := rec.stats.FragmentsLost; n&(n-1) == 0 { // 1st, 2nd, 4th, 8th...: rate-limited
+			rec.log.Warn("write queue full; fragment dropped", "fragments_lost", n)
+		}
 	default:
 		rec.log.Error("segment write failed; starting a new segment", "err", err)
 		rec.sealSegment()
 	}
 }
 
-// createSegment fixes the segment's media-time origin and creates it.
+// createSegment fixes the segment's media-time origin and creates it with
+// the tracks that are ready (their sample entries can be written); a track
+// that is not, such as AAC announced without its config, is left out of this
+// segment and said so once. Without a ready reference track nothing is
+// written.
 func (rec *Recording) createSegment() bool {
+	ref := rec.ref
+	if !ref.media.Ready() {
+		rec.warnNotReady(ref)
+		return false
+	}
 	mts := make([]*media.Track, 0, len(rec.tracks))
 	for _, t := range rec.tracks {
-		if t != nil {
-			mts = append(mts, t.media)
-			if !t.media.Ready() {
-				rec.log.Warn("track not ready for recording; dropping fragment", "track", t.idx)
-				return false
-			}
+		if t == nil {
+			continue
 		}
+		t.mp4ID = 0
+		if !t.media.Ready() {
+			rec.warnNotReady(t)
+			continue
+		}
+		mts = append(mts, t.media)
+		t.mp4ID = uint32(len(mts))
 	}
 	init, err := media.InitSegment(mts)
 	if err != nil {
@@ -94,12 +108,11 @@ func (rec *Recording) createSegment() bool {
 	}
 	// The origin precedes the first keyframe by the reference track's
 	// decode delay, so that its first decode time is zero.
-	ref := rec.ref
 	ref.reorderOff = ref.decodeDelay()
 	rec.segStart = ref.wallOf(ref.pend[0].pts)
 	rec.segOrigin = rec.segStart - ticksToNS(ref.reorderOff, ref.clock)
 	for _, t := range rec.tracks {
-		if t != nil {
+		if t != nil && t.mp4ID != 0 {
 			t.segBase = t.anchorTS + nsToTicks(rec.segOrigin-t.anchorWall, t.clock)
 			t.haveDTS = false
 			if t != ref {
@@ -107,7 +120,7 @@ func (rec *Recording) createSegment() bool {
 			}
 		}
 	}
-	seg, err := rec.r.store.Create(rec.camera, time.Unix(0, rec.segStart), rec.trackID(ref), init)
+	seg, err := rec.r.store.Create(rec.camera, time.Unix(0, rec.segStart), ref.mp4ID, init)
 	if err != nil {
 		rec.log.Error("cannot create segment", "err", err)
 		return false
@@ -115,22 +128,17 @@ func (rec *Recording) createSegment() bool {
 	rec.seg = seg
 	rec.stats.Segments++
 	rec.log.LogAttrs(context.Background(), slog.LevelInfo, "segment started",
-		slog.Time("start", time.Unix(0, rec.segStart).UTC()))
+		slog.Time("start", time.Unix(0, rec.segStart).UTC()), slog.Int("tracks", len(mts)))
 	return true
 }
 
-// trackID is the MP4 track ID of t: its position among recorded tracks + 1.
-func (rec *Recording) trackID(t *track) uint32 {
-	id := uint32(0)
-	for _, o := range rec.tracks {
-		if o != nil {
-			id++
-		}
-		if o == t {
-			return id
-		}
+// warnNotReady logs once per track that it lacks codec parameters.
+func (rec *Recording) warnNotReady(t *track) {
+	if !t.warnedNotReady {
+		t.warnedNotReady = true
+		rec.log.Warn("track lacks codec parameters; not recorded until they arrive",
+			"track", t.idx, "codec", t.media.Codec.String())
 	}
-	return 0
 }
 
 // decodeDelay is how far the pending units' decode order runs ahead of their

@@ -464,3 +464,26 @@ func fuaFrame(s *sender, ts uint32, key bool, payload []byte) [][]byte {
 	}
 	return out
 }
+
+func TestTrackWithoutParametersIsLeftOut(t *testing.T) {
+	h := newHarness(t, recorder.Config{})
+	noConfig := aacTrack()
+	noConfig.AudioConfig = nil
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track(), noConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	video := &sender{pt: 96, ssrc: 1}
+	audio := &sender{pt: 97, ssrc: 2}
+	frames, _ := h.push(rec, video, audio, 3, false)
+	rec.Close()
+	rec.Wait()
+	infos, files := h.readSegments("cam")
+	defer h.store.Close()
+	if len(infos) != 1 || len(infos[0].Tracks) != 1 {
+		t.Fatalf("segments %+v, want one with the video track only", infos)
+	}
+	if n := len(samplesOf(t, files[0], 1)); n != frames {
+		t.Errorf("%d video samples, want %d", n, frames)
+	}
+}

@@ -46,8 +46,9 @@ type track struct {
 	anchorWall int64 // Unix ns
 
 	// Per segment.
-	segBase    int64 // unwrapped RTP time at the segment origin
-	reorderOff int64 // decode delay of B-frames, ticks
+	mp4ID      uint32 // MP4 track ID in the current segment, 0 if not in it
+	segBase    int64  // unwrapped RTP time at the segment origin
+	reorderOff int64  // decode delay of B-frames, ticks
 	haveDTS    bool
 	lastDTS    int64 // last decode time written, ticks from segBase
 	lastDur    uint32
@@ -58,7 +59,8 @@ type track struct {
 	sorted  []int64
 	samples []storage.Sample
 
-	stats TrackStats
+	warnedNotReady bool
+	stats          TrackStats
 }
 
 // TrackStats counts what happened to one track's packets.
