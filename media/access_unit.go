@@ -3,6 +3,8 @@ package media
 import (
 	"bytes"
 	"encoding/binary"
+
+	"github.com/pion/rtp"
 )
 
 // accessUnit assembles the NAL units of one H.264/H.265 access unit as 4-byte
@@ -164,4 +166,27 @@ func setParam(dst *[]byte, nal []byte) bool {
 	}
 	*dst = bytes.Clone(nal)
 	return true
+}
+
+// push frames one RTP packet of a video stream: an AU ends at the marker bit
+// or, for cameras that never set it, when the timestamp changes (RTP-09);
+// payload adds the packet's NAL units. Errors from ending and adding are
+// reported, the last one winning.
+func (a *accessUnit) push(pkt *rtp.Packet, emit func(Unit), payload func([]byte, uint32) error) error {
+	var err error
+	if a.active && pkt.Timestamp != a.pts {
+		err = a.end(emit)
+	}
+	a.begin(pkt.Timestamp)
+	if !a.dropping {
+		if e := payload(pkt.Payload, pkt.Timestamp); e != nil {
+			err = e
+		}
+	}
+	if pkt.Marker {
+		if e := a.end(emit); e != nil {
+			err = e
+		}
+	}
+	return err
 }

@@ -36,26 +36,9 @@ func newH264Depacketizer(t *Track, lim Limits, emit func(Unit)) *h264Depacketize
 // Reset implements Depacketizer.
 func (d *h264Depacketizer) Reset() { d.au.reset() }
 
-// Push implements Depacketizer. An AU ends at the marker bit or, for cameras that never set
-// it, when the timestamp changes (RTP-09).
-func (d *h264Depacketizer) Push(pkt *rtp.Packet) error {
-	var err error
-	if d.au.active && pkt.Timestamp != d.au.pts {
-		err = d.au.end(d.emit)
-	}
-	d.au.begin(pkt.Timestamp)
-	if !d.au.dropping {
-		if e := d.payload(pkt.Payload, pkt.Timestamp); e != nil {
-			err = e
-		}
-	}
-	if pkt.Marker {
-		if e := d.au.end(d.emit); e != nil {
-			err = e
-		}
-	}
-	return err
-}
+// Push implements Depacketizer; framing is shared with the other video
+// depacketizers (accessUnit.push).
+func (d *h264Depacketizer) Push(pkt *rtp.Packet) error { return d.au.push(pkt, d.emit, d.payload) }
 
 // payload dispatches on the payload's NAL unit type.
 //

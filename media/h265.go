@@ -35,26 +35,9 @@ func newH265Depacketizer(t *Track, lim Limits, emit func(Unit)) *h265Depacketize
 // Reset implements Depacketizer.
 func (d *h265Depacketizer) Reset() { d.au.reset() }
 
-// Push implements Depacketizer. An AU ends at the marker bit or when the timestamp
-// changes (RTP-09).
-func (d *h265Depacketizer) Push(pkt *rtp.Packet) error {
-	var err error
-	if d.au.active && pkt.Timestamp != d.au.pts {
-		err = d.au.end(d.emit)
-	}
-	d.au.begin(pkt.Timestamp)
-	if !d.au.dropping {
-		if e := d.payload(pkt.Payload, pkt.Timestamp); e != nil {
-			err = e
-		}
-	}
-	if pkt.Marker {
-		if e := d.au.end(d.emit); e != nil {
-			err = e
-		}
-	}
-	return err
-}
+// Push implements Depacketizer; framing is shared with the other video
+// depacketizers (accessUnit.push).
+func (d *h265Depacketizer) Push(pkt *rtp.Packet) error { return d.au.push(pkt, d.emit, d.payload) }
 
 // h265Type returns the NAL unit type of a two-byte header |F| Type(6) | LayerId(6) | TID(3)|.
 func h265Type(b0 byte) byte { return b0 >> 1 & 0x3F }
