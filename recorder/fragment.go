@@ -106,16 +106,20 @@ func (rec *Recording) createSegment() bool {
 		rec.log.Error("cannot build init segment", "err", err)
 		return false
 	}
-	// The origin precedes the first keyframe by the reference track's
-	// decode delay, so that its first decode time is zero.
-	ref.reorderOff = ref.decodeDelay()
+	// The origin precedes the first presentation time by the reference
+	// track's decode delay, so that its first decode time is exactly zero.
+	// It is fixed in the reference track's ticks (a round trip through
+	// nanoseconds could land the keyframe at -1 and drop it) and the other
+	// tracks follow it through the wall clock.
+	ref.reorderOff = ref.decodeDelay() // sorts ref.sorted
+	ref.segBase = ref.sorted[0] - ref.reorderOff
 	rec.segStart = ref.wallOf(ref.pend[0].pts)
-	rec.segOrigin = rec.segStart - ticksToNS(ref.reorderOff, ref.clock)
+	rec.segOrigin = ref.wallOf(ref.segBase)
 	for _, t := range rec.tracks {
 		if t != nil && t.mp4ID != 0 {
-			t.segBase = t.anchorTS + nsToTicks(rec.segOrigin-t.anchorWall, t.clock)
 			t.haveDTS = false
 			if t != ref {
+				t.segBase = t.anchorTS + nsToTicks(rec.segOrigin-t.anchorWall, t.clock)
 				t.reorderOff = t.decodeDelay()
 			}
 		}

@@ -487,3 +487,43 @@ func TestTrackWithoutParametersIsLeftOut(t *testing.T) {
 		t.Errorf("%d video samples, want %d", n, frames)
 	}
 }
+
+// TestSenderReportAfterKeyframeKeepsKeyframe is the regression test for a
+// keyframe dropped when a sender report anchored the clock a few ticks after
+// it: the nanosecond round trip of the segment base rounded the keyframe's
+// decode time to -1 (seen with ffmpeg pushing H.264+AAC over UDP).
+func TestSenderReportAfterKeyframeKeepsKeyframe(t *testing.T) {
+	h := newHarness(t, recorder.Config{})
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	video := &sender{pt: 96, ssrc: 7, base: 1000}
+	for _, p := range video.h264Frame(0, true, 0) {
+		rec.WriteRTP(0, p)
+	}
+	sr := make([]byte, 28)
+	sr[0], sr[1] = 0x80, 200
+	binary.BigEndian.PutUint16(sr[2:], 6)
+	binary.BigEndian.PutUint32(sr[4:], 7)
+	binary.BigEndian.PutUint64(sr[8:], storage.NTPTime(h.clock.now.Add(123457*time.Nanosecond)))
+	binary.BigEndian.PutUint32(sr[16:], 1007)
+	rec.WriteRTCP(0, sr)
+	for i := 1; i < 50; i++ {
+		h.clock.now = h.clock.now.Add(40 * time.Millisecond)
+		for _, p := range video.h264Frame(uint32(i*3600), i%25 == 0, i) {
+			rec.WriteRTP(0, p)
+		}
+	}
+	rec.Close()
+	rec.Wait()
+	infos, files := h.readSegments("cam")
+	defer h.store.Close()
+	if len(infos) != 1 || !infos[0].Fragments[0].Key {
+		t.Fatalf("segments %+v, want one starting with a keyframe fragment", infos)
+	}
+	vs := samplesOf(t, files[0], 1)
+	if len(vs) != 50 || !vs[0].key || vs[0].dts != 0 {
+		t.Fatalf("%d samples, first %+v; want 50 starting with a keyframe at decode time 0", len(vs), vs[0])
+	}
+}
