@@ -12,7 +12,10 @@
 //     (RFC 3640 mpeg4-generic), Opus (RFC 7587), G.711 (RFC 3551) and MJPEG (RFC 2435).
 //     Units are in MP4 sample format: length-prefixed NAL units without parameter sets,
 //     raw AAC AUs, whole JPEG images.
-//   - Track → MP4 sample entries (avc1, hvc1, mp4a, Opus, ulaw, alaw, jpeg) via mp4ff.
+//   - Track → MP4 sample entries (avc1, hvc1, mp4a, Opus, ulaw, alaw, jpeg) via mp4ff, and
+//     back: [TracksFromInit] reads the tracks of a stored init segment for playback.
+//   - Track → SDP: [MarshalSDP] writes the DESCRIBE answer of an archive presentation
+//     (RTSP.md SDP-02..07, ONVIF-03).
 //   - Unit → RTP, the inverse of the depacketizers (RTP-10, RTP-11, PL-H264-10): H.264
 //     single NAL/STAP-A/FU-A, H.265 single/AP/FU, AAC one AU per packet or RFC 3640
 //     fragments, Opus, G.711 and RFC 2435 JPEG with in-band tables (Q = 255).

@@ -2,10 +2,11 @@ package media
 
 import "errors"
 
-// Errors returned by [TracksFromSDP], [NewDepacketizer], [NewPacketizer] and [InitSegment].
+// Errors returned by [TracksFromSDP], [TracksFromInit], [NewDepacketizer], [NewPacketizer] and
+// [InitSegment].
 var (
 	// ErrNoSupportedMedia is wrapped by TracksFromSDP when no medium of the SDP has a codec
-	// the package supports.
+	// the package supports, and by TracksFromInit when no trak of the init segment has one.
 	ErrNoSupportedMedia = errors.New("no supported media")
 	// ErrMalformedSDP is wrapped by TracksFromSDP when the body is not an SDP description: its
 	// first line is not v=, or it has no m= line.
