@@ -57,6 +57,13 @@ type Config struct {
 	// IndexTimeout bounds the wait for the index file lock at Open.
 	// Defaults to 5s.
 	IndexTimeout time.Duration
+	// ReadFiles is how many segment files ReadInit and ReadFragment keep
+	// open for playback; the least recently used beyond it is closed.
+	// Defaults to 64.
+	ReadFiles int
+	// ReadIdle is how long a file kept open for playback may go unread
+	// before it is closed. Defaults to 30s.
+	ReadIdle time.Duration
 	// Logger receives storage events. Nil discards them.
 	Logger *slog.Logger
 }
@@ -70,6 +77,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.IndexTimeout <= 0 {
 		c.IndexTimeout = 5 * time.Second
+	}
+	if c.ReadFiles <= 0 {
+		c.ReadFiles = 64
+	}
+	if c.ReadIdle <= 0 {
+		c.ReadIdle = 30 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

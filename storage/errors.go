@@ -12,4 +12,7 @@ var (
 	ErrQueueFull = errors.New("write queue full")
 	// ErrCorrupt marks a segment file or index value that cannot be decoded.
 	ErrCorrupt = errors.New("corrupt")
+	// ErrNotFound is returned by WaitFragments when the camera has no
+	// segment with the given start.
+	ErrNotFound = errors.New("segment not found")
 )

@@ -27,11 +27,16 @@ type Segment struct {
 	// Owned by the writer goroutine.
 	f *os.File
 
-	// mu guards info, err and sealing.
+	// mu guards info, err, sealing, stopped and changed.
 	mu      sync.Mutex
 	info    SegmentInfo
 	err     error
 	sealing bool
+	stopped bool // the Store closed with the segment still open
+	// changed is closed (and set to nil) after a fragment is appended, and
+	// when the segment is sealed, fails or is stopped. WaitFragments creates
+	// it, so the writer allocates nothing while nobody waits.
+	changed chan struct{}
 }
 
 // FragmentInfo describes a fragment handed to Append. Offset and Size are
@@ -67,7 +72,7 @@ func (s *Store) Create(camera string, start time.Time, refTrack uint32, init []b
 	if s.closed {
 		return nil, ErrClosed
 	}
-	s.open[seg] = struct{}{}
+	s.addOpenLocked(seg)
 	seg.w.ops <- op{kind: opCreate, seg: seg, buf: &header}
 	return seg, nil
 }
@@ -138,11 +143,28 @@ func (seg *Segment) Info(seek bool) SegmentInfo {
 	return info
 }
 
+// notifyLocked wakes WaitFragments callers; seg.mu must be held.
+func (seg *Segment) notifyLocked() {
+	if seg.changed != nil {
+		close(seg.changed)
+		seg.changed = nil
+	}
+}
+
+// stop marks a segment the closing Store leaves open and wakes waiters.
+func (seg *Segment) stop() {
+	seg.mu.Lock()
+	defer seg.mu.Unlock()
+	seg.stopped = true
+	seg.notifyLocked()
+}
+
 func (seg *Segment) fail(err error) {
 	seg.mu.Lock()
 	first := seg.err == nil
 	if first {
 		seg.err = err
+		seg.notifyLocked()
 	}
 	seg.mu.Unlock()
 	if first {
@@ -247,16 +269,13 @@ func (w *writer) append(seg *Segment, fi FragmentInfo, b []byte) {
 	if end := frag.End(); end.After(seg.info.End) {
 		seg.info.End = end
 	}
+	seg.notifyLocked()
 	seg.mu.Unlock()
 }
 
 func (w *writer) seal(seg *Segment) {
 	defer close(seg.done)
-	defer func() {
-		w.s.mu.Lock()
-		delete(w.s.open, seg)
-		w.s.mu.Unlock()
-	}()
+	defer w.s.removeOpen(seg)
 	if seg.f != nil && w.s.cfg.Sync != SyncNone {
 		if err := seg.f.Sync(); err != nil {
 			seg.fail(err)
@@ -266,6 +285,7 @@ func (w *writer) seal(seg *Segment) {
 	seg.mu.Lock()
 	seg.info.State = StateSealed
 	info := seg.info
+	seg.notifyLocked()
 	seg.mu.Unlock()
 	if len(info.Fragments) == 0 {
 		w.s.dropEmpty(&info)

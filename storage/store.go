@@ -30,11 +30,46 @@ type Store struct {
 	writers []*writer
 	wg      sync.WaitGroup
 	bufs    chan *[]byte // free fragment buffers, bounded
+	files   *fileCache   // read-only files for playback
 
-	// mu guards closed and open.
+	// mu guards closed, open and openByKey.
 	mu     sync.RWMutex
 	closed bool
 	open   map[*Segment]struct{}
+	// openByKey finds an open segment by camera and start; with two
+	// segments of one key (a failed duplicate Create) it holds the newer.
+	openByKey map[segmentKey]*Segment
+}
+
+// segmentKey identifies a segment: its camera and start (Unix ns).
+type segmentKey struct {
+	camera string
+	start  int64
+}
+
+// addOpenLocked registers seg as open; s.mu must be held for writing.
+func (s *Store) addOpenLocked(seg *Segment) {
+	s.open[seg] = struct{}{}
+	s.openByKey[segmentKey{seg.camera, seg.start.UnixNano()}] = seg
+}
+
+// removeOpen unregisters seg once it is sealed.
+func (s *Store) removeOpen(seg *Segment) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.open, seg)
+	k := segmentKey{seg.camera, seg.start.UnixNano()}
+	if s.openByKey[k] == seg {
+		delete(s.openByKey, k)
+	}
+}
+
+// openSegment returns the open segment of camera that starts at start, or
+// nil.
+func (s *Store) openSegment(camera string, start time.Time) *Segment {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.openByKey[segmentKey{camera, start.UnixNano()}]
 }
 
 // Open opens (creating if needed) the data directory and its index, repairs
@@ -57,7 +92,8 @@ func Open(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "storage"), root: root, db: db,
-		open: make(map[*Segment]struct{}), bufs: make(chan *[]byte, cfg.WriteQueue)}
+		open: make(map[*Segment]struct{}), openByKey: make(map[segmentKey]*Segment),
+		bufs: make(chan *[]byte, cfg.WriteQueue), files: newFileCache(root, cfg.ReadFiles, cfg.ReadIdle)}
 	if err := s.repair(); err != nil {
 		db.Close()
 		root.Close()
@@ -89,8 +125,10 @@ func openIndex(root *os.Root, timeout time.Duration) (*bolt.DB, error) {
 }
 
 // Close seals nothing by itself: callers seal their segments first. It
-// drains the write queues, waits for the writers, and closes the index.
-// Segments still open stay open in the index and are repaired at next Open.
+// drains the write queues, waits for the writers, wakes WaitFragments
+// callers (they get ErrClosed), closes the files kept open for playback
+// (reads after Close get ErrClosed) and closes the index. Segments still
+// open stay open in the index and are repaired at next Open.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -105,7 +143,9 @@ func (s *Store) Close() error {
 	s.wg.Wait()
 	for seg := range s.open {
 		seg.closeFile()
+		seg.stop()
 	}
+	s.files.close()
 	err := s.db.Close()
 	if rerr := s.root.Close(); err == nil {
 		err = rerr
@@ -220,10 +260,8 @@ func (s *Store) mergeOpen(camera string, infos []SegmentInfo, seek bool) []Segme
 		if infos[i].State != StateOpen {
 			continue
 		}
-		for seg := range s.open {
-			if seg.camera == camera && seg.start.Equal(infos[i].Start) {
-				infos[i] = seg.Info(seek)
-			}
+		if seg := s.openByKey[segmentKey{camera, infos[i].Start.UnixNano()}]; seg != nil {
+			infos[i] = seg.Info(seek)
 		}
 	}
 	return infos
@@ -231,6 +269,7 @@ func (s *Store) mergeOpen(camera string, infos []SegmentInfo, seek bool) []Segme
 
 // removeFile deletes a segment file that the index no longer lists.
 func (s *Store) removeFile(rel string) error {
+	s.files.forget(rel)
 	err := s.root.Remove(rel)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
