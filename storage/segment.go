@@ -303,27 +303,29 @@ func (w *writer) seal(seg *Segment) {
 // putSegment writes a segment's index entry, and its seek table if frags is
 // not nil.
 func (s *Store) putSegment(info *SegmentInfo, frags []Fragment) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		cb, err := tx.Bucket(bucketCameras).CreateBucketIfNotExists([]byte(info.Camera))
-		if err != nil {
+	return s.db.Update(func(tx *bolt.Tx) error { return putSegmentTx(tx, info, frags) })
+}
+
+func putSegmentTx(tx *bolt.Tx, info *SegmentInfo, frags []Fragment) error {
+	cb, err := tx.Bucket(bucketCameras).CreateBucketIfNotExists([]byte(info.Camera))
+	if err != nil {
+		return err
+	}
+	segs, err := cb.CreateBucketIfNotExists(bucketSegments)
+	if err != nil {
+		return err
+	}
+	seek, err := cb.CreateBucketIfNotExists(bucketSeek)
+	if err != nil {
+		return err
+	}
+	k := segKey(info.Start)
+	if frags != nil {
+		if err := seek.Put(k, encodeSeek(info.Start, frags)); err != nil {
 			return err
 		}
-		segs, err := cb.CreateBucketIfNotExists(bucketSegments)
-		if err != nil {
-			return err
-		}
-		seek, err := cb.CreateBucketIfNotExists(bucketSeek)
-		if err != nil {
-			return err
-		}
-		k := segKey(info.Start)
-		if frags != nil {
-			if err := seek.Put(k, encodeSeek(info.Start, frags)); err != nil {
-				return err
-			}
-		}
-		return segs.Put(k, encodeSegment(info))
-	})
+	}
+	return segs.Put(k, encodeSegment(info))
 }
 
 // deleteSegment removes a segment's index entry (not its file).
@@ -351,4 +353,27 @@ func (s *Store) dropEmpty(info *SegmentInfo) {
 	if err := s.removeFile(info.File); err != nil {
 		s.log.Error("remove empty segment file", "camera", info.Camera, "segment", info.File, "err", err)
 	}
+}
+
+// PutSealed writes index entries of sealed segments, with their seek
+// tables, in one transaction. It adopts segment files that the index does
+// not know (each File must exist under the data directory) and builds
+// synthetic indexes for benchmarks. Entries with the same camera and start
+// are replaced.
+func (s *Store) PutSealed(infos []SegmentInfo) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for i := range infos {
+			info := &infos[i]
+			if err := ValidCamera(info.Camera); err != nil {
+				return err
+			}
+			if info.State != StateSealed || len(info.Fragments) == 0 {
+				return fmt.Errorf("storage: put sealed %s: not a sealed segment with fragments", info.File)
+			}
+			if err := putSegmentTx(tx, info, info.Fragments); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -346,3 +346,34 @@ func BenchmarkAppendFragment(b *testing.B) {
 		dst = storage.AppendFragment(dst[:0], 1, 0, wall, tracks)
 	}
 }
+
+func TestPutSealedAdoptsSegments(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	start := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	seg := writeSegment(t, s, "a", start, 3)
+	seg.Seal()
+	<-seg.Done()
+	infos, err := s.Segments("a", time.Time{}, time.Time{}, true)
+	if err != nil || len(infos) != 1 {
+		t.Fatal(err, infos)
+	}
+	adopted := infos[0]
+	adopted.Camera, adopted.Start, adopted.End = "b", start.Add(time.Hour), adopted.End.Add(time.Hour)
+	for i := range adopted.Fragments {
+		adopted.Fragments[i].Start = adopted.Fragments[i].Start.Add(time.Hour)
+	}
+	if err := s.PutSealed([]storage.SegmentInfo{adopted}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Segments("b", time.Time{}, time.Time{}, true)
+	if err != nil || len(got) != 1 || !got[0].Start.Equal(adopted.Start) || len(got[0].Fragments) != 3 ||
+		got[0].Fragments[2].Offset != infos[0].Fragments[2].Offset {
+		t.Fatalf("adopted %+v (%v)", got, err)
+	}
+	open := adopted
+	open.State = storage.StateOpen
+	if err := s.PutSealed([]storage.SegmentInfo{open}); err == nil {
+		t.Error("PutSealed accepted an open segment")
+	}
+}
