@@ -111,6 +111,12 @@ func (p *Push) Announce(_ context.Context, req *rtsp.AnnounceRequest) (rtsp.Publ
 	return pub, nil
 }
 
+// Describe answers 404: live re-serving of pushed cameras is not offered;
+// archive paths are routed to playback before they get here.
+func (p *Push) Describe(context.Context, *rtsp.DescribeRequest) (rtsp.Presentation, error) {
+	return nil, &rtsp.Error{Status: 404, Reason: "no such presentation"}
+}
+
 // reserve makes pub the camera's publisher, refusing or replacing the
 // current one.
 func (p *Push) reserve(pub *publication) error {

@@ -44,7 +44,10 @@ type Config struct {
 	// IdleTimeout closes a connection that has no live session and sends
 	// nothing for this long (SEC-02). Defaults to 60s.
 	IdleTimeout time.Duration
-	// WriteTimeout bounds each write to a connection (SEC-02). Defaults to 10s.
+	// WriteTimeout bounds each write to a connection (SEC-02) and how long
+	// a play session's Output.WriteRTP waits for room in a full media
+	// queue; either expiry drops the viewer with ErrSlowClient (SEC-07).
+	// Defaults to 10s.
 	WriteTimeout time.Duration
 
 	// MaxConnections bounds concurrent RTSP connections; more are closed
@@ -61,6 +64,13 @@ type Config struct {
 	// waiting for its writer; the reader blocks when it is full, so a peer
 	// that does not read stalls only itself until WriteTimeout. Defaults to 64.
 	WriteQueueSize int
+	// MediaQueueSize is the number of interleaved RTP/RTCP packets of the
+	// play sessions of one connection that may wait for its writer.
+	// Responses overtake queued media (RTSP-IL-03). When the queue is full
+	// Output.WriteRTP blocks up to WriteTimeout, so a slow viewer paces its
+	// own sender and is dropped rather than buffered (SEC-07). A connection
+	// holds at most this many packet buffers. Defaults to 256.
+	MediaQueueSize int
 	// MaxPacketSize is the largest RTP/RTCP packet accepted, in bytes;
 	// larger interleaved frames are skipped and larger datagrams dropped
 	// (SEC-01). Defaults to 65535.
@@ -70,7 +80,8 @@ type Config struct {
 
 	// ServerName is sent in the Server header. Defaults to "camvault".
 	ServerName string
-	// Handler receives announced publications. Required.
+	// Handler receives announced publications and describes
+	// presentations for playback. Required.
 	Handler Handler
 	// Logger receives the server's logs. Nil discards them.
 	Logger *slog.Logger
@@ -92,6 +103,7 @@ const (
 	DefaultMaxSessionsPerConnection = 8
 	DefaultReadBufferSize           = 128 << 10
 	DefaultWriteQueueSize           = 64
+	DefaultMediaQueueSize           = 256
 	DefaultMaxPacketSize            = 65535
 	DefaultServerName               = "camvault"
 )
@@ -125,6 +137,7 @@ func (c Config) withDefaults() Config {
 	defaultNum(&c.MaxSessionsPerConnection, DefaultMaxSessionsPerConnection)
 	defaultNum(&c.ReadBufferSize, DefaultReadBufferSize)
 	defaultNum(&c.WriteQueueSize, DefaultWriteQueueSize)
+	defaultNum(&c.MediaQueueSize, DefaultMediaQueueSize)
 	defaultNum(&c.MaxPacketSize, DefaultMaxPacketSize)
 	c.Limits = c.Limits.withDefaults()
 	if c.Logger == nil {
@@ -155,7 +168,7 @@ func (c *Config) Validate() error {
 	if c.ReadBufferSize < c.MaxPacketSize+interleavedHeaderSize {
 		errs = append(errs, errors.New("read buffer size must hold max packet size + 4"))
 	}
-	if c.MaxConnections < 0 || c.MaxSessionsPerConnection < 0 || c.WriteQueueSize < 0 || c.UDPReadBuffer < 0 {
+	if c.MaxConnections < 0 || c.MaxSessionsPerConnection < 0 || c.WriteQueueSize < 0 || c.MediaQueueSize < 0 || c.UDPReadBuffer < 0 {
 		errs = append(errs, errors.New("limits must not be negative"))
 	}
 	return errors.Join(errs...)

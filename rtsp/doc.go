@@ -1,6 +1,7 @@
 // Package rtsp implements the RTSP 1.0 wire protocol (RFC 2326) and the
 // server side camvault needs to accept pushed recordings (ANNOUNCE, SETUP
-// with mode=record, RECORD).
+// with mode=record, RECORD) and to serve archives to players (DESCRIBE,
+// SETUP, PLAY, PAUSE, TEARDOWN).
 //
 // The package has two layers:
 //
@@ -12,20 +13,27 @@
 //   - A [Server]: one TCP listener, one reader and one writer goroutine per
 //     connection, a session table with timeouts, TCP-interleaved media and
 //     one shared UDP port pair demultiplexed by peer address. What the
-//     server does with a publication is the business of the [Handler] it is
-//     given; this package knows nothing of recording or storage.
+//     server does with a publication or a [Presentation] is the business of
+//     the [Handler] it is given; this package knows nothing of recording or
+//     storage. Play media goes out through an [Output]: TCP frames through
+//     the connection's bounded media queue, behind any queued response
+//     (RTSP-IL-03), UDP datagrams straight from the shared pair.
 //
 // Requirement IDs (RTSP-MSG-nn, RTSP-TR-nn, SEC-nn, ...) refer to
 // shared/reference/RTSP.md and are cited in comments and test names.
 //
 // Caveats:
-//   - Only the publishing side (ANNOUNCE/SETUP/RECORD) is served. DESCRIBE is
-//     answered 404, PLAY and PAUSE outside a record session 454/455; the
-//     dispatcher has one method per RTSP method so playback can be added.
+//   - Only aggregate control: PLAY, PAUSE and TEARDOWN on a track URL of
+//     a session with several streams get 460.
 //   - A session may only be controlled from the connection that created it
-//     (RTSP-SES-07 allows this restriction). UDP sessions outlive their
-//     control connection until a timeout; TCP-interleaved sessions die
-//     with it.
+//     (RTSP-SES-07 allows this restriction). Recording UDP sessions outlive
+//     their control connection until a media timeout; every other session
+//     dies with it. A playing TCP session never times out while its
+//     connection lives (ONVIF-14); a viewer that does not read is dropped
+//     after Config.WriteTimeout (SEC-07).
+//   - Media queued before a PAUSE or a seek is still sent after its
+//     response (in order, with lower sequence numbers than the new
+//     RTP-Info); UDP media goes to client_port, never to a latched port.
 //   - Session ids never appear in logs (SEC-08); log lines carry a
 //     per-server serial number in the "session" attribute instead.
 //   - Authentication and RTSP over HTTP are not implemented yet.

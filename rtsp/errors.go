@@ -64,8 +64,8 @@ var (
 	ErrRangeUnit = errors.New("unknown range unit")
 )
 
-// Reasons passed to Publication.Close. Callers may branch on them with
-// errors.Is to tell a clean end from a failure.
+// Reasons passed to Publication.Close and Presentation.Close. Callers may
+// branch on them with errors.Is to tell a clean end from a failure.
 var (
 	// ErrTeardown: the publisher sent TEARDOWN.
 	ErrTeardown = errors.New("teardown")
@@ -82,4 +82,12 @@ var (
 	ErrServerClosed = errors.New("server closed")
 	// ErrPanic: a Publication method panicked; the stack was logged.
 	ErrPanic = errors.New("handler panic")
+	// ErrSlowClient: a viewer did not read its TCP connection fast
+	// enough: Output.WriteRTP waited Config.WriteTimeout for queue space,
+	// or a write to the connection timed out (SEC-07). Output returns it
+	// and Presentation.Close receives it.
+	ErrSlowClient = errors.New("slow client")
 )
+
+// ErrSessionClosed is returned by Output after its session ended.
+var ErrSessionClosed = errors.New("session closed")

@@ -5,7 +5,7 @@ import (
 	"net/netip"
 )
 
-// Handler is implemented by ingest (push) and later by playback (archive).
+// Handler is implemented by ingest (push) and playback (archive).
 // Its methods are called from connection reader goroutines, concurrently
 // for different connections.
 type Handler interface {
@@ -14,6 +14,12 @@ type Handler interface {
 	// the publication or an error (an *Error gives the status; other errors
 	// become 500). ctx is cancelled when the connection closes.
 	Announce(ctx context.Context, req *AnnounceRequest) (Publication, error)
+	// Describe is called for DESCRIBE, and for SETUP without mode=record
+	// on a URL that no earlier DESCRIBE on this connection produced a
+	// presentation for. Errors are as for Announce (an *Error gives the
+	// status, e.g. 404 for an unknown path). ctx is cancelled when the
+	// connection closes.
+	Describe(ctx context.Context, req *DescribeRequest) (Presentation, error)
 }
 
 // AnnounceRequest describes an ANNOUNCE.

@@ -16,16 +16,24 @@ func ParseOptionTags(v string) []string {
 }
 
 // unsupportedOptions returns the option tags of Require and Proxy-Require
-// (servers treat both alike, RTSP-OPT-01) that are not in supported.
-func unsupportedOptions(h Header, supported map[string]bool) []string {
+// (servers treat both alike, RTSP-OPT-01) for which supports is false; a
+// nil supports supports nothing.
+func unsupportedOptions(h Header, supports func(string) bool) []string {
+	var out []string
+	for _, t := range requiredOptions(h) {
+		if supports == nil || !supports(t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// requiredOptions returns the option tags of Require and Proxy-Require.
+func requiredOptions(h Header) []string {
 	var out []string
 	for _, name := range [...]string{"Require", "Proxy-Require"} {
 		for _, v := range h.Values(name) {
-			for _, t := range ParseOptionTags(v) {
-				if !supported[strings.ToLower(t)] {
-					out = append(out, t)
-				}
-			}
+			out = append(out, ParseOptionTags(v)...)
 		}
 	}
 	return out

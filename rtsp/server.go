@@ -12,22 +12,23 @@ import (
 	"time"
 )
 
-// Server is an RTSP server for publishers. Build it with NewServer, serve
-// with Run; it is safe for concurrent use.
+// Server is an RTSP server for publishers and viewers. Build it with
+// NewServer, serve with Run; it is safe for concurrent use.
 type Server struct {
 	cfg Config
 	log *slog.Logger
 	ln  net.Listener
 	udp *udpPair // nil when UDP is disabled
 
-	mu        sync.Mutex // guards the fields below
-	sessions  map[string]*session
-	nconns    int
-	serial    uint64
-	running   bool
-	closed    bool
-	runCancel context.CancelFunc
-	done      chan struct{} // closed when Run returns
+	mu          sync.Mutex // guards the fields below
+	sessions    map[string]*session
+	nconns      int
+	serial      uint64
+	slowClients uint64 // viewers dropped by dropSlow
+	running     bool
+	closed      bool
+	runCancel   context.CancelFunc
+	done        chan struct{} // closed when Run returns
 
 	wg        sync.WaitGroup // every goroutine started by Run
 	closeOnce sync.Once

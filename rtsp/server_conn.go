@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,26 +26,35 @@ type conn struct {
 	br   *bufio.Reader
 	peer netip.AddrPort
 	log  *slog.Logger
-	out  chan []byte // responses in request order; closed by the reader
+	out  chan outMsg // responses in request order; closed by the reader
+
+	media mediaQueue  // interleaved media of play sessions (server_output.go)
+	slow  atomic.Bool // the viewer was dropped for not reading (dropSlow)
 
 	ctx    context.Context // the connection's own lifetime
 	cancel context.CancelFunc
 
 	// Owned by the reader goroutine.
-	pending  *announcement // announced publication without a session yet
-	sessions []*session    // sessions created on this connection
-	channels [256]channelTarget
-	idle     bool      // no live session: the idle timeout applies
-	deadline time.Time // current read deadline, zero for none
-	drops    int       // interleaved frames dropped
+	pending *announcement   // announced publication without a session yet
+	unused  []*announcement // described presentations without a session yet, oldest first
+	after   func()          // called once the current response is queued (runAfter)
+	// afterWritten, if not nil, delays after until the response is written.
+	afterWritten chan struct{}
+	sessions     []*session // sessions created on this connection
+	channels     [256]channelTarget
+	idle         bool      // no live session: the idle timeout applies
+	deadline     time.Time // current read deadline, zero for none
+	drops        int       // interleaved frames dropped
 }
 
-// announcement is an announced presentation (RTSP-M-11).
+// announcement is an announced presentation (RTSP-M-11), or a described
+// one for playback (play is set then, pub is nil).
 type announcement struct {
 	pub      Publication
-	url      string   // ANNOUNCE Request-URI: the base for SETUP URLs
+	play     Presentation
+	url      string   // ANNOUNCE or DESCRIBE Request-URI: the base for SETUP URLs
 	path     string   // as passed to the Handler
-	controls []string // Publication.Controls()
+	controls []string // Publication.Controls() or Presentation.Controls()
 }
 
 // channelTarget routes an interleaved channel to a stream (RTSP-IL-02).
@@ -64,7 +75,8 @@ func newConn(s *Server, nc net.Conn) *conn {
 		br:     bufio.NewReaderSize(nc, s.cfg.ReadBufferSize),
 		peer:   peer,
 		log:    s.log.With("peer", peer),
-		out:    make(chan []byte, s.cfg.WriteQueueSize),
+		out:    make(chan outMsg, s.cfg.WriteQueueSize),
+		media:  newMediaQueue(s.cfg.MediaQueueSize),
 		ctx:    ctx,
 		cancel: cancel,
 		idle:   true,
@@ -92,6 +104,9 @@ func (c *conn) run(parent context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := c.writeLoop(); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				c.dropSlow(nil)
+			}
 			c.cancel()
 		}
 	})
@@ -105,6 +120,7 @@ func (c *conn) run(parent context.Context) {
 		reason = ErrServerClosed
 	}
 	c.cleanup(reason)
+	c.closeUnused(reason)
 	c.log.Debug("rtsp conn close", "err", err, "dropped", c.drops)
 }
 
@@ -117,38 +133,13 @@ func (c *conn) cleanup(reason error) {
 		c.pending = nil
 	}
 	for _, ss := range c.sessions {
+		r := reason
+		if ss.pres.play != nil && c.slow.Load() {
+			r = ErrSlowClient
+		}
 		if ss.tcp || ss.getState() != stateRecording {
-			ss.close(reason)
+			ss.close(r)
 		}
-	}
-}
-
-// writeLoop writes queued responses until the queue is closed and drained
-// or a write fails.
-func (c *conn) writeLoop() error {
-	for {
-		select {
-		case <-c.ctx.Done():
-			return c.ctx.Err()
-		case b, ok := <-c.out:
-			if !ok {
-				return nil
-			}
-			_ = c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout)) // a failure shows in Write
-			if _, err := c.nc.Write(b); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// send queues a marshalled message for the writer.
-func (c *conn) send(b []byte) error {
-	select {
-	case c.out <- b:
-		return nil
-	case <-c.ctx.Done():
-		return c.ctx.Err()
 	}
 }
 
@@ -255,7 +246,10 @@ func (c *conn) readRequest() error {
 	}
 	resp := c.handle(&req)
 	c.updateIdle()
-	return c.reply(&req, resp)
+	if err := c.reply(&req, resp); err != nil {
+		return err
+	}
+	return c.runAfter()
 }
 
 func (c *conn) reply(req *Request, resp *Response) error {
@@ -264,7 +258,7 @@ func (c *conn) reply(req *Request, resp *Response) error {
 	if err != nil {
 		return err
 	}
-	return c.send(b)
+	return c.send(outMsg{b: b, written: c.afterWritten})
 }
 
 // updateIdle recomputes whether the idle timeout applies and forgets ended

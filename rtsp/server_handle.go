@@ -53,7 +53,8 @@ func (c *conn) dispatch(req *Request) (*Response, error) {
 
 // precheck applies the rules every request passes before its method
 // handler: version (RTSP-MSG-02), CSeq (RTSP-MSG-05), Request-URI
-// (RTSP-MSG-01), Require (RTSP-OPT-01).
+// (RTSP-MSG-01), Require (RTSP-OPT-01) against the presentation of the
+// request's play session, if any.
 func (c *conn) precheck(req *Request) (*Response, error) {
 	if req.Proto != protoRTSP10 {
 		return nil, statusError(StatusRTSPVersionNotSupported, req.Proto, nil)
@@ -64,12 +65,10 @@ func (c *conn) precheck(req *Request) (*Response, error) {
 	if err := checkURLForMethod(req); err != nil {
 		return nil, err
 	}
-	if tags := unsupportedOptions(req.Header, nil); len(tags) > 0 {
-		h := Header{}
-		h.Set("Unsupported", strings.Join(tags, ", "))
-		return &Response{StatusCode: StatusOptionNotSupported, Header: h}, nil
+	if req.Method == MethodDescribe || req.Method == MethodSetup {
+		return nil, nil // checked against the presentation they are for
 	}
-	return nil, nil
+	return nil, checkRequire(req.Header, c.sessionPresentation(req))
 }
 
 func validCSeq(v string) bool { return allDigits(v) && len(v) <= 10 }
@@ -105,8 +104,12 @@ func (c *conn) errorResponse(req *Request, err error) *Response {
 	if e, ok := errors.AsType[*Error](err); ok && e.Status >= 300 {
 		resp.StatusCode = e.Status
 	}
+	if u, ok := errors.AsType[*unsupportedTags](err); ok {
+		resp.Header.Set("Unsupported", strings.Join(u.tags, ", ")) // RTSP-OPT-01
+	}
 	switch {
-	case resp.StatusCode >= 500 && resp.StatusCode != StatusNotImplemented && resp.StatusCode != StatusRTSPVersionNotSupported:
+	case resp.StatusCode >= 500 && resp.StatusCode != StatusNotImplemented && resp.StatusCode != StatusRTSPVersionNotSupported &&
+		resp.StatusCode != StatusOptionNotSupported:
 		c.log.Warn("rtsp request failed", "method", string(req.Method), "status", resp.StatusCode, "err", err)
 	default:
 		c.log.Debug("rtsp request refused", "method", string(req.Method), "status", resp.StatusCode, "err", err)

@@ -23,9 +23,11 @@ type fakeHandler struct {
 	err      error
 	panicOn  string // path that makes Announce panic
 
-	mu   sync.Mutex
-	reqs []*rtsp.AnnounceRequest
-	pubs []*fakePub
+	mu    sync.Mutex
+	reqs  []*rtsp.AnnounceRequest
+	pubs  []*fakePub
+	dreqs []*rtsp.DescribeRequest
+	pres  []*fakePres
 }
 
 func (h *fakeHandler) Announce(_ context.Context, req *rtsp.AnnounceRequest) (rtsp.Publication, error) {

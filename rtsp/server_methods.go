@@ -20,12 +20,6 @@ func (c *conn) handleOptions(req *Request) (*Response, error) {
 	return &Response{StatusCode: StatusOK, Header: h}, nil
 }
 
-// handleDescribe answers 404: no presentation is served for playback yet.
-// DESCRIBE never creates a session (RTSP-M-07).
-func (c *conn) handleDescribe(*Request) (*Response, error) {
-	return nil, statusError(StatusNotFound, "no playback presentation", nil)
-}
-
 // handleAnnounce checks the body (RTSP-M-09), asks the Handler for a
 // publication and keeps it on the connection until SETUP (RTSP-M-10/11).
 func (c *conn) handleAnnounce(req *Request) (*Response, error) {
@@ -95,18 +89,6 @@ func announcePath(raw string) (string, error) {
 	return p, nil
 }
 
-// handlePlay: no play session can exist yet, so PLAY gets 454 without a
-// session, 455 on an announced connection and 405 on a record session
-// (RTSP-M-21, RTSP.md §3 table).
-func (c *conn) handlePlay(req *Request) (*Response, error) {
-	ss, err := c.requestSession(req)
-	if err != nil {
-		return nil, err
-	}
-	_, err = c.transition(ss, evPlay)
-	return nil, cmpErr(err, statusError(StatusNotFound, "no play session", nil))
-}
-
 // cmpErr returns err, or alt when err is nil.
 func cmpErr(err, alt error) error {
 	if err != nil {
@@ -115,7 +97,8 @@ func cmpErr(err, alt error) error {
 	return alt
 }
 
-// handlePause: a record session goes back to ready-record (RTSP-M-27).
+// handlePause: a play session pauses (server_play.go), a record session
+// goes back to ready-record (RTSP-M-27).
 func (c *conn) handlePause(req *Request) (*Response, error) {
 	ss, err := c.requestSession(req)
 	if err != nil {
@@ -124,6 +107,9 @@ func (c *conn) handlePause(req *Request) (*Response, error) {
 	st, err := c.transition(ss, evPause)
 	if err != nil || ss == nil {
 		return nil, cmpErr(err, statusError(StatusSessionNotFound, "no session", nil))
+	}
+	if ss.pres.play != nil {
+		return c.pausePlay(req, ss, st)
 	}
 	ss.setState(st, time.Now())
 	return sessionResponse(ss), nil
@@ -177,6 +163,11 @@ func (c *conn) handleTeardown(req *Request) (*Response, error) {
 		closePublication(c.pending.pub, ErrTeardown, c.log)
 		c.pending = nil
 		return &Response{StatusCode: StatusOK, Header: Header{}}, nil
+	}
+	if ss.pres.play != nil {
+		if err := ss.checkAggregate(req.URL); err != nil {
+			return nil, err
+		}
 	}
 	c.releaseChannels(ss)
 	ss.close(ErrTeardown)

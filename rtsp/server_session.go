@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// session is one RTSP session: a publication and its set-up streams.
+// session is one RTSP session: a publication (record) or a presentation
+// (play) and its set-up streams.
 //
 // Ownership: the immutable fields are set before the session is shared.
 // streams and tcp belong to the owner connection's reader goroutine, the
@@ -30,6 +31,10 @@ type session struct {
 	streams  []streamSetup // owner reader only
 	tcp      bool          // owner reader only; lower transport of the set-up streams
 	recorded bool          // owner reader only; Publication.Record was called
+	setups   uint64        // owner reader only; SETUPs so far, orders the streams
+
+	out  *output       // play sessions only
+	done chan struct{} // closed when the session ends
 
 	rtpCount  atomic.Uint64
 	rtcpCount atomic.Uint64
@@ -44,12 +49,14 @@ type session struct {
 	lastMedia   time.Time // last RTP or RTCP, for the media watchdog
 	seenRTP     uint64    // counter values at the last reaper tick
 	seenRTCP    uint64
+	sends       []sendTarget // play sessions: where Output sends each stream
 }
 
 // streamSetup is the transport of one set-up stream.
 type streamSetup struct {
 	setup    bool
 	url      string   // Request-URI of its SETUP (for RTP-Info, RTSP-RNG-10)
+	seq      uint64   // SETUP order (RTP-Info, PlayRequest.Streams)
 	channels PortPair // TCP interleaved channels
 	ports    PortPair // UDP client ports
 }
@@ -64,6 +71,12 @@ func newSession(c *conn, pres *announcement) *session {
 		pres:    pres,
 		streams: make([]streamSetup, len(pres.controls)),
 		state:   stateAnnounced,
+		done:    make(chan struct{}),
+	}
+	if pres.play != nil {
+		ss.state = stateInit
+		ss.sends = make([]sendTarget, len(pres.controls))
+		ss.out = &output{ss: ss}
 	}
 	ss.log = c.log.With("session", ss.serial, "path", pres.path)
 	ss.lastRefresh = time.Now()
@@ -185,6 +198,9 @@ func (ss *session) expired(now time.Time) error {
 		}
 		return nil
 	}
+	if ss.state == statePlaying && ss.sendsTCP() {
+		return nil // its connection is alive, maybe backpressured (ONVIF-14)
+	}
 	if now.Sub(ss.lastRefresh) > cfg.SessionTimeout+cfg.SessionGrace {
 		return ErrSessionTimeout
 	}
@@ -210,11 +226,16 @@ func (ss *session) close(reason error) bool {
 	}
 	ss.closed = true
 	ss.state = stateInit
+	close(ss.done)
 	ss.mu.Unlock()
 	ss.srv.removeSession(ss)
-	closePublication(ss.pub, reason, ss.log)
+	if ss.pres.play != nil {
+		closePresentation(ss.pres.play, reason, ss.log)
+	} else {
+		closePublication(ss.pub, reason, ss.log)
+	}
 	lvl := slog.LevelInfo
-	if errors.Is(reason, ErrPanic) {
+	if errors.Is(reason, ErrPanic) || errors.Is(reason, ErrSlowClient) {
 		lvl = slog.LevelWarn
 	}
 	ss.log.Log(context.Background(), lvl, "rtsp session stop", "err", reason)
@@ -229,4 +250,14 @@ func closePublication(pub Publication, reason error, log *slog.Logger) {
 		}
 	}()
 	pub.Close(reason)
+}
+
+// closePresentation calls pres.Close, recovering a panic.
+func closePresentation(pres Presentation, reason error, log *slog.Logger) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("rtsp presentation close panic", "err", r, "stack", string(debug.Stack()))
+		}
+	}()
+	pres.Close(reason)
 }

@@ -14,25 +14,35 @@ type setupPlan struct {
 	cands   Transports // acceptable specs, client order
 }
 
-// handleSetup sets up one stream (RTSP-M-14..18). Only mode=record after
-// ANNOUNCE is served; a play SETUP gets 404 until playback exists.
+// handleSetup sets up one stream (RTSP-M-14..18): mode=record after
+// ANNOUNCE, or play on a described presentation (Handler.Describe is
+// called when no DESCRIBE on the connection covers the URL).
 func (c *conn) handleSetup(req *Request) (*Response, error) {
 	plan, err := c.planSetup(req)
 	if err != nil {
 		return nil, err
 	}
 	ss := plan.ss
+	seq := ss.streams[plan.stream].seq
 	if ss.streams[plan.stream].setup {
-		c.releaseStream(ss, plan.stream) // re-SETUP in ready-record replaces the transport
+		c.releaseStream(ss, plan.stream) // re-SETUP in ready(-record) replaces the transport
 	}
 	th, err := c.reserve(ss, plan.stream, plan.cands)
 	if err != nil {
 		return nil, err // a new session was not committed: nothing to undo
 	}
+	if seq == 0 {
+		ss.setups++
+		seq = ss.setups
+	}
+	ss.streams[plan.stream].url = req.URL
+	ss.streams[plan.stream].seq = seq
+	if ss.pres.play != nil {
+		c.setupPlayStream(ss, plan.stream, th)
+	}
 	if plan.created {
 		c.commitSession(ss)
 	}
-	ss.streams[plan.stream].url = req.URL
 	ss.setState(plan.next, time.Now())
 	h := Header{}
 	h.Set("Transport", th.Marshal())
@@ -41,8 +51,54 @@ func (c *conn) handleSetup(req *Request) (*Response, error) {
 }
 
 // planSetup runs every check that can refuse the SETUP before any
-// resource is reserved, and finds or creates the session.
+// resource is reserved, and finds or creates the session. Require is
+// checked first, against the presentation the SETUP is for (RTSP-OPT-01).
 func (c *conn) planSetup(req *Request) (*setupPlan, error) {
+	ss, err := c.requestSession(req)
+	if err != nil {
+		return nil, err
+	}
+	specs, terr := setupTransports(req)
+	p := &setupPlan{ss: ss, cands: c.acceptable(ss, specs)}
+	ev := evSetupPlay
+	if setupMode(specs, p.cands) == ModeRecord {
+		ev = evSetupRecord
+	}
+	pres, err := c.setupPresentation(req, ss, ev)
+	if err != nil {
+		return nil, err
+	}
+	var play Presentation
+	if pres != nil {
+		play = pres.play
+	}
+	if err := checkRequire(req.Header, play); err != nil {
+		return nil, err
+	}
+	if terr != nil {
+		return nil, terr
+	}
+	if len(p.cands) == 0 {
+		return nil, statusError(StatusUnsupportedTransport, "no acceptable transport", errNoTransport)
+	}
+	if p.next, err = c.transition(ss, ev); err != nil {
+		return nil, err
+	}
+	if p.stream, err = c.matchStream(pres, ss, req.URL); err != nil {
+		return nil, err
+	}
+	if ss == nil {
+		c.updateIdle()
+		if len(c.sessions) >= c.srv.cfg.MaxSessionsPerConnection { // SEC-03
+			return nil, statusError(StatusNotEnoughBandwidth, "too many sessions on connection", nil)
+		}
+		p.ss, p.created = newSession(c, pres), true
+	}
+	return p, nil
+}
+
+// setupTransports parses the Transport header (400 when absent or bad).
+func setupTransports(req *Request) (Transports, error) {
 	v, ok := req.Header.lookup("Transport")
 	if !ok {
 		return nil, statusError(StatusBadRequest, "setup without transport", nil)
@@ -51,48 +107,58 @@ func (c *conn) planSetup(req *Request) (*setupPlan, error) {
 	if err := specs.Unmarshal(v); err != nil {
 		return nil, err
 	}
-	ss, err := c.requestSession(req)
-	if err != nil {
-		return nil, err
+	return specs, nil
+}
+
+// setupMode is the mode of the first acceptable spec, else of the first.
+func setupMode(specs, cands Transports) TransportMode {
+	if len(cands) > 0 {
+		return cands[0].Mode
 	}
-	p := &setupPlan{ss: ss, cands: c.acceptable(ss, specs)}
-	if len(p.cands) == 0 {
-		return nil, statusError(StatusUnsupportedTransport, "no acceptable transport", errNoTransport)
+	if len(specs) > 0 {
+		return specs[0].Mode
 	}
-	ev := evSetupPlay
-	if p.cands[0].Mode == ModeRecord {
-		ev = evSetupRecord
+	return ModeUnset
+}
+
+// setupPresentation returns what the SETUP is for: the session's
+// presentation, the announced publication (record), or for play without
+// a session a described presentation. It is nil when the state table
+// will refuse the SETUP.
+func (c *conn) setupPresentation(req *Request, ss *session, ev event) (*announcement, error) {
+	switch {
+	case ss != nil:
+		return ss.pres, nil
+	case ev == evSetupRecord || c.pending != nil:
+		return c.pending, nil
 	}
-	if p.next, err = c.transition(ss, ev); err != nil {
-		return nil, err
+	return c.presentationFor(req)
+}
+
+// matchStream finds the stream of pres the URL designates. A URL of
+// another presentation described on this connection gets 459 (RTSP-M-16).
+func (c *conn) matchStream(pres *announcement, ss *session, setupURL string) (int, error) {
+	if pres == nil {
+		return 0, statusError(StatusMethodNotValidInThisState, "nothing to set up", nil) // unreachable: the table refuses
 	}
-	if ev == evSetupPlay {
-		return nil, statusError(StatusNotFound, "no playback presentation", nil)
+	i, err := matchTrack(pres.url, pres.controls, setupURL)
+	if err != nil && ss != nil && errorStatus(err) == StatusNotFound && c.matchUnused(setupURL) != nil {
+		return 0, statusError(StatusAggregateOperationNotAllowed, "session belongs to another presentation", nil)
 	}
-	pres := c.pending
-	if ss != nil {
-		pres = ss.pres
-	}
-	if p.stream, err = matchTrack(pres.url, pres.controls, req.URL); err != nil {
-		return nil, err
-	}
-	if ss == nil {
-		c.updateIdle()
-		if len(c.sessions) >= c.srv.cfg.MaxSessionsPerConnection { // SEC-03
-			return nil, statusError(StatusNotEnoughBandwidth, "too many sessions on connection", nil)
-		}
-		p.ss, p.created = newSession(c, c.pending), true
-	}
-	return p, nil
+	return i, err
 }
 
 // commitSession publishes a new session and takes the pending announcement
 // into it (RTSP-M-15).
 func (c *conn) commitSession(ss *session) {
-	c.pending = nil
+	mode := "play"
+	if ss.pres == c.pending {
+		c.pending, mode = nil, "record"
+	}
+	c.takeUnused(ss.pres)
 	c.sessions = append(c.sessions, ss)
 	c.srv.addSession(ss)
-	ss.log.Info("rtsp session start", "streams", len(ss.streams))
+	ss.log.Info("rtsp session start", "mode", mode, "streams", len(ss.streams))
 }
 
 // acceptable filters the specs the server can serve: RTP/AVP unicast
@@ -187,6 +253,9 @@ func (c *conn) releaseStream(ss *session, stream int) {
 		c.srv.udp.unregisterStream(ss, stream)
 	}
 	ss.streams[stream] = streamSetup{}
+	if ss.pres.play != nil {
+		ss.setSend(stream, sendTarget{})
+	}
 }
 
 // releaseChannels frees every interleaved channel of ss.

@@ -95,7 +95,7 @@ var statusCases = []statusCase{
 		body: "position\r\nscale\r\n", status: 451, check: map[string]string{"Content-Type": "text/parameters"}},
 	{name: "RTSP-M-38 SET_PARAMETER unknown 451", method: "SET_PARAMETER", path: "/cam1", body: "barparam: barstuff\r\n", status: 451},
 	{name: "RTSP-M-38 SET_PARAMETER empty 200", prep: setUp, method: "SET_PARAMETER", path: "/cam1", headers: []string{"Session: $S"}, status: 200},
-	{name: "RTSP-OPT-01 Require 551", method: "SETUP", path: "/cam1/trackID=0", headers: []string{"Require: funky-feature", "Proxy-Require: www.onvif.org/ver20/backchannel"}, status: 551,
+	{name: "RTSP-OPT-01 Require 551", method: "SETUP", path: "/archive/cam1/trackID=0", headers: []string{"Require: funky-feature", "Proxy-Require: www.onvif.org/ver20/backchannel"}, status: 551,
 		check: map[string]string{"Unsupported": "funky-feature, www.onvif.org/ver20/backchannel"}},
 	{name: "RTSP-OPT-03 Timestamp echoed", method: "OPTIONS", path: "*", headers: []string{"Timestamp: 12.5 0.1"}, status: 200, check: map[string]string{"Timestamp": "12.5 0.1"}},
 	{name: "RTSP-MSG-02 version 505", method: "OPTIONS", path: "* RTSP/2.0\r\nX: y", status: 505},

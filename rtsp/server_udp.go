@@ -23,9 +23,10 @@ type udpPair struct {
 
 // udpSocket is one socket of the pair and its demultiplexing table.
 type udpSocket struct {
-	pc    *net.UDPConn
-	rtcp  bool
-	drops atomic.Uint64 // datagrams from unknown sources, empty or too large
+	pc         *net.UDPConn
+	rtcp       bool
+	drops      atomic.Uint64 // datagrams from unknown sources, empty or too large
+	sendErrors atomic.Uint64 // play datagrams the kernel refused
 
 	// mu guards targets and pending. The packet path takes it shared.
 	mu      sync.RWMutex

@@ -6,14 +6,14 @@ import (
 )
 
 // urlKey is what two URLs must share to designate the same resource:
-// path without trailing "/" and raw query. Scheme, host, port and userinfo
+// path and raw query, each without trailing "/" (RTSP-URL-03). Scheme, host, port and userinfo
 // are whatever the client used and never compared (RTSP-MSG-10).
 type urlKey struct {
 	path, query string
 }
 
 func keyOf(u *url.URL) urlKey {
-	return urlKey{path: strings.TrimRight(u.Path, "/"), query: u.RawQuery}
+	return urlKey{path: strings.TrimRight(u.Path, "/"), query: strings.TrimRight(u.RawQuery, "/")}
 }
 
 // matchTrack returns the index of the stream that setupURL designates, for
@@ -68,4 +68,26 @@ func controlKeys(b *url.URL, c string) []urlKey {
 		keys = append(keys, urlKey{path: bk.path, query: bk.query + "/" + c})
 	}
 	return append(keys, keyOf(b.ResolveReference(ref)))
+}
+
+// isTrackURL reports whether rawURL designates one stream of the
+// presentation at base rather than the presentation itself.
+func isTrackURL(base string, controls []string, rawURL string) bool {
+	b, err1 := url.Parse(base)
+	u, err2 := url.Parse(rawURL)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	want, agg := keyOf(u), keyOf(b)
+	if want == agg {
+		return false
+	}
+	for _, c := range controls {
+		for _, k := range controlKeys(b, c) {
+			if k == want {
+				return true
+			}
+		}
+	}
+	return false
 }

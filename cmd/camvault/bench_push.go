@@ -51,13 +51,11 @@ func parseBenchPush(args []string, stderr io.Writer) (*benchPushOptions, error) 
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	for _, s := range strings.Split(*n, ",") {
-		v, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || v < 1 || v > 5000 {
-			return nil, fmt.Errorf("bench push: -n %q: want counts in 1..5000", s)
-		}
-		o.counts = append(o.counts, v)
+	counts, err := parseCounts(*n)
+	if err != nil {
+		return nil, err
 	}
+	o.counts = counts
 	if o.transport != "tcp" && o.transport != "udp" {
 		return nil, fmt.Errorf("bench push: -transport %q: want tcp or udp", o.transport)
 	}
@@ -368,4 +366,17 @@ func countVideoSamples(path string) (int, bool, error) {
 		}
 	}
 	return n, firstKey, nil
+}
+
+// parseCounts parses -n: a comma-separated list of session counts.
+func parseCounts(list string) ([]int, error) {
+	var counts []int
+	for _, s := range strings.Split(list, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || v < 1 || v > 5000 {
+			return nil, fmt.Errorf("bench: -n %q: want counts in 1..5000", s)
+		}
+		counts = append(counts, v)
+	}
+	return counts, nil
 }

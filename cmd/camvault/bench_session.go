@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -123,6 +124,16 @@ func listenUDPPair() (*net.UDPConn, *net.UDPConn, error) {
 // request sends one request and reads its response; it returns the
 // response headers (lower-case names) or an error for a non-2xx status.
 func (p *benchPublisher) request(method, url string, headers []string, body []byte) (map[string]string, error) {
+	hdr, _, err := p.exchange(method, url, headers, body)
+	return hdr, err
+}
+
+// requestBody is request for a bodiless request whose response has a body.
+func (p *benchPublisher) requestBody(method, url string, headers []string) (map[string]string, []byte, error) {
+	return p.exchange(method, url, headers, nil)
+}
+
+func (p *benchPublisher) exchange(method, url string, headers []string, body []byte) (map[string]string, []byte, error) {
 	p.cseq++
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s RTSP/1.0\r\nCSeq: %d\r\nUser-Agent: camvault-bench\r\n", method, url, p.cseq)
@@ -139,17 +150,17 @@ func (p *benchPublisher) request(method, url string, headers []string, body []by
 	_ = p.conn.SetDeadline(time.Now().Add(10 * time.Second))
 	defer p.conn.SetDeadline(time.Time{})
 	if _, err := p.conn.Write(append([]byte(b.String()), body...)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	status, err := p.r.ReadString('\n')
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", method, err)
+		return nil, nil, fmt.Errorf("%s: %w", method, err)
 	}
 	hdr := map[string]string{}
 	for {
 		line, err := p.r.ReadString('\n')
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		line = strings.TrimRight(line, "\r\n")
 		if line == "" {
@@ -159,18 +170,20 @@ func (p *benchPublisher) request(method, url string, headers []string, body []by
 			hdr[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
 		}
 	}
+	var respBody []byte
 	if n, _ := strconv.Atoi(hdr["content-length"]); n > 0 {
-		if _, err := p.r.Discard(n); err != nil {
-			return nil, err
+		respBody = make([]byte, n)
+		if _, err := io.ReadFull(p.r, respBody); err != nil {
+			return nil, nil, err
 		}
 	}
 	if f := strings.Fields(status); len(f) < 2 || f[1][0] != '2' {
-		return nil, fmt.Errorf("%s %s: %s", method, url, strings.TrimSpace(status))
+		return nil, nil, fmt.Errorf("%s %s: %s", method, url, strings.TrimSpace(status))
 	}
 	if s := hdr["session"]; s != "" {
 		p.session, _, _ = strings.Cut(s, ";")
 	}
-	return hdr, nil
+	return hdr, respBody, nil
 }
 
 // stream replays the clip from start: one write per batch (TCP) or one
@@ -221,3 +234,11 @@ func (p *benchPublisher) close() {
 }
 
 func newReader(c net.Conn) *bufio.Reader { return bufio.NewReaderSize(c, 16<<10) }
+
+// netDialer dials the RTSP server with a timeout.
+type netDialer struct{ timeout time.Duration }
+
+func (d *netDialer) dial(ctx context.Context, addr string) (net.Conn, error) {
+	nd := net.Dialer{Timeout: d.timeout}
+	return nd.DialContext(ctx, "tcp", addr)
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/media"
+	"github.com/camvault/camvault/playback"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/storage"
@@ -48,7 +49,12 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		store.Close()
 		return err
 	}
-	srv, err := rtsp.NewServer(cfg.rtspServerConfig(push, log))
+	play, err := playback.New(playback.Config{Store: store, Logger: log})
+	if err != nil {
+		store.Close()
+		return err
+	}
+	srv, err := rtsp.NewServer(cfg.rtspServerConfig(rtspHandler{push: push, play: play}, log))
 	if err != nil {
 		store.Close()
 		return err

@@ -143,6 +143,16 @@ func (s *syncBuffer) String() string {
 // appended to the generated config file.
 func startServer(t *testing.T, extraYAML string) *server {
 	t.Helper()
+	s := startServerLater(t, extraYAML)
+	s.start()
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// startServerLater prepares a data directory, ports and config; s.start
+// runs camvault.
+func startServerLater(t *testing.T, extraYAML string) *server {
+	t.Helper()
 	s := &server{t: t, dir: t.TempDir(), extra: extraYAML}
 	tcp, udp := freePorts(t)
 	s.rtsp, s.udpPort = fmt.Sprintf("127.0.0.1:%d", tcp), udp
@@ -152,8 +162,6 @@ func startServer(t *testing.T, extraYAML string) *server {
 	if err := os.WriteFile(s.config, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s.start()
-	t.Cleanup(func() { s.stop() })
 	return s
 }
 

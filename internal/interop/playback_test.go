@@ -1,0 +1,216 @@
+//go:build interop
+
+package interop
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camvault/camvault/internal/clip"
+)
+
+// archiveStart is the wall-clock start of the recordings the playback tests
+// write.
+var archiveStart = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+
+// archiveServer writes a 45 s numbered recording of camera "cam" and starts
+// camvault on it.
+func archiveServer(t *testing.T) *server {
+	t.Helper()
+	c := numberedClip(t, 45)
+	s := newServerDir(t)
+	recordArchive(t, s.dir, "cam", c, archiveStart)
+	s.start()
+	t.Cleanup(s.stop)
+	return s
+}
+
+// newServerDir prepares a server (ports, config) without starting it.
+func newServerDir(t *testing.T) *server {
+	t.Helper()
+	return startServerLater(t, "")
+}
+
+// TestFFmpegSeek plays the archive with `ffmpeg -ss 30 -t 10` over TCP and
+// UDP: the first decoded frame is frame 750 (the 30 s mark) and 10 s of
+// frames arrive, decoding without errors.
+func TestFFmpegSeek(t *testing.T) {
+	needTool(t, "ffmpeg")
+	for _, transport := range []string{"tcp", "udp"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			s := archiveServer(t)
+			frames := decodeGray(t, time.Minute, "-rtsp_transport", transport, "-ss", "30",
+				"-i", "rtsp://"+s.rtsp+"/archive/cam", "-t", "10")
+			checkFrames(t, frames, 30*numberedFPS, 10*numberedFPS)
+		})
+	}
+}
+
+// TestFFmpegStartParameter opens a window with ?start=<RFC 3339> and checks
+// that playback begins at that wall-clock second.
+func TestFFmpegStartParameter(t *testing.T) {
+	needTool(t, "ffmpeg")
+	s := archiveServer(t)
+	start := archiveStart.Add(20 * time.Second).Format(time.RFC3339)
+	frames := decodeGray(t, time.Minute, "-rtsp_transport", "tcp",
+		"-i", "rtsp://"+s.rtsp+"/archive/cam?start="+start, "-t", "5")
+	checkFrames(t, frames, 20*numberedFPS, 5*numberedFPS)
+}
+
+// checkFrames checks the first frame's number and the frame count (within
+// one frame: ffmpeg's -t cut).
+func checkFrames(t *testing.T, frames [][]byte, first, count int) {
+	t.Helper()
+	if len(frames) == 0 {
+		t.Fatal("no frames decoded")
+	}
+	got := clip.FrameNumber(frames[0], numberedW, numberedH, numberedFPS)
+	if got != first {
+		t.Errorf("first frame is number %d, want %d", got, first)
+	}
+	if len(frames) < count-1 || len(frames) > count+1 {
+		t.Errorf("%d frames, want %d", len(frames), count)
+	}
+	for i := 1; i < len(frames); i++ {
+		a := clip.FrameNumber(frames[i-1], numberedW, numberedH, numberedFPS)
+		b := clip.FrameNumber(frames[i], numberedW, numberedH, numberedFPS)
+		if b != a+1 {
+			t.Errorf("frame %d is number %d after %d", i, b, a)
+			break
+		}
+	}
+	t.Logf("first frame %d, %d frames", got, len(frames))
+}
+
+// TestGapPlaysThrough records two 10 s recordings with a 20 s gap between
+// them and plays the whole window with ffprobe: every recorded frame
+// arrives, in about 20 s (no stall for the gap), and RTP timestamps never
+// jump (packet times advance by at most a few frames).
+func TestGapPlaysThrough(t *testing.T) {
+	needTool(t, "ffmpeg", "ffprobe")
+	c := numberedClip(t, 10)
+	s := newServerDir(t)
+	recordArchive(t, s.dir, "gapcam", c, archiveStart)
+	recordArchive(t, s.dir, "gapcam", c, archiveStart.Add(30*time.Second))
+	s.start()
+	t.Cleanup(s.stop)
+	url := fmt.Sprintf("rtsp://%s/archive/gapcam?start=%d&end=%d", s.rtsp, archiveStart.Unix(), archiveStart.Add(40*time.Second).Unix())
+	began := time.Now()
+	out, err := run(t, 2*time.Minute, "ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-i", url,
+		"-select_streams", "v:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0")
+	took := time.Since(began)
+	if err != nil {
+		t.Fatalf("ffprobe: %v\n%s\n%s", err, out, s.logs)
+	}
+	var pts []float64
+	for _, line := range strings.Fields(out) {
+		var v float64
+		if _, err := fmt.Sscanf(line, "%g", &v); err == nil {
+			pts = append(pts, v)
+		}
+	}
+	if len(pts) != 2*c.VideoFrames {
+		t.Errorf("%d video packets, want %d", len(pts), 2*c.VideoFrames)
+	}
+	for i := 1; i < len(pts); i++ {
+		if d := pts[i] - pts[i-1]; d > 0.2 || d < -0.2 {
+			t.Errorf("timestamp jumps by %.3fs at packet %d", d, i)
+			break
+		}
+	}
+	if took > 30*time.Second {
+		t.Errorf("playing 20 s of media across a 20 s gap took %v", took)
+	}
+	t.Logf("%d packets in %v", len(pts), took.Round(time.Millisecond))
+}
+
+// TestGStreamerSeek plays the archive with GStreamer's rtspsrc, seeks to
+// 25 s and checks the first frame after the seek (a Python GStreamer
+// program, as gst-launch cannot seek).
+func TestGStreamerSeek(t *testing.T) {
+	needTool(t, "/usr/bin/python3")
+	needGstElement(t, "rtspsrc", "avdec_h264", "appsink")
+	s := archiveServer(t)
+	script := filepath.Join(t.TempDir(), "seek.py")
+	if err := os.WriteFile(script, []byte(gstSeekScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, proto := range []string{"tcp", "udp"} {
+		t.Run(proto, func(t *testing.T) {
+			out, err := run(t, time.Minute, "/usr/bin/python3", script, "rtsp://"+s.rtsp+"/archive/cam", proto, "25")
+			if err != nil {
+				t.Fatalf("gstreamer: %v\n%s\n%s", err, out, s.logs)
+			}
+			var first, count int
+			if _, err := fmt.Sscanf(strings.TrimSpace(out[strings.LastIndex(out, "first="):]), "first=%d frames=%d", &first, &count); err != nil {
+				t.Fatalf("unexpected output: %v\n%s", err, out)
+			}
+			if first < 25*numberedFPS || first > 25*numberedFPS+1 {
+				t.Errorf("first frame after seeking to 25 s is %d, want %d", first, 25*numberedFPS)
+			}
+			if count < 2*numberedFPS {
+				t.Errorf("only %d frames after the seek", count)
+			}
+			t.Logf("first frame %d, %d frames", first, count)
+		})
+	}
+}
+
+// gstSeekScript plays an RTSP URL, seeks (flush, accurate) once the
+// pipeline plays, and prints the number of the first frame after the seek
+// and how many frames arrived in 3 s after it.
+const gstSeekScript = `
+import sys, gi
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst, GLib
+Gst.init(None)
+url, proto, target = sys.argv[1], sys.argv[2], float(sys.argv[3])
+p = Gst.parse_launch(
+    "rtspsrc name=src location=%s protocols=%s latency=200 ! rtph264depay ! h264parse ! avdec_h264 ! "
+    "videoconvert ! video/x-raw,format=I420 ! appsink name=sink emit-signals=true sync=false" % (url, proto))
+sink = p.get_by_name("sink")
+state = {"seeked": False, "first": None, "count": 0}
+loop = GLib.MainLoop()
+def frame_number(buf, caps):
+    s = caps.get_structure(0)
+    w, h = s.get_value("width"), s.get_value("height")
+    ok, m = buf.map(Gst.MapFlags.READ)
+    data = m.data
+    stride = (w + 3) // 4 * 4
+    left, right = data[(h // 2) * stride + w // 4], data[(h // 2) * stride + 3 * w // 4]
+    buf.unmap(m)
+    return (left + 2) // 4 * 25 + (right + 5) // 10
+def on_sample(sink):
+    smp = sink.emit("pull-sample")
+    if state["seeked"]:
+        n = frame_number(smp.get_buffer(), smp.get_caps())
+        if state["first"] is None:
+            state["first"] = n
+            GLib.timeout_add(3000, loop.quit)
+        state["count"] += 1
+    elif not state.get("asked"):
+        state["asked"] = True
+        GLib.idle_add(do_seek)
+    return Gst.FlowReturn.OK
+def do_seek():
+    ok = p.seek_simple(Gst.Format.TIME, Gst.SeekFlags.FLUSH | Gst.SeekFlags.KEY_UNIT, int(target * Gst.SECOND))
+    state["seeked"] = ok
+    return False
+def on_msg(bus, msg):
+    if msg.type == Gst.MessageType.ERROR:
+        print("error:", msg.parse_error()); loop.quit()
+    elif msg.type == Gst.MessageType.EOS:
+        loop.quit()
+sink.connect("new-sample", on_sample)
+bus = p.get_bus(); bus.add_signal_watch(); bus.connect("message", on_msg)
+p.set_state(Gst.State.PLAYING)
+GLib.timeout_add(30000, loop.quit)
+loop.run()
+p.set_state(Gst.State.NULL)
+print("first=%s frames=%d" % (state["first"], state["count"]))
+`

@@ -1,0 +1,453 @@
+package playback
+
+import (
+	"context"
+	"errors"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/camvault/camvault/media"
+	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/storage"
+)
+
+// playOptions is a PLAY request resolved against the window.
+type playOptions struct {
+	from, to    time.Time // to is zero for a growing window played forward
+	unit        rtsp.RangeUnit
+	scale       float64
+	scaleAsked  bool
+	rateControl bool
+	intra       bool
+	onvif       bool
+	cseq        byte
+	streams     []int
+	out         rtsp.Output
+}
+
+// play is one running PLAY: a cursor and the sender goroutine that walks it.
+type play struct {
+	p         *presentation
+	o         playOptions
+	cur       cursor
+	response  *rtsp.PlayResponse
+	startWall time.Time // presentation time of the first keyframe sent
+	startTS   []uint32  // per stream: the RTP timestamp of startWall
+	setUp     []bool    // per stream: SET UP by the client
+	cancel    context.CancelFunc
+	ctx       context.Context
+	done      chan struct{}
+	started   bool
+
+	// Owned by the sender goroutine.
+	mono0    time.Time     // monotonic start of pacing
+	skipped  time.Duration // recording gaps skipped so far
+	segStart time.Time     // segment whose parameters the streams carry
+	byID     []*stream     // MP4 track ID - 1 -> stream (nil: not played)
+	buf      []byte
+	parsed   storage.ParsedFragment
+	order    []int
+	disc     bool // next access unit follows a discontinuity (ONVIF D)
+
+	// mu guards position.
+	mu       sync.Mutex
+	position time.Time
+}
+
+// startPlay positions a new play and builds its response; the sender starts
+// when the server calls the response's Start.
+func (p *presentation) startPlay(o playOptions, req *rtsp.PlayRequest) (*play, error) {
+	pl := &play{p: p, o: o, cur: cursor{store: p.s.cfg.Store, camera: p.win.camera}, done: make(chan struct{}),
+		disc: true, setUp: make([]bool, len(p.streams))}
+	var err error
+	if o.scale < 0 {
+		err = pl.cur.seekReverse(o.from)
+	} else {
+		err = pl.cur.seekForward(o.from)
+	}
+	if errors.Is(err, errNoMedia) {
+		return nil, &rtsp.Error{Status: 457, Reason: "no recording at or after the requested time"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	pl.startWall = pl.cur.frag().Start
+	if o.scale < 0 && o.from.Before(pl.cur.frag().End()) {
+		pl.startWall = o.from
+	}
+	pl.position = pl.startWall
+	for _, i := range o.streams {
+		if i >= 0 && i < len(p.streams) {
+			pl.setUp[i] = true
+		}
+	}
+	pl.response = pl.buildResponse(req)
+	pl.ctx, pl.cancel = context.WithCancel(context.Background())
+	pl.response.Start = pl.start
+	return pl, nil
+}
+
+// buildResponse fills Range, Scale, Rate-Control, Frames and the RTP-Info
+// values (RTSP-M-23, RTSP-RNG-10).
+func (pl *play) buildResponse(req *rtsp.PlayRequest) *rtsp.PlayResponse {
+	o, win := pl.o, pl.p.win
+	resp := &rtsp.PlayResponse{Range: rtsp.Range{Unit: o.unit}}
+	if o.unit == rtsp.RangeClock {
+		resp.Range.Start = &rtsp.RangePoint{Clock: pl.startWall}
+		if !o.to.IsZero() {
+			resp.Range.End = &rtsp.RangePoint{Clock: o.to}
+		}
+	} else {
+		resp.Range.Unit = rtsp.RangeNPT
+		resp.Range.Start = &rtsp.RangePoint{Offset: max(pl.startWall.Sub(win.start), 0)}
+		if !o.to.IsZero() && o.scale > 0 {
+			resp.Range.End = &rtsp.RangePoint{Offset: o.to.Sub(win.start)}
+		}
+	}
+	if o.scaleAsked {
+		resp.Scale = o.scale
+	}
+	if !o.rateControl {
+		resp.RateControl = "no"
+	} else if o.onvif {
+		resp.RateControl = "yes"
+	}
+	if o.intra {
+		resp.Frames = "intra"
+	}
+	pl.startTS = make([]uint32, len(pl.p.streams))
+	for _, i := range req.Streams {
+		if i < 0 || i >= len(pl.p.streams) {
+			continue
+		}
+		st := pl.p.streams[i]
+		pl.startTS[i] = st.nextTS
+		resp.Streams = append(resp.Streams, rtsp.StreamStart{Seq: st.pz.Seq(), RTPTime: st.nextTS})
+	}
+	return resp
+}
+
+// start runs the sender; the server calls it after the PLAY response.
+func (pl *play) start() {
+	pl.p.mu.Lock()
+	defer pl.p.mu.Unlock()
+	if pl.started || pl.p.play != pl {
+		return
+	}
+	pl.started = true
+	pl.p.playStarted(pl.o, pl.startWall)
+	go pl.run()
+}
+
+// stop ends the sender and returns where it was.
+func (pl *play) stop() (time.Time, bool) {
+	pl.cancel()
+	if pl.started {
+		<-pl.done
+	}
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	return pl.position, true
+}
+
+func (pl *play) setPosition(t time.Time) {
+	pl.mu.Lock()
+	pl.position = t
+	pl.mu.Unlock()
+}
+
+func (pl *play) run() {
+	defer close(pl.done)
+	pl.mono0 = time.Now()
+	var err error
+	if pl.o.scale < 0 {
+		err = pl.runReverse()
+	} else {
+		err = pl.runForward()
+	}
+	switch {
+	case err == nil, errors.Is(err, errNoMedia):
+		pl.finish()
+	case errors.Is(err, context.Canceled):
+	default:
+		pl.p.log.Warn("playback ended", "err", err)
+	}
+}
+
+// finish sends BYE on every stream at the end of the range (RTSP-M-26); the
+// session stays open for another PLAY.
+func (pl *play) finish() {
+	for i, st := range pl.p.streams {
+		if pl.setUp[i] {
+			_ = st.senderReport(pl.o.out, time.Now(), 0)
+			_ = st.bye(pl.o.out)
+		}
+	}
+	pl.p.log.Info("playback reached the end of its range")
+}
+
+// runForward sends fragments forward from the cursor, skipping gaps.
+func (pl *play) runForward() error {
+	growing := pl.p.win.growing
+	for {
+		f := pl.cur.frag()
+		if !pl.o.to.IsZero() && !f.Start.Before(pl.o.to) {
+			return nil
+		}
+		last := pl.lastFragment()
+		if err := pl.sendFragment(last); err != nil {
+			return err
+		}
+		if last {
+			return nil
+		}
+		gap, err := pl.cur.next(pl.ctx, growing)
+		if err != nil {
+			return err
+		}
+		// A recording gap is skipped at once; its E flag went out on the last
+		// frame before it, and time still moves forward, so no D (ONVIF-10).
+		pl.skipped += gap
+	}
+}
+
+// lastFragment reports whether the current fragment ends the range.
+func (pl *play) lastFragment() bool {
+	f := pl.cur.frag()
+	if !pl.o.to.IsZero() && !f.End().Before(pl.o.to) {
+		return true
+	}
+	_, known := pl.cur.peekGapAfter()
+	return !known && pl.cur.seg.State == storage.StateSealed && !pl.p.win.growing
+}
+
+// runReverse sends keyframe fragments (GOPs) in descending time order, the
+// frames of each in decode order (ONVIF-11).
+func (pl *play) runReverse() error {
+	for {
+		f := pl.cur.frag()
+		if !f.End().After(pl.o.to) {
+			return nil
+		}
+		pl.disc = true
+		if err := pl.sendFragment(false); err != nil {
+			return err
+		}
+		if err := pl.cur.prevKey(); err != nil {
+			return err
+		}
+	}
+}
+
+// sendFragment reads, parses and sends the current fragment's samples.
+func (pl *play) sendFragment(last bool) error {
+	f := pl.cur.frag()
+	if err := pl.loadSegment(); err != nil {
+		return err
+	}
+	b, err := pl.p.s.cfg.Store.ReadFragment(pl.cur.seg.File, f, pl.buf)
+	if err != nil {
+		return err
+	}
+	pl.buf = b
+	if err := storage.ParseFragment(b, &pl.parsed); err != nil {
+		return err
+	}
+	gap, _ := pl.cur.peekGapAfter()
+	endFlags := byte(0)
+	if gap > 0 || last && !pl.p.win.growing {
+		endFlags = flagEnd
+	}
+	if last {
+		endFlags |= flagTerminal
+	}
+	return pl.sendSamples(endFlags)
+}
+
+// loadSegment maps MP4 track IDs to streams and takes the segment's
+// parameter sets when the cursor entered another segment.
+func (pl *play) loadSegment() error {
+	if pl.segStart.Equal(pl.cur.seg.Start) && pl.byID != nil {
+		return nil
+	}
+	init, err := pl.p.s.cfg.Store.ReadInit(pl.cur.seg.File)
+	if err != nil {
+		return err
+	}
+	tracks, err := media.TracksFromInit(init)
+	if err != nil {
+		return err
+	}
+	pl.byID = pl.byID[:0]
+	for _, t := range tracks {
+		pl.byID = append(pl.byID, pl.streamFor(t))
+	}
+	pl.segStart = pl.cur.seg.Start
+	return nil
+}
+
+// streamFor matches a segment's track to the presentation's stream of the
+// same codec and kind, in order.
+func (pl *play) streamFor(t *media.Track) *stream {
+	for _, st := range pl.p.streams {
+		if st.track.Codec == t.Codec && !slices.Contains(pl.byID, st) {
+			st.setParams(t)
+			return st
+		}
+	}
+	return nil
+}
+
+// sendSamples sends the parsed fragment's samples in decode-time order
+// across tracks, paced unless Rate-Control is off.
+func (pl *play) sendSamples(endFlags byte) error {
+	p := &pl.parsed
+	origin := pl.origin()
+	pl.order = pl.order[:0]
+	for i := range p.Samples {
+		pl.order = append(pl.order, i)
+	}
+	slices.SortStableFunc(pl.order, func(a, b int) int {
+		return pl.decodeWall(origin, &p.Samples[a]).Compare(pl.decodeWall(origin, &p.Samples[b]))
+	})
+	lastVideo := pl.lastVideoSample(origin)
+	for _, i := range pl.order {
+		s := &p.Samples[i]
+		st, ok := pl.eligible(s)
+		if !ok {
+			continue
+		}
+		pres := origin.Add(ticks(int64(s.DTS)+int64(s.CTO), st.clock))
+		if pres.Before(pl.startWall) && pl.o.scale > 0 && !st.track.IsVideo() {
+			continue // audio ahead of the first keyframe
+		}
+		if !pl.o.to.IsZero() && pl.o.scale > 0 && !pres.Before(pl.o.to) {
+			continue // RTSP-RNG-04: frames starting at or after the end are out
+		}
+		if err := pl.pace(pl.decodeWall(origin, s)); err != nil {
+			return err
+		}
+		fr := frame{data: s.Data, ts: pl.rtpTime(st, pres), wall: pres, key: s.Key}
+		if pl.disc && st.track.IsVideo() {
+			fr.flags |= flagDiscontinuity
+			pl.disc = false
+		}
+		if i == lastVideo {
+			fr.flags |= endFlags
+		}
+		if err := st.send(pl.o.out, fr, pl.o.onvif, pl.o.cseq); err != nil {
+			return err
+		}
+		st.nextTS = fr.ts + uint32(st.clock/25)
+		pl.setPosition(pres)
+		if pl.o.rateControl {
+			if err := st.senderReport(pl.o.out, time.Now(), pl.p.s.cfg.SenderReportInterval); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// eligible says whether a sample is sent: its stream is set up, audio only
+// at normal speed, keyframes only in intra mode.
+func (pl *play) eligible(s *storage.FragmentSample) (*stream, bool) {
+	if s.TrackID == 0 || int(s.TrackID) > len(pl.byID) {
+		return nil, false
+	}
+	st := pl.byID[s.TrackID-1]
+	if st == nil || !pl.setUp[st.idx] {
+		return nil, false
+	}
+	if !st.track.IsVideo() {
+		return st, pl.o.scale == 1 && !pl.o.intra
+	}
+	return st, s.Key || !pl.o.intra
+}
+
+// lastVideoSample returns the index of the fragment's last eligible video
+// sample (it carries the E and T flags), -1 if none.
+func (pl *play) lastVideoSample(origin time.Time) int {
+	last := -1
+	for i := range pl.parsed.Samples {
+		s := &pl.parsed.Samples[i]
+		if st, ok := pl.eligible(s); ok && st.track.IsVideo() {
+			pres := origin.Add(ticks(int64(s.DTS)+int64(s.CTO), st.clock))
+			if pl.o.to.IsZero() || pl.o.scale < 0 || pres.Before(pl.o.to) {
+				last = i
+			}
+		}
+	}
+	return last
+}
+
+// origin is the wall-clock time of media time zero of the fragment's
+// segment, anchored so that the fragment's first reference sample is
+// presented at the fragment's start in the index (the index is built from
+// the prft times, so for recorded data the two agree).
+func (pl *play) origin() time.Time {
+	p := &pl.parsed
+	start := pl.cur.frag().Start
+	for _, s := range p.Samples {
+		if s.TrackID == p.RefTrack && int(s.TrackID) <= len(pl.byID) && pl.byID[s.TrackID-1] != nil {
+			return start.Add(-ticks(int64(s.DTS)+int64(s.CTO), pl.byID[s.TrackID-1].clock))
+		}
+	}
+	return p.Wall
+}
+
+func (pl *play) decodeWall(origin time.Time, s *storage.FragmentSample) time.Time {
+	clock := int64(90000)
+	if int(s.TrackID) <= len(pl.byID) && s.TrackID > 0 && pl.byID[s.TrackID-1] != nil {
+		clock = pl.byID[s.TrackID-1].clock
+	}
+	return origin.Add(ticks(int64(s.DTS), clock))
+}
+
+// rtpTime maps a presentation time to the stream's continuous RTP clock:
+// playback time since the start (gaps removed, divided by the scale), or
+// the original sampling times when the client paces (ONVIF-11).
+func (pl *play) rtpTime(st *stream, pres time.Time) uint32 {
+	elapsed := pres.Sub(pl.startWall) - pl.skipped
+	if pl.o.rateControl {
+		elapsed = time.Duration(float64(elapsed) / math.Abs(pl.o.scale))
+		if pl.o.scale < 0 {
+			elapsed = -elapsed
+		}
+	}
+	return pl.startTS[st.idx] + uint32(elapsed.Nanoseconds()*st.clock/int64(time.Second))
+}
+
+// pace waits until a sample's decode time is due on the playback clock.
+func (pl *play) pace(dec time.Time) error {
+	if err := pl.ctx.Err(); err != nil {
+		return err
+	}
+	if !pl.o.rateControl {
+		return nil
+	}
+	media := dec.Sub(pl.startWall) - pl.skipped
+	if pl.o.scale < 0 {
+		media = pl.startWall.Sub(pl.cur.frag().End()) // a reverse GOP goes out at once
+	}
+	due := pl.mono0.Add(time.Duration(float64(media) / math.Abs(pl.o.scale)))
+	d := time.Until(due)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-pl.ctx.Done():
+		return pl.ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// ticks converts media ticks at clock Hz to a duration.
+func ticks(n, clock int64) time.Duration {
+	return time.Duration(n/clock)*time.Second + time.Duration(n%clock)*time.Second/time.Duration(clock)
+}

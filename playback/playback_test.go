@@ -1,0 +1,331 @@
+package playback_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camvault/camvault/storage"
+)
+
+func clock(t time.Time) string { return t.UTC().Format("20060102T150405.000Z") }
+
+// TestStatusCodes walks the error answers of the archive (RTSP.md 1.1).
+func TestStatusCodes(t *testing.T) {
+	addr := testServer(t)
+	c := dial(t, addr)
+	if r := c.do("DESCRIBE", c.url("archive/nosuchcam")); r.status != 404 {
+		t.Errorf("unknown camera: %d, want 404", r.status)
+	}
+	if r := c.do("DESCRIBE", c.url("archive/cam?start=2030-01-01T00:00:00Z")); r.status != 404 {
+		t.Errorf("empty window: %d, want 404", r.status)
+	}
+	if r := c.do("DESCRIBE", c.url("archive/cam?start=yesterday")); r.status != 400 {
+		t.Errorf("bad window: %d, want 400", r.status)
+	}
+	d := c.do("DESCRIBE", c.url("archive/cam"), "Accept: application/sdp")
+	if d.status != 200 || !strings.HasSuffix(d.header["content-base"], "/archive/cam/") {
+		t.Fatalf("DESCRIBE: %d Content-Base %q", d.status, d.header["content-base"])
+	}
+	for _, want := range []string{"a=range:npt=0-60.000", "a=range:clock=20261124T100000", "a=control:trackID=0", "H264/90000"} {
+		if !strings.Contains(d.body, want) {
+			t.Errorf("SDP lacks %q:\n%s", want, d.body)
+		}
+	}
+	if r := c.do("PLAY", d.header["content-base"]); r.status != 454 && r.status != 455 {
+		t.Errorf("PLAY before SETUP: %d, want 454 or 455", r.status)
+	}
+	r := c.do("SETUP", d.header["content-base"]+"trackID=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1", "Require: funky-feature")
+	if r.status != 551 || r.header["unsupported"] != "funky-feature" {
+		t.Errorf("Require funky-feature: %d Unsupported %q, want 551", r.status, r.header["unsupported"])
+	}
+	c.setup("archive/cam")
+	base := c.url("archive/cam/")
+	for _, tc := range []struct {
+		rng    string
+		status int
+	}{
+		{"npt=500-", 457},
+		{"clock=" + clock(t0.Add(-time.Hour)) + "-", 457},
+		{"smpte=0:10:00-", 501},
+		{"npt=bogus", 400},
+	} {
+		if r := c.do("PLAY", base, "Range: "+tc.rng); r.status != tc.status {
+			t.Errorf("PLAY Range %s: %d, want %d", tc.rng, r.status, tc.status)
+		}
+	}
+	if r := c.do("PLAY", base, "Range: npt=10-", "Scale: 0"); r.status != 400 {
+		t.Errorf("Scale 0: %d, want 400", r.status)
+	}
+	if r := c.do("TEARDOWN", base); r.status != 200 {
+		t.Errorf("TEARDOWN: %d", r.status)
+	}
+}
+
+// TestPlayFromRange checks the response (Range, RTP-Info) and that the first
+// access unit is the keyframe at or before the requested time.
+func TestPlayFromRange(t *testing.T) {
+	c := dial(t, testServer(t))
+	c.setup("archive/cam")
+	r := c.do("PLAY", c.url("archive/cam/"), "Range: npt=12.5-")
+	if r.status != 200 {
+		t.Fatalf("PLAY: %d", r.status)
+	}
+	if r.header["range"] != "npt=12.000-60.000" {
+		t.Errorf("Range %q, want npt=12.000-60.000 (the keyframe at or before 12.5 s)", r.header["range"])
+	}
+	seq, rtptime := rtpInfo(t, r.header["rtp-info"])
+	au := mustAU(t, c)
+	if au.frame != 12*fps || !au.key {
+		t.Errorf("first AU is frame %d (key %v), want keyframe %d", au.frame, au.key, 12*fps)
+	}
+	if au.seq != seq || au.ts != rtptime {
+		t.Errorf("first packet seq %d ts %d, RTP-Info said %d %d", au.seq, au.ts, seq, rtptime)
+	}
+}
+
+func rtpInfo(t *testing.T, v string) (uint16, uint32) {
+	t.Helper()
+	var seq uint16
+	var ts uint32
+	for _, part := range strings.Split(v, ";") {
+		if s, ok := strings.CutPrefix(part, "seq="); ok {
+			fmt.Sscan(s, &seq)
+		}
+		if s, ok := strings.CutPrefix(part, "rtptime="); ok {
+			fmt.Sscan(s, &ts)
+		}
+	}
+	if !strings.Contains(v, "url=") {
+		t.Errorf("RTP-Info %q has no url", v)
+	}
+	return seq, ts
+}
+
+func mustAU(t *testing.T, c *client) received {
+	t.Helper()
+	au, err := c.readAU(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return au
+}
+
+// TestONVIFReplayExtension checks the 0xABAC extension byte by byte
+// (ONVIF-09/10): NTP of each access unit within one frame of its recorded
+// wall clock, C on keyframes, D on the first after PLAY, the PLAY CSeq's
+// low byte, zero padding.
+func TestONVIFReplayExtension(t *testing.T) {
+	c := dial(t, testServer(t))
+	c.setup("archive/cam", "Require: onvif-replay")
+	start := t0.Add(20 * time.Second)
+	r := c.do("PLAY", c.url("archive/cam/"), "Require: onvif-replay", "Range: clock="+clock(start)+"-")
+	if r.status != 200 || !strings.HasPrefix(r.header["range"], "clock=20261124T100020") {
+		t.Fatalf("PLAY: %d Range %q", r.status, r.header["range"])
+	}
+	playCSeq := byte(c.cseq)
+	for i := range 30 {
+		au := mustAU(t, c)
+		if len(au.ext) != 12 {
+			t.Fatalf("AU %d (frame %d) has no ONVIF extension", i, au.frame)
+		}
+		ntp := storage.NTPToTime(binary.BigEndian.Uint64(au.ext[0:8]))
+		want := t0.Add(time.Duration(au.frame) * frameDur)
+		if d := ntp.Sub(want).Abs(); d >= frameDur {
+			t.Errorf("frame %d: NTP %v, recorded at %v", au.frame, ntp, want)
+		}
+		flags, cseq := au.ext[8], au.ext[9]
+		if (flags&0x80 != 0) != au.key {
+			t.Errorf("frame %d: C flag %v, keyframe %v", au.frame, flags&0x80 != 0, au.key)
+		}
+		if (flags&0x20 != 0) != (i == 0) {
+			t.Errorf("frame %d (AU %d): D flag %v", au.frame, i, flags&0x20 != 0)
+		}
+		if flags&0x0f != 0 || cseq != playCSeq || au.ext[10] != 0 || au.ext[11] != 0 {
+			t.Errorf("frame %d: extension tail % x, want CSeq %d and zeros", au.frame, au.ext[8:], playCSeq)
+		}
+	}
+}
+
+// TestScale4 plays at Scale 4: keyframes only, said with Frames: intra,
+// at four times the pace.
+func TestScale4(t *testing.T) {
+	c := dial(t, testServer(t))
+	c.setup("archive/cam")
+	r := c.do("PLAY", c.url("archive/cam/"), "Range: npt=10-", "Scale: 4")
+	if r.status != 200 || r.header["scale"] != "4" && r.header["scale"] != "4.0" || r.header["frames"] != "intra" {
+		t.Fatalf("PLAY: %d Scale %q Frames %q", r.status, r.header["scale"], r.header["frames"])
+	}
+	var aus []received
+	for range 9 {
+		aus = append(aus, mustAU(t, c))
+	}
+	for i, au := range aus {
+		if !au.key || au.frame != (10+i)*fps {
+			t.Errorf("AU %d: frame %d key %v, want keyframe %d", i, au.frame, au.key, (10+i)*fps)
+		}
+	}
+	// 8 s of media between the first and the ninth keyframe: 2 s at Scale 4.
+	if d := aus[8].arrived.Sub(aus[0].arrived); d < 1500*time.Millisecond || d > 3*time.Second {
+		t.Errorf("8 s of media took %v at Scale 4, want about 2 s", d)
+	}
+	if dts := aus[1].ts - aus[0].ts; dts != 90000/4 {
+		t.Errorf("RTP timestamps advance %d per keyframe, want %d (playback time)", dts, 90000/4)
+	}
+}
+
+// TestScaleMinus1 plays backwards: GOPs in descending time order, each
+// GOP's frames in decode order, D on every GOP's first frame (ONVIF-11).
+func TestScaleMinus1(t *testing.T) {
+	c := dial(t, testServer(t))
+	c.setup("archive/cam")
+	start, end := t0.Add(30*time.Second), t0.Add(26*time.Second)
+	r := c.do("PLAY", c.url("archive/cam/"), "Require: onvif-replay", "Rate-Control: no", "Scale: -1",
+		"Range: clock="+clock(start)+"-"+clock(end))
+	if r.status != 200 {
+		t.Fatalf("PLAY: %d", r.status)
+	}
+	var keys []int
+	prev := -1
+	for {
+		au, err := c.readAU(5 * time.Second)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if au.key {
+			if d := au.ext[8]&0x20 != 0; !d {
+				t.Errorf("GOP start frame %d lacks the D flag", au.frame)
+			}
+			keys = append(keys, au.frame)
+		} else if au.frame != prev+1 {
+			t.Errorf("frame %d follows %d inside a GOP", au.frame, prev)
+		}
+		prev = au.frame
+	}
+	want := []int{30 * fps, 29 * fps, 28 * fps, 27 * fps, 26 * fps}
+	if fmt.Sprint(keys) != fmt.Sprint(want) {
+		t.Errorf("GOPs started at frames %v, want %v", keys, want)
+	}
+}
+
+// TestRateControlNo delivers the whole 60 s window as fast as the client
+// reads, ending with RTCP BYE.
+func TestRateControlNo(t *testing.T) {
+	c := dial(t, testServer(t))
+	c.setup("archive/cam")
+	began := time.Now()
+	r := c.do("PLAY", c.url("archive/cam/"), "Range: npt=0-", "Rate-Control: no")
+	if r.status != 200 || r.header["rate-control"] != "no" {
+		t.Fatalf("PLAY: %d Rate-Control %q", r.status, r.header["rate-control"])
+	}
+	n := 0
+	for {
+		_, err := c.readAU(10 * time.Second)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	took := time.Since(began)
+	if n != archiveLen*fps {
+		t.Errorf("%d frames, want %d", n, archiveLen*fps)
+	}
+	if took > 10*time.Second {
+		t.Errorf("a 60 s window took %v without rate control", took)
+	}
+	t.Logf("60 s window in %v", took.Round(time.Millisecond))
+}
+
+// TestSeekKeepsTimelineContinuous seeks while playing (Immediate) and checks
+// that sequence numbers continue and timestamps advance by about one frame.
+func TestSeekKeepsTimelineContinuous(t *testing.T) {
+	c := dial(t, testServer(t))
+	c.setup("archive/cam")
+	// Paced, so that the last frame read is about the last frame sent.
+	if r := c.do("PLAY", c.url("archive/cam/"), "Range: npt=5-"); r.status != 200 {
+		t.Fatalf("PLAY: %d", r.status)
+	}
+	var last received
+	for range 10 {
+		last = mustAU(t, c)
+	}
+	r := c.do("PLAY", c.url("archive/cam/"), "Range: npt=40-", "Immediate: yes", "Rate-Control: no")
+	if r.status != 200 {
+		t.Fatalf("seek PLAY: %d", r.status)
+	}
+	seq, rtptime := rtpInfo(t, r.header["rtp-info"])
+	var au received
+	for au = mustAU(t, c); au.seq != seq; au = mustAU(t, c) { // AUs of the old range still in flight
+	}
+	if au.frame != 40*fps || au.ts != rtptime {
+		t.Errorf("after seek: frame %d ts %d, want frame %d ts %d", au.frame, au.ts, 40*fps, rtptime)
+	}
+	if d := int32(rtptime - last.ts); d <= 0 || d > 90000 {
+		t.Errorf("timestamp moved by %d ticks across the seek", d)
+	}
+}
+
+// TestGapSkipped plays across a 20 s recording gap without waiting for it
+// and without a timestamp jump; the last frame before the gap has E.
+func TestGapSkipped(t *testing.T) {
+	c := dial(t, testServer(t))
+	c.setup("archive/gap", "Require: onvif-replay")
+	if r := c.do("PLAY", c.url("archive/gap/"), "Require: onvif-replay", "Range: npt=8-"); r.status != 200 {
+		t.Fatalf("PLAY: %d", r.status)
+	}
+	began := time.Now()
+	var prev received
+	sawE := false
+	for i := 0; ; i++ {
+		au := mustAU(t, c)
+		if i > 0 {
+			if d := au.ts - prev.ts; d != 3600 {
+				t.Fatalf("timestamp step %d between frames %d and %d", d, prev.frame, au.frame)
+			}
+		}
+		if prev.frame == 10*fps-1 && prev.ext[8]&0x40 != 0 {
+			sawE = true
+		}
+		if au.frame == 25 { // second recording, frame 25: 1 s past the gap
+			break
+		}
+		prev = au
+	}
+	if took := time.Since(began); took > 4*time.Second {
+		t.Errorf("3 s of media across a 20 s gap took %v", took)
+	}
+	if !sawE {
+		t.Error("the last frame before the gap lacks the E flag")
+	}
+}
+
+// TestWindowStartParameter opens ?start=<RFC 3339>: npt 0 is that instant
+// and the first frame is the keyframe there.
+func TestWindowStartParameter(t *testing.T) {
+	c := dial(t, testServer(t))
+	path := "archive/cam?start=" + t0.Add(20*time.Second).Format(time.RFC3339)
+	d := c.do("DESCRIBE", c.url(path), "Accept: application/sdp")
+	if d.status != 200 || !strings.Contains(d.body, "a=range:npt=0-40.000") {
+		t.Fatalf("DESCRIBE: %d\n%s", d.status, d.body)
+	}
+	if s := c.do("SETUP", d.header["content-base"]+"trackID=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"); s.status != 200 {
+		t.Fatalf("SETUP: %d", s.status)
+	}
+	r := c.do("PLAY", d.header["content-base"], "Range: npt=0.000-")
+	if r.status != 200 || r.header["range"] != "npt=0.000-40.000" {
+		t.Fatalf("PLAY: %d Range %q", r.status, r.header["range"])
+	}
+	if au := mustAU(t, c); au.frame != 20*fps || !au.key {
+		t.Errorf("first AU: frame %d key %v, want keyframe %d", au.frame, au.key, 20*fps)
+	}
+}

@@ -1,0 +1,262 @@
+package playback
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/camvault/camvault/media"
+	"github.com/camvault/camvault/rtsp"
+)
+
+// tagONVIFReplay is the option tag of ONVIF replay (ONVIF-01).
+const tagONVIFReplay = "onvif-replay"
+
+// allowedScales are the Scale values served; a request gets the nearest one
+// and the response says which (RTSP-RNG-13).
+var allowedScales = []float64{-8, -4, -2, -1, 0.5, 1, 2, 4, 8}
+
+// presentation is one client's view of an archive window. Its methods run
+// on the RTSP connection's goroutine; the sender goroutine runs a play.
+type presentation struct {
+	s       *Server
+	win     window
+	tracks  []*media.Track
+	sdp     []byte
+	log     *slog.Logger
+	streams []*stream
+
+	// mu guards everything below.
+	mu       sync.Mutex
+	onvif    bool      // onvif-replay was required
+	position time.Time // where a PLAY without Range resumes
+	play     *play     // the running sender, nil when not playing
+	admitted bool
+	closed   bool
+}
+
+func newPresentation(s *Server, win window, tracks []*media.Track, req *rtsp.DescribeRequest) (*presentation, error) {
+	p := &presentation{s: s, win: win, position: win.start,
+		log: s.log.With("camera", win.camera, "peer", req.Peer.String())}
+	for _, t := range tracks {
+		if t.Codec == media.CodecUnknown {
+			continue
+		}
+		st, err := newStream(len(p.tracks), t, s.cfg.MaxPayload)
+		if err != nil {
+			return nil, err
+		}
+		p.tracks, p.streams = append(p.tracks, t), append(p.streams, st)
+	}
+	if len(p.tracks) == 0 {
+		return nil, &rtsp.Error{Status: 415, Reason: "recording has no playable track"}
+	}
+	p.onvif = slices.Contains(req.Require, tagONVIFReplay)
+	p.sdp = media.MarshalSDP(p.tracks, media.SDPOptions{SessionName: win.camera + " archive",
+		Ranges: p.sdpRanges(), ONVIF: true})
+	return p, nil
+}
+
+// sdpRanges are the a=range lines (SDP-05): npt from 0 to the duration (open
+// while the window grows) and the same span in clock units.
+func (p *presentation) sdpRanges() []string {
+	if p.win.growing {
+		return []string{"npt=0-", "clock=" + formatClock(p.win.start) + "-"}
+	}
+	return []string{fmt.Sprintf("npt=0-%.3f", p.win.duration().Seconds()),
+		"clock=" + formatClock(p.win.start) + "-" + formatClock(p.win.end)}
+}
+
+func formatClock(t time.Time) string {
+	r := rtsp.Range{Unit: rtsp.RangeClock, Start: &rtsp.RangePoint{Clock: t}}
+	s := r.Marshal()
+	return s[len("clock=") : len(s)-1]
+}
+
+// SDP implements rtsp.Presentation.
+func (p *presentation) SDP() []byte { return p.sdp }
+
+// Controls implements rtsp.Presentation.
+func (p *presentation) Controls() []string {
+	cs := make([]string, len(p.tracks))
+	for i, t := range p.tracks {
+		cs[i] = t.Control
+	}
+	return cs
+}
+
+// Supports implements rtsp.Presentation: onvif-replay only (RTSP-OPT-02).
+func (p *presentation) Supports(tag string) bool { return tag == tagONVIFReplay }
+
+// Play implements rtsp.Presentation: start, resume or seek (RTSP-M-22/25).
+func (p *presentation) Play(req *rtsp.PlayRequest) (*rtsp.PlayResponse, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, &rtsp.Error{Status: 454, Reason: "session closed"}
+	}
+	if slices.Contains(req.Require, tagONVIFReplay) {
+		p.onvif = true
+	}
+	if req.Range == nil && p.play != nil {
+		return p.play.response, nil // PLAY while playing without Range: liveness only
+	}
+	opts, err := p.playOptions(req)
+	if err != nil {
+		return nil, err
+	}
+	p.stopLocked()
+	if !p.admitted {
+		if !p.s.admit() {
+			return nil, &rtsp.Error{Status: 503, Reason: "too many playback sessions"}
+		}
+		p.admitted = true
+	}
+	pl, err := p.startPlay(opts, req)
+	if err != nil {
+		return nil, err
+	}
+	p.play = pl
+	return pl.response, nil
+}
+
+// playOptions turns the request headers into what the sender needs.
+func (p *presentation) playOptions(req *rtsp.PlayRequest) (playOptions, error) {
+	o := playOptions{scale: 1, rateControl: req.RateControl, cseq: byte(req.CSeq), streams: req.Streams,
+		out: req.Out, unit: rtsp.RangeNPT, onvif: p.onvif}
+	if req.Scale != 0 {
+		o.scale, o.scaleAsked = nearestScale(req.Scale), true
+	}
+	if !o.rateControl && o.scale != 1 && o.scale != -1 { // ONVIF-06
+		o.scale = math.Copysign(1, o.scale)
+	}
+	switch req.Frames {
+	case "", "all", "predicted":
+	case "intra":
+		o.intra = true
+	default:
+		return o, &rtsp.Error{Status: 400, Reason: "unsupported Frames value"}
+	}
+	if math.Abs(o.scale) > 2 {
+		o.intra = true // trick play: keyframes only, said with Frames: intra
+	}
+	return o, p.resolveRange(req.Range, &o)
+}
+
+// resolveRange sets o.from (and o.to) from the Range, or resumes (RTSP-RNG-05).
+func (p *presentation) resolveRange(r *rtsp.Range, o *playOptions) error {
+	o.from, o.to = p.position, p.win.end
+	if o.scale < 0 {
+		o.to = p.win.start
+	}
+	if p.win.growing && o.scale > 0 {
+		o.to = time.Time{}
+	}
+	if r == nil {
+		return nil
+	}
+	o.unit = r.Unit
+	switch r.Unit {
+	case rtsp.RangeNPT:
+		if r.Start != nil && !r.Start.Now {
+			o.from = p.win.start.Add(r.Start.Offset)
+		}
+		if r.End != nil && !r.End.Now {
+			o.to = p.win.start.Add(r.End.Offset)
+		}
+	case rtsp.RangeClock:
+		if r.Start != nil {
+			o.from = r.Start.Clock
+		}
+		if r.End != nil {
+			o.to = r.End.Clock
+		}
+	default:
+		return &rtsp.Error{Status: 501, Reason: "range unit not supported for archives"}
+	}
+	return p.checkBounds(o)
+}
+
+// checkBounds answers 457 for a start outside the window (RTSP-RNG-05) and
+// a range whose direction disagrees with Scale (ONVIF-04).
+func (p *presentation) checkBounds(o *playOptions) error {
+	beforeStart := o.from.Before(p.win.start)
+	afterEnd := !p.win.growing && !o.from.Before(p.win.end)
+	if o.scale < 0 {
+		afterEnd = o.from.After(p.win.end) && !p.win.growing
+		beforeStart = !o.from.After(p.win.start)
+	}
+	if beforeStart || afterEnd {
+		return &rtsp.Error{Status: 457, Reason: "range outside the recorded window"}
+	}
+	if !o.to.IsZero() && (o.scale > 0 && !o.to.After(o.from) || o.scale < 0 && !o.to.Before(o.from)) {
+		return &rtsp.Error{Status: 457, Reason: "range end does not follow its start in the playing direction"}
+	}
+	return nil
+}
+
+func nearestScale(v float64) float64 {
+	best := allowedScales[0]
+	for _, s := range allowedScales {
+		if math.Abs(s-v) < math.Abs(best-v) {
+			best = s
+		}
+	}
+	return best
+}
+
+// Pause implements rtsp.Presentation: stop sending and keep the position
+// (RTSP-M-27/28).
+func (p *presentation) Pause() (rtsp.Range, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopLocked()
+	return rtsp.Range{Unit: rtsp.RangeNPT, Start: &rtsp.RangePoint{Offset: max(p.position.Sub(p.win.start), 0)}}, nil
+}
+
+// stopLocked stops the sender and records where it was.
+func (p *presentation) stopLocked() {
+	if p.play == nil {
+		return
+	}
+	if pos, ok := p.play.stop(); ok {
+		p.position = pos
+	}
+	p.play = nil
+}
+
+// Close implements rtsp.Presentation.
+func (p *presentation) Close(reason error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	p.closed = true
+	p.stopLocked()
+	if p.admitted {
+		p.s.release()
+		p.log.Info("playback stopped", "reason", reason)
+	}
+}
+
+// randomUint32 draws SSRCs, initial sequence numbers and timestamps
+// (RTP-10).
+func randomUint32() uint32 {
+	var b [4]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails on Linux
+	return binary.BigEndian.Uint32(b[:])
+}
+
+// playStarted logs a play.
+func (p *presentation) playStarted(o playOptions, start time.Time) {
+	p.log.LogAttrs(context.Background(), slog.LevelInfo, "playback started",
+		slog.Time("start", start), slog.Float64("scale", o.scale), slog.Bool("rate_control", o.rateControl),
+		slog.Bool("onvif", o.onvif))
+}

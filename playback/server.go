@@ -1,0 +1,143 @@
+package playback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/camvault/camvault/media"
+	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/storage"
+)
+
+// Config configures the playback server.
+type Config struct {
+	// Store holds the archive. Required.
+	Store *storage.Store
+	// MaxSessions bounds concurrent playing sessions; more get 503 at
+	// DESCRIBE (SEC-03). Defaults to 256.
+	MaxSessions int
+	// SenderReportInterval is how often an RTCP sender report goes out per
+	// stream while playing (RTCP-05). Defaults to 5s.
+	SenderReportInterval time.Duration
+	// MaxPayload is the largest RTP payload in bytes (RTP-11). Defaults to
+	// 1400.
+	MaxPayload int
+	// Logger receives session events. Nil discards them.
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxSessions <= 0 {
+		c.MaxSessions = 256
+	}
+	if c.SenderReportInterval <= 0 {
+		c.SenderReportInterval = 5 * time.Second
+	}
+	if c.MaxPayload <= 0 {
+		c.MaxPayload = media.DefaultMaxPayload
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Server creates presentations of archive windows.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+
+	// mu guards playing.
+	mu      sync.Mutex
+	playing int
+}
+
+// New returns a playback server.
+func New(cfg Config) (*Server, error) {
+	cfg.setDefaults()
+	if cfg.Store == nil {
+		return nil, errors.New("playback: a store is required")
+	}
+	return &Server{cfg: cfg, log: cfg.Logger.With("component", "playback")}, nil
+}
+
+// Describe answers DESCRIBE (and a SETUP without DESCRIBE) on an archive
+// URL with a presentation of the window it names.
+func (s *Server) Describe(_ context.Context, req *rtsp.DescribeRequest) (rtsp.Presentation, error) {
+	camera, err := parseArchivePath(req.Path)
+	if err != nil {
+		return nil, &rtsp.Error{Status: 404, Reason: "not an archive of a valid camera name", Err: err}
+	}
+	qStart, qEnd, err := parseWindowQuery(req.Query)
+	if err != nil {
+		return nil, &rtsp.Error{Status: 400, Reason: "bad archive window", Err: err}
+	}
+	win, first, err := s.resolveWindow(camera, qStart, qEnd)
+	if err != nil {
+		return nil, err
+	}
+	init, err := s.cfg.Store.ReadInit(first.File)
+	if err != nil {
+		return nil, fmt.Errorf("playback: read init of %s: %w", first.File, err)
+	}
+	tracks, err := media.TracksFromInit(init)
+	if err != nil {
+		return nil, fmt.Errorf("playback: tracks of %s: %w", first.File, err)
+	}
+	return newPresentation(s, win, tracks, req)
+}
+
+// resolveWindow clamps the asked window to what is recorded (DESIGN.md:
+// Names and URLs) and returns it with its first segment.
+func (s *Server) resolveWindow(camera string, qStart, qEnd time.Time) (window, storage.SegmentInfo, error) {
+	all, err := s.cfg.Store.Segments(camera, time.Time{}, time.Time{}, false)
+	if err != nil {
+		return window{}, storage.SegmentInfo{}, err
+	}
+	if len(all) == 0 {
+		return window{}, storage.SegmentInfo{}, &rtsp.Error{Status: 404, Reason: "unknown camera: no recording"}
+	}
+	segs, err := s.cfg.Store.Segments(camera, qStart, qEnd, false)
+	if err != nil {
+		return window{}, storage.SegmentInfo{}, err
+	}
+	for len(segs) > 0 && !segs[0].End.After(segs[0].Start) && segs[0].State == storage.StateSealed {
+		segs = segs[1:]
+	}
+	if len(segs) == 0 {
+		return window{}, storage.SegmentInfo{}, &rtsp.Error{Status: 404, Reason: "no recording in the requested window"}
+	}
+	last := segs[len(segs)-1]
+	w := window{camera: camera, start: segs[0].Start, end: last.End,
+		growing: qEnd.IsZero() && last.State == storage.StateOpen}
+	if qStart.After(w.start) {
+		w.start = qStart
+	}
+	if !qEnd.IsZero() && qEnd.Before(w.end) {
+		w.end = qEnd
+	}
+	if !w.growing && !w.end.After(w.start) {
+		return window{}, storage.SegmentInfo{}, &rtsp.Error{Status: 404, Reason: "no recording in the requested window"}
+	}
+	return w, segs[0], nil
+}
+
+// admit counts a playing session, refusing past MaxSessions.
+func (s *Server) admit() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.playing >= s.cfg.MaxSessions {
+		return false
+	}
+	s.playing++
+	return true
+}
+
+func (s *Server) release() {
+	s.mu.Lock()
+	s.playing--
+	s.mu.Unlock()
+}

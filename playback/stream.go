@@ -1,0 +1,144 @@
+package playback
+
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/camvault/camvault/media"
+	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/storage"
+)
+
+// ONVIF replay extension flags (ONVIF-10), in byte 8 of the extension body.
+const (
+	flagClean         = 0x80 // C: the access unit is a clean point (keyframe)
+	flagEnd           = 0x40 // E: last access unit before a gap or the end of footage
+	flagDiscontinuity = 0x20 // D: does not follow the previous access unit in time
+	flagTerminal      = 0x10 // T: last access unit of this playback
+)
+
+// onvifProfile is the header extension profile of ONVIF replay (ONVIF-09).
+const onvifProfile = 0xABAC
+
+// stream is the RTP state of one track of a presentation. It lives as long
+// as the presentation: sequence numbers and timestamps continue across
+// PLAYs (RTSP-RNG-09).
+type stream struct {
+	idx   int
+	track *media.Track // the packetizer reads its parameter sets
+	pz    *media.Packetizer
+	clock int64
+	ssrc  uint32
+
+	// Owned by the current play's sender goroutine.
+	nextTS   uint32 // the timestamp the next PLAY starts at
+	sent     bool   // a packet went out since the last sender report
+	packets  uint32
+	octets   uint32
+	lastTS   uint32
+	lastWall time.Time // capture time of the last frame sent
+	srAt     time.Time // when the last sender report went out
+	scratch  []byte    // packet with the ONVIF extension inserted
+	rtcp     []byte
+}
+
+func newStream(idx int, t *media.Track, maxPayload int) (*stream, error) {
+	own := *t // the packetizer's copy: segment changes update its parameter sets
+	st := &stream{idx: idx, track: &own, clock: int64(t.ClockRate), ssrc: randomUint32(),
+		nextTS: randomUint32()}
+	pz, err := media.NewPacketizer(st.track, media.PacketizerConfig{PayloadType: t.PayloadType, SSRC: st.ssrc,
+		InitialSeq: uint16(randomUint32()), MaxPayload: maxPayload})
+	if err != nil {
+		return nil, err
+	}
+	st.pz = pz
+	return st, nil
+}
+
+// setParams takes the parameter sets of the segment being played, so that
+// in-band SPS/PPS before keyframes match the frames (PL-H264-10).
+func (st *stream) setParams(t *media.Track) {
+	if t.Codec != st.track.Codec {
+		return
+	}
+	st.track.VPS, st.track.SPS, st.track.PPS = t.VPS, t.SPS, t.PPS
+	st.track.Width, st.track.Height = t.Width, t.Height
+}
+
+// frame is one access unit to send.
+type frame struct {
+	data  []byte
+	ts    uint32
+	wall  time.Time // capture time (ONVIF NTP, RTCP SR)
+	key   bool
+	flags byte // ONVIF flags other than C
+}
+
+// send packetizes and writes one access unit. With onvif, its first packet
+// carries the replay extension (ONVIF-09).
+func (st *stream) send(out rtsp.Output, f frame, onvif bool, cseq byte) error {
+	var werr error
+	first := true
+	err := st.pz.Packetize(f.ts, f.data, f.key, func(pkt []byte) {
+		if werr != nil {
+			return
+		}
+		if onvif && first {
+			pkt = st.withExtension(pkt, f, cseq)
+		}
+		first = false
+		werr = out.WriteRTP(st.idx, pkt)
+		st.packets++
+		st.octets += uint32(len(pkt) - 12)
+	})
+	if err != nil {
+		return nil // a unit the packetizer refuses is skipped, not fatal
+	}
+	st.sent, st.lastTS, st.lastWall = true, f.ts, f.wall
+	return werr
+}
+
+// withExtension returns pkt with the ONVIF replay extension inserted after
+// the 12-byte header:
+//
+//	| 0xABAC | length = 3 | NTP seconds | NTP fraction | C E D T 0000 | CSeq | 0 0 |
+func (st *stream) withExtension(pkt []byte, f frame, cseq byte) []byte {
+	flags := f.flags
+	if f.key {
+		flags |= flagClean
+	}
+	b := append(st.scratch[:0], pkt[:12]...)
+	b[0] |= 0x10 // X
+	b = binary.BigEndian.AppendUint16(b, onvifProfile)
+	b = binary.BigEndian.AppendUint16(b, 3)
+	b = binary.BigEndian.AppendUint64(b, storage.NTPTime(f.wall))
+	b = append(b, flags, cseq, 0, 0)
+	b = append(b, pkt[12:]...)
+	st.scratch = b
+	return b
+}
+
+// senderReport writes an RTCP SR (RTCP-05/06) mapping the last timestamp
+// sent to its capture time, when one is due.
+func (st *stream) senderReport(out rtsp.Output, now time.Time, every time.Duration) error {
+	if !st.sent || (!st.srAt.IsZero() && now.Sub(st.srAt) < every) {
+		return nil
+	}
+	st.srAt, st.sent = now, false
+	b := append(st.rtcp[:0], 0x80, 200, 0, 6)
+	b = binary.BigEndian.AppendUint32(b, st.ssrc)
+	b = binary.BigEndian.AppendUint64(b, storage.NTPTime(st.lastWall))
+	b = binary.BigEndian.AppendUint32(b, st.lastTS)
+	b = binary.BigEndian.AppendUint32(b, st.packets)
+	b = binary.BigEndian.AppendUint32(b, st.octets)
+	st.rtcp = b
+	return out.WriteRTCP(st.idx, b)
+}
+
+// bye writes an RTCP BYE (RTSP-M-26).
+func (st *stream) bye(out rtsp.Output) error {
+	b := append(st.rtcp[:0], 0x81, 203, 0, 1)
+	b = binary.BigEndian.AppendUint32(b, st.ssrc)
+	st.rtcp = b
+	return out.WriteRTCP(st.idx, b)
+}

@@ -1,0 +1,201 @@
+package rtsp
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// sendTarget is where a play session's Output sends one stream.
+type sendTarget struct {
+	ok        bool
+	tcp       bool
+	rtpCh     uint8          // interleaved channels (TCP)
+	rtcpCh    uint8          //
+	rtp, rtcp netip.AddrPort // the RTSP peer's IP at client_port (UDP, SEC-05)
+}
+
+// sendsTCP reports whether the session sends over its connection. ss.mu
+// must be held.
+func (ss *session) sendsTCP() bool {
+	for _, t := range ss.sends {
+		if t.ok {
+			return t.tcp
+		}
+	}
+	return false
+}
+
+// setSend records where stream i is sent.
+func (ss *session) setSend(i int, t sendTarget) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if i < len(ss.sends) {
+		ss.sends[i] = t
+	}
+}
+
+// target returns the destination of stream i, or the error Output returns.
+func (ss *session) target(i int) (sendTarget, error) {
+	ss.mu.RLock()
+	defer ss.mu.RUnlock()
+	if ss.closed {
+		return sendTarget{}, ErrSessionClosed
+	}
+	if i < 0 || i >= len(ss.sends) || !ss.sends[i].ok {
+		return sendTarget{}, errStreamNotSetUp
+	}
+	return ss.sends[i], nil
+}
+
+var (
+	errStreamNotSetUp = errors.New("rtsp output: stream not set up")
+	errPacketSize     = errors.New("rtsp output: packet must be 1 to 65535 bytes")
+)
+
+// output implements Output for one play session.
+type output struct {
+	ss *session
+
+	// mu serialises senders that must wait for queue space, so that the
+	// timer is reused: waiting allocates nothing.
+	mu    sync.Mutex
+	timer *time.Timer
+}
+
+// WriteRTP implements Output.
+func (o *output) WriteRTP(stream int, pkt []byte) error { return o.write(stream, pkt, false) }
+
+// WriteRTCP implements Output.
+func (o *output) WriteRTCP(stream int, pkt []byte) error { return o.write(stream, pkt, true) }
+
+func (o *output) write(stream int, pkt []byte, rtcp bool) error {
+	if len(pkt) == 0 || len(pkt) > 0xffff {
+		return errPacketSize
+	}
+	t, err := o.ss.target(stream)
+	if err != nil {
+		return err
+	}
+	if !t.tcp {
+		return o.sendUDP(t, pkt, rtcp)
+	}
+	ch := t.rtpCh
+	if rtcp {
+		ch = t.rtcpCh
+	}
+	fb, err := o.buffer()
+	if err != nil {
+		return err
+	}
+	fb.fill(ch, pkt)
+	o.ss.owner.media.queue <- fb // never blocks: the queue holds every buffer
+	return nil
+}
+
+// buffer takes a free frame buffer of the connection, waiting at most
+// WriteTimeout. A timeout drops the viewer (SEC-07).
+func (o *output) buffer() (*frameBuf, error) {
+	c := o.ss.owner
+	select {
+	case fb := <-c.media.free:
+		return fb, nil
+	default:
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.timer == nil {
+		o.timer = time.NewTimer(c.srv.cfg.WriteTimeout)
+	} else {
+		o.timer.Reset(c.srv.cfg.WriteTimeout)
+	}
+	defer o.timer.Stop()
+	select {
+	case fb := <-c.media.free:
+		return fb, nil
+	case <-o.timer.C:
+		c.dropSlow(o.ss)
+		return nil, ErrSlowClient
+	case <-o.ss.done:
+	case <-c.ctx.Done():
+	}
+	if c.slow.Load() {
+		return nil, ErrSlowClient
+	}
+	return nil, ErrSessionClosed
+}
+
+// sendUDP sends from the shared pair (RTSP-TR-10). Send errors are
+// counted, not returned: UDP is lossy and the session ends by timeout.
+func (o *output) sendUDP(t sendTarget, pkt []byte, rtcp bool) error {
+	u := o.ss.srv.udp
+	k, dst := u.rtp, t.rtp
+	if rtcp {
+		k, dst = u.rtcp, t.rtcp
+	}
+	if _, err := k.pc.WriteToUDPAddrPort(pkt, dst); err != nil {
+		if errors.Is(err, net.ErrClosed) {
+			return ErrSessionClosed
+		}
+		k.sendErrors.Add(1)
+	}
+	return nil
+}
+
+// frameBuf is one queued interleaved frame; the buffer is reused.
+type frameBuf struct{ b []byte }
+
+// minFrameBuf is the first capacity of a frame buffer: an MTU-sized packet
+// and its header.
+const minFrameBuf = 2048
+
+func (fb *frameBuf) fill(ch uint8, pkt []byte) {
+	n := interleavedHeaderSize + len(pkt)
+	if cap(fb.b) < n {
+		fb.b = make([]byte, 0, max(n, minFrameBuf))
+	}
+	fb.b = append(fb.b[:0], InterleavedMagic, ch, byte(len(pkt)>>8), byte(len(pkt)))
+	fb.b = append(fb.b, pkt...)
+}
+
+// mediaQueue is a connection's bounded queue of interleaved media
+// (RTSP-IL-03/05). Its buffers circulate between free (senders take) and
+// queue (the writer drains and gives back); their number is the bound.
+type mediaQueue struct {
+	queue  chan *frameBuf
+	free   chan *frameBuf
+	filled bool // reader goroutine only: the buffers were made
+}
+
+func newMediaQueue(n int) mediaQueue {
+	return mediaQueue{queue: make(chan *frameBuf, n), free: make(chan *frameBuf, n)}
+}
+
+// fill makes the buffers on the first TCP play SETUP of the connection;
+// push connections never pay for them.
+func (q *mediaQueue) fill() {
+	if q.filled {
+		return
+	}
+	q.filled = true
+	for range cap(q.free) {
+		q.free <- &frameBuf{}
+	}
+}
+
+// dropSlow closes a connection whose viewer does not read: logged once
+// and counted (SEC-07). ss is nil when the writer timed out.
+func (c *conn) dropSlow(ss *session) {
+	if c.slow.Swap(true) {
+		return
+	}
+	c.srv.countSlowClient()
+	log := c.log
+	if ss != nil {
+		log = ss.log
+	}
+	log.Warn("rtsp viewer dropped", "err", ErrSlowClient, "dur", c.srv.cfg.WriteTimeout)
+	c.cancel()
+}

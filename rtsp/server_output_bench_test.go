@@ -1,0 +1,195 @@
+package rtsp
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+)
+
+// discardConn is a net.Conn that swallows writes.
+type discardConn struct{ net.Conn }
+
+func (discardConn) Write(b []byte) (int, error)      { return len(b), nil }
+func (discardConn) SetWriteDeadline(time.Time) error { return nil }
+func (discardConn) Close() error                     { return nil }
+func (discardConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5000} }
+func (discardConn) Read([]byte) (int, error)         { select {} }
+func (discardConn) SetReadDeadline(time.Time) error  { return nil }
+func (discardConn) SetDeadline(time.Time) error      { return nil }
+func (discardConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+
+// newBenchOutput returns the Output of a TCP play session whose
+// connection writer runs into a discarding conn; stop ends the writer.
+func newBenchOutput(tb testing.TB) (*output, func()) {
+	cfg := Config{Handler: nopHandler{}}.withDefaults()
+	srv := &Server{cfg: cfg, log: cfg.Logger}
+	c := newConn(srv, discardConn{})
+	ss := newSession(c, &announcement{play: nopPres{}, controls: []string{"trackID=0"}})
+	ss.setSend(0, sendTarget{ok: true, tcp: true, rtpCh: 0, rtcpCh: 1})
+	c.media.fill()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = c.writeLoop()
+	}()
+	return ss.out, func() {
+		close(c.out)
+		<-done
+		c.cancel()
+	}
+}
+
+type nopHandler struct{}
+
+func (nopHandler) Announce(context.Context, *AnnounceRequest) (Publication, error) {
+	return nopPub{}, nil
+}
+func (nopHandler) Describe(context.Context, *DescribeRequest) (Presentation, error) {
+	return nopPres{}, nil
+}
+
+type nopPres struct{}
+
+func (nopPres) SDP() []byte                              { return nil }
+func (nopPres) Controls() []string                       { return []string{"trackID=0"} }
+func (nopPres) Supports(string) bool                     { return false }
+func (nopPres) Play(*PlayRequest) (*PlayResponse, error) { return &PlayResponse{}, nil }
+func (nopPres) Pause() (Range, error)                    { return Range{}, nil }
+func (nopPres) Close(error)                              {}
+
+// TestOutputTCPAllocs: queueing, writing and recycling an interleaved
+// packet allocates nothing once the buffers are warm (writer included:
+// AllocsPerRun counts every goroutine).
+func TestOutputTCPAllocs(t *testing.T) {
+	out, stop := newBenchOutput(t)
+	defer stop()
+	pkt := make([]byte, 1400)
+	for range 2 * DefaultMediaQueueSize { // warm every buffer
+		if err := out.WriteRTP(0, pkt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := testing.AllocsPerRun(2000, func() {
+		if err := out.WriteRTP(0, pkt); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Fatalf("%v allocs per packet", n)
+	}
+}
+
+func BenchmarkOutputTCP(b *testing.B) {
+	out, stop := newBenchOutput(b)
+	defer stop()
+	pkt := make([]byte, 1400)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(pkt)))
+	for b.Loop() {
+		if err := out.WriteRTP(0, pkt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// newBenchUDPOutput returns the Output of a UDP play session of a server
+// bound to loopback, sending to a local socket that nobody reads.
+func newBenchUDPOutput(tb testing.TB) *output {
+	srv, err := NewServer(Config{Handler: nopHandler{}, Address: "127.0.0.1:0", UDPRTPAddress: "127.0.0.1:0", UDPRTCPAddress: "127.0.0.1:0"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = srv.Close() })
+	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = sink.Close() })
+	c := newConn(srv, discardConn{})
+	ss := newSession(c, &announcement{play: nopPres{}, controls: []string{"trackID=0"}})
+	dst := netip.MustParseAddrPort(sink.LocalAddr().String())
+	ss.setSend(0, sendTarget{ok: true, rtp: dst, rtcp: dst})
+	return ss.out
+}
+
+// TestOutputUDPAllocs: a UDP send from the shared socket allocates nothing.
+func TestOutputUDPAllocs(t *testing.T) {
+	out := newBenchUDPOutput(t)
+	pkt := make([]byte, 1400)
+	if n := testing.AllocsPerRun(1000, func() {
+		if err := out.WriteRTP(0, pkt); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Fatalf("%v allocs per packet", n)
+	}
+}
+
+func BenchmarkOutputUDP(b *testing.B) {
+	out := newBenchUDPOutput(b)
+	pkt := make([]byte, 1400)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(pkt)))
+	for b.Loop() {
+		if err := out.WriteRTP(0, pkt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// recordConn is a discardConn that keeps what is written and signals
+// once want bytes arrived.
+type recordConn struct {
+	discardConn
+	mu   *sync.Mutex
+	b    *[]byte
+	want int
+	full chan struct{}
+}
+
+func (r recordConn) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	*r.b = append(*r.b, p...)
+	if len(*r.b) >= r.want && len(*r.b)-len(p) < r.want {
+		close(r.full)
+	}
+	return len(p), nil
+}
+
+// TestResponsesOvertakeMedia covers RTSP-IL-03: a response queued behind
+// media goes out first, then the media, in whole frames.
+func TestResponsesOvertakeMedia(t *testing.T) {
+	cfg := Config{Handler: nopHandler{}, MediaQueueSize: 4}.withDefaults()
+	srv := &Server{cfg: cfg, log: cfg.Logger}
+	const resp = "RTSP/1.0 200 OK\r\n\r\n"
+	var got []byte
+	var mu sync.Mutex
+	rc := recordConn{mu: &mu, b: &got, want: len(resp) + 4*8, full: make(chan struct{})}
+	c := newConn(srv, rc)
+	ss := newSession(c, &announcement{play: nopPres{}, controls: []string{"trackID=0"}})
+	ss.setSend(0, sendTarget{ok: true, tcp: true, rtpCh: 2, rtcpCh: 3})
+	c.media.fill()
+	for i := range 4 {
+		if err := ss.out.WriteRTP(0, []byte{0x80, 96, 0, byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.out <- outMsg{b: []byte(resp)}
+	done := make(chan error, 1)
+	go func() { done <- c.writeLoop() }()
+	<-rc.full
+	close(c.out)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want := resp
+	for i := range 4 {
+		want += string([]byte{'$', 2, 0, 4, 0x80, 96, 0, byte(i)})
+	}
+	if string(got) != want {
+		t.Fatalf("wrote %q\nwant %q", got, want)
+	}
+}

@@ -1,0 +1,144 @@
+package rtsp_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/camvault/camvault/rtsp"
+)
+
+// lockedBuffer collects log output.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// runPipeServerWith is runPipeServer that also returns the server.
+func runPipeServerWith(t *testing.T, cfg rtsp.Config) (*pipeListener, *rtsp.Server, func()) {
+	l := newPipeListener()
+	cfg.Listener, cfg.DisableUDP = l, true
+	srv, err := rtsp.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	return l, srv, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// playPipe describes path, sets up its tracks over TCP and plays; it
+// returns the session id and the frames of the first burst.
+func playPipe(t *testing.T, c *client, path string, burst int) string {
+	t.Helper()
+	base := c.url + "/" + path
+	c.describe(base)
+	id := c.setupPlayTCP(base+"/trackID=0", base+"/trackID=1")
+	resp, early := c.request("PLAY", base+"/", []string{"Session: " + id})
+	expectStatus(t, resp, 200)
+	if len(early) != 0 {
+		t.Fatal("frames before the PLAY response")
+	}
+	if burst > 0 {
+		checkFrames(t, c.frames(2*burst), burst)
+	}
+	return id
+}
+
+// TestSlowViewerDropped covers SEC-07 and RTSP-IL-05: a viewer that stops
+// reading is dropped after WriteTimeout (ErrSlowClient to the sender and
+// to Close, logged once, counted) while another viewer of the same server
+// keeps receiving.
+func TestSlowViewerDropped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := ffmpegHandler()
+		logs := &lockedBuffer{}
+		l, srv, stop := runPipeServerWith(t, rtsp.Config{Handler: h, MediaQueueSize: 8,
+			Logger: slog.New(slog.NewTextHandler(logs, nil))})
+		defer stop()
+		good := l.dial(t)
+		goodID := playPipe(t, good, "archive/cam1", 3)
+		slow := l.dial(t)
+		playPipe(t, slow, "archive/flood", 0) // floods and never reads again
+		flood := h.presentation(t, 1)
+		time.Sleep(9 * time.Second)
+		synctest.Wait()
+		if flood.isClosed() {
+			t.Fatal("dropped before WriteTimeout")
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if reason := flood.waitClosed(t); !errors.Is(reason, rtsp.ErrSlowClient) {
+			t.Fatalf("close reason %v", reason)
+		}
+		if err := flood.lastSendErr(); !errors.Is(err, rtsp.ErrSlowClient) && !errors.Is(err, rtsp.ErrSessionClosed) {
+			t.Fatalf("sender error %v", err)
+		}
+		if n := strings.Count(logs.String(), "rtsp viewer dropped"); n != 1 {
+			t.Fatalf("%d drop log lines:\n%s", n, logs.String())
+		}
+		// The other viewer is unaffected: seek and receive again.
+		if st := srv.Stats(); st.SlowClients != 1 {
+			t.Fatalf("stats %+v", st)
+		}
+		resp, _ := good.request("PLAY", good.url+"/archive/cam1/", []string{"Session: " + goodID, "Range: npt=10-"})
+		expectStatus(t, resp, 200)
+		checkFrames(t, good.frames(6), 3)
+		if h.presentation(t, 0).isClosed() {
+			t.Fatal("good viewer closed")
+		}
+	})
+}
+
+// TestPlayingTCPNeverExpires covers ONVIF-14 and RTSP-SES-06: a Playing
+// TCP session lives without keepalives while its connection is alive; a
+// Ready one expires after timeout + grace.
+func TestPlayingTCPNeverExpires(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := ffmpegHandler()
+		l, stop := runPipeServer(t, rtsp.Config{Handler: h})
+		defer stop()
+		playing := l.dial(t)
+		playPipe(t, playing, "archive/cam1", 3)
+		ready := l.dial(t)
+		ready.describe(ready.url + "/archive/cam2")
+		ready.setupPlayTCP(ready.url+"/archive/cam2/trackID=0", ready.url+"/archive/cam2/trackID=1")
+		time.Sleep(5 * time.Minute)
+		synctest.Wait()
+		if h.presentation(t, 0).isClosed() {
+			t.Fatal("playing TCP session expired (ONVIF-14)")
+		}
+		if reason := h.presentation(t, 1).waitClosed(t); !errors.Is(reason, rtsp.ErrSessionTimeout) {
+			t.Fatalf("ready session: %v", reason)
+		}
+		ready.expectClosed()
+		playing.nc.Close()
+		if reason := h.presentation(t, 0).waitClosed(t); !errors.Is(reason, rtsp.ErrConnClosed) {
+			t.Fatalf("playing session: %v", reason)
+		}
+	})
+}

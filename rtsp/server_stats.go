@@ -1,0 +1,33 @@
+package rtsp
+
+// Stats are the server's counters since NewServer.
+type Stats struct {
+	// SlowClients counts viewers dropped because they did not read
+	// (ErrSlowClient, SEC-07).
+	SlowClients uint64
+	// UDPDrops counts received datagrams dropped: unknown source, empty or
+	// too large.
+	UDPDrops uint64
+	// UDPSendErrors counts play datagrams the kernel refused to send.
+	UDPSendErrors uint64
+}
+
+// Stats returns the current counters. It is safe for concurrent use.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	st := Stats{SlowClients: s.slowClients}
+	s.mu.Unlock()
+	if s.udp != nil {
+		for _, k := range []*udpSocket{s.udp.rtp, s.udp.rtcp} {
+			st.UDPDrops += k.drops.Load()
+			st.UDPSendErrors += k.sendErrors.Load()
+		}
+	}
+	return st
+}
+
+func (s *Server) countSlowClient() {
+	s.mu.Lock()
+	s.slowClients++
+	s.mu.Unlock()
+}
