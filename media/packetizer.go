@@ -59,7 +59,16 @@ type Packetizer struct {
 	// aacSizeLen and aacHeaderLen are the AU-size and whole AU-header lengths in bits
 	// (SizeLength, SizeLength + IndexLength).
 	aacSizeLen, aacHeaderLen int
+	// omitParams leaves the parameter sets out of key units (SetParamsInBand).
+	omitParams bool
 }
+
+// SetParamsInBand says whether H.264/H.265 key units are preceded by the track's parameter
+// sets (the default, PL-H264-10). A sender whose SDP already carries the very same
+// parameter sets may turn it off: ffmpeg over UDP gives an access unit made only of
+// parameter sets no timestamp, and an accurate seek (-ss) then drops the keyframe after
+// it. Turn it back on when the parameter sets change.
+func (p *Packetizer) SetParamsInBand(on bool) { p.omitParams = !on }
 
 // NewPacketizer returns the packetizer for t.Codec. It returns an error wrapping
 // ErrUnsupportedCodec for CodecUnknown, H.265 with DONL fields and AAC with an AU-header

@@ -17,7 +17,7 @@ func (p *Packetizer) packetizeH264(ts uint32, unit []byte, key bool, emit func([
 	if !checkAVCC(unit, h264Carriable) {
 		return ErrMalformedUnit
 	}
-	if key {
+	if key && !p.omitParams {
 		p.sendH264Params(ts, emit)
 	}
 	for len(unit) > 0 {

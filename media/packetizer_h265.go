@@ -8,7 +8,7 @@ func (p *Packetizer) packetizeH265(ts uint32, unit []byte, key bool, emit func([
 	if !checkAVCC(unit, h265Carriable) {
 		return ErrMalformedUnit
 	}
-	if key {
+	if key && !p.omitParams {
 		p.sendH265Params(ts, emit)
 	}
 	for len(unit) > 0 {

@@ -286,7 +286,7 @@ func (c *client) readAU(deadline time.Duration) (received, error) {
 			return au, err
 		}
 		if ch%2 == 1 {
-			if len(b) > 1 && b[1] == 203 || len(b) > 28 && b[29] == 203 {
+			if hasBye(b) {
 				return au, io.EOF
 			}
 			continue
@@ -309,4 +309,19 @@ func (c *client) readAU(deadline time.Duration) (received, error) {
 			return au, nil
 		}
 	}
+}
+
+// hasBye walks an RTCP compound packet (RTCP-01) and reports a BYE in it.
+func hasBye(b []byte) bool {
+	for len(b) >= 4 {
+		if b[1] == 203 {
+			return true
+		}
+		n := (int(binary.BigEndian.Uint16(b[2:4])) + 1) * 4
+		if n > len(b) {
+			return false
+		}
+		b = b[n:]
+	}
+	return false
 }

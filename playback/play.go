@@ -181,8 +181,7 @@ func (pl *play) run() {
 func (pl *play) finish() {
 	for i, st := range pl.p.streams {
 		if pl.setUp[i] {
-			_ = st.senderReport(pl.o.out, time.Now(), 0)
-			_ = st.bye(pl.o.out)
+			_ = st.bye(pl.o.out) // the session may be gone already: nothing to do then
 		}
 	}
 	pl.p.log.Info("playback reached the end of its range")

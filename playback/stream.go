@@ -1,6 +1,7 @@
 package playback
 
 import (
+	"bytes"
 	"encoding/binary"
 	"time"
 
@@ -40,6 +41,9 @@ type stream struct {
 	srAt     time.Time // when the last sender report went out
 	scratch  []byte    // packet with the ONVIF extension inserted
 	rtcp     []byte
+
+	// The parameter sets of the SDP answer.
+	sdpVPS, sdpSPS, sdpPPS []byte
 }
 
 func newStream(idx int, t *media.Track, maxPayload int) (*stream, error) {
@@ -52,17 +56,22 @@ func newStream(idx int, t *media.Track, maxPayload int) (*stream, error) {
 		return nil, err
 	}
 	st.pz = pz
+	st.sdpVPS, st.sdpSPS, st.sdpPPS = t.VPS, t.SPS, t.PPS
+	pz.SetParamsInBand(false) // the SDP carries them
 	return st, nil
 }
 
-// setParams takes the parameter sets of the segment being played, so that
-// in-band SPS/PPS before keyframes match the frames (PL-H264-10).
+// setParams takes the parameter sets of the segment being played. While
+// they equal the ones the SDP announced nothing is sent in-band (see
+// media.Packetizer.SetParamsInBand); once they differ, they go before every
+// keyframe so that decoders follow the change (PL-H264-10).
 func (st *stream) setParams(t *media.Track) {
 	if t.Codec != st.track.Codec {
 		return
 	}
 	st.track.VPS, st.track.SPS, st.track.PPS = t.VPS, t.SPS, t.PPS
 	st.track.Width, st.track.Height = t.Width, t.Height
+	st.pz.SetParamsInBand(!bytes.Equal(t.VPS, st.sdpVPS) || !bytes.Equal(t.SPS, st.sdpSPS) || !bytes.Equal(t.PPS, st.sdpPPS))
 }
 
 // frame is one access unit to send.
@@ -118,27 +127,53 @@ func (st *stream) withExtension(pkt []byte, f frame, cseq byte) []byte {
 	return b
 }
 
+// cname is the SDES CNAME of every stream (RFC 3550 §6.5.1).
+const cname = "camvault"
+
 // senderReport writes an RTCP SR (RTCP-05/06) mapping the last timestamp
-// sent to its capture time, when one is due.
+// sent to its capture time, when one is due, as a compound packet with an
+// SDES CNAME (RTCP-01).
 func (st *stream) senderReport(out rtsp.Output, now time.Time, every time.Duration) error {
 	if !st.sent || (!st.srAt.IsZero() && now.Sub(st.srAt) < every) {
 		return nil
 	}
 	st.srAt, st.sent = now, false
-	b := append(st.rtcp[:0], 0x80, 200, 0, 6)
+	st.rtcp = st.appendSDES(st.appendSR(st.rtcp[:0]))
+	return out.WriteRTCP(st.idx, st.rtcp)
+}
+
+// bye writes SR, SDES and BYE in one compound packet (RTSP-M-26). A lone
+// BYE is 8 bytes, and ffmpeg drops RTP/RTCP packets shorter than 12 bytes
+// unread, so it would never see the end.
+func (st *stream) bye(out rtsp.Output) error {
+	b := st.appendSDES(st.appendSR(st.rtcp[:0]))
+	b = append(b, 0x81, 203, 0, 1)
 	b = binary.BigEndian.AppendUint32(b, st.ssrc)
-	b = binary.BigEndian.AppendUint64(b, storage.NTPTime(st.lastWall))
-	b = binary.BigEndian.AppendUint32(b, st.lastTS)
-	b = binary.BigEndian.AppendUint32(b, st.packets)
-	b = binary.BigEndian.AppendUint32(b, st.octets)
 	st.rtcp = b
 	return out.WriteRTCP(st.idx, b)
 }
 
-// bye writes an RTCP BYE (RTSP-M-26).
-func (st *stream) bye(out rtsp.Output) error {
-	b := append(st.rtcp[:0], 0x81, 203, 0, 1)
+// SR: |V=2|P|RC=0| PT=200 | length=6 | SSRC | NTP (64) | RTP ts | packets | octets |
+func (st *stream) appendSR(b []byte) []byte {
+	b = append(b, 0x80, 200, 0, 6)
 	b = binary.BigEndian.AppendUint32(b, st.ssrc)
-	st.rtcp = b
-	return out.WriteRTCP(st.idx, b)
+	b = binary.BigEndian.AppendUint64(b, storage.NTPTime(st.lastWall))
+	b = binary.BigEndian.AppendUint32(b, st.lastTS)
+	b = binary.BigEndian.AppendUint32(b, st.packets)
+	return binary.BigEndian.AppendUint32(b, st.octets)
+}
+
+// SDES: |V=2|P|SC=1| PT=202 | length | SSRC | CNAME=1 | len | text | 0 | pad to 32 bits |
+func (st *stream) appendSDES(b []byte) []byte {
+	n := 4 + 4 + 2 + len(cname) + 1
+	n = (n + 3) &^ 3
+	b = append(b, 0x81, 202)
+	b = binary.BigEndian.AppendUint16(b, uint16(n/4-1))
+	b = binary.BigEndian.AppendUint32(b, st.ssrc)
+	b = append(b, 1, byte(len(cname)))
+	b = append(b, cname...)
+	for pad := n - (4 + 4 + 2 + len(cname)); pad > 0; pad-- {
+		b = append(b, 0)
+	}
+	return b
 }

@@ -66,7 +66,7 @@ func Encode(ctx context.Context, path string, s Spec) error {
 		args = append(args, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000")
 	}
 	args = append(args, "-t", fmt.Sprint(s.Seconds), "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency",
-		"-g", fmt.Sprint(s.FPS), "-pix_fmt", "yuv420p")
+		"-g", fmt.Sprint(s.FPS), "-sc_threshold", "0", "-pix_fmt", "yuv420p") // a keyframe exactly every second
 	if s.Bitrate != "" {
 		args = append(args, "-b:v", s.Bitrate, "-maxrate", s.Bitrate, "-bufsize", s.Bitrate)
 	} else {

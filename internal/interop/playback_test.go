@@ -46,7 +46,17 @@ func TestFFmpegSeek(t *testing.T) {
 			s := archiveServer(t)
 			frames := decodeGray(t, time.Minute, "-rtsp_transport", transport, "-ss", "30",
 				"-i", "rtsp://"+s.rtsp+"/archive/cam", "-t", "10")
-			checkFrames(t, frames, 30*numberedFPS, 10*numberedFPS)
+			first := 30 * numberedFPS
+			if transport == "udp" && len(frames) > 0 && clip.FrameNumber(frames[0], numberedW, numberedH, numberedFPS) == first+1 {
+				// ffmpeg 5.1 over UDP derives its input offset from the first
+				// packet that had a timestamp while probing (-debug_ts shows
+				// off_time:-30.04), so its accurate seek drops the keyframe at
+				// exactly 30 s; the server sent it (ffprobe -read_intervals
+				// 30%+#4 lists it at pts 30.000). Over TCP the offset is -30.
+				t.Log("ffmpeg over UDP dropped the 30.000 s keyframe after seeking (its start-time offset)")
+				first++
+			}
+			checkFrames(t, frames, first, 10*numberedFPS)
 		})
 	}
 }
@@ -108,14 +118,16 @@ func TestGapPlaysThrough(t *testing.T) {
 		t.Fatalf("ffprobe: %v\n%s\n%s", err, out, s.logs)
 	}
 	var pts []float64
+	packets := 0
 	for _, line := range strings.Fields(out) {
+		packets++ // ffprobe may print N/A for the first packet's pts
 		var v float64
 		if _, err := fmt.Sscanf(line, "%g", &v); err == nil {
 			pts = append(pts, v)
 		}
 	}
-	if len(pts) != 2*c.VideoFrames {
-		t.Errorf("%d video packets, want %d", len(pts), 2*c.VideoFrames)
+	if packets != 2*c.VideoFrames {
+		t.Errorf("%d video packets, want %d", packets, 2*c.VideoFrames)
 	}
 	for i := 1; i < len(pts); i++ {
 		if d := pts[i] - pts[i-1]; d > 0.2 || d < -0.2 {
@@ -126,7 +138,7 @@ func TestGapPlaysThrough(t *testing.T) {
 	if took > 30*time.Second {
 		t.Errorf("playing 20 s of media across a 20 s gap took %v", took)
 	}
-	t.Logf("%d packets in %v", len(pts), took.Round(time.Millisecond))
+	t.Logf("%d packets in %v", packets, took.Round(time.Millisecond))
 }
 
 // TestGStreamerSeek plays the archive with GStreamer's rtspsrc, seeks to

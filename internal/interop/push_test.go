@@ -3,6 +3,7 @@
 package interop
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -93,6 +94,10 @@ func TestGStreamerPush(t *testing.T) {
 				"x264enc", "tune=zerolatency", "speed-preset=ultrafast", fmt.Sprintf("key-int-max=%d", clipFPS), "!",
 				"video/x-h264,profile=baseline", "!", "h264parse", "!",
 				"rtspclientsink", "location=rtsp://"+s.rtsp+"/gstcam", "protocols="+proto)
+			if err != nil && gstTeardownCancelled(err, out) {
+				t.Logf("rtspclientsink failed a write it had cancelled itself after EOS (gstTeardownCancelled): %v", err)
+				err = nil
+			}
 			if err != nil {
 				t.Fatalf("gst-launch: %v\n%s\ncamvault:\n%s", err, gstSummary(out), s.logs)
 			}
@@ -151,7 +156,8 @@ func gstLostRTCPEOS(out string) bool {
 }
 
 // gstPublish runs gst-launch-1.0 until it exits or timeout passes, with the
-// output gstLostRTCPEOS needs (so args must not hold -q). When the output
+// output gstLostRTCPEOS and gstTeardownCancelled need (so args must not
+// hold -q). When the output
 // shows the lost EOS for gstLostEOSGrace, it sends SIGINT: without -e,
 // gst-launch then stops the pipeline and rtspclientsink sends PAUSE and
 // TEARDOWN as it does after a normal EOS. recovered reports that it did so.
@@ -160,7 +166,8 @@ func gstPublish(t *testing.T, timeout time.Duration, args ...string) (out string
 	t.Helper()
 	var buf syncBuffer
 	cmd := exec.Command("gst-launch-1.0", args...)
-	cmd.Env = append(os.Environ(), "GST_DEBUG=rtpsession:5", "GST_DEBUG_NO_COLOR=1", "LC_ALL=C", "LANGUAGE=")
+	cmd.Env = append(os.Environ(), "GST_DEBUG=rtpsession:5,default:2,rtspconnection:2", "GST_DEBUG_NO_COLOR=1",
+		"LC_ALL=C", "LANGUAGE=")
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Start(); err != nil {
 		return "", false, err
@@ -198,6 +205,54 @@ func gstPublish(t *testing.T, timeout time.Duration, args ...string) (out string
 			deadline.Reset(20 * time.Second) // PAUSE and TEARDOWN take milliseconds
 		}
 	}
+}
+
+// A second GStreamer 1.22 race, after EOS, makes gst-launch exit 1 with
+// "Could not send message. (Received end-of-file)" although nothing was
+// lost and the server answered everything (in 2 of 30 runs with both
+// subtests in parallel). When gst-launch stops the pipeline,
+// rtspclientsink's state change queues PAUSE and then CLOSE, and
+// gst_rtsp_client_sink_loop_send_cmd interrupts the busy command with
+// gst_rtsp_client_sink_connection_flush, which cancels every blocking
+// operation on the RTSP connection. A write in flight at that moment, the
+// PAUSE request or (over TCP) an interleaved RTCP packet from the stream's
+// sender thread, fails with G_IO_ERROR_CANCELLED. writev_bytes
+// (gstrtspconnection.c) logs the GError ("Operation was cancelled") and,
+// as nothing was written, returns GST_RTSP_EEOF instead of GST_RTSP_EINTR,
+// so gst_rtsp_client_sink_try_send posts an ERROR instead of ignoring it.
+//
+// gstTeardownCancelled accepts exactly that: exit status 1, the pipeline
+// had reached EOS before the first error, every error is this send
+// failure, and every failed socket write was a cancellation, which a peer
+// closing or resetting the connection is not ("Broken pipe",
+// "Connection reset by peer").
+func gstTeardownCancelled(err error, out string) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		return false
+	}
+	var errs, sendEOF, writes, cancels int
+	eos := false
+	for line := range strings.Lines(out) {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.Contains(line, gstPipelineEOS):
+			eos = true
+		case strings.HasPrefix(line, "ERROR: from element "):
+			if !eos {
+				return false
+			}
+			errs++
+		case line == "Could not send message. (Received end-of-file)":
+			sendEOF++
+		case strings.Contains(line, "writev_bytes: "):
+			writes++
+			if strings.HasSuffix(line, "writev_bytes: Operation was cancelled") {
+				cancels++
+			}
+		}
+	}
+	return errs > 0 && errs == sendEOF && cancels > 0 && writes == cancels
 }
 
 // gstSummary is gst-launch output without the rtpsession debug lines, but
