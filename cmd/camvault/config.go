@@ -25,6 +25,7 @@ type fileConfig struct {
 	Ingest   ingestConfig            `yaml:"ingest"`
 	Recorder recorderConfig          `yaml:"recorder"`
 	Storage  storageConfig           `yaml:"storage"`
+	Playback playbackConfig          `yaml:"playback"`
 	Cameras  map[string]cameraConfig `yaml:"cameras"`
 }
 
@@ -55,6 +56,7 @@ type rtspConfig struct {
 	MaxHeaderBytes           Size     `yaml:"max_header_bytes"`
 	MaxBody                  Size     `yaml:"max_body"`
 	MaxPacket                Size     `yaml:"max_packet"`
+	MediaQueue               int      `yaml:"media_queue"`
 }
 
 // httpConfig is the HTTP management API section.
@@ -83,6 +85,15 @@ type storageConfig struct {
 	Sync         string   `yaml:"sync"` // fragment | segment | none
 	WriteQueue   int      `yaml:"write_queue"`
 	IndexTimeout Duration `yaml:"index_timeout"`
+	ReadFiles    int      `yaml:"read_files"`
+	ReadIdle     Duration `yaml:"read_idle"`
+}
+
+// playbackConfig is the archive playback section (feeds playback.Config).
+type playbackConfig struct {
+	MaxSessions          int      `yaml:"max_sessions"`
+	SenderReportInterval Duration `yaml:"sender_report_interval"`
+	MaxPayload           Size     `yaml:"max_payload"`
 }
 
 // cameraConfig holds per-camera settings. It is empty for now; strict decoding still refuses
@@ -115,6 +126,7 @@ func defaultConfig() *fileConfig {
 			MaxHeaderBytes:           16 << 10,
 			MaxBody:                  64 << 10,
 			MaxPacket:                65535,
+			MediaQueue:               256,
 		},
 		HTTP:   httpConfig{Address: ":8080"},
 		Ingest: ingestConfig{Takeover: false, AllowUnknownCameras: true},
@@ -130,6 +142,13 @@ func defaultConfig() *fileConfig {
 			Sync:         "fragment",
 			WriteQueue:   1024,
 			IndexTimeout: Duration(5 * time.Second),
+			ReadFiles:    64,
+			ReadIdle:     Duration(30 * time.Second),
+		},
+		Playback: playbackConfig{
+			MaxSessions:          256,
+			SenderReportInterval: Duration(5 * time.Second),
+			MaxPayload:           1400,
 		},
 		Cameras: map[string]cameraConfig{},
 	}

@@ -79,7 +79,7 @@ cameras:
 		MediaTimeout: Duration(30 * time.Second), ReadBuffer: 128 << 10,
 		MaxConnections: 100, MaxSessionsPerConnection: 2,
 		MaxRequestLine: 8 << 10, MaxURL: 8 << 10, MaxHeaderLine: 4 << 10, MaxHeaderLines: 32,
-		MaxHeaderBytes: 32 << 10, MaxBody: 1 << 20, MaxPacket: 1500,
+		MaxHeaderBytes: 32 << 10, MaxBody: 1 << 20, MaxPacket: 1500, MediaQueue: 256,
 	}
 	wantFull.HTTP.Address = "127.0.0.1:8080"
 	wantFull.Ingest = ingestConfig{Takeover: true, AllowUnknownCameras: false}
@@ -88,7 +88,8 @@ cameras:
 		SegmentDuration: Duration(time.Hour), ClockTolerance: Duration(time.Second),
 		MaxUnitSize: 16 << 20, MaxFragmentSize: 16 << 20,
 	}
-	wantFull.Storage = storageConfig{Sync: "segment", WriteQueue: 8, IndexTimeout: Duration(time.Minute)}
+	wantFull.Storage = storageConfig{Sync: "segment", WriteQueue: 8, IndexTimeout: Duration(time.Minute),
+		ReadFiles: 64, ReadIdle: Duration(30 * time.Second)}
 	wantFull.Cameras = map[string]cameraConfig{"frontdoor": {}, "lobby.cam-2": {}}
 
 	partial := defaultConfig()

@@ -50,6 +50,11 @@ func (c *fileConfig) validate() error {
 	v.oneOf("storage.sync", c.Storage.Sync, "fragment", "segment", "none")
 	v.count("storage.write_queue", c.Storage.WriteQueue, 1, 1<<20)
 	v.duration("storage.index_timeout", c.Storage.IndexTimeout, minTimeout, time.Hour)
+	v.count("storage.read_files", c.Storage.ReadFiles, 1, 1<<16)
+	v.duration("storage.read_idle", c.Storage.ReadIdle, time.Second, 24*time.Hour)
+	v.count("playback.max_sessions", c.Playback.MaxSessions, 1, 1<<16)
+	v.duration("playback.sender_report_interval", c.Playback.SenderReportInterval, time.Second, time.Minute)
+	v.size("playback.max_payload", c.Playback.MaxPayload, 256, 1460)
 	for _, name := range slices.Sorted(maps.Keys(c.Cameras)) {
 		if err := validCameraName(name); err != nil {
 			v.errs = append(v.errs, &fieldError{key: []string{"cameras", name}, err: err})
@@ -59,6 +64,7 @@ func (c *fileConfig) validate() error {
 }
 
 func (r *rtspConfig) validate(v *validator) {
+	v.count("rtsp.media_queue", r.MediaQueue, 1, 1<<20)
 	v.address("rtsp.address", r.Address)
 	r.validateUDP(v)
 	v.size("rtsp.udp_read_buffer", r.UDPReadBuffer, 64<<10, 1<<30)

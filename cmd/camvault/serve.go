@@ -49,7 +49,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		store.Close()
 		return err
 	}
-	play, err := playback.New(playback.Config{Store: store, Logger: log})
+	play, err := playback.New(cfg.playbackConfig(store, log))
 	if err != nil {
 		store.Close()
 		return err
@@ -114,7 +114,14 @@ func (s sink) Open(camera string, tracks []*media.Track) (ingest.Writer, error) 
 func (c *fileConfig) storageConfig(log *slog.Logger) storage.Config {
 	sync, _ := storage.ParseSyncPolicy(c.Storage.Sync) // validated with the file
 	return storage.Config{Dir: c.DataDir, Sync: sync, WriteQueue: c.Storage.WriteQueue,
-		IndexTimeout: time.Duration(c.Storage.IndexTimeout), Logger: log}
+		IndexTimeout: time.Duration(c.Storage.IndexTimeout), ReadFiles: c.Storage.ReadFiles,
+		ReadIdle: time.Duration(c.Storage.ReadIdle), Logger: log}
+}
+
+func (c *fileConfig) playbackConfig(store *storage.Store, log *slog.Logger) playback.Config {
+	p := c.Playback
+	return playback.Config{Store: store, MaxSessions: p.MaxSessions,
+		SenderReportInterval: time.Duration(p.SenderReportInterval), MaxPayload: int(p.MaxPayload), Logger: log}
 }
 
 func (c *fileConfig) recorderConfig(log *slog.Logger) recorder.Config {
@@ -142,7 +149,7 @@ func (c *fileConfig) rtspServerConfig(h rtsp.Handler, log *slog.Logger) rtsp.Con
 		HandshakeTimeout: time.Duration(r.HandshakeTimeout), IdleTimeout: time.Duration(r.IdleTimeout),
 		WriteTimeout: time.Duration(r.WriteTimeout), MaxConnections: r.MaxConnections,
 		MaxSessionsPerConnection: r.MaxSessionsPerConnection, ReadBufferSize: int(r.ReadBuffer),
-		MaxPacketSize: int(r.MaxPacket),
+		MaxPacketSize: int(r.MaxPacket), MediaQueueSize: r.MediaQueue,
 		Limits: rtsp.Limits{MaxRequestLine: int(r.MaxRequestLine), MaxURL: int(r.MaxURL),
 			MaxHeaderLine: int(r.MaxHeaderLine), MaxHeaders: r.MaxHeaderLines,
 			MaxHeaderBytes: int(r.MaxHeaderBytes), MaxBody: int(r.MaxBody)},
