@@ -35,6 +35,11 @@ type Config struct {
 	SessionTimeout time.Duration
 	// SessionGrace is added to SessionTimeout before expiry. Defaults to 10s.
 	SessionGrace time.Duration
+	// UDPTeardownLinger is how long a UDP recording session keeps taking
+	// media after its TEARDOWN was answered: publishers send their last RTP
+	// datagrams and the TEARDOWN back to back, and the datagrams may still
+	// be queued in the socket. Defaults to 250ms.
+	UDPTeardownLinger time.Duration
 	// MediaTimeout closes a recording session that received no RTP or RTCP
 	// for this long (RTSP-M-33). Defaults to 10s.
 	MediaTimeout time.Duration
@@ -95,6 +100,7 @@ const (
 	DefaultUDPReadBuffer            = 16 << 20
 	DefaultSessionTimeout           = 60 * time.Second
 	DefaultSessionGrace             = 10 * time.Second
+	DefaultUDPTeardownLinger        = 250 * time.Millisecond
 	DefaultMediaTimeout             = 10 * time.Second
 	DefaultHandshakeTimeout         = 10 * time.Second
 	DefaultIdleTimeout              = 60 * time.Second
@@ -129,6 +135,7 @@ func (c Config) withDefaults() Config {
 	defaultNum(&c.UDPReadBuffer, DefaultUDPReadBuffer)
 	defaultNum(&c.SessionTimeout, DefaultSessionTimeout)
 	defaultNum(&c.SessionGrace, DefaultSessionGrace)
+	defaultNum(&c.UDPTeardownLinger, DefaultUDPTeardownLinger)
 	defaultNum(&c.MediaTimeout, DefaultMediaTimeout)
 	defaultNum(&c.HandshakeTimeout, DefaultHandshakeTimeout)
 	defaultNum(&c.IdleTimeout, DefaultIdleTimeout)

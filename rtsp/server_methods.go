@@ -170,6 +170,12 @@ func (c *conn) handleTeardown(req *Request) (*Response, error) {
 		}
 	}
 	c.releaseChannels(ss)
+	if ss.pres.play == nil && !ss.tcp && ss.recorded {
+		// The publisher's last datagrams may still be queued in the UDP
+		// socket: take them before the recording ends.
+		time.AfterFunc(c.srv.cfg.UDPTeardownLinger, func() { ss.close(ErrTeardown) })
+		return &Response{StatusCode: StatusOK, Header: Header{}}, nil
+	}
 	ss.close(ErrTeardown)
 	return &Response{StatusCode: StatusOK, Header: Header{}}, nil
 }

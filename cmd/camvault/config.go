@@ -57,6 +57,7 @@ type rtspConfig struct {
 	MaxBody                  Size     `yaml:"max_body"`
 	MaxPacket                Size     `yaml:"max_packet"`
 	MediaQueue               int      `yaml:"media_queue"`
+	UDPTeardownLinger        Duration `yaml:"udp_teardown_linger"`
 }
 
 // httpConfig is the HTTP management API section.
@@ -127,6 +128,7 @@ func defaultConfig() *fileConfig {
 			MaxBody:                  64 << 10,
 			MaxPacket:                65535,
 			MediaQueue:               256,
+			UDPTeardownLinger:        Duration(250 * time.Millisecond),
 		},
 		HTTP:   httpConfig{Address: ":8080"},
 		Ingest: ingestConfig{Takeover: false, AllowUnknownCameras: true},

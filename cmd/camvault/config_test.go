@@ -79,7 +79,7 @@ cameras:
 		MediaTimeout: Duration(30 * time.Second), ReadBuffer: 128 << 10,
 		MaxConnections: 100, MaxSessionsPerConnection: 2,
 		MaxRequestLine: 8 << 10, MaxURL: 8 << 10, MaxHeaderLine: 4 << 10, MaxHeaderLines: 32,
-		MaxHeaderBytes: 32 << 10, MaxBody: 1 << 20, MaxPacket: 1500, MediaQueue: 256,
+		MaxHeaderBytes: 32 << 10, MaxBody: 1 << 20, MaxPacket: 1500, MediaQueue: 256, UDPTeardownLinger: Duration(250 * time.Millisecond),
 	}
 	wantFull.HTTP.Address = "127.0.0.1:8080"
 	wantFull.Ingest = ingestConfig{Takeover: true, AllowUnknownCameras: false}

@@ -65,6 +65,7 @@ func (c *fileConfig) validate() error {
 
 func (r *rtspConfig) validate(v *validator) {
 	v.count("rtsp.media_queue", r.MediaQueue, 1, 1<<20)
+	v.duration("rtsp.udp_teardown_linger", r.UDPTeardownLinger, 0, 10*time.Second)
 	v.address("rtsp.address", r.Address)
 	r.validateUDP(v)
 	v.size("rtsp.udp_read_buffer", r.UDPReadBuffer, 64<<10, 1<<30)

@@ -150,6 +150,7 @@ func (c *fileConfig) rtspServerConfig(h rtsp.Handler, log *slog.Logger) rtsp.Con
 		WriteTimeout: time.Duration(r.WriteTimeout), MaxConnections: r.MaxConnections,
 		MaxSessionsPerConnection: r.MaxSessionsPerConnection, ReadBufferSize: int(r.ReadBuffer),
 		MaxPacketSize: int(r.MaxPacket), MediaQueueSize: r.MediaQueue,
+		UDPTeardownLinger: time.Duration(r.UDPTeardownLinger),
 		Limits: rtsp.Limits{MaxRequestLine: int(r.MaxRequestLine), MaxURL: int(r.MaxURL),
 			MaxHeaderLine: int(r.MaxHeaderLine), MaxHeaders: r.MaxHeaderLines,
 			MaxHeaderBytes: int(r.MaxHeaderBytes), MaxBody: int(r.MaxBody)},
