@@ -66,32 +66,42 @@ func writeArchive(t *testing.T, st *storage.Store, camera string, start time.Tim
 		t.Fatal(err)
 	}
 	seq := uint16(0)
-	send := func(ts uint32, marker bool, payload []byte) {
-		seq++
-		p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, Timestamp: ts,
-			SSRC: 1, Marker: marker}, Payload: payload}
-		b, err := p.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec.WriteRTP(0, b)
-	}
 	for i := range frames {
 		clock.now = start.Add(time.Duration(i) * frameDur)
-		ts := uint32(i * 3600)
-		nal := []byte{0x41, 0x9a, byte(i >> 8), byte(i), 0x10, 0x20}
-		if i%fps == 0 {
-			nal[0] = 0x65
-			send(ts, false, testSPS)
-			send(ts, false, testPPS)
+		for _, p := range numberedFrame(i, &seq) {
+			rec.WriteRTP(0, p)
 		}
-		send(ts, true, nal)
 	}
 	rec.Close()
 	rec.Wait()
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// numberedFrame returns the RTP packets of frame i of the test stream: a
+// keyframe (with SPS and PPS) every second, the frame number in the slice.
+func numberedFrame(i int, seq *uint16) [][]byte {
+	ts := uint32(i * 3600)
+	var out [][]byte
+	send := func(marker bool, payload []byte) {
+		*seq++
+		p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: *seq, Timestamp: ts,
+			SSRC: 1, Marker: marker}, Payload: payload}
+		b, err := p.Marshal()
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, b)
+	}
+	nal := []byte{0x41, 0x9a, byte(i >> 8), byte(i), 0x10, 0x20}
+	if i%fps == 0 {
+		nal[0] = 0x65
+		send(false, testSPS)
+		send(false, testPPS)
+	}
+	send(true, nal)
+	return out
 }
 
 // handler routes archive DESCRIBEs to playback and refuses publishing.
@@ -116,6 +126,13 @@ func testServer(t *testing.T) string {
 	writeArchive(t, st, "cam", t0, archiveLen*fps)
 	writeArchive(t, st, "gap", t0, 10*fps)
 	writeArchive(t, st, "gap", t0.Add(30*time.Second), 10*fps)
+	return serve(t, st)
+}
+
+// serve runs a real RTSP server with playback on st until the test ends,
+// then closes st.
+func serve(t *testing.T, st *storage.Store) string {
+	t.Helper()
 	play, err := playback.New(playback.Config{Store: st})
 	if err != nil {
 		t.Fatal(err)
@@ -162,6 +179,7 @@ func (c *client) url(path string) string { return "rtsp://" + c.addr + "/" + pat
 // response is a parsed RTSP response.
 type response struct {
 	status int
+	phrase string
 	header map[string]string
 	body   string
 }
@@ -209,7 +227,7 @@ func (c *client) readResponse(method string) response {
 	if len(f) < 2 {
 		c.t.Fatalf("%s: status line %q", method, line)
 	}
-	resp := response{header: map[string]string{}}
+	resp := response{header: map[string]string{}, phrase: strings.Join(f[2:], " ")}
 	resp.status, _ = strconv.Atoi(f[1])
 	for {
 		h, err := c.r.ReadString('\n')

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/media"
+	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -18,11 +20,11 @@ func clock(t time.Time) string { return t.UTC().Format("20060102T150405.000Z") }
 func TestStatusCodes(t *testing.T) {
 	addr := testServer(t)
 	c := dial(t, addr)
-	if r := c.do("DESCRIBE", c.url("archive/nosuchcam")); r.status != 404 {
-		t.Errorf("unknown camera: %d, want 404", r.status)
+	if r := c.do("DESCRIBE", c.url("archive/nosuchcam")); r.status != 404 || r.phrase != "Camera Not Found" {
+		t.Errorf("unknown camera: %d %q, want 404 Camera Not Found", r.status, r.phrase)
 	}
-	if r := c.do("DESCRIBE", c.url("archive/cam?start=2030-01-01T00:00:00Z")); r.status != 404 {
-		t.Errorf("empty window: %d, want 404", r.status)
+	if r := c.do("DESCRIBE", c.url("archive/cam?start=2030-01-01T00:00:00Z")); r.status != 404 || r.phrase != "No Recording In Window" {
+		t.Errorf("empty window: %d %q, want 404 No Recording In Window", r.status, r.phrase)
 	}
 	if r := c.do("DESCRIBE", c.url("archive/cam?start=yesterday")); r.status != 400 {
 		t.Errorf("bad window: %d, want 400", r.status)
@@ -327,5 +329,136 @@ func TestWindowStartParameter(t *testing.T) {
 	}
 	if au := mustAU(t, c); au.frame != 20*fps || !au.key {
 		t.Errorf("first AU: frame %d key %v, want keyframe %d", au.frame, au.key, 20*fps)
+	}
+}
+
+// TestTimeShiftFollowsRecording plays a camera that is still recording: the
+// window without an end grows (a=range:npt=0-), and frames recorded after
+// the PLAY arrive as they are written.
+func TestTimeShiftFollowsRecording(t *testing.T) {
+	st, err := storage.Open(storage.Config{Dir: t.TempDir(), Sync: storage.SyncNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := serve(t, st)
+	live := startLiveRecording(t, st, "live", 6*time.Second)
+	<-live.firstFragment
+	c := dial(t, addr)
+	d := c.do("DESCRIBE", c.url("archive/live"), "Accept: application/sdp")
+	if d.status != 200 || !strings.Contains(d.body, "a=range:npt=0-\r\n") {
+		t.Fatalf("DESCRIBE: %d\n%s", d.status, d.body)
+	}
+	if s := c.do("SETUP", d.header["content-base"]+"trackID=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"); s.status != 200 {
+		t.Fatalf("SETUP: %d", s.status)
+	}
+	if r := c.do("PLAY", d.header["content-base"], "Range: npt=0-"); r.status != 200 {
+		t.Fatalf("PLAY: %d", r.status)
+	}
+	playedAt := time.Now()
+	last := -1
+	for last < 4*fps {
+		au, err := c.readAU(5 * time.Second)
+		if err != nil {
+			t.Fatalf("after frame %d: %v", last, err)
+		}
+		if au.frame != last+1 {
+			t.Fatalf("frame %d after %d", au.frame, last)
+		}
+		last = au.frame
+	}
+	if took := time.Since(playedAt); took < 2*time.Second {
+		t.Errorf("4 s of a live recording arrived in %v: it cannot have followed the recording", took)
+	}
+	live.stop()
+}
+
+// liveRecording writes the numbered test stream at real-time pace.
+type liveRecording struct {
+	firstFragment chan struct{}
+	done          chan struct{}
+	cancel        chan struct{}
+}
+
+func startLiveRecording(t *testing.T, st *storage.Store, camera string, length time.Duration) *liveRecording {
+	t.Helper()
+	r, err := recorder.New(recorder.Config{}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	track := &media.Track{Control: "streamid=0", PayloadType: 96, Codec: media.CodecH264, ClockRate: 90000,
+		SPS: testSPS, PPS: testPPS, Width: 1280, Height: 720}
+	rec, err := r.Open(camera, []*media.Track{track})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &liveRecording{firstFragment: make(chan struct{}), done: make(chan struct{}), cancel: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		defer r.Close()
+		defer rec.Close()
+		tick := time.NewTicker(frameDur)
+		defer tick.Stop()
+		seq := uint16(0)
+		for i := 0; i < int(length/frameDur); i++ {
+			for _, p := range numberedFrame(i, &seq) {
+				rec.WriteRTP(0, p)
+			}
+			if i == fps+1 {
+				close(l.firstFragment) // the keyframe at 1 s closed the first fragment
+			}
+			select {
+			case <-tick.C:
+			case <-l.cancel:
+				return
+			}
+		}
+	}()
+	t.Cleanup(l.stop)
+	return l
+}
+
+func (l *liveRecording) stop() {
+	select {
+	case <-l.cancel:
+	default:
+		close(l.cancel)
+	}
+	<-l.done
+}
+
+// TestScaleTwoAndHalf plays every frame at twice and half the pace; RTP
+// timestamps follow playback time (RTSP-RNG-13: 3600-tick frames become
+// 1800 and 7200 ticks apart).
+func TestScaleTwoAndHalf(t *testing.T) {
+	addr := testServer(t)
+	for _, tc := range []struct {
+		scale  string
+		step   uint32
+		frames int
+		dur    time.Duration
+	}{
+		{"2", 1800, 50, 2 * time.Second / 2},
+		{"0.5", 7200, 10, 10 * frameDur * 2},
+	} {
+		t.Run(tc.scale, func(t *testing.T) {
+			c := dial(t, addr)
+			c.setup("archive/cam")
+			r := c.do("PLAY", c.url("archive/cam/"), "Range: npt=10-", "Scale: "+tc.scale)
+			if r.status != 200 || r.header["frames"] != "" || !strings.HasPrefix(r.header["scale"], strings.TrimSuffix(tc.scale, ".0")) {
+				t.Fatalf("PLAY: %d Scale %q Frames %q", r.status, r.header["scale"], r.header["frames"])
+			}
+			first := mustAU(t, c)
+			prev := first
+			for range tc.frames {
+				au := mustAU(t, c)
+				if au.frame != prev.frame+1 || au.ts-prev.ts != tc.step {
+					t.Fatalf("frame %d ts step %d after frame %d, want every frame %d ticks apart", au.frame, au.ts-prev.ts, prev.frame, tc.step)
+				}
+				prev = au
+			}
+			if d := prev.arrived.Sub(first.arrived); d < tc.dur*8/10 || d > tc.dur*13/10 {
+				t.Errorf("%d frames took %v at Scale %s, want about %v", tc.frames, d, tc.scale, tc.dur)
+			}
+		})
 	}
 }

@@ -193,7 +193,7 @@ func (p *presentation) checkBounds(o *playOptions) error {
 		beforeStart = !o.from.After(p.win.start)
 	}
 	if beforeStart || afterEnd {
-		return &rtsp.Error{Status: 457, Reason: "range outside the recorded window"}
+		return &rtsp.Error{Status: 457, Reason: "range outside the recorded window", Phrase: "Invalid Range: Outside The Recording"}
 	}
 	if !o.to.IsZero() && (o.scale > 0 && !o.to.After(o.from) || o.scale < 0 && !o.to.Before(o.from)) {
 		return &rtsp.Error{Status: 457, Reason: "range end does not follow its start in the playing direction"}

@@ -69,7 +69,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Describe(_ context.Context, req *rtsp.DescribeRequest) (rtsp.Presentation, error) {
 	camera, err := parseArchivePath(req.Path)
 	if err != nil {
-		return nil, &rtsp.Error{Status: 404, Reason: "not an archive of a valid camera name", Err: err}
+		return nil, &rtsp.Error{Status: 404, Reason: "not an archive of a valid camera name", Phrase: "Camera Not Found", Err: err}
 	}
 	qStart, qEnd, err := parseWindowQuery(req.Query)
 	if err != nil {
@@ -98,7 +98,7 @@ func (s *Server) resolveWindow(camera string, qStart, qEnd time.Time) (window, s
 		return window{}, storage.SegmentInfo{}, err
 	}
 	if len(all) == 0 {
-		return window{}, storage.SegmentInfo{}, &rtsp.Error{Status: 404, Reason: "unknown camera: no recording"}
+		return window{}, storage.SegmentInfo{}, &rtsp.Error{Status: 404, Reason: "unknown camera: no recording", Phrase: "Camera Not Found"}
 	}
 	segs, err := s.cfg.Store.Segments(camera, qStart, qEnd, false)
 	if err != nil {
@@ -108,7 +108,7 @@ func (s *Server) resolveWindow(camera string, qStart, qEnd time.Time) (window, s
 		segs = segs[1:]
 	}
 	if len(segs) == 0 {
-		return window{}, storage.SegmentInfo{}, &rtsp.Error{Status: 404, Reason: "no recording in the requested window"}
+		return window{}, storage.SegmentInfo{}, &rtsp.Error{Status: 404, Reason: "no recording in the requested window", Phrase: "No Recording In Window"}
 	}
 	last := segs[len(segs)-1]
 	w := window{camera: camera, start: segs[0].Start, end: last.End,
@@ -120,7 +120,7 @@ func (s *Server) resolveWindow(camera string, qStart, qEnd time.Time) (window, s
 		w.end = qEnd
 	}
 	if !w.growing && !w.end.After(w.start) {
-		return window{}, storage.SegmentInfo{}, &rtsp.Error{Status: 404, Reason: "no recording in the requested window"}
+		return window{}, storage.SegmentInfo{}, &rtsp.Error{Status: 404, Reason: "no recording in the requested window", Phrase: "No Recording In Window"}
 	}
 	return w, segs[0], nil
 }

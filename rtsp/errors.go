@@ -13,6 +13,11 @@ type Error struct {
 	Status int
 	// Reason is a short lowercase explanation; it is logged, not sent.
 	Reason string
+	// Phrase, when set, replaces the standard reason phrase of the status
+	// line (e.g. "Camera Not Found" for a 404). Clients key on the number
+	// (RTSP-MSG-11); the phrase tells a person which case it is. It must
+	// be printable ASCII without CR or LF.
+	Phrase string
 	// Err is the underlying error, if any.
 	Err error
 }

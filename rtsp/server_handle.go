@@ -103,6 +103,9 @@ func (c *conn) errorResponse(req *Request, err error) *Response {
 	resp := &Response{StatusCode: StatusInternalServerError, Header: Header{}}
 	if e, ok := errors.AsType[*Error](err); ok && e.Status >= 300 {
 		resp.StatusCode = e.Status
+		if printablePhrase(e.Phrase) {
+			resp.Reason = e.Phrase
+		}
 	}
 	if u, ok := errors.AsType[*unsupportedTags](err); ok {
 		resp.Header.Set("Unsupported", strings.Join(u.tags, ", ")) // RTSP-OPT-01
@@ -194,4 +197,18 @@ func sessionResponse(ss *session) *Response {
 		h.Set("Session", ss.id)
 	}
 	return &Response{StatusCode: StatusOK, Header: h}
+}
+
+// printablePhrase reports a non-empty reason phrase of printable ASCII
+// (SEC-10: nothing from a handler may split the response).
+func printablePhrase(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
