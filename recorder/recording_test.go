@@ -333,13 +333,7 @@ func TestSenderReportAnchorsWallClock(t *testing.T) {
 		rec.WriteRTP(0, p)
 	}
 	// The camera says RTP time 1000 was captured 300 ms before it arrived.
-	sr := make([]byte, 28)
-	sr[0], sr[1] = 0x80, 200
-	binary.BigEndian.PutUint16(sr[2:], 6)
-	binary.BigEndian.PutUint32(sr[4:], 7)
-	binary.BigEndian.PutUint64(sr[8:], storage.NTPTime(h.clock.now.Add(-300*time.Millisecond)))
-	binary.BigEndian.PutUint32(sr[16:], 1000)
-	rec.WriteRTCP(0, sr)
+	rec.WriteRTCP(0, senderReport(7, h.clock.now.Add(-300*time.Millisecond), 1000))
 	for i := 1; i < 50; i++ {
 		h.clock.now = h.clock.now.Add(40 * time.Millisecond)
 		for _, p := range video.h264Frame(uint32(i*3600), i%25 == 0, i) {
@@ -502,13 +496,7 @@ func TestSenderReportAfterKeyframeKeepsKeyframe(t *testing.T) {
 	for _, p := range video.h264Frame(0, true, 0) {
 		rec.WriteRTP(0, p)
 	}
-	sr := make([]byte, 28)
-	sr[0], sr[1] = 0x80, 200
-	binary.BigEndian.PutUint16(sr[2:], 6)
-	binary.BigEndian.PutUint32(sr[4:], 7)
-	binary.BigEndian.PutUint64(sr[8:], storage.NTPTime(h.clock.now.Add(123457*time.Nanosecond)))
-	binary.BigEndian.PutUint32(sr[16:], 1007)
-	rec.WriteRTCP(0, sr)
+	rec.WriteRTCP(0, senderReport(7, h.clock.now.Add(123457*time.Nanosecond), 1007))
 	for i := 1; i < 50; i++ {
 		h.clock.now = h.clock.now.Add(40 * time.Millisecond)
 		for _, p := range video.h264Frame(uint32(i*3600), i%25 == 0, i) {
@@ -526,4 +514,15 @@ func TestSenderReportAfterKeyframeKeepsKeyframe(t *testing.T) {
 	if len(vs) != 50 || !vs[0].key || vs[0].dts != 0 {
 		t.Fatalf("%d samples, first %+v; want 50 starting with a keyframe at decode time 0", len(vs), vs[0])
 	}
+}
+
+// senderReport builds an RTCP SR of ssrc mapping RTP time rtpTS to wall.
+func senderReport(ssrc uint32, wall time.Time, rtpTS uint32) []byte {
+	sr := make([]byte, 28)
+	sr[0], sr[1] = 0x80, 200
+	binary.BigEndian.PutUint16(sr[2:], 6)
+	binary.BigEndian.PutUint32(sr[4:], ssrc)
+	binary.BigEndian.PutUint64(sr[8:], storage.NTPTime(wall))
+	binary.BigEndian.PutUint32(sr[16:], rtpTS)
+	return sr
 }
