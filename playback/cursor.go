@@ -12,6 +12,21 @@ import (
 // errNoMedia means no recorded fragment lies in the asked direction.
 var errNoMedia = errors.New("no recorded media there")
 
+// liveEdgePoll is how often a growing window whose recording stopped looks
+// for a new segment.
+const liveEdgePoll = time.Second
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // lookAround bounds index scans for the neighbour of a segment; a longer
 // recording gap is found by a second, unbounded scan.
 const lookAround = 24 * time.Hour
@@ -163,6 +178,14 @@ func (c *cursor) next(ctx context.Context, wait bool) (gap time.Duration, err er
 			continue
 		}
 		nextSeg, err := c.segmentAfter(c.seg.Start)
+		if errors.Is(err, errNoMedia) && wait {
+			// ONVIF-13: at the end of footage a growing window stays playing
+			// and resumes when the camera records again.
+			if err := sleepCtx(ctx, liveEdgePoll); err != nil {
+				return 0, err
+			}
+			continue
+		}
 		if err != nil {
 			return 0, err
 		}
