@@ -26,7 +26,7 @@ type Config struct {
 	DisableUDP bool
 	// UDPReadBuffer is the kernel receive buffer of each UDP socket in
 	// bytes, set with SetReadBuffer (the kernel may cap it at rmem_max).
-	// Defaults to 16 MiB.
+	// Defaults to 64 MiB.
 	UDPReadBuffer int
 
 	// SessionTimeout is advertised as "Session: id;timeout=N"; a session
@@ -97,7 +97,7 @@ const (
 	DefaultAddress                  = ":8554"
 	DefaultUDPRTPAddress            = ":8000"
 	DefaultUDPRTCPAddress           = ":8001"
-	DefaultUDPReadBuffer            = 16 << 20
+	DefaultUDPReadBuffer            = 64 << 20
 	DefaultSessionTimeout           = 60 * time.Second
 	DefaultSessionGrace             = 10 * time.Second
 	DefaultUDPTeardownLinger        = 250 * time.Millisecond

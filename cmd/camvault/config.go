@@ -111,7 +111,7 @@ func defaultConfig() *fileConfig {
 			Address:                  ":8554",
 			UDPRTPAddress:            ":8000",
 			UDPRTCPAddress:           ":8001",
-			UDPReadBuffer:            16 << 20,
+			UDPReadBuffer:            64 << 20,
 			SessionTimeout:           Duration(60 * time.Second),
 			HandshakeTimeout:         Duration(10 * time.Second),
 			IdleTimeout:              Duration(60 * time.Second),

@@ -343,7 +343,7 @@ func TestDefaultConfigMarshalsCanonically(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"udp_read_buffer: 16MiB", "segment_duration: 10m", "max_packet: 65535B"} {
+	for _, want := range []string{"udp_read_buffer: 64MiB", "segment_duration: 10m", "max_packet: 65535B"} {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Errorf("marshalled defaults lack %q:\n%s", want, b)
 		}
