@@ -69,6 +69,8 @@ type httpConfig struct {
 type ingestConfig struct {
 	Takeover            bool `yaml:"takeover"`              // a new publisher replaces a busy camera's
 	AllowUnknownCameras bool `yaml:"allow_unknown_cameras"` // false: only names under cameras
+	MaxSDPMedia         int  `yaml:"max_sdp_media"`
+	MaxSDPLine          Size `yaml:"max_sdp_line"`
 }
 
 // recorderConfig is the recording section (feeds recorder.Config).
@@ -131,7 +133,7 @@ func defaultConfig() *fileConfig {
 			UDPTeardownLinger:        Duration(250 * time.Millisecond),
 		},
 		HTTP:   httpConfig{Address: ":8080"},
-		Ingest: ingestConfig{Takeover: false, AllowUnknownCameras: true},
+		Ingest: ingestConfig{Takeover: false, AllowUnknownCameras: true, MaxSDPMedia: 8, MaxSDPLine: 4 << 10},
 		Recorder: recorderConfig{
 			FragmentDuration:    Duration(time.Second),
 			MaxFragmentDuration: Duration(5 * time.Second),

@@ -82,7 +82,7 @@ cameras:
 		MaxHeaderBytes: 32 << 10, MaxBody: 1 << 20, MaxPacket: 1500, MediaQueue: 256, UDPTeardownLinger: Duration(250 * time.Millisecond),
 	}
 	wantFull.HTTP.Address = "127.0.0.1:8080"
-	wantFull.Ingest = ingestConfig{Takeover: true, AllowUnknownCameras: false}
+	wantFull.Ingest = ingestConfig{Takeover: true, AllowUnknownCameras: false, MaxSDPMedia: 8, MaxSDPLine: 4 << 10}
 	wantFull.Recorder = recorderConfig{
 		FragmentDuration: Duration(2 * time.Second), MaxFragmentDuration: Duration(2 * time.Second),
 		SegmentDuration: Duration(time.Hour), ClockTolerance: Duration(time.Second),

@@ -133,7 +133,8 @@ func (c *fileConfig) recorderConfig(log *slog.Logger) recorder.Config {
 }
 
 func (c *fileConfig) pushConfig(s ingest.Sink, log *slog.Logger) ingest.PushConfig {
-	pc := ingest.PushConfig{Sink: s, TakeOver: c.Ingest.Takeover, AllowUnknown: c.Ingest.AllowUnknownCameras, Logger: log}
+	pc := ingest.PushConfig{Sink: s, TakeOver: c.Ingest.Takeover, AllowUnknown: c.Ingest.AllowUnknownCameras, Logger: log,
+		SDP: media.SDPLimits{MaxMedia: c.Ingest.MaxSDPMedia, MaxAttrBytes: int(c.Ingest.MaxSDPLine)}}
 	for name := range c.Cameras {
 		pc.Cameras = append(pc.Cameras, name)
 	}
