@@ -36,5 +36,9 @@
 //     RTP-Info); UDP media goes to client_port, never to a latched port.
 //   - Session ids never appear in logs (SEC-08); log lines carry a
 //     per-server serial number in the "session" attribute instead.
-//   - Authentication and RTSP over HTTP are not implemented yet.
+//   - The client (Dial, Client.Run) pulls from cameras: OPTIONS, DESCRIBE,
+//     SETUP over TCP interleaved or UDP, PLAY, keepalives, receiver reports,
+//     Basic and Digest (MD5, MD5-sess, SHA-256) authentication. The server
+//     does not ask for authentication yet (VerifyDigest is its building
+//     block), and RTSP over HTTP is not implemented.
 package rtsp

@@ -1,0 +1,271 @@
+package rtsp
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Client defaults (RTSP.md §11.4).
+const (
+	DefaultClientDialTimeout            = 10 * time.Second
+	DefaultClientResponseTimeout        = 10 * time.Second
+	DefaultClientReceiverReportInterval = 5 * time.Second
+	DefaultClientMediaTimeout           = 10 * time.Second
+	// defaultSessionTimeout is assumed when Session has no timeout (CLI-24).
+	defaultSessionTimeout = 60 * time.Second
+	// maxKeepaliveInterval caps the derived keepalive interval (CLI-23).
+	maxKeepaliveInterval = 30 * time.Second
+	// maxRedirects bounds the DESCRIBE redirects followed (CLI-20).
+	maxRedirects = 3
+	// teardownTimeout bounds the TEARDOWN write in Close.
+	teardownTimeout = 2 * time.Second
+	// maxClientFrame is the largest interleaved frame payload (16-bit length).
+	maxClientFrame = 0xffff
+)
+
+// Client errors. Errors returned by Dial and Run never contain credentials.
+var (
+	// ErrAuthFailed is returned when the camera refuses the credentials,
+	// or asks for credentials that were not configured.
+	ErrAuthFailed = errors.New("authentication failed")
+	// ErrResponseTimeout is returned when a response does not arrive
+	// within ClientConfig.ResponseTimeout.
+	ErrResponseTimeout = errors.New("response timeout")
+	// ErrClientClosed is returned by Run after Close.
+	ErrClientClosed = errors.New("client closed")
+)
+
+// ClientConfig configures a Client. The zero value of every field but URL
+// is usable.
+type ClientConfig struct {
+	// URL is the camera's rtsp:// URL; it may carry user:password@.
+	URL string
+	// Transport is "tcp" (interleaved, the default; CLI-22) or "udp".
+	Transport string
+	// Username and Password override the credentials of URL.
+	Username, Password string
+	// DialTimeout bounds the TCP connect. Defaults to 10s.
+	DialTimeout time.Duration
+	// ResponseTimeout bounds the wait for each response and each write.
+	// Defaults to 10s.
+	ResponseTimeout time.Duration
+	// KeepaliveInterval is the keepalive period; 0 means half the session
+	// timeout, at most 30s (CLI-23).
+	KeepaliveInterval time.Duration
+	// ReceiverReportInterval is the RTCP receiver report period per
+	// stream. Defaults to 5s (RTCP-03).
+	ReceiverReportInterval time.Duration
+	// MediaTimeout ends Run when no RTP arrived for that long. Defaults to
+	// 10s (CLI-24).
+	MediaTimeout time.Duration
+	// Limits bounds the responses read; zero fields take the defaults.
+	Limits Limits
+	// Logger receives lifecycle and per-request debug lines; nil discards.
+	Logger *slog.Logger
+	// OnRTP and OnRTCP receive each packet of stream i (the index of its
+	// m= line). They run on a reader goroutine and must not block; pkt is
+	// valid only during the call. Either may be nil.
+	OnRTP, OnRTCP func(stream int, pkt []byte)
+}
+
+// LogValue logs the config without credentials.
+func (c ClientConfig) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("url", RedactURL(c.URL)), slog.String("transport", c.Transport))
+}
+
+func (c ClientConfig) withDefaults() ClientConfig {
+	defaultStr(&c.Transport, "tcp")
+	defaultNum(&c.DialTimeout, DefaultClientDialTimeout)
+	defaultNum(&c.ResponseTimeout, DefaultClientResponseTimeout)
+	defaultNum(&c.ReceiverReportInterval, DefaultClientReceiverReportInterval)
+	defaultNum(&c.MediaTimeout, DefaultClientMediaTimeout)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	c.Limits = c.Limits.withDefaults()
+	return c
+}
+
+// Validate reports a config Dial would refuse.
+func (c *ClientConfig) Validate() error {
+	if c.Transport != "" && c.Transport != "tcp" && c.Transport != "udp" {
+		return fmt.Errorf("client config: transport %q: want tcp or udp", c.Transport)
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil || (u.Scheme != "rtsp") || u.Host == "" {
+		return fmt.Errorf("client config: url %q: want rtsp://host[:port]/path", RedactURL(c.URL))
+	}
+	if c.DialTimeout < 0 || c.ResponseTimeout < 0 || c.KeepaliveInterval < 0 ||
+		c.ReceiverReportInterval < 0 || c.MediaTimeout < 0 {
+		return errors.New("client config: negative duration")
+	}
+	return nil
+}
+
+// Client is an RTSP 1.0 client that plays one camera stream (the puller
+// side, RTSP.md §11.4). Dial connects and runs OPTIONS, DESCRIBE, SETUP
+// and PLAY; Run reads media until it fails or ctx is done; Close tears
+// down. Run and Close may be called from different goroutines.
+type Client struct {
+	cfg   ClientConfig
+	log   *slog.Logger
+	user  string
+	pass  string
+	nc    net.Conn
+	br    *bufio.Reader
+	frame []byte // interleaved payload buffer, used by the reading goroutine only
+
+	sdp     []byte
+	control string // aggregate URL: PLAY, keepalives, TEARDOWN
+	streams []*clientStream
+	public  string // Public header of the OPTIONS response
+	timeout time.Duration
+
+	// mediaSeen is signalled (without blocking) on each RTP packet.
+	mediaSeen chan struct{}
+
+	// wmu serialises writes to nc and guards cseq, session and auth.
+	wmu     sync.Mutex
+	cseq    int
+	session string
+	auth    *clientAuth
+
+	// mu guards closed, runDone and the stats of every stream.
+	mu      sync.Mutex
+	closed  bool
+	runDone chan struct{}
+}
+
+// Dial connects to cfg.URL and starts playing: OPTIONS, DESCRIBE
+// (following up to 3 redirects, authenticating on 401), SETUP of every
+// media and PLAY. ctx bounds the whole handshake. Call Run to receive
+// media and Close to release the client.
+func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	u, _ := url.Parse(cfg.URL) // checked by Validate
+	c := &Client{cfg: cfg, frame: make([]byte, maxClientFrame), mediaSeen: make(chan struct{}, 1)}
+	c.setCredentials(u)
+	for redirects := 0; ; redirects++ {
+		next, err := c.dialOnce(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		if next == nil {
+			return c, nil
+		}
+		if redirects == maxRedirects {
+			return nil, fmt.Errorf("describe %s: more than %d redirects", RedactURL(u.String()), maxRedirects)
+		}
+		c.setCredentials(next)
+		u = next
+	}
+}
+
+// setCredentials takes credentials from u unless configured, and strips
+// them from u.
+func (c *Client) setCredentials(u *url.URL) {
+	if u.User != nil && c.cfg.Username == "" && c.user == "" {
+		c.user = u.User.Username()
+		c.pass, _ = u.User.Password()
+	}
+	if c.cfg.Username != "" || c.cfg.Password != "" {
+		c.user, c.pass = c.cfg.Username, c.cfg.Password
+	}
+	u.User = nil
+}
+
+// dialOnce connects to u and runs the handshake. It returns the redirect
+// target when DESCRIBE was redirected, after closing the connection.
+func (c *Client) dialOnce(ctx context.Context, u *url.URL) (*url.URL, error) {
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), "554")
+	}
+	c.log = c.cfg.Logger.With("peer", host)
+	d := net.Dialer{Timeout: c.cfg.DialTimeout}
+	nc, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", RedactURL(u.String()), err)
+	}
+	c.nc, c.br = nc, bufio.NewReaderSize(nc, 4096)
+	c.wmu.Lock()
+	c.auth, c.session = nil, "" // a redirect target challenges anew
+	c.wmu.Unlock()
+	stop := context.AfterFunc(ctx, func() { _ = nc.Close() })
+	next, err := c.handshake(u)
+	stop()
+	if err == nil && next == nil {
+		return nil, nil
+	}
+	_ = nc.Close()
+	c.closeUDP()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("dial %s: %w", RedactURL(u.String()), ctx.Err())
+	}
+	return next, err
+}
+
+// SDP returns the session description received by DESCRIBE. The caller
+// must not modify it.
+func (c *Client) SDP() []byte { return c.sdp }
+
+// Close sends TEARDOWN (without waiting for its response, bounded by a
+// 2s write deadline), closes the connection and the UDP sockets, and
+// waits for a running Run to return. It is safe to call more than once.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	done := c.runDone
+	c.mu.Unlock()
+	if _, err := c.send(MethodTeardown, c.control, nil, teardownTimeout); err != nil {
+		c.log.Debug("teardown not sent", "err", err)
+	}
+	err := c.nc.Close()
+	c.closeUDP()
+	if done != nil {
+		<-done
+	}
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (c *Client) closeUDP() {
+	for _, s := range c.streams {
+		if s.udp != nil {
+			s.udp.close()
+		}
+	}
+}
+
+func (c *Client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// hasPublic reports whether the OPTIONS response listed method.
+func (c *Client) hasPublic(m Method) bool {
+	for p := range strings.SplitSeq(c.public, ",") {
+		if strings.EqualFold(strings.TrimSpace(p), string(m)) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,4 @@
+package rtsp
+
+// ResolveControl exports resolveControl to the black-box tests.
+var ResolveControl = resolveControl

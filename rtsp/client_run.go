@@ -1,0 +1,172 @@
+package rtsp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// Run reads media and responses until ctx is done, the camera fails, or
+// no RTP arrives for MediaTimeout (ErrMediaTimeout). Meanwhile it sends
+// keepalives (GET_PARAMETER if the camera lists it, else OPTIONS) without
+// waiting for their replies, and an RTCP receiver report per stream every
+// ReceiverReportInterval (CLI-23, RTCP-03). It owns one reader goroutine
+// for the connection and one per UDP socket, and waits for all of them
+// before returning. Run may be called once.
+func (c *Client) Run(ctx context.Context) error {
+	c.mu.Lock()
+	if c.closed || c.runDone != nil {
+		c.mu.Unlock()
+		return ErrClientClosed
+	}
+	c.runDone = make(chan struct{})
+	c.mu.Unlock()
+	defer close(c.runDone)
+
+	readErr := make(chan error, 1+2*len(c.streams))
+	var wg sync.WaitGroup
+	wg.Go(func() { readErr <- c.readLoop() })
+	for i, s := range c.streams {
+		if s.udp != nil {
+			wg.Go(func() { readErr <- c.readUDP(i, s.udp.rtp, false) })
+			wg.Go(func() { readErr <- c.readUDP(i, s.udp.rtcp, true) })
+		}
+	}
+	err := c.loop(ctx, readErr)
+	c.stopReaders()
+	wg.Wait()
+	if c.isClosed() {
+		return ErrClientClosed
+	}
+	return err
+}
+
+// readLoop reads the connection until it fails.
+func (c *Client) readLoop() error {
+	for {
+		resp, err := c.readMessage()
+		if err != nil {
+			return err
+		}
+		switch {
+		case resp.StatusCode == StatusUnauthorized:
+			// A new or stale nonce: later keepalives answer it.
+			if err := c.onUnauthorized(resp, 0); err != nil {
+				c.log.Warn("keepalive refused", "err", err)
+			}
+		case resp.StatusCode/100 != 2:
+			c.log.Debug("keepalive refused", "err", resp.StatusCode)
+		}
+	}
+}
+
+// stopReaders unblocks every reader without closing the sockets, so that
+// Close can still send TEARDOWN.
+func (c *Client) stopReaders() {
+	past := time.Unix(1, 0)
+	_ = c.nc.SetReadDeadline(past)
+	for _, s := range c.streams {
+		if s.udp != nil {
+			_ = s.udp.rtp.SetReadDeadline(past)
+			_ = s.udp.rtcp.SetReadDeadline(past)
+		}
+	}
+}
+
+func (c *Client) loop(ctx context.Context, readErr <-chan error) error {
+	keepalive := time.NewTicker(c.keepaliveInterval())
+	defer keepalive.Stop()
+	reports := time.NewTicker(c.cfg.ReceiverReportInterval)
+	defer reports.Stop()
+	media := time.NewTimer(c.cfg.MediaTimeout)
+	defer media.Stop()
+	ssrc, cname := newReporter()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-readErr:
+			if errors.Is(err, io.EOF) {
+				return fmt.Errorf("camera closed the connection: %w", ErrConnClosed)
+			}
+			return fmt.Errorf("read from camera: %w", err)
+		case <-c.mediaSeen:
+			media.Reset(c.cfg.MediaTimeout)
+		case <-media.C:
+			return fmt.Errorf("no rtp for %v: %w", c.cfg.MediaTimeout, ErrMediaTimeout)
+		case <-keepalive.C:
+			if err := c.keepalive(); err != nil {
+				return err
+			}
+		case <-reports.C:
+			if err := c.sendReports(ssrc, cname); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// keepaliveInterval is the configured interval, else half the session
+// timeout, at most 30s (CLI-23).
+func (c *Client) keepaliveInterval() time.Duration {
+	if c.cfg.KeepaliveInterval > 0 {
+		return c.cfg.KeepaliveInterval
+	}
+	return max(min(c.timeout/2, maxKeepaliveInterval), time.Second)
+}
+
+func (c *Client) keepalive() error {
+	m := MethodOptions
+	if c.hasPublic(MethodGetParameter) {
+		m = MethodGetParameter
+	}
+	if _, err := c.send(m, c.control, nil, c.cfg.ResponseTimeout); err != nil {
+		return fmt.Errorf("keepalive: %w", err)
+	}
+	return nil
+}
+
+// newReporter returns a random SSRC and CNAME for the client's reports.
+func newReporter() (uint32, string) {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return binary.BigEndian.Uint32(b[:4]), "camvault-" + hex.EncodeToString(b[4:])
+}
+
+// sendReports sends one RR+SDES per stream: on the odd interleaved
+// channel, or from the RTCP socket to the server's RTCP port.
+func (c *Client) sendReports(ssrc uint32, cname string) error {
+	now := time.Now()
+	for i, s := range c.streams {
+		c.mu.Lock()
+		pkt := receiverReport(&s.stats, ssrc, cname, now)
+		c.mu.Unlock()
+		if err := c.writeRTCP(s, pkt); err != nil {
+			return fmt.Errorf("receiver report stream %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (c *Client) writeRTCP(s *clientStream, pkt []byte) error {
+	if s.udp != nil {
+		_, err := s.udp.rtcp.WriteToUDPAddrPort(pkt, s.udp.rtcpDst)
+		return err
+	}
+	f := InterleavedFrame{Channel: uint8(s.channels.RTCP), Payload: pkt}
+	b, err := f.Marshal()
+	if err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.ResponseTimeout))
+	_, err = c.nc.Write(b)
+	return err
+}
