@@ -99,9 +99,13 @@ type playbackConfig struct {
 	MaxPayload           Size     `yaml:"max_payload"`
 }
 
-// cameraConfig holds per-camera settings. It is empty for now; strict decoding still refuses
-// any key under a camera name.
-type cameraConfig struct{}
+// cameraConfig holds per-camera settings. A camera with a url is pulled; one without is a
+// pushed camera and takes no pull settings.
+type cameraConfig struct {
+	URL       string         `yaml:"url"`       // rtsp://[user:pass@]host[:port]/path
+	Transport string         `yaml:"transport"` // tcp (default) | udp
+	Schedule  scheduleConfig `yaml:"schedule"`  // always (default) | list of {cron, duration}
+}
 
 // defaultConfig returns the built-in configuration: the one used with no file, and the base
 // that a file's keys are decoded over. Each call returns a fresh value.

@@ -122,8 +122,8 @@ cameras:
 		},
 		{
 			name: "unknown key under a camera",
-			body: "cameras:\n  frontdoor:\n    url: rtsp://x\n",
-			errs: []string{`camvault.yaml:3:5: unknown field "url"`},
+			body: "cameras:\n  frontdoor:\n    uri: rtsp://x\n",
+			errs: []string{`camvault.yaml:3:5: unknown field "uri"`},
 		},
 		{
 			name: "duplicate key",

@@ -60,7 +60,9 @@ func (c *fileConfig) validate() error {
 	for _, name := range slices.Sorted(maps.Keys(c.Cameras)) {
 		if err := validCameraName(name); err != nil {
 			v.errs = append(v.errs, &fieldError{key: []string{"cameras", name}, err: err})
+			continue
 		}
+		validateCamera(&v, name, c.Cameras[name])
 	}
 	return errors.Join(v.errs...)
 }

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+
+	"github.com/camvault/camvault/ingest"
+)
+
+// scheduleConfig is a pulled camera's schedule: the word "always" or a list
+// of rules {cron: "0 8 * * 1-5", duration: 10h}; cron may start with
+// CRON_TZ=Zone. An absent schedule means always.
+type scheduleConfig struct {
+	Always bool
+	Rules  []ruleConfig
+}
+
+type ruleConfig struct {
+	Cron     string   `yaml:"cron"`
+	Duration Duration `yaml:"duration"`
+}
+
+// UnmarshalYAML accepts "always" or a sequence of rules (strictly decoded).
+func (s *scheduleConfig) UnmarshalYAML(n ast.Node) error {
+	if n.Type() == ast.StringType {
+		text, err := scalarText(n)
+		if err == nil && text != "always" {
+			err = fmt.Errorf("schedule must be \"always\" or a list of {cron, duration}, got %q", text)
+		}
+		s.Always = err == nil
+		return positioned(n, err)
+	}
+	var rules []ruleConfig
+	if err := yaml.NodeToValue(n, &rules, yaml.Strict()); err != nil {
+		return err
+	}
+	*s = scheduleConfig{Rules: rules}
+	return nil
+}
+
+// schedule converts to the ingest form; no rules means always.
+func (s scheduleConfig) schedule() ingest.Schedule {
+	if len(s.Rules) == 0 {
+		return ingest.Schedule{Always: true}
+	}
+	out := ingest.Schedule{}
+	for _, r := range s.Rules {
+		out.Rules = append(out.Rules, ingest.Rule{Cron: r.Cron, Duration: time.Duration(r.Duration)})
+	}
+	return out
+}
+
+// validateCamera checks one camera's pull settings.
+func validateCamera(v *validator, name string, c cameraConfig) {
+	key := "cameras." + name
+	if c.URL == "" {
+		if c.Transport != "" || c.Schedule.Always || len(c.Schedule.Rules) > 0 {
+			v.fail(key, "transport and schedule are for pulled cameras, which need a url")
+		}
+		return
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil || u.Scheme != "rtsp" || u.Host == "" || strings.ContainsAny(c.URL, " \r\n") {
+		v.fail(key+".url", "must be rtsp://host[:port]/path, got %q", redactedURL(c.URL))
+	}
+	if c.Transport != "" {
+		v.oneOf(key+".transport", c.Transport, "tcp", "udp")
+	}
+	if err := c.Schedule.schedule().Validate(); err != nil {
+		v.fail(key+".schedule", "%v", err)
+	}
+}
+
+// redactedURL hides credentials in a URL for error messages.
+func redactedURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		if strings.Contains(raw, "@") {
+			return "(unparsable URL with credentials)"
+		}
+		return raw
+	}
+	u.User = url.User("redacted")
+	return u.String()
+}
