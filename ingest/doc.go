@@ -10,5 +10,16 @@
 // clock. Durations are real elapsed time across daylight-saving changes; see
 // Schedule for the rules on skipped and repeated wall-clock times.
 //
+// Pull plays cameras over RTSP (rtsp.Dial) while their schedules are open
+// and records them through the same Sink. Each camera has one goroutine,
+// owned and waited for by Pull: in a window it connects, opens the
+// recording and reads media; after a failure (the camera, the network or
+// the sink, say because a publisher holds the camera) it backs off with
+// full jitter from BackoffMin doubling to BackoffMax, starting again after
+// a session that recorded for a minute. When the window closes, the camera
+// is removed by Update or Run ends, the session is torn down (TEARDOWN) and
+// the recording sealed. Update adds, removes and restarts only the cameras
+// that changed; States reports each camera's state without credentials.
+//
 // ingest knows nothing of files: it sees the recorder only through Sink.
 package ingest
