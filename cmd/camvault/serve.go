@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/camvault/camvault/ingest"
@@ -21,12 +23,15 @@ const shutdownTimeout = 30 * time.Second
 
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	var pprofAddr string
+	var flags *flag.FlagSet
 	cfg, err := parseConfigFlags("serve", args, stderr, func(fs *flag.FlagSet) {
+		flags = fs
 		fs.StringVar(&pprofAddr, "pprof", "", "serve net/http/pprof on this `address` (loopback only; off by default)")
 	})
 	if err != nil {
 		return err
 	}
+	configPath := flags.Lookup("config").Value.String()
 	log := newLogger(cfg.Log, stderr)
 	if pprofAddr != "" {
 		stop, err := servePprof(ctx, pprofAddr, log)
@@ -59,6 +64,15 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		store.Close()
 		return err
 	}
+	pull, err := ingest.NewPull(cfg.pullConfig(sink{rec}, log))
+	if err != nil {
+		store.Close()
+		return err
+	}
+	pull.Update(cfg.pullCameras())
+	pullDone := make(chan error, 1)
+	go func() { pullDone <- pull.Run(ctx) }()
+	stopReload := reloadOnSIGHUP(ctx, configPath, pull, log)
 	rtpAddr, rtcpAddr := srv.UDPAddrs()
 	log.Info("camvault serving", "version", versionString(), "rtsp", srv.Addr().String(),
 		"udp_rtp", fmt.Sprint(rtpAddr), "udp_rtcp", fmt.Sprint(rtcpAddr), "data", cfg.DataDir)
@@ -66,6 +80,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	err = srv.Run(ctx)
 	notify("STOPPING=1")
 	log.Info("shutting down")
+	stopReload()
+	if perr := <-pullDone; err == nil {
+		err = perr // pulled cameras have torn down and sealed
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -141,6 +159,36 @@ func (c *fileConfig) pushConfig(s ingest.Sink, log *slog.Logger) ingest.PushConf
 	return pc
 }
 
+func (c *fileConfig) pullConfig(s ingest.Sink, log *slog.Logger) ingest.PullConfig {
+	return ingest.PullConfig{Sink: s, Logger: log,
+		Client: rtsp.ClientConfig{MediaTimeout: time.Duration(c.RTSP.MediaTimeout), Limits: c.rtspLimits()},
+		SDP:    media.SDPLimits{MaxMedia: c.Ingest.MaxSDPMedia, MaxAttrBytes: int(c.Ingest.MaxSDPLine)}}
+}
+
+// pullCameras lists the cameras with a url, in name order.
+func (c *fileConfig) pullCameras() []ingest.PullCamera {
+	var cams []ingest.PullCamera
+	for _, name := range slices.Sorted(maps.Keys(c.Cameras)) {
+		cam := c.Cameras[name]
+		if cam.URL == "" {
+			continue
+		}
+		transport := cam.Transport
+		if transport == "" {
+			transport = "tcp"
+		}
+		cams = append(cams, ingest.PullCamera{Name: name, URL: cam.URL, Transport: transport, Schedule: cam.Schedule.schedule()})
+	}
+	return cams
+}
+
+func (c *fileConfig) rtspLimits() rtsp.Limits {
+	r := c.RTSP
+	return rtsp.Limits{MaxRequestLine: int(r.MaxRequestLine), MaxURL: int(r.MaxURL),
+		MaxHeaderLine: int(r.MaxHeaderLine), MaxHeaders: r.MaxHeaderLines,
+		MaxHeaderBytes: int(r.MaxHeaderBytes), MaxBody: int(r.MaxBody)}
+}
+
 func (c *fileConfig) rtspServerConfig(h rtsp.Handler, log *slog.Logger) rtsp.Config {
 	r := c.RTSP
 	return rtsp.Config{
@@ -152,9 +200,7 @@ func (c *fileConfig) rtspServerConfig(h rtsp.Handler, log *slog.Logger) rtsp.Con
 		MaxSessionsPerConnection: r.MaxSessionsPerConnection, ReadBufferSize: int(r.ReadBuffer),
 		MaxPacketSize: int(r.MaxPacket), MediaQueueSize: r.MediaQueue,
 		UDPTeardownLinger: time.Duration(r.UDPTeardownLinger),
-		Limits: rtsp.Limits{MaxRequestLine: int(r.MaxRequestLine), MaxURL: int(r.MaxURL),
-			MaxHeaderLine: int(r.MaxHeaderLine), MaxHeaders: r.MaxHeaderLines,
-			MaxHeaderBytes: int(r.MaxHeaderBytes), MaxBody: int(r.MaxBody)},
-		Handler: h, Logger: log,
+		Limits:            c.rtspLimits(),
+		Handler:           h, Logger: log,
 	}
 }

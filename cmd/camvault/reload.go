@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/camvault/camvault/ingest"
+)
+
+// reloadOnSIGHUP re-reads the config file on SIGHUP and applies its
+// cameras: added, removed and changed pulled cameras take effect, the others
+// are untouched. An invalid file is refused with an error log line and the
+// running configuration stays. Other settings (addresses, limits) need a
+// restart. stop ends the watcher and waits for it.
+func reloadOnSIGHUP(ctx context.Context, path string, pull *ingest.Pull, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sig:
+				reloadCameras(path, pull, log)
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(sig)
+		cancel()
+		<-done
+	}
+}
+
+func reloadCameras(path string, pull *ingest.Pull, log *slog.Logger) {
+	if path == "" {
+		log.Warn("SIGHUP ignored: camvault runs without a config file")
+		return
+	}
+	cfg, err := loadConfig(path)
+	if err != nil {
+		log.Error("config reload refused; the running configuration stays", "err", err)
+		return
+	}
+	cams := cfg.pullCameras()
+	pull.Update(cams)
+	log.Info("config reloaded; cameras applied (other settings need a restart)", "pulled", len(cams))
+}

@@ -1,0 +1,159 @@
+//go:build interop
+
+package interop
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// gstCameraScript is a camera made of GStreamer's RTSP server: /h264 serves
+// live H.264 (640x360, 25 fps, a keyframe per second), /h264aac adds AAC.
+// With a user and password it requires Digest authentication.
+const gstCameraScript = `
+import sys, gi
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import Gst, GstRtsp, GstRtspServer, GLib
+Gst.init(None)
+port, user, password = sys.argv[1], sys.argv[2], sys.argv[3]
+server = GstRtspServer.RTSPServer()
+server.set_address("127.0.0.1")
+server.set_service(port)
+video = ("videotestsrc is-live=true ! video/x-raw,width=640,height=360,framerate=25/1 ! "
+         "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 ! video/x-h264,profile=baseline ! "
+         "rtph264pay name=pay0 pt=96 config-interval=1")
+audio = "audiotestsrc is-live=true wave=sine ! audioconvert ! audioresample ! avenc_aac ! rtpmp4gpay name=pay1 pt=97"
+mounts = server.get_mount_points()
+factories = []
+for path, launch in (("/h264", "( " + video + " )"), ("/h264aac", "( " + video + " " + audio + " )")):
+    f = GstRtspServer.RTSPMediaFactory()
+    f.set_launch(launch)
+    f.set_shared(True)
+    mounts.add_factory(path, f)
+    factories.append(f)
+if user:
+    auth = GstRtspServer.RTSPAuth()
+    auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+    token = GstRtspServer.RTSPToken()
+    token.set_string("media.factory.role", user)
+    auth.add_digest(user, password, token)
+    server.set_auth(auth)
+    for f in factories:
+        f.add_role_from_structure(Gst.Structure.from_string(
+            user + ", media.factory.access=(boolean)true, media.factory.construct=(boolean)true")[0])
+server.attach(None)
+print("ready", flush=True)
+GLib.MainLoop().run()
+`
+
+// startGstCamera runs the camera script and waits until it serves.
+func startGstCamera(t *testing.T, user, password string) string {
+	t.Helper()
+	needTool(t, "/usr/bin/python3")
+	needGstElement(t, "x264enc", "rtph264pay", "avenc_aac", "rtpmp4gpay")
+	if err := exec.Command("/usr/bin/python3", "-c", "import gi; gi.require_version('GstRtspServer', '1.0')").Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("GstRtspServer Python bindings are required in CI: %v", err)
+		}
+		t.Skip("GstRtspServer Python bindings not installed")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	script := filepath.Join(t.TempDir(), "camera.py")
+	if err := os.WriteFile(script, []byte(gstCameraScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, "/usr/bin/python3", script, fmt.Sprint(port), user, password)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+	})
+	ready := make(chan bool, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		ready <- strings.HasPrefix(line, "ready")
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			t.Fatal("GStreamer camera did not start")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("GStreamer camera not ready in 20 s")
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// TestPullFromGStreamerCamera has camvault pull from GStreamer's RTSP server
+// for a few seconds, over TCP and UDP, with and without Digest
+// authentication, and checks the recordings like pushed ones.
+func TestPullFromGStreamerCamera(t *testing.T) {
+	needTool(t, "ffprobe", "ffmpeg")
+	for _, tc := range []struct {
+		name, mount, transport, user, password, audio string
+	}{
+		{"h264-tcp", "h264", "tcp", "", "", ""},
+		{"h264-udp", "h264", "udp", "", "", ""},
+		{"h264aac-tcp-digest", "h264aac", "tcp", "viewer", "s3cret", "aac"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cam := startGstCamera(t, tc.user, tc.password)
+			creds := ""
+			if tc.user != "" {
+				creds = tc.user + ":" + tc.password + "@"
+			}
+			s := startServer(t, fmt.Sprintf("cameras:\n  pulled:\n    url: rtsp://%s%s/%s\n    transport: %s\n", creds, cam, tc.mount, tc.transport))
+			time.Sleep(6 * time.Second) // record a few seconds of the live camera
+			s.stop()
+			if tc.password != "" && strings.Contains(s.logs.String(), tc.password) {
+				t.Errorf("the camera password appears in camvault's log")
+			}
+			infos := s.segments("pulled")
+			if len(infos) != 1 {
+				t.Fatalf("%d segments, want 1\n%s", len(infos), s.logs)
+			}
+			seg := infos[0]
+			file := filepath.Join(s.dir, seg.File)
+			p := ffprobe(t, file)
+			codec, w, h, frames, ok := p.stream("video")
+			if !ok || codec != "h264" || w != 640 || h != 360 {
+				t.Errorf("video %q %dx%d", codec, w, h)
+			}
+			want := int(seg.End.Sub(seg.Start).Seconds() * clipFPS)
+			if frames < want-2 || frames > want+2 || frames < 3*clipFPS {
+				t.Errorf("%d frames for %v of recording (want about %d)", frames, seg.End.Sub(seg.Start), want)
+			}
+			if tc.audio != "" {
+				if acodec, _, _, aframes, ok := p.stream("audio"); !ok || acodec != tc.audio || aframes == 0 {
+					t.Errorf("audio %q with %d frames", acodec, aframes)
+				}
+			}
+			firstVideoFrameIsKey(t, file)
+			decodeClean(t, file)
+			t.Logf("pulled %d frames in %v", frames, seg.End.Sub(seg.Start).Round(time.Millisecond))
+		})
+	}
+}
