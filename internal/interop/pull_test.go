@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -56,8 +57,23 @@ print("ready", flush=True)
 GLib.MainLoop().run()
 `
 
-// startGstCamera runs the camera script and waits until it serves.
+// startGstCamera runs the camera script on a free port and waits until it
+// serves; it stops with the test.
 func startGstCamera(t *testing.T, user, password string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	stop := startGstCameraOn(t, port, user, password)
+	t.Cleanup(stop)
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// startGstCameraOn runs the camera script on port and returns its stop.
+func startGstCameraOn(t *testing.T, port int, user, password string) (stop func()) {
 	t.Helper()
 	needTool(t, "/usr/bin/python3")
 	needGstElement(t, "x264enc", "rtph264pay", "avenc_aac", "rtpmp4gpay")
@@ -67,12 +83,6 @@ func startGstCamera(t *testing.T, user, password string) string {
 		}
 		t.Skip("GstRtspServer Python bindings not installed")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	script := filepath.Join(t.TempDir(), "camera.py")
 	if err := os.WriteFile(script, []byte(gstCameraScript), 0o644); err != nil {
 		t.Fatal(err)
@@ -87,10 +97,10 @@ func startGstCamera(t *testing.T, user, password string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	stop = func() {
 		cancel()
 		_ = cmd.Wait()
-	})
+	}
 	ready := make(chan bool, 1)
 	go func() {
 		line, _ := bufio.NewReader(out).ReadString('\n')
@@ -99,12 +109,14 @@ func startGstCamera(t *testing.T, user, password string) string {
 	select {
 	case ok := <-ready:
 		if !ok {
+			stop()
 			t.Fatal("GStreamer camera did not start")
 		}
 	case <-time.After(20 * time.Second):
+		stop()
 		t.Fatal("GStreamer camera not ready in 20 s")
 	}
-	return fmt.Sprintf("127.0.0.1:%d", port)
+	return stop
 }
 
 // TestPullFromGStreamerCamera has camvault pull from GStreamer's RTSP server
@@ -156,4 +168,84 @@ func TestPullFromGStreamerCamera(t *testing.T) {
 			t.Logf("pulled %d frames in %v", frames, seg.End.Sub(seg.Start).Round(time.Millisecond))
 		})
 	}
+}
+
+// TestPullCameraRestart stops the camera for 10 s: camvault reconnects
+// within its backoff and records on; the index shows exactly one gap of
+// about that length.
+func TestPullCameraRestart(t *testing.T) {
+	needTool(t, "ffprobe")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	stopCam := startGstCameraOn(t, port, "", "")
+	s := startServer(t, fmt.Sprintf("cameras:\n  restart:\n    url: rtsp://127.0.0.1:%d/h264\n", port))
+	time.Sleep(4 * time.Second)
+	stopCam()
+	down := time.Now()
+	time.Sleep(10 * time.Second)
+	stopCam = startGstCameraOn(t, port, "", "")
+	up := time.Now()
+	defer stopCam()
+	// Backoff doubles from 1 s to 30 s with jitter: after 10 s down the next
+	// attempt comes within 16 s of the restart; then record a few seconds.
+	deadline := time.Now().Add(25 * time.Second)
+	for time.Now().Before(deadline) && strings.Count(s.logs.String(), `msg="recording started" component=recorder`) < 2 {
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(4 * time.Second)
+	s.stop()
+	infos := s.segments("restart")
+	if len(infos) != 2 {
+		t.Fatalf("%d segments, want 2 (before and after the camera restart)\n%s", len(infos), s.logs)
+	}
+	gap := infos[1].Start.Sub(infos[0].End)
+	if gap < 10*time.Second || gap > up.Sub(down)+17*time.Second {
+		t.Errorf("gap %v between the recordings; the camera was down %v", gap, up.Sub(down).Round(time.Second))
+	}
+	for _, seg := range infos {
+		firstVideoFrameIsKey(t, filepath.Join(s.dir, seg.File))
+		decodeClean(t, filepath.Join(s.dir, seg.File))
+	}
+	t.Logf("camera down %v, index gap %v", up.Sub(down).Round(time.Millisecond), gap.Round(time.Millisecond))
+}
+
+// TestPullReloadOnSIGHUP adds a pulled camera by rewriting the config and
+// sending SIGHUP, then checks that an invalid config is refused and the
+// running camera keeps recording.
+func TestPullReloadOnSIGHUP(t *testing.T) {
+	needTool(t, "ffprobe")
+	cam := startGstCamera(t, "", "")
+	s := startServer(t, "")
+	conf, err := os.ReadFile(s.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := string(conf) + fmt.Sprintf("cameras:\n  reloaded:\n    url: rtsp://%s/h264\n", cam)
+	if err := os.WriteFile(s.config, []byte(added), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	if err := os.WriteFile(s.config, []byte(added+"bogus_key: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	s.stop()
+	if !strings.Contains(s.logs.String(), "config reload refused") {
+		t.Errorf("the invalid config was not refused:\n%s", s.logs)
+	}
+	infos := s.segments("reloaded")
+	if len(infos) != 1 || infos[0].End.Sub(infos[0].Start) < 4*time.Second {
+		t.Fatalf("segments %+v: the camera added on SIGHUP should record through the refused reload\n%s", infos, s.logs)
+	}
+	decodeClean(t, filepath.Join(s.dir, infos[0].File))
 }
