@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,6 +20,7 @@ const (
 	DefaultClientResponseTimeout        = 10 * time.Second
 	DefaultClientReceiverReportInterval = 5 * time.Second
 	DefaultClientMediaTimeout           = 10 * time.Second
+	DefaultClientReadBufferSize         = 64 << 10
 	// defaultSessionTimeout is assumed when Session has no timeout (CLI-24).
 	defaultSessionTimeout = 60 * time.Second
 	// maxKeepaliveInterval caps the derived keepalive interval (CLI-23).
@@ -66,6 +68,10 @@ type ClientConfig struct {
 	// MediaTimeout ends Run when no RTP arrived for that long. Defaults to
 	// 10s (CLI-24).
 	MediaTimeout time.Duration
+	// ReadBufferSize is the connection's read buffer in bytes: a large one
+	// takes a frame's burst of interleaved packets in one read. Defaults to
+	// 64 KiB.
+	ReadBufferSize int
 	// Limits bounds the responses read; zero fields take the defaults.
 	Limits Limits
 	// Logger receives lifecycle and per-request debug lines; nil discards.
@@ -87,6 +93,7 @@ func (c ClientConfig) withDefaults() ClientConfig {
 	defaultNum(&c.ResponseTimeout, DefaultClientResponseTimeout)
 	defaultNum(&c.ReceiverReportInterval, DefaultClientReceiverReportInterval)
 	defaultNum(&c.MediaTimeout, DefaultClientMediaTimeout)
+	defaultNum(&c.ReadBufferSize, DefaultClientReadBufferSize)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -129,8 +136,8 @@ type Client struct {
 	public  string // Public header of the OPTIONS response
 	timeout time.Duration
 
-	// mediaSeen is signalled (without blocking) on each RTP packet.
-	mediaSeen chan struct{}
+	// rtpCount counts RTP packets for the media watchdog in Run.
+	rtpCount atomic.Uint64
 
 	// wmu serialises writes to nc and guards cseq, session and auth.
 	wmu     sync.Mutex
@@ -154,7 +161,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	}
 	cfg = cfg.withDefaults()
 	u, _ := url.Parse(cfg.URL) // checked by Validate
-	c := &Client{cfg: cfg, frame: make([]byte, maxClientFrame), mediaSeen: make(chan struct{}, 1)}
+	c := &Client{cfg: cfg, frame: make([]byte, maxClientFrame)}
 	c.setCredentials(u)
 	for redirects := 0; ; redirects++ {
 		next, err := c.dialOnce(ctx, u)
@@ -198,7 +205,7 @@ func (c *Client) dialOnce(ctx context.Context, u *url.URL) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", RedactURL(u.String()), err)
 	}
-	c.nc, c.br = nc, bufio.NewReaderSize(nc, 4096)
+	c.nc, c.br = nc, bufio.NewReaderSize(nc, c.cfg.ReadBufferSize)
 	c.wmu.Lock()
 	c.auth, c.session = nil, "" // a redirect target challenges anew
 	c.wmu.Unlock()

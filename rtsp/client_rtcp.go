@@ -128,10 +128,7 @@ func (c *Client) onRTP(i int, pkt []byte) {
 	c.mu.Lock()
 	c.streams[i].stats.update(pkt, time.Now(), c.streams[i].clockRate)
 	c.mu.Unlock()
-	select {
-	case c.mediaSeen <- struct{}{}:
-	default:
-	}
+	c.rtpCount.Add(1)
 	if c.cfg.OnRTP != nil {
 		c.cfg.OnRTP(i, pkt)
 	}

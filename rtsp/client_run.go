@@ -84,8 +84,12 @@ func (c *Client) loop(ctx context.Context, readErr <-chan error) error {
 	defer keepalive.Stop()
 	reports := time.NewTicker(c.cfg.ReceiverReportInterval)
 	defer reports.Stop()
-	media := time.NewTimer(c.cfg.MediaTimeout)
-	defer media.Stop()
+	// The media watchdog compares a packet counter between ticks instead of
+	// being woken per packet: a goroutine switch per RTP packet doubled the
+	// CPU of pulled cameras.
+	watch := time.NewTicker(max(c.cfg.MediaTimeout/4, time.Millisecond))
+	defer watch.Stop()
+	seen, lastChange := c.rtpCount.Load(), time.Now()
 	ssrc, cname := newReporter()
 	for {
 		select {
@@ -96,10 +100,12 @@ func (c *Client) loop(ctx context.Context, readErr <-chan error) error {
 				return fmt.Errorf("camera closed the connection: %w", ErrConnClosed)
 			}
 			return fmt.Errorf("read from camera: %w", err)
-		case <-c.mediaSeen:
-			media.Reset(c.cfg.MediaTimeout)
-		case <-media.C:
-			return fmt.Errorf("no rtp for %v: %w", c.cfg.MediaTimeout, ErrMediaTimeout)
+		case now := <-watch.C:
+			if n := c.rtpCount.Load(); n != seen {
+				seen, lastChange = n, now
+			} else if now.Sub(lastChange) >= c.cfg.MediaTimeout {
+				return fmt.Errorf("no rtp for %v: %w", c.cfg.MediaTimeout, ErrMediaTimeout)
+			}
 		case <-keepalive.C:
 			if err := c.keepalive(); err != nil {
 				return err
