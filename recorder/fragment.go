@@ -65,6 +65,7 @@ func (rec *Recording) flushFragment() {
 	case err == nil:
 		rec.stats.Fragments++
 		rec.stats.Bytes += uint64(n)
+		rec.r.setLastEnd(rec.camera, start+int64(fi.Duration))
 	case errors.Is(err, storage.ErrQueueFull):
 		rec.stats.FragmentsLost++
 		rec.queueFull = true
@@ -114,6 +115,7 @@ func (rec *Recording) createSegment() bool {
 	ref.reorderOff = ref.decodeDelay() // sorts ref.sorted
 	ref.segBase = ref.sorted[0] - ref.reorderOff
 	rec.segStart = ref.wallOf(ref.pend[0].pts)
+	rec.keepOrder()
 	rec.segOrigin = ref.wallOf(ref.segBase)
 	for _, t := range rec.tracks {
 		if t != nil && t.mp4ID != 0 {

@@ -25,9 +25,10 @@ type Recorder struct {
 	store *storage.Store
 	log   *slog.Logger
 
-	// mu guards active and closed.
+	// mu guards active, ends and closed.
 	mu     sync.Mutex
 	active map[string]*Recording
+	ends   map[string]int64 // camera -> end (Unix ns) of its last fragment handed to storage
 	closed bool
 }
 
@@ -38,7 +39,7 @@ func New(cfg Config, store *storage.Store) (*Recorder, error) {
 		return nil, err
 	}
 	return &Recorder{cfg: cfg, store: store, log: cfg.Logger.With("component", "recorder"),
-		active: make(map[string]*Recording)}, nil
+		active: make(map[string]*Recording), ends: make(map[string]int64)}, nil
 }
 
 // ValidCamera reports whether name may be recorded under.

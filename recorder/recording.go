@@ -38,8 +38,12 @@ type Recording struct {
 	frozen    bool // the wall-clock anchors are in use by a written fragment
 	rotate    bool // seal the segment at the next reference keyframe
 	queueFull bool // a fragment was dropped: restart at a keyframe
-	tf        []storage.TrackFragment
-	stats     Stats
+	// clockShift (ns) is added to the server clock while the camera's
+	// archive already reaches past it (the clock stepped back): the
+	// recording then continues after the archive instead of overlapping it.
+	clockShift int64
+	tf         []storage.TrackFragment
+	stats      Stats
 }
 
 // Stats counts a recording's work.
@@ -123,7 +127,7 @@ func (rec *Recording) onUnit(t *track, u media.Unit) {
 		ext, _ = t.unwrap(u.PTS)
 	}
 	if !t.haveAnchor {
-		t.haveAnchor, t.anchorTS, t.anchorWall = true, ext, unixNS(rec.r.cfg.Now())
+		t.haveAnchor, t.anchorTS, t.anchorWall = true, ext, rec.now()
 	}
 	if t == rec.ref {
 		if !rec.onRefUnit(t, ext, u) {
@@ -144,12 +148,12 @@ func (rec *Recording) onUnit(t *track, u media.Unit) {
 // the unit is to be kept.
 func (rec *Recording) onRefUnit(t *track, ext int64, u media.Unit) bool {
 	if u.Key && rec.seg != nil && rec.fragOpen {
-		if drift := unixNS(rec.r.cfg.Now()) - t.wallOf(ext); absDur(drift) > int64(rec.r.cfg.ClockTolerance) {
+		if drift := rec.now() - t.wallOf(ext); absDur(drift) > int64(rec.r.cfg.ClockTolerance) {
 			rec.log.Warn("media time and server clock disagree; starting a new timeline",
 				"drift", time.Duration(drift))
 			rec.breakTimeline()
 			ext, _ = t.unwrap(u.PTS)
-			t.haveAnchor, t.anchorTS, t.anchorWall = true, ext, unixNS(rec.r.cfg.Now())
+			t.haveAnchor, t.anchorTS, t.anchorWall = true, ext, rec.now()
 		}
 	}
 	if !rec.fragOpen {
@@ -183,6 +187,10 @@ func (rec *Recording) onRefUnit(t *track, ext int64, u media.Unit) bool {
 	return true
 }
 
+// now is the server clock (Unix ns) as the recording uses it: shifted
+// forwards while the camera's archive reaches past it.
+func (rec *Recording) now() int64 { return unixNS(rec.r.cfg.Now()) + rec.clockShift }
+
 func (rec *Recording) startFragment(ext int64) {
 	rec.fragOpen, rec.fragStart, rec.fragBytes, rec.queueFull = true, ext, 0, false
 }
@@ -194,7 +202,7 @@ func (rec *Recording) breakTimeline() {
 		rec.flushFragment()
 	}
 	rec.sealSegment()
-	rec.fragOpen, rec.frozen = false, false
+	rec.fragOpen, rec.frozen, rec.clockShift = false, false, 0
 	rec.stats.TimelineBreaks++
 	for _, t := range rec.tracks {
 		if t != nil {

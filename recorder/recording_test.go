@@ -320,6 +320,98 @@ func TestClockStepStartsNewSegment(t *testing.T) {
 	if infos[0].End.Sub(infos[0].Start) > 4*time.Second {
 		t.Errorf("first segment spans %v", infos[0].End.Sub(infos[0].Start))
 	}
+	// The archive stays in order: the second segment continues after the
+	// first instead of overlapping it an hour earlier.
+	if gap := infos[1].Start.Sub(infos[0].End); gap < 0 || gap > 100*time.Millisecond {
+		t.Errorf("second segment starts %v after the first ends", gap)
+	}
+	if d := infos[1].End.Sub(infos[1].Start); d < 2*time.Second || d > 3*time.Second {
+		t.Errorf("second segment spans %v, want ~3 s", d)
+	}
+}
+
+func TestClockStepForwardLeavesGap(t *testing.T) {
+	h := newHarness(t, recorder.Config{})
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	video := &sender{pt: 96, ssrc: 7}
+	h.push(rec, video, nil, 3, false)
+	h.clock.now = h.clock.now.Add(time.Hour)
+	for i := 75; i < 150; i++ {
+		h.clock.now = h.clock.now.Add(40 * time.Millisecond)
+		for _, p := range video.h264Frame(uint32(i*3600), i%25 == 0, i) {
+			rec.WriteRTP(0, p)
+		}
+	}
+	rec.Close()
+	rec.Wait()
+	infos, _ := h.readSegments("cam")
+	defer h.store.Close()
+	if len(infos) != 2 {
+		t.Fatalf("%d segments, want 2", len(infos))
+	}
+	for i, info := range infos {
+		if d := info.End.Sub(info.Start); d > 4*time.Second {
+			t.Errorf("segment %d spans %v", i, d)
+		}
+	}
+	if gap := infos[1].Start.Sub(infos[0].End); gap < 59*time.Minute || gap > 61*time.Minute {
+		t.Errorf("gap %v, want about the 1 h step", gap)
+	}
+}
+
+// A new recording (a reconnect, or a restart) whose clock is behind the
+// archive continues after it rather than being filed in the past.
+func TestNewRecordingNeverOverlapsArchive(t *testing.T) {
+	h := newHarness(t, recorder.Config{})
+	video := &sender{pt: 96, ssrc: 7}
+	for _, back := range []time.Duration{0, 30 * time.Second} {
+		rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.clock.now = h.clock.now.Add(-back)
+		h.push(rec, video, nil, 4, false)
+		rec.Close()
+		rec.Wait()
+		video.base += 1 << 20
+	}
+	// A fresh Recorder on a reopened store knows the archive from the index only.
+	h.rec.Close()
+	if err := h.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	store, err := storage.Open(storage.Config{Dir: h.dir, Sync: storage.SyncNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.store = store
+	h.rec, err = recorder.New(recorder.Config{Now: h.clock.Now}, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clock.now = h.clock.now.Add(-time.Minute)
+	h.push(rec, video, nil, 4, false)
+	rec.Close()
+	rec.Wait()
+	infos, _ := h.readSegments("cam")
+	defer h.store.Close()
+	if len(infos) != 3 {
+		t.Fatalf("%d segments, want 3", len(infos))
+	}
+	// Each recording's clock was behind the archive's end (by 30 s, then
+	// 1 min), so each continues right after it, in recording order.
+	for i := 1; i < len(infos); i++ {
+		if gap := infos[i].Start.Sub(infos[i-1].End); gap < 0 || gap > 100*time.Millisecond {
+			t.Errorf("segment %d starts %v after segment %d ends", i, gap, i-1)
+		}
+	}
 }
 
 func TestSenderReportAnchorsWallClock(t *testing.T) {
