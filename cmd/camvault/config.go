@@ -18,15 +18,16 @@ import (
 // (defaultConfig), so no file is needed; configs/camvault.yaml documents each key line by line
 // and must load to exactly defaultConfig() (TestDocumentedConfigIsDefault).
 type fileConfig struct {
-	DataDir  string                  `yaml:"data_dir"`
-	Log      logConfig               `yaml:"log"`
-	RTSP     rtspConfig              `yaml:"rtsp"`
-	HTTP     httpConfig              `yaml:"http"`
-	Ingest   ingestConfig            `yaml:"ingest"`
-	Recorder recorderConfig          `yaml:"recorder"`
-	Storage  storageConfig           `yaml:"storage"`
-	Playback playbackConfig          `yaml:"playback"`
-	Cameras  map[string]cameraConfig `yaml:"cameras"`
+	DataDir   string                  `yaml:"data_dir"`
+	Log       logConfig               `yaml:"log"`
+	RTSP      rtspConfig              `yaml:"rtsp"`
+	HTTP      httpConfig              `yaml:"http"`
+	Ingest    ingestConfig            `yaml:"ingest"`
+	Recorder  recorderConfig          `yaml:"recorder"`
+	Storage   storageConfig           `yaml:"storage"`
+	Playback  playbackConfig          `yaml:"playback"`
+	Retention retentionConfig         `yaml:"retention"`
+	Cameras   map[string]cameraConfig `yaml:"cameras"`
 }
 
 // logConfig selects the slog handler built by newLogger.
@@ -105,6 +106,8 @@ type cameraConfig struct {
 	URL       string         `yaml:"url"`       // rtsp://[user:pass@]host[:port]/path
 	Transport string         `yaml:"transport"` // tcp (default) | udp
 	Schedule  scheduleConfig `yaml:"schedule"`  // always (default) | list of {cron, duration}
+	// Retention overrides the retention section for this camera (pushed or pulled).
+	Retention *cameraRetention `yaml:"retention"`
 }
 
 // defaultConfig returns the built-in configuration: the one used with no file, and the base
@@ -157,6 +160,11 @@ func defaultConfig() *fileConfig {
 			MaxSessions:          256,
 			SenderReportInterval: Duration(5 * time.Second),
 			MaxPayload:           1400,
+		},
+		Retention: retentionConfig{
+			MinFree:   FreeSpace{Percent: 5},
+			Interval:  Duration(time.Minute),
+			BatchSize: 256,
 		},
 		Cameras: map[string]cameraConfig{},
 	}

@@ -58,6 +58,7 @@ func (s scheduleConfig) schedule() ingest.Schedule {
 // validateCamera checks one camera's pull settings.
 func validateCamera(v *validator, name string, c cameraConfig) {
 	key := "cameras." + name
+	validateCameraRetention(v, key+".retention", c.Retention)
 	if c.URL == "" {
 		if c.Transport != "" || c.Schedule.Always || len(c.Schedule.Rules) > 0 {
 			v.fail(key, "transport and schedule are for pulled cameras, which need a url")

@@ -117,8 +117,8 @@ cameras:
 		},
 		{
 			name: "unknown top-level key",
-			body: "data_dir: ./data\nretention: {}\n",
-			errs: []string{`camvault.yaml:2:1: unknown field "retention"`},
+			body: "data_dir: ./data\nretentions: {}\n",
+			errs: []string{`camvault.yaml:2:1: unknown field "retentions"`},
 		},
 		{
 			name: "unknown key under a camera",
