@@ -66,6 +66,12 @@ type Config struct {
 	ReadIdle time.Duration
 	// Logger receives storage events. Nil discards them.
 	Logger *slog.Logger
+
+	// FreeSpace reports the free bytes (available to unprivileged users)
+	// and the total bytes of the file system that holds Dir; retention's
+	// free-space floor reads it. Defaults to statfs(2) on Dir; tests inject
+	// a model of the file system.
+	FreeSpace func() (free, total int64, err error)
 }
 
 func (c *Config) setDefaults() {
@@ -86,6 +92,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.FreeSpace == nil {
+		c.FreeSpace = dirFreeSpace(c.Dir)
 	}
 }
 

@@ -31,6 +31,7 @@ type Store struct {
 	wg      sync.WaitGroup
 	bufs    chan *[]byte // free fragment buffers, bounded
 	files   *fileCache   // read-only files for playback
+	ret     retentionState
 
 	// mu guards closed, open and openByKey.
 	mu     sync.RWMutex
@@ -125,7 +126,8 @@ func openIndex(root *os.Root, timeout time.Duration) (*bolt.DB, error) {
 }
 
 // Close seals nothing by itself: callers seal their segments first. It
-// drains the write queues, waits for the writers, wakes WaitFragments
+// drains the write queues, waits for the writers and for a retention pass
+// to end (it stops at its next batch), wakes WaitFragments
 // callers (they get ErrClosed), closes the files kept open for playback
 // (reads after Close get ErrClosed) and closes the index. Segments still
 // open stay open in the index and are repaired at next Open.
@@ -141,6 +143,8 @@ func (s *Store) Close() error {
 		close(w.ops)
 	}
 	s.wg.Wait()
+	s.ret.pass.Lock() // a retention pass ends at its next batch
+	defer s.ret.pass.Unlock()
 	for seg := range s.open {
 		seg.closeFile()
 		seg.stop()
