@@ -4,6 +4,7 @@
 //
 //	camvault [serve] [-config FILE] [-data DIR] [-rtsp ADDR] [-http ADDR] [-log-format text|json]
 //	camvault reindex [-config FILE] [-data DIR]
+//	camvault retention [-dry-run] [-config FILE] [-data DIR]
 //	camvault bench push [flags]
 //	camvault version
 package main
@@ -33,6 +34,7 @@ func main() {
 const usage = `usage:
   camvault [serve] [-config FILE] [-data DIR] [-rtsp ADDR] [-http ADDR] [-log-format text|json]
   camvault reindex [-config FILE] [-data DIR]
+  camvault retention [-dry-run] [-config FILE] [-data DIR]
   camvault bench push [-h for flags]
   camvault version
 `
@@ -48,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args, stderr)
 	case "reindex":
 		return runReindex(args, stdout, stderr)
+	case "retention":
+		return runRetention(args, stdout, stderr)
 	case "bench":
 		return runBench(ctx, args, stdout, stderr)
 	case "version":

@@ -8,14 +8,16 @@ import (
 	"syscall"
 
 	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/storage"
 )
 
 // reloadOnSIGHUP re-reads the config file on SIGHUP and applies its
-// cameras: added, removed and changed pulled cameras take effect, the others
-// are untouched. An invalid file is refused with an error log line and the
+// cameras and retention: added, removed and changed pulled cameras take
+// effect, the others are untouched; retention rules and holds apply from the
+// next pass. An invalid file is refused with an error log line and the
 // running configuration stays. Other settings (addresses, limits) need a
 // restart. stop ends the watcher and waits for it.
-func reloadOnSIGHUP(ctx context.Context, path string, pull *ingest.Pull, log *slog.Logger) (stop func()) {
+func reloadOnSIGHUP(ctx context.Context, path string, pull *ingest.Pull, store *storage.Store, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGHUP)
@@ -27,7 +29,7 @@ func reloadOnSIGHUP(ctx context.Context, path string, pull *ingest.Pull, log *sl
 			case <-ctx.Done():
 				return
 			case <-sig:
-				reloadCameras(path, pull, log)
+				reloadCameras(path, pull, store, log)
 			}
 		}
 	}()
@@ -38,7 +40,7 @@ func reloadOnSIGHUP(ctx context.Context, path string, pull *ingest.Pull, log *sl
 	}
 }
 
-func reloadCameras(path string, pull *ingest.Pull, log *slog.Logger) {
+func reloadCameras(path string, pull *ingest.Pull, store *storage.Store, log *slog.Logger) {
 	if path == "" {
 		log.Warn("SIGHUP ignored: camvault runs without a config file")
 		return
@@ -50,5 +52,6 @@ func reloadCameras(path string, pull *ingest.Pull, log *slog.Logger) {
 	}
 	cams := cfg.pullCameras()
 	pull.Update(cams)
-	log.Info("config reloaded; cameras applied (other settings need a restart)", "pulled", len(cams))
+	store.SetRetention(cfg.retention())
+	log.Info("config reloaded; cameras and retention applied (other settings need a restart)", "pulled", len(cams))
 }

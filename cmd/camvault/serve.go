@@ -44,35 +44,42 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	store.SetRetention(cfg.retention())
+	stopRetention := runRetentionLoop(ctx, store, time.Duration(cfg.Retention.Interval), log)
 	rec, err := recorder.New(cfg.recorderConfig(log), store)
 	if err != nil {
+		stopRetention()
 		store.Close()
 		return err
 	}
 	push, err := ingest.NewPush(cfg.pushConfig(sink{rec}, log))
 	if err != nil {
+		stopRetention()
 		store.Close()
 		return err
 	}
 	play, err := playback.New(cfg.playbackConfig(store, log))
 	if err != nil {
+		stopRetention()
 		store.Close()
 		return err
 	}
 	srv, err := rtsp.NewServer(cfg.rtspServerConfig(rtspHandler{push: push, play: play}, log))
 	if err != nil {
+		stopRetention()
 		store.Close()
 		return err
 	}
 	pull, err := ingest.NewPull(cfg.pullConfig(sink{rec}, log))
 	if err != nil {
+		stopRetention()
 		store.Close()
 		return err
 	}
 	pull.Update(cfg.pullCameras())
 	pullDone := make(chan error, 1)
 	go func() { pullDone <- pull.Run(ctx) }()
-	stopReload := reloadOnSIGHUP(ctx, configPath, pull, log)
+	stopReload := reloadOnSIGHUP(ctx, configPath, pull, store, log)
 	rtpAddr, rtcpAddr := srv.UDPAddrs()
 	log.Info("camvault serving", "version", versionString(), "rtsp", srv.Addr().String(),
 		"udp_rtp", fmt.Sprint(rtpAddr), "udp_rtcp", fmt.Sprint(rtcpAddr), "data", cfg.DataDir)
@@ -94,6 +101,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	case <-time.After(shutdownTimeout):
 		log.Error("segments not sealed in time; they will be repaired at next start")
 	}
+	stopRetention()
 	if cerr := store.Close(); err == nil {
 		err = cerr
 	}
