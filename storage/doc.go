@@ -21,6 +21,14 @@
 // slow disk never blocks a network reader; a segment's operations always run
 // in order on one writer.
 //
+// Retention (SetRetention, RunRetention, Reclaim) is driven by the index,
+// never by a directory walk: per camera MaxAge, MinAge, MaxBytes and hold
+// spans, and a store-wide free-space floor that takes the oldest sealed
+// segments of all cameras first. A pass plans in one read transaction, then
+// deletes in batches: the index entries in one write transaction, then their
+// files, with no transaction open. Open segments, held spans and files the
+// index does not know are never deleted.
+//
 // storage knows nothing of RTSP or RTP: it stores bytes with times. Files are
 // opened only through an os.Root on the data directory, and camera names pass
 // ValidCamera before they become path elements.
