@@ -31,6 +31,13 @@ type Store struct {
 	wg      sync.WaitGroup
 	bufs    chan *[]byte // free fragment buffers, bounded
 	files   *fileCache   // read-only files for playback
+	// reclaim frees space when a write finds the disk full (Config.Reclaim);
+	// set before the writers start.
+	reclaim func(need int64) (freed int64)
+
+	// countersMu guards the counters map (not the counters: atomics).
+	countersMu sync.Mutex
+	counters   map[string]*cameraCounters
 
 	// mu guards closed, open and openByKey.
 	mu     sync.RWMutex
@@ -93,7 +100,9 @@ func Open(cfg Config) (*Store, error) {
 	}
 	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "storage"), root: root, db: db,
 		open: make(map[*Segment]struct{}), openByKey: make(map[segmentKey]*Segment),
-		bufs: make(chan *[]byte, cfg.WriteQueue), files: newFileCache(root, cfg.ReadFiles, cfg.ReadIdle)}
+		bufs: make(chan *[]byte, cfg.WriteQueue), files: newFileCache(root, cfg.ReadFiles, cfg.ReadIdle),
+		reclaim: cfg.Reclaim}
+	db.NoSync = cfg.Sync == SyncNone // see SyncPolicy
 	if err := s.repair(); err != nil {
 		db.Close()
 		root.Close()
