@@ -27,6 +27,11 @@ type Config struct {
 	// MaxUnitBytes bounds one access unit in the depacketizers. Defaults to
 	// 8 MiB.
 	MaxUnitBytes int
+	// StorageRetry is how long a recording whose storage failed (disk full,
+	// I/O error) drops media before it tries a new segment: with the first
+	// fragment that starts at a keyframe and is complete after it. Defaults
+	// to 5s.
+	StorageRetry time.Duration
 	// Now returns the server's wall-clock time. Defaults to time.Now.
 	Now func() time.Time
 	// Logger receives recording events. Nil discards them.
@@ -51,6 +56,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxUnitBytes <= 0 {
 		c.MaxUnitBytes = 8 << 20
+	}
+	if c.StorageRetry <= 0 {
+		c.StorageRetry = 5 * time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now

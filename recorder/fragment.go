@@ -26,6 +26,10 @@ func (rec *Recording) flushFragment() {
 	if len(rec.ref.pend) == 0 {
 		return
 	}
+	if !rec.mayWrite() {
+		rec.dropFragment()
+		return
+	}
 	if rec.seg == nil && !rec.createSegment() {
 		return
 	}
@@ -66,6 +70,8 @@ func (rec *Recording) flushFragment() {
 		rec.stats.Fragments++
 		rec.stats.Bytes += uint64(n)
 		rec.r.setLastEnd(rec.camera, start+int64(fi.Duration))
+		rec.segHanded++
+		rec.checkResumed()
 	case errors.Is(err, storage.ErrQueueFull):
 		rec.stats.FragmentsLost++
 		rec.queueFull = true
@@ -73,8 +79,7 @@ func (rec *Recording) flushFragment() {
 			rec.log.Warn("write queue full; fragment dropped", "fragments_lost", n)
 		}
 	default:
-		rec.log.Error("segment write failed; starting a new segment", "err", err)
-		rec.sealSegment()
+		rec.storageFailed(err)
 	}
 }
 
@@ -128,11 +133,15 @@ func (rec *Recording) createSegment() bool {
 	}
 	seg, err := rec.r.store.Create(rec.camera, time.Unix(0, rec.segStart), ref.mp4ID, init)
 	if err != nil {
-		rec.log.Error("cannot create segment", "err", err)
+		rec.storageFailed(err)
 		return false
 	}
-	rec.seg = seg
+	rec.seg, rec.segHanded, rec.segPTS = seg, 0, rec.fragStart
 	rec.stats.Segments++
+	if rec.state == StateStorageError {
+		return true // a retry: checkResumed logs once it works
+	}
+	rec.state = StateRecording
 	rec.log.LogAttrs(context.Background(), slog.LevelInfo, "segment started",
 		slog.Time("start", time.Unix(0, rec.segStart).UTC()), slog.Int("tracks", len(mts)))
 	return true

@@ -44,15 +44,25 @@ type Recording struct {
 	clockShift int64
 	tf         []storage.TrackFragment
 	stats      Stats
+
+	// Storage failure handling (recording_storage.go).
+	state       RecordingState
+	stateErr    error  // the latest storage error, in StateStorageError
+	segHanded   int    // fragments handed to seg
+	failedAt    int64  // wall ns when the current outage began
+	retryAt     int64  // wall ns from which a keyframe may start a segment again
+	outageDrops uint64 // fragments dropped in the current outage
 }
 
 // Stats counts a recording's work.
 type Stats struct {
-	Fragments      uint64 // fragments handed to storage
-	FragmentsLost  uint64 // fragments dropped because the write queue was full
-	Segments       uint64 // segments started
-	TimelineBreaks uint64 // re-anchors after clock or timestamp jumps
-	Bytes          uint64 // fragment bytes handed to storage
+	Fragments        uint64 // fragments handed to storage
+	FragmentsLost    uint64 // fragments dropped because the write queue was full
+	FragmentsDropped uint64 // fragments not recorded because storage failed
+	StorageErrors    uint64 // storage outages (entries into StateStorageError)
+	Segments         uint64 // segments started
+	TimelineBreaks   uint64 // re-anchors after clock or timestamp jumps
+	Bytes            uint64 // fragment bytes handed to storage
 }
 
 func newRecording(r *Recorder, camera string, mts []*media.Track) (*Recording, error) {
@@ -243,7 +253,8 @@ func (rec *Recording) Close() {
 	}
 	rec.log.LogAttrs(context.Background(), slog.LevelInfo, "recording stopped",
 		slog.Uint64("segments", rec.stats.Segments), slog.Uint64("fragments", rec.stats.Fragments),
-		slog.Uint64("bytes", rec.stats.Bytes), slog.Uint64("lost", lost), slog.Uint64("dropped", dropped))
+		slog.Uint64("bytes", rec.stats.Bytes), slog.Uint64("lost", lost), slog.Uint64("dropped", dropped),
+		slog.Uint64("fragments_dropped", rec.stats.FragmentsDropped))
 }
 
 // Wait blocks until every segment of a closed recording is sealed on disk.

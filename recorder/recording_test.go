@@ -44,8 +44,15 @@ type harness struct {
 
 func newHarness(t *testing.T, cfg recorder.Config) *harness {
 	t.Helper()
+	return newHarnessStore(t, cfg, storage.Config{Sync: storage.SyncNone})
+}
+
+// newHarnessStore is newHarness with a storage configuration (Dir is set).
+func newHarnessStore(t *testing.T, cfg recorder.Config, scfg storage.Config) *harness {
+	t.Helper()
 	dir := t.TempDir()
-	store, err := storage.Open(storage.Config{Dir: dir, Sync: storage.SyncNone})
+	scfg.Dir = dir
+	store, err := storage.Open(scfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,18 +6,31 @@ import (
 	"time"
 )
 
-// SyncPolicy says when written data is forced to stable storage.
+// SyncPolicy says when written data is forced to stable storage, for the
+// segment files and the index alike. Every policy writes a fragment with one
+// write call, so a process crash (kill -9, OOM) loses at most the fragment
+// being written; the policies differ in what a power loss or kernel crash
+// can take.
 type SyncPolicy uint8
 
 const (
-	// SyncFragment fsyncs every fragment after it is written: a power loss
-	// loses at most the fragment being written.
+	// SyncFragment fdatasyncs every fragment before it enters the seek
+	// table, fsyncs a new file and the directories whose entries it
+	// created, and commits the index durably. A power loss loses at most
+	// the fragment being written.
 	SyncFragment SyncPolicy = iota
-	// SyncSegment fsyncs a segment file when it is sealed: a power loss may
-	// lose what the page cache held of the open segment; a process crash
-	// loses at most one fragment.
+	// SyncSegment fsyncs a new file and its directories, then each file
+	// once more when it is sealed, before the index entry is sealed; index
+	// commits are durable. A power loss may lose what the page cache held
+	// of the open segments (the kernel writes dirty pages back after about
+	// 30 s, so in practice that much); sealed segments are safe.
 	SyncSegment
-	// SyncNone never fsyncs segment files (the index still commits durably).
+	// SyncNone never fsyncs: neither files, nor directories, nor the index
+	// (bbolt NoSync). A power loss may lose any data the kernel had not yet
+	// written back, including recently sealed segments, and may leave
+	// index.db inconsistent; reindex rebuilds it from the files. Syncing the
+	// index alone would not help: it would then describe file data that
+	// never reached the disk.
 	SyncNone
 )
 
@@ -46,7 +59,8 @@ type Config struct {
 	// Dir is the data directory; recordings and index.db live in it.
 	// Required.
 	Dir string
-	// Sync is the fsync policy for segment files. Defaults to SyncFragment.
+	// Sync is the fsync policy for segment files and the index. Defaults
+	// to SyncFragment.
 	Sync SyncPolicy
 	// WriteQueue is how many operations (fragments, creates, seals) may wait
 	// per writer before Append reports ErrQueueFull. Defaults to 1024.
@@ -72,6 +86,21 @@ type Config struct {
 	// free-space floor reads it. Defaults to statfs(2) on Dir; tests inject
 	// a model of the file system.
 	FreeSpace func() (free, total int64, err error)
+	// Reclaim is called by a writer when a write fails for lack of space
+	// (ENOSPC, EDQUOT). It should delete at least need bytes of old
+	// recordings (by retention policy) and return how many bytes it freed;
+	// when that is more than zero the write is retried once. It runs on the
+	// writer goroutine of the failing camera, so it must not wait for a
+	// segment (Seal, Done, WaitFragments). Nil means the store's own
+	// Reclaim under the policy set with SetRetention (none until then: the
+	// segment fails with ErrNoSpace).
+	Reclaim func(need int64) (freed int64)
+	// ReclaimMin is the least space Reclaim is asked for: need is the
+	// larger of ReclaimMin and 8 times the failed write, so that one call
+	// makes room for several fragments. Defaults to 4 MiB.
+	ReclaimMin int64
+	// Faults injects file-layer failures, for tests. Nil in production.
+	Faults *FaultPlan
 }
 
 func (c *Config) setDefaults() {
@@ -95,6 +124,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.FreeSpace == nil {
 		c.FreeSpace = dirFreeSpace(c.Dir)
+	}
+	if c.ReclaimMin <= 0 {
+		c.ReclaimMin = 4 << 20
 	}
 }
 

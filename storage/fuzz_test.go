@@ -9,18 +9,24 @@ import (
 	"github.com/Eyevinn/mp4ff/mp4"
 )
 
-// seedSegment is a small real segment: init, metadata box, two fragments.
-func seedSegment(f *testing.F) []byte {
+// aacInit returns ftyp+moov with one AAC track (ID 1, timescale 48000).
+func aacInit(tb testing.TB) []byte {
+	tb.Helper()
 	init := mp4.CreateEmptyInit()
 	if err := init.AddEmptyTrack(48000, "audio", "und").SetAACDescriptor(aac.AAClc, 48000); err != nil {
-		f.Fatal(err)
+		tb.Fatal(err)
 	}
 	var buf bytes.Buffer
 	if err := init.Encode(&buf); err != nil {
-		f.Fatal(err)
+		tb.Fatal(err)
 	}
+	return buf.Bytes()
+}
+
+// seedSegment is a small real segment: init, metadata box, two fragments.
+func seedSegment(f *testing.F) []byte {
 	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	b := appendMetaBox(buf.Bytes(), segmentMeta{Start: start, Camera: "cam", RefTrack: 1})
+	b := appendMetaBox(aacInit(f), segmentMeta{Start: start, Camera: "cam", RefTrack: 1})
 	for i := range 2 {
 		tf := []TrackFragment{{TrackID: 1, BaseDecodeTime: uint64(i * 2048), Data: []byte{1, 2, 3, 4},
 			Samples: []Sample{{Duration: 1024, Size: 2, Key: true}, {Duration: 1024, Size: 2, Key: true}}}}

@@ -18,19 +18,6 @@ func scanHeaderBytes(header []byte) (*scannedSegment, error) {
 	return scanSegment(bytes.NewReader(header), int64(len(header)))
 }
 
-// syncNew makes a newly created file and its directory entry durable.
-func (s *Store) syncNew(f *os.File, dir string) error {
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	d, err := s.root.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // repair finishes segments that a crash left open: a torn last fragment is
 // cut off, the end time and seek table come from the whole fragments, and
 // the entry is sealed. An entry whose file is gone is removed; so is an
@@ -74,6 +61,9 @@ func (s *Store) repairSegment(info *SegmentInfo) error {
 		// Never delete what we cannot read: leave it open and say so.
 		log.Error("open segment unreadable; left for check", "err", err)
 		return nil
+	}
+	if scanned.Torn {
+		s.countersFor(info.Camera).fragmentsLostToCrash.Add(1)
 	}
 	if len(scanned.Fragments) == 0 {
 		log.Info("open segment holds no fragment; removing it")

@@ -267,11 +267,16 @@ func (s *Store) Reclaim(now time.Time, need int64) (RetentionReport, error) {
 		return RetentionReport{}, err
 	}
 	defer s.ret.pass.Unlock()
+	return s.reclaimLocked(now, need, pol, begin)
+}
+
+// reclaimLocked is Reclaim with the pass lock held.
+func (s *Store) reclaimLocked(now time.Time, need int64, pol *Retention, begin time.Time) (RetentionReport, error) {
 	if need <= 0 {
 		return RetentionReport{}, nil
 	}
 	p := newPlanner(s, pol, now)
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
 		p.pressure(tx, need, ReasonReclaim)
 		return nil
 	})
@@ -299,6 +304,37 @@ func (s *Store) startPass() (*Retention, error) {
 		return nil, ErrClosed
 	}
 	return s.ret.current(), nil
+}
+
+// reclaimWait bounds how long a writer that found the disk full waits for
+// a retention pass in progress before it gives up (the recording then
+// retries later). The bound also breaks any wait cycle between a writer, a
+// pass and a Seal blocked on that writer's full queue.
+const reclaimWait = 2 * time.Second
+
+// reclaimForWriter is the default Config.Reclaim: Reclaim by the policy in
+// force, called on the writer goroutine of a write that found the disk full.
+func (s *Store) reclaimForWriter(need int64) (freed int64) {
+	begin := time.Now()
+	for !s.ret.pass.TryLock() {
+		if time.Since(begin) > reclaimWait || s.isClosed() {
+			s.log.Warn("disk full; a retention pass is busy, no space reclaimed", "need", need)
+			return 0
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	defer s.ret.pass.Unlock()
+	s.ret.mu.Lock()
+	pol := s.ret.policy
+	s.ret.mu.Unlock()
+	if pol == nil || s.isClosed() {
+		return 0 // no policy set: nothing may be deleted
+	}
+	rep, err := s.reclaimLocked(time.Now(), need, pol, begin)
+	if err != nil {
+		s.log.Error("disk full; reclaim failed", "err", err)
+	}
+	return rep.Bytes
 }
 
 // isClosed reports whether Close has begun.

@@ -115,7 +115,9 @@ func (s *Store) removeFiles(gone []Deletion, rep *RetentionReport) {
 		rep.add(d)
 		s.log.LogAttrs(ctx, slog.LevelDebug, "segment deleted", slog.String("camera", d.Camera),
 			slog.String("segment", d.File), slog.Int64("bytes", d.Bytes), slog.String("reason", d.Reason.String()))
-		if err := s.removeFile(d.File); err != nil {
+		err := s.removeFile(d.File)
+		s.countDeleted(d.Camera, d.Reason, d.Bytes) // the entry is gone either way
+		if err != nil {
 			rep.FileErrors++
 			level := slog.LevelDebug
 			if rep.FileErrors == 1 {

@@ -34,3 +34,7 @@ func (r DeleteReason) String() string {
 	}
 	return fmt.Sprintf("DeleteReason(%d)", uint8(r))
 }
+
+// NumDeleteReasons sizes CameraCounters.Deleted, which a DeleteReason
+// indexes (index 0 is unused).
+const NumDeleteReasons = numReasons

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path"
 	"sync"
 	"time"
 
@@ -24,8 +22,16 @@ type Segment struct {
 	file   string
 	done   chan struct{} // closed when Seal has finished
 
+	// counters are the camera's; set by Create, then only atomics.
+	counters *cameraCounters
+
 	// Owned by the writer goroutine.
-	f *os.File
+	f          segmentFile
+	size       int64 // bytes of header and whole fragments in the file
+	created    bool  // this segment created the file (and did not remove it)
+	indexed    bool  // the index holds this segment's entry
+	failed     bool  // the segment failed: no more writes
+	syncFailed bool  // an fsync failed: the fd is never fsynced again
 
 	// mu guards info, err, sealing, stopped and changed.
 	mu      sync.Mutex
@@ -64,7 +70,7 @@ func (s *Store) Create(camera string, start time.Time, refTrack uint32, init []b
 		return nil, fmt.Errorf("storage: init segment: %w", err)
 	}
 	seg := &Segment{s: s, w: s.writerFor(camera), camera: camera, start: start,
-		file: segmentPath(camera, start), done: make(chan struct{})}
+		file: segmentPath(camera, start), done: make(chan struct{}), counters: s.countersFor(camera)}
 	seg.info = SegmentInfo{Camera: camera, Start: start, End: start, File: seg.file,
 		Bytes: int64(len(header)), State: StateOpen, Tracks: scanned.Tracks}
 	s.mu.Lock()
@@ -123,11 +129,21 @@ func (seg *Segment) Seal() {
 // Done is closed when the segment has been sealed.
 func (seg *Segment) Done() <-chan struct{} { return seg.done }
 
-// Err returns the first write error of the segment, if any.
+// Err returns the first write error of the segment, if any. A full disk
+// gives an error wrapping ErrNoSpace; other errors wrap the OS error. Once
+// Err is set, no more fragments are written and Fragments is final.
 func (seg *Segment) Err() error {
 	seg.mu.Lock()
 	defer seg.mu.Unlock()
 	return seg.err
+}
+
+// Fragments returns how many fragments have been written to the segment
+// (and synced, with SyncFragment).
+func (seg *Segment) Fragments() int {
+	seg.mu.Lock()
+	defer seg.mu.Unlock()
+	return len(seg.info.Fragments)
 }
 
 // Info returns the segment's current state; with seek, its seek table too.
@@ -159,7 +175,11 @@ func (seg *Segment) stop() {
 	seg.notifyLocked()
 }
 
+// fail records the segment's first error and stops its writes. It runs on
+// the writer. The error is returned to the segment's owner (Append, Err),
+// which logs it; storage only logs it at debug level.
 func (seg *Segment) fail(err error) {
+	seg.failed = true
 	seg.mu.Lock()
 	first := seg.err == nil
 	if first {
@@ -168,142 +188,36 @@ func (seg *Segment) fail(err error) {
 	}
 	seg.mu.Unlock()
 	if first {
-		seg.s.log.LogAttrs(context.Background(), slog.LevelError, "segment write failed",
+		seg.s.log.LogAttrs(context.Background(), slog.LevelDebug, "segment failed",
 			slog.String("camera", seg.camera), slog.String("segment", seg.file), slog.Any("err", err))
 	}
 }
 
 func (seg *Segment) closeFile() {
 	if seg.f != nil {
-		seg.f.Close()
+		_ = seg.f.Close() // written data is synced (or not) by policy before; close reports nothing new
 		seg.f = nil
 	}
-}
-
-type opKind uint8
-
-const (
-	opCreate opKind = iota
-	opAppend
-	opSeal
-)
-
-type op struct {
-	kind opKind
-	seg  *Segment
-	buf  *[]byte
-	frag FragmentInfo
-}
-
-// writer runs the file and index work of the segments assigned to it.
-type writer struct {
-	s   *Store
-	ops chan op
-}
-
-func (w *writer) run() {
-	for o := range w.ops {
-		switch o.kind {
-		case opCreate:
-			w.create(o.seg, *o.buf)
-		case opAppend:
-			w.append(o.seg, o.frag, *o.buf)
-			w.s.putBuffer(o.buf)
-		case opSeal:
-			w.seal(o.seg)
-		}
-	}
-}
-
-func (w *writer) create(seg *Segment, header []byte) {
-	info := seg.Info(false)
-	if err := w.s.putSegment(&info, nil); err != nil {
-		seg.fail(fmt.Errorf("index: %w", err))
-		return
-	}
-	dir := path.Dir(seg.file)
-	if err := w.s.root.MkdirAll(dir, 0o750); err != nil {
-		seg.fail(err)
-		return
-	}
-	f, err := w.s.root.OpenFile(seg.file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
-	if err != nil {
-		seg.fail(err)
-		return
-	}
-	seg.f = f
-	if _, err := f.Write(header); err != nil {
-		seg.fail(err)
-		return
-	}
-	if w.s.cfg.Sync != SyncNone {
-		if err := w.s.syncNew(f, dir); err != nil {
-			seg.fail(err)
-		}
-	}
-}
-
-func (w *writer) append(seg *Segment, fi FragmentInfo, b []byte) {
-	if seg.f == nil || seg.Err() != nil {
-		return
-	}
-	seg.mu.Lock()
-	off := seg.info.Bytes
-	seg.mu.Unlock()
-	n, err := seg.f.Write(b)
-	if err == nil && w.s.cfg.Sync == SyncFragment {
-		err = fdatasync(seg.f)
-	}
-	if err != nil {
-		if n > 0 {
-			// Cut the torn fragment so the file stays whole fragments.
-			_ = seg.f.Truncate(off) // best effort; repair would cut it too
-		}
-		seg.fail(err)
-		return
-	}
-	frag := Fragment{Start: fi.Start, Duration: fi.Duration, Key: fi.Key, Offset: off, Size: int64(n)}
-	seg.mu.Lock()
-	seg.info.Fragments = append(seg.info.Fragments, frag)
-	seg.info.Bytes = off + int64(n)
-	if end := frag.End(); end.After(seg.info.End) {
-		seg.info.End = end
-	}
-	seg.notifyLocked()
-	seg.mu.Unlock()
-}
-
-func (w *writer) seal(seg *Segment) {
-	defer close(seg.done)
-	defer w.s.removeOpen(seg)
-	if seg.f != nil && w.s.cfg.Sync != SyncNone {
-		if err := seg.f.Sync(); err != nil {
-			seg.fail(err)
-		}
-	}
-	seg.closeFile()
-	seg.mu.Lock()
-	seg.info.State = StateSealed
-	info := seg.info
-	seg.notifyLocked()
-	seg.mu.Unlock()
-	if len(info.Fragments) == 0 {
-		w.s.dropEmpty(&info)
-		return
-	}
-	if err := w.s.putSegment(&info, info.Fragments); err != nil {
-		seg.fail(fmt.Errorf("index: %w", err))
-		return
-	}
-	w.s.log.LogAttrs(context.Background(), slog.LevelInfo, "segment sealed", slog.String("camera", info.Camera),
-		slog.String("segment", info.File), slog.Duration("dur", info.End.Sub(info.Start)),
-		slog.Int64("bytes", info.Bytes))
 }
 
 // putSegment writes a segment's index entry, and its seek table if frags is
 // not nil.
 func (s *Store) putSegment(info *SegmentInfo, frags []Fragment) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return putSegmentTx(tx, info, frags) })
+}
+
+// putNewSegment writes the index entry of a segment being created. It fails
+// with ErrSegmentExists when the camera has a segment of that start already:
+// a create never overwrites another segment's entry.
+func (s *Store) putNewSegment(info *SegmentInfo) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if cb := tx.Bucket(bucketCameras).Bucket([]byte(info.Camera)); cb != nil {
+			if segs := cb.Bucket(bucketSegments); segs != nil && segs.Get(segKey(info.Start)) != nil {
+				return ErrSegmentExists
+			}
+		}
+		return putSegmentTx(tx, info, nil)
+	})
 }
 
 func putSegmentTx(tx *bolt.Tx, info *SegmentInfo, frags []Fragment) error {

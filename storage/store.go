@@ -32,6 +32,13 @@ type Store struct {
 	bufs    chan *[]byte // free fragment buffers, bounded
 	files   *fileCache   // read-only files for playback
 	ret     retentionState
+	// reclaim frees space when a write finds the disk full (Config.Reclaim);
+	// set before the writers start.
+	reclaim func(need int64) (freed int64)
+
+	// countersMu guards the counters map (not the counters: atomics).
+	countersMu sync.Mutex
+	counters   map[string]*cameraCounters
 
 	// mu guards closed, open and openByKey.
 	mu     sync.RWMutex
@@ -94,7 +101,12 @@ func Open(cfg Config) (*Store, error) {
 	}
 	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "storage"), root: root, db: db,
 		open: make(map[*Segment]struct{}), openByKey: make(map[segmentKey]*Segment),
-		bufs: make(chan *[]byte, cfg.WriteQueue), files: newFileCache(root, cfg.ReadFiles, cfg.ReadIdle)}
+		bufs: make(chan *[]byte, cfg.WriteQueue), files: newFileCache(root, cfg.ReadFiles, cfg.ReadIdle),
+		reclaim: cfg.Reclaim}
+	if s.reclaim == nil {
+		s.reclaim = s.reclaimForWriter
+	}
+	db.NoSync = cfg.Sync == SyncNone // see SyncPolicy
 	if err := s.repair(); err != nil {
 		db.Close()
 		root.Close()

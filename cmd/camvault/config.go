@@ -82,6 +82,7 @@ type recorderConfig struct {
 	ClockTolerance      Duration `yaml:"clock_tolerance"`
 	MaxUnitSize         Size     `yaml:"max_unit_size"`
 	MaxFragmentSize     Size     `yaml:"max_fragment_size"`
+	StorageRetry        Duration `yaml:"storage_retry"`
 }
 
 // storageConfig is the disk and index section (feeds storage.Config).
@@ -148,6 +149,7 @@ func defaultConfig() *fileConfig {
 			ClockTolerance:      Duration(5 * time.Second),
 			MaxUnitSize:         8 << 20,
 			MaxFragmentSize:     64 << 20,
+			StorageRetry:        Duration(5 * time.Second),
 		},
 		Storage: storageConfig{
 			Sync:         "fragment",

@@ -64,6 +64,7 @@ recorder:
   clock_tolerance: 1s
   max_unit_size: 16MiB
   max_fragment_size: 16MiB
+  storage_retry: 30s
 storage: { sync: segment, write_queue: 8, index_timeout: 1m }
 cameras:
   frontdoor: {}
@@ -86,7 +87,7 @@ cameras:
 	wantFull.Recorder = recorderConfig{
 		FragmentDuration: Duration(2 * time.Second), MaxFragmentDuration: Duration(2 * time.Second),
 		SegmentDuration: Duration(time.Hour), ClockTolerance: Duration(time.Second),
-		MaxUnitSize: 16 << 20, MaxFragmentSize: 16 << 20,
+		MaxUnitSize: 16 << 20, MaxFragmentSize: 16 << 20, StorageRetry: Duration(30 * time.Second),
 	}
 	wantFull.Storage = storageConfig{Sync: "segment", WriteQueue: 8, IndexTimeout: Duration(time.Minute),
 		ReadFiles: 64, ReadIdle: Duration(30 * time.Second)}

@@ -132,6 +132,7 @@ func (r *recorderConfig) validate(v *validator) {
 	v.size("recorder.max_unit_size", r.MaxUnitSize, 64<<10, 256<<20)
 	v.size("recorder.max_fragment_size", r.MaxFragmentSize, 64<<10, 1<<30)
 	v.atMost("recorder.max_unit_size", r.MaxUnitSize, "recorder.max_fragment_size", r.MaxFragmentSize)
+	v.duration("recorder.storage_retry", r.StorageRetry, minTimeout, time.Hour)
 }
 
 // validCameraName checks a camera name against DESIGN.md "Names and URLs".

@@ -155,7 +155,7 @@ func (c *fileConfig) recorderConfig(log *slog.Logger) recorder.Config {
 	return recorder.Config{FragmentDuration: time.Duration(r.FragmentDuration),
 		MaxFragmentDuration: time.Duration(r.MaxFragmentDuration), SegmentDuration: time.Duration(r.SegmentDuration),
 		ClockTolerance: time.Duration(r.ClockTolerance), MaxFragmentBytes: int(r.MaxFragmentSize),
-		MaxUnitBytes: int(r.MaxUnitSize), Logger: log}
+		MaxUnitBytes: int(r.MaxUnitSize), StorageRetry: time.Duration(r.StorageRetry), Logger: log}
 }
 
 func (c *fileConfig) pushConfig(s ingest.Sink, log *slog.Logger) ingest.PushConfig {
