@@ -99,6 +99,11 @@ type Config struct {
 	// larger of ReclaimMin and 8 times the failed write, so that one call
 	// makes room for several fragments. Defaults to 4 MiB.
 	ReclaimMin int64
+	// IndexReserve is how many bytes a reserve file beside index.db holds
+	// back, so that on a full file system the index can still commit the
+	// deletions that free space (bbolt writes new pages even to delete).
+	// Defaults to 8 MiB; negative disables it.
+	IndexReserve int64
 	// Faults injects file-layer failures, for tests. Nil in production.
 	Faults *FaultPlan
 }
@@ -124,6 +129,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.FreeSpace == nil {
 		c.FreeSpace = dirFreeSpace(c.Dir)
+	}
+	if c.IndexReserve == 0 {
+		c.IndexReserve = 8 << 20
 	}
 	if c.ReclaimMin <= 0 {
 		c.ReclaimMin = 4 << 20

@@ -252,6 +252,9 @@ func (s *Store) RunRetention(now time.Time, dryRun bool) (RetentionReport, error
 	rep, err := s.applyPlan(p, pol, dryRun, floor)
 	rep.Took = time.Since(begin)
 	s.logPass(&rep, p, dryRun)
+	if !dryRun {
+		s.ensureReserve() // after a full disk released it
+	}
 	return rep, err
 }
 
@@ -330,10 +333,16 @@ func (s *Store) reclaimForWriter(need int64) (freed int64) {
 	if pol == nil || s.isClosed() {
 		return 0 // no policy set: nothing may be deleted
 	}
+	s.reserveMu.Lock()
+	if !s.reserved && s.cfg.IndexReserve > 0 {
+		need += s.cfg.IndexReserve // room to put the index reserve back too
+	}
+	s.reserveMu.Unlock()
 	rep, err := s.reclaimLocked(time.Now(), need, pol, begin)
 	if err != nil {
 		s.log.Error("disk full; reclaim failed", "err", err)
 	}
+	s.ensureReserve()
 	return rep.Bytes
 }
 

@@ -70,7 +70,7 @@ func (s *Store) floorMet(floor int64) bool {
 func (s *Store) deleteEntries(batch []Deletion, planned *Retention) ([]Deletion, error) {
 	cur := s.ret.current()
 	var gone []Deletion
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		gone = batch[:0]
 		cams := tx.Bucket(bucketCameras)
 		for _, d := range batch {

@@ -203,14 +203,14 @@ func (seg *Segment) closeFile() {
 // putSegment writes a segment's index entry, and its seek table if frags is
 // not nil.
 func (s *Store) putSegment(info *SegmentInfo, frags []Fragment) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return putSegmentTx(tx, info, frags) })
+	return s.update(func(tx *bolt.Tx) error { return putSegmentTx(tx, info, frags) })
 }
 
 // putNewSegment writes the index entry of a segment being created. It fails
 // with ErrSegmentExists when the camera has a segment of that start already:
 // a create never overwrites another segment's entry.
 func (s *Store) putNewSegment(info *SegmentInfo) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		if cb := tx.Bucket(bucketCameras).Bucket([]byte(info.Camera)); cb != nil {
 			if segs := cb.Bucket(bucketSegments); segs != nil && segs.Get(segKey(info.Start)) != nil {
 				return ErrSegmentExists
@@ -244,7 +244,7 @@ func putSegmentTx(tx *bolt.Tx, info *SegmentInfo, frags []Fragment) error {
 
 // deleteSegment removes a segment's index entry (not its file).
 func (s *Store) deleteSegment(camera string, start time.Time) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		cb := tx.Bucket(bucketCameras).Bucket([]byte(camera))
 		if cb == nil {
 			return nil
@@ -275,7 +275,7 @@ func (s *Store) dropEmpty(info *SegmentInfo) {
 // synthetic indexes for benchmarks. Entries with the same camera and start
 // are replaced.
 func (s *Store) PutSealed(infos []SegmentInfo) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		for i := range infos {
 			info := &infos[i]
 			if err := ValidCamera(info.Camera); err != nil {

@@ -36,6 +36,10 @@ type Store struct {
 	// set before the writers start.
 	reclaim func(need int64) (freed int64)
 
+	// reserveMu guards reserved: whether the index reserve file exists.
+	reserveMu sync.Mutex
+	reserved  bool
+
 	// countersMu guards the counters map (not the counters: atomics).
 	countersMu sync.Mutex
 	counters   map[string]*cameraCounters
@@ -107,6 +111,7 @@ func Open(cfg Config) (*Store, error) {
 		s.reclaim = s.reclaimForWriter
 	}
 	db.NoSync = cfg.Sync == SyncNone // see SyncPolicy
+	s.ensureReserve()
 	if err := s.repair(); err != nil {
 		db.Close()
 		root.Close()
