@@ -21,22 +21,10 @@ func TestOpenReconcilesIndexAndFiles(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, gone.File)); err != nil {
 		t.Fatal(err)
 	}
-	// An orphan of camera "c": a real segment recorded elsewhere, copied in.
-	other := t.TempDir()
-	o := openStore(t, other)
-	orphanStart := startupBase.Add(2 * time.Hour)
-	sealSegment(t, writeSegment(t, o, "c", orphanStart, 4))
-	orphan, err := o.Segments("c", time.Time{}, time.Time{}, true)
-	o.Close()
-	if err != nil || len(orphan) != 1 {
-		t.Fatal(err, orphan)
-	}
-	b, err := os.ReadFile(filepath.Join(other, orphan[0].File))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// With a torn tail, which adoption cuts off.
-	writeFile(t, dir, orphan[0].File, string(b)+"torn tail")
+	// An orphan of camera "c": a real segment recorded elsewhere, copied in
+	// with a torn tail, which adoption cuts off.
+	orphan, b := recordElsewhere(t, "c", startupBase.Add(2*time.Hour), 4)
+	writeFile(t, dir, orphan.File, string(b)+"torn tail")
 	// A file with a segment's name that is not one, and a stray.
 	junk := "recordings/c/2026-11-25/110000.000Z.mp4"
 	writeFile(t, dir, junk, "not an mp4")
@@ -46,12 +34,12 @@ func TestOpenReconcilesIndexAndFiles(t *testing.T) {
 	rep := s.StartupReport()
 	got := allSpans(t, s)
 	s.Close()
-	if !slices.Equal(rep.MissingFiles, []string{gone.File}) || !slices.Equal(rep.Adopted, []string{orphan[0].File}) ||
-		!slices.Equal(rep.Torn, []string{orphan[0].File}) || len(rep.Unreadable) != 1 ||
+	if !slices.Equal(rep.MissingFiles, []string{gone.File}) || !slices.Equal(rep.Adopted, []string{orphan.File}) ||
+		!slices.Equal(rep.Torn, []string{orphan.File}) || len(rep.Unreadable) != 1 ||
 		!strings.HasPrefix(rep.Unreadable[0], junk+": ") || rep.Rebuilt {
 		t.Fatalf("report %+v", rep)
 	}
-	want := map[string][]storage.SegmentInfo{"a": slices.Delete(slices.Clone(before["a"]), 1, 2), "b": before["b"], "c": orphan}
+	want := map[string][]storage.SegmentInfo{"a": slices.Delete(slices.Clone(before["a"]), 1, 2), "b": before["b"], "c": {orphan}}
 	sameSpans(t, got, want)
 	for _, p := range []string{junk, "recordings/c/README"} {
 		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {

@@ -53,10 +53,12 @@ type cameraListing struct {
 	// files are the segment files, sorted, as paths relative to the data
 	// directory.
 	files []string
-	// names holds files and the paths of strays found in listed
-	// directories, and dirs the directories that were listed completely.
+	// names holds the paths of everything found in listed directories, and
+	// dirs the directories that were listed completely.
 	names map[string]struct{}
 	dirs  map[string]struct{}
+	// absent reports that the camera directory does not exist.
+	absent bool
 	// strays are entries that are not day directories or segment files.
 	strays []stray
 }
@@ -72,6 +74,7 @@ func listCamera(root *os.Root, camera string) (*cameraListing, error) {
 	camDir := path.Join(recordingsDir, camera)
 	days, err := readDirEntries(root, camDir)
 	if errors.Is(err, fs.ErrNotExist) {
+		l.absent = true
 		return l, nil
 	}
 	if err != nil {
@@ -80,6 +83,7 @@ func listCamera(root *os.Root, camera string) (*cameraListing, error) {
 	l.dirs[camDir] = struct{}{}
 	for _, d := range days {
 		dayDir := path.Join(camDir, d.Name())
+		l.names[dayDir] = struct{}{}
 		if _, perr := time.Parse(dayLayout, d.Name()); !d.IsDir() || perr != nil {
 			l.addStray(dayDir, "not a day directory")
 			continue
@@ -111,14 +115,21 @@ func (l *cameraListing) addStray(rel, why string) {
 	l.names[rel] = struct{}{}
 }
 
-// exists reports whether file is on disk: from the listing when it lies in
-// a listed directory, else from Lstat.
+// exists reports whether file, a path in the camera's directory, is on
+// disk: from the listing when it lies in a listed directory or in one that
+// does not exist, else from Lstat.
 func (l *cameraListing) exists(root *os.Root, file string) bool {
 	if _, ok := l.names[file]; ok {
 		return true
 	}
-	if _, ok := l.dirs[path.Dir(file)]; ok {
+	dir := path.Dir(file)
+	if _, ok := l.dirs[dir]; ok || l.absent {
 		return false
+	}
+	if _, ok := l.dirs[path.Dir(dir)]; ok {
+		if _, found := l.names[dir]; !found {
+			return false // its day directory is not there
+		}
 	}
 	_, err := root.Lstat(file)
 	return !errors.Is(err, fs.ErrNotExist)
