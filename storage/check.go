@@ -211,12 +211,11 @@ func openForCheck(root *os.Root, cfg *Config, repair bool) (*bolt.DB, indexSumma
 
 // checker holds the state of one Check.
 type checker struct {
-	s    *Store
-	opts CheckOptions
-	sum  *indexSummary
-	rep  *CheckReport
-	// stat caches whether files outside their camera's directory exist.
-	stat map[string]bool
+	s       *Store
+	opts    CheckOptions
+	sum     *indexSummary
+	rep     *CheckReport
+	entries entryFiles
 }
 
 func (c *checker) run() error {
@@ -230,7 +229,7 @@ func (c *checker) run() error {
 	for _, st := range strays {
 		c.report(Problem{File: st.path, Kind: ProblemStray, Detail: st.why}, nil)
 	}
-	c.stat = make(map[string]bool)
+	c.entries = entryFiles{root: c.s.root, stat: make(map[string]bool)}
 	for _, cam := range mergeNames(c.sum.cameras, cams) {
 		if err := c.camera(cam); err != nil {
 			return err

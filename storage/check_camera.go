@@ -20,6 +20,8 @@ type checkBatch struct {
 	delFix []*fix
 	put    []SegmentInfo // with Fragments
 	putFix []*fix
+	// sizes holds the sizes of the camera's files that were scanned.
+	sizes map[string]int64
 }
 
 // camera checks camera's entries against the files in its directory.
@@ -34,7 +36,7 @@ func (c *checker) camera(cam string) error {
 		c.report(Problem{Camera: cam, File: path.Join(recordingsDir, cam), Kind: ProblemUnreadable,
 			Detail: "cannot list: " + lerr.Error()}, nil)
 	}
-	b := &checkBatch{camera: cam, repair: c.opts.Repair}
+	b := &checkBatch{camera: cam, repair: c.opts.Repair, sizes: make(map[string]int64, len(infos))}
 	for _, k := range bad {
 		f := &fix{}
 		c.report(Problem{Camera: cam, Kind: ProblemCorruptEntry,
@@ -68,16 +70,18 @@ func (c *checker) camera(cam string) error {
 	for _, st := range l.strays {
 		c.report(Problem{Camera: cam, File: st.path, Kind: ProblemStray, Detail: st.why}, nil)
 	}
-	return c.files(cam, l, referenced)
+	return c.files(cam, l, referenced, b.sizes)
 }
 
 // files counts camera's segment files and reports (with Repair: adopts)
 // the ones no entry references.
-func (c *checker) files(cam string, l *cameraListing, referenced map[string]struct{}) error {
+func (c *checker) files(cam string, l *cameraListing, referenced map[string]struct{}, sizes map[string]int64) error {
 	var orphans []string
 	for _, f := range l.files {
 		c.rep.Files++
-		if st, err := c.s.root.Lstat(f); err == nil {
+		if size, ok := sizes[f]; ok {
+			c.rep.Bytes += size
+		} else if st, err := c.s.root.Lstat(f); err == nil {
 			c.rep.Bytes += st.Size()
 		}
 		_, own := referenced[f]
@@ -116,7 +120,7 @@ func (c *checker) verify(l *cameraListing, info *SegmentInfo, b *checkBatch) boo
 	f := &fix{}
 	var scanned *scannedSegment
 	err := fs.ErrNotExist
-	if c.exists(l, info) {
+	if c.entries.exists(l, info.Camera, info.File) {
 		scanned, err = c.s.scanFile(info.File, false)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
@@ -130,6 +134,7 @@ func (c *checker) verify(l *cameraListing, info *SegmentInfo, b *checkBatch) boo
 		c.report(p, nil)
 		return true
 	}
+	b.sizes[info.File] = scanned.Size
 	if info.State == StateOpen {
 		p.Kind, p.Detail = ProblemOpen, fmt.Sprintf("left open: the file holds %d whole fragments", len(scanned.Fragments))
 		c.report(p, f)
@@ -250,20 +255,6 @@ func (c *checker) flush(b *checkBatch) error {
 	}
 	b.del, b.delFix, b.put, b.putFix = b.del[:0], b.delFix[:0], b.put[:0], b.putFix[:0]
 	return nil
-}
-
-// exists reports whether info's file is on disk (see reconciler.exists).
-func (c *checker) exists(l *cameraListing, info *SegmentInfo) bool {
-	if ownFile(info.Camera, info.File) {
-		return l.exists(c.s.root, info.File)
-	}
-	ok, seen := c.stat[info.File]
-	if !seen {
-		_, err := c.s.root.Lstat(info.File)
-		ok = !errors.Is(err, fs.ErrNotExist)
-		c.stat[info.File] = ok
-	}
-	return ok
 }
 
 // seekTable reads info's seek table from the index.

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 	"time"
 )
@@ -51,13 +52,22 @@ func FuzzDecodeSeek(f *testing.F) {
 }
 
 // FuzzScanSegment feeds arbitrary files to the segment scanner used by
-// repair and reindex: no panic, and ValidEnd never passes the file's end.
+// repair, reindex and Check: no panic, ValidEnd never passes the file's end,
+// and scanning through readAhead finds exactly what direct reads find.
 func FuzzScanSegment(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 8, 'f', 't', 'y', 'p'})
 	f.Add(bytes.Repeat([]byte{0, 0, 0, 1}, 8))
 	f.Add(seedSegment(f))
+	f.Add(append(segmentBytes(f, "big", time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), 300), "torn"...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := scanSegment(bytes.NewReader(b), int64(len(b)))
+		ra := getReadAhead(bytes.NewReader(b))
+		s2, err2 := scanSegment(ra, int64(len(b)))
+		putReadAhead(ra)
+		if (err == nil) != (err2 == nil) || err == nil && (s.ValidEnd != s2.ValidEnd || s.Torn != s2.Torn ||
+			!slices.Equal(s.Fragments, s2.Fragments)) {
+			t.Fatalf("direct: %v %+v\nread-ahead: %v %+v", err, s, err2, s2)
+		}
 		if err != nil {
 			return
 		}

@@ -16,7 +16,9 @@ var errIndexCorrupt = errors.New("index is corrupt")
 
 // indexSummary is what one read pass over the index found.
 type indexSummary struct {
-	meta     indexMeta
+	meta indexMeta
+	// buckets reports that the cameras bucket exists.
+	buckets  bool
 	cameras  []string
 	segments int
 	// open lists the entries left open (by a crash, or by a writer that
@@ -97,6 +99,7 @@ func (sum *indexSummary) read(tx *bolt.Tx, f *os.File) error {
 	if cams == nil {
 		return nil
 	}
+	sum.buckets = true
 	return cams.ForEachBucket(func(k []byte) error {
 		cam := string(k)
 		sum.cameras = append(sum.cameras, cam)

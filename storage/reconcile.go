@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"slices"
 
@@ -24,7 +25,7 @@ func (s *Store) reconcile() (int, error) {
 	for _, st := range strays {
 		s.log.Debug("not a camera directory; left as it is", "path", st.path)
 	}
-	r := &reconciler{s: s, stat: make(map[string]bool)}
+	r := &reconciler{s: s, files: entryFiles{root: s.root, stat: make(map[string]bool)}}
 	for _, cam := range mergeNames(s.sum.cameras, cams) {
 		if err := r.camera(cam); err != nil {
 			return r.adopted, err
@@ -37,8 +38,7 @@ func (s *Store) reconcile() (int, error) {
 type reconciler struct {
 	s       *Store
 	adopted int
-	// stat caches whether files outside their camera's directory exist.
-	stat map[string]bool
+	files   entryFiles
 }
 
 func (r *reconciler) camera(cam string) error {
@@ -58,7 +58,7 @@ func (r *reconciler) camera(cam string) error {
 	var missing []SegmentInfo
 	for _, info := range infos {
 		referenced[info.File] = struct{}{}
-		if !r.exists(l, cam, info.File) {
+		if !r.files.exists(l, cam, info.File) {
 			missing = append(missing, info)
 		}
 	}
@@ -99,17 +99,24 @@ func (r *reconciler) orphans(l *cameraListing, referenced map[string]struct{}) [
 	return out
 }
 
-// exists reports whether an entry's file is on disk: from camera's listing
-// when the file lies in its directory, else from a cached Lstat.
-func (r *reconciler) exists(l *cameraListing, cam, file string) bool {
-	if ownFile(cam, file) {
-		return l.exists(r.s.root, file)
+// entryFiles answers whether the files of index entries are on disk: from
+// the entry camera's listing when the file lies in its directory, else from
+// an Lstat cached here (files outside their camera's directory are few, and
+// often shared by many entries).
+type entryFiles struct {
+	root *os.Root
+	stat map[string]bool
+}
+
+func (e *entryFiles) exists(l *cameraListing, camera, file string) bool {
+	if ownFile(camera, file) {
+		return l.exists(e.root, file)
 	}
-	ok, seen := r.stat[file]
+	ok, seen := e.stat[file]
 	if !seen {
-		_, err := r.s.root.Lstat(file)
+		_, err := e.root.Lstat(file)
 		ok = !errors.Is(err, fs.ErrNotExist)
-		r.stat[file] = ok
+		e.stat[file] = ok
 	}
 	return ok
 }

@@ -95,7 +95,9 @@ func (s *Store) scanFile(rel string, cut bool) (*scannedSegment, error) {
 	if err != nil {
 		return nil, err
 	}
-	scanned, err := scanSegment(f, st.Size())
+	ra := getReadAhead(f)
+	scanned, err := scanSegment(ra, st.Size())
+	putReadAhead(ra)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path.Base(rel), err)
 	}

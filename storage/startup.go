@@ -65,6 +65,9 @@ func (s *Store) startUp(began time.Time) error {
 	if err := s.settleID(existed); err != nil {
 		return err
 	}
+	if sum.bad > 0 {
+		s.log.Error("index entries do not decode; `camvault check -repair` removes them", "entries", sum.bad)
+	}
 	if err := s.repair(sum.open); err != nil {
 		return err
 	}
@@ -126,18 +129,21 @@ func (s *Store) settleID(existed bool) error {
 	s.startup.ID = meta.ID
 	switch {
 	case meta.ID != "" && fileID == meta.ID:
-		return nil
+		return s.createBuckets()
 	case meta.ID != "" && fileID != "":
 		return fmt.Errorf("%w: index.db belongs to data directory %s but recordings/ is %s: a restored backup "+
 			"or the wrong disk? Mount the right disk, or run `camvault reindex` to rebuild the index from the "+
 			"files on this disk", ErrWrongDataDir, meta.ID, fileID)
-	case meta.ID != "" && s.sum.segments > 0:
+	case meta.ID != "" && s.sum.segments+s.sum.bad > 0:
 		return fmt.Errorf("%w: index.db belongs to data directory %s and lists %d segments, but recordings/%s "+
 			"is missing: is the recordings disk mounted? Mount it, or run `camvault reindex` to rebuild the "+
 			"index from the files that are there", ErrNoDataDirID, meta.ID, s.sum.segments, idFile)
 	case meta.ID != "":
 		s.log.Info("data directory ID written to recordings/", "id", meta.ID)
-		return writeFileID(s.root, meta.ID)
+		if err := writeFileID(s.root, meta.ID); err != nil {
+			return err
+		}
+		return s.createBuckets()
 	}
 	// An index without ID: new, or from before IDs. The files' side wins.
 	id := fileID
@@ -159,6 +165,21 @@ func (s *Store) settleID(existed bool) error {
 	s.startup.ID = id
 	if existed {
 		s.log.Info("index.db had no data directory ID; adopted one", "id", id, "from_recordings", fileID != "")
+	}
+	return nil
+}
+
+// createBuckets creates the cameras bucket of an index that lacks it.
+func (s *Store) createBuckets() error {
+	if s.sum.buckets {
+		return nil
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketCameras)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("storage: init index: %w", err)
 	}
 	return nil
 }

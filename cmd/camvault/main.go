@@ -4,13 +4,13 @@
 //
 //	camvault [serve] [-config FILE] [-data DIR] [-rtsp ADDR] [-http ADDR] [-log-format text|json]
 //	camvault reindex [-config FILE] [-data DIR]
+//	camvault check [-repair] [-config FILE] [-data DIR]
 //	camvault bench push [flags]
 //	camvault version
 package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,15 +24,16 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
+	if code := exitCode(err); code != 0 {
 		fmt.Fprintln(os.Stderr, "camvault:", err)
-		os.Exit(1)
+		os.Exit(code)
 	}
 }
 
 const usage = `usage:
   camvault [serve] [-config FILE] [-data DIR] [-rtsp ADDR] [-http ADDR] [-log-format text|json]
   camvault reindex [-config FILE] [-data DIR]
+  camvault check [-repair] [-config FILE] [-data DIR]
   camvault bench push [-h for flags]
   camvault version
 `
@@ -48,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args, stderr)
 	case "reindex":
 		return runReindex(args, stdout, stderr)
+	case "check":
+		return runCheck(args, stdout, stderr)
 	case "bench":
 		return runBench(ctx, args, stdout, stderr)
 	case "version":
