@@ -129,7 +129,7 @@ func TestStorageErrorPausesAndResumes(t *testing.T) {
 		if stats.FragmentsDropped != 12 || stats.StorageErrors != 1 {
 			t.Errorf("dropped %d fragments in %d outages, want 12 in 1", stats.FragmentsDropped, stats.StorageErrors)
 		}
-		want := []string{"ERROR storage failed; recording paused", "INFO recording resumed", "INFO recording started",
+		want := []string{"ERROR storage failed; recording paused", "INFO new data directory", "INFO recording resumed", "INFO recording started",
 			"INFO recording stopped", "INFO segment sealed", "INFO segment sealed", "INFO segment started"}
 		if got := logs.messages(slog.LevelInfo); !slices.Equal(got, want) {
 			t.Errorf("log records:\n%q\nwant\n%q", got, want)

@@ -78,6 +78,9 @@ type Config struct {
 	// ReadIdle is how long a file kept open for playback may go unread
 	// before it is closed. Defaults to 30s.
 	ReadIdle time.Duration
+	// ReportPaths caps each path list of the StartupReport (repaired, torn,
+	// missing, adopted, unreadable); the rest is counted. Defaults to 1000.
+	ReportPaths int
 	// Logger receives storage events. Nil discards them.
 	Logger *slog.Logger
 

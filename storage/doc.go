@@ -17,6 +17,15 @@
 // memory; a crash leaves them open and Open repairs them: a torn last fragment
 // is cut off and the end time set from the last whole fragment.
 //
+// index.db and recordings/.camvault-id carry the same random data directory
+// ID, so Open refuses an index restored from a backup or a recordings disk
+// that is not this index's (or not mounted) instead of fitting one to the
+// other. At start-up Open also rebuilds a missing or corrupt index from the
+// files, removes entries whose file is gone and adopts files the index does
+// not know; it never deletes a file to make the two agree. Check verifies a
+// stopped data directory entry by entry and fragment by fragment, and
+// repairs what is safe.
+//
 // Writes go through a bounded queue served by a few writer goroutines, so a
 // slow disk never blocks a network reader; a segment's operations always run
 // in order on one writer.

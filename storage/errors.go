@@ -24,3 +24,19 @@ var (
 	// holds a segment of the camera with the same start.
 	ErrSegmentExists = errors.New("segment already exists")
 )
+
+// Data directory identity (see Open). Each is wrapped in an error that names
+// both sides and says what to do; print it as is.
+var (
+	// ErrWrongDataDir is returned by Open when index.db and recordings/
+	// carry different data directory IDs: a restored backup or another
+	// disk. Nothing was changed.
+	ErrWrongDataDir = errors.New("storage: index and recordings belong to different data directories")
+	// ErrNoDataDirID is returned by Open when index.db lists segments of a
+	// data directory but recordings/.camvault-id is missing: the recordings
+	// disk is probably not mounted. Nothing was changed.
+	ErrNoDataDirID = errors.New("storage: recordings have no data directory ID")
+	// ErrNewerIndex is returned by Open and Check when index.db was written
+	// by a newer camvault whose index format this one cannot read.
+	ErrNewerIndex = errors.New("storage: index format is newer than this camvault")
+)

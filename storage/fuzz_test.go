@@ -2,37 +2,14 @@ package storage
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 	"time"
-
-	"github.com/Eyevinn/mp4ff/aac"
-	"github.com/Eyevinn/mp4ff/mp4"
 )
-
-// aacInit returns ftyp+moov with one AAC track (ID 1, timescale 48000).
-func aacInit(tb testing.TB) []byte {
-	tb.Helper()
-	init := mp4.CreateEmptyInit()
-	if err := init.AddEmptyTrack(48000, "audio", "und").SetAACDescriptor(aac.AAClc, 48000); err != nil {
-		tb.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := init.Encode(&buf); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // seedSegment is a small real segment: init, metadata box, two fragments.
 func seedSegment(f *testing.F) []byte {
-	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	b := appendMetaBox(aacInit(f), segmentMeta{Start: start, Camera: "cam", RefTrack: 1})
-	for i := range 2 {
-		tf := []TrackFragment{{TrackID: 1, BaseDecodeTime: uint64(i * 2048), Data: []byte{1, 2, 3, 4},
-			Samples: []Sample{{Duration: 1024, Size: 2, Key: true}, {Duration: 1024, Size: 2, Key: true}}}}
-		b = AppendFragment(b, uint32(i+1), 0, start.Add(time.Duration(i)*time.Second), tf)
-	}
-	return b
+	return segmentBytes(f, "cam", time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), 2)
 }
 
 // FuzzDecodeSegment feeds arbitrary index values to the segment decoder: it
@@ -75,13 +52,22 @@ func FuzzDecodeSeek(f *testing.F) {
 }
 
 // FuzzScanSegment feeds arbitrary files to the segment scanner used by
-// repair and reindex: no panic, and ValidEnd never passes the file's end.
+// repair, reindex and Check: no panic, ValidEnd never passes the file's end,
+// and scanning through readAhead finds exactly what direct reads find.
 func FuzzScanSegment(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 8, 'f', 't', 'y', 'p'})
 	f.Add(bytes.Repeat([]byte{0, 0, 0, 1}, 8))
 	f.Add(seedSegment(f))
+	f.Add(append(segmentBytes(f, "big", time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), 300), "torn"...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := scanSegment(bytes.NewReader(b), int64(len(b)))
+		ra := getReadAhead(bytes.NewReader(b))
+		s2, err2 := scanSegment(ra, int64(len(b)))
+		putReadAhead(ra)
+		if (err == nil) != (err2 == nil) || err == nil && (s.ValidEnd != s2.ValidEnd || s.Torn != s2.Torn ||
+			!slices.Equal(s.Fragments, s2.Fragments)) {
+			t.Fatalf("direct: %v %+v\nread-ahead: %v %+v", err, s, err2, s2)
+		}
 		if err != nil {
 			return
 		}
@@ -127,6 +113,44 @@ func FuzzParseFragment(f *testing.F) {
 				t.Fatalf("sample %d does not alias the fragment", i)
 			}
 			next = off + len(s.Data)
+		}
+	})
+}
+
+// FuzzParseFileID feeds arbitrary recordings/.camvault-id contents to its
+// parser: what it accepts is a valid ID that parses again as itself.
+func FuzzParseFileID(f *testing.F) {
+	f.Add([]byte(newDataID() + "\n"))
+	f.Add([]byte("  0123456789abcdef0123456789abcdef\r\n"))
+	f.Add([]byte("0123456789ABCDEF0123456789ABCDEF"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		id, err := parseFileID(b)
+		if err != nil {
+			return
+		}
+		if !validDataID(id) {
+			t.Fatalf("accepted %q", id)
+		}
+		if again, err := parseFileID([]byte(id + "\n")); err != nil || again != id {
+			t.Fatalf("re-parse %q: %q %v", id, again, err)
+		}
+	})
+}
+
+// FuzzParseIndexMeta feeds arbitrary meta bucket values (id, format) to
+// their parser: no panic, and an accepted ID is valid.
+func FuzzParseIndexMeta(f *testing.F) {
+	f.Add([]byte(newDataID()), []byte("1"))
+	f.Add([]byte("0123456789abcdef0123456789abcdef"), []byte("4294967296"))
+	f.Add([]byte("not an id"), []byte("-1"))
+	f.Fuzz(func(t *testing.T, id, format []byte) {
+		m, err := parseIndexMeta(id, format)
+		if err != nil {
+			return
+		}
+		if m.ID != "" && !validDataID(m.ID) || m.Format > 1<<32-1 {
+			t.Fatalf("accepted %+v", m)
 		}
 	})
 }

@@ -5,26 +5,30 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"sort"
-	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
 
 // ReindexReport says what Reindex found.
 type ReindexReport struct {
+	// ID is the data directory ID written into the new index: the one in
+	// recordings/.camvault-id, created when it was missing.
+	ID        string
 	Segments  int // segments now in the index
 	Fragments int // fragments in their seek tables
 	Torn      int // files whose torn last fragment was cut off
-	// Skipped lists files that could not be indexed, with the reason. They
-	// are left on disk untouched.
+	// Skipped lists files that could not be indexed, and entries under
+	// recordings/ that are not segment files, with the reason. They are
+	// left on disk untouched.
 	Skipped []string
 }
 
 // Reindex rebuilds the index from the segment files alone, replacing
 // index.db. camvault must not be running on the data directory: the index
 // lock is taken first and Reindex fails if it cannot be. Torn tails are cut
-// as at start-up; no file is ever deleted.
+// as at start-up; no file is ever deleted. The new index carries the data
+// directory ID of recordings/ (a new one is written there when it has
+// none), so Reindex is also the way to pair an index with another disk.
 func Reindex(cfg Config) (ReindexReport, error) {
 	var rep ReindexReport
 	cfg.setDefaults()
@@ -45,6 +49,15 @@ func Reindex(cfg Config) (ReindexReport, error) {
 	if err == nil {
 		defer old.Close()
 	}
+	if rep.ID, err = readFileID(root); err != nil {
+		return rep, err
+	}
+	if rep.ID == "" {
+		rep.ID = newDataID()
+		if err := writeFileID(root, rep.ID); err != nil {
+			return rep, err
+		}
+	}
 	tmpName := indexFile + ".reindex"
 	_ = root.Remove(tmpName) // a leftover of an interrupted reindex
 	tmp, err := bolt.Open(path.Join(cfg.Dir, tmpName), 0o640, &bolt.Options{Timeout: cfg.IndexTimeout})
@@ -52,14 +65,15 @@ func Reindex(cfg Config) (ReindexReport, error) {
 		return rep, fmt.Errorf("storage: create new index: %w", err)
 	}
 	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "reindex"), root: root, db: tmp}
-	if err := tmp.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketCameras)
-		return err
-	}); err != nil {
-		tmp.Close()
-		return rep, err
+	err = tmp.Update(func(tx *bolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(bucketCameras); err != nil {
+			return err
+		}
+		return putIndexMeta(tx, rep.ID)
+	})
+	if err == nil {
+		err = s.indexFiles(&rep)
 	}
-	err = s.indexFiles(&rep)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -69,79 +83,44 @@ func Reindex(cfg Config) (ReindexReport, error) {
 	if err := root.Rename(tmpName, indexFile); err != nil {
 		return rep, fmt.Errorf("storage: replace index: %w", err)
 	}
+	if err := syncDir(root, "."); err != nil {
+		return rep, fmt.Errorf("storage: replace index: %w", err)
+	}
 	return rep, nil
 }
 
-// indexFiles walks recordings/{camera}/{day}/*.mp4 in order.
+// indexFiles indexes every segment file under recordings/, camera by
+// camera.
 func (s *Store) indexFiles(rep *ReindexReport) error {
-	cams, err := s.readDir(recordingsDir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
+	cams, strays, err := listCameraDirs(s.root)
 	if err != nil {
-		return err
+		return fmt.Errorf("storage: list %s: %w", recordingsDir, err)
+	}
+	for _, st := range strays {
+		rep.Skipped = append(rep.Skipped, st.String())
 	}
 	for _, cam := range cams {
-		if ValidCamera(cam) != nil {
-			rep.Skipped = append(rep.Skipped, path.Join(recordingsDir, cam)+": not a camera name")
-			continue
+		l, err := listCamera(s.root, cam)
+		if err != nil {
+			return fmt.Errorf("storage: list camera %s: %w", cam, err)
 		}
-		days, err := s.readDir(path.Join(recordingsDir, cam))
+		for _, st := range l.strays {
+			rep.Skipped = append(rep.Skipped, st.String())
+		}
+		err = s.adoptFiles(l.files, true, func(a adoption) {
+			if a.torn {
+				rep.Torn++
+			}
+			if a.err != nil {
+				rep.Skipped = append(rep.Skipped, a.file+": "+a.err.Error())
+				return
+			}
+			rep.Segments++
+			rep.Fragments += a.fragments
+		})
 		if err != nil {
 			return err
 		}
-		for _, day := range days {
-			files, err := s.readDir(path.Join(recordingsDir, cam, day))
-			if err != nil {
-				return err
-			}
-			for _, name := range files {
-				if strings.HasSuffix(name, segmentExt) {
-					s.indexFile(path.Join(recordingsDir, cam, day, name), rep)
-				}
-			}
-		}
 	}
 	return nil
-}
-
-func (s *Store) indexFile(rel string, rep *ReindexReport) {
-	camera, _, err := parseSegmentPath(rel)
-	if err != nil {
-		rep.Skipped = append(rep.Skipped, rel+": "+err.Error())
-		return
-	}
-	scanned, err := s.scanFile(rel, true)
-	if err != nil {
-		rep.Skipped = append(rep.Skipped, rel+": "+err.Error())
-		return
-	}
-	if len(scanned.Fragments) == 0 {
-		rep.Skipped = append(rep.Skipped, rel+": no whole fragment")
-		return
-	}
-	last := scanned.Fragments[len(scanned.Fragments)-1]
-	info := SegmentInfo{Camera: camera, Start: scanned.Meta.Start, End: last.End(), File: rel,
-		Bytes: scanned.ValidEnd, State: StateSealed, Tracks: scanned.Tracks}
-	if err := s.putSegment(&info, scanned.Fragments); err != nil {
-		rep.Skipped = append(rep.Skipped, rel+": "+err.Error())
-		return
-	}
-	rep.Segments++
-	rep.Fragments += len(scanned.Fragments)
-	if scanned.Torn {
-		rep.Torn++
-	}
-}
-
-// readDir lists a directory under the root, sorted.
-func (s *Store) readDir(rel string) ([]string, error) {
-	d, err := s.root.Open(rel)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	names, err := d.Readdirnames(-1)
-	sort.Strings(names)
-	return names, err
 }

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // scanHeaderBytes checks an in-memory init + metadata box.
@@ -22,26 +20,7 @@ func scanHeaderBytes(header []byte) (*scannedSegment, error) {
 // cut off, the end time and seek table come from the whole fragments, and
 // the entry is sealed. An entry whose file is gone is removed; so is an
 // entry whose file holds no fragment (and that file).
-func (s *Store) repair() error {
-	var open []SegmentInfo
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCameras).ForEachBucket(func(cam []byte) error {
-			return tx.Bucket(bucketCameras).Bucket(cam).Bucket(bucketSegments).ForEach(func(k, v []byte) error {
-				info, err := decodeSegment(string(cam), v)
-				if err != nil {
-					s.log.Error("index entry unreadable", "camera", string(cam), "err", err)
-					return nil
-				}
-				if info.State == StateOpen {
-					open = append(open, info)
-				}
-				return nil
-			})
-		})
-	})
-	if err != nil {
-		return fmt.Errorf("storage: read index: %w", err)
-	}
+func (s *Store) repair(open []SegmentInfo) error {
 	for i := range open {
 		if err := s.repairSegment(&open[i]); err != nil {
 			return err
@@ -52,6 +31,7 @@ func (s *Store) repair() error {
 
 func (s *Store) repairSegment(info *SegmentInfo) error {
 	log := s.log.With("camera", info.Camera, "segment", info.File)
+	rep, max := &s.startup, s.reportPaths()
 	scanned, err := s.scanFile(info.File, true)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -60,25 +40,36 @@ func (s *Store) repairSegment(info *SegmentInfo) error {
 	case err != nil:
 		// Never delete what we cannot read: leave it open and say so.
 		log.Error("open segment unreadable; left for check", "err", err)
+		rep.add(&rep.Unreadable, info.File+": "+err.Error(), max)
 		return nil
 	}
 	if scanned.Torn {
 		s.countersFor(info.Camera).fragmentsLostToCrash.Add(1)
+		rep.add(&rep.Torn, info.File, max)
 	}
 	if len(scanned.Fragments) == 0 {
 		log.Info("open segment holds no fragment; removing it")
 		s.dropEmpty(info)
 		return nil
 	}
-	last := scanned.Fragments[len(scanned.Fragments)-1]
-	info.State, info.End, info.Bytes, info.Tracks = StateSealed, last.End(), scanned.ValidEnd, scanned.Tracks
+	sealFromScan(info, scanned)
 	if err := s.putSegment(info, scanned.Fragments); err != nil {
 		return fmt.Errorf("storage: repair %s: %w", info.File, err)
 	}
+	rep.add(&rep.Repaired, info.File, max)
 	log.LogAttrs(context.Background(), slog.LevelWarn, "repaired open segment",
 		slog.Int("fragments", len(scanned.Fragments)), slog.Bool("torn", scanned.Torn),
 		slog.Duration("dur", info.End.Sub(info.Start)))
 	return nil
+}
+
+// sealFromScan makes info a sealed entry that describes the scanned file:
+// its end, size and tracks come from the file; Camera, Start and File stay.
+// scanned must hold at least one fragment.
+func sealFromScan(info *SegmentInfo, scanned *scannedSegment) {
+	last := scanned.Fragments[len(scanned.Fragments)-1]
+	info.State, info.End, info.Bytes, info.Tracks = StateSealed, last.End(), scanned.ValidEnd, scanned.Tracks
+	info.Fragments = nil
 }
 
 // scanFile scans a segment file; with cut, a torn tail is truncated away
@@ -97,7 +88,9 @@ func (s *Store) scanFile(rel string, cut bool) (*scannedSegment, error) {
 	if err != nil {
 		return nil, err
 	}
-	scanned, err := scanSegment(f, st.Size())
+	ra := getReadAhead(f)
+	scanned, err := scanSegment(ra, st.Size())
+	putReadAhead(ra)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path.Base(rel), err)
 	}

@@ -67,7 +67,7 @@ func (m *fsModel) FreeSpace() (free, total int64, err error) {
 	}
 	var used int64
 	err = filepath.WalkDir(filepath.Join(m.dir, "recordings"), func(_ string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") { // .camvault-id is no recording
 			return err
 		}
 		st, err := d.Info()
@@ -218,7 +218,7 @@ func checkIndexMatchesFiles(t *testing.T, dir string, orphans []string) {
 			}
 			return nil
 		}
-		if !indexed[rel] && !slices.Contains(orphans, rel) {
+		if !indexed[rel] && !slices.Contains(orphans, rel) && !strings.HasPrefix(d.Name(), ".") {
 			t.Errorf("file %s has no index entry", rel)
 		}
 		return nil

@@ -256,6 +256,7 @@ func TestRetentionLog(t *testing.T) {
 	// Only this goroutine logs: no segment is recorded.
 	var buf bytes.Buffer
 	f := newRetFixture(t, 6000, slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	takeLines(&buf) // Open's start-up line
 	f.put(segs("a", 0, 1, 2, 3, 4)...)
 	f.s.SetRetention(storage.Retention{MinFreeBytes: 6000, Default: storage.RetentionPolicy{MaxAge: 70 * time.Minute,
 		Holds: []storage.Hold{{From: slot(4)}}}})

@@ -29,6 +29,8 @@ type scannedSegment struct {
 	// Torn reports bytes beyond ValidEnd, and TornReason why they were cut.
 	Torn       bool
 	TornReason string
+	// Size is the file's size as scanned.
+	Size int64
 }
 
 // scanSegment reads a segment file's boxes: the init and metadata boxes must
@@ -36,7 +38,7 @@ type scannedSegment struct {
 // first incomplete or undecodable one, which marks the torn tail. Sample data
 // is never read: mdat boxes are skipped.
 func scanSegment(r io.ReaderAt, size int64) (*scannedSegment, error) {
-	s := &scannedSegment{}
+	s := &scannedSegment{Size: size}
 	timescales, err := s.scanHeader(r, size)
 	if err != nil {
 		return nil, err

@@ -175,6 +175,10 @@ func TestRepairTornFragment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	id, err := os.ReadFile(filepath.Join(src, "recordings/.camvault-id"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	fragSize := len(fragmentBytes(1, 0, fragFrames, start))
 	lastStart := len(whole) - fragSize
 	step := 1
@@ -190,6 +194,9 @@ func TestRepairTornFragment(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(filepath.Join(dir, "index.db"), index, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "recordings/.camvault-id"), id, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		r := openStore(t, dir)

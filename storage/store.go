@@ -43,6 +43,8 @@ type Store struct {
 	// countersMu guards the counters map (not the counters: atomics).
 	countersMu sync.Mutex
 	counters   map[string]*cameraCounters
+	startup    StartupReport
+	sum        indexSummary // the index as Open found it; start-up only
 
 	// mu guards closed, open and openByKey.
 	mu     sync.RWMutex
@@ -84,9 +86,32 @@ func (s *Store) openSegment(camera string, start time.Time) *Segment {
 	return s.openByKey[segmentKey{camera, start.UnixNano()}]
 }
 
-// Open opens (creating if needed) the data directory and its index, repairs
-// segments left open by a crash, and starts the writers.
+// Open opens (creating if needed) the data directory and its index, checks
+// that both belong together, repairs segments left open by a crash,
+// reconciles the index with the files and starts the writers.
+//
+// The index (index.db) and recordings/.camvault-id carry the same random
+// data directory ID:
+//   - neither exists: a new data directory; both are created.
+//   - no index.db but segment files: the index is rebuilt from the files
+//     (the file ID is kept, or created) and the rebuild is logged.
+//   - the IDs match: normal start.
+//   - the IDs differ: Open fails with ErrWrongDataDir and changes nothing.
+//   - the index has an ID and segments but recordings/ has no ID file: Open
+//     fails with ErrNoDataDirID (the disk may not be mounted). With no
+//     segments in the index, the ID file is written.
+//   - the index has no ID (written before IDs existed): it adopts the file
+//     ID, or a new one written to both sides.
+//   - index.db is corrupt: it is renamed to index.db.corrupt-{UTC time} and
+//     rebuilt from the files. One written by a newer camvault makes Open fail
+//     with ErrNewerIndex.
+//
+// Then entries left open are repaired (see repair), sealed entries whose
+// file is gone are removed, and segment files the index does not know are
+// adopted; no file is deleted except an open segment's that holds no
+// fragment. StartupReport says what was found.
 func Open(cfg Config) (*Store, error) {
+	began := time.Now()
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -98,48 +123,28 @@ func Open(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open data directory: %w", err)
 	}
-	db, err := openIndex(root, cfg.IndexTimeout)
-	if err != nil {
-		root.Close()
-		return nil, err
-	}
-	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "storage"), root: root, db: db,
+	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "storage"), root: root,
 		open: make(map[*Segment]struct{}), openByKey: make(map[segmentKey]*Segment),
 		bufs: make(chan *[]byte, cfg.WriteQueue), files: newFileCache(root, cfg.ReadFiles, cfg.ReadIdle),
 		reclaim: cfg.Reclaim}
 	if s.reclaim == nil {
 		s.reclaim = s.reclaimForWriter
 	}
-	db.NoSync = cfg.Sync == SyncNone // see SyncPolicy
-	s.ensureReserve()
-	if err := s.repair(); err != nil {
-		db.Close()
+	if err := s.startUp(began); err != nil {
+		if s.db != nil {
+			s.db.Close()
+		}
 		root.Close()
 		return nil, err
 	}
+	s.db.NoSync = cfg.Sync == SyncNone // see SyncPolicy
+	s.ensureReserve()
 	for range cfg.Writers {
 		w := &writer{s: s, ops: make(chan op, cfg.WriteQueue)}
 		s.writers = append(s.writers, w)
 		s.wg.Go(w.run)
 	}
 	return s, nil
-}
-
-func openIndex(root *os.Root, timeout time.Duration) (*bolt.DB, error) {
-	path := root.Name() + string(os.PathSeparator) + indexFile
-	db, err := bolt.Open(path, 0o640, &bolt.Options{Timeout: timeout})
-	if err != nil {
-		return nil, fmt.Errorf("storage: open index %s: %w", indexFile, err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketCameras)
-		return err
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("storage: init index: %w", err)
-	}
-	return db, nil
 }
 
 // Close seals nothing by itself: callers seal their segments first. It

@@ -4,6 +4,7 @@
 //
 //	camvault [serve] [-config FILE] [-data DIR] [-rtsp ADDR] [-http ADDR] [-log-format text|json]
 //	camvault reindex [-config FILE] [-data DIR]
+//	camvault check [-repair] [-config FILE] [-data DIR]
 //	camvault retention [-dry-run] [-config FILE] [-data DIR]
 //	camvault bench push [flags]
 //	camvault version
@@ -11,7 +12,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,15 +25,16 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
+	if code := exitCode(err); code != 0 {
 		fmt.Fprintln(os.Stderr, "camvault:", err)
-		os.Exit(1)
+		os.Exit(code)
 	}
 }
 
 const usage = `usage:
   camvault [serve] [-config FILE] [-data DIR] [-rtsp ADDR] [-http ADDR] [-log-format text|json]
   camvault reindex [-config FILE] [-data DIR]
+  camvault check [-repair] [-config FILE] [-data DIR]
   camvault retention [-dry-run] [-config FILE] [-data DIR]
   camvault bench push [-h for flags]
   camvault version
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args, stderr)
 	case "reindex":
 		return runReindex(args, stdout, stderr)
+	case "check":
+		return runCheck(args, stdout, stderr)
 	case "retention":
 		return runRetention(args, stdout, stderr)
 	case "bench":
