@@ -132,11 +132,13 @@ func appendBoxHeader(dst []byte, size int, typ string) []byte {
 }
 
 // NTPTime converts t to a 64-bit NTP timestamp (seconds since 1900 in the
-// high 32 bits, binary fraction in the low 32).
+// high 32 bits, binary fraction in the low 32). The fraction is rounded up,
+// so that NTPToTime gives back exactly t's nanosecond: the files alone
+// then rebuild the very times the index had.
 func NTPTime(t time.Time) uint64 {
 	ns := t.UnixNano()
 	sec := uint64(ns/1e9 + ntpEpochOffset)
-	frac := (uint64(ns%1e9) << 32) / 1e9
+	frac := ((uint64(ns%1e9) << 32) + 1e9 - 1) / 1e9
 	return sec<<32 | frac
 }
 

@@ -322,8 +322,19 @@ func TestNTPRoundTrip(t *testing.T) {
 		time.Date(2036, 2, 7, 6, 28, 15, 999999999, time.UTC),
 	} {
 		got := storage.NTPToTime(storage.NTPTime(ts))
-		if d := got.Sub(ts).Abs(); d > time.Nanosecond {
+		if !got.Equal(ts) {
 			t.Errorf("%v -> %v", ts, got)
+		}
+	}
+	// Every nanosecond survives the round trip, so reindex gives back the
+	// exact times the index had.
+	base := time.Date(2026, 11, 25, 13, 42, 56, 0, time.UTC)
+	for ns := 0; ns < 1e9; ns += 9973 {
+		for _, off := range []int{0, 1, 2} {
+			ts := base.Add(time.Duration(ns + off))
+			if got := storage.NTPToTime(storage.NTPTime(ts)); !got.Equal(ts) {
+				t.Fatalf("%v -> %v", ts, got)
+			}
 		}
 	}
 	// RTSP.md ONVIF-16 example: NTP 3918622498.24 = Unix 1709633698.24.
