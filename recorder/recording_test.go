@@ -301,6 +301,17 @@ func TestSegmentRotation(t *testing.T) {
 	}
 }
 
+// pushOn sends frames from..to-1 of 25 fps H.264, 40 ms apart on the
+// fake clock from wherever it stands.
+func (h *harness) pushOn(rec *recorder.Recording, video *sender, from, to int) {
+	for i := from; i < to; i++ {
+		h.clock.now = h.clock.now.Add(40 * time.Millisecond)
+		for _, p := range video.h264Frame(uint32(i*3600), i%25 == 0, i) {
+			rec.WriteRTP(0, p)
+		}
+	}
+}
+
 func TestClockStepStartsNewSegment(t *testing.T) {
 	h := newHarness(t, recorder.Config{})
 	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
@@ -311,12 +322,7 @@ func TestClockStepStartsNewSegment(t *testing.T) {
 	h.push(rec, video, nil, 3, false)
 	// The server clock steps back an hour; media keeps flowing.
 	h.clock.now = h.clock.now.Add(-time.Hour)
-	for i := 75; i < 150; i++ {
-		h.clock.now = h.clock.now.Add(40 * time.Millisecond)
-		for _, p := range video.h264Frame(uint32(i*3600), i%25 == 0, i) {
-			rec.WriteRTP(0, p)
-		}
-	}
+	h.pushOn(rec, video, 75, 150)
 	rec.Close()
 	rec.Wait()
 	infos, _ := h.readSegments("cam")
@@ -346,12 +352,7 @@ func TestClockStepForwardLeavesGap(t *testing.T) {
 	video := &sender{pt: 96, ssrc: 7}
 	h.push(rec, video, nil, 3, false)
 	h.clock.now = h.clock.now.Add(time.Hour)
-	for i := 75; i < 150; i++ {
-		h.clock.now = h.clock.now.Add(40 * time.Millisecond)
-		for _, p := range video.h264Frame(uint32(i*3600), i%25 == 0, i) {
-			rec.WriteRTP(0, p)
-		}
-	}
+	h.pushOn(rec, video, 75, 150)
 	rec.Close()
 	rec.Wait()
 	infos, _ := h.readSegments("cam")
