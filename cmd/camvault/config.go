@@ -92,6 +92,9 @@ type storageConfig struct {
 	IndexTimeout Duration `yaml:"index_timeout"`
 	ReadFiles    int      `yaml:"read_files"`
 	ReadIdle     Duration `yaml:"read_idle"`
+	IndexReserve Size     `yaml:"index_reserve"`
+	ReclaimMin   Size     `yaml:"reclaim_min"`
+	ReportPaths  int      `yaml:"report_paths"`
 }
 
 // playbackConfig is the archive playback section (feeds playback.Config).
@@ -157,6 +160,9 @@ func defaultConfig() *fileConfig {
 			IndexTimeout: Duration(5 * time.Second),
 			ReadFiles:    64,
 			ReadIdle:     Duration(30 * time.Second),
+			IndexReserve: 8 << 20,
+			ReclaimMin:   4 << 20,
+			ReportPaths:  1000,
 		},
 		Playback: playbackConfig{
 			MaxSessions:          256,

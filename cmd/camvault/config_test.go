@@ -90,7 +90,7 @@ cameras:
 		MaxUnitSize: 16 << 20, MaxFragmentSize: 16 << 20, StorageRetry: Duration(30 * time.Second),
 	}
 	wantFull.Storage = storageConfig{Sync: "segment", WriteQueue: 8, IndexTimeout: Duration(time.Minute),
-		ReadFiles: 64, ReadIdle: Duration(30 * time.Second)}
+		ReadFiles: 64, ReadIdle: Duration(30 * time.Second), IndexReserve: 8 << 20, ReclaimMin: 4 << 20, ReportPaths: 1000}
 	wantFull.Cameras = map[string]cameraConfig{"frontdoor": {}, "lobby.cam-2": {}}
 
 	partial := defaultConfig()

@@ -141,7 +141,8 @@ func (c *fileConfig) storageConfig(log *slog.Logger) storage.Config {
 	sync, _ := storage.ParseSyncPolicy(c.Storage.Sync) // validated with the file
 	return storage.Config{Dir: c.DataDir, Sync: sync, WriteQueue: c.Storage.WriteQueue,
 		IndexTimeout: time.Duration(c.Storage.IndexTimeout), ReadFiles: c.Storage.ReadFiles,
-		ReadIdle: time.Duration(c.Storage.ReadIdle), Logger: log}
+		ReadIdle: time.Duration(c.Storage.ReadIdle), IndexReserve: int64(c.Storage.IndexReserve),
+		ReclaimMin: int64(c.Storage.ReclaimMin), ReportPaths: c.Storage.ReportPaths, Logger: log}
 }
 
 func (c *fileConfig) playbackConfig(store *storage.Store, log *slog.Logger) playback.Config {
