@@ -19,7 +19,11 @@
 // a session that recorded for a minute. When the window closes, the camera
 // is removed by Update or Run ends, the session is torn down (TEARDOWN) and
 // the recording sealed. Update adds, removes and restarts only the cameras
-// that changed; States reports each camera's state without credentials.
+// that changed. A camera that refuses the configured transport with 461 is
+// pulled over the other one, and keeps it across reconnects until Update
+// changes the camera. States and Camera report snapshots (PullState, last
+// error without credentials, next retry, connects, packets, bytes), and
+// every state change is one log line ("camera state").
 //
 // ingest knows nothing of files: it sees the recorder only through Sink.
 package ingest

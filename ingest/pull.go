@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -8,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -26,14 +26,6 @@ const (
 	// backoffResetAfter is how long a session must record for the next
 	// failure to start the backoff from BackoffMin again.
 	backoffResetAfter = time.Minute
-)
-
-// Camera states reported by Pull.States.
-const (
-	stateIdle       = "idle"
-	stateConnecting = "connecting"
-	stateRecording  = "recording"
-	stateBackingOff = "backing-off"
 )
 
 // PullCamera is one camera that Pull plays and records.
@@ -75,22 +67,6 @@ type PullConfig struct {
 	Logger *slog.Logger
 }
 
-// CameraState is what Pull.States reports about one camera.
-type CameraState struct {
-	// Name is the camera name.
-	Name string
-	// State is "idle" (outside its schedule, or Pull not running),
-	// "connecting", "recording" or "backing-off".
-	State string
-	// LastError is the last failure, without credentials; it is kept
-	// after a later success.
-	LastError string
-	// NextRetry is when a backing-off camera connects again.
-	NextRetry time.Time
-	// Since is when the camera entered State.
-	Since time.Time
-}
-
 // Pull plays cameras over RTSP while their schedules say so, and records
 // them through a Sink. Each camera has one goroutine, which reconnects with
 // backoff after a failure.
@@ -111,11 +87,14 @@ type Pull struct {
 
 // pullCam is one camera; stop and done are set while its goroutine runs.
 type pullCam struct {
-	cam   PullCamera
-	log   *slog.Logger
-	stop  context.CancelFunc
-	done  chan struct{}
-	state CameraState // guarded by Pull.mu
+	cam  PullCamera
+	log  *slog.Logger
+	stop context.CancelFunc
+	done chan struct{}
+
+	// Guarded by Pull.mu.
+	state  CameraState
+	client *rtsp.Client // the recording session's, for its counters
 }
 
 // NewPull returns a Pull with no cameras; see Update.
@@ -190,8 +169,8 @@ func (p *Pull) Update(cams []PullCamera) {
 	var added []*pullCam
 	for name, c := range want {
 		if p.cams[name] == nil {
-			pc := &pullCam{cam: c, log: p.log.With("camera", name),
-				state: CameraState{Name: name, State: stateIdle, Since: time.Now()}}
+			pc := &pullCam{cam: c, log: p.log.With("camera", name), state: CameraState{Name: name,
+				State: PullIdle, Since: time.Now(), Transport: cmp.Or(c.Transport, "tcp")}}
 			p.cams[name] = pc
 			added = append(added, pc)
 		}
@@ -202,18 +181,6 @@ func (p *Pull) Update(cams []PullCamera) {
 			p.start(pc)
 		}
 	}
-}
-
-// States returns every camera's state, sorted by name.
-func (p *Pull) States() []CameraState {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]CameraState, 0, len(p.cams))
-	for _, pc := range p.cams {
-		out = append(out, pc.state)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
 }
 
 // start runs pc's goroutine; p.upd is held.
@@ -255,7 +222,7 @@ func (p *Pull) runCamera(ctx context.Context, pc *pullCam) {
 			<-done
 			done = nil
 		}
-		p.setState(pc, stateIdle, nil, time.Time{})
+		p.setState(pc, PullIdle, nil, time.Time{})
 	}
 	err := pc.cam.Schedule.Run(ctx, func(open bool, _ Window) {
 		closeWindow()
@@ -272,7 +239,7 @@ func (p *Pull) runCamera(ctx context.Context, pc *pullCam) {
 	closeWindow()
 	if err != nil {
 		pc.log.Error("camera schedule invalid", "err", err)
-		p.setState(pc, stateIdle, err, time.Time{})
+		p.setState(pc, PullIdle, err, time.Time{})
 	}
 }
 
@@ -281,7 +248,7 @@ func (p *Pull) runCamera(ctx context.Context, pc *pullCam) {
 func (p *Pull) record(ctx context.Context, pc *pullCam) {
 	b := backoff{min: p.cfg.BackoffMin, max: p.cfg.BackoffMax}
 	for {
-		p.setState(pc, stateConnecting, nil, time.Time{})
+		p.setState(pc, PullConnecting, nil, time.Time{})
 		recorded, err := p.session(ctx, pc)
 		if ctx.Err() != nil {
 			return
@@ -290,9 +257,7 @@ func (p *Pull) record(ctx context.Context, pc *pullCam) {
 			b.reset()
 		}
 		d := b.next()
-		err = redactErr(err, pc.cam.URL)
-		p.setState(pc, stateBackingOff, err, time.Now().Add(d))
-		pc.log.Warn("camera failed, reconnecting", "err", err, "dur", d)
+		p.setState(pc, PullBackingOff, redactErr(err, pc.cam.URL), time.Now().Add(d))
 		if !sleep(ctx, d) {
 			return
 		}
@@ -306,11 +271,21 @@ func (p *Pull) session(ctx context.Context, pc *pullCam) (time.Duration, error) 
 	if err := p.cfg.Sink.ValidCamera(pc.cam.Name); err != nil {
 		return 0, err
 	}
-	var w Writer // set before Run, which alone calls the callbacks
+	// w is set before Run, whose reader goroutines then call OnRTP; media
+	// that arrives during Dial, before PLAY's response, finds it nil.
+	var w Writer
 	cfg := p.cfg.Client
-	cfg.URL, cfg.Transport = pc.cam.URL, pc.cam.Transport
-	cfg.OnRTP = func(i int, b []byte) { w.WriteRTP(i, b) }
-	cfg.OnRTCP = func(i int, b []byte) { w.WriteRTCP(i, b) }
+	cfg.URL, cfg.Transport = pc.cam.URL, p.transport(pc)
+	cfg.OnRTP = func(i int, b []byte) {
+		if w != nil {
+			w.WriteRTP(i, b)
+		}
+	}
+	cfg.OnRTCP = func(i int, b []byte) {
+		if w != nil {
+			w.WriteRTCP(i, b)
+		}
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = pc.log
 	} else {
@@ -329,28 +304,12 @@ func (p *Pull) session(ctx context.Context, pc *pullCam) (time.Duration, error) 
 		return 0, err
 	}
 	start := time.Now()
-	p.setState(pc, stateRecording, nil, time.Time{})
-	pc.log.Info("recording started", "tracks", describe(tracks))
+	p.startSession(pc, c, describe(tracks))
 	err = c.Run(ctx)
 	_ = c.Close() // TEARDOWN before the seal; the deferred call is then a no-op
 	w.Close()
-	dur := time.Since(start)
-	pc.log.Info("recording stopped", "dur", dur, "err", redactErr(err, pc.cam.URL))
-	return dur, err
-}
-
-// setState moves pc to state; a non-nil err becomes LastError.
-func (p *Pull) setState(pc *pullCam, state string, err error, next time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	s := &pc.state
-	if s.State != state {
-		s.State, s.Since = state, time.Now()
-	}
-	if err != nil {
-		s.LastError = err.Error()
-	}
-	s.NextRetry = next
+	p.endSession(pc)
+	return time.Since(start), err
 }
 
 // redactErr returns err with rawURL's credentials, should they appear in

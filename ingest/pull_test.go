@@ -34,6 +34,13 @@ type pullCamera struct {
 
 func startPullCamera(t *testing.T, closeAfter func(n int) bool) *pullCamera {
 	t.Helper()
+	return startScriptCamera(t, func(n int, nc net.Conn) string { return serveConn(nc, closeAfter(n)) })
+}
+
+// startScriptCamera is a fake camera on 127.0.0.1:0 that runs script on
+// its n-th connection (from 0) and reports "n <what script returned>".
+func startScriptCamera(t *testing.T, script func(n int, nc net.Conn) string) *pullCamera {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +56,7 @@ func startPullCamera(t *testing.T, closeAfter func(n int) bool) *pullCamera {
 			}
 			conns.Go(func() {
 				defer nc.Close()
-				c.events <- fmt.Sprintf("%d %s", n, serveConn(nc, closeAfter(n)))
+				c.events <- fmt.Sprintf("%d %s", n, script(n, nc))
 			})
 		}
 	})
@@ -376,16 +383,16 @@ func TestPullRecordsAndReconnects(t *testing.T) {
 		return n == 3
 	})
 	st := onlyState(t, p)
-	if st.State != "recording" || st.Name != "front" || st.LastError == "" {
+	if st.State != ingest.PullRecording || st.Name != "front" || st.LastError == "" {
 		t.Errorf("state %+v, want recording with the last error", st)
 	}
 	if strings.Contains(st.LastError, "s3cret") {
 		t.Errorf("LastError holds the password: %q", st.LastError)
 	}
-	if got := strings.Count(logs.String(), "camera failed, reconnecting"); got != 1 {
+	if got := strings.Count(logs.String(), "state=backing-off"); got != 1 {
 		t.Errorf("%d reconnect warnings, want 1:\n%s", got, logs)
 	}
-	if !strings.Contains(logs.String(), "recording started") {
+	if !strings.Contains(logs.String(), "state=recording") {
 		t.Errorf("no recording started line:\n%s", logs)
 	}
 }
@@ -401,10 +408,10 @@ func TestPullSinkBusyBacksOff(t *testing.T) {
 		}
 	}
 	waitFor(t, "recording", func() bool { n, _ := sink.writer(0).get(); return n == 3 })
-	if st := onlyState(t, p); st.State != "recording" || !strings.Contains(st.LastError, "busy") {
+	if st := onlyState(t, p); st.State != ingest.PullRecording || !strings.Contains(st.LastError, "busy") {
 		t.Errorf("state %+v", st)
 	}
-	if got := strings.Count(logs.String(), "camera failed, reconnecting"); got != 2 {
+	if got := strings.Count(logs.String(), "state=backing-off"); got != 2 {
 		t.Errorf("%d reconnect warnings, want 2:\n%s", got, logs)
 	}
 }
@@ -467,7 +474,7 @@ func TestPullUpdate(t *testing.T) {
 		if _, closed := sink.writer(2).get(); !closed {
 			t.Error("recording not sealed when Run ended")
 		}
-		if st := onlyState(t, p); st.State != "idle" {
+		if st := onlyState(t, p); st.State != ingest.PullIdle {
 			t.Errorf("state %+v, want idle", st)
 		}
 	})
@@ -496,7 +503,7 @@ func TestPullScheduleWindow(t *testing.T) {
 		// until 00:01, the next one is 00:02 to 00:03.
 		p.Update([]ingest.PullCamera{{Name: "yard", URL: url, Schedule: ingest.Schedule{
 			Rules: []ingest.Rule{{Cron: "CRON_TZ=UTC */2 * * * *", Duration: time.Minute}}}}})
-		if st := onlyState(t, p); st.State != "idle" {
+		if st := onlyState(t, p); st.State != ingest.PullIdle {
 			t.Errorf("before Run: %+v", st)
 		}
 		ctx, cancel := context.WithCancel(t.Context())
@@ -506,7 +513,7 @@ func TestPullScheduleWindow(t *testing.T) {
 		time.Sleep(time.Second)
 		synctest.Wait()
 		st := onlyState(t, p)
-		if st.State != "backing-off" || st.LastError == "" || !st.NextRetry.After(time.Now()) {
+		if st.State != ingest.PullBackingOff || st.LastError == "" || !st.NextRetry.After(time.Now()) {
 			t.Errorf("in window: %+v", st)
 		}
 		if strings.Contains(st.LastError, "s3cret") {
@@ -514,8 +521,8 @@ func TestPullScheduleWindow(t *testing.T) {
 		}
 		time.Sleep(90 * time.Second) // 00:01:31
 		synctest.Wait()
-		warned := strings.Count(logs.String(), "camera failed")
-		if st := onlyState(t, p); st.State != "idle" {
+		warned := strings.Count(logs.String(), "state=backing-off")
+		if st := onlyState(t, p); st.State != ingest.PullIdle {
 			t.Errorf("after window: %+v", st)
 		}
 		if warned < 3 {
@@ -523,19 +530,19 @@ func TestPullScheduleWindow(t *testing.T) {
 		}
 		time.Sleep(20 * time.Second) // 00:01:51
 		synctest.Wait()
-		if n := strings.Count(logs.String(), "camera failed"); n != warned {
+		if n := strings.Count(logs.String(), "state=backing-off"); n != warned {
 			t.Errorf("%d attempts outside the window", n-warned)
 		}
 		time.Sleep(20 * time.Second) // 00:02:11
 		synctest.Wait()
-		if st := onlyState(t, p); st.State != "backing-off" {
+		if st := onlyState(t, p); st.State != ingest.PullBackingOff {
 			t.Errorf("in second window: %+v", st)
 		}
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
-		if st := onlyState(t, p); st.State != "idle" {
+		if st := onlyState(t, p); st.State != ingest.PullIdle {
 			t.Errorf("after Run: %+v", st)
 		}
 	})

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -20,7 +19,7 @@ const (
 	DefaultClientResponseTimeout        = 10 * time.Second
 	DefaultClientReceiverReportInterval = 5 * time.Second
 	DefaultClientMediaTimeout           = 10 * time.Second
-	DefaultClientReadBufferSize         = 64 << 10
+	DefaultClientReadBufferSize         = 128 << 10
 	// defaultSessionTimeout is assumed when Session has no timeout (CLI-24).
 	defaultSessionTimeout = 60 * time.Second
 	// maxKeepaliveInterval caps the derived keepalive interval (CLI-23).
@@ -29,7 +28,8 @@ const (
 	maxRedirects = 3
 	// teardownTimeout bounds the TEARDOWN write in Close.
 	teardownTimeout = 2 * time.Second
-	// maxClientFrame is the largest interleaved frame payload (16-bit length).
+	// maxClientFrame is the largest interleaved frame payload (16-bit length)
+	// and UDP datagram read.
 	maxClientFrame = 0xffff
 )
 
@@ -50,7 +50,9 @@ var (
 type ClientConfig struct {
 	// URL is the camera's rtsp:// URL; it may carry user:password@.
 	URL string
-	// Transport is "tcp" (interleaved, the default; CLI-22) or "udp".
+	// Transport is "tcp" (interleaved, the default; CLI-22) or "udp": the
+	// transport tried first. A camera that answers SETUP with 461
+	// Unsupported Transport is set up over the other one (Client.Transport).
 	Transport string
 	// Username and Password override the credentials of URL.
 	Username, Password string
@@ -68,9 +70,10 @@ type ClientConfig struct {
 	// MediaTimeout ends Run when no RTP arrived for that long. Defaults to
 	// 10s (CLI-24).
 	MediaTimeout time.Duration
-	// ReadBufferSize is the connection's read buffer in bytes: a large one
-	// takes a frame's burst of interleaved packets in one read. Defaults to
-	// 64 KiB.
+	// ReadBufferSize is the connection's read buffer in bytes. Interleaved
+	// frames are delivered from it without copying, so it holds at least
+	// the largest frame: smaller values are raised to 65539. A large one
+	// takes a burst of packets in one read. Defaults to 128 KiB.
 	ReadBufferSize int
 	// Limits bounds the responses read; zero fields take the defaults.
 	Limits Limits
@@ -94,6 +97,7 @@ func (c ClientConfig) withDefaults() ClientConfig {
 	defaultNum(&c.ReceiverReportInterval, DefaultClientReceiverReportInterval)
 	defaultNum(&c.MediaTimeout, DefaultClientMediaTimeout)
 	defaultNum(&c.ReadBufferSize, DefaultClientReadBufferSize)
+	c.ReadBufferSize = max(c.ReadBufferSize, interleavedHeaderSize+maxClientFrame)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -114,6 +118,7 @@ func (c *ClientConfig) Validate() error {
 		c.ReceiverReportInterval < 0 || c.MediaTimeout < 0 {
 		return errors.New("client config: negative duration")
 	}
+
 	return nil
 }
 
@@ -122,22 +127,24 @@ func (c *ClientConfig) Validate() error {
 // and PLAY; Run reads media until it fails or ctx is done; Close tears
 // down. Run and Close may be called from different goroutines.
 type Client struct {
-	cfg   ClientConfig
-	log   *slog.Logger
-	user  string
-	pass  string
-	nc    net.Conn
-	br    *bufio.Reader
-	frame []byte // interleaved payload buffer, used by the reading goroutine only
+	cfg  ClientConfig
+	log  *slog.Logger
+	user string
+	pass string
+	nc   net.Conn
+	src  *clientSource // nc as br reads it
+	br   *bufio.Reader
 
-	sdp     []byte
-	control string // aggregate URL: PLAY, keepalives, TEARDOWN
-	streams []*clientStream
-	public  string // Public header of the OPTIONS response
-	timeout time.Duration
+	// routes maps interleaved channels to streams; set after SETUP, read
+	// by the goroutine reading nc.
+	routes [256]clientRoute
 
-	// rtpCount counts RTP packets for the media watchdog in Run.
-	rtpCount atomic.Uint64
+	sdp       []byte
+	transport string // "tcp" or "udp": ClientConfig.Transport until a 461
+	control   string // aggregate URL: PLAY, keepalives, TEARDOWN
+	streams   []*clientStream
+	public    string // Public header of the OPTIONS response
+	timeout   time.Duration
 
 	// wmu serialises writes to nc and guards cseq, session and auth.
 	wmu     sync.Mutex
@@ -145,10 +152,11 @@ type Client struct {
 	session string
 	auth    *clientAuth
 
-	// mu guards closed, runDone and the stats of every stream.
+	// mu guards closed, runDone, rx and the stats of every stream.
 	mu      sync.Mutex
 	closed  bool
 	runDone chan struct{}
+	rx      ClientStats
 }
 
 // Dial connects to cfg.URL and starts playing: OPTIONS, DESCRIBE
@@ -161,7 +169,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	}
 	cfg = cfg.withDefaults()
 	u, _ := url.Parse(cfg.URL) // checked by Validate
-	c := &Client{cfg: cfg, frame: make([]byte, maxClientFrame)}
+	c := &Client{cfg: cfg, transport: cfg.Transport}
 	c.setCredentials(u)
 	for redirects := 0; ; redirects++ {
 		next, err := c.dialOnce(ctx, u)
@@ -205,7 +213,8 @@ func (c *Client) dialOnce(ctx context.Context, u *url.URL) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", RedactURL(u.String()), err)
 	}
-	c.nc, c.br = nc, bufio.NewReaderSize(nc, c.cfg.ReadBufferSize)
+	c.nc, c.src = nc, &clientSource{nc: nc}
+	c.br = bufio.NewReaderSize(c.src, c.cfg.ReadBufferSize)
 	c.wmu.Lock()
 	c.auth, c.session = nil, "" // a redirect target challenges anew
 	c.wmu.Unlock()
@@ -226,6 +235,29 @@ func (c *Client) dialOnce(ctx context.Context, u *url.URL) (*url.URL, error) {
 // SDP returns the session description received by DESCRIBE. The caller
 // must not modify it.
 func (c *Client) SDP() []byte { return c.sdp }
+
+// ClientStats counts the media a Client received.
+type ClientStats struct {
+	// Packets and Bytes count the RTP packets delivered to OnRTP and their
+	// bytes (RTP headers included, interleaved headers and RTCP not).
+	Packets, Bytes uint64
+	// LastPacket is when the last of them arrived; zero before the first.
+	LastPacket time.Time
+}
+
+// Stats returns what the client received so far. It is safe to call at
+// any time, from any goroutine.
+func (c *Client) Stats() ClientStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rx
+}
+
+// Transport returns the transport the client set up its streams with
+// last, "tcp" or "udp": ClientConfig.Transport, or the other one when the
+// camera answered 461 Unsupported Transport (CLI-22). A caller that
+// reconnects passes it as the next ClientConfig.Transport.
+func (c *Client) Transport() string { return c.transport }
 
 // Close sends TEARDOWN (without waiting for its response, bounded by a
 // 2s write deadline), closes the connection and the UDP sockets, and

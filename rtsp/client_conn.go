@@ -3,10 +3,7 @@ package rtsp
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"strconv"
 	"time"
 )
@@ -108,99 +105,4 @@ func newCNonce() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	return hex.EncodeToString(b[:])
-}
-
-// readResponse reads until the response with CSeq cseq, within
-// ResponseTimeout. Interleaved frames are delivered, server requests
-// answered with 501, stray responses (keepalives) skipped.
-func (c *Client) readResponse(cseq int) (*Response, error) {
-	_ = c.nc.SetReadDeadline(time.Now().Add(c.cfg.ResponseTimeout))
-	defer func() { _ = c.nc.SetReadDeadline(time.Time{}) }()
-	for {
-		resp, err := c.readMessage()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				return nil, fmt.Errorf("%w after %v", ErrResponseTimeout, c.cfg.ResponseTimeout)
-			}
-			return nil, err
-		}
-		if resp.Header.Get("CSeq") == strconv.Itoa(cseq) {
-			return resp, nil
-		}
-	}
-}
-
-// readMessage reads interleaved frames and server requests until a
-// response arrives (CLI-24, RTSP-IL-04).
-func (c *Client) readMessage() (*Response, error) {
-	for {
-		b, err := c.br.Peek(5)
-		if err != nil {
-			if len(b) > 0 && errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, err
-		}
-		switch {
-		case b[0] == InterleavedMagic:
-			if err := c.readFrame(); err != nil {
-				return nil, err
-			}
-		case string(b) == "RTSP/":
-			var resp Response
-			if err := resp.Unmarshal(c.br, c.cfg.Limits); err != nil {
-				return nil, fmt.Errorf("read response: %w", err)
-			}
-			return &resp, nil
-		default:
-			if err := c.answerRequest(); err != nil {
-				return nil, err
-			}
-		}
-	}
-}
-
-func (c *Client) readFrame() error {
-	var f InterleavedFrame
-	err := f.Unmarshal(c.br, c.frame)
-	switch {
-	case errors.Is(err, ErrMalformed):
-		return nil // empty frame, already skipped (RTSP-IL-01)
-	case err != nil:
-		return fmt.Errorf("read interleaved frame: %w", err)
-	}
-	for i, s := range c.streams {
-		switch {
-		case s.channels == nil:
-		case int(f.Channel) == s.channels.RTCP || (int(f.Channel) == s.channels.RTP && isRTCP(f.Payload)):
-			c.onRTCP(i, f.Payload)
-			return nil
-		case int(f.Channel) == s.channels.RTP:
-			c.onRTP(i, f.Payload)
-			return nil
-		}
-	}
-	return nil // unknown channel: discard (RTSP-IL-02)
-}
-
-// answerRequest reads a server-initiated request and answers 501 (CLI-24).
-func (c *Client) answerRequest() error {
-	var req Request
-	if err := req.Unmarshal(c.br, c.cfg.Limits); err != nil {
-		return fmt.Errorf("read server request: %w", err)
-	}
-	resp := Response{StatusCode: StatusNotImplemented, Header: Header{}}
-	resp.Header.Set("CSeq", req.Header.Get("CSeq"))
-	b, err := resp.Marshal()
-	if err != nil {
-		return err
-	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.ResponseTimeout))
-	if _, err := c.nc.Write(b); err != nil {
-		return fmt.Errorf("answer server request: %w", err)
-	}
-	return nil
 }

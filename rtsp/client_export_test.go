@@ -1,4 +1,9 @@
 package rtsp
 
-// ResolveControl exports resolveControl to the black-box tests.
-var ResolveControl = resolveControl
+// Exports of unexported client functions to the black-box tests.
+var (
+	ResolveControl     = resolveControl
+	ControlFallback    = controlFallback
+	ParseClientSession = parseClientSession
+	HasStatus          = hasStatus
+)

@@ -19,13 +19,13 @@ import (
 // camera is a scripted fake camera: it accepts one connection on
 // 127.0.0.1:0 and runs a script on it in a goroutine the test waits for.
 type camera struct {
-	t    *testing.T
+	t    testing.TB
 	ln   net.Listener
 	url  string // rtsp://127.0.0.1:port/cam1
 	done chan error
 }
 
-func startCamera(t *testing.T) *camera {
+func startCamera(t testing.TB) *camera {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -123,21 +123,25 @@ func receiverReport(s *receiverStats, ssrc uint32, cname string, now time.Time) 
 	return append(b, make([]byte, pad)...)
 }
 
-// onRTP accounts and delivers one RTP packet of stream i.
-func (c *Client) onRTP(i int, pkt []byte) {
+// onRTP accounts and delivers one RTP packet of stream i that arrived at
+// now.
+func (c *Client) onRTP(i int, pkt []byte, now time.Time) {
 	c.mu.Lock()
-	c.streams[i].stats.update(pkt, time.Now(), c.streams[i].clockRate)
+	c.streams[i].stats.update(pkt, now, c.streams[i].clockRate)
+	c.rx.Packets++
+	c.rx.Bytes += uint64(len(pkt))
+	c.rx.LastPacket = now
 	c.mu.Unlock()
-	c.rtpCount.Add(1)
 	if c.cfg.OnRTP != nil {
 		c.cfg.OnRTP(i, pkt)
 	}
 }
 
-// onRTCP accounts and delivers one RTCP packet of stream i.
-func (c *Client) onRTCP(i int, pkt []byte) {
+// onRTCP accounts and delivers one RTCP packet of stream i that arrived
+// at now.
+func (c *Client) onRTCP(i int, pkt []byte, now time.Time) {
 	c.mu.Lock()
-	c.streams[i].stats.onSR(pkt, time.Now())
+	c.streams[i].stats.onSR(pkt, now)
 	c.mu.Unlock()
 	if c.cfg.OnRTCP != nil {
 		c.cfg.OnRTCP(i, pkt)

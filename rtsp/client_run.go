@@ -47,25 +47,6 @@ func (c *Client) Run(ctx context.Context) error {
 	return err
 }
 
-// readLoop reads the connection until it fails.
-func (c *Client) readLoop() error {
-	for {
-		resp, err := c.readMessage()
-		if err != nil {
-			return err
-		}
-		switch {
-		case resp.StatusCode == StatusUnauthorized:
-			// A new or stale nonce: later keepalives answer it.
-			if err := c.onUnauthorized(resp, 0); err != nil {
-				c.log.Warn("keepalive refused", "err", err)
-			}
-		case resp.StatusCode/100 != 2:
-			c.log.Debug("keepalive refused", "err", resp.StatusCode)
-		}
-	}
-}
-
 // stopReaders unblocks every reader without closing the sockets, so that
 // Close can still send TEARDOWN.
 func (c *Client) stopReaders() {
@@ -89,7 +70,7 @@ func (c *Client) loop(ctx context.Context, readErr <-chan error) error {
 	// CPU of pulled cameras.
 	watch := time.NewTicker(max(c.cfg.MediaTimeout/4, time.Millisecond))
 	defer watch.Stop()
-	seen, lastChange := c.rtpCount.Load(), time.Now()
+	seen, lastChange := c.Stats().Packets, time.Now()
 	ssrc, cname := newReporter()
 	for {
 		select {
@@ -101,7 +82,7 @@ func (c *Client) loop(ctx context.Context, readErr <-chan error) error {
 			}
 			return fmt.Errorf("read from camera: %w", err)
 		case now := <-watch.C:
-			if n := c.rtpCount.Load(); n != seen {
+			if n := c.Stats().Packets; n != seen {
 				seen, lastChange = n, now
 			} else if now.Sub(lastChange) >= c.cfg.MediaTimeout {
 				return fmt.Errorf("no rtp for %v: %w", c.cfg.MediaTimeout, ErrMediaTimeout)
@@ -162,6 +143,9 @@ func (c *Client) sendReports(ssrc uint32, cname string) error {
 
 func (c *Client) writeRTCP(s *clientStream, pkt []byte) error {
 	if s.udp != nil {
+		if !s.udp.rtcpDst.IsValid() {
+			return nil // no server_port
+		}
 		_, err := s.udp.rtcp.WriteToUDPAddrPort(pkt, s.udp.rtcpDst)
 		return err
 	}

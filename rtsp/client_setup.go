@@ -1,14 +1,16 @@
 package rtsp
 
 import (
-	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // maxClientStreams bounds the m= lines a client sets up.
@@ -17,6 +19,7 @@ const maxClientStreams = 16
 // clientStream is one m= line of the played presentation.
 type clientStream struct {
 	url       string    // resolved control URL, the SETUP target
+	altURL    string    // the track URL a refused SETUP is retried with, or ""
 	clockRate uint32    // from a=rtpmap; 90000 for video, 8000 otherwise
 	channels  *PortPair // interleaved channels (TCP)
 	udp       *clientUDP
@@ -54,6 +57,7 @@ func (c *Client) handshake(u *url.URL) (*url.URL, error) {
 			return nil, err
 		}
 	}
+	c.routeChannels()
 	return nil, c.play()
 }
 
@@ -64,101 +68,46 @@ func checkStatus(m Method, uri string, resp *Response) error {
 	return &Error{Status: resp.StatusCode, Reason: string(m) + " " + RedactURL(uri), Phrase: resp.Reason}
 }
 
-// parseDescription keeps the SDP and resolves every control URL against
-// Content-Base, else Content-Location, else the request URL (RTSP-URL,
-// CLI-21).
-func (c *Client) parseDescription(reqURL string, resp *Response) error {
-	c.sdp = resp.Body
-	base := reqURL
-	for _, h := range []string{"Content-Base", "Content-Location"} {
-		if v := strings.TrimSpace(resp.Header.Get(h)); v != "" {
-			base = resolveControl(reqURL, v)
-			break
-		}
+// setup sets up stream i (CLI-22, CLI-21). A 461 Unsupported Transport
+// moves the client to the other transport, for this stream and the next
+// ones, logged once; a 404, 454 or 459 retries once with the stream's
+// fallback track URL (controlFallback).
+func (c *Client) setup(i int) error {
+	s := c.streams[i]
+	err := c.setupTransports(i, s.url)
+	if s.altURL == "" || !hasStatus(err, StatusNotFound, StatusSessionNotFound, StatusAggregateOperationNotAllowed) {
+		return err
 	}
-	session, media := scanSDP(resp.Body)
-	if len(media) == 0 {
-		return errors.New("describe: sdp has no media")
+	c.log.Debug("setup refused, retrying with the other track url", "err", err, "path", RedactURL(s.altURL))
+	if err := c.setupTransports(i, s.altURL); err != nil {
+		return err
 	}
-	if len(media) > maxClientStreams {
-		return fmt.Errorf("describe: more than %d media", maxClientStreams)
-	}
-	c.control = resolveControl(base, session)
-	c.streams = c.streams[:0]
-	for _, m := range media {
-		c.streams = append(c.streams, &clientStream{url: resolveControl(base, m.control), clockRate: m.clockRate})
-	}
+	s.url = s.altURL
 	return nil
 }
 
-// sdpMedia is what the client needs of an m= section.
-type sdpMedia struct {
-	control   string
-	clockRate uint32
+// setupTransports sets up stream i at uri over c.transport, and over the
+// other transport when the camera answers 461.
+func (c *Client) setupTransports(i int, uri string) error {
+	err := c.setupOnce(i, uri, c.transport)
+	if !hasStatus(err, StatusUnsupportedTransport) {
+		return err
+	}
+	other := "udp"
+	if c.transport == "udp" {
+		other = "tcp"
+	}
+	c.log.Info("camera refused transport, using the other", "transport", c.transport, "fallback", other)
+	c.transport = other
+	return c.setupOnce(i, uri, other)
 }
 
-// scanSDP returns the session-level control and the media of an SDP. It
-// reads lines only, tolerating what strict parsers refuse (SDP-08).
-func scanSDP(b []byte) (session string, media []sdpMedia) {
-	for line := range bytes.Lines(b) {
-		s := strings.TrimRight(string(line), "\r\n \t")
-		switch {
-		case strings.HasPrefix(s, "m="):
-			rate := uint32(8000)
-			if strings.HasPrefix(s, "m=video") {
-				rate = 90000
-			}
-			media = append(media, sdpMedia{clockRate: rate})
-		case strings.HasPrefix(s, "a=control:"):
-			v := strings.TrimSpace(s[len("a=control:"):])
-			if len(media) == 0 {
-				session = v
-			} else {
-				media[len(media)-1].control = v
-			}
-		case strings.HasPrefix(s, "a=rtpmap:") && len(media) > 0:
-			_, enc, _ := strings.Cut(s, " ")
-			parts := strings.Split(enc, "/")
-			if len(parts) >= 2 {
-				if r, err := strconv.ParseUint(parts[1], 10, 32); err == nil && r > 0 {
-					media[len(media)-1].clockRate = uint32(r)
-				}
-			}
-		}
-	}
-	return session, media
-}
-
-// resolveControl resolves a control attribute against base: "" and "*"
-// mean base itself, an absolute URL is used verbatim, a path starting with
-// "/" replaces the path, and anything else is appended after a slash, as
-// ffmpeg and live555 do (RTSP-URL-01/02): with a query in base this gives
-// path?q/c, which the camvault server and the common cameras accept.
-func resolveControl(base, control string) string {
-	switch {
-	case control == "" || control == "*":
-		return base
-	case strings.HasPrefix(strings.ToLower(control), "rtsp://") || strings.HasPrefix(strings.ToLower(control), "rtsps://"):
-		return control
-	case strings.HasPrefix(control, "/"):
-		if b, err := url.Parse(base); err == nil {
-			if r, err := b.Parse(control); err == nil {
-				return r.String()
-			}
-		}
-	}
-	if strings.HasSuffix(base, "/") {
-		return base + control
-	}
-	return base + "/" + control
-}
-
-// setup sends SETUP for stream i over the configured transport, without
-// mode= (CLI-22).
-func (c *Client) setup(i int) error {
+// setupOnce sends one SETUP of stream i at uri over transport, without
+// mode= (CLI-22). On failure the stream is left without transport.
+func (c *Client) setupOnce(i int, uri, transport string) error {
 	s := c.streams[i]
 	tr := Transport{Profile: "RTP/AVP"}
-	if c.cfg.Transport == "udp" {
+	if transport == "udp" {
 		local, err := c.localAddr()
 		if err != nil {
 			return err
@@ -172,32 +121,44 @@ func (c *Client) setup(i int) error {
 		tr.Interleaved = &PortPair{RTP: 2 * i, RTCP: 2*i + 1}
 		s.channels = tr.Interleaved
 	}
-	resp, err := c.do(MethodSetup, s.url, Header{"Transport": {tr.Marshal()}})
+	err := c.sendSetup(s, uri, tr)
 	if err != nil {
-		return err
-	}
-	if err := checkStatus(MethodSetup, s.url, resp); err != nil {
-		return err
-	}
-	if err := c.applySetup(s, resp); err != nil {
+		if s.udp != nil {
+			s.udp.close()
+		}
+		s.udp, s.channels = nil, nil
 		return fmt.Errorf("setup stream %d: %w", i, err)
 	}
 	return nil
 }
 
+func (c *Client) sendSetup(s *clientStream, uri string, tr Transport) error {
+	resp, err := c.do(MethodSetup, uri, Header{"Transport": {tr.Marshal()}})
+	if err != nil {
+		return err
+	}
+	if err := checkStatus(MethodSetup, uri, resp); err != nil {
+		return err
+	}
+	return c.applySetup(s, resp)
+}
+
+// hasStatus reports whether err is an *Error with one of the statuses.
+func hasStatus(err error, statuses ...int) bool {
+	var e *Error
+	return errors.As(err, &e) && slices.Contains(statuses, e.Status)
+}
+
 // applySetup takes the session and the server's transport choice.
 func (c *Client) applySetup(s *clientStream, resp *Response) error {
-	var sess Session
-	if err := sess.Unmarshal(resp.Header.Get("Session")); err != nil {
-		return fmt.Errorf("session header: %w", err)
+	id, timeout, err := parseClientSession(resp.Header.Get("Session"))
+	if err != nil {
+		return err
 	}
 	c.wmu.Lock()
-	c.session = sess.ID
+	c.session = id
 	c.wmu.Unlock()
-	c.timeout = sess.Timeout
-	if c.timeout <= 0 {
-		c.timeout = defaultSessionTimeout
-	}
+	c.timeout = cmp.Or(timeout, defaultSessionTimeout)
 	var tr Transport
 	if err := tr.Unmarshal(resp.Header.Get("Transport")); err != nil {
 		return fmt.Errorf("transport header: %w", err)
@@ -211,10 +172,37 @@ func (c *Client) applySetup(s *clientStream, resp *Response) error {
 		}
 		return nil
 	}
-	if tr.ServerPort == nil {
-		return errors.New("server sent no server_port")
+	return s.udp.setServer(c.nc.RemoteAddr(), tr, c.log)
+}
+
+// parseClientSession reads a SETUP response's Session header more
+// leniently than Session.Unmarshal (CLI-24): the id is what precedes the
+// first ";", of any printable characters, and a missing, zero or
+// malformed timeout is 0 (the caller assumes 60s).
+func parseClientSession(v string) (id string, timeout time.Duration, err error) {
+	idPart, params, _ := strings.Cut(v, ";")
+	id = strings.TrimSpace(idPart)
+	if id == "" || len(id) > maxSessionID || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return "", 0, fmt.Errorf("session header %q: bad session id", truncate(v, 64))
 	}
-	return s.udp.setServer(c.nc.RemoteAddr(), *tr.ServerPort)
+	for p := range strings.SplitSeq(params, ";") {
+		k, val, _ := strings.Cut(p, "=")
+		if !strings.EqualFold(strings.TrimSpace(k), "timeout") {
+			continue
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil && n > 0 && n <= 1<<20 {
+			timeout = time.Duration(n) * time.Second
+		}
+	}
+	return id, timeout, nil
+}
+
+// truncate returns at most n bytes of s.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 func (c *Client) localAddr() (netip.Addr, error) {
@@ -234,6 +222,6 @@ func (c *Client) play() error {
 	if err := checkStatus(MethodPlay, c.control, resp); err != nil {
 		return err
 	}
-	c.log.Info("camera playing", "path", RedactURL(c.control))
+	c.log.Debug("camera playing", "path", RedactURL(c.control))
 	return nil
 }

@@ -3,19 +3,23 @@ package rtsp
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
+	"time"
 )
 
 // udpPortTries bounds the attempts to find an even/odd port pair.
 const udpPortTries = 32
 
 // clientUDP is the RTP/RTCP socket pair of one UDP stream. Packets are
-// accepted only from the server's IP (RTSP-TR-09 from the client side).
+// accepted only from the server's IP, or the source= of its Transport reply
+// (RTSP-TR-09 from the client side).
 type clientUDP struct {
 	rtp, rtcp *net.UDPConn
 	server    netip.Addr     // the RTSP peer's IP
-	rtcpDst   netip.AddrPort // server RTCP port, the receiver report target
+	source    netip.Addr     // the Transport source=, if another IP
+	rtcpDst   netip.AddrPort // server RTCP port, the receiver report target; invalid without server_port
 }
 
 // listenClientUDP opens an even RTP port and the next odd RTCP port on
@@ -43,14 +47,34 @@ func listenClientUDP(local netip.Addr) (*clientUDP, error) {
 
 func (u *clientUDP) rtpPort() int { return u.rtp.LocalAddr().(*net.UDPAddr).Port }
 
-func (u *clientUDP) setServer(peer net.Addr, ports PortPair) error {
+// setServer takes the server's addresses from its Transport reply. A
+// camera that sends media from another IP than its RTSP address names it
+// in source=; one that gives no server_port gets no receiver reports.
+func (u *clientUDP) setServer(peer net.Addr, tr Transport, log *slog.Logger) error {
 	ta, ok := peer.(*net.TCPAddr)
-	if !ok || ports.RTCP <= 0 || ports.RTCP > 65535 {
-		return errors.New("bad server_port")
+	if !ok {
+		return errors.New("udp transport needs a tcp connection")
 	}
 	u.server = ta.AddrPort().Addr().Unmap()
-	u.rtcpDst = netip.AddrPortFrom(u.server, uint16(ports.RTCP))
+	dst := u.server
+	if src, err := netip.ParseAddr(tr.Source); err == nil && src.Unmap() != u.server {
+		u.source, dst = src.Unmap(), src.Unmap()
+	}
+	switch {
+	case tr.ServerPort == nil:
+		log.Debug("camera sent no server_port: no receiver reports")
+	case tr.ServerPort.RTCP <= 0 || tr.ServerPort.RTCP > 65535:
+		return errors.New("bad server_port")
+	default:
+		u.rtcpDst = netip.AddrPortFrom(dst, uint16(tr.ServerPort.RTCP))
+	}
 	return nil
+}
+
+// accepts reports whether a datagram from addr belongs to the stream.
+func (u *clientUDP) accepts(addr netip.Addr) bool {
+	a := addr.Unmap()
+	return a == u.server || (u.source.IsValid() && a == u.source)
 }
 
 func (u *clientUDP) close() {
@@ -62,19 +86,19 @@ func (u *clientUDP) close() {
 // closed or its deadline passes.
 func (c *Client) readUDP(i int, conn *net.UDPConn, rtcp bool) error {
 	buf := make([]byte, maxClientFrame)
-	from := c.streams[i].udp.server
+	u := c.streams[i].udp
 	for {
 		n, addr, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			return fmt.Errorf("read udp stream %d: %w", i, err)
 		}
-		if addr.Addr().Unmap() != from || n == 0 {
+		if n == 0 || !u.accepts(addr.Addr()) {
 			continue
 		}
 		if rtcp || isRTCP(buf[:n]) {
-			c.onRTCP(i, buf[:n])
+			c.onRTCP(i, buf[:n], time.Now())
 		} else {
-			c.onRTP(i, buf[:n])
+			c.onRTP(i, buf[:n], time.Now())
 		}
 	}
 }

@@ -32,8 +32,10 @@ type batch struct {
 	streams     []int    // stream index of each datagram
 }
 
-// benchTick groups packets so that a session makes one write per tick.
-const benchTick = 20 * time.Millisecond
+// defaultBenchTick groups packets so that a session makes one write per
+// tick: 20 ms takes a video frame and the audio due with it. A camera
+// sends one write per access unit instead (tick 0).
+const defaultBenchTick = 20 * time.Millisecond
 
 // ensureClip returns the path of a cached H.264+AAC 720p25 clip of the
 // given length, encoding it with ffmpeg the first time.
@@ -50,14 +52,20 @@ func ensureClip(ctx context.Context, dir string, seconds int, bitrate string) (s
 }
 
 // loadClip packetizes the clip and groups its packets by send tick.
-func loadClip(path string) (*benchClip, error) {
+func loadClip(path string, tick time.Duration) (*benchClip, error) {
 	c, err := clip.Load(path)
 	if err != nil {
 		return nil, err
 	}
+	return newBenchClip(c, tick), nil
+}
+
+// newBenchClip groups the packets of c by send tick; with tick 0 each
+// access unit is one batch.
+func newBenchClip(c *clip.Clip, tick time.Duration) *benchClip {
 	bc := &benchClip{sdp: c.SDP(), tracks: c.Tracks, videoFrames: c.VideoFrames, duration: c.Duration, bytes: c.Bytes}
 	for _, p := range c.Packets {
-		at := p.At.Truncate(benchTick)
+		at := p.At.Truncate(tick) // tick <= 0 keeps At
 		if len(bc.batches) == 0 || bc.batches[len(bc.batches)-1].at != at {
 			bc.batches = append(bc.batches, batch{at: at})
 		}
@@ -68,5 +76,5 @@ func loadClip(path string) (*benchClip, error) {
 		b.datagrams = append(b.datagrams, p.Data)
 		b.streams = append(b.streams, p.Stream)
 	}
-	return bc, nil
+	return bc
 }

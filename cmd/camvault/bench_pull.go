@@ -15,24 +15,65 @@ import (
 	"github.com/camvault/camvault/storage"
 )
 
-// runBenchPull measures pulled cameras: a source camvault serves a recorded
-// clip over archive playback, and the camvault under test pulls it as N
-// cameras (always scheduled, TCP). CPU and RSS are the puller's.
-func runBenchPull(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// benchPullOptions are the flags of `camvault bench pull`.
+type benchPullOptions struct {
+	counts    []int
+	duration  time.Duration
+	bitrate   string
+	cacheDir  string
+	source    string // clip | archive
+	transport string // tcp | udp
+	ramp      time.Duration
+	tick      time.Duration
+	pprof     string
+}
+
+func parseBenchPull(args []string, stderr io.Writer) (*benchPullOptions, error) {
 	fs := flag.NewFlagSet("bench pull", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	o := &benchPullOptions{}
 	n := fs.String("n", "50", "pulled cameras; a comma-separated list runs one round per value")
-	duration := fs.Duration("duration", time.Minute, "length of the clip each camera serves")
-	bitrate := fs.String("bitrate", "3M", "video bitrate of the 720p25 H.264+AAC clip")
-	cache := fs.String("cache", os.TempDir(), "directory where the encoded clip is cached")
+	fs.DurationVar(&o.duration, "duration", time.Minute, "length of the clip each camera serves")
+	fs.StringVar(&o.bitrate, "bitrate", "3M", "video bitrate of the 720p25 H.264+AAC clip")
+	fs.StringVar(&o.cacheDir, "cache", os.TempDir(), "directory where the encoded clip is cached")
+	fs.StringVar(&o.source, "source", "clip", "what the cameras are: clip (the bench serves the clip with bench push's "+
+		"traffic pattern) or archive (a second camvault plays its recording of the clip)")
+	fs.StringVar(&o.transport, "transport", "tcp", "pull transport: tcp (interleaved) or udp; -source clip only")
+	fs.DurationVar(&o.ramp, "ramp", 5*time.Second, "cameras start streaming spread evenly over this span; -source clip only")
+	fs.DurationVar(&o.tick, "tick", defaultBenchTick, "a camera writes the packets due within each tick at once, as bench push does; "+
+		"0 writes each access unit when due; -source clip only")
+	fs.StringVar(&o.pprof, "pprof", "", "pass -pprof `address` to the pulling camvault")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
 	counts, err := parseCounts(*n)
 	if err != nil {
+		return nil, err
+	}
+	o.counts = counts
+	switch {
+	case o.source != "clip" && o.source != "archive":
+		return nil, fmt.Errorf("bench pull: -source %q: want clip or archive", o.source)
+	case o.transport != "tcp" && o.transport != "udp":
+		return nil, fmt.Errorf("bench pull: -transport %q: want tcp or udp", o.transport)
+	case o.source == "archive" && o.transport != "tcp":
+		return nil, errors.New("bench pull: -source archive pulls over tcp only")
+	case o.duration < o.ramp+5*time.Second:
+		return nil, errors.New("bench pull: -duration must exceed -ramp by at least 5s")
+	}
+	return o, nil
+}
+
+// runBenchPull measures pulled cameras: N cameras (always scheduled) that
+// the camvault under test pulls from the bench itself (-source clip) or
+// from a second camvault's archive playback (-source archive). CPU and RSS
+// are the puller's; source_cpu% is what the source process used meanwhile.
+func runBenchPull(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseBenchPull(args, stderr)
+	if err != nil {
 		return err
 	}
-	path, err := ensureClip(ctx, *cache, int(duration.Seconds()), *bitrate)
+	path, err := ensureClip(ctx, o.cacheDir, int(o.duration.Seconds()), o.bitrate)
 	if err != nil {
 		return err
 	}
@@ -40,33 +81,90 @@ func runBenchPull(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%6s %9s %11s %9s %14s\n", "N", "cpu_core%", "per_camera%", "rss_MiB", "frames")
+	bc := newBenchClip(c, o.tick)
+	fmt.Fprintf(stdout, "%6s %7s %5s %9s %11s %9s %14s %11s\n",
+		"N", "source", "proto", "cpu_core%", "per_camera%", "rss_MiB", "frames", "source_cpu%")
 	var failed error
-	for _, n := range counts {
-		res, err := pullRound(ctx, c, n)
+	for _, n := range o.counts {
+		var res *pullResult
+		if o.source == "clip" {
+			res, err = pullClipRound(ctx, o, bc, n)
+		} else {
+			res, err = pullArchiveRound(ctx, o, c, n)
+		}
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%6d %9.1f %11.3f %9.1f %14s\n", n, res.cpu*100, res.cpu*100/float64(n),
-			float64(res.rss)/(1<<20), fmt.Sprintf("%d/%d", res.frames, n*c.VideoFrames))
+		fmt.Fprintf(stdout, "%6d %7s %5s %9.1f %11.3f %9.1f %14s %11.1f\n", n, o.source, o.transport,
+			res.cpu*100, res.cpu*100/float64(n), float64(res.rss)/(1<<20),
+			fmt.Sprintf("%d/%d", res.frames, n*c.VideoFrames), res.sourceCPU*100)
 		for _, p := range res.problems {
 			fmt.Fprintln(stdout, "  problem:", p)
 		}
 		if len(res.problems) > 0 {
-			failed = errors.New("bench pull: frames were lost")
+			failed = errors.New("bench pull: frames were lost or cameras failed")
 		}
 	}
 	return failed
 }
 
 type pullResult struct {
-	cpu      float64
-	rss      int64
-	frames   int
-	problems []string
+	cpu, sourceCPU float64
+	rss            int64
+	frames         int
+	problems       []string
 }
 
-func pullRound(ctx context.Context, c *clip.Clip, n int) (*pullResult, error) {
+// pullCamerasConf is the cameras: section pulling url(k) as pull-000...
+func pullCamerasConf(n int, transport string, url func(k int) string) (string, []string) {
+	var cams strings.Builder
+	cams.WriteString("cameras:\n")
+	names := make([]string, n)
+	for k := range names {
+		names[k] = fmt.Sprintf("pull-%03d", k)
+		fmt.Fprintf(&cams, "  %s: {url: %q, transport: %s}\n", names[k], url(k), transport)
+	}
+	return cams.String(), names
+}
+
+// pullClipRound pulls n cameras served by the bench with bench push's
+// traffic; the window measured is bench push's: from the end of the ramp
+// plus a second to a second before the first camera's clip ends.
+func pullClipRound(ctx context.Context, o *benchPullOptions, bc *benchClip, n int) (*pullResult, error) {
+	dir, err := os.MkdirTemp("", "camvault-benchpull-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	t0 := time.Now().Add(3 * time.Second) // the puller starts and connects meanwhile
+	cam, err := startBenchCamera(ctx, bc, n, t0, o.ramp)
+	if err != nil {
+		return nil, err
+	}
+	defer cam.close()
+	conf, names := pullCamerasConf(n, o.transport, cam.url)
+	puller, err := startBenchServer(ctx, dir, 64, &benchPushOptions{extraConf: conf, pprof: o.pprof})
+	if err != nil {
+		return nil, err
+	}
+	defer puller.kill()
+	res := &pullResult{}
+	res.cpu, res.sourceCPU, res.rss = puller.measure(t0.Add(o.ramp+time.Second), t0.Add(bc.duration-time.Second))
+	time.Sleep(time.Until(t0.Add(o.ramp + bc.duration + 2*time.Second)))
+	if err := puller.stop(); err != nil {
+		res.problems = append(res.problems, err.Error())
+	}
+	late, problems := cam.close()
+	if late > 0 {
+		problems = append(problems, fmt.Sprintf("%d cameras were played after their start slot", late))
+	}
+	res.frames, res.problems = firstSegmentFrames(filepath.Join(dir, "data"), names, bc.videoFrames, append(res.problems, problems...))
+	return res, nil
+}
+
+// pullArchiveRound pulls n cameras from a second camvault's archive
+// playback of the clip.
+func pullArchiveRound(ctx context.Context, o *benchPullOptions, c *clip.Clip, n int) (*pullResult, error) {
 	dir, err := os.MkdirTemp("", "camvault-benchpull-")
 	if err != nil {
 		return nil, err
@@ -87,24 +185,22 @@ func pullRound(ctx context.Context, c *clip.Clip, n int) (*pullResult, error) {
 		return nil, err
 	}
 	defer src.kill()
-	var cams strings.Builder
-	cams.WriteString("cameras:\n")
-	names := make([]string, n)
-	for i := range names {
-		names[i] = fmt.Sprintf("pull-%03d", i)
-		fmt.Fprintf(&cams, "  %s: {url: \"rtsp://%s/archive/src\"}\n", names[i], src.addr)
-	}
+	conf, names := pullCamerasConf(n, "tcp", func(int) string { return "rtsp://" + src.addr + "/archive/src" })
 	if err := os.MkdirAll(pullDir, 0o755); err != nil {
 		return nil, err
 	}
 	t0 := time.Now()
-	puller, err := startBenchServer(ctx, pullDir, 64, &benchPushOptions{extraConf: cams.String()})
+	puller, err := startBenchServer(ctx, pullDir, 64, &benchPushOptions{extraConf: conf, pprof: o.pprof})
 	if err != nil {
 		return nil, err
 	}
 	defer puller.kill()
 	res := &pullResult{}
-	res.cpu, _, res.rss = puller.measure(t0.Add(5*time.Second), t0.Add(c.Duration-2*time.Second))
+	from, to := t0.Add(5*time.Second), t0.Add(c.Duration-2*time.Second)
+	srcCPU := make(chan float64, 1)
+	go func() { cpu, _, _ := src.measure(from, to); srcCPU <- cpu }()
+	res.cpu, _, res.rss = puller.measure(from, to)
+	res.sourceCPU = <-srcCPU
 	time.Sleep(time.Until(t0.Add(c.Duration + 3*time.Second)))
 	if err := puller.stop(); err != nil {
 		res.problems = append(res.problems, err.Error())

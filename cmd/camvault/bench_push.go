@@ -28,6 +28,7 @@ type benchPushOptions struct {
 	transport string
 	bitrate   string
 	ramp      time.Duration
+	tick      time.Duration
 	cacheDir  string
 	keep      bool
 	extraConf string
@@ -44,6 +45,7 @@ func parseBenchPush(args []string, stderr io.Writer) (*benchPushOptions, error) 
 	fs.StringVar(&o.transport, "transport", "tcp", "publisher transport: tcp (interleaved) or udp")
 	fs.StringVar(&o.bitrate, "bitrate", "3M", "video bitrate of the generated 720p25 H.264+AAC clip")
 	fs.DurationVar(&o.ramp, "ramp", 5*time.Second, "publishers start spread evenly over this span")
+	fs.DurationVar(&o.tick, "tick", defaultBenchTick, "a publisher writes the packets due within each tick at once; 0 writes each access unit when due, as a camera does")
 	fs.StringVar(&o.cacheDir, "cache", os.TempDir(), "directory where the encoded clip is cached")
 	fs.BoolVar(&o.keep, "keep", false, "keep each round's data directory")
 	fs.StringVar(&o.extraConf, "server-config", "", "YAML `lines` appended to the camvault config under test, e.g. 'storage: {sync: none}'")
@@ -77,7 +79,7 @@ func runBenchPush(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	clip, err := loadClip(path)
+	clip, err := loadClip(path, o.tick)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,378 @@
+package rtsp_test
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camvault/camvault/rtsp"
+)
+
+// oneTrackSDP is a camera SDP with one H.264 track whose control is %s.
+const oneTrackSDP = "v=0\r\ns=cam\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:%s\r\n"
+
+// answerDescribe answers OPTIONS and DESCRIBE with oneTrackSDP for control,
+// and Content-Base when base is not "".
+func (cc *camConn) answerDescribe(control, base string) error {
+	req, err := cc.expect(rtsp.MethodOptions)
+	if err != nil {
+		return err
+	}
+	if err := cc.reply(req, 200, "", "Public", "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"); err != nil {
+		return err
+	}
+	if req, err = cc.expect(rtsp.MethodDescribe); err != nil {
+		return err
+	}
+	var hdr []string
+	if base != "" {
+		hdr = []string{"Content-Base", base}
+	}
+	return cc.reply(req, 200, fmt.Sprintf(oneTrackSDP, control), hdr...)
+}
+
+// answerSetupAndPlay accepts a SETUP with the transport it asked for
+// (plus suffix) and PLAY, then answers keepalives until TEARDOWN.
+func (cc *camConn) answerSetupAndPlay(req *rtsp.Request, session, suffix string) error {
+	if err := cc.reply(req, 200, "", "Session", session, "Transport", req.Header.Get("Transport")+suffix); err != nil {
+		return err
+	}
+	req, err := cc.expect(rtsp.MethodPlay)
+	if err != nil {
+		return err
+	}
+	if err := cc.reply(req, 200, ""); err != nil {
+		return err
+	}
+	return cc.untilTeardown()
+}
+
+// isUDP reports whether a SETUP asks for UDP.
+func isUDP(req *rtsp.Request) bool {
+	return strings.Contains(req.Header.Get("Transport"), "client_port=")
+}
+
+// TestClientTransportFallback: a camera that answers SETUP with 461
+// Unsupported Transport is set up over the other transport, logged once
+// (CLI-22).
+func TestClientTransportFallback(t *testing.T) {
+	for _, tt := range []struct{ first, second string }{{"tcp", "udp"}, {"udp", "tcp"}} {
+		t.Run(tt.first+" refused", func(t *testing.T) {
+			cam := startCamera(t)
+			cam.serve(func(cc *camConn) error {
+				if err := cc.answerDescribe("trackID=0", cam.url+"/"); err != nil {
+					return err
+				}
+				req, err := cc.expect(rtsp.MethodSetup)
+				if err != nil {
+					return err
+				}
+				if isUDP(req) != (tt.first == "udp") {
+					return fmt.Errorf("first SETUP transport %q", req.Header.Get("Transport"))
+				}
+				if err := cc.reply(req, 461, ""); err != nil {
+					return err
+				}
+				if req, err = cc.expect(rtsp.MethodSetup); err != nil {
+					return err
+				}
+				if isUDP(req) != (tt.second == "udp") || req.URL != cam.url+"/trackID=0" {
+					return fmt.Errorf("second SETUP %s transport %q", req.URL, req.Header.Get("Transport"))
+				}
+				suffix := ""
+				if tt.second == "udp" {
+					suffix = ";server_port=9000-9001"
+				}
+				return cc.answerSetupAndPlay(req, "s1", suffix)
+			})
+			log, logs := captureLogger()
+			cfg := fastConfig(cam.url)
+			cfg.Transport, cfg.Logger = tt.first, log
+			c, err := rtsp.Dial(t.Context(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Transport() != tt.second {
+				t.Errorf("Transport() = %q, want %q", c.Transport(), tt.second)
+			}
+			if err := c.Close(); err != nil {
+				t.Error(err)
+			}
+			cam.wait()
+			if n := strings.Count(logs.String(), "camera refused transport"); n != 1 {
+				t.Errorf("%d fallback lines, want 1:\n%s", n, logs)
+			}
+			checkNoLeaks(t)
+		})
+	}
+}
+
+// TestClientTrackURLFallback: a SETUP refused with 404, 454 or 459 on the
+// resolved track URL is retried once with the other form (CLI-21,
+// RTSP-URL-02); a second refusal fails Dial.
+func TestClientTrackURLFallback(t *testing.T) {
+	tests := []struct {
+		name     string
+		control  string
+		base     string // Content-Base; "" sends none
+		status   int
+		accepted string // path the camera accepts; "" accepts none
+		want     []string
+	}{
+		{name: "absolute path control, naive works", control: "/track1", base: "/cam1/", status: 404,
+			accepted: "/cam1/track1", want: []string{"/track1", "/cam1/track1"}},
+		{name: "no content-base, rfc 3986 works", control: "trackID=0", status: 454,
+			accepted: "/trackID=0", want: []string{"/cam1/trackID=0", "/trackID=0"}},
+		{name: "459 retried", control: "/track1", base: "/cam1/", status: 459,
+			accepted: "/cam1/track1", want: []string{"/track1", "/cam1/track1"}},
+		{name: "both refused", control: "/track1", base: "/cam1/", status: 404,
+			want: []string{"/track1", "/cam1/track1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cam := startCamera(t)
+			root := strings.TrimSuffix(cam.url, "/cam1")
+			var got []string
+			cam.serve(func(cc *camConn) error {
+				base := ""
+				if tt.base != "" {
+					base = root + tt.base
+				}
+				if err := cc.answerDescribe(tt.control, base); err != nil {
+					return err
+				}
+				for {
+					req, err := cc.read()
+					if err != nil {
+						return nil // the client hung up after failing
+					}
+					if req.Method != rtsp.MethodSetup {
+						return fmt.Errorf("got %s, want SETUP", req.Method)
+					}
+					got = append(got, strings.TrimPrefix(req.URL, root))
+					if strings.TrimPrefix(req.URL, root) == tt.accepted {
+						return cc.answerSetupAndPlay(req, "s1", "")
+					}
+					if err := cc.reply(req, tt.status, ""); err != nil {
+						return err
+					}
+				}
+			})
+			c, err := rtsp.Dial(t.Context(), fastConfig(cam.url))
+			if tt.accepted == "" {
+				if !rtsp.HasStatus(err, tt.status) {
+					t.Errorf("Dial: %v, want status %d", err, tt.status)
+				}
+			} else if err != nil {
+				t.Fatalf("Dial: %v", err)
+			} else if err := c.Close(); err != nil {
+				t.Error(err)
+			}
+			cam.wait()
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("SETUP urls %v, want %v", got, tt.want)
+			}
+			checkNoLeaks(t)
+		})
+	}
+}
+
+// TestControlFallback covers the track URL a refused SETUP is retried with.
+func TestControlFallback(t *testing.T) {
+	tests := []struct{ name, base, control, want string }{
+		{"relative, slash base: same either way", "rtsp://h/cam1/", "trackID=0", ""},
+		{"relative, bare base: rfc 3986", "rtsp://h/cam1", "trackID=0", "rtsp://h/trackID=0"},
+		{"absolute path: naive", "rtsp://h/cam1/", "/media/v1", "rtsp://h/cam1/media/v1"},
+		{"query base: rfc 3986", "rtsp://h/live?ch=1", "trackID=1", "rtsp://h/trackID=1"},
+		{"absolute url: none", "rtsp://h/cam1/", "rtsp://other/x", ""},
+		{"star: none", "rtsp://h/cam1/", "*", ""},
+		{"empty: none", "rtsp://h/cam1/", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := rtsp.ControlFallback(tt.base, tt.control, rtsp.ResolveControl(tt.base, tt.control)); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestParseClientSession: the client takes any printable session id and
+// ignores a timeout it cannot read (CLI-24).
+func TestParseClientSession(t *testing.T) {
+	tests := []struct {
+		in      string
+		id      string
+		timeout time.Duration
+		ok      bool
+	}{
+		{"12345678", "12345678", 0, true},
+		{"12345678;timeout=30", "12345678", 30 * time.Second, true},
+		{" abc ; timeout = 20 ; foo=bar", "abc", 20 * time.Second, true},
+		{"a!b~c{};timeout=bogus", "a!b~c{}", 0, true},
+		{"abc;timeout=0", "abc", 0, true},
+		{"abc;timeout=-5", "abc", 0, true},
+		{"", "", 0, false},
+		{";timeout=60", "", 0, false},
+		{"a b", "", 0, false},
+		{strings.Repeat("x", 129), "", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			id, timeout, err := rtsp.ParseClientSession(tt.in)
+			if (err == nil) != tt.ok || id != tt.id || timeout != tt.timeout {
+				t.Errorf("got %q %v %v, want %q %v ok=%v", id, timeout, err, tt.id, tt.timeout, tt.ok)
+			}
+		})
+	}
+}
+
+// TestClientSessionQuirks: a camera whose Session has an odd id and a
+// malformed timeout is played, with the id echoed and the 60s default.
+func TestClientSessionQuirks(t *testing.T) {
+	cam := startCamera(t)
+	var sessions []string
+	cam.serve(func(cc *camConn) error {
+		if err := cc.answerDescribe("trackID=0", cam.url+"/"); err != nil {
+			return err
+		}
+		req, err := cc.expect(rtsp.MethodSetup)
+		if err != nil {
+			return err
+		}
+		if err := cc.reply(req, 200, "", "Session", "A1!x~;timeout=soon;x-vendor=1",
+			"Transport", req.Header.Get("Transport")); err != nil {
+			return err
+		}
+		if req, err = cc.expect(rtsp.MethodPlay); err != nil {
+			return err
+		}
+		sessions = append(sessions, req.Header.Get("Session"))
+		if err := cc.reply(req, 200, ""); err != nil {
+			return err
+		}
+		if req, err = cc.expect(rtsp.MethodTeardown); err != nil {
+			return err
+		}
+		sessions = append(sessions, req.Header.Get("Session"))
+		return nil
+	})
+	c, err := rtsp.Dial(t.Context(), fastConfig(cam.url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Error(err)
+	}
+	cam.wait()
+	if fmt.Sprint(sessions) != "[A1!x~ A1!x~]" {
+		t.Errorf("sessions sent %q", sessions)
+	}
+	checkNoLeaks(t)
+}
+
+// TestClientOptionsRefused: a camera that answers OPTIONS with 501 is still
+// described and played (CLI-13: some cameras do not implement OPTIONS).
+func TestClientOptionsRefused(t *testing.T) {
+	cam := startCamera(t)
+	cam.serve(func(cc *camConn) error {
+		req, err := cc.expect(rtsp.MethodOptions)
+		if err != nil {
+			return err
+		}
+		if err := cc.reply(req, 501, ""); err != nil {
+			return err
+		}
+		if req, err = cc.expect(rtsp.MethodDescribe); err != nil {
+			return err
+		}
+		if err := cc.reply(req, 200, fmt.Sprintf(oneTrackSDP, "trackID=0")); err != nil {
+			return err
+		}
+		if req, err = cc.expect(rtsp.MethodSetup); err != nil {
+			return err
+		}
+		return cc.answerSetupAndPlay(req, "s1", "")
+	})
+	c, err := rtsp.Dial(t.Context(), fastConfig(cam.url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Error(err)
+	}
+	cam.wait()
+	checkNoLeaks(t)
+}
+
+// TestClientUDPSource: a camera that sends media from another IP than its
+// RTSP address, named in the Transport reply's source=, and that gives no
+// server_port, is played: its packets are taken, a stranger's dropped, and
+// no receiver report is attempted.
+func TestClientUDPSource(t *testing.T) {
+	cam := startCamera(t)
+	media, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 3)})
+	if err != nil {
+		t.Skipf("no 127.0.0.3 on this host: %v", err)
+	}
+	defer media.Close()
+	cam.serve(func(cc *camConn) error {
+		if err := cc.answerDescribe("trackID=0", cam.url+"/"); err != nil {
+			return err
+		}
+		req, err := cc.expect(rtsp.MethodSetup)
+		if err != nil {
+			return err
+		}
+		var tr rtsp.Transport
+		if err := tr.Unmarshal(req.Header.Get("Transport")); err != nil || tr.ClientPort == nil {
+			return fmt.Errorf("setup transport %q", req.Header.Get("Transport"))
+		}
+		if err := cc.reply(req, 200, "", "Session", "s1", "Transport", req.Header.Get("Transport")+";source=127.0.0.3"); err != nil {
+			return err
+		}
+		if req, err = cc.expect(rtsp.MethodPlay); err != nil {
+			return err
+		}
+		if err := cc.reply(req, 200, ""); err != nil {
+			return err
+		}
+		dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: tr.ClientPort.RTP}
+		if stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}); err == nil {
+			_, _ = stranger.WriteToUDP(camRTP(99, 0), dst)
+			_ = stranger.Close()
+		}
+		for _, seq := range []uint16{1, 2} {
+			if _, err := media.WriteToUDP(camRTP(seq, 0), dst); err != nil {
+				return err
+			}
+		}
+		return cc.untilTeardown()
+	})
+	var got received
+	cfg := fastConfig(cam.url)
+	cfg.Transport, cfg.OnRTP = "udp", got.onRTP
+	c, err := rtsp.Dial(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := runClient(t.Context(), c)
+	for deadline := time.Now().Add(3 * time.Second); got.get() != "0:1 0:2" && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(3 * fastConfig("").ReceiverReportInterval) // reports are due: none may fail Run
+	if err := c.Close(); err != nil {
+		t.Error(err)
+	}
+	if err := waitRun(t, run); !errors.Is(err, rtsp.ErrClientClosed) {
+		t.Errorf("Run: %v, want ErrClientClosed", err)
+	}
+	cam.wait()
+	if got.get() != "0:1 0:2" {
+		t.Errorf("OnRTP got %q", got.get())
+	}
+	checkNoLeaks(t)
+}

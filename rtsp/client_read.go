@@ -1,0 +1,149 @@
+package rtsp
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"time"
+)
+
+// clientRoute maps an interleaved channel to a stream (RTSP-IL-02).
+type clientRoute struct {
+	stream int // index+1 of the stream; 0: the channel is not set up
+	rtcp   bool
+}
+
+// routeChannels fills the route table from the streams' interleaved
+// channels. It runs after SETUP, before Run.
+func (c *Client) routeChannels() {
+	c.routes = [256]clientRoute{}
+	for i, s := range c.streams {
+		if s.channels == nil {
+			continue
+		}
+		if ch := s.channels.RTP; ch >= 0 && ch < len(c.routes) {
+			c.routes[ch] = clientRoute{stream: i + 1}
+		}
+		if ch := s.channels.RTCP; ch >= 0 && ch < len(c.routes) {
+			c.routes[ch] = clientRoute{stream: i + 1, rtcp: true}
+		}
+	}
+}
+
+// readResponse reads until the response with CSeq cseq, within
+// ResponseTimeout. Interleaved frames are delivered, server requests
+// answered with 501, stray responses (keepalives) skipped.
+func (c *Client) readResponse(cseq int) (*Response, error) {
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.cfg.ResponseTimeout))
+	defer func() { _ = c.nc.SetReadDeadline(time.Time{}) }()
+	want := strconv.Itoa(cseq)
+	for {
+		resp, err := c.readNext()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return nil, fmt.Errorf("%w after %v", ErrResponseTimeout, c.cfg.ResponseTimeout)
+			}
+			return nil, err
+		}
+		if resp != nil && resp.Header.Get("CSeq") == want {
+			return resp, nil
+		}
+	}
+}
+
+// readLoop reads the connection while Run runs, until it fails.
+// Responses are keepalive answers: a 401 renews the challenge for the
+// next keepalive.
+func (c *Client) readLoop() error {
+	for {
+		resp, err := c.readNext()
+		switch {
+		case err != nil:
+			return err
+		case resp == nil:
+		case resp.StatusCode == StatusUnauthorized:
+			// A new or stale nonce: later keepalives answer it.
+			if err := c.onUnauthorized(resp, 0); err != nil {
+				c.log.Warn("keepalive refused", "err", err)
+			}
+		case resp.StatusCode/100 != 2:
+			c.log.Debug("keepalive refused", "err", resp.StatusCode)
+		}
+	}
+}
+
+// readNext reads one interleaved frame, server request or response, and
+// returns the response, if that is what it read (CLI-24, RTSP-IL-04).
+func (c *Client) readNext() (*Response, error) {
+	b, err := c.br.Peek(5)
+	if err != nil {
+		if len(b) > 0 && errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	switch {
+	case b[0] == InterleavedMagic:
+		return nil, c.readFrame()
+	case string(b) == "RTSP/":
+		var resp Response
+		if err := resp.Unmarshal(c.br, c.cfg.Limits); err != nil {
+			return nil, fmt.Errorf("read response: %w", err)
+		}
+		return &resp, nil
+	}
+	return nil, c.answerRequest()
+}
+
+// readFrame delivers one interleaved frame straight from the read buffer,
+// which holds any frame (ClientConfig.ReadBufferSize), without copying.
+// Empty frames are skipped (RTSP-IL-01), frames on channels not set up
+// dropped (RTSP-IL-02).
+func (c *Client) readFrame() error {
+	hdr, err := c.br.Peek(interleavedHeaderSize)
+	if err != nil {
+		return eofErr(err, 1)
+	}
+	r := c.routes[hdr[1]]
+	total := interleavedHeaderSize + int(binary.BigEndian.Uint16(hdr[2:]))
+	if r.stream == 0 || total == interleavedHeaderSize {
+		_, err := c.br.Discard(total)
+		return eofErr(err, 1)
+	}
+	frame, err := c.br.Peek(total)
+	if err != nil {
+		return fmt.Errorf("read interleaved frame: %w", eofErr(err, 1))
+	}
+	if pkt := frame[interleavedHeaderSize:]; r.rtcp || isRTCP(pkt) {
+		c.onRTCP(r.stream-1, pkt, c.src.at)
+	} else {
+		c.onRTP(r.stream-1, pkt, c.src.at)
+	}
+	_, _ = c.br.Discard(total) // cannot fail: the bytes are buffered
+	return nil
+}
+
+// answerRequest reads a server-initiated request and answers 501 (CLI-24).
+func (c *Client) answerRequest() error {
+	var req Request
+	if err := req.Unmarshal(c.br, c.cfg.Limits); err != nil {
+		return fmt.Errorf("read server request: %w", err)
+	}
+	resp := Response{StatusCode: StatusNotImplemented, Header: Header{}}
+	resp.Header.Set("CSeq", req.Header.Get("CSeq"))
+	b, err := resp.Marshal()
+	if err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.ResponseTimeout))
+	if _, err := c.nc.Write(b); err != nil {
+		return fmt.Errorf("answer server request: %w", err)
+	}
+	return nil
+}
