@@ -199,6 +199,33 @@ func (cc *camConn) setupAndPlay(n int) ([]string, error) {
 	return urls, cc.reply(req, 200, "", "Session", "12345678")
 }
 
+// playUDP answers a UDP SETUP (which must not set mode=, CLI-22) with its
+// Transport plus suffix, and PLAY; then a stranger at 127.0.0.2 sends an
+// RTP packet that the client must drop (RTSP-TR-09, client side). It
+// returns the client's RTP address.
+func (cc *camConn) playUDP(req *rtsp.Request, suffix string) (*net.UDPAddr, error) {
+	var tr rtsp.Transport
+	if err := tr.Unmarshal(req.Header.Get("Transport")); err != nil || tr.ClientPort == nil || tr.Mode != rtsp.ModeUnset {
+		return nil, fmt.Errorf("setup transport %q: %v", req.Header.Get("Transport"), err)
+	}
+	if err := cc.reply(req, 200, "", "Session", "abc", "Transport", req.Header.Get("Transport")+suffix); err != nil {
+		return nil, err
+	}
+	req, err := cc.expect(rtsp.MethodPlay)
+	if err != nil {
+		return nil, err
+	}
+	if err := cc.reply(req, 200, ""); err != nil {
+		return nil, err
+	}
+	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: tr.ClientPort.RTP}
+	if stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}); err == nil {
+		_, _ = stranger.WriteToUDP(camRTP(99, 0), dst)
+		_ = stranger.Close()
+	}
+	return dst, nil
+}
+
 // camRTP is a minimal RTP packet of ssrc with sequence seq.
 func camRTP(seq uint16, ts uint32) []byte {
 	return []byte{0x80, 96, byte(seq >> 8), byte(seq), byte(ts >> 24), byte(ts >> 16), byte(ts >> 8), byte(ts),

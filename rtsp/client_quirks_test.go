@@ -14,14 +14,14 @@ import (
 // oneTrackSDP is a camera SDP with one H.264 track whose control is %s.
 const oneTrackSDP = "v=0\r\ns=cam\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:%s\r\n"
 
-// answerDescribe answers OPTIONS and DESCRIBE with oneTrackSDP for control,
-// and Content-Base when base is not "".
-func (cc *camConn) answerDescribe(control, base string) error {
+// answerDescribe answers OPTIONS with optionsStatus and DESCRIBE with
+// oneTrackSDP for control, and Content-Base when base is not "".
+func (cc *camConn) answerDescribe(optionsStatus int, control, base string) error {
 	req, err := cc.expect(rtsp.MethodOptions)
 	if err != nil {
 		return err
 	}
-	if err := cc.reply(req, 200, "", "Public", "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"); err != nil {
+	if err := cc.reply(req, optionsStatus, "", "Public", "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"); err != nil {
 		return err
 	}
 	if req, err = cc.expect(rtsp.MethodDescribe); err != nil {
@@ -32,6 +32,15 @@ func (cc *camConn) answerDescribe(control, base string) error {
 		hdr = []string{"Content-Base", base}
 	}
 	return cc.reply(req, 200, fmt.Sprintf(oneTrackSDP, control), hdr...)
+}
+
+// describeAndSetup answers OPTIONS and DESCRIBE with one track under
+// Content-Base url/ and returns the SETUP that follows.
+func (cc *camConn) describeAndSetup(url string) (*rtsp.Request, error) {
+	if err := cc.answerDescribe(200, "trackID=0", url+"/"); err != nil {
+		return nil, err
+	}
+	return cc.expect(rtsp.MethodSetup)
 }
 
 // answerSetupAndPlay accepts a SETUP with the transport it asked for
@@ -50,6 +59,23 @@ func (cc *camConn) answerSetupAndPlay(req *rtsp.Request, session, suffix string)
 	return cc.untilTeardown()
 }
 
+// dialAndClose plays cam with cfg and closes the client, checks that the
+// camera script succeeded and that no goroutine leaked, and returns the
+// closed client.
+func dialAndClose(t *testing.T, cam *camera, cfg rtsp.ClientConfig) *rtsp.Client {
+	t.Helper()
+	c, err := rtsp.Dial(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Error(err)
+	}
+	cam.wait()
+	checkNoLeaks(t)
+	return c
+}
+
 // isUDP reports whether a SETUP asks for UDP.
 func isUDP(req *rtsp.Request) bool {
 	return strings.Contains(req.Header.Get("Transport"), "client_port=")
@@ -63,10 +89,7 @@ func TestClientTransportFallback(t *testing.T) {
 		t.Run(tt.first+" refused", func(t *testing.T) {
 			cam := startCamera(t)
 			cam.serve(func(cc *camConn) error {
-				if err := cc.answerDescribe("trackID=0", cam.url+"/"); err != nil {
-					return err
-				}
-				req, err := cc.expect(rtsp.MethodSetup)
+				req, err := cc.describeAndSetup(cam.url)
 				if err != nil {
 					return err
 				}
@@ -91,21 +114,12 @@ func TestClientTransportFallback(t *testing.T) {
 			log, logs := captureLogger()
 			cfg := fastConfig(cam.url)
 			cfg.Transport, cfg.Logger = tt.first, log
-			c, err := rtsp.Dial(t.Context(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c.Transport() != tt.second {
+			if c := dialAndClose(t, cam, cfg); c.Transport() != tt.second {
 				t.Errorf("Transport() = %q, want %q", c.Transport(), tt.second)
 			}
-			if err := c.Close(); err != nil {
-				t.Error(err)
-			}
-			cam.wait()
 			if n := strings.Count(logs.String(), "camera refused transport"); n != 1 {
 				t.Errorf("%d fallback lines, want 1:\n%s", n, logs)
 			}
-			checkNoLeaks(t)
 		})
 	}
 }
@@ -141,7 +155,7 @@ func TestClientTrackURLFallback(t *testing.T) {
 				if tt.base != "" {
 					base = root + tt.base
 				}
-				if err := cc.answerDescribe(tt.control, base); err != nil {
+				if err := cc.answerDescribe(200, tt.control, base); err != nil {
 					return err
 				}
 				for {
@@ -236,10 +250,7 @@ func TestClientSessionQuirks(t *testing.T) {
 	cam := startCamera(t)
 	var sessions []string
 	cam.serve(func(cc *camConn) error {
-		if err := cc.answerDescribe("trackID=0", cam.url+"/"); err != nil {
-			return err
-		}
-		req, err := cc.expect(rtsp.MethodSetup)
+		req, err := cc.describeAndSetup(cam.url)
 		if err != nil {
 			return err
 		}
@@ -260,18 +271,10 @@ func TestClientSessionQuirks(t *testing.T) {
 		sessions = append(sessions, req.Header.Get("Session"))
 		return nil
 	})
-	c, err := rtsp.Dial(t.Context(), fastConfig(cam.url))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Close(); err != nil {
-		t.Error(err)
-	}
-	cam.wait()
+	dialAndClose(t, cam, fastConfig(cam.url))
 	if fmt.Sprint(sessions) != "[A1!x~ A1!x~]" {
 		t.Errorf("sessions sent %q", sessions)
 	}
-	checkNoLeaks(t)
 }
 
 // TestClientOptionsRefused: a camera that answers OPTIONS with 501 is still
@@ -279,33 +282,16 @@ func TestClientSessionQuirks(t *testing.T) {
 func TestClientOptionsRefused(t *testing.T) {
 	cam := startCamera(t)
 	cam.serve(func(cc *camConn) error {
-		req, err := cc.expect(rtsp.MethodOptions)
+		if err := cc.answerDescribe(501, "trackID=0", ""); err != nil {
+			return err
+		}
+		req, err := cc.expect(rtsp.MethodSetup)
 		if err != nil {
-			return err
-		}
-		if err := cc.reply(req, 501, ""); err != nil {
-			return err
-		}
-		if req, err = cc.expect(rtsp.MethodDescribe); err != nil {
-			return err
-		}
-		if err := cc.reply(req, 200, fmt.Sprintf(oneTrackSDP, "trackID=0")); err != nil {
-			return err
-		}
-		if req, err = cc.expect(rtsp.MethodSetup); err != nil {
 			return err
 		}
 		return cc.answerSetupAndPlay(req, "s1", "")
 	})
-	c, err := rtsp.Dial(t.Context(), fastConfig(cam.url))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Close(); err != nil {
-		t.Error(err)
-	}
-	cam.wait()
-	checkNoLeaks(t)
+	dialAndClose(t, cam, fastConfig(cam.url))
 }
 
 // TestClientUDPSource: a camera that sends media from another IP than its
@@ -320,30 +306,13 @@ func TestClientUDPSource(t *testing.T) {
 	}
 	defer media.Close()
 	cam.serve(func(cc *camConn) error {
-		if err := cc.answerDescribe("trackID=0", cam.url+"/"); err != nil {
-			return err
-		}
-		req, err := cc.expect(rtsp.MethodSetup)
+		req, err := cc.describeAndSetup(cam.url)
 		if err != nil {
 			return err
 		}
-		var tr rtsp.Transport
-		if err := tr.Unmarshal(req.Header.Get("Transport")); err != nil || tr.ClientPort == nil {
-			return fmt.Errorf("setup transport %q", req.Header.Get("Transport"))
-		}
-		if err := cc.reply(req, 200, "", "Session", "s1", "Transport", req.Header.Get("Transport")+";source=127.0.0.3"); err != nil {
+		dst, err := cc.playUDP(req, ";source=127.0.0.3")
+		if err != nil {
 			return err
-		}
-		if req, err = cc.expect(rtsp.MethodPlay); err != nil {
-			return err
-		}
-		if err := cc.reply(req, 200, ""); err != nil {
-			return err
-		}
-		dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: tr.ClientPort.RTP}
-		if stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}); err == nil {
-			_, _ = stranger.WriteToUDP(camRTP(99, 0), dst)
-			_ = stranger.Close()
 		}
 		for _, seq := range []uint16{1, 2} {
 			if _, err := media.WriteToUDP(camRTP(seq, 0), dst); err != nil {

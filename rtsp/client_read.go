@@ -139,11 +139,18 @@ func (c *Client) answerRequest() error {
 	if err != nil {
 		return err
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.ResponseTimeout))
-	if _, err := c.nc.Write(b); err != nil {
+	if err := c.write(b); err != nil {
 		return fmt.Errorf("answer server request: %w", err)
 	}
 	return nil
+}
+
+// write writes b to the connection under the write lock, within
+// ResponseTimeout.
+func (c *Client) write(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.ResponseTimeout))
+	_, err := c.nc.Write(b)
+	return err
 }

@@ -154,9 +154,5 @@ func (c *Client) writeRTCP(s *clientStream, pkt []byte) error {
 	if err != nil {
 		return err
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.ResponseTimeout))
-	_, err = c.nc.Write(b)
-	return err
+	return c.write(b)
 }

@@ -381,25 +381,9 @@ func TestClientUDP(t *testing.T) {
 		if req.URL != cam.url {
 			return fmt.Errorf("setup url %q", req.URL)
 		}
-		var tr rtsp.Transport
-		if err := tr.Unmarshal(req.Header.Get("Transport")); err != nil || tr.ClientPort == nil || tr.Mode != rtsp.ModeUnset {
-			return fmt.Errorf("setup transport %q: %v", req.Header.Get("Transport"), err)
-		}
-		if err := cc.reply(req, 200, "", "Session", "abc", "Transport",
-			req.Header.Get("Transport")+";server_port="+serverPorts); err != nil {
+		dst, err := cc.playUDP(req, ";server_port="+serverPorts)
+		if err != nil {
 			return err
-		}
-		if req, err = cc.expect(rtsp.MethodPlay); err != nil {
-			return err
-		}
-		if err := cc.reply(req, 200, ""); err != nil {
-			return err
-		}
-		dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: tr.ClientPort.RTP}
-		// A packet from another IP is dropped (RTSP-TR-09, client side).
-		if stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}); err == nil {
-			_, _ = stranger.WriteToUDP(camRTP(99, 0), dst)
-			_ = stranger.Close()
 		}
 		for _, seq := range []uint16{1, 2, 4} {
 			if _, err := srvRTP.WriteToUDP(camRTP(seq, 0), dst); err != nil {

@@ -23,6 +23,7 @@ type fileConfig struct {
 	RTSP      rtspConfig              `yaml:"rtsp"`
 	HTTP      httpConfig              `yaml:"http"`
 	Ingest    ingestConfig            `yaml:"ingest"`
+	Pull      pullConfig              `yaml:"pull"`
 	Recorder  recorderConfig          `yaml:"recorder"`
 	Storage   storageConfig           `yaml:"storage"`
 	Playback  playbackConfig          `yaml:"playback"`
@@ -145,6 +146,7 @@ func defaultConfig() *fileConfig {
 		},
 		HTTP:   httpConfig{Address: ":8080"},
 		Ingest: ingestConfig{Takeover: false, AllowUnknownCameras: true, MaxSDPMedia: 8, MaxSDPLine: 4 << 10},
+		Pull:   defaultPullConfig(),
 		Recorder: recorderConfig{
 			FragmentDuration:    Duration(time.Second),
 			MaxFragmentDuration: Duration(5 * time.Second),

@@ -49,6 +49,7 @@ func (c *fileConfig) validate() error {
 	c.Recorder.validate(&v)
 	v.count("ingest.max_sdp_media", c.Ingest.MaxSDPMedia, 1, 32)
 	v.size("ingest.max_sdp_line", c.Ingest.MaxSDPLine, 256, 64<<10)
+	c.Pull.validate(&v)
 	v.oneOf("storage.sync", c.Storage.Sync, "fragment", "segment", "none")
 	v.count("storage.write_queue", c.Storage.WriteQueue, 1, 1<<20)
 	v.duration("storage.index_timeout", c.Storage.IndexTimeout, minTimeout, time.Hour)

@@ -168,12 +168,6 @@ func (c *fileConfig) pushConfig(s ingest.Sink, log *slog.Logger) ingest.PushConf
 	return pc
 }
 
-func (c *fileConfig) pullConfig(s ingest.Sink, log *slog.Logger) ingest.PullConfig {
-	return ingest.PullConfig{Sink: s, Logger: log,
-		Client: rtsp.ClientConfig{MediaTimeout: time.Duration(c.RTSP.MediaTimeout), Limits: c.rtspLimits()},
-		SDP:    media.SDPLimits{MaxMedia: c.Ingest.MaxSDPMedia, MaxAttrBytes: int(c.Ingest.MaxSDPLine)}}
-}
-
 // pullCameras lists the cameras with a url, in name order.
 func (c *fileConfig) pullCameras() []ingest.PullCamera {
 	var cams []ingest.PullCamera
