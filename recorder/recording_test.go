@@ -312,7 +312,10 @@ func (h *harness) pushOn(rec *recorder.Recording, video *sender, from, to int) {
 	}
 }
 
-func TestClockStepStartsNewSegment(t *testing.T) {
+// recordAcrossStep records 3 s, steps the server clock by step while media
+// keeps flowing, records 3 s more and returns the camera's segments.
+func recordAcrossStep(t *testing.T, step time.Duration) []storage.SegmentInfo {
+	t.Helper()
 	h := newHarness(t, recorder.Config{})
 	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
 	if err != nil {
@@ -320,13 +323,17 @@ func TestClockStepStartsNewSegment(t *testing.T) {
 	}
 	video := &sender{pt: 96, ssrc: 7}
 	h.push(rec, video, nil, 3, false)
-	// The server clock steps back an hour; media keeps flowing.
-	h.clock.now = h.clock.now.Add(-time.Hour)
+	h.clock.now = h.clock.now.Add(step)
 	h.pushOn(rec, video, 75, 150)
 	rec.Close()
 	rec.Wait()
 	infos, _ := h.readSegments("cam")
-	defer h.store.Close()
+	h.store.Close()
+	return infos
+}
+
+func TestClockStepStartsNewSegment(t *testing.T) {
+	infos := recordAcrossStep(t, -time.Hour)
 	if len(infos) != 2 {
 		t.Fatalf("%d segments, want 2", len(infos))
 	}
@@ -344,19 +351,7 @@ func TestClockStepStartsNewSegment(t *testing.T) {
 }
 
 func TestClockStepForwardLeavesGap(t *testing.T) {
-	h := newHarness(t, recorder.Config{})
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	video := &sender{pt: 96, ssrc: 7}
-	h.push(rec, video, nil, 3, false)
-	h.clock.now = h.clock.now.Add(time.Hour)
-	h.pushOn(rec, video, 75, 150)
-	rec.Close()
-	rec.Wait()
-	infos, _ := h.readSegments("cam")
-	defer h.store.Close()
+	infos := recordAcrossStep(t, time.Hour)
 	if len(infos) != 2 {
 		t.Fatalf("%d segments, want 2", len(infos))
 	}

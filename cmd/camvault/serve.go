@@ -46,34 +46,34 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	store.SetRetention(cfg.retention())
 	stopRetention := runRetentionLoop(ctx, store, time.Duration(cfg.Retention.Interval), log)
+	// closeStore ends the retention loop first: a pass must not outlive the store.
+	closeStore := func() error {
+		stopRetention()
+		return store.Close()
+	}
 	rec, err := recorder.New(cfg.recorderConfig(log), store)
 	if err != nil {
-		stopRetention()
-		store.Close()
+		closeStore()
 		return err
 	}
 	push, err := ingest.NewPush(cfg.pushConfig(sink{rec}, log))
 	if err != nil {
-		stopRetention()
-		store.Close()
+		closeStore()
 		return err
 	}
 	play, err := playback.New(cfg.playbackConfig(store, log))
 	if err != nil {
-		stopRetention()
-		store.Close()
+		closeStore()
 		return err
 	}
 	srv, err := rtsp.NewServer(cfg.rtspServerConfig(rtspHandler{push: push, play: play}, log))
 	if err != nil {
-		stopRetention()
-		store.Close()
+		closeStore()
 		return err
 	}
 	pull, err := ingest.NewPull(cfg.pullConfig(sink{rec}, log))
 	if err != nil {
-		stopRetention()
-		store.Close()
+		closeStore()
 		return err
 	}
 	pull.Update(cfg.pullCameras())
@@ -101,8 +101,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	case <-time.After(shutdownTimeout):
 		log.Error("segments not sealed in time; they will be repaired at next start")
 	}
-	stopRetention()
-	if cerr := store.Close(); err == nil {
+	if cerr := closeStore(); err == nil {
 		err = cerr
 	}
 	return err
