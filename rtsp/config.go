@@ -55,9 +55,15 @@ type Config struct {
 	// Defaults to 10s.
 	WriteTimeout time.Duration
 
-	// MaxConnections bounds concurrent RTSP connections; more are closed
-	// on accept (SEC-03). Defaults to 1024.
+	// MaxConnections bounds concurrent RTSP connections (SEC-03). When it
+	// is reached, a new connection replaces the connection that has been
+	// idle longest without a session; when every connection has a session
+	// the new one is closed on accept. Defaults to 1024.
 	MaxConnections int
+	// MaxConnectionsPerAddress bounds the concurrent connections of one
+	// peer IP address, with the same replacement rule, so that one host
+	// cannot hold every slot (SEC-03). Defaults to 64.
+	MaxConnectionsPerAddress int
 	// MaxSessionsPerConnection bounds live sessions created by one
 	// connection; more get 453 (SEC-03). Defaults to 8.
 	MaxSessionsPerConnection int
@@ -106,6 +112,7 @@ const (
 	DefaultIdleTimeout              = 60 * time.Second
 	DefaultWriteTimeout             = 10 * time.Second
 	DefaultMaxConnections           = 1024
+	DefaultMaxConnectionsPerAddress = 64
 	DefaultMaxSessionsPerConnection = 8
 	DefaultReadBufferSize           = 128 << 10
 	DefaultWriteQueueSize           = 64
@@ -141,6 +148,7 @@ func (c Config) withDefaults() Config {
 	defaultNum(&c.IdleTimeout, DefaultIdleTimeout)
 	defaultNum(&c.WriteTimeout, DefaultWriteTimeout)
 	defaultNum(&c.MaxConnections, DefaultMaxConnections)
+	defaultNum(&c.MaxConnectionsPerAddress, DefaultMaxConnectionsPerAddress)
 	defaultNum(&c.MaxSessionsPerConnection, DefaultMaxSessionsPerConnection)
 	defaultNum(&c.ReadBufferSize, DefaultReadBufferSize)
 	defaultNum(&c.WriteQueueSize, DefaultWriteQueueSize)
@@ -175,7 +183,7 @@ func (c *Config) Validate() error {
 	if c.ReadBufferSize < c.MaxPacketSize+interleavedHeaderSize {
 		errs = append(errs, errors.New("read buffer size must hold max packet size + 4"))
 	}
-	if c.MaxConnections < 0 || c.MaxSessionsPerConnection < 0 || c.WriteQueueSize < 0 || c.MediaQueueSize < 0 || c.UDPReadBuffer < 0 {
+	if c.MaxConnections < 0 || c.MaxConnectionsPerAddress < 0 || c.MaxSessionsPerConnection < 0 || c.WriteQueueSize < 0 || c.MediaQueueSize < 0 || c.UDPReadBuffer < 0 {
 		errs = append(errs, errors.New("limits must not be negative"))
 	}
 	return errors.Join(errs...)

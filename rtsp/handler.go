@@ -58,3 +58,21 @@ type Publication interface {
 	// RTP/RTCP after it returns.
 	Close(reason error)
 }
+
+// Ender is implemented by a Publication that can end before its publisher
+// stops: replaced by the same publisher reconnecting, or a recording that
+// stopped itself (over its memory budget, timestamps racing ahead). While
+// the session records, the server asks Ended at every reaper tick (at most
+// a second apart) and ends the session when it returns an error, which
+// Close then receives; the publisher's connection is closed with it.
+type Ender interface {
+	Ended() error
+}
+
+// publicationEnded returns why pub ended itself, or nil.
+func publicationEnded(pub Publication) error {
+	if e, ok := pub.(Ender); ok {
+		return e.Ended()
+	}
+	return nil
+}

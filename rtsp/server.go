@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -22,7 +23,9 @@ type Server struct {
 
 	mu          sync.Mutex // guards the fields below
 	sessions    map[string]*session
-	nconns      int
+	conns       map[*conn]*connEntry // admitted connections (server_admit.go)
+	perAddr     map[netip.Addr]int   // admitted connections per peer IP
+	nconns      int                  // admitted connections, also those not yet tracked
 	serial      uint64
 	slowClients uint64 // viewers dropped by dropSlow
 	running     bool
@@ -32,7 +35,12 @@ type Server struct {
 
 	wg        sync.WaitGroup // every goroutine started by Run
 	closeOnce sync.Once
+
+	refusedLog logEvery // "rtsp connection refused", at most once a minute
 }
+
+// refusedLogInterval rate-limits the warning about refused connections.
+const refusedLogInterval = time.Minute
 
 // NewServer applies the defaults to a copy of cfg, validates it and binds
 // the TCP listener and, unless DisableUDP, the UDP pair.
@@ -45,8 +53,11 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		log:      cfg.Logger.With("component", "rtsp"),
 		sessions: make(map[string]*session),
+		conns:    make(map[*conn]*connEntry),
+		perAddr:  make(map[netip.Addr]int),
 		done:     make(chan struct{}),
 	}
+	s.refusedLog.interval = refusedLogInterval
 	if err := s.bind(); err != nil {
 		s.closeSockets()
 		return nil, err
@@ -169,33 +180,37 @@ func (s *Server) acceptLoop(ctx context.Context) {
 			continue
 		}
 		backoff = 5 * time.Millisecond
-		if !s.admit() {
-			s.log.Warn("rtsp connection refused", "peer", nc.RemoteAddr().String(), "err", "too many connections")
-			_ = nc.Close() // refused: nothing to report
-			continue
-		}
-		c := newConn(s, nc)
-		s.wg.Go(func() {
-			defer s.release()
-			c.run(ctx)
-		})
+		s.accept(ctx, nc)
 	}
 }
 
-func (s *Server) admit() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.nconns >= s.cfg.MaxConnections {
-		return false
+// accept admits nc and starts serving it, or closes it at the limits.
+func (s *Server) accept(ctx context.Context, nc net.Conn) {
+	peer := addrPortOf(nc.RemoteAddr())
+	victim, err := s.admit(peer.Addr())
+	if err != nil {
+		s.logRefused(peer, err)
+		_ = nc.Close() // refused: nothing to report
+		return
 	}
-	s.nconns++
-	return true
+	if victim != nil {
+		victim.log.Debug("rtsp idle connection closed for a new one")
+		victim.cancel()
+	}
+	c := newConn(s, nc)
+	s.track(c, time.Now())
+	s.wg.Go(func() {
+		defer s.release(c)
+		c.run(ctx)
+	})
 }
 
-func (s *Server) release() {
-	s.mu.Lock()
-	s.nconns--
-	s.mu.Unlock()
+// logRefused logs a refused connection, at most once a minute with the
+// number of refusals it stands for.
+func (s *Server) logRefused(peer netip.AddrPort, err error) {
+	if ok, n := s.refusedLog.allow(time.Now()); ok {
+		s.log.Warn("rtsp connection refused", "peer", peer, "err", err, "suppressed", n)
+	}
 }
 
 // newSessionID returns 128 random bits as 32 hex characters (RTSP-SES-01).
@@ -254,7 +269,7 @@ func (s *Server) reapInterval() time.Duration {
 	return min(max(d, 10*time.Millisecond), time.Second)
 }
 
-// reapLoop expires sessions (RTSP-SES-06, RTSP-M-33) and logs UDP drops.
+// reapLoop expires sessions (RTSP-SES-06, RTSP-M-33).
 // Packet counters are compared between ticks, so the packet path never
 // reads the clock.
 func (s *Server) reapLoop(ctx context.Context) {
@@ -275,8 +290,5 @@ func (s *Server) reap(now time.Time) {
 		if reason := ss.expired(now); reason != nil {
 			ss.expire(reason)
 		}
-	}
-	if s.udp != nil {
-		s.udp.logDrops(now)
 	}
 }

@@ -72,10 +72,10 @@ func BenchmarkTCPFrameDispatch(b *testing.B) {
 
 // newBenchUDP returns a UDP socket table with one seen target.
 func newBenchUDP() (*udpSocket, netip.AddrPort) {
-	k := &udpSocket{targets: map[netip.AddrPort]udpTarget{}, pending: map[netip.Addr][]netip.AddrPort{}}
+	k := newUDPSocket(nil, false)
 	src := netip.MustParseAddrPort("192.0.2.7:22000")
-	k.add(src, udpTarget{ss: recordingSession(&Server{})})
-	k.markSeen(src)
+	k.add(&udpRoute{ss: recordingSession(&Server{}), key: src})
+	k.lookup(src)
 	return k, src
 }
 
@@ -84,11 +84,11 @@ func TestUDPPathAllocs(t *testing.T) {
 	k, src := newBenchUDP()
 	pkt := make([]byte, 1400)
 	if n := testing.AllocsPerRun(1000, func() {
-		tg, ok := k.lookup(src)
-		if !ok {
+		r := k.lookup(src)
+		if r == nil {
 			t.Fatal("lookup")
 		}
-		tg.ss.deliver(tg.stream, false, pkt)
+		r.ss.deliver(r.stream, false, pkt)
 	}); n != 0 {
 		t.Fatalf("%v allocs per datagram", n)
 	}
@@ -99,7 +99,7 @@ func BenchmarkUDPDemux(b *testing.B) {
 	pkt := make([]byte, 1400)
 	b.ReportAllocs()
 	for b.Loop() {
-		tg, _ := k.lookup(src)
-		tg.ss.deliver(tg.stream, false, pkt)
+		r := k.lookup(src)
+		r.ss.deliver(r.stream, false, pkt)
 	}
 }

@@ -124,9 +124,12 @@ func (c *conn) run(parent context.Context) {
 	c.log.Debug("rtsp conn close", "err", err, "dropped", c.drops)
 }
 
-// cleanup ends the announced publication, the TCP sessions of the
-// connection (RTSP-SES-06) and the sessions that never started recording
-// (RTSP-SES-08). Recording UDP sessions live on until media stops.
+// cleanup ends the announced publication and every session of the
+// connection (RTSP-SES-06, RTSP-SES-08), UDP ones included: a session
+// whose control connection is gone has nobody to answer for it, and one
+// that outlived its connection would hold its camera name and a slot
+// without counting against the connection limits. A UDP recording that
+// was torn down is left to take its last datagrams (handleTeardown).
 func (c *conn) cleanup(reason error) {
 	if c.pending != nil {
 		closePublication(c.pending.pub, reason, c.log)
@@ -137,7 +140,7 @@ func (c *conn) cleanup(reason error) {
 		if ss.pres.play != nil && c.slow.Load() {
 			r = ErrSlowClient
 		}
-		if ss.tcp || ss.getState() != stateRecording {
+		if !ss.tornDown {
 			ss.close(r)
 		}
 	}
@@ -273,4 +276,5 @@ func (c *conn) updateIdle() {
 	clear(c.sessions[len(live):])
 	c.sessions = live
 	c.idle = len(live) == 0
+	c.srv.noteRequest(c, !c.idle, time.Now())
 }

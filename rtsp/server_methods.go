@@ -173,6 +173,7 @@ func (c *conn) handleTeardown(req *Request) (*Response, error) {
 	if ss.pres.play == nil && !ss.tcp && ss.recorded {
 		// The publisher's last datagrams may still be queued in the UDP
 		// socket: take them before the recording ends.
+		ss.tornDown = true
 		time.AfterFunc(c.srv.cfg.UDPTeardownLinger, func() { ss.close(ErrTeardown) })
 		return &Response{StatusCode: StatusOK, Header: Header{}}, nil
 	}

@@ -17,17 +17,6 @@ type sendTarget struct {
 	rtp, rtcp netip.AddrPort // the RTSP peer's IP at client_port (UDP, SEC-05)
 }
 
-// sendsTCP reports whether the session sends over its connection. ss.mu
-// must be held.
-func (ss *session) sendsTCP() bool {
-	for _, t := range ss.sends {
-		if t.ok {
-			return t.tcp
-		}
-	}
-	return false
-}
-
 // setSend records where stream i is sent.
 func (ss *session) setSend(i int, t sendTarget) {
 	ss.mu.Lock()

@@ -114,29 +114,39 @@ func TestSlowViewerDropped(t *testing.T) {
 	})
 }
 
-// TestPlayingTCPNeverExpires covers ONVIF-14 and RTSP-SES-06: a Playing
-// TCP session lives without keepalives while its connection is alive; a
-// Ready one expires after timeout + grace.
-func TestPlayingTCPNeverExpires(t *testing.T) {
+// TestPlayingTCPExpiry covers RTSP-SES-06 and issue 9 row 11: a Playing
+// TCP session lives while its viewer sends keepalives; a silent one
+// expires after timeout + grace like a Ready one, so silent viewers cannot
+// hold playback slots for ever. Requests are read while the writer is
+// blocked (ONVIF-14), so a backpressured viewer's keepalives still count.
+func TestPlayingTCPExpiry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := ffmpegHandler()
 		l, stop := runPipeServer(t, rtsp.Config{Handler: h})
 		defer stop()
-		playing := l.dial(t)
-		playPipe(t, playing, "archive/cam1", 3)
+		alive := l.dial(t)
+		aliveID := playPipe(t, alive, "archive/cam1", 3)
+		silent := l.dial(t)
+		playPipe(t, silent, "archive/cam2", 3)
 		ready := l.dial(t)
-		ready.describe(ready.url + "/archive/cam2")
-		ready.setupPlayTCP(ready.url+"/archive/cam2/trackID=0", ready.url+"/archive/cam2/trackID=1")
-		time.Sleep(5 * time.Minute)
+		ready.describe(ready.url + "/archive/cam3")
+		ready.setupPlayTCP(ready.url+"/archive/cam3/trackID=0", ready.url+"/archive/cam3/trackID=1")
+		for range 10 { // 5 minutes of keepalives every 30 s
+			time.Sleep(30 * time.Second)
+			resp, _ := alive.request("GET_PARAMETER", alive.url+"/archive/cam1/", []string{"Session: " + aliveID})
+			expectStatus(t, resp, 200)
+		}
 		synctest.Wait()
 		if h.presentation(t, 0).isClosed() {
-			t.Fatal("playing TCP session expired (ONVIF-14)")
+			t.Fatal("playing TCP session with keepalives expired")
 		}
-		if reason := h.presentation(t, 1).waitClosed(t); !errors.Is(reason, rtsp.ErrSessionTimeout) {
-			t.Fatalf("ready session: %v", reason)
+		for i, c := range []*client{silent, ready} {
+			if reason := h.presentation(t, i+1).waitClosed(t); !errors.Is(reason, rtsp.ErrSessionTimeout) {
+				t.Fatalf("silent session %d: %v", i, reason)
+			}
+			c.expectClosed()
 		}
-		ready.expectClosed()
-		playing.nc.Close()
+		alive.nc.Close()
 		if reason := h.presentation(t, 0).waitClosed(t); !errors.Is(reason, rtsp.ErrConnClosed) {
 			t.Fatalf("playing session: %v", reason)
 		}

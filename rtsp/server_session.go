@@ -32,6 +32,7 @@ type session struct {
 	tcp      bool          // owner reader only; lower transport of the set-up streams
 	recorded bool          // owner reader only; Publication.Record was called
 	setups   uint64        // owner reader only; SETUPs so far, orders the streams
+	tornDown bool          // owner reader only; TEARDOWN answered, closing after UDPTeardownLinger
 
 	out  *output       // play sessions only
 	done chan struct{} // closed when the session ends
@@ -174,11 +175,17 @@ func (ss *session) packetPanicked(p *panicInfo) {
 	ss.expire(ErrPanic)
 }
 
-// expired reports why the session must end at now, or nil: a recording
-// session without media for MediaTimeout, any other without a request or
-// RTCP for SessionTimeout+SessionGrace (RTSP-SES-04/06, RTSP-M-33).
+// expired reports why the session must end at now, or nil (RTSP-SES-04/06,
+// RTSP-M-33): a recording session without RTP for MediaTimeout (RTCP
+// alone does not keep a recording alive: a publisher that sends only
+// receiver reports records nothing), a publication that ended itself, and
+// any other session without a request or RTCP for SessionTimeout+
+// SessionGrace. A playing viewer over TCP is no exception: players send
+// keepalive requests or receiver reports, and a silent one would hold a
+// playback slot for ever.
 func (ss *session) expired(now time.Time) error {
 	rtp, rtcp := ss.rtpCount.Load(), ss.rtcpCount.Load()
+	ended := publicationEnded(ss.pub) // outside ss.mu: it takes the publication's locks
 	cfg := &ss.srv.cfg
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
@@ -188,18 +195,18 @@ func (ss *session) expired(now time.Time) error {
 	if rtcp != ss.seenRTCP {
 		ss.lastRefresh = now
 	}
-	if rtp != ss.seenRTP || rtcp != ss.seenRTCP {
+	if rtp != ss.seenRTP {
 		ss.lastMedia = now
 	}
 	ss.seenRTP, ss.seenRTCP = rtp, rtcp
 	if ss.state == stateRecording {
+		if ended != nil {
+			return ended
+		}
 		if now.Sub(ss.lastMedia) > cfg.MediaTimeout {
 			return ErrMediaTimeout
 		}
 		return nil
-	}
-	if ss.state == statePlaying && ss.sendsTCP() {
-		return nil // its connection is alive, maybe backpressured (ONVIF-14)
 	}
 	if now.Sub(ss.lastRefresh) > cfg.SessionTimeout+cfg.SessionGrace {
 		return ErrSessionTimeout

@@ -234,14 +234,6 @@ func TestHandlerPanic(t *testing.T) {
 	good.announce("cam1")
 }
 
-// TestMaxConnections: connections beyond the cap are closed (SEC-03).
-func TestMaxConnections(t *testing.T) {
-	srv := startServer(t, rtsp.Config{Handler: ffmpegHandler(), MaxConnections: 1})
-	first := dial(t, srv)
-	expectStatus(t, first.do("OPTIONS", "*", nil, ""), 200)
-	dial(t, srv).expectClosed()
-}
-
 var _ net.Conn // keep net imported for helpers used by other files
 
 // TestPauseRecord covers RTSP-M-27: PAUSE stops delivery, RECORD resumes

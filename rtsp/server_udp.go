@@ -16,8 +16,6 @@ import (
 type udpPair struct {
 	srv       *Server
 	rtp, rtcp *udpSocket
-	lastLog   time.Time // reaper goroutine only
-	lastDrops uint64    // reaper goroutine only
 	maxPacket int
 }
 
@@ -27,24 +25,38 @@ type udpSocket struct {
 	rtcp       bool
 	drops      atomic.Uint64 // datagrams from unknown sources, empty or too large
 	sendErrors atomic.Uint64 // play datagrams the kernel refused
+	dropLog    logEvery      // the reader's "datagrams dropped" line
 
-	// mu guards targets and pending. The packet path takes it shared.
-	mu      sync.RWMutex
-	targets map[netip.AddrPort]udpTarget
-	// pending lists, by peer IP, the keys whose source port has not been
-	// seen yet: the candidates for latching (RTSP-TR-11).
-	pending map[netip.Addr][]netip.AddrPort
+	// mu guards targets, unheard and the routes' mutable fields. The packet
+	// path takes it shared.
+	mu sync.RWMutex
+	// targets maps each route's announced source and its latched source,
+	// if any, to the route.
+	targets map[netip.AddrPort]*udpRoute
+	// unheard lists, by peer IP, the routes that have heard nothing from
+	// their announced source and latched no other source: the candidates
+	// for latching (RTSP-TR-11).
+	unheard map[netip.Addr][]*udpRoute
 }
 
-// udpTarget routes datagrams from one source to a stream.
-type udpTarget struct {
+// udpRoute routes the datagrams of one source to a stream. It is bound to
+// the publisher's RTSP address at the client port of its Transport header
+// (SEC-05/06). A publisher behind NAT sends from another port: the first
+// datagram from the same IP at an unknown port latches to the route, if it
+// is the only one of that IP still waiting (RTSP-TR-11). The announced
+// source always wins: its first datagram undoes a latch, so that a third
+// party on the publisher's host that sprays the port first cannot take the
+// stream over.
+type udpRoute struct {
 	ss     *session
 	stream int
-	seen   bool // a datagram came from this exact source
+	key    netip.AddrPort // the announced source
+	heard  bool           // a datagram came from key; guarded by udpSocket.mu
+	latch  netip.AddrPort // the latched source, zero if none; guarded by udpSocket.mu
 }
 
-// udpDropLogInterval rate-limits the dropped-datagram warning.
-const udpDropLogInterval = 10 * time.Second
+// udpDropLogInterval rate-limits the dropped-datagram warning of each socket.
+const udpDropLogInterval = time.Minute
 
 func newUDPPair(s *Server) (*udpPair, error) {
 	u := &udpPair{srv: s, maxPacket: s.cfg.MaxPacketSize}
@@ -69,12 +81,7 @@ func listenUDP(addr string, readBuf int, rtcp bool, log *slog.Logger) (*udpSocke
 		return nil, fmt.Errorf("rtsp udp listen %s: %w", addr, err)
 	}
 	setReadBuffer(pc, readBuf, log)
-	return &udpSocket{
-		pc:      pc,
-		rtcp:    rtcp,
-		targets: make(map[netip.AddrPort]udpTarget),
-		pending: make(map[netip.Addr][]netip.AddrPort),
-	}, nil
+	return newUDPSocket(pc, rtcp), nil
 }
 
 func (u *udpPair) start(wg *sync.WaitGroup) {
@@ -95,6 +102,16 @@ func (u *udpPair) serverPorts() PortPair {
 	}
 }
 
+func newUDPSocket(pc *net.UDPConn, rtcp bool) *udpSocket {
+	return &udpSocket{
+		pc:      pc,
+		rtcp:    rtcp,
+		dropLog: logEvery{interval: udpDropLogInterval},
+		targets: make(map[netip.AddrPort]*udpRoute),
+		unheard: make(map[netip.Addr][]*udpRoute),
+	}
+}
+
 // register routes rtp and rtcp sources to a stream. It fails if either is
 // already taken by another stream.
 func (u *udpPair) register(ss *session, stream int, rtp, rtcp netip.AddrPort) bool {
@@ -105,62 +122,76 @@ func (u *udpPair) register(ss *session, stream int, rtp, rtcp netip.AddrPort) bo
 	if u.rtp.taken(rtp) || u.rtcp.taken(rtcp) {
 		return false
 	}
-	u.rtp.add(rtp, udpTarget{ss: ss, stream: stream})
-	u.rtcp.add(rtcp, udpTarget{ss: ss, stream: stream})
+	u.rtp.add(&udpRoute{ss: ss, stream: stream, key: rtp})
+	u.rtcp.add(&udpRoute{ss: ss, stream: stream, key: rtcp})
 	return true
 }
 
+// taken reports whether a live session's route uses a, announced or
+// latched.
 func (k *udpSocket) taken(a netip.AddrPort) bool {
-	t, ok := k.targets[a]
-	return ok && !t.ss.isClosed()
+	r, ok := k.targets[a]
+	return ok && !r.ss.isClosed()
 }
 
-// add routes a to t; a replaces the route of an ended session.
-func (k *udpSocket) add(a netip.AddrPort, t udpTarget) {
-	k.removePending(a)
-	k.targets[a] = t
-	k.pending[a.Addr()] = append(k.pending[a.Addr()], a)
+// add routes r.key to r, replacing what an ended session left there.
+func (k *udpSocket) add(r *udpRoute) {
+	if old, ok := k.targets[r.key]; ok {
+		k.drop(old)
+	}
+	k.targets[r.key] = r
+	k.unheard[r.key.Addr()] = append(k.unheard[r.key.Addr()], r)
 }
 
-// removePending drops a from the latch candidates of its IP.
-func (k *udpSocket) removePending(a netip.AddrPort) {
-	keys := k.pending[a.Addr()]
-	for i, p := range keys {
-		if p == a {
-			keys = append(keys[:i], keys[i+1:]...)
+// drop removes r and its latch from the table. Caller holds k.mu.
+func (k *udpSocket) drop(r *udpRoute) {
+	if k.targets[r.key] == r {
+		delete(k.targets, r.key)
+	}
+	if r.latch.IsValid() && k.targets[r.latch] == r {
+		delete(k.targets, r.latch)
+	}
+	k.notCandidate(r)
+}
+
+// notCandidate drops r from the latch candidates of its IP.
+func (k *udpSocket) notCandidate(r *udpRoute) {
+	ip := r.key.Addr()
+	routes := k.unheard[ip]
+	for i, c := range routes {
+		if c == r {
+			routes = append(routes[:i], routes[i+1:]...)
 			break
 		}
 	}
-	if len(keys) == 0 {
-		delete(k.pending, a.Addr())
+	if len(routes) == 0 {
+		delete(k.unheard, ip)
 	} else {
-		k.pending[a.Addr()] = keys
+		k.unheard[ip] = routes
 	}
 }
 
 // unregister removes every route of ss.
 func (u *udpPair) unregister(ss *session) {
 	for _, k := range []*udpSocket{u.rtp, u.rtcp} {
-		k.remove(func(t udpTarget) bool { return t.ss == ss })
+		k.remove(func(r *udpRoute) bool { return r.ss == ss })
 	}
 }
 
 // unregisterStream removes the routes of one stream of ss.
 func (u *udpPair) unregisterStream(ss *session, stream int) {
 	for _, k := range []*udpSocket{u.rtp, u.rtcp} {
-		k.remove(func(t udpTarget) bool { return t.ss == ss && t.stream == stream })
+		k.remove(func(r *udpRoute) bool { return r.ss == ss && r.stream == stream })
 	}
 }
 
-func (k *udpSocket) remove(match func(udpTarget) bool) {
+func (k *udpSocket) remove(match func(*udpRoute) bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	for a, t := range k.targets {
-		if !match(t) {
-			continue
+	for _, r := range k.targets {
+		if match(r) {
+			k.drop(r)
 		}
-		delete(k.targets, a)
-		k.removePending(a)
 	}
 }
 
@@ -177,68 +208,75 @@ func (u *udpPair) readLoop(k *udpSocket) {
 			k.drops.Add(1)
 			continue
 		}
+		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
 		if n == 0 || n > u.maxPacket {
-			k.drops.Add(1)
+			u.dropped(k, src, "size")
 			continue
 		}
-		t, ok := k.lookup(netip.AddrPortFrom(src.Addr().Unmap(), src.Port()))
-		if !ok {
-			k.drops.Add(1)
+		r := k.lookup(src)
+		if r == nil {
+			u.dropped(k, src, "unknown source")
 			continue
 		}
 		pkt := buf[:n]
-		if p := t.ss.deliver(t.stream, k.rtcp || isRTCP(pkt), pkt); p != nil {
-			t.ss.packetPanicked(p)
+		if p := r.ss.deliver(r.stream, k.rtcp || isRTCP(pkt), pkt); p != nil {
+			r.ss.packetPanicked(p)
 		}
 	}
 }
 
-// lookup finds the target of a source. The first datagram from a
-// registered source marks it seen; a datagram from the peer IP at an
-// unknown port is latched to the only unseen target of that IP, if there is
-// exactly one (RTSP-TR-11, SEC-06). Anything else is dropped.
-func (k *udpSocket) lookup(src netip.AddrPort) (udpTarget, bool) {
-	k.mu.RLock()
-	t, ok := k.targets[src]
-	candidates := len(k.pending[src.Addr()])
-	k.mu.RUnlock()
-	if ok && t.seen {
-		return t, true
+// dropped counts a dropped datagram and logs it at most once per
+// udpDropLogInterval per socket, with the number held back. Only the
+// socket's reader calls it.
+func (u *udpPair) dropped(k *udpSocket, src netip.AddrPort, why string) {
+	k.drops.Add(1)
+	if ok, n := k.dropLog.allow(time.Now()); ok {
+		u.srv.log.Warn("rtsp udp datagram dropped", "peer", src, "err", why, "rtcp", k.rtcp, "suppressed", n)
 	}
-	if !ok && candidates != 1 {
-		return udpTarget{}, false
-	}
-	return k.markSeen(src)
 }
 
-func (k *udpSocket) markSeen(src netip.AddrPort) (udpTarget, bool) {
+// lookup returns the route of a source, or nil. A datagram from an
+// announced source marks its route heard and undoes a latch; one from an
+// unknown port of a peer IP latches to the only unheard route of that IP,
+// if there is exactly one (RTSP-TR-11, SEC-06). Anything else is nil.
+func (k *udpSocket) lookup(src netip.AddrPort) *udpRoute {
+	k.mu.RLock()
+	r := k.targets[src]
+	settled := r != nil && (r.heard || r.key != src)
+	candidates := len(k.unheard[src.Addr()])
+	k.mu.RUnlock()
+	if settled {
+		return r
+	}
+	if r == nil && candidates != 1 {
+		return nil
+	}
+	return k.settle(src)
+}
+
+// settle marks src's route heard, or latches src, under the write lock.
+func (k *udpSocket) settle(src netip.AddrPort) *udpRoute {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	key := src
-	if _, ok := k.targets[src]; !ok {
-		keys := k.pending[src.Addr()]
-		if len(keys) != 1 {
-			return udpTarget{}, false
+	if r := k.targets[src]; r != nil {
+		if r.key == src && !r.heard {
+			r.heard = true
+			k.notCandidate(r)
+			if r.latch.IsValid() {
+				delete(k.targets, r.latch)
+				r.ss.log.Warn("rtsp udp latch undone: the announced port is sending", "latched", r.latch, "stream", r.stream)
+				r.latch = netip.AddrPort{}
+			}
 		}
-		key = keys[0]
+		return r
 	}
-	t := k.targets[key]
-	delete(k.targets, key)
-	k.removePending(key)
-	t.seen = true
-	k.targets[src] = t
-	return t, true
-}
-
-// logDrops logs dropped datagrams at most every udpDropLogInterval.
-// Called by the reaper goroutine only.
-func (u *udpPair) logDrops(now time.Time) {
-	if now.Sub(u.lastLog) < udpDropLogInterval {
-		return
+	routes := k.unheard[src.Addr()]
+	if len(routes) != 1 {
+		return nil
 	}
-	total := u.rtp.drops.Load() + u.rtcp.drops.Load()
-	if total != u.lastDrops {
-		u.srv.log.Warn("rtsp udp datagrams dropped", "count", total-u.lastDrops)
-	}
-	u.lastDrops, u.lastLog = total, now
+	r := routes[0]
+	r.latch = src
+	k.targets[src] = r
+	k.notCandidate(r)
+	return r
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,7 +122,8 @@ func TestUDPLatch(t *testing.T) {
 }
 
 // TestUDPMediaTimeout covers RTSP-M-33 with real sockets: a UDP recording
-// without packets ends with ErrMediaTimeout and survives its connection.
+// without RTP ends with ErrMediaTimeout, although its connection is alive
+// and RTCP keeps coming (issue 9 row 10: RTCP alone records nothing).
 func TestUDPMediaTimeout(t *testing.T) {
 	h := ffmpegHandler()
 	srv := startServer(t, rtsp.Config{Handler: h, MediaTimeout: 100 * time.Millisecond})
@@ -129,13 +131,97 @@ func TestUDPMediaTimeout(t *testing.T) {
 	c.announce("cam1")
 	id := c.setupUDP(t, srv, "cam1", "record")
 	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
-	c.nc.Close() // UDP sessions outlive the control connection
 	start := time.Now()
+	_, srvRTCP := srv.UDPAddrs()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for sending := true; sending; {
+		select {
+		case <-h.pub(0).closed:
+			sending = false
+		case <-tick.C:
+			sendUDP(t, c.udp[0].rtcp, srvRTCP, rtcpSR)
+		}
+	}
 	if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrMediaTimeout) {
 		t.Fatalf("reason %v", reason)
 	}
 	if d := time.Since(start); d < 100*time.Millisecond {
 		t.Fatalf("closed after %v", d)
+	}
+	c.expectClosed()
+}
+
+// TestUDPRecordingEndsWithConnection covers issue 9 rows 10 and 14: a UDP
+// recording ends when its control connection closes (a crashed publisher
+// releases its camera at once), and the server stops taking its datagrams.
+func TestUDPRecordingEndsWithConnection(t *testing.T) {
+	h := ffmpegHandler()
+	srv := startServer(t, rtsp.Config{Handler: h})
+	c := dial(t, srv)
+	c.announce("cam1")
+	id := c.setupUDP(t, srv, "cam1", "record")
+	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
+	srvRTP, _ := srv.UDPAddrs()
+	sendUDP(t, c.udp[0].rtp, srvRTP, rtpPacket)
+	h.pub(0).waitPackets(t, 1)
+	c.nc.Close()
+	if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrConnClosed) {
+		t.Fatalf("reason %v", reason)
+	}
+	before := srv.Stats().UDPDrops
+	sendUDP(t, c.udp[0].rtp, srvRTP, rtpPacket)
+	waitFor(t, "datagram of the ended session dropped", func() bool { return srv.Stats().UDPDrops > before })
+}
+
+// TestUDPLatchCannotSteal covers issue 9 row 3: a third party on the
+// publisher's host that sprays the server's port from its own ports before
+// the publisher's first datagram may latch for a moment, but the announced
+// port wins as soon as it sends, and the intruder is dropped from then on.
+func TestUDPLatchCannotSteal(t *testing.T) {
+	h := &fakeHandler{controls: []string{"trackID=0"}}
+	srv := startServer(t, rtsp.Config{Handler: h})
+	c := dial(t, srv)
+	expectStatus(t, c.do("ANNOUNCE", c.url+"/cam9", []string{"Content-Type: application/sdp"}, ffmpegSDP), 200)
+	real := newUDPPeer(t)
+	resp := c.do("SETUP", c.url+"/cam9/trackID=0", []string{fmt.Sprintf("Transport: RTP/AVP;unicast;client_port=%d-%d;mode=record", port(real.rtp), port(real.rtcp))}, "")
+	expectStatus(t, resp, 200)
+	id := sessionID(t, resp)
+	expectStatus(t, c.do("RECORD", c.url+"/cam9", []string{"Session: " + id}, ""), 200)
+	srvRTP, _ := srv.UDPAddrs()
+	intruder, other := listenUDP(t, "127.0.0.1"), listenUDP(t, "127.0.0.1")
+	sendUDP(t, intruder, srvRTP, rtpPacket+"i1") // latches: nothing heard yet
+	h.pub(0).waitPackets(t, 1)
+	sendUDP(t, other, srvRTP, rtpPacket+"o1") // a second port: dropped
+	sendUDP(t, real.rtp, srvRTP, rtpPacket+"r1")
+	h.pub(0).waitPackets(t, 2)
+	before := srv.Stats().UDPDrops
+	sendUDP(t, intruder, srvRTP, rtpPacket+"i2")
+	waitFor(t, "intruder dropped", func() bool { return srv.Stats().UDPDrops >= before+1 })
+	sendUDP(t, real.rtp, srvRTP, rtpPacket+"r2")
+	pkts := h.pub(0).waitPackets(t, 3)
+	var got []string
+	for _, p := range pkts {
+		got = append(got, strings.TrimPrefix(p.data, rtpPacket))
+	}
+	if strings.Join(got, ",") != "i1,r1,r2" {
+		t.Fatalf("delivered %v, want i1,r1,r2", got)
+	}
+}
+
+// TestUDPDropsLogOnce covers issue 9 row 13 for UDP: a flood of datagrams
+// from unknown sources is counted and logged once a minute, not per packet.
+func TestUDPDropsLogOnce(t *testing.T) {
+	logger, logs := captureLogger()
+	srv := startServer(t, rtsp.Config{Handler: ffmpegHandler(), Logger: logger})
+	srvRTP, _ := srv.UDPAddrs()
+	spray := listenUDP(t, "127.0.0.1")
+	for range 500 {
+		sendUDP(t, spray, srvRTP, rtpPacket)
+	}
+	waitFor(t, "datagrams counted", func() bool { return srv.Stats().UDPDrops >= 100 })
+	if n := strings.Count(logs.String(), "rtsp udp datagram dropped"); n != 1 {
+		t.Fatalf("%d drop log lines, want 1", n)
 	}
 }
 
