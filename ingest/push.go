@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
 
@@ -34,8 +35,11 @@ type Sink interface {
 type PushConfig struct {
 	// Sink records what publishers send. Required.
 	Sink Sink
-	// TakeOver lets a second publisher of a camera replace the first; by
-	// default it is refused with 503. Defaults to false.
+	// TakeOver lets another publisher of a camera replace the current one;
+	// by default it is refused with 503. A publisher always replaces its
+	// own earlier session of the camera (a camera that reconnects before
+	// its dead session timed out): the same user, or for anonymous
+	// publishers the same IP address. Defaults to false.
 	TakeOver bool
 	// Cameras, when AllowUnknown is false, lists the camera names that may
 	// publish.
@@ -43,6 +47,10 @@ type PushConfig struct {
 	// AllowUnknown lets any valid camera name publish. The zero value
 	// (false) is replaced by true unless Cameras is set.
 	AllowUnknown bool
+	// Pulled lists the cameras that camvault pulls: a push to one of them
+	// is refused with 403, so that nobody can record over a pulled camera
+	// or make its scheduled pull fail.
+	Pulled []string
 	// SDP bounds announced descriptions. Zero fields take media's defaults.
 	SDP media.SDPLimits
 	// Logger receives publisher events. Nil discards them.
@@ -51,9 +59,10 @@ type PushConfig struct {
 
 // Push accepts publishers; it implements rtsp.Handler.
 type Push struct {
-	cfg   PushConfig
-	log   *slog.Logger
-	known map[string]bool
+	cfg    PushConfig
+	log    *slog.Logger
+	known  map[string]bool
+	pulled map[string]bool
 
 	// mu guards active.
 	mu     sync.Mutex
@@ -72,14 +81,19 @@ func NewPush(cfg PushConfig) (*Push, error) {
 		cfg.AllowUnknown = true
 	}
 	p := &Push{cfg: cfg, log: cfg.Logger.With("component", "push"), known: map[string]bool{},
-		active: map[string]*publication{}}
+		pulled: map[string]bool{}, active: map[string]*publication{}}
 	for _, c := range cfg.Cameras {
 		p.known[c] = true
+	}
+	for _, c := range cfg.Pulled {
+		p.pulled[c] = true
 	}
 	return p, nil
 }
 
-// Announce validates an ANNOUNCE and reserves its camera (RTSP-M-09).
+// Announce validates an ANNOUNCE (RTSP-M-09). The camera is reserved only
+// at RECORD (publication.Record): a client that announces and never
+// records holds no camera.
 func (p *Push) Announce(_ context.Context, req *rtsp.AnnounceRequest) (rtsp.Publication, error) {
 	camera := strings.TrimSuffix(req.Path, "/")
 	if camera == "archive" || strings.HasPrefix(camera, "archive/") {
@@ -91,6 +105,9 @@ func (p *Push) Announce(_ context.Context, req *rtsp.AnnounceRequest) (rtsp.Publ
 	if !p.cfg.AllowUnknown && !p.known[camera] {
 		return nil, &rtsp.Error{Status: 403, Reason: "camera not configured"}
 	}
+	if p.pulled[camera] {
+		return nil, &rtsp.Error{Status: 403, Reason: "camera is pulled"}
+	}
 	tracks, err := media.TracksFromSDP(req.SDP, p.cfg.SDP)
 	if err != nil {
 		status := 400
@@ -99,13 +116,10 @@ func (p *Push) Announce(_ context.Context, req *rtsp.AnnounceRequest) (rtsp.Publ
 		}
 		return nil, &rtsp.Error{Status: status, Reason: "unusable sdp", Err: err}
 	}
-	pub := &publication{push: p, camera: camera, tracks: tracks,
+	pub := &publication{push: p, camera: camera, tracks: tracks, peer: req.Peer.Addr(),
 		log: p.log.With("camera", camera, "peer", req.Peer.String())}
 	for _, t := range tracks {
 		pub.controls = append(pub.controls, t.Control)
-	}
-	if err := p.reserve(pub); err != nil {
-		return nil, err
 	}
 	pub.log.Info("publisher announced", "tracks", describe(tracks), "user_agent", req.UserAgent)
 	return pub, nil
@@ -117,23 +131,30 @@ func (p *Push) Describe(context.Context, *rtsp.DescribeRequest) (rtsp.Presentati
 	return nil, &rtsp.Error{Status: 404, Reason: "no such presentation"}
 }
 
-// reserve makes pub the camera's publisher, refusing or replacing the
-// current one.
+// reserve makes pub the camera's publisher. A current publisher is
+// replaced when it is the same publisher (samePublisher) or TakeOver is
+// set; otherwise pub is refused with 503.
 func (p *Push) reserve(pub *publication) error {
 	p.mu.Lock()
 	old := p.active[pub.camera]
-	if old != nil && !p.cfg.TakeOver {
+	if old != nil && !p.cfg.TakeOver && !samePublisher(old, pub) {
 		p.mu.Unlock()
-		pub.log.Warn("publisher refused: camera is already publishing")
+		// Debug: the server logs the 503 itself, rate-limited.
+		pub.log.Debug("publisher refused: camera is already publishing")
 		return &rtsp.Error{Status: 503, Reason: "camera is already publishing"}
 	}
 	p.active[pub.camera] = pub
 	p.mu.Unlock()
 	if old != nil {
-		old.log.Warn("publisher replaced by a new one")
-		old.detach()
+		old.log.Warn("publisher replaced by a new one", "by", pub.peer)
+		old.replace()
 	}
 	return nil
+}
+
+// samePublisher reports whether b is a new session of a's publisher.
+func samePublisher(a, b *publication) bool {
+	return a.peer == b.peer
 }
 
 func (p *Push) release(pub *publication) {
@@ -165,18 +186,23 @@ type publication struct {
 	camera   string
 	tracks   []*media.Track
 	controls []string
+	peer     netip.Addr // the publisher's IP address
 	log      *slog.Logger
 
-	// mu guards w and detached.
+	// mu guards the fields below.
 	mu       sync.Mutex
 	w        Writer
-	detached bool
+	detached bool // recording stopped: replaced or closed
+	replaced bool // another session of the camera took over
 }
 
 func (pub *publication) Controls() []string { return pub.controls }
 
-// Record opens the recording (RTSP-M-30).
+// Record reserves the camera and opens the recording (RTSP-M-30).
 func (pub *publication) Record() error {
+	if err := pub.push.reserve(pub); err != nil {
+		return err
+	}
 	pub.mu.Lock()
 	defer pub.mu.Unlock()
 	if pub.detached {
@@ -187,10 +213,26 @@ func (pub *publication) Record() error {
 	}
 	w, err := pub.push.cfg.Sink.Open(pub.camera, pub.tracks)
 	if err != nil {
+		pub.push.release(pub)
 		pub.log.Warn("cannot record", "err", err)
 		return &rtsp.Error{Status: 503, Reason: "cannot record", Err: err}
 	}
 	pub.w = w
+	return nil
+}
+
+// Ended implements rtsp.Ender: a publication replaced by another session
+// of its camera, or whose recording ended by itself, ends its RTSP session
+// so that its publisher sees the error.
+func (pub *publication) Ended() error {
+	pub.mu.Lock()
+	defer pub.mu.Unlock()
+	if pub.replaced {
+		return ErrReplaced
+	}
+	if e, ok := pub.w.(interface{ Err() error }); ok {
+		return e.Err()
+	}
 	return nil
 }
 
@@ -213,20 +255,25 @@ func (pub *publication) RTCP(i int, b []byte) {
 	}
 }
 
-// detach stops recording this publication (it was replaced); later packets
-// are ignored until its session ends.
-func (pub *publication) detach() {
+// detach stops recording this publication; later packets are ignored
+// until its session ends.
+func (pub *publication) detach(replaced bool) {
 	pub.mu.Lock()
 	w := pub.w
 	pub.w, pub.detached = nil, true
+	pub.replaced = pub.replaced || replaced
 	pub.mu.Unlock()
 	if w != nil {
 		w.Close()
 	}
 }
 
+// replace detaches a publication that another session took over; its own
+// session ends at the server's next check (Ended).
+func (pub *publication) replace() { pub.detach(true) }
+
 func (pub *publication) Close(reason error) {
-	pub.detach()
+	pub.detach(false)
 	pub.push.release(pub)
 	pub.log.Info("publisher gone", "reason", reason)
 }

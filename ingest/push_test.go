@@ -55,9 +55,17 @@ func (w *fakeWriter) Close() {
 }
 
 func announce(p *ingest.Push, path, sdp string) (rtsp.Publication, error) {
-	return p.Announce(context.Background(), &rtsp.AnnounceRequest{Path: path, SDP: []byte(sdp),
-		Peer: netip.MustParseAddrPort("127.0.0.1:5000")})
+	return announceFrom(p, "127.0.0.1:5000", path, sdp)
 }
+
+// announceFrom announces path as a publisher at peer.
+func announceFrom(p *ingest.Push, peer, path, sdp string) (rtsp.Publication, error) {
+	return p.Announce(context.Background(), &rtsp.AnnounceRequest{Path: path, SDP: []byte(sdp),
+		Peer: netip.MustParseAddrPort(peer)})
+}
+
+// ended returns what the server's check of a publication would find.
+func ended(pub rtsp.Publication) error { return pub.(rtsp.Ender).Ended() }
 
 func statusOf(err error) int {
 	var re *rtsp.Error
@@ -68,7 +76,7 @@ func statusOf(err error) int {
 }
 
 func TestAnnounceRefusals(t *testing.T) {
-	p, err := ingest.NewPush(ingest.PushConfig{Sink: &fakeSink{}, Cameras: []string{"known"}})
+	p, err := ingest.NewPush(ingest.PushConfig{Sink: &fakeSink{}, Cameras: []string{"known", "lobby"}, Pulled: []string{"lobby"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +96,7 @@ func TestAnnounceRefusals(t *testing.T) {
 		{"reserved archive", open, "archive", sdpH264, 405},
 		{"archive subpath", open, "archive/cam1", sdpH264, 405},
 		{"unknown camera when listed", p, "other", sdpH264, 403},
+		{"pulled camera", p, "lobby", sdpH264, 403},
 		{"garbage sdp", open, "cam", "not an sdp", 400},
 		{"no supported media", open, "cam", "v=0\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 34\r\na=rtpmap:34 H263/90000\r\n", 415},
 	}
@@ -104,60 +113,107 @@ func TestAnnounceRefusals(t *testing.T) {
 	}
 }
 
+// TestSecondPublisherRefused: another publisher of a recording camera gets
+// 503 at RECORD, and the camera is free again once the first is gone.
 func TestSecondPublisherRefused(t *testing.T) {
 	sink := &fakeSink{}
 	p, _ := ingest.NewPush(ingest.PushConfig{Sink: sink})
-	first, err := announce(p, "cam", sdpH264)
+	first, err := announceFrom(p, "127.0.0.1:5000", "cam", sdpH264)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := first.Record(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := announce(p, "cam", sdpH264); statusOf(err) != 503 {
+	second, err := announceFrom(p, "127.0.0.2:5000", "cam", sdpH264)
+	if err != nil {
+		t.Fatalf("announce of a busy camera: %v (the camera is reserved at RECORD)", err)
+	}
+	if err := second.Record(); statusOf(err) != 503 {
 		t.Fatalf("second publisher: %v, want 503", err)
 	}
 	first.RTP(0, []byte{1})
 	first.Close(rtsp.ErrTeardown)
-	// Once the first is gone, the camera is free again.
-	second, err := announce(p, "cam", sdpH264)
-	if err != nil {
+	// Once the first is gone, the camera is free again, even for a retried RECORD.
+	if err := second.Record(); err != nil {
 		t.Fatalf("after the first left: %v", err)
 	}
 	second.Close(rtsp.ErrTeardown)
-	if sink.writers[0].packets != 1 || !sink.writers[0].closed {
-		t.Errorf("first writer: %+v", sink.writers[0])
+	if sink.writers[0].packets != 1 || !sink.writers[0].closed || ended(first) != nil {
+		t.Errorf("first writer: %+v, ended %v", sink.writers[0], ended(first))
 	}
 }
 
+// TestAnnounceHoldsNoCamera covers issue 9 row 7: a client that announces
+// and never records holds nothing.
+func TestAnnounceHoldsNoCamera(t *testing.T) {
+	p, _ := ingest.NewPush(ingest.PushConfig{Sink: &fakeSink{}})
+	squatter, err := announceFrom(p, "127.0.0.66:4000", "cam", sdpH264)
+	if err != nil {
+		t.Fatal(err)
+	}
+	camera, _ := announceFrom(p, "127.0.0.1:5000", "cam", sdpH264)
+	if err := camera.Record(); err != nil {
+		t.Fatalf("camera refused while a squatter announced: %v", err)
+	}
+	if err := squatter.Record(); statusOf(err) != 503 {
+		t.Fatalf("squatter RECORD: %v, want 503", err)
+	}
+	squatter.Close(rtsp.ErrConnClosed)
+	if ended(camera) != nil {
+		t.Fatal("camera session ended by the squatter")
+	}
+}
+
+// TestSamePublisherReplacesItself covers issue 9 row 14: a camera that
+// reconnects (the same address) while its dead session has not timed out
+// replaces it at once; the old session is told to end, and its late Close
+// does not free the camera from the new one.
+func TestSamePublisherReplacesItself(t *testing.T) {
+	sink := &fakeSink{}
+	p, _ := ingest.NewPush(ingest.PushConfig{Sink: sink})
+	old, _ := announceFrom(p, "127.0.0.1:5000", "cam", sdpH264)
+	if err := old.Record(); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := announceFrom(p, "127.0.0.1:5002", "cam", sdpH264)
+	if err := again.Record(); err != nil {
+		t.Fatalf("reconnecting camera refused: %v", err)
+	}
+	if !sink.writers[0].closed || !errors.Is(ended(old), ingest.ErrReplaced) || ended(again) != nil {
+		t.Fatalf("old writer closed %v, old ended %v, new ended %v", sink.writers[0].closed, ended(old), ended(again))
+	}
+	old.Close(rtsp.ErrSessionTimeout)
+	other, _ := announceFrom(p, "127.0.0.2:5000", "cam", sdpH264)
+	if err := other.Record(); statusOf(err) != 503 {
+		t.Fatalf("another publisher after the old session closed: %v, want 503", err)
+	}
+}
+
+// TestSecondPublisherTakesOver: with TakeOver, another publisher replaces
+// the current one, whose session is told to end (issue 9 row 8: the
+// replaced publisher sees an error).
 func TestSecondPublisherTakesOver(t *testing.T) {
 	sink := &fakeSink{}
 	p, _ := ingest.NewPush(ingest.PushConfig{Sink: sink, TakeOver: true})
-	first, _ := announce(p, "cam", sdpH264)
+	first, _ := announceFrom(p, "127.0.0.1:5000", "cam", sdpH264)
 	if err := first.Record(); err != nil {
 		t.Fatal(err)
 	}
-	second, err := announce(p, "cam", sdpH264)
+	second, err := announceFrom(p, "127.0.0.2:5000", "cam", sdpH264)
 	if err != nil {
 		t.Fatalf("takeover refused: %v", err)
-	}
-	if !sink.writers[0].closed {
-		t.Error("first recording not closed on takeover")
-	}
-	// The replaced publisher's packets go nowhere and it cannot record again.
-	first.RTP(0, []byte{1})
-	if err := first.Record(); statusOf(err) != 503 {
-		t.Errorf("replaced publisher RECORD: %v, want 503", err)
 	}
 	if err := second.Record(); err != nil {
 		t.Fatal(err)
 	}
-	second.RTP(0, []byte{1})
-	// The old session ending later must not free the camera from the new one.
-	first.Close(rtsp.ErrConnClosed)
-	if _, err := announce(p, "cam", sdpH264); err != nil {
-		t.Fatalf("third publisher with takeover: %v", err)
+	if !sink.writers[0].closed || !errors.Is(ended(first), ingest.ErrReplaced) {
+		t.Error("first recording not closed and ended on takeover")
 	}
+	// The replaced publisher's packets go nowhere and it cannot record again.
+	first.RTP(0, []byte{1})
+	second.RTP(0, []byte{1})
+	first.Close(rtsp.ErrConnClosed)
 	if sink.writers[0].packets != 0 || sink.writers[1].packets != 1 {
 		t.Errorf("packets: first %d, second %d", sink.writers[0].packets, sink.writers[1].packets)
 	}

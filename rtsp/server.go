@@ -37,10 +37,15 @@ type Server struct {
 	closeOnce sync.Once
 
 	refusedLog logEvery // "rtsp connection refused", at most once a minute
+	failedLog  logEvery // "rtsp request failed" (5xx), at most once a second
 }
 
-// refusedLogInterval rate-limits the warning about refused connections.
-const refusedLogInterval = time.Minute
+// Intervals of rate-limited warnings: a peer that provokes them in a loop
+// costs a counter, not a log line each.
+const (
+	refusedLogInterval = time.Minute
+	failedLogInterval  = time.Second
+)
 
 // NewServer applies the defaults to a copy of cfg, validates it and binds
 // the TCP listener and, unless DisableUDP, the UDP pair.
@@ -58,6 +63,7 @@ func NewServer(cfg Config) (*Server, error) {
 		done:     make(chan struct{}),
 	}
 	s.refusedLog.interval = refusedLogInterval
+	s.failedLog.interval = failedLogInterval
 	if err := s.bind(); err != nil {
 		s.closeSockets()
 		return nil, err

@@ -113,7 +113,9 @@ func (c *conn) errorResponse(req *Request, err error) *Response {
 	switch {
 	case resp.StatusCode >= 500 && resp.StatusCode != StatusNotImplemented && resp.StatusCode != StatusRTSPVersionNotSupported &&
 		resp.StatusCode != StatusOptionNotSupported:
-		c.log.Warn("rtsp request failed", "method", string(req.Method), "status", resp.StatusCode, "err", err)
+		if ok, n := c.srv.failedLog.allow(time.Now()); ok {
+			c.log.Warn("rtsp request failed", "method", string(req.Method), "status", resp.StatusCode, "err", err, "suppressed", n)
+		}
 	default:
 		c.log.Debug("rtsp request refused", "method", string(req.Method), "status", resp.StatusCode, "err", err)
 	}

@@ -202,7 +202,7 @@ func startBenchServer(ctx context.Context, dir string, n int, o *benchPushOption
 	rtpConn.Close()
 	rtcpConn.Close()
 	conf := fmt.Sprintf("data_dir: %s\nlog: {level: warn}\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n"+
-		"  udp_rtcp_address: \"127.0.0.1:%d\"\n  max_connections: %d\n%s\n", filepath.Join(dir, "data"), addr, udpPort, udpPort+1, n+64, o.extraConf)
+		"  udp_rtcp_address: \"127.0.0.1:%d\"\n  max_connections: %d\n  max_connections_per_address: %d\n%s\n", filepath.Join(dir, "data"), addr, udpPort, udpPort+1, n+64, n+64, o.extraConf)
 	cfgPath := filepath.Join(dir, "camvault.yaml")
 	if err := os.WriteFile(cfgPath, []byte(conf), 0o644); err != nil {
 		return nil, err

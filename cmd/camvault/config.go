@@ -50,6 +50,7 @@ type rtspConfig struct {
 	MediaTimeout             Duration `yaml:"media_timeout"`
 	ReadBuffer               Size     `yaml:"read_buffer"`
 	MaxConnections           int      `yaml:"max_connections"`
+	MaxConnectionsPerAddress int      `yaml:"max_connections_per_address"`
 	MaxSessionsPerConnection int      `yaml:"max_sessions_per_connection"`
 	MaxRequestLine           Size     `yaml:"max_request_line"`
 	MaxURL                   Size     `yaml:"max_url"`
@@ -133,6 +134,7 @@ func defaultConfig() *fileConfig {
 			MediaTimeout:             Duration(10 * time.Second),
 			ReadBuffer:               128 << 10,
 			MaxConnections:           4096,
+			MaxConnectionsPerAddress: 64,
 			MaxSessionsPerConnection: 4,
 			MaxRequestLine:           4 << 10,
 			MaxURL:                   2 << 10,

@@ -47,6 +47,7 @@ rtsp:
   media_timeout: 30s
   read_buffer: 128KiB
   max_connections: 100
+  max_connections_per_address: 10
   max_sessions_per_connection: 2
   max_request_line: 8KiB
   max_url: 8KiB
@@ -78,7 +79,7 @@ cameras:
 		SessionTimeout: Duration(2 * time.Minute), HandshakeTimeout: Duration(5 * time.Second),
 		IdleTimeout: Duration(day), WriteTimeout: Duration(1500 * time.Millisecond),
 		MediaTimeout: Duration(30 * time.Second), ReadBuffer: 128 << 10,
-		MaxConnections: 100, MaxSessionsPerConnection: 2,
+		MaxConnections: 100, MaxConnectionsPerAddress: 10, MaxSessionsPerConnection: 2,
 		MaxRequestLine: 8 << 10, MaxURL: 8 << 10, MaxHeaderLine: 4 << 10, MaxHeaderLines: 32,
 		MaxHeaderBytes: 32 << 10, MaxBody: 1 << 20, MaxPacket: 1500, MediaQueue: 256, UDPTeardownLinger: Duration(250 * time.Millisecond),
 	}

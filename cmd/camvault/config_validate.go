@@ -87,6 +87,7 @@ func (r *rtspConfig) validate(v *validator) {
 	// buffer, so it must hold the largest max_packet + 4.
 	v.size("rtsp.read_buffer", r.ReadBuffer, 68<<10, 16<<20)
 	v.count("rtsp.max_connections", r.MaxConnections, 1, 1<<20)
+	v.count("rtsp.max_connections_per_address", r.MaxConnectionsPerAddress, 1, 1<<20)
 	v.count("rtsp.max_sessions_per_connection", r.MaxSessionsPerConnection, 1, 1024)
 	v.size("rtsp.max_request_line", r.MaxRequestLine, 256, 64<<10)
 	v.size("rtsp.max_url", r.MaxURL, 256, 64<<10)

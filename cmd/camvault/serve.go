@@ -161,8 +161,11 @@ func (c *fileConfig) recorderConfig(log *slog.Logger) recorder.Config {
 func (c *fileConfig) pushConfig(s ingest.Sink, log *slog.Logger) ingest.PushConfig {
 	pc := ingest.PushConfig{Sink: s, TakeOver: c.Ingest.Takeover, AllowUnknown: c.Ingest.AllowUnknownCameras, Logger: log,
 		SDP: media.SDPLimits{MaxMedia: c.Ingest.MaxSDPMedia, MaxAttrBytes: int(c.Ingest.MaxSDPLine)}}
-	for name := range c.Cameras {
+	for name, cam := range c.Cameras {
 		pc.Cameras = append(pc.Cameras, name)
+		if cam.URL != "" {
+			pc.Pulled = append(pc.Pulled, name)
+		}
 	}
 	return pc
 }
@@ -199,6 +202,7 @@ func (c *fileConfig) rtspServerConfig(h rtsp.Handler, log *slog.Logger) rtsp.Con
 		SessionTimeout: time.Duration(r.SessionTimeout), MediaTimeout: time.Duration(r.MediaTimeout),
 		HandshakeTimeout: time.Duration(r.HandshakeTimeout), IdleTimeout: time.Duration(r.IdleTimeout),
 		WriteTimeout: time.Duration(r.WriteTimeout), MaxConnections: r.MaxConnections,
+		MaxConnectionsPerAddress: r.MaxConnectionsPerAddress,
 		MaxSessionsPerConnection: r.MaxSessionsPerConnection, ReadBufferSize: int(r.ReadBuffer),
 		MaxPacketSize: int(r.MaxPacket), MediaQueueSize: r.MediaQueue,
 		UDPTeardownLinger: time.Duration(r.UDPTeardownLinger),
