@@ -1,6 +1,7 @@
 package rtsp
 
 import (
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -15,6 +16,22 @@ type Config struct {
 	// Listener, when set, is used instead of listening on Address (socket
 	// activation, tests). The server closes it on shutdown.
 	Listener net.Listener
+
+	// TLS, when set, serves RTSPS (rtsps://, SEC-08) on TLSAddress with
+	// this configuration; its MinVersion is raised to TLS 1.2. Certificates
+	// are the caller's: use GetCertificate to replace them while the server
+	// runs. Media on an RTSPS connection is interleaved in the TLS stream:
+	// SETUP asking for UDP there gets 461, since UDP media would travel in
+	// clear.
+	TLS *tls.Config
+	// TLSAddress is the RTSPS TCP listen address. Defaults to ":8322".
+	TLSAddress string
+	// TLSListener, when set, is used instead of listening on TLSAddress
+	// (tests); the server wraps it in TLS and closes it on shutdown.
+	TLSListener net.Listener
+	// TLSOnly serves RTSPS alone: no plain RTSP listener and no UDP pair
+	// are opened. It needs TLS.
+	TLSOnly bool
 
 	// UDPRTPAddress is the RTP socket of the UDP pair that every UDP
 	// session shares (RTSP-TR-10). Defaults to ":8000".
@@ -101,6 +118,7 @@ type Config struct {
 // Defaults of Config.
 const (
 	DefaultAddress                  = ":8554"
+	DefaultTLSAddress               = ":8322"
 	DefaultUDPRTPAddress            = ":8000"
 	DefaultUDPRTCPAddress           = ":8001"
 	DefaultUDPReadBuffer            = 64 << 20
@@ -136,6 +154,14 @@ func defaultNum[T int | time.Duration](v *T, d T) {
 // withDefaults returns a copy of c with zero fields set to the defaults.
 func (c Config) withDefaults() Config {
 	defaultStr(&c.Address, DefaultAddress)
+	defaultStr(&c.TLSAddress, DefaultTLSAddress)
+	if c.TLS != nil && c.TLS.MinVersion < tls.VersionTLS12 {
+		c.TLS = c.TLS.Clone()
+		c.TLS.MinVersion = tls.VersionTLS12
+	}
+	if c.TLSOnly {
+		c.DisableUDP = true
+	}
 	defaultStr(&c.UDPRTPAddress, DefaultUDPRTPAddress)
 	defaultStr(&c.UDPRTCPAddress, DefaultUDPRTCPAddress)
 	defaultStr(&c.ServerName, DefaultServerName)
@@ -167,6 +193,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.Handler == nil {
 		errs = append(errs, errors.New("handler is required"))
+	}
+	if c.TLSOnly && c.TLS == nil {
+		errs = append(errs, errors.New("tls only needs a tls configuration"))
 	}
 	for _, d := range []time.Duration{c.SessionTimeout, c.SessionGrace, c.MediaTimeout, c.HandshakeTimeout, c.IdleTimeout, c.WriteTimeout} {
 		if d < 0 {

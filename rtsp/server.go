@@ -3,6 +3,7 @@ package rtsp
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -16,10 +17,11 @@ import (
 // Server is an RTSP server for publishers and viewers. Build it with
 // NewServer, serve with Run; it is safe for concurrent use.
 type Server struct {
-	cfg Config
-	log *slog.Logger
-	ln  net.Listener
-	udp *udpPair // nil when UDP is disabled
+	cfg   Config
+	log   *slog.Logger
+	ln    net.Listener // plain RTSP; nil with TLSOnly
+	tlsLn net.Listener // RTSPS; nil without TLS
+	udp   *udpPair     // nil when UDP is disabled
 
 	mu          sync.Mutex // guards the fields below
 	sessions    map[string]*session
@@ -72,13 +74,19 @@ func NewServer(cfg Config) (*Server, error) {
 }
 
 func (s *Server) bind() error {
-	s.ln = s.cfg.Listener
-	if s.ln == nil {
-		ln, err := net.Listen("tcp", s.cfg.Address)
+	if !s.cfg.TLSOnly {
+		ln, err := listen(s.cfg.Listener, s.cfg.Address)
 		if err != nil {
-			return fmt.Errorf("rtsp listen %s: %w", s.cfg.Address, err)
+			return err
 		}
 		s.ln = ln
+	}
+	if s.cfg.TLS != nil {
+		ln, err := listen(s.cfg.TLSListener, s.cfg.TLSAddress)
+		if err != nil {
+			return err
+		}
+		s.tlsLn = tls.NewListener(ln, s.cfg.TLS)
 	}
 	if s.cfg.DisableUDP {
 		return nil
@@ -91,8 +99,34 @@ func (s *Server) bind() error {
 	return nil
 }
 
-// Addr returns the RTSP TCP listener address.
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+// listen returns ln, or a new TCP listener on addr when ln is nil.
+func listen(ln net.Listener, addr string) (net.Listener, error) {
+	if ln != nil {
+		return ln, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("rtsp listen %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// Addr returns the plain RTSP listener address, or the RTSPS one with
+// TLSOnly.
+func (s *Server) Addr() net.Addr {
+	if s.ln == nil {
+		return s.tlsLn.Addr()
+	}
+	return s.ln.Addr()
+}
+
+// TLSAddr returns the RTSPS listener address, or nil without TLS.
+func (s *Server) TLSAddr() net.Addr {
+	if s.tlsLn == nil {
+		return nil
+	}
+	return s.tlsLn.Addr()
+}
 
 // UDPAddrs returns the addresses of the UDP RTP and RTCP sockets, or nils
 // when UDP is disabled.
@@ -114,8 +148,12 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer close(s.done)
-	s.log.Info("rtsp server start", "addr", s.ln.Addr().String())
-	s.wg.Go(func() { s.acceptLoop(ctx) })
+	for _, ln := range []net.Listener{s.ln, s.tlsLn} {
+		if ln != nil {
+			s.log.Info("rtsp server start", "addr", ln.Addr().String(), "tls", ln == s.tlsLn)
+			s.wg.Go(func() { s.acceptLoop(ctx, ln) })
+		}
+	}
 	if s.udp != nil {
 		s.udp.start(&s.wg)
 	}
@@ -158,8 +196,10 @@ func (s *Server) Close() error {
 
 func (s *Server) closeSockets() {
 	s.closeOnce.Do(func() {
-		if s.ln != nil {
-			_ = s.ln.Close() // shutting down: nothing to do with the error
+		for _, ln := range []net.Listener{s.ln, s.tlsLn} {
+			if ln != nil {
+				_ = ln.Close() // shutting down: nothing to do with the error
+			}
 		}
 		if s.udp != nil {
 			s.udp.close()
@@ -167,11 +207,11 @@ func (s *Server) closeSockets() {
 	})
 }
 
-// acceptLoop accepts connections until the listener is closed.
-func (s *Server) acceptLoop(ctx context.Context) {
+// acceptLoop accepts connections on ln until it is closed.
+func (s *Server) acceptLoop(ctx context.Context, ln net.Listener) {
 	backoff := 5 * time.Millisecond
 	for {
-		nc, err := s.ln.Accept()
+		nc, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"log/slog"
@@ -21,12 +22,13 @@ import (
 // drains a bounded queue of marshalled responses (RTSP-MSG-08, RTSP-IL-03).
 // The first of the two to fail cancels the other.
 type conn struct {
-	srv  *Server
-	nc   net.Conn
-	br   *bufio.Reader
-	peer netip.AddrPort
-	log  *slog.Logger
-	out  chan outMsg // responses in request order; closed by the reader
+	srv    *Server
+	nc     net.Conn
+	br     *bufio.Reader
+	peer   netip.AddrPort
+	secure bool // RTSPS: nc is a *tls.Conn
+	log    *slog.Logger
+	out    chan outMsg // responses in request order; closed by the reader
 
 	media mediaQueue  // interleaved media of play sessions (server_output.go)
 	slow  atomic.Bool // the viewer was dropped for not reading (dropSlow)
@@ -69,9 +71,11 @@ var errConnPanic = errors.New("panic in connection")
 func newConn(s *Server, nc net.Conn) *conn {
 	peer := addrPortOf(nc.RemoteAddr())
 	ctx, cancel := context.WithCancel(context.Background())
+	_, secure := nc.(*tls.Conn)
 	return &conn{
 		srv:    s,
 		nc:     nc,
+		secure: secure,
 		br:     bufio.NewReaderSize(nc, s.cfg.ReadBufferSize),
 		peer:   peer,
 		log:    s.log.With("peer", peer),
@@ -100,7 +104,12 @@ func (c *conn) run(parent context.Context) {
 	defer stopParent()
 	stopClose := context.AfterFunc(c.ctx, func() { _ = c.nc.Close() })
 	defer stopClose()
-	c.log.Debug("rtsp conn open")
+	c.log.Debug("rtsp conn open", "tls", c.secure)
+	if err := c.handshake(); err != nil {
+		c.log.Debug("rtsp tls handshake failed", "err", err)
+		c.cancel()
+		return
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := c.writeLoop(); err != nil {
@@ -122,6 +131,18 @@ func (c *conn) run(parent context.Context) {
 	c.cleanup(reason)
 	c.closeUnused(reason)
 	c.log.Debug("rtsp conn close", "err", err, "dropped", c.drops)
+}
+
+// handshake completes the TLS handshake of an RTSPS connection within
+// HandshakeTimeout (SEC-02, SEC-08); plain connections have none.
+func (c *conn) handshake() error {
+	tc, ok := c.nc.(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.srv.cfg.HandshakeTimeout)
+	defer cancel()
+	return tc.HandshakeContext(ctx)
 }
 
 // cleanup ends the announced publication and every session of the

@@ -162,8 +162,9 @@ func (c *conn) commitSession(ss *session) {
 }
 
 // acceptable filters the specs the server can serve: RTP/AVP unicast
-// (RTSP-TR-06), UDP only when enabled and with client_port, and the lower
-// transport of the streams already set up in the session.
+// (RTSP-TR-06), UDP only when enabled, with client_port and not on RTSPS
+// (media would travel in clear), and the lower transport of the streams
+// already set up in the session.
 func (c *conn) acceptable(ss *session, specs Transports) Transports {
 	var out Transports
 	for _, t := range specs {
@@ -173,7 +174,7 @@ func (c *conn) acceptable(ss *session, specs Transports) Transports {
 		if ss != nil && ss.hasStreams() && ss.tcp != (t.Lower == LowerTCP) {
 			continue
 		}
-		if t.Lower == LowerUDP && (c.srv.udp == nil || t.ClientPort == nil || t.ClientPort.RTP == 0 || t.ClientPort.RTCP == 0) {
+		if t.Lower == LowerUDP && (c.srv.udp == nil || c.secure || t.ClientPort == nil || t.ClientPort.RTP == 0 || t.ClientPort.RTCP == 0) {
 			continue
 		}
 		out = append(out, t)

@@ -21,6 +21,7 @@ type fileConfig struct {
 	DataDir   string                  `yaml:"data_dir"`
 	Log       logConfig               `yaml:"log"`
 	RTSP      rtspConfig              `yaml:"rtsp"`
+	TLS       tlsConfig               `yaml:"tls"`
 	HTTP      httpConfig              `yaml:"http"`
 	Ingest    ingestConfig            `yaml:"ingest"`
 	Pull      pullConfig              `yaml:"pull"`
@@ -61,6 +62,15 @@ type rtspConfig struct {
 	MaxPacket                Size     `yaml:"max_packet"`
 	MediaQueue               int      `yaml:"media_queue"`
 	UDPTeardownLinger        Duration `yaml:"udp_teardown_linger"`
+}
+
+// tlsConfig is the RTSPS section (feeds rtsp.Config.TLS*). RTSPS is served when cert and key
+// are set.
+type tlsConfig struct {
+	Address string `yaml:"address"`
+	Cert    string `yaml:"cert"` // PEM certificate chain file
+	Key     string `yaml:"key"`  // PEM private key file
+	Only    bool   `yaml:"only"` // no plain RTSP (and so no UDP media)
 }
 
 // httpConfig is the HTTP management API section.
@@ -146,6 +156,7 @@ func defaultConfig() *fileConfig {
 			MediaQueue:               256,
 			UDPTeardownLinger:        Duration(250 * time.Millisecond),
 		},
+		TLS:    tlsConfig{Address: ":8322"},
 		HTTP:   httpConfig{Address: ":8080"},
 		Ingest: ingestConfig{Takeover: false, AllowUnknownCameras: true, MaxSDPMedia: 8, MaxSDPLine: 4 << 10},
 		Pull:   defaultPullConfig(),

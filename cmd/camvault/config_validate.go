@@ -45,6 +45,7 @@ func (c *fileConfig) validate() error {
 	v.oneOf("log.format", c.Log.Format, "text", "json")
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	c.RTSP.validate(&v)
+	c.TLS.validate(&v)
 	v.address("http.address", c.HTTP.Address)
 	c.Recorder.validate(&v)
 	v.count("ingest.max_sdp_media", c.Ingest.MaxSDPMedia, 1, 32)
@@ -213,4 +214,14 @@ func (v *validator) address(key, addr string) (port int, ok bool) {
 		return 0, false
 	}
 	return port, true
+}
+
+func (t *tlsConfig) validate(v *validator) {
+	v.address("tls.address", t.Address)
+	if (t.Cert == "") != (t.Key == "") {
+		v.fail("tls", "cert and key go together, got cert %q and key %q", t.Cert, t.Key)
+	}
+	if t.Only && t.Cert == "" {
+		v.fail("tls.only", "needs tls.cert and tls.key")
+	}
 }

@@ -15,6 +15,7 @@ func TestValidate(t *testing.T) {
 		err    string // substring; "" means valid
 	}{
 		{name: "defaults", modify: func(*fileConfig) {}},
+		{name: "rtsps", modify: func(c *fileConfig) { c.TLS.Cert, c.TLS.Key, c.TLS.Only = "c.pem", "k.pem", true }},
 		{name: "udp disabled", modify: func(c *fileConfig) { c.RTSP.UDPRTPAddress, c.RTSP.UDPRTCPAddress = "", "" }},
 		{name: "udp disabled ignores rtcp", modify: func(c *fileConfig) { c.RTSP.UDPRTPAddress = "" }},
 		{name: "ephemeral ports", modify: func(c *fileConfig) {
@@ -48,6 +49,10 @@ func TestValidate(t *testing.T) {
 		{name: "media timeout", modify: func(c *fileConfig) { c.RTSP.MediaTimeout = 0 }, err: "rtsp.media_timeout"},
 		{name: "read buffer", modify: func(c *fileConfig) { c.RTSP.ReadBuffer = 100 }, err: "rtsp.read_buffer: must be between 68KiB and 16MiB, got 100B"},
 		{name: "max connections", modify: func(c *fileConfig) { c.RTSP.MaxConnections = 0 }, err: "rtsp.max_connections: must be between 1 and 1048576, got 0"},
+		{name: "max connections per address", modify: func(c *fileConfig) { c.RTSP.MaxConnectionsPerAddress = 0 }, err: "rtsp.max_connections_per_address: must be between 1 and 1048576, got 0"},
+		{name: "tls cert without key", modify: func(c *fileConfig) { c.TLS.Cert = "/etc/camvault/cert.pem" }, err: "tls: cert and key go together"},
+		{name: "tls only without cert", modify: func(c *fileConfig) { c.TLS.Only = true }, err: "tls.only: needs tls.cert and tls.key"},
+		{name: "tls address", modify: func(c *fileConfig) { c.TLS.Address = "8322" }, err: "tls.address: must be a listen address"},
 		{name: "sessions per connection", modify: func(c *fileConfig) { c.RTSP.MaxSessionsPerConnection = 5000 }, err: "rtsp.max_sessions_per_connection"},
 		{name: "request line", modify: func(c *fileConfig) { c.RTSP.MaxRequestLine = 1 << 20 }, err: "rtsp.max_request_line"},
 		{name: "url longer than request line", modify: func(c *fileConfig) { c.RTSP.MaxURL = 8 << 10 }, err: "rtsp.max_url: must be at most rtsp.max_request_line (4KiB), got 8KiB"},

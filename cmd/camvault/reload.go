@@ -11,13 +11,22 @@ import (
 	"github.com/camvault/camvault/storage"
 )
 
+// reloadTargets are what SIGHUP updates.
+type reloadTargets struct {
+	pull  *ingest.Pull
+	store *storage.Store
+	certs *certReloader // nil without RTSPS
+}
+
 // reloadOnSIGHUP re-reads the config file on SIGHUP and applies its
 // cameras and retention: added, removed and changed pulled cameras take
 // effect, the others are untouched; retention rules and holds apply from the
-// next pass. An invalid file is refused with an error log line and the
-// running configuration stays. Other settings (addresses, limits) need a
-// restart. stop ends the watcher and waits for it.
-func reloadOnSIGHUP(ctx context.Context, path string, pull *ingest.Pull, store *storage.Store, log *slog.Logger) (stop func()) {
+// next pass. The RTSPS certificate and key files are read again; new TLS
+// handshakes use them and running sessions stay. An invalid file is refused
+// with an error log line and the running configuration stays. Other
+// settings (addresses, limits) need a restart. stop ends the watcher and
+// waits for it.
+func reloadOnSIGHUP(ctx context.Context, path string, to reloadTargets, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGHUP)
@@ -29,7 +38,8 @@ func reloadOnSIGHUP(ctx context.Context, path string, pull *ingest.Pull, store *
 			case <-ctx.Done():
 				return
 			case <-sig:
-				reloadCameras(path, pull, store, log)
+				reloadCerts(to.certs, log)
+				reloadCameras(path, to.pull, to.store, log)
 			}
 		}
 	}()
@@ -54,4 +64,15 @@ func reloadCameras(path string, pull *ingest.Pull, store *storage.Store, log *sl
 	pull.Update(cams)
 	store.SetRetention(cfg.retention())
 	log.Info("config reloaded; cameras and retention applied (other settings need a restart)", "pulled", len(cams))
+}
+
+func reloadCerts(certs *certReloader, log *slog.Logger) {
+	if certs == nil {
+		return
+	}
+	if err := certs.reload(); err != nil {
+		log.Error("tls certificate reload refused; the running certificate stays", "err", err)
+		return
+	}
+	log.Info("tls certificate reloaded", "cert", certs.certFile)
 }

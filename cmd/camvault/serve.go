@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -66,7 +67,12 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		closeStore()
 		return err
 	}
-	srv, err := rtsp.NewServer(cfg.rtspServerConfig(rtspHandler{push: push, play: play}, log))
+	certs, err := newCertReloader(cfg.TLS.Cert, cfg.TLS.Key)
+	if err != nil {
+		closeStore()
+		return err
+	}
+	srv, err := rtsp.NewServer(cfg.rtspServerConfig(rtspHandler{push: push, play: play}, certs.config(), log))
 	if err != nil {
 		closeStore()
 		return err
@@ -79,10 +85,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	pull.Update(cfg.pullCameras())
 	pullDone := make(chan error, 1)
 	go func() { pullDone <- pull.Run(ctx) }()
-	stopReload := reloadOnSIGHUP(ctx, configPath, pull, store, log)
+	stopReload := reloadOnSIGHUP(ctx, configPath, reloadTargets{pull: pull, store: store, certs: certs}, log)
 	rtpAddr, rtcpAddr := srv.UDPAddrs()
 	log.Info("camvault serving", "version", versionString(), "rtsp", srv.Addr().String(),
-		"udp_rtp", fmt.Sprint(rtpAddr), "udp_rtcp", fmt.Sprint(rtcpAddr), "data", cfg.DataDir)
+		"rtsps", fmt.Sprint(srv.TLSAddr()), "udp_rtp", fmt.Sprint(rtpAddr), "udp_rtcp", fmt.Sprint(rtcpAddr), "data", cfg.DataDir)
 	notify("READY=1")
 	err = srv.Run(ctx)
 	notify("STOPPING=1")
@@ -194,10 +200,11 @@ func (c *fileConfig) rtspLimits() rtsp.Limits {
 		MaxHeaderBytes: int(r.MaxHeaderBytes), MaxBody: int(r.MaxBody)}
 }
 
-func (c *fileConfig) rtspServerConfig(h rtsp.Handler, log *slog.Logger) rtsp.Config {
+func (c *fileConfig) rtspServerConfig(h rtsp.Handler, tlsConf *tls.Config, log *slog.Logger) rtsp.Config {
 	r := c.RTSP
 	return rtsp.Config{
 		Address: r.Address, UDPRTPAddress: r.UDPRTPAddress, UDPRTCPAddress: r.UDPRTCPAddress,
+		TLS: tlsConf, TLSAddress: c.TLS.Address, TLSOnly: c.TLS.Only,
 		DisableUDP: r.UDPRTPAddress == "", UDPReadBuffer: int(r.UDPReadBuffer),
 		SessionTimeout: time.Duration(r.SessionTimeout), MediaTimeout: time.Duration(r.MediaTimeout),
 		HandshakeTimeout: time.Duration(r.HandshakeTimeout), IdleTimeout: time.Duration(r.IdleTimeout),

@@ -148,29 +148,36 @@ func TestGStreamerSeek(t *testing.T) {
 	needTool(t, "/usr/bin/python3")
 	needGstElement(t, "rtspsrc", "avdec_h264", "appsink")
 	s := archiveServer(t)
+	for _, proto := range []string{"tcp", "udp"} {
+		t.Run(proto, func(t *testing.T) {
+			gstSeek(t, s, "rtsp://"+s.rtsp+"/archive/cam", proto, "")
+		})
+	}
+}
+
+// gstSeek plays url with gstSeekScript over proto, with the rtspsrc
+// properties extra, seeks to 25 s and checks the frames after the seek.
+func gstSeek(t *testing.T, s *server, url, proto, extra string) {
+	t.Helper()
 	script := filepath.Join(t.TempDir(), "seek.py")
 	if err := os.WriteFile(script, []byte(gstSeekScript), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, proto := range []string{"tcp", "udp"} {
-		t.Run(proto, func(t *testing.T) {
-			out, err := run(t, time.Minute, "/usr/bin/python3", script, "rtsp://"+s.rtsp+"/archive/cam", proto, "25")
-			if err != nil {
-				t.Fatalf("gstreamer: %v\n%s\n%s", err, out, s.logs)
-			}
-			var first, count int
-			if _, err := fmt.Sscanf(strings.TrimSpace(out[strings.LastIndex(out, "first="):]), "first=%d frames=%d", &first, &count); err != nil {
-				t.Fatalf("unexpected output: %v\n%s", err, out)
-			}
-			if first < 25*numberedFPS || first > 25*numberedFPS+1 {
-				t.Errorf("first frame after seeking to 25 s is %d, want %d", first, 25*numberedFPS)
-			}
-			if count < 2*numberedFPS {
-				t.Errorf("only %d frames after the seek", count)
-			}
-			t.Logf("first frame %d, %d frames", first, count)
-		})
+	out, err := run(t, time.Minute, "/usr/bin/python3", script, url, proto, "25", extra)
+	if err != nil {
+		t.Fatalf("gstreamer: %v\n%s\n%s", err, out, s.logs)
 	}
+	var first, count int
+	if _, err := fmt.Sscanf(strings.TrimSpace(out[strings.LastIndex(out, "first="):]), "first=%d frames=%d", &first, &count); err != nil {
+		t.Fatalf("unexpected output: %v\n%s", err, out)
+	}
+	if first < 25*numberedFPS || first > 25*numberedFPS+1 {
+		t.Errorf("first frame after seeking to 25 s is %d, want %d", first, 25*numberedFPS)
+	}
+	if count < 2*numberedFPS {
+		t.Errorf("only %d frames after the seek", count)
+	}
+	t.Logf("first frame %d, %d frames", first, count)
 }
 
 // gstSeekScript plays an RTSP URL, seeks (flush, accurate) once the
@@ -182,9 +189,10 @@ gi.require_version("Gst", "1.0")
 from gi.repository import Gst, GLib
 Gst.init(None)
 url, proto, target = sys.argv[1], sys.argv[2], float(sys.argv[3])
+extra = sys.argv[4] if len(sys.argv) > 4 else ""  # more rtspsrc properties
 p = Gst.parse_launch(
-    "rtspsrc name=src location=%s protocols=%s latency=200 ! rtph264depay ! h264parse ! avdec_h264 ! "
-    "videoconvert ! video/x-raw,format=I420 ! appsink name=sink emit-signals=true sync=false" % (url, proto))
+    "rtspsrc name=src location=%s protocols=%s latency=200 %s ! rtph264depay ! h264parse ! avdec_h264 ! "
+    "videoconvert ! video/x-raw,format=I420 ! appsink name=sink emit-signals=true sync=false" % (url, proto, extra))
 sink = p.get_by_name("sink")
 state = {"seeked": False, "first": None, "count": 0}
 loop = GLib.MainLoop()
