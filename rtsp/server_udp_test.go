@@ -63,6 +63,15 @@ func (c *client) setupUDP(t *testing.T, srv *rtsp.Server, path, mode string) str
 	return id
 }
 
+// recordUDP announces path and records it over UDP on c.
+func (c *client) recordUDP(srv *rtsp.Server, path string) string {
+	c.t.Helper()
+	c.announce(path)
+	id := c.setupUDP(c.t, srv, path, "record")
+	expectStatus(c.t, c.do("RECORD", c.url+"/"+path, []string{"Session: " + id}, ""), 200)
+	return id
+}
+
 // TestFFmpegPushUDP replays Appendix A.1 over UDP with real sockets
 // (RTSP-TR-08, RTSP-M-32, SEC-06).
 func TestFFmpegPushUDP(t *testing.T) {
@@ -128,9 +137,7 @@ func TestUDPMediaTimeout(t *testing.T) {
 	h := ffmpegHandler()
 	srv := startServer(t, rtsp.Config{Handler: h, MediaTimeout: 100 * time.Millisecond})
 	c := dial(t, srv)
-	c.announce("cam1")
-	id := c.setupUDP(t, srv, "cam1", "record")
-	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
+	c.recordUDP(srv, "cam1")
 	start := time.Now()
 	_, srvRTCP := srv.UDPAddrs()
 	tick := time.NewTicker(10 * time.Millisecond)
@@ -159,9 +166,7 @@ func TestUDPRecordingEndsWithConnection(t *testing.T) {
 	h := ffmpegHandler()
 	srv := startServer(t, rtsp.Config{Handler: h})
 	c := dial(t, srv)
-	c.announce("cam1")
-	id := c.setupUDP(t, srv, "cam1", "record")
-	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
+	c.recordUDP(srv, "cam1")
 	srvRTP, _ := srv.UDPAddrs()
 	sendUDP(t, c.udp[0].rtp, srvRTP, rtpPacket)
 	h.pub(0).waitPackets(t, 1)
@@ -247,9 +252,7 @@ func TestUDPTeardownTakesLastDatagrams(t *testing.T) {
 	h := ffmpegHandler()
 	srv := startServer(t, rtsp.Config{Handler: h})
 	c := dial(t, srv)
-	c.announce("cam1")
-	id := c.setupUDP(t, srv, "cam1", "record")
-	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
+	id := c.recordUDP(srv, "cam1")
 	srvRTP, _ := srv.UDPAddrs()
 	const n = 200
 	for i := range n {

@@ -80,13 +80,21 @@ func TestCrashRepair(t *testing.T) {
 // truncated interleaved frames and half-open connections at the server while
 // ffmpeg pushes, and checks that every frame of the push is recorded.
 func TestGarbageDoesNotDisturbRecording(t *testing.T) {
+	pushDuring(t, "victim", "tcp", func(ctx context.Context, s *server) { abuse(ctx, s.rtsp) })
+}
+
+// pushDuring runs attack in the background while ffmpeg pushes a clip with
+// audio to camera over transport, then checks that the recording holds every
+// frame. It returns the stopped server.
+func pushDuring(t *testing.T, camera, transport string, attack func(context.Context, *server)) *server {
+	t.Helper()
 	needTool(t, "ffmpeg", "ffprobe")
 	s := startServer(t, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Go(func() { abuse(ctx, s.rtsp) })
-	start, out, err := ffmpegPush(t, "rtsp://"+s.rtsp+"/victim", "tcp", true,
+	wg.Go(func() { attack(ctx, s) })
+	start, out, err := ffmpegPush(t, "rtsp://"+s.rtsp+"/"+camera, transport, true,
 		append(append([]string{}, x264Baseline...), "-c:a", "aac", "-b:a", "64k"))
 	cancel()
 	wg.Wait()
@@ -94,7 +102,8 @@ func TestGarbageDoesNotDisturbRecording(t *testing.T) {
 		t.Fatalf("ffmpeg: %v\n%s\n%s", err, out, s.logs)
 	}
 	s.stop()
-	checkRecording(t, s, "victim", pushCase{video: "h264", audio: "aac"}, start)
+	checkRecording(t, s, camera, pushCase{video: "h264", audio: "aac"}, start)
+	return s
 }
 
 // abuse keeps opening connections that misbehave until ctx ends. Every

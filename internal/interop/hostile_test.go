@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -59,26 +58,12 @@ func spray(ctx context.Context, t *testing.T, udpPort int) int {
 // real publisher, and the forged datagrams are dropped and counted, with a
 // bounded number of log lines.
 func TestUDPSprayDoesNotStealPush(t *testing.T) {
-	needTool(t, "ffmpeg", "ffprobe")
-	s := startServer(t, "")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var wg sync.WaitGroup
 	var sent int
-	wg.Go(func() { sent = spray(ctx, t, s.udpPort) })
-	start, out, err := ffmpegPush(t, "rtsp://"+s.rtsp+"/sprayed", "udp", true,
-		append(append([]string{}, x264Baseline...), "-c:a", "aac", "-b:a", "64k"))
-	cancel()
-	wg.Wait()
-	if err != nil {
-		t.Fatalf("ffmpeg: %v\n%s\n%s", err, out, s.logs)
-	}
-	s.stop()
+	s := pushDuring(t, "sprayed", "udp", func(ctx context.Context, s *server) { sent = spray(ctx, t, s.udpPort) })
 	t.Logf("sprayed %d forged datagrams during the push", sent)
 	if sent < 1000 {
 		t.Fatalf("only %d forged datagrams sent", sent)
 	}
-	checkRecording(t, s, "sprayed", pushCase{video: "h264", audio: "aac"}, start)
 	if n := strings.Count(s.logs.String(), "datagram dropped"); n > 4 {
 		t.Errorf("%d drop log lines for %d forged datagrams, want a few", n, sent)
 	}
