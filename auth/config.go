@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -25,7 +26,9 @@ const (
 var userNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
 
 // Config is the users-and-rights configuration. Its string fields are the
-// configuration file's text; Validate parses them.
+// configuration file's text; Validate parses them. The yaml tags of
+// UserConfig, AnonymousConfig and Permission are the keys of camvault's
+// configuration file, and FieldError paths use the same names.
 type Config struct {
 	// Users are the known users; names are unique.
 	Users []UserConfig
@@ -44,39 +47,47 @@ type Config struct {
 type UserConfig struct {
 	// Name is 1 to 64 of A-Z a-z 0-9 . _ @ + -, starting with a letter
 	// or digit.
-	Name string
+	Name string `yaml:"name"`
 	// PasswordArgon2id is an argon2id PHC string (see ParseArgon2id),
 	// used for Basic authentication and the HTTP side. Empty disables
 	// password checks for this user.
-	PasswordArgon2id string
+	PasswordArgon2id string `yaml:"password_argon2id"`
 	// DigestMD5 and DigestSHA256 are HA1 = H(name:realm:password) in
 	// lower-case hex for the server's realm (see DigestHA1). Empty
 	// disables Digest with that algorithm for this user.
-	DigestMD5, DigestSHA256 string
+	DigestMD5    string `yaml:"digest_md5"`
+	DigestSHA256 string `yaml:"digest_sha256"`
 	// Networks are CIDR prefixes ("192.0.2.0/24", "2001:db8::/32") or
 	// single addresses the user may act from. Empty means anywhere.
-	Networks []string
+	Networks []string `yaml:"networks"`
 	// Permissions are what the user may do.
-	Permissions []Permission
+	Permissions []Permission `yaml:"permissions"`
+}
+
+// LogValue implements slog.LogValuer: the name, networks and permissions,
+// never the hashes (HA1 values are password equivalents).
+func (u UserConfig) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("name", u.Name), slog.Any("networks", u.Networks),
+		slog.Int("permissions", len(u.Permissions)), slog.String("hashes", "redacted"))
 }
 
 // AnonymousConfig grants rights to requests without credentials.
 type AnonymousConfig struct {
 	// Networks are the addresses anonymous requests may come from, as in
 	// UserConfig. Empty means anywhere.
-	Networks []string
+	Networks []string `yaml:"networks"`
 	// Permissions are what anonymous requests may do.
-	Permissions []Permission
+	Permissions []Permission `yaml:"permissions"`
 }
 
 // Permission allows one action on some cameras.
 type Permission struct {
 	// Action is "publish", "read", "playback", "api" or "metrics".
-	Action string
+	Action string `yaml:"action"`
 	// Cameras are path.Match globs on camera names ("*" is every camera,
 	// "lobby-*" a family). Required for publish, read and playback;
 	// optional (and ignored) for api and metrics.
-	Cameras []string
+	Cameras []string `yaml:"cameras"`
 }
 
 // withDefaults returns c with zero fields replaced by their defaults.
@@ -89,7 +100,7 @@ func (c Config) withDefaults() Config {
 
 // Validate checks every field. It returns nil or every failure joined,
 // each a *FieldError.
-func (c *Config) Validate() error {
+func (c Config) Validate() error {
 	_, err := c.compile()
 	return err
 }
