@@ -1,8 +1,10 @@
 package auth_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"testing"
@@ -262,4 +264,15 @@ func FuzzConfig(f *testing.F) {
 		act, _ := auth.ParseAction(action)
 		_ = a.Allowed(u, netip.MustParseAddr("192.0.2.1"), act, camera)
 	})
+}
+
+// TestUserConfigLogValue checks that logging a user never shows a hash.
+func TestUserConfigLogValue(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	u := testConfig(t).Users[0]
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("user", "user", u)
+	if s := buf.String(); !strings.Contains(s, "user.name=viewer") || strings.Contains(s, ha1MD5) || strings.Contains(s, "argon2id") {
+		t.Errorf("logged %s", s)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -186,5 +187,27 @@ func TestLimiterConfigValidate(t *testing.T) {
 				t.Fatal("NewLimiter accepted an invalid config")
 			}
 		})
+	}
+}
+
+// TestLimiterConcurrent runs Fail, Wait and Flush from several goroutines
+// (for -race) and checks that no failure is lost.
+func TestLimiterConcurrent(t *testing.T) {
+	t.Parallel()
+	l, _ := newTestLimiter(t, auth.LimiterConfig{Threshold: 801})
+	peer := netip.MustParseAddr("192.0.2.1")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				l.Fail(peer, t0)
+				l.Wait(peer, t0)
+				l.Flush(t0)
+			}
+		})
+	}
+	wg.Wait()
+	if got := l.Fail(peer, t0); got != time.Second {
+		t.Fatalf("801st failure with a threshold of 801: delay %v, want 1s (failures lost?)", got)
 	}
 }

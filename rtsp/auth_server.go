@@ -2,10 +2,7 @@ package rtsp
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,16 +17,8 @@ const (
 	DefaultNonceLifetime = time.Hour
 )
 
-// Nonce layout: 8 bytes of issue time (Unix ns, big-endian) and the first
-// 16 bytes of HMAC-SHA256(secret, time || peer as 16 bytes), in hex
-// (RTSP-AUTH-09).
-const (
-	nonceTimeLen = 8
-	nonceMACLen  = 16
-	nonceHexLen  = 2 * (nonceTimeLen + nonceMACLen)
-	minSecretLen = 16
-	maxRealmLen  = 128
-)
+// maxRealmLen bounds ServerAuthConfig.Realm.
+const maxRealmLen = 128
 
 // Results of ServerAuth.Check other than success. Each is answered with
 // 401 and the values of ServerAuth.Challenge, except ErrAuthHeader (400).
@@ -155,37 +144,6 @@ func (s *ServerAuth) Challenge(peer netip.Addr, tls, stale bool) []string {
 	return out
 }
 
-// nonce returns a nonce issued at t for peer.
-func (s *ServerAuth) nonce(peer netip.Addr, t time.Time) string {
-	var b [nonceTimeLen + nonceMACLen]byte
-	binary.BigEndian.PutUint64(b[:nonceTimeLen], uint64(t.UnixNano()))
-	copy(b[nonceTimeLen:], s.nonceMAC(b[:nonceTimeLen], peer))
-	return hex.EncodeToString(b[:])
-}
-
-func (s *ServerAuth) nonceMAC(issued []byte, peer netip.Addr) []byte {
-	m := hmac.New(sha256.New, s.secret)
-	m.Write(issued)
-	a := peer.Unmap().As16()
-	m.Write(a[:])
-	return m.Sum(nil)[:nonceMACLen]
-}
-
-// freshNonce reports whether nonce was issued by s to peer less than the
-// nonce lifetime before now (and not after now).
-func (s *ServerAuth) freshNonce(nonce string, peer netip.Addr, now time.Time) bool {
-	if len(nonce) != nonceHexLen {
-		return false
-	}
-	b, err := hex.DecodeString(nonce)
-	if err != nil || !hmac.Equal(b[nonceTimeLen:], s.nonceMAC(b[:nonceTimeLen], peer)) {
-		return false
-	}
-	issued := time.Unix(0, int64(binary.BigEndian.Uint64(b[:nonceTimeLen])))
-	age := now.Sub(issued)
-	return age >= 0 && age < s.lifetime
-}
-
 // Check verifies the Authorization header of req, received from peer on a
 // connection with or without TLS, and returns the user name. Errors:
 // ErrNoCredentials, ErrBadCredentials, ErrStaleNonce (with the user) and
@@ -262,47 +220,4 @@ func validQOP(a *Authorization) bool {
 		return err == nil
 	}
 	return false
-}
-
-// DigestURIMatches reports whether the uri parameter of a Digest header
-// names the resource of requestURL (RTSP-AUTH-06): the same string, or
-// after dropping scheme and host (clients reach a server under several
-// names), the same path and query, or a parent of it on a '/' or '?'
-// boundary (live555 sends its base URL with SETUP of track URLs). The
-// root "/" names only itself.
-func DigestURIMatches(uri, requestURL string) bool {
-	if uri == requestURL {
-		return true
-	}
-	u, ok1 := uriResource(uri)
-	r, ok2 := uriResource(requestURL)
-	if !ok1 || !ok2 {
-		return false
-	}
-	if u = strings.TrimSuffix(u, "/"); u == "" {
-		return r == "/"
-	}
-	if r == u || r == u+"/" {
-		return true
-	}
-	return len(r) > len(u) && strings.HasPrefix(r, u) && (r[len(u)] == '/' || r[len(u)] == '?')
-}
-
-// uriResource returns the path and query of an absolute rtsp or rtsps URL
-// or of an absolute path.
-func uriResource(s string) (string, bool) {
-	if strings.HasPrefix(s, "/") {
-		return s, true
-	}
-	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok || !(strings.EqualFold(scheme, "rtsp") || strings.EqualFold(scheme, "rtsps")) {
-		return "", false
-	}
-	if i := strings.IndexAny(rest, "/?"); i >= 0 {
-		if rest[i] == '?' {
-			return "/" + rest[i:], true
-		}
-		return rest[i:], true
-	}
-	return "/", true
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -95,27 +94,7 @@ anonymous:
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := loadConfig(writeConfig(t, tc.body))
-			if len(tc.errs) > 0 {
-				if err == nil {
-					t.Fatalf("no error, want %q", tc.errs)
-				}
-				for _, want := range tc.errs {
-					if !strings.Contains(err.Error(), want) {
-						t.Errorf("error\n%v\ndoes not contain\n%s", err, want)
-					}
-				}
-				if n := strings.Count(err.Error(), "\n") + 1; n != len(tc.errs) {
-					t.Errorf("want %d error lines, got %d:\n%v", len(tc.errs), n, err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("got\n%+v\nwant\n%+v", got, tc.want)
-			}
+			checkLoadConfig(t, tc.body, tc.want, tc.errs)
 		})
 	}
 }
