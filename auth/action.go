@@ -7,16 +7,16 @@ type Action int
 
 // The actions. The zero Action is invalid.
 const (
-	// ActionPublish: push a camera (ANNOUNCE/RECORD), and take over a
-	// camera's recording.
+	// ActionPublish allows pushing a camera (ANNOUNCE/RECORD), and taking
+	// over a camera's recording.
 	ActionPublish Action = iota + 1
-	// ActionRead: watch a camera live.
+	// ActionRead allows watching a camera live.
 	ActionRead
-	// ActionPlayback: replay a camera's archive.
+	// ActionPlayback allows replaying a camera's archive.
 	ActionPlayback
-	// ActionAPI: use the HTTP management API.
+	// ActionAPI allows using the HTTP management API.
 	ActionAPI
-	// ActionMetrics: read /metrics.
+	// ActionMetrics allows reading /metrics.
 	ActionMetrics
 )
 

@@ -154,3 +154,9 @@ func TestRTSPAuthAdapter(t *testing.T) {
 		t.Error("with users configured, loopback is not anonymous")
 	}
 }
+
+func TestLoadAuthConfigHashes(t *testing.T) {
+	t.Parallel()
+	checkLoadConfig(t, "auth:\n  max_concurrent_hashes: -1\n", nil,
+		[]string{"camvault.yaml:2:26: auth.max_concurrent_hashes: must be between 1 and 1024, got -1"})
+}
