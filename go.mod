@@ -1,6 +1,6 @@
 module github.com/camvault/camvault
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/Eyevinn/mp4ff v0.56.0
@@ -9,9 +9,11 @@ require (
 	github.com/pion/sdp/v3 v3.0.20
 	github.com/robfig/cron/v3 v3.0.1
 	go.etcd.io/bbolt v1.5.0
+	golang.org/x/crypto v0.59.0
+	golang.org/x/term v0.48.0
 )
 
 require (
 	github.com/pion/randutil v0.1.0 // indirect
-	golang.org/x/sys v0.45.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 )

@@ -33,6 +33,10 @@ const (
 	maxAuthParams = 32
 )
 
+// MaxAuthorizationBytes bounds one Authorization value (SEC-01). Real
+// Digest values are about 300 bytes; a long rtsp:// uri fits in 4 KiB.
+const MaxAuthorizationBytes = 4 << 10
+
 // ErrAuthHeader is returned for a WWW-Authenticate or Authorization value
 // that cannot be parsed.
 var ErrAuthHeader = errors.New("malformed authentication header")
@@ -168,23 +172,30 @@ func DigestResponse(algorithm, username, realm, password, nonce, nc, cnonce, qop
 	if err != nil {
 		return "", err
 	}
-	h := func(parts ...string) string {
-		hh := newHash()
-		hh.Write([]byte(strings.Join(parts, ":")))
-		return hex.EncodeToString(hh.Sum(nil))
-	}
-	ha1 := h(username, realm, password)
+	return digestResponseHA1(newHash, algorithm, hexHash(newHash, username, realm, password), nonce, nc, cnonce, qop, method, uri)
+}
+
+// digestResponseHA1 is DigestResponse from HA1 = H(username:realm:password)
+// in lower-case hex, so that a server can verify without the password.
+func digestResponseHA1(newHash func() hash.Hash, algorithm, ha1, nonce, nc, cnonce, qop string, method Method, uri string) (string, error) {
 	if strings.EqualFold(algorithm, AlgorithmMD5Sess) {
-		ha1 = h(ha1, nonce, cnonce)
+		ha1 = hexHash(newHash, ha1, nonce, cnonce)
 	}
-	ha2 := h(string(method), uri)
+	ha2 := hexHash(newHash, string(method), uri)
 	switch qop {
 	case "":
-		return h(ha1, nonce, ha2), nil
+		return hexHash(newHash, ha1, nonce, ha2), nil
 	case "auth":
-		return h(ha1, nonce, nc, cnonce, qop, ha2), nil
+		return hexHash(newHash, ha1, nonce, nc, cnonce, qop, ha2), nil
 	}
 	return "", errors.New("digest: unsupported qop " + strconv.Quote(qop))
+}
+
+// hexHash returns the lower-case hex hash of parts joined by ':'.
+func hexHash(newHash func() hash.Hash, parts ...string) string {
+	h := newHash()
+	h.Write([]byte(strings.Join(parts, ":")))
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func digestHash(algorithm string) (func() hash.Hash, error) {
@@ -250,7 +261,11 @@ type Authorization struct {
 
 // ParseAuthorization parses an Authorization value: Basic credentials or
 // Digest parameters in any order and case, quoted or not (RTSP-AUTH-04).
+// A value longer than MaxAuthorizationBytes is ErrAuthHeader.
 func ParseAuthorization(v string) (Authorization, error) {
+	if len(v) > MaxAuthorizationBytes {
+		return Authorization{}, ErrAuthHeader
+	}
 	scheme, rest, _ := strings.Cut(strings.TrimSpace(v), " ")
 	a := Authorization{Scheme: canonicalScheme(scheme)}
 	switch a.Scheme {
@@ -312,12 +327,26 @@ func (a *Authorization) setParam(k, v string) {
 // VerifyDigest reports whether a Digest authorization a is correct for
 // method and password, comparing in constant time (RTSP-AUTH-05). The
 // caller checks realm, nonce freshness, nc replay and the uri scope
-// (RTSP-AUTH-06, -09, -10).
+// (RTSP-AUTH-06, -09, -10); ServerAuth.Check does all of it from HA1.
 func VerifyDigest(a *Authorization, method Method, password string) bool {
+	newHash, err := digestHash(a.Algorithm)
+	if err != nil {
+		return false
+	}
+	return VerifyDigestHA1(a, method, hexHash(newHash, a.Username, a.Realm, password))
+}
+
+// VerifyDigestHA1 is VerifyDigest given HA1 = H(username:realm:password)
+// in lower-case hex for a's algorithm, as a server stores it.
+func VerifyDigestHA1(a *Authorization, method Method, ha1 string) bool {
 	if a.Scheme != AuthDigest || a.Response == "" {
 		return false
 	}
-	want, err := DigestResponse(a.Algorithm, a.Username, a.Realm, password, a.Nonce, a.NC, a.CNonce, a.QOP, method, a.URI)
+	newHash, err := digestHash(a.Algorithm)
+	if err != nil {
+		return false
+	}
+	want, err := digestResponseHA1(newHash, a.Algorithm, ha1, a.Nonce, a.NC, a.CNonce, a.QOP, method, a.URI)
 	if err != nil {
 		return false
 	}

@@ -38,7 +38,10 @@
 //     per-server serial number in the "session" attribute instead.
 //   - The client (Dial, Client.Run) pulls from cameras: OPTIONS, DESCRIBE,
 //     SETUP over TCP interleaved or UDP, PLAY, keepalives, receiver reports,
-//     Basic and Digest (MD5, MD5-sess, SHA-256) authentication. The server
-//     does not ask for authentication yet (VerifyDigest is its building
-//     block), and RTSP over HTTP is not implemented.
+//     Basic and Digest (MD5, MD5-sess, SHA-256) authentication.
+//   - Server-side authentication is the pure [ServerAuth]: 401 challenges
+//     (Digest SHA-256 and MD5 with qop=auth, Basic only over TLS) and
+//     Check of an Authorization header against HA1 values or a password
+//     checker ([Credentials]); the server does not call it yet. RTSP over
+//     HTTP is not implemented.
 package rtsp

@@ -6,12 +6,15 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/camvault/camvault/auth"
 )
 
 // fileConfig is the configuration file schema. Every field has a built-in default
@@ -30,6 +33,9 @@ type fileConfig struct {
 	Playback  playbackConfig          `yaml:"playback"`
 	Retention retentionConfig         `yaml:"retention"`
 	Cameras   map[string]cameraConfig `yaml:"cameras"`
+	Auth      authConfig              `yaml:"auth"`
+	Users     []auth.UserConfig       `yaml:"users"`
+	Anonymous *auth.AnonymousConfig   `yaml:"anonymous"`
 }
 
 // logConfig selects the slog handler built by newLogger.
@@ -190,6 +196,8 @@ func defaultConfig() *fileConfig {
 			BatchSize: 256,
 		},
 		Cameras: map[string]cameraConfig{},
+		Auth:    defaultAuthConfig(),
+		Users:   []auth.UserConfig{},
 	}
 }
 
@@ -245,6 +253,9 @@ func readConfig(path string) (*fileConfig, *configSource, error) {
 	}
 	if cfg.Cameras == nil { // "cameras:" with no value
 		cfg.Cameras = map[string]cameraConfig{}
+	}
+	if cfg.Users == nil { // "users:" with no value
+		cfg.Users = []auth.UserConfig{}
 	}
 	return cfg, src, nil
 }
@@ -370,7 +381,7 @@ func (s *configSource) locate(err error) error {
 func (s *configSource) position(key []string) (line, column int) {
 	n := s.body
 	for _, k := range key {
-		n = mappingValue(n, k)
+		n = childNode(n, k)
 		if n == nil {
 			return 0, 0
 		}
@@ -379,6 +390,20 @@ func (s *configSource) position(key []string) (line, column int) {
 		return tk.Position.Line, tk.Position.Column
 	}
 	return 0, 0
+}
+
+// childNode returns the node under key k of a mapping, or the element at
+// index k (decimal) of a sequence, or nil.
+func childNode(n ast.Node, k string) ast.Node {
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		return mappingValue(n, k)
+	}
+	i, err := strconv.Atoi(k)
+	if err != nil || i < 0 || i >= len(seq.Values) {
+		return nil
+	}
+	return seq.Values[i]
 }
 
 // mappingValue returns the value node under key k of mapping n, or nil. For an empty value

@@ -214,32 +214,40 @@ cameras:
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			path := ""
-			if tc.body != "-" {
-				path = writeConfig(t, tc.body)
-			}
-			got, err := loadConfig(path)
-			if len(tc.errs) > 0 {
-				if err == nil {
-					t.Fatalf("no error, want %q", tc.errs)
-				}
-				for _, want := range tc.errs {
-					if !strings.Contains(err.Error(), want) {
-						t.Errorf("error\n%v\ndoes not contain\n%s", err, want)
-					}
-				}
-				if strings.Count(err.Error(), "\n") != len(tc.errs)-1 {
-					t.Errorf("want %d error lines, got\n%v", len(tc.errs), err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("loadConfig: %v", err)
-			}
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("loadConfig =\n%+v\nwant\n%+v", got, tc.want)
-			}
+			checkLoadConfig(t, tc.body, tc.want, tc.errs)
 		})
+	}
+}
+
+// checkLoadConfig loads body as a config file ("-" means no file) and
+// checks the result against want, or, when errs is not empty, that the
+// error has one line per element of errs and contains each of them.
+func checkLoadConfig(t *testing.T, body string, want *fileConfig, errs []string) {
+	t.Helper()
+	path := ""
+	if body != "-" {
+		path = writeConfig(t, body)
+	}
+	got, err := loadConfig(path)
+	if len(errs) > 0 {
+		if err == nil {
+			t.Fatalf("no error, want %q", errs)
+		}
+		for _, want := range errs {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error\n%v\ndoes not contain\n%s", err, want)
+			}
+		}
+		if strings.Count(err.Error(), "\n") != len(errs)-1 {
+			t.Errorf("want %d error lines, got\n%v", len(errs), err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("loadConfig: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("loadConfig =\n%+v\nwant\n%+v", got, want)
 	}
 }
 

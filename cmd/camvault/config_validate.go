@@ -63,6 +63,7 @@ func (c *fileConfig) validate() error {
 	v.duration("playback.sender_report_interval", c.Playback.SenderReportInterval, time.Second, time.Minute)
 	v.size("playback.max_payload", c.Playback.MaxPayload, 256, 1460)
 	c.Retention.validate(&v)
+	c.validateAuth(&v)
 	for _, name := range slices.Sorted(maps.Keys(c.Cameras)) {
 		if err := validCameraName(name); err != nil {
 			v.errs = append(v.errs, &fieldError{key: []string{"cameras", name}, err: err})

@@ -36,6 +36,7 @@ const (
 	modMP4  = "github.com/Eyevinn/mp4ff"
 	modBolt = "go.etcd.io/bbolt"
 	modCron = "github.com/robfig/cron/v3"
+	modX    = "golang.org/x/crypto"
 )
 
 // depRules are the arrows. Edit them together with DESIGN.md.
@@ -70,6 +71,13 @@ var depRules = []depRule{
 		camvault: []string{"rtsp", "media", "storage"},
 		modules:  []string{modRTP, modSDP, modMP4},
 		never:    []string{"ingest", "recorder", "api"},
+	},
+	{
+		// users and rights know nothing of the project (DESIGN.md "users/rights").
+		pkg:     "auth",
+		modules: []string{modX},
+		never:   []string{"rtsp", "media", "storage", "recorder", "ingest", "playback", "api"},
+		noStd:   []string{"net", "net/http", "os", "os/exec"},
 	},
 	{
 		pkg:      "api",
@@ -283,6 +291,9 @@ func TestDepRulesSelfCheck(t *testing.T) {
 		pkg(cv("media"), false, modulePath, modSDP, cv("storage")),
 		pkg(cv("ingest"), false, modulePath, cv("media"), "net"),
 		pkg(cv("rtsp/internal/wire"), false, modulePath, "net"),
+		pkg(modX, false, modX),
+		pkg(cv("auth"), false, modulePath, modX),
+		pkg(cv("rtsp"), false, modulePath, modSDP),
 	} {
 		pkgs[p.ImportPath] = p
 	}
@@ -305,6 +316,11 @@ func TestDepRulesSelfCheck(t *testing.T) {
 		{"storage", modBolt, false},
 		{"ingest", cv("media"), false},
 		{"ingest", cv("storage"), true},
+		{"auth", modX, false},
+		{"auth", cv("rtsp"), true},
+		{"auth", "net", true},
+		{"rtsp", cv("auth"), true},
+		{"rtsp", modX, true},
 	} {
 		if got := rule(tc.rule).refuse(tc.imp, pkgs) != ""; got != tc.refused {
 			t.Errorf("%s importing %s: refused=%v, want %v", tc.rule, tc.imp, got, tc.refused)

@@ -13,6 +13,10 @@ import (
 type rtspHandler struct {
 	push *ingest.Push
 	play *playback.Server
+	// access authenticates and authorizes requests (users, rights,
+	// failure limits, Digest). Built from the config by runServe; not
+	// consulted yet.
+	access *rtspAuth
 }
 
 func (h rtspHandler) Announce(ctx context.Context, req *rtsp.AnnounceRequest) (rtsp.Publication, error) {

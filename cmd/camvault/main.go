@@ -7,6 +7,7 @@
 //	camvault check [-repair] [-config FILE] [-data DIR]
 //	camvault retention [-dry-run] [-config FILE] [-data DIR]
 //	camvault bench push [flags]
+//	camvault passwd -user NAME [-realm REALM] < password
 //	camvault version
 package main
 
@@ -37,6 +38,7 @@ const usage = `usage:
   camvault check [-repair] [-config FILE] [-data DIR]
   camvault retention [-dry-run] [-config FILE] [-data DIR]
   camvault bench push [-h for flags]
+  camvault passwd -user NAME [-realm REALM]   (password on stdin; prints the users: entry)
   camvault version
 `
 
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runRetention(args, stdout, stderr)
 	case "bench":
 		return runBench(ctx, args, stdout, stderr)
+	case "passwd":
+		return runPasswd(args, os.Stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "camvault", versionString())
 		return nil

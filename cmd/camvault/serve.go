@@ -41,6 +41,12 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		defer stop()
 	}
+	// access is not enforced yet: the server's request handling will take
+	// it from rtspHandler.access (issue 9, item 3).
+	access, err := newRTSPAuth(cfg, log)
+	if err != nil {
+		return err
+	}
 	store, err := storage.Open(cfg.storageConfig(log))
 	if err != nil {
 		return err
@@ -72,7 +78,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		closeStore()
 		return err
 	}
-	srv, err := rtsp.NewServer(cfg.rtspServerConfig(rtspHandler{push: push, play: play}, certs.config(), log))
+	srv, err := rtsp.NewServer(cfg.rtspServerConfig(rtspHandler{push: push, play: play, access: access}, certs.config(), log))
 	if err != nil {
 		closeStore()
 		return err

@@ -1,0 +1,4 @@
+package auth
+
+// ParseGlob exposes parseGlob to the black-box tests.
+var ParseGlob = parseGlob
