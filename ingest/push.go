@@ -38,8 +38,9 @@ type PushConfig struct {
 	// TakeOver lets another publisher of a camera replace the current one;
 	// by default it is refused with 503. A publisher always replaces its
 	// own earlier session of the camera (a camera that reconnects before
-	// its dead session timed out): the same user, or for anonymous
-	// publishers the same IP address. Defaults to false.
+	// its dead session timed out): the same authenticated user, or for
+	// anonymous publishers the same IP address. Either way the publisher
+	// needed the publish right on the camera. Defaults to false.
 	TakeOver bool
 	// Cameras, when AllowUnknown is false, lists the camera names that may
 	// publish.
@@ -116,7 +117,7 @@ func (p *Push) Announce(_ context.Context, req *rtsp.AnnounceRequest) (rtsp.Publ
 		}
 		return nil, &rtsp.Error{Status: status, Reason: "unusable sdp", Err: err}
 	}
-	pub := &publication{push: p, camera: camera, tracks: tracks, peer: req.Peer.Addr(),
+	pub := &publication{push: p, camera: camera, tracks: tracks, peer: req.Peer.Addr(), user: req.User,
 		log: p.log.With("camera", camera, "peer", req.Peer.String())}
 	for _, t := range tracks {
 		pub.controls = append(pub.controls, t.Control)
@@ -152,8 +153,12 @@ func (p *Push) reserve(pub *publication) error {
 	return nil
 }
 
-// samePublisher reports whether b is a new session of a's publisher.
+// samePublisher reports whether b is a new session of a's publisher: the
+// same authenticated user, or two anonymous publishers at one IP address.
 func samePublisher(a, b *publication) bool {
+	if a.user != "" || b.user != "" {
+		return a.user == b.user
+	}
 	return a.peer == b.peer
 }
 
@@ -187,6 +192,7 @@ type publication struct {
 	tracks   []*media.Track
 	controls []string
 	peer     netip.Addr // the publisher's IP address
+	user     string     // the authenticated publisher, "" for anonymous
 	log      *slog.Logger
 
 	// mu guards the fields below.

@@ -190,6 +190,37 @@ func TestSamePublisherReplacesItself(t *testing.T) {
 	}
 }
 
+// TestSameUserReplacesItself: an authenticated publisher is the same one
+// at any address, and another user at the old address is not.
+func TestSameUserReplacesItself(t *testing.T) {
+	sink := &fakeSink{}
+	p, _ := ingest.NewPush(ingest.PushConfig{Sink: sink})
+	as := func(user, peer string) rtsp.Publication {
+		pub, err := p.Announce(context.Background(), &rtsp.AnnounceRequest{Path: "cam", SDP: []byte(sdpH264),
+			Peer: netip.MustParseAddrPort(peer), User: user})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pub
+	}
+	old := as("door", "127.0.0.1:5000")
+	if err := old.Record(); err != nil {
+		t.Fatal(err)
+	}
+	if err := as("other", "127.0.0.1:5002").Record(); statusOf(err) != 503 {
+		t.Fatalf("another user at the same address: %v, want 503", err)
+	}
+	if err := as("", "127.0.0.1:5004").Record(); statusOf(err) != 503 {
+		t.Fatalf("anonymous at the same address: %v, want 503", err)
+	}
+	if err := as("door", "127.0.0.7:5000").Record(); err != nil {
+		t.Fatalf("the same user from a new address: %v", err)
+	}
+	if !errors.Is(ended(old), ingest.ErrReplaced) {
+		t.Fatal("old session not ended")
+	}
+}
+
 // TestSecondPublisherTakesOver: with TakeOver, another publisher replaces
 // the current one, whose session is told to end (issue 9 row 8: the
 // replaced publisher sees an error).

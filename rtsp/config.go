@@ -108,6 +108,9 @@ type Config struct {
 
 	// ServerName is sent in the Server header. Defaults to "camvault".
 	ServerName string
+	// Access authenticates requests; nil serves everyone anonymously and
+	// leaves every decision to the Handler.
+	Access *Access
 	// Handler receives announced publications and describes
 	// presentations for playback. Required.
 	Handler Handler
@@ -193,6 +196,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.Handler == nil {
 		errs = append(errs, errors.New("handler is required"))
+	}
+	if c.Access != nil && (c.Access.Auth == nil || c.Access.Credentials == nil) {
+		errs = append(errs, errors.New("access needs auth and credentials"))
 	}
 	if c.TLSOnly && c.TLS == nil {
 		errs = append(errs, errors.New("tls only needs a tls configuration"))

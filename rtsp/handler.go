@@ -31,6 +31,9 @@ type AnnounceRequest struct {
 	SDP []byte
 	// Peer is the address of the publisher's RTSP connection.
 	Peer netip.AddrPort
+	// User is the authenticated sender of the ANNOUNCE (Config.Access), ""
+	// for an anonymous one. A refusal with status 401 gets the challenges.
+	User string
 	// UserAgent is the User-Agent header, "" if absent.
 	UserAgent string
 }

@@ -18,6 +18,9 @@ type DescribeRequest struct {
 	Query string
 	// Peer is the address of the client's RTSP connection.
 	Peer netip.AddrPort
+	// User is the authenticated sender of the request (Config.Access), ""
+	// for an anonymous one. A refusal with status 401 gets the challenges.
+	User string
 	// UserAgent is the User-Agent header, "" if absent.
 	UserAgent string
 	// Require lists the option tags of Require and Proxy-Require. The

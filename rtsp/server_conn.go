@@ -37,6 +37,7 @@ type conn struct {
 	cancel context.CancelFunc
 
 	// Owned by the reader goroutine.
+	user    string          // who sent the current request, "" for anonymous (identify)
 	pending *announcement   // announced publication without a session yet
 	unused  []*announcement // described presentations without a session yet, oldest first
 	after   func()          // called once the current response is queued (runAfter)
@@ -54,6 +55,7 @@ type conn struct {
 type announcement struct {
 	pub      Publication
 	play     Presentation
+	user     string   // who announced or described it, "" for anonymous
 	url      string   // ANNOUNCE or DESCRIBE Request-URI: the base for SETUP URLs
 	path     string   // as passed to the Handler
 	controls []string // Publication.Controls() or Presentation.Controls()

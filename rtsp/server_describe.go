@@ -39,7 +39,7 @@ func (c *conn) handleDescribe(req *Request) (*Response, error) {
 		closePresentation(pres, errNoControls, c.log)
 		return nil, statusError(StatusInternalServerError, "presentation without sdp", nil)
 	}
-	c.addUnused(&announcement{play: pres, url: req.URL, path: dr.Path, controls: controls})
+	c.addUnused(&announcement{play: pres, user: c.user, url: req.URL, path: dr.Path, controls: controls})
 	c.log.Debug("rtsp describe", "path", dr.Path, "streams", len(controls))
 	h := Header{}
 	h.Set("Content-Type", "application/sdp")
@@ -81,7 +81,7 @@ func (c *conn) describeRequest(req *Request, base string) (*DescribeRequest, err
 	}
 	query, _, _ := strings.Cut(u.RawQuery, "/")
 	return &DescribeRequest{
-		URL: RedactURL(req.URL), Path: path, Query: query, Peer: c.peer,
+		URL: RedactURL(req.URL), Path: path, Query: query, Peer: c.peer, User: c.user,
 		UserAgent: req.Header.Get("User-Agent"), Require: requiredOptions(req.Header),
 	}, nil
 }
@@ -132,7 +132,7 @@ func (c *conn) presentationFor(req *Request) (*announcement, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &announcement{play: pres, url: base, path: dr.Path, controls: controls}
+	a := &announcement{play: pres, user: c.user, url: base, path: dr.Path, controls: controls}
 	c.addUnused(a)
 	return a, nil
 }

@@ -14,6 +14,9 @@ const rfc1123 = "Mon, 02 Jan 2006 15:04:05 GMT"
 func (c *conn) handle(req *Request) *Response {
 	resp, err := c.precheck(req)
 	if err == nil && resp == nil {
+		err = c.identify(req)
+	}
+	if err == nil && resp == nil {
 		resp, err = c.dispatch(req)
 	}
 	if err != nil {
@@ -119,6 +122,7 @@ func (c *conn) errorResponse(req *Request, err error) *Response {
 	default:
 		c.log.Debug("rtsp request refused", "method", string(req.Method), "status", resp.StatusCode, "err", err)
 	}
+	c.challenge(resp, err)
 	if resp.StatusCode == StatusMethodNotAllowed || resp.StatusCode == StatusMethodNotValidInThisState {
 		resp.Header.Set("Allow", allowedMethods(c.stateFor(req)))
 	}

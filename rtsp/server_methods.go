@@ -39,7 +39,7 @@ func (c *conn) handleAnnounce(req *Request) (*Response, error) {
 		return nil, err
 	}
 	pub, err := c.srv.cfg.Handler.Announce(c.ctx, &AnnounceRequest{
-		Path: path, SDP: req.Body, Peer: c.peer, UserAgent: req.Header.Get("User-Agent"),
+		Path: path, SDP: req.Body, Peer: c.peer, User: c.user, UserAgent: req.Header.Get("User-Agent"),
 	})
 	if err != nil {
 		return nil, err
@@ -49,7 +49,7 @@ func (c *conn) handleAnnounce(req *Request) (*Response, error) {
 		closePublication(pub, ErrTeardown, c.log)
 		return nil, statusError(StatusUnsupportedMediaType, "publication has no usable media", nil)
 	}
-	c.pending = &announcement{pub: pub, url: req.URL, path: path, controls: controls}
+	c.pending = &announcement{pub: pub, user: c.user, url: req.URL, path: path, controls: controls}
 	c.log.Debug("rtsp announce", "path", path, "streams", len(controls))
 	return &Response{StatusCode: StatusOK, Header: Header{}}, nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net/netip"
+	"time"
 
 	"github.com/camvault/camvault/auth"
 	"github.com/camvault/camvault/rtsp"
@@ -11,10 +13,7 @@ import (
 // rtspAuth is everything the RTSP server needs to authenticate and
 // authorize requests: the users and rights, the limiter of failed
 // attempts and the Digest challenge/check codec. It implements
-// rtsp.Credentials over the Authority.
-//
-// runServe builds it and keeps it in rtspHandler.access; the server does
-// not enforce it yet (issue 9, item 3 wiring).
+// rtsp.Credentials over the Authority; rtspHandler checks rights with it.
 type rtspAuth struct {
 	authority *auth.Authority
 	limiter   *auth.Limiter
@@ -54,3 +53,53 @@ func (a *rtspAuth) CheckPassword(ctx context.Context, user, password string) boo
 }
 
 var _ rtsp.Credentials = (*rtspAuth)(nil)
+
+// rtspAccess is the server's authentication.
+func (a *rtspAuth) rtspAccess() *rtsp.Access {
+	return &rtsp.Access{Auth: a.server, Credentials: a, Limiter: a.limiter}
+}
+
+// allow returns nil when user (anonymous when "") at peer may do action on
+// camera, else 401 for an anonymous client (it gets the challenges) and 403
+// for an authenticated one. A nil rtspAuth allows everything.
+func (a *rtspAuth) allow(user string, peer netip.Addr, action auth.Action, camera string) error {
+	if a == nil {
+		return nil
+	}
+	var u *auth.User
+	if user != "" {
+		u, _ = a.authority.User(user) // the server authenticated this name
+	}
+	if a.authority.Allowed(u, peer, action, camera) {
+		return nil
+	}
+	if u == nil {
+		return &rtsp.Error{Status: rtsp.StatusUnauthorized, Reason: "authentication required"}
+	}
+	return &rtsp.Error{Status: rtsp.StatusForbidden, Reason: "no " + action.String() + " right on this camera"}
+}
+
+// run flushes the failure limiter's log summaries every interval until ctx
+// is done; stop waits for it.
+func (a *rtspAuth) run(ctx context.Context, interval time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				a.limiter.Flush(time.Now())
+				return
+			case now := <-t.C:
+				a.limiter.Flush(now)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}

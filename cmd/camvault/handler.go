@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"strings"
 
+	"github.com/camvault/camvault/auth"
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/playback"
 	"github.com/camvault/camvault/rtsp"
@@ -13,17 +15,31 @@ import (
 type rtspHandler struct {
 	push *ingest.Push
 	play *playback.Server
-	// access authenticates and authorizes requests (users, rights,
-	// failure limits, Digest). Built from the config by runServe; not
-	// consulted yet.
+	// access decides who may publish, watch and replay which camera.
 	access *rtspAuth
 }
 
+// Announce needs the publish right on the camera. Rights are checked before
+// anything else, so that a refusal never tells whether a camera exists.
 func (h rtspHandler) Announce(ctx context.Context, req *rtsp.AnnounceRequest) (rtsp.Publication, error) {
+	if err := h.access.allow(req.User, req.Peer.Addr(), auth.ActionPublish, req.Path); err != nil {
+		return nil, err
+	}
 	return h.push.Announce(ctx, req)
 }
 
+// Describe needs the playback right on an archive's camera, the read right
+// on a live one.
 func (h rtspHandler) Describe(ctx context.Context, req *rtsp.DescribeRequest) (rtsp.Presentation, error) {
+	if camera, ok := strings.CutPrefix(req.Path, "archive/"); ok {
+		if err := h.access.allow(req.User, req.Peer.Addr(), auth.ActionPlayback, camera); err != nil {
+			return nil, err
+		}
+		return h.play.Describe(ctx, req)
+	}
+	if err := h.access.allow(req.User, req.Peer.Addr(), auth.ActionRead, req.Path); err != nil {
+		return nil, err
+	}
 	if playback.IsArchivePath(req.Path) {
 		return h.play.Describe(ctx, req)
 	}

@@ -41,12 +41,16 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		defer stop()
 	}
-	// access is not enforced yet: the server's request handling will take
-	// it from rtspHandler.access (issue 9, item 3).
 	access, err := newRTSPAuth(cfg, log)
 	if err != nil {
 		return err
 	}
+	if !access.authority.HasUsers() && cfg.Anonymous == nil {
+		log.Info("no users configured: only clients on loopback may publish, watch or replay; " +
+			"add users (camvault passwd -user NAME) or an anonymous entry to serve others")
+	}
+	stopAuth := access.run(ctx, time.Duration(cfg.Auth.FailureLogInterval))
+	defer stopAuth()
 	store, err := storage.Open(cfg.storageConfig(log))
 	if err != nil {
 		return err
@@ -78,7 +82,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		closeStore()
 		return err
 	}
-	srv, err := rtsp.NewServer(cfg.rtspServerConfig(rtspHandler{push: push, play: play, access: access}, certs.config(), log))
+	srv, err := rtsp.NewServer(cfg.rtspServerConfig(rtspHandler{push: push, play: play, access: access}, access.rtspAccess(), certs.config(), log))
 	if err != nil {
 		closeStore()
 		return err
@@ -206,7 +210,7 @@ func (c *fileConfig) rtspLimits() rtsp.Limits {
 		MaxHeaderBytes: int(r.MaxHeaderBytes), MaxBody: int(r.MaxBody)}
 }
 
-func (c *fileConfig) rtspServerConfig(h rtsp.Handler, tlsConf *tls.Config, log *slog.Logger) rtsp.Config {
+func (c *fileConfig) rtspServerConfig(h rtsp.Handler, access *rtsp.Access, tlsConf *tls.Config, log *slog.Logger) rtsp.Config {
 	r := c.RTSP
 	return rtsp.Config{
 		Address: r.Address, UDPRTPAddress: r.UDPRTPAddress, UDPRTCPAddress: r.UDPRTCPAddress,
@@ -220,6 +224,6 @@ func (c *fileConfig) rtspServerConfig(h rtsp.Handler, tlsConf *tls.Config, log *
 		MaxPacketSize: int(r.MaxPacket), MediaQueueSize: r.MediaQueue,
 		UDPTeardownLinger: time.Duration(r.UDPTeardownLinger),
 		Limits:            c.rtspLimits(),
-		Handler:           h, Logger: log,
+		Handler:           h, Access: access, Logger: log,
 	}
 }
