@@ -12,8 +12,9 @@ import (
 )
 
 // tlsServerLater prepares a server that also serves RTSPS with a
-// self-signed certificate; it returns the rtsps:// base URL.
-func tlsServerLater(t *testing.T) (*server, string) {
+// self-signed certificate, with extraYAML in its config; it returns the
+// rtsps:// base URL.
+func tlsServerLater(t *testing.T, extraYAML string) (*server, string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -22,7 +23,7 @@ func tlsServerLater(t *testing.T) (*server, string) {
 	addr := l.Addr().String()
 	l.Close()
 	cert, key := testcert.Write(t, t.TempDir(), "camvault interop")
-	s := startServerLater(t, fmt.Sprintf("tls:\n  address: %q\n  cert: %q\n  key: %q\n", addr, cert, key))
+	s := startServerLater(t, fmt.Sprintf("tls:\n  address: %q\n  cert: %q\n  key: %q\n%s", addr, cert, key, extraYAML))
 	return s, "rtsps://" + addr
 }
 
@@ -32,7 +33,7 @@ func tlsServerLater(t *testing.T) (*server, string) {
 func TestRTSPS(t *testing.T) {
 	needTool(t, "ffmpeg", "ffprobe", "gst-launch-1.0", "/usr/bin/python3")
 	needGstElement(t, "rtspclientsink", "rtspsrc", "x264enc", "avdec_h264", "appsink")
-	s, base := tlsServerLater(t)
+	s, base := tlsServerLater(t, "")
 	recordArchive(t, s.dir, "cam", numberedClip(t, 45), archiveStart)
 	s.start()
 	t.Cleanup(s.stop)
