@@ -89,20 +89,20 @@ func (s *Store) Create(camera string, start time.Time, refTrack uint32, init []b
 // returns ErrQueueFull. After a write error it returns that error.
 func (seg *Segment) Append(fi FragmentInfo, buf *[]byte) error {
 	if err := seg.Err(); err != nil {
-		seg.s.putBuffer(buf)
+		seg.s.bufs.put(buf)
 		return err
 	}
 	seg.s.mu.RLock()
 	defer seg.s.mu.RUnlock()
 	if seg.s.closed {
-		seg.s.putBuffer(buf)
+		seg.s.bufs.put(buf)
 		return ErrClosed
 	}
 	select {
 	case seg.w.ops <- op{kind: opAppend, seg: seg, buf: buf, frag: fi}:
 		return nil
 	default:
-		seg.s.putBuffer(buf)
+		seg.s.bufs.put(buf)
 		return ErrQueueFull
 	}
 }

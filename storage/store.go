@@ -29,8 +29,8 @@ type Store struct {
 	db      *bolt.DB
 	writers []*writer
 	wg      sync.WaitGroup
-	bufs    chan *[]byte // free fragment buffers, bounded
-	files   *fileCache   // read-only files for playback
+	bufs    bufferPool // fragment buffers
+	files   *fileCache // read-only files for playback
 	ret     retentionState
 	// reclaim frees space when a write finds the disk full (Config.Reclaim);
 	// set before the writers start.
@@ -125,7 +125,7 @@ func Open(cfg Config) (*Store, error) {
 	}
 	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "storage"), root: root,
 		open: make(map[*Segment]struct{}), openByKey: make(map[segmentKey]*Segment),
-		bufs: make(chan *[]byte, cfg.WriteQueue), files: newFileCache(root, cfg.ReadFiles, cfg.ReadIdle),
+		files:   newFileCache(root, cfg.ReadFiles, cfg.ReadIdle),
 		reclaim: cfg.Reclaim}
 	if s.reclaim == nil {
 		s.reclaim = s.reclaimForWriter
@@ -177,30 +177,6 @@ func (s *Store) Close() error {
 		err = rerr
 	}
 	return err
-}
-
-// Buffer returns an empty buffer for a fragment. Pass it to Segment.Append,
-// which takes ownership. Written buffers return to a free list as long as
-// the write queue, so steady-state recording does not allocate.
-func (s *Store) Buffer() *[]byte {
-	select {
-	case b := <-s.bufs:
-		*b = (*b)[:0]
-		return b
-	default:
-		b := make([]byte, 0, 512<<10)
-		return &b
-	}
-}
-
-func (s *Store) putBuffer(b *[]byte) {
-	if b == nil || cap(*b) > 16<<20 {
-		return // let rare huge buffers go
-	}
-	select {
-	case s.bufs <- b:
-	default:
-	}
 }
 
 func (s *Store) writerFor(camera string) *writer {
