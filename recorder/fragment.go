@@ -19,7 +19,7 @@ func (rec *Recording) flushFragment() {
 	defer func() {
 		for _, t := range rec.tracks {
 			if t != nil {
-				t.clearFragment(&rec.r.pool)
+				rec.clearFragment(t)
 			}
 		}
 		clear(rec.tf) // it points into the track buffers just given back
@@ -59,8 +59,7 @@ func (rec *Recording) flushFragment() {
 	}
 	prftWall := rec.segOrigin + ticksToNS(int64(ref.BaseDecodeTime), rec.ref.clock)
 	rec.fragSeq++
-	buf := rec.r.store.Buffer()
-	*buf = storage.AppendFragment(*buf, rec.fragSeq, refIdx, time.Unix(0, prftWall), rec.tf)
+	buf := rec.encodeFragment(refIdx, time.Unix(0, prftWall))
 	n := len(*buf)
 	// The same formula the storage scanner uses, so reindex agrees.
 	start := prftWall + ticksToNS(int64(ref.Samples[0].CTO), rec.ref.clock)

@@ -14,7 +14,6 @@ type Recorder struct {
 	cfg   Config
 	store *storage.Store
 	log   *slog.Logger
-	pool  bufPool // open fragments' data buffers, shared by all recordings
 
 	// mu guards the fields below.
 	mu       sync.Mutex

@@ -250,7 +250,7 @@ func (rec *Recording) addUnit(t *track, ext int64, u media.Unit) {
 		rec.endSelf(ErrOverBudget)
 		return
 	}
-	off := t.appendData(&rec.r.pool, u.Data)
+	off := rec.appendData(t, u.Data)
 	t.pend = append(t.pend, pending{pts: ext, off: off, size: len(u.Data), dur: u.Duration, key: u.Key})
 	rec.fragBytes += cost
 	t.stats.Units++
@@ -276,7 +276,7 @@ func (rec *Recording) breakTimeline() {
 	for _, t := range rec.tracks {
 		if t != nil {
 			t.resetTimeline()
-			t.clearFragment(&rec.r.pool)
+			rec.clearFragment(t)
 		}
 	}
 }
@@ -314,7 +314,7 @@ func (rec *Recording) endSelf(err error) {
 	rec.fragOpen = false
 	for _, t := range rec.tracks {
 		if t != nil {
-			t.clearFragment(&rec.r.pool)
+			rec.clearFragment(t)
 		}
 	}
 	rec.fragBytes = 0

@@ -59,12 +59,13 @@ type track struct {
 	lastDTS    int64 // last decode time written, ticks from segBase
 	lastDur    uint32
 
-	// The open fragment. data is from the Recorder's pool while the
-	// fragment has units, nil otherwise.
-	pend    []pending
-	data    *[]byte
-	sorted  []int64
-	samples []storage.Sample
+	// The open fragment (fragment_data.go). data holds its units' bytes;
+	// dataHint is how many the last fragment had.
+	pend     []pending
+	data     *[]byte
+	dataHint int
+	sorted   []int64
+	samples  []storage.Sample
 
 	warnedNotReady bool
 	stats          TrackStats
@@ -100,37 +101,4 @@ func (t *track) unwrap(pts uint32) (ext int64, jump bool) {
 // resetTimeline forgets the wall-clock anchor and timestamp history.
 func (t *track) resetTimeline() {
 	t.havePTS, t.haveAnchor, t.haveDTS = false, false, false
-}
-
-// maxKeptUnits is how many pending units' worth of per-unit slices a track
-// keeps between fragments; a burst of more lets them go.
-const maxKeptUnits = 4096
-
-// appendData appends b to the open fragment's data, trading the pooled
-// buffer for a larger one when it is full, and returns b's offset.
-func (t *track) appendData(pool *bufPool, b []byte) int {
-	if t.data == nil {
-		t.data = pool.get(len(b))
-	}
-	d := *t.data
-	if len(d)+len(b) > cap(d) {
-		nb := pool.get(len(d) + len(b))
-		*nb = append(*nb, d...)
-		pool.put(t.data)
-		t.data, d = nb, *nb
-	}
-	*t.data = append(d, b...)
-	return len(d)
-}
-
-// clearFragment forgets the open fragment and gives its data buffer back.
-func (t *track) clearFragment(pool *bufPool) {
-	if t.data != nil {
-		pool.put(t.data)
-		t.data = nil
-	}
-	if cap(t.pend) > maxKeptUnits {
-		t.pend, t.sorted, t.samples = nil, nil, nil
-	}
-	t.pend = t.pend[:0]
 }
