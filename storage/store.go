@@ -46,6 +46,15 @@ type Store struct {
 	startup    StartupReport
 	sum        indexSummary // the index as Open found it; start-up only
 
+	// sendMu guards sending on the writers' queues against Close closing
+	// them. Senders hold it for reading, also while a full queue blocks
+	// them; Close takes it for writing before it closes the queues. It is
+	// not mu, which a writer needs to finish a seal: a Seal blocked on its
+	// writer's full queue while holding mu would wait for that writer
+	// forever.
+	sendMu     sync.RWMutex
+	sendClosed bool
+
 	// mu guards closed, open and openByKey.
 	mu     sync.RWMutex
 	closed bool
@@ -65,6 +74,26 @@ type segmentKey struct {
 func (s *Store) addOpenLocked(seg *Segment) {
 	s.open[seg] = struct{}{}
 	s.openByKey[segmentKey{seg.camera, seg.start.UnixNano()}] = seg
+}
+
+// send queues o on w. With wait it blocks while the queue is full;
+// without, it returns ErrQueueFull. After Close it returns ErrClosed.
+func (s *Store) send(w *writer, o op, wait bool) error {
+	s.sendMu.RLock()
+	defer s.sendMu.RUnlock()
+	if s.sendClosed {
+		return ErrClosed
+	}
+	if wait {
+		w.ops <- o
+		return nil
+	}
+	select {
+	case w.ops <- o:
+		return nil
+	default:
+		return ErrQueueFull
+	}
 }
 
 // removeOpen unregisters seg once it is sealed.
@@ -161,6 +190,9 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	s.sendMu.Lock()
+	s.sendClosed = true
+	s.sendMu.Unlock()
 	for _, w := range s.writers {
 		close(w.ops)
 	}
