@@ -27,11 +27,13 @@
 // to one line a minute per kind and recording, carrying the count of what
 // they suppressed.
 //
-// Memory is bounded. A recording's open fragment lives in pooled,
-// size-classed buffers shared by all recordings and given back once the
-// fragment is encoded for storage; the encoded fragment waits in a
-// storage buffer until the writer has written it. Both count against the
-// recording's MaxRecordingBuffer and the process's MaxBuffer: a recording
+// Memory is bounded. A recording's open fragment lives in buffers from the
+// store's size-classed pool, sized by the track's previous fragment; the
+// fragment is encoded around its media in the same buffer, which waits in
+// the write queue and goes back to the pool once written, so media is
+// buffered once and a recording holds no buffer between fragments. The
+// open fragment and the queued ones count against the recording's
+// MaxRecordingBuffer and the process's MaxBuffer: a recording
 // that would exceed either ends itself with ErrOverBudget, sealing what it
 // had handed to storage, and Open fails with ErrMemoryExhausted while less
 // than one recording's budget is left. Done and Err tell the recording's
