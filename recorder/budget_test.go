@@ -118,12 +118,7 @@ func TestOverBudgetEndsRecording(t *testing.T) {
 
 // A plain Close ends the recording with Done closed and Err nil.
 func TestCloseLeavesErrNil(t *testing.T) {
-	h := newHarness(t, recorder.Config{})
-	defer h.close()
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, rec, _ := openLogged(t, recorder.Config{})
 	h.push(rec, &sender{pt: 96, ssrc: 7}, nil, 2, false)
 	rec.Close()
 	<-rec.Done()

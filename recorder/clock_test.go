@@ -98,12 +98,7 @@ func checkNotAhead(t *testing.T, h *harness, tolerance time.Duration) {
 // A server clock that steps back an hour once re-anchors the recording
 // once; that is not a race.
 func TestOneClockStepIsNotARace(t *testing.T) {
-	h := newHarness(t, recorder.Config{})
-	defer h.close()
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, rec, _ := openLogged(t, recorder.Config{})
 	video := &sender{pt: 96, ssrc: 7}
 	h.pushOn(rec, video, 0, 100)
 	h.clock.now = h.clock.now.Add(-time.Hour)

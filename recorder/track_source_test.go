@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/recorder"
 )
 
@@ -17,13 +16,7 @@ type forgery func(h *harness, rec *recorder.Recording, video *sender, frame int)
 // frames in the archive and the log.
 func recordWithForgeries(t *testing.T, forge forgery) (recorder.Stats, recorder.TrackStats, int, *logRecorder) {
 	t.Helper()
-	logs := &logRecorder{}
-	h := newHarness(t, recorder.Config{Logger: slog.New(logs)})
-	defer h.store.Close()
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, rec, logs := openLogged(t, recorder.Config{})
 	video := &sender{pt: 96, ssrc: 7}
 	for i := range 350 {
 		h.clock.now = h.clock.now.Add(40 * time.Millisecond)
@@ -36,10 +29,7 @@ func recordWithForgeries(t *testing.T, forge forgery) (recorder.Stats, recorder.
 	rec.Wait()
 	st, ts := rec.Stats()
 	infos, files := h.readSegments("cam")
-	frames := 0
-	for _, f := range files {
-		frames += len(samplesOf(t, f, 1))
-	}
+	frames := frameCount(t, files)
 	if len(infos) != 1 {
 		t.Errorf("%d segments, want 1", len(infos))
 	}
@@ -100,13 +90,7 @@ func TestForeignSSRCIsDropped(t *testing.T) {
 // new one sending consecutive packets for over a second) is followed, with
 // one warning and a new timeline.
 func TestSourceRestartSwitchesSSRC(t *testing.T) {
-	logs := &logRecorder{}
-	h := newHarness(t, recorder.Config{Logger: slog.New(logs)})
-	defer h.close()
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, rec, logs := openLogged(t, recorder.Config{})
 	h.pushOn(rec, &sender{pt: 96, ssrc: 7}, 0, 75)
 	h.pushOn(rec, &sender{pt: 96, ssrc: 8, seq: 5000, base: 1 << 31}, 0, 100)
 	rec.Close()
@@ -132,12 +116,7 @@ func TestSourceRestartSwitchesSSRC(t *testing.T) {
 // A source that restarts its sequence numbers (same SSRC) is followed
 // after seqProbation consecutive packets agree.
 func TestSequenceRestartResyncs(t *testing.T) {
-	h := newHarness(t, recorder.Config{})
-	defer h.close()
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, rec, _ := openLogged(t, recorder.Config{})
 	video := &sender{pt: 96, ssrc: 7}
 	h.pushOn(rec, video, 0, 50)
 	video.seq += 20000
@@ -145,10 +124,7 @@ func TestSequenceRestartResyncs(t *testing.T) {
 	rec.Close()
 	rec.Wait()
 	_, files := h.readSegments("cam")
-	frames := 0
-	for _, f := range files {
-		frames += len(samplesOf(t, f, 1))
-	}
+	frames := frameCount(t, files)
 	// Frames 50..53 are the probation; 54..74 wait for the keyframe at 75.
 	if frames != 75 {
 		t.Errorf("%d frames recorded, want 75", frames)
@@ -160,13 +136,7 @@ func TestSequenceRestartResyncs(t *testing.T) {
 // a minute, not one per packet; the next line counts what was suppressed,
 // and the recording's stop line counts every foreign packet.
 func TestPerPacketWarningsAreRateLimited(t *testing.T) {
-	logs := &logRecorder{}
-	h := newHarness(t, recorder.Config{Logger: slog.New(logs)})
-	defer h.close()
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, rec, logs := openLogged(t, recorder.Config{})
 	a, b := &sender{pt: 96, ssrc: 1}, &sender{pt: 96, ssrc: 2}
 	for i := range 50000 {
 		h.clock.now = h.clock.now.Add(2400 * time.Microsecond)
