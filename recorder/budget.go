@@ -15,7 +15,7 @@ import "github.com/camvault/camvault/storage"
 const unitOverhead = 64
 
 // grantStep is the granularity of reservations from Config.MaxBuffer.
-const grantStep = 1 << 20
+const grantStep = 256 << 10
 
 // queuedFragment is a fragment handed to storage: written once seg holds n
 // fragments, or when seg failed or was sealed.
@@ -76,7 +76,7 @@ func (rec *Recording) retire() {
 	keep := 0
 	if !rec.closed || len(rec.queue) > 0 {
 		held := rec.fragBytes + rec.queuedBytes
-		if rec.granted-held <= 2*grantStep {
+		if rec.granted-held <= grantStep {
 			return
 		}
 		keep = (held + grantStep - 1) / grantStep * grantStep
@@ -123,7 +123,7 @@ func (r *Recorder) ungrant(rec *Recording, n int64, drained bool) {
 
 // Buffered returns how many bytes of Config.MaxBuffer the recordings have
 // reserved for buffered media (open fragments and fragments queued to
-// storage), in steps of 1 MiB per recording; ended recordings count until
+// storage), in steps of 256 KiB per recording; ended recordings count until
 // storage has written what they queued.
 func (r *Recorder) Buffered() int64 {
 	r.mu.Lock()

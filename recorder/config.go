@@ -48,9 +48,9 @@ type Config struct {
 	// counted as MaxRecordingBuffer is. A recording that would exceed it
 	// ends itself with ErrOverBudget, and Open fails with
 	// ErrMemoryExhausted while less than MaxRecordingBuffer of it is left.
-	// A 3 Mbit/s camera with 1 s fragments holds under 1 MiB, so the
-	// default serves 500 such cameras with room to spare while bounding
-	// what hostile publishers can pin. Defaults to 512 MiB.
+	// A 3 Mbit/s camera with 1 s fragments reserves 512 to 768 KiB of it,
+	// so the default serves 500 such cameras while bounding what hostile
+	// publishers can pin. Defaults to 512 MiB.
 	MaxBuffer int64
 	// MaxUnitBytes bounds one access unit in the depacketizers. Defaults to
 	// 8 MiB.
