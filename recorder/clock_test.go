@@ -108,3 +108,26 @@ func TestOneClockStepIsNotARace(t *testing.T) {
 	}
 	rec.Close()
 }
+
+// Keyframes whose timestamps jump back and forth by a minute would each
+// start a segment; the fourth jump within a minute ends the recording.
+func TestTimestampJumpsEndRecording(t *testing.T) {
+	h, rec, _ := openLogged(t, recorder.Config{})
+	video := &sender{pt: 96, ssrc: 7}
+	for i := range 50 {
+		h.clock.now = h.clock.now.Add(40 * time.Millisecond)
+		ts := uint32(i * 3600)
+		if i%2 == 1 {
+			ts += 60 * 90000
+		}
+		for _, p := range video.h264Frame(ts, true, i) {
+			rec.WriteRTP(0, p)
+		}
+	}
+	if err := rec.Err(); !errors.Is(err, recorder.ErrClockRacing) {
+		t.Fatalf("Err() = %v, want ErrClockRacing", err)
+	}
+	if st, _ := rec.Stats(); st.Segments > 4 {
+		t.Errorf("%d segments, want at most one per allowed re-anchor", st.Segments)
+	}
+}

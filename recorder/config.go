@@ -25,9 +25,9 @@ type Config struct {
 	// media time behind it is checked at reference keyframes. Defaults to 5s.
 	ClockTolerance time.Duration
 	// ClockRaceLimit is how many re-anchors for media time running ahead of
-	// the server clock a recording may need within ClockRaceWindow; one more
-	// ends it with ErrClockRacing (a source whose timestamps race, not a
-	// clock that stepped once). Defaults to 3.
+	// the server clock, or for timestamps jumping, a recording may need
+	// within ClockRaceWindow; one more ends it with ErrClockRacing (a source
+	// whose timestamps race, not a clock that stepped once). Defaults to 3.
 	ClockRaceLimit int
 	// ClockRaceWindow is the span over which ClockRaceLimit counts.
 	// Defaults to 1m.

@@ -14,8 +14,8 @@
 // nothing is indexed later than the server clock plus ClockTolerance
 // unless the server clock was seen stepping back (then a camera's new
 // segments continue after its archive). A source whose timestamps keep
-// racing ahead (more than ClockRaceLimit re-anchors in ClockRaceWindow)
-// ends its recording with ErrClockRacing.
+// racing ahead or jumping (more than ClockRaceLimit re-anchors in
+// ClockRaceWindow) ends its recording with ErrClockRacing.
 //
 // Every input is treated as hostile. Each track's SSRC is fixed by its
 // first packet: packets of other SSRCs are dropped and counted

@@ -20,7 +20,7 @@ var (
 	// Config.MaxRecordingBuffer, or the process's Config.MaxBuffer.
 	ErrOverBudget = errors.New("recording over its memory budget")
 	// ErrClockRacing is what Recording.Err returns after a recording ended
-	// itself because its media time ran ahead of the server clock more than
-	// Config.ClockRaceLimit times within Config.ClockRaceWindow.
+	// itself because its timestamps ran ahead of the server clock or jumped
+	// more than Config.ClockRaceLimit times within Config.ClockRaceWindow.
 	ErrClockRacing = errors.New("recording timestamps race ahead of the server clock")
 )

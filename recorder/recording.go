@@ -154,7 +154,9 @@ func (rec *Recording) onUnit(t *track, u media.Unit) {
 	ext, jump := t.unwrap(u.PTS)
 	if jump {
 		rec.warn(warnTimestampJump, "timestamp jump; starting a new timeline", slog.Int("track", t.idx))
-		rec.breakTimeline()
+		if !rec.reanchor() {
+			return
+		}
 		ext, _ = t.unwrap(u.PTS)
 	}
 	if !t.haveAnchor {
@@ -180,12 +182,19 @@ func (rec *Recording) onUnit(t *track, u media.Unit) {
 }
 
 // clockAhead re-anchors a timeline whose media time ran ahead of the server
-// clock (by ahead ns), and ends the recording with ErrClockRacing when that
-// happens more than ClockRaceLimit times in ClockRaceWindow. It reports
-// whether the recording goes on.
+// clock by ahead ns. It reports whether the recording goes on.
 func (rec *Recording) clockAhead(t *track, ahead int64) bool {
 	rec.warn(warnClockAhead, "media time runs ahead of the server clock; starting a new timeline",
 		slog.Int("track", t.idx), slog.Duration("drift", time.Duration(ahead)))
+	return rec.reanchor()
+}
+
+// reanchor breaks the timeline because the source's timestamps jumped or
+// ran ahead, and ends the recording with ErrClockRacing when that happens
+// more than ClockRaceLimit times in ClockRaceWindow: each break costs a
+// segment, and honest sources need one now and then, not several a minute.
+// It reports whether the recording goes on.
+func (rec *Recording) reanchor() bool {
 	rec.breakTimeline()
 	now := unixNS(rec.r.cfg.Now())
 	if now-rec.raceStart > int64(rec.r.cfg.ClockRaceWindow) {
