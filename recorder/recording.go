@@ -157,11 +157,12 @@ func (rec *Recording) onUnit(t *track, u media.Unit) {
 		if !rec.reanchor() {
 			return
 		}
+		now = rec.now()
 		ext, _ = t.unwrap(u.PTS)
 	}
 	if !t.haveAnchor {
 		t.haveAnchor, t.anchorTS, t.anchorWall = true, ext, now
-	} else if ahead := t.wallOf(ext) - (now - rec.clockShift + rec.stepShift); ahead > int64(rec.r.cfg.ClockTolerance) {
+	} else if ahead := rec.ahead(t, ext, now); ahead > int64(rec.r.cfg.ClockTolerance) {
 		if !rec.clockAhead(t, ahead) {
 			return
 		}
@@ -179,6 +180,13 @@ func (rec *Recording) onUnit(t *track, u media.Unit) {
 		return
 	}
 	rec.addUnit(t, ext, u)
+}
+
+// ahead returns how far (ns) media time ext of t runs ahead of the server
+// clock, given now as rec.now reads it: of clockShift, only the part that
+// followed a clock step back counts as server time.
+func (rec *Recording) ahead(t *track, ext, now int64) int64 {
+	return t.wallOf(ext) - (now - rec.clockShift + rec.stepShift)
 }
 
 // clockAhead re-anchors a timeline whose media time ran ahead of the server
