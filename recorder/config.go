@@ -19,11 +19,39 @@ type Config struct {
 	SegmentDuration time.Duration
 	// ClockTolerance is how far media time may drift from the server clock
 	// (and how far RTCP sender report times may differ from it to be used)
-	// before the timeline is re-anchored in a new segment. Defaults to 5s.
+	// before the timeline is re-anchored in a new segment. Media time ahead
+	// of the server clock is checked on every unit of every track, so
+	// nothing is indexed later than the server clock plus ClockTolerance;
+	// media time behind it is checked at reference keyframes. Defaults to 5s.
 	ClockTolerance time.Duration
-	// MaxFragmentBytes cuts a fragment early when its data grows past it.
-	// Defaults to 64 MiB.
+	// ClockRaceLimit is how many re-anchors for media time running ahead of
+	// the server clock, or for timestamps jumping, a recording may need
+	// within ClockRaceWindow; one more ends it with ErrClockRacing (a source
+	// whose timestamps race, not a clock that stepped once). Defaults to 3.
+	ClockRaceLimit int
+	// ClockRaceWindow is the span over which ClockRaceLimit counts.
+	// Defaults to 1m.
+	ClockRaceWindow time.Duration
+	// MaxFragmentBytes cuts a fragment early when its data (plus a small
+	// per-unit overhead) grows past it. No real camera reaches it within
+	// MaxFragmentDuration: 16 MiB in 5 s is 27 Mbit/s. Defaults to 16 MiB.
 	MaxFragmentBytes int
+	// MaxRecordingBuffer is one recording's memory budget, in bytes: its open
+	// fragment plus the fragments it handed to storage that are not written
+	// yet. A recording that would exceed it ends itself with ErrOverBudget
+	// (a stalled disk, or a source sending media faster than media time).
+	// It must be at least MaxFragmentBytes; twice that lets one fragment be
+	// written while the next fills. Defaults to twice MaxFragmentBytes
+	// (32 MiB).
+	MaxRecordingBuffer int
+	// MaxBuffer is the memory budget, in bytes, of all recordings together,
+	// counted as MaxRecordingBuffer is. A recording that would exceed it
+	// ends itself with ErrOverBudget, and Open fails with
+	// ErrMemoryExhausted while less than MaxRecordingBuffer of it is left.
+	// A 3 Mbit/s camera with 1 s fragments reserves 512 to 768 KiB of it,
+	// so the default serves 500 such cameras while bounding what hostile
+	// publishers can pin. Defaults to 512 MiB.
+	MaxBuffer int64
 	// MaxUnitBytes bounds one access unit in the depacketizers. Defaults to
 	// 8 MiB.
 	MaxUnitBytes int
@@ -51,8 +79,20 @@ func (c *Config) setDefaults() {
 	if c.ClockTolerance <= 0 {
 		c.ClockTolerance = 5 * time.Second
 	}
+	if c.ClockRaceLimit <= 0 {
+		c.ClockRaceLimit = 3
+	}
+	if c.ClockRaceWindow <= 0 {
+		c.ClockRaceWindow = time.Minute
+	}
 	if c.MaxFragmentBytes <= 0 {
-		c.MaxFragmentBytes = 64 << 20
+		c.MaxFragmentBytes = 16 << 20
+	}
+	if c.MaxRecordingBuffer <= 0 {
+		c.MaxRecordingBuffer = 2 * c.MaxFragmentBytes
+	}
+	if c.MaxBuffer <= 0 {
+		c.MaxBuffer = 512 << 20
 	}
 	if c.MaxUnitBytes <= 0 {
 		c.MaxUnitBytes = 8 << 20
@@ -77,6 +117,14 @@ func (c *Config) Validate() error {
 	if c.SegmentDuration < c.FragmentDuration {
 		return fmt.Errorf("recorder: segment duration %v is below fragment duration %v",
 			c.SegmentDuration, c.FragmentDuration)
+	}
+	if c.MaxRecordingBuffer < c.MaxFragmentBytes {
+		return fmt.Errorf("recorder: max recording buffer %d is below max fragment bytes %d",
+			c.MaxRecordingBuffer, c.MaxFragmentBytes)
+	}
+	if c.MaxBuffer < int64(c.MaxRecordingBuffer) {
+		return fmt.Errorf("recorder: max buffer %d is below max recording buffer %d",
+			c.MaxBuffer, c.MaxRecordingBuffer)
 	}
 	return nil
 }

@@ -19,9 +19,11 @@ func (rec *Recording) flushFragment() {
 	defer func() {
 		for _, t := range rec.tracks {
 			if t != nil {
-				t.clearFragment()
+				rec.clearFragment(t)
 			}
 		}
+		clear(rec.tf) // it points into the track buffers just given back
+		rec.fragBytes = 0
 	}()
 	if len(rec.ref.pend) == 0 {
 		return
@@ -57,8 +59,7 @@ func (rec *Recording) flushFragment() {
 	}
 	prftWall := rec.segOrigin + ticksToNS(int64(ref.BaseDecodeTime), rec.ref.clock)
 	rec.fragSeq++
-	buf := rec.r.store.Buffer()
-	*buf = storage.AppendFragment(*buf, rec.fragSeq, refIdx, time.Unix(0, prftWall), rec.tf)
+	buf := rec.encodeFragment(refIdx, time.Unix(0, prftWall))
 	n := len(*buf)
 	// The same formula the storage scanner uses, so reindex agrees.
 	start := prftWall + ticksToNS(int64(ref.Samples[0].CTO), rec.ref.clock)
@@ -71,13 +72,13 @@ func (rec *Recording) flushFragment() {
 		rec.stats.Bytes += uint64(n)
 		rec.r.setLastEnd(rec.camera, start+int64(fi.Duration))
 		rec.segHanded++
+		rec.queued(n)
 		rec.checkResumed()
 	case errors.Is(err, storage.ErrQueueFull):
 		rec.stats.FragmentsLost++
 		rec.queueFull = true
-		if n := rec.stats.FragmentsLost; n&(n-1) == 0 { // 1st, 2nd, 4th, 8th...: rate-limited
-			rec.log.Warn("write queue full; fragment dropped", "fragments_lost", n)
-		}
+		rec.warn(warnQueueFull, "write queue full; fragment dropped",
+			slog.Uint64("fragments_lost", rec.stats.FragmentsLost))
 	default:
 		rec.storageFailed(err)
 	}
@@ -209,7 +210,7 @@ func (t *track) buildFragment() (storage.TrackFragment, bool) {
 	}
 	start := t.pend[first].off
 	return storage.TrackFragment{BaseDecodeTime: uint64(base), Samples: t.samples,
-		Data: t.data[start:]}, true
+		Data: (*t.data)[start:]}, true
 }
 
 // setLastDuration sets the previous sample's duration from the new decode

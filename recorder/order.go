@@ -11,10 +11,25 @@ import (
 // back (or a reconnecting source anchors a little early), every track's
 // wall-clock anchor moves forward by the overlap, so segments of a camera
 // never overlap in the index; the shift stays until the next timeline
-// break re-anchors on the server clock. rec.mu must be held.
+// break re-anchors on the server clock.
+//
+// An archive that ends more than ClockTolerance/2 past the server clock
+// although this Recorder never saw the clock step back is not followed:
+// only a clock step can honestly put it there, and following it would let
+// a source that ran its media time ahead (up to ClockTolerance per session)
+// push each next session further into the future. The segment then starts
+// at server time, overlapping the archive's tail, and a Warn line says so.
+// rec.mu must be held.
 func (rec *Recording) keepOrder() {
 	last := rec.r.lastEnd(rec.camera)
+	now := unixNS(rec.r.cfg.Now())
+	stepped := rec.r.clockStepped(now)
 	if rec.segStart >= last {
+		return
+	}
+	if !stepped && last > now+int64(rec.r.cfg.ClockTolerance/2) {
+		rec.warn(warnArchiveAhead, "camera's archive reaches past the server clock; recording at server time",
+			slog.Time("archive_end", time.Unix(0, last).UTC()))
 		return
 	}
 	shift := last - rec.segStart
@@ -24,6 +39,9 @@ func (rec *Recording) keepOrder() {
 		}
 	}
 	rec.clockShift += shift
+	if stepped {
+		rec.stepShift += shift
+	}
 	rec.segStart = rec.ref.wallOf(rec.ref.pend[0].pts)
 	rec.log.LogAttrs(context.Background(), slog.LevelWarn,
 		"server clock is behind the camera's archive; continuing after its end",

@@ -1,7 +1,6 @@
 package recorder
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -10,26 +9,20 @@ import (
 	"github.com/camvault/camvault/storage"
 )
 
-var (
-	// ErrBusy is returned by Open when the camera is already recording.
-	ErrBusy = errors.New("camera is already recording")
-	// ErrClosed is returned by Open after Close.
-	ErrClosed = errors.New("recorder closed")
-	// ErrNoTracks is returned by Open for a presentation without a usable track.
-	ErrNoTracks = errors.New("no recordable track")
-)
-
 // Recorder runs the recordings of all cameras on one Store.
 type Recorder struct {
 	cfg   Config
 	store *storage.Store
 	log   *slog.Logger
 
-	// mu guards active, ends and closed.
-	mu     sync.Mutex
-	active map[string]*Recording
-	ends   map[string]int64 // camera -> end (Unix ns) of its last fragment handed to storage
-	closed bool
+	// mu guards the fields below.
+	mu       sync.Mutex
+	active   map[string]*Recording
+	ends     map[string]int64 // camera -> end (Unix ns) of its last fragment handed to storage
+	closed   bool
+	granted  int64                   // bytes of cfg.MaxBuffer reserved by recordings
+	draining map[*Recording]struct{} // ended recordings with fragments still queued to storage
+	maxNow   int64                   // the latest server clock seen at New, Open and segment starts
 }
 
 // New returns a Recorder writing to store.
@@ -39,7 +32,8 @@ func New(cfg Config, store *storage.Store) (*Recorder, error) {
 		return nil, err
 	}
 	return &Recorder{cfg: cfg, store: store, log: cfg.Logger.With("component", "recorder"),
-		active: make(map[string]*Recording), ends: make(map[string]int64)}, nil
+		active: make(map[string]*Recording), ends: make(map[string]int64),
+		draining: make(map[*Recording]struct{}), maxNow: unixNS(cfg.Now())}, nil
 }
 
 // ValidCamera reports whether name may be recorded under.
@@ -47,11 +41,17 @@ func (r *Recorder) ValidCamera(name string) error { return storage.ValidCamera(n
 
 // Open starts a recording of camera with the given tracks (in SDP order;
 // tracks with an unknown codec are ignored). It fails with ErrBusy while
-// another recording of the camera is open.
+// another recording of the camera is open, and with ErrMemoryExhausted
+// while the recordings' buffered media leaves less than
+// Config.MaxRecordingBuffer of Config.MaxBuffer.
 func (r *Recorder) Open(camera string, tracks []*media.Track) (*Recording, error) {
 	if err := storage.ValidCamera(camera); err != nil {
 		return nil, err
 	}
+	if !r.haveRoom() {
+		return nil, fmt.Errorf("%s: %w", camera, ErrMemoryExhausted)
+	}
+	r.clockStepped(unixNS(r.cfg.Now()))
 	rec, err := newRecording(r, camera, tracks)
 	if err != nil {
 		return nil, err
@@ -69,12 +69,28 @@ func (r *Recorder) Open(camera string, tracks []*media.Track) (*Recording, error
 	return rec, nil
 }
 
+// release gives back an ended recording's camera; what it still has queued
+// to storage stays reserved until written. rec.mu must be held.
 func (r *Recorder) release(rec *Recording) {
 	r.mu.Lock()
 	if r.active[rec.camera] == rec {
 		delete(r.active, rec.camera)
 	}
+	if rec.granted > 0 {
+		r.draining[rec] = struct{}{}
+	}
 	r.mu.Unlock()
+}
+
+// clockStepped records the server clock now (Unix ns) and reports whether
+// it is more than ClockTolerance behind the latest seen: the clock stepped
+// back.
+func (r *Recorder) clockStepped(now int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	stepped := now < r.maxNow-int64(r.cfg.ClockTolerance)
+	r.maxNow = max(r.maxNow, now)
+	return stepped
 }
 
 // Close ends every open recording and waits until their segments are sealed.

@@ -14,17 +14,21 @@ import (
 )
 
 // Recording is one camera's recording. WriteRTP, WriteRTCP and Close may be
-// called from different goroutines; they are serialized internally.
+// called from different goroutines; they are serialized internally. A
+// recording ends when Close is called or by itself, when its input breaks
+// a limit (see Err); Done tells either.
 type Recording struct {
 	r      *Recorder
 	camera string
 	log    *slog.Logger
 	tracks []*track
-	ref    *track // the track whose keyframes cut fragments
+	ref    *track        // the track whose keyframes cut fragments
+	done   chan struct{} // closed when the recording has ended
 
 	// mu guards everything below (and the tracks' state).
 	mu        sync.Mutex
 	closed    bool
+	err       error // why the recording ended itself
 	pkt       rtp.Packet
 	seg       *storage.Segment
 	segStart  int64 // wall ns of the segment's first fragment
@@ -42,8 +46,20 @@ type Recording struct {
 	// archive already reaches past it (the clock stepped back): the
 	// recording then continues after the archive instead of overlapping it.
 	clockShift int64
-	tf         []storage.TrackFragment
-	stats      Stats
+	// stepShift is the part of clockShift that follows a server clock
+	// observed stepping back; media time may run ahead of the unshifted
+	// clock by that much more than ClockTolerance.
+	stepShift int64
+	raceStart int64 // wall ns when the current ClockRaceWindow began
+	raceCount int   // re-anchors for media time ahead within it
+	tf        []storage.TrackFragment
+	stats     Stats
+	warns     [numWarnKinds]warnLimit
+
+	// Memory budget (budget.go).
+	queue       []queuedFragment // handed to storage, maybe not written yet
+	queuedBytes int
+	granted     int // bytes of Config.MaxBuffer reserved by this recording
 
 	// Storage failure handling (recording_storage.go).
 	state       RecordingState
@@ -63,10 +79,12 @@ type Stats struct {
 	Segments         uint64 // segments started
 	TimelineBreaks   uint64 // re-anchors after clock or timestamp jumps
 	Bytes            uint64 // fragment bytes handed to storage
+	Buffered         uint64 // bytes held now: the open fragment and fragments queued to storage
+	PeakBuffered     uint64 // the largest Buffered seen
 }
 
 func newRecording(r *Recorder, camera string, mts []*media.Track) (*Recording, error) {
-	rec := &Recording{r: r, camera: camera, log: r.log.With("camera", camera)}
+	rec := &Recording{r: r, camera: camera, log: r.log.With("camera", camera), done: make(chan struct{})}
 	lim := media.Limits{MaxUnitBytes: r.cfg.MaxUnitBytes}
 	for i, mt := range mts {
 		if mt.Codec == media.CodecUnknown {
@@ -105,16 +123,15 @@ func (rec *Recording) WriteRTP(i int, b []byte) {
 		t.stats.Dropped++
 		return
 	}
-	if !t.started {
+	switch {
+	case !t.started:
 		t.started, t.ssrc = true, rec.pkt.SSRC
-	} else if rec.pkt.SSRC != t.ssrc {
-		// RTP-04: the source restarted; its timestamps start over.
-		rec.log.Warn("ssrc changed; starting a new timeline", "track", i)
-		t.ssrc, t.seqInit = rec.pkt.SSRC, false
-		t.dep.Reset()
-		rec.breakTimeline()
+	case rec.pkt.SSRC == t.ssrc:
+		t.candRun = 0
+	case !rec.checkSSRC(t, &rec.pkt):
+		return
 	}
-	if !t.checkSeq(&rec.pkt) {
+	if !rec.checkSeq(t, rec.pkt.SequenceNumber) {
 		t.stats.Dropped++
 		return
 	}
@@ -125,22 +142,36 @@ func (rec *Recording) WriteRTP(i int, b []byte) {
 
 // onUnit receives a depacketized unit; it runs inside WriteRTP.
 func (rec *Recording) onUnit(t *track, u media.Unit) {
+	if rec.closed {
+		return // the recording ended itself on an earlier unit of this packet
+	}
 	if t.needKey && !u.Key {
 		t.stats.UnitsSkipped++
 		return
 	}
 	t.needKey = false
+	now := rec.now() // the one clock read per unit
 	ext, jump := t.unwrap(u.PTS)
 	if jump {
-		rec.log.Warn("timestamp jump; starting a new timeline", "track", t.idx)
-		rec.breakTimeline()
+		rec.warn(warnTimestampJump, "timestamp jump; starting a new timeline", slog.Int("track", t.idx))
+		if !rec.reanchor() {
+			return
+		}
+		now = rec.now()
 		ext, _ = t.unwrap(u.PTS)
 	}
 	if !t.haveAnchor {
-		t.haveAnchor, t.anchorTS, t.anchorWall = true, ext, rec.now()
+		t.haveAnchor, t.anchorTS, t.anchorWall = true, ext, now
+	} else if ahead := rec.ahead(t, ext, now); ahead > int64(rec.r.cfg.ClockTolerance) {
+		if !rec.clockAhead(t, ahead) {
+			return
+		}
+		now = rec.now()
+		ext, _ = t.unwrap(u.PTS)
+		t.haveAnchor, t.anchorTS, t.anchorWall = true, ext, now
 	}
 	if t == rec.ref {
-		if !rec.onRefUnit(t, ext, u) {
+		if !rec.onRefUnit(t, ext, u, now) {
 			t.stats.UnitsSkipped++
 			return
 		}
@@ -148,19 +179,50 @@ func (rec *Recording) onUnit(t *track, u media.Unit) {
 		t.stats.UnitsSkipped++ // before the first reference keyframe
 		return
 	}
-	t.pend = append(t.pend, pending{pts: ext, off: len(t.data), size: len(u.Data), dur: u.Duration, key: u.Key})
-	t.data = append(t.data, u.Data...)
-	rec.fragBytes += len(u.Data)
-	t.stats.Units++
+	rec.addUnit(t, ext, u)
+}
+
+// ahead returns how far (ns) media time ext of t runs ahead of the server
+// clock, given now as rec.now reads it: of clockShift, only the part that
+// followed a clock step back counts as server time.
+func (rec *Recording) ahead(t *track, ext, now int64) int64 {
+	return t.wallOf(ext) - (now - rec.clockShift + rec.stepShift)
+}
+
+// clockAhead re-anchors a timeline whose media time ran ahead of the server
+// clock by ahead ns. It reports whether the recording goes on.
+func (rec *Recording) clockAhead(t *track, ahead int64) bool {
+	rec.warn(warnClockAhead, "media time runs ahead of the server clock; starting a new timeline",
+		slog.Int("track", t.idx), slog.Duration("drift", time.Duration(ahead)))
+	return rec.reanchor()
+}
+
+// reanchor breaks the timeline because the source's timestamps jumped or
+// ran ahead, and ends the recording with ErrClockRacing when that happens
+// more than ClockRaceLimit times in ClockRaceWindow: each break costs a
+// segment, and honest sources need one now and then, not several a minute.
+// It reports whether the recording goes on.
+func (rec *Recording) reanchor() bool {
+	rec.breakTimeline()
+	now := unixNS(rec.r.cfg.Now())
+	if now-rec.raceStart > int64(rec.r.cfg.ClockRaceWindow) {
+		rec.raceStart, rec.raceCount = now, 0
+	}
+	rec.raceCount++
+	if rec.raceCount > rec.r.cfg.ClockRaceLimit {
+		rec.endSelf(ErrClockRacing)
+		return false
+	}
+	return true
 }
 
 // onRefUnit decides where fragments and segments end. It reports whether
 // the unit is to be kept.
-func (rec *Recording) onRefUnit(t *track, ext int64, u media.Unit) bool {
+func (rec *Recording) onRefUnit(t *track, ext int64, u media.Unit, now int64) bool {
 	if u.Key && rec.seg != nil && rec.fragOpen {
-		if drift := rec.now() - t.wallOf(ext); absDur(drift) > int64(rec.r.cfg.ClockTolerance) {
-			rec.log.Warn("media time and server clock disagree; starting a new timeline",
-				"drift", time.Duration(drift))
+		if drift := now - t.wallOf(ext); absDur(drift) > int64(rec.r.cfg.ClockTolerance) {
+			rec.warn(warnClockDrift, "media time and server clock disagree; starting a new timeline",
+				slog.Duration("drift", time.Duration(drift)))
 			rec.breakTimeline()
 			ext, _ = t.unwrap(u.PTS)
 			t.haveAnchor, t.anchorTS, t.anchorWall = true, ext, rec.now()
@@ -197,6 +259,20 @@ func (rec *Recording) onRefUnit(t *track, ext int64, u media.Unit) bool {
 	return true
 }
 
+// addUnit appends a unit to the open fragment, within the memory budget:
+// a recording that would exceed it ends itself.
+func (rec *Recording) addUnit(t *track, ext int64, u media.Unit) {
+	cost := len(u.Data) + unitOverhead
+	if !rec.charge(cost) {
+		rec.endSelf(ErrOverBudget)
+		return
+	}
+	off := rec.appendData(t, u.Data)
+	t.pend = append(t.pend, pending{pts: ext, off: off, size: len(u.Data), dur: u.Duration, key: u.Key})
+	rec.fragBytes += cost
+	t.stats.Units++
+}
+
 // now is the server clock (Unix ns) as the recording uses it: shifted
 // forwards while the camera's archive reaches past it.
 func (rec *Recording) now() int64 { return unixNS(rec.r.cfg.Now()) + rec.clockShift }
@@ -212,12 +288,12 @@ func (rec *Recording) breakTimeline() {
 		rec.flushFragment()
 	}
 	rec.sealSegment()
-	rec.fragOpen, rec.frozen, rec.clockShift = false, false, 0
+	rec.fragOpen, rec.frozen, rec.clockShift, rec.stepShift = false, false, 0, 0
 	rec.stats.TimelineBreaks++
 	for _, t := range rec.tracks {
 		if t != nil {
 			t.resetTimeline()
-			t.clearFragment()
+			rec.clearFragment(t)
 		}
 	}
 }
@@ -231,30 +307,73 @@ func (rec *Recording) sealSegment() {
 	rec.seg, rec.rotate = nil, false
 }
 
-// Close writes the open fragment, seals the segment and ends the recording.
-// It does not wait for the disk; Wait does.
+// Close writes the open fragment, seals the segment and ends the recording
+// (Done is closed; Err stays nil unless it had ended itself before). It
+// does not wait for the disk; Wait does.
 func (rec *Recording) Close() {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if rec.closed {
 		return
 	}
-	rec.closed = true
 	if rec.fragOpen {
 		rec.flushFragment()
 	}
 	rec.sealSegment()
-	rec.r.release(rec)
-	var lost, dropped uint64
+	rec.finish(nil)
+	rec.logStopped(slog.LevelInfo, "recording stopped")
+}
+
+// endSelf ends the recording because of err: the open fragment is dropped
+// (it is what broke the limit), the segment is sealed with the fragments
+// handed before, and one Warn line says why.
+func (rec *Recording) endSelf(err error) {
+	rec.fragOpen = false
 	for _, t := range rec.tracks {
 		if t != nil {
-			lost, dropped = lost+t.stats.Lost, dropped+t.stats.Dropped
+			rec.clearFragment(t)
 		}
 	}
-	rec.log.LogAttrs(context.Background(), slog.LevelInfo, "recording stopped",
+	rec.fragBytes = 0
+	rec.sealSegment()
+	rec.finish(err)
+	rec.logStopped(slog.LevelWarn, "recording ended", slog.Any("err", err))
+}
+
+// finish marks the recording ended and gives its camera back.
+func (rec *Recording) finish(err error) {
+	rec.closed, rec.err = true, err
+	rec.retire()
+	rec.r.release(rec)
+	close(rec.done)
+}
+
+func (rec *Recording) logStopped(level slog.Level, msg string, attrs ...slog.Attr) {
+	var lost, dropped, foreign uint64
+	for _, t := range rec.tracks {
+		if t != nil {
+			lost, dropped, foreign = lost+t.stats.Lost, dropped+t.stats.Dropped, foreign+t.stats.ForeignSSRC
+		}
+	}
+	attrs = append(attrs,
 		slog.Uint64("segments", rec.stats.Segments), slog.Uint64("fragments", rec.stats.Fragments),
 		slog.Uint64("bytes", rec.stats.Bytes), slog.Uint64("lost", lost), slog.Uint64("dropped", dropped),
-		slog.Uint64("fragments_dropped", rec.stats.FragmentsDropped))
+		slog.Uint64("foreign_ssrc", foreign), slog.Uint64("fragments_dropped", rec.stats.FragmentsDropped),
+		slog.Uint64("timeline_breaks", rec.stats.TimelineBreaks))
+	rec.log.LogAttrs(context.Background(), level, msg, attrs...)
+}
+
+// Done returns a channel that is closed when the recording has ended, by
+// Close or by itself; Err then says which.
+func (rec *Recording) Done() <-chan struct{} { return rec.done }
+
+// Err returns why the recording ended itself: ErrOverBudget or
+// ErrClockRacing. It is nil while the recording runs and after it was
+// ended by Close.
+func (rec *Recording) Err() error {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.err
 }
 
 // Wait blocks until every segment of a closed recording is sealed on disk.
@@ -272,6 +391,7 @@ func (rec *Recording) Wait() {
 func (rec *Recording) Stats() (Stats, []*TrackStats) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
+	rec.retire()
 	ts := make([]*TrackStats, len(rec.tracks))
 	for i, t := range rec.tracks {
 		if t != nil {
@@ -279,5 +399,7 @@ func (rec *Recording) Stats() (Stats, []*TrackStats) {
 			ts[i] = &s
 		}
 	}
-	return rec.stats, ts
+	st := rec.stats
+	st.Buffered = uint64(rec.fragBytes + rec.queuedBytes)
+	return st, ts
 }

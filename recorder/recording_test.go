@@ -3,6 +3,7 @@ package recorder_test
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -63,6 +64,30 @@ func newHarnessStore(t *testing.T, cfg recorder.Config, scfg storage.Config) *ha
 		t.Fatal(err)
 	}
 	return &harness{t: t, dir: dir, store: store, rec: rec, clock: clock}
+}
+
+// openLogged opens a harness with cfg, its log kept, and a recording of
+// camera "cam" with one H.264 track; the harness closes at the end of t.
+func openLogged(t *testing.T, cfg recorder.Config) (*harness, *recorder.Recording, *logRecorder) {
+	t.Helper()
+	logs := &logRecorder{}
+	cfg.Logger = slog.New(logs)
+	h := newHarness(t, cfg)
+	t.Cleanup(h.close)
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, rec, logs
+}
+
+// frameCount returns how many samples track 1 has in files.
+func frameCount(t *testing.T, files []*mp4.File) int {
+	n := 0
+	for _, f := range files {
+		n += len(samplesOf(t, f, 1))
+	}
+	return n
 }
 
 func (h *harness) close() {
@@ -495,7 +520,10 @@ func BenchmarkWriteRTP(b *testing.B) {
 	}
 	defer store.Close()
 	clock := &fakeClock{now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
-	r, err := recorder.New(recorder.Config{Now: clock.Now}, store)
+	// The loop runs hundreds of times faster than real time, faster than
+	// the writer: budgets as large as the write queue keep the recording
+	// from ending over budget.
+	r, err := recorder.New(recorder.Config{Now: clock.Now, MaxRecordingBuffer: 1 << 30, MaxBuffer: 1 << 30}, store)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -529,6 +557,10 @@ func BenchmarkWriteRTP(b *testing.B) {
 		if i++; i == len(gop) {
 			i, round = 0, round+1
 		}
+	}
+	b.StopTimer()
+	if err := rec.Err(); err != nil {
+		b.Fatal(err)
 	}
 }
 

@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"encoding/binary"
+	"log/slog"
 	"time"
 
 	"github.com/camvault/camvault/storage"
@@ -42,8 +43,8 @@ func (rec *Recording) onSenderReport(t *track, ssrc uint32, ntp uint64, rtpTS ui
 		return
 	}
 	if absDur(diff) > int64(rec.r.cfg.ClockTolerance) {
-		rec.log.Warn("sender report clock disagrees with server clock; using arrival time",
-			"track", t.idx, "drift", time.Duration(diff))
+		rec.warn(warnSenderReport, "sender report clock disagrees with server clock; using arrival time",
+			slog.Int("track", t.idx), slog.Duration("drift", time.Duration(diff)))
 		return
 	}
 	t.anchorTS, t.anchorWall = ext, srWall

@@ -1,8 +1,6 @@
 package recorder
 
 import (
-	"github.com/pion/rtp"
-
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/storage"
 )
@@ -28,12 +26,20 @@ type track struct {
 	clock int64
 	video bool
 
-	// RTP checks.
+	// RTP checks (track_source.go).
 	started bool
-	ssrc    uint32
+	ssrc    uint32 // fixed by the first packet; others are dropped
 	seqInit bool
 	maxSeq  uint16
-	needKey bool // a loss happened: drop units until the next keyframe
+	badSeq  uint16 // the sequence number that would continue a far jump
+	badRun  int    // consecutive packets of a far jump so far
+	needKey bool   // a loss happened: drop units until the next keyframe
+	// A candidate new source: consecutive packets of another SSRC with
+	// none of the fixed one in between (RFC 3550 6.2.1 probation).
+	candSSRC  uint32
+	candSeq   uint16 // the sequence number that would continue the run
+	candRun   int
+	candStart int64 // Unix ns of the run's first packet
 
 	// Timestamp unwrapping.
 	havePTS bool
@@ -53,11 +59,13 @@ type track struct {
 	lastDTS    int64 // last decode time written, ticks from segBase
 	lastDur    uint32
 
-	// The open fragment.
-	pend    []pending
-	data    []byte
-	sorted  []int64
-	samples []storage.Sample
+	// The open fragment (fragment_data.go). data holds its units' bytes;
+	// dataHint is how many the last fragment had.
+	pend     []pending
+	data     *[]byte
+	dataHint int
+	sorted   []int64
+	samples  []storage.Sample
 
 	warnedNotReady bool
 	stats          TrackStats
@@ -67,36 +75,14 @@ type track struct {
 type TrackStats struct {
 	Packets      uint64 // RTP packets received
 	Lost         uint64 // sequence numbers never received
-	Dropped      uint64 // packets dropped: malformed, wrong payload type, late, depacketizer error
+	Dropped      uint64 // packets dropped: malformed, wrong payload type, late, far out of sequence, depacketizer error
+	ForeignSSRC  uint64 // packets dropped because they came from another SSRC than the track's
 	Units        uint64 // units written to fragments
 	UnitsSkipped uint64 // units dropped while waiting for a keyframe
 }
 
 func (t *track) wallOf(ext int64) int64 {
 	return t.anchorWall + ticksToNS(ext-t.anchorTS, t.clock)
-}
-
-// checkSeq applies RTP-05 in a reduced form: TCP and loopback UDP rarely
-// reorder, so a late or duplicate packet is dropped and a forward gap counts
-// as loss. It reports whether the packet should be used.
-func (t *track) checkSeq(p *rtp.Packet) bool {
-	if !t.seqInit {
-		t.seqInit, t.maxSeq = true, p.SequenceNumber
-		return true
-	}
-	delta := p.SequenceNumber - t.maxSeq
-	switch {
-	case delta == 0 || delta > 0x8000:
-		return false
-	case delta > 1:
-		t.stats.Lost += uint64(delta - 1)
-		t.dep.Reset()
-		if t.video {
-			t.needKey = true
-		}
-	}
-	t.maxSeq = p.SequenceNumber
-	return true
 }
 
 // unwrap extends a 32-bit PTS; jump reports a step too large to be one
@@ -115,9 +101,4 @@ func (t *track) unwrap(pts uint32) (ext int64, jump bool) {
 // resetTimeline forgets the wall-clock anchor and timestamp history.
 func (t *track) resetTimeline() {
 	t.havePTS, t.haveAnchor, t.haveDTS = false, false, false
-}
-
-func (t *track) clearFragment() {
-	t.pend = t.pend[:0]
-	t.data = t.data[:0]
 }

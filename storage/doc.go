@@ -28,7 +28,9 @@
 //
 // Writes go through a bounded queue served by a few writer goroutines, so a
 // slow disk never blocks a network reader; a segment's operations always run
-// in order on one writer.
+// in order on one writer. Fragment buffers come from a pool of size classes
+// (Store.BufferOf) that the garbage collector may trim; Segment.Append takes
+// a buffer and the writer gives it back once written.
 //
 // Retention (SetRetention, RunRetention, Reclaim) is driven by the index,
 // never by a directory walk: per camera MaxAge, MinAge, MaxBytes and hold

@@ -71,6 +71,19 @@ func FragmentSize(tracks []TrackFragment) int {
 //
 //	prft | moof{ mfhd, traf{tfhd, tfdt, trun}... } | mdat{track 1 data, track 2 data, ...}
 func AppendFragment(dst []byte, seq uint32, ref int, wall time.Time, tracks []TrackFragment) []byte {
+	dst = AppendFragmentHeader(dst, seq, ref, wall, tracks)
+	for i := range tracks {
+		dst = append(dst, tracks[i].Data...)
+	}
+	return dst
+}
+
+// AppendFragmentHeader appends what AppendFragment writes before the track
+// data: prft, moof and the mdat box header, sized by the lengths of the
+// tracks' Data (their bytes are not read). The caller places the data right
+// after it, in track order; a caller that already holds the data in the
+// destination buffer so avoids copying it twice.
+func AppendFragmentHeader(dst []byte, seq uint32, ref int, wall time.Time, tracks []TrackFragment) []byte {
 	dst = appendPrft(dst, tracks[ref].TrackID, wall, tracks[ref].BaseDecodeTime)
 	moofSize := 8 + mfhdSize
 	for i := range tracks {
@@ -85,11 +98,7 @@ func AppendFragment(dst []byte, seq uint32, ref int, wall time.Time, tracks []Tr
 		dst = appendTraf(dst, &tracks[i], dataOffset)
 		dataOffset += len(tracks[i].Data)
 	}
-	dst = appendBoxHeader(dst, dataOffset-moofSize, "mdat")
-	for i := range tracks {
-		dst = append(dst, tracks[i].Data...)
-	}
-	return dst
+	return appendBoxHeader(dst, dataOffset-moofSize, "mdat")
 }
 
 func appendTraf(dst []byte, t *TrackFragment, dataOffset int) []byte {

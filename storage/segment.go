@@ -74,12 +74,16 @@ func (s *Store) Create(camera string, start time.Time, refTrack uint32, init []b
 	seg.info = SegmentInfo{Camera: camera, Start: start, End: start, File: seg.file,
 		Bytes: int64(len(header)), State: StateOpen, Tracks: scanned.Tracks}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil, ErrClosed
 	}
 	s.addOpenLocked(seg)
-	seg.w.ops <- op{kind: opCreate, seg: seg, buf: &header}
+	s.mu.Unlock()
+	if err := s.send(seg.w, op{kind: opCreate, seg: seg, buf: &header}, true); err != nil {
+		s.removeOpen(seg)
+		return nil, err
+	}
 	return seg, nil
 }
 
@@ -89,22 +93,14 @@ func (s *Store) Create(camera string, start time.Time, refTrack uint32, init []b
 // returns ErrQueueFull. After a write error it returns that error.
 func (seg *Segment) Append(fi FragmentInfo, buf *[]byte) error {
 	if err := seg.Err(); err != nil {
-		seg.s.putBuffer(buf)
+		seg.s.bufs.put(buf)
 		return err
 	}
-	seg.s.mu.RLock()
-	defer seg.s.mu.RUnlock()
-	if seg.s.closed {
-		seg.s.putBuffer(buf)
-		return ErrClosed
+	err := seg.s.send(seg.w, op{kind: opAppend, seg: seg, buf: buf, frag: fi}, false)
+	if err != nil {
+		seg.s.bufs.put(buf)
 	}
-	select {
-	case seg.w.ops <- op{kind: opAppend, seg: seg, buf: buf, frag: fi}:
-		return nil
-	default:
-		seg.s.putBuffer(buf)
-		return ErrQueueFull
-	}
+	return err
 }
 
 // Seal queues the segment's end: the file is synced and closed and the index
@@ -118,12 +114,9 @@ func (seg *Segment) Seal() {
 	}
 	seg.sealing = true
 	seg.mu.Unlock()
-	seg.s.mu.RLock()
-	defer seg.s.mu.RUnlock()
-	if seg.s.closed {
-		return
-	}
-	seg.w.ops <- op{kind: opSeal, seg: seg}
+	// After Close the segment stays open in the index; start-up repair
+	// seals it.
+	_ = seg.s.send(seg.w, op{kind: opSeal, seg: seg}, true)
 }
 
 // Done is closed when the segment has been sealed.

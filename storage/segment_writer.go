@@ -45,7 +45,7 @@ func (w *writer) run() {
 			w.create(o.seg, *o.buf)
 		case opAppend:
 			w.append(o.seg, o.frag, *o.buf)
-			w.s.putBuffer(o.buf)
+			w.s.bufs.put(o.buf)
 		case opSeal:
 			w.seal(o.seg)
 		}

@@ -29,8 +29,8 @@ type Store struct {
 	db      *bolt.DB
 	writers []*writer
 	wg      sync.WaitGroup
-	bufs    chan *[]byte // free fragment buffers, bounded
-	files   *fileCache   // read-only files for playback
+	bufs    bufferPool // fragment buffers
+	files   *fileCache // read-only files for playback
 	ret     retentionState
 	// reclaim frees space when a write finds the disk full (Config.Reclaim);
 	// set before the writers start.
@@ -45,6 +45,15 @@ type Store struct {
 	counters   map[string]*cameraCounters
 	startup    StartupReport
 	sum        indexSummary // the index as Open found it; start-up only
+
+	// sendMu guards sending on the writers' queues against Close closing
+	// them. Senders hold it for reading, also while a full queue blocks
+	// them; Close takes it for writing before it closes the queues. It is
+	// not mu, which a writer needs to finish a seal: a Seal blocked on its
+	// writer's full queue while holding mu would wait for that writer
+	// forever.
+	sendMu     sync.RWMutex
+	sendClosed bool
 
 	// mu guards closed, open and openByKey.
 	mu     sync.RWMutex
@@ -65,6 +74,26 @@ type segmentKey struct {
 func (s *Store) addOpenLocked(seg *Segment) {
 	s.open[seg] = struct{}{}
 	s.openByKey[segmentKey{seg.camera, seg.start.UnixNano()}] = seg
+}
+
+// send queues o on w. With wait it blocks while the queue is full;
+// without, it returns ErrQueueFull. After Close it returns ErrClosed.
+func (s *Store) send(w *writer, o op, wait bool) error {
+	s.sendMu.RLock()
+	defer s.sendMu.RUnlock()
+	if s.sendClosed {
+		return ErrClosed
+	}
+	if wait {
+		w.ops <- o
+		return nil
+	}
+	select {
+	case w.ops <- o:
+		return nil
+	default:
+		return ErrQueueFull
+	}
 }
 
 // removeOpen unregisters seg once it is sealed.
@@ -125,7 +154,7 @@ func Open(cfg Config) (*Store, error) {
 	}
 	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "storage"), root: root,
 		open: make(map[*Segment]struct{}), openByKey: make(map[segmentKey]*Segment),
-		bufs: make(chan *[]byte, cfg.WriteQueue), files: newFileCache(root, cfg.ReadFiles, cfg.ReadIdle),
+		files:   newFileCache(root, cfg.ReadFiles, cfg.ReadIdle),
 		reclaim: cfg.Reclaim}
 	if s.reclaim == nil {
 		s.reclaim = s.reclaimForWriter
@@ -161,6 +190,9 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	s.sendMu.Lock()
+	s.sendClosed = true
+	s.sendMu.Unlock()
 	for _, w := range s.writers {
 		close(w.ops)
 	}
@@ -177,30 +209,6 @@ func (s *Store) Close() error {
 		err = rerr
 	}
 	return err
-}
-
-// Buffer returns an empty buffer for a fragment. Pass it to Segment.Append,
-// which takes ownership. Written buffers return to a free list as long as
-// the write queue, so steady-state recording does not allocate.
-func (s *Store) Buffer() *[]byte {
-	select {
-	case b := <-s.bufs:
-		*b = (*b)[:0]
-		return b
-	default:
-		b := make([]byte, 0, 512<<10)
-		return &b
-	}
-}
-
-func (s *Store) putBuffer(b *[]byte) {
-	if b == nil || cap(*b) > 16<<20 {
-		return // let rare huge buffers go
-	}
-	select {
-	case s.bufs <- b:
-	default:
-	}
 }
 
 func (s *Store) writerFor(camera string) *writer {

@@ -98,8 +98,12 @@ type recorderConfig struct {
 	MaxFragmentDuration Duration `yaml:"max_fragment_duration"`
 	SegmentDuration     Duration `yaml:"segment_duration"`
 	ClockTolerance      Duration `yaml:"clock_tolerance"`
+	ClockRaceLimit      int      `yaml:"clock_race_limit"`
+	ClockRaceWindow     Duration `yaml:"clock_race_window"`
 	MaxUnitSize         Size     `yaml:"max_unit_size"`
 	MaxFragmentSize     Size     `yaml:"max_fragment_size"`
+	MaxCameraBuffer     Size     `yaml:"max_camera_buffer"`
+	MaxBuffer           Size     `yaml:"max_buffer"`
 	StorageRetry        Duration `yaml:"storage_retry"`
 }
 
@@ -171,8 +175,12 @@ func defaultConfig() *fileConfig {
 			MaxFragmentDuration: Duration(5 * time.Second),
 			SegmentDuration:     Duration(10 * time.Minute),
 			ClockTolerance:      Duration(5 * time.Second),
+			ClockRaceLimit:      3,
+			ClockRaceWindow:     Duration(time.Minute),
 			MaxUnitSize:         8 << 20,
-			MaxFragmentSize:     64 << 20,
+			MaxFragmentSize:     16 << 20,
+			MaxCameraBuffer:     32 << 20,
+			MaxBuffer:           512 << 20,
 			StorageRetry:        Duration(5 * time.Second),
 		},
 		Storage: storageConfig{

@@ -88,7 +88,9 @@ cameras:
 	wantFull.Recorder = recorderConfig{
 		FragmentDuration: Duration(2 * time.Second), MaxFragmentDuration: Duration(2 * time.Second),
 		SegmentDuration: Duration(time.Hour), ClockTolerance: Duration(time.Second),
-		MaxUnitSize: 16 << 20, MaxFragmentSize: 16 << 20, StorageRetry: Duration(30 * time.Second),
+		ClockRaceLimit: 3, ClockRaceWindow: Duration(time.Minute),
+		MaxUnitSize: 16 << 20, MaxFragmentSize: 16 << 20, MaxCameraBuffer: 32 << 20, MaxBuffer: 512 << 20,
+		StorageRetry: Duration(30 * time.Second),
 	}
 	wantFull.Storage = storageConfig{Sync: "segment", WriteQueue: 8, IndexTimeout: Duration(time.Minute),
 		ReadFiles: 64, ReadIdle: Duration(30 * time.Second), IndexReserve: 8 << 20, ReclaimMin: 4 << 20, ReportPaths: 1000}

@@ -137,8 +137,14 @@ func (r *recorderConfig) validate(v *validator) {
 	v.notBelow("recorder.segment_duration", r.SegmentDuration, "recorder.fragment_duration", r.FragmentDuration)
 	v.duration("recorder.clock_tolerance", r.ClockTolerance, minTimeout, time.Hour)
 	v.size("recorder.max_unit_size", r.MaxUnitSize, 64<<10, 256<<20)
+	v.count("recorder.clock_race_limit", r.ClockRaceLimit, 1, 1000)
+	v.duration("recorder.clock_race_window", r.ClockRaceWindow, time.Second, 24*time.Hour)
 	v.size("recorder.max_fragment_size", r.MaxFragmentSize, 64<<10, 1<<30)
 	v.atMost("recorder.max_unit_size", r.MaxUnitSize, "recorder.max_fragment_size", r.MaxFragmentSize)
+	v.size("recorder.max_camera_buffer", r.MaxCameraBuffer, 64<<10, 4<<30)
+	v.atMost("recorder.max_fragment_size", r.MaxFragmentSize, "recorder.max_camera_buffer", r.MaxCameraBuffer)
+	v.size("recorder.max_buffer", r.MaxBuffer, 1<<20, 1<<40)
+	v.atMost("recorder.max_camera_buffer", r.MaxCameraBuffer, "recorder.max_buffer", r.MaxBuffer)
 	v.duration("recorder.storage_retry", r.StorageRetry, minTimeout, time.Hour)
 }
 

@@ -70,8 +70,15 @@ func TestValidate(t *testing.T) {
 		{name: "clock tolerance", modify: func(c *fileConfig) { c.Recorder.ClockTolerance = 0 }, err: "recorder.clock_tolerance"},
 		{name: "storage retry", modify: func(c *fileConfig) { c.Recorder.StorageRetry = Duration(2 * time.Hour) }, err: "recorder.storage_retry: must be between 100ms and 1h, got 2h"},
 		{name: "unit size", modify: func(c *fileConfig) { c.Recorder.MaxUnitSize = 1 << 10 }, err: "recorder.max_unit_size: must be between 64KiB and 256MiB"},
-		{name: "unit over fragment", modify: func(c *fileConfig) { c.Recorder.MaxUnitSize = 128 << 20 }, err: "recorder.max_unit_size: must be at most recorder.max_fragment_size (64MiB), got 128MiB"},
-		{name: "fragment size", modify: func(c *fileConfig) { c.Recorder.MaxFragmentSize = 2 << 30 }, err: "recorder.max_fragment_size"},
+		{name: "unit over fragment", modify: func(c *fileConfig) { c.Recorder.MaxUnitSize = 128 << 20 }, err: "recorder.max_unit_size: must be at most recorder.max_fragment_size (16MiB), got 128MiB"},
+		{name: "fragment size", modify: func(c *fileConfig) {
+			c.Recorder.MaxFragmentSize, c.Recorder.MaxCameraBuffer, c.Recorder.MaxBuffer = 2<<30, 2<<30, 2<<30
+		}, err: "recorder.max_fragment_size: must be between 64KiB and 1GiB, got 2GiB"},
+		{name: "fragment over camera buffer", modify: func(c *fileConfig) { c.Recorder.MaxFragmentSize = 64 << 20 }, err: "recorder.max_fragment_size: must be at most recorder.max_camera_buffer (32MiB), got 64MiB"},
+		{name: "camera buffer over buffer", modify: func(c *fileConfig) { c.Recorder.MaxCameraBuffer = 1 << 30 }, err: "recorder.max_camera_buffer: must be at most recorder.max_buffer (512MiB), got 1GiB"},
+		{name: "buffer", modify: func(c *fileConfig) { c.Recorder.MaxBuffer = 2 << 40 }, err: "recorder.max_buffer: must be between 1MiB and 1TiB"},
+		{name: "clock race limit", modify: func(c *fileConfig) { c.Recorder.ClockRaceLimit = 0 }, err: "recorder.clock_race_limit: must be between 1 and 1000, got 0"},
+		{name: "clock race window", modify: func(c *fileConfig) { c.Recorder.ClockRaceWindow = 0 }, err: "recorder.clock_race_window: must be between 1s and 1d, got 0s"},
 		{name: "sync", modify: func(c *fileConfig) { c.Storage.Sync = "" }, err: `storage.sync: must be one of fragment, segment, none, got ""`},
 		{name: "write queue", modify: func(c *fileConfig) { c.Storage.WriteQueue = -1 }, err: "storage.write_queue"},
 		{name: "index timeout", modify: func(c *fileConfig) { c.Storage.IndexTimeout = 0 }, err: "storage.index_timeout: must be between 100ms and 1h, got 0s"},

@@ -170,7 +170,9 @@ func (c *fileConfig) recorderConfig(log *slog.Logger) recorder.Config {
 	r := c.Recorder
 	return recorder.Config{FragmentDuration: time.Duration(r.FragmentDuration),
 		MaxFragmentDuration: time.Duration(r.MaxFragmentDuration), SegmentDuration: time.Duration(r.SegmentDuration),
-		ClockTolerance: time.Duration(r.ClockTolerance), MaxFragmentBytes: int(r.MaxFragmentSize),
+		ClockTolerance: time.Duration(r.ClockTolerance), ClockRaceLimit: r.ClockRaceLimit,
+		ClockRaceWindow: time.Duration(r.ClockRaceWindow), MaxFragmentBytes: int(r.MaxFragmentSize),
+		MaxRecordingBuffer: int(r.MaxCameraBuffer), MaxBuffer: int64(r.MaxBuffer),
 		MaxUnitBytes: int(r.MaxUnitSize), StorageRetry: time.Duration(r.StorageRetry), Logger: log}
 }
 
