@@ -305,11 +305,35 @@ func (p *Pull) session(ctx context.Context, pc *pullCam) (time.Duration, error) 
 	}
 	start := time.Now()
 	p.startSession(pc, c, describe(tracks))
-	err = c.Run(ctx)
+	err = runUntilEnded(ctx, c, w)
 	_ = c.Close() // TEARDOWN before the seal; the deferred call is then a no-op
 	w.Close()
 	p.endSession(pc)
 	return time.Since(start), err
+}
+
+// runUntilEnded reads the camera until ctx is done, the camera fails or
+// the recording ends by itself (w.Err: over budget, racing clock), whose
+// reason it then returns: the camera is reconnected with backoff.
+func runUntilEnded(ctx context.Context, c *rtsp.Client, w Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-w.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	err := c.Run(ctx)
+	cancel()
+	<-done
+	if werr := w.Err(); werr != nil {
+		return werr
+	}
+	return err
 }
 
 // redactErr returns err with rawURL's credentials, should they appear in

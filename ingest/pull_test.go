@@ -215,7 +215,7 @@ func (sc *scriptConn) writeRTP(seq uint16) error {
 type pullSink struct {
 	mu      sync.Mutex
 	busy    int
-	writers []*pullWriter
+	writers []*testWriter
 }
 
 func (s *pullSink) ValidCamera(string) error { return nil }
@@ -230,13 +230,13 @@ func (s *pullSink) Open(camera string, tracks []*media.Track) (ingest.Writer, er
 	if len(tracks) != 1 || tracks[0].Codec != media.CodecH264 {
 		return nil, fmt.Errorf("tracks %v", tracks)
 	}
-	w := &pullWriter{camera: camera}
+	w := newTestWriter(camera)
 	s.writers = append(s.writers, w)
 	return w, nil
 }
 
 // writer returns the i-th recording opened, or nil.
-func (s *pullSink) writer(i int) *pullWriter {
+func (s *pullSink) writer(i int) *testWriter {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if i < len(s.writers) {
@@ -249,36 +249,6 @@ func (s *pullSink) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.writers)
-}
-
-type pullWriter struct {
-	camera  string
-	mu      sync.Mutex
-	packets int
-	closed  bool
-}
-
-func (w *pullWriter) WriteRTP(int, []byte) {
-	w.mu.Lock()
-	w.packets++
-	w.mu.Unlock()
-}
-
-func (w *pullWriter) WriteRTCP(int, []byte) {}
-
-func (w *pullWriter) Close() {
-	w.mu.Lock()
-	w.closed = true
-	w.mu.Unlock()
-}
-
-func (w *pullWriter) get() (packets int, closed bool) {
-	if w == nil {
-		return 0, false
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.packets, w.closed
 }
 
 type syncBuffer struct {
@@ -413,6 +383,25 @@ func TestPullSinkBusyBacksOff(t *testing.T) {
 	}
 	if got := strings.Count(logs.String(), "state=backing-off"); got != 2 {
 		t.Errorf("%d reconnect warnings, want 2:\n%s", got, logs)
+	}
+}
+
+// TestPullRecordingEndedReconnects: a pulled camera whose recording ends by
+// itself (over its memory budget, racing clock) is torn down and pulled
+// again, with the reason as its last error.
+func TestPullRecordingEndedReconnects(t *testing.T) {
+	t.Parallel()
+	cam := startPullCamera(t, func(int) bool { return false })
+	sink := &pullSink{}
+	p, _, _ := startPull(t, sink, always("front", cam.url))
+	waitFor(t, "recording", func() bool { n, _ := sink.writer(0).get(); return n == 3 })
+	sink.writer(0).end(errors.New("over its memory budget"))
+	if e := cam.next(t); !strings.HasSuffix(e, " teardown") {
+		t.Fatalf("event %q, want a teardown of the ended recording", e)
+	}
+	waitFor(t, "second recording", func() bool { n, _ := sink.writer(1).get(); return n == 3 })
+	if st := onlyState(t, p); !strings.Contains(st.LastError, "over its memory budget") {
+		t.Errorf("state %+v", st)
 	}
 }
 

@@ -21,6 +21,11 @@ type Writer interface {
 	WriteRTCP(i int, b []byte)
 	// Close ends the recording.
 	Close()
+	// Done is closed when the recording has ended, by Close or by itself.
+	Done() <-chan struct{}
+	// Err reports why the recording ended by itself (over its memory
+	// budget, timestamps racing ahead), or nil.
+	Err() error
 }
 
 // Sink starts recordings.
@@ -236,8 +241,8 @@ func (pub *publication) Ended() error {
 	if pub.replaced {
 		return ErrReplaced
 	}
-	if e, ok := pub.w.(interface{ Err() error }); ok {
-		return e.Err()
+	if pub.w != nil {
+		return pub.w.Err()
 	}
 	return nil
 }

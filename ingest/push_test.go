@@ -22,7 +22,7 @@ const sdpH264 = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=No Name\r\nt=0 0\r\n" +
 type fakeSink struct {
 	mu      sync.Mutex
 	opened  []string
-	writers []*fakeWriter
+	writers []*testWriter
 }
 
 func (s *fakeSink) ValidCamera(name string) error { return storage.ValidCamera(name) }
@@ -30,28 +30,10 @@ func (s *fakeSink) ValidCamera(name string) error { return storage.ValidCamera(n
 func (s *fakeSink) Open(camera string, tracks []*media.Track) (ingest.Writer, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w := &fakeWriter{}
+	w := newTestWriter(camera)
 	s.opened = append(s.opened, camera)
 	s.writers = append(s.writers, w)
 	return w, nil
-}
-
-type fakeWriter struct {
-	mu      sync.Mutex
-	packets int
-	closed  bool
-}
-
-func (w *fakeWriter) WriteRTP(int, []byte) {
-	w.mu.Lock()
-	w.packets++
-	w.mu.Unlock()
-}
-func (w *fakeWriter) WriteRTCP(int, []byte) {}
-func (w *fakeWriter) Close() {
-	w.mu.Lock()
-	w.closed = true
-	w.mu.Unlock()
 }
 
 func announce(p *ingest.Push, path, sdp string) (rtsp.Publication, error) {
@@ -247,5 +229,24 @@ func TestSecondPublisherTakesOver(t *testing.T) {
 	first.Close(rtsp.ErrConnClosed)
 	if sink.writers[0].packets != 0 || sink.writers[1].packets != 1 {
 		t.Errorf("packets: first %d, second %d", sink.writers[0].packets, sink.writers[1].packets)
+	}
+}
+
+// TestRecordingEndedEndsSession: a recording that ends by itself (over its
+// budget) ends its publisher's session with the reason.
+func TestRecordingEndedEndsSession(t *testing.T) {
+	sink := &fakeSink{}
+	p, _ := ingest.NewPush(ingest.PushConfig{Sink: sink})
+	pub, _ := announce(p, "cam", sdpH264)
+	if err := pub.Record(); err != nil {
+		t.Fatal(err)
+	}
+	if ended(pub) != nil {
+		t.Fatal("ended while recording")
+	}
+	over := errors.New("over budget")
+	sink.writers[0].end(over)
+	if !errors.Is(ended(pub), over) {
+		t.Fatalf("ended %v, want %v", ended(pub), over)
 	}
 }
