@@ -16,14 +16,20 @@ import (
 	"github.com/camvault/camvault/storage"
 )
 
-// startFFmpegPush starts a long real-time push in the background.
+// startFFmpegPush starts a long real-time push over TCP in the background.
 func startFFmpegPush(t *testing.T, ctx context.Context, url string, seconds int) *exec.Cmd {
+	return startFFmpegPushOver(t, ctx, url, "tcp", seconds)
+}
+
+// startFFmpegPushOver starts a long real-time push over transport in the
+// background.
+func startFFmpegPushOver(t *testing.T, ctx context.Context, url, transport string, seconds int) *exec.Cmd {
 	t.Helper()
 	args := []string{"-nostdin", "-v", "error", "-re", "-f", "lavfi", "-i",
 		fmt.Sprintf("testsrc2=size=640x360:rate=%d", clipFPS), "-re", "-f", "lavfi", "-i",
 		"sine=frequency=440:sample_rate=48000", "-t", fmt.Sprint(seconds)}
 	args = append(args, x264Baseline...)
-	args = append(args, "-c:a", "aac", "-b:a", "64k", "-f", "rtsp", "-rtsp_transport", "tcp", url)
+	args = append(args, "-c:a", "aac", "-b:a", "64k", "-f", "rtsp", "-rtsp_transport", transport, url)
 	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@
 package interop
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -27,6 +28,7 @@ type pushCase struct {
 	video      string // ffprobe codec name
 	audio      string // "" for none
 	ffmpegArgs []string
+	seconds    int // clip length; 0 for clipSeconds
 }
 
 var (
@@ -298,8 +300,9 @@ func checkRecording(t *testing.T, s *server, camera string, tc pushCase, pushSta
 	if d := seg.Start.Sub(pushStart); d < 0 || d > 3*time.Second {
 		t.Errorf("segment starts %v after the push began, want 0..3s", d)
 	}
-	if d := seg.End.Sub(seg.Start); d < (clipSeconds-1)*time.Second || d > (clipSeconds+1)*time.Second {
-		t.Errorf("segment spans %v, want about %ds", d, clipSeconds)
+	seconds := cmp.Or(tc.seconds, clipSeconds)
+	if d := seg.End.Sub(seg.Start); d < time.Duration(seconds-1)*time.Second || d > time.Duration(seconds+1)*time.Second {
+		t.Errorf("segment spans %v, want about %ds", d, seconds)
 	}
 	if len(seg.Fragments) == 0 || !seg.Fragments[0].Key {
 		t.Errorf("seek table %+v does not start with a keyframe fragment", seg.Fragments)
@@ -310,10 +313,11 @@ func checkRecording(t *testing.T, s *server, camera string, tc pushCase, pushSta
 	if !ok || codec != tc.video || w != 640 || h != 360 {
 		t.Errorf("video stream %q %dx%d, want %s 640x360", codec, w, h, tc.video)
 	}
-	if frames < clipFrames-fragFrames || frames > clipFrames {
-		t.Errorf("%d video frames, want %d (at most one fragment less)", frames, clipFrames)
+	want := seconds * clipFPS
+	if frames < want-fragFrames || frames > want {
+		t.Errorf("%d video frames, want %d (at most one fragment less)", frames, want)
 	}
-	t.Logf("recorded %d/%d video frames in %d fragments, %v", frames, clipFrames, len(seg.Fragments), seg.End.Sub(seg.Start))
+	t.Logf("recorded %d/%d video frames in %d fragments, %v", frames, want, len(seg.Fragments), seg.End.Sub(seg.Start))
 	if tc.audio != "" {
 		acodec, _, _, aframes, ok := p.stream("audio")
 		if !ok || acodec != tc.audio || aframes == 0 {

@@ -12,8 +12,9 @@ import (
 )
 
 // tlsServerLater prepares a server that also serves RTSPS with a
-// self-signed certificate, with extraYAML in its config; it returns the
-// rtsps:// base URL.
+// self-signed certificate, with extraYAML in its config right after the
+// rtsp section's keys (so it may begin with more of them, indented); it
+// returns the rtsps:// base URL.
 func tlsServerLater(t *testing.T, extraYAML string) (*server, string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -23,7 +24,7 @@ func tlsServerLater(t *testing.T, extraYAML string) (*server, string) {
 	addr := l.Addr().String()
 	l.Close()
 	cert, key := testcert.Write(t, t.TempDir(), "camvault interop")
-	s := startServerLater(t, fmt.Sprintf("tls:\n  address: %q\n  cert: %q\n  key: %q\n%s", addr, cert, key, extraYAML))
+	s := startServerLater(t, fmt.Sprintf("%stls:\n  address: %q\n  cert: %q\n  key: %q\n", extraYAML, addr, cert, key))
 	return s, "rtsps://" + addr
 }
 
