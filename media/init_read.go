@@ -180,22 +180,16 @@ func videoFromEntry(t *Track, e *mp4.VisualSampleEntryBox) {
 	}
 }
 
-// h264FromAvcC takes the first parsable SPS and its PPS from an avcC record.
+// h264FromAvcC takes the first parsable SPS and its PPS from an avcC record, each within
+// DefaultMaxParamSetBytes.
 func h264FromAvcC(t *Track, rec *avc.DecConfRec) {
 	for _, nal := range rec.SPSnalus {
-		setSDPH264SPS(t, nal)
+		setSDPH264SPS(t, nal, DefaultMaxParamSetBytes)
 	}
-	if t.SPS == nil || len(rec.PPSnalus) == 0 || len(rec.PPSnalus[0]) < 2 {
-		return
+	if t.SPS != nil && len(rec.PPSnalus) > 0 && len(rec.PPSnalus[0]) >= 2 {
+		t.PPS = bytes.Clone(rec.PPSnalus[0])
 	}
-	sps, err := avc.ParseSPSNALUnit(t.SPS, false)
-	if err != nil {
-		return
-	}
-	pps := rec.PPSnalus[0]
-	if _, err := avc.ParsePPSNALUnit(pps, map[uint32]*avc.SPS{sps.ParameterID: sps}); err == nil {
-		t.PPS = bytes.Clone(pps)
-	}
+	validateH264PPS(t, DefaultMaxParamSetBytes)
 }
 
 // h265FromHvcC takes the first VPS, SPS and PPS of an hvcC record, validated like SDP ones.
@@ -207,7 +201,7 @@ func h265FromHvcC(t *Track, rec *hevc.DecConfRec) {
 		return nil
 	}
 	t.VPS, t.SPS, t.PPS = first(hevc.NALU_VPS), first(hevc.NALU_SPS), first(hevc.NALU_PPS)
-	validateH265Params(t)
+	validateH265Params(t, DefaultMaxParamSetBytes)
 }
 
 // audioFromEntry fills t from an mp4a or Opus sample entry.
