@@ -10,8 +10,9 @@ import (
 // init segments. They are checked here, and only here, before any mp4ff parser sees them.
 //
 // Issue 9, defect 1: mp4ff v0.56.0 has parsers whose work is not bounded by their input.
-// Their bit reader returns zeros after the end instead of stopping them, and some loop
-// counts are read straight from the bitstream:
+// Their bit reader (bits.EBSPReader) returns zeros after the end instead of stopping
+// them, its Exp-Golomb codes have no limit on leading zeros, and some loop counts are read
+// straight from the bitstream:
 //
 //   - hevc.ParseVPSNALUnit: vps_extension() appends a ProfileTierLevel per
 //     vps_num_profile_tier_level_minus1 and a RepFormat per vps_num_rep_formats_minus1,
@@ -22,13 +23,14 @@ import (
 //   - hevc.ParsePPSNALUnit: pps_3d_extension() appends 2^(bit_depth+8) flags per depth
 //     layer without checking its reader (up to 2^23 × 64 from a few bytes). camvault never
 //     calls it: validH265PPS reads the two IDs it needs.
-//   - hevc.ParseSPSNALUnit: st_ref_pic_set() counts a byte up to NumDeltaPocs of the
-//     previous set, so 255 never ends; the SCC palette loop reads bit_depth+8 bits per
-//     entry, which wraps to 0 bits for bit_depth_luma_minus8 = 248 and then appends up to
-//     2^64 entries. mp4ff.InitSegment calls it, so it must stay usable: checkH265SPS
-//     parses up to and including the reference picture sets itself with the ranges of
-//     H.265 §7.4.3.2 and only then hands the unit to mp4ff, whose remaining loops each
-//     consume input and so are bounded by the size cap.
+//   - hevc.ParseSPSNALUnit: st_ref_pic_set() loops with a byte counter up to NumDeltaPocs
+//     of the previous set, which never ends when that set has 255 pictures (a chain of
+//     sets that each add one); the SCC palette loop reads bit_depth+8 bits per entry, a
+//     byte sum that wraps to 0 bits for bit_depth_luma_minus8 = 248, and then appends up
+//     to 2^64 entries. TrakBox.SetHEVCDescriptor, which InitSegment uses, calls it, so it
+//     must stay usable: checkH265SPS parses up to and including the reference picture
+//     sets itself with the ranges of H.265 §7.4.3.2 and only then hands the unit to
+//     mp4ff, whose remaining loops each consume input and so are bounded by the size cap.
 //   - avc.ParseSPSNALUnit(nal, false) and avc.ParsePPSNALUnit are bounded: every loop
 //     count is checked or fixed (num_ref_frames_in_pic_order_cnt_cycle <= 255, slice
 //     groups <= 8, 6..12 scaling lists); the unbounded HRD loop is only reached with
