@@ -32,6 +32,8 @@ func TestDepacketizeZeroAllocs(t *testing.T) {
 		{"h265", h265Ready, []*rtp.Packet{
 			pkt(1, 0, false, []byte{0x62, 0x01, 0x93}, bytes.Repeat([]byte{1}, 1400)),
 			pkt(2, 0, true, []byte{0x62, 0x01, 0x53}, bytes.Repeat([]byte{2}, 1400))}},
+		{"h265 AP with repeated VPS SPS PPS", h265Ready, []*rtp.Packet{
+			pkt(1, 0, false, []byte{0x60, 0x01}, u16(h265VPS), u16(h265SPS), u16(h265PPS)), pkt(2, 0, true, h265IDR)}},
 		{"aac", aacTrack, aac},
 		{"opus", opusTrack, opus},
 		{"g711", pcmuTrack, []*rtp.Packet{pkt(1, 0, false, seqBytes(nil, 160))}},
