@@ -2,6 +2,7 @@ package media_test
 
 import (
 	"bytes"
+	"runtime/metrics"
 	"testing"
 
 	"github.com/pion/rtp"
@@ -31,6 +32,8 @@ func TestDepacketizeZeroAllocs(t *testing.T) {
 		{"h265", h265Ready, []*rtp.Packet{
 			pkt(1, 0, false, []byte{0x62, 0x01, 0x93}, bytes.Repeat([]byte{1}, 1400)),
 			pkt(2, 0, true, []byte{0x62, 0x01, 0x53}, bytes.Repeat([]byte{2}, 1400))}},
+		{"h265 AP with repeated VPS SPS PPS", h265Ready, []*rtp.Packet{
+			pkt(1, 0, false, []byte{0x60, 0x01}, u16(h265VPS), u16(h265SPS), u16(h265PPS)), pkt(2, 0, true, h265IDR)}},
 		{"aac", aacTrack, aac},
 		{"opus", opusTrack, opus},
 		{"g711", pcmuTrack, []*rtp.Packet{pkt(1, 0, false, seqBytes(nil, 160))}},
@@ -59,5 +62,37 @@ func TestDepacketizeZeroAllocs(t *testing.T) {
 				t.Error("no units")
 			}
 		})
+	}
+}
+
+// Allocation bounds of the fuzz targets and regression tests: a parse of n input bytes may
+// allocate at most allocBase + allocPerByte*n bytes. The base covers the fixed buffers of a
+// depacketizer or an init segment (well under 1 MiB with the fuzz limits); the per-byte
+// factor covers copies, parsed structures and slice growth. The parameter-set blow-up of
+// issue 9 defect 1 allocated gigabytes from a 37-byte VPS, many orders above this.
+const (
+	allocBase    = 1 << 20
+	allocPerByte = 256
+)
+
+// allocBound returns the allocation bound for n input bytes.
+func allocBound(n int) uint64 { return allocBase + allocPerByte*uint64(n) }
+
+// heapAllocs returns the bytes the process has allocated on the heap so far.
+func heapAllocs() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// checkAlloc runs parse and fails t if it allocated more than allocBound(n) bytes. The
+// counter is process-wide: callers must not run in parallel with other tests (fuzz
+// targets and their seeds never do).
+func checkAlloc(t testing.TB, n int, parse func()) {
+	t.Helper()
+	before := heapAllocs()
+	parse()
+	if got := heapAllocs() - before; got > allocBound(n) {
+		t.Fatalf("%d input bytes allocated %d bytes, bound %d", n, got, allocBound(n))
 	}
 }

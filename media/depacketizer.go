@@ -41,6 +41,9 @@ type Limits struct {
 	// MaxNALUs bounds the NAL units of one H.264/H.265 access unit and the AU headers of one
 	// AAC packet. Defaults to DefaultMaxNALUs (1024).
 	MaxNALUs int
+	// MaxParamSetBytes bounds one in-band H.264/H.265 parameter set (VPS, SPS or PPS) in
+	// bytes; longer ones are ignored (issue 9). Defaults to DefaultMaxParamSetBytes (2048).
+	MaxParamSetBytes int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -49,6 +52,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxNALUs <= 0 {
 		l.MaxNALUs = DefaultMaxNALUs
+	}
+	if l.MaxParamSetBytes <= 0 {
+		l.MaxParamSetBytes = DefaultMaxParamSetBytes
 	}
 	return l
 }

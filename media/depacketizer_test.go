@@ -136,26 +136,28 @@ func fuzzSeed(packets []*rtp.Packet) []byte {
 	return b
 }
 
-// fuzzDepacketizer pushes fuzz input through a depacketizer with small limits and checks
-// each unit with checkUnit.
+// fuzzDepacketizer pushes fuzz input through a depacketizer with small limits, checks
+// each unit with checkUnit and the allocations with checkAlloc.
 func fuzzDepacketizer(t *testing.T, tr *media.Track, data []byte, checkUnit func(t *testing.T, u media.Unit, lim media.Limits)) {
 	lim := media.Limits{MaxUnitBytes: 1 << 16, MaxNALUs: 16}
-	d, err := media.NewDepacketizer(tr, lim, func(u media.Unit) {
-		if len(u.Data) == 0 || len(u.Data) > lim.MaxUnitBytes {
-			t.Fatalf("unit of %d bytes", len(u.Data))
+	checkAlloc(t, len(data), func() {
+		d, err := media.NewDepacketizer(tr, lim, func(u media.Unit) {
+			if len(u.Data) == 0 || len(u.Data) > lim.MaxUnitBytes {
+				t.Fatalf("unit of %d bytes", len(u.Data))
+			}
+			checkUnit(t, u, lim)
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		checkUnit(t, u, lim)
+		for _, p := range fuzzPackets(data) {
+			if p == nil {
+				d.Reset()
+				continue
+			}
+			_ = d.Push(p) // errors are expected on garbage; only panics and bad units fail
+		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range fuzzPackets(data) {
-		if p == nil {
-			d.Reset()
-			continue
-		}
-		_ = d.Push(p) // errors are expected on garbage; only panics and bad units fail
-	}
 }
 
 // checkAVCC fails on an empty NAL unit or a length prefix that overruns the sample.

@@ -32,7 +32,10 @@
 // # Bounds and allocation
 //
 // Every depacketizer is bounded by [Limits] and every SDP by [SDPLimits] (SEC-12, SEC-13):
-// an oversized unit is dropped before its buffer grows past the limit. In steady state Push
+// an oversized unit is dropped before its buffer grows past the limit. Parameter sets, from
+// SDP, RTP or init segments, are capped at MaxParamSetBytes and checked by bounded parsers
+// of camvault's own before any mp4ff parser sees them, because some of mp4ff's loop or
+// allocate without bound on small input (issue 9; the list is in paramset.go). In steady state Push
 // allocates nothing: each depacketizer reuses one growing buffer, [Unit.Data] is a slice of
 // it (or of the packet payload for Opus, G.711 and unfragmented AAC) valid only during the
 // emit call, and errors are preallocated sentinels. Parameter-set changes allocate.
@@ -43,6 +46,10 @@
 //     to compute DTS and composition offsets (PL-H264-09).
 //   - Only the last in-band SPS/PPS/VPS is kept per track (one parameter-set ID); streams that
 //     alternate several SPS IDs get only the latest in the sample entry.
+//   - Multi-layer H.265 is not recorded: a VPS with vps_extension_flag set (MV-HEVC,
+//     SHVC) is dropped like an unparsable one, and so are parameter sets whose fields are
+//     out of the H.265 ranges that bound parsing (for example more than 64 short-term
+//     reference picture sets or a bit depth above 16).
 //   - Open-GOP streams without IDR/IRAP pictures never produce Key video units (PL-H264-07).
 //   - The ONVIF JPEG header extension (PL-JPEG-05), so JPEG above 2040x2040, and MP4A-LATM
 //     (PL-AAC-07) are not supported; neither are H.264 mode 2, H.265 DONL/PACI or AAC

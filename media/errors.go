@@ -23,6 +23,10 @@ var (
 	ErrTrackNotReady = errors.New("track not ready")
 )
 
+// errHvcCArrays is wrapped by TracksFromInit when the NAL unit arrays of an hvcC box run
+// past its end (see checkHvcCRecords).
+var errHvcCArrays = errors.New("hvcC nal unit arrays overrun the box")
+
 // Sentinel errors returned by [Depacketizer.Push]. Each means the packet, or the unit being
 // assembled, was dropped. They are preallocated so that Push never allocates; callers count
 // them (for example by err.Error() as a metric label) and may branch on them with errors.Is.

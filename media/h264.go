@@ -1,9 +1,6 @@
 package media
 
-import (
-	"github.com/Eyevinn/mp4ff/avc"
-	"github.com/pion/rtp"
-)
+import "github.com/pion/rtp"
 
 // H.264 NAL unit and RTP packet types (RFC 6184 §5.2, H.264 Table 7-1).
 const (
@@ -23,14 +20,15 @@ const (
 // h264Depacketizer reassembles H.264 access units from RTP (RFC 6184, packetization modes
 // 0 and 1: single NAL unit, STAP-A, FU-A), PL-H264-02..08.
 type h264Depacketizer struct {
-	track   *Track
-	emit    func(Unit)
-	au      accessUnit
-	scratch []byte // a completed FU-A NAL unit that must leave the AU buffer
+	track    *Track
+	emit     func(Unit)
+	au       accessUnit
+	scratch  []byte // a completed FU-A NAL unit that must leave the AU buffer
+	maxParam int    // Limits.MaxParamSetBytes
 }
 
 func newH264Depacketizer(t *Track, lim Limits, emit func(Unit)) *h264Depacketizer {
-	return &h264Depacketizer{track: t, emit: emit, au: newAccessUnit(lim)}
+	return &h264Depacketizer{track: t, emit: emit, au: newAccessUnit(lim), maxParam: lim.MaxParamSetBytes}
 }
 
 // Reset implements Depacketizer.
@@ -176,7 +174,7 @@ func (d *h264Depacketizer) nalUnit(nal []byte, pts uint32) error {
 	case h264NALSPS:
 		d.setSPS(nal)
 	case h264NALPPS:
-		if len(nal) > 1 && setParam(&d.track.PPS, nal) {
+		if len(nal) > 1 && len(nal) <= d.maxParam && setParam(&d.track.PPS, nal) {
 			d.au.paramsChanged = true
 		}
 	case h264NALAUD:
@@ -195,13 +193,15 @@ func (d *h264Depacketizer) nalUnit(nal []byte, pts uint32) error {
 }
 
 // setSPS keeps an in-band SPS that differs from the track's; in-band wins over SDP
-// (PL-H264-08). An SPS mp4ff cannot parse is ignored (PL-GEN-02).
+// (PL-H264-08). An SPS longer than Limits.MaxParamSetBytes or that mp4ff cannot parse is
+// ignored (PL-GEN-02). An unchanged SPS is not parsed again, so the steady state does not
+// allocate.
 func (d *h264Depacketizer) setSPS(nal []byte) {
-	if len(nal) < 4 || string(nal) == string(d.track.SPS) {
+	if string(nal) == string(d.track.SPS) {
 		return
 	}
-	sps, err := avc.ParseSPSNALUnit(nal, false)
-	if err != nil {
+	sps := parseH264SPS(nal, d.maxParam)
+	if sps == nil {
 		return
 	}
 	setParam(&d.track.SPS, nal)

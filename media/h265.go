@@ -1,9 +1,6 @@
 package media
 
-import (
-	"github.com/Eyevinn/mp4ff/hevc"
-	"github.com/pion/rtp"
-)
+import "github.com/pion/rtp"
 
 // H.265 NAL unit and RTP packet types (RFC 7798 §4.4, H.265 Table 7-1).
 const (
@@ -22,14 +19,15 @@ const (
 // h265Depacketizer reassembles H.265 access units from RTP (RFC 7798: single NAL unit,
 // AP, FU; no DONL, no PACI), PL-H265-01..05.
 type h265Depacketizer struct {
-	track   *Track
-	emit    func(Unit)
-	au      accessUnit
-	scratch []byte
+	track    *Track
+	emit     func(Unit)
+	au       accessUnit
+	scratch  []byte
+	maxParam int // Limits.MaxParamSetBytes
 }
 
 func newH265Depacketizer(t *Track, lim Limits, emit func(Unit)) *h265Depacketizer {
-	return &h265Depacketizer{track: t, emit: emit, au: newAccessUnit(lim)}
+	return &h265Depacketizer{track: t, emit: emit, au: newAccessUnit(lim), maxParam: lim.MaxParamSetBytes}
 }
 
 // Reset implements Depacketizer.
@@ -174,13 +172,11 @@ func (d *h265Depacketizer) nalUnit(nal []byte, pts uint32) error {
 	}
 	switch typ := h265Type(nal[0]); typ {
 	case h265NALVPS:
-		if len(nal) > 2 && setParam(&d.track.VPS, nal) {
-			d.au.paramsChanged = true
-		}
+		d.setVPS(nal)
 	case h265NALSPS:
 		d.setSPS(nal)
 	case h265NALPPS:
-		if len(nal) > 2 && setParam(&d.track.PPS, nal) {
+		if len(nal) > 2 && len(nal) <= d.maxParam && setParam(&d.track.PPS, nal) {
 			d.au.paramsChanged = true
 		}
 	case h265NALAUD:
@@ -197,17 +193,27 @@ func (d *h265Depacketizer) nalUnit(nal []byte, pts uint32) error {
 	return nil
 }
 
-// setSPS keeps an in-band SPS that differs from the track's and that mp4ff can parse.
-func (d *h265Depacketizer) setSPS(nal []byte) {
-	if len(nal) < 4 || string(nal) == string(d.track.SPS) {
+// setVPS keeps an in-band VPS that differs from the track's and passes validH265VPS (issue
+// 9: a VPS with an extension is refused). An unchanged VPS is not checked again.
+func (d *h265Depacketizer) setVPS(nal []byte) {
+	if string(nal) == string(d.track.VPS) || !validH265VPS(nal, d.maxParam) {
 		return
 	}
-	sps, err := hevc.ParseSPSNALUnit(nal)
-	if err != nil {
+	setParam(&d.track.VPS, nal)
+	d.au.paramsChanged = true
+}
+
+// setSPS keeps an in-band SPS that differs from the track's and passes checkH265SPS.
+// An unchanged SPS is not parsed again, so the steady state does not allocate.
+func (d *h265Depacketizer) setSPS(nal []byte) {
+	if string(nal) == string(d.track.SPS) {
+		return
+	}
+	sps, ok := checkH265SPS(nal, d.maxParam)
+	if !ok {
 		return
 	}
 	setParam(&d.track.SPS, nal)
-	w, h := sps.ImageSize()
-	d.track.Width, d.track.Height = int(w), int(h)
+	d.track.Width, d.track.Height = sps.width, sps.height
 	d.au.paramsChanged = true
 }

@@ -85,6 +85,9 @@ func decodeMoov(b []byte) (*mp4.MoovBox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tracks from init: %w", err)
 	}
+	if err := checkHvcCRecords(raw); err != nil {
+		return nil, fmt.Errorf("tracks from init: %w", err)
+	}
 	box, err := mp4.DecodeBoxSR(uint64(pos), bits.NewFixedSliceReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("tracks from init: %w", err)
@@ -94,6 +97,74 @@ func decodeMoov(b []byte) (*mp4.MoovBox, error) {
 		return nil, fmt.Errorf("tracks from init: moov decoded as %T", box)
 	}
 	return moov, nil
+}
+
+// hvcCFixedBytes is the size of the fixed part of an HEVCDecoderConfigurationRecord, up to
+// and including numOfArrays (ISO/IEC 14496-15 §8.3.3.1.2).
+const hvcCFixedBytes = 23
+
+// checkHvcCRecords checks every box of moov named hvcC, at any depth, before mp4ff decodes
+// them: the NAL unit arrays of its HEVCDecoderConfigurationRecord must fit in the box.
+// mp4ff's DecodeHEVCDecConfRec reads a numNalus of up to 65535 and appends a slice per
+// unit even after its reader has run out: about 3 MB for a 30-byte box, found by
+// FuzzTracksFromInit. Boxes are found by their type bytes, not by walking containers, so
+// that none that mp4ff would decode is missed; a record mp4ff stops reading before its
+// arrays (version not 1, NAL length size not 4) is not checked.
+func checkHvcCRecords(moov []byte) error {
+	for i := 4; i < len(moov); {
+		j := bytes.Index(moov[i:], []byte("hvcC"))
+		if j < 0 {
+			return nil
+		}
+		at := i + j - 4 // the box starts with its 32-bit size
+		i += j + 1
+		size, hdr := int64(binary.BigEndian.Uint32(moov[at:])), int64(8)
+		switch {
+		case size == 1 && len(moov)-at >= 16:
+			size, hdr = int64(binary.BigEndian.Uint64(moov[at+8:])), 16
+		case size == 0 || size == 1:
+			size = int64(len(moov) - at)
+		}
+		if size < hdr {
+			continue
+		}
+		end := int64(len(moov))
+		if size < end-int64(at) {
+			end = int64(at) + size
+		}
+		if !hvcCArraysFit(moov[int64(at)+hdr : end]) {
+			return fmt.Errorf("hvcC at pos %d: %w", at, errHvcCArrays)
+		}
+	}
+	return nil
+}
+
+// hvcCArraysFit reports whether the NAL unit arrays of an HEVCDecoderConfigurationRecord
+// fit in rec, or whether mp4ff stops before reading them.
+//
+//	| fixed part (22) | numOfArrays (8) | per array: type (8) numNalus (16) | per unit: length (16) bytes |
+func hvcCArraysFit(rec []byte) bool {
+	if len(rec) < hvcCFixedBytes || rec[0] != 1 || rec[hvcCFixedBytes-2]&3 != 3 {
+		return true
+	}
+	pos := hvcCFixedBytes
+	for range rec[hvcCFixedBytes-1] {
+		if pos+3 > len(rec) {
+			return false
+		}
+		units := binary.BigEndian.Uint16(rec[pos+1:])
+		pos += 3
+		for range units {
+			if pos+2 > len(rec) {
+				return false
+			}
+			pos += 2 + int(binary.BigEndian.Uint16(rec[pos:]))
+			if pos > len(rec) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // findTopLevelBox returns the bytes (header included) and position of the first top-level
@@ -180,22 +251,16 @@ func videoFromEntry(t *Track, e *mp4.VisualSampleEntryBox) {
 	}
 }
 
-// h264FromAvcC takes the first parsable SPS and its PPS from an avcC record.
+// h264FromAvcC takes the first parsable SPS and its PPS from an avcC record, each within
+// DefaultMaxParamSetBytes.
 func h264FromAvcC(t *Track, rec *avc.DecConfRec) {
 	for _, nal := range rec.SPSnalus {
-		setSDPH264SPS(t, nal)
+		setSDPH264SPS(t, nal, DefaultMaxParamSetBytes)
 	}
-	if t.SPS == nil || len(rec.PPSnalus) == 0 || len(rec.PPSnalus[0]) < 2 {
-		return
+	if t.SPS != nil && len(rec.PPSnalus) > 0 && len(rec.PPSnalus[0]) >= 2 {
+		t.PPS = bytes.Clone(rec.PPSnalus[0])
 	}
-	sps, err := avc.ParseSPSNALUnit(t.SPS, false)
-	if err != nil {
-		return
-	}
-	pps := rec.PPSnalus[0]
-	if _, err := avc.ParsePPSNALUnit(pps, map[uint32]*avc.SPS{sps.ParameterID: sps}); err == nil {
-		t.PPS = bytes.Clone(pps)
-	}
+	validateH264PPS(t, DefaultMaxParamSetBytes)
 }
 
 // h265FromHvcC takes the first VPS, SPS and PPS of an hvcC record, validated like SDP ones.
@@ -207,7 +272,7 @@ func h265FromHvcC(t *Track, rec *hevc.DecConfRec) {
 		return nil
 	}
 	t.VPS, t.SPS, t.PPS = first(hevc.NALU_VPS), first(hevc.NALU_SPS), first(hevc.NALU_PPS)
-	validateH265Params(t)
+	validateH265Params(t, DefaultMaxParamSetBytes)
 }
 
 // audioFromEntry fills t from an mp4a or Opus sample entry.

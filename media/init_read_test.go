@@ -331,7 +331,12 @@ func concat(parts ...any) []string {
 
 // FuzzTracksFromInit checks that no input panics, that the result is bounded (at most 32
 // tracks, parameter sets no larger than the input) and that every ready track it returns
-// can be written again by InitSegment and MarshalSDP. Crashers found: none so far.
+// can be written again by InitSegment and MarshalSDP, all within the allocation bound of
+// checkAlloc. Crashers found:
+//   - testdata/fuzz/FuzzTracksFromInit/hvcc-nalu-count: an hvcC whose numNalus runs past
+//     the box made mp4ff's DecodeHEVCDecConfRec append a slice per count after its reader
+//     ran out (1.3 MB from 710 bytes; up to ~3 MB per hvcC box). Fixed by
+//     checkHvcCRecords, which refuses such records before mp4ff decodes the moov.
 func FuzzTracksFromInit(f *testing.F) {
 	all, err := media.InitSegment(allCodecTracks())
 	if err != nil {
@@ -352,27 +357,29 @@ func FuzzTracksFromInit(f *testing.F) {
 	}
 	f.Add(capture)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		tracks, err := media.TracksFromInit(b)
-		if err != nil {
-			return
-		}
-		if len(tracks) == 0 || len(tracks) > 32 {
-			t.Fatalf("%d tracks", len(tracks))
-		}
-		var ready []*media.Track
-		for _, tr := range tracks {
-			if len(tr.SPS)+len(tr.PPS)+len(tr.VPS)+len(tr.AudioConfig) > len(b) {
-				t.Fatalf("configuration larger than the input")
+		checkAlloc(t, len(b), func() {
+			tracks, err := media.TracksFromInit(b)
+			if err != nil {
+				return
 			}
-			if tr.Ready() {
-				ready = append(ready, tr)
+			if len(tracks) == 0 || len(tracks) > 32 {
+				t.Fatalf("%d tracks", len(tracks))
 			}
-		}
-		if len(ready) > 0 {
-			if _, err := media.InitSegment(ready); err != nil {
-				t.Fatalf("InitSegment of ready tracks: %v", err)
+			var ready []*media.Track
+			for _, tr := range tracks {
+				if len(tr.SPS)+len(tr.PPS)+len(tr.VPS)+len(tr.AudioConfig) > len(b) {
+					t.Fatalf("configuration larger than the input")
+				}
+				if tr.Ready() {
+					ready = append(ready, tr)
+				}
 			}
-		}
-		_ = media.MarshalSDP(tracks, media.SDPOptions{ONVIF: true})
+			if len(ready) > 0 {
+				if _, err := media.InitSegment(ready); err != nil {
+					t.Fatalf("InitSegment of ready tracks: %v", err)
+				}
+			}
+			_ = media.MarshalSDP(tracks, media.SDPOptions{ONVIF: true})
+		})
 	})
 }

@@ -201,7 +201,8 @@ func hasIDR(unit []byte) bool {
 // FuzzPacketizeH264 packetizes arbitrary bytes as an H.264 unit: Packetize must not panic,
 // must accept exactly the well-formed AVCC units (and emit nothing otherwise), must keep
 // the header invariants of packetizeAll, and the depacketizer must return a unit it keeps
-// unchanged byte for byte. Crashers found: none so far.
+// unchanged byte for byte, all within the allocation bound of checkAlloc. Crashers found:
+// none so far.
 func FuzzPacketizeH264(f *testing.F) {
 	// Small seeds: the fuzzer minimises every new input byte by byte.
 	for _, u := range h264Units(300, 60, 2) {
@@ -213,28 +214,30 @@ func FuzzPacketizeH264(f *testing.F) {
 	f.Add(append(annexB4, h264IDR...), uint16(1400), false)
 	f.Add([]byte{0, 0, 0, 2, 0x7C, 0x85}, uint16(5), false)
 	f.Fuzz(func(t *testing.T, unit []byte, maxPayload uint16, key bool) {
-		cfg := media.PacketizerConfig{PayloadType: 96, SSRC: 7, MaxPayload: 3 + int(maxPayload)%1500,
-			InitialSeq: 65535 - uint16(len(unit)%5)}
-		tr := h264Ready
-		p, err := media.NewPacketizer(&tr, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		emitted := 0
-		err = p.Packetize(1, unit, key, func([]byte) { emitted++ })
-		roundTrips, accepted := h264RoundTrips(unit)
-		if (err == nil) != accepted || (err != nil && emitted != 0) {
-			t.Fatalf("err = %v after %d packets, accepted %v", err, emitted, accepted)
-		}
-		if !roundTrips {
-			return
-		}
-		units := []media.Unit{{PTS: 1, Data: unit, Key: key}}
-		pz := packetizeAll(t, &tr, cfg, units)
-		checkMarkers(t, pz, units, markerLastOfUnit)
-		dep := h264Ready
-		got, _ := depacketize(t, &dep, media.Limits{}, pz.packets)
-		compareRoundTrip(t, got, []media.Unit{{PTS: 1, Data: unit, Key: hasIDR(unit)}})
+		checkAlloc(t, len(unit), func() {
+			cfg := media.PacketizerConfig{PayloadType: 96, SSRC: 7, MaxPayload: 3 + int(maxPayload)%1500,
+				InitialSeq: 65535 - uint16(len(unit)%5)}
+			tr := h264Ready
+			p, err := media.NewPacketizer(&tr, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			emitted := 0
+			err = p.Packetize(1, unit, key, func([]byte) { emitted++ })
+			roundTrips, accepted := h264RoundTrips(unit)
+			if (err == nil) != accepted || (err != nil && emitted != 0) {
+				t.Fatalf("err = %v after %d packets, accepted %v", err, emitted, accepted)
+			}
+			if !roundTrips {
+				return
+			}
+			units := []media.Unit{{PTS: 1, Data: unit, Key: key}}
+			pz := packetizeAll(t, &tr, cfg, units)
+			checkMarkers(t, pz, units, markerLastOfUnit)
+			dep := h264Ready
+			got, _ := depacketize(t, &dep, media.Limits{}, pz.packets)
+			compareRoundTrip(t, got, []media.Unit{{PTS: 1, Data: unit, Key: hasIDR(unit)}})
+		})
 	})
 }
 

@@ -157,37 +157,40 @@ func TestPacketizeMJPEGRefuses(t *testing.T) {
 }
 
 // FuzzPacketizeMJPEG packetizes arbitrary bytes as a JPEG: no panic, nothing emitted on
-// error, and an accepted JPEG depacketizes to exactly one unit. Crashers found: none so far.
+// error, and an accepted JPEG depacketizes to exactly one unit, all within the allocation
+// bound of checkAlloc. Crashers found: none so far.
 func FuzzPacketizeMJPEG(f *testing.F) {
 	file, _, _ := testJPEG(f, 50)
 	f.Add(file, uint16(0))
 	f.Add(patched(file, []byte{0xFF, 0xC0}, 11, 0x21), uint16(300))
 	f.Add(file[:200], uint16(9))
 	f.Fuzz(func(t *testing.T, unit []byte, maxPayload uint16) {
-		cfg := media.PacketizerConfig{MaxPayload: 145 + int(maxPayload)%1400}
-		tr := mjpegTrack
-		p, err := media.NewPacketizer(&tr, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var packets []*rtp.Packet
-		err = p.Packetize(0, unit, true, func(b []byte) {
-			var pk rtp.Packet
-			if err := pk.Unmarshal(bytes.Clone(b)); err != nil {
+		checkAlloc(t, len(unit), func() {
+			cfg := media.PacketizerConfig{MaxPayload: 145 + int(maxPayload)%1400}
+			tr := mjpegTrack
+			p, err := media.NewPacketizer(&tr, cfg)
+			if err != nil {
 				t.Fatal(err)
 			}
-			packets = append(packets, &pk)
-		})
-		if err != nil {
-			if len(packets) != 0 {
-				t.Fatalf("err %v after %d packets", err, len(packets))
+			var packets []*rtp.Packet
+			err = p.Packetize(0, unit, true, func(b []byte) {
+				var pk rtp.Packet
+				if err := pk.Unmarshal(bytes.Clone(b)); err != nil {
+					t.Fatal(err)
+				}
+				packets = append(packets, &pk)
+			})
+			if err != nil {
+				if len(packets) != 0 {
+					t.Fatalf("err %v after %d packets", err, len(packets))
+				}
+				return
 			}
-			return
-		}
-		got, _ := depacketize(t, &tr, media.Limits{}, packets)
-		if len(got) != 1 {
-			t.Fatalf("%d units from an accepted JPEG", len(got))
-		}
+			got, _ := depacketize(t, &tr, media.Limits{}, packets)
+			if len(got) != 1 {
+				t.Fatalf("%d units from an accepted JPEG", len(got))
+			}
+		})
 	})
 }
 

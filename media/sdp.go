@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/Eyevinn/mp4ff/avc"
-	"github.com/Eyevinn/mp4ff/hevc"
 	"github.com/pion/sdp/v3"
 )
 
@@ -32,6 +30,9 @@ type SDPLimits struct {
 	// MaxAttrBytes bounds the length of one line in bytes, which bounds every attribute
 	// and base64 parameter set. Defaults to DefaultSDPMaxAttrBytes (4096).
 	MaxAttrBytes int
+	// MaxParamSetBytes bounds one decoded H.264/H.265 parameter set in bytes; longer ones
+	// are ignored like unparsable ones (issue 9). Defaults to DefaultMaxParamSetBytes (2048).
+	MaxParamSetBytes int
 }
 
 func (l SDPLimits) withDefaults() SDPLimits {
@@ -40,6 +41,9 @@ func (l SDPLimits) withDefaults() SDPLimits {
 	}
 	if l.MaxAttrBytes <= 0 {
 		l.MaxAttrBytes = DefaultSDPMaxAttrBytes
+	}
+	if l.MaxParamSetBytes <= 0 {
+		l.MaxParamSetBytes = DefaultMaxParamSetBytes
 	}
 	return l
 }
@@ -53,8 +57,10 @@ func (l SDPLimits) withDefaults() SDPLimits {
 // session lines (only m= and media-level a= lines are used), trailing blanks, upper- or
 // mixed-case rtpmap encodings and fmtp names, fmtp before rtpmap, duplicate a=control (the
 // first wins), static payload types 0, 8 and 26 without rtpmap, and Annex-B start codes
-// inside sprop parameter sets. Parameter sets that do not parse are ignored (they may still
-// come in-band), not an error (PL-GEN-02).
+// inside sprop parameter sets. Parameter sets that do not parse, are longer than
+// lim.MaxParamSetBytes or are out of the ranges camvault checks (see paramset.go; an H.265
+// VPS with an extension is one) are ignored (they may still come in-band), not an error
+// (PL-GEN-02). Parsing is bounded: it allocates in proportion to len(b).
 func TracksFromSDP(b []byte, lim SDPLimits) ([]*Track, error) {
 	lim = lim.withDefaults()
 	norm, err := normalizeSDP(b, lim)
@@ -68,7 +74,7 @@ func TracksFromSDP(b []byte, lim SDPLimits) ([]*Track, error) {
 	tracks := make([]*Track, 0, len(sd.MediaDescriptions))
 	supported := 0
 	for _, md := range sd.MediaDescriptions {
-		t := trackFromMedia(md)
+		t := trackFromMedia(md, lim.MaxParamSetBytes)
 		if t.Codec != CodecUnknown {
 			supported++
 		}
@@ -128,14 +134,14 @@ func normalizeSDP(b []byte, lim SDPLimits) ([]byte, error) {
 
 // trackFromMedia builds the track of one m= section from its first supported format, or
 // an unknown track from its first format.
-func trackFromMedia(md *sdp.MediaDescription) *Track {
+func trackFromMedia(md *sdp.MediaDescription, maxParam int) *Track {
 	var first *Track
 	for _, f := range md.MediaName.Formats {
 		pt, err := strconv.ParseUint(f, 10, 7)
 		if err != nil {
 			continue
 		}
-		t := trackForFormat(md, uint8(pt), f)
+		t := trackForFormat(md, uint8(pt), f, maxParam)
 		if first == nil {
 			first = t
 		}
@@ -177,8 +183,9 @@ var staticTracks = map[uint8]Track{
 	26: {Codec: CodecMJPEG, ClockRate: 90000},
 }
 
-// trackForFormat builds the track of payload type pt from its rtpmap and fmtp.
-func trackForFormat(md *sdp.MediaDescription, pt uint8, f string) *Track {
+// trackForFormat builds the track of payload type pt from its rtpmap and fmtp; parameter
+// sets longer than maxParam bytes are ignored.
+func trackForFormat(md *sdp.MediaDescription, pt uint8, f string, maxParam int) *Track {
 	t := &Track{PayloadType: pt}
 	rtpmap, ok := mediaAttr(md, "rtpmap", f)
 	if !ok {
@@ -197,10 +204,10 @@ func trackForFormat(md *sdp.MediaDescription, pt uint8, f string) *Track {
 	switch strings.ToLower(enc) {
 	case "h264":
 		t.Codec = CodecH264
-		h264FromFMTP(t, fmtp)
+		h264FromFMTP(t, fmtp, maxParam)
 	case "h265":
 		t.Codec = CodecH265
-		h265FromFMTP(t, fmtp)
+		h265FromFMTP(t, fmtp, maxParam)
 	case "mpeg4-generic":
 		t.Codec = CodecAAC
 		aacFromFMTP(t, fmtp)
@@ -248,7 +255,7 @@ func fmtpParams(s string) iter.Seq2[string, string] {
 }
 
 // h264FromFMTP takes SPS and PPS from sprop-parameter-sets (PL-H264-01, PL-H264-08).
-func h264FromFMTP(t *Track, fmtp string) {
+func h264FromFMTP(t *Track, fmtp string, maxParam int) {
 	for k, v := range fmtpParams(fmtp) {
 		if k != "sprop-parameter-sets" {
 			continue
@@ -257,7 +264,7 @@ func h264FromFMTP(t *Track, fmtp string) {
 			for nal := range annexBUnits(decodeBase64(b64)) {
 				switch nal[0] & 0x1F {
 				case h264NALSPS:
-					setSDPH264SPS(t, nal)
+					setSDPH264SPS(t, nal, maxParam)
 				case h264NALPPS:
 					if t.PPS == nil && len(nal) > 1 {
 						t.PPS = bytes.Clone(nal)
@@ -266,32 +273,32 @@ func h264FromFMTP(t *Track, fmtp string) {
 			}
 		}
 	}
+	validateH264PPS(t, maxParam)
+}
+
+// setSDPH264SPS keeps the first SPS that parses, with its picture size.
+func setSDPH264SPS(t *Track, nal []byte, maxParam int) {
+	if t.SPS != nil {
+		return
+	}
+	if sps := parseH264SPS(nal, maxParam); sps != nil {
+		t.SPS, t.Width, t.Height = bytes.Clone(nal), int(sps.Width), int(sps.Height)
+	}
+}
+
+// validateH264PPS drops the PPS unless it parses against the SPS (PL-GEN-02).
+func validateH264PPS(t *Track, maxParam int) {
 	if t.SPS == nil || t.PPS == nil {
 		return
 	}
-	sps, err := avc.ParseSPSNALUnit(t.SPS, false)
-	if err != nil {
-		return
-	}
-	if _, err := avc.ParsePPSNALUnit(t.PPS, map[uint32]*avc.SPS{sps.ParameterID: sps}); err != nil {
+	if sps := parseH264SPS(t.SPS, maxParam); sps == nil || !validH264PPS(t.PPS, sps, maxParam) {
 		t.PPS = nil
 	}
 }
 
-func setSDPH264SPS(t *Track, nal []byte) {
-	if t.SPS != nil {
-		return
-	}
-	sps, err := avc.ParseSPSNALUnit(nal, false)
-	if err != nil {
-		return
-	}
-	t.SPS, t.Width, t.Height = bytes.Clone(nal), int(sps.Width), int(sps.Height)
-}
-
 // h265FromFMTP takes the parameter sets from sprop-vps/sps/pps and notes DONL use
 // (PL-H265-01, PL-H265-04).
-func h265FromFMTP(t *Track, fmtp string) {
+func h265FromFMTP(t *Track, fmtp string, maxParam int) {
 	for k, v := range fmtpParams(fmtp) {
 		var want byte
 		var dst *[]byte
@@ -317,31 +324,26 @@ func h265FromFMTP(t *Track, fmtp string) {
 			}
 		}
 	}
-	validateH265Params(t)
+	validateH265Params(t, maxParam)
 }
 
-// validateH265Params drops SDP parameter sets that mp4ff cannot parse (PL-GEN-02).
-func validateH265Params(t *Track) {
-	if t.VPS != nil {
-		if _, err := hevc.ParseVPSNALUnit(t.VPS); err != nil {
-			t.VPS = nil
-		}
+// validateH265Params drops parameter sets that fail the bounded checks of paramset.go or
+// that mp4ff cannot parse (PL-GEN-02), and takes the picture size from the SPS.
+func validateH265Params(t *Track, maxParam int) {
+	if t.VPS != nil && !validH265VPS(t.VPS, maxParam) {
+		t.VPS = nil
 	}
 	if t.SPS == nil {
 		t.PPS = nil
 		return
 	}
-	sps, err := hevc.ParseSPSNALUnit(t.SPS)
-	if err != nil {
+	sps, ok := checkH265SPS(t.SPS, maxParam)
+	if !ok {
 		t.SPS, t.PPS = nil, nil
 		return
 	}
-	w, h := sps.ImageSize()
-	t.Width, t.Height = int(w), int(h)
-	if t.PPS == nil {
-		return
-	}
-	if _, err := hevc.ParsePPSNALUnit(t.PPS, map[uint32]*hevc.SPS{uint32(sps.SpsID): sps}); err != nil {
+	t.Width, t.Height = sps.width, sps.height
+	if t.PPS != nil && !validH265PPS(t.PPS, sps.id, maxParam) {
 		t.PPS = nil
 	}
 }

@@ -3,6 +3,7 @@ package media_test
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -32,6 +33,14 @@ const referenceSDP = "v=0\r\n" +
 // sdpWith wraps media sections in a minimal session with LF line ends.
 func sdpWith(media ...string) string {
 	return "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nt=0 0\n" + strings.Join(media, "\n") + "\n"
+}
+
+func mustHex(s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func b64(parts ...[]byte) string {
@@ -160,6 +169,37 @@ func compareTrack(t *testing.T, i int, g, w *media.Track) {
 	}
 }
 
+// hostileVPS is the sprop-vps of issue 9, defect 1: a VPS whose vps_extension_flag is set
+// and whose extension carries huge counts. mp4ff v0.56.0 hevc.ParseVPSNALUnit loops over
+// them appending ProfileTierLevel and RepFormat values after its reader has run dry, which
+// took camvault serve to "fatal error: out of memory" within 3 s.
+var hostileVPS = mustHex("40010c01ffff0408000003009e0800000300003c95980b7020200040000003004000000642")
+
+// hostileVPSSDP is the media section of the defect-1 ANNOUNCE, with usable SPS and PPS.
+func hostileVPSSDP() string {
+	return sdpWith("m=video 0 RTP/AVP 96", "a=rtpmap:96 H265/90000",
+		"a=fmtp:96 sprop-vps="+b64(hostileVPS)+"; sprop-sps="+b64(h265SPS)+"; sprop-pps="+b64(h265PPS))
+}
+
+// TestTracksFromSDPHostileVPS is the regression test of issue 9, defect 1: the SDP must parse
+// within the allocation bound of its size, and the VPS must be dropped (it is multi-layer
+// syntax that camvault refuses) while the SPS and PPS are kept. Not parallel: the
+// allocation counter is process-wide. Before the fix it exhausted memory.
+func TestTracksFromSDPHostileVPS(t *testing.T) {
+	sdp := []byte(hostileVPSSDP())
+	var tracks []*media.Track
+	var err error
+	checkAlloc(t, len(sdp), func() { tracks, err = media.TracksFromSDP(sdp, media.SDPLimits{}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareTrack(t, 0, tracks[0], &media.Track{PayloadType: 96, Codec: media.CodecH265, ClockRate: 90000,
+		SPS: h265SPS, PPS: h265PPS, Width: 320, Height: 240})
+	if tracks[0].Ready() {
+		t.Error("track ready without a VPS")
+	}
+}
+
 func TestTracksFromSDPH265DONLRejected(t *testing.T) {
 	t.Parallel()
 	tracks, err := media.TracksFromSDP([]byte(sdpWith("m=video 0 RTP/AVP 98", "a=rtpmap:98 H265/90000",
@@ -172,30 +212,36 @@ func TestTracksFromSDPH265DONLRejected(t *testing.T) {
 	}
 }
 
-// FuzzTracksFromSDP checks that no description panics and that a successful parse respects
-// the limits. Crashers found: none so far.
+// FuzzTracksFromSDP checks that no description panics, that parsing stays within the
+// allocation bound of checkAlloc and that a successful parse respects the limits.
+// Corpus: testdata/fuzz/FuzzTracksFromSDP/issue9-defect1-vps is the defect-1 ANNOUNCE body
+// (an H.265 VPS whose extension drove mp4ff out of memory), fixed by the bounded checks of
+// paramset.go. Crashers found by fuzzing: none so far.
 func FuzzTracksFromSDP(f *testing.F) {
 	for _, tc := range sdpCases() {
 		f.Add([]byte(tc.sdp))
 	}
+	f.Add([]byte(hostileVPSSDP()))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		lim := media.SDPLimits{MaxMedia: 4, MaxAttrBytes: 512}
-		tracks, err := media.TracksFromSDP(b, lim)
-		if err != nil {
-			return
-		}
-		if len(tracks) == 0 || len(tracks) > lim.MaxMedia {
-			t.Fatalf("%d tracks", len(tracks))
-		}
-		for _, tr := range tracks {
-			if len(tr.SPS) > lim.MaxAttrBytes || len(tr.PPS) > lim.MaxAttrBytes || len(tr.VPS) > lim.MaxAttrBytes {
-				t.Fatalf("parameter set beyond the attribute limit")
+		checkAlloc(t, len(b), func() {
+			lim := media.SDPLimits{MaxMedia: 4, MaxAttrBytes: 512}
+			tracks, err := media.TracksFromSDP(b, lim)
+			if err != nil {
+				return
 			}
-			if tr.Ready() && tr.Codec != media.CodecMJPEG {
-				if _, err := media.InitSegment([]*media.Track{tr}); err != nil {
-					t.Fatalf("ready track %v: InitSegment: %v", tr.Codec, err)
+			if len(tracks) == 0 || len(tracks) > lim.MaxMedia {
+				t.Fatalf("%d tracks", len(tracks))
+			}
+			for _, tr := range tracks {
+				if len(tr.SPS) > lim.MaxAttrBytes || len(tr.PPS) > lim.MaxAttrBytes || len(tr.VPS) > lim.MaxAttrBytes {
+					t.Fatalf("parameter set beyond the attribute limit")
+				}
+				if tr.Ready() && tr.Codec != media.CodecMJPEG {
+					if _, err := media.InitSegment([]*media.Track{tr}); err != nil {
+						t.Fatalf("ready track %v: InitSegment: %v", tr.Codec, err)
+					}
 				}
 			}
-		}
+		})
 	})
 }
