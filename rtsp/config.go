@@ -86,7 +86,8 @@ type Config struct {
 	MaxSessionsPerConnection int
 	// ReadBufferSize is the per-connection read buffer in bytes. A whole
 	// interleaved frame is read from it without copying, so it must hold
-	// MaxPacketSize+4. Defaults to 128 KiB.
+	// MaxPacketSize+4. A connection starts with 4 KiB and grows to this at
+	// its first interleaved frame that does not fit. Defaults to 128 KiB.
 	ReadBufferSize int
 	// WriteQueueSize is the number of messages a connection may have
 	// waiting for its writer; the reader blocks when it is full, so a peer

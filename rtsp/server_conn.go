@@ -70,6 +70,13 @@ type channelTarget struct {
 
 var errConnPanic = errors.New("panic in connection")
 
+// initialReadBuffer is the read buffer of a new connection: enough for
+// requests, which are read line by line. The first interleaved frame that
+// does not fit grows it to Config.ReadBufferSize, so that idle and
+// request-only connections (viewers, floods of idle sockets) cost 4 KiB,
+// not 128.
+const initialReadBuffer = 4 << 10
+
 func newConn(s *Server, nc net.Conn) *conn {
 	peer := addrPortOf(nc.RemoteAddr())
 	ctx, cancel := context.WithCancel(context.Background())
@@ -78,7 +85,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		srv:    s,
 		nc:     nc,
 		secure: secure,
-		br:     bufio.NewReaderSize(nc, s.cfg.ReadBufferSize),
+		br:     bufio.NewReaderSize(nc, min(initialReadBuffer, s.cfg.ReadBufferSize)),
 		peer:   peer,
 		log:    s.log.With("peer", peer),
 		out:    make(chan outMsg, s.cfg.WriteQueueSize),
@@ -237,6 +244,10 @@ func (c *conn) readFrame() error {
 		c.drops++
 		_, err := c.br.Discard(total)
 		return eofErr(err, 1)
+	}
+	if total > c.br.Size() {
+		// The small reader's buffered bytes are read first by the new one.
+		c.br = bufio.NewReaderSize(c.br, c.srv.cfg.ReadBufferSize)
 	}
 	frame, err := c.br.Peek(total)
 	if err != nil {
