@@ -33,6 +33,8 @@ type benchPushOptions struct {
 	keep      bool
 	extraConf string
 	pprof     string
+	auth      bool // publishers authenticate with Digest
+	tls       bool // publishers push over RTSPS
 	stderr    io.Writer
 }
 
@@ -50,6 +52,8 @@ func parseBenchPush(args []string, stderr io.Writer) (*benchPushOptions, error) 
 	fs.BoolVar(&o.keep, "keep", false, "keep each round's data directory")
 	fs.StringVar(&o.extraConf, "server-config", "", "YAML `lines` appended to the camvault config under test, e.g. 'storage: {sync: none}'")
 	fs.StringVar(&o.pprof, "pprof", "", "pass -pprof `address` to the camvault under test")
+	fs.BoolVar(&o.auth, "auth", false, "the camvault under test has a user, and publishers authenticate with Digest")
+	fs.BoolVar(&o.tls, "tls", false, "publishers push over RTSPS (TCP only) with a self-signed certificate")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -61,10 +65,26 @@ func parseBenchPush(args []string, stderr io.Writer) (*benchPushOptions, error) 
 	if o.transport != "tcp" && o.transport != "udp" {
 		return nil, fmt.Errorf("bench push: -transport %q: want tcp or udp", o.transport)
 	}
+	if o.tls && o.transport != "tcp" {
+		return nil, errors.New("bench push: -tls needs -transport tcp")
+	}
 	if o.duration < 3*time.Second || o.duration < o.ramp+2*time.Second {
 		return nil, fmt.Errorf("bench push: -duration must exceed -ramp by at least 2s")
 	}
 	return o, nil
+}
+
+// protoLabel names the transport in the results: tcp, udp or tls, with
+// "+auth" when publishers authenticate.
+func (o *benchPushOptions) protoLabel() string {
+	l := o.transport
+	if o.tls {
+		l = "tls"
+	}
+	if o.auth {
+		l += "+auth"
+	}
+	return l
 }
 
 // runBenchPush pushes a pre-encoded clip from many publishers into a fresh
@@ -86,7 +106,7 @@ func runBenchPush(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	mbps := float64(clip.bytes) * 8 / clip.duration.Seconds() / 1e6
 	fmt.Fprintf(stdout, "clip %s: %d video frames, %v, %.2f Mbit/s of RTP per stream\n",
 		filepath.Base(path), clip.videoFrames, clip.duration.Round(time.Millisecond), mbps)
-	fmt.Fprintf(stdout, "%6s %5s %9s %11s %9s %14s %12s %10s\n",
+	fmt.Fprintf(stdout, "%6s %9s %9s %11s %9s %14s %12s %10s\n",
 		"N", "proto", "cpu_core%", "per_stream%", "rss_MiB", "frames", "lost_frames", "bench_cpu%")
 	var failed error
 	for _, n := range o.counts {
@@ -94,7 +114,7 @@ func runBenchPush(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%6d %5s %9.1f %11.3f %9.1f %14s %12d %10.1f\n", n, o.transport,
+		fmt.Fprintf(stdout, "%6d %9s %9.1f %11.3f %9.1f %14s %12d %10.1f\n", n, o.protoLabel(),
 			res.cpu*100, res.cpu*100/float64(n), float64(res.rss)/(1<<20),
 			fmt.Sprintf("%d/%d", res.recorded, res.expected), res.expected-res.recorded, res.benchCPU*100)
 		for _, p := range res.problems {
@@ -129,7 +149,7 @@ func benchPushRound(ctx context.Context, o *benchPushOptions, clip *benchClip, n
 	}
 	defer srv.kill()
 	res := &benchResult{expected: n * clip.videoFrames}
-	pubs, err := connectPublishers(ctx, srv.addr, o.transport, clip, n)
+	pubs, err := connectPublishers(ctx, srv, o, clip, n)
 	if err != nil {
 		return nil, fmt.Errorf("connect publishers: %w\n%s", err, srv.logTail())
 	}
@@ -165,10 +185,16 @@ func benchPushRound(ctx context.Context, o *benchPushOptions, clip *benchClip, n
 	return res, nil
 }
 
-func connectPublishers(ctx context.Context, addr, transport string, clip *benchClip, n int) ([]*benchPublisher, error) {
+func connectPublishers(ctx context.Context, srv *benchServer, o *benchPushOptions, clip *benchClip, n int) ([]*benchPublisher, error) {
 	pubs := make([]*benchPublisher, n)
 	for i := range pubs {
-		pubs[i] = &benchPublisher{addr: addr, camera: fmt.Sprintf("bench-%04d", i), transport: transport, clip: clip}
+		pubs[i] = &benchPublisher{addr: srv.addr, camera: fmt.Sprintf("bench-%04d", i), transport: o.transport, clip: clip}
+		if o.auth {
+			pubs[i].user, pubs[i].password = benchUser, benchPassword
+		}
+		if o.tls {
+			pubs[i].addr, pubs[i].tls = srv.tlsAddr, true
+		}
 		if err := pubs[i].connect(ctx); err != nil {
 			for _, p := range pubs[:i+1] {
 				p.close()
@@ -181,10 +207,11 @@ func connectPublishers(ctx context.Context, addr, transport string, clip *benchC
 
 // benchServer is the camvault process under test.
 type benchServer struct {
-	cmd    *exec.Cmd
-	addr   string
-	logf   *os.File
-	exited chan struct{}
+	cmd     *exec.Cmd
+	addr    string
+	tlsAddr string // RTSPS, with -tls
+	logf    *os.File
+	exited  chan struct{}
 }
 
 func startBenchServer(ctx context.Context, dir string, n int, o *benchPushOptions) (*benchServer, error) {
@@ -203,6 +230,11 @@ func startBenchServer(ctx context.Context, dir string, n int, o *benchPushOption
 	rtcpConn.Close()
 	conf := fmt.Sprintf("data_dir: %s\nlog: {level: warn}\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n"+
 		"  udp_rtcp_address: \"127.0.0.1:%d\"\n  max_connections: %d\n  max_connections_per_address: %d\n%s\n", filepath.Join(dir, "data"), addr, udpPort, udpPort+1, n+64, n+64, o.extraConf)
+	security, tlsAddr, err := benchSecurityConfig(dir, o)
+	if err != nil {
+		return nil, err
+	}
+	conf += security
 	cfgPath := filepath.Join(dir, "camvault.yaml")
 	if err := os.WriteFile(cfgPath, []byte(conf), 0o644); err != nil {
 		return nil, err
@@ -219,7 +251,7 @@ func startBenchServer(ctx context.Context, dir string, n int, o *benchPushOption
 	if o.pprof != "" {
 		args = append(args, "-pprof", o.pprof)
 	}
-	s := &benchServer{cmd: exec.Command(exe, args...), addr: addr, logf: logf, exited: make(chan struct{})}
+	s := &benchServer{cmd: exec.Command(exe, args...), addr: addr, tlsAddr: tlsAddr, logf: logf, exited: make(chan struct{})}
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
 		return nil, err

@@ -3,12 +3,16 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/camvault/camvault/rtsp"
 )
 
 // benchPublisher is one bench camera: a minimal RTSP publisher that replays
@@ -18,6 +22,10 @@ type benchPublisher struct {
 	camera    string
 	transport string // tcp | udp
 	clip      *benchClip
+	tls       bool   // RTSPS
+	user      string // Digest credentials, "" for none
+	password  string
+	auth      *rtsp.Challenge // the server's challenge, once answered
 
 	conn    net.Conn
 	r       *bufio.Reader
@@ -35,8 +43,17 @@ func (p *benchPublisher) connect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	scheme := "rtsp"
+	if p.tls {
+		tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true}) // the bench's own self-signed certificate on loopback
+		if err := tc.HandshakeContext(ctx); err != nil {
+			c.Close()
+			return err
+		}
+		c, scheme = tc, "rtsps"
+	}
 	p.conn, p.r = c, newReader(c)
-	base := "rtsp://" + p.addr + "/" + p.camera
+	base := scheme + "://" + p.addr + "/" + p.camera
 	if _, err := p.request("OPTIONS", base, nil, nil); err != nil {
 		return err
 	}
@@ -133,10 +150,42 @@ func (p *benchPublisher) requestBody(method, url string, headers []string) (map[
 	return p.exchange(method, url, headers, nil)
 }
 
+// exchange sends one request and reads its response. A 401 is answered once
+// with the publisher's Digest credentials; later requests carry them.
 func (p *benchPublisher) exchange(method, url string, headers []string, body []byte) (map[string]string, []byte, error) {
+	hdr, respBody, err := p.exchangeOnce(method, url, headers, body)
+	var unauthorized *benchUnauthorized
+	if !errors.As(err, &unauthorized) || p.user == "" || p.auth != nil {
+		return hdr, respBody, err
+	}
+	cs, perr := rtsp.ParseWWWAuthenticate(unauthorized.challenges)
+	if perr != nil {
+		return nil, nil, perr
+	}
+	ch, ok := rtsp.PickChallenge(cs)
+	if !ok {
+		return nil, nil, err
+	}
+	p.auth = &ch
+	return p.exchangeOnce(method, url, headers, body)
+}
+
+// benchUnauthorized is a 401 with its challenges.
+type benchUnauthorized struct{ challenges []string }
+
+func (e *benchUnauthorized) Error() string { return "401 Unauthorized" }
+
+func (p *benchPublisher) exchangeOnce(method, url string, headers []string, body []byte) (map[string]string, []byte, error) {
 	p.cseq++
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s RTSP/1.0\r\nCSeq: %d\r\nUser-Agent: camvault-bench\r\n", method, url, p.cseq)
+	if p.auth != nil {
+		v, err := p.auth.Authorize(rtsp.Method(method), url, p.user, p.password, uint32(p.cseq), "be7c4c1e")
+		if err != nil {
+			return nil, nil, err
+		}
+		b.WriteString("Authorization: " + v + "\r\n")
+	}
 	if p.session != "" {
 		fmt.Fprintf(&b, "Session: %s\r\n", p.session)
 	}
@@ -157,6 +206,7 @@ func (p *benchPublisher) exchange(method, url string, headers []string, body []b
 		return nil, nil, fmt.Errorf("%s: %w", method, err)
 	}
 	hdr := map[string]string{}
+	var challenges []string
 	for {
 		line, err := p.r.ReadString('\n')
 		if err != nil {
@@ -167,7 +217,11 @@ func (p *benchPublisher) exchange(method, url string, headers []string, body []b
 			break
 		}
 		if k, v, ok := strings.Cut(line, ":"); ok {
-			hdr[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
+			k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
+			hdr[k] = v
+			if k == "www-authenticate" {
+				challenges = append(challenges, v)
+			}
 		}
 	}
 	var respBody []byte
@@ -176,6 +230,9 @@ func (p *benchPublisher) exchange(method, url string, headers []string, body []b
 		if _, err := io.ReadFull(p.r, respBody); err != nil {
 			return nil, nil, err
 		}
+	}
+	if f := strings.Fields(status); len(f) >= 2 && f[1] == "401" {
+		return nil, nil, &benchUnauthorized{challenges: challenges}
 	}
 	if f := strings.Fields(status); len(f) < 2 || f[1][0] != '2' {
 		return nil, nil, fmt.Errorf("%s %s: %s", method, url, strings.TrimSpace(status))

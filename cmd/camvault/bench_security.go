@@ -1,0 +1,84 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/camvault/camvault/auth"
+	"github.com/camvault/camvault/rtsp"
+)
+
+// The user of `bench push -auth`.
+const (
+	benchUser     = "bench"
+	benchPassword = "bench-password"
+)
+
+// benchSecurityConfig returns the config lines of -auth (a user who may
+// publish every camera) and -tls (RTSPS with a self-signed certificate
+// written to dir), and the RTSPS address.
+func benchSecurityConfig(dir string, o *benchPushOptions) (conf, tlsAddr string, err error) {
+	var b strings.Builder
+	if o.auth {
+		md5, err := auth.DigestHA1(auth.DigestMD5, benchUser, rtsp.DefaultRealm, benchPassword)
+		if err != nil {
+			return "", "", err
+		}
+		sha, err := auth.DigestHA1(auth.DigestSHA256, benchUser, rtsp.DefaultRealm, benchPassword)
+		if err != nil {
+			return "", "", err
+		}
+		fmt.Fprintf(&b, "users:\n  - name: %s\n    digest_md5: %s\n    digest_sha256: %s\n    permissions: [{action: publish, cameras: [\"*\"]}]\n",
+			benchUser, md5, sha)
+	}
+	if o.tls {
+		cert, key, err := writeBenchCert(dir)
+		if err != nil {
+			return "", "", err
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", "", err
+		}
+		tlsAddr = l.Addr().String()
+		l.Close()
+		fmt.Fprintf(&b, "tls:\n  address: %q\n  cert: %q\n  key: %q\n", tlsAddr, cert, key)
+	}
+	return b.String(), tlsAddr, nil
+}
+
+// writeBenchCert writes a self-signed ECDSA certificate for 127.0.0.1 and
+// its key to dir.
+func writeBenchCert(dir string) (certFile, keyFile string, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "camvault bench"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", "", err
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return "", "", err
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		return "", "", err
+	}
+	return certFile, keyFile, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+}
