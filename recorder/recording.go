@@ -124,8 +124,12 @@ func (rec *Recording) WriteRTP(i int, b []byte) {
 		return
 	}
 	switch {
-	case !t.started:
-		t.started, t.ssrc = true, rec.pkt.SSRC
+	case !t.started || !t.recorded && rec.pkt.SSRC != t.ssrc:
+		// Until the track has recorded a unit its source is provisional:
+		// datagrams that reached it before the publisher's own (a latch
+		// undone by the rtsp server) must not fix the SSRC.
+		t.started, t.ssrc, t.seqInit = true, rec.pkt.SSRC, false
+		t.dep.Reset()
 	case rec.pkt.SSRC == t.ssrc:
 		t.candRun = 0
 	case !rec.checkSSRC(t, &rec.pkt):
@@ -271,6 +275,7 @@ func (rec *Recording) addUnit(t *track, ext int64, u media.Unit) {
 	t.pend = append(t.pend, pending{pts: ext, off: off, size: len(u.Data), dur: u.Duration, key: u.Key})
 	rec.fragBytes += cost
 	t.stats.Units++
+	t.recorded = true
 }
 
 // now is the server clock (Unix ns) as the recording uses it: shifted

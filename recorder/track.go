@@ -27,13 +27,14 @@ type track struct {
 	video bool
 
 	// RTP checks (track_source.go).
-	started bool
-	ssrc    uint32 // fixed by the first packet; others are dropped
-	seqInit bool
-	maxSeq  uint16
-	badSeq  uint16 // the sequence number that would continue a far jump
-	badRun  int    // consecutive packets of a far jump so far
-	needKey bool   // a loss happened: drop units until the next keyframe
+	started  bool
+	ssrc     uint32 // fixed by the first packet; others are dropped once recorded is set
+	recorded bool   // a unit of ssrc was recorded: the source is fixed
+	seqInit  bool
+	maxSeq   uint16
+	badSeq   uint16 // the sequence number that would continue a far jump
+	badRun   int    // consecutive packets of a far jump so far
+	needKey  bool   // a loss happened: drop units until the next keyframe
 	// A candidate new source: consecutive packets of another SSRC with
 	// none of the fixed one in between (RFC 3550 6.2.1 probation).
 	candSSRC  uint32

@@ -138,6 +138,7 @@ func TestSequenceRestartResyncs(t *testing.T) {
 func TestPerPacketWarningsAreRateLimited(t *testing.T) {
 	h, rec, logs := openLogged(t, recorder.Config{})
 	a, b := &sender{pt: 96, ssrc: 1}, &sender{pt: 96, ssrc: 2}
+	h.pushOn(rec, a, 0, 1) // a keyframe of a is recorded: a is the track's source
 	for i := range 50000 {
 		h.clock.now = h.clock.now.Add(2400 * time.Microsecond)
 		s := a
@@ -178,4 +179,27 @@ func suppressedTotal(logs *logRecorder, msg string) uint64 {
 		})
 	}
 	return n
+}
+
+// TestSourceIsProvisionalUntilRecorded is issue 9 row 3 at the recorder:
+// packets of other sources that reach a track before the publisher's own
+// (datagrams a third party sprayed before the rtsp server undid their
+// latch) do not fix its SSRC, so the publisher's stream is recorded whole.
+func TestSourceIsProvisionalUntilRecorded(t *testing.T) {
+	h, rec, _ := openLogged(t, recorder.Config{})
+	for i := range 20 {
+		spray := &sender{pt: 96, ssrc: uint32(0xbad0 + i), seq: uint16(i * 977)}
+		rec.WriteRTP(0, spray.packet(uint32(i)*9000, true, []byte{0x41, 1, 2, 3}))
+	}
+	video := &sender{pt: 96, ssrc: 7}
+	h.pushOn(rec, video, 0, 100)
+	rec.Close()
+	rec.Wait()
+	_, files := h.readSegments("cam")
+	if frames := frameCount(t, files); frames != 100 {
+		t.Errorf("%d frames recorded, want 100", frames)
+	}
+	if _, ts := rec.Stats(); ts[0].ForeignSSRC != 0 {
+		t.Errorf("%d packets of the publisher dropped as foreign", ts[0].ForeignSSRC)
+	}
 }

@@ -297,8 +297,11 @@ func checkRecording(t *testing.T, s *server, camera string, tc pushCase, pushSta
 		t.Fatalf("%d segments, want 1\n%s", len(infos), s.logs)
 	}
 	seg := infos[0]
-	if d := seg.Start.Sub(pushStart); d < 0 || d > 3*time.Second {
-		t.Errorf("segment starts %v after the push began, want 0..3s", d)
+	// pushStart is taken before the publisher process starts: its own
+	// start-up (encoder init, 4 s seen for ffmpeg with libopus on a machine
+	// busy with other work) comes before the first packet.
+	if d := seg.Start.Sub(pushStart); d < 0 || d > 10*time.Second {
+		t.Errorf("segment starts %v after the push began, want 0..10s", d)
 	}
 	seconds := cmp.Or(tc.seconds, clipSeconds)
 	if d := seg.End.Sub(seg.Start); d < time.Duration(seconds-1)*time.Second || d > time.Duration(seconds+1)*time.Second {

@@ -1,0 +1,86 @@
+//go:build interop
+
+package interop
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camvault/camvault/auth"
+)
+
+// takeoverUsers gives "door" and "admin" the publish right on camera door
+// and "intruder" on nothing of it; each password is the name reversed.
+func takeoverUsers(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("ingest:\n  takeover: true\nusers:\n")
+	for _, u := range []struct{ name, cameras string }{{"door", "door"}, {"admin", "*"}, {"intruder", "lobby"}} {
+		md5, err := auth.DigestHA1(auth.DigestMD5, u.name, "camvault", reverse(u.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "  - name: %s\n    digest_md5: %s\n    permissions: [{action: publish, cameras: [%q]}]\n", u.name, md5, u.cameras)
+	}
+	return b.String()
+}
+
+// TestTakeoverNeedsTheRight covers issue 9 row 8 with ingest.takeover on:
+// a publisher without the publish right on a recording camera is refused
+// and changes nothing; one with the right takes over, the replaced
+// publisher sees its connection closed, and what it recorded until then
+// is kept whole in its own segment.
+func TestTakeoverNeedsTheRight(t *testing.T) {
+	needTool(t, "ffmpeg", "ffprobe")
+	s := startServer(t, takeoverUsers(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	url := func(user string) string {
+		return "rtsp://" + user + ":" + reverse(user) + "@" + s.rtsp + "/door"
+	}
+	first := startFFmpegPushOver(t, ctx, url("door"), "tcp", 30)
+	firstStart := time.Now()
+	s.waitLogLine(20*time.Second, `msg="recording started"`, "camera=door")
+
+	out, err := run(t, time.Minute, "ffmpeg", "-nostdin", "-v", "error", "-re", "-f", "lavfi", "-i",
+		"testsrc2=size=640x360:rate=25", "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-f", "rtsp",
+		"-rtsp_transport", "tcp", url("intruder"))
+	if err == nil || !strings.Contains(out, "403") {
+		t.Fatalf("intruder without the right: %v\n%s", err, out)
+	}
+	takeStart, out, err := ffmpegPush(t, url("admin"), "tcp", true,
+		append(append([]string{}, x264Baseline...), "-c:a", "aac", "-b:a", "64k"))
+	if err != nil {
+		t.Fatalf("takeover by admin: %v\n%s\n%s", err, out, s.logs)
+	}
+	if err := first.Wait(); err == nil || ctx.Err() != nil {
+		t.Fatalf("the replaced publisher ended without an error: %v", err)
+	}
+	s.stop()
+	segs := s.segments("door")
+	if len(segs) != 2 {
+		t.Fatalf("%d segments, want the replaced publisher's and the new one's\n%s", len(segs), s.logs)
+	}
+	t.Logf("replaced %v after the first push began", takeStart.Sub(firstStart).Round(time.Millisecond))
+	for i, seg := range segs {
+		file := filepath.Join(s.dir, seg.File)
+		_, _, _, frames, _ := ffprobe(t, file).stream("video")
+		span := seg.End.Sub(seg.Start)
+		if want := int(span.Seconds() * clipFPS); frames < want-2 || frames > want+2 {
+			t.Errorf("segment %d: %d frames over %v, want about %d", i, frames, span, want)
+		}
+		firstVideoFrameIsKey(t, file)
+		decodeClean(t, file)
+		t.Logf("segment %d: %d frames, %v", i, frames, span.Round(time.Millisecond))
+	}
+	if d := segs[0].End.Sub(firstStart); d < time.Second {
+		t.Errorf("the replaced publisher's segment ends %v after its push began: its recording was lost", d)
+	}
+	if _, _, _, frames, _ := ffprobe(t, filepath.Join(s.dir, segs[1].File)).stream("video"); frames < clipFrames-fragFrames {
+		t.Errorf("the new publisher recorded %d of %d frames", frames, clipFrames)
+	}
+}
