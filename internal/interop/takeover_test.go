@@ -3,8 +3,10 @@
 package interop
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,6 +54,7 @@ func TestTakeoverNeedsTheRight(t *testing.T) {
 	if err == nil || !strings.Contains(out, "403") {
 		t.Fatalf("intruder without the right: %v\n%s", err, out)
 	}
+	seen := s.waitFragments("door", 3)
 	takeStart, out, err := ffmpegPush(t, url("admin"), "tcp", true,
 		append(append([]string{}, x264Baseline...), "-c:a", "aac", "-b:a", "64k"))
 	if err != nil {
@@ -77,10 +80,30 @@ func TestTakeoverNeedsTheRight(t *testing.T) {
 		decodeClean(t, file)
 		t.Logf("segment %d: %d frames, %v", i, frames, span.Round(time.Millisecond))
 	}
-	if d := segs[0].End.Sub(firstStart); d < time.Second {
-		t.Errorf("the replaced publisher's segment ends %v after its push began: its recording was lost", d)
+	if n := len(segs[0].Fragments); n < seen {
+		t.Errorf("the replaced publisher's segment holds %d fragments, %d were on disk before the takeover", n, seen)
 	}
 	if _, _, _, frames, _ := ffprobe(t, filepath.Join(s.dir, segs[1].File)).stream("video"); frames < clipFrames-fragFrames {
 		t.Errorf("the new publisher recorded %d of %d frames", frames, clipFrames)
+	}
+}
+
+// waitFragments waits until the newest segment file of camera holds at
+// least n fragments on disk and returns how many it holds.
+func (s *server) waitFragments(camera string, n int) int {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		files, _ := filepath.Glob(filepath.Join(s.dir, "recordings", camera, "*", "*.mp4"))
+		if len(files) > 0 {
+			b, err := os.ReadFile(files[len(files)-1])
+			if err == nil && bytes.Count(b, []byte("moof")) >= n {
+				return bytes.Count(b, []byte("moof"))
+			}
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s: fewer than %d fragments on disk after 30 s\n%s", camera, n, s.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
