@@ -70,6 +70,7 @@ func TestMediaTimeRacingAheadEndsRecording(t *testing.T) {
 	rec.Close()
 	rec.Wait()
 	checkNotAhead(t, h, tolerance)
+	checkNoOverlap(t, h)
 	infos, _ := h.readSegments("cam")
 	last := infos[len(infos)-1]
 	if d := last.Start.Sub(start); d < 0 || d > time.Second {
@@ -129,5 +130,62 @@ func TestTimestampJumpsEndRecording(t *testing.T) {
 	}
 	if st, _ := rec.Stats(); st.Segments > 4 {
 		t.Errorf("%d segments, want at most one per allowed re-anchor", st.Segments)
+	}
+}
+
+// checkNoOverlap fails when two segments of cam overlap in the index.
+func checkNoOverlap(t *testing.T, h *harness) {
+	t.Helper()
+	infos, _ := h.readSegments("cam")
+	for i := 1; i < len(infos); i++ {
+		if infos[i].Start.Before(infos[i-1].End) {
+			t.Errorf("segment %s starts at %v, before %s ends at %v", infos[i].File, infos[i].Start, infos[i-1].File, infos[i-1].End)
+		}
+	}
+}
+
+// TestArchiveAheadIsWaitedFor: when the camera's archive ends more than
+// half the tolerance past the server clock (a source that ran 4 s ahead,
+// or a process that stalled and then read a burst of queued media), the
+// next recording neither overlaps it nor follows it at once: its first
+// fragments are dropped until the clock is within half the tolerance of
+// the archive's end, and then it continues right after it.
+func TestArchiveAheadIsWaitedFor(t *testing.T) {
+	h := newHarness(t, recorder.Config{})
+	defer h.close()
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	video := &sender{pt: 96, ssrc: 7}
+	for i := range 100 { // 4 s of server time carrying 8 s of media time
+		h.clock.now = h.clock.now.Add(40 * time.Millisecond)
+		for _, p := range video.h264Frame(uint32(i*7200), i%25 == 0, i) {
+			rec.WriteRTP(0, p)
+		}
+	}
+	rec.Close()
+	rec.Wait()
+	infos, _ := h.readSegments("cam")
+	archiveEnd := infos[len(infos)-1].End
+	ahead := archiveEnd.Sub(h.clock.now)
+	if ahead <= 2500*time.Millisecond {
+		t.Fatalf("the first recording ends %v past the clock; the test needs more than half the tolerance", ahead)
+	}
+	rec, err = h.rec.Open("cam", []*media.Track{h264Track()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.pushOn(rec, &sender{pt: 96, ssrc: 9}, 0, 200)
+	rec.Close()
+	rec.Wait()
+	checkNoOverlap(t, h)
+	infos, _ = h.readSegments("cam")
+	last := infos[len(infos)-1]
+	if !last.Start.Equal(archiveEnd) {
+		t.Errorf("the next recording starts at %v, want right after the archive at %v", last.Start, archiveEnd)
+	}
+	if st, _ := rec.Stats(); st.FragmentsDropped == 0 || st.FragmentsDropped > 3 {
+		t.Errorf("%d fragments dropped while waiting, want 1..3 (%v ahead, half the tolerance allowed)", st.FragmentsDropped, ahead)
 	}
 }

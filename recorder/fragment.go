@@ -121,7 +121,10 @@ func (rec *Recording) createSegment() bool {
 	ref.reorderOff = ref.decodeDelay() // sorts ref.sorted
 	ref.segBase = ref.sorted[0] - ref.reorderOff
 	rec.segStart = ref.wallOf(ref.pend[0].pts)
-	rec.keepOrder()
+	if !rec.keepOrder() {
+		rec.stats.FragmentsDropped++
+		return false
+	}
 	rec.segOrigin = ref.wallOf(ref.segBase)
 	for _, t := range rec.tracks {
 		if t != nil && t.mp4ID != 0 {

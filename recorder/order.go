@@ -14,23 +14,26 @@ import (
 // break re-anchors on the server clock.
 //
 // An archive that ends more than ClockTolerance/2 past the server clock
-// although this Recorder never saw the clock step back is not followed:
-// only a clock step can honestly put it there, and following it would let
-// a source that ran its media time ahead (up to ClockTolerance per session)
-// push each next session further into the future. The segment then starts
-// at server time, overlapping the archive's tail, and a Warn line says so.
-// rec.mu must be held.
-func (rec *Recording) keepOrder() {
+// although this Recorder never saw the clock step back is not followed at
+// once: following it would let a source that ran its media time ahead (up
+// to ClockTolerance per session) push each next session further into the
+// future, and starting at server time would overlap it. keepOrder then
+// reports false and the fragment is dropped, until the server clock is
+// within ClockTolerance/2 of the archive's end (at most that long; seen
+// after a process stalled for seconds and then read a burst of queued
+// media, or after a source whose media time raced ahead). rec.mu must be
+// held.
+func (rec *Recording) keepOrder() bool {
 	last := rec.r.lastEnd(rec.camera)
 	now := unixNS(rec.r.cfg.Now())
 	stepped := rec.r.clockStepped(now)
 	if rec.segStart >= last {
-		return
+		return true
 	}
 	if !stepped && last > now+int64(rec.r.cfg.ClockTolerance/2) {
-		rec.warn(warnArchiveAhead, "camera's archive reaches past the server clock; recording at server time",
+		rec.warn(warnArchiveAhead, "camera's archive reaches past the server clock; waiting for the clock",
 			slog.Time("archive_end", time.Unix(0, last).UTC()))
-		return
+		return false
 	}
 	shift := last - rec.segStart
 	for _, t := range rec.tracks {
@@ -46,6 +49,7 @@ func (rec *Recording) keepOrder() {
 	rec.log.LogAttrs(context.Background(), slog.LevelWarn,
 		"server clock is behind the camera's archive; continuing after its end",
 		slog.Duration("shift", time.Duration(shift)), slog.Time("archive_end", time.Unix(0, last).UTC()))
+	return true
 }
 
 // lastEnd returns the wall-clock end (Unix ns) of camera's archive: what this

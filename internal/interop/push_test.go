@@ -246,13 +246,15 @@ func gstPublish(t *testing.T, timeout time.Duration, args ...string) (gstRun, er
 // had reached EOS before the first error, every error is this send
 // failure, and every failed socket write was a cancellation, which a peer
 // closing or resetting the connection is not ("Broken pipe",
-// "Connection reset by peer").
+// "Connection reset by peer"). Over RTSPS the cancelled write leaves half a
+// TLS record on the connection, so the messages after it fail too, with
+// "(Parse error)"; those count only after a send failure of the race.
 func gstTeardownCancelled(err error, r gstRun) bool {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
 		return false
 	}
-	var errs, sendEOF int
+	var errs, sendEOF, tlsBroken int
 	eos := false
 	for line := range strings.Lines(r.out) {
 		line = strings.TrimSpace(line)
@@ -266,11 +268,13 @@ func gstTeardownCancelled(err error, r gstRun) bool {
 			errs++
 		case line == "Could not send message. (Received end-of-file)":
 			sendEOF++
+		case line == "Could not send message. (Parse error)" || line == "Could not receive message. (Parse error)":
+			tlsBroken++
 		}
 	}
 	writes := strings.Count(r.debug, "writev_bytes: ")
 	cancels := strings.Count(r.debug, "writev_bytes: Operation was cancelled")
-	return errs > 0 && errs == sendEOF && cancels > 0 && writes == cancels
+	return errs > 0 && sendEOF > 0 && errs == sendEOF+tlsBroken && cancels > 0 && writes == cancels
 }
 
 // summary is the run's output and the debug lines that matter, for
