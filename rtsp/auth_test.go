@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -178,7 +179,7 @@ func FuzzWWWAuthenticate(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		checkAlloc(t, func() {
+		alloctest.Check(t, rtsp.ParseAlloc, len(v), func() {
 			cs, err := rtsp.ParseWWWAuthenticate([]string{v})
 			if err != nil {
 				return

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/internal/alloctest"
 )
 
 // clientStreamSeeds are camera byte streams after PLAY: RTP and RTCP
@@ -44,11 +46,13 @@ func FuzzClientStream(f *testing.F) {
 			streams: []*clientStream{{clockRate: 90000, channels: &PortPair{RTP: 0, RTCP: 1}}}}
 		c.br = bufio.NewReaderSize(bytes.NewReader(in), cfg.ReadBufferSize)
 		c.routeChannels()
-		for range 256 {
-			if _, err := c.readNext(); err != nil {
-				break
+		alloctest.Check(t, ParseAlloc, len(in), func() {
+			for range 256 {
+				if _, err := c.readNext(); err != nil {
+					break
+				}
 			}
-		}
+		})
 		if st := c.Stats(); st.Packets != uint64(packets) {
 			t.Fatalf("stats count %d packets, OnRTP got %d", st.Packets, packets)
 		}
@@ -66,7 +70,8 @@ func FuzzScanSDP(f *testing.F) {
 	f.Add([]byte("m=audio 0 RTP/AVP 97\na=rtpmap:97 MPEG4-GENERIC/48000/2\na=control:rtsp://h/a\n"))
 	f.Add([]byte("a=rtpmap:96 H264/0\r\nm=video\r\na=rtpmap:x\r\na=rtpmap:96 H264/99999999999\r\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		_, media := scanSDP(in)
+		var media []sdpMedia
+		alloctest.Check(t, ParseAlloc, len(in), func() { _, media = scanSDP(in) })
 		for _, m := range media {
 			if m.clockRate == 0 {
 				t.Fatalf("clock rate 0 in %+v", media)
@@ -82,7 +87,10 @@ func FuzzParseClientSession(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		id, timeout, err := parseClientSession(in)
+		var id string
+		var timeout time.Duration
+		var err error
+		alloctest.Check(t, ParseAlloc, len(in), func() { id, timeout, err = parseClientSession(in) })
 		if err != nil {
 			return
 		}
@@ -100,8 +108,12 @@ func FuzzControlURL(f *testing.F) {
 	f.Add("rtsp://h/", "rtsp://other/x")
 	f.Add("%zz", "*")
 	f.Fuzz(func(t *testing.T, base, control string) {
-		resolved := resolveControl(base, control)
-		if alt := controlFallback(base, control, resolved); alt != "" && alt == resolved {
+		var resolved, alt string
+		alloctest.Check(t, ParseAlloc, len(base)+len(control), func() {
+			resolved = resolveControl(base, control)
+			alt = controlFallback(base, control, resolved)
+		})
+		if alt != "" && alt == resolved {
 			t.Fatalf("fallback equals resolved %q", resolved)
 		}
 	})

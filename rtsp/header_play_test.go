@@ -2,6 +2,8 @@ package rtsp
 
 import (
 	"testing"
+
+	"github.com/camvault/camvault/internal/alloctest"
 )
 
 // decimalCases drive parseScale/parseSpeed and the fuzz seeds
@@ -118,7 +120,9 @@ func FuzzScale(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		for _, parse := range []func(string) (float64, error){parseScale, parseSpeed} {
-			v, err := parse(in)
+			var v float64
+			var err error
+			alloctest.Check(t, ParseAlloc, len(in), func() { v, err = parse(in) })
 			if err != nil {
 				continue
 			}
@@ -135,7 +139,10 @@ func FuzzSpeed(f *testing.F) {
 	f.Add("2.5")
 	f.Add("0.000")
 	f.Fuzz(func(t *testing.T, in string) {
-		if v, err := parseSpeed(in); err == nil && v <= 0 {
+		var v float64
+		var err error
+		alloctest.Check(t, ParseAlloc, len(in), func() { v, err = parseSpeed(in) })
+		if err == nil && v <= 0 {
 			t.Fatalf("%q: speed %v", in, v)
 		}
 	})
@@ -147,7 +154,9 @@ func FuzzRateControl(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		v, err := parseYesNo(in)
+		var v bool
+		var err error
+		alloctest.Check(t, ParseAlloc, len(in), func() { v, err = parseYesNo(in) })
 		if err != nil {
 			return
 		}
@@ -168,7 +177,9 @@ func FuzzFrames(f *testing.F) {
 		f.Add(tc.in)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		v, err := parseFrames(in)
+		var v string
+		var err error
+		alloctest.Check(t, ParseAlloc, len(in), func() { v, err = parseFrames(in) })
 		if err != nil {
 			return
 		}
@@ -182,9 +193,9 @@ func FuzzFrames(f *testing.F) {
 func FuzzAccept(f *testing.F) {
 	f.Add("application/sdp")
 	f.Add("text/html, */*;q=0.1")
-	f.Fuzz(func(_ *testing.T, in string) {
+	f.Fuzz(func(t *testing.T, in string) {
 		h := Header{}
 		h.Set("Accept", in)
-		acceptsSDP(h)
+		alloctest.Check(t, ParseAlloc, len(in), func() { acceptsSDP(h) })
 	})
 }

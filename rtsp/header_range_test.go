@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -136,7 +137,9 @@ func FuzzRange(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		var r rtsp.Range
-		if r.Unmarshal(in) != nil {
+		var err error
+		alloctest.Check(t, rtsp.ParseAlloc, len(in), func() { err = r.Unmarshal(in) })
+		if err != nil {
 			return
 		}
 		out := r.Marshal()

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -75,7 +76,9 @@ func FuzzRTPInfo(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		var ri rtsp.RTPInfo
-		if ri.Unmarshal(in) != nil {
+		var err error
+		alloctest.Check(t, rtsp.ParseAlloc, len(in), func() { err = ri.Unmarshal(in) })
+		if err != nil {
 			return
 		}
 		var again rtsp.RTPInfo

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -60,7 +61,9 @@ func FuzzSession(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		var s rtsp.Session
-		if s.Unmarshal(in) != nil {
+		var err error
+		alloctest.Check(t, rtsp.ParseAlloc, len(in), func() { err = s.Unmarshal(in) })
+		if err != nil {
 			return
 		}
 		var again rtsp.Session

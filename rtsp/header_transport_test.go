@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -148,7 +149,9 @@ func FuzzTransport(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		var ts rtsp.Transports
-		if ts.Unmarshal(in) != nil {
+		var err error
+		alloctest.Check(t, rtsp.ParseAlloc, len(in), func() { err = ts.Unmarshal(in) })
+		if err != nil {
 			return
 		}
 		out := ts.Marshal()

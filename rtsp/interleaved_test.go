@@ -7,6 +7,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -81,7 +82,8 @@ func FuzzInterleaved(f *testing.F) {
 		br := bufio.NewReader(bytes.NewReader(in))
 		for range 64 {
 			var fr rtsp.InterleavedFrame
-			err := fr.Unmarshal(br, buf)
+			var err error
+			alloctest.Check(t, rtsp.ParseAlloc, len(in), func() { err = fr.Unmarshal(br, buf) })
 			if errors.Is(err, rtsp.ErrFrameTooLarge) || (errors.Is(err, rtsp.ErrMalformed) && len(in) > 0 && in[0] == '$') {
 				continue
 			}
