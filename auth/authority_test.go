@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/camvault/camvault/auth"
+	"github.com/camvault/camvault/internal/alloctest"
 )
 
 // testPHC returns the PHC string of password under testParams.
@@ -252,8 +253,13 @@ func FuzzConfig(f *testing.F) {
 				Permissions: []auth.Permission{{Action: action, Cameras: []string{glob}}}}},
 			Anonymous: &auth.AnonymousConfig{Networks: []string{network}, Permissions: []auth.Permission{{Action: action, Cameras: []string{glob}}}},
 		}
-		verr := cfg.Validate()
-		a, err := auth.New(cfg)
+		var verr, err error
+		var a *auth.Authority
+		n := len(name) + len(network) + len(action) + len(glob) + len(phc) + len(camera)
+		alloctest.Check(t, parseAlloc, n, func() {
+			verr = cfg.Validate()
+			a, err = auth.New(cfg)
+		})
 		if (verr == nil) != (err == nil) {
 			t.Fatalf("Validate %v but New %v", verr, err)
 		}
@@ -262,7 +268,7 @@ func FuzzConfig(f *testing.F) {
 		}
 		u, _ := a.User(name)
 		act, _ := auth.ParseAction(action)
-		_ = a.Allowed(u, netip.MustParseAddr("192.0.2.1"), act, camera)
+		alloctest.Check(t, parseAlloc, n, func() { _ = a.Allowed(u, netip.MustParseAddr("192.0.2.1"), act, camera) })
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/camvault/camvault/auth"
+	"github.com/camvault/camvault/internal/alloctest"
 )
 
 // testParams are cheap argon2id parameters for tests.
@@ -84,6 +85,12 @@ func TestParseArgon2id(t *testing.T) {
 	}
 }
 
+// parseAlloc is the allocation bound of the fuzz targets (alloctest.Check): parsing or
+// validating n bytes of config may allocate at most 128 KiB + 64 bytes per byte. Measured
+// over the seeds: ParseArgon2id at most 360 bytes, Validate and New at most 4.9 KiB for 89
+// bytes.
+var parseAlloc = alloctest.Bound{Base: 128 << 10, PerByte: 64}
+
 // FuzzParseArgon2id checks that parsing never panics and that a parsed
 // hash writes back exactly as read (no second spelling of one hash).
 //
@@ -96,7 +103,9 @@ func FuzzParseArgon2id(f *testing.F) {
 		f.Add(tc.in)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		h, err := auth.ParseArgon2id(s)
+		var h auth.Argon2Hash
+		var err error
+		alloctest.Check(t, parseAlloc, len(s), func() { h, err = auth.ParseArgon2id(s) })
 		if err != nil {
 			return
 		}

@@ -5,7 +5,16 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/internal/alloctest"
 )
+
+// parseAlloc is the allocation bound of the fuzz targets (alloctest.Check): a decode or scan
+// of n bytes may allocate at most 128 KiB + 64 bytes per input byte. Measured over the seeds
+// and corpus: index values and fragments under 1 KiB; scanSegment 10.4 KiB for a 968-byte
+// segment and 556 KiB for a 49,844-byte one (11.4 bytes per byte, the moov decode and the
+// fragment table). A box length read before its bytes are checked would exceed it at once.
+var parseAlloc = alloctest.Bound{Base: 128 << 10, PerByte: 64}
 
 // seedSegment is a small real segment: init, metadata box, two fragments.
 func seedSegment(f *testing.F) []byte {
@@ -20,7 +29,9 @@ func FuzzDecodeSegment(f *testing.F) {
 		Bytes: 1234, State: StateSealed, Tracks: []string{"avc1 1280x720", "mp4a 48000/2"}}))
 	f.Add([]byte{1, 1})
 	f.Fuzz(func(t *testing.T, v []byte) {
-		info, err := decodeSegment("cam", v)
+		var info SegmentInfo
+		var err error
+		alloctest.Check(t, parseAlloc, len(v), func() { info, err = decodeSegment("cam", v) })
 		if err != nil {
 			return
 		}
@@ -40,7 +51,9 @@ func FuzzDecodeSeek(f *testing.F) {
 	}))
 	f.Add([]byte{1, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Fuzz(func(t *testing.T, v []byte) {
-		frags, err := decodeSeek(start, v)
+		var frags []Fragment
+		var err error
+		alloctest.Check(t, parseAlloc, len(v), func() { frags, err = decodeSeek(start, v) })
 		if err != nil {
 			return
 		}
@@ -60,9 +73,11 @@ func FuzzScanSegment(f *testing.F) {
 	f.Add(seedSegment(f))
 	f.Add(append(segmentBytes(f, "big", time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), 300), "torn"...))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s, err := scanSegment(bytes.NewReader(b), int64(len(b)))
+		var s, s2 *scannedSegment
+		var err, err2 error
+		alloctest.Check(t, parseAlloc, len(b), func() { s, err = scanSegment(bytes.NewReader(b), int64(len(b))) })
 		ra := getReadAhead(bytes.NewReader(b))
-		s2, err2 := scanSegment(ra, int64(len(b)))
+		alloctest.Check(t, parseAlloc, len(b), func() { s2, err2 = scanSegment(ra, int64(len(b))) })
 		putReadAhead(ra)
 		if (err == nil) != (err2 == nil) || err == nil && (s.ValidEnd != s2.ValidEnd || s.Torn != s2.Torn ||
 			!slices.Equal(s.Fragments, s2.Fragments)) {
@@ -94,7 +109,9 @@ func FuzzParseFragment(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 8, 'm', 'o', 'o', 'f', 0, 0, 0, 0, 'm', 'd', 'a', 't'})
 	var p ParsedFragment
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if err := ParseFragment(b, &p); err != nil {
+		var err error
+		alloctest.Check(t, parseAlloc, len(b), func() { err = ParseFragment(b, &p) })
+		if err != nil {
 			if len(p.Samples) != 0 {
 				t.Fatalf("error %v with %d samples", err, len(p.Samples))
 			}
@@ -125,7 +142,9 @@ func FuzzParseFileID(f *testing.F) {
 	f.Add([]byte("0123456789ABCDEF0123456789ABCDEF"))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		id, err := parseFileID(b)
+		var id string
+		var err error
+		alloctest.Check(t, parseAlloc, len(b), func() { id, err = parseFileID(b) })
 		if err != nil {
 			return
 		}
@@ -145,7 +164,9 @@ func FuzzParseIndexMeta(f *testing.F) {
 	f.Add([]byte("0123456789abcdef0123456789abcdef"), []byte("4294967296"))
 	f.Add([]byte("not an id"), []byte("-1"))
 	f.Fuzz(func(t *testing.T, id, format []byte) {
-		m, err := parseIndexMeta(id, format)
+		var m indexMeta
+		var err error
+		alloctest.Check(t, parseAlloc, len(id)+len(format), func() { m, err = parseIndexMeta(id, format) })
 		if err != nil {
 			return
 		}

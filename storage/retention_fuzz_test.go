@@ -3,6 +3,8 @@ package storage
 import (
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/internal/alloctest"
 )
 
 // FuzzDecodeSegHead feeds arbitrary index values to retention's head
@@ -22,7 +24,9 @@ func FuzzDecodeSegHead(f *testing.F) {
 	f.Add([]byte{1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5})
 	f.Add([]byte{2})
 	f.Fuzz(func(t *testing.T, v []byte) {
-		h, ok := decodeSegHead(v)
+		var h segHead
+		var ok bool
+		alloctest.Check(t, parseAlloc, len(v), func() { h, ok = decodeSegHead(v) })
 		info, err := decodeSegment("cam", v)
 		if err != nil {
 			return

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/internal/alloctest"
 )
 
 var freeSpaceCases = []struct {
@@ -41,7 +43,9 @@ func FuzzParseFreeSpace(f *testing.F) {
 		f.Add(tc.in)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		v, err := parseFreeSpace(in)
+		var v FreeSpace
+		var err error
+		alloctest.Check(t, parseAlloc, len(in), func() { v, err = parseFreeSpace(in) })
 		if err != nil {
 			return
 		}
