@@ -472,11 +472,11 @@ func checkChanges(t *testing.T, got, want []change) {
 }
 
 // parseAlloc is the allocation bound of FuzzScheduleValidate (alloctest.Check): Validate,
-// Active and Next of a rule of n bytes may allocate at most 128 KiB + 16 bytes per byte.
+// Active and Next of a rule of n bytes may allocate at most 64 KiB + 16 bytes per byte.
 // Measured over the seeds: at most 4 KiB; loading a zone for CRON_TZ costs up to 27 KiB
 // (America/New_York). Before windows reused its buffer, an every-minute rule with a
 // one-week window allocated 63 MB (TestScheduleDenseRuleAllocs).
-var parseAlloc = alloctest.Bound{Base: 128 << 10, PerByte: 16}
+var parseAlloc = alloctest.Bound{Base: 64 << 10, PerByte: 16}
 
 // FuzzScheduleValidate feeds cron text through Validate, Active and Next:
 // none may panic, a valid rule's windows must contain the instant, and all

@@ -10,11 +10,12 @@ import (
 )
 
 // parseAlloc is the allocation bound of the fuzz targets (alloctest.Check): a decode or scan
-// of n bytes may allocate at most 128 KiB + 64 bytes per input byte. Measured over the seeds
-// and corpus: index values and fragments under 1 KiB; scanSegment 10.4 KiB for a 968-byte
-// segment and 556 KiB for a 49,844-byte one (11.4 bytes per byte, the moov decode and the
-// fragment table). A box length read before its bytes are checked would exceed it at once.
-var parseAlloc = alloctest.Bound{Base: 128 << 10, PerByte: 64}
+// of n bytes may allocate at most 64 KiB + 64 bytes per input byte. Measured over the seeds:
+// index values and fragments under 1 KiB; scanSegment 10 KiB for a 968-byte segment and
+// 556 KiB for a 49,844-byte one (11.4 bytes per byte: the moov decode and the fragment
+// table). An init box sized from its header before its bytes are checked (up to 4 MiB)
+// would exceed it at once.
+var parseAlloc = alloctest.Bound{Base: 64 << 10, PerByte: 64}
 
 // seedSegment is a small real segment: init, metadata box, two fragments.
 func seedSegment(f *testing.F) []byte {

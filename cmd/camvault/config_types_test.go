@@ -108,9 +108,9 @@ func TestFormatDuration(t *testing.T) {
 }
 
 // parseAlloc is the allocation bound of the config value fuzz targets (alloctest.Check): a
-// parse of n bytes may allocate at most 128 KiB + 16 bytes per byte. Measured over the seeds:
-// at most 720 bytes (parseFreeSpace); the base is the counter's noise floor.
-var parseAlloc = alloctest.Bound{Base: 128 << 10, PerByte: 16}
+// parse of n bytes may allocate at most 16 KiB + 16 bytes per byte. Measured over the seeds:
+// at most 688 bytes (parseSize, parseFreeSpace).
+var parseAlloc = alloctest.Bound{Base: 16 << 10, PerByte: 16}
 
 // FuzzParseDuration checks that parseDuration never panics, and that an accepted value
 // formats canonically to text that parses back to the same value.
