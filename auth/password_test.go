@@ -93,8 +93,8 @@ func TestParseArgon2id(t *testing.T) {
 // writes a non-UTF-8 byte as four): 152 bytes per byte for crasher 22e93cf88626f9c1.
 var parseAlloc = alloctest.Bound{Base: 64 << 10, PerByte: 256}
 
-// FuzzParseArgon2id checks that parsing never panics and that a parsed
-// hash writes back exactly as read (no second spelling of one hash).
+// FuzzParseArgon2id checks that parsing never panics or exceeds parseAlloc
+// and that a parsed hash writes back exactly as read (no second spelling of one hash).
 //
 // Crashers in testdata/fuzz/FuzzParseArgon2id:
 //   - 4c9d6a47accf6cc7: a CR inside the salt was skipped by the base64

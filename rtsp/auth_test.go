@@ -168,7 +168,7 @@ func TestParseAuthorizationFFmpeg(t *testing.T) {
 }
 
 // FuzzWWWAuthenticate checks that challenge parsing never panics, stays
-// bounded, and that a picked challenge can always be answered.
+// within ParseAlloc, and that a picked challenge can always be answered.
 func FuzzWWWAuthenticate(f *testing.F) {
 	for _, s := range []string{
 		`Digest realm="NVR", nonce="5f2b8c0e9d1a4b7c", stale=TRUE, algorithm=MD5`,

@@ -113,7 +113,8 @@ func TestAcceptsSDP(t *testing.T) {
 }
 
 // FuzzScale checks parseScale and parseSpeed: no panic, a parsed value is
-// finite, non-zero and survives formatDecimal.
+// finite, non-zero and survives formatDecimal; parsing stays within
+// ParseAlloc.
 func FuzzScale(f *testing.F) {
 	for _, tc := range decimalCases {
 		f.Add(tc.in)
@@ -134,7 +135,7 @@ func FuzzScale(f *testing.F) {
 	})
 }
 
-// FuzzSpeed is FuzzScale seeded for Speed alone.
+// FuzzSpeed is FuzzScale seeded for Speed alone, within ParseAlloc.
 func FuzzSpeed(f *testing.F) {
 	f.Add("2.5")
 	f.Add("0.000")
@@ -148,7 +149,8 @@ func FuzzSpeed(f *testing.F) {
 	})
 }
 
-// FuzzRateControl checks the yes|no parser of Rate-Control and Immediate.
+// FuzzRateControl checks the yes|no parser of Rate-Control and Immediate,
+// within ParseAlloc.
 func FuzzRateControl(f *testing.F) {
 	for _, s := range []string{"yes", "no", "No", "maybe", ""} {
 		f.Add(s)
@@ -171,7 +173,7 @@ func FuzzRateControl(f *testing.F) {
 }
 
 // FuzzFrames checks parseFrames: no panic, the result is canonical (it
-// parses to itself).
+// parses to itself), within ParseAlloc.
 func FuzzFrames(f *testing.F) {
 	for _, tc := range framesCases {
 		f.Add(tc.in)
@@ -189,7 +191,8 @@ func FuzzFrames(f *testing.F) {
 	})
 }
 
-// FuzzAccept checks acceptsSDP does not panic on any Accept value.
+// FuzzAccept checks acceptsSDP does not panic on any Accept value and stays
+// within ParseAlloc.
 func FuzzAccept(f *testing.F) {
 	f.Add("application/sdp")
 	f.Add("text/html, */*;q=0.1")

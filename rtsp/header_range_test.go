@@ -124,7 +124,8 @@ func TestRangeUnitString(t *testing.T) {
 	}
 }
 
-// FuzzRange checks no panic and that canonical output re-parses equal.
+// FuzzRange checks no panic, allocations within ParseAlloc, and that
+// canonical output re-parses equal.
 // Crashers in testdata/fuzz/FuzzRange:
 //   - 6629b7ab14ae39d1 "npt=9227000000-": seconds overflowed time.Duration
 //     before the range check; the check now comes before the multiplication.

@@ -63,7 +63,8 @@ func TestRTPInfo(t *testing.T) {
 	}
 }
 
-// FuzzRTPInfo checks no panic and that output re-parses equal.
+// FuzzRTPInfo checks no panic, allocations within ParseAlloc, and that
+// output re-parses equal.
 // Crashers in testdata/fuzz/FuzzRTPInfo:
 //   - 93bc6586e1e05b51 "url=\n;": a URL of control characters was accepted
 //     and trimmed away on re-parse; URLs with control characters are refused.

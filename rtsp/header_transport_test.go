@@ -138,7 +138,8 @@ func TestTransportUnmarshalErrors(t *testing.T) {
 	}
 }
 
-// FuzzTransport checks no panic and that canonical output re-parses equal
+// FuzzTransport checks no panic, allocations within ParseAlloc, and that
+// canonical output re-parses equal
 // (RTSP-TR-07). No crasher found so far.
 func FuzzTransport(f *testing.F) {
 	for _, tc := range transportCases {

@@ -69,7 +69,8 @@ func TestInterleavedSkip(t *testing.T) {
 	}
 }
 
-// FuzzInterleaved reads up to 64 frames from the input: no panic, skipped
+// FuzzInterleaved reads up to 64 frames from the input, each within
+// ParseAlloc: no panic, skipped
 // frames keep the stream in sync, and a frame re-marshals to the same
 // frame. No crasher found so far.
 func FuzzInterleaved(f *testing.F) {

@@ -23,7 +23,8 @@ func seedSegment(f *testing.F) []byte {
 }
 
 // FuzzDecodeSegment feeds arbitrary index values to the segment decoder: it
-// must not panic, and what it accepts must re-encode to the same bytes.
+// must not panic, must stay within parseAlloc, and what it accepts must
+// re-encode to the same bytes.
 func FuzzDecodeSegment(f *testing.F) {
 	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	f.Add(encodeSegment(&SegmentInfo{Start: start, End: start.Add(time.Minute), File: "recordings/a/x.mp4",
@@ -42,7 +43,8 @@ func FuzzDecodeSegment(f *testing.F) {
 	})
 }
 
-// FuzzDecodeSeek feeds arbitrary seek tables to the decoder.
+// FuzzDecodeSeek feeds arbitrary seek tables to the decoder: no panic,
+// allocations within parseAlloc.
 func FuzzDecodeSeek(f *testing.F) {
 	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	f.Add(encodeSeek(start, []Fragment{
@@ -67,7 +69,8 @@ func FuzzDecodeSeek(f *testing.F) {
 
 // FuzzScanSegment feeds arbitrary files to the segment scanner used by
 // repair, reindex and Check: no panic, ValidEnd never passes the file's end,
-// and scanning through readAhead finds exactly what direct reads find.
+// scanning through readAhead finds exactly what direct reads find, and each
+// scan stays within parseAlloc.
 func FuzzScanSegment(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 8, 'f', 't', 'y', 'p'})
 	f.Add(bytes.Repeat([]byte{0, 0, 0, 1}, 8))
@@ -96,7 +99,7 @@ func FuzzScanSegment(f *testing.F) {
 // FuzzParseFragment feeds arbitrary fragments to ParseFragment, seeded with
 // AppendFragment output: no panic; on success at most maxFragmentSamples
 // samples, each one's Data a capacity-limited window of b inside it, and no
-// two samples sharing bytes; on error no samples.
+// two samples sharing bytes; on error no samples; always within parseAlloc.
 func FuzzParseFragment(f *testing.F) {
 	wall := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	video := TrackFragment{TrackID: 1, BaseDecodeTime: 90000, Data: []byte("keyframe-bframe-pframe"),
@@ -136,7 +139,8 @@ func FuzzParseFragment(f *testing.F) {
 }
 
 // FuzzParseFileID feeds arbitrary recordings/.camvault-id contents to its
-// parser: what it accepts is a valid ID that parses again as itself.
+// parser: what it accepts is a valid ID that parses again as itself, and
+// parsing stays within parseAlloc.
 func FuzzParseFileID(f *testing.F) {
 	f.Add([]byte(newDataID() + "\n"))
 	f.Add([]byte("  0123456789abcdef0123456789abcdef\r\n"))
@@ -159,7 +163,8 @@ func FuzzParseFileID(f *testing.F) {
 }
 
 // FuzzParseIndexMeta feeds arbitrary meta bucket values (id, format) to
-// their parser: no panic, and an accepted ID is valid.
+// their parser: no panic, allocations within parseAlloc, and an accepted ID
+// is valid.
 func FuzzParseIndexMeta(f *testing.F) {
 	f.Add([]byte(newDataID()), []byte("1"))
 	f.Add([]byte("0123456789abcdef0123456789abcdef"), []byte("4294967296"))

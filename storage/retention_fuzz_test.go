@@ -8,8 +8,8 @@ import (
 )
 
 // FuzzDecodeSegHead feeds arbitrary index values to retention's head
-// decoder: it must not panic, and on every value decodeSegment accepts it
-// must agree with it.
+// decoder: it must not panic, must stay within parseAlloc, and on every
+// value decodeSegment accepts it must agree with it.
 func FuzzDecodeSegHead(f *testing.F) {
 	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	for _, info := range []SegmentInfo{

@@ -36,8 +36,9 @@ func TestParseFreeSpace(t *testing.T) {
 	}
 }
 
-// FuzzParseFreeSpace checks that parseFreeSpace never panics, never accepts a negative or
-// >= 100% floor, and that an accepted value round-trips through its text form.
+// FuzzParseFreeSpace checks that parseFreeSpace never panics, stays within parseAlloc, never
+// accepts a negative or >= 100% floor, and that an accepted value round-trips through its
+// text form.
 func FuzzParseFreeSpace(f *testing.F) {
 	for _, tc := range freeSpaceCases {
 		f.Add(tc.in)

@@ -112,8 +112,8 @@ func TestFormatDuration(t *testing.T) {
 // at most 688 bytes (parseSize, parseFreeSpace).
 var parseAlloc = alloctest.Bound{Base: 16 << 10, PerByte: 16}
 
-// FuzzParseDuration checks that parseDuration never panics, and that an accepted value
-// formats canonically to text that parses back to the same value.
+// FuzzParseDuration checks that parseDuration never panics or exceeds parseAlloc, and that an
+// accepted value formats canonically to text that parses back to the same value.
 func FuzzParseDuration(f *testing.F) {
 	for _, tc := range durationCases {
 		f.Add(tc.in)
@@ -217,8 +217,9 @@ func TestFormatSize(t *testing.T) {
 	}
 }
 
-// FuzzParseSize checks that parseSize never panics, never returns a negative size, and that an
-// accepted value formats canonically to text that parses back to the same value.
+// FuzzParseSize checks that parseSize never panics, stays within parseAlloc, never returns a
+// negative size, and that an accepted value formats canonically to text that parses back to
+// the same value.
 func FuzzParseSize(f *testing.F) {
 	for _, tc := range sizeCases {
 		f.Add(tc.in)
