@@ -308,14 +308,24 @@ func repeatedWallClock(f time.Time) bool {
 		p.Hour() == f.Hour() && p.Minute() == f.Minute() && p.Second() == f.Second()
 }
 
-// windows returns the merged windows of the firings in [lo, hi], sorted.
-func (c compiledSchedule) windows(lo, hi time.Time) []Window {
-	var ws []Window
+// windows appends to ws[:0] the merged windows of the firings in [lo, hi], sorted, and
+// returns the result; Active's searches pass one buffer to every call. A rule's
+// firings come in order and its windows all last r.dur, so each is merged into the
+// rule's previous window as it comes: an every-minute rule with week-long windows
+// keeps one window here, not 10,080.
+func (c compiledSchedule) windows(ws []Window, lo, hi time.Time) []Window {
+	ws = ws[:0]
 	for _, r := range c.rules {
+		first := len(ws)
 		for f := r.nextFiring(lo.Add(-time.Second)); !f.IsZero() && !f.After(hi); f = r.nextFiring(f) {
-			if !f.Before(lo) {
-				ws = append(ws, Window{Start: f, End: f.Add(r.dur)})
+			if f.Before(lo) {
+				continue
 			}
+			if n := len(ws); n > first && !f.After(ws[n-1].End) {
+				ws[n-1].End = f.Add(r.dur)
+				continue
+			}
+			ws = append(ws, Window{Start: f, End: f.Add(r.dur)})
 		}
 	}
 	return mergeWindows(ws)
@@ -352,14 +362,15 @@ func (c compiledSchedule) active(t time.Time) (Window, bool) {
 		return Window{}, true // always
 	}
 	lo := t.Add(-c.maxDur)
-	w, ok := containing(c.windows(lo, t), t)
+	ws := c.windows(nil, lo, t)
+	w, ok := containing(ws, t)
 	if !ok {
 		return Window{}, false
 	}
 	// Follow windows that open before lo and reach the start.
 	for w.Start.Add(-c.maxDur).Before(lo) && t.Sub(w.Start) < mergeHorizon {
 		lo = w.Start.Add(-c.maxDur)
-		ws := c.windows(lo, w.Start.Add(-time.Nanosecond))
+		ws = c.windows(ws, lo, w.Start.Add(-time.Nanosecond))
 		if n := len(ws); n > 0 && !ws[n-1].End.Before(w.Start) {
 			w.Start = ws[n-1].Start
 		}
@@ -367,7 +378,8 @@ func (c compiledSchedule) active(t time.Time) (Window, bool) {
 	// Follow windows that open in the window after t and reach past it.
 	for hi := t; hi.Before(w.End) && w.End.Sub(t) < mergeHorizon; {
 		end := w.End
-		for _, x := range c.windows(hi.Add(time.Nanosecond), w.End) {
+		ws = c.windows(ws, hi.Add(time.Nanosecond), w.End)
+		for _, x := range ws {
 			if x.End.After(end) {
 				end = x.End
 			}

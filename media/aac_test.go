@@ -170,7 +170,7 @@ func TestAACDepacketizer(t *testing.T) {
 }
 
 // FuzzAAC checks that no input panics, emits an empty AU or exceeds the limits.
-// Allocations are bounded by checkAlloc. Crashers found: none so far.
+// Allocations are bounded by parseAlloc. Crashers found: none so far.
 func FuzzAAC(f *testing.F) {
 	for _, tc := range aacCases() {
 		f.Add(fuzzSeed(tc.packets))

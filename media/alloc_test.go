@@ -2,11 +2,11 @@ package media_test
 
 import (
 	"bytes"
-	"runtime/metrics"
 	"testing"
 
 	"github.com/pion/rtp"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/media"
 )
 
@@ -65,34 +65,10 @@ func TestDepacketizeZeroAllocs(t *testing.T) {
 	}
 }
 
-// Allocation bounds of the fuzz targets and regression tests: a parse of n input bytes may
-// allocate at most allocBase + allocPerByte*n bytes. The base covers the fixed buffers of a
-// depacketizer or an init segment (well under 1 MiB with the fuzz limits); the per-byte
-// factor covers copies, parsed structures and slice growth. The parameter-set blow-up of
-// issue 9 defect 1 allocated gigabytes from a 37-byte VPS, many orders above this.
-const (
-	allocBase    = 1 << 20
-	allocPerByte = 256
-)
-
-// allocBound returns the allocation bound for n input bytes.
-func allocBound(n int) uint64 { return allocBase + allocPerByte*uint64(n) }
-
-// heapAllocs returns the bytes the process has allocated on the heap so far.
-func heapAllocs() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
-
-// checkAlloc runs parse and fails t if it allocated more than allocBound(n) bytes. The
-// counter is process-wide: callers must not run in parallel with other tests (fuzz
-// targets and their seeds never do).
-func checkAlloc(t testing.TB, n int, parse func()) {
-	t.Helper()
-	before := heapAllocs()
-	parse()
-	if got := heapAllocs() - before; got > allocBound(n) {
-		t.Fatalf("%d input bytes allocated %d bytes, bound %d", n, got, allocBound(n))
-	}
-}
+// parseAlloc is the allocation bound of the fuzz targets and regression tests: a parse of n
+// input bytes may allocate at most 1 MiB + 256 bytes per input byte. The base covers the fixed
+// buffers of a depacketizer or an init segment (well under 1 MiB with the fuzz limits); the
+// per-byte factor covers copies, parsed structures and slice growth. The parameter-set blow-up
+// of issue 9 defect 1 allocated gigabytes from a 37-byte VPS, many orders above this. Checked
+// calls must not run in parallel (alloctest.Check).
+var parseAlloc = alloctest.Bound{Base: 1 << 20, PerByte: 256}

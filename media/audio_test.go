@@ -72,7 +72,7 @@ func TestG711Depacketizer(t *testing.T) {
 }
 
 // FuzzOpus checks that no input panics or emits an empty or oversized unit, and that every
-// Duration is within RFC 6716's 120 ms; allocations are bounded by checkAlloc. Crashers
+// Duration is within RFC 6716's 120 ms; allocations are bounded by parseAlloc. Crashers
 // found: none so far.
 func FuzzOpus(f *testing.F) {
 	for _, tc := range opusCases() {
@@ -89,7 +89,7 @@ func FuzzOpus(f *testing.F) {
 }
 
 // FuzzG711 checks that no input panics or emits an empty or oversized unit.
-// Allocations are bounded by checkAlloc. Crashers found: none so far.
+// Allocations are bounded by parseAlloc. Crashers found: none so far.
 func FuzzG711(f *testing.F) {
 	for _, tc := range g711Cases() {
 		f.Add(fuzzSeed(tc.packets))

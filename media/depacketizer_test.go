@@ -8,6 +8,7 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/media"
 )
 
@@ -137,10 +138,10 @@ func fuzzSeed(packets []*rtp.Packet) []byte {
 }
 
 // fuzzDepacketizer pushes fuzz input through a depacketizer with small limits, checks
-// each unit with checkUnit and the allocations with checkAlloc.
+// each unit with checkUnit and the allocations against parseAlloc.
 func fuzzDepacketizer(t *testing.T, tr *media.Track, data []byte, checkUnit func(t *testing.T, u media.Unit, lim media.Limits)) {
 	lim := media.Limits{MaxUnitBytes: 1 << 16, MaxNALUs: 16}
-	checkAlloc(t, len(data), func() {
+	alloctest.Check(t, parseAlloc, len(data), func() {
 		d, err := media.NewDepacketizer(tr, lim, func(u media.Unit) {
 			if len(u.Data) == 0 || len(u.Data) > lim.MaxUnitBytes {
 				t.Fatalf("unit of %d bytes", len(u.Data))

@@ -223,7 +223,7 @@ func TestH264Depacketizer(t *testing.T) {
 }
 
 // FuzzH264 checks that no input panics, emits an empty NAL unit or exceeds the limits.
-// Allocations are bounded by checkAlloc. Crashers found: none so far.
+// Allocations are bounded by parseAlloc. Crashers found: none so far.
 func FuzzH264(f *testing.F) {
 	for _, tc := range h264Cases() {
 		f.Add(fuzzSeed(tc.packets))

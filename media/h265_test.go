@@ -120,7 +120,7 @@ func TestH265Depacketizer(t *testing.T) {
 }
 
 // FuzzH265 checks that no input panics, emits an empty NAL unit or exceeds the limits.
-// Allocations are bounded by checkAlloc. Crashers found: none so far.
+// Allocations are bounded by parseAlloc. Crashers found: none so far.
 func FuzzH265(f *testing.F) {
 	for _, tc := range h265Cases() {
 		f.Add(fuzzSeed(tc.packets))

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/media"
 )
 
@@ -332,7 +333,7 @@ func concat(parts ...any) []string {
 // FuzzTracksFromInit checks that no input panics, that the result is bounded (at most 32
 // tracks, parameter sets no larger than the input) and that every ready track it returns
 // can be written again by InitSegment and MarshalSDP, all within the allocation bound of
-// checkAlloc. Crashers found:
+// parseAlloc. Crashers found:
 //   - testdata/fuzz/FuzzTracksFromInit/hvcc-nalu-count: an hvcC whose numNalus runs past
 //     the box made mp4ff's DecodeHEVCDecConfRec append a slice per count after its reader
 //     ran out (1.3 MB from 710 bytes; up to ~3 MB per hvcC box). Fixed by
@@ -357,7 +358,7 @@ func FuzzTracksFromInit(f *testing.F) {
 	}
 	f.Add(capture)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		checkAlloc(t, len(b), func() {
+		alloctest.Check(t, parseAlloc, len(b), func() {
 			tracks, err := media.TracksFromInit(b)
 			if err != nil {
 				return

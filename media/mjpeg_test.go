@@ -178,7 +178,7 @@ func TestMJPEGDepacketizer(t *testing.T) {
 }
 
 // FuzzMJPEG checks that no input panics or emits a unit that is not SOI..EOI within the
-// limits; allocations are bounded by checkAlloc. Crashers found: none so far.
+// limits; allocations are bounded by parseAlloc. Crashers found: none so far.
 func FuzzMJPEG(f *testing.F) {
 	for _, tc := range mjpegCases() {
 		f.Add(fuzzSeed(tc.packets))

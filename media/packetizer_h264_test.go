@@ -7,6 +7,7 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/media"
 )
 
@@ -201,7 +202,7 @@ func hasIDR(unit []byte) bool {
 // FuzzPacketizeH264 packetizes arbitrary bytes as an H.264 unit: Packetize must not panic,
 // must accept exactly the well-formed AVCC units (and emit nothing otherwise), must keep
 // the header invariants of packetizeAll, and the depacketizer must return a unit it keeps
-// unchanged byte for byte, all within the allocation bound of checkAlloc. Crashers found:
+// unchanged byte for byte, all within the allocation bound parseAlloc. Crashers found:
 // none so far.
 func FuzzPacketizeH264(f *testing.F) {
 	// Small seeds: the fuzzer minimises every new input byte by byte.
@@ -214,7 +215,7 @@ func FuzzPacketizeH264(f *testing.F) {
 	f.Add(append(annexB4, h264IDR...), uint16(1400), false)
 	f.Add([]byte{0, 0, 0, 2, 0x7C, 0x85}, uint16(5), false)
 	f.Fuzz(func(t *testing.T, unit []byte, maxPayload uint16, key bool) {
-		checkAlloc(t, len(unit), func() {
+		alloctest.Check(t, parseAlloc, len(unit), func() {
 			cfg := media.PacketizerConfig{PayloadType: 96, SSRC: 7, MaxPayload: 3 + int(maxPayload)%1500,
 				InitialSeq: 65535 - uint16(len(unit)%5)}
 			tr := h264Ready

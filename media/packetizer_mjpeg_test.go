@@ -11,6 +11,7 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/media"
 )
 
@@ -158,14 +159,14 @@ func TestPacketizeMJPEGRefuses(t *testing.T) {
 
 // FuzzPacketizeMJPEG packetizes arbitrary bytes as a JPEG: no panic, nothing emitted on
 // error, and an accepted JPEG depacketizes to exactly one unit, all within the allocation
-// bound of checkAlloc. Crashers found: none so far.
+// bound parseAlloc. Crashers found: none so far.
 func FuzzPacketizeMJPEG(f *testing.F) {
 	file, _, _ := testJPEG(f, 50)
 	f.Add(file, uint16(0))
 	f.Add(patched(file, []byte{0xFF, 0xC0}, 11, 0x21), uint16(300))
 	f.Add(file[:200], uint16(9))
 	f.Fuzz(func(t *testing.T, unit []byte, maxPayload uint16) {
-		checkAlloc(t, len(unit), func() {
+		alloctest.Check(t, parseAlloc, len(unit), func() {
 			cfg := media.PacketizerConfig{MaxPayload: 145 + int(maxPayload)%1400}
 			tr := mjpegTrack
 			p, err := media.NewPacketizer(&tr, cfg)

@@ -7,6 +7,7 @@ import (
 	"github.com/Eyevinn/mp4ff/bits"
 	"github.com/pion/rtp"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/media"
 )
 
@@ -144,7 +145,7 @@ func buildH265VPS(hrd, extension bool) []byte {
 
 // TestH265ParameterSetChecks drives synthetic parameter sets through TracksFromSDP: those
 // in range are kept, those that would drive mp4ff's loops beyond any bound, or that are
-// out of range, are dropped, all within the allocation bound. Not parallel: checkAlloc.
+// out of range, are dropped, all within the allocation bound. Not parallel: alloctest.Check.
 func TestH265ParameterSetChecks(t *testing.T) {
 	wide := media.SDPLimits{MaxAttrBytes: 1 << 16, MaxParamSetBytes: 1 << 16}
 	pps1 := []byte{0x44, 0x01, 0x60} // pps id 0, sps id 1
@@ -187,7 +188,7 @@ func TestH265ParameterSetChecks(t *testing.T) {
 			sdp := []byte(sdpWith("m=video 0 RTP/AVP 96", "a=rtpmap:96 H265/90000", fmtp))
 			var tracks []*media.Track
 			var err error
-			checkAlloc(t, len(sdp), func() { tracks, err = media.TracksFromSDP(sdp, tt.lim) })
+			alloctest.Check(t, parseAlloc, len(sdp), func() { tracks, err = media.TracksFromSDP(sdp, tt.lim) })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -212,7 +213,7 @@ func TestH265ParameterSetChecks(t *testing.T) {
 
 // TestH265InBandHostileParams sends the defect-1 VPS and the never-ending SPS in-band,
 // with a parameter-set cap wide enough for the SPS: both are ignored and the track keeps
-// the SDP's. Not parallel: checkAlloc.
+// the SDP's. Not parallel: alloctest.Check.
 func TestH265InBandHostileParams(t *testing.T) {
 	tr := h265Ready
 	d, err := media.NewDepacketizer(&tr, media.Limits{MaxParamSetBytes: 1 << 16}, func(media.Unit) {})
@@ -221,7 +222,7 @@ func TestH265InBandHostileParams(t *testing.T) {
 	}
 	sps := buildH265SPS(spsSpec{refPicSets: refPicSetChain(255)})
 	packets := []*rtp.Packet{pkt(1, 0, false, hostileVPS), pkt(2, 0, false, sps), pkt(3, 0, true, h265IDR)}
-	checkAlloc(t, len(sps)+len(hostileVPS), func() {
+	alloctest.Check(t, parseAlloc, len(sps)+len(hostileVPS), func() {
 		for _, p := range packets {
 			if err := d.Push(p); err != nil {
 				t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/media"
 )
 
@@ -189,7 +190,7 @@ func TestTracksFromSDPHostileVPS(t *testing.T) {
 	sdp := []byte(hostileVPSSDP())
 	var tracks []*media.Track
 	var err error
-	checkAlloc(t, len(sdp), func() { tracks, err = media.TracksFromSDP(sdp, media.SDPLimits{}) })
+	alloctest.Check(t, parseAlloc, len(sdp), func() { tracks, err = media.TracksFromSDP(sdp, media.SDPLimits{}) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +214,7 @@ func TestTracksFromSDPH265DONLRejected(t *testing.T) {
 }
 
 // FuzzTracksFromSDP checks that no description panics, that parsing stays within the
-// allocation bound of checkAlloc and that a successful parse respects the limits.
+// allocation bound parseAlloc and that a successful parse respects the limits.
 // Corpus: testdata/fuzz/FuzzTracksFromSDP/issue9-defect1-vps is the defect-1 ANNOUNCE body
 // (an H.265 VPS whose extension drove mp4ff out of memory), fixed by the bounded checks of
 // paramset.go. Crashers found by fuzzing: none so far.
@@ -223,7 +224,7 @@ func FuzzTracksFromSDP(f *testing.F) {
 	}
 	f.Add([]byte(hostileVPSSDP()))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		checkAlloc(t, len(b), func() {
+		alloctest.Check(t, parseAlloc, len(b), func() {
 			lim := media.SDPLimits{MaxMedia: 4, MaxAttrBytes: 512}
 			tracks, err := media.TracksFromSDP(b, lim)
 			if err != nil {

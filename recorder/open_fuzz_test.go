@@ -5,28 +5,26 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"iter"
-	"runtime/metrics"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pion/rtp"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/storage"
 )
 
-// Allocation bound of FuzzAnnounceOpen: opening a recording costs a fixed amount (init
-// segment, segment file, index transaction, fragment buffers), each packet its copy and
-// unit; openAllocBase + openAllocPerByte × input bytes covers both with a wide margin.
-// The defect-1 VPS of issue 9 allocated gigabytes.
-const (
-	openAllocBase    = 8 << 20
-	openAllocPerByte = 512
-	// maxFuzzPackets bounds the RTP packets one input may send.
-	maxFuzzPackets = 64
-)
+// openAlloc is the allocation bound of FuzzAnnounceOpen: opening a recording costs a fixed
+// amount (init segment, segment file, index transaction, fragment buffers), each packet its
+// copy and unit; 8 MiB + 512 bytes per input byte covers both with a wide margin. The
+// defect-1 VPS of issue 9 allocated gigabytes.
+var openAlloc = alloctest.Bound{Base: 8 << 20, PerByte: 512}
+
+// maxFuzzPackets bounds the RTP packets one input may send.
+const maxFuzzPackets = 64
 
 // FuzzAnnounceOpen drives what an ANNOUNCE leads to: SDP bytes through
 // media.TracksFromSDP, recorder Open over a real store, RTP packets derived from the
@@ -76,12 +74,7 @@ func FuzzAnnounceOpen(f *testing.F) {
 	f.Cleanup(func() { _ = rec.Close() }) // Close always returns nil
 	f.Fuzz(func(t *testing.T, sdp, packets []byte) {
 		now.Add(int64(time.Hour))
-		before := heapBytes()
-		announceOpen(t, rec, sdp, packets)
-		bound := openAllocBase + openAllocPerByte*uint64(len(sdp)+len(packets))
-		if got := heapBytes() - before; got > bound {
-			t.Fatalf("%d input bytes allocated %d bytes, bound %d", len(sdp)+len(packets), got, bound)
-		}
+		alloctest.Check(t, openAlloc, len(sdp)+len(packets), func() { announceOpen(t, rec, sdp, packets) })
 	})
 }
 
@@ -132,11 +125,4 @@ func fuzzPacketsOf(b []byte, tracks int) iter.Seq2[int, []byte] {
 			}
 		}
 	}
-}
-
-// heapBytes returns the bytes the process has allocated on the heap so far.
-func heapBytes() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -317,7 +318,7 @@ func TestDigestURIMatches(t *testing.T) {
 }
 
 // FuzzServerAuthCheck feeds any Authorization value to ServerAuth.Check:
-// no panic, at most maxParseAlloc bytes, and success only for viewer or
+// no panic, allocations within rtsp.ParseAlloc, and success only for viewer or
 // md5only. Seeds are the authCases values.
 func FuzzServerAuthCheck(f *testing.F) {
 	now := authT0
@@ -333,7 +334,7 @@ func FuzzServerAuthCheck(f *testing.F) {
 		req.Header.Set("Authorization", v)
 		var user string
 		var err error
-		checkAlloc(t, func() { user, err = s.Check(context.Background(), req, authPeer, tls, authCreds) })
+		alloctest.Check(t, rtsp.ParseAlloc, len(v), func() { user, err = s.Check(context.Background(), req, authPeer, tls, authCreds) })
 		if err == nil && user != "viewer" && user != "md5only" {
 			t.Fatalf("accepted user %q", user)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -167,7 +168,7 @@ func TestParseAuthorizationFFmpeg(t *testing.T) {
 }
 
 // FuzzWWWAuthenticate checks that challenge parsing never panics, stays
-// bounded, and that a picked challenge can always be answered.
+// within ParseAlloc, and that a picked challenge can always be answered.
 func FuzzWWWAuthenticate(f *testing.F) {
 	for _, s := range []string{
 		`Digest realm="NVR", nonce="5f2b8c0e9d1a4b7c", stale=TRUE, algorithm=MD5`,
@@ -178,7 +179,7 @@ func FuzzWWWAuthenticate(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		checkAlloc(t, func() {
+		alloctest.Check(t, rtsp.ParseAlloc, len(v), func() {
 			cs, err := rtsp.ParseWWWAuthenticate([]string{v})
 			if err != nil {
 				return

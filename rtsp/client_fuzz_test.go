@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/internal/alloctest"
 )
 
 // clientStreamSeeds are camera byte streams after PLAY: RTP and RTCP
@@ -24,7 +26,7 @@ var clientStreamSeeds = [][]byte{
 // FuzzClientStream feeds a playing client arbitrary camera bytes, as Run's
 // reader does: no panic, every packet delivered is 1 to 65535 bytes of a
 // stream that exists, and the statistics and receiver reports stay
-// consistent. No crasher found so far.
+// consistent, all within ParseAlloc. No crasher found so far.
 func FuzzClientStream(f *testing.F) {
 	for _, s := range clientStreamSeeds {
 		f.Add(s)
@@ -44,11 +46,13 @@ func FuzzClientStream(f *testing.F) {
 			streams: []*clientStream{{clockRate: 90000, channels: &PortPair{RTP: 0, RTCP: 1}}}}
 		c.br = bufio.NewReaderSize(bytes.NewReader(in), cfg.ReadBufferSize)
 		c.routeChannels()
-		for range 256 {
-			if _, err := c.readNext(); err != nil {
-				break
+		alloctest.Check(t, ParseAlloc, len(in), func() {
+			for range 256 {
+				if _, err := c.readNext(); err != nil {
+					break
+				}
 			}
-		}
+		})
 		if st := c.Stats(); st.Packets != uint64(packets) {
 			t.Fatalf("stats count %d packets, OnRTP got %d", st.Packets, packets)
 		}
@@ -60,13 +64,14 @@ func FuzzClientStream(f *testing.F) {
 }
 
 // FuzzScanSDP checks that the client's SDP scan never panics and returns
-// usable clock rates. No crasher found so far.
+// usable clock rates within ParseAlloc. No crasher found so far.
 func FuzzScanSDP(f *testing.F) {
 	f.Add([]byte("v=0\r\na=control:*\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n"))
 	f.Add([]byte("m=audio 0 RTP/AVP 97\na=rtpmap:97 MPEG4-GENERIC/48000/2\na=control:rtsp://h/a\n"))
 	f.Add([]byte("a=rtpmap:96 H264/0\r\nm=video\r\na=rtpmap:x\r\na=rtpmap:96 H264/99999999999\r\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		_, media := scanSDP(in)
+		var media []sdpMedia
+		alloctest.Check(t, ParseAlloc, len(in), func() { _, media = scanSDP(in) })
 		for _, m := range media {
 			if m.clockRate == 0 {
 				t.Fatalf("clock rate 0 in %+v", media)
@@ -76,13 +81,17 @@ func FuzzScanSDP(f *testing.F) {
 }
 
 // FuzzParseClientSession checks that an accepted Session header gives an
-// id that can be sent back as it is. No crasher found so far.
+// id that can be sent back as it is, within ParseAlloc. No crasher found
+// so far.
 func FuzzParseClientSession(f *testing.F) {
 	for _, s := range []string{"12345678;timeout=60", " a!b ; timeout = x", ";", "", "a b;timeout=1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		id, timeout, err := parseClientSession(in)
+		var id string
+		var timeout time.Duration
+		var err error
+		alloctest.Check(t, ParseAlloc, len(in), func() { id, timeout, err = parseClientSession(in) })
 		if err != nil {
 			return
 		}
@@ -93,15 +102,20 @@ func FuzzParseClientSession(f *testing.F) {
 }
 
 // FuzzControlURL checks that track URL resolution never panics and that a
-// fallback differs from the resolved URL. No crasher found so far.
+// fallback differs from the resolved URL, within ParseAlloc. No crasher
+// found so far.
 func FuzzControlURL(f *testing.F) {
 	f.Add("rtsp://h/cam1", "trackID=0")
 	f.Add("rtsp://h/live?ch=1", "/track1")
 	f.Add("rtsp://h/", "rtsp://other/x")
 	f.Add("%zz", "*")
 	f.Fuzz(func(t *testing.T, base, control string) {
-		resolved := resolveControl(base, control)
-		if alt := controlFallback(base, control, resolved); alt != "" && alt == resolved {
+		var resolved, alt string
+		alloctest.Check(t, ParseAlloc, len(base)+len(control), func() {
+			resolved = resolveControl(base, control)
+			alt = controlFallback(base, control, resolved)
+		})
+		if alt != "" && alt == resolved {
 			t.Fatalf("fallback equals resolved %q", resolved)
 		}
 	})

@@ -2,6 +2,8 @@ package rtsp
 
 import (
 	"testing"
+
+	"github.com/camvault/camvault/internal/alloctest"
 )
 
 // decimalCases drive parseScale/parseSpeed and the fuzz seeds
@@ -111,14 +113,17 @@ func TestAcceptsSDP(t *testing.T) {
 }
 
 // FuzzScale checks parseScale and parseSpeed: no panic, a parsed value is
-// finite, non-zero and survives formatDecimal.
+// finite, non-zero and survives formatDecimal; parsing stays within
+// ParseAlloc.
 func FuzzScale(f *testing.F) {
 	for _, tc := range decimalCases {
 		f.Add(tc.in)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		for _, parse := range []func(string) (float64, error){parseScale, parseSpeed} {
-			v, err := parse(in)
+			var v float64
+			var err error
+			alloctest.Check(t, ParseAlloc, len(in), func() { v, err = parse(in) })
 			if err != nil {
 				continue
 			}
@@ -130,24 +135,30 @@ func FuzzScale(f *testing.F) {
 	})
 }
 
-// FuzzSpeed is FuzzScale seeded for Speed alone.
+// FuzzSpeed is FuzzScale seeded for Speed alone, within ParseAlloc.
 func FuzzSpeed(f *testing.F) {
 	f.Add("2.5")
 	f.Add("0.000")
 	f.Fuzz(func(t *testing.T, in string) {
-		if v, err := parseSpeed(in); err == nil && v <= 0 {
+		var v float64
+		var err error
+		alloctest.Check(t, ParseAlloc, len(in), func() { v, err = parseSpeed(in) })
+		if err == nil && v <= 0 {
 			t.Fatalf("%q: speed %v", in, v)
 		}
 	})
 }
 
-// FuzzRateControl checks the yes|no parser of Rate-Control and Immediate.
+// FuzzRateControl checks the yes|no parser of Rate-Control and Immediate,
+// within ParseAlloc.
 func FuzzRateControl(f *testing.F) {
 	for _, s := range []string{"yes", "no", "No", "maybe", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		v, err := parseYesNo(in)
+		var v bool
+		var err error
+		alloctest.Check(t, ParseAlloc, len(in), func() { v, err = parseYesNo(in) })
 		if err != nil {
 			return
 		}
@@ -162,13 +173,15 @@ func FuzzRateControl(f *testing.F) {
 }
 
 // FuzzFrames checks parseFrames: no panic, the result is canonical (it
-// parses to itself).
+// parses to itself), within ParseAlloc.
 func FuzzFrames(f *testing.F) {
 	for _, tc := range framesCases {
 		f.Add(tc.in)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		v, err := parseFrames(in)
+		var v string
+		var err error
+		alloctest.Check(t, ParseAlloc, len(in), func() { v, err = parseFrames(in) })
 		if err != nil {
 			return
 		}
@@ -178,13 +191,14 @@ func FuzzFrames(f *testing.F) {
 	})
 }
 
-// FuzzAccept checks acceptsSDP does not panic on any Accept value.
+// FuzzAccept checks acceptsSDP does not panic on any Accept value and stays
+// within ParseAlloc.
 func FuzzAccept(f *testing.F) {
 	f.Add("application/sdp")
 	f.Add("text/html, */*;q=0.1")
-	f.Fuzz(func(_ *testing.T, in string) {
+	f.Fuzz(func(t *testing.T, in string) {
 		h := Header{}
 		h.Set("Accept", in)
-		acceptsSDP(h)
+		alloctest.Check(t, ParseAlloc, len(in), func() { acceptsSDP(h) })
 	})
 }

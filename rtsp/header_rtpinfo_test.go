@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -62,7 +63,8 @@ func TestRTPInfo(t *testing.T) {
 	}
 }
 
-// FuzzRTPInfo checks no panic and that output re-parses equal.
+// FuzzRTPInfo checks no panic, allocations within ParseAlloc, and that
+// output re-parses equal.
 // Crashers in testdata/fuzz/FuzzRTPInfo:
 //   - 93bc6586e1e05b51 "url=\n;": a URL of control characters was accepted
 //     and trimmed away on re-parse; URLs with control characters are refused.
@@ -75,7 +77,9 @@ func FuzzRTPInfo(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		var ri rtsp.RTPInfo
-		if ri.Unmarshal(in) != nil {
+		var err error
+		alloctest.Check(t, rtsp.ParseAlloc, len(in), func() { err = ri.Unmarshal(in) })
+		if err != nil {
 			return
 		}
 		var again rtsp.RTPInfo

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -49,7 +50,8 @@ func TestSessionUnmarshal(t *testing.T) {
 	}
 }
 
-// FuzzSession checks no panic and that output re-parses equal. No crasher
+// FuzzSession checks no panic, allocations within ParseAlloc, and that
+// output re-parses equal. No crasher
 // found so far.
 func FuzzSession(f *testing.F) {
 	for _, tc := range sessionCases {
@@ -60,7 +62,9 @@ func FuzzSession(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		var s rtsp.Session
-		if s.Unmarshal(in) != nil {
+		var err error
+		alloctest.Check(t, rtsp.ParseAlloc, len(in), func() { err = s.Unmarshal(in) })
+		if err != nil {
 			return
 		}
 		var again rtsp.Session

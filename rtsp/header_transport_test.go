@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -137,7 +138,8 @@ func TestTransportUnmarshalErrors(t *testing.T) {
 	}
 }
 
-// FuzzTransport checks no panic and that canonical output re-parses equal
+// FuzzTransport checks no panic, allocations within ParseAlloc, and that
+// canonical output re-parses equal
 // (RTSP-TR-07). No crasher found so far.
 func FuzzTransport(f *testing.F) {
 	for _, tc := range transportCases {
@@ -148,7 +150,9 @@ func FuzzTransport(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		var ts rtsp.Transports
-		if ts.Unmarshal(in) != nil {
+		var err error
+		alloctest.Check(t, rtsp.ParseAlloc, len(in), func() { err = ts.Unmarshal(in) })
+		if err != nil {
 			return
 		}
 		out := ts.Marshal()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -216,7 +217,7 @@ func FuzzRequestUnmarshal(f *testing.F) {
 		lim := rtsp.Limits{MaxBody: 4096}
 		var req rtsp.Request
 		var err error
-		checkAlloc(t, func() { err = req.Unmarshal(bufio.NewReader(bytes.NewReader(in)), lim) })
+		alloctest.Check(t, rtsp.ParseAlloc, len(in), func() { err = req.Unmarshal(bufio.NewReader(bytes.NewReader(in)), lim) })
 		if err != nil {
 			return
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/camvault/camvault/internal/alloctest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -123,7 +124,7 @@ func FuzzResponseUnmarshal(f *testing.F) {
 		lim := rtsp.Limits{MaxBody: 4096}
 		var resp rtsp.Response
 		var err error
-		checkAlloc(t, func() { err = resp.Unmarshal(bufio.NewReader(bytes.NewReader(in)), lim) })
+		alloctest.Check(t, rtsp.ParseAlloc, len(in), func() { err = resp.Unmarshal(bufio.NewReader(bytes.NewReader(in)), lim) })
 		if err != nil {
 			return
 		}

@@ -5,7 +5,17 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/internal/alloctest"
 )
+
+// parseAlloc is the allocation bound of the fuzz targets (alloctest.Check): a decode or scan
+// of n bytes may allocate at most 64 KiB + 64 bytes per input byte. Measured over the seeds:
+// index values and fragments under 1 KiB; scanSegment 10 KiB for a 968-byte segment and
+// 556 KiB for a 49,844-byte one (11.4 bytes per byte: the moov decode and the fragment
+// table). An init box sized from its header before its bytes are checked (up to 4 MiB)
+// would exceed it at once.
+var parseAlloc = alloctest.Bound{Base: 64 << 10, PerByte: 64}
 
 // seedSegment is a small real segment: init, metadata box, two fragments.
 func seedSegment(f *testing.F) []byte {
@@ -13,14 +23,17 @@ func seedSegment(f *testing.F) []byte {
 }
 
 // FuzzDecodeSegment feeds arbitrary index values to the segment decoder: it
-// must not panic, and what it accepts must re-encode to the same bytes.
+// must not panic, must stay within parseAlloc, and what it accepts must
+// re-encode to the same bytes.
 func FuzzDecodeSegment(f *testing.F) {
 	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	f.Add(encodeSegment(&SegmentInfo{Start: start, End: start.Add(time.Minute), File: "recordings/a/x.mp4",
 		Bytes: 1234, State: StateSealed, Tracks: []string{"avc1 1280x720", "mp4a 48000/2"}}))
 	f.Add([]byte{1, 1})
 	f.Fuzz(func(t *testing.T, v []byte) {
-		info, err := decodeSegment("cam", v)
+		var info SegmentInfo
+		var err error
+		alloctest.Check(t, parseAlloc, len(v), func() { info, err = decodeSegment("cam", v) })
 		if err != nil {
 			return
 		}
@@ -30,7 +43,8 @@ func FuzzDecodeSegment(f *testing.F) {
 	})
 }
 
-// FuzzDecodeSeek feeds arbitrary seek tables to the decoder.
+// FuzzDecodeSeek feeds arbitrary seek tables to the decoder: no panic,
+// allocations within parseAlloc.
 func FuzzDecodeSeek(f *testing.F) {
 	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	f.Add(encodeSeek(start, []Fragment{
@@ -40,7 +54,9 @@ func FuzzDecodeSeek(f *testing.F) {
 	}))
 	f.Add([]byte{1, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Fuzz(func(t *testing.T, v []byte) {
-		frags, err := decodeSeek(start, v)
+		var frags []Fragment
+		var err error
+		alloctest.Check(t, parseAlloc, len(v), func() { frags, err = decodeSeek(start, v) })
 		if err != nil {
 			return
 		}
@@ -53,16 +69,19 @@ func FuzzDecodeSeek(f *testing.F) {
 
 // FuzzScanSegment feeds arbitrary files to the segment scanner used by
 // repair, reindex and Check: no panic, ValidEnd never passes the file's end,
-// and scanning through readAhead finds exactly what direct reads find.
+// scanning through readAhead finds exactly what direct reads find, and each
+// scan stays within parseAlloc.
 func FuzzScanSegment(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 8, 'f', 't', 'y', 'p'})
 	f.Add(bytes.Repeat([]byte{0, 0, 0, 1}, 8))
 	f.Add(seedSegment(f))
 	f.Add(append(segmentBytes(f, "big", time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), 300), "torn"...))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s, err := scanSegment(bytes.NewReader(b), int64(len(b)))
+		var s, s2 *scannedSegment
+		var err, err2 error
+		alloctest.Check(t, parseAlloc, len(b), func() { s, err = scanSegment(bytes.NewReader(b), int64(len(b))) })
 		ra := getReadAhead(bytes.NewReader(b))
-		s2, err2 := scanSegment(ra, int64(len(b)))
+		alloctest.Check(t, parseAlloc, len(b), func() { s2, err2 = scanSegment(ra, int64(len(b))) })
 		putReadAhead(ra)
 		if (err == nil) != (err2 == nil) || err == nil && (s.ValidEnd != s2.ValidEnd || s.Torn != s2.Torn ||
 			!slices.Equal(s.Fragments, s2.Fragments)) {
@@ -80,7 +99,7 @@ func FuzzScanSegment(f *testing.F) {
 // FuzzParseFragment feeds arbitrary fragments to ParseFragment, seeded with
 // AppendFragment output: no panic; on success at most maxFragmentSamples
 // samples, each one's Data a capacity-limited window of b inside it, and no
-// two samples sharing bytes; on error no samples.
+// two samples sharing bytes; on error no samples; always within parseAlloc.
 func FuzzParseFragment(f *testing.F) {
 	wall := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	video := TrackFragment{TrackID: 1, BaseDecodeTime: 90000, Data: []byte("keyframe-bframe-pframe"),
@@ -94,7 +113,9 @@ func FuzzParseFragment(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 8, 'm', 'o', 'o', 'f', 0, 0, 0, 0, 'm', 'd', 'a', 't'})
 	var p ParsedFragment
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if err := ParseFragment(b, &p); err != nil {
+		var err error
+		alloctest.Check(t, parseAlloc, len(b), func() { err = ParseFragment(b, &p) })
+		if err != nil {
 			if len(p.Samples) != 0 {
 				t.Fatalf("error %v with %d samples", err, len(p.Samples))
 			}
@@ -118,14 +139,17 @@ func FuzzParseFragment(f *testing.F) {
 }
 
 // FuzzParseFileID feeds arbitrary recordings/.camvault-id contents to its
-// parser: what it accepts is a valid ID that parses again as itself.
+// parser: what it accepts is a valid ID that parses again as itself, and
+// parsing stays within parseAlloc.
 func FuzzParseFileID(f *testing.F) {
 	f.Add([]byte(newDataID() + "\n"))
 	f.Add([]byte("  0123456789abcdef0123456789abcdef\r\n"))
 	f.Add([]byte("0123456789ABCDEF0123456789ABCDEF"))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		id, err := parseFileID(b)
+		var id string
+		var err error
+		alloctest.Check(t, parseAlloc, len(b), func() { id, err = parseFileID(b) })
 		if err != nil {
 			return
 		}
@@ -139,13 +163,16 @@ func FuzzParseFileID(f *testing.F) {
 }
 
 // FuzzParseIndexMeta feeds arbitrary meta bucket values (id, format) to
-// their parser: no panic, and an accepted ID is valid.
+// their parser: no panic, allocations within parseAlloc, and an accepted ID
+// is valid.
 func FuzzParseIndexMeta(f *testing.F) {
 	f.Add([]byte(newDataID()), []byte("1"))
 	f.Add([]byte("0123456789abcdef0123456789abcdef"), []byte("4294967296"))
 	f.Add([]byte("not an id"), []byte("-1"))
 	f.Fuzz(func(t *testing.T, id, format []byte) {
-		m, err := parseIndexMeta(id, format)
+		var m indexMeta
+		var err error
+		alloctest.Check(t, parseAlloc, len(id)+len(format), func() { m, err = parseIndexMeta(id, format) })
 		if err != nil {
 			return
 		}

@@ -3,11 +3,13 @@ package storage
 import (
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/internal/alloctest"
 )
 
 // FuzzDecodeSegHead feeds arbitrary index values to retention's head
-// decoder: it must not panic, and on every value decodeSegment accepts it
-// must agree with it.
+// decoder: it must not panic, must stay within parseAlloc, and on every
+// value decodeSegment accepts it must agree with it.
 func FuzzDecodeSegHead(f *testing.F) {
 	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	for _, info := range []SegmentInfo{
@@ -22,7 +24,9 @@ func FuzzDecodeSegHead(f *testing.F) {
 	f.Add([]byte{1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5})
 	f.Add([]byte{2})
 	f.Fuzz(func(t *testing.T, v []byte) {
-		h, ok := decodeSegHead(v)
+		var h segHead
+		var ok bool
+		alloctest.Check(t, parseAlloc, len(v), func() { h, ok = decodeSegHead(v) })
 		info, err := decodeSegment("cam", v)
 		if err != nil {
 			return

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/internal/alloctest"
 )
 
 var freeSpaceCases = []struct {
@@ -34,14 +36,17 @@ func TestParseFreeSpace(t *testing.T) {
 	}
 }
 
-// FuzzParseFreeSpace checks that parseFreeSpace never panics, never accepts a negative or
-// >= 100% floor, and that an accepted value round-trips through its text form.
+// FuzzParseFreeSpace checks that parseFreeSpace never panics, stays within parseAlloc, never
+// accepts a negative or >= 100% floor, and that an accepted value round-trips through its
+// text form.
 func FuzzParseFreeSpace(f *testing.F) {
 	for _, tc := range freeSpaceCases {
 		f.Add(tc.in)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		v, err := parseFreeSpace(in)
+		var v FreeSpace
+		var err error
+		alloctest.Check(t, parseAlloc, len(in), func() { v, err = parseFreeSpace(in) })
 		if err != nil {
 			return
 		}
