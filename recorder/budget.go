@@ -1,6 +1,10 @@
 package recorder
 
-import "github.com/camvault/camvault/storage"
+import (
+	"log/slog"
+
+	"github.com/camvault/camvault/storage"
+)
 
 // Memory budgets. A recording holds media in two places: its open fragment
 // (the tracks' pooled data buffers, plus per-unit bookkeeping) and the
@@ -28,18 +32,18 @@ type queuedFragment struct {
 // charge makes room for n more bytes in the open fragment. It reports false
 // when that would exceed the recording's or the process's budget even after
 // counting what storage has written since. rec.mu must be held.
-func (rec *Recording) charge(n int) bool {
+func (rec *Recording) charge(n int) chargeResult {
 	need := rec.fragBytes + rec.queuedBytes + n
 	if need > rec.granted {
 		rec.retire()
 		need = rec.fragBytes + rec.queuedBytes + n
 		if need > rec.r.cfg.MaxRecordingBuffer {
-			return false
+			return overRecording
 		}
 		if need > rec.granted {
 			want := min((need+grantStep-1)/grantStep*grantStep, rec.r.cfg.MaxRecordingBuffer)
 			if !rec.r.grant(int64(want - rec.granted)) {
-				return false
+				return overProcess
 			}
 			rec.granted = want
 		}
@@ -47,7 +51,33 @@ func (rec *Recording) charge(n int) bool {
 	if p := uint64(need); p > rec.stats.PeakBuffered {
 		rec.stats.PeakBuffered = p
 	}
-	return true
+	return charged
+}
+
+// chargeResult is what charge decided.
+type chargeResult uint8
+
+const (
+	charged       chargeResult = iota
+	overRecording              // the recording's own budget: it ends (ErrOverBudget)
+	overProcess                // the process budget: the open fragment is dropped
+)
+
+// dropOpenFragment drops the open fragment when the process budget has no
+// room for it (the storage writer lags behind every camera): the recording
+// goes on from the next keyframe, and the loss is counted and logged at
+// most once a minute. One camera's own excess ends only that camera
+// (overRecording); a shortage of all of them must not end them all.
+func (rec *Recording) dropOpenFragment() {
+	for _, t := range rec.tracks {
+		if t != nil {
+			rec.clearFragment(t)
+		}
+	}
+	rec.fragOpen, rec.fragBytes = false, 0
+	rec.stats.FragmentsLost++
+	rec.warn(warnQueueFull, "media budget of the process exhausted; fragment dropped",
+		slog.Uint64("fragments_lost", rec.stats.FragmentsLost))
 }
 
 // queued counts a fragment of n bytes just handed to rec.seg.

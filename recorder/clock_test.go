@@ -46,7 +46,11 @@ func TestMediaTimeRacingAheadEndsRecording(t *testing.T) {
 				}
 			}
 		}
-		<-rec.Done()
+		select {
+		case <-rec.Done(): // WriteRTP ends it before it returns
+		default:
+			t.Fatalf("audio %v: the racing recording is still running", audio)
+		}
 		if err := rec.Err(); !errors.Is(err, recorder.ErrClockRacing) {
 			t.Errorf("audio %v: Err() = %v, want ErrClockRacing", audio, err)
 		}
@@ -188,4 +192,39 @@ func TestArchiveAheadIsWaitedFor(t *testing.T) {
 	if st, _ := rec.Stats(); st.FragmentsDropped == 0 || st.FragmentsDropped > 3 {
 		t.Errorf("%d fragments dropped while waiting, want 1..3 (%v ahead, half the tolerance allowed)", st.FragmentsDropped, ahead)
 	}
+}
+
+// TestStallsAreNotARace: a server that stalls for 8 s and then reads the
+// queued media in a burst sees the media run ahead of its clock; four such
+// stalls in a minute re-anchor the recording, but over the minute the
+// media time kept to the clock, so the recording goes on.
+func TestStallsAreNotARace(t *testing.T) {
+	h, rec, _ := openLogged(t, recorder.Config{})
+	video := &sender{pt: 96, ssrc: 7}
+	frame := 0
+	send := func(n int, advance bool) {
+		for range n {
+			if advance {
+				h.clock.now = h.clock.now.Add(40 * time.Millisecond)
+			}
+			for _, p := range video.h264Frame(uint32(frame*3600), frame%25 == 0, frame) {
+				rec.WriteRTP(0, p)
+			}
+			frame++
+		}
+	}
+	send(100, true)
+	for range 4 {
+		h.clock.now = h.clock.now.Add(8 * time.Second) // the stall
+		send(200, false)                               // its 8 s of queued media at once
+		send(50, true)
+	}
+	select {
+	case <-rec.Done():
+		t.Fatalf("recording ended: %v", rec.Err())
+	default:
+	}
+	rec.Close()
+	rec.Wait()
+	checkNoOverlap(t, h)
 }

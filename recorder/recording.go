@@ -156,6 +156,7 @@ func (rec *Recording) onUnit(t *track, u media.Unit) {
 	t.needKey = false
 	now := rec.now() // the one clock read per unit
 	ext, jump := t.unwrap(u.PTS)
+	t.countMedia(ext, jump)
 	if jump {
 		rec.warn(warnTimestampJump, "timestamp jump; starting a new timeline", slog.Int("track", t.idx))
 		if !rec.reanchor() {
@@ -173,6 +174,7 @@ func (rec *Recording) onUnit(t *track, u media.Unit) {
 		now = rec.now()
 		ext, _ = t.unwrap(u.PTS)
 		t.haveAnchor, t.anchorTS, t.anchorWall = true, ext, now
+		t.raceLast = ext // the next unit's advance counts from here
 	}
 	if t == rec.ref {
 		if !rec.onRefUnit(t, ext, u, now) {
@@ -198,26 +200,50 @@ func (rec *Recording) ahead(t *track, ext, now int64) int64 {
 func (rec *Recording) clockAhead(t *track, ahead int64) bool {
 	rec.warn(warnClockAhead, "media time runs ahead of the server clock; starting a new timeline",
 		slog.Int("track", t.idx), slog.Duration("drift", time.Duration(ahead)))
-	return rec.reanchor()
+	return rec.reanchorAhead(true)
 }
 
-// reanchor breaks the timeline because the source's timestamps jumped or
-// ran ahead, and ends the recording with ErrClockRacing when that happens
-// more than ClockRaceLimit times in ClockRaceWindow: each break costs a
-// segment, and honest sources need one now and then, not several a minute.
-// It reports whether the recording goes on.
-func (rec *Recording) reanchor() bool {
+// reanchor breaks the timeline after a timestamp jump and counts it
+// toward ClockRaceLimit; it reports whether the recording goes on.
+func (rec *Recording) reanchor() bool { return rec.reanchorAhead(false) }
+
+// reanchorAhead breaks the timeline and counts the re-anchor within
+// ClockRaceWindow. More than ClockRaceLimit of them end the recording with
+// ErrClockRacing: timestamp jumps always, media time ahead of the clock
+// only when, over the window, some track's media time has also outrun the
+// server clock by more than ClockTolerance. A process that stalled and
+// then read the queued media in a burst sees its sources run ahead for a
+// moment, but over the window their media time kept to the clock: those
+// re-anchors split segments and end nothing.
+func (rec *Recording) reanchorAhead(ahead bool) bool {
 	rec.breakTimeline()
 	now := unixNS(rec.r.cfg.Now())
 	if now-rec.raceStart > int64(rec.r.cfg.ClockRaceWindow) {
 		rec.raceStart, rec.raceCount = now, 0
+		for _, t := range rec.tracks {
+			if t != nil {
+				t.raceMedia = 0
+			}
+		}
 	}
 	rec.raceCount++
-	if rec.raceCount > rec.r.cfg.ClockRaceLimit {
+	if rec.raceCount > rec.r.cfg.ClockRaceLimit && (!ahead || rec.raceExcess(now) > int64(rec.r.cfg.ClockTolerance)) {
 		rec.endSelf(ErrClockRacing)
 		return false
 	}
 	return true
+}
+
+// raceExcess returns how far (ns) the media time of the track that ran
+// furthest outran the server clock since the race window began.
+func (rec *Recording) raceExcess(now int64) int64 {
+	var most int64
+	for _, t := range rec.tracks {
+		if t != nil {
+			most = max(most, t.raceMedia)
+		}
+	}
+	return most - (now - rec.raceStart)
 }
 
 // onRefUnit decides where fragments and segments end. It reports whether
@@ -267,8 +293,12 @@ func (rec *Recording) onRefUnit(t *track, ext int64, u media.Unit, now int64) bo
 // a recording that would exceed it ends itself.
 func (rec *Recording) addUnit(t *track, ext int64, u media.Unit) {
 	cost := len(u.Data) + unitOverhead
-	if !rec.charge(cost) {
+	switch rec.charge(cost) {
+	case overRecording:
 		rec.endSelf(ErrOverBudget)
+		return
+	case overProcess:
+		rec.dropOpenFragment()
 		return
 	}
 	off := rec.appendData(t, u.Data)

@@ -42,6 +42,11 @@ type track struct {
 	candRun   int
 	candStart int64 // Unix ns of the run's first packet
 
+	// Media time received within the race window (reanchorAhead), ns.
+	raceMedia int64
+	raceLast  int64 // unwrapped RTP time of the previous unit
+	raceHave  bool
+
 	// Timestamp unwrapping.
 	havePTS bool
 	lastPTS uint32
@@ -102,4 +107,15 @@ func (t *track) unwrap(pts uint32) (ext int64, jump bool) {
 // resetTimeline forgets the wall-clock anchor and timestamp history.
 func (t *track) resetTimeline() {
 	t.havePTS, t.haveAnchor, t.haveDTS = false, false, false
+}
+
+// countMedia adds the media time from the previous unit to ext to
+// raceMedia; after a jump, nothing (the jump is counted as such). A
+// timeline reset may restart the unwrapped time lower: that step is not
+// counted either.
+func (t *track) countMedia(ext int64, jump bool) {
+	if t.raceHave && !jump && ext > t.raceLast {
+		t.raceMedia += ticksToNS(ext-t.raceLast, t.clock)
+	}
+	t.raceLast, t.raceHave = ext, !jump
 }
