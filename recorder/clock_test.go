@@ -27,7 +27,7 @@ func TestMediaTimeRacingAheadEndsRecording(t *testing.T) {
 		if audio {
 			tracks = append(tracks, aacTrack())
 		}
-		rec, err := h.rec.Open("cam", tracks)
+		rec, err := h.rec.Open("cam", tracks, recorder.OpenOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestMediaTimeRacingAheadEndsRecording(t *testing.T) {
 	}
 
 	// An honest push of the same camera afterwards.
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track()}, recorder.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

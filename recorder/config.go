@@ -55,6 +55,16 @@ type Config struct {
 	// MaxUnitBytes bounds one access unit in the depacketizers. Defaults to
 	// 8 MiB.
 	MaxUnitBytes int
+	// BackpressureWait is how long one fragment of a recording opened with
+	// OpenOptions.Backpressure (a TCP source) may wait for room in a full
+	// storage write queue before it is dropped after all. While it waits,
+	// WriteRTP blocks and its caller stops reading the source, so the
+	// source's own buffer and TCP hold the media back instead of the
+	// recorder dropping it. Media held back arrives late: a recording that
+	// falls more than ClockTolerance behind the server clock starts a new
+	// timeline (nothing is lost). Defaults to 3s; a negative value never
+	// waits (every source is then treated like UDP).
+	BackpressureWait time.Duration
 	// StorageRetry is how long a recording whose storage failed (disk full,
 	// I/O error) drops media before it tries a new segment: with the first
 	// fragment that starts at a keyframe and is complete after it. Defaults
@@ -96,6 +106,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxUnitBytes <= 0 {
 		c.MaxUnitBytes = 8 << 20
+	}
+	if c.BackpressureWait == 0 {
+		c.BackpressureWait = 3 * time.Second
 	}
 	if c.StorageRetry <= 0 {
 		c.StorageRetry = 5 * time.Second

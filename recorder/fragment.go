@@ -66,7 +66,7 @@ func (rec *Recording) flushFragment() {
 	fi := storage.FragmentInfo{Start: time.Unix(0, start), Key: ref.Samples[0].Key,
 		Duration: time.Duration(ticksToNS(refTicks, rec.ref.clock))}
 	rec.frozen = true
-	switch err := rec.seg.Append(fi, buf); {
+	switch err := rec.append(fi, buf); {
 	case err == nil:
 		rec.stats.Fragments++
 		rec.stats.Bytes += uint64(n)
@@ -82,6 +82,28 @@ func (rec *Recording) flushFragment() {
 	default:
 		rec.storageFailed(err)
 	}
+}
+
+// append hands a fragment to the segment. A recording opened with
+// Backpressure waits for room in a full write queue, up to
+// Config.BackpressureWait, with rec.mu held: its caller then reads nothing
+// more from the source, so the source is slowed down and memory does not
+// grow. Close does not wait.
+func (rec *Recording) append(fi storage.FragmentInfo, buf *[]byte) error {
+	if !rec.backpressure || rec.closing {
+		return rec.seg.Append(fi, buf)
+	}
+	waited, err := rec.seg.AppendWait(fi, buf, rec.r.cfg.BackpressureWait)
+	if waited > 0 {
+		rec.stats.FragmentsDelayed++
+		rec.stats.Blocked += waited
+		if err == nil {
+			rec.warn(warnBackpressure, "write queue full; source held back",
+				slog.Duration("dur", waited), slog.Uint64("fragments_delayed", rec.stats.FragmentsDelayed),
+				slog.Duration("blocked", rec.stats.Blocked))
+		}
+	}
+	return err
 }
 
 // createSegment fixes the segment's media-time origin and creates it with

@@ -17,13 +17,19 @@ import (
 // called from different goroutines; they are serialized internally. A
 // recording ends when Close is called or by itself, when its input breaks
 // a limit (see Err); Done tells either.
+//
+// A recording opened with OpenOptions.Backpressure may block in WriteRTP
+// for up to Config.BackpressureWait while the storage write queue is full;
+// the other methods wait for it meanwhile. Close itself never waits for
+// the queue: it drops the last fragment if there is no room.
 type Recording struct {
-	r      *Recorder
-	camera string
-	log    *slog.Logger
-	tracks []*track
-	ref    *track        // the track whose keyframes cut fragments
-	done   chan struct{} // closed when the recording has ended
+	r            *Recorder
+	camera       string
+	log          *slog.Logger
+	tracks       []*track
+	ref          *track        // the track whose keyframes cut fragments
+	done         chan struct{} // closed when the recording has ended
+	backpressure bool          // WriteRTP may wait for room in the write queue
 
 	// mu guards everything below (and the tracks' state).
 	mu        sync.Mutex
@@ -42,6 +48,7 @@ type Recording struct {
 	frozen    bool // the wall-clock anchors are in use by a written fragment
 	rotate    bool // seal the segment at the next reference keyframe
 	queueFull bool // a fragment was dropped: restart at a keyframe
+	closing   bool // Close is flushing: do not wait for the write queue
 	// clockShift (ns) is added to the server clock while the camera's
 	// archive already reaches past it (the clock stepped back): the
 	// recording then continues after the archive instead of overlapping it.
@@ -72,19 +79,22 @@ type Recording struct {
 
 // Stats counts a recording's work.
 type Stats struct {
-	Fragments        uint64 // fragments handed to storage
-	FragmentsLost    uint64 // fragments dropped because the write queue was full
-	FragmentsDropped uint64 // fragments not recorded because storage failed
-	StorageErrors    uint64 // storage outages (entries into StateStorageError)
-	Segments         uint64 // segments started
-	TimelineBreaks   uint64 // re-anchors after clock or timestamp jumps
-	Bytes            uint64 // fragment bytes handed to storage
-	Buffered         uint64 // bytes held now: the open fragment and fragments queued to storage
-	PeakBuffered     uint64 // the largest Buffered seen
+	Fragments        uint64        // fragments handed to storage
+	FragmentsLost    uint64        // fragments dropped because the write queue was full (after waiting, if delayed)
+	FragmentsDelayed uint64        // fragments that waited for room in a full write queue (OpenOptions.Backpressure)
+	Blocked          time.Duration // time WriteRTP spent waiting for room in the write queue
+	FragmentsDropped uint64        // fragments not recorded because storage failed
+	StorageErrors    uint64        // storage outages (entries into StateStorageError)
+	Segments         uint64        // segments started
+	TimelineBreaks   uint64        // re-anchors after clock or timestamp jumps
+	Bytes            uint64        // fragment bytes handed to storage
+	Buffered         uint64        // bytes held now: the open fragment and fragments queued to storage
+	PeakBuffered     uint64        // the largest Buffered seen
 }
 
-func newRecording(r *Recorder, camera string, mts []*media.Track) (*Recording, error) {
-	rec := &Recording{r: r, camera: camera, log: r.log.With("camera", camera), done: make(chan struct{})}
+func newRecording(r *Recorder, camera string, mts []*media.Track, opt OpenOptions) (*Recording, error) {
+	rec := &Recording{r: r, camera: camera, log: r.log.With("camera", camera), done: make(chan struct{}),
+		backpressure: opt.Backpressure && r.cfg.BackpressureWait > 0}
 	lim := media.Limits{MaxUnitBytes: r.cfg.MaxUnitBytes}
 	for i, mt := range mts {
 		if mt.Codec == media.CodecUnknown {
@@ -317,6 +327,7 @@ func (rec *Recording) Close() {
 		return
 	}
 	if rec.fragOpen {
+		rec.closing = true
 		rec.flushFragment()
 	}
 	rec.sealSegment()
@@ -359,6 +370,8 @@ func (rec *Recording) logStopped(level slog.Level, msg string, attrs ...slog.Att
 		slog.Uint64("segments", rec.stats.Segments), slog.Uint64("fragments", rec.stats.Fragments),
 		slog.Uint64("bytes", rec.stats.Bytes), slog.Uint64("lost", lost), slog.Uint64("dropped", dropped),
 		slog.Uint64("foreign_ssrc", foreign), slog.Uint64("fragments_dropped", rec.stats.FragmentsDropped),
+		slog.Uint64("fragments_lost", rec.stats.FragmentsLost),
+		slog.Uint64("fragments_delayed", rec.stats.FragmentsDelayed), slog.Duration("blocked", rec.stats.Blocked),
 		slog.Uint64("timeline_breaks", rec.stats.TimelineBreaks))
 	rec.log.LogAttrs(context.Background(), level, msg, attrs...)
 }

@@ -93,7 +93,7 @@ func TestStorageErrorPausesAndResumes(t *testing.T) {
 		log := slog.New(logs)
 		h := newHarnessStore(t, recorder.Config{Logger: log, StorageRetry: 5 * time.Second},
 			storage.Config{Sync: storage.SyncFragment, Faults: plan, Logger: log})
-		rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+		rec, err := h.rec.Open("cam", []*media.Track{h264Track()}, recorder.OpenOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -77,7 +77,7 @@ type fakePub struct {
 
 func (p *fakePub) Controls() []string { return p.controls }
 
-func (p *fakePub) Record() error {
+func (p *fakePub) Record(rtsp.RecordInfo) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.records++

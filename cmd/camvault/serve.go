@@ -144,8 +144,10 @@ type sink struct{ r *recorder.Recorder }
 
 func (s sink) ValidCamera(name string) error { return s.r.ValidCamera(name) }
 
-func (s sink) Open(camera string, tracks []*media.Track) (ingest.Writer, error) {
-	rec, err := s.r.Open(camera, tracks)
+// Open lets a recording fed over TCP hold its source back while storage is
+// behind (recorder.OpenOptions.Backpressure).
+func (s sink) Open(camera string, tracks []*media.Track, feed ingest.Feed) (ingest.Writer, error) {
+	rec, err := s.r.Open(camera, tracks, recorder.OpenOptions{Backpressure: feed.TCP})
 	if err != nil {
 		return nil, err
 	}
