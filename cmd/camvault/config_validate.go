@@ -146,6 +146,7 @@ func (r *recorderConfig) validate(v *validator) {
 	v.size("recorder.max_buffer", r.MaxBuffer, 1<<20, 1<<40)
 	v.atMost("recorder.max_camera_buffer", r.MaxCameraBuffer, "recorder.max_buffer", r.MaxBuffer)
 	v.duration("recorder.storage_retry", r.StorageRetry, minTimeout, time.Hour)
+	v.duration("recorder.backpressure_wait", r.BackpressureWait, 0, time.Minute)
 }
 
 // validCameraName checks a camera name against DESIGN.md "Names and URLs".

@@ -170,12 +170,17 @@ func (c *fileConfig) playbackConfig(store *storage.Store, log *slog.Logger) play
 
 func (c *fileConfig) recorderConfig(log *slog.Logger) recorder.Config {
 	r := c.Recorder
+	wait := time.Duration(r.BackpressureWait)
+	if wait == 0 {
+		wait = -1 // the file's 0s never waits; recorder's zero value means its default
+	}
 	return recorder.Config{FragmentDuration: time.Duration(r.FragmentDuration),
 		MaxFragmentDuration: time.Duration(r.MaxFragmentDuration), SegmentDuration: time.Duration(r.SegmentDuration),
 		ClockTolerance: time.Duration(r.ClockTolerance), ClockRaceLimit: r.ClockRaceLimit,
 		ClockRaceWindow: time.Duration(r.ClockRaceWindow), MaxFragmentBytes: int(r.MaxFragmentSize),
 		MaxRecordingBuffer: int(r.MaxCameraBuffer), MaxBuffer: int64(r.MaxBuffer),
-		MaxUnitBytes: int(r.MaxUnitSize), StorageRetry: time.Duration(r.StorageRetry), Logger: log}
+		MaxUnitBytes: int(r.MaxUnitSize), StorageRetry: time.Duration(r.StorageRetry), BackpressureWait: wait,
+		Logger: log}
 }
 
 func (c *fileConfig) pushConfig(s ingest.Sink, log *slog.Logger) ingest.PushConfig {
