@@ -34,7 +34,7 @@ type Recording struct {
 	// mu guards everything below (and the tracks' state).
 	mu        sync.Mutex
 	closed    bool
-	err       error // why the recording ended itself
+	err       error // why the recording ended itself; read without mu after done is closed
 	pkt       rtp.Packet
 	seg       *storage.Segment
 	segStart  int64 // wall ns of the segment's first fragment
@@ -382,11 +382,15 @@ func (rec *Recording) Done() <-chan struct{} { return rec.done }
 
 // Err returns why the recording ended itself: ErrOverBudget or
 // ErrClockRacing. It is nil while the recording runs and after it was
-// ended by Close.
+// ended by Close. It never waits for rec.mu, which a WriteRTP held back
+// by a full write queue keeps (RTSP's reaper asks it of every session).
 func (rec *Recording) Err() error {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	return rec.err
+	select {
+	case <-rec.done:
+		return rec.err // set before done was closed, and never again
+	default:
+		return nil
+	}
 }
 
 // Wait blocks until every segment of a closed recording is sealed on disk.

@@ -48,6 +48,12 @@ func (c *fileConfig) validate() error {
 	c.TLS.validate(&v)
 	v.address("http.address", c.HTTP.Address)
 	c.Recorder.validate(&v)
+	// A pull held back for rtsp.media_timeout would end with "no rtp" and
+	// reconnect. Each value's own range is checked above.
+	w, mt := c.Recorder.BackpressureWait, c.RTSP.MediaTimeout
+	if w > 0 && w <= Duration(time.Minute) && mt >= Duration(minTimeout) && w >= mt {
+		v.fail("recorder.backpressure_wait", "must be below rtsp.media_timeout (%s), got %s", c.RTSP.MediaTimeout, w)
+	}
 	v.count("ingest.max_sdp_media", c.Ingest.MaxSDPMedia, 1, 32)
 	v.size("ingest.max_sdp_line", c.Ingest.MaxSDPLine, 256, 64<<10)
 	c.Pull.validate(&v)
