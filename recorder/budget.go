@@ -1,6 +1,11 @@
 package recorder
 
-import "github.com/camvault/camvault/storage"
+import (
+	"context"
+	"time"
+
+	"github.com/camvault/camvault/storage"
+)
 
 // Memory budgets. A recording holds media in two places: its open fragment
 // (the tracks' pooled data buffers, plus per-unit bookkeeping) and the
@@ -48,6 +53,32 @@ func (rec *Recording) charge(n int) bool {
 		rec.stats.PeakBuffered = p
 	}
 	return true
+}
+
+// chargeAfterWrites is the second chance of a recording opened with
+// Backpressure whose charge of n bytes failed while fragments it handed to
+// storage wait to be written: it waits for the writer, up to
+// BackpressureWait in all, and charges again after each of them. Its
+// caller reads nothing meanwhile, so the source is held back and memory
+// does not grow. rec.mu stays held. It reports whether the charge
+// succeeded.
+func (rec *Recording) chargeAfterWrites(n int) bool {
+	if !rec.backpressure || rec.closing || len(rec.queue) == 0 {
+		return false
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), rec.r.cfg.BackpressureWait)
+	defer cancel()
+	ok := false
+	for !ok && len(rec.queue) > 0 {
+		q := rec.queue[0]
+		if _, err := rec.r.store.WaitFragments(ctx, rec.camera, q.seg.Info(false).Start, q.n-1); err != nil {
+			break // the wait ran out, or the segment can take no more
+		}
+		ok = rec.charge(n)
+	}
+	rec.heldBack(time.Since(start), ok)
+	return ok
 }
 
 // queued counts a fragment of n bytes just handed to rec.seg.

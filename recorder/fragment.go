@@ -96,14 +96,20 @@ func (rec *Recording) append(fi storage.FragmentInfo, buf *[]byte) error {
 	waited, err := rec.seg.AppendWait(fi, buf, rec.r.cfg.BackpressureWait)
 	if waited > 0 {
 		rec.stats.FragmentsDelayed++
-		rec.stats.Blocked += waited
-		if err == nil {
-			rec.warn(warnBackpressure, "write queue full; source held back",
-				slog.Duration("dur", waited), slog.Uint64("fragments_delayed", rec.stats.FragmentsDelayed),
-				slog.Duration("blocked", rec.stats.Blocked))
-		}
+		rec.heldBack(waited, err == nil)
 	}
 	return err
+}
+
+// heldBack counts time WriteRTP waited for storage and, when the wait
+// ended in time (ok), says so at most once a minute; a wait that ran out
+// is reported by what it then drops.
+func (rec *Recording) heldBack(waited time.Duration, ok bool) {
+	rec.stats.Blocked += waited
+	if ok {
+		rec.warn(warnBackpressure, "storage behind; source held back", slog.Duration("dur", waited),
+			slog.Uint64("fragments_delayed", rec.stats.FragmentsDelayed), slog.Duration("blocked", rec.stats.Blocked))
+	}
 }
 
 // createSegment fixes the segment's media-time origin and creates it with

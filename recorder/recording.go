@@ -270,10 +270,11 @@ func (rec *Recording) onRefUnit(t *track, ext int64, u media.Unit, now int64) bo
 }
 
 // addUnit appends a unit to the open fragment, within the memory budget:
-// a recording that would exceed it ends itself.
+// a recording that would exceed it ends itself, unless it may hold its
+// source back and storage writes what it queued in time.
 func (rec *Recording) addUnit(t *track, ext int64, u media.Unit) {
 	cost := len(u.Data) + unitOverhead
-	if !rec.charge(cost) {
+	if !rec.charge(cost) && !rec.chargeAfterWrites(cost) {
 		rec.endSelf(ErrOverBudget)
 		return
 	}
