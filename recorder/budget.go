@@ -164,7 +164,9 @@ func (r *Recorder) Buffered() int64 {
 
 // haveRoom reports whether a new recording fits in the process budget: at
 // least one recording's budget is left. When it is not, it first counts
-// what storage has written for every recording, ended ones included.
+// what storage has written for every recording, ended ones included, but
+// skips a recording busy with a packet: one held back by storage keeps its
+// lock for up to BackpressureWait, and Open must not queue behind them all.
 func (r *Recorder) haveRoom() bool {
 	r.mu.Lock()
 	ok := r.granted <= r.cfg.MaxBuffer-int64(r.cfg.MaxRecordingBuffer)
@@ -182,9 +184,10 @@ func (r *Recorder) haveRoom() bool {
 		return true
 	}
 	for _, rec := range recs {
-		rec.mu.Lock()
-		rec.retire()
-		rec.mu.Unlock()
+		if rec.mu.TryLock() {
+			rec.retire()
+			rec.mu.Unlock()
+		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
