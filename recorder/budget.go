@@ -63,10 +63,10 @@ func (rec *Recording) charge(n int) bool {
 // does not grow. rec.mu stays held. It reports whether the charge
 // succeeded.
 func (rec *Recording) chargeAfterWrites(n int) bool {
-	if !rec.backpressure || rec.closing || len(rec.queue) == 0 {
+	if !rec.backpressure || len(rec.queue) == 0 {
 		return false
 	}
-	start := time.Now()
+	start := time.Now() // wall time, as storage's AppendWait measures it
 	ctx, cancel := context.WithTimeout(context.Background(), rec.r.cfg.BackpressureWait)
 	defer cancel()
 	ok := false

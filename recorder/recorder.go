@@ -41,9 +41,10 @@ func (r *Recorder) ValidCamera(name string) error { return storage.ValidCamera(n
 
 // OpenOptions says how a recording's packets arrive.
 type OpenOptions struct {
-	// Backpressure lets WriteRTP wait, up to Config.BackpressureWait per
-	// fragment, for room in a full storage write queue before it drops the
-	// fragment. Set it only when the goroutine that calls WriteRTP reads
+	// Backpressure lets WriteRTP wait, up to Config.BackpressureWait, for
+	// room in a full storage write queue before it drops a fragment, and
+	// for storage to write the fragments the recording queued before it
+	// ends over its memory budget. Set it only when the goroutine that calls WriteRTP reads
 	// this recording's source alone, and the source slows down when it is
 	// not read: a TCP connection (an interleaved push or a pull over TCP).
 	// Never for a goroutine that reads several sources, such as the RTSP

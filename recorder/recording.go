@@ -19,9 +19,11 @@ import (
 // a limit (see Err); Done tells either.
 //
 // A recording opened with OpenOptions.Backpressure may block in WriteRTP
-// for up to Config.BackpressureWait while the storage write queue is full;
-// the other methods wait for it meanwhile. Close itself never waits for
-// the queue: it drops the last fragment if there is no room.
+// for up to Config.BackpressureWait while storage is behind (its write
+// queue full, or the recording's budget held by fragments not yet
+// written); Close, Stats and State wait for it meanwhile, Err and Done do
+// not. Close itself never waits for the queue: it drops the last fragment
+// if there is no room.
 type Recording struct {
 	r            *Recorder
 	camera       string
@@ -82,7 +84,7 @@ type Stats struct {
 	Fragments        uint64        // fragments handed to storage
 	FragmentsLost    uint64        // fragments dropped because the write queue was full (after waiting, if delayed)
 	FragmentsDelayed uint64        // fragments that waited for room in a full write queue (OpenOptions.Backpressure)
-	Blocked          time.Duration // time WriteRTP spent waiting for room in the write queue
+	Blocked          time.Duration // wall time WriteRTP spent waiting for storage (OpenOptions.Backpressure)
 	FragmentsDropped uint64        // fragments not recorded because storage failed
 	StorageErrors    uint64        // storage outages (entries into StateStorageError)
 	Segments         uint64        // segments started
