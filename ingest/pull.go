@@ -300,7 +300,7 @@ func (p *Pull) session(ctx context.Context, pc *pullCam) (time.Duration, error) 
 	if err != nil {
 		return 0, err
 	}
-	if w, err = p.cfg.Sink.Open(pc.cam.Name, tracks); err != nil {
+	if w, err = p.cfg.Sink.Open(pc.cam.Name, tracks, Feed{TCP: c.Transport() == "tcp"}); err != nil {
 		return 0, err
 	}
 	start := time.Now()

@@ -215,14 +215,16 @@ func (sc *scriptConn) writeRTP(seq uint16) error {
 type pullSink struct {
 	mu      sync.Mutex
 	busy    int
+	feeds   []ingest.Feed
 	writers []*testWriter
 }
 
 func (s *pullSink) ValidCamera(string) error { return nil }
 
-func (s *pullSink) Open(camera string, tracks []*media.Track) (ingest.Writer, error) {
+func (s *pullSink) Open(camera string, tracks []*media.Track, feed ingest.Feed) (ingest.Writer, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.feeds = append(s.feeds, feed)
 	if s.busy > 0 {
 		s.busy--
 		return nil, errors.New("camera is busy")
@@ -352,6 +354,12 @@ func TestPullRecordsAndReconnects(t *testing.T) {
 		n, _ := sink.writer(1).get()
 		return n == 3
 	})
+	sink.mu.Lock()
+	feed := sink.feeds[0]
+	sink.mu.Unlock()
+	if !feed.TCP {
+		t.Error("a pull over TCP was opened without Feed.TCP: it could not hold the camera back")
+	}
 	st := onlyState(t, p)
 	if st.State != ingest.PullRecording || st.Name != "front" || st.LastError == "" {
 		t.Errorf("state %+v, want recording with the last error", st)

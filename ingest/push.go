@@ -16,7 +16,9 @@ import (
 // Writer receives one recording's packets. It is safe for concurrent use.
 type Writer interface {
 	// WriteRTP and WriteRTCP take one packet of track i; b is only read
-	// during the call.
+	// during the call. A Writer opened with Feed.TCP may block in them
+	// while it cannot keep up (the source is then read no further and
+	// slows down); otherwise they must not block.
 	WriteRTP(i int, b []byte)
 	WriteRTCP(i int, b []byte)
 	// Close ends the recording.
@@ -32,8 +34,20 @@ type Writer interface {
 type Sink interface {
 	// ValidCamera reports whether name is a usable camera name.
 	ValidCamera(name string) error
-	// Open starts recording camera with the tracks.
-	Open(camera string, tracks []*media.Track) (Writer, error)
+	// Open starts recording camera with the tracks, fed as feed says.
+	Open(camera string, tracks []*media.Track, feed Feed) (Writer, error)
+}
+
+// Feed says how a recording's packets are delivered to its Writer.
+type Feed struct {
+	// TCP says that WriteRTP and WriteRTCP are called by the one goroutine
+	// that reads the source's TCP connection (an interleaved push, or a
+	// pull over TCP). A Writer that blocks in them stops reading that
+	// connection only: the source's buffer and TCP flow control then hold
+	// the media back. Without it (UDP) packets are read by socket readers
+	// that must never block; the RTSP server's one UDP reader serves every
+	// UDP publisher.
+	TCP bool
 }
 
 // PushConfig configures Push.
@@ -210,7 +224,7 @@ type publication struct {
 func (pub *publication) Controls() []string { return pub.controls }
 
 // Record reserves the camera and opens the recording (RTSP-M-30).
-func (pub *publication) Record() error {
+func (pub *publication) Record(info rtsp.RecordInfo) error {
 	if err := pub.push.reserve(pub); err != nil {
 		return err
 	}
@@ -222,7 +236,7 @@ func (pub *publication) Record() error {
 	if pub.w != nil {
 		return nil
 	}
-	w, err := pub.push.cfg.Sink.Open(pub.camera, pub.tracks)
+	w, err := pub.push.cfg.Sink.Open(pub.camera, pub.tracks, Feed{TCP: info.TCP})
 	if err != nil {
 		pub.push.release(pub)
 		pub.log.Warn("cannot record", "err", err)

@@ -22,16 +22,18 @@ const sdpH264 = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=No Name\r\nt=0 0\r\n" +
 type fakeSink struct {
 	mu      sync.Mutex
 	opened  []string
+	feeds   []ingest.Feed
 	writers []*testWriter
 }
 
 func (s *fakeSink) ValidCamera(name string) error { return storage.ValidCamera(name) }
 
-func (s *fakeSink) Open(camera string, tracks []*media.Track) (ingest.Writer, error) {
+func (s *fakeSink) Open(camera string, tracks []*media.Track, feed ingest.Feed) (ingest.Writer, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w := newTestWriter(camera)
 	s.opened = append(s.opened, camera)
+	s.feeds = append(s.feeds, feed)
 	s.writers = append(s.writers, w)
 	return w, nil
 }
@@ -104,25 +106,46 @@ func TestSecondPublisherRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := first.Record(); err != nil {
+	if err := first.Record(rtsp.RecordInfo{}); err != nil {
 		t.Fatal(err)
 	}
 	second, err := announceFrom(p, "127.0.0.2:5000", "cam", sdpH264)
 	if err != nil {
 		t.Fatalf("announce of a busy camera: %v (the camera is reserved at RECORD)", err)
 	}
-	if err := second.Record(); statusOf(err) != 503 {
+	if err := second.Record(rtsp.RecordInfo{}); statusOf(err) != 503 {
 		t.Fatalf("second publisher: %v, want 503", err)
 	}
 	first.RTP(0, []byte{1})
 	first.Close(rtsp.ErrTeardown)
 	// Once the first is gone, the camera is free again, even for a retried RECORD.
-	if err := second.Record(); err != nil {
+	if err := second.Record(rtsp.RecordInfo{}); err != nil {
 		t.Fatalf("after the first left: %v", err)
 	}
 	second.Close(rtsp.ErrTeardown)
 	if sink.writers[0].packets != 1 || !sink.writers[0].closed || ended(first) != nil {
 		t.Errorf("first writer: %+v, ended %v", sink.writers[0], ended(first))
+	}
+}
+
+// TestRecordFeed checks that a publication tells the sink how its packets
+// arrive: only a TCP publisher's recording may hold its reader back (issue
+// 9, item 8).
+func TestRecordFeed(t *testing.T) {
+	for _, tcp := range []bool{true, false} {
+		sink := &fakeSink{}
+		p, _ := ingest.NewPush(ingest.PushConfig{Sink: sink})
+		pub, err := announce(p, "cam", sdpH264)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pub.Record(rtsp.RecordInfo{TCP: tcp}); err != nil {
+			t.Fatal(err)
+		}
+		if sink.feeds[0].TCP != tcp {
+			t.Errorf("RecordInfo{TCP: %v} opened Feed %+v", tcp, sink.feeds[0])
+		}
+		pub.Close(rtsp.ErrTeardown)
 	}
 }
 
@@ -135,10 +158,10 @@ func TestAnnounceHoldsNoCamera(t *testing.T) {
 		t.Fatal(err)
 	}
 	camera, _ := announceFrom(p, "127.0.0.1:5000", "cam", sdpH264)
-	if err := camera.Record(); err != nil {
+	if err := camera.Record(rtsp.RecordInfo{}); err != nil {
 		t.Fatalf("camera refused while a squatter announced: %v", err)
 	}
-	if err := squatter.Record(); statusOf(err) != 503 {
+	if err := squatter.Record(rtsp.RecordInfo{}); statusOf(err) != 503 {
 		t.Fatalf("squatter RECORD: %v, want 503", err)
 	}
 	squatter.Close(rtsp.ErrConnClosed)
@@ -155,11 +178,11 @@ func TestSamePublisherReplacesItself(t *testing.T) {
 	sink := &fakeSink{}
 	p, _ := ingest.NewPush(ingest.PushConfig{Sink: sink})
 	old, _ := announceFrom(p, "127.0.0.1:5000", "cam", sdpH264)
-	if err := old.Record(); err != nil {
+	if err := old.Record(rtsp.RecordInfo{}); err != nil {
 		t.Fatal(err)
 	}
 	again, _ := announceFrom(p, "127.0.0.1:5002", "cam", sdpH264)
-	if err := again.Record(); err != nil {
+	if err := again.Record(rtsp.RecordInfo{}); err != nil {
 		t.Fatalf("reconnecting camera refused: %v", err)
 	}
 	if !sink.writers[0].closed || !errors.Is(ended(old), ingest.ErrReplaced) || ended(again) != nil {
@@ -167,7 +190,7 @@ func TestSamePublisherReplacesItself(t *testing.T) {
 	}
 	old.Close(rtsp.ErrSessionTimeout)
 	other, _ := announceFrom(p, "127.0.0.2:5000", "cam", sdpH264)
-	if err := other.Record(); statusOf(err) != 503 {
+	if err := other.Record(rtsp.RecordInfo{}); statusOf(err) != 503 {
 		t.Fatalf("another publisher after the old session closed: %v, want 503", err)
 	}
 }
@@ -186,16 +209,16 @@ func TestSameUserReplacesItself(t *testing.T) {
 		return pub
 	}
 	old := as("door", "127.0.0.1:5000")
-	if err := old.Record(); err != nil {
+	if err := old.Record(rtsp.RecordInfo{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := as("other", "127.0.0.1:5002").Record(); statusOf(err) != 503 {
+	if err := as("other", "127.0.0.1:5002").Record(rtsp.RecordInfo{}); statusOf(err) != 503 {
 		t.Fatalf("another user at the same address: %v, want 503", err)
 	}
-	if err := as("", "127.0.0.1:5004").Record(); statusOf(err) != 503 {
+	if err := as("", "127.0.0.1:5004").Record(rtsp.RecordInfo{}); statusOf(err) != 503 {
 		t.Fatalf("anonymous at the same address: %v, want 503", err)
 	}
-	if err := as("door", "127.0.0.7:5000").Record(); err != nil {
+	if err := as("door", "127.0.0.7:5000").Record(rtsp.RecordInfo{}); err != nil {
 		t.Fatalf("the same user from a new address: %v", err)
 	}
 	if !errors.Is(ended(old), ingest.ErrReplaced) {
@@ -210,14 +233,14 @@ func TestSecondPublisherTakesOver(t *testing.T) {
 	sink := &fakeSink{}
 	p, _ := ingest.NewPush(ingest.PushConfig{Sink: sink, TakeOver: true})
 	first, _ := announceFrom(p, "127.0.0.1:5000", "cam", sdpH264)
-	if err := first.Record(); err != nil {
+	if err := first.Record(rtsp.RecordInfo{}); err != nil {
 		t.Fatal(err)
 	}
 	second, err := announceFrom(p, "127.0.0.2:5000", "cam", sdpH264)
 	if err != nil {
 		t.Fatalf("takeover refused: %v", err)
 	}
-	if err := second.Record(); err != nil {
+	if err := second.Record(rtsp.RecordInfo{}); err != nil {
 		t.Fatal(err)
 	}
 	if !sink.writers[0].closed || !errors.Is(ended(first), ingest.ErrReplaced) {
@@ -238,7 +261,7 @@ func TestRecordingEndedEndsSession(t *testing.T) {
 	sink := &fakeSink{}
 	p, _ := ingest.NewPush(ingest.PushConfig{Sink: sink})
 	pub, _ := announce(p, "cam", sdpH264)
-	if err := pub.Record(); err != nil {
+	if err := pub.Record(rtsp.RecordInfo{}); err != nil {
 		t.Fatal(err)
 	}
 	if ended(pub) != nil {

@@ -1,7 +1,9 @@
 package recorder
 
 import (
+	"context"
 	"log/slog"
+	"time"
 
 	"github.com/camvault/camvault/storage"
 )
@@ -78,6 +80,32 @@ func (rec *Recording) dropOpenFragment() {
 	rec.stats.FragmentsLost++
 	rec.warn(warnQueueFull, "media budget of the process exhausted; fragment dropped",
 		slog.Uint64("fragments_lost", rec.stats.FragmentsLost))
+}
+
+// chargeAfterWrites is the second chance of a recording opened with
+// Backpressure whose charge of n bytes failed while fragments it handed to
+// storage wait to be written: it waits for the writer, up to
+// BackpressureWait in all, and charges again after each of them. Its
+// caller reads nothing meanwhile, so the source is held back and memory
+// does not grow. rec.mu stays held. It reports whether the charge
+// succeeded.
+func (rec *Recording) chargeAfterWrites(n int) bool {
+	if !rec.backpressure || len(rec.queue) == 0 {
+		return false
+	}
+	start := time.Now() // wall time, as storage's AppendWait measures it
+	ctx, cancel := context.WithTimeout(context.Background(), rec.r.cfg.BackpressureWait)
+	defer cancel()
+	ok := false
+	for !ok && len(rec.queue) > 0 {
+		q := rec.queue[0]
+		if _, err := rec.r.store.WaitFragments(ctx, rec.camera, q.seg.Info(false).Start, q.n-1); err != nil {
+			break // the wait ran out, or the segment can take no more
+		}
+		ok = rec.charge(n) == charged
+	}
+	rec.heldBack(time.Since(start), ok)
+	return ok
 }
 
 // queued counts a fragment of n bytes just handed to rec.seg.
@@ -163,7 +191,9 @@ func (r *Recorder) Buffered() int64 {
 
 // haveRoom reports whether a new recording fits in the process budget: at
 // least one recording's budget is left. When it is not, it first counts
-// what storage has written for every recording, ended ones included.
+// what storage has written for every recording, ended ones included, but
+// skips a recording busy with a packet: one held back by storage keeps its
+// lock for up to BackpressureWait, and Open must not queue behind them all.
 func (r *Recorder) haveRoom() bool {
 	r.mu.Lock()
 	ok := r.granted <= r.cfg.MaxBuffer-int64(r.cfg.MaxRecordingBuffer)
@@ -181,9 +211,10 @@ func (r *Recorder) haveRoom() bool {
 		return true
 	}
 	for _, rec := range recs {
-		rec.mu.Lock()
-		rec.retire()
-		rec.mu.Unlock()
+		if rec.mu.TryLock() {
+			rec.retire()
+			rec.mu.Unlock()
+		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -65,7 +65,7 @@ func TestOverBudgetEndsRecording(t *testing.T) {
 	defer release() // before h.close: the store cannot close while its writer is stalled
 	var recs []*recorder.Recording
 	for _, cam := range []string{"cam1", "cam2", "cam3", "cam4"} {
-		rec, err := h.rec.Open(cam, []*media.Track{h264Track()})
+		rec, err := h.rec.Open(cam, []*media.Track{h264Track()}, recorder.OpenOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func TestOverBudgetEndsRecording(t *testing.T) {
 	if b := h.rec.Buffered(); b > 64<<20 || b < 3*16<<20 {
 		t.Errorf("recordings hold %d bytes together, want the queued fragments within the 64 MiB process budget", b)
 	}
-	if _, err := h.rec.Open("cam5", []*media.Track{h264Track()}); !errors.Is(err, recorder.ErrMemoryExhausted) {
+	if _, err := h.rec.Open("cam5", []*media.Track{h264Track()}, recorder.OpenOptions{}); !errors.Is(err, recorder.ErrMemoryExhausted) {
 		t.Fatalf("Open while the process budget is taken: %v, want ErrMemoryExhausted", err)
 	}
 	release()
@@ -103,7 +103,7 @@ func TestOverBudgetEndsRecording(t *testing.T) {
 		rec.Close()
 		rec.Wait()
 	}
-	rec, err := h.rec.Open("cam5", []*media.Track{h264Track()})
+	rec, err := h.rec.Open("cam5", []*media.Track{h264Track()}, recorder.OpenOptions{})
 	if err != nil {
 		t.Fatalf("Open once storage caught up: %v", err)
 	}

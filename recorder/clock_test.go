@@ -27,7 +27,7 @@ func TestMediaTimeRacingAheadEndsRecording(t *testing.T) {
 		if audio {
 			tracks = append(tracks, aacTrack())
 		}
-		rec, err := h.rec.Open("cam", tracks)
+		rec, err := h.rec.Open("cam", tracks, recorder.OpenOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +65,7 @@ func TestMediaTimeRacingAheadEndsRecording(t *testing.T) {
 	}
 
 	// An honest push of the same camera afterwards.
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track()}, recorder.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func checkNoOverlap(t *testing.T, h *harness) {
 func TestArchiveAheadIsWaitedFor(t *testing.T) {
 	h := newHarness(t, recorder.Config{})
 	defer h.close()
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track()}, recorder.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestArchiveAheadIsWaitedFor(t *testing.T) {
 	if ahead <= 2500*time.Millisecond {
 		t.Fatalf("the first recording ends %v past the clock; the test needs more than half the tolerance", ahead)
 	}
-	rec, err = h.rec.Open("cam", []*media.Track{h264Track()})
+	rec, err = h.rec.Open("cam", []*media.Track{h264Track()}, recorder.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,9 @@ type Config struct {
 	// MaxRecordingBuffer is one recording's memory budget, in bytes: its open
 	// fragment plus the fragments it handed to storage that are not written
 	// yet. A recording that would exceed it ends itself with ErrOverBudget
-	// (a stalled disk, or a source sending media faster than media time).
+	// (a stalled disk, or a source sending media faster than media time),
+	// after waiting up to BackpressureWait for storage if it may hold its
+	// source back.
 	// It must be at least MaxFragmentBytes; twice that lets one fragment be
 	// written while the next fills. Defaults to twice MaxFragmentBytes
 	// (32 MiB).
@@ -55,6 +57,18 @@ type Config struct {
 	// MaxUnitBytes bounds one access unit in the depacketizers. Defaults to
 	// 8 MiB.
 	MaxUnitBytes int
+	// BackpressureWait is how long one fragment of a recording opened with
+	// OpenOptions.Backpressure (a TCP source) may wait for room in a full
+	// storage write queue before it is dropped after all, and how long such
+	// a recording short of memory budget may wait for storage to write the
+	// fragments it queued before it ends with ErrOverBudget. While it waits,
+	// WriteRTP blocks and its caller stops reading the source, so the
+	// source's own buffer and TCP hold the media back instead of the
+	// recorder dropping it. Media held back arrives late: a recording that
+	// falls more than ClockTolerance behind the server clock starts a new
+	// timeline (nothing is lost). Defaults to 3s; a negative value never
+	// waits (every source is then treated like UDP).
+	BackpressureWait time.Duration
 	// StorageRetry is how long a recording whose storage failed (disk full,
 	// I/O error) drops media before it tries a new segment: with the first
 	// fragment that starts at a keyframe and is complete after it. Defaults
@@ -96,6 +110,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxUnitBytes <= 0 {
 		c.MaxUnitBytes = 8 << 20
+	}
+	if c.BackpressureWait == 0 {
+		c.BackpressureWait = 3 * time.Second
 	}
 	if c.StorageRetry <= 0 {
 		c.StorageRetry = 5 * time.Second

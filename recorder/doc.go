@@ -39,6 +39,17 @@
 // than one recording's budget is left. Done and Err tell the recording's
 // owner (the RTSP session) that and why it ended.
 //
+// Overload pushes back before it drops. A recording whose source is a TCP
+// connection read by the goroutine that calls WriteRTP (OpenOptions.
+// Backpressure) waits, up to BackpressureWait, when storage's write queue
+// is full or its budget is held by fragments not yet written: that
+// connection is then not read, and the source's buffer and TCP flow
+// control hold the media back while memory stays put. Only when the wait
+// runs out is the fragment dropped (or the recording ended over budget).
+// A recording fed over UDP, whose reader serves other sources too, never
+// waits: it drops the fragment at once and restarts at a keyframe. Both
+// are counted per recording (Stats) and logged at most once a minute.
+//
 // Fragments start at a keyframe of the reference track (the first video
 // track, else the first track) once FragmentDuration has passed, or at any
 // frame after MaxFragmentDuration for cameras with long GOPs, or when

@@ -66,7 +66,7 @@ func (rec *Recording) flushFragment() {
 	fi := storage.FragmentInfo{Start: time.Unix(0, start), Key: ref.Samples[0].Key,
 		Duration: time.Duration(ticksToNS(refTicks, rec.ref.clock))}
 	rec.frozen = true
-	switch err := rec.seg.Append(fi, buf); {
+	switch err := rec.append(fi, buf); {
 	case err == nil:
 		rec.stats.Fragments++
 		rec.stats.Bytes += uint64(n)
@@ -81,6 +81,34 @@ func (rec *Recording) flushFragment() {
 			slog.Uint64("fragments_lost", rec.stats.FragmentsLost))
 	default:
 		rec.storageFailed(err)
+	}
+}
+
+// append hands a fragment to the segment. A recording opened with
+// Backpressure waits for room in a full write queue, up to
+// Config.BackpressureWait, with rec.mu held: its caller then reads nothing
+// more from the source, so the source is slowed down and memory does not
+// grow. Close does not wait.
+func (rec *Recording) append(fi storage.FragmentInfo, buf *[]byte) error {
+	if !rec.backpressure || rec.closing {
+		return rec.seg.Append(fi, buf)
+	}
+	waited, err := rec.seg.AppendWait(fi, buf, rec.r.cfg.BackpressureWait)
+	if waited > 0 {
+		rec.stats.FragmentsDelayed++
+		rec.heldBack(waited, err == nil)
+	}
+	return err
+}
+
+// heldBack counts time WriteRTP waited for storage and, when the wait
+// ended in time (ok), says so at most once a minute; a wait that ran out
+// is reported by what it then drops.
+func (rec *Recording) heldBack(waited time.Duration, ok bool) {
+	rec.stats.Blocked += waited
+	if ok {
+		rec.warn(warnBackpressure, "storage behind; source held back", slog.Duration("dur", waited),
+			slog.Uint64("fragments_delayed", rec.stats.FragmentsDelayed), slog.Duration("blocked", rec.stats.Blocked))
 	}
 }
 

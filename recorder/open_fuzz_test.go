@@ -85,7 +85,7 @@ func announceOpen(t *testing.T, rec *recorder.Recorder, sdp, packets []byte) {
 	if err != nil {
 		return
 	}
-	r, err := rec.Open("fuzz", tracks)
+	r, err := rec.Open("fuzz", tracks, recorder.OpenOptions{})
 	if err != nil {
 		return
 	}

@@ -39,12 +39,25 @@ func New(cfg Config, store *storage.Store) (*Recorder, error) {
 // ValidCamera reports whether name may be recorded under.
 func (r *Recorder) ValidCamera(name string) error { return storage.ValidCamera(name) }
 
+// OpenOptions says how a recording's packets arrive.
+type OpenOptions struct {
+	// Backpressure lets WriteRTP wait, up to Config.BackpressureWait, for
+	// room in a full storage write queue before it drops a fragment, and
+	// for storage to write the fragments the recording queued before it
+	// ends over its memory budget. Set it only when the goroutine that calls WriteRTP reads
+	// this recording's source alone, and the source slows down when it is
+	// not read: a TCP connection (an interleaved push or a pull over TCP).
+	// Never for a goroutine that reads several sources, such as the RTSP
+	// server's shared UDP socket: one full queue would stall them all.
+	Backpressure bool
+}
+
 // Open starts a recording of camera with the given tracks (in SDP order;
 // tracks with an unknown codec are ignored). It fails with ErrBusy while
 // another recording of the camera is open, and with ErrMemoryExhausted
 // while the recordings' buffered media leaves less than
 // Config.MaxRecordingBuffer of Config.MaxBuffer.
-func (r *Recorder) Open(camera string, tracks []*media.Track) (*Recording, error) {
+func (r *Recorder) Open(camera string, tracks []*media.Track, opt OpenOptions) (*Recording, error) {
 	if err := storage.ValidCamera(camera); err != nil {
 		return nil, err
 	}
@@ -52,7 +65,7 @@ func (r *Recorder) Open(camera string, tracks []*media.Track) (*Recording, error
 		return nil, fmt.Errorf("%s: %w", camera, ErrMemoryExhausted)
 	}
 	r.clockStepped(unixNS(r.cfg.Now()))
-	rec, err := newRecording(r, camera, tracks)
+	rec, err := newRecording(r, camera, tracks, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -17,18 +17,26 @@ import (
 // called from different goroutines; they are serialized internally. A
 // recording ends when Close is called or by itself, when its input breaks
 // a limit (see Err); Done tells either.
+//
+// A recording opened with OpenOptions.Backpressure may block in WriteRTP
+// for up to Config.BackpressureWait while storage is behind (its write
+// queue full, or the recording's budget held by fragments not yet
+// written); Close, Stats and State wait for it meanwhile, Err and Done do
+// not. Close itself never waits for the queue: it drops the last fragment
+// if there is no room.
 type Recording struct {
-	r      *Recorder
-	camera string
-	log    *slog.Logger
-	tracks []*track
-	ref    *track        // the track whose keyframes cut fragments
-	done   chan struct{} // closed when the recording has ended
+	r            *Recorder
+	camera       string
+	log          *slog.Logger
+	tracks       []*track
+	ref          *track        // the track whose keyframes cut fragments
+	done         chan struct{} // closed when the recording has ended
+	backpressure bool          // WriteRTP may wait for room in the write queue
 
 	// mu guards everything below (and the tracks' state).
 	mu        sync.Mutex
 	closed    bool
-	err       error // why the recording ended itself
+	err       error // why the recording ended itself; read without mu after done is closed
 	pkt       rtp.Packet
 	seg       *storage.Segment
 	segStart  int64 // wall ns of the segment's first fragment
@@ -42,6 +50,7 @@ type Recording struct {
 	frozen    bool // the wall-clock anchors are in use by a written fragment
 	rotate    bool // seal the segment at the next reference keyframe
 	queueFull bool // a fragment was dropped: restart at a keyframe
+	closing   bool // Close is flushing: do not wait for the write queue
 	// clockShift (ns) is added to the server clock while the camera's
 	// archive already reaches past it (the clock stepped back): the
 	// recording then continues after the archive instead of overlapping it.
@@ -72,19 +81,22 @@ type Recording struct {
 
 // Stats counts a recording's work.
 type Stats struct {
-	Fragments        uint64 // fragments handed to storage
-	FragmentsLost    uint64 // fragments dropped because the write queue was full
-	FragmentsDropped uint64 // fragments not recorded because storage failed
-	StorageErrors    uint64 // storage outages (entries into StateStorageError)
-	Segments         uint64 // segments started
-	TimelineBreaks   uint64 // re-anchors after clock or timestamp jumps
-	Bytes            uint64 // fragment bytes handed to storage
-	Buffered         uint64 // bytes held now: the open fragment and fragments queued to storage
-	PeakBuffered     uint64 // the largest Buffered seen
+	Fragments        uint64        // fragments handed to storage
+	FragmentsLost    uint64        // fragments dropped because the write queue was full (after waiting, if delayed)
+	FragmentsDelayed uint64        // fragments that waited for room in a full write queue (OpenOptions.Backpressure)
+	Blocked          time.Duration // wall time WriteRTP spent waiting for storage (OpenOptions.Backpressure)
+	FragmentsDropped uint64        // fragments not recorded because storage failed
+	StorageErrors    uint64        // storage outages (entries into StateStorageError)
+	Segments         uint64        // segments started
+	TimelineBreaks   uint64        // re-anchors after clock or timestamp jumps
+	Bytes            uint64        // fragment bytes handed to storage
+	Buffered         uint64        // bytes held now: the open fragment and fragments queued to storage
+	PeakBuffered     uint64        // the largest Buffered seen
 }
 
-func newRecording(r *Recorder, camera string, mts []*media.Track) (*Recording, error) {
-	rec := &Recording{r: r, camera: camera, log: r.log.With("camera", camera), done: make(chan struct{})}
+func newRecording(r *Recorder, camera string, mts []*media.Track, opt OpenOptions) (*Recording, error) {
+	rec := &Recording{r: r, camera: camera, log: r.log.With("camera", camera), done: make(chan struct{}),
+		backpressure: opt.Backpressure && r.cfg.BackpressureWait > 0}
 	lim := media.Limits{MaxUnitBytes: r.cfg.MaxUnitBytes}
 	for i, mt := range mts {
 		if mt.Codec == media.CodecUnknown {
@@ -290,10 +302,15 @@ func (rec *Recording) onRefUnit(t *track, ext int64, u media.Unit, now int64) bo
 }
 
 // addUnit appends a unit to the open fragment, within the memory budget:
-// a recording that would exceed it ends itself.
+// a recording that would exceed it ends itself, unless it may hold its
+// source back and storage writes what it queued in time.
 func (rec *Recording) addUnit(t *track, ext int64, u media.Unit) {
 	cost := len(u.Data) + unitOverhead
-	switch rec.charge(cost) {
+	res := rec.charge(cost)
+	if res != charged && rec.chargeAfterWrites(cost) {
+		res = charged // a TCP source waited for storage to write
+	}
+	switch res {
 	case overRecording:
 		rec.endSelf(ErrOverBudget)
 		return
@@ -352,6 +369,7 @@ func (rec *Recording) Close() {
 		return
 	}
 	if rec.fragOpen {
+		rec.closing = true
 		rec.flushFragment()
 	}
 	rec.sealSegment()
@@ -394,6 +412,8 @@ func (rec *Recording) logStopped(level slog.Level, msg string, attrs ...slog.Att
 		slog.Uint64("segments", rec.stats.Segments), slog.Uint64("fragments", rec.stats.Fragments),
 		slog.Uint64("bytes", rec.stats.Bytes), slog.Uint64("lost", lost), slog.Uint64("dropped", dropped),
 		slog.Uint64("foreign_ssrc", foreign), slog.Uint64("fragments_dropped", rec.stats.FragmentsDropped),
+		slog.Uint64("fragments_lost", rec.stats.FragmentsLost),
+		slog.Uint64("fragments_delayed", rec.stats.FragmentsDelayed), slog.Duration("blocked", rec.stats.Blocked),
 		slog.Uint64("timeline_breaks", rec.stats.TimelineBreaks))
 	rec.log.LogAttrs(context.Background(), level, msg, attrs...)
 }
@@ -404,11 +424,15 @@ func (rec *Recording) Done() <-chan struct{} { return rec.done }
 
 // Err returns why the recording ended itself: ErrOverBudget or
 // ErrClockRacing. It is nil while the recording runs and after it was
-// ended by Close.
+// ended by Close. It never waits for rec.mu, which a WriteRTP held back
+// by a full write queue keeps (RTSP's reaper asks it of every session).
 func (rec *Recording) Err() error {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	return rec.err
+	select {
+	case <-rec.done:
+		return rec.err // set before done was closed, and never again
+	default:
+		return nil
+	}
 }
 
 // Wait blocks until every segment of a closed recording is sealed on disk.

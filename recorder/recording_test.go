@@ -74,7 +74,7 @@ func openLogged(t *testing.T, cfg recorder.Config) (*harness, *recorder.Recordin
 	cfg.Logger = slog.New(logs)
 	h := newHarness(t, cfg)
 	t.Cleanup(h.close)
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track()}, recorder.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestRecordH264AAC(t *testing.T) {
 		name := map[bool]string{false: "baseline", true: "bframes"}[bframes]
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, recorder.Config{})
-			rec, err := h.rec.Open("cam", []*media.Track{h264Track(), aacTrack()})
+			rec, err := h.rec.Open("cam", []*media.Track{h264Track(), aacTrack()}, recorder.OpenOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -301,7 +301,7 @@ func TestRecordH264AAC(t *testing.T) {
 
 func TestSegmentRotation(t *testing.T) {
 	h := newHarness(t, recorder.Config{SegmentDuration: 4 * time.Second})
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track()}, recorder.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +342,7 @@ func (h *harness) pushOn(rec *recorder.Recording, video *sender, from, to int) {
 func recordAcrossStep(t *testing.T, step time.Duration) []storage.SegmentInfo {
 	t.Helper()
 	h := newHarness(t, recorder.Config{})
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track()}, recorder.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +396,7 @@ func TestNewRecordingNeverOverlapsArchive(t *testing.T) {
 	h := newHarness(t, recorder.Config{})
 	video := &sender{pt: 96, ssrc: 7}
 	for _, back := range []time.Duration{0, 30 * time.Second} {
-		rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+		rec, err := h.rec.Open("cam", []*media.Track{h264Track()}, recorder.OpenOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -420,7 +420,7 @@ func TestNewRecordingNeverOverlapsArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track()}, recorder.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +444,7 @@ func TestNewRecordingNeverOverlapsArchive(t *testing.T) {
 
 func TestSenderReportAnchorsWallClock(t *testing.T) {
 	h := newHarness(t, recorder.Config{})
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track()}, recorder.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,7 +477,7 @@ func TestSenderReportAnchorsWallClock(t *testing.T) {
 
 func TestRecordingWaitsForKeyframe(t *testing.T) {
 	h := newHarness(t, recorder.Config{})
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track(), aacTrack()})
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track(), aacTrack()}, recorder.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -511,8 +511,18 @@ func TestRecordingWaitsForKeyframe(t *testing.T) {
 // BenchmarkWriteRTP measures the per-packet path: RTP bytes in, fragment
 // bytes handed to storage (SyncNone, so disk time stays out of it). One GOP
 // of packets is built once; sequence numbers and timestamps are patched in
-// place as it repeats.
-func BenchmarkWriteRTP(b *testing.B) {
+// place as it repeats. The loop outruns the writer: this recording (fed
+// over UDP) drops the fragments the full queue cannot take.
+func BenchmarkWriteRTP(b *testing.B) { benchWriteRTP(b, recorder.OpenOptions{}) }
+
+// BenchmarkWriteRTPBackpressure is BenchmarkWriteRTP fed over TCP: at a full
+// write queue it waits for the writer instead of dropping, so it runs at the
+// writer's pace and measures the waiting path too.
+func BenchmarkWriteRTPBackpressure(b *testing.B) {
+	benchWriteRTP(b, recorder.OpenOptions{Backpressure: true})
+}
+
+func benchWriteRTP(b *testing.B, opt recorder.OpenOptions) {
 	dir := b.TempDir()
 	store, err := storage.Open(storage.Config{Dir: dir, Sync: storage.SyncNone})
 	if err != nil {
@@ -527,7 +537,7 @@ func BenchmarkWriteRTP(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rec, err := r.Open("cam", []*media.Track{h264Track()})
+	rec, err := r.Open("cam", []*media.Track{h264Track()}, opt)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -590,7 +600,7 @@ func TestTrackWithoutParametersIsLeftOut(t *testing.T) {
 	h := newHarness(t, recorder.Config{})
 	noConfig := aacTrack()
 	noConfig.AudioConfig = nil
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track(), noConfig})
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track(), noConfig}, recorder.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -615,7 +625,7 @@ func TestTrackWithoutParametersIsLeftOut(t *testing.T) {
 // decode time to -1 (seen with ffmpeg pushing H.264+AAC over UDP).
 func TestSenderReportAfterKeyframeKeepsKeyframe(t *testing.T) {
 	h := newHarness(t, recorder.Config{})
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()})
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track()}, recorder.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

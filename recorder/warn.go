@@ -23,6 +23,7 @@ const (
 	warnSenderReport                  // an RTCP sender report disagreed with the server clock
 	warnArchiveAhead                  // the archive reaches past the server clock
 	warnQueueFull                     // the write queue was full; a fragment was dropped
+	warnBackpressure                  // the write queue was full; the source was held back
 	numWarnKinds
 )
 

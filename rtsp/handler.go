@@ -46,12 +46,14 @@ type Publication interface {
 	Controls() []string
 	// Record is called once when RECORD succeeds (all streams set up). An
 	// error refuses RECORD.
-	Record() error
+	Record(info RecordInfo) error
 	// RTP and RTCP deliver one packet of stream i. data is valid only
 	// during the call. Called from the connection reader goroutine (TCP) or
 	// the UDP reader goroutines (UDP): for a UDP publication, RTP and RTCP
 	// may be called concurrently from two goroutines. They are called only
-	// between a successful Record and Close.
+	// between a successful Record and Close. A TCP publication may block
+	// in them to hold its publisher back (RecordInfo.TCP); a UDP one must
+	// not.
 	RTP(stream int, data []byte)
 	RTCP(stream int, data []byte)
 	// Close ends the publication (TEARDOWN, session timeout, media timeout,
@@ -60,6 +62,18 @@ type Publication interface {
 	// ErrPanic. Called exactly once, never concurrently with itself; no
 	// RTP/RTCP after it returns.
 	Close(reason error)
+}
+
+// RecordInfo describes a publication that starts recording.
+type RecordInfo struct {
+	// TCP says that the streams are interleaved on the RTSP connection:
+	// RTP and RTCP are then delivered by that connection's reader
+	// goroutine, and a Publication that blocks in RTP stops the server
+	// reading that connection only (the publisher's socket buffer fills and
+	// TCP slows it down). Otherwise (UDP) they come from the server's UDP
+	// readers, which serve every UDP publisher: RTP and RTCP must then
+	// never block.
+	TCP bool
 }
 
 // Ender is implemented by a Publication that can end before its publisher

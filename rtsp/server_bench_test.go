@@ -9,11 +9,11 @@ import (
 // nopPub is a Publication that does nothing.
 type nopPub struct{}
 
-func (nopPub) Controls() []string { return []string{"a"} }
-func (nopPub) Record() error      { return nil }
-func (nopPub) RTP(int, []byte)    {}
-func (nopPub) RTCP(int, []byte)   {}
-func (nopPub) Close(error)        {}
+func (nopPub) Controls() []string      { return []string{"a"} }
+func (nopPub) Record(RecordInfo) error { return nil }
+func (nopPub) RTP(int, []byte)         {}
+func (nopPub) RTCP(int, []byte)        {}
+func (nopPub) Close(error)             {}
 
 // loopReader returns the same bytes forever.
 type loopReader struct {

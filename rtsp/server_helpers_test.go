@@ -22,6 +22,10 @@ type fakeHandler struct {
 	controls []string
 	err      error
 	panicOn  string // path that makes Announce panic
+	// holdPath's publication blocks in every RTP call until hold is closed
+	// (a recording waiting for a full write queue).
+	holdPath string
+	hold     chan struct{}
 
 	mu    sync.Mutex
 	reqs  []*rtsp.AnnounceRequest
@@ -41,6 +45,9 @@ func (h *fakeHandler) Announce(_ context.Context, req *rtsp.AnnounceRequest) (rt
 		return nil, h.err
 	}
 	p := &fakePub{controls: h.controls, closed: make(chan struct{})}
+	if req.Path == h.holdPath {
+		p.hold = h.hold
+	}
 	h.pubs = append(h.pubs, p)
 	return p, nil
 }
@@ -66,9 +73,11 @@ type packet struct {
 type fakePub struct {
 	controls []string
 	closed   chan struct{}
+	hold     <-chan struct{} // RTP blocks until it is closed
 
 	mu        sync.Mutex
 	records   int
+	info      rtsp.RecordInfo
 	packets   []packet
 	reason    error
 	closes    int
@@ -77,10 +86,11 @@ type fakePub struct {
 
 func (p *fakePub) Controls() []string { return p.controls }
 
-func (p *fakePub) Record() error {
+func (p *fakePub) Record(info rtsp.RecordInfo) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.records++
+	p.info = info
 	if p.records > 1 {
 		p.violation = "Record called twice"
 	}
@@ -96,7 +106,19 @@ func (p *fakePub) add(pk packet) {
 	p.packets = append(p.packets, pk)
 }
 
-func (p *fakePub) RTP(stream int, data []byte)  { p.add(packet{stream, false, string(data)}) }
+func (p *fakePub) RTP(stream int, data []byte) {
+	p.add(packet{stream, false, string(data)})
+	if p.hold != nil {
+		<-p.hold
+	}
+}
+
+// recordInfo returns what Record was told.
+func (p *fakePub) recordInfo() rtsp.RecordInfo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.info
+}
 func (p *fakePub) RTCP(stream int, data []byte) { p.add(packet{stream, true, string(data)}) }
 
 func (p *fakePub) Close(reason error) {

@@ -139,7 +139,7 @@ func (c *conn) handleRecord(req *Request) (*Response, error) {
 		return nil, statusError(StatusMethodNotValidInThisState, "not every stream is set up", nil)
 	}
 	if !ss.recorded { // Record is called once, even after PAUSE (RTSP-M-27)
-		if err := ss.pub.Record(); err != nil {
+		if err := ss.pub.Record(RecordInfo{TCP: ss.tcp}); err != nil {
 			return nil, err
 		}
 		ss.recorded = true

@@ -187,7 +187,12 @@ func (ss *session) expired(now time.Time) error {
 	rtp, rtcp := ss.rtpCount.Load(), ss.rtcpCount.Load()
 	ended := publicationEnded(ss.pub) // outside ss.mu: it takes the publication's locks
 	cfg := &ss.srv.cfg
-	ss.mu.Lock()
+	// A publication taking a packet holds ss.mu shared, and a TCP one may
+	// block there to hold its publisher back (RecordInfo.TCP): the session
+	// is alive, and waiting for it would stall the reaper of every session.
+	if !ss.mu.TryLock() {
+		return nil
+	}
 	defer ss.mu.Unlock()
 	if ss.closed {
 		return nil

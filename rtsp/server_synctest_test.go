@@ -3,6 +3,7 @@ package rtsp_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -213,6 +214,70 @@ func TestShutdownWhileRecording(t *testing.T) {
 		stop()
 		if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrServerClosed) {
 			t.Fatalf("reason %v", reason)
+		}
+	})
+}
+
+// TestTCPPublisherHeldBack covers issue 9, item 8: a TCP publication that
+// blocks in RTP (its recording waits for a full write queue) stops the
+// server reading that connection only. While cam1's publication holds its
+// first packet for 20 s, the server does not read cam1's next frame (the
+// peer's write stays blocked), does not expire cam1's session, and still
+// serves cam2, whose media timeout fires on time. Once RTP returns, cam1's
+// connection is read again and nothing was lost.
+func TestTCPPublisherHeldBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hold := make(chan struct{})
+		h := ffmpegHandler()
+		h.holdPath, h.hold = "cam1", hold
+		l, stop := runPipeServer(t, rtsp.Config{Handler: h})
+		defer stop()
+		release := sync.OnceFunc(func() { close(hold) })
+		defer release() // before stop, also when the test fails
+		held := l.dial(t)
+		recordingPipe(t, held)
+		other := l.dial(t)
+		other.announce("cam2")
+		id := other.setupTCP("cam2", "record")
+		expectStatus(t, other.do("RECORD", other.url+"/cam2", []string{"Session: " + id}, ""), 200)
+		if !h.pub(0).recordInfo().TCP {
+			t.Fatal("RecordInfo.TCP false for an interleaved publisher")
+		}
+
+		held.write(frame(0, rtpPacket)) // read; RTP holds it
+		sent := make(chan error, 1)
+		go func() {
+			_, err := io.WriteString(held.nc, frame(0, rtpPacket))
+			sent <- err
+		}()
+		for range 2 {
+			other.write(frame(0, rtpPacket))
+			time.Sleep(time.Second)
+		}
+		time.Sleep(18 * time.Second) // cam2 silent: its media timeout (10 s) passes
+		synctest.Wait()
+		select {
+		case err := <-sent:
+			t.Fatalf("the server read the held connection (write: %v)", err)
+		default:
+		}
+		if reason := h.pub(1).waitClosed(t); !errors.Is(reason, rtsp.ErrMediaTimeout) {
+			t.Fatalf("cam2 closed with %v, want its media timeout while cam1 was held", reason)
+		}
+		if _, pkts, reason, _ := h.pub(0).snapshot(); len(pkts) != 1 || reason != nil {
+			t.Fatalf("cam1 while held: %d packets, closed with %v; want 1, open", len(pkts), reason)
+		}
+
+		release()
+		if err := <-sent; err != nil {
+			t.Fatal(err)
+		}
+		held.write(frame(0, rtpPacket))
+		h.pub(0).waitPackets(t, 3)
+		time.Sleep(2 * time.Second) // a reaper tick or two: the session lives on
+		synctest.Wait()
+		if _, _, reason, v := h.pub(0).snapshot(); reason != nil || v != "" {
+			t.Fatalf("cam1 after the hold: closed with %v %s", reason, v)
 		}
 	})
 }

@@ -63,7 +63,8 @@ type Config struct {
 	// to SyncFragment.
 	Sync SyncPolicy
 	// WriteQueue is how many operations (fragments, creates, seals) may wait
-	// per writer before Append reports ErrQueueFull. Defaults to 1024.
+	// per writer before Append reports ErrQueueFull (and AppendWait waits).
+	// Defaults to 1024.
 	WriteQueue int
 	// Writers is the number of writer goroutines; a segment always uses the
 	// same one. Defaults to 4.

@@ -27,8 +27,9 @@
 // repairs what is safe.
 //
 // Writes go through a bounded queue served by a few writer goroutines, so a
-// slow disk never blocks a network reader; a segment's operations always run
-// in order on one writer. Fragment buffers come from a pool of size classes
+// slow disk never blocks a network reader unless its caller asks to be held
+// back (Segment.AppendWait, for a TCP source); a segment's operations always
+// run in order on one writer. Fragment buffers come from a pool of size classes
 // (Store.BufferOf) that the garbage collector may trim; Segment.Append takes
 // a buffer and the writer gives it back once written.
 //

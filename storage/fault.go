@@ -42,6 +42,10 @@ type FaultRule struct {
 	// Err is the error returned, wrapped in an *fs.PathError as the os
 	// package does. Nil means syscall.EIO.
 	Err error
+	// Hold, when not nil, makes a matching operation wait until Hold is
+	// closed and then proceed without error (a stalled disk); Err and
+	// Written are ignored.
+	Hold <-chan struct{}
 }
 
 type faultRule struct {
@@ -67,7 +71,7 @@ func (p *FaultPlan) Clear() {
 	p.rules = nil
 }
 
-// Injected returns how many failures the plan has injected.
+// Injected returns how many failures (and holds) the plan has injected.
 func (p *FaultPlan) Injected() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -86,8 +90,23 @@ func (p *FaultPlan) Count(op FileOp) int {
 }
 
 // check counts an operation on name and returns the injected failure, if
-// any, with the bytes to write first (FileWrite).
+// any, with the bytes to write first (FileWrite). An operation held by a
+// rule waits here, without the plan's lock, until the rule's Hold is closed.
 func (p *FaultPlan) check(op FileOp, name string) (written int, err error) {
+	hit := p.match(op, name)
+	switch {
+	case hit == nil:
+		return 0, nil
+	case hit.Hold != nil:
+		<-hit.Hold
+		return 0, nil
+	}
+	return hit.Written, &fs.PathError{Op: op.String(), Path: name, Err: hit.Err}
+}
+
+// match counts an operation on name and returns the rule that is due for
+// it, if any.
+func (p *FaultPlan) match(op FileOp, name string) *FaultRule {
 	camera := cameraOfPath(name)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -105,11 +124,11 @@ func (p *FaultPlan) check(op FileOp, name string) (written int, err error) {
 		}
 	}
 	if hit == nil {
-		return 0, nil
+		return nil
 	}
 	hit.failed++
 	p.injected++
-	return hit.Written, &fs.PathError{Op: op.String(), Path: name, Err: hit.Err}
+	return &hit.FaultRule
 }
 
 // cameraOfPath returns the camera of a path under recordings/, or "".

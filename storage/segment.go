@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -92,15 +93,31 @@ func (s *Store) Create(camera string, start time.Time, refTrack uint32, init []b
 // It never blocks: when the writer's queue is full it drops the fragment and
 // returns ErrQueueFull. After a write error it returns that error.
 func (seg *Segment) Append(fi FragmentInfo, buf *[]byte) error {
+	_, err := seg.AppendWait(fi, buf, 0)
+	return err
+}
+
+// AppendWait is Append for a caller that may be held back: when the
+// writer's queue is full it waits up to wait for room, and only then drops
+// the fragment and returns ErrQueueFull. It returns how long it waited for
+// room, zero when the queue had some. With wait <= 0 it is Append. It takes
+// ownership of buf in every case. A Store.Close that begins meanwhile waits
+// for it.
+func (seg *Segment) AppendWait(fi FragmentInfo, buf *[]byte, wait time.Duration) (time.Duration, error) {
 	if err := seg.Err(); err != nil {
 		seg.s.bufs.put(buf)
-		return err
+		return 0, err
 	}
-	err := seg.s.send(seg.w, op{kind: opAppend, seg: seg, buf: buf, frag: fi}, false)
+	o := op{kind: opAppend, seg: seg, buf: buf, frag: fi}
+	var waited time.Duration
+	err := seg.s.send(seg.w, o, false)
+	if wait > 0 && errors.Is(err, ErrQueueFull) {
+		waited, err = seg.s.sendWithin(seg.w, o, wait)
+	}
 	if err != nil {
 		seg.s.bufs.put(buf)
 	}
-	return err
+	return waited, err
 }
 
 // Seal queues the segment's end: the file is synced and closed and the index

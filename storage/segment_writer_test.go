@@ -90,10 +90,7 @@ func (r *faultRig) record(camera string, start time.Time, n int) *Segment {
 }
 
 func (r *faultRig) appendFragment(seg *Segment, i int) {
-	b, fi := faultFragment(i, seg.start)
-	buf := r.s.Buffer()
-	*buf = append(*buf, b...)
-	_ = seg.Append(fi, buf) // a failure is the segment's Err
+	_ = seg.Append(r.fragmentBuf(seg, i)) // a failure is the segment's Err
 }
 
 func sealWait(seg *Segment) {

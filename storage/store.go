@@ -96,6 +96,27 @@ func (s *Store) send(w *writer, o op, wait bool) error {
 	}
 }
 
+// sendWithin queues o on w, waiting up to wait while the queue is full,
+// and returns how long it waited; when the queue had no room by then it
+// returns ErrQueueFull. It holds sendMu for reading while it waits, so a
+// Close waits for it too (wait at most).
+func (s *Store) sendWithin(w *writer, o op, wait time.Duration) (time.Duration, error) {
+	s.sendMu.RLock()
+	defer s.sendMu.RUnlock()
+	if s.sendClosed {
+		return 0, ErrClosed
+	}
+	start := time.Now()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case w.ops <- o:
+		return time.Since(start), nil
+	case <-t.C:
+		return time.Since(start), ErrQueueFull
+	}
+}
+
 // removeOpen unregisters seg once it is sealed.
 func (s *Store) removeOpen(seg *Segment) {
 	s.mu.Lock()

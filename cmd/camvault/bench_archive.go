@@ -22,7 +22,7 @@ func recordClip(st *storage.Store, camera string, c *clip.Clip, start time.Time)
 	if err != nil {
 		return err
 	}
-	rec, err := r.Open(camera, c.Tracks)
+	rec, err := r.Open(camera, c.Tracks, recorder.OpenOptions{})
 	if err != nil {
 		return err
 	}

@@ -105,6 +105,7 @@ type recorderConfig struct {
 	MaxCameraBuffer     Size     `yaml:"max_camera_buffer"`
 	MaxBuffer           Size     `yaml:"max_buffer"`
 	StorageRetry        Duration `yaml:"storage_retry"`
+	BackpressureWait    Duration `yaml:"backpressure_wait"` // 0: never hold a source back
 }
 
 // storageConfig is the disk and index section (feeds storage.Config).
@@ -182,6 +183,7 @@ func defaultConfig() *fileConfig {
 			MaxCameraBuffer:     32 << 20,
 			MaxBuffer:           512 << 20,
 			StorageRetry:        Duration(5 * time.Second),
+			BackpressureWait:    Duration(3 * time.Second),
 		},
 		Storage: storageConfig{
 			Sync:         "fragment",

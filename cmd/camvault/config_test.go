@@ -66,6 +66,7 @@ recorder:
   max_unit_size: 16MiB
   max_fragment_size: 16MiB
   storage_retry: 30s
+  backpressure_wait: 0s
 storage: { sync: segment, write_queue: 8, index_timeout: 1m }
 cameras:
   frontdoor: {}
@@ -90,7 +91,7 @@ cameras:
 		SegmentDuration: Duration(time.Hour), ClockTolerance: Duration(time.Second),
 		ClockRaceLimit: 3, ClockRaceWindow: Duration(time.Minute),
 		MaxUnitSize: 16 << 20, MaxFragmentSize: 16 << 20, MaxCameraBuffer: 32 << 20, MaxBuffer: 512 << 20,
-		StorageRetry: Duration(30 * time.Second),
+		StorageRetry: Duration(30 * time.Second), BackpressureWait: 0,
 	}
 	wantFull.Storage = storageConfig{Sync: "segment", WriteQueue: 8, IndexTimeout: Duration(time.Minute),
 		ReadFiles: 64, ReadIdle: Duration(30 * time.Second), IndexReserve: 8 << 20, ReclaimMin: 4 << 20, ReportPaths: 1000}
@@ -471,5 +472,19 @@ func TestNewLogger(t *testing.T) {
 	newLogger(logConfig{Format: "text", Level: "debug"}, &buf).Debug("shown")
 	if !strings.Contains(buf.String(), "msg=shown") {
 		t.Errorf("debug level wrote %q", buf.String())
+	}
+}
+
+// TestBackpressureWaitReachesRecorder checks the one translation of
+// recorder.backpressure_wait: the file's 0s means never wait, which the
+// recorder spells as a negative wait (its zero value is its default).
+func TestBackpressureWaitReachesRecorder(t *testing.T) {
+	c := defaultConfig()
+	if got := c.recorderConfig(nil).BackpressureWait; got != 3*time.Second {
+		t.Errorf("default: %v, want 3s", got)
+	}
+	c.Recorder.BackpressureWait = 0
+	if got := c.recorderConfig(nil).BackpressureWait; got >= 0 {
+		t.Errorf("0s: %v, want negative (never wait)", got)
 	}
 }

@@ -48,6 +48,12 @@ func (c *fileConfig) validate() error {
 	c.TLS.validate(&v)
 	v.address("http.address", c.HTTP.Address)
 	c.Recorder.validate(&v)
+	// A pull held back for rtsp.media_timeout would end with "no rtp" and
+	// reconnect. Each value's own range is checked above.
+	w, mt := c.Recorder.BackpressureWait, c.RTSP.MediaTimeout
+	if w > 0 && w <= Duration(time.Minute) && mt >= Duration(minTimeout) && w >= mt {
+		v.fail("recorder.backpressure_wait", "must be below rtsp.media_timeout (%s), got %s", c.RTSP.MediaTimeout, w)
+	}
 	v.count("ingest.max_sdp_media", c.Ingest.MaxSDPMedia, 1, 32)
 	v.size("ingest.max_sdp_line", c.Ingest.MaxSDPLine, 256, 64<<10)
 	c.Pull.validate(&v)
@@ -146,6 +152,7 @@ func (r *recorderConfig) validate(v *validator) {
 	v.size("recorder.max_buffer", r.MaxBuffer, 1<<20, 1<<40)
 	v.atMost("recorder.max_camera_buffer", r.MaxCameraBuffer, "recorder.max_buffer", r.MaxBuffer)
 	v.duration("recorder.storage_retry", r.StorageRetry, minTimeout, time.Hour)
+	v.duration("recorder.backpressure_wait", r.BackpressureWait, 0, time.Minute)
 }
 
 // validCameraName checks a camera name against DESIGN.md "Names and URLs".

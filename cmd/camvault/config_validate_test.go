@@ -69,6 +69,8 @@ func TestValidate(t *testing.T) {
 		{name: "segment too long", modify: func(c *fileConfig) { c.Recorder.SegmentDuration = Duration(30 * day) }, err: "recorder.segment_duration: must be between 10ms and 1d, got 30d"},
 		{name: "clock tolerance", modify: func(c *fileConfig) { c.Recorder.ClockTolerance = 0 }, err: "recorder.clock_tolerance"},
 		{name: "storage retry", modify: func(c *fileConfig) { c.Recorder.StorageRetry = Duration(2 * time.Hour) }, err: "recorder.storage_retry: must be between 100ms and 1h, got 2h"},
+		{name: "backpressure wait", modify: func(c *fileConfig) { c.Recorder.BackpressureWait = Duration(2 * time.Minute) }, err: "recorder.backpressure_wait: must be between 0s and 1m, got 2m"},
+		{name: "backpressure wait past media timeout", modify: func(c *fileConfig) { c.Recorder.BackpressureWait = Duration(10 * time.Second) }, err: "recorder.backpressure_wait: must be below rtsp.media_timeout (10s), got 10s"},
 		{name: "unit size", modify: func(c *fileConfig) { c.Recorder.MaxUnitSize = 1 << 10 }, err: "recorder.max_unit_size: must be between 64KiB and 256MiB"},
 		{name: "unit over fragment", modify: func(c *fileConfig) { c.Recorder.MaxUnitSize = 128 << 20 }, err: "recorder.max_unit_size: must be at most recorder.max_fragment_size (16MiB), got 128MiB"},
 		{name: "fragment size", modify: func(c *fileConfig) {

@@ -144,8 +144,10 @@ type sink struct{ r *recorder.Recorder }
 
 func (s sink) ValidCamera(name string) error { return s.r.ValidCamera(name) }
 
-func (s sink) Open(camera string, tracks []*media.Track) (ingest.Writer, error) {
-	rec, err := s.r.Open(camera, tracks)
+// Open lets a recording fed over TCP hold its source back while storage is
+// behind (recorder.OpenOptions.Backpressure).
+func (s sink) Open(camera string, tracks []*media.Track, feed ingest.Feed) (ingest.Writer, error) {
+	rec, err := s.r.Open(camera, tracks, recorder.OpenOptions{Backpressure: feed.TCP})
 	if err != nil {
 		return nil, err
 	}
@@ -168,12 +170,17 @@ func (c *fileConfig) playbackConfig(store *storage.Store, log *slog.Logger) play
 
 func (c *fileConfig) recorderConfig(log *slog.Logger) recorder.Config {
 	r := c.Recorder
+	wait := time.Duration(r.BackpressureWait)
+	if wait == 0 {
+		wait = -1 // the file's 0s never waits; recorder's zero value means its default
+	}
 	return recorder.Config{FragmentDuration: time.Duration(r.FragmentDuration),
 		MaxFragmentDuration: time.Duration(r.MaxFragmentDuration), SegmentDuration: time.Duration(r.SegmentDuration),
 		ClockTolerance: time.Duration(r.ClockTolerance), ClockRaceLimit: r.ClockRaceLimit,
 		ClockRaceWindow: time.Duration(r.ClockRaceWindow), MaxFragmentBytes: int(r.MaxFragmentSize),
 		MaxRecordingBuffer: int(r.MaxCameraBuffer), MaxBuffer: int64(r.MaxBuffer),
-		MaxUnitBytes: int(r.MaxUnitSize), StorageRetry: time.Duration(r.StorageRetry), Logger: log}
+		MaxUnitBytes: int(r.MaxUnitSize), StorageRetry: time.Duration(r.StorageRetry), BackpressureWait: wait,
+		Logger: log}
 }
 
 func (c *fileConfig) pushConfig(s ingest.Sink, log *slog.Logger) ingest.PushConfig {

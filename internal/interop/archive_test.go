@@ -81,7 +81,7 @@ func recordArchive(t *testing.T, dir, camera string, c *clip.Clip, start time.Ti
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := r.Open(camera, c.Tracks)
+	rec, err := r.Open(camera, c.Tracks, recorder.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
