@@ -387,7 +387,7 @@ func startLiveRecording(t *testing.T, st *storage.Store, camera string, length t
 	}
 	track := &media.Track{Control: "streamid=0", PayloadType: 96, Codec: media.CodecH264, ClockRate: 90000,
 		SPS: testSPS, PPS: testPPS, Width: 1280, Height: 720}
-	rec, err := r.Open(camera, []*media.Track{track})
+	rec, err := r.Open(camera, []*media.Track{track}, recorder.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
