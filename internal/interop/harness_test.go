@@ -22,31 +22,42 @@ import (
 	"github.com/camvault/camvault/storage"
 )
 
+// build is one build of cmd/camvault, made once per test run.
+type build struct {
+	once sync.Once
+	path string
+	err  error
+}
+
 var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+	raceBuild  build // with -race: the default, so that races in camvault fail the tests
+	plainBuild build // without -race: for measuring memory as users see it
 )
 
-// camvaultBinary builds cmd/camvault once per test run.
-func camvaultBinary(t *testing.T) string {
+// camvaultBinary builds cmd/camvault with -race once per test run.
+func camvaultBinary(t *testing.T) string { return raceBuild.get(t, "-race") }
+
+// camvaultPlainBinary builds cmd/camvault without -race once per test run.
+func camvaultPlainBinary(t *testing.T) string { return plainBuild.get(t) }
+
+func (b *build) get(t *testing.T, flags ...string) string {
 	t.Helper()
-	buildOnce.Do(func() {
+	b.once.Do(func() {
 		dir, err := os.MkdirTemp("", "camvault-interop-")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		binPath = filepath.Join(dir, "camvault")
-		out, err := exec.Command("go", "build", "-race", "-o", binPath, "github.com/camvault/camvault/cmd/camvault").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		b.path = filepath.Join(dir, "camvault")
+		args := append(append([]string{"build"}, flags...), "-o", b.path, "github.com/camvault/camvault/cmd/camvault")
+		if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return binPath
+	return b.path
 }
 
 // needTool skips (outside CI) or fails (in CI) when a tool is missing.
@@ -120,6 +131,7 @@ type server struct {
 	config  string
 	extra   string
 	udpPort int
+	bin     string // the camvault binary; "" for camvaultBinary
 }
 
 type syncBuffer struct {
@@ -168,7 +180,11 @@ func startServerLater(t *testing.T, extraYAML string) *server {
 func (s *server) start() {
 	s.t.Helper()
 	s.logs = &syncBuffer{}
-	s.cmd = exec.Command(camvaultBinary(s.t), "serve", "-config", s.config)
+	bin := s.bin
+	if bin == "" {
+		bin = camvaultBinary(s.t)
+	}
+	s.cmd = exec.Command(bin, "serve", "-config", s.config)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
