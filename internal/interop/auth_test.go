@@ -15,13 +15,22 @@ import (
 )
 
 // authUsers is the users section of the auth tests: "pub" may publish
-// cameras named auth*, "view" may replay every camera. Passwords are the
-// names reversed.
+// cameras named auth*, "view" may replay every camera.
 func authUsers(t *testing.T) string {
+	t.Helper()
+	return usersYAML(t, []testUser{{"pub", "publish", "auth*"}, {"view", "playback", "*"}})
+}
+
+// testUser is a user of a test config with one permission; its password
+// is its name reversed.
+type testUser struct{ name, action, cameras string }
+
+// usersYAML returns the users section for users, with every kind of hash.
+func usersYAML(t *testing.T, users []testUser) string {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("users:\n")
-	for _, u := range []struct{ name, action, cameras string }{{"pub", "publish", "auth*"}, {"view", "playback", "*"}} {
+	for _, u := range users {
 		pw := reverse(u.name)
 		md5, err := auth.DigestHA1(auth.DigestMD5, u.name, "camvault", pw)
 		if err != nil {

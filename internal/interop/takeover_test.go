@@ -5,30 +5,19 @@ package interop
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/camvault/camvault/auth"
 )
 
-// takeoverUsers gives "door" and "admin" the publish right on camera door
-// and "intruder" on nothing of it; each password is the name reversed.
+// takeoverUsers turns takeover on and gives "door" and "admin" the
+// publish right on camera door and "intruder" on nothing of it.
 func takeoverUsers(t *testing.T) string {
 	t.Helper()
-	var b strings.Builder
-	b.WriteString("ingest:\n  takeover: true\nusers:\n")
-	for _, u := range []struct{ name, cameras string }{{"door", "door"}, {"admin", "*"}, {"intruder", "lobby"}} {
-		md5, err := auth.DigestHA1(auth.DigestMD5, u.name, "camvault", reverse(u.name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&b, "  - name: %s\n    digest_md5: %s\n    permissions: [{action: publish, cameras: [%q]}]\n", u.name, md5, u.cameras)
-	}
-	return b.String()
+	return "ingest:\n  takeover: true\n" +
+		usersYAML(t, []testUser{{"door", "publish", "door"}, {"admin", "publish", "*"}, {"intruder", "publish", "lobby"}})
 }
 
 // TestTakeoverNeedsTheRight covers issue 9 row 8 with ingest.takeover on:
