@@ -1,6 +1,7 @@
 package playback_test
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -343,6 +344,7 @@ func TestTimeShiftFollowsRecording(t *testing.T) {
 	addr := serve(t, st)
 	live := startLiveRecording(t, st, "live", 6*time.Second)
 	<-live.firstFragment
+	waitIndexed(t, st, "live")
 	c := dial(t, addr)
 	d := c.do("DESCRIBE", c.url("archive/live"), "Accept: application/sdp")
 	if d.status != 200 || !strings.Contains(d.body, "a=range:npt=0-\r\n") {
@@ -415,6 +417,31 @@ func startLiveRecording(t *testing.T, st *storage.Store, camera string, length t
 	}()
 	t.Cleanup(l.stop)
 	return l
+}
+
+// waitIndexed returns once the index holds a fragment of camera: the recorder writes
+// through a queue, so frames handed to it are not yet findable by a DESCRIBE.
+func waitIndexed(t *testing.T, st *storage.Store, camera string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	for {
+		segs, err := st.Segments(camera, time.Time{}, time.Time{}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(segs) > 0 {
+			if _, err := st.WaitFragments(ctx, camera, segs[0].Start, 0); err != nil {
+				t.Fatalf("waiting for the first fragment of %s: %v", camera, err)
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s has no segment in the index after 20 s", camera)
+		case <-time.After(5 * time.Millisecond): // poll: the index has no creation event
+		}
+	}
 }
 
 func (l *liveRecording) stop() {

@@ -8,7 +8,9 @@
 #    the good/bad/ugly/libav plugins) and Python GObject with GstRtspServer, for the interop tests.
 # 2. Runs every check, each even when an earlier one failed, then prints a summary:
 #    gofmt, go vet (default and interop tags), go test -race -shuffle=on (unit, scripted-peer and
-#    fuzz-corpus replay tests), and the interop tests against ffmpeg and GStreamer.
+#    fuzz-corpus replay tests) three times: as is, with -cpu 1, and beside a busy loop on every
+#    core (a test that waits on time rather than on what it can observe fails here, not on a
+#    newcomer's machine), and the interop tests against ffmpeg and GStreamer.
 # Exits non-zero when any check failed. Go itself must already be installed (see go.mod).
 #
 # With CI set (CI=true), a tool that is still missing after installation fails the run, and the
@@ -128,10 +130,35 @@ check_gofmt() {
 	return 1
 }
 
+# with_cpu_hog COMMAND...: runs COMMAND while one busy loop per core competes for the CPU.
+hog_pids=()
+stop_cpu_hog() {
+	((${#hog_pids[@]} > 0)) || return 0
+	kill "${hog_pids[@]}" 2>/dev/null || true
+	wait "${hog_pids[@]}" 2>/dev/null || true
+	hog_pids=()
+}
+trap stop_cpu_hog EXIT
+with_cpu_hog() {
+	local status=0 i
+	for ((i = 0; i < $(nproc); i++)); do
+		(while :; do :; done) &
+		hog_pids+=($!)
+	done
+	echo "CPU hog: ${#hog_pids[@]} busy loops (pids ${hog_pids[*]})"
+	"$@" || status=$?
+	stop_cpu_hog
+	return "$status"
+}
+
 run "gofmt" check_gofmt
 run "go vet" go vet ./...
 run "go vet (interop tag)" go vet -tags interop ./...
 run "go test -race" go test -race -shuffle=on -count=1 ./...
+# The unit suite again, twice, to shake out tests that race on a slow or busy machine: once on
+# one CPU (GOMAXPROCS=1), once with a busy loop on every core of the machine beside it.
+run "go test -race -cpu 1" go test -race -shuffle=on -count=1 -cpu 1 ./...
+run "go test -race under a CPU hog" with_cpu_hog go test -race -shuffle=on -count=1 ./...
 if [[ -d internal/interop ]]; then
 	run "interop tests" go test -race -count=1 -tags interop -timeout 20m ./internal/interop/...
 else

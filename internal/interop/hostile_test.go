@@ -59,12 +59,23 @@ func rssBytes(t *testing.T, pid int) uint64 {
 // or if camvault exits.
 func (s *server) waitLogLine(timeout time.Duration, parts ...string) {
 	s.t.Helper()
+	s.waitLogLines(timeout, 1, parts...)
+}
+
+// waitLogLines polls camvault's log until n lines hold every part, failing after timeout
+// or if camvault exits.
+func (s *server) waitLogLines(timeout time.Duration, n int, parts ...string) {
+	s.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
+		seen := 0
 		for line := range strings.Lines(s.logs.String()) {
 			if containsAll(line, parts) {
-				return
+				seen++
 			}
+		}
+		if seen >= n {
+			return
 		}
 		select {
 		case <-s.exited:
@@ -72,7 +83,7 @@ func (s *server) waitLogLine(timeout time.Duration, parts ...string) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	s.t.Fatalf("no log line with %q:\n%s", parts, s.logs)
+	s.t.Fatalf("fewer than %d log lines with %q:\n%s", n, parts, s.logs)
 }
 
 // containsAll reports whether s contains every part.

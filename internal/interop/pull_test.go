@@ -138,7 +138,8 @@ func TestPullFromGStreamerCamera(t *testing.T) {
 				creds = tc.user + ":" + tc.password + "@"
 			}
 			s := startServer(t, fmt.Sprintf("cameras:\n  pulled:\n    url: rtsp://%s%s/%s\n    transport: %s\n", creds, cam, tc.mount, tc.transport))
-			time.Sleep(6 * time.Second) // record a few seconds of the live camera
+			s.waitLogLine(30*time.Second, `msg="recording started"`, "camera=pulled")
+			time.Sleep(5 * time.Second) // record a few seconds of the live camera
 			s.stop()
 			if tc.password != "" && strings.Contains(s.logs.String(), tc.password) {
 				t.Errorf("the camera password appears in camvault's log")
@@ -183,7 +184,8 @@ func TestPullCameraRestart(t *testing.T) {
 	l.Close()
 	stopCam := startGstCameraOn(t, port, "", "")
 	s := startServer(t, fmt.Sprintf("cameras:\n  restart:\n    url: rtsp://127.0.0.1:%d/h264\n", port))
-	time.Sleep(4 * time.Second)
+	s.waitLogLine(30*time.Second, `msg="recording started"`, "camera=restart")
+	time.Sleep(3 * time.Second) // record a few seconds before the camera goes down
 	stopCam()
 	down := time.Now()
 	time.Sleep(10 * time.Second)
@@ -192,11 +194,8 @@ func TestPullCameraRestart(t *testing.T) {
 	defer stopCam()
 	// Backoff doubles from 1 s to 30 s with jitter: after 10 s down the next
 	// attempt comes within 16 s of the restart; then record a few seconds.
-	deadline := time.Now().Add(25 * time.Second)
-	for time.Now().Before(deadline) && strings.Count(s.logs.String(), `msg="recording started" component=recorder`) < 2 {
-		time.Sleep(200 * time.Millisecond)
-	}
-	time.Sleep(4 * time.Second)
+	s.waitLogLines(25*time.Second, 2, `msg="recording started"`, "camera=restart")
+	time.Sleep(4 * time.Second) // record a few seconds after the restart
 	s.stop()
 	infos := s.segments("restart")
 	if len(infos) != 2 {
@@ -231,14 +230,16 @@ func TestPullReloadOnSIGHUP(t *testing.T) {
 	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3 * time.Second)
+	s.waitLogLine(30*time.Second, `msg="recording started"`, "camera=reloaded")
+	started := time.Now()
 	if err := os.WriteFile(s.config, []byte(added+"bogus_key: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3 * time.Second)
+	s.waitLogLine(30*time.Second, "config reload refused")
+	time.Sleep(time.Until(started.Add(5 * time.Second))) // the camera records on through the refusal
 	s.stop()
 	if !strings.Contains(s.logs.String(), "config reload refused") {
 		t.Errorf("the invalid config was not refused:\n%s", s.logs)
