@@ -146,10 +146,12 @@ func rewriteDataDir(t *testing.T, s *server) {
 }
 
 // TestCrashLoop kills camvault with SIGKILL at a random moment 20 times
-// while three ffmpeg pushes run, restarting it each time. Every crash may
-// lose at most the fragment being assembled or written (1 s fragments): the
-// repaired segment of each camera must end within that of the kill. At the
-// end `camvault check` is clean.
+// while three ffmpeg pushes run, restarting it each time. A crash may lose
+// only what was not yet on disk: every fragment that was whole in the
+// segment file at the kill must be in the repaired segment. How far the
+// repaired segment ends before the kill is logged and bounded loosely (a
+// busy machine delays frames between ffmpeg and the disk). At the end
+// `camvault check` is clean.
 func TestCrashLoop(t *testing.T) {
 	needTool(t, "ffmpeg", "ffprobe")
 	const rounds = 20
@@ -158,6 +160,7 @@ func TestCrashLoop(t *testing.T) {
 	t.Cleanup(func() { s.stop() })
 	type crash struct {
 		started, killed time.Time
+		onDisk          map[string]int // whole fragments of each camera's segment at the kill
 	}
 	var crashes []crash
 	for range rounds {
@@ -168,9 +171,17 @@ func TestCrashLoop(t *testing.T) {
 		for _, cam := range cams {
 			cmds = append(cmds, startFFmpegPush(t, ctx, "rtsp://"+s.rtsp+"/"+cam, 60))
 		}
-		time.Sleep(3*time.Second + time.Duration(rand.IntN(2500))*time.Millisecond)
+		for _, cam := range cams {
+			s.waitLogLine(30*time.Second, `msg="recording started"`, "camera="+cam)
+		}
+		time.Sleep(time.Duration(1000+rand.IntN(2500)) * time.Millisecond) // a random moment
+		c := crash{started: started, onDisk: map[string]int{}}
+		for _, cam := range cams {
+			c.onDisk[cam] = s.fragmentsOnDisk(cam)
+		}
 		s.kill()
-		crashes = append(crashes, crash{started: started, killed: time.Now()})
+		c.killed = time.Now()
+		crashes = append(crashes, c)
 		cancel()
 		for _, c := range cmds {
 			_ = c.Wait()
@@ -196,11 +207,15 @@ func TestCrashLoop(t *testing.T) {
 			if last.State != storage.StateSealed {
 				t.Errorf("%s round %d: segment left %v", cam, i, last.State)
 			}
+			if len(last.Fragments) < c.onDisk[cam] {
+				t.Errorf("%s round %d: the repaired segment holds %d fragments, %d were whole on disk at the kill",
+					cam, i, len(last.Fragments), c.onDisk[cam])
+			}
 			lost := c.killed.Sub(last.End)
 			worst = max(worst, lost)
-			// One 1 s fragment, plus the time a frame takes from ffmpeg to
-			// the recorder.
-			if lost > 1500*time.Millisecond || lost < -200*time.Millisecond {
+			// One 1 s fragment plus the time a frame takes from ffmpeg to the
+			// recorder; the bound is loose for machines busy with other work.
+			if lost > 5*time.Second || lost < -200*time.Millisecond {
 				t.Errorf("%s round %d: the repaired segment ends %v before the kill", cam, i, lost)
 			}
 		}

@@ -3,8 +3,8 @@
 package interop
 
 import (
-	"bytes"
 	"context"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,16 +83,41 @@ func (s *server) waitFragments(camera string, n int) int {
 	s.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		files, _ := filepath.Glob(filepath.Join(s.dir, "recordings", camera, "*", "*.mp4"))
-		if len(files) > 0 {
-			b, err := os.ReadFile(files[len(files)-1])
-			if err == nil && bytes.Count(b, []byte("moof")) >= n {
-				return bytes.Count(b, []byte("moof"))
-			}
+		if have := s.fragmentsOnDisk(camera); have >= n {
+			return have
 		}
 		if time.Now().After(deadline) {
 			s.t.Fatalf("%s: fewer than %d fragments on disk after 30 s\n%s", camera, n, s.logs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// fragmentsOnDisk counts the whole fragments (a moof and the mdat after it) in the newest
+// segment file of camera; a fragment cut short by a crash does not count.
+func (s *server) fragmentsOnDisk(camera string) int {
+	files, _ := filepath.Glob(filepath.Join(s.dir, "recordings", camera, "*", "*.mp4"))
+	if len(files) == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(files[len(files)-1])
+	if err != nil {
+		return 0
+	}
+	n, moof := 0, false
+	for len(b) >= 8 {
+		size, typ := uint64(binary.BigEndian.Uint32(b)), string(b[4:8])
+		if size == 1 && len(b) >= 16 {
+			size = binary.BigEndian.Uint64(b[8:])
+		}
+		if size < 8 || size > uint64(len(b)) {
+			break
+		}
+		if typ == "mdat" && moof {
+			n++
+		}
+		moof = typ == "moof"
+		b = b[size:]
+	}
+	return n
 }
