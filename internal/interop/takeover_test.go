@@ -93,16 +93,39 @@ func (s *server) waitFragments(camera string, n int) int {
 	}
 }
 
-// fragmentsOnDisk counts the whole fragments (a moof and the mdat after it) in the newest
-// segment file of camera; a fragment cut short by a crash does not count.
+// fragmentsOnDisk counts the whole fragments in the newest segment file of camera.
 func (s *server) fragmentsOnDisk(camera string) int {
+	_, n := s.newestSegmentFile(camera)
+	return n
+}
+
+// waitNewFragment waits until camera's newest segment file is not old and holds a whole
+// fragment.
+func (s *server) waitNewFragment(camera, old string) {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if file, n := s.newestSegmentFile(camera); file != old && n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s: no new fragment on disk after 30 s\n%s", camera, s.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// newestSegmentFile returns the newest segment file of camera and how many whole fragments
+// (a moof and the mdat after it) it holds; a fragment cut short by a crash does not count.
+func (s *server) newestSegmentFile(camera string) (string, int) {
 	files, _ := filepath.Glob(filepath.Join(s.dir, "recordings", camera, "*", "*.mp4"))
 	if len(files) == 0 {
-		return 0
+		return "", 0
 	}
-	b, err := os.ReadFile(files[len(files)-1])
+	file := files[len(files)-1]
+	b, err := os.ReadFile(file)
 	if err != nil {
-		return 0
+		return file, 0
 	}
 	n, moof := 0, false
 	for len(b) >= 8 {
@@ -119,5 +142,5 @@ func (s *server) fragmentsOnDisk(camera string) int {
 		moof = typ == "moof"
 		b = b[size:]
 	}
-	return n
+	return file, n
 }
