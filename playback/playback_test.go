@@ -159,6 +159,7 @@ func TestONVIFReplayExtension(t *testing.T) {
 func TestScale4(t *testing.T) {
 	c := dial(t, testServer(t))
 	c.setup("archive/cam")
+	played := time.Now()
 	r := c.do("PLAY", c.url("archive/cam/"), "Range: npt=10-", "Scale: 4")
 	if r.status != 200 || r.header["scale"] != "4" && r.header["scale"] != "4.0" || r.header["frames"] != "intra" {
 		t.Fatalf("PLAY: %d Scale %q Frames %q", r.status, r.header["scale"], r.header["frames"])
@@ -173,11 +174,20 @@ func TestScale4(t *testing.T) {
 		}
 	}
 	// 8 s of media between the first and the ninth keyframe: 2 s at Scale 4.
-	if d := aus[8].arrived.Sub(aus[0].arrived); d < 1500*time.Millisecond || d > 3*time.Second {
-		t.Errorf("8 s of media took %v at Scale 4, want about 2 s", d)
-	}
+	checkPace(t, played, aus[8].arrived, 2*time.Second)
 	if dts := aus[1].ts - aus[0].ts; dts != 90000/4 {
 		t.Errorf("RTP timestamps advance %d per keyframe, want %d (playback time)", dts, 90000/4)
+	}
+}
+
+// checkPace checks that the media paced since PLAY was sent at played, whose last frame
+// arrived at last, took about want. The server sends each frame at its due time after PLAY
+// and never early, so want is a hard lower bound; a server late by load catches up on its
+// schedule, so the upper bound is loose for a busy machine.
+func checkPace(t *testing.T, played, last time.Time, want time.Duration) {
+	t.Helper()
+	if d := last.Sub(played); d < want*95/100 || d > want*3/2+500*time.Millisecond {
+		t.Errorf("paced media due %v after PLAY arrived after %v", want, d)
 	}
 }
 
@@ -470,6 +480,7 @@ func TestScaleTwoAndHalf(t *testing.T) {
 		t.Run(tc.scale, func(t *testing.T) {
 			c := dial(t, addr)
 			c.setup("archive/cam")
+			played := time.Now()
 			r := c.do("PLAY", c.url("archive/cam/"), "Range: npt=10-", "Scale: "+tc.scale)
 			if r.status != 200 || r.header["frames"] != "" || !strings.HasPrefix(r.header["scale"], strings.TrimSuffix(tc.scale, ".0")) {
 				t.Fatalf("PLAY: %d Scale %q Frames %q", r.status, r.header["scale"], r.header["frames"])
@@ -483,9 +494,7 @@ func TestScaleTwoAndHalf(t *testing.T) {
 				}
 				prev = au
 			}
-			if d := prev.arrived.Sub(first.arrived); d < tc.dur*8/10 || d > tc.dur*13/10 {
-				t.Errorf("%d frames took %v at Scale %s, want about %v", tc.frames, d, tc.scale, tc.dur)
-			}
+			checkPace(t, played, prev.arrived, tc.dur)
 		})
 	}
 }
