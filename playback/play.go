@@ -142,14 +142,14 @@ func (pl *play) start() {
 }
 
 // stop ends the sender and returns where it was.
-func (pl *play) stop() (time.Time, bool) {
+func (pl *play) stop() time.Time {
 	pl.cancel()
 	if pl.started {
 		<-pl.done
 	}
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
-	return pl.position, true
+	return pl.position
 }
 
 func (pl *play) setPosition(t time.Time) {
