@@ -17,9 +17,9 @@ import (
 // nothing.
 type FaultPlan struct {
 	// mu guards rules and seen.
-	mu       sync.Mutex
-	rules    []*faultRule
-	seen     [numFileOps]int
+	mu    sync.Mutex
+	rules []*faultRule
+	seen  [numFileOps]int
 }
 
 // FaultRule says which operations fail and how.
