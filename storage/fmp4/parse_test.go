@@ -1,4 +1,4 @@
-package storage_test
+package fmp4_test
 
 import (
 	"bytes"
@@ -7,41 +7,41 @@ import (
 	"testing"
 	"time"
 
-	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // avFragment builds one fragment of H.264 (track 1, 90 kHz, 25 fps, B-frame
 // style composition offsets, key first) and AAC (track 2, 48 kHz) with
 // distinct sample bytes: video samples of vsize bytes, audio of 370.
-func avFragment(vframes, aframes, vsize int) []storage.TrackFragment {
-	video := storage.TrackFragment{TrackID: 1, BaseDecodeTime: 90000 * 7}
+func avFragment(vframes, aframes, vsize int) []fmp4.TrackFragment {
+	video := fmp4.TrackFragment{TrackID: 1, BaseDecodeTime: 90000 * 7}
 	for i := range vframes {
 		cto := int32(3600)
 		if i%3 == 2 {
 			cto = -3600
 		}
 		size := vsize + i
-		video.Samples = append(video.Samples, storage.Sample{Duration: 3600, CTO: cto, Size: uint32(size), Key: i == 0})
+		video.Samples = append(video.Samples, fmp4.Sample{Duration: 3600, CTO: cto, Size: uint32(size), Key: i == 0})
 		video.Data = append(video.Data, bytes.Repeat([]byte{byte(i)}, size)...)
 	}
-	audio := storage.TrackFragment{TrackID: 2, BaseDecodeTime: 48000*7 + 17}
+	audio := fmp4.TrackFragment{TrackID: 2, BaseDecodeTime: 48000*7 + 17}
 	for i := range aframes {
-		audio.Samples = append(audio.Samples, storage.Sample{Duration: 1024, Size: 370, Key: true})
+		audio.Samples = append(audio.Samples, fmp4.Sample{Duration: 1024, Size: 370, Key: true})
 		audio.Data = append(audio.Data, bytes.Repeat([]byte{byte(0x80 + i)}, 370)...)
 	}
-	return []storage.TrackFragment{video, audio}
+	return []fmp4.TrackFragment{video, audio}
 }
 
 func TestParseFragmentRoundTrip(t *testing.T) {
 	wall := time.Date(2026, 11, 25, 10, 15, 0, 123456789, time.UTC)
 	tracks := avFragment(25, 47, 1000)
-	b := storage.AppendFragment(nil, 9, 0, wall, tracks)
-	var p storage.ParsedFragment
+	b := fmp4.AppendFragment(nil, 9, 0, wall, tracks)
+	var p fmp4.ParsedFragment
 	for round := range 2 { // the second round reuses p
-		if err := storage.ParseFragment(b, &p); err != nil {
+		if err := fmp4.ParseFragment(b, &p); err != nil {
 			t.Fatal(err)
 		}
-		if want := storage.NTPToTime(storage.NTPTime(wall)); !p.Wall.Equal(want) || p.Wall.Sub(wall).Abs() > time.Nanosecond {
+		if want := fmp4.NTPToTime(fmp4.NTPTime(wall)); !p.Wall.Equal(want) || p.Wall.Sub(wall).Abs() > time.Nanosecond {
 			t.Errorf("round %d: wall %v, want %v", round, p.Wall, want)
 		}
 		if p.RefTrack != 1 {
@@ -169,11 +169,11 @@ func TestParseFragmentVariants(t *testing.T) {
 		},
 		want: []sampleWant{{3, 1 << 40, 0, true, "xyzw"}},
 	}}
-	var p storage.ParsedFragment
+	var p fmp4.ParsedFragment
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := tc.frag()
-			if err := storage.ParseFragment(b, &p); err != nil {
+			if err := fmp4.ParseFragment(b, &p); err != nil {
 				t.Fatal(err)
 			}
 			if len(p.Samples) != len(tc.want) {
@@ -190,7 +190,7 @@ func TestParseFragmentVariants(t *testing.T) {
 }
 
 func TestParseFragmentErrors(t *testing.T) {
-	good := storage.AppendFragment(nil, 1, 0, time.Unix(1e9, 0), avFragment(3, 2, 10))
+	good := fmp4.AppendFragment(nil, 1, 0, time.Unix(1e9, 0), avFragment(3, 2, 10))
 	mutate := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
 	// Offsets in good: prft 0..32, moof header 32, mfhd 40, traf 56, tfhd 64,
 	// tfhd flags 72..76, tfdt 80, trun 100 (version/flags 108, count 112, data offset 116).
@@ -215,12 +215,12 @@ func TestParseFragmentErrors(t *testing.T) {
 			return b
 		})},
 	}
-	var p storage.ParsedFragment
+	var p fmp4.ParsedFragment
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := storage.ParseFragment(tc.b, &p)
-			if !errors.Is(err, storage.ErrCorrupt) {
-				t.Fatalf("err = %v, want ErrCorrupt", err)
+			err := fmp4.ParseFragment(tc.b, &p)
+			if !errors.Is(err, fmp4.ErrMalformed) {
+				t.Fatalf("err = %v, want ErrMalformed", err)
 			}
 			if len(p.Samples) != 0 {
 				t.Errorf("%d samples left after error", len(p.Samples))
@@ -232,13 +232,13 @@ func TestParseFragmentErrors(t *testing.T) {
 // BenchmarkParseFragment parses one second of 3 Mbit/s H.264 (25 frames of
 // 15 kB) with 48 kHz AAC.
 func BenchmarkParseFragment(b *testing.B) {
-	frag := storage.AppendFragment(nil, 1, 0, time.Now(), avFragment(25, 47, 15000))
+	frag := fmp4.AppendFragment(nil, 1, 0, time.Now(), avFragment(25, 47, 15000))
 	b.Run("reuse", func(b *testing.B) {
-		var p storage.ParsedFragment
+		var p fmp4.ParsedFragment
 		b.ReportAllocs()
 		b.SetBytes(int64(len(frag)))
 		for b.Loop() {
-			if err := storage.ParseFragment(frag, &p); err != nil {
+			if err := fmp4.ParseFragment(frag, &p); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -247,8 +247,8 @@ func BenchmarkParseFragment(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(frag)))
 		for b.Loop() {
-			var p storage.ParsedFragment
-			if err := storage.ParseFragment(frag, &p); err != nil {
+			var p fmp4.ParsedFragment
+			if err := fmp4.ParseFragment(frag, &p); err != nil {
 				b.Fatal(err)
 			}
 		}
