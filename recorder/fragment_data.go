@@ -59,10 +59,7 @@ func (rec *Recording) clearFragment(t *track) {
 // buffer when the whole does not fit; only the other tracks' data is
 // copied in.
 func (rec *Recording) encodeFragment(refIdx int, wall time.Time) *[]byte {
-	hdr := fmp4.FragmentSize(rec.tf)
-	for i := range rec.tf {
-		hdr -= len(rec.tf[i].Data)
-	}
+	hdr := fmp4.HeaderSize(rec.tf)
 	total, refOff := hdr, 0
 	for i := range rec.tf {
 		if i == refIdx {

@@ -20,10 +20,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkParsed(t, &tc, &p, true)
-			hdr := len(b)
-			for _, tf := range tc.tracks {
-				hdr -= len(tf.Data)
-			}
+			hdr := fmp4.HeaderSize(tc.tracks)
 			if err := fmp4.ParseFragmentHeader(b[:hdr], len(b), &p); err != nil {
 				t.Fatalf("header only: %v", err)
 			}
@@ -32,14 +29,18 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-// checkEncoding checks what the writer's entry points agree on: the size
-// FragmentSize predicts, and AppendFragmentHeader followed by the data.
+// checkEncoding checks what the writer's entry points agree on: the sizes
+// FragmentSize and HeaderSize predict, and AppendFragmentHeader followed by
+// the data.
 func checkEncoding(t *testing.T, tc *fragmentCase, b []byte) {
 	t.Helper()
 	if n := fmp4.FragmentSize(tc.tracks); n != len(b) {
 		t.Errorf("FragmentSize %d, wrote %d bytes", n, len(b))
 	}
 	split := fmp4.AppendFragmentHeader(nil, tc.seq, tc.ref, caseWall, tc.tracks)
+	if len(split) != fmp4.HeaderSize(tc.tracks) {
+		t.Errorf("HeaderSize %d, AppendFragmentHeader wrote %d bytes", fmp4.HeaderSize(tc.tracks), len(split))
+	}
 	for _, tf := range tc.tracks {
 		split = append(split, tf.Data...)
 	}

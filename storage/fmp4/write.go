@@ -54,9 +54,23 @@ const (
 
 // FragmentSize returns the encoded size of a fragment.
 func FragmentSize(tracks []TrackFragment) int {
-	n := prftSize + 8 + 8 + mfhdSize
+	n := HeaderSize(tracks)
 	for i := range tracks {
-		n += 8 + tfhdSize + tfdtSize + trunFixedSize + trunEntrySize*len(tracks[i].Samples) + len(tracks[i].Data)
+		n += len(tracks[i].Data)
+	}
+	return n
+}
+
+// HeaderSize returns the size of what AppendFragmentHeader writes: the
+// fragment less its sample data.
+func HeaderSize(tracks []TrackFragment) int {
+	return prftSize + moofSize(tracks) + 8
+}
+
+func moofSize(tracks []TrackFragment) int {
+	n := 8 + mfhdSize
+	for i := range tracks {
+		n += 8 + tfhdSize + tfdtSize + trunFixedSize + trunEntrySize*len(tracks[i].Samples)
 	}
 	return n
 }
@@ -83,20 +97,17 @@ func AppendFragment(dst []byte, seq uint32, ref int, wall time.Time, tracks []Tr
 // destination buffer so avoids copying it twice.
 func AppendFragmentHeader(dst []byte, seq uint32, ref int, wall time.Time, tracks []TrackFragment) []byte {
 	dst = appendPrft(dst, tracks[ref].TrackID, wall, tracks[ref].BaseDecodeTime)
-	moofSize := 8 + mfhdSize
-	for i := range tracks {
-		moofSize += 8 + tfhdSize + tfdtSize + trunFixedSize + trunEntrySize*len(tracks[i].Samples)
-	}
-	dst = AppendBoxHeader(dst, moofSize, "moof")
+	moofLen := moofSize(tracks)
+	dst = AppendBoxHeader(dst, moofLen, "moof")
 	dst = AppendBoxHeader(dst, mfhdSize, "mfhd")
 	dst = binary.BigEndian.AppendUint32(dst, 0)
 	dst = binary.BigEndian.AppendUint32(dst, seq)
-	dataOffset := moofSize + 8
+	dataOffset := moofLen + 8
 	for i := range tracks {
 		dst = appendTraf(dst, &tracks[i], dataOffset)
 		dataOffset += len(tracks[i].Data)
 	}
-	return AppendBoxHeader(dst, dataOffset-moofSize, "mdat")
+	return AppendBoxHeader(dst, dataOffset-moofLen, "mdat")
 }
 
 func appendTraf(dst []byte, t *TrackFragment, dataOffset int) []byte {
