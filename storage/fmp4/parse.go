@@ -165,6 +165,9 @@ func (fp *fragParser) parse() {
 	if fp.err == nil && fp.mdat.end == 0 {
 		fp.fail(fp.size, "no moof and mdat")
 	}
+	if fp.err != nil {
+		return // the boxes found may lie past b (ParseFragmentHeader)
+	}
 	if havePrft {
 		fp.parsePrft(prft)
 	}

@@ -169,6 +169,25 @@ func TestParseFragmentErrors(t *testing.T) {
 	}
 }
 
+// TestParseFragmentHeaderErrors cuts a fragment's headers short: the
+// header reader refuses every cut before the mdat payload, never reading past
+// the bytes it was given (the panic this test found: a cut prft was parsed
+// after the walk had failed).
+func TestParseFragmentHeaderErrors(t *testing.T) {
+	tracks := []fmp4.TrackFragment{h264Track(1, 0, 3), aacTrack(2, 0, 2)}
+	good := fmp4.AppendFragment(nil, 1, 0, time.Unix(1e9, 0), tracks)
+	var p fmp4.ParsedFragment
+	for n := range fmp4.HeaderSize(tracks) {
+		err := fmp4.ParseFragmentHeader(good[:n], len(good), &p)
+		if !errors.Is(err, fmp4.ErrMalformed) || len(p.Samples) != 0 {
+			t.Fatalf("%d of %d header bytes: err %v, %d samples", n, fmp4.HeaderSize(tracks), err, len(p.Samples))
+		}
+	}
+	if err := fmp4.ParseFragmentHeader(good, len(good)+1, &p); !errors.Is(err, fmp4.ErrMalformed) {
+		t.Errorf("a byte past the mdat: err %v", err)
+	}
+}
+
 // BenchmarkParseFragment parses one second of 3 Mbit/s H.264 (25 frames of
 // 15 kB) with 48 kHz AAC.
 func BenchmarkParseFragment(b *testing.B) {
