@@ -2,7 +2,6 @@ package storage
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -112,13 +111,8 @@ func readBoxHeader(r io.ReaderAt, pos, fileSize int64) (typ fmp4.BoxType, size, 
 	if n < 8 {
 		return 0, 0, 0, errTruncated
 	}
-	if _, err := r.ReadAt(h[:8], pos); err != nil {
+	if _, err := r.ReadAt(h[:n], pos); err != nil {
 		return 0, 0, 0, err
-	}
-	if binary.BigEndian.Uint32(h[:4]) == 1 && n == fmp4.MaxHeaderLen {
-		if _, err := r.ReadAt(h[8:16], pos+8); err != nil {
-			return 0, 0, 0, err
-		}
 	}
 	typ, usize, hl, ok := fmp4.DecodeHeader(h[:n])
 	if !ok {

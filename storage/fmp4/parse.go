@@ -3,6 +3,7 @@ package fmp4
 import (
 	"encoding/binary"
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -369,25 +370,37 @@ func (fp *fragParser) addSample(smp *FragmentSample, off int, size uint32, pos i
 	fp.p.offsets = append(fp.p.offsets, off)
 }
 
-// sortSamples puts the samples in mdat order (a stable insertion sort that
-// is linear on the usual, already ordered input) and refuses overlaps.
+// sortSamples puts the samples in mdat order and refuses overlaps. The
+// usual input, one track's data after the other's, is already in order and
+// costs one pass; other layouts get a stable sort, O(n log² n). (The
+// insertion sort this replaced took 40 s for 64,000 samples of two tracks
+// whose data was in reverse order, a 64 KB fragment.)
 func (fp *fragParser) sortSamples() {
 	if fp.err != nil {
 		return
 	}
-	ss, offs := fp.p.Samples, fp.p.offsets
-	for i := 1; i < len(ss); i++ {
-		for j := i; j > 0 && offs[j] < offs[j-1]; j-- {
-			ss[j], ss[j-1] = ss[j-1], ss[j]
-			offs[j], offs[j-1] = offs[j-1], offs[j]
-		}
+	if order := (sampleOrder{fp.p}); !sort.IsSorted(order) {
+		sort.Stable(order)
 	}
+	ss, offs := fp.p.Samples, fp.p.offsets
 	for i := 1; i < len(ss); i++ {
 		if prevEnd := offs[i-1] + int(ss[i-1].Size); offs[i] < prevEnd {
 			fp.fail(offs[i], "sample data overlaps")
 			return
 		}
 	}
+}
+
+// sampleOrder sorts a parsed fragment's samples by where their data starts.
+// It holds one pointer, so it becomes a sort.Interface without allocating.
+type sampleOrder struct{ p *ParsedFragment }
+
+func (o sampleOrder) Len() int           { return len(o.p.Samples) }
+func (o sampleOrder) Less(i, j int) bool { return o.p.offsets[i] < o.p.offsets[j] }
+func (o sampleOrder) Swap(i, j int) {
+	ss, offs := o.p.Samples, o.p.offsets
+	ss[i], ss[j] = ss[j], ss[i]
+	offs[i], offs[j] = offs[j], offs[i]
 }
 
 // fieldReader reads big-endian fields of one box body; a read past end
