@@ -16,7 +16,6 @@ const (
 	TypePrft BoxType = 'p'<<24 | 'r'<<16 | 'f'<<8 | 't'
 	TypeMoof BoxType = 'm'<<24 | 'o'<<16 | 'o'<<8 | 'f'
 	TypeMdat BoxType = 'm'<<24 | 'd'<<16 | 'a'<<8 | 't'
-	TypeMfhd BoxType = 'm'<<24 | 'f'<<16 | 'h'<<8 | 'd'
 	TypeTraf BoxType = 't'<<24 | 'r'<<16 | 'a'<<8 | 'f'
 	TypeTfhd BoxType = 't'<<24 | 'f'<<16 | 'h'<<8 | 'd'
 	TypeTfdt BoxType = 't'<<24 | 'f'<<16 | 'd'<<8 | 't'

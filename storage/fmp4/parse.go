@@ -411,22 +411,28 @@ type fieldReader struct {
 	short    bool
 }
 
-func (r *fieldReader) u32() uint32 {
-	if r.short || r.end-r.pos < 4 {
+// take returns the next n bytes, or nil from the first read past end on.
+func (r *fieldReader) take(n int) []byte {
+	if r.short || r.end-r.pos < n {
 		r.short = true
-		return 0
+		return nil
 	}
-	r.pos += 4
-	return binary.BigEndian.Uint32(r.fp.b[r.pos-4:])
+	r.pos += n
+	return r.fp.b[r.pos-n : r.pos]
+}
+
+func (r *fieldReader) u32() uint32 {
+	if b := r.take(4); b != nil {
+		return binary.BigEndian.Uint32(b)
+	}
+	return 0
 }
 
 func (r *fieldReader) u64() uint64 {
-	if r.short || r.end-r.pos < 8 {
-		r.short = true
-		return 0
+	if b := r.take(8); b != nil {
+		return binary.BigEndian.Uint64(b)
 	}
-	r.pos += 8
-	return binary.BigEndian.Uint64(r.fp.b[r.pos-8:])
+	return 0
 }
 
 // ok reports whether every read so far fit, failing the parser if not.
