@@ -235,7 +235,7 @@ func (fs *fragmentScanner) parse(f *Fragment, hdrEnd int64) error {
 		return err
 	}
 	if err := fmp4.ParseFragmentHeader(fs.buf, int(f.Size), &fs.parsed); err != nil {
-		return err
+		return fmt.Errorf("fragment at %d: %w", f.Offset, err)
 	}
 	var ticks uint64
 	var first *fmp4.FragmentSample

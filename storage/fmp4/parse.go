@@ -51,11 +51,10 @@ type ParsedFragment struct {
 
 // ParseFragment decodes b, one fragment as storage.Store.ReadFragment
 // returns it (prft, moof, mdat, with free or skip boxes anywhere), into p.
-// It accepts
-// what AppendFragment writes and what other fMP4 muxers commonly write: tfhd
-// default sample duration, size and flags, default-base-is-moof or implicit
-// data offsets, trun version 0 and 1, several trafs and truns, tfdt version 0
-// and 1. Sample data must lie inside the mdat payload, and no two samples may
+// It accepts what AppendFragment writes and what other fMP4 muxers commonly
+// write: tfhd default sample duration, size and flags, default-base-is-moof
+// or implicit data offsets, trun version 0 and 1, several trafs and truns,
+// tfdt version 0 and 1. Sample data must lie inside the mdat payload, and no two samples may
 // share bytes. A tfhd base-data-offset (an absolute file offset) is refused,
 // as are fragments of more than 65536 samples. Errors wrap ErrMalformed and
 // give the byte position in b. On error p holds no samples.
