@@ -11,6 +11,7 @@ import (
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // playOptions is a PLAY request resolved against the window.
@@ -47,7 +48,7 @@ type play struct {
 	segStart time.Time     // segment whose parameters the streams carry
 	byID     []*stream     // MP4 track ID - 1 -> stream (nil: not played)
 	buf      []byte
-	parsed   storage.ParsedFragment
+	parsed   fmp4.ParsedFragment
 	order    []int
 	disc     bool // next access unit follows a discontinuity (ONVIF D)
 
@@ -142,14 +143,14 @@ func (pl *play) start() {
 }
 
 // stop ends the sender and returns where it was.
-func (pl *play) stop() (time.Time, bool) {
+func (pl *play) stop() time.Time {
 	pl.cancel()
 	if pl.started {
 		<-pl.done
 	}
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
-	return pl.position, true
+	return pl.position
 }
 
 func (pl *play) setPosition(t time.Time) {
@@ -251,7 +252,7 @@ func (pl *play) sendFragment(last bool) error {
 		return err
 	}
 	pl.buf = b
-	if err := storage.ParseFragment(b, &pl.parsed); err != nil {
+	if err := fmp4.ParseFragment(b, &pl.parsed); err != nil {
 		return err
 	}
 	gap, _ := pl.cur.peekGapAfter()
@@ -352,7 +353,7 @@ func (pl *play) sendSamples(endFlags byte) error {
 
 // eligible says whether a sample is sent: its stream is set up, audio only
 // at normal speed, keyframes only in intra mode.
-func (pl *play) eligible(s *storage.FragmentSample) (*stream, bool) {
+func (pl *play) eligible(s *fmp4.FragmentSample) (*stream, bool) {
 	if s.TrackID == 0 || int(s.TrackID) > len(pl.byID) {
 		return nil, false
 	}
@@ -397,7 +398,7 @@ func (pl *play) origin() time.Time {
 	return p.Wall
 }
 
-func (pl *play) decodeWall(origin time.Time, s *storage.FragmentSample) time.Time {
+func (pl *play) decodeWall(origin time.Time, s *fmp4.FragmentSample) time.Time {
 	clock := int64(90000)
 	if int(s.TrackID) <= len(pl.byID) && s.TrackID > 0 && pl.byID[s.TrackID-1] != nil {
 		clock = pl.byID[s.TrackID-1].clock

@@ -13,6 +13,7 @@ import (
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 func clock(t time.Time) string { return t.UTC().Format("20060102T150405.000Z") }
@@ -136,7 +137,7 @@ func TestONVIFReplayExtension(t *testing.T) {
 		if len(au.ext) != 12 {
 			t.Fatalf("AU %d (frame %d) has no ONVIF extension", i, au.frame)
 		}
-		ntp := storage.NTPToTime(binary.BigEndian.Uint64(au.ext[0:8]))
+		ntp := fmp4.NTPToTime(binary.BigEndian.Uint64(au.ext[0:8]))
 		want := t0.Add(time.Duration(au.frame) * frameDur)
 		if d := ntp.Sub(want).Abs(); d >= frameDur {
 			t.Errorf("frame %d: NTP %v, recorded at %v", au.frame, ntp, want)

@@ -225,9 +225,7 @@ func (p *presentation) stopLocked() {
 	if p.play == nil {
 		return
 	}
-	if pos, ok := p.play.stop(); ok {
-		p.position = pos
-	}
+	p.position = p.play.stop()
 	p.play = nil
 }
 

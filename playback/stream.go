@@ -7,7 +7,7 @@ import (
 
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/rtsp"
-	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // ONVIF replay extension flags (ONVIF-10), in byte 8 of the extension body.
@@ -120,7 +120,7 @@ func (st *stream) withExtension(pkt []byte, f frame, cseq byte) []byte {
 	b[0] |= 0x10 // X
 	b = binary.BigEndian.AppendUint16(b, onvifProfile)
 	b = binary.BigEndian.AppendUint16(b, 3)
-	b = binary.BigEndian.AppendUint64(b, storage.NTPTime(f.wall))
+	b = binary.BigEndian.AppendUint64(b, fmp4.NTPTime(f.wall))
 	b = append(b, flags, cseq, 0, 0)
 	b = append(b, pkt[12:]...)
 	st.scratch = b
@@ -157,7 +157,7 @@ func (st *stream) bye(out rtsp.Output) error {
 func (st *stream) appendSR(b []byte) []byte {
 	b = append(b, 0x80, 200, 0, 6)
 	b = binary.BigEndian.AppendUint32(b, st.ssrc)
-	b = binary.BigEndian.AppendUint64(b, storage.NTPTime(st.lastWall))
+	b = binary.BigEndian.AppendUint64(b, fmp4.NTPTime(st.lastWall))
 	b = binary.BigEndian.AppendUint32(b, st.lastTS)
 	b = binary.BigEndian.AppendUint32(b, st.packets)
 	return binary.BigEndian.AppendUint32(b, st.octets)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // flushFragment encodes the open fragment and hands it to storage. The
@@ -211,7 +212,7 @@ func (t *track) sortPTS() {
 // the k-th smallest presentation time minus the decode delay, kept strictly
 // increasing; durations are decode-time deltas (the payload's own duration
 // for audio). Units before the segment origin are dropped.
-func (t *track) buildFragment() (storage.TrackFragment, bool) {
+func (t *track) buildFragment() (fmp4.TrackFragment, bool) {
 	t.sortPTS()
 	t.samples = t.samples[:0]
 	var base int64
@@ -229,18 +230,18 @@ func (t *track) buildFragment() (storage.TrackFragment, bool) {
 		} else {
 			t.setLastDuration(dts)
 		}
-		t.samples = append(t.samples, storage.Sample{Size: uint32(p.size), Key: p.key,
+		t.samples = append(t.samples, fmp4.Sample{Size: uint32(p.size), Key: p.key,
 			CTO: int32(p.pts - t.segBase - dts), Duration: p.dur})
 		t.haveDTS, t.lastDTS = true, dts
 	}
 	if first < 0 {
-		return storage.TrackFragment{}, false
+		return fmp4.TrackFragment{}, false
 	}
 	if last := &t.samples[len(t.samples)-1]; last.Duration == 0 {
 		last.Duration = t.lastDur
 	}
 	start := t.pend[first].off
-	return storage.TrackFragment{BaseDecodeTime: uint64(base), Samples: t.samples,
+	return fmp4.TrackFragment{BaseDecodeTime: uint64(base), Samples: t.samples,
 		Data: (*t.data)[start:]}, true
 }
 

@@ -3,7 +3,7 @@ package recorder
 import (
 	"time"
 
-	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // Where a fragment's media lives: each track's units go into a buffer from
@@ -59,10 +59,7 @@ func (rec *Recording) clearFragment(t *track) {
 // buffer when the whole does not fit; only the other tracks' data is
 // copied in.
 func (rec *Recording) encodeFragment(refIdx int, wall time.Time) *[]byte {
-	hdr := storage.FragmentSize(rec.tf)
-	for i := range rec.tf {
-		hdr -= len(rec.tf[i].Data)
-	}
+	hdr := fmp4.HeaderSize(rec.tf)
 	total, refOff := hdr, 0
 	for i := range rec.tf {
 		if i == refIdx {
@@ -92,7 +89,7 @@ func (rec *Recording) encodeFragment(refIdx int, wall time.Time) *[]byte {
 		}
 		off += len(rec.tf[i].Data)
 	}
-	storage.AppendFragmentHeader(b[:0], rec.fragSeq, refIdx, wall, rec.tf)
+	fmp4.AppendFragmentHeader(b[:0], rec.fragSeq, refIdx, wall, rec.tf)
 	*buf = b[:total]
 	return buf
 }

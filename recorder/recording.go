@@ -11,6 +11,7 @@ import (
 
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // Recording is one camera's recording. WriteRTP, WriteRTCP and Close may be
@@ -61,7 +62,7 @@ type Recording struct {
 	stepShift int64
 	raceStart int64 // wall ns when the current ClockRaceWindow began
 	raceCount int   // re-anchors for media time ahead within it
-	tf        []storage.TrackFragment
+	tf        []fmp4.TrackFragment
 	stats     Stats
 	warns     [numWarnKinds]warnLimit
 

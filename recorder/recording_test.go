@@ -15,6 +15,7 @@ import (
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 var (
@@ -659,7 +660,7 @@ func senderReport(ssrc uint32, wall time.Time, rtpTS uint32) []byte {
 	sr[0], sr[1] = 0x80, 200
 	binary.BigEndian.PutUint16(sr[2:], 6)
 	binary.BigEndian.PutUint32(sr[4:], ssrc)
-	binary.BigEndian.PutUint64(sr[8:], storage.NTPTime(wall))
+	binary.BigEndian.PutUint64(sr[8:], fmp4.NTPTime(wall))
 	binary.BigEndian.PutUint32(sr[16:], rtpTS)
 	return sr
 }

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // WriteRTCP takes one RTCP compound packet of track i. Sender reports
@@ -37,7 +37,7 @@ func (rec *Recording) onSenderReport(t *track, ssrc uint32, ntp uint64, rtpTS ui
 		return
 	}
 	ext := t.extPTS + int64(int32(rtpTS-t.lastPTS))
-	srWall := storage.NTPToTime(ntp).UnixNano()
+	srWall := fmp4.NTPToTime(ntp).UnixNano()
 	diff := t.wallOf(ext) - srWall
 	if rec.frozen {
 		return

@@ -2,7 +2,7 @@ package recorder
 
 import (
 	"github.com/camvault/camvault/media"
-	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // maxTimestampJump is the largest PTS step between consecutive units that
@@ -71,7 +71,7 @@ type track struct {
 	data     *[]byte
 	dataHint int
 	sorted   []int64
-	samples  []storage.Sample
+	samples  []fmp4.Sample
 
 	warnedNotReady bool
 	stats          TrackStats

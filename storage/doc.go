@@ -7,7 +7,9 @@
 // so a file is always a sequence of whole fragments followed by at most one
 // torn one. The prft box carries the wall-clock time of the fragment's decode
 // start on the reference track; with the file name it is enough to rebuild the
-// index from the files alone (Reindex).
+// index from the files alone (Reindex). Fragments are encoded and decoded by
+// package storage/fmp4 alone: the recorder writes with it, playback reads
+// with it, and repair, reindex and Check scan files with its header reader.
 //
 // The index has one bucket per camera. Keys are segment start times (8-byte
 // big-endian Unix nanoseconds); values hold the file, start, end, size,

@@ -16,11 +16,10 @@ import (
 // Store runs. A FaultPlan is safe for concurrent use; its zero value injects
 // nothing.
 type FaultPlan struct {
-	// mu guards rules, injected and seen.
-	mu       sync.Mutex
-	rules    []*faultRule
-	injected int
-	seen     [numFileOps]int
+	// mu guards rules and seen.
+	mu    sync.Mutex
+	rules []*faultRule
+	seen  [numFileOps]int
 }
 
 // FaultRule says which operations fail and how.
@@ -69,13 +68,6 @@ func (p *FaultPlan) Clear() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.rules = nil
-}
-
-// Injected returns how many failures (and holds) the plan has injected.
-func (p *FaultPlan) Injected() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.injected
 }
 
 // Count returns how many operations of kind op the plan has seen, failed
@@ -127,7 +119,6 @@ func (p *FaultPlan) match(op FileOp, name string) *FaultRule {
 		return nil
 	}
 	hit.failed++
-	p.injected++
 	return &hit.FaultRule
 }
 

@@ -7,6 +7,8 @@ import (
 
 	"github.com/Eyevinn/mp4ff/aac"
 	"github.com/Eyevinn/mp4ff/mp4"
+
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // aacInit returns ftyp+moov with one AAC track (ID 1, timescale 48000).
@@ -30,10 +32,10 @@ func segmentBytes(tb testing.TB, camera string, start time.Time, nfrag int) []by
 	tb.Helper()
 	b := appendMetaBox(aacInit(tb), segmentMeta{Start: start, Camera: camera, RefTrack: 1})
 	for i := range nfrag {
-		tf := []TrackFragment{{TrackID: 1, BaseDecodeTime: uint64(i * 2048), Data: []byte{1, 2, 3, 4},
-			Samples: []Sample{{Duration: 1024, Size: 2, Key: true}, {Duration: 1024, Size: 2, Key: true}}}}
+		tf := []fmp4.TrackFragment{{TrackID: 1, BaseDecodeTime: uint64(i * 2048), Data: []byte{1, 2, 3, 4},
+			Samples: []fmp4.Sample{{Duration: 1024, Size: 2, Key: true}, {Duration: 1024, Size: 2, Key: true}}}}
 		wall := start.Add(time.Duration(i*2048) * time.Second / 48000)
-		b = AppendFragment(b, uint32(i+1), 0, wall, tf)
+		b = fmp4.AppendFragment(b, uint32(i+1), 0, wall, tf)
 	}
 	return b
 }

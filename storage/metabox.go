@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"time"
+
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // metaUUID identifies camvault's segment metadata box, a top-level uuid box
@@ -25,7 +27,7 @@ type segmentMeta struct {
 //	size(4) "uuid" uuid(16) version(1) start(8, ns BE) ref(4) camlen(1) camera
 func appendMetaBox(dst []byte, m segmentMeta) []byte {
 	size := 8 + 16 + 1 + 8 + 4 + 1 + len(m.Camera)
-	dst = appendBoxHeader(dst, size, "uuid")
+	dst = fmp4.AppendBoxHeader(dst, size, "uuid")
 	dst = append(dst, metaUUID[:]...)
 	dst = append(dst, metaVersion)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(m.Start.UnixNano()))

@@ -2,18 +2,23 @@ package storage
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/Eyevinn/mp4ff/mp4"
+
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 const (
 	maxInitBoxSize = 4 << 20  // ftyp, moov, uuid: bounded before they are read
 	maxMoofSize    = 16 << 20 // a moof of a 64 MiB fragment is far smaller
+	// maxFragmentHeaderSize bounds what a scan reads of one fragment: the
+	// bytes before its mdat payload (prft, moof, mdat header and any free
+	// or skip box between them).
+	maxFragmentHeaderSize = maxMoofSize + 64<<10
 )
 
 // scannedSegment is what a segment file holds, as read by scanSegment.
@@ -44,8 +49,9 @@ func scanSegment(r io.ReaderAt, size int64) (*scannedSegment, error) {
 		return nil, err
 	}
 	s.ValidEnd = s.HeaderEnd
+	fs := fragmentScanner{r: r, size: size, ref: s.Meta.RefTrack, timescales: timescales}
 	for pos := s.HeaderEnd; pos < size; {
-		f, next, err := scanFragment(r, pos, size, s.Meta, timescales)
+		f, next, err := fs.scan(pos)
 		if err != nil {
 			s.Torn, s.TornReason = true, err.Error()
 			break
@@ -63,7 +69,7 @@ func (s *scannedSegment) scanHeader(r io.ReaderAt, size int64) (map[uint32]uint3
 	haveMeta := false
 	pos := int64(0)
 	for !haveMeta || timescales == nil {
-		typ, boxSize, err := readBoxHeader(r, pos, size)
+		typ, boxSize, _, err := readBoxHeader(r, pos, size)
 		if err != nil {
 			return nil, fmt.Errorf("%w: header box at %d: %v", ErrCorrupt, pos, err)
 		}
@@ -75,9 +81,9 @@ func (s *scannedSegment) scanHeader(r io.ReaderAt, size int64) (map[uint32]uint3
 			return nil, fmt.Errorf("%w: read %s at %d: %v", ErrCorrupt, typ, pos, err)
 		}
 		switch typ {
-		case "moov":
+		case fmp4.TypeMoov:
 			timescales, s.Tracks, err = describeMoov(pos, boxSize, body)
-		case "uuid":
+		case fmp4.TypeUUID:
 			var ok bool
 			s.Meta, ok, err = parseMetaBox(body)
 			haveMeta = haveMeta || ok
@@ -96,39 +102,35 @@ func (s *scannedSegment) scanHeader(r io.ReaderAt, size int64) (map[uint32]uint3
 
 var errTruncated = errors.New("truncated")
 
-// readBoxHeader reads the box header at pos. 64-bit sizes are accepted;
-// size 0 (to end of file) is not, since our writers never produce it.
-func readBoxHeader(r io.ReaderAt, pos, fileSize int64) (typ string, size int64, err error) {
-	var h [16]byte
-	if fileSize-pos < 8 {
-		return "", 0, errTruncated
+// readBoxHeader reads the box header at pos and returns the box's type,
+// size and header length. 64-bit sizes are accepted; size 0 (to end of
+// file) is not, since our writers never produce it.
+func readBoxHeader(r io.ReaderAt, pos, fileSize int64) (typ fmp4.BoxType, size, hdrLen int64, err error) {
+	var h [fmp4.MaxHeaderLen]byte
+	n := min(fileSize-pos, fmp4.MaxHeaderLen)
+	if n < 8 {
+		return 0, 0, 0, errTruncated
 	}
-	if _, err := r.ReadAt(h[:8], pos); err != nil {
-		return "", 0, err
+	if _, err := r.ReadAt(h[:n], pos); err != nil {
+		return 0, 0, 0, err
 	}
-	size, typ = int64(binary.BigEndian.Uint32(h[:4])), string(h[4:8])
-	if size == 1 {
-		if fileSize-pos < 16 {
-			return "", 0, errTruncated
-		}
-		if _, err := r.ReadAt(h[8:16], pos+8); err != nil {
-			return "", 0, err
-		}
-		size = int64(binary.BigEndian.Uint64(h[8:16]))
+	typ, usize, hl, ok := fmp4.DecodeHeader(h[:n])
+	if !ok {
+		return 0, 0, 0, errTruncated
 	}
-	if size < 8 {
-		return "", 0, fmt.Errorf("box %q has size %d", typ, size)
+	switch {
+	case usize < 8 || usize < uint64(hl):
+		return 0, 0, 0, fmt.Errorf("box %q has size %d", typ, usize)
+	case usize > uint64(fileSize-pos):
+		return 0, 0, 0, fmt.Errorf("%s box: %w", typ, errTruncated)
 	}
-	if size > fileSize-pos {
-		return "", 0, fmt.Errorf("%s box: %w", typ, errTruncated)
-	}
-	return typ, size, nil
+	return typ, int64(usize), int64(hl), nil
 }
 
 // describeMoov returns track timescales and one description per track.
 func describeMoov(pos, size int64, body []byte) (map[uint32]uint32, []string, error) {
 	full := make([]byte, 0, size)
-	full = appendBoxHeader(full, int(size), "moov")
+	full = fmp4.AppendBoxHeader(full, int(size), "moov")
 	full = append(full, body...)
 	box, err := mp4.DecodeBox(uint64(pos), bytes.NewReader(full))
 	if err != nil {
@@ -166,39 +168,50 @@ func describeTrak(trak *mp4.TrakBox) string {
 	}
 }
 
-// scanFragment reads the fragment starting at pos: prft, moof, mdat (free
-// and skip boxes in between are passed over). It returns the fragment and
-// the offset after it.
-func scanFragment(r io.ReaderAt, pos, size int64, meta segmentMeta, timescales map[uint32]uint32) (Fragment, int64, error) {
+// fragmentScanner reads fragments' headers one after another: the bytes
+// before each mdat payload go into buf, decoded by fmp4.ParseFragmentHeader
+// into parsed; both are reused across the fragments of a file.
+type fragmentScanner struct {
+	r          io.ReaderAt
+	size       int64
+	ref        uint32
+	timescales map[uint32]uint32
+	buf        []byte
+	parsed     fmp4.ParsedFragment
+}
+
+// scan reads the fragment starting at pos: prft, moof, mdat (free and skip
+// boxes in between are passed over). It returns the fragment and the offset
+// after it. Sample data is not read.
+func (fs *fragmentScanner) scan(pos int64) (Fragment, int64, error) {
 	f := Fragment{Offset: pos}
-	var wall time.Time
-	havePrft := false
+	havePrft, haveMoof := false, false
 	for {
-		typ, boxSize, err := readBoxHeader(r, pos, size)
+		typ, boxSize, hdrLen, err := readBoxHeader(fs.r, pos, fs.size)
 		if err != nil {
 			return f, 0, err
 		}
 		switch typ {
-		case "free", "skip":
-		case "prft":
-			if wall, err = readPrft(r, pos, boxSize); err != nil {
-				return f, 0, err
-			}
+		case fmp4.TypeFree, fmp4.TypeSkip:
+		case fmp4.TypePrft:
 			havePrft = true
-		case "moof":
+		case fmp4.TypeMoof:
 			if !havePrft {
 				return f, 0, fmt.Errorf("moof at %d without prft", pos)
 			}
-			if err := readMoof(r, pos, boxSize, meta.RefTrack, timescales, wall, &f); err != nil {
-				return f, 0, err
+			if boxSize > maxMoofSize {
+				return f, 0, fmt.Errorf("moof of %d bytes at %d", boxSize, pos)
 			}
-		case "mdat":
-			if f.Duration == 0 && f.Start.IsZero() {
+			haveMoof = true
+		case fmp4.TypeMdat:
+			if !haveMoof {
 				return f, 0, fmt.Errorf("mdat at %d without moof", pos)
 			}
-			end := pos + boxSize
-			f.Size = end - f.Offset
-			return f, end, nil
+			f.Size = pos + boxSize - f.Offset
+			if err := fs.parse(&f, pos+hdrLen); err != nil {
+				return f, 0, err
+			}
+			return f, pos + boxSize, nil
 		default:
 			return f, 0, fmt.Errorf("unexpected %q box at %d", typ, pos)
 		}
@@ -206,52 +219,40 @@ func scanFragment(r io.ReaderAt, pos, size int64, meta segmentMeta, timescales m
 	}
 }
 
-func readPrft(r io.ReaderAt, pos, size int64) (time.Time, error) {
-	if size != prftSize {
-		return time.Time{}, fmt.Errorf("prft of %d bytes at %d", size, pos)
+// parse reads f's headers, up to hdrEnd, and fills f's start, duration and
+// key flag from the reference track's samples: start = prft wall + first
+// sample's composition offset.
+func (fs *fragmentScanner) parse(f *Fragment, hdrEnd int64) error {
+	n := hdrEnd - f.Offset
+	if n > maxFragmentHeaderSize {
+		return fmt.Errorf("fragment headers of %d bytes at %d", n, f.Offset)
 	}
-	var b [prftSize]byte
-	if _, err := r.ReadAt(b[:], pos); err != nil {
-		return time.Time{}, err
+	if int64(cap(fs.buf)) < n {
+		fs.buf = make([]byte, n)
 	}
-	return NTPToTime(binary.BigEndian.Uint64(b[16:24])), nil
-}
-
-// readMoof fills f's start, duration and key flag from the reference track's
-// traf: start = prft wall + first sample's composition offset.
-func readMoof(r io.ReaderAt, pos, size int64, ref uint32, timescales map[uint32]uint32, wall time.Time, f *Fragment) error {
-	if size > maxMoofSize {
-		return fmt.Errorf("moof of %d bytes at %d", size, pos)
-	}
-	buf := make([]byte, size)
-	if _, err := r.ReadAt(buf, pos); err != nil {
+	fs.buf = fs.buf[:n]
+	if _, err := fs.r.ReadAt(fs.buf, f.Offset); err != nil {
 		return err
 	}
-	box, err := mp4.DecodeBox(uint64(pos), bytes.NewReader(buf))
-	if err != nil {
-		return fmt.Errorf("decode moof at %d: %w", pos, err)
+	if err := fmp4.ParseFragmentHeader(fs.buf, int(f.Size), &fs.parsed); err != nil {
+		return fmt.Errorf("fragment at %d: %w", f.Offset, err)
 	}
-	moof, ok := box.(*mp4.MoofBox)
-	if !ok {
-		return fmt.Errorf("moof at %d did not decode", pos)
+	var ticks uint64
+	var first *fmp4.FragmentSample
+	for i := range fs.parsed.Samples {
+		if s := &fs.parsed.Samples[i]; s.TrackID == fs.ref {
+			if first == nil {
+				first = s
+			}
+			ticks += uint64(s.Duration)
+		}
 	}
-	for _, traf := range moof.Trafs {
-		if traf.Tfhd == nil || traf.Tfhd.TrackID != ref || traf.Trun == nil {
-			continue
-		}
-		var ticks uint64
-		for _, s := range traf.Trun.Samples {
-			ticks += uint64(s.Dur)
-		}
-		if len(traf.Trun.Samples) == 0 {
-			break
-		}
-		ts := int64(timescales[ref])
-		first := traf.Trun.Samples[0]
-		f.Start = wall.Add(time.Duration(int64(first.CompositionTimeOffset) * 1e9 / ts))
-		f.Duration = time.Duration(int64(ticks) * 1e9 / ts)
-		f.Key = mp4.DecodeSampleFlags(first.Flags).SampleIsNonSync == false
-		return nil
+	if first == nil {
+		return fmt.Errorf("fragment at %d has no samples of reference track %d", f.Offset, fs.ref)
 	}
-	return fmt.Errorf("moof at %d has no samples of reference track %d", pos, ref)
+	ts := int64(fs.timescales[fs.ref])
+	f.Start = fs.parsed.Wall.Add(time.Duration(int64(first.CTO) * 1e9 / ts))
+	f.Duration = time.Duration(int64(ticks) * 1e9 / ts)
+	f.Key = first.Key
+	return nil
 }

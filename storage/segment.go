@@ -56,8 +56,8 @@ type FragmentInfo struct {
 
 // Create starts a new segment for camera at start (the wall-clock time of
 // its first fragment). init is the encoded ftyp+moov; refTrack is the MP4
-// track ID whose times define fragment times (see AppendFragment). The file
-// and index entry are created by the writer; failures show up in Err.
+// track ID whose times define fragment times (see fmp4.AppendFragment). The
+// file and index entry are created by the writer; failures show up in Err.
 func (s *Store) Create(camera string, start time.Time, refTrack uint32, init []byte) (*Segment, error) {
 	if err := ValidCamera(camera); err != nil {
 		return nil, err
@@ -88,8 +88,8 @@ func (s *Store) Create(camera string, start time.Time, refTrack uint32, init []b
 	return seg, nil
 }
 
-// Append queues a fragment (prft+moof+mdat bytes from AppendFragment in a
-// buffer from Store.Buffer). Append takes ownership of buf in every case.
+// Append queues a fragment (prft+moof+mdat bytes from fmp4.AppendFragment in
+// a buffer from Store.Buffer). Append takes ownership of buf in every case.
 // It never blocks: when the writer's queue is full it drops the fragment and
 // returns ErrQueueFull. After a write error it returns that error.
 func (seg *Segment) Append(fi FragmentInfo, buf *[]byte) error {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // BenchmarkAppendSync measures the writer's work per fragment under each
@@ -30,12 +32,12 @@ func benchAppendSync(b *testing.B, policy SyncPolicy) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	samples := make([]Sample, 25)
+	samples := make([]fmp4.Sample, 25)
 	for i := range samples {
-		samples[i] = Sample{Duration: 3600, Size: 16000, Key: i == 0}
+		samples[i] = fmp4.Sample{Duration: 3600, Size: 16000, Key: i == 0}
 	}
-	tf := []TrackFragment{{TrackID: 1, Samples: samples, Data: make([]byte, 25*16000)}}
-	frag := AppendFragment(nil, 1, 0, faultStart, tf)
+	tf := []fmp4.TrackFragment{{TrackID: 1, Samples: samples, Data: make([]byte, 25*16000)}}
+	frag := fmp4.AppendFragment(nil, 1, 0, faultStart, tf)
 	fi := FragmentInfo{Start: faultStart, Duration: time.Second, Key: true}
 	const perSegment = 300
 	lat := make([]time.Duration, 0, 1<<16)

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 var faultStart = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -61,17 +63,17 @@ func newFaultRig(t *testing.T, cfg Config, freed int64) *faultRig {
 // fragment returns the i-th one-second fragment of a segment starting at
 // start: 47 AAC frames of 100 bytes.
 func faultFragment(i int, start time.Time) ([]byte, FragmentInfo) {
-	samples := make([]Sample, 47)
+	samples := make([]fmp4.Sample, 47)
 	for k := range samples {
-		samples[k] = Sample{Duration: 1024, Size: 100, Key: true}
+		samples[k] = fmp4.Sample{Duration: 1024, Size: 100, Key: true}
 	}
 	data := make([]byte, 47*100)
 	for k := range data {
 		data[k] = byte(i)
 	}
 	wall := start.Add(time.Duration(i) * 47 * 1024 * time.Second / 48000)
-	tf := []TrackFragment{{TrackID: 1, BaseDecodeTime: uint64(i * 47 * 1024), Samples: samples, Data: data}}
-	return AppendFragment(nil, uint32(i+1), 0, wall, tf),
+	tf := []fmp4.TrackFragment{{TrackID: 1, BaseDecodeTime: uint64(i * 47 * 1024), Samples: samples, Data: data}}
+	return fmp4.AppendFragment(nil, uint32(i+1), 0, wall, tf),
 		FragmentInfo{Start: wall, Duration: 47 * 1024 * time.Second / 48000, Key: true}
 }
 

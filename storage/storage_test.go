@@ -11,6 +11,7 @@ import (
 	"github.com/Eyevinn/mp4ff/mp4"
 
 	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // testInit returns ftyp+moov with one AAC track (ID 1, timescale 48000).
@@ -31,14 +32,14 @@ func testInit(t testing.TB) []byte {
 // fragmentBytes encodes a one-track fragment of n 1024-sample frames whose
 // presentation starts at wall.
 func fragmentBytes(seq uint32, base uint64, n int, wall time.Time) []byte {
-	samples := make([]storage.Sample, n)
+	samples := make([]fmp4.Sample, n)
 	data := make([]byte, 0, n*10)
 	for i := range samples {
-		samples[i] = storage.Sample{Duration: 1024, Size: 10, Key: true}
+		samples[i] = fmp4.Sample{Duration: 1024, Size: 10, Key: true}
 		data = append(data, bytes.Repeat([]byte{byte(seq)}, 10)...)
 	}
-	tf := []storage.TrackFragment{{TrackID: 1, BaseDecodeTime: base, Samples: samples, Data: data}}
-	return storage.AppendFragment(nil, seq, 0, wall, tf)
+	tf := []fmp4.TrackFragment{{TrackID: 1, BaseDecodeTime: base, Samples: samples, Data: data}}
+	return fmp4.AppendFragment(nil, seq, 0, wall, tf)
 }
 
 func openStore(t *testing.T, dir string) *storage.Store {
@@ -312,56 +313,6 @@ func TestValidCamera(t *testing.T) {
 		if err := storage.ValidCamera(tc.name); (err == nil) != tc.ok {
 			t.Errorf("ValidCamera(%q) = %v, want ok=%v", tc.name, err, tc.ok)
 		}
-	}
-}
-
-func TestNTPRoundTrip(t *testing.T) {
-	for _, ts := range []time.Time{
-		time.Date(2026, 11, 25, 10, 15, 0, 0, time.UTC),
-		time.Date(2024, 3, 5, 10, 14, 58, 240e6, time.UTC),
-		time.Date(2036, 2, 7, 6, 28, 15, 999999999, time.UTC),
-	} {
-		got := storage.NTPToTime(storage.NTPTime(ts))
-		if !got.Equal(ts) {
-			t.Errorf("%v -> %v", ts, got)
-		}
-	}
-	// Every nanosecond survives the round trip, so reindex gives back the
-	// exact times the index had.
-	base := time.Date(2026, 11, 25, 13, 42, 56, 0, time.UTC)
-	for ns := 0; ns < 1e9; ns += 9973 {
-		for _, off := range []int{0, 1, 2} {
-			ts := base.Add(time.Duration(ns + off))
-			if got := storage.NTPToTime(storage.NTPTime(ts)); !got.Equal(ts) {
-				t.Fatalf("%v -> %v", ts, got)
-			}
-		}
-	}
-	// RTSP.md ONVIF-16 example: NTP 3918622498.24 = Unix 1709633698.24.
-	if got := storage.NTPTime(time.Unix(1709633698, 240e6)) >> 32; got != 3918622498 {
-		t.Errorf("NTP seconds %d", got)
-	}
-}
-
-func BenchmarkAppendFragment(b *testing.B) {
-	samples := make([]storage.Sample, 25)
-	for i := range samples {
-		samples[i] = storage.Sample{Duration: 3600, Size: 15000, Key: i == 0}
-	}
-	audio := make([]storage.Sample, 47)
-	for i := range audio {
-		audio[i] = storage.Sample{Duration: 1024, Size: 370, Key: true}
-	}
-	tracks := []storage.TrackFragment{
-		{TrackID: 1, Samples: samples, Data: make([]byte, 25*15000)},
-		{TrackID: 2, Samples: audio, Data: make([]byte, 47*370)},
-	}
-	dst := make([]byte, 0, storage.FragmentSize(tracks))
-	wall := time.Now()
-	b.ReportAllocs()
-	b.SetBytes(int64(storage.FragmentSize(tracks)))
-	for b.Loop() {
-		dst = storage.AppendFragment(dst[:0], 1, 0, wall, tracks)
 	}
 }
 

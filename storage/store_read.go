@@ -1,8 +1,9 @@
 package storage
 
 import (
-	"encoding/binary"
 	"fmt"
+
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // maxFragmentSize bounds the fragment ReadFragment reads: a fragment holds
@@ -13,19 +14,20 @@ const maxFragmentSize = 64 << 20
 // or skip box between them), as written to Create. file is
 // SegmentInfo.File. The result is a new slice the caller owns.
 func (s *Store) ReadInit(file string) ([]byte, error) {
-	var h [16]byte
+	var h [8]byte
 	var pos int64
 	for {
-		if err := s.files.readAt(file, h[:8], pos); err != nil {
+		if err := s.files.readAt(file, h[:], pos); err != nil {
 			return nil, fmt.Errorf("storage: read init of %s: %w", file, err)
 		}
-		size, typ := int64(binary.BigEndian.Uint32(h[:4])), string(h[4:8])
-		okType := pos == 0 && typ == "ftyp" || pos > 0 && (typ == "moov" || typ == "free" || typ == "skip")
-		if !okType || size < 8 || pos+size > maxInitBoxSize {
+		typ, size, _, _ := fmp4.DecodeHeader(h[:]) // a largesize (1) fails the size check
+		okType := pos == 0 && typ == fmp4.TypeFtyp ||
+			pos > 0 && (typ == fmp4.TypeMoov || typ == fmp4.TypeFree || typ == fmp4.TypeSkip)
+		if !okType || size < 8 || pos+int64(size) > maxInitBoxSize {
 			return nil, fmt.Errorf("storage: read init of %s: %w: %q box of %d bytes at %d", file, ErrCorrupt, typ, size, pos)
 		}
-		pos += size
-		if typ == "moov" {
+		pos += int64(size)
+		if typ == fmp4.TypeMoov {
 			break
 		}
 	}

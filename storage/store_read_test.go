@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // waitInfo waits until seg has more than n fragments written.
@@ -79,7 +80,7 @@ func TestReadInitAndFragments(t *testing.T) {
 func checkFragments(t *testing.T, s *storage.Store, info storage.SegmentInfo, start time.Time) {
 	t.Helper()
 	buf := make([]byte, 0, 16)
-	var p storage.ParsedFragment
+	var p fmp4.ParsedFragment
 	for i, f := range info.Fragments {
 		wall := start.Add(time.Duration(i) * fragDur)
 		var err error
@@ -90,7 +91,7 @@ func checkFragments(t *testing.T, s *storage.Store, info storage.SegmentInfo, st
 		if want := fragmentBytes(uint32(i+1), uint64(i*fragFrames*1024), fragFrames, wall); !bytes.Equal(buf, want) {
 			t.Fatalf("fragment %d differs", i)
 		}
-		if err := storage.ParseFragment(buf, &p); err != nil {
+		if err := fmp4.ParseFragment(buf, &p); err != nil {
 			t.Fatalf("fragment %d: %v", i, err)
 		}
 		if len(p.Samples) != fragFrames || p.Wall.Sub(wall).Abs() > time.Nanosecond ||
@@ -267,7 +268,18 @@ func BenchmarkReadFragment(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	frag := storage.AppendFragment(nil, 1, 0, start, avFragment(25, 47, 15000))
+	// One second of 3 Mbit/s H.264 (25 frames of 15 kB) with 48 kHz AAC.
+	video, audio := make([]fmp4.Sample, 25), make([]fmp4.Sample, 47)
+	for i := range video {
+		video[i] = fmp4.Sample{Duration: 3600, Size: 15000, Key: i == 0}
+	}
+	for i := range audio {
+		audio[i] = fmp4.Sample{Duration: 1024, Size: 370, Key: true}
+	}
+	frag := fmp4.AppendFragment(nil, 1, 0, start, []fmp4.TrackFragment{
+		{TrackID: 1, Samples: video, Data: make([]byte, 25*15000)},
+		{TrackID: 2, Samples: audio, Data: make([]byte, 47*370)},
+	})
 	buf := s.Buffer()
 	*buf = append(*buf, frag...)
 	if err := seg.Append(storage.FragmentInfo{Start: start, Duration: time.Second, Key: true}, buf); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/Eyevinn/mp4ff/mp4"
 
 	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // recordDataDir records two sealed one-fragment segments of camera "cam"
@@ -44,8 +45,8 @@ func recordDataDir(t *testing.T, dir string) []string {
 			t.Fatal(err)
 		}
 		buf := st.Buffer()
-		*buf = storage.AppendFragment(*buf, 1, 0, at, []storage.TrackFragment{{TrackID: 1,
-			Samples: []storage.Sample{{Duration: 1024, Size: 3, Key: true}}, Data: []byte{1, 2, 3}}})
+		*buf = fmp4.AppendFragment(*buf, 1, 0, at, []fmp4.TrackFragment{{TrackID: 1,
+			Samples: []fmp4.Sample{{Duration: 1024, Size: 3, Key: true}}, Data: []byte{1, 2, 3}}})
 		if err := seg.Append(storage.FragmentInfo{Start: at, Duration: time.Second * 1024 / 48000, Key: true}, buf); err != nil {
 			t.Fatal(err)
 		}

@@ -54,6 +54,11 @@ var depRules = []depRule{
 		noStd:   []string{"net", "net/http"},
 	},
 	{
+		// The fMP4 codec is pure: functions over bytes (storage/fmp4/doc.go).
+		pkg:   "storage/fmp4",
+		noStd: []string{"net", "net/http", "os", "os/exec", "syscall", "log/slog"},
+	},
+	{
 		pkg:      "recorder",
 		camvault: []string{"media", "storage"},
 		modules:  []string{modRTP, modSDP, modMP4}, // the media libraries, never bbolt

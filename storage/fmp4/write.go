@@ -1,4 +1,4 @@
-package storage
+package fmp4
 
 import (
 	"encoding/binary"
@@ -40,25 +40,37 @@ const (
 	trunFixedSize = 20
 	trunEntrySize = 16
 
-	// trun flags: data-offset, sample duration, size, flags and composition
-	// offset present.
-	trunFlags = 0x000001 | 0x000100 | 0x000200 | 0x000400 | 0x000800
-	// tfhd flags: default-base-is-moof.
-	tfhdFlags = 0x020000
+	// trunFlags are the trun flags written: data-offset, sample duration,
+	// size, flags and composition offset present.
+	trunFlags = trunDataOffset | trunDuration | trunSize | trunSampleFlags | trunCTO
+	// tfhdFlags are the tfhd flags written: default-base-is-moof.
+	tfhdFlags = tfhdDefaultBaseIsMoof
 	// prftFlagsCaptured says the NTP time is when the sample was captured.
 	prftFlagsCaptured = 24
 
 	sampleFlagsKey    = 0x02000000 // depends on nothing, sync
 	sampleFlagsNonKey = 0x01010000 // depends on others, non-sync
-
-	ntpEpochOffset = 2208988800 // seconds from 1900-01-01 to 1970-01-01
 )
 
 // FragmentSize returns the encoded size of a fragment.
 func FragmentSize(tracks []TrackFragment) int {
-	n := prftSize + 8 + 8 + mfhdSize
+	n := HeaderSize(tracks)
 	for i := range tracks {
-		n += 8 + tfhdSize + tfdtSize + trunFixedSize + trunEntrySize*len(tracks[i].Samples) + len(tracks[i].Data)
+		n += len(tracks[i].Data)
+	}
+	return n
+}
+
+// HeaderSize returns the size of what AppendFragmentHeader writes: the
+// fragment less its sample data.
+func HeaderSize(tracks []TrackFragment) int {
+	return prftSize + moofSize(tracks) + 8
+}
+
+func moofSize(tracks []TrackFragment) int {
+	n := 8 + mfhdSize
+	for i := range tracks {
+		n += 8 + tfhdSize + tfdtSize + trunFixedSize + trunEntrySize*len(tracks[i].Samples)
 	}
 	return n
 }
@@ -85,32 +97,29 @@ func AppendFragment(dst []byte, seq uint32, ref int, wall time.Time, tracks []Tr
 // destination buffer so avoids copying it twice.
 func AppendFragmentHeader(dst []byte, seq uint32, ref int, wall time.Time, tracks []TrackFragment) []byte {
 	dst = appendPrft(dst, tracks[ref].TrackID, wall, tracks[ref].BaseDecodeTime)
-	moofSize := 8 + mfhdSize
-	for i := range tracks {
-		moofSize += 8 + tfhdSize + tfdtSize + trunFixedSize + trunEntrySize*len(tracks[i].Samples)
-	}
-	dst = appendBoxHeader(dst, moofSize, "moof")
-	dst = appendBoxHeader(dst, mfhdSize, "mfhd")
+	moofLen := moofSize(tracks)
+	dst = AppendBoxHeader(dst, moofLen, "moof")
+	dst = AppendBoxHeader(dst, mfhdSize, "mfhd")
 	dst = binary.BigEndian.AppendUint32(dst, 0)
 	dst = binary.BigEndian.AppendUint32(dst, seq)
-	dataOffset := moofSize + 8
+	dataOffset := moofLen + 8
 	for i := range tracks {
 		dst = appendTraf(dst, &tracks[i], dataOffset)
 		dataOffset += len(tracks[i].Data)
 	}
-	return appendBoxHeader(dst, dataOffset-moofSize, "mdat")
+	return AppendBoxHeader(dst, dataOffset-moofLen, "mdat")
 }
 
 func appendTraf(dst []byte, t *TrackFragment, dataOffset int) []byte {
-	trunSize := trunFixedSize + trunEntrySize*len(t.Samples)
-	dst = appendBoxHeader(dst, 8+tfhdSize+tfdtSize+trunSize, "traf")
-	dst = appendBoxHeader(dst, tfhdSize, "tfhd")
+	trunLen := trunFixedSize + trunEntrySize*len(t.Samples)
+	dst = AppendBoxHeader(dst, 8+tfhdSize+tfdtSize+trunLen, "traf")
+	dst = AppendBoxHeader(dst, tfhdSize, "tfhd")
 	dst = binary.BigEndian.AppendUint32(dst, tfhdFlags)
 	dst = binary.BigEndian.AppendUint32(dst, t.TrackID)
-	dst = appendBoxHeader(dst, tfdtSize, "tfdt")
+	dst = AppendBoxHeader(dst, tfdtSize, "tfdt")
 	dst = binary.BigEndian.AppendUint32(dst, 1<<24) // version 1: 64-bit time
 	dst = binary.BigEndian.AppendUint64(dst, t.BaseDecodeTime)
-	dst = appendBoxHeader(dst, trunSize, "trun")
+	dst = AppendBoxHeader(dst, trunLen, "trun")
 	dst = binary.BigEndian.AppendUint32(dst, 1<<24|trunFlags) // version 1: signed offsets
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(t.Samples)))
 	dst = binary.BigEndian.AppendUint32(dst, uint32(dataOffset))
@@ -128,32 +137,9 @@ func appendTraf(dst []byte, t *TrackFragment, dataOffset int) []byte {
 }
 
 func appendPrft(dst []byte, trackID uint32, wall time.Time, mediaTime uint64) []byte {
-	dst = appendBoxHeader(dst, prftSize, "prft")
+	dst = AppendBoxHeader(dst, prftSize, "prft")
 	dst = binary.BigEndian.AppendUint32(dst, 1<<24|prftFlagsCaptured)
 	dst = binary.BigEndian.AppendUint32(dst, trackID)
 	dst = binary.BigEndian.AppendUint64(dst, NTPTime(wall))
 	return binary.BigEndian.AppendUint64(dst, mediaTime)
-}
-
-func appendBoxHeader(dst []byte, size int, typ string) []byte {
-	dst = binary.BigEndian.AppendUint32(dst, uint32(size))
-	return append(dst, typ...)
-}
-
-// NTPTime converts t to a 64-bit NTP timestamp (seconds since 1900 in the
-// high 32 bits, binary fraction in the low 32). The fraction is rounded up,
-// so that NTPToTime gives back exactly t's nanosecond: the files alone
-// then rebuild the very times the index had.
-func NTPTime(t time.Time) uint64 {
-	ns := t.UnixNano()
-	sec := uint64(ns/1e9 + ntpEpochOffset)
-	frac := ((uint64(ns%1e9) << 32) + 1e9 - 1) / 1e9
-	return sec<<32 | frac
-}
-
-// NTPToTime converts a 64-bit NTP timestamp to a time.
-func NTPToTime(ntp uint64) time.Time {
-	sec := int64(ntp>>32) - ntpEpochOffset
-	ns := int64(((ntp & 0xffffffff) * 1e9) >> 32)
-	return time.Unix(sec, ns).UTC()
 }

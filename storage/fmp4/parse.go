@@ -1,8 +1,9 @@
-package storage
+package fmp4
 
 import (
 	"encoding/binary"
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -23,10 +24,13 @@ type FragmentSample struct {
 	// Duration is the decode-time delta to the next sample, in the track's
 	// timescale.
 	Duration uint32
+	// Size is the sample's length in bytes.
+	Size uint32
 	// Key marks a sync sample.
 	Key bool
 	// Data is the sample's bytes. It aliases the buffer given to
 	// ParseFragment (capacity limited to the sample) and lives as long as it.
+	// ParseFragmentHeader leaves it nil.
 	Data []byte
 }
 
@@ -42,22 +46,37 @@ type ParsedFragment struct {
 	// decode order).
 	Samples []FragmentSample
 
-	offsets []int // offsets[i] is where Samples[i].Data starts in the buffer
+	offsets []int // offsets[i] is where Samples[i]'s data starts in the fragment
 }
 
-// ParseFragment decodes b, one fragment as ReadFragment returns it
-// (prft, moof, mdat, with free or skip boxes anywhere), into p. It accepts
-// what AppendFragment writes and what other fMP4 muxers commonly write: tfhd
-// default sample duration, size and flags, default-base-is-moof or implicit
-// data offsets, trun version 0 and 1, several trafs and truns, tfdt version 0
-// and 1. Sample data must lie inside the mdat payload, and no two samples may
+// ParseFragment decodes b, one fragment as storage.Store.ReadFragment
+// returns it (prft, moof, mdat, with free or skip boxes anywhere), into p.
+// It accepts what AppendFragment writes and what other fMP4 muxers commonly
+// write: tfhd default sample duration, size and flags, default-base-is-moof
+// or implicit data offsets, trun version 0 and 1, several trafs and truns,
+// tfdt version 0 and 1. Sample data must lie inside the mdat payload, and no two samples may
 // share bytes. A tfhd base-data-offset (an absolute file offset) is refused,
-// as are fragments of more than 65536 samples. Errors wrap ErrCorrupt and
+// as are fragments of more than 65536 samples. Errors wrap ErrMalformed and
 // give the byte position in b. On error p holds no samples.
 func ParseFragment(b []byte, p *ParsedFragment) error {
+	return parse(b, len(b), true, p)
+}
+
+// ParseFragmentHeader is ParseFragment for a fragment of size bytes of which
+// b holds only the first: at least its prft and moof and every box header up
+// to and including the mdat's, while the mdat payload may lie beyond b. It
+// checks what ParseFragment checks, sample data bounds included, and leaves
+// each sample's Data nil. A scan of a segment file so reads a fragment's
+// headers without its sample data.
+func ParseFragmentHeader(b []byte, size int, p *ParsedFragment) error {
+	size = max(size, 0)
+	return parse(b[:min(len(b), size)], size, false, p)
+}
+
+func parse(b []byte, size int, withData bool, p *ParsedFragment) error {
 	p.Wall, p.RefTrack = time.Time{}, 0
 	p.Samples, p.offsets = p.Samples[:0], p.offsets[:0]
-	fp := fragParser{b: b, p: p}
+	fp := fragParser{b: b, size: size, withData: withData, p: p}
 	fp.parse()
 	if fp.err != nil {
 		p.Samples, p.offsets = p.Samples[:0], p.offsets[:0]
@@ -72,65 +91,47 @@ type span struct{ start, body, end int }
 // fragParser parses one fragment with a sticky error: after the first
 // failure every step is a no-op, and the error names what and where.
 type fragParser struct {
-	b    []byte
-	p    *ParsedFragment
-	err  error
-	moof span
-	mdat span
+	b []byte
+	// size is the fragment's length: len(b), or more when b holds only the
+	// headers (ParseFragmentHeader).
+	size int
+	// withData sets the samples' Data (ParseFragment).
+	withData bool
+	p        *ParsedFragment
+	err      error
+	moof     span
+	mdat     span
 	// dataEnd is where the previous traf's data ended (implicit base offset).
 	dataEnd int
 }
 
 func (fp *fragParser) fail(pos int, format string, args ...any) {
 	if fp.err == nil {
-		fp.err = fmt.Errorf("%w: fragment %s at byte %d", ErrCorrupt, fmt.Sprintf(format, args...), pos)
+		fp.err = fmt.Errorf("%w: %s at byte %d", ErrMalformed, fmt.Sprintf(format, args...), pos)
 	}
 }
 
-// fourCC is a box type as a big-endian number, so that comparing types
-// needs no string.
-type fourCC uint32
-
-const (
-	boxPrft fourCC = 'p'<<24 | 'r'<<16 | 'f'<<8 | 't'
-	boxMoof fourCC = 'm'<<24 | 'o'<<16 | 'o'<<8 | 'f'
-	boxMdat fourCC = 'm'<<24 | 'd'<<16 | 'a'<<8 | 't'
-	boxTraf fourCC = 't'<<24 | 'r'<<16 | 'a'<<8 | 'f'
-	boxTfhd fourCC = 't'<<24 | 'f'<<16 | 'h'<<8 | 'd'
-	boxTfdt fourCC = 't'<<24 | 'f'<<16 | 'd'<<8 | 't'
-	boxTrun fourCC = 't'<<24 | 'r'<<16 | 'u'<<8 | 'n'
-)
-
-// String returns the four characters, for error messages.
-func (t fourCC) String() string {
-	return string([]byte{byte(t >> 24), byte(t >> 16), byte(t >> 8), byte(t)})
-}
-
-// box reads the box header at pos, which must lie within [pos, limit).
-// Boxes other than the ones parsed (free, skip, mfhd, sbgp, ...) are
-// stepped over by the callers.
-func (fp *fragParser) box(pos, limit int) (fourCC, span) {
+// box reads the box header at pos, which must lie within [pos, limit) and
+// within b. Boxes other than the ones parsed (free, skip, mfhd, sbgp, ...)
+// are stepped over by the callers.
+func (fp *fragParser) box(pos, limit int) (BoxType, span) {
 	if fp.err != nil {
 		return 0, span{}
 	}
-	if limit-pos < 8 {
+	var h []byte // empty past the bytes held (ParseFragmentHeader)
+	if pos < len(fp.b) {
+		h = fp.b[pos:min(limit, len(fp.b))]
+	}
+	typ, size, hdrLen, ok := DecodeHeader(h)
+	if !ok {
 		fp.fail(pos, "truncated box header")
 		return 0, span{}
 	}
-	h := fp.b[pos:limit]
-	size, body := uint64(binary.BigEndian.Uint32(h)), pos+8
-	typ := fourCC(binary.BigEndian.Uint32(h[4:8]))
-	switch size {
-	case 0: // to the end of the enclosing space
+	body := pos + hdrLen
+	if size == 0 { // to the end of the enclosing space
 		size = uint64(limit - pos)
-	case 1:
-		if len(h) < 16 {
-			fp.fail(pos, "truncated %v largesize", typ)
-			return 0, span{}
-		}
-		size, body = binary.BigEndian.Uint64(h[8:16]), pos+16
 	}
-	if size < uint64(body-pos) || size > uint64(limit-pos) {
+	if size < uint64(hdrLen) || size > uint64(limit-pos) {
 		fp.fail(pos, "%v box size %d outside %d bytes", typ, size, limit-pos)
 		return 0, span{}
 	}
@@ -140,17 +141,20 @@ func (fp *fragParser) box(pos, limit int) (fourCC, span) {
 func (fp *fragParser) parse() {
 	var prft span
 	havePrft := false
-	for pos := 0; pos < len(fp.b) && fp.err == nil; {
-		typ, s := fp.box(pos, len(fp.b))
+	for pos := 0; pos < fp.size && fp.err == nil; {
+		typ, s := fp.box(pos, fp.size)
+		if typ != TypeMdat && s.end > len(fp.b) {
+			fp.fail(pos, "%v box past the %d bytes read", typ, len(fp.b))
+		}
 		switch typ {
-		case boxPrft:
+		case TypePrft:
 			prft, havePrft = s, true
-		case boxMoof:
+		case TypeMoof:
 			if fp.moof.end != 0 {
 				fp.fail(pos, "second moof")
 			}
 			fp.moof = s
-		case boxMdat:
+		case TypeMdat:
 			if fp.mdat.end != 0 || fp.moof.end == 0 {
 				fp.fail(pos, "mdat not after one moof")
 			}
@@ -159,7 +163,10 @@ func (fp *fragParser) parse() {
 		pos = s.end
 	}
 	if fp.err == nil && fp.mdat.end == 0 {
-		fp.fail(len(fp.b), "no moof and mdat")
+		fp.fail(fp.size, "no moof and mdat")
+	}
+	if fp.err != nil {
+		return // the boxes found may lie past b (ParseFragmentHeader)
 	}
 	if havePrft {
 		fp.parsePrft(prft)
@@ -187,7 +194,7 @@ func (fp *fragParser) parseMoof() {
 	fp.dataEnd = fp.moof.start
 	for pos := fp.moof.body; pos < fp.moof.end && fp.err == nil; {
 		typ, s := fp.box(pos, fp.moof.end)
-		if typ == boxTraf {
+		if typ == TypeTraf {
 			fp.parseTraf(s)
 		}
 		pos = s.end
@@ -211,9 +218,9 @@ func (fp *fragParser) parseTraf(traf span) {
 	for pos := traf.body; pos < traf.end && fp.err == nil; {
 		typ, s := fp.box(pos, traf.end)
 		switch typ {
-		case boxTfhd:
+		case TypeTfhd:
 			fp.parseTfhd(s, &tf)
-		case boxTfdt:
+		case TypeTfdt:
 			fp.parseTfdt(s, &tf)
 			haveTfdt = true
 		}
@@ -225,7 +232,7 @@ func (fp *fragParser) parseTraf(traf span) {
 	tf.data = tf.base
 	for pos := traf.body; pos < traf.end && fp.err == nil; {
 		typ, s := fp.box(pos, traf.end)
-		if typ == boxTrun {
+		if typ == TypeTrun {
 			fp.parseTrun(s, &tf)
 		}
 		pos = s.end
@@ -237,26 +244,26 @@ func (fp *fragParser) parseTfhd(s span, tf *trackFrag) {
 	r := fieldReader{fp: fp, pos: s.body, end: s.end}
 	flags := r.u32() & 0xffffff
 	tf.id, tf.found = r.u32(), true
-	if flags&0x000001 != 0 {
+	if flags&tfhdBaseDataOffset != 0 {
 		fp.fail(s.start, "tfhd base-data-offset unsupported")
 		return
 	}
-	if flags&0x000002 != 0 {
+	if flags&tfhdSampleDescription != 0 {
 		r.u32() // sample-description-index
 	}
-	if flags&0x000008 != 0 {
+	if flags&tfhdDefaultDuration != 0 {
 		tf.defDuration, tf.hasDefDuration = r.u32(), true
 	}
-	if flags&0x000010 != 0 {
+	if flags&tfhdDefaultSize != 0 {
 		tf.defSize, tf.hasDefSize = r.u32(), true
 	}
-	if flags&0x000020 != 0 {
+	if flags&tfhdDefaultFlags != 0 {
 		tf.defFlags = r.u32()
 	}
 	// Without default-base-is-moof the first traf's data is relative to the
 	// moof too, later ones follow the previous traf's data (ISO 14496-12).
 	tf.base = fp.dataEnd
-	if flags&0x020000 != 0 {
+	if flags&tfhdDefaultBaseIsMoof != 0 {
 		tf.base = fp.moof.start
 	}
 	r.ok("tfhd")
@@ -272,7 +279,16 @@ func (fp *fragParser) parseTfdt(s span, tf *trackFrag) {
 	r.ok("tfdt")
 }
 
+// tfhd and trun flags (ISO/IEC 14496-12 §8.8.7, §8.8.8) and the sample
+// flag bit that marks a non-sync sample.
 const (
+	tfhdBaseDataOffset    = 0x000001
+	tfhdSampleDescription = 0x000002
+	tfhdDefaultDuration   = 0x000008
+	tfhdDefaultSize       = 0x000010
+	tfhdDefaultFlags      = 0x000020
+	tfhdDefaultBaseIsMoof = 0x020000
+
 	trunDataOffset  = 0x000001
 	trunFirstFlags  = 0x000004
 	trunDuration    = 0x000100
@@ -344,31 +360,46 @@ func (fp *fragParser) addSample(smp *FragmentSample, off int, size uint32, pos i
 		fp.fail(pos, "sample data [%d,+%d) outside mdat [%d,%d)", off, size, fp.mdat.body, fp.mdat.end)
 		return
 	}
-	end := off + int(size)
-	smp.Data = fp.b[off:end:end]
+	smp.Size = size
+	if fp.withData {
+		end := off + int(size)
+		smp.Data = fp.b[off:end:end]
+	}
 	fp.p.Samples = append(fp.p.Samples, *smp)
 	fp.p.offsets = append(fp.p.offsets, off)
 }
 
-// sortSamples puts the samples in mdat order (a stable insertion sort that
-// is linear on the usual, already ordered input) and refuses overlaps.
+// sortSamples puts the samples in mdat order and refuses overlaps. The
+// usual input, one track's data after the other's, is already in order and
+// costs one pass; other layouts get a stable sort, O(n log² n). (The
+// insertion sort this replaced took 40 s for 64,000 samples of two tracks
+// whose data was in reverse order, a 64 KB fragment.)
 func (fp *fragParser) sortSamples() {
 	if fp.err != nil {
 		return
 	}
+	if order := (sampleOrder{fp.p}); !sort.IsSorted(order) {
+		sort.Stable(order)
+	}
 	ss, offs := fp.p.Samples, fp.p.offsets
 	for i := 1; i < len(ss); i++ {
-		for j := i; j > 0 && offs[j] < offs[j-1]; j-- {
-			ss[j], ss[j-1] = ss[j-1], ss[j]
-			offs[j], offs[j-1] = offs[j-1], offs[j]
-		}
-	}
-	for i := 1; i < len(ss); i++ {
-		if prevEnd := offs[i-1] + len(ss[i-1].Data); offs[i] < prevEnd {
+		if prevEnd := offs[i-1] + int(ss[i-1].Size); offs[i] < prevEnd {
 			fp.fail(offs[i], "sample data overlaps")
 			return
 		}
 	}
+}
+
+// sampleOrder sorts a parsed fragment's samples by where their data starts.
+// It holds one pointer, so it becomes a sort.Interface without allocating.
+type sampleOrder struct{ p *ParsedFragment }
+
+func (o sampleOrder) Len() int           { return len(o.p.Samples) }
+func (o sampleOrder) Less(i, j int) bool { return o.p.offsets[i] < o.p.offsets[j] }
+func (o sampleOrder) Swap(i, j int) {
+	ss, offs := o.p.Samples, o.p.offsets
+	ss[i], ss[j] = ss[j], ss[i]
+	offs[i], offs[j] = offs[j], offs[i]
 }
 
 // fieldReader reads big-endian fields of one box body; a read past end
@@ -379,22 +410,28 @@ type fieldReader struct {
 	short    bool
 }
 
-func (r *fieldReader) u32() uint32 {
-	if r.short || r.end-r.pos < 4 {
+// take returns the next n bytes, or nil from the first read past end on.
+func (r *fieldReader) take(n int) []byte {
+	if r.short || r.end-r.pos < n {
 		r.short = true
-		return 0
+		return nil
 	}
-	r.pos += 4
-	return binary.BigEndian.Uint32(r.fp.b[r.pos-4:])
+	r.pos += n
+	return r.fp.b[r.pos-n : r.pos]
+}
+
+func (r *fieldReader) u32() uint32 {
+	if b := r.take(4); b != nil {
+		return binary.BigEndian.Uint32(b)
+	}
+	return 0
 }
 
 func (r *fieldReader) u64() uint64 {
-	if r.short || r.end-r.pos < 8 {
-		r.short = true
-		return 0
+	if b := r.take(8); b != nil {
+		return binary.BigEndian.Uint64(b)
 	}
-	r.pos += 8
-	return binary.BigEndian.Uint64(r.fp.b[r.pos-8:])
+	return 0
 }
 
 // ok reports whether every read so far fit, failing the parser if not.

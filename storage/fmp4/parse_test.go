@@ -1,4 +1,4 @@
-package storage_test
+package fmp4_test
 
 import (
 	"bytes"
@@ -7,69 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/storage/fmp4"
 )
-
-// avFragment builds one fragment of H.264 (track 1, 90 kHz, 25 fps, B-frame
-// style composition offsets, key first) and AAC (track 2, 48 kHz) with
-// distinct sample bytes: video samples of vsize bytes, audio of 370.
-func avFragment(vframes, aframes, vsize int) []storage.TrackFragment {
-	video := storage.TrackFragment{TrackID: 1, BaseDecodeTime: 90000 * 7}
-	for i := range vframes {
-		cto := int32(3600)
-		if i%3 == 2 {
-			cto = -3600
-		}
-		size := vsize + i
-		video.Samples = append(video.Samples, storage.Sample{Duration: 3600, CTO: cto, Size: uint32(size), Key: i == 0})
-		video.Data = append(video.Data, bytes.Repeat([]byte{byte(i)}, size)...)
-	}
-	audio := storage.TrackFragment{TrackID: 2, BaseDecodeTime: 48000*7 + 17}
-	for i := range aframes {
-		audio.Samples = append(audio.Samples, storage.Sample{Duration: 1024, Size: 370, Key: true})
-		audio.Data = append(audio.Data, bytes.Repeat([]byte{byte(0x80 + i)}, 370)...)
-	}
-	return []storage.TrackFragment{video, audio}
-}
-
-func TestParseFragmentRoundTrip(t *testing.T) {
-	wall := time.Date(2026, 11, 25, 10, 15, 0, 123456789, time.UTC)
-	tracks := avFragment(25, 47, 1000)
-	b := storage.AppendFragment(nil, 9, 0, wall, tracks)
-	var p storage.ParsedFragment
-	for round := range 2 { // the second round reuses p
-		if err := storage.ParseFragment(b, &p); err != nil {
-			t.Fatal(err)
-		}
-		if want := storage.NTPToTime(storage.NTPTime(wall)); !p.Wall.Equal(want) || p.Wall.Sub(wall).Abs() > time.Nanosecond {
-			t.Errorf("round %d: wall %v, want %v", round, p.Wall, want)
-		}
-		if p.RefTrack != 1 {
-			t.Errorf("ref track %d", p.RefTrack)
-		}
-		i := 0
-		for _, tf := range tracks {
-			dts, off := tf.BaseDecodeTime, 0
-			for _, s := range tf.Samples {
-				if i >= len(p.Samples) {
-					t.Fatalf("only %d samples", len(p.Samples))
-				}
-				got := p.Samples[i]
-				data := tf.Data[off : off+int(s.Size)]
-				if got.TrackID != tf.TrackID || got.DTS != dts || got.CTO != s.CTO || got.Duration != s.Duration ||
-					got.Key != s.Key || !bytes.Equal(got.Data, data) {
-					t.Fatalf("sample %d = %+v (%d bytes), want track %d dts %d %+v", i, got, len(got.Data), tf.TrackID, dts, s)
-				}
-				dts += uint64(s.Duration)
-				off += int(s.Size)
-				i++
-			}
-		}
-		if i != len(p.Samples) {
-			t.Errorf("%d samples, want %d", len(p.Samples), i)
-		}
-	}
-}
 
 // Boxes for hand-made fragments in the layouts other muxers use.
 
@@ -169,11 +108,11 @@ func TestParseFragmentVariants(t *testing.T) {
 		},
 		want: []sampleWant{{3, 1 << 40, 0, true, "xyzw"}},
 	}}
-	var p storage.ParsedFragment
+	var p fmp4.ParsedFragment
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := tc.frag()
-			if err := storage.ParseFragment(b, &p); err != nil {
+			if err := fmp4.ParseFragment(b, &p); err != nil {
 				t.Fatal(err)
 			}
 			if len(p.Samples) != len(tc.want) {
@@ -190,7 +129,8 @@ func TestParseFragmentVariants(t *testing.T) {
 }
 
 func TestParseFragmentErrors(t *testing.T) {
-	good := storage.AppendFragment(nil, 1, 0, time.Unix(1e9, 0), avFragment(3, 2, 10))
+	good := fmp4.AppendFragment(nil, 1, 0, time.Unix(1e9, 0),
+		[]fmp4.TrackFragment{h264Track(1, 0, 3), aacTrack(2, 0, 2)})
 	mutate := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
 	// Offsets in good: prft 0..32, moof header 32, mfhd 40, traf 56, tfhd 64,
 	// tfhd flags 72..76, tfdt 80, trun 100 (version/flags 108, count 112, data offset 116).
@@ -215,12 +155,12 @@ func TestParseFragmentErrors(t *testing.T) {
 			return b
 		})},
 	}
-	var p storage.ParsedFragment
+	var p fmp4.ParsedFragment
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := storage.ParseFragment(tc.b, &p)
-			if !errors.Is(err, storage.ErrCorrupt) {
-				t.Fatalf("err = %v, want ErrCorrupt", err)
+			err := fmp4.ParseFragment(tc.b, &p)
+			if !errors.Is(err, fmp4.ErrMalformed) {
+				t.Fatalf("err = %v, want ErrMalformed", err)
 			}
 			if len(p.Samples) != 0 {
 				t.Errorf("%d samples left after error", len(p.Samples))
@@ -229,16 +169,68 @@ func TestParseFragmentErrors(t *testing.T) {
 	}
 }
 
+// TestParseFragmentTracksReversed has the second track's data first in
+// mdat, as 2 × 4000 one-byte samples: the samples come back in mdat order,
+// each track's in decode order. The parser once sorted them with an
+// insertion sort, quadratic here: 40 s for 2 × 32,000 samples, a 64 KB
+// fragment that a disk error could make.
+func TestParseFragmentTracksReversed(t *testing.T) {
+	const n = 4000
+	mk := func(off uint32) []byte {
+		return box("moof", mfhd,
+			box("traf", tfhd(0x020018, 1, 10, 1), tfdt0(0), trun(0, 0x000001, n, off+n)),
+			box("traf", tfhd(0x020018, 2, 10, 1), tfdt0(0), trun(0, 0x000001, n, off)))
+	}
+	data := append(bytes.Repeat([]byte{2}, n), bytes.Repeat([]byte{1}, n)...)
+	b := append(mk(moofSize(mk(0))+8), box("mdat", data)...)
+	var p fmp4.ParsedFragment
+	if err := fmp4.ParseFragment(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Samples) != 2*n {
+		t.Fatalf("%d samples", len(p.Samples))
+	}
+	for i, s := range p.Samples {
+		track, dts := uint32(2-i/n), uint64(10*(i%n))
+		if s.TrackID != track || s.DTS != dts || len(s.Data) != 1 || s.Data[0] != byte(track) {
+			t.Fatalf("sample %d = %+v, want track %d dts %d", i, s, track, dts)
+		}
+	}
+}
+
+// TestParseFragmentHeaderErrors cuts a fragment's headers short: the
+// header reader refuses every cut before the mdat payload, never reading past
+// the bytes it was given (the panic this test found: a cut prft was parsed
+// after the walk had failed).
+func TestParseFragmentHeaderErrors(t *testing.T) {
+	tracks := []fmp4.TrackFragment{h264Track(1, 0, 3), aacTrack(2, 0, 2)}
+	good := fmp4.AppendFragment(nil, 1, 0, time.Unix(1e9, 0), tracks)
+	var p fmp4.ParsedFragment
+	for n := range fmp4.HeaderSize(tracks) {
+		err := fmp4.ParseFragmentHeader(good[:n], len(good), &p)
+		if !errors.Is(err, fmp4.ErrMalformed) || len(p.Samples) != 0 {
+			t.Fatalf("%d of %d header bytes: err %v, %d samples", n, fmp4.HeaderSize(tracks), err, len(p.Samples))
+		}
+	}
+	if err := fmp4.ParseFragmentHeader(good, len(good)+1, &p); !errors.Is(err, fmp4.ErrMalformed) {
+		t.Errorf("a byte past the mdat: err %v", err)
+	}
+}
+
 // BenchmarkParseFragment parses one second of 3 Mbit/s H.264 (25 frames of
 // 15 kB) with 48 kHz AAC.
 func BenchmarkParseFragment(b *testing.B) {
-	frag := storage.AppendFragment(nil, 1, 0, time.Now(), avFragment(25, 47, 15000))
+	video := trackOf(1, 90000*7, 25, 3600, func(i int) (int, int32, bool) {
+		size, cto, key := h264NegativeCTO(i)
+		return size - 700 + 15000, cto, key
+	})
+	frag := fmp4.AppendFragment(nil, 1, 0, time.Now(), []fmp4.TrackFragment{video, aacTrack(2, 48000*7+17, 47)})
 	b.Run("reuse", func(b *testing.B) {
-		var p storage.ParsedFragment
+		var p fmp4.ParsedFragment
 		b.ReportAllocs()
 		b.SetBytes(int64(len(frag)))
 		for b.Loop() {
-			if err := storage.ParseFragment(frag, &p); err != nil {
+			if err := fmp4.ParseFragment(frag, &p); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -247,8 +239,8 @@ func BenchmarkParseFragment(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(frag)))
 		for b.Loop() {
-			var p storage.ParsedFragment
-			if err := storage.ParseFragment(frag, &p); err != nil {
+			var p fmp4.ParsedFragment
+			if err := fmp4.ParseFragment(frag, &p); err != nil {
 				b.Fatal(err)
 			}
 		}
