@@ -15,6 +15,11 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/camvault/camvault/auth"
+	"github.com/camvault/camvault/media"
+	"github.com/camvault/camvault/playback"
+	"github.com/camvault/camvault/recorder"
+	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/storage"
 )
 
 // fileConfig is the configuration file schema. Every field has a built-in default
@@ -101,6 +106,7 @@ type recorderConfig struct {
 	ClockRaceLimit      int      `yaml:"clock_race_limit"`
 	ClockRaceWindow     Duration `yaml:"clock_race_window"`
 	MaxUnitSize         Size     `yaml:"max_unit_size"`
+	MaxParamSetSize     Size     `yaml:"max_param_set_size"`
 	MaxFragmentSize     Size     `yaml:"max_fragment_size"`
 	MaxCameraBuffer     Size     `yaml:"max_camera_buffer"`
 	MaxBuffer           Size     `yaml:"max_buffer"`
@@ -138,78 +144,90 @@ type cameraConfig struct {
 }
 
 // defaultConfig returns the built-in configuration: the one used with no file, and the base
-// that a file's keys are decoded over. Each call returns a fresh value.
+// that a file's keys are decoded over. Each call returns a fresh value. Every value a package
+// uses comes from that package's Default constants; only the settings of cmd itself (log,
+// http, the retention loop) are defined here.
 func defaultConfig() *fileConfig {
 	return &fileConfig{
-		DataDir: "./data",
+		DataDir: defaultDataDir,
 		Log:     logConfig{Format: "text", Level: "info"},
 		RTSP: rtspConfig{
-			Address:                  ":8554",
-			UDPRTPAddress:            ":8000",
-			UDPRTCPAddress:           ":8001",
-			UDPReadBuffer:            64 << 20,
-			SessionTimeout:           Duration(60 * time.Second),
-			HandshakeTimeout:         Duration(10 * time.Second),
-			IdleTimeout:              Duration(60 * time.Second),
-			WriteTimeout:             Duration(10 * time.Second),
-			MediaTimeout:             Duration(10 * time.Second),
-			ReadBuffer:               128 << 10,
-			MaxConnections:           4096,
-			MaxConnectionsPerAddress: 64,
-			MaxSessionsPerConnection: 4,
-			MaxRequestLine:           4 << 10,
-			MaxURL:                   2 << 10,
-			MaxHeaderLine:            8 << 10,
-			MaxHeaderLines:           64,
-			MaxHeaderBytes:           16 << 10,
-			MaxBody:                  64 << 10,
-			MaxPacket:                65535,
-			MediaQueue:               256,
-			UDPTeardownLinger:        Duration(250 * time.Millisecond),
+			Address:                  rtsp.DefaultAddress,
+			UDPRTPAddress:            rtsp.DefaultUDPRTPAddress,
+			UDPRTCPAddress:           rtsp.DefaultUDPRTCPAddress,
+			UDPReadBuffer:            rtsp.DefaultUDPReadBuffer,
+			SessionTimeout:           Duration(rtsp.DefaultSessionTimeout),
+			HandshakeTimeout:         Duration(rtsp.DefaultHandshakeTimeout),
+			IdleTimeout:              Duration(rtsp.DefaultIdleTimeout),
+			WriteTimeout:             Duration(rtsp.DefaultWriteTimeout),
+			MediaTimeout:             Duration(rtsp.DefaultMediaTimeout),
+			ReadBuffer:               rtsp.DefaultReadBufferSize,
+			MaxConnections:           rtsp.DefaultMaxConnections,
+			MaxConnectionsPerAddress: rtsp.DefaultMaxConnectionsPerAddress,
+			MaxSessionsPerConnection: rtsp.DefaultMaxSessionsPerConnection,
+			MaxRequestLine:           rtsp.DefaultMaxRequestLine,
+			MaxURL:                   rtsp.DefaultMaxURL,
+			MaxHeaderLine:            rtsp.DefaultMaxHeaderLine,
+			MaxHeaderLines:           rtsp.DefaultMaxHeaders,
+			MaxHeaderBytes:           rtsp.DefaultMaxHeaderBytes,
+			MaxBody:                  rtsp.DefaultMaxBody,
+			MaxPacket:                rtsp.DefaultMaxPacketSize,
+			MediaQueue:               rtsp.DefaultMediaQueueSize,
+			UDPTeardownLinger:        Duration(rtsp.DefaultUDPTeardownLinger),
 		},
-		TLS:    tlsConfig{Address: ":8322"},
-		HTTP:   httpConfig{Address: ":8080"},
-		Ingest: ingestConfig{Takeover: false, AllowUnknownCameras: true, MaxSDPMedia: 8, MaxSDPLine: 4 << 10},
-		Pull:   defaultPullConfig(),
+		TLS:  tlsConfig{Address: rtsp.DefaultTLSAddress},
+		HTTP: httpConfig{Address: defaultHTTPAddress},
+		Ingest: ingestConfig{Takeover: false, AllowUnknownCameras: true,
+			MaxSDPMedia: media.DefaultSDPMaxMedia, MaxSDPLine: media.DefaultSDPMaxAttrBytes},
+		Pull: defaultPullConfig(),
 		Recorder: recorderConfig{
-			FragmentDuration:    Duration(time.Second),
-			MaxFragmentDuration: Duration(5 * time.Second),
-			SegmentDuration:     Duration(10 * time.Minute),
-			ClockTolerance:      Duration(5 * time.Second),
-			ClockRaceLimit:      3,
-			ClockRaceWindow:     Duration(time.Minute),
-			MaxUnitSize:         8 << 20,
-			MaxFragmentSize:     16 << 20,
-			MaxCameraBuffer:     32 << 20,
-			MaxBuffer:           512 << 20,
-			StorageRetry:        Duration(5 * time.Second),
-			BackpressureWait:    Duration(3 * time.Second),
+			FragmentDuration:    Duration(recorder.DefaultFragmentDuration),
+			MaxFragmentDuration: Duration(recorder.DefaultMaxFragmentDuration),
+			SegmentDuration:     Duration(recorder.DefaultSegmentDuration),
+			ClockTolerance:      Duration(recorder.DefaultClockTolerance),
+			ClockRaceLimit:      recorder.DefaultClockRaceLimit,
+			ClockRaceWindow:     Duration(recorder.DefaultClockRaceWindow),
+			MaxUnitSize:         recorder.DefaultMaxUnitBytes,
+			MaxParamSetSize:     recorder.DefaultMaxParamSetBytes,
+			MaxFragmentSize:     recorder.DefaultMaxFragmentBytes,
+			MaxCameraBuffer:     recorder.DefaultMaxRecordingBuffer,
+			MaxBuffer:           recorder.DefaultMaxBuffer,
+			StorageRetry:        Duration(recorder.DefaultStorageRetry),
+			BackpressureWait:    Duration(recorder.DefaultBackpressureWait),
 		},
 		Storage: storageConfig{
-			Sync:         "fragment",
-			WriteQueue:   1024,
-			IndexTimeout: Duration(5 * time.Second),
-			ReadFiles:    64,
-			ReadIdle:     Duration(30 * time.Second),
-			IndexReserve: 8 << 20,
-			ReclaimMin:   4 << 20,
-			ReportPaths:  1000,
+			Sync:         storage.DefaultSync.String(),
+			WriteQueue:   storage.DefaultWriteQueue,
+			IndexTimeout: Duration(storage.DefaultIndexTimeout),
+			ReadFiles:    storage.DefaultReadFiles,
+			ReadIdle:     Duration(storage.DefaultReadIdle),
+			IndexReserve: storage.DefaultIndexReserve,
+			ReclaimMin:   storage.DefaultReclaimMin,
+			ReportPaths:  storage.DefaultReportPaths,
 		},
 		Playback: playbackConfig{
-			MaxSessions:          256,
-			SenderReportInterval: Duration(5 * time.Second),
-			MaxPayload:           1400,
+			MaxSessions:          playback.DefaultMaxSessions,
+			SenderReportInterval: Duration(playback.DefaultSenderReportInterval),
+			MaxPayload:           playback.DefaultMaxPayload,
 		},
 		Retention: retentionConfig{
-			MinFree:   FreeSpace{Percent: 5},
-			Interval:  Duration(time.Minute),
-			BatchSize: 256,
+			MinFree:   FreeSpace{Percent: defaultMinFreePercent},
+			Interval:  Duration(defaultRetentionInterval),
+			BatchSize: storage.DefaultRetentionBatchSize,
 		},
 		Cameras: map[string]cameraConfig{},
 		Auth:    defaultAuthConfig(),
 		Users:   []auth.UserConfig{},
 	}
 }
+
+// Defaults of the settings that belong to cmd itself.
+const (
+	defaultDataDir           = "./data"
+	defaultHTTPAddress       = ":8080"
+	defaultMinFreePercent    = 5
+	defaultRetentionInterval = time.Minute
+)
 
 // maxConfigFileSize bounds the config file read into memory.
 const maxConfigFileSize = 1 << 20

@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/camvault/camvault/storage"
 )
 
 // Bounds of the validated values. They catch typos (a size in the wrong unit, a timeout of
@@ -18,12 +19,6 @@ const (
 	minTimeout = 100 * time.Millisecond
 	maxTimeout = 24 * time.Hour
 )
-
-// cameraNameRE is the camera name syntax of DESIGN.md "Names and URLs".
-var cameraNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
-// reservedCameraName is the first path element of archive URLs; no camera may use it.
-const reservedCameraName = "archive"
 
 // fieldError is a validation failure of the value at key (the YAML key path, such as
 // ["rtsp", "max_url"]).
@@ -71,7 +66,7 @@ func (c *fileConfig) validate() error {
 	c.Retention.validate(&v)
 	c.validateAuth(&v)
 	for _, name := range slices.Sorted(maps.Keys(c.Cameras)) {
-		if err := validCameraName(name); err != nil {
+		if err := storage.ValidCamera(name); err != nil {
 			v.errs = append(v.errs, &fieldError{key: []string{"cameras", name}, err: err})
 			continue
 		}
@@ -143,6 +138,7 @@ func (r *recorderConfig) validate(v *validator) {
 	v.notBelow("recorder.segment_duration", r.SegmentDuration, "recorder.fragment_duration", r.FragmentDuration)
 	v.duration("recorder.clock_tolerance", r.ClockTolerance, minTimeout, time.Hour)
 	v.size("recorder.max_unit_size", r.MaxUnitSize, 64<<10, 256<<20)
+	v.size("recorder.max_param_set_size", r.MaxParamSetSize, 256, 64<<10)
 	v.count("recorder.clock_race_limit", r.ClockRaceLimit, 1, 1000)
 	v.duration("recorder.clock_race_window", r.ClockRaceWindow, time.Second, 24*time.Hour)
 	v.size("recorder.max_fragment_size", r.MaxFragmentSize, 64<<10, 1<<30)
@@ -153,17 +149,6 @@ func (r *recorderConfig) validate(v *validator) {
 	v.atMost("recorder.max_camera_buffer", r.MaxCameraBuffer, "recorder.max_buffer", r.MaxBuffer)
 	v.duration("recorder.storage_retry", r.StorageRetry, minTimeout, time.Hour)
 	v.duration("recorder.backpressure_wait", r.BackpressureWait, 0, time.Minute)
-}
-
-// validCameraName checks a camera name against DESIGN.md "Names and URLs".
-func validCameraName(name string) error {
-	if !cameraNameRE.MatchString(name) {
-		return fmt.Errorf("invalid camera name %q: want 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit", name)
-	}
-	if strings.EqualFold(name, reservedCameraName) {
-		return fmt.Errorf("camera name %q is reserved for archive URLs", name)
-	}
-	return nil
 }
 
 // validator collects field errors.

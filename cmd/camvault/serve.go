@@ -179,13 +179,13 @@ func (c *fileConfig) recorderConfig(log *slog.Logger) recorder.Config {
 		ClockTolerance: time.Duration(r.ClockTolerance), ClockRaceLimit: r.ClockRaceLimit,
 		ClockRaceWindow: time.Duration(r.ClockRaceWindow), MaxFragmentBytes: int(r.MaxFragmentSize),
 		MaxRecordingBuffer: int(r.MaxCameraBuffer), MaxBuffer: int64(r.MaxBuffer),
-		MaxUnitBytes: int(r.MaxUnitSize), StorageRetry: time.Duration(r.StorageRetry), BackpressureWait: wait,
+		MaxUnitBytes: int(r.MaxUnitSize), MaxParamSetBytes: int(r.MaxParamSetSize), StorageRetry: time.Duration(r.StorageRetry), BackpressureWait: wait,
 		Logger: log}
 }
 
 func (c *fileConfig) pushConfig(s ingest.Sink, log *slog.Logger) ingest.PushConfig {
 	pc := ingest.PushConfig{Sink: s, TakeOver: c.Ingest.Takeover, AllowUnknown: c.Ingest.AllowUnknownCameras, Logger: log,
-		SDP: media.SDPLimits{MaxMedia: c.Ingest.MaxSDPMedia, MaxAttrBytes: int(c.Ingest.MaxSDPLine)}}
+		SDP: c.sdpLimits()}
 	for name, cam := range c.Cameras {
 		pc.Cameras = append(pc.Cameras, name)
 		if cam.URL != "" {
@@ -210,6 +210,12 @@ func (c *fileConfig) pullCameras() []ingest.PullCamera {
 		cams = append(cams, ingest.PullCamera{Name: name, URL: cam.URL, Transport: transport, Schedule: cam.Schedule.schedule()})
 	}
 	return cams
+}
+
+// sdpLimits bounds the descriptions of pushed and pulled cameras alike.
+func (c *fileConfig) sdpLimits() media.SDPLimits {
+	return media.SDPLimits{MaxMedia: c.Ingest.MaxSDPMedia, MaxAttrBytes: int(c.Ingest.MaxSDPLine),
+		MaxParamSetBytes: int(c.Recorder.MaxParamSetSize)}
 }
 
 func (c *fileConfig) rtspLimits() rtsp.Limits {
