@@ -8,8 +8,12 @@ import (
 // configTestHandler is a Handler for configurations that are never served.
 type configTestHandler struct{}
 
-func (configTestHandler) Announce(context.Context, *AnnounceRequest) (Publication, error) { return nil, nil }
-func (configTestHandler) Describe(context.Context, *DescribeRequest) (Presentation, error) { return nil, nil }
+func (configTestHandler) Announce(context.Context, *AnnounceRequest) (Publication, error) {
+	return nil, nil
+}
+func (configTestHandler) Describe(context.Context, *DescribeRequest) (Presentation, error) {
+	return nil, nil
+}
 
 // TestConfigDefaults: a zero Config takes the exported defaults, which camvault's
 // configuration file documents (cmd/camvault TestDocumentedConfigIsDefault compares them), and
