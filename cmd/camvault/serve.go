@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,7 +23,9 @@ import (
 // shutdownTimeout bounds the wait for segments to be sealed at exit.
 const shutdownTimeout = 30 * time.Second
 
-func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+// runServe is `camvault serve`: it starts the parts in order on a lifecycle, which stops them
+// in reverse order on signal, when one fails while serving, or when a later one fails to start.
+func runServe(ctx context.Context, args []string, stderr io.Writer) (err error) {
 	var pprofAddr string
 	var flags *flag.FlagSet
 	cfg, err := parseConfigFlags("serve", args, stderr, func(fs *flag.FlagSet) {
@@ -32,95 +35,99 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	configPath := flags.Lookup("config").Value.String()
 	log := newLogger(cfg.Log, stderr)
+	l := newLifecycle(ctx, log)
+	defer func() { err = errors.Join(err, l.stop()) }()
+	p, err := startParts(l, cfg, log)
+	if err != nil {
+		return err
+	}
 	if pprofAddr != "" {
-		stop, err := servePprof(ctx, pprofAddr, log)
+		stop, err := servePprof(l.context(), pprofAddr, log)
 		if err != nil {
 			return err
 		}
-		defer stop()
+		l.addFunc("pprof", stop)
 	}
+	l.addFunc("reload", reloadOnSIGHUP(l.context(), flags.Lookup("config").Value.String(), p.reload, log))
+	rtpAddr, rtcpAddr := p.rtsp.UDPAddrs()
+	log.Info("camvault serving", "version", versionString(), "rtsp", p.rtsp.Addr().String(),
+		"rtsps", fmt.Sprint(p.rtsp.TLSAddr()), "udp_rtp", fmt.Sprint(rtpAddr), "udp_rtcp", fmt.Sprint(rtcpAddr), "data", cfg.DataDir)
+	notify("READY=1")
+	err = l.wait()
+	notify("STOPPING=1")
+	log.Info("shutting down")
+	return err
+}
+
+// serveParts are the started parts that runServe refers to after start.
+type serveParts struct {
+	rtsp   *rtsp.Server
+	reload reloadTargets
+}
+
+// startParts starts the parts of a serve in dependency order, each recorded on l: storage and
+// its retention loop, the recorder, the RTSP server and its handlers, the pulled cameras.
+func startParts(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*serveParts, error) {
 	access, err := newRTSPAuth(cfg, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !access.authority.HasUsers() && cfg.Anonymous == nil {
 		log.Info("no users configured: only clients on loopback may publish, watch or replay; " +
 			"add users (camvault passwd -user NAME) or an anonymous entry to serve others")
 	}
-	stopAuth := access.run(ctx, time.Duration(cfg.Auth.FailureLogInterval))
-	defer stopAuth()
+	l.addFunc("auth", access.run(l.context(), time.Duration(cfg.Auth.FailureLogInterval)))
 	store, err := storage.Open(cfg.storageConfig(log))
 	if err != nil {
-		return err
+		return nil, err
 	}
+	l.add("storage", store.Close)
 	store.SetRetention(cfg.retention())
-	stopRetention := runRetentionLoop(ctx, store, time.Duration(cfg.Retention.Interval), log)
-	// closeStore ends the retention loop first: a pass must not outlive the store.
-	closeStore := func() error {
-		stopRetention()
-		return store.Close()
-	}
+	l.addFunc("retention", runRetentionLoop(l.context(), store, time.Duration(cfg.Retention.Interval), log))
 	rec, err := recorder.New(cfg.recorderConfig(log), store)
 	if err != nil {
-		closeStore()
-		return err
+		return nil, err
 	}
+	l.add("recorder", func() error { return closeRecorder(rec, log) })
 	push, err := ingest.NewPush(cfg.pushConfig(sink{rec}, log))
 	if err != nil {
-		closeStore()
-		return err
+		return nil, err
 	}
 	play, err := playback.New(cfg.playbackConfig(store, log))
 	if err != nil {
-		closeStore()
-		return err
+		return nil, err
 	}
 	certs, err := newCertReloader(cfg.TLS.Cert, cfg.TLS.Key)
 	if err != nil {
-		closeStore()
-		return err
+		return nil, err
 	}
 	srv, err := rtsp.NewServer(cfg.rtspServerConfig(rtspHandler{push: push, play: play, access: access}, access.rtspAccess(), certs.config(), log))
 	if err != nil {
-		closeStore()
-		return err
+		return nil, err
 	}
+	l.serve("rtsp", srv)
 	pull, err := ingest.NewPull(cfg.pullConfig(sink{rec}, log))
 	if err != nil {
-		closeStore()
-		return err
+		return nil, err
 	}
 	pull.Update(cfg.pullCameras())
-	pullDone := make(chan error, 1)
-	go func() { pullDone <- pull.Run(ctx) }()
-	stopReload := reloadOnSIGHUP(ctx, configPath, reloadTargets{pull: pull, store: store, certs: certs}, log)
-	rtpAddr, rtcpAddr := srv.UDPAddrs()
-	log.Info("camvault serving", "version", versionString(), "rtsp", srv.Addr().String(),
-		"rtsps", fmt.Sprint(srv.TLSAddr()), "udp_rtp", fmt.Sprint(rtpAddr), "udp_rtcp", fmt.Sprint(rtcpAddr), "data", cfg.DataDir)
-	notify("READY=1")
-	err = srv.Run(ctx)
-	notify("STOPPING=1")
-	log.Info("shutting down")
-	stopReload()
-	if perr := <-pullDone; err == nil {
-		err = perr // pulled cameras have torn down and sealed
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		rec.Close()
-	}()
+	l.run("pull", pull.Run)
+	return &serveParts{rtsp: srv, reload: reloadTargets{pull: pull, store: store, certs: certs}}, nil
+}
+
+// closeRecorder seals the open segments, waiting at most shutdownTimeout: a segment left open
+// is repaired at the next start.
+func closeRecorder(rec *recorder.Recorder, log *slog.Logger) error {
+	done := make(chan error, 1)
+	go func() { done <- rec.Close() }()
 	select {
-	case <-done:
+	case err := <-done:
+		return err
 	case <-time.After(shutdownTimeout):
 		log.Error("segments not sealed in time; they will be repaired at next start")
+		return nil
 	}
-	if cerr := closeStore(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 func runReindex(args []string, stdout, stderr io.Writer) error {
