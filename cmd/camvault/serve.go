@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -161,47 +160,6 @@ func (s sink) Open(camera string, tracks []*media.Track, feed ingest.Feed) (inge
 	return rec, nil
 }
 
-func (c *fileConfig) storageConfig(log *slog.Logger) storage.Config {
-	sync, _ := storage.ParseSyncPolicy(c.Storage.Sync) // validated with the file
-	return storage.Config{Dir: c.DataDir, Sync: sync, WriteQueue: c.Storage.WriteQueue,
-		IndexTimeout: time.Duration(c.Storage.IndexTimeout), ReadFiles: c.Storage.ReadFiles,
-		ReadIdle: time.Duration(c.Storage.ReadIdle), IndexReserve: int64(c.Storage.IndexReserve),
-		ReclaimMin: int64(c.Storage.ReclaimMin), ReportPaths: c.Storage.ReportPaths, Logger: log}
-}
-
-func (c *fileConfig) playbackConfig(store *storage.Store, log *slog.Logger) playback.Config {
-	p := c.Playback
-	return playback.Config{Store: store, MaxSessions: p.MaxSessions,
-		SenderReportInterval: time.Duration(p.SenderReportInterval), MaxPayload: int(p.MaxPayload), Logger: log}
-}
-
-func (c *fileConfig) recorderConfig(log *slog.Logger) recorder.Config {
-	r := c.Recorder
-	wait := time.Duration(r.BackpressureWait)
-	if wait == 0 {
-		wait = -1 // the file's 0s never waits; recorder's zero value means its default
-	}
-	return recorder.Config{FragmentDuration: time.Duration(r.FragmentDuration),
-		MaxFragmentDuration: time.Duration(r.MaxFragmentDuration), SegmentDuration: time.Duration(r.SegmentDuration),
-		ClockTolerance: time.Duration(r.ClockTolerance), ClockRaceLimit: r.ClockRaceLimit,
-		ClockRaceWindow: time.Duration(r.ClockRaceWindow), MaxFragmentBytes: int(r.MaxFragmentSize),
-		MaxRecordingBuffer: int(r.MaxCameraBuffer), MaxBuffer: int64(r.MaxBuffer),
-		MaxUnitBytes: int(r.MaxUnitSize), MaxParamSetBytes: int(r.MaxParamSetSize), StorageRetry: time.Duration(r.StorageRetry), BackpressureWait: wait,
-		Logger: log}
-}
-
-func (c *fileConfig) pushConfig(s ingest.Sink, log *slog.Logger) ingest.PushConfig {
-	pc := ingest.PushConfig{Sink: s, TakeOver: c.Ingest.Takeover, AllowUnknown: c.Ingest.AllowUnknownCameras, Logger: log,
-		SDP: c.sdpLimits()}
-	for name, cam := range c.Cameras {
-		pc.Cameras = append(pc.Cameras, name)
-		if cam.URL != "" {
-			pc.Pulled = append(pc.Pulled, name)
-		}
-	}
-	return pc
-}
-
 // pullCameras lists the cameras with a url, in name order.
 func (c *fileConfig) pullCameras() []ingest.PullCamera {
 	var cams []ingest.PullCamera
@@ -217,35 +175,4 @@ func (c *fileConfig) pullCameras() []ingest.PullCamera {
 		cams = append(cams, ingest.PullCamera{Name: name, URL: cam.URL, Transport: transport, Schedule: cam.Schedule.schedule()})
 	}
 	return cams
-}
-
-// sdpLimits bounds the descriptions of pushed and pulled cameras alike.
-func (c *fileConfig) sdpLimits() media.SDPLimits {
-	return media.SDPLimits{MaxMedia: c.Ingest.MaxSDPMedia, MaxAttrBytes: int(c.Ingest.MaxSDPLine),
-		MaxParamSetBytes: int(c.Recorder.MaxParamSetSize)}
-}
-
-func (c *fileConfig) rtspLimits() rtsp.Limits {
-	r := c.RTSP
-	return rtsp.Limits{MaxRequestLine: int(r.MaxRequestLine), MaxURL: int(r.MaxURL),
-		MaxHeaderLine: int(r.MaxHeaderLine), MaxHeaders: r.MaxHeaderLines,
-		MaxHeaderBytes: int(r.MaxHeaderBytes), MaxBody: int(r.MaxBody)}
-}
-
-func (c *fileConfig) rtspServerConfig(h rtsp.Handler, access *rtsp.Access, tlsConf *tls.Config, log *slog.Logger) rtsp.Config {
-	r := c.RTSP
-	return rtsp.Config{
-		Address: r.Address, UDPRTPAddress: r.UDPRTPAddress, UDPRTCPAddress: r.UDPRTCPAddress,
-		TLS: tlsConf, TLSAddress: c.TLS.Address, TLSOnly: c.TLS.Only,
-		DisableUDP: r.UDPRTPAddress == "", UDPReadBuffer: int(r.UDPReadBuffer),
-		SessionTimeout: time.Duration(r.SessionTimeout), MediaTimeout: time.Duration(r.MediaTimeout),
-		HandshakeTimeout: time.Duration(r.HandshakeTimeout), IdleTimeout: time.Duration(r.IdleTimeout),
-		WriteTimeout: time.Duration(r.WriteTimeout), MaxConnections: r.MaxConnections,
-		MaxConnectionsPerAddress: r.MaxConnectionsPerAddress,
-		MaxSessionsPerConnection: r.MaxSessionsPerConnection, ReadBufferSize: int(r.ReadBuffer),
-		MaxPacketSize: int(r.MaxPacket), MediaQueueSize: r.MediaQueue,
-		UDPTeardownLinger: time.Duration(r.UDPTeardownLinger),
-		Limits:            c.rtspLimits(),
-		Handler:           h, Access: access, Logger: log,
-	}
 }
