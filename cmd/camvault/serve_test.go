@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"syscall"
@@ -36,21 +37,10 @@ func TestServeFailedStartReleasesEverything(t *testing.T) {
 	if !errors.Is(err, syscall.EADDRINUSE) {
 		t.Fatalf("serve with a busy -pprof address: %v, want address in use\n%s", err, &stderr)
 	}
-	for _, addr := range []string{rtspAddr, tlsAddr} {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			t.Errorf("TCP %s still bound after the failed serve: %v", addr, err)
-			continue
+	for _, a := range []struct{ network, addr string }{{"tcp", rtspAddr}, {"tcp", tlsAddr}, {"udp", rtp}, {"udp", rtcp}} {
+		if err := bindAgain(a.network, a.addr); err != nil {
+			t.Errorf("%s %s still bound after the failed serve: %v", a.network, a.addr, err)
 		}
-		ln.Close()
-	}
-	for _, addr := range []string{rtp, rtcp} {
-		pc, err := net.ListenPacket("udp", addr)
-		if err != nil {
-			t.Errorf("UDP %s still bound after the failed serve: %v", addr, err)
-			continue
-		}
-		pc.Close()
 	}
 	st, err := storage.Open(storage.Config{Dir: filepath.Join(dir, "data"), IndexTimeout: 200 * time.Millisecond})
 	if err != nil {
@@ -59,6 +49,21 @@ func TestServeFailedStartReleasesEverything(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// bindAgain binds addr and releases it at once.
+func bindAgain(network, addr string) error {
+	var c io.Closer
+	var err error
+	if network == "udp" {
+		c, err = net.ListenPacket(network, addr)
+	} else {
+		c, err = net.Listen(network, addr)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Close()
 }
 
 // freeTCPAddr returns a loopback address whose port was free a moment ago.
