@@ -311,6 +311,32 @@ func TestDocumentedConfigIsDefault(t *testing.T) {
 	}
 }
 
+// TestDocumentedDefaultsMatchValues: in configs/camvault.yaml, the "default X" a key's comment
+// states is the value on its line, so that a changed default cannot leave its comment behind.
+func TestDocumentedDefaultsMatchValues(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(documentedConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`^\s*([a-z_]+):\s+(\S+)\s+#.*?\bdefault (\S+)`)
+	checked := 0
+	for i, l := range strings.Split(string(data), "\n") {
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		value, stated := m[2], strings.TrimRight(m[3], ".,:;")
+		if value != stated {
+			t.Errorf("%s:%d: %s is %s, its comment says default %s", documentedConfig, i+1, m[1], value, stated)
+		}
+		checked++
+	}
+	if checked < 50 {
+		t.Errorf("checked only %d keys; did the comment format change?", checked)
+	}
+}
+
 // schemaKeys returns every key of the schema as a nested map, by marshalling the defaults.
 func schemaKeys(t *testing.T) map[string]any {
 	t.Helper()
