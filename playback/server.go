@@ -30,15 +30,22 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// Defaults of Config.
+const (
+	DefaultMaxSessions          = 256
+	DefaultSenderReportInterval = 5 * time.Second
+	DefaultMaxPayload           = media.DefaultMaxPayload
+)
+
 func (c *Config) setDefaults() {
 	if c.MaxSessions <= 0 {
-		c.MaxSessions = 256
+		c.MaxSessions = DefaultMaxSessions
 	}
 	if c.SenderReportInterval <= 0 {
-		c.SenderReportInterval = 5 * time.Second
+		c.SenderReportInterval = DefaultSenderReportInterval
 	}
 	if c.MaxPayload <= 0 {
-		c.MaxPayload = media.DefaultMaxPayload
+		c.MaxPayload = DefaultMaxPayload
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/camvault/camvault/media"
 )
 
 // Config configures a Recorder.
@@ -12,7 +14,8 @@ type Config struct {
 	// the first keyframe after it. Defaults to 1s.
 	FragmentDuration time.Duration
 	// MaxFragmentDuration cuts a fragment at any frame when no keyframe came
-	// (long-GOP cameras); it bounds what a crash can lose. Defaults to 5s.
+	// (long-GOP cameras); it bounds what a crash can lose. It must be at
+	// least FragmentDuration. Defaults to 5s, whatever FragmentDuration is.
 	MaxFragmentDuration time.Duration
 	// SegmentDuration is the target segment length: a segment is sealed at
 	// the first keyframe after it. Defaults to 10m.
@@ -57,6 +60,10 @@ type Config struct {
 	// MaxUnitBytes bounds one access unit in the depacketizers. Defaults to
 	// 8 MiB.
 	MaxUnitBytes int
+	// MaxParamSetBytes bounds one in-band H.264/H.265 parameter set (VPS,
+	// SPS or PPS) in the depacketizers, in bytes; longer ones are ignored.
+	// Defaults to media.DefaultMaxParamSetBytes (2 KiB).
+	MaxParamSetBytes int
 	// BackpressureWait is how long one fragment of a recording opened with
 	// OpenOptions.Backpressure (a TCP source) may wait for room in a full
 	// storage write queue before it is dropped after all, and how long such
@@ -80,48 +87,51 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// Defaults of Config.
+const (
+	DefaultFragmentDuration    = time.Second
+	DefaultMaxFragmentDuration = 5 * time.Second
+	DefaultSegmentDuration     = 10 * time.Minute
+	DefaultClockTolerance      = 5 * time.Second
+	DefaultClockRaceLimit      = 3
+	DefaultClockRaceWindow     = time.Minute
+	DefaultMaxFragmentBytes    = 16 << 20
+	DefaultMaxRecordingBuffer  = 2 * DefaultMaxFragmentBytes
+	DefaultMaxBuffer           = 512 << 20
+	DefaultMaxUnitBytes        = media.DefaultMaxUnitBytes
+	DefaultMaxParamSetBytes    = media.DefaultMaxParamSetBytes
+	DefaultBackpressureWait    = 3 * time.Second
+	DefaultStorageRetry        = 5 * time.Second
+)
+
 func (c *Config) setDefaults() {
-	if c.FragmentDuration <= 0 {
-		c.FragmentDuration = time.Second
-	}
-	if c.MaxFragmentDuration <= 0 {
-		c.MaxFragmentDuration = 5 * c.FragmentDuration
-	}
-	if c.SegmentDuration <= 0 {
-		c.SegmentDuration = 10 * time.Minute
-	}
-	if c.ClockTolerance <= 0 {
-		c.ClockTolerance = 5 * time.Second
-	}
-	if c.ClockRaceLimit <= 0 {
-		c.ClockRaceLimit = 3
-	}
-	if c.ClockRaceWindow <= 0 {
-		c.ClockRaceWindow = time.Minute
-	}
-	if c.MaxFragmentBytes <= 0 {
-		c.MaxFragmentBytes = 16 << 20
-	}
-	if c.MaxRecordingBuffer <= 0 {
-		c.MaxRecordingBuffer = 2 * c.MaxFragmentBytes
-	}
-	if c.MaxBuffer <= 0 {
-		c.MaxBuffer = 512 << 20
-	}
-	if c.MaxUnitBytes <= 0 {
-		c.MaxUnitBytes = 8 << 20
-	}
+	positive(&c.FragmentDuration, DefaultFragmentDuration)
+	positive(&c.MaxFragmentDuration, DefaultMaxFragmentDuration)
+	positive(&c.SegmentDuration, DefaultSegmentDuration)
+	positive(&c.ClockTolerance, DefaultClockTolerance)
+	positive(&c.ClockRaceLimit, DefaultClockRaceLimit)
+	positive(&c.ClockRaceWindow, DefaultClockRaceWindow)
+	positive(&c.MaxFragmentBytes, DefaultMaxFragmentBytes)
+	positive(&c.MaxRecordingBuffer, 2*c.MaxFragmentBytes)
+	positive(&c.MaxBuffer, DefaultMaxBuffer)
+	positive(&c.MaxUnitBytes, DefaultMaxUnitBytes)
+	positive(&c.MaxParamSetBytes, DefaultMaxParamSetBytes)
 	if c.BackpressureWait == 0 {
-		c.BackpressureWait = 3 * time.Second
+		c.BackpressureWait = DefaultBackpressureWait
 	}
-	if c.StorageRetry <= 0 {
-		c.StorageRetry = 5 * time.Second
-	}
+	positive(&c.StorageRetry, DefaultStorageRetry)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// positive replaces a zero or negative *v with d.
+func positive[T int | int64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
 	}
 }
 

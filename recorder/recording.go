@@ -98,7 +98,7 @@ type Stats struct {
 func newRecording(r *Recorder, camera string, mts []*media.Track, opt OpenOptions) (*Recording, error) {
 	rec := &Recording{r: r, camera: camera, log: r.log.With("camera", camera), done: make(chan struct{}),
 		backpressure: opt.Backpressure && r.cfg.BackpressureWait > 0}
-	lim := media.Limits{MaxUnitBytes: r.cfg.MaxUnitBytes}
+	lim := media.Limits{MaxUnitBytes: r.cfg.MaxUnitBytes, MaxParamSetBytes: r.cfg.MaxParamSetBytes}
 	for i, mt := range mts {
 		if mt.Codec == media.CodecUnknown {
 			rec.tracks = append(rec.tracks, nil)

@@ -75,14 +75,14 @@ type Config struct {
 	// MaxConnections bounds concurrent RTSP connections (SEC-03). When it
 	// is reached, a new connection replaces the connection that has been
 	// idle longest without a session; when every connection has a session
-	// the new one is closed on accept. Defaults to 1024.
+	// the new one is closed on accept. Defaults to 4096.
 	MaxConnections int
 	// MaxConnectionsPerAddress bounds the concurrent connections of one
 	// peer IP address, with the same replacement rule, so that one host
 	// cannot hold every slot (SEC-03). Defaults to 64.
 	MaxConnectionsPerAddress int
 	// MaxSessionsPerConnection bounds live sessions created by one
-	// connection; more get 453 (SEC-03). Defaults to 8.
+	// connection; more get 453 (SEC-03). Defaults to 4.
 	MaxSessionsPerConnection int
 	// ReadBufferSize is the per-connection read buffer in bytes. A whole
 	// interleaved frame is read from it without copying, so it must hold
@@ -133,9 +133,9 @@ const (
 	DefaultHandshakeTimeout         = 10 * time.Second
 	DefaultIdleTimeout              = 60 * time.Second
 	DefaultWriteTimeout             = 10 * time.Second
-	DefaultMaxConnections           = 1024
+	DefaultMaxConnections           = 4096
 	DefaultMaxConnectionsPerAddress = 64
-	DefaultMaxSessionsPerConnection = 8
+	DefaultMaxSessionsPerConnection = 4
 	DefaultReadBufferSize           = 128 << 10
 	DefaultWriteQueueSize           = 64
 	DefaultMediaQueueSize           = 256

@@ -112,21 +112,31 @@ type Config struct {
 	Faults *FaultPlan
 }
 
+// Defaults of Config and Retention.
+const (
+	DefaultSync         = SyncFragment
+	DefaultWriteQueue   = 1024
+	DefaultWriters      = 4
+	DefaultIndexTimeout = 5 * time.Second
+	DefaultReadFiles    = 64
+	DefaultReadIdle     = 30 * time.Second
+	DefaultReportPaths  = 1000
+	DefaultReclaimMin   = 4 << 20
+	DefaultIndexReserve = 8 << 20
+	// DefaultRetentionBatchSize is Retention.BatchSize's default.
+	DefaultRetentionBatchSize = 256
+)
+
 func (c *Config) setDefaults() {
-	if c.WriteQueue <= 0 {
-		c.WriteQueue = 1024
-	}
-	if c.Writers <= 0 {
-		c.Writers = 4
-	}
-	if c.IndexTimeout <= 0 {
-		c.IndexTimeout = 5 * time.Second
-	}
-	if c.ReadFiles <= 0 {
-		c.ReadFiles = 64
-	}
-	if c.ReadIdle <= 0 {
-		c.ReadIdle = 30 * time.Second
+	positive(&c.WriteQueue, DefaultWriteQueue)
+	positive(&c.Writers, DefaultWriters)
+	positive(&c.IndexTimeout, DefaultIndexTimeout)
+	positive(&c.ReadFiles, DefaultReadFiles)
+	positive(&c.ReadIdle, DefaultReadIdle)
+	positive(&c.ReportPaths, DefaultReportPaths)
+	positive(&c.ReclaimMin, DefaultReclaimMin)
+	if c.IndexReserve == 0 { // negative disables the reserve
+		c.IndexReserve = DefaultIndexReserve
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -134,11 +144,12 @@ func (c *Config) setDefaults() {
 	if c.FreeSpace == nil {
 		c.FreeSpace = dirFreeSpace(c.Dir)
 	}
-	if c.IndexReserve == 0 {
-		c.IndexReserve = 8 << 20
-	}
-	if c.ReclaimMin <= 0 {
-		c.ReclaimMin = 4 << 20
+}
+
+// positive replaces a zero or negative *v with d.
+func positive[T int | int64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
 	}
 }
 

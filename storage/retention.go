@@ -55,9 +55,6 @@ type Retention struct {
 	BatchSize int
 }
 
-// defaultRetentionBatch is Retention.BatchSize's default.
-const defaultRetentionBatch = 256
-
 // Validate reports a policy that cannot be meant: a negative limit, a
 // percent outside [0, 100), a hold that ends before it starts, or a camera
 // name that fails ValidCamera.
@@ -127,7 +124,7 @@ func (r *Retention) clone() *Retention {
 		c.Cameras[cam] = p
 	}
 	if c.BatchSize <= 0 {
-		c.BatchSize = defaultRetentionBatch
+		c.BatchSize = DefaultRetentionBatchSize
 	}
 	return &c
 }

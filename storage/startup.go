@@ -9,9 +9,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// defaultReportPaths is Config.ReportPaths' default.
-const defaultReportPaths = 1000
-
 // StartupReport says what Open found in the data directory and what it did
 // about it. Paths are relative to the data directory.
 type StartupReport struct {
@@ -207,5 +204,5 @@ func (s *Store) reportPaths() int {
 	if s.cfg.ReportPaths > 0 {
 		return s.cfg.ReportPaths
 	}
-	return defaultReportPaths
+	return DefaultReportPaths
 }

@@ -15,11 +15,28 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/camvault/camvault/auth"
+	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/storage"
 )
 
-// fileConfig is the configuration file schema. Every field has a built-in default
-// (defaultConfig), so no file is needed; configs/camvault.yaml documents each key line by line
-// and must load to exactly defaultConfig() (TestDocumentedConfigIsDefault).
+// fileConfig is the configuration file schema. It composes the packages' configurations:
+//
+//   - Each section has one file, config_{section}.go, holding everything cmd knows of it: the
+//     section struct whose yaml tags are the file's keys (Duration and Size for spans and
+//     byte counts), its defaults (default{Section}Config, built only from the owning package's
+//     exported Default constants, so a default lives in one place), its validate method (the
+//     ranges an operator may set, with errors naming the key; they are positioned at the
+//     key's line by configSource.locate), and the mapping onto the package's Config.
+//   - Adding a setting touches the package (the field, its Default constant) and, in cmd, the
+//     one section file: the struct field, the default line, the range check and the mapping
+//     line; configs/camvault.yaml documents it, and TestDocumentedConfigIsDefault fails until
+//     it does, with exactly the package's default.
+//   - The packages still apply their defaults to zero fields and validate what must hold
+//     together (recorder: max fragment duration at least fragment duration), so they work the
+//     same without a file.
+//
+// Every field has a built-in default, so no file is needed; configs/camvault.yaml documents each
+// key line by line and must load to exactly defaultConfig().
 type fileConfig struct {
 	DataDir   string                  `yaml:"data_dir"`
 	Log       logConfig               `yaml:"log"`
@@ -44,89 +61,6 @@ type logConfig struct {
 	Level  string `yaml:"level"`  // debug | info | warn | error
 }
 
-// rtspConfig is the RTSP server section (feeds rtsp.Config).
-type rtspConfig struct {
-	Address                  string   `yaml:"address"`
-	UDPRTPAddress            string   `yaml:"udp_rtp_address"`  // "" disables UDP transport
-	UDPRTCPAddress           string   `yaml:"udp_rtcp_address"` // ignored when UDPRTPAddress is ""
-	UDPReadBuffer            Size     `yaml:"udp_read_buffer"`
-	SessionTimeout           Duration `yaml:"session_timeout"`
-	HandshakeTimeout         Duration `yaml:"handshake_timeout"`
-	IdleTimeout              Duration `yaml:"idle_timeout"`
-	WriteTimeout             Duration `yaml:"write_timeout"`
-	MediaTimeout             Duration `yaml:"media_timeout"`
-	ReadBuffer               Size     `yaml:"read_buffer"`
-	MaxConnections           int      `yaml:"max_connections"`
-	MaxConnectionsPerAddress int      `yaml:"max_connections_per_address"`
-	MaxSessionsPerConnection int      `yaml:"max_sessions_per_connection"`
-	MaxRequestLine           Size     `yaml:"max_request_line"`
-	MaxURL                   Size     `yaml:"max_url"`
-	MaxHeaderLine            Size     `yaml:"max_header_line"`
-	MaxHeaderLines           int      `yaml:"max_header_lines"`
-	MaxHeaderBytes           Size     `yaml:"max_header_bytes"`
-	MaxBody                  Size     `yaml:"max_body"`
-	MaxPacket                Size     `yaml:"max_packet"`
-	MediaQueue               int      `yaml:"media_queue"`
-	UDPTeardownLinger        Duration `yaml:"udp_teardown_linger"`
-}
-
-// tlsConfig is the RTSPS section (feeds rtsp.Config.TLS*). RTSPS is served when cert and key
-// are set.
-type tlsConfig struct {
-	Address string `yaml:"address"`
-	Cert    string `yaml:"cert"` // PEM certificate chain file
-	Key     string `yaml:"key"`  // PEM private key file
-	Only    bool   `yaml:"only"` // no plain RTSP (and so no UDP media)
-}
-
-// httpConfig is the HTTP management API section.
-type httpConfig struct {
-	Address string `yaml:"address"`
-}
-
-// ingestConfig is the live-source section (feeds ingest.Config).
-type ingestConfig struct {
-	Takeover            bool `yaml:"takeover"`              // a new publisher replaces a busy camera's
-	AllowUnknownCameras bool `yaml:"allow_unknown_cameras"` // false: only names under cameras
-	MaxSDPMedia         int  `yaml:"max_sdp_media"`
-	MaxSDPLine          Size `yaml:"max_sdp_line"`
-}
-
-// recorderConfig is the recording section (feeds recorder.Config).
-type recorderConfig struct {
-	FragmentDuration    Duration `yaml:"fragment_duration"`
-	MaxFragmentDuration Duration `yaml:"max_fragment_duration"`
-	SegmentDuration     Duration `yaml:"segment_duration"`
-	ClockTolerance      Duration `yaml:"clock_tolerance"`
-	ClockRaceLimit      int      `yaml:"clock_race_limit"`
-	ClockRaceWindow     Duration `yaml:"clock_race_window"`
-	MaxUnitSize         Size     `yaml:"max_unit_size"`
-	MaxFragmentSize     Size     `yaml:"max_fragment_size"`
-	MaxCameraBuffer     Size     `yaml:"max_camera_buffer"`
-	MaxBuffer           Size     `yaml:"max_buffer"`
-	StorageRetry        Duration `yaml:"storage_retry"`
-	BackpressureWait    Duration `yaml:"backpressure_wait"` // 0: never hold a source back
-}
-
-// storageConfig is the disk and index section (feeds storage.Config).
-type storageConfig struct {
-	Sync         string   `yaml:"sync"` // fragment | segment | none
-	WriteQueue   int      `yaml:"write_queue"`
-	IndexTimeout Duration `yaml:"index_timeout"`
-	ReadFiles    int      `yaml:"read_files"`
-	ReadIdle     Duration `yaml:"read_idle"`
-	IndexReserve Size     `yaml:"index_reserve"`
-	ReclaimMin   Size     `yaml:"reclaim_min"`
-	ReportPaths  int      `yaml:"report_paths"`
-}
-
-// playbackConfig is the archive playback section (feeds playback.Config).
-type playbackConfig struct {
-	MaxSessions          int      `yaml:"max_sessions"`
-	SenderReportInterval Duration `yaml:"sender_report_interval"`
-	MaxPayload           Size     `yaml:"max_payload"`
-}
-
 // cameraConfig holds per-camera settings. A camera with a url is pulled; one without is a
 // pushed camera and takes no pull settings.
 type cameraConfig struct {
@@ -138,78 +72,39 @@ type cameraConfig struct {
 }
 
 // defaultConfig returns the built-in configuration: the one used with no file, and the base
-// that a file's keys are decoded over. Each call returns a fresh value.
+// that a file's keys are decoded over. Each call returns a fresh value. Every value a package
+// uses comes from that package's Default constants; only the settings of cmd itself (log,
+// http, the retention loop) are defined here.
 func defaultConfig() *fileConfig {
 	return &fileConfig{
-		DataDir: "./data",
-		Log:     logConfig{Format: "text", Level: "info"},
-		RTSP: rtspConfig{
-			Address:                  ":8554",
-			UDPRTPAddress:            ":8000",
-			UDPRTCPAddress:           ":8001",
-			UDPReadBuffer:            64 << 20,
-			SessionTimeout:           Duration(60 * time.Second),
-			HandshakeTimeout:         Duration(10 * time.Second),
-			IdleTimeout:              Duration(60 * time.Second),
-			WriteTimeout:             Duration(10 * time.Second),
-			MediaTimeout:             Duration(10 * time.Second),
-			ReadBuffer:               128 << 10,
-			MaxConnections:           4096,
-			MaxConnectionsPerAddress: 64,
-			MaxSessionsPerConnection: 4,
-			MaxRequestLine:           4 << 10,
-			MaxURL:                   2 << 10,
-			MaxHeaderLine:            8 << 10,
-			MaxHeaderLines:           64,
-			MaxHeaderBytes:           16 << 10,
-			MaxBody:                  64 << 10,
-			MaxPacket:                65535,
-			MediaQueue:               256,
-			UDPTeardownLinger:        Duration(250 * time.Millisecond),
-		},
-		TLS:    tlsConfig{Address: ":8322"},
-		HTTP:   httpConfig{Address: ":8080"},
-		Ingest: ingestConfig{Takeover: false, AllowUnknownCameras: true, MaxSDPMedia: 8, MaxSDPLine: 4 << 10},
-		Pull:   defaultPullConfig(),
-		Recorder: recorderConfig{
-			FragmentDuration:    Duration(time.Second),
-			MaxFragmentDuration: Duration(5 * time.Second),
-			SegmentDuration:     Duration(10 * time.Minute),
-			ClockTolerance:      Duration(5 * time.Second),
-			ClockRaceLimit:      3,
-			ClockRaceWindow:     Duration(time.Minute),
-			MaxUnitSize:         8 << 20,
-			MaxFragmentSize:     16 << 20,
-			MaxCameraBuffer:     32 << 20,
-			MaxBuffer:           512 << 20,
-			StorageRetry:        Duration(5 * time.Second),
-			BackpressureWait:    Duration(3 * time.Second),
-		},
-		Storage: storageConfig{
-			Sync:         "fragment",
-			WriteQueue:   1024,
-			IndexTimeout: Duration(5 * time.Second),
-			ReadFiles:    64,
-			ReadIdle:     Duration(30 * time.Second),
-			IndexReserve: 8 << 20,
-			ReclaimMin:   4 << 20,
-			ReportPaths:  1000,
-		},
-		Playback: playbackConfig{
-			MaxSessions:          256,
-			SenderReportInterval: Duration(5 * time.Second),
-			MaxPayload:           1400,
-		},
+		DataDir:  defaultDataDir,
+		Log:      logConfig{Format: "text", Level: "info"},
+		RTSP:     defaultRTSPConfig(),
+		TLS:      tlsConfig{Address: rtsp.DefaultTLSAddress},
+		HTTP:     httpConfig{Address: defaultHTTPAddress},
+		Ingest:   defaultIngestConfig(),
+		Pull:     defaultPullConfig(),
+		Recorder: defaultRecorderConfig(),
+		Storage:  defaultStorageConfig(),
+		Playback: defaultPlaybackConfig(),
 		Retention: retentionConfig{
-			MinFree:   FreeSpace{Percent: 5},
-			Interval:  Duration(time.Minute),
-			BatchSize: 256,
+			MinFree:   FreeSpace{Percent: defaultMinFreePercent},
+			Interval:  Duration(defaultRetentionInterval),
+			BatchSize: storage.DefaultRetentionBatchSize,
 		},
 		Cameras: map[string]cameraConfig{},
 		Auth:    defaultAuthConfig(),
 		Users:   []auth.UserConfig{},
 	}
 }
+
+// Defaults of the settings that belong to cmd itself.
+const (
+	defaultDataDir           = "./data"
+	defaultHTTPAddress       = ":8080"
+	defaultMinFreePercent    = 5
+	defaultRetentionInterval = time.Minute
+)
 
 // maxConfigFileSize bounds the config file read into memory.
 const maxConfigFileSize = 1 << 20

@@ -19,10 +19,11 @@ var configFlagKeys = map[string]string{
 // own: only a flag given on the command line overrides the file (see applyFlags).
 func registerConfigFlags(fs *flag.FlagSet) {
 	fs.String("config", "", "YAML configuration `file` (default: built-in defaults only)")
-	fs.String("data", "", "data `directory`, overrides data_dir (default ./data)")
-	fs.String("rtsp", "", "RTSP listen `address`, overrides rtsp.address (default :8554)")
-	fs.String("http", "", "HTTP listen `address`, overrides http.address (default :8080)")
-	fs.String("log-format", "", "log `format` text or json, overrides log.format (default text)")
+	def := defaultConfig()
+	fs.String("data", "", "data `directory`, overrides data_dir (default "+def.DataDir+")")
+	fs.String("rtsp", "", "RTSP listen `address`, overrides rtsp.address (default "+def.RTSP.Address+")")
+	fs.String("http", "", "HTTP listen `address`, overrides http.address (default "+def.HTTP.Address+")")
+	fs.String("log-format", "", "log `format` text or json, overrides log.format (default "+def.Log.Format+")")
 }
 
 // applyFlags copies the override flags that were set on the command line (fs.Visit) into cfg,

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/ingest"
-	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -57,5 +56,5 @@ func (c *fileConfig) pullConfig(s ingest.Sink, log *slog.Logger) ingest.PullConf
 			ReceiverReportInterval: time.Duration(p.ReceiverReportInterval),
 			MediaTimeout:           time.Duration(c.RTSP.MediaTimeout), ReadBufferSize: int(p.ReadBuffer),
 			Limits: c.rtspLimits()},
-		SDP: media.SDPLimits{MaxMedia: c.Ingest.MaxSDPMedia, MaxAttrBytes: int(c.Ingest.MaxSDPLine)}}
+		SDP: c.sdpLimits()}
 }

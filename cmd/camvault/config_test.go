@@ -75,26 +75,22 @@ cameras:
 	wantFull := defaultConfig()
 	wantFull.DataDir = "/var/lib/camvault"
 	wantFull.Log = logConfig{Format: "json", Level: "debug"}
-	wantFull.RTSP = rtspConfig{
-		Address: "127.0.0.1:554", UDPReadBuffer: 4 << 20,
-		SessionTimeout: Duration(2 * time.Minute), HandshakeTimeout: Duration(5 * time.Second),
-		IdleTimeout: Duration(day), WriteTimeout: Duration(1500 * time.Millisecond),
-		MediaTimeout: Duration(30 * time.Second), ReadBuffer: 128 << 10,
-		MaxConnections: 100, MaxConnectionsPerAddress: 10, MaxSessionsPerConnection: 2,
-		MaxRequestLine: 8 << 10, MaxURL: 8 << 10, MaxHeaderLine: 4 << 10, MaxHeaderLines: 32,
-		MaxHeaderBytes: 32 << 10, MaxBody: 1 << 20, MaxPacket: 1500, MediaQueue: 256, UDPTeardownLinger: Duration(250 * time.Millisecond),
-	}
+	r := &wantFull.RTSP // changed keys only: the rest keep the packages' defaults
+	r.Address, r.UDPRTPAddress, r.UDPRTCPAddress, r.UDPReadBuffer = "127.0.0.1:554", "", "", 4<<20
+	r.SessionTimeout, r.HandshakeTimeout = Duration(2*time.Minute), Duration(5*time.Second)
+	r.IdleTimeout, r.WriteTimeout = Duration(day), Duration(1500*time.Millisecond)
+	r.MediaTimeout, r.ReadBuffer = Duration(30*time.Second), 128<<10
+	r.MaxConnections, r.MaxConnectionsPerAddress, r.MaxSessionsPerConnection = 100, 10, 2
+	r.MaxRequestLine, r.MaxURL, r.MaxHeaderLine, r.MaxHeaderLines = 8<<10, 8<<10, 4<<10, 32
+	r.MaxHeaderBytes, r.MaxBody, r.MaxPacket = 32<<10, 1<<20, 1500
 	wantFull.HTTP.Address = "127.0.0.1:8080"
-	wantFull.Ingest = ingestConfig{Takeover: true, AllowUnknownCameras: false, MaxSDPMedia: 8, MaxSDPLine: 4 << 10}
-	wantFull.Recorder = recorderConfig{
-		FragmentDuration: Duration(2 * time.Second), MaxFragmentDuration: Duration(2 * time.Second),
-		SegmentDuration: Duration(time.Hour), ClockTolerance: Duration(time.Second),
-		ClockRaceLimit: 3, ClockRaceWindow: Duration(time.Minute),
-		MaxUnitSize: 16 << 20, MaxFragmentSize: 16 << 20, MaxCameraBuffer: 32 << 20, MaxBuffer: 512 << 20,
-		StorageRetry: Duration(30 * time.Second), BackpressureWait: 0,
-	}
-	wantFull.Storage = storageConfig{Sync: "segment", WriteQueue: 8, IndexTimeout: Duration(time.Minute),
-		ReadFiles: 64, ReadIdle: Duration(30 * time.Second), IndexReserve: 8 << 20, ReclaimMin: 4 << 20, ReportPaths: 1000}
+	wantFull.Ingest.Takeover, wantFull.Ingest.AllowUnknownCameras = true, false
+	rc := &wantFull.Recorder
+	rc.FragmentDuration, rc.MaxFragmentDuration = Duration(2*time.Second), Duration(2*time.Second)
+	rc.SegmentDuration, rc.ClockTolerance = Duration(time.Hour), Duration(time.Second)
+	rc.MaxUnitSize, rc.MaxFragmentSize = 16<<20, 16<<20
+	rc.StorageRetry, rc.BackpressureWait = Duration(30*time.Second), 0
+	wantFull.Storage.Sync, wantFull.Storage.WriteQueue, wantFull.Storage.IndexTimeout = "segment", 8, Duration(time.Minute)
 	wantFull.Cameras = map[string]cameraConfig{"frontdoor": {}, "lobby.cam-2": {}}
 
 	partial := defaultConfig()
@@ -207,7 +203,7 @@ cameras:
 		{
 			name: "reserved camera name",
 			body: "cameras:\n  archive: {}\n",
-			errs: []string{`camvault.yaml:2:12: cameras.archive: camera name "archive" is reserved`},
+			errs: []string{`camvault.yaml:2:12: cameras.archive: invalid camera name: "archive" is reserved for archive URLs`},
 		},
 		{
 			name: "invalid camera name",
@@ -312,6 +308,32 @@ func TestDocumentedConfigIsDefault(t *testing.T) {
 		if keyLine.MatchString(line) && !strings.Contains(line, "#") {
 			t.Errorf("%s:%d: key without a comment: %s", documentedConfig, i+1, line)
 		}
+	}
+}
+
+// TestDocumentedDefaultsMatchValues: in configs/camvault.yaml, the "default X" a key's comment
+// states is the value on its line, so that a changed default cannot leave its comment behind.
+func TestDocumentedDefaultsMatchValues(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(documentedConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`^\s*([a-z_]+):\s+(\S+)\s+#.*?\bdefault (\S+)`)
+	checked := 0
+	for i, l := range strings.Split(string(data), "\n") {
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		value, stated := m[2], strings.TrimRight(m[3], ".,:;")
+		if value != stated {
+			t.Errorf("%s:%d: %s is %s, its comment says default %s", documentedConfig, i+1, m[1], value, stated)
+		}
+		checked++
+	}
+	if checked < 50 {
+		t.Errorf("checked only %d keys; did the comment format change?", checked)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/storage"
 )
 
 func TestValidate(t *testing.T) {
@@ -30,6 +32,8 @@ func TestValidate(t *testing.T) {
 		{name: "valid camera names", modify: func(c *fileConfig) {
 			c.Cameras = map[string]cameraConfig{"a": {}, "Cam_01.hd-main": {}, strings.Repeat("x", 64): {}, "archive2": {}}
 		}},
+		// URL paths are case-sensitive: only archive/{camera} is the playback prefix.
+		{name: "camera name Archive", modify: func(c *fileConfig) { c.Cameras["Archive"] = cameraConfig{} }},
 
 		{name: "empty data dir", modify: func(c *fileConfig) { c.DataDir = "" }, err: "data_dir: must be a directory path"},
 		{name: "log format", modify: func(c *fileConfig) { c.Log.Format = "JSON" }, err: `log.format: must be one of text, json, got "JSON"`},
@@ -90,8 +94,7 @@ func TestValidate(t *testing.T) {
 		{name: "camera name slash", modify: func(c *fileConfig) { c.Cameras["a/b"] = cameraConfig{} }, err: "invalid camera name"},
 		{name: "camera name empty", modify: func(c *fileConfig) { c.Cameras[""] = cameraConfig{} }, err: "invalid camera name"},
 		{name: "camera name unicode", modify: func(c *fileConfig) { c.Cameras["café"] = cameraConfig{} }, err: "invalid camera name"},
-		{name: "camera name archive", modify: func(c *fileConfig) { c.Cameras["archive"] = cameraConfig{} }, err: `camera name "archive" is reserved`},
-		{name: "camera name Archive", modify: func(c *fileConfig) { c.Cameras["Archive"] = cameraConfig{} }, err: "is reserved"},
+		{name: "camera name archive", modify: func(c *fileConfig) { c.Cameras["archive"] = cameraConfig{} }, err: `"archive" is reserved`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -109,5 +112,19 @@ func TestValidate(t *testing.T) {
 				t.Errorf("one change gave %d errors:\n%v", n+1, err)
 			}
 		})
+	}
+}
+
+// TestCameraNamesAgreeWithStorage: the file accepts exactly the camera names that storage (and
+// so a push) accepts; the reserved word is the archive URL prefix, case-sensitive as URLs are.
+func TestCameraNamesAgreeWithStorage(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"archive", "Archive", "ARCHIVE", "archive2", "a", "front door", ".x", "x.", strings.Repeat("x", 65)} {
+		c := defaultConfig()
+		c.Cameras[name] = cameraConfig{}
+		fileErr, storageErr := c.validate(), storage.ValidCamera(name)
+		if (fileErr == nil) != (storageErr == nil) {
+			t.Errorf("camera %q: config says %v, storage says %v", name, fileErr, storageErr)
+		}
 	}
 }

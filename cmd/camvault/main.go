@@ -2,13 +2,7 @@
 // later it pulls from them), it writes fragmented MP4 segments indexed in
 // bbolt, and it serves them back over RTSP.
 //
-//	camvault [serve] [-config FILE] [-data DIR] [-rtsp ADDR] [-http ADDR] [-log-format text|json]
-//	camvault reindex [-config FILE] [-data DIR]
-//	camvault check [-repair] [-config FILE] [-data DIR]
-//	camvault retention [-dry-run] [-config FILE] [-data DIR]
-//	camvault bench push [flags]
-//	camvault passwd -user NAME [-realm REALM] < password
-//	camvault version
+// The subcommands are listed in usage below (camvault help prints it).
 package main
 
 import (
@@ -32,14 +26,16 @@ func main() {
 	}
 }
 
+// usage lists every subcommand that run dispatches (TestUsageListsEverySubcommand).
 const usage = `usage:
-  camvault [serve] [-config FILE] [-data DIR] [-rtsp ADDR] [-http ADDR] [-log-format text|json]
+  camvault [serve] [-config FILE] [-data DIR] [-rtsp ADDR] [-http ADDR] [-log-format text|json] [-pprof ADDR]
   camvault reindex [-config FILE] [-data DIR]
   camvault check [-repair] [-config FILE] [-data DIR]
   camvault retention [-dry-run] [-config FILE] [-data DIR]
-  camvault bench push [-h for flags]
+  camvault bench push|play|pull [-h for flags]
   camvault passwd -user NAME [-realm REALM]   (password on stdin; prints the users: entry)
   camvault version
+  camvault help
 `
 
 // run is the whole program; tests drive it with arguments.

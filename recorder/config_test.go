@@ -1,0 +1,37 @@
+package recorder
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+// TestConfigDefaults: a zero Config takes every exported default, and each default is a
+// constant of its own, never derived from another field the caller set (the doc comments and
+// camvault's configuration file state them as fixed values).
+func TestConfigDefaults(t *testing.T) {
+	t.Parallel()
+	var c Config
+	c.setDefaults()
+	want := Config{
+		FragmentDuration: DefaultFragmentDuration, MaxFragmentDuration: DefaultMaxFragmentDuration,
+		SegmentDuration: DefaultSegmentDuration, ClockTolerance: DefaultClockTolerance,
+		ClockRaceLimit: DefaultClockRaceLimit, ClockRaceWindow: DefaultClockRaceWindow,
+		MaxFragmentBytes: DefaultMaxFragmentBytes, MaxRecordingBuffer: DefaultMaxRecordingBuffer,
+		MaxBuffer: DefaultMaxBuffer, MaxUnitBytes: DefaultMaxUnitBytes, MaxParamSetBytes: DefaultMaxParamSetBytes,
+		BackpressureWait: DefaultBackpressureWait, StorageRetry: DefaultStorageRetry,
+	}
+	c.Now, c.Logger = nil, nil
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("zero Config defaults to\n%+v\nwant\n%+v", c, want)
+	}
+	if err := (&want).Validate(); err != nil {
+		t.Errorf("the defaults do not validate: %v", err)
+	}
+
+	c = Config{FragmentDuration: 2 * time.Second}
+	c.setDefaults()
+	if c.MaxFragmentDuration != DefaultMaxFragmentDuration {
+		t.Errorf("with FragmentDuration 2s, MaxFragmentDuration defaults to %v, want %v", c.MaxFragmentDuration, DefaultMaxFragmentDuration)
+	}
+}
