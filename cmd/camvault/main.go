@@ -6,7 +6,7 @@
 //	camvault reindex [-config FILE] [-data DIR]
 //	camvault check [-repair] [-config FILE] [-data DIR]
 //	camvault retention [-dry-run] [-config FILE] [-data DIR]
-//	camvault bench push [flags]
+//	camvault bench push|play|pull [flags]
 //	camvault passwd -user NAME [-realm REALM] < password
 //	camvault version
 package main
@@ -20,6 +20,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/camvault/camvault/internal/bench"
 )
 
 func main() {
@@ -37,7 +39,7 @@ const usage = `usage:
   camvault reindex [-config FILE] [-data DIR]
   camvault check [-repair] [-config FILE] [-data DIR]
   camvault retention [-dry-run] [-config FILE] [-data DIR]
-  camvault bench push [-h for flags]
+  camvault bench push|play|pull [-h for flags]
   camvault passwd -user NAME [-realm REALM]   (password on stdin; prints the users: entry)
   camvault version
 `
@@ -58,7 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "retention":
 		return runRetention(args, stdout, stderr)
 	case "bench":
-		return runBench(ctx, args, stdout, stderr)
+		return bench.Run(ctx, args, stdout, stderr)
 	case "passwd":
 		return runPasswd(args, os.Stdin, stdout, stderr)
 	case "version":
