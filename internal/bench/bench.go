@@ -45,6 +45,13 @@ func parseCounts(list string) ([]int, error) {
 	return counts, nil
 }
 
+// printProblems prints what went wrong in a round below its row.
+func printProblems(w io.Writer, problems []string) {
+	for _, p := range problems {
+		fmt.Fprintln(w, "  problem:", p)
+	}
+}
+
 // sleepUntil waits until t or until ctx is done, and returns ctx.Err().
 func sleepUntil(ctx context.Context, t time.Time) error {
 	d := time.Until(t)

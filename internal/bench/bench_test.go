@@ -85,8 +85,8 @@ func TestParsePush(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := serverOptions{exe: "/bin/camvault", pprof: "127.0.0.1:6060", extraConf: "storage: {sync: none}", auth: true, tls: true}
-	if !slices.Equal(o.counts, []int{1, 2}) || o.duration != 30*time.Second || o.ramp != 10*time.Second ||
-		o.tick != 0 || o.transport != "tcp" || o.bitrate != "3M" || o.server != want {
+	if !slices.Equal(o.counts, []int{1, 2}) || o.clip.duration != 30*time.Second || o.ramp != 10*time.Second ||
+		o.tick != 0 || o.transport != "tcp" || o.clip.bitrate != "3M" || o.server != want {
 		t.Errorf("parsePush = %+v", o)
 	}
 	if got := o.protoLabel(); got != "tls+auth" {
@@ -96,7 +96,7 @@ func TestParsePush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.tick != defaultTick || o.duration != time.Minute || !slices.Equal(o.counts, []int{10}) || o.protoLabel() != "udp" {
+	if o.tick != defaultTick || o.clip.duration != time.Minute || !slices.Equal(o.counts, []int{10}) || o.protoLabel() != "udp" {
 		t.Errorf("parsePush defaults = %+v", o)
 	}
 }

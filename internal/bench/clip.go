@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -102,6 +103,40 @@ func encodeArgs(path string, s ClipSpec) []string {
 // bitrate in dir.
 func benchClipPath(dir string, seconds int, bitrate string) string {
 	return filepath.Join(dir, fmt.Sprintf("camvault-bench-720p25-%s-%ds.mp4", bitrate, seconds))
+}
+
+// clipOptions are the flags that choose the bench clip; every benchmark has them.
+type clipOptions struct {
+	duration time.Duration
+	bitrate  string
+	cacheDir string
+}
+
+// register adds -duration (described by durationUsage), -bitrate and -cache to fs.
+func (o *clipOptions) register(fs *flag.FlagSet, durationUsage string) {
+	fs.DurationVar(&o.duration, "duration", time.Minute, durationUsage)
+	fs.StringVar(&o.bitrate, "bitrate", "3M", "video bitrate of the 720p25 H.264+AAC clip")
+	fs.StringVar(&o.cacheDir, "cache", os.TempDir(), "directory where the encoded clip is cached")
+}
+
+// load returns the path of the clip and the clip, encoding it on first use.
+func (o *clipOptions) load(ctx context.Context) (string, *Clip, error) {
+	path, err := ensureClip(ctx, o.cacheDir, int(o.duration.Seconds()), o.bitrate)
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := LoadClip(path)
+	return path, c, err
+}
+
+// schedule is load, with the clip's packets grouped by tick.
+func (o *clipOptions) schedule(ctx context.Context, tick time.Duration) (string, *schedule, error) {
+	path, c, err := o.load(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	s, err := newSchedule(c, tick)
+	return path, s, err
 }
 
 // ensureClip returns the path of the bench's cached H.264+AAC 720p25 clip

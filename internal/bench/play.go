@@ -20,9 +20,7 @@ import (
 // playOptions are the flags of `camvault bench play`.
 type playOptions struct {
 	counts       []int
-	duration     time.Duration
-	bitrate      string
-	cacheDir     string
+	clip         clipOptions
 	keep         bool
 	indexCameras int
 	indexDays    int
@@ -35,9 +33,7 @@ func parsePlay(args []string, stderr io.Writer) (*playOptions, error) {
 	fs.SetOutput(stderr)
 	o := &playOptions{}
 	n := fs.String("n", "10", "concurrent playback sessions; a comma-separated list runs one round per value")
-	fs.DurationVar(&o.duration, "duration", time.Minute, "length of the recorded clip each session plays")
-	fs.StringVar(&o.bitrate, "bitrate", "3M", "video bitrate of the recorded 720p25 H.264+AAC clip")
-	fs.StringVar(&o.cacheDir, "cache", os.TempDir(), "directory where the encoded clip is cached")
+	o.clip.register(fs, "length of the recorded clip each session plays")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory")
 	fs.IntVar(&o.indexCameras, "index-cameras", 50, "cameras in the synthetic index for the seek latency phase (0 skips it)")
 	fs.IntVar(&o.indexDays, "index-days", 30, "days of 1 s fragments per camera in the synthetic index")
@@ -58,11 +54,7 @@ func runPlay(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	path, err := ensureClip(ctx, o.cacheDir, int(o.duration.Seconds()), o.bitrate)
-	if err != nil {
-		return err
-	}
-	c, err := LoadClip(path)
+	_, c, err := o.clip.load(ctx)
 	if err != nil {
 		return err
 	}
@@ -95,9 +87,7 @@ func runPlay(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		fmt.Fprintf(stdout, "%6d %9.1f %11.3f %9.1f %14s %10d %10.1f\n", n, res.cpu*100, res.cpu*100/float64(n),
 			float64(res.rss)/(1<<20), fmt.Sprintf("%d/%d", res.frames, n*c.VideoFrames), res.gaps, res.benchCPU*100)
-		for _, p := range res.problems {
-			fmt.Fprintln(stdout, "  problem:", p)
-		}
+		printProblems(stdout, res.problems)
 		if len(res.problems) > 0 {
 			failed = errors.New("bench play: sessions lost packets or failed")
 		}

@@ -18,9 +18,7 @@ import (
 // pullOptions are the flags of `camvault bench pull`.
 type pullOptions struct {
 	counts    []int
-	duration  time.Duration
-	bitrate   string
-	cacheDir  string
+	clip      clipOptions
 	source    string // clip | archive
 	transport string // tcp | udp
 	ramp      time.Duration
@@ -33,9 +31,7 @@ func parsePull(args []string, stderr io.Writer) (*pullOptions, error) {
 	fs.SetOutput(stderr)
 	o := &pullOptions{}
 	n := fs.String("n", "50", "pulled cameras; a comma-separated list runs one round per value")
-	fs.DurationVar(&o.duration, "duration", time.Minute, "length of the clip each camera serves")
-	fs.StringVar(&o.bitrate, "bitrate", "3M", "video bitrate of the 720p25 H.264+AAC clip")
-	fs.StringVar(&o.cacheDir, "cache", os.TempDir(), "directory where the encoded clip is cached")
+	o.clip.register(fs, "length of the clip each camera serves")
 	fs.StringVar(&o.source, "source", "clip", "what the cameras are: clip (the bench serves the clip with bench push's "+
 		"traffic pattern) or archive (a second camvault plays its recording of the clip)")
 	fs.StringVar(&o.transport, "transport", "tcp", "pull transport: tcp (interleaved) or udp; -source clip only")
@@ -58,7 +54,7 @@ func parsePull(args []string, stderr io.Writer) (*pullOptions, error) {
 		return nil, fmt.Errorf("bench pull: -transport %q: want tcp or udp", o.transport)
 	case o.source == "archive" && o.transport != "tcp":
 		return nil, errors.New("bench pull: -source archive pulls over tcp only")
-	case o.duration < o.ramp+5*time.Second:
+	case o.clip.duration < o.ramp+5*time.Second:
 		return nil, errors.New("bench pull: -duration must exceed -ramp by at least 5s")
 	}
 	return o, nil
@@ -73,18 +69,11 @@ func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	path, err := ensureClip(ctx, o.cacheDir, int(o.duration.Seconds()), o.bitrate)
+	_, sched, err := o.clip.schedule(ctx, o.tick)
 	if err != nil {
 		return err
 	}
-	c, err := LoadClip(path)
-	if err != nil {
-		return err
-	}
-	sched, err := newSchedule(c, o.tick)
-	if err != nil {
-		return err
-	}
+	c := sched.clip
 	fmt.Fprintf(stdout, "%6s %7s %5s %9s %11s %9s %14s %11s\n",
 		"N", "source", "proto", "cpu_core%", "per_camera%", "rss_MiB", "frames", "source_cpu%")
 	var failed error
@@ -101,9 +90,7 @@ func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "%6d %7s %5s %9.1f %11.3f %9.1f %14s %11.1f\n", n, o.source, o.transport,
 			res.cpu*100, res.cpu*100/float64(n), float64(res.rss)/(1<<20),
 			fmt.Sprintf("%d/%d", res.frames, n*c.VideoFrames), res.sourceCPU*100)
-		for _, p := range res.problems {
-			fmt.Fprintln(stdout, "  problem:", p)
-		}
+		printProblems(stdout, res.problems)
 		if len(res.problems) > 0 {
 			failed = errors.New("bench pull: frames were lost or cameras failed")
 		}

@@ -16,12 +16,10 @@ import (
 // pushOptions are the flags of `camvault bench push`.
 type pushOptions struct {
 	counts    []int
-	duration  time.Duration
+	clip      clipOptions
 	transport string
-	bitrate   string
 	ramp      time.Duration
 	tick      time.Duration
-	cacheDir  string
 	keep      bool
 	server    serverOptions // -auth: publishers authenticate with Digest; -tls: they push over RTSPS
 }
@@ -31,12 +29,10 @@ func parsePush(args []string, stderr io.Writer) (*pushOptions, error) {
 	fs.SetOutput(stderr)
 	o := &pushOptions{}
 	n := fs.String("n", "10", "number of concurrent publishers; a comma-separated list runs one round per value")
-	fs.DurationVar(&o.duration, "duration", time.Minute, "length of the pushed clip (each publisher pushes it once, in real time)")
+	o.clip.register(fs, "length of the pushed clip (each publisher pushes it once, in real time)")
 	fs.StringVar(&o.transport, "transport", "tcp", "publisher transport: tcp (interleaved) or udp")
-	fs.StringVar(&o.bitrate, "bitrate", "3M", "video bitrate of the generated 720p25 H.264+AAC clip")
 	fs.DurationVar(&o.ramp, "ramp", 5*time.Second, "publishers start spread evenly over this span")
 	fs.DurationVar(&o.tick, "tick", defaultTick, "a publisher writes the packets due within each tick at once; 0 writes each access unit when due, as a camera does")
-	fs.StringVar(&o.cacheDir, "cache", os.TempDir(), "directory where the encoded clip is cached")
 	fs.BoolVar(&o.keep, "keep", false, "keep each round's data directory")
 	fs.StringVar(&o.server.extraConf, "server-config", "", "YAML `lines` appended to the camvault config under test, e.g. 'storage: {sync: none}'")
 	o.server.register(fs)
@@ -56,7 +52,7 @@ func parsePush(args []string, stderr io.Writer) (*pushOptions, error) {
 	if o.server.tls && o.transport != "tcp" {
 		return nil, errors.New("bench push: -tls needs -transport tcp")
 	}
-	if o.duration < 3*time.Second || o.duration < o.ramp+2*time.Second {
+	if o.clip.duration < 3*time.Second || o.clip.duration < o.ramp+2*time.Second {
 		return nil, errors.New("bench push: -duration must exceed -ramp by at least 2s")
 	}
 	return o, nil
@@ -83,18 +79,11 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	path, err := ensureClip(ctx, o.cacheDir, int(o.duration.Seconds()), o.bitrate)
+	path, sched, err := o.clip.schedule(ctx, o.tick)
 	if err != nil {
 		return err
 	}
-	c, err := LoadClip(path)
-	if err != nil {
-		return err
-	}
-	sched, err := newSchedule(c, o.tick)
-	if err != nil {
-		return err
-	}
+	c := sched.clip
 	mbps := float64(c.Bytes) * 8 / c.Duration.Seconds() / 1e6
 	fmt.Fprintf(stdout, "clip %s: %d video frames, %v, %.2f Mbit/s of RTP per stream\n",
 		filepath.Base(path), c.VideoFrames, c.Duration.Round(time.Millisecond), mbps)
@@ -109,9 +98,7 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "%6d %9s %9.1f %11.3f %9.1f %14s %12d %10.1f\n", n, o.protoLabel(),
 			res.cpu*100, res.cpu*100/float64(n), float64(res.rss)/(1<<20),
 			fmt.Sprintf("%d/%d", res.recorded, res.expected), res.expected-res.recorded, res.benchCPU*100)
-		for _, p := range res.problems {
-			fmt.Fprintln(stdout, "  problem:", p)
-		}
+		printProblems(stdout, res.problems)
 		if len(res.problems) > 0 || res.recorded != res.expected {
 			failed = errors.New("bench push: frames were lost or recordings are wrong")
 		}
