@@ -99,6 +99,9 @@ func runPlay(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // recording starts.
 var archiveStart = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
+// prepareArchive records the clip as camera "src" in the data directory
+// data and, unless -index-cameras is 0, fills the index with the synthetic
+// cameras of the seek phase.
 func prepareArchive(data string, c *Clip, o *playOptions, stdout io.Writer) error {
 	st, err := storage.Open(storage.Config{Dir: data, Sync: storage.SyncNone})
 	if err != nil {
@@ -135,6 +138,7 @@ func seekLatency(ctx context.Context, addr string, o *playOptions, stdout io.Wri
 		p := newPlayer(addr, camera)
 		d0 := time.Now()
 		if err := p.open(ctx, false); err != nil {
+			p.close()
 			return err
 		}
 		desc = append(desc, time.Since(d0))
@@ -150,6 +154,7 @@ func seekLatency(ctx context.Context, addr string, o *playOptions, stdout io.Wri
 	return nil
 }
 
+// pct returns the p-th percentile of ds.
 func pct(ds []time.Duration, p int) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
@@ -164,11 +169,16 @@ type playResult struct {
 	problems      []string
 }
 
+// playRound plays the recording from n sessions at once and measures
+// camvault meanwhile.
 func playRound(ctx context.Context, srv *server, c *Clip, n int) (*playResult, error) {
 	players := make([]*player, n)
 	for i := range players {
 		players[i] = newPlayer(srv.addr, "archive/src")
 		if err := players[i].open(ctx, true); err != nil {
+			for _, p := range players[:i+1] {
+				p.close()
+			}
 			return nil, err
 		}
 	}
