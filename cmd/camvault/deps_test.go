@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os/exec"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -28,6 +29,37 @@ type depRule struct {
 	never []string
 	// noStd lists standard packages its own code must not import (media does no I/O).
 	noStd []string
+	// planned marks a package that DESIGN.md names but that does not exist yet: its rule is
+	// skipped until the package has Go files, and then planned must be removed. A rule for any
+	// other package that has no Go files fails, so that a moved or renamed package cannot leave
+	// a rule that silently checks nothing.
+	planned bool
+}
+
+// testHelpers are the test-only helper packages (and their subpackages): tests may import
+// them, product code never. Any package under an internal/ directory whose name ends in
+// "test" is one too (internal/rtsptest, internal/alloctest ...), listed here or not.
+var testHelpers = []string{
+	"internal/clip",
+	"internal/interop",
+	"internal/testcert",
+	"internal/alloctest",
+	"internal/rtsptest",
+}
+
+// isTestHelper reports whether the import path is a camvault test-only helper package.
+func isTestHelper(importPath string) bool {
+	if !strings.HasPrefix(importPath, modulePath+"/") {
+		return false
+	}
+	p := rel(importPath)
+	for _, h := range testHelpers {
+		if under(p, h) {
+			return true
+		}
+	}
+	return (strings.HasPrefix(p, "internal/") || strings.Contains(p, "/internal/")) &&
+		strings.HasSuffix(path.Base(p), "test")
 }
 
 const (
@@ -85,9 +117,18 @@ var depRules = []depRule{
 		noStd:   []string{"net", "net/http", "os", "os/exec"},
 	},
 	{
+		// camvault bench is linked into the binary: it drives camvault over the wire and reads
+		// what was recorded, but never reaches into ingest or playback.
+		pkg:      "internal/bench",
+		camvault: []string{"rtsp", "media", "auth", "storage", "recorder"},
+		modules:  []string{modMP4},
+		never:    []string{"ingest", "playback", "api"},
+	},
+	{
 		pkg:      "api",
 		camvault: []string{"storage", "ingest", "recorder"},
 		never:    []string{"playback"},
+		planned:  true, // DESIGN.md "api"; not written yet
 	},
 }
 
@@ -101,8 +142,8 @@ type listedPackage struct {
 	DepsErrors []*struct{ Err string }
 }
 
-// TestDependencies fails when a package imports across an arrow of depRules. A package that
-// does not exist yet is skipped, so the test passes while packages are being written.
+// TestDependencies fails when a package imports across an arrow of depRules, or imports a
+// test-only helper. Only a rule marked planned may name a package that does not exist.
 func TestDependencies(t *testing.T) {
 	t.Parallel()
 	pkgs := goListDeps(t, depRules)
@@ -110,8 +151,13 @@ func TestDependencies(t *testing.T) {
 		t.Run(rule.pkg, func(t *testing.T) {
 			t.Parallel()
 			own := ownPackages(pkgs, rule.pkg)
-			if len(own) == 0 {
-				t.Skipf("package %s does not exist yet (no non-test Go files)", rule.pkg)
+			switch {
+			case len(own) == 0 && rule.planned:
+				t.Skipf("package %s is planned and does not exist yet (no non-test Go files)", rule.pkg)
+			case len(own) == 0:
+				t.Fatalf("package %s has no non-test Go files: fix or drop its rule, or mark it planned", rule.pkg)
+			case rule.planned:
+				t.Errorf("package %s exists now: remove planned from its rule", rule.pkg)
 			}
 			for _, p := range own {
 				if msg := loadError(p); msg != "" {
@@ -144,6 +190,9 @@ func TestDependencies(t *testing.T) {
 func (r depRule) refuse(imp string, pkgs map[string]*listedPackage) string {
 	if imp == "C" {
 		return "cgo is not allowed (camvault is one static binary)"
+	}
+	if isTestHelper(imp) {
+		return "test-only helper: product code must not import it"
 	}
 	if r.owns(imp) {
 		return ""
@@ -241,18 +290,52 @@ func importChain(pkgs map[string]*listedPackage, from, target string) []string {
 	return nil
 }
 
+// TestBinaryHasNoTestHelpers fails when a test-only helper is linked into camvault: any
+// non-test Go file of a package reachable from ./cmd/camvault imports one.
+func TestBinaryHasNoTestHelpers(t *testing.T) {
+	t.Parallel()
+	pkgs := goList(t, "./cmd/camvault")
+	for _, chain := range testHelperChains(pkgs, modulePath+"/cmd/camvault") {
+		t.Errorf("test-only helper in the binary: %s", chain)
+	}
+}
+
+// testHelperChains returns, for each test-only helper that root reaches, how it reaches it.
+func testHelperChains(pkgs map[string]*listedPackage, root string) []string {
+	var chains []string
+	for p := range pkgs {
+		if !isTestHelper(p) {
+			continue
+		}
+		if chain := importChain(pkgs, root, p); chain != nil {
+			chains = append(chains, strings.Join(chain, " -> "))
+		}
+	}
+	slices.Sort(chains)
+	return chains
+}
+
 // goListDeps runs `go list -e -deps -json` at the module root on the rules' packages and
 // returns every listed package by import path. Patterns that match nothing yet are fine.
 func goListDeps(t *testing.T, rules []depRule) map[string]*listedPackage {
+	t.Helper()
+	var patterns []string
+	for _, r := range rules {
+		patterns = append(patterns, "./"+r.pkg+"/...")
+	}
+	return goList(t, patterns...)
+}
+
+// goList runs `go list -e -deps -json` at the module root on patterns and returns every
+// listed package (the patterns' non-test dependencies included) by import path.
+func goList(t *testing.T, patterns ...string) map[string]*listedPackage {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skipf("go tool not found: %v", err) // go test puts GOROOT/bin first in PATH
 	}
 	args := []string{"list", "-e", "-deps", "-json=ImportPath,Standard,Module,Imports,Error,DepsErrors"}
-	for _, r := range rules {
-		args = append(args, "./"+r.pkg+"/...")
-	}
+	args = append(args, patterns...)
 	cmd := exec.Command(goTool, args...)
 	cmd.Dir = "../.."
 	var stderr bytes.Buffer
@@ -299,6 +382,13 @@ func TestDepRulesSelfCheck(t *testing.T) {
 		pkg(modX, false, modX),
 		pkg(cv("auth"), false, modulePath, modX),
 		pkg(cv("rtsp"), false, modulePath, modSDP),
+		pkg(modMP4, false, modMP4),
+		pkg(cv("internal/clip"), false, modulePath, cv("internal/bench")),
+		pkg(cv("internal/rtsptest"), false, modulePath, cv("rtsp")),
+		pkg(cv("internal/fixturetest"), false, modulePath),
+		pkg(cv("recorder"), false, modulePath, cv("storage"), cv("internal/fixturetest")),
+		pkg(cv("internal/bench"), false, modulePath, cv("rtsp"), cv("recorder"), modMP4),
+		pkg(cv("cmd/camvault"), false, modulePath, cv("internal/bench"), cv("ingest")),
 	} {
 		pkgs[p.ImportPath] = p
 	}
@@ -326,6 +416,14 @@ func TestDepRulesSelfCheck(t *testing.T) {
 		{"auth", "net", true},
 		{"rtsp", cv("auth"), true},
 		{"rtsp", modX, true},
+		{"internal/bench", cv("rtsp"), false},
+		{"internal/bench", cv("recorder"), false},
+		{"internal/bench", modMP4, false},
+		{"internal/bench", cv("ingest"), true},
+		{"internal/bench", cv("internal/clip"), true},
+		{"internal/bench", cv("internal/rtsptest"), true},
+		{"storage", cv("internal/fixturetest"), true},
+		{"rtsp", cv("internal/rtsptest"), true},
 	} {
 		if got := rule(tc.rule).refuse(tc.imp, pkgs) != ""; got != tc.refused {
 			t.Errorf("%s importing %s: refused=%v, want %v", tc.rule, tc.imp, got, tc.refused)
@@ -337,5 +435,33 @@ func TestDepRulesSelfCheck(t *testing.T) {
 	}
 	if chain := importChain(pkgs, cv("storage"), cv("media")); chain != nil {
 		t.Errorf("importChain found %v where there is none", chain)
+	}
+	chains := testHelperChains(pkgs, cv("cmd/camvault"))
+	if want := []string{"cmd/camvault -> internal/bench -> recorder -> internal/fixturetest"}; !slices.Equal(chains, want) {
+		t.Errorf("testHelperChains = %q, want %q", chains, want)
+	}
+	for _, tc := range []struct {
+		path string
+		want bool
+	}{
+		{"internal/clip", true},
+		{"internal/clip/sub", true},
+		{"internal/interop", true},
+		{"internal/testcert", true},
+		{"internal/alloctest", true},
+		{"internal/rtsptest", true},
+		{"internal/newtest", true},
+		{"rtsp/internal/wiretest", true},
+		{"internal/bench", false},
+		{"internal/clipper", false},
+		{"storage/internal/fmp4", false},
+		{"cmd/camvault", false},
+	} {
+		if got := isTestHelper(cv(tc.path)); got != tc.want {
+			t.Errorf("isTestHelper(%s) = %v, want %v", tc.path, got, tc.want)
+		}
+	}
+	if isTestHelper("example.com/other/internal/footest") {
+		t.Error("isTestHelper claims a package of another module")
 	}
 }

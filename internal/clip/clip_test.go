@@ -1,7 +1,12 @@
 package clip_test
 
 import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/camvault/camvault/internal/clip"
 )
@@ -33,5 +38,29 @@ func TestFrameNumber(t *testing.T) {
 		if got := clip.FrameNumber(gray, w, h, fps); got != tc.want {
 			t.Errorf("left %d right %d: frame %d, want %d", tc.left, tc.right, got, tc.want)
 		}
+	}
+}
+
+// TestEncodeNumbered encodes a short NumberedFrames clip and checks that
+// Load gives its one video track at the asked size and rate.
+func TestEncodeNumbered(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("ffmpeg is required in CI: %v", err)
+		}
+		t.Skipf("ffmpeg not found: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "numbered.mp4")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := clip.Encode(ctx, path, clip.Spec{Seconds: 1, FPS: 10, Size: "160x120", NumberedFrames: true}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := clip.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Tracks) != 1 || c.Tracks[0].Width != 160 || c.VideoFrames != 10 {
+		t.Errorf("%d tracks, width %d, %d frames; want 1, 160, 10", len(c.Tracks), c.Tracks[0].Width, c.VideoFrames)
 	}
 }

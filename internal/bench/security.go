@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"crypto/ecdsa"
@@ -25,10 +25,10 @@ const (
 	benchPassword = "bench-password"
 )
 
-// benchSecurityConfig returns the config lines of -auth (a user who may
+// securityConfig returns the config lines of -auth (a user who may
 // publish every camera) and -tls (RTSPS with a self-signed certificate
 // written to dir), and the RTSPS address.
-func benchSecurityConfig(dir string, o *benchPushOptions) (conf, tlsAddr string, err error) {
+func securityConfig(dir string, o serverOptions) (conf, tlsAddr string, err error) {
 	var b strings.Builder
 	if o.auth {
 		md5, err := auth.DigestHA1(auth.DigestMD5, benchUser, rtsp.DefaultRealm, benchPassword)
@@ -43,24 +43,21 @@ func benchSecurityConfig(dir string, o *benchPushOptions) (conf, tlsAddr string,
 			benchUser, md5, sha)
 	}
 	if o.tls {
-		cert, key, err := writeBenchCert(dir)
+		cert, key, err := writeCert(dir)
 		if err != nil {
 			return "", "", err
 		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
+		if tlsAddr, err = freeTCPAddr(); err != nil {
 			return "", "", err
 		}
-		tlsAddr = l.Addr().String()
-		l.Close()
 		fmt.Fprintf(&b, "tls:\n  address: %q\n  cert: %q\n  key: %q\n", tlsAddr, cert, key)
 	}
 	return b.String(), tlsAddr, nil
 }
 
-// writeBenchCert writes a self-signed ECDSA certificate for 127.0.0.1 and
+// writeCert writes a self-signed ECDSA certificate for 127.0.0.1 and
 // its key to dir.
-func writeBenchCert(dir string) (certFile, keyFile string, err error) {
+func writeCert(dir string) (certFile, keyFile string, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", "", err

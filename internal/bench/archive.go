@@ -1,10 +1,9 @@
-package main
+package bench
 
 import (
 	"fmt"
 	"time"
 
-	"github.com/camvault/camvault/internal/clip"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/storage"
 )
@@ -16,7 +15,7 @@ func (c *benchClock) Now() time.Time { return c.now }
 
 // recordClip writes the clip as camera's recording from start through the
 // real recorder, with a clock that follows the clip instead of waiting.
-func recordClip(st *storage.Store, camera string, c *clip.Clip, start time.Time) error {
+func recordClip(st *storage.Store, camera string, c *Clip, start time.Time) error {
 	clock := &benchClock{now: start}
 	r, err := recorder.New(recorder.Config{Now: clock.Now}, st)
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -9,40 +9,36 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/camvault/camvault/internal/clip"
 	"github.com/camvault/camvault/storage"
 )
 
-// benchPullOptions are the flags of `camvault bench pull`.
-type benchPullOptions struct {
+// pullOptions are the flags of `camvault bench pull`.
+type pullOptions struct {
 	counts    []int
-	duration  time.Duration
-	bitrate   string
-	cacheDir  string
+	clip      clipOptions
 	source    string // clip | archive
 	transport string // tcp | udp
 	ramp      time.Duration
 	tick      time.Duration
-	pprof     string
+	server    serverOptions
 }
 
-func parseBenchPull(args []string, stderr io.Writer) (*benchPullOptions, error) {
+func parsePull(args []string, stderr io.Writer) (*pullOptions, error) {
 	fs := flag.NewFlagSet("bench pull", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	o := &benchPullOptions{}
+	o := &pullOptions{}
 	n := fs.String("n", "50", "pulled cameras; a comma-separated list runs one round per value")
-	fs.DurationVar(&o.duration, "duration", time.Minute, "length of the clip each camera serves")
-	fs.StringVar(&o.bitrate, "bitrate", "3M", "video bitrate of the 720p25 H.264+AAC clip")
-	fs.StringVar(&o.cacheDir, "cache", os.TempDir(), "directory where the encoded clip is cached")
+	o.clip.register(fs, "length of the clip each camera serves")
 	fs.StringVar(&o.source, "source", "clip", "what the cameras are: clip (the bench serves the clip with bench push's "+
 		"traffic pattern) or archive (a second camvault plays its recording of the clip)")
 	fs.StringVar(&o.transport, "transport", "tcp", "pull transport: tcp (interleaved) or udp; -source clip only")
 	fs.DurationVar(&o.ramp, "ramp", 5*time.Second, "cameras start streaming spread evenly over this span; -source clip only")
-	fs.DurationVar(&o.tick, "tick", defaultBenchTick, "a camera writes the packets due within each tick at once, as bench push does; "+
+	fs.DurationVar(&o.tick, "tick", defaultTick, "a camera writes the packets due within each tick at once, as bench push does; "+
 		"0 writes each access unit when due; -source clip only")
-	fs.StringVar(&o.pprof, "pprof", "", "pass -pprof `address` to the pulling camvault")
+	o.server.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -58,37 +54,33 @@ func parseBenchPull(args []string, stderr io.Writer) (*benchPullOptions, error) 
 		return nil, fmt.Errorf("bench pull: -transport %q: want tcp or udp", o.transport)
 	case o.source == "archive" && o.transport != "tcp":
 		return nil, errors.New("bench pull: -source archive pulls over tcp only")
-	case o.duration < o.ramp+5*time.Second:
+	case o.clip.duration < o.ramp+5*time.Second:
 		return nil, errors.New("bench pull: -duration must exceed -ramp by at least 5s")
 	}
 	return o, nil
 }
 
-// runBenchPull measures pulled cameras: N cameras (always scheduled) that
+// runPull measures pulled cameras: N cameras (always scheduled) that
 // the camvault under test pulls from the bench itself (-source clip) or
 // from a second camvault's archive playback (-source archive). CPU and RSS
 // are the puller's; source_cpu% is what the source process used meanwhile.
-func runBenchPull(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o, err := parseBenchPull(args, stderr)
+func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parsePull(args, stderr)
 	if err != nil {
 		return err
 	}
-	path, err := ensureClip(ctx, o.cacheDir, int(o.duration.Seconds()), o.bitrate)
+	_, sched, err := o.clip.schedule(ctx, o.tick)
 	if err != nil {
 		return err
 	}
-	c, err := clip.Load(path)
-	if err != nil {
-		return err
-	}
-	bc := newBenchClip(c, o.tick)
+	c := sched.clip
 	fmt.Fprintf(stdout, "%6s %7s %5s %9s %11s %9s %14s %11s\n",
 		"N", "source", "proto", "cpu_core%", "per_camera%", "rss_MiB", "frames", "source_cpu%")
 	var failed error
 	for _, n := range o.counts {
 		var res *pullResult
 		if o.source == "clip" {
-			res, err = pullClipRound(ctx, o, bc, n)
+			res, err = pullClipRound(ctx, o, sched, n)
 		} else {
 			res, err = pullArchiveRound(ctx, o, c, n)
 		}
@@ -98,9 +90,7 @@ func runBenchPull(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "%6d %7s %5s %9.1f %11.3f %9.1f %14s %11.1f\n", n, o.source, o.transport,
 			res.cpu*100, res.cpu*100/float64(n), float64(res.rss)/(1<<20),
 			fmt.Sprintf("%d/%d", res.frames, n*c.VideoFrames), res.sourceCPU*100)
-		for _, p := range res.problems {
-			fmt.Fprintln(stdout, "  problem:", p)
-		}
+		printProblems(stdout, res.problems)
 		if len(res.problems) > 0 {
 			failed = errors.New("bench pull: frames were lost or cameras failed")
 		}
@@ -130,27 +120,29 @@ func pullCamerasConf(n int, transport string, url func(k int) string) (string, [
 // pullClipRound pulls n cameras served by the bench with bench push's
 // traffic; the window measured is bench push's: from the end of the ramp
 // plus a second to a second before the first camera's clip ends.
-func pullClipRound(ctx context.Context, o *benchPullOptions, bc *benchClip, n int) (*pullResult, error) {
+func pullClipRound(ctx context.Context, o *pullOptions, sched *schedule, n int) (*pullResult, error) {
 	dir, err := os.MkdirTemp("", "camvault-benchpull-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	t0 := time.Now().Add(3 * time.Second) // the puller starts and connects meanwhile
-	cam, err := startBenchCamera(ctx, bc, n, t0, o.ramp)
+	cam, err := startCamera(ctx, sched, n, t0, o.ramp)
 	if err != nil {
 		return nil, err
 	}
 	defer cam.close()
 	conf, names := pullCamerasConf(n, o.transport, cam.url)
-	puller, err := startBenchServer(ctx, dir, 64, &benchPushOptions{extraConf: conf, pprof: o.pprof})
+	so := o.server
+	so.extraConf = conf
+	puller, err := startServer(ctx, dir, 64, so)
 	if err != nil {
 		return nil, err
 	}
 	defer puller.kill()
 	res := &pullResult{}
-	res.cpu, res.sourceCPU, res.rss = puller.measure(t0.Add(o.ramp+time.Second), t0.Add(bc.duration-time.Second))
-	time.Sleep(time.Until(t0.Add(o.ramp + bc.duration + 2*time.Second)))
+	res.cpu, res.sourceCPU, res.rss = puller.measure(ctx, t0.Add(o.ramp+time.Second), t0.Add(sched.clip.Duration-time.Second))
+	_ = sleepUntil(ctx, t0.Add(o.ramp+sched.clip.Duration+2*time.Second))
 	if err := puller.stop(); err != nil {
 		res.problems = append(res.problems, err.Error())
 	}
@@ -158,13 +150,13 @@ func pullClipRound(ctx context.Context, o *benchPullOptions, bc *benchClip, n in
 	if late > 0 {
 		problems = append(problems, fmt.Sprintf("%d cameras were played after their start slot", late))
 	}
-	res.frames, res.problems = firstSegmentFrames(filepath.Join(dir, "data"), names, bc.videoFrames, append(res.problems, problems...))
+	res.frames, res.problems = firstSegmentFrames(filepath.Join(dir, "data"), names, sched.clip.VideoFrames, append(res.problems, problems...))
 	return res, nil
 }
 
 // pullArchiveRound pulls n cameras from a second camvault's archive
 // playback of the clip.
-func pullArchiveRound(ctx context.Context, o *benchPullOptions, c *clip.Clip, n int) (*pullResult, error) {
+func pullArchiveRound(ctx context.Context, o *pullOptions, c *Clip, n int) (*pullResult, error) {
 	dir, err := os.MkdirTemp("", "camvault-benchpull-")
 	if err != nil {
 		return nil, err
@@ -175,12 +167,12 @@ func pullArchiveRound(ctx context.Context, o *benchPullOptions, c *clip.Clip, n 
 	if err != nil {
 		return nil, err
 	}
-	err = recordClip(st, "src", c, benchArchiveStart)
+	err = recordClip(st, "src", c, archiveStart)
 	st.Close()
 	if err != nil {
 		return nil, err
 	}
-	src, err := startBenchServer(ctx, srcDir, n+8, &benchPushOptions{})
+	src, err := startServer(ctx, srcDir, n+8, serverOptions{exe: o.server.exe})
 	if err != nil {
 		return nil, err
 	}
@@ -190,45 +182,23 @@ func pullArchiveRound(ctx context.Context, o *benchPullOptions, c *clip.Clip, n 
 		return nil, err
 	}
 	t0 := time.Now()
-	puller, err := startBenchServer(ctx, pullDir, 64, &benchPushOptions{extraConf: conf, pprof: o.pprof})
+	so := o.server
+	so.extraConf = conf
+	puller, err := startServer(ctx, pullDir, 64, so)
 	if err != nil {
 		return nil, err
 	}
 	defer puller.kill()
 	res := &pullResult{}
 	from, to := t0.Add(5*time.Second), t0.Add(c.Duration-2*time.Second)
-	srcCPU := make(chan float64, 1)
-	go func() { cpu, _, _ := src.measure(from, to); srcCPU <- cpu }()
-	res.cpu, _, res.rss = puller.measure(from, to)
-	res.sourceCPU = <-srcCPU
-	time.Sleep(time.Until(t0.Add(c.Duration + 3*time.Second)))
+	var wg sync.WaitGroup
+	wg.Go(func() { res.sourceCPU, _, _ = src.measure(ctx, from, to) })
+	res.cpu, _, res.rss = puller.measure(ctx, from, to)
+	wg.Wait()
+	_ = sleepUntil(ctx, t0.Add(c.Duration+3*time.Second))
 	if err := puller.stop(); err != nil {
 		res.problems = append(res.problems, err.Error())
 	}
 	res.frames, res.problems = firstSegmentFrames(filepath.Join(pullDir, "data"), names, c.VideoFrames, res.problems)
 	return res, nil
-}
-
-// firstSegmentFrames counts the video frames of each camera's first
-// segment (a pull replays the archive again after its end).
-func firstSegmentFrames(data string, names []string, want int, problems []string) (int, []string) {
-	st, err := storage.Open(storage.Config{Dir: data})
-	if err != nil {
-		return 0, append(problems, err.Error())
-	}
-	defer st.Close()
-	total := 0
-	for _, name := range names {
-		segs, err := st.Segments(name, time.Time{}, time.Time{}, false)
-		if err != nil || len(segs) == 0 {
-			problems = append(problems, fmt.Sprintf("%s: no recording (%v)", name, err))
-			continue
-		}
-		frames, key, err := countVideoSamples(filepath.Join(data, segs[0].File))
-		if err != nil || !key || frames < want {
-			problems = append(problems, fmt.Sprintf("%s: %d of %d frames (keyframe first: %v, %v)", name, frames, want, key, err))
-		}
-		total += min(frames, want)
-	}
-	return total, problems
 }

@@ -1,0 +1,120 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseCounts(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, in string
+		want     []int
+	}{
+		{"one", "10", []int{10}},
+		{"list", "1,10,200", []int{1, 10, 200}},
+		{"blanks", " 1 , 2", []int{1, 2}},
+		{"max", "5000", []int{5000}},
+		{"zero", "0", nil},
+		{"over max", "5001", nil},
+		{"negative", "-3", nil},
+		{"empty item", "1,,2", nil},
+		{"word", "ten", nil},
+		{"empty", "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseCounts(tc.in)
+			if tc.want == nil {
+				if err == nil {
+					t.Fatalf("parseCounts(%q) = %v, want an error", tc.in, got)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Fatalf("parseCounts(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunRefusesUnknownBenchmarks(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{nil, {"record"}, {"-n", "2"}} {
+		if err := Run(context.Background(), args, io.Discard, io.Discard); err == nil {
+			t.Errorf("Run(%q) succeeded", args)
+		}
+	}
+}
+
+// TestRunRefusesBadFlags checks that each benchmark validates its flags
+// before it encodes a clip or starts anything.
+func TestRunRefusesBadFlags(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string // in the error
+	}{
+		{[]string{"push", "-n", "0"}, "want counts"},
+		{[]string{"push", "-transport", "sctp"}, "-transport"},
+		{[]string{"push", "-transport", "udp", "-tls"}, "-tls needs -transport tcp"},
+		{[]string{"push", "-duration", "2s", "-ramp", "0s"}, "-duration"},
+		{[]string{"push", "-duration", "6s", "-ramp", "5s"}, "-duration"},
+		{[]string{"push", "-no-such-flag"}, "not defined"},
+		{[]string{"play", "-n", "1,x"}, "want counts"},
+		{[]string{"pull", "-source", "tape"}, "-source"},
+		{[]string{"pull", "-transport", "sctp"}, "-transport"},
+		{[]string{"pull", "-source", "archive", "-transport", "udp"}, "tcp only"},
+		{[]string{"pull", "-duration", "9s", "-ramp", "5s"}, "-duration"},
+	} {
+		err := Run(context.Background(), tc.args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Run(%q) = %v, want an error with %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestParsePush(t *testing.T) {
+	t.Parallel()
+	o, err := parsePush([]string{"-n", "1,2", "-duration", "30s", "-ramp", "10s", "-tick", "0", "-auth", "-tls",
+		"-server-config", "storage: {sync: none}", "-camvault", "/bin/camvault", "-pprof", "127.0.0.1:6060"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := serverOptions{exe: "/bin/camvault", pprof: "127.0.0.1:6060", extraConf: "storage: {sync: none}", auth: true, tls: true}
+	if !slices.Equal(o.counts, []int{1, 2}) || o.clip.duration != 30*time.Second || o.ramp != 10*time.Second ||
+		o.tick != 0 || o.transport != "tcp" || o.clip.bitrate != "3M" || o.server != want {
+		t.Errorf("parsePush = %+v", o)
+	}
+	if got := o.protoLabel(); got != "tls+auth" {
+		t.Errorf("protoLabel = %q, want tls+auth", got)
+	}
+	o, err = parsePush([]string{"-transport", "udp"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.tick != defaultTick || o.clip.duration != time.Minute || !slices.Equal(o.counts, []int{10}) || o.protoLabel() != "udp" {
+		t.Errorf("parsePush defaults = %+v", o)
+	}
+}
+
+func TestParsePlayAndPull(t *testing.T) {
+	t.Parallel()
+	p, err := parsePlay([]string{"-n", "3", "-index-cameras", "0", "-seeks", "5", "-camvault", "x"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(p.counts, []int{3}) || p.indexCameras != 0 || p.indexDays != 30 || p.seeks != 5 || p.server.exe != "x" {
+		t.Errorf("parsePlay = %+v", p)
+	}
+	q, err := parsePull([]string{"-source", "archive", "-n", "4"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(q.counts, []int{4}) || q.source != "archive" || q.transport != "tcp" || q.tick != defaultTick || q.ramp != 5*time.Second {
+		t.Errorf("parsePull = %+v", q)
+	}
+}

@@ -1,0 +1,189 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// pushOptions are the flags of `camvault bench push`.
+type pushOptions struct {
+	counts    []int
+	clip      clipOptions
+	transport string
+	ramp      time.Duration
+	tick      time.Duration
+	keep      bool
+	server    serverOptions // -auth: publishers authenticate with Digest; -tls: they push over RTSPS
+}
+
+func parsePush(args []string, stderr io.Writer) (*pushOptions, error) {
+	fs := flag.NewFlagSet("bench push", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &pushOptions{}
+	n := fs.String("n", "10", "number of concurrent publishers; a comma-separated list runs one round per value")
+	o.clip.register(fs, "length of the pushed clip (each publisher pushes it once, in real time)")
+	fs.StringVar(&o.transport, "transport", "tcp", "publisher transport: tcp (interleaved) or udp")
+	fs.DurationVar(&o.ramp, "ramp", 5*time.Second, "publishers start spread evenly over this span")
+	fs.DurationVar(&o.tick, "tick", defaultTick, "a publisher writes the packets due within each tick at once; 0 writes each access unit when due, as a camera does")
+	fs.BoolVar(&o.keep, "keep", false, "keep each round's data directory")
+	fs.StringVar(&o.server.extraConf, "server-config", "", "YAML `lines` appended to the camvault config under test, e.g. 'storage: {sync: none}'")
+	o.server.register(fs)
+	fs.BoolVar(&o.server.auth, "auth", false, "the camvault under test has a user, and publishers authenticate with Digest")
+	fs.BoolVar(&o.server.tls, "tls", false, "publishers push over RTSPS (TCP only) with a self-signed certificate")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	counts, err := parseCounts(*n)
+	if err != nil {
+		return nil, err
+	}
+	o.counts = counts
+	if o.transport != "tcp" && o.transport != "udp" {
+		return nil, fmt.Errorf("bench push: -transport %q: want tcp or udp", o.transport)
+	}
+	if o.server.tls && o.transport != "tcp" {
+		return nil, errors.New("bench push: -tls needs -transport tcp")
+	}
+	if o.clip.duration < 3*time.Second || o.clip.duration < o.ramp+2*time.Second {
+		return nil, errors.New("bench push: -duration must exceed -ramp by at least 2s")
+	}
+	return o, nil
+}
+
+// protoLabel names the transport in the results: tcp, udp or tls, with
+// "+auth" when publishers authenticate.
+func (o *pushOptions) protoLabel() string {
+	l := o.transport
+	if o.server.tls {
+		l = "tls"
+	}
+	if o.server.auth {
+		l += "+auth"
+	}
+	return l
+}
+
+// runPush pushes a pre-encoded clip from many publishers into a fresh
+// camvault, measures camvault's CPU and memory, and checks that every frame
+// was recorded.
+func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parsePush(args, stderr)
+	if err != nil {
+		return err
+	}
+	path, sched, err := o.clip.schedule(ctx, o.tick)
+	if err != nil {
+		return err
+	}
+	c := sched.clip
+	mbps := float64(c.Bytes) * 8 / c.Duration.Seconds() / 1e6
+	fmt.Fprintf(stdout, "clip %s: %d video frames, %v, %.2f Mbit/s of RTP per stream\n",
+		filepath.Base(path), c.VideoFrames, c.Duration.Round(time.Millisecond), mbps)
+	fmt.Fprintf(stdout, "%6s %9s %9s %11s %9s %14s %12s %10s\n",
+		"N", "proto", "cpu_core%", "per_stream%", "rss_MiB", "frames", "lost_frames", "bench_cpu%")
+	var failed error
+	for _, n := range o.counts {
+		res, err := pushRound(ctx, o, sched, n)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%6d %9s %9.1f %11.3f %9.1f %14s %12d %10.1f\n", n, o.protoLabel(),
+			res.cpu*100, res.cpu*100/float64(n), float64(res.rss)/(1<<20),
+			fmt.Sprintf("%d/%d", res.recorded, res.expected), res.expected-res.recorded, res.benchCPU*100)
+		printProblems(stdout, res.problems)
+		if len(res.problems) > 0 || res.recorded != res.expected {
+			failed = errors.New("bench push: frames were lost or recordings are wrong")
+		}
+	}
+	return failed
+}
+
+// pushResult is one round's measurements.
+type pushResult struct {
+	cpu, benchCPU      float64 // cores used by camvault, by the bench itself
+	rss                int64   // camvault's peak resident set
+	expected, recorded int
+	problems           []string
+}
+
+func pushRound(ctx context.Context, o *pushOptions, sched *schedule, n int) (*pushResult, error) {
+	dir, err := os.MkdirTemp("", "camvault-bench-")
+	if err != nil {
+		return nil, err
+	}
+	if !o.keep {
+		defer os.RemoveAll(dir)
+	}
+	srv, err := startServer(ctx, dir, n, o.server)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.kill()
+	res := &pushResult{expected: n * sched.clip.VideoFrames}
+	pubs, err := connectPublishers(ctx, srv, o, sched, n)
+	if err != nil {
+		return nil, fmt.Errorf("connect publishers: %w\n%s", err, srv.logTail())
+	}
+	t0 := time.Now().Add(200 * time.Millisecond)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i, p := range pubs {
+		start := t0.Add(o.ramp * time.Duration(i) / time.Duration(n))
+		wg.Go(func() {
+			if err := p.stream(ctx, start); err != nil {
+				errs <- fmt.Errorf("%s: %w", p.camera, err)
+			}
+		})
+	}
+	// Measure while every publisher streams: from the end of the ramp plus
+	// a second, to a second before the first one finishes.
+	res.cpu, res.benchCPU, res.rss = srv.measure(ctx, t0.Add(o.ramp+time.Second), t0.Add(sched.clip.Duration-time.Second))
+	wg.Wait()
+	for _, p := range pubs {
+		p.close()
+	}
+	close(errs)
+	for err := range errs {
+		res.problems = append(res.problems, err.Error())
+	}
+	if err := srv.stop(); err != nil {
+		res.problems = append(res.problems, err.Error())
+	}
+	cameras := make([]string, len(pubs))
+	for i, p := range pubs {
+		cameras[i] = p.camera
+	}
+	res.recorded, res.problems = countRecorded(filepath.Join(dir, "data"), cameras, sched.clip.VideoFrames, res.problems)
+	if strings.Contains(srv.logTail(), "level=ERROR") {
+		res.problems = append(res.problems, "camvault logged errors:\n"+srv.logTail())
+	}
+	return res, nil
+}
+
+func connectPublishers(ctx context.Context, srv *server, o *pushOptions, sched *schedule, n int) ([]*publisher, error) {
+	pubs := make([]*publisher, n)
+	for i := range pubs {
+		pubs[i] = &publisher{addr: srv.addr, camera: fmt.Sprintf("bench-%04d", i), transport: o.transport, sched: sched}
+		if o.server.auth {
+			pubs[i].user, pubs[i].password = benchUser, benchPassword
+		}
+		if o.server.tls {
+			pubs[i].addr, pubs[i].tls = srv.tlsAddr, true
+		}
+		if err := pubs[i].connect(ctx); err != nil {
+			for _, p := range pubs[:i+1] {
+				p.close()
+			}
+			return nil, err
+		}
+	}
+	return pubs, nil
+}

@@ -1,0 +1,60 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+)
+
+// TestRunEndToEnd runs push and play with tiny values against a camvault
+// built from this tree: push must record every frame, play must deliver
+// every frame without a sequence gap, and each must print its table. It
+// needs ffmpeg for the clip. Pull is left out: it counts a camera played
+// after its start slot (3s after camvault starts) as a failure, which a
+// loaded machine can cause; TestCamera covers its camera with the client
+// camvault pulls with.
+func TestRunEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds camvault and runs for about 20s")
+	}
+	needFFmpeg(t)
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("go tool not found: %v", err)
+	}
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "camvault")
+	build := exec.Command(goTool, "build", "-o", exe, "./cmd/camvault")
+	build.Dir = "../.."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	common := []string{"-duration", "6s", "-cache", dir, "-camvault", exe}
+	for _, tc := range []struct {
+		name string
+		args []string
+		row  string // a regexp the result row matches
+	}{
+		{"push", []string{"push", "-n", "2", "-ramp", "1s"}, `(?m)^ +2 +tcp .* 300/300 +0 `},
+		{"play", []string{"play", "-n", "1", "-index-cameras", "1", "-index-days", "1", "-seeks", "3"},
+			`(?m)^ +1 .* 150/150 +0 `},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			var stdout, stderr bytes.Buffer
+			err := Run(ctx, append(tc.args, common...), &stdout, &stderr)
+			if err != nil {
+				t.Fatalf("Run %q: %v\nstdout:\n%s\nstderr:\n%s", tc.args, err, &stdout, &stderr)
+			}
+			if !regexp.MustCompile(tc.row).Match(stdout.Bytes()) {
+				t.Errorf("Run %q printed no row matching %q:\n%s", tc.args, tc.row, &stdout)
+			}
+			t.Logf("%s", &stdout)
+		})
+	}
+}
