@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/camvault/camvault/ingest"
-	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 func TestPullStateString(t *testing.T) {
@@ -90,7 +90,7 @@ func serveWrongPassword(nc net.Conn) string {
 		if err != nil {
 			return "error: " + err.Error()
 		}
-		resp := rtsp.Response{StatusCode: 401, Header: rtsp.Header{}}
+		resp := base.Response{StatusCode: 401, Header: base.Header{}}
 		resp.Header.Set("CSeq", req.Header.Get("CSeq"))
 		resp.Header.Set("WWW-Authenticate", `Digest realm="cam", nonce="n1", qop="auth"`)
 		b, _ := resp.Marshal()
@@ -153,9 +153,9 @@ func serveTCPRefused(nc net.Conn) string {
 		}
 		hdr, body := []string{"Public", "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"}, ""
 		switch req.Method {
-		case rtsp.MethodDescribe:
+		case base.MethodDescribe:
 			body = sdpH264
-		case rtsp.MethodSetup:
+		case base.MethodSetup:
 			tr := req.Header.Get("Transport")
 			if strings.Contains(tr, "interleaved") {
 				asked = append(asked, "tcp")
@@ -170,14 +170,14 @@ func serveTCPRefused(nc net.Conn) string {
 		if err := sc.reply(req, body, hdr...); err != nil {
 			return "error: " + err.Error()
 		}
-		if req.Method == rtsp.MethodPlay {
+		if req.Method == base.MethodPlay {
 			return strings.Join(asked, " ")
 		}
 	}
 }
 
-func (sc *scriptConn) replyStatus(req *rtsp.Request, status int) error {
-	resp := rtsp.Response{StatusCode: status, Header: rtsp.Header{}}
+func (sc *scriptConn) replyStatus(req *base.Request, status int) error {
+	resp := base.Response{StatusCode: status, Header: base.Header{}}
 	resp.Header.Set("CSeq", req.Header.Get("CSeq"))
 	b, err := resp.Marshal()
 	if err != nil {

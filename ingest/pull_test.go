@@ -18,6 +18,7 @@ import (
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // pullCamera is a scripted fake camera on 127.0.0.1:0. Each connection
@@ -116,7 +117,7 @@ func serveConn(nc net.Conn, closeAfter bool) string {
 		if err != nil {
 			return "error: " + err.Error()
 		}
-		if req.Method == rtsp.MethodTeardown {
+		if req.Method == base.MethodTeardown {
 			return "teardown"
 		}
 		if err := sc.reply(req, ""); err != nil {
@@ -131,7 +132,7 @@ type scriptConn struct {
 }
 
 // read returns the next request, skipping interleaved RTCP.
-func (sc *scriptConn) read() (*rtsp.Request, error) {
+func (sc *scriptConn) read() (*base.Request, error) {
 	_ = sc.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
 		b, err := sc.br.Peek(1)
@@ -141,20 +142,20 @@ func (sc *scriptConn) read() (*rtsp.Request, error) {
 		if b[0] != '$' {
 			break
 		}
-		var f rtsp.InterleavedFrame
+		var f base.InterleavedFrame
 		if err := f.Unmarshal(sc.br, make([]byte, 1<<16)); err != nil {
 			return nil, err
 		}
 	}
-	var req rtsp.Request
-	if err := req.Unmarshal(sc.br, rtsp.Limits{}); err != nil {
+	var req base.Request
+	if err := req.Unmarshal(sc.br, base.Limits{}); err != nil {
 		return nil, err
 	}
 	return &req, nil
 }
 
-func (sc *scriptConn) reply(req *rtsp.Request, body string, hdr ...string) error {
-	resp := rtsp.Response{StatusCode: 200, Header: rtsp.Header{}, Body: []byte(body)}
+func (sc *scriptConn) reply(req *base.Request, body string, hdr ...string) error {
+	resp := base.Response{StatusCode: 200, Header: base.Header{}, Body: []byte(body)}
 	resp.Header.Set("CSeq", req.Header.Get("CSeq"))
 	for i := 0; i+1 < len(hdr); i += 2 {
 		resp.Header.Set(hdr[i], hdr[i+1])
@@ -169,14 +170,14 @@ func (sc *scriptConn) reply(req *rtsp.Request, body string, hdr ...string) error
 
 func (sc *scriptConn) handshake() error {
 	steps := []struct {
-		m    rtsp.Method
+		m    base.Method
 		body string
 		hdr  []string
 	}{
-		{rtsp.MethodOptions, "", []string{"Public", "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"}},
-		{rtsp.MethodDescribe, sdpH264, []string{"Content-Type", "application/sdp"}},
-		{rtsp.MethodSetup, "", []string{"Session", "1234;timeout=60"}},
-		{rtsp.MethodPlay, "", []string{"Session", "1234"}},
+		{base.MethodOptions, "", []string{"Public", "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"}},
+		{base.MethodDescribe, sdpH264, []string{"Content-Type", "application/sdp"}},
+		{base.MethodSetup, "", []string{"Session", "1234;timeout=60"}},
+		{base.MethodPlay, "", []string{"Session", "1234"}},
 	}
 	for _, s := range steps {
 		req, err := sc.read()
@@ -187,7 +188,7 @@ func (sc *scriptConn) handshake() error {
 			return fmt.Errorf("got %s, want %s", req.Method, s.m)
 		}
 		hdr := s.hdr
-		if s.m == rtsp.MethodSetup {
+		if s.m == base.MethodSetup {
 			if !strings.Contains(req.Header.Get("Transport"), "interleaved") {
 				return fmt.Errorf("setup transport %q", req.Header.Get("Transport"))
 			}
@@ -202,7 +203,7 @@ func (sc *scriptConn) handshake() error {
 
 func (sc *scriptConn) writeRTP(seq uint16) error {
 	pkt := []byte{0x80, 96, byte(seq >> 8), byte(seq), 0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 0x65, 1, 2, 3}
-	f := rtsp.InterleavedFrame{Channel: 0, Payload: pkt}
+	f := base.InterleavedFrame{Channel: 0, Payload: pkt}
 	b, err := f.Marshal()
 	if err != nil {
 		return err

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // Burst shape of the client benchmarks: one video frame of a 3 Mbit/s
@@ -130,7 +132,7 @@ type benchCamUDP struct {
 func benchHandshake(cc *camConn, transport string) (*benchCamUDP, error) {
 	const sdp = "v=0\r\ns=x\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n"
 	var u *benchCamUDP
-	for _, m := range []rtsp.Method{rtsp.MethodOptions, rtsp.MethodDescribe, rtsp.MethodSetup, rtsp.MethodPlay} {
+	for _, m := range []base.Method{base.MethodOptions, base.MethodDescribe, base.MethodSetup, base.MethodPlay} {
 		req, err := cc.expect(m)
 		if err != nil {
 			return nil, err
@@ -138,9 +140,9 @@ func benchHandshake(cc *camConn, transport string) (*benchCamUDP, error) {
 		var hdr []string
 		body := ""
 		switch m {
-		case rtsp.MethodDescribe:
+		case base.MethodDescribe:
 			body = sdp
-		case rtsp.MethodSetup:
+		case base.MethodSetup:
 			tr := req.Header.Get("Transport")
 			if transport == "udp" {
 				if u, err = benchListenUDP(tr); err != nil {
@@ -159,7 +161,7 @@ func benchHandshake(cc *camConn, transport string) (*benchCamUDP, error) {
 
 // benchListenUDP opens the camera's sockets for a client Transport.
 func benchListenUDP(tr string) (*benchCamUDP, error) {
-	var t rtsp.Transport
+	var t headers.Transport
 	if err := t.Unmarshal(tr); err != nil || t.ClientPort == nil {
 		return nil, fmt.Errorf("transport %q", tr)
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // camera is a scripted fake camera: it accepts one connection on
@@ -68,11 +70,11 @@ type camConn struct {
 	br      *bufio.Reader
 	rtcp    map[byte]int // interleaved frames received per channel
 	lastRR  []byte
-	methods []rtsp.Method
+	methods []base.Method
 }
 
 // read returns the next request, counting interleaved frames on the way.
-func (cc *camConn) read() (*rtsp.Request, error) {
+func (cc *camConn) read() (*base.Request, error) {
 	_ = cc.nc.SetReadDeadline(time.Now().Add(3 * time.Second))
 	for {
 		b, err := cc.br.Peek(1)
@@ -82,15 +84,15 @@ func (cc *camConn) read() (*rtsp.Request, error) {
 		if b[0] != '$' {
 			break
 		}
-		var f rtsp.InterleavedFrame
+		var f base.InterleavedFrame
 		if err := f.Unmarshal(cc.br, make([]byte, 1<<16)); err != nil {
 			return nil, err
 		}
 		cc.rtcp[f.Channel]++
 		cc.lastRR = bytes.Clone(f.Payload)
 	}
-	var req rtsp.Request
-	if err := req.Unmarshal(cc.br, rtsp.Limits{}); err != nil {
+	var req base.Request
+	if err := req.Unmarshal(cc.br, base.Limits{}); err != nil {
 		return nil, err
 	}
 	cc.methods = append(cc.methods, req.Method)
@@ -98,7 +100,7 @@ func (cc *camConn) read() (*rtsp.Request, error) {
 }
 
 // expect reads the next request and checks its method.
-func (cc *camConn) expect(m rtsp.Method) (*rtsp.Request, error) {
+func (cc *camConn) expect(m base.Method) (*base.Request, error) {
 	req, err := cc.read()
 	if err != nil {
 		return nil, fmt.Errorf("waiting for %s: %w", m, err)
@@ -110,8 +112,8 @@ func (cc *camConn) expect(m rtsp.Method) (*rtsp.Request, error) {
 }
 
 // reply answers req; hdr alternates names and values.
-func (cc *camConn) reply(req *rtsp.Request, status int, body string, hdr ...string) error {
-	resp := rtsp.Response{StatusCode: status, Header: rtsp.Header{}, Body: []byte(body)}
+func (cc *camConn) reply(req *base.Request, status int, body string, hdr ...string) error {
+	resp := base.Response{StatusCode: status, Header: base.Header{}, Body: []byte(body)}
 	resp.Header.Set("CSeq", req.Header.Get("CSeq"))
 	for i := 0; i+1 < len(hdr); i += 2 {
 		resp.Header.Add(hdr[i], hdr[i+1])
@@ -125,7 +127,7 @@ func (cc *camConn) reply(req *rtsp.Request, status int, body string, hdr ...stri
 }
 
 func (cc *camConn) writeFrame(ch byte, payload []byte) error {
-	f := rtsp.InterleavedFrame{Channel: ch, Payload: payload}
+	f := base.InterleavedFrame{Channel: ch, Payload: payload}
 	b, err := f.Marshal()
 	if err != nil {
 		return err
@@ -144,7 +146,7 @@ func (cc *camConn) untilTeardown() error {
 		if err != nil {
 			return err
 		}
-		if req.Method == rtsp.MethodTeardown {
+		if req.Method == base.MethodTeardown {
 			return nil
 		}
 		if err := cc.reply(req, 200, ""); err != nil {
@@ -160,18 +162,18 @@ const camSDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=cam\r\nt=0 0\r\na=control:*
 
 // playHandshake answers OPTIONS, DESCRIBE, SETUP per media (TCP) and
 // PLAY, and returns the SETUP URLs.
-func (cc *camConn) playHandshake(base string) ([]string, error) {
-	req, err := cc.expect(rtsp.MethodOptions)
+func (cc *camConn) playHandshake(baseURL string) ([]string, error) {
+	req, err := cc.expect(base.MethodOptions)
 	if err != nil {
 		return nil, err
 	}
 	if err := cc.reply(req, 200, "", "Public", "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"); err != nil {
 		return nil, err
 	}
-	if req, err = cc.expect(rtsp.MethodDescribe); err != nil {
+	if req, err = cc.expect(base.MethodDescribe); err != nil {
 		return nil, err
 	}
-	if err := cc.reply(req, 200, fmt.Sprintf(camSDP, base), "Content-Type", "application/sdp", "Content-Base", base+"/"); err != nil {
+	if err := cc.reply(req, 200, fmt.Sprintf(camSDP, baseURL), "Content-Type", "application/sdp", "Content-Base", baseURL+"/"); err != nil {
 		return nil, err
 	}
 	return cc.setupAndPlay(2)
@@ -180,7 +182,7 @@ func (cc *camConn) playHandshake(base string) ([]string, error) {
 func (cc *camConn) setupAndPlay(n int) ([]string, error) {
 	var urls []string
 	for range n {
-		req, err := cc.expect(rtsp.MethodSetup)
+		req, err := cc.expect(base.MethodSetup)
 		if err != nil {
 			return nil, err
 		}
@@ -189,7 +191,7 @@ func (cc *camConn) setupAndPlay(n int) ([]string, error) {
 			return nil, err
 		}
 	}
-	req, err := cc.expect(rtsp.MethodPlay)
+	req, err := cc.expect(base.MethodPlay)
 	if err != nil {
 		return nil, err
 	}
@@ -203,15 +205,15 @@ func (cc *camConn) setupAndPlay(n int) ([]string, error) {
 // Transport plus suffix, and PLAY; then a stranger at 127.0.0.2 sends an
 // RTP packet that the client must drop (RTSP-TR-09, client side). It
 // returns the client's RTP address.
-func (cc *camConn) playUDP(req *rtsp.Request, suffix string) (*net.UDPAddr, error) {
-	var tr rtsp.Transport
-	if err := tr.Unmarshal(req.Header.Get("Transport")); err != nil || tr.ClientPort == nil || tr.Mode != rtsp.ModeUnset {
+func (cc *camConn) playUDP(req *base.Request, suffix string) (*net.UDPAddr, error) {
+	var tr headers.Transport
+	if err := tr.Unmarshal(req.Header.Get("Transport")); err != nil || tr.ClientPort == nil || tr.Mode != headers.ModeUnset {
 		return nil, fmt.Errorf("setup transport %q: %v", req.Header.Get("Transport"), err)
 	}
 	if err := cc.reply(req, 200, "", "Session", "abc", "Transport", req.Header.Get("Transport")+suffix); err != nil {
 		return nil, err
 	}
-	req, err := cc.expect(rtsp.MethodPlay)
+	req, err := cc.expect(base.MethodPlay)
 	if err != nil {
 		return nil, err
 	}

@@ -9,47 +9,48 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // oneTrackSDP is a camera SDP with one H.264 track whose control is %s.
 const oneTrackSDP = "v=0\r\ns=cam\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:%s\r\n"
 
 // answerDescribe answers OPTIONS with optionsStatus and DESCRIBE with
-// oneTrackSDP for control, and Content-Base when base is not "".
-func (cc *camConn) answerDescribe(optionsStatus int, control, base string) error {
-	req, err := cc.expect(rtsp.MethodOptions)
+// oneTrackSDP for control, and Content-Base when baseURL is not "".
+func (cc *camConn) answerDescribe(optionsStatus int, control, baseURL string) error {
+	req, err := cc.expect(base.MethodOptions)
 	if err != nil {
 		return err
 	}
 	if err := cc.reply(req, optionsStatus, "", "Public", "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"); err != nil {
 		return err
 	}
-	if req, err = cc.expect(rtsp.MethodDescribe); err != nil {
+	if req, err = cc.expect(base.MethodDescribe); err != nil {
 		return err
 	}
 	var hdr []string
-	if base != "" {
-		hdr = []string{"Content-Base", base}
+	if baseURL != "" {
+		hdr = []string{"Content-Base", baseURL}
 	}
 	return cc.reply(req, 200, fmt.Sprintf(oneTrackSDP, control), hdr...)
 }
 
 // describeAndSetup answers OPTIONS and DESCRIBE with one track under
 // Content-Base url/ and returns the SETUP that follows.
-func (cc *camConn) describeAndSetup(url string) (*rtsp.Request, error) {
+func (cc *camConn) describeAndSetup(url string) (*base.Request, error) {
 	if err := cc.answerDescribe(200, "trackID=0", url+"/"); err != nil {
 		return nil, err
 	}
-	return cc.expect(rtsp.MethodSetup)
+	return cc.expect(base.MethodSetup)
 }
 
 // answerSetupAndPlay accepts a SETUP with the transport it asked for
 // (plus suffix) and PLAY, then answers keepalives until TEARDOWN.
-func (cc *camConn) answerSetupAndPlay(req *rtsp.Request, session, suffix string) error {
+func (cc *camConn) answerSetupAndPlay(req *base.Request, session, suffix string) error {
 	if err := cc.reply(req, 200, "", "Session", session, "Transport", req.Header.Get("Transport")+suffix); err != nil {
 		return err
 	}
-	req, err := cc.expect(rtsp.MethodPlay)
+	req, err := cc.expect(base.MethodPlay)
 	if err != nil {
 		return err
 	}
@@ -77,7 +78,7 @@ func dialAndClose(t *testing.T, cam *camera, cfg rtsp.ClientConfig) *rtsp.Client
 }
 
 // isUDP reports whether a SETUP asks for UDP.
-func isUDP(req *rtsp.Request) bool {
+func isUDP(req *base.Request) bool {
 	return strings.Contains(req.Header.Get("Transport"), "client_port=")
 }
 
@@ -99,7 +100,7 @@ func TestClientTransportFallback(t *testing.T) {
 				if err := cc.reply(req, 461, ""); err != nil {
 					return err
 				}
-				if req, err = cc.expect(rtsp.MethodSetup); err != nil {
+				if req, err = cc.expect(base.MethodSetup); err != nil {
 					return err
 				}
 				if isUDP(req) != (tt.second == "udp") || req.URL != cam.url+"/trackID=0" {
@@ -151,11 +152,11 @@ func TestClientTrackURLFallback(t *testing.T) {
 			root := strings.TrimSuffix(cam.url, "/cam1")
 			var got []string
 			cam.serve(func(cc *camConn) error {
-				base := ""
+				contentBase := ""
 				if tt.base != "" {
-					base = root + tt.base
+					contentBase = root + tt.base
 				}
-				if err := cc.answerDescribe(200, tt.control, base); err != nil {
+				if err := cc.answerDescribe(200, tt.control, contentBase); err != nil {
 					return err
 				}
 				for {
@@ -163,7 +164,7 @@ func TestClientTrackURLFallback(t *testing.T) {
 					if err != nil {
 						return nil // the client hung up after failing
 					}
-					if req.Method != rtsp.MethodSetup {
+					if req.Method != base.MethodSetup {
 						return fmt.Errorf("got %s, want SETUP", req.Method)
 					}
 					got = append(got, strings.TrimPrefix(req.URL, root))
@@ -258,14 +259,14 @@ func TestClientSessionQuirks(t *testing.T) {
 			"Transport", req.Header.Get("Transport")); err != nil {
 			return err
 		}
-		if req, err = cc.expect(rtsp.MethodPlay); err != nil {
+		if req, err = cc.expect(base.MethodPlay); err != nil {
 			return err
 		}
 		sessions = append(sessions, req.Header.Get("Session"))
 		if err := cc.reply(req, 200, ""); err != nil {
 			return err
 		}
-		if req, err = cc.expect(rtsp.MethodTeardown); err != nil {
+		if req, err = cc.expect(base.MethodTeardown); err != nil {
 			return err
 		}
 		sessions = append(sessions, req.Header.Get("Session"))
@@ -285,7 +286,7 @@ func TestClientOptionsRefused(t *testing.T) {
 		if err := cc.answerDescribe(501, "trackID=0", ""); err != nil {
 			return err
 		}
-		req, err := cc.expect(rtsp.MethodSetup)
+		req, err := cc.expect(base.MethodSetup)
 		if err != nil {
 			return err
 		}

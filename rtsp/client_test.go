@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/auth"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // runClient runs c.Run in a goroutine and returns a channel with its result.
@@ -33,12 +35,12 @@ func waitRun(t *testing.T, ch <-chan error) error {
 }
 
 // checkDigest verifies the Authorization of req against user/secret.
-func checkDigest(req *rtsp.Request, nonce string) error {
-	a, err := rtsp.ParseAuthorization(req.Header.Get("Authorization"))
+func checkDigest(req *base.Request, nonce string) error {
+	a, err := auth.ParseAuthorization(req.Header.Get("Authorization"))
 	if err != nil {
 		return fmt.Errorf("%s authorization: %w", req.Method, err)
 	}
-	if a.Username != "user" || a.Nonce != nonce || a.URI != req.URL || !rtsp.VerifyDigest(&a, req.Method, "secret") {
+	if a.Username != "user" || a.Nonce != nonce || a.URI != req.URL || !auth.VerifyDigest(&a, req.Method, "secret") {
 		return fmt.Errorf("%s: bad authorization %+v", req.Method, a)
 	}
 	return nil
@@ -50,11 +52,11 @@ func checkDigest(req *rtsp.Request, nonce string) error {
 // password never reaches the log.
 func TestClientDigestAuth(t *testing.T) {
 	cam := startCamera(t)
-	base := cam.url
+	camURL := cam.url
 	var setupURLs []string
 	var rr []byte
 	cam.serve(func(cc *camConn) error {
-		req, err := cc.expect(rtsp.MethodOptions)
+		req, err := cc.expect(base.MethodOptions)
 		if err != nil {
 			return err
 		}
@@ -65,7 +67,7 @@ func TestClientDigestAuth(t *testing.T) {
 			"WWW-Authenticate", `Digest realm="cam", nonce="n1", qop="auth"`); err != nil {
 			return err
 		}
-		if req, err = cc.expect(rtsp.MethodOptions); err != nil {
+		if req, err = cc.expect(base.MethodOptions); err != nil {
 			return err
 		}
 		if err := checkDigest(req, "n1"); err != nil {
@@ -74,19 +76,19 @@ func TestClientDigestAuth(t *testing.T) {
 		if err := cc.reply(req, 200, "", "Public", "OPTIONS, DESCRIBE, SETUP, PLAY, GET_PARAMETER"); err != nil {
 			return err
 		}
-		if req, err = cc.expect(rtsp.MethodDescribe); err != nil {
+		if req, err = cc.expect(base.MethodDescribe); err != nil {
 			return err
 		}
 		if err := cc.reply(req, 401, "", "WWW-Authenticate", `Digest realm="cam", nonce="n2", qop="auth", stale=TRUE`); err != nil {
 			return err
 		}
-		if req, err = cc.expect(rtsp.MethodDescribe); err != nil {
+		if req, err = cc.expect(base.MethodDescribe); err != nil {
 			return err
 		}
 		if err := checkDigest(req, "n2"); err != nil {
 			return err
 		}
-		if err := cc.reply(req, 200, fmt.Sprintf(camSDP, base), "Content-Base", base+"/"); err != nil {
+		if err := cc.reply(req, 200, fmt.Sprintf(camSDP, camURL), "Content-Base", camURL+"/"); err != nil {
 			return err
 		}
 		if setupURLs, err = cc.setupAndPlay(2); err != nil {
@@ -100,7 +102,7 @@ func TestClientDigestAuth(t *testing.T) {
 				return err
 			}
 		}
-		for cc.rtcp[1] == 0 || cc.rtcp[3] == 0 || !hasMethod(cc.methods, rtsp.MethodGetParameter) {
+		for cc.rtcp[1] == 0 || cc.rtcp[3] == 0 || !hasMethod(cc.methods, base.MethodGetParameter) {
 			req, err := cc.read()
 			if err != nil {
 				return fmt.Errorf("waiting for keepalive and reports: %w", err)
@@ -142,7 +144,7 @@ func TestClientDigestAuth(t *testing.T) {
 		t.Error(err)
 	}
 	cam.wait()
-	want := []string{base + "/trackID=0", base + "/abs1"}
+	want := []string{camURL + "/trackID=0", camURL + "/abs1"}
 	if strings.Join(setupURLs, " ") != strings.Join(want, " ") {
 		t.Errorf("SETUP URLs %q, want %q", setupURLs, want)
 	}
@@ -153,7 +155,7 @@ func TestClientDigestAuth(t *testing.T) {
 	checkNoLeaks(t)
 }
 
-func hasMethod(ms []rtsp.Method, m rtsp.Method) bool {
+func hasMethod(ms []base.Method, m base.Method) bool {
 	for _, x := range ms {
 		if x == m {
 			return true
@@ -241,22 +243,22 @@ func TestClientNoPlayResponse(t *testing.T) {
 }
 
 // playHandshakeUntilPlay is playHandshake without the PLAY response.
-func (cc *camConn) playHandshakeUntilPlay(base string) (*rtsp.Request, error) {
-	for _, m := range []rtsp.Method{rtsp.MethodOptions, rtsp.MethodDescribe, rtsp.MethodSetup, rtsp.MethodSetup} {
+func (cc *camConn) playHandshakeUntilPlay(baseURL string) (*base.Request, error) {
+	for _, m := range []base.Method{base.MethodOptions, base.MethodDescribe, base.MethodSetup, base.MethodSetup} {
 		req, err := cc.expect(m)
 		if err != nil {
 			return nil, err
 		}
 		hdr := []string{"Session", "12345678", "Transport", req.Header.Get("Transport")}
 		body := ""
-		if m == rtsp.MethodDescribe {
-			body = fmt.Sprintf(camSDP, base)
+		if m == base.MethodDescribe {
+			body = fmt.Sprintf(camSDP, baseURL)
 		}
 		if err := cc.reply(req, 200, body, hdr...); err != nil {
 			return nil, err
 		}
 	}
-	return cc.expect(rtsp.MethodPlay)
+	return cc.expect(base.MethodPlay)
 }
 
 // TestClientNoMedia: Run fails with ErrMediaTimeout, and Close still
@@ -270,10 +272,10 @@ func TestClientNoMedia(t *testing.T) {
 		if err := cc.untilTeardown(); err != nil {
 			return err
 		}
-		if !hasMethod(cc.methods, rtsp.MethodTeardown) {
+		if !hasMethod(cc.methods, base.MethodTeardown) {
 			return errors.New("no TEARDOWN")
 		}
-		if hasMethod(cc.methods, rtsp.MethodGetParameter) {
+		if hasMethod(cc.methods, base.MethodGetParameter) {
 			return errors.New("GET_PARAMETER keepalive though Public lacks it")
 		}
 		return nil
@@ -308,17 +310,17 @@ func TestClientCameraCloses(t *testing.T) {
 		if _, err := cc.nc.Write([]byte("SET_PARAMETER rtsp://c/ RTSP/1.0\r\nCSeq: 9\r\n\r\n")); err != nil {
 			return err
 		}
-		var resp rtsp.Response
+		var resp base.Response
 		for {
 			if b, err := cc.br.Peek(1); err != nil || b[0] != '$' {
 				break
 			}
-			var f rtsp.InterleavedFrame
+			var f base.InterleavedFrame
 			if err := f.Unmarshal(cc.br, make([]byte, 1<<16)); err != nil {
 				return err
 			}
 		}
-		if err := resp.Unmarshal(cc.br, rtsp.Limits{}); err != nil {
+		if err := resp.Unmarshal(cc.br, base.Limits{}); err != nil {
 			return err
 		}
 		if resp.StatusCode != 501 || resp.Header.Get("CSeq") != "9" {
@@ -362,20 +364,20 @@ func TestClientUDP(t *testing.T) {
 	var rr []byte
 	rrReady := make(chan struct{})
 	cam.serve(func(cc *camConn) error {
-		req, err := cc.expect(rtsp.MethodOptions)
+		req, err := cc.expect(base.MethodOptions)
 		if err != nil {
 			return err
 		}
 		if err := cc.reply(req, 200, ""); err != nil {
 			return err
 		}
-		if req, err = cc.expect(rtsp.MethodDescribe); err != nil {
+		if req, err = cc.expect(base.MethodDescribe); err != nil {
 			return err
 		}
 		if err := cc.reply(req, 200, sdp); err != nil { // no Content-Base: request URL
 			return err
 		}
-		if req, err = cc.expect(rtsp.MethodSetup); err != nil {
+		if req, err = cc.expect(base.MethodSetup); err != nil {
 			return err
 		}
 		if req.URL != cam.url {
@@ -441,14 +443,14 @@ func TestClientUDP(t *testing.T) {
 func TestClientRedirect(t *testing.T) {
 	first, second := startCamera(t), startCamera(t)
 	first.serve(func(cc *camConn) error {
-		req, err := cc.expect(rtsp.MethodOptions)
+		req, err := cc.expect(base.MethodOptions)
 		if err != nil {
 			return err
 		}
 		if err := cc.reply(req, 200, ""); err != nil {
 			return err
 		}
-		if req, err = cc.expect(rtsp.MethodDescribe); err != nil {
+		if req, err = cc.expect(base.MethodDescribe); err != nil {
 			return err
 		}
 		if err := cc.reply(req, 302, "", "Location", second.url); err != nil {
@@ -506,7 +508,7 @@ func TestResolveControl(t *testing.T) {
 func TestClientNoCredentials(t *testing.T) {
 	cam := startCamera(t)
 	cam.serve(func(cc *camConn) error {
-		req, err := cc.expect(rtsp.MethodOptions)
+		req, err := cc.expect(base.MethodOptions)
 		if err != nil {
 			return err
 		}
@@ -558,7 +560,7 @@ func TestClientCloseWhileRunning(t *testing.T) {
 		if err := cc.untilTeardown(); err != nil {
 			return err
 		}
-		if !hasMethod(cc.methods, rtsp.MethodTeardown) {
+		if !hasMethod(cc.methods, base.MethodTeardown) {
 			return errors.New("no TEARDOWN")
 		}
 		return nil

@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/auth"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // authHandler refuses anonymous publishers with 401 and records who
@@ -21,7 +24,7 @@ type authHandler struct {
 
 func (h *authHandler) Announce(ctx context.Context, req *rtsp.AnnounceRequest) (rtsp.Publication, error) {
 	if req.User == "" {
-		return nil, &rtsp.Error{Status: rtsp.StatusUnauthorized, Reason: "authentication required"}
+		return nil, &base.Error{Status: base.StatusUnauthorized, Reason: "authentication required"}
 	}
 	h.mu.Lock()
 	h.users = append(h.users, req.User)
@@ -44,13 +47,13 @@ func (l *countingLimiter) Fail(netip.Addr, time.Time) time.Duration {
 }
 
 // authorize answers the Digest challenge of a 401 for method and url.
-func authorize(t *testing.T, resp *rtsp.Response, method rtsp.Method, url, user, password string) string {
+func authorize(t *testing.T, resp *base.Response, method base.Method, url, user, password string) string {
 	t.Helper()
-	cs, err := rtsp.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
+	cs, err := auth.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, ok := rtsp.PickChallenge(cs)
+	c, ok := auth.PickChallenge(cs)
 	if !ok {
 		t.Fatalf("no usable challenge in %q", resp.Header.Values("WWW-Authenticate"))
 	}
@@ -71,15 +74,15 @@ func TestServerAccess(t *testing.T) {
 	now := time.Now()
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	sa, err := rtsp.NewServerAuth(rtsp.ServerAuthConfig{Realm: authRealm, NonceLifetime: time.Minute, Now: clock})
+	sa, err := auth.NewServer(auth.ServerConfig{Realm: rtsptest.Realm, NonceLifetime: time.Minute, Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	lim := &countingLimiter{}
 	h := &authHandler{fakeHandler: ffmpegHandler()}
-	srv := startServer(t, rtsp.Config{Handler: h, Access: &rtsp.Access{Auth: sa, Credentials: authCreds, Limiter: lim}})
+	srv := startServer(t, rtsp.Config{Handler: h, Access: &rtsp.Access{Auth: sa, Credentials: rtsptest.DefaultUsers, Limiter: lim}})
 	c := dial(t, srv)
-	announce := func(headers ...string) *rtsp.Response {
+	announce := func(headers ...string) *base.Response {
 		return c.do("ANNOUNCE", c.url+"/cam1", append([]string{"Content-Type: application/sdp"}, headers...), ffmpegSDP)
 	}
 	expectStatus(t, c.do("OPTIONS", "*", nil, ""), 200) // reveals nothing: needs no credentials
@@ -89,13 +92,13 @@ func TestServerAccess(t *testing.T) {
 	if len(ch) != 2 || !strings.Contains(ch[0], "algorithm=SHA-256") || !strings.Contains(ch[1], "algorithm=MD5") {
 		t.Fatalf("challenges %q", ch)
 	}
-	expectStatus(t, announce(authorize(t, denied, rtsp.MethodAnnounce, c.url+"/cam1", "viewer", "wrong")), 401)
+	expectStatus(t, announce(authorize(t, denied, base.MethodAnnounce, c.url+"/cam1", "viewer", "wrong")), 401)
 	expectStatus(t, announce("Authorization: Basic dmlld2VyOnNlY3JldA=="), 401) // Basic without TLS
 	expectStatus(t, announce(`Authorization: Digest username="viewer`), 400)
 	if lim.fails != 2 {
 		t.Fatalf("%d failures counted, want 2", lim.fails)
 	}
-	good := authorize(t, denied, rtsp.MethodAnnounce, c.url+"/cam1", "viewer", "secret")
+	good := authorize(t, denied, base.MethodAnnounce, c.url+"/cam1", "viewer", "secret")
 	expectStatus(t, announce(good), 200)
 	id := c.setupTCP("cam1", "record")
 	if len(h.users) != 1 || h.users[0] != "viewer" {
@@ -105,7 +108,7 @@ func TestServerAccess(t *testing.T) {
 	mu.Lock()
 	now = now.Add(2 * time.Minute) // every nonce issued so far is stale
 	mu.Unlock()
-	rec := authorize(t, denied, rtsp.MethodRecord, c.url+"/cam1", "viewer", "secret")
+	rec := authorize(t, denied, base.MethodRecord, c.url+"/cam1", "viewer", "secret")
 	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id, rec}, ""), 200)
 	other := dial(t, srv)
 	resp := other.do("ANNOUNCE", other.url+"/cam1", []string{"Content-Type: application/sdp", good}, ffmpegSDP)

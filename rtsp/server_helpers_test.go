@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // fakeHandler hands out fakePubs with fixed controls.
@@ -248,10 +250,10 @@ func (c *client) write(s string) {
 }
 
 // read reads one response.
-func (c *client) read() *rtsp.Response {
+func (c *client) read() *base.Response {
 	c.t.Helper()
-	var resp rtsp.Response
-	if err := resp.Unmarshal(c.br, rtsp.Limits{}); err != nil {
+	var resp base.Response
+	if err := resp.Unmarshal(c.br, base.Limits{}); err != nil {
 		c.t.Fatalf("read response: %v", err)
 	}
 	return &resp
@@ -259,7 +261,7 @@ func (c *client) read() *rtsp.Response {
 
 // do sends method url with the given header lines and body, and reads the
 // response, checking the echoed CSeq (RTSP-MSG-05).
-func (c *client) do(method, url string, headers []string, body string) *rtsp.Response {
+func (c *client) do(method, url string, headers []string, body string) *base.Response {
 	c.t.Helper()
 	c.cseq++
 	var b strings.Builder
@@ -280,7 +282,7 @@ func (c *client) do(method, url string, headers []string, body string) *rtsp.Res
 }
 
 // expectStatus checks a response status.
-func expectStatus(t *testing.T, resp *rtsp.Response, status int) {
+func expectStatus(t *testing.T, resp *base.Response, status int) {
 	t.Helper()
 	if resp.StatusCode != status {
 		b, _ := resp.Marshal()
@@ -303,9 +305,9 @@ func frame(ch byte, payload string) string {
 }
 
 // sessionID returns the id of a Session header.
-func sessionID(t *testing.T, resp *rtsp.Response) string {
+func sessionID(t *testing.T, resp *base.Response) string {
 	t.Helper()
-	var s rtsp.Session
+	var s headers.Session
 	if err := s.Unmarshal(resp.Header.Get("Session")); err != nil {
 		t.Fatalf("session header %q: %v", resp.Header.Get("Session"), err)
 	}

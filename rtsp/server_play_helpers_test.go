@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // archiveSDP is a two-track archive answer (RTSP.md §14.1 shape).
@@ -24,7 +26,7 @@ func (h *fakeHandler) Describe(_ context.Context, req *rtsp.DescribeRequest) (rt
 	defer h.mu.Unlock()
 	h.dreqs = append(h.dreqs, req)
 	if !strings.HasPrefix(req.Path, "archive/") {
-		return nil, &rtsp.Error{Status: 404, Reason: "no such presentation"}
+		return nil, &base.Error{Status: 404, Reason: "no such presentation"}
 	}
 	p := &fakePres{controls: []string{"trackID=0", "trackID=1"}, closed: make(chan struct{}),
 		seqs: []uint16{27811, 1204}, times: []uint32{3450012312, 98112334}, burst: 3}
@@ -34,7 +36,7 @@ func (h *fakeHandler) Describe(_ context.Context, req *rtsp.DescribeRequest) (rt
 	case "archive/flood":
 		p.burst = -1
 	case "archive/gap":
-		p.playErr = &rtsp.Error{Status: 457, Reason: "no recording there"}
+		p.playErr = &base.Error{Status: 457, Reason: "no recording there"}
 	}
 	h.pres = append(h.pres, p)
 	return p, nil
@@ -96,11 +98,11 @@ func (p *fakePres) Play(req *rtsp.PlayRequest) (*rtsp.PlayResponse, error) {
 	if p.playErr != nil {
 		return nil, p.playErr
 	}
-	resp := &rtsp.PlayResponse{Range: rtsp.Range{Unit: rtsp.RangeNPT, Start: &rtsp.RangePoint{}, End: &rtsp.RangePoint{Offset: time.Hour}}}
-	if r := req.Range; r != nil && r.Unit == rtsp.RangeNPT && r.Start != nil {
+	resp := &rtsp.PlayResponse{Range: headers.Range{Unit: headers.RangeNPT, Start: &headers.RangePoint{}, End: &headers.RangePoint{Offset: time.Hour}}}
+	if r := req.Range; r != nil && r.Unit == headers.RangeNPT && r.Start != nil {
 		resp.Range.Start = r.Start
 	}
-	if r := req.Range; r != nil && r.Unit == rtsp.RangeClock {
+	if r := req.Range; r != nil && r.Unit == headers.RangeClock {
 		resp.Range = *r
 	}
 	resp.Scale, resp.Frames = req.Scale, req.Frames
@@ -152,12 +154,12 @@ func (p *fakePres) stopSender() {
 	p.wg.Wait()
 }
 
-func (p *fakePres) Pause() (rtsp.Range, error) {
+func (p *fakePres) Pause() (headers.Range, error) {
 	p.stopSender()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.pauses++
-	return rtsp.Range{Unit: rtsp.RangeNPT, Start: &rtsp.RangePoint{Offset: 42 * time.Second}}, nil
+	return headers.Range{Unit: headers.RangeNPT, Start: &headers.RangePoint{Offset: 42 * time.Second}}, nil
 }
 
 func (p *fakePres) Close(reason error) {
@@ -216,7 +218,7 @@ func (p *fakePres) lastSendErr() error {
 
 // msg is one thing read from the server: a response or an interleaved frame.
 type msg struct {
-	resp    *rtsp.Response
+	resp    *base.Response
 	channel byte
 	payload []byte
 }
@@ -245,7 +247,7 @@ func (c *client) next() msg {
 
 // request sends a request and returns its response, collecting the
 // interleaved frames that arrive before it.
-func (c *client) request(method, url string, headers []string) (*rtsp.Response, []msg) {
+func (c *client) request(method, url string, headers []string) (*base.Response, []msg) {
 	c.t.Helper()
 	c.cseq++
 	var b strings.Builder

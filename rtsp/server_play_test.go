@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // describe sends DESCRIBE as the reference clients do and checks the
 // answer (RTSP-M-05/07, RTSP-URL-01).
-func (c *client) describe(url string) *rtsp.Response {
+func (c *client) describe(url string) *base.Response {
 	c.t.Helper()
 	resp := c.do("DESCRIBE", url, []string{"Accept: application/sdp"}, "")
 	expectStatus(c.t, resp, 200)

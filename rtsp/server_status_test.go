@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // statusCase sends one request after an optional preparation and checks
@@ -137,7 +138,7 @@ func TestStatusCodes(t *testing.T) {
 
 // doRaw is do without the CSeq check, and where a "CSeq:" header line
 // replaces the generated one.
-func (c *client) doRaw(method, url string, headers []string, body string) *rtsp.Response {
+func (c *client) doRaw(method, url string, headers []string, body string) *base.Response {
 	c.t.Helper()
 	c.cseq++
 	var b strings.Builder
@@ -174,8 +175,8 @@ func TestHandlerErrors(t *testing.T) {
 		err    error
 		status int
 	}{
-		{&rtsp.Error{Status: 403, Reason: "camera not allowed"}, 403},
-		{&rtsp.Error{Status: 503, Reason: "busy"}, 503},
+		{&base.Error{Status: 403, Reason: "camera not allowed"}, 403},
+		{&base.Error{Status: 503, Reason: "busy"}, 503},
 		{errors.New("disk on fire"), 500},
 	} {
 		t.Run(tc.err.Error(), func(t *testing.T) {

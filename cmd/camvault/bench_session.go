@@ -12,7 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/camvault/camvault/rtsp"
+	rtspauth "github.com/camvault/camvault/rtsp/auth"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // benchPublisher is one bench camera: a minimal RTSP publisher that replays
@@ -25,7 +26,7 @@ type benchPublisher struct {
 	tls       bool   // RTSPS
 	user      string // Digest credentials, "" for none
 	password  string
-	auth      *rtsp.Challenge // the server's challenge, once answered
+	auth      *rtspauth.Challenge // the server's challenge, once answered
 
 	conn    net.Conn
 	r       *bufio.Reader
@@ -158,11 +159,11 @@ func (p *benchPublisher) exchange(method, url string, headers []string, body []b
 	if !errors.As(err, &unauthorized) || p.user == "" || p.auth != nil {
 		return hdr, respBody, err
 	}
-	cs, perr := rtsp.ParseWWWAuthenticate(unauthorized.challenges)
+	cs, perr := rtspauth.ParseWWWAuthenticate(unauthorized.challenges)
 	if perr != nil {
 		return nil, nil, perr
 	}
-	ch, ok := rtsp.PickChallenge(cs)
+	ch, ok := rtspauth.PickChallenge(cs)
 	if !ok {
 		return nil, nil, err
 	}
@@ -180,7 +181,7 @@ func (p *benchPublisher) exchangeOnce(method, url string, headers []string, body
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s RTSP/1.0\r\nCSeq: %d\r\nUser-Agent: camvault-bench\r\n", method, url, p.cseq)
 	if p.auth != nil {
-		v, err := p.auth.Authorize(rtsp.Method(method), url, p.user, p.password, uint32(p.cseq), "be7c4c1e")
+		v, err := p.auth.Authorize(base.Method(method), url, p.user, p.password, uint32(p.cseq), "be7c4c1e")
 		if err != nil {
 			return nil, nil, err
 		}

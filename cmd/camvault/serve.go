@@ -16,6 +16,7 @@ import (
 	"github.com/camvault/camvault/playback"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -212,9 +213,9 @@ func (c *fileConfig) pullCameras() []ingest.PullCamera {
 	return cams
 }
 
-func (c *fileConfig) rtspLimits() rtsp.Limits {
+func (c *fileConfig) rtspLimits() base.Limits {
 	r := c.RTSP
-	return rtsp.Limits{MaxRequestLine: int(r.MaxRequestLine), MaxURL: int(r.MaxURL),
+	return base.Limits{MaxRequestLine: int(r.MaxRequestLine), MaxURL: int(r.MaxURL),
 		MaxHeaderLine: int(r.MaxHeaderLine), MaxHeaders: r.MaxHeaderLines,
 		MaxHeaderBytes: int(r.MaxHeaderBytes), MaxBody: int(r.MaxBody)}
 }
