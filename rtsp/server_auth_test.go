@@ -83,23 +83,23 @@ func TestServerAccess(t *testing.T) {
 	srv := startServer(t, rtsp.Config{Handler: h, Access: &rtsp.Access{Auth: sa, Credentials: rtsptest.DefaultUsers, Limiter: lim}})
 	c := dial(t, srv)
 	announce := func(headers ...string) *base.Response {
-		return c.do("ANNOUNCE", c.url+"/cam1", append([]string{"Content-Type: application/sdp"}, headers...), ffmpegSDP)
+		return c.Do("ANNOUNCE", c.URL+"/cam1", append([]string{"Content-Type: application/sdp"}, headers...), ffmpegSDP)
 	}
-	expectStatus(t, c.do("OPTIONS", "*", nil, ""), 200) // reveals nothing: needs no credentials
+	rtsptest.ExpectStatus(t, c.Do("OPTIONS", "*", nil, ""), 200) // reveals nothing: needs no credentials
 	denied := announce()
-	expectStatus(t, denied, 401)
+	rtsptest.ExpectStatus(t, denied, 401)
 	ch := denied.Header.Values("WWW-Authenticate")
 	if len(ch) != 2 || !strings.Contains(ch[0], "algorithm=SHA-256") || !strings.Contains(ch[1], "algorithm=MD5") {
 		t.Fatalf("challenges %q", ch)
 	}
-	expectStatus(t, announce(authorize(t, denied, base.MethodAnnounce, c.url+"/cam1", "viewer", "wrong")), 401)
-	expectStatus(t, announce("Authorization: Basic dmlld2VyOnNlY3JldA=="), 401) // Basic without TLS
-	expectStatus(t, announce(`Authorization: Digest username="viewer`), 400)
+	rtsptest.ExpectStatus(t, announce(authorize(t, denied, base.MethodAnnounce, c.URL+"/cam1", "viewer", "wrong")), 401)
+	rtsptest.ExpectStatus(t, announce("Authorization: Basic dmlld2VyOnNlY3JldA=="), 401) // Basic without TLS
+	rtsptest.ExpectStatus(t, announce(`Authorization: Digest username="viewer`), 400)
 	if lim.fails != 2 {
 		t.Fatalf("%d failures counted, want 2", lim.fails)
 	}
-	good := authorize(t, denied, base.MethodAnnounce, c.url+"/cam1", "viewer", "secret")
-	expectStatus(t, announce(good), 200)
+	good := authorize(t, denied, base.MethodAnnounce, c.URL+"/cam1", "viewer", "secret")
+	rtsptest.ExpectStatus(t, announce(good), 200)
 	id := c.setupTCP("cam1", "record")
 	if len(h.users) != 1 || h.users[0] != "viewer" {
 		t.Fatalf("handler saw users %q", h.users)
@@ -108,11 +108,11 @@ func TestServerAccess(t *testing.T) {
 	mu.Lock()
 	now = now.Add(2 * time.Minute) // every nonce issued so far is stale
 	mu.Unlock()
-	rec := authorize(t, denied, base.MethodRecord, c.url+"/cam1", "viewer", "secret")
-	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id, rec}, ""), 200)
+	rec := authorize(t, denied, base.MethodRecord, c.URL+"/cam1", "viewer", "secret")
+	rtsptest.ExpectStatus(t, c.Do("RECORD", c.URL+"/cam1", []string{"Session: " + id, rec}, ""), 200)
 	other := dial(t, srv)
-	resp := other.do("ANNOUNCE", other.url+"/cam1", []string{"Content-Type: application/sdp", good}, ffmpegSDP)
-	expectStatus(t, resp, 401)
+	resp := other.Do("ANNOUNCE", other.URL+"/cam1", []string{"Content-Type: application/sdp", good}, ffmpegSDP)
+	rtsptest.ExpectStatus(t, resp, 401)
 	if v := resp.Header.Values("WWW-Authenticate"); len(v) == 0 || !strings.Contains(v[0], "stale=") {
 		t.Fatalf("stale nonce answered without stale=true: %q", v)
 	}

@@ -3,7 +3,6 @@ package rtsp_test
 import (
 	"context"
 	"encoding/binary"
-	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -214,72 +213,4 @@ func (p *fakePres) lastSendErr() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.sendErr
-}
-
-// msg is one thing read from the server: a response or an interleaved frame.
-type msg struct {
-	resp    *base.Response
-	channel byte
-	payload []byte
-}
-
-// next reads a response or an interleaved frame (RTSP-MSG-09).
-func (c *client) next() msg {
-	c.t.Helper()
-	_ = c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-	b, err := c.br.Peek(1)
-	if err != nil {
-		c.t.Fatalf("read: %v", err)
-	}
-	if b[0] != '$' {
-		return msg{resp: c.read()}
-	}
-	var hdr [4]byte
-	if _, err := io.ReadFull(c.br, hdr[:]); err != nil {
-		c.t.Fatal(err)
-	}
-	m := msg{channel: hdr[1], payload: make([]byte, binary.BigEndian.Uint16(hdr[2:]))}
-	if _, err := io.ReadFull(c.br, m.payload); err != nil {
-		c.t.Fatal(err)
-	}
-	return m
-}
-
-// request sends a request and returns its response, collecting the
-// interleaved frames that arrive before it.
-func (c *client) request(method, url string, headers []string) (*base.Response, []msg) {
-	c.t.Helper()
-	c.cseq++
-	var b strings.Builder
-	b.WriteString(method + " " + url + " RTSP/1.0\r\nCSeq: " + itoa(c.cseq) + "\r\n")
-	for _, h := range headers {
-		b.WriteString(h + "\r\n")
-	}
-	b.WriteString("\r\n")
-	c.write(b.String())
-	var frames []msg
-	for {
-		m := c.next()
-		if m.resp != nil {
-			if got := m.resp.Header.Get("CSeq"); got != itoa(c.cseq) {
-				c.t.Fatalf("%s: CSeq %q, want %d", method, got, c.cseq)
-			}
-			return m.resp, frames
-		}
-		frames = append(frames, m)
-	}
-}
-
-// frames reads n interleaved frames.
-func (c *client) frames(n int) []msg {
-	c.t.Helper()
-	var out []msg
-	for len(out) < n {
-		m := c.next()
-		if m.resp != nil {
-			c.t.Fatalf("unexpected response %d", m.resp.StatusCode)
-		}
-		out = append(out, m)
-	}
-	return out
 }
