@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/rtsp/base"
 	"github.com/camvault/camvault/rtsp/headers"
@@ -29,7 +30,7 @@ func benchBurst() [][]byte {
 	pkts := make([][]byte, benchBurstPackets)
 	for i := range pkts {
 		pkts[i] = make([]byte, benchPacketSize)
-		copy(pkts[i], camRTP(0, 0))
+		copy(pkts[i], rtsptest.RTP(0, 0))
 	}
 	return pkts
 }
@@ -55,10 +56,10 @@ func (bc *benchCounter) onRTP(_ int, pkt []byte) {
 // sent by the camera with send (one write for TCP, one datagram per packet
 // for UDP) and delivered to OnRTP.
 func runBenchClient(b *testing.B, transport string) {
-	cam := startCamera(b)
+	cam := rtsptest.NewCamera(b)
 	tokens := make(chan struct{}, 1<<20)
 	stop := make(chan struct{})
-	cam.serve(func(cc *camConn) error {
+	cam.Serve(func(cc *rtsptest.CameraConn) error {
 		u, err := benchHandshake(cc, transport)
 		if err != nil {
 			return err
@@ -72,12 +73,12 @@ func runBenchClient(b *testing.B, transport string) {
 					return err
 				}
 			case <-stop:
-				return cc.untilTeardown()
+				return untilTeardown(cc)
 			}
 		}
 	})
 	counter := &benchCounter{done: make(chan struct{}, benchWindow)}
-	cfg := rtsp.ClientConfig{URL: cam.url, Transport: transport, OnRTP: counter.onRTP}
+	cfg := rtsp.ClientConfig{URL: cam.URL, Transport: transport, OnRTP: counter.onRTP}
 	c, err := rtsp.Dial(context.Background(), cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -105,9 +106,7 @@ func runBenchClient(b *testing.B, transport string) {
 	cancel()
 	<-run
 	_ = c.Close()
-	if err := <-cam.done; err != nil {
-		b.Fatal(err)
-	}
+	cam.Wait(b)
 }
 
 // waitBurst waits for one burst, failing after 5s; timeout is reused so
@@ -129,11 +128,11 @@ type benchCamUDP struct {
 
 // benchHandshake answers OPTIONS, DESCRIBE, SETUP (one H.264 stream) and
 // PLAY; for UDP it returns the camera's sockets.
-func benchHandshake(cc *camConn, transport string) (*benchCamUDP, error) {
+func benchHandshake(cc *rtsptest.CameraConn, transport string) (*benchCamUDP, error) {
 	const sdp = "v=0\r\ns=x\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n"
 	var u *benchCamUDP
 	for _, m := range []base.Method{base.MethodOptions, base.MethodDescribe, base.MethodSetup, base.MethodPlay} {
-		req, err := cc.expect(m)
+		req, err := cc.Expect(m)
 		if err != nil {
 			return nil, err
 		}
@@ -152,7 +151,7 @@ func benchHandshake(cc *camConn, transport string) (*benchCamUDP, error) {
 			}
 			hdr = []string{"Session", "1;timeout=60", "Transport", tr}
 		}
-		if err := cc.reply(req, 200, body, hdr...); err != nil {
+		if err := cc.Reply(req, 200, body, hdr...); err != nil {
 			return nil, err
 		}
 	}
@@ -188,7 +187,7 @@ func (u *benchCamUDP) close() {
 // benchSender returns the camera's burst writer: all packets as one write
 // of interleaved frames (TCP), or one datagram each (UDP). It allocates
 // nothing per burst.
-func benchSender(cc *camConn, u *benchCamUDP) func() error {
+func benchSender(cc *rtsptest.CameraConn, u *benchCamUDP) func() error {
 	var seq uint16
 	pkts := benchBurst()
 	if u != nil {
@@ -213,7 +212,7 @@ func benchSender(cc *camConn, u *benchCamUDP) func() error {
 			binary.BigEndian.PutUint16(buf[i*(4+benchPacketSize)+4+2:], seq)
 			seq++
 		}
-		_, err := cc.nc.Write(buf)
+		_, err := cc.Conn.Write(buf)
 		return err
 	}
 }

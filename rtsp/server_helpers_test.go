@@ -6,7 +6,6 @@ import (
 	"net"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/camvault/camvault/internal/leaktest"
 	"github.com/camvault/camvault/internal/rtsptest"
@@ -138,11 +137,7 @@ func (p *fakePub) snapshot() (records int, pkts []packet, reason error, violatio
 // waitClosed waits for Close and returns its reason.
 func (p *fakePub) waitClosed(t *testing.T) error {
 	t.Helper()
-	select {
-	case <-p.closed:
-	case <-time.After(5 * time.Second):
-		t.Fatal("publication not closed")
-	}
+	rtsptest.Receive(t, "publication closed", p.closed)
 	_, _, reason, v := p.snapshot()
 	if v != "" {
 		t.Fatal(v)

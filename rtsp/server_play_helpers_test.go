@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/rtsp/base"
 	"github.com/camvault/camvault/rtsp/headers"
@@ -177,11 +178,7 @@ func (p *fakePres) Close(reason error) {
 // waitClosed waits for Close and returns its reason.
 func (p *fakePres) waitClosed(t *testing.T) error {
 	t.Helper()
-	select {
-	case <-p.closed:
-	case <-time.After(5 * time.Second):
-		t.Fatal("presentation not closed")
-	}
+	rtsptest.Receive(t, "presentation closed", p.closed)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.violation != "" {
