@@ -24,9 +24,9 @@ type Camera struct {
 	// Addr is the listening address, host:port.
 	Addr string
 
-	t       testing.TB
 	ln      net.Listener
 	results chan Result
+	ended   chan struct{} // closed when the test ends: results are no longer read
 	wg      sync.WaitGroup
 }
 
@@ -57,15 +57,16 @@ func NewCamera(t testing.TB) *Camera {
 		t.Fatal(err)
 	}
 	c := &Camera{URL: "rtsp://" + ln.Addr().String() + "/cam1", Addr: ln.Addr().String(),
-		t: t, ln: ln, results: make(chan Result, maxResults)}
+		ln: ln, results: make(chan Result, maxResults), ended: make(chan struct{})}
 	t.Cleanup(func() {
+		close(c.ended)
 		_ = ln.Close()
 		c.wg.Wait()
 	})
 	return c
 }
 
-// Serve accepts connections until the test ends and runs script on each.
+// Serve accepts connections until the test ends and runs script on each. Call it once.
 func (c *Camera) Serve(script func(cc *CameraConn) error) {
 	c.wg.Go(func() {
 		var conns sync.WaitGroup
@@ -78,7 +79,11 @@ func (c *Camera) Serve(script func(cc *CameraConn) error) {
 			conns.Go(func() {
 				defer nc.Close()
 				cc := &CameraConn{N: n, Conn: nc, Reader: bufio.NewReader(nc), Frames: map[byte]int{}}
-				c.results <- Result{Conn: n, Err: script(cc)}
+				r := Result{Conn: n, Err: script(cc)}
+				select {
+				case c.results <- r:
+				case <-c.ended:
+				}
 			})
 		}
 	})
