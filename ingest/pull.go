@@ -15,6 +15,7 @@ import (
 
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // Pull defaults.
@@ -346,7 +347,7 @@ func redactErr(err error, rawURL string) error {
 	if perr != nil || u.User == nil {
 		return err
 	}
-	msg := strings.ReplaceAll(err.Error(), rawURL, rtsp.RedactURL(rawURL))
+	msg := strings.ReplaceAll(err.Error(), rawURL, base.RedactURL(rawURL))
 	if pw, ok := u.User.Password(); ok && pw != "" {
 		msg = strings.ReplaceAll(msg, pw, "xxxxx")
 	}

@@ -1,17 +1,16 @@
 package ingest_test
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/camvault/camvault/ingest"
-	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/internal/rtsptest"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 func TestPullStateString(t *testing.T) {
@@ -53,7 +52,7 @@ func TestPullCameraState(t *testing.T) {
 	cam := startPullCamera(t, func(n int) bool { return n == 0 })
 	sink := &pullSink{}
 	p, logs, _ := startPull(t, sink, always("front", cam.url))
-	waitFor(t, "second recording with 3 packets", func() bool { n, _ := sink.writer(1).get(); return n == 3 })
+	rtsptest.WaitFor(t, "second recording with 3 packets", func() bool { n, _ := sink.writer(1).get(); return n == 3 })
 	st, ok := p.Camera("front")
 	if !ok {
 		t.Fatal("Camera(front) not found")
@@ -79,23 +78,18 @@ func TestPullCameraState(t *testing.T) {
 }
 
 // serveWrongPassword answers every request of a connection with a Digest
-// challenge, as a camera does to a wrong password.
-func serveWrongPassword(nc net.Conn) string {
-	sc := &scriptConn{nc: nc, br: bufio.NewReader(nc)}
+// challenge, as a camera does to a wrong password, until the client hangs up: "eof".
+func serveWrongPassword(cc *rtsptest.CameraConn) error {
 	for {
-		req, err := sc.read()
+		req, err := cc.Read()
 		if errors.Is(err, io.EOF) {
-			return "eof"
+			return outcome("eof")
 		}
 		if err != nil {
-			return "error: " + err.Error()
+			return err
 		}
-		resp := rtsp.Response{StatusCode: 401, Header: rtsp.Header{}}
-		resp.Header.Set("CSeq", req.Header.Get("CSeq"))
-		resp.Header.Set("WWW-Authenticate", `Digest realm="cam", nonce="n1", qop="auth"`)
-		b, _ := resp.Marshal()
-		if _, err := nc.Write(b); err != nil {
-			return "eof"
+		if err := cc.Reply(req, 401, "", "WWW-Authenticate", `Digest realm="cam", nonce="n1", qop="auth"`); err != nil {
+			return outcome("eof")
 		}
 	}
 }
@@ -105,14 +99,14 @@ func serveWrongPassword(nc net.Conn) string {
 // password (the startPull cleanup checks the whole log for it).
 func TestPullWrongPassword(t *testing.T) {
 	t.Parallel()
-	cam := startScriptCamera(t, func(_ int, nc net.Conn) string { return serveWrongPassword(nc) })
+	cam := startScriptCamera(t, serveWrongPassword)
 	p, logs, _ := startPull(t, &pullSink{}, always("front", cam.url))
 	for range 3 {
 		if e := cam.next(t); !strings.HasSuffix(e, " eof") {
 			t.Fatalf("event %q", e)
 		}
 	}
-	waitFor(t, "third back-off", func() bool {
+	rtsptest.WaitFor(t, "third back-off", func() bool {
 		states, _ := stateLines(logs.String())
 		return strings.Count(fmt.Sprint(states), "backing-off") >= 3
 	})
@@ -143,48 +137,36 @@ func TestPullWrongPassword(t *testing.T) {
 // serveTCPRefused plays a camera that answers a TCP SETUP with 461 and
 // accepts UDP; it reports the transports asked for ("tcp udp") and closes
 // after PLAY.
-func serveTCPRefused(nc net.Conn) string {
-	sc := &scriptConn{nc: nc, br: bufio.NewReader(nc)}
+func serveTCPRefused(cc *rtsptest.CameraConn) error {
 	var asked []string
 	for {
-		req, err := sc.read()
+		req, err := cc.Read()
 		if err != nil {
-			return "error: " + err.Error()
+			return err
 		}
 		hdr, body := []string{"Public", "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"}, ""
 		switch req.Method {
-		case rtsp.MethodDescribe:
+		case base.MethodDescribe:
 			body = sdpH264
-		case rtsp.MethodSetup:
+		case base.MethodSetup:
 			tr := req.Header.Get("Transport")
 			if strings.Contains(tr, "interleaved") {
 				asked = append(asked, "tcp")
-				if err := sc.replyStatus(req, 461); err != nil {
-					return "error: " + err.Error()
+				if err := cc.Reply(req, 461, ""); err != nil {
+					return err
 				}
 				continue
 			}
 			asked = append(asked, "udp")
 			hdr = []string{"Session", "1234", "Transport", tr + ";server_port=9000-9001"}
 		}
-		if err := sc.reply(req, body, hdr...); err != nil {
-			return "error: " + err.Error()
+		if err := cc.Reply(req, 200, body, hdr...); err != nil {
+			return err
 		}
-		if req.Method == rtsp.MethodPlay {
-			return strings.Join(asked, " ")
+		if req.Method == base.MethodPlay {
+			return outcome(strings.Join(asked, " "))
 		}
 	}
-}
-
-func (sc *scriptConn) replyStatus(req *rtsp.Request, status int) error {
-	resp := rtsp.Response{StatusCode: status, Header: rtsp.Header{}}
-	resp.Header.Set("CSeq", req.Header.Get("CSeq"))
-	b, err := resp.Marshal()
-	if err != nil {
-		return err
-	}
-	_, err = sc.nc.Write(b)
-	return err
 }
 
 // TestPullRemembersTransport: once a camera refused TCP with 461 and played
@@ -192,7 +174,7 @@ func (sc *scriptConn) replyStatus(req *rtsp.Request, status int) error {
 // once (CLI-22).
 func TestPullRemembersTransport(t *testing.T) {
 	t.Parallel()
-	cam := startScriptCamera(t, func(_ int, nc net.Conn) string { return serveTCPRefused(nc) })
+	cam := startScriptCamera(t, serveTCPRefused)
 	p, logs, _ := startPull(t, &pullSink{}, always("front", cam.url))
 	for i, want := range []string{"0 tcp udp", "1 udp", "2 udp"} {
 		if e := cam.next(t); e != want {

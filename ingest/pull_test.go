@@ -1,12 +1,10 @@
 package ingest_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -16,198 +14,77 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/rtsp"
 )
 
-// pullCamera is a scripted fake camera on 127.0.0.1:0. Each connection
-// answers OPTIONS, DESCRIBE (sdpH264), SETUP (TCP interleaved) and PLAY,
-// sends three RTP packets, and then either closes (when closeAfter says so
-// for that connection) or answers keepalives until TEARDOWN or EOF. It
-// reports "N playing", "N teardown", "N eof", "N closed" and "N error: …".
+// outcome is how a camera script ended without failing: "closed", "teardown", "eof", or
+// what the script observed. The camera reports it as "N outcome", N numbering the
+// connection from 0; any other error of a script fails the test.
+type outcome string
+
+func (o outcome) Error() string { return string(o) }
+
+// pullCamera is a scripted camera whose URL carries credentials, which must never be logged.
 type pullCamera struct {
-	url    string
-	events chan string
-	ln     net.Listener
-	wg     sync.WaitGroup
+	*rtsptest.Camera
+	url string // rtsp://admin:s3cret@127.0.0.1:port/cam
 }
 
+// startPullCamera is a camera that answers OPTIONS, DESCRIBE (sdpH264), SETUP (TCP
+// interleaved) and PLAY on each connection, sends three RTP packets, and then either closes
+// (when closeAfter says so for that connection) or answers keepalives until TEARDOWN or EOF:
+// "N closed", "N teardown" or "N eof".
 func startPullCamera(t *testing.T, closeAfter func(n int) bool) *pullCamera {
 	t.Helper()
-	return startScriptCamera(t, func(n int, nc net.Conn) string { return serveConn(nc, closeAfter(n)) })
+	return startScriptCamera(t, func(cc *rtsptest.CameraConn) error { return serveConn(cc, closeAfter(cc.N)) })
 }
 
-// startScriptCamera is a fake camera on 127.0.0.1:0 that runs script on
-// its n-th connection (from 0) and reports "n <what script returned>".
-func startScriptCamera(t *testing.T, script func(n int, nc net.Conn) string) *pullCamera {
+// startScriptCamera is a camera that runs script on each connection.
+func startScriptCamera(t *testing.T, script func(cc *rtsptest.CameraConn) error) *pullCamera {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &pullCamera{url: "rtsp://admin:s3cret@" + ln.Addr().String() + "/cam", events: make(chan string, 100), ln: ln}
-	c.wg.Go(func() {
-		var conns sync.WaitGroup
-		defer conns.Wait()
-		for n := 0; ; n++ {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Go(func() {
-				defer nc.Close()
-				c.events <- fmt.Sprintf("%d %s", n, script(n, nc))
-			})
-		}
-	})
-	t.Cleanup(func() {
-		_ = ln.Close()
-		c.wg.Wait()
-	})
-	return c
+	cam := rtsptest.NewCamera(t)
+	cam.Serve(script)
+	return &pullCamera{Camera: cam, url: "rtsp://admin:s3cret@" + cam.Addr + "/cam"}
 }
 
-// next returns the next event, failing after 5s.
+// next returns the next "N outcome", failing the test when a script failed.
 func (c *pullCamera) next(t *testing.T) string {
 	t.Helper()
-	select {
-	case e := <-c.events:
-		if strings.Contains(e, "error") {
-			t.Fatalf("camera: %s", e)
-		}
-		return e
-	case <-time.After(5 * time.Second):
-		t.Fatal("camera: no event")
-		return ""
+	r := c.Next(t)
+	if _, ok := errors.AsType[outcome](r.Err); !ok {
+		t.Fatalf("camera: %v", r)
 	}
+	return r.String()
 }
 
-// expectNone fails if an event arrives within d.
-func (c *pullCamera) expectNone(t *testing.T, d time.Duration) {
-	t.Helper()
-	select {
-	case e := <-c.events:
-		t.Fatalf("camera: unexpected %s", e)
-	case <-time.After(d):
+func serveConn(cc *rtsptest.CameraConn, closeAfter bool) error {
+	setups, err := cc.Handshake(sdpH264, "", 1)
+	if err != nil {
+		return err
 	}
-}
-
-func serveConn(nc net.Conn, closeAfter bool) string {
-	sc := &scriptConn{nc: nc, br: bufio.NewReader(nc)}
-	if err := sc.handshake(); err != nil {
-		return "error: " + err.Error()
+	if tr := setups[0].Header.Get("Transport"); !strings.Contains(tr, "interleaved") {
+		return fmt.Errorf("setup transport %q", tr)
 	}
 	// A client that refuses the stream tears down while packets are sent:
 	// a failed write then ends in reading its TEARDOWN or EOF.
 	var writeErr error
 	for seq := range uint16(3) {
-		if writeErr = sc.writeRTP(seq); writeErr != nil {
+		if writeErr = cc.WriteFrame(0, rtsptest.RTP(seq, 0)); writeErr != nil {
 			break
 		}
 	}
 	if closeAfter && writeErr == nil {
-		return "closed"
+		return outcome("closed")
 	}
-	for {
-		req, err := sc.read()
-		if errors.Is(err, io.EOF) || (err != nil && writeErr != nil) {
-			return "eof"
-		}
-		if err != nil {
-			return "error: " + err.Error()
-		}
-		if req.Method == rtsp.MethodTeardown {
-			return "teardown"
-		}
-		if err := sc.reply(req, ""); err != nil {
-			return "error: " + err.Error()
-		}
+	teardown, err := cc.UntilTeardown()
+	switch {
+	case teardown:
+		return outcome("teardown")
+	case err == nil || writeErr != nil:
+		return outcome("eof")
 	}
-}
-
-type scriptConn struct {
-	nc net.Conn
-	br *bufio.Reader
-}
-
-// read returns the next request, skipping interleaved RTCP.
-func (sc *scriptConn) read() (*rtsp.Request, error) {
-	_ = sc.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-	for {
-		b, err := sc.br.Peek(1)
-		if err != nil {
-			return nil, err
-		}
-		if b[0] != '$' {
-			break
-		}
-		var f rtsp.InterleavedFrame
-		if err := f.Unmarshal(sc.br, make([]byte, 1<<16)); err != nil {
-			return nil, err
-		}
-	}
-	var req rtsp.Request
-	if err := req.Unmarshal(sc.br, rtsp.Limits{}); err != nil {
-		return nil, err
-	}
-	return &req, nil
-}
-
-func (sc *scriptConn) reply(req *rtsp.Request, body string, hdr ...string) error {
-	resp := rtsp.Response{StatusCode: 200, Header: rtsp.Header{}, Body: []byte(body)}
-	resp.Header.Set("CSeq", req.Header.Get("CSeq"))
-	for i := 0; i+1 < len(hdr); i += 2 {
-		resp.Header.Set(hdr[i], hdr[i+1])
-	}
-	b, err := resp.Marshal()
-	if err != nil {
-		return err
-	}
-	_, err = sc.nc.Write(b)
-	return err
-}
-
-func (sc *scriptConn) handshake() error {
-	steps := []struct {
-		m    rtsp.Method
-		body string
-		hdr  []string
-	}{
-		{rtsp.MethodOptions, "", []string{"Public", "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"}},
-		{rtsp.MethodDescribe, sdpH264, []string{"Content-Type", "application/sdp"}},
-		{rtsp.MethodSetup, "", []string{"Session", "1234;timeout=60"}},
-		{rtsp.MethodPlay, "", []string{"Session", "1234"}},
-	}
-	for _, s := range steps {
-		req, err := sc.read()
-		if err != nil {
-			return fmt.Errorf("waiting for %s: %w", s.m, err)
-		}
-		if req.Method != s.m {
-			return fmt.Errorf("got %s, want %s", req.Method, s.m)
-		}
-		hdr := s.hdr
-		if s.m == rtsp.MethodSetup {
-			if !strings.Contains(req.Header.Get("Transport"), "interleaved") {
-				return fmt.Errorf("setup transport %q", req.Header.Get("Transport"))
-			}
-			hdr = append(hdr, "Transport", req.Header.Get("Transport"))
-		}
-		if err := sc.reply(req, s.body, hdr...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (sc *scriptConn) writeRTP(seq uint16) error {
-	pkt := []byte{0x80, 96, byte(seq >> 8), byte(seq), 0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 0x65, 1, 2, 3}
-	f := rtsp.InterleavedFrame{Channel: 0, Payload: pkt}
-	b, err := f.Marshal()
-	if err != nil {
-		return err
-	}
-	_, err = sc.nc.Write(b)
 	return err
 }
 
@@ -295,13 +172,9 @@ func startPull(t *testing.T, sink ingest.Sink, cams ...ingest.PullCamera) (*inge
 	stop := func() {
 		t.Helper()
 		cancel()
-		select {
-		case <-done:
-			if runErr != nil {
-				t.Errorf("Run: %v", runErr)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("Run did not return")
+		rtsptest.Receive(t, "Run to return", done)
+		if runErr != nil {
+			t.Errorf("Run: %v", runErr)
 		}
 	}
 	t.Cleanup(func() {
@@ -311,17 +184,6 @@ func startPull(t *testing.T, sink ingest.Sink, cams ...ingest.PullCamera) (*inge
 		}
 	})
 	return p, logs, stop
-}
-
-// waitFor polls cond for up to 5s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func onlyState(t *testing.T, p *ingest.Pull) ingest.CameraState {
@@ -346,11 +208,11 @@ func TestPullRecordsAndReconnects(t *testing.T) {
 	if e := cam.next(t); e != "0 closed" {
 		t.Fatalf("event %q", e)
 	}
-	waitFor(t, "first recording sealed with 3 packets", func() bool {
+	rtsptest.WaitFor(t, "first recording sealed with 3 packets", func() bool {
 		n, closed := sink.writer(0).get()
 		return n == 3 && closed
 	})
-	waitFor(t, "second recording with 3 packets", func() bool {
+	rtsptest.WaitFor(t, "second recording with 3 packets", func() bool {
 		n, _ := sink.writer(1).get()
 		return n == 3
 	})
@@ -385,7 +247,7 @@ func TestPullSinkBusyBacksOff(t *testing.T) {
 			t.Fatalf("event %q, want a teardown after the refused open", e)
 		}
 	}
-	waitFor(t, "recording", func() bool { n, _ := sink.writer(0).get(); return n == 3 })
+	rtsptest.WaitFor(t, "recording", func() bool { n, _ := sink.writer(0).get(); return n == 3 })
 	if st := onlyState(t, p); st.State != ingest.PullRecording || !strings.Contains(st.LastError, "busy") {
 		t.Errorf("state %+v", st)
 	}
@@ -402,12 +264,12 @@ func TestPullRecordingEndedReconnects(t *testing.T) {
 	cam := startPullCamera(t, func(int) bool { return false })
 	sink := &pullSink{}
 	p, _, _ := startPull(t, sink, always("front", cam.url))
-	waitFor(t, "recording", func() bool { n, _ := sink.writer(0).get(); return n == 3 })
+	rtsptest.WaitFor(t, "recording", func() bool { n, _ := sink.writer(0).get(); return n == 3 })
 	sink.writer(0).end(errors.New("over its memory budget"))
 	if e := cam.next(t); !strings.HasSuffix(e, " teardown") {
 		t.Fatalf("event %q, want a teardown of the ended recording", e)
 	}
-	waitFor(t, "second recording", func() bool { n, _ := sink.writer(1).get(); return n == 3 })
+	rtsptest.WaitFor(t, "second recording", func() bool { n, _ := sink.writer(1).get(); return n == 3 })
 	if st := onlyState(t, p); !strings.Contains(st.LastError, "over its memory budget") {
 		t.Errorf("state %+v", st)
 	}
@@ -419,13 +281,13 @@ func TestPullUpdate(t *testing.T) {
 	sink := &pullSink{}
 	front := always("front", cam.url)
 	p, _, stop := startPull(t, sink, front)
-	waitFor(t, "recording", func() bool { n, _ := sink.writer(0).get(); return n == 3 })
+	rtsptest.WaitFor(t, "recording", func() bool { n, _ := sink.writer(0).get(); return n == 3 })
 
 	t.Run("unchanged", func(t *testing.T) {
 		p.Update([]ingest.PullCamera{always("front", cam.url)})
-		cam.expectNone(t, 200*time.Millisecond)
-		if _, closed := sink.writer(0).get(); closed || sink.count() != 1 {
-			t.Errorf("unchanged camera restarted: closed %v, %d recordings", closed, sink.count())
+		// Update stops what it replaces before it returns.
+		if _, closed := sink.writer(0).get(); closed || sink.count() != 1 || onlyState(t, p).Connects != 1 {
+			t.Errorf("unchanged camera restarted: closed %v, %d recordings, state %+v", closed, sink.count(), onlyState(t, p))
 		}
 	})
 	t.Run("changed", func(t *testing.T) {
@@ -438,12 +300,12 @@ func TestPullUpdate(t *testing.T) {
 		if _, closed := sink.writer(0).get(); !closed {
 			t.Error("old recording not sealed")
 		}
-		waitFor(t, "new recording", func() bool { n, _ := sink.writer(1).get(); return n == 3 })
+		rtsptest.WaitFor(t, "new recording", func() bool { n, _ := sink.writer(1).get(); return n == 3 })
 	})
 	t.Run("added", func(t *testing.T) {
 		p.Update([]ingest.PullCamera{{Name: "front", URL: cam.url, Transport: "tcp", Schedule: front.Schedule},
 			always("back", cam.url)})
-		waitFor(t, "back recording", func() bool { n, _ := sink.writer(2).get(); return n == 3 })
+		rtsptest.WaitFor(t, "back recording", func() bool { n, _ := sink.writer(2).get(); return n == 3 })
 		if st := p.States(); len(st) != 2 || st[0].Name != "back" || st[1].Name != "front" {
 			t.Errorf("States: %+v", st)
 		}

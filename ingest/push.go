@@ -11,6 +11,7 @@ import (
 
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // Writer receives one recording's packets. It is safe for concurrent use.
@@ -117,16 +118,16 @@ func NewPush(cfg PushConfig) (*Push, error) {
 func (p *Push) Announce(_ context.Context, req *rtsp.AnnounceRequest) (rtsp.Publication, error) {
 	camera := strings.TrimSuffix(req.Path, "/")
 	if camera == "archive" || strings.HasPrefix(camera, "archive/") {
-		return nil, &rtsp.Error{Status: 405, Reason: "archive paths cannot be published to"}
+		return nil, &base.Error{Status: 405, Reason: "archive paths cannot be published to"}
 	}
 	if err := p.cfg.Sink.ValidCamera(camera); err != nil {
-		return nil, &rtsp.Error{Status: 400, Reason: "invalid camera name", Err: err}
+		return nil, &base.Error{Status: 400, Reason: "invalid camera name", Err: err}
 	}
 	if !p.cfg.AllowUnknown && !p.known[camera] {
-		return nil, &rtsp.Error{Status: 403, Reason: "camera not configured"}
+		return nil, &base.Error{Status: 403, Reason: "camera not configured"}
 	}
 	if p.pulled[camera] {
-		return nil, &rtsp.Error{Status: 403, Reason: "camera is pulled"}
+		return nil, &base.Error{Status: 403, Reason: "camera is pulled"}
 	}
 	tracks, err := media.TracksFromSDP(req.SDP, p.cfg.SDP)
 	if err != nil {
@@ -134,7 +135,7 @@ func (p *Push) Announce(_ context.Context, req *rtsp.AnnounceRequest) (rtsp.Publ
 		if errors.Is(err, media.ErrNoSupportedMedia) {
 			status = 415
 		}
-		return nil, &rtsp.Error{Status: status, Reason: "unusable sdp", Err: err}
+		return nil, &base.Error{Status: status, Reason: "unusable sdp", Err: err}
 	}
 	pub := &publication{push: p, camera: camera, tracks: tracks, peer: req.Peer.Addr(), user: req.User,
 		log: p.log.With("camera", camera, "peer", req.Peer.String())}
@@ -148,7 +149,7 @@ func (p *Push) Announce(_ context.Context, req *rtsp.AnnounceRequest) (rtsp.Publ
 // Describe answers 404: live re-serving of pushed cameras is not offered;
 // archive paths are routed to playback before they get here.
 func (p *Push) Describe(context.Context, *rtsp.DescribeRequest) (rtsp.Presentation, error) {
-	return nil, &rtsp.Error{Status: 404, Reason: "no such presentation"}
+	return nil, &base.Error{Status: 404, Reason: "no such presentation"}
 }
 
 // reserve makes pub the camera's publisher. A current publisher is
@@ -161,7 +162,7 @@ func (p *Push) reserve(pub *publication) error {
 		p.mu.Unlock()
 		// Debug: the server logs the 503 itself, rate-limited.
 		pub.log.Debug("publisher refused: camera is already publishing")
-		return &rtsp.Error{Status: 503, Reason: "camera is already publishing"}
+		return &base.Error{Status: 503, Reason: "camera is already publishing"}
 	}
 	p.active[pub.camera] = pub
 	p.mu.Unlock()
@@ -231,7 +232,7 @@ func (pub *publication) Record(info rtsp.RecordInfo) error {
 	pub.mu.Lock()
 	defer pub.mu.Unlock()
 	if pub.detached {
-		return &rtsp.Error{Status: 503, Reason: "replaced by another publisher"}
+		return &base.Error{Status: 503, Reason: "replaced by another publisher"}
 	}
 	if pub.w != nil {
 		return nil
@@ -240,7 +241,7 @@ func (pub *publication) Record(info rtsp.RecordInfo) error {
 	if err != nil {
 		pub.push.release(pub)
 		pub.log.Warn("cannot record", "err", err)
-		return &rtsp.Error{Status: 503, Reason: "cannot record", Err: err}
+		return &base.Error{Status: 503, Reason: "cannot record", Err: err}
 	}
 	pub.w = w
 	return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -52,7 +53,7 @@ func announceFrom(p *ingest.Push, peer, path, sdp string) (rtsp.Publication, err
 func ended(pub rtsp.Publication) error { return pub.(rtsp.Ender).Ended() }
 
 func statusOf(err error) int {
-	var re *rtsp.Error
+	var re *base.Error
 	if errors.As(err, &re) {
 		return re.Status
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/camvault/camvault/playback"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -108,7 +109,7 @@ func numberedFrame(i int, seq *uint16) [][]byte {
 type handler struct{ play *playback.Server }
 
 func (h handler) Announce(context.Context, *rtsp.AnnounceRequest) (rtsp.Publication, error) {
-	return nil, &rtsp.Error{Status: 405, Reason: "test server does not record"}
+	return nil, &base.Error{Status: 405, Reason: "test server does not record"}
 }
 
 func (h handler) Describe(ctx context.Context, req *rtsp.DescribeRequest) (rtsp.Presentation, error) {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 	"github.com/camvault/camvault/storage"
 	"github.com/camvault/camvault/storage/fmp4"
 )
@@ -17,7 +19,7 @@ import (
 // playOptions is a PLAY request resolved against the window.
 type playOptions struct {
 	from, to    time.Time // to is zero for a growing window played forward
-	unit        rtsp.RangeUnit
+	unit        headers.RangeUnit
 	scale       float64
 	scaleAsked  bool
 	rateControl bool
@@ -69,7 +71,7 @@ func (p *presentation) startPlay(o playOptions, req *rtsp.PlayRequest) (*play, e
 		err = pl.cur.seekForward(o.from)
 	}
 	if errors.Is(err, errNoMedia) {
-		return nil, &rtsp.Error{Status: 457, Reason: "no recording at or after the requested time"}
+		return nil, &base.Error{Status: 457, Reason: "no recording at or after the requested time"}
 	}
 	if err != nil {
 		return nil, err
@@ -94,17 +96,17 @@ func (p *presentation) startPlay(o playOptions, req *rtsp.PlayRequest) (*play, e
 // values (RTSP-M-23, RTSP-RNG-10).
 func (pl *play) buildResponse(req *rtsp.PlayRequest) *rtsp.PlayResponse {
 	o, win := pl.o, pl.p.win
-	resp := &rtsp.PlayResponse{Range: rtsp.Range{Unit: o.unit}}
-	if o.unit == rtsp.RangeClock {
-		resp.Range.Start = &rtsp.RangePoint{Clock: pl.startWall}
+	resp := &rtsp.PlayResponse{Range: headers.Range{Unit: o.unit}}
+	if o.unit == headers.RangeClock {
+		resp.Range.Start = &headers.RangePoint{Clock: pl.startWall}
 		if !o.to.IsZero() {
-			resp.Range.End = &rtsp.RangePoint{Clock: o.to}
+			resp.Range.End = &headers.RangePoint{Clock: o.to}
 		}
 	} else {
-		resp.Range.Unit = rtsp.RangeNPT
-		resp.Range.Start = &rtsp.RangePoint{Offset: max(pl.startWall.Sub(win.start), 0)}
+		resp.Range.Unit = headers.RangeNPT
+		resp.Range.Start = &headers.RangePoint{Offset: max(pl.startWall.Sub(win.start), 0)}
 		if !o.to.IsZero() && o.scale > 0 {
-			resp.Range.End = &rtsp.RangePoint{Offset: o.to.Sub(win.start)}
+			resp.Range.End = &headers.RangePoint{Offset: o.to.Sub(win.start)}
 		}
 	}
 	if o.scaleAsked {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // tagONVIFReplay is the option tag of ONVIF replay (ONVIF-01).
@@ -55,7 +57,7 @@ func newPresentation(s *Server, win window, tracks []*media.Track, req *rtsp.Des
 		p.tracks, p.streams = append(p.tracks, t), append(p.streams, st)
 	}
 	if len(p.tracks) == 0 {
-		return nil, &rtsp.Error{Status: 415, Reason: "recording has no playable track"}
+		return nil, &base.Error{Status: 415, Reason: "recording has no playable track"}
 	}
 	p.onvif = slices.Contains(req.Require, tagONVIFReplay)
 	p.sdp = media.MarshalSDP(p.tracks, media.SDPOptions{SessionName: win.camera + " archive",
@@ -74,7 +76,7 @@ func (p *presentation) sdpRanges() []string {
 }
 
 func formatClock(t time.Time) string {
-	r := rtsp.Range{Unit: rtsp.RangeClock, Start: &rtsp.RangePoint{Clock: t}}
+	r := headers.Range{Unit: headers.RangeClock, Start: &headers.RangePoint{Clock: t}}
 	s := r.Marshal()
 	return s[len("clock=") : len(s)-1]
 }
@@ -99,7 +101,7 @@ func (p *presentation) Play(req *rtsp.PlayRequest) (*rtsp.PlayResponse, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		return nil, &rtsp.Error{Status: 454, Reason: "session closed"}
+		return nil, &base.Error{Status: 454, Reason: "session closed"}
 	}
 	if slices.Contains(req.Require, tagONVIFReplay) {
 		p.onvif = true
@@ -114,7 +116,7 @@ func (p *presentation) Play(req *rtsp.PlayRequest) (*rtsp.PlayResponse, error) {
 	p.stopLocked()
 	if !p.admitted {
 		if !p.s.admit() {
-			return nil, &rtsp.Error{Status: 503, Reason: "too many playback sessions"}
+			return nil, &base.Error{Status: 503, Reason: "too many playback sessions"}
 		}
 		p.admitted = true
 	}
@@ -129,7 +131,7 @@ func (p *presentation) Play(req *rtsp.PlayRequest) (*rtsp.PlayResponse, error) {
 // playOptions turns the request headers into what the sender needs.
 func (p *presentation) playOptions(req *rtsp.PlayRequest) (playOptions, error) {
 	o := playOptions{scale: 1, rateControl: req.RateControl, cseq: byte(req.CSeq), streams: req.Streams,
-		out: req.Out, unit: rtsp.RangeNPT, onvif: p.onvif}
+		out: req.Out, unit: headers.RangeNPT, onvif: p.onvif}
 	if req.Scale != 0 {
 		o.scale, o.scaleAsked = nearestScale(req.Scale), true
 	}
@@ -141,7 +143,7 @@ func (p *presentation) playOptions(req *rtsp.PlayRequest) (playOptions, error) {
 	case "intra":
 		o.intra = true
 	default:
-		return o, &rtsp.Error{Status: 400, Reason: "unsupported Frames value"}
+		return o, &base.Error{Status: 400, Reason: "unsupported Frames value"}
 	}
 	if math.Abs(o.scale) > 2 {
 		o.intra = true // trick play: keyframes only, said with Frames: intra
@@ -150,7 +152,7 @@ func (p *presentation) playOptions(req *rtsp.PlayRequest) (playOptions, error) {
 }
 
 // resolveRange sets o.from (and o.to) from the Range, or resumes (RTSP-RNG-05).
-func (p *presentation) resolveRange(r *rtsp.Range, o *playOptions) error {
+func (p *presentation) resolveRange(r *headers.Range, o *playOptions) error {
 	o.from, o.to = p.position, p.win.end
 	if o.scale < 0 {
 		o.to = p.win.start
@@ -163,14 +165,14 @@ func (p *presentation) resolveRange(r *rtsp.Range, o *playOptions) error {
 	}
 	o.unit = r.Unit
 	switch r.Unit {
-	case rtsp.RangeNPT:
+	case headers.RangeNPT:
 		if r.Start != nil && !r.Start.Now {
 			o.from = p.win.start.Add(r.Start.Offset)
 		}
 		if r.End != nil && !r.End.Now {
 			o.to = p.win.start.Add(r.End.Offset)
 		}
-	case rtsp.RangeClock:
+	case headers.RangeClock:
 		if r.Start != nil {
 			o.from = r.Start.Clock
 		}
@@ -178,7 +180,7 @@ func (p *presentation) resolveRange(r *rtsp.Range, o *playOptions) error {
 			o.to = r.End.Clock
 		}
 	default:
-		return &rtsp.Error{Status: 501, Reason: "range unit not supported for archives"}
+		return &base.Error{Status: 501, Reason: "range unit not supported for archives"}
 	}
 	return p.checkBounds(o)
 }
@@ -193,10 +195,10 @@ func (p *presentation) checkBounds(o *playOptions) error {
 		beforeStart = !o.from.After(p.win.start)
 	}
 	if beforeStart || afterEnd {
-		return &rtsp.Error{Status: 457, Reason: "range outside the recorded window", Phrase: "Invalid Range: Outside The Recording"}
+		return &base.Error{Status: 457, Reason: "range outside the recorded window", Phrase: "Invalid Range: Outside The Recording"}
 	}
 	if !o.to.IsZero() && (o.scale > 0 && !o.to.After(o.from) || o.scale < 0 && !o.to.Before(o.from)) {
-		return &rtsp.Error{Status: 457, Reason: "range end does not follow its start in the playing direction"}
+		return &base.Error{Status: 457, Reason: "range end does not follow its start in the playing direction"}
 	}
 	return nil
 }
@@ -213,11 +215,11 @@ func nearestScale(v float64) float64 {
 
 // Pause implements rtsp.Presentation: stop sending and keep the position
 // (RTSP-M-27/28).
-func (p *presentation) Pause() (rtsp.Range, error) {
+func (p *presentation) Pause() (headers.Range, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stopLocked()
-	return rtsp.Range{Unit: rtsp.RangeNPT, Start: &rtsp.RangePoint{Offset: max(p.position.Sub(p.win.start), 0)}}, nil
+	return headers.Range{Unit: headers.RangeNPT, Start: &headers.RangePoint{Offset: max(p.position.Sub(p.win.start), 0)}}, nil
 }
 
 // stopLocked stops the sender and records where it was.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -76,11 +77,11 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Describe(_ context.Context, req *rtsp.DescribeRequest) (rtsp.Presentation, error) {
 	camera, err := parseArchivePath(req.Path)
 	if err != nil {
-		return nil, &rtsp.Error{Status: 404, Reason: "not an archive of a valid camera name", Phrase: "Camera Not Found", Err: err}
+		return nil, &base.Error{Status: 404, Reason: "not an archive of a valid camera name", Phrase: "Camera Not Found", Err: err}
 	}
 	qStart, qEnd, err := parseWindowQuery(req.Query)
 	if err != nil {
-		return nil, &rtsp.Error{Status: 400, Reason: "bad archive window", Err: err}
+		return nil, &base.Error{Status: 400, Reason: "bad archive window", Err: err}
 	}
 	win, first, err := s.resolveWindow(camera, qStart, qEnd)
 	if err != nil {
@@ -105,7 +106,7 @@ func (s *Server) resolveWindow(camera string, qStart, qEnd time.Time) (window, s
 		return window{}, storage.SegmentInfo{}, err
 	}
 	if len(all) == 0 {
-		return window{}, storage.SegmentInfo{}, &rtsp.Error{Status: 404, Reason: "unknown camera: no recording", Phrase: "Camera Not Found"}
+		return window{}, storage.SegmentInfo{}, &base.Error{Status: 404, Reason: "unknown camera: no recording", Phrase: "Camera Not Found"}
 	}
 	segs, err := s.cfg.Store.Segments(camera, qStart, qEnd, false)
 	if err != nil {
@@ -115,7 +116,7 @@ func (s *Server) resolveWindow(camera string, qStart, qEnd time.Time) (window, s
 		segs = segs[1:]
 	}
 	if len(segs) == 0 {
-		return window{}, storage.SegmentInfo{}, &rtsp.Error{Status: 404, Reason: "no recording in the requested window", Phrase: "No Recording In Window"}
+		return window{}, storage.SegmentInfo{}, &base.Error{Status: 404, Reason: "no recording in the requested window", Phrase: "No Recording In Window"}
 	}
 	last := segs[len(segs)-1]
 	w := window{camera: camera, start: segs[0].Start, end: last.End,
@@ -127,7 +128,7 @@ func (s *Server) resolveWindow(camera string, qStart, qEnd time.Time) (window, s
 		w.end = qEnd
 	}
 	if !w.growing && !w.end.After(w.start) {
-		return window{}, storage.SegmentInfo{}, &rtsp.Error{Status: 404, Reason: "no recording in the requested window", Phrase: "No Recording In Window"}
+		return window{}, storage.SegmentInfo{}, &base.Error{Status: 404, Reason: "no recording in the requested window", Phrase: "No Recording In Window"}
 	}
 	return w, segs[0], nil
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // Client defaults (RTSP.md §11.4).
@@ -76,7 +78,7 @@ type ClientConfig struct {
 	// takes a burst of packets in one read. Defaults to 128 KiB.
 	ReadBufferSize int
 	// Limits bounds the responses read; zero fields take the defaults.
-	Limits Limits
+	Limits base.Limits
 	// Logger receives lifecycle and per-request debug lines; nil discards.
 	Logger *slog.Logger
 	// OnRTP and OnRTCP receive each packet of stream i (the index of its
@@ -87,7 +89,7 @@ type ClientConfig struct {
 
 // LogValue logs the config without credentials.
 func (c ClientConfig) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("url", RedactURL(c.URL)), slog.String("transport", c.Transport))
+	return slog.GroupValue(slog.String("url", base.RedactURL(c.URL)), slog.String("transport", c.Transport))
 }
 
 func (c ClientConfig) withDefaults() ClientConfig {
@@ -97,11 +99,11 @@ func (c ClientConfig) withDefaults() ClientConfig {
 	defaultNum(&c.ReceiverReportInterval, DefaultClientReceiverReportInterval)
 	defaultNum(&c.MediaTimeout, DefaultClientMediaTimeout)
 	defaultNum(&c.ReadBufferSize, DefaultClientReadBufferSize)
-	c.ReadBufferSize = max(c.ReadBufferSize, interleavedHeaderSize+maxClientFrame)
+	c.ReadBufferSize = max(c.ReadBufferSize, base.InterleavedHeaderSize+maxClientFrame)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	c.Limits = c.Limits.withDefaults()
+	c.Limits = c.Limits.WithDefaults()
 	return c
 }
 
@@ -112,7 +114,7 @@ func (c *ClientConfig) Validate() error {
 	}
 	u, err := url.Parse(c.URL)
 	if err != nil || (u.Scheme != "rtsp") || u.Host == "" {
-		return fmt.Errorf("client config: url %q: want rtsp://host[:port]/path", RedactURL(c.URL))
+		return fmt.Errorf("client config: url %q: want rtsp://host[:port]/path", base.RedactURL(c.URL))
 	}
 	if c.DialTimeout < 0 || c.ResponseTimeout < 0 || c.KeepaliveInterval < 0 ||
 		c.ReceiverReportInterval < 0 || c.MediaTimeout < 0 {
@@ -180,7 +182,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 			return c, nil
 		}
 		if redirects == maxRedirects {
-			return nil, fmt.Errorf("describe %s: more than %d redirects", RedactURL(u.String()), maxRedirects)
+			return nil, fmt.Errorf("describe %s: more than %d redirects", base.RedactURL(u.String()), maxRedirects)
 		}
 		c.setCredentials(next)
 		u = next
@@ -211,7 +213,7 @@ func (c *Client) dialOnce(ctx context.Context, u *url.URL) (*url.URL, error) {
 	d := net.Dialer{Timeout: c.cfg.DialTimeout}
 	nc, err := d.DialContext(ctx, "tcp", host)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", RedactURL(u.String()), err)
+		return nil, fmt.Errorf("dial %s: %w", base.RedactURL(u.String()), err)
 	}
 	c.nc, c.src = nc, &clientSource{nc: nc}
 	c.br = bufio.NewReaderSize(c.src, c.cfg.ReadBufferSize)
@@ -227,7 +229,7 @@ func (c *Client) dialOnce(ctx context.Context, u *url.URL) (*url.URL, error) {
 	_ = nc.Close()
 	c.closeUDP()
 	if ctx.Err() != nil {
-		err = fmt.Errorf("dial %s: %w", RedactURL(u.String()), ctx.Err())
+		err = fmt.Errorf("dial %s: %w", base.RedactURL(u.String()), ctx.Err())
 	}
 	return next, err
 }
@@ -271,7 +273,7 @@ func (c *Client) Close() error {
 	c.closed = true
 	done := c.runDone
 	c.mu.Unlock()
-	if _, err := c.send(MethodTeardown, c.control, nil, teardownTimeout); err != nil {
+	if _, err := c.send(base.MethodTeardown, c.control, nil, teardownTimeout); err != nil {
 		c.log.Debug("teardown not sent", "err", err)
 	}
 	err := c.nc.Close()
@@ -300,7 +302,7 @@ func (c *Client) isClosed() bool {
 }
 
 // hasPublic reports whether the OPTIONS response listed method.
-func (c *Client) hasPublic(m Method) bool {
+func (c *Client) hasPublic(m base.Method) bool {
 	for p := range strings.SplitSeq(c.public, ",") {
 		if strings.EqualFold(strings.TrimSpace(p), string(m)) {
 			return true

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // Burst shape of the client benchmarks: one video frame of a 3 Mbit/s
@@ -27,7 +30,7 @@ func benchBurst() [][]byte {
 	pkts := make([][]byte, benchBurstPackets)
 	for i := range pkts {
 		pkts[i] = make([]byte, benchPacketSize)
-		copy(pkts[i], camRTP(0, 0))
+		copy(pkts[i], rtsptest.RTP(0, 0))
 	}
 	return pkts
 }
@@ -53,10 +56,10 @@ func (bc *benchCounter) onRTP(_ int, pkt []byte) {
 // sent by the camera with send (one write for TCP, one datagram per packet
 // for UDP) and delivered to OnRTP.
 func runBenchClient(b *testing.B, transport string) {
-	cam := startCamera(b)
+	cam := rtsptest.NewCamera(b)
 	tokens := make(chan struct{}, 1<<20)
 	stop := make(chan struct{})
-	cam.serve(func(cc *camConn) error {
+	cam.Serve(func(cc *rtsptest.CameraConn) error {
 		u, err := benchHandshake(cc, transport)
 		if err != nil {
 			return err
@@ -70,12 +73,12 @@ func runBenchClient(b *testing.B, transport string) {
 					return err
 				}
 			case <-stop:
-				return cc.untilTeardown()
+				return untilTeardown(cc)
 			}
 		}
 	})
 	counter := &benchCounter{done: make(chan struct{}, benchWindow)}
-	cfg := rtsp.ClientConfig{URL: cam.url, Transport: transport, OnRTP: counter.onRTP}
+	cfg := rtsp.ClientConfig{URL: cam.URL, Transport: transport, OnRTP: counter.onRTP}
 	c, err := rtsp.Dial(context.Background(), cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -103,9 +106,7 @@ func runBenchClient(b *testing.B, transport string) {
 	cancel()
 	<-run
 	_ = c.Close()
-	if err := <-cam.done; err != nil {
-		b.Fatal(err)
-	}
+	cam.Wait(b)
 }
 
 // waitBurst waits for one burst, failing after 5s; timeout is reused so
@@ -127,20 +128,20 @@ type benchCamUDP struct {
 
 // benchHandshake answers OPTIONS, DESCRIBE, SETUP (one H.264 stream) and
 // PLAY; for UDP it returns the camera's sockets.
-func benchHandshake(cc *camConn, transport string) (*benchCamUDP, error) {
+func benchHandshake(cc *rtsptest.CameraConn, transport string) (*benchCamUDP, error) {
 	const sdp = "v=0\r\ns=x\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n"
 	var u *benchCamUDP
-	for _, m := range []rtsp.Method{rtsp.MethodOptions, rtsp.MethodDescribe, rtsp.MethodSetup, rtsp.MethodPlay} {
-		req, err := cc.expect(m)
+	for _, m := range []base.Method{base.MethodOptions, base.MethodDescribe, base.MethodSetup, base.MethodPlay} {
+		req, err := cc.Expect(m)
 		if err != nil {
 			return nil, err
 		}
 		var hdr []string
 		body := ""
 		switch m {
-		case rtsp.MethodDescribe:
+		case base.MethodDescribe:
 			body = sdp
-		case rtsp.MethodSetup:
+		case base.MethodSetup:
 			tr := req.Header.Get("Transport")
 			if transport == "udp" {
 				if u, err = benchListenUDP(tr); err != nil {
@@ -150,7 +151,7 @@ func benchHandshake(cc *camConn, transport string) (*benchCamUDP, error) {
 			}
 			hdr = []string{"Session", "1;timeout=60", "Transport", tr}
 		}
-		if err := cc.reply(req, 200, body, hdr...); err != nil {
+		if err := cc.Reply(req, 200, body, hdr...); err != nil {
 			return nil, err
 		}
 	}
@@ -159,7 +160,7 @@ func benchHandshake(cc *camConn, transport string) (*benchCamUDP, error) {
 
 // benchListenUDP opens the camera's sockets for a client Transport.
 func benchListenUDP(tr string) (*benchCamUDP, error) {
-	var t rtsp.Transport
+	var t headers.Transport
 	if err := t.Unmarshal(tr); err != nil || t.ClientPort == nil {
 		return nil, fmt.Errorf("transport %q", tr)
 	}
@@ -186,7 +187,7 @@ func (u *benchCamUDP) close() {
 // benchSender returns the camera's burst writer: all packets as one write
 // of interleaved frames (TCP), or one datagram each (UDP). It allocates
 // nothing per burst.
-func benchSender(cc *camConn, u *benchCamUDP) func() error {
+func benchSender(cc *rtsptest.CameraConn, u *benchCamUDP) func() error {
 	var seq uint16
 	pkts := benchBurst()
 	if u != nil {
@@ -211,7 +212,7 @@ func benchSender(cc *camConn, u *benchCamUDP) func() error {
 			binary.BigEndian.PutUint16(buf[i*(4+benchPacketSize)+4+2:], seq)
 			seq++
 		}
-		_, err := cc.nc.Write(buf)
+		_, err := cc.Conn.Write(buf)
 		return err
 	}
 }

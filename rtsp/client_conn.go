@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/auth"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // clientUserAgent is sent with every request.
@@ -14,18 +17,18 @@ const clientUserAgent = "camvault"
 // clientAuth is the challenge a client answers on every request after
 // the first 401 (RTSP-AUTH-11). Guarded by Client.wmu.
 type clientAuth struct {
-	ch     Challenge
+	ch     auth.Challenge
 	nc     uint32
 	cnonce string
 }
 
 // send writes one request with CSeq, Session, Authorization and
 // User-Agent, under a write deadline, and returns its CSeq.
-func (c *Client) send(m Method, uri string, h Header, timeout time.Duration) (int, error) {
+func (c *Client) send(m base.Method, uri string, h base.Header, timeout time.Duration) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.cseq++
-	req := Request{Method: m, URL: uri, Header: Header{}}
+	req := base.Request{Method: m, URL: uri, Header: base.Header{}}
 	for k, v := range h {
 		req.Header[k] = v
 	}
@@ -50,7 +53,7 @@ func (c *Client) send(m Method, uri string, h Header, timeout time.Duration) (in
 	if _, err := c.nc.Write(b); err != nil {
 		return 0, fmt.Errorf("write %s: %w", m, err)
 	}
-	c.log.Debug("request sent", "path", RedactURL(uri), "method", string(m))
+	c.log.Debug("request sent", "path", base.RedactURL(uri), "method", string(m))
 	return c.cseq, nil
 }
 
@@ -58,7 +61,7 @@ func (c *Client) send(m Method, uri string, h Header, timeout time.Duration) (in
 // configured credentials once, and again when the nonce went stale
 // (RTSP-AUTH-09). Only the handshake and Close call it, never while Run
 // reads.
-func (c *Client) do(m Method, uri string, h Header) (*Response, error) {
+func (c *Client) do(m base.Method, uri string, h base.Header) (*base.Response, error) {
 	for attempt := 0; ; attempt++ {
 		cseq, err := c.send(m, uri, h, c.cfg.ResponseTimeout)
 		if err != nil {
@@ -68,26 +71,26 @@ func (c *Client) do(m Method, uri string, h Header) (*Response, error) {
 		if err != nil {
 			return nil, fmt.Errorf("wait for %s response: %w", m, err)
 		}
-		if resp.StatusCode != StatusUnauthorized {
+		if resp.StatusCode != base.StatusUnauthorized {
 			return resp, nil
 		}
 		if err := c.onUnauthorized(resp, attempt); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", m, RedactURL(uri), err)
+			return nil, fmt.Errorf("%s %s: %w", m, base.RedactURL(uri), err)
 		}
 	}
 }
 
 // onUnauthorized decides whether a 401 may be retried: the first one when
 // credentials are configured, later ones only with stale=TRUE.
-func (c *Client) onUnauthorized(resp *Response, attempt int) error {
+func (c *Client) onUnauthorized(resp *base.Response, attempt int) error {
 	if c.user == "" && c.pass == "" {
 		return fmt.Errorf("camera requires credentials: %w", ErrAuthFailed)
 	}
-	cs, err := ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
+	cs, err := auth.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
 	if err != nil {
 		return fmt.Errorf("www-authenticate: %w", err)
 	}
-	ch, ok := PickChallenge(cs)
+	ch, ok := auth.PickChallenge(cs)
 	if !ok {
 		return fmt.Errorf("no supported auth scheme: %w", ErrAuthFailed)
 	}

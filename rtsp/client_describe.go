@@ -7,17 +7,19 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // parseDescription keeps the SDP and resolves every control URL against
 // Content-Base, else Content-Location, else the request URL (RTSP-URL,
 // CLI-21).
-func (c *Client) parseDescription(reqURL string, resp *Response) error {
+func (c *Client) parseDescription(reqURL string, resp *base.Response) error {
 	c.sdp = resp.Body
-	base := reqURL
+	baseURL := reqURL
 	for _, h := range []string{"Content-Base", "Content-Location"} {
 		if v := strings.TrimSpace(resp.Header.Get(h)); v != "" {
-			base = resolveControl(reqURL, v)
+			baseURL = resolveControl(reqURL, v)
 			break
 		}
 	}
@@ -28,11 +30,11 @@ func (c *Client) parseDescription(reqURL string, resp *Response) error {
 	if len(media) > maxClientStreams {
 		return fmt.Errorf("describe: more than %d media", maxClientStreams)
 	}
-	c.control = resolveControl(base, session)
+	c.control = resolveControl(baseURL, session)
 	c.streams = c.streams[:0]
 	for _, m := range media {
-		u := resolveControl(base, m.control)
-		c.streams = append(c.streams, &clientStream{url: u, altURL: controlFallback(base, m.control, u), clockRate: m.clockRate})
+		u := resolveControl(baseURL, m.control)
+		c.streams = append(c.streams, &clientStream{url: u, altURL: controlFallback(baseURL, m.control, u), clockRate: m.clockRate})
 	}
 	return nil
 }
@@ -80,23 +82,23 @@ func scanSDP(b []byte) (session string, media []sdpMedia) {
 // "/" replaces the path, and anything else is appended after a slash, as
 // ffmpeg and live555 do (RTSP-URL-01/02): with a query in base this gives
 // path?q/c, which the camvault server and the common cameras accept.
-func resolveControl(base, control string) string {
+func resolveControl(baseURL, control string) string {
 	switch {
 	case control == "" || control == "*":
-		return base
+		return baseURL
 	case strings.HasPrefix(strings.ToLower(control), "rtsp://") || strings.HasPrefix(strings.ToLower(control), "rtsps://"):
 		return control
 	case strings.HasPrefix(control, "/"):
-		if b, err := url.Parse(base); err == nil {
+		if b, err := url.Parse(baseURL); err == nil {
 			if r, err := b.Parse(control); err == nil {
 				return r.String()
 			}
 		}
 	}
-	if strings.HasSuffix(base, "/") {
-		return base + control
+	if strings.HasSuffix(baseURL, "/") {
+		return baseURL + control
 	}
-	return base + "/" + control
+	return baseURL + "/" + control
 }
 
 // controlFallback returns the track URL that a SETUP refused with 404,
@@ -104,16 +106,16 @@ func resolveControl(base, control string) string {
 // concatenation base + "/" + control, which many cameras need, when it
 // differs from the resolved URL; else the RFC 3986 resolution (GStreamer's
 // first choice), when that differs. An absolute control has no fallback.
-func controlFallback(base, control, resolved string) string {
+func controlFallback(baseURL, control, resolved string) string {
 	lower := strings.ToLower(control)
 	if control == "" || control == "*" || strings.HasPrefix(lower, "rtsp://") || strings.HasPrefix(lower, "rtsps://") {
 		return ""
 	}
-	naive := strings.TrimSuffix(base, "/") + "/" + strings.TrimPrefix(control, "/")
+	naive := strings.TrimSuffix(baseURL, "/") + "/" + strings.TrimPrefix(control, "/")
 	if naive != resolved {
 		return naive
 	}
-	b, err := url.Parse(base)
+	b, err := url.Parse(baseURL)
 	if err != nil {
 		return ""
 	}

@@ -8,61 +8,63 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // oneTrackSDP is a camera SDP with one H.264 track whose control is %s.
 const oneTrackSDP = "v=0\r\ns=cam\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:%s\r\n"
 
 // answerDescribe answers OPTIONS with optionsStatus and DESCRIBE with
-// oneTrackSDP for control, and Content-Base when base is not "".
-func (cc *camConn) answerDescribe(optionsStatus int, control, base string) error {
-	req, err := cc.expect(rtsp.MethodOptions)
+// oneTrackSDP for control, and Content-Base when baseURL is not "".
+func answerDescribe(cc *rtsptest.CameraConn, optionsStatus int, control, baseURL string) error {
+	req, err := cc.Expect(base.MethodOptions)
 	if err != nil {
 		return err
 	}
-	if err := cc.reply(req, optionsStatus, "", "Public", "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"); err != nil {
+	if err := cc.Reply(req, optionsStatus, "", "Public", "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"); err != nil {
 		return err
 	}
-	if req, err = cc.expect(rtsp.MethodDescribe); err != nil {
+	if req, err = cc.Expect(base.MethodDescribe); err != nil {
 		return err
 	}
 	var hdr []string
-	if base != "" {
-		hdr = []string{"Content-Base", base}
+	if baseURL != "" {
+		hdr = []string{"Content-Base", baseURL}
 	}
-	return cc.reply(req, 200, fmt.Sprintf(oneTrackSDP, control), hdr...)
+	return cc.Reply(req, 200, fmt.Sprintf(oneTrackSDP, control), hdr...)
 }
 
 // describeAndSetup answers OPTIONS and DESCRIBE with one track under
 // Content-Base url/ and returns the SETUP that follows.
-func (cc *camConn) describeAndSetup(url string) (*rtsp.Request, error) {
-	if err := cc.answerDescribe(200, "trackID=0", url+"/"); err != nil {
+func describeAndSetup(cc *rtsptest.CameraConn, url string) (*base.Request, error) {
+	if err := answerDescribe(cc, 200, "trackID=0", url+"/"); err != nil {
 		return nil, err
 	}
-	return cc.expect(rtsp.MethodSetup)
+	return cc.Expect(base.MethodSetup)
 }
 
 // answerSetupAndPlay accepts a SETUP with the transport it asked for
 // (plus suffix) and PLAY, then answers keepalives until TEARDOWN.
-func (cc *camConn) answerSetupAndPlay(req *rtsp.Request, session, suffix string) error {
-	if err := cc.reply(req, 200, "", "Session", session, "Transport", req.Header.Get("Transport")+suffix); err != nil {
+func answerSetupAndPlay(cc *rtsptest.CameraConn, req *base.Request, session, suffix string) error {
+	if err := cc.Reply(req, 200, "", "Session", session, "Transport", req.Header.Get("Transport")+suffix); err != nil {
 		return err
 	}
-	req, err := cc.expect(rtsp.MethodPlay)
+	req, err := cc.Expect(base.MethodPlay)
 	if err != nil {
 		return err
 	}
-	if err := cc.reply(req, 200, ""); err != nil {
+	if err := cc.Reply(req, 200, ""); err != nil {
 		return err
 	}
-	return cc.untilTeardown()
+	return untilTeardown(cc)
 }
 
 // dialAndClose plays cam with cfg and closes the client, checks that the
 // camera script succeeded and that no goroutine leaked, and returns the
 // closed client.
-func dialAndClose(t *testing.T, cam *camera, cfg rtsp.ClientConfig) *rtsp.Client {
+func dialAndClose(t *testing.T, cam *rtsptest.Camera, cfg rtsp.ClientConfig) *rtsp.Client {
 	t.Helper()
 	c, err := rtsp.Dial(t.Context(), cfg)
 	if err != nil {
@@ -71,13 +73,13 @@ func dialAndClose(t *testing.T, cam *camera, cfg rtsp.ClientConfig) *rtsp.Client
 	if err := c.Close(); err != nil {
 		t.Error(err)
 	}
-	cam.wait()
+	cam.Wait(t)
 	checkNoLeaks(t)
 	return c
 }
 
 // isUDP reports whether a SETUP asks for UDP.
-func isUDP(req *rtsp.Request) bool {
+func isUDP(req *base.Request) bool {
 	return strings.Contains(req.Header.Get("Transport"), "client_port=")
 }
 
@@ -87,32 +89,32 @@ func isUDP(req *rtsp.Request) bool {
 func TestClientTransportFallback(t *testing.T) {
 	for _, tt := range []struct{ first, second string }{{"tcp", "udp"}, {"udp", "tcp"}} {
 		t.Run(tt.first+" refused", func(t *testing.T) {
-			cam := startCamera(t)
-			cam.serve(func(cc *camConn) error {
-				req, err := cc.describeAndSetup(cam.url)
+			cam := rtsptest.NewCamera(t)
+			cam.Serve(func(cc *rtsptest.CameraConn) error {
+				req, err := describeAndSetup(cc, cam.URL)
 				if err != nil {
 					return err
 				}
 				if isUDP(req) != (tt.first == "udp") {
 					return fmt.Errorf("first SETUP transport %q", req.Header.Get("Transport"))
 				}
-				if err := cc.reply(req, 461, ""); err != nil {
+				if err := cc.Reply(req, 461, ""); err != nil {
 					return err
 				}
-				if req, err = cc.expect(rtsp.MethodSetup); err != nil {
+				if req, err = cc.Expect(base.MethodSetup); err != nil {
 					return err
 				}
-				if isUDP(req) != (tt.second == "udp") || req.URL != cam.url+"/trackID=0" {
+				if isUDP(req) != (tt.second == "udp") || req.URL != cam.URL+"/trackID=0" {
 					return fmt.Errorf("second SETUP %s transport %q", req.URL, req.Header.Get("Transport"))
 				}
 				suffix := ""
 				if tt.second == "udp" {
 					suffix = ";server_port=9000-9001"
 				}
-				return cc.answerSetupAndPlay(req, "s1", suffix)
+				return answerSetupAndPlay(cc, req, "s1", suffix)
 			})
 			log, logs := captureLogger()
-			cfg := fastConfig(cam.url)
+			cfg := fastConfig(cam.URL)
 			cfg.Transport, cfg.Logger = tt.first, log
 			if c := dialAndClose(t, cam, cfg); c.Transport() != tt.second {
 				t.Errorf("Transport() = %q, want %q", c.Transport(), tt.second)
@@ -147,35 +149,35 @@ func TestClientTrackURLFallback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cam := startCamera(t)
-			root := strings.TrimSuffix(cam.url, "/cam1")
+			cam := rtsptest.NewCamera(t)
+			root := strings.TrimSuffix(cam.URL, "/cam1")
 			var got []string
-			cam.serve(func(cc *camConn) error {
-				base := ""
+			cam.Serve(func(cc *rtsptest.CameraConn) error {
+				contentBase := ""
 				if tt.base != "" {
-					base = root + tt.base
+					contentBase = root + tt.base
 				}
-				if err := cc.answerDescribe(200, tt.control, base); err != nil {
+				if err := answerDescribe(cc, 200, tt.control, contentBase); err != nil {
 					return err
 				}
 				for {
-					req, err := cc.read()
+					req, err := cc.Read()
 					if err != nil {
 						return nil // the client hung up after failing
 					}
-					if req.Method != rtsp.MethodSetup {
+					if req.Method != base.MethodSetup {
 						return fmt.Errorf("got %s, want SETUP", req.Method)
 					}
 					got = append(got, strings.TrimPrefix(req.URL, root))
 					if strings.TrimPrefix(req.URL, root) == tt.accepted {
-						return cc.answerSetupAndPlay(req, "s1", "")
+						return answerSetupAndPlay(cc, req, "s1", "")
 					}
-					if err := cc.reply(req, tt.status, ""); err != nil {
+					if err := cc.Reply(req, tt.status, ""); err != nil {
 						return err
 					}
 				}
 			})
-			c, err := rtsp.Dial(t.Context(), fastConfig(cam.url))
+			c, err := rtsp.Dial(t.Context(), fastConfig(cam.URL))
 			if tt.accepted == "" {
 				if !rtsp.HasStatus(err, tt.status) {
 					t.Errorf("Dial: %v, want status %d", err, tt.status)
@@ -185,7 +187,7 @@ func TestClientTrackURLFallback(t *testing.T) {
 			} else if err := c.Close(); err != nil {
 				t.Error(err)
 			}
-			cam.wait()
+			cam.Wait(t)
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("SETUP urls %v, want %v", got, tt.want)
 			}
@@ -247,31 +249,31 @@ func TestParseClientSession(t *testing.T) {
 // TestClientSessionQuirks: a camera whose Session has an odd id and a
 // malformed timeout is played, with the id echoed and the 60s default.
 func TestClientSessionQuirks(t *testing.T) {
-	cam := startCamera(t)
+	cam := rtsptest.NewCamera(t)
 	var sessions []string
-	cam.serve(func(cc *camConn) error {
-		req, err := cc.describeAndSetup(cam.url)
+	cam.Serve(func(cc *rtsptest.CameraConn) error {
+		req, err := describeAndSetup(cc, cam.URL)
 		if err != nil {
 			return err
 		}
-		if err := cc.reply(req, 200, "", "Session", "A1!x~;timeout=soon;x-vendor=1",
+		if err := cc.Reply(req, 200, "", "Session", "A1!x~;timeout=soon;x-vendor=1",
 			"Transport", req.Header.Get("Transport")); err != nil {
 			return err
 		}
-		if req, err = cc.expect(rtsp.MethodPlay); err != nil {
+		if req, err = cc.Expect(base.MethodPlay); err != nil {
 			return err
 		}
 		sessions = append(sessions, req.Header.Get("Session"))
-		if err := cc.reply(req, 200, ""); err != nil {
+		if err := cc.Reply(req, 200, ""); err != nil {
 			return err
 		}
-		if req, err = cc.expect(rtsp.MethodTeardown); err != nil {
+		if req, err = cc.Expect(base.MethodTeardown); err != nil {
 			return err
 		}
 		sessions = append(sessions, req.Header.Get("Session"))
 		return nil
 	})
-	dialAndClose(t, cam, fastConfig(cam.url))
+	dialAndClose(t, cam, fastConfig(cam.URL))
 	if fmt.Sprint(sessions) != "[A1!x~ A1!x~]" {
 		t.Errorf("sessions sent %q", sessions)
 	}
@@ -280,18 +282,18 @@ func TestClientSessionQuirks(t *testing.T) {
 // TestClientOptionsRefused: a camera that answers OPTIONS with 501 is still
 // described and played (CLI-13: some cameras do not implement OPTIONS).
 func TestClientOptionsRefused(t *testing.T) {
-	cam := startCamera(t)
-	cam.serve(func(cc *camConn) error {
-		if err := cc.answerDescribe(501, "trackID=0", ""); err != nil {
+	cam := rtsptest.NewCamera(t)
+	cam.Serve(func(cc *rtsptest.CameraConn) error {
+		if err := answerDescribe(cc, 501, "trackID=0", ""); err != nil {
 			return err
 		}
-		req, err := cc.expect(rtsp.MethodSetup)
+		req, err := cc.Expect(base.MethodSetup)
 		if err != nil {
 			return err
 		}
-		return cc.answerSetupAndPlay(req, "s1", "")
+		return answerSetupAndPlay(cc, req, "s1", "")
 	})
-	dialAndClose(t, cam, fastConfig(cam.url))
+	dialAndClose(t, cam, fastConfig(cam.URL))
 }
 
 // TestClientUDPSource: a camera that sends media from another IP than its
@@ -299,47 +301,52 @@ func TestClientOptionsRefused(t *testing.T) {
 // server_port, is played: its packets are taken, a stranger's dropped, and
 // no receiver report is attempted.
 func TestClientUDPSource(t *testing.T) {
-	cam := startCamera(t)
+	cam := rtsptest.NewCamera(t)
 	media, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 3)})
 	if err != nil {
 		t.Skipf("no 127.0.0.3 on this host: %v", err)
 	}
 	defer media.Close()
-	cam.serve(func(cc *camConn) error {
-		req, err := cc.describeAndSetup(cam.url)
+	reportsDue := make(chan struct{})
+	cam.Serve(func(cc *rtsptest.CameraConn) error {
+		req, err := describeAndSetup(cc, cam.URL)
 		if err != nil {
 			return err
 		}
-		dst, err := cc.playUDP(req, ";source=127.0.0.3")
+		dst, err := playUDP(cc, req, ";source=127.0.0.3")
 		if err != nil {
 			return err
 		}
 		for _, seq := range []uint16{1, 2} {
-			if _, err := media.WriteToUDP(camRTP(seq, 0), dst); err != nil {
+			if _, err := media.WriteToUDP(rtsptest.RTP(seq, 0), dst); err != nil {
 				return err
 			}
 		}
-		return cc.untilTeardown()
+		// Run's loop answers keepalives and sends reports at the same
+		// interval: three keepalives mean the reports were due.
+		if err := cc.AnswerKeepalives(3); err != nil {
+			return err
+		}
+		close(reportsDue)
+		return untilTeardown(cc)
 	})
 	var got received
-	cfg := fastConfig(cam.url)
+	cfg := fastConfig(cam.URL)
 	cfg.Transport, cfg.OnRTP = "udp", got.onRTP
 	c, err := rtsp.Dial(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	run := runClient(t.Context(), c)
-	for deadline := time.Now().Add(3 * time.Second); got.get() != "0:1 0:2" && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(3 * fastConfig("").ReceiverReportInterval) // reports are due: none may fail Run
+	rtsptest.WaitFor(t, "OnRTP got 0:1 0:2", func() bool { return got.get() == "0:1 0:2" })
+	rtsptest.Receive(t, "three keepalives", reportsDue) // reports were due: none may fail Run
 	if err := c.Close(); err != nil {
 		t.Error(err)
 	}
 	if err := waitRun(t, run); !errors.Is(err, rtsp.ErrClientClosed) {
 		t.Errorf("Run: %v, want ErrClientClosed", err)
 	}
-	cam.wait()
+	cam.Wait(t)
 	if got.get() != "0:1 0:2" {
 		t.Errorf("OnRTP got %q", got.get())
 	}

@@ -8,6 +8,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // clientRoute maps an interleaved channel to a stream (RTSP-IL-02).
@@ -36,7 +38,7 @@ func (c *Client) routeChannels() {
 // readResponse reads until the response with CSeq cseq, within
 // ResponseTimeout. Interleaved frames are delivered, server requests
 // answered with 501, stray responses (keepalives) skipped.
-func (c *Client) readResponse(cseq int) (*Response, error) {
+func (c *Client) readResponse(cseq int) (*base.Response, error) {
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.cfg.ResponseTimeout))
 	defer func() { _ = c.nc.SetReadDeadline(time.Time{}) }()
 	want := strconv.Itoa(cseq)
@@ -65,7 +67,7 @@ func (c *Client) readLoop() error {
 		case err != nil:
 			return err
 		case resp == nil:
-		case resp.StatusCode == StatusUnauthorized:
+		case resp.StatusCode == base.StatusUnauthorized:
 			// A new or stale nonce: later keepalives answer it.
 			if err := c.onUnauthorized(resp, 0); err != nil {
 				c.log.Warn("keepalive refused", "err", err)
@@ -78,7 +80,7 @@ func (c *Client) readLoop() error {
 
 // readNext reads one interleaved frame, server request or response, and
 // returns the response, if that is what it read (CLI-24, RTSP-IL-04).
-func (c *Client) readNext() (*Response, error) {
+func (c *Client) readNext() (*base.Response, error) {
 	b, err := c.br.Peek(5)
 	if err != nil {
 		if len(b) > 0 && errors.Is(err, io.EOF) {
@@ -87,10 +89,10 @@ func (c *Client) readNext() (*Response, error) {
 		return nil, err
 	}
 	switch {
-	case b[0] == InterleavedMagic:
+	case b[0] == base.InterleavedMagic:
 		return nil, c.readFrame()
 	case string(b) == "RTSP/":
-		var resp Response
+		var resp base.Response
 		if err := resp.Unmarshal(c.br, c.cfg.Limits); err != nil {
 			return nil, fmt.Errorf("read response: %w", err)
 		}
@@ -104,21 +106,21 @@ func (c *Client) readNext() (*Response, error) {
 // Empty frames are skipped (RTSP-IL-01), frames on channels not set up
 // dropped (RTSP-IL-02).
 func (c *Client) readFrame() error {
-	hdr, err := c.br.Peek(interleavedHeaderSize)
+	hdr, err := c.br.Peek(base.InterleavedHeaderSize)
 	if err != nil {
-		return eofErr(err, 1)
+		return base.UnexpectedEOF(err, 1)
 	}
 	r := c.routes[hdr[1]]
-	total := interleavedHeaderSize + int(binary.BigEndian.Uint16(hdr[2:]))
-	if r.stream == 0 || total == interleavedHeaderSize {
+	total := base.InterleavedHeaderSize + int(binary.BigEndian.Uint16(hdr[2:]))
+	if r.stream == 0 || total == base.InterleavedHeaderSize {
 		_, err := c.br.Discard(total)
-		return eofErr(err, 1)
+		return base.UnexpectedEOF(err, 1)
 	}
 	frame, err := c.br.Peek(total)
 	if err != nil {
-		return fmt.Errorf("read interleaved frame: %w", eofErr(err, 1))
+		return fmt.Errorf("read interleaved frame: %w", base.UnexpectedEOF(err, 1))
 	}
-	if pkt := frame[interleavedHeaderSize:]; r.rtcp || isRTCP(pkt) {
+	if pkt := frame[base.InterleavedHeaderSize:]; r.rtcp || base.IsRTCP(pkt) {
 		c.onRTCP(r.stream-1, pkt, c.src.at)
 	} else {
 		c.onRTP(r.stream-1, pkt, c.src.at)
@@ -129,11 +131,11 @@ func (c *Client) readFrame() error {
 
 // answerRequest reads a server-initiated request and answers 501 (CLI-24).
 func (c *Client) answerRequest() error {
-	var req Request
+	var req base.Request
 	if err := req.Unmarshal(c.br, c.cfg.Limits); err != nil {
 		return fmt.Errorf("read server request: %w", err)
 	}
-	resp := Response{StatusCode: StatusNotImplemented, Header: Header{}}
+	resp := base.Response{StatusCode: base.StatusNotImplemented, Header: base.Header{}}
 	resp.Header.Set("CSeq", req.Header.Get("CSeq"))
 	b, err := resp.Marshal()
 	if err != nil {

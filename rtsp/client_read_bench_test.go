@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // newBenchClient returns a playing client whose connection is an endless
@@ -21,7 +23,7 @@ func newBenchClient() (*Client, *int) {
 	var got int
 	cfg := ClientConfig{URL: "rtsp://127.0.0.1/x", OnRTP: func(int, []byte) { got++ }}.withDefaults()
 	c := &Client{cfg: cfg, src: &clientSource{}, br: bufio.NewReaderSize(&loopReader{b: wire}, 64<<10),
-		streams: []*clientStream{{clockRate: 90000, channels: &PortPair{RTP: 0, RTCP: 1}}}}
+		streams: []*clientStream{{clockRate: 90000, channels: &headers.PortPair{RTP: 0, RTCP: 1}}}}
 	c.routeChannels()
 	return c, &got
 }

@@ -10,6 +10,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // Run reads media and responses until ctx is done, the camera fails, or
@@ -109,9 +111,9 @@ func (c *Client) keepaliveInterval() time.Duration {
 }
 
 func (c *Client) keepalive() error {
-	m := MethodOptions
-	if c.hasPublic(MethodGetParameter) {
-		m = MethodGetParameter
+	m := base.MethodOptions
+	if c.hasPublic(base.MethodGetParameter) {
+		m = base.MethodGetParameter
 	}
 	if _, err := c.send(m, c.control, nil, c.cfg.ResponseTimeout); err != nil {
 		return fmt.Errorf("keepalive: %w", err)
@@ -149,7 +151,7 @@ func (c *Client) writeRTCP(s *clientStream, pkt []byte) error {
 		_, err := s.udp.rtcp.WriteToUDPAddrPort(pkt, s.udp.rtcpDst)
 		return err
 	}
-	f := InterleavedFrame{Channel: uint8(s.channels.RTCP), Payload: pkt}
+	f := base.InterleavedFrame{Channel: uint8(s.channels.RTCP), Payload: pkt}
 	b, err := f.Marshal()
 	if err != nil {
 		return err

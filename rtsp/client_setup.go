@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // maxClientStreams bounds the m= lines a client sets up.
@@ -18,10 +21,10 @@ const maxClientStreams = 16
 
 // clientStream is one m= line of the played presentation.
 type clientStream struct {
-	url       string    // resolved control URL, the SETUP target
-	altURL    string    // the track URL a refused SETUP is retried with, or ""
-	clockRate uint32    // from a=rtpmap; 90000 for video, 8000 otherwise
-	channels  *PortPair // interleaved channels (TCP)
+	url       string            // resolved control URL, the SETUP target
+	altURL    string            // the track URL a refused SETUP is retried with, or ""
+	clockRate uint32            // from a=rtpmap; 90000 for video, 8000 otherwise
+	channels  *headers.PortPair // interleaved channels (TCP)
 	udp       *clientUDP
 	stats     receiverStats // guarded by Client.mu
 }
@@ -30,23 +33,23 @@ type clientStream struct {
 // (CLI-20). It returns the redirect target of DESCRIBE, if any.
 func (c *Client) handshake(u *url.URL) (*url.URL, error) {
 	uri := u.String()
-	resp, err := c.do(MethodOptions, uri, nil)
+	resp, err := c.do(base.MethodOptions, uri, nil)
 	if err != nil {
 		return nil, err
 	}
 	c.public = resp.Header.Get("Public")
-	resp, err = c.do(MethodDescribe, uri, Header{"Accept": {"application/sdp"}})
+	resp, err = c.do(base.MethodDescribe, uri, base.Header{"Accept": {"application/sdp"}})
 	if err != nil {
 		return nil, err
 	}
 	if resp.StatusCode == 301 || resp.StatusCode == 302 {
 		next, err := u.Parse(resp.Header.Get("Location"))
 		if err != nil || next.Scheme != "rtsp" {
-			return nil, fmt.Errorf("describe %s: bad redirect location", RedactURL(uri))
+			return nil, fmt.Errorf("describe %s: bad redirect location", base.RedactURL(uri))
 		}
 		return next, nil
 	}
-	if err := checkStatus(MethodDescribe, uri, resp); err != nil {
+	if err := checkStatus(base.MethodDescribe, uri, resp); err != nil {
 		return nil, err
 	}
 	if err := c.parseDescription(uri, resp); err != nil {
@@ -61,11 +64,11 @@ func (c *Client) handshake(u *url.URL) (*url.URL, error) {
 	return nil, c.play()
 }
 
-func checkStatus(m Method, uri string, resp *Response) error {
+func checkStatus(m base.Method, uri string, resp *base.Response) error {
 	if resp.StatusCode/100 == 2 {
 		return nil
 	}
-	return &Error{Status: resp.StatusCode, Reason: string(m) + " " + RedactURL(uri), Phrase: resp.Reason}
+	return &base.Error{Status: resp.StatusCode, Reason: string(m) + " " + base.RedactURL(uri), Phrase: resp.Reason}
 }
 
 // setup sets up stream i (CLI-22, CLI-21). A 461 Unsupported Transport
@@ -75,10 +78,10 @@ func checkStatus(m Method, uri string, resp *Response) error {
 func (c *Client) setup(i int) error {
 	s := c.streams[i]
 	err := c.setupTransports(i, s.url)
-	if s.altURL == "" || !hasStatus(err, StatusNotFound, StatusSessionNotFound, StatusAggregateOperationNotAllowed) {
+	if s.altURL == "" || !hasStatus(err, base.StatusNotFound, base.StatusSessionNotFound, base.StatusAggregateOperationNotAllowed) {
 		return err
 	}
-	c.log.Debug("setup refused, retrying with the other track url", "err", err, "path", RedactURL(s.altURL))
+	c.log.Debug("setup refused, retrying with the other track url", "err", err, "path", base.RedactURL(s.altURL))
 	if err := c.setupTransports(i, s.altURL); err != nil {
 		return err
 	}
@@ -90,7 +93,7 @@ func (c *Client) setup(i int) error {
 // other transport when the camera answers 461.
 func (c *Client) setupTransports(i int, uri string) error {
 	err := c.setupOnce(i, uri, c.transport)
-	if !hasStatus(err, StatusUnsupportedTransport) {
+	if !hasStatus(err, base.StatusUnsupportedTransport) {
 		return err
 	}
 	other := "udp"
@@ -106,7 +109,7 @@ func (c *Client) setupTransports(i int, uri string) error {
 // mode= (CLI-22). On failure the stream is left without transport.
 func (c *Client) setupOnce(i int, uri, transport string) error {
 	s := c.streams[i]
-	tr := Transport{Profile: "RTP/AVP"}
+	tr := headers.Transport{Profile: "RTP/AVP"}
 	if transport == "udp" {
 		local, err := c.localAddr()
 		if err != nil {
@@ -115,10 +118,10 @@ func (c *Client) setupOnce(i int, uri, transport string) error {
 		if s.udp, err = listenClientUDP(local); err != nil {
 			return fmt.Errorf("setup stream %d: %w", i, err)
 		}
-		tr.ClientPort = &PortPair{RTP: s.udp.rtpPort(), RTCP: s.udp.rtpPort() + 1}
+		tr.ClientPort = &headers.PortPair{RTP: s.udp.rtpPort(), RTCP: s.udp.rtpPort() + 1}
 	} else {
-		tr.Lower = LowerTCP
-		tr.Interleaved = &PortPair{RTP: 2 * i, RTCP: 2*i + 1}
+		tr.Lower = headers.LowerTCP
+		tr.Interleaved = &headers.PortPair{RTP: 2 * i, RTCP: 2*i + 1}
 		s.channels = tr.Interleaved
 	}
 	err := c.sendSetup(s, uri, tr)
@@ -132,12 +135,12 @@ func (c *Client) setupOnce(i int, uri, transport string) error {
 	return nil
 }
 
-func (c *Client) sendSetup(s *clientStream, uri string, tr Transport) error {
-	resp, err := c.do(MethodSetup, uri, Header{"Transport": {tr.Marshal()}})
+func (c *Client) sendSetup(s *clientStream, uri string, tr headers.Transport) error {
+	resp, err := c.do(base.MethodSetup, uri, base.Header{"Transport": {tr.Marshal()}})
 	if err != nil {
 		return err
 	}
-	if err := checkStatus(MethodSetup, uri, resp); err != nil {
+	if err := checkStatus(base.MethodSetup, uri, resp); err != nil {
 		return err
 	}
 	return c.applySetup(s, resp)
@@ -145,12 +148,12 @@ func (c *Client) sendSetup(s *clientStream, uri string, tr Transport) error {
 
 // hasStatus reports whether err is an *Error with one of the statuses.
 func hasStatus(err error, statuses ...int) bool {
-	var e *Error
+	var e *base.Error
 	return errors.As(err, &e) && slices.Contains(statuses, e.Status)
 }
 
 // applySetup takes the session and the server's transport choice.
-func (c *Client) applySetup(s *clientStream, resp *Response) error {
+func (c *Client) applySetup(s *clientStream, resp *base.Response) error {
 	id, timeout, err := parseClientSession(resp.Header.Get("Session"))
 	if err != nil {
 		return err
@@ -159,12 +162,12 @@ func (c *Client) applySetup(s *clientStream, resp *Response) error {
 	c.session = id
 	c.wmu.Unlock()
 	c.timeout = cmp.Or(timeout, defaultSessionTimeout)
-	var tr Transport
+	var tr headers.Transport
 	if err := tr.Unmarshal(resp.Header.Get("Transport")); err != nil {
 		return fmt.Errorf("transport header: %w", err)
 	}
 	if s.udp == nil {
-		if tr.Lower != LowerTCP {
+		if tr.Lower != headers.LowerTCP {
 			return errors.New("server did not accept tcp interleaved transport")
 		}
 		if tr.Interleaved != nil { // else the server took the requested pair
@@ -182,7 +185,7 @@ func (c *Client) applySetup(s *clientStream, resp *Response) error {
 func parseClientSession(v string) (id string, timeout time.Duration, err error) {
 	idPart, params, _ := strings.Cut(v, ";")
 	id = strings.TrimSpace(idPart)
-	if id == "" || len(id) > maxSessionID || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r > '~' }) {
+	if id == "" || len(id) > headers.MaxSessionID || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r > '~' }) {
 		return "", 0, fmt.Errorf("session header %q: bad session id", truncate(v, 64))
 	}
 	for p := range strings.SplitSeq(params, ";") {
@@ -215,13 +218,13 @@ func (c *Client) localAddr() (netip.Addr, error) {
 
 // play sends PLAY on the aggregate URL.
 func (c *Client) play() error {
-	resp, err := c.do(MethodPlay, c.control, Header{"Range": {"npt=0.000-"}})
+	resp, err := c.do(base.MethodPlay, c.control, base.Header{"Range": {"npt=0.000-"}})
 	if err != nil {
 		return err
 	}
-	if err := checkStatus(MethodPlay, c.control, resp); err != nil {
+	if err := checkStatus(base.MethodPlay, c.control, resp); err != nil {
 		return err
 	}
-	c.log.Debug("camera playing", "path", RedactURL(c.control))
+	c.log.Debug("camera playing", "path", base.RedactURL(c.control))
 	return nil
 }

@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/auth"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // runClient runs c.Run in a goroutine and returns a channel with its result.
@@ -23,22 +26,16 @@ func runClient(ctx context.Context, c *rtsp.Client) <-chan error {
 
 func waitRun(t *testing.T, ch <-chan error) error {
 	t.Helper()
-	select {
-	case err := <-ch:
-		return err
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return")
-		return nil
-	}
+	return rtsptest.Receive(t, "Run to return", ch)
 }
 
 // checkDigest verifies the Authorization of req against user/secret.
-func checkDigest(req *rtsp.Request, nonce string) error {
-	a, err := rtsp.ParseAuthorization(req.Header.Get("Authorization"))
+func checkDigest(req *base.Request, nonce string) error {
+	a, err := auth.ParseAuthorization(req.Header.Get("Authorization"))
 	if err != nil {
 		return fmt.Errorf("%s authorization: %w", req.Method, err)
 	}
-	if a.Username != "user" || a.Nonce != nonce || a.URI != req.URL || !rtsp.VerifyDigest(&a, req.Method, "secret") {
+	if a.Username != "user" || a.Nonce != nonce || a.URI != req.URL || !auth.VerifyDigest(&a, req.Method, "secret") {
 		return fmt.Errorf("%s: bad authorization %+v", req.Method, a)
 	}
 	return nil
@@ -49,74 +46,76 @@ func checkDigest(req *rtsp.Request, nonce string) error {
 // RTP is delivered, keepalives and receiver reports are sent, and the
 // password never reaches the log.
 func TestClientDigestAuth(t *testing.T) {
-	cam := startCamera(t)
-	base := cam.url
+	cam := rtsptest.NewCamera(t)
+	camURL := cam.URL
 	var setupURLs []string
 	var rr []byte
-	cam.serve(func(cc *camConn) error {
-		req, err := cc.expect(rtsp.MethodOptions)
+	flowed := make(chan struct{}) // closed once keepalives and reports came
+	cam.Serve(func(cc *rtsptest.CameraConn) error {
+		req, err := cc.Expect(base.MethodOptions)
 		if err != nil {
 			return err
 		}
 		if req.Header.Has("Authorization") {
 			return errors.New("credentials sent before a challenge")
 		}
-		if err := cc.reply(req, 401, "", "WWW-Authenticate", `Basic realm="cam"`,
+		if err := cc.Reply(req, 401, "", "WWW-Authenticate", `Basic realm="cam"`,
 			"WWW-Authenticate", `Digest realm="cam", nonce="n1", qop="auth"`); err != nil {
 			return err
 		}
-		if req, err = cc.expect(rtsp.MethodOptions); err != nil {
+		if req, err = cc.Expect(base.MethodOptions); err != nil {
 			return err
 		}
 		if err := checkDigest(req, "n1"); err != nil {
 			return err
 		}
-		if err := cc.reply(req, 200, "", "Public", "OPTIONS, DESCRIBE, SETUP, PLAY, GET_PARAMETER"); err != nil {
+		if err := cc.Reply(req, 200, "", "Public", "OPTIONS, DESCRIBE, SETUP, PLAY, GET_PARAMETER"); err != nil {
 			return err
 		}
-		if req, err = cc.expect(rtsp.MethodDescribe); err != nil {
+		if req, err = cc.Expect(base.MethodDescribe); err != nil {
 			return err
 		}
-		if err := cc.reply(req, 401, "", "WWW-Authenticate", `Digest realm="cam", nonce="n2", qop="auth", stale=TRUE`); err != nil {
+		if err := cc.Reply(req, 401, "", "WWW-Authenticate", `Digest realm="cam", nonce="n2", qop="auth", stale=TRUE`); err != nil {
 			return err
 		}
-		if req, err = cc.expect(rtsp.MethodDescribe); err != nil {
+		if req, err = cc.Expect(base.MethodDescribe); err != nil {
 			return err
 		}
 		if err := checkDigest(req, "n2"); err != nil {
 			return err
 		}
-		if err := cc.reply(req, 200, fmt.Sprintf(camSDP, base), "Content-Base", base+"/"); err != nil {
+		if err := cc.Reply(req, 200, fmt.Sprintf(camSDP, camURL), "Content-Base", camURL+"/"); err != nil {
 			return err
 		}
-		if setupURLs, err = cc.setupAndPlay(2); err != nil {
+		if setupURLs, err = setupAndPlay(cc, 2); err != nil {
 			return err
 		}
 		for _, p := range []struct {
 			ch  byte
 			seq uint16
 		}{{0, 1}, {0, 2}, {2, 7}, {0, 4}} {
-			if err := cc.writeFrame(p.ch, camRTP(p.seq, uint32(p.seq)*3000)); err != nil {
+			if err := cc.WriteFrame(p.ch, rtsptest.RTP(p.seq, uint32(p.seq)*3000)); err != nil {
 				return err
 			}
 		}
-		for cc.rtcp[1] == 0 || cc.rtcp[3] == 0 || !hasMethod(cc.methods, rtsp.MethodGetParameter) {
-			req, err := cc.read()
+		for cc.Frames[1] == 0 || cc.Frames[3] == 0 || !hasMethod(cc.Methods, base.MethodGetParameter) {
+			req, err := cc.Read()
 			if err != nil {
 				return fmt.Errorf("waiting for keepalive and reports: %w", err)
 			}
 			if err := checkDigest(req, "n2"); err != nil {
 				return err
 			}
-			if err := cc.reply(req, 200, ""); err != nil {
+			if err := cc.Reply(req, 200, ""); err != nil {
 				return err
 			}
 		}
-		rr = cc.lastRR
-		return cc.untilTeardown()
+		rr = cc.LastFrame
+		close(flowed)
+		return untilTeardown(cc)
 	})
 	var got received
-	cfg := fastConfig(strings.Replace(cam.url, "rtsp://", "rtsp://user:secret@", 1))
+	cfg := fastConfig(strings.Replace(cam.URL, "rtsp://", "rtsp://user:secret@", 1))
 	cfg.OnRTP = got.onRTP
 	log, logs := captureLogger()
 	cfg.Logger = log
@@ -126,14 +125,8 @@ func TestClientDigestAuth(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	run := runClient(ctx, c)
-	deadline := time.Now().Add(3 * time.Second)
-	for got.get() != "0:1 0:2 1:7 0:4" && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if got.get() != "0:1 0:2 1:7 0:4" {
-		t.Errorf("OnRTP got %q", got.get())
-	}
-	time.Sleep(200 * time.Millisecond) // let keepalives and reports flow
+	rtsptest.WaitFor(t, "OnRTP got 0:1 0:2 1:7 0:4", func() bool { return got.get() == "0:1 0:2 1:7 0:4" })
+	rtsptest.Receive(t, "keepalive and receiver reports on both channels", flowed)
 	cancel()
 	if err := waitRun(t, run); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run: %v", err)
@@ -141,8 +134,8 @@ func TestClientDigestAuth(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Error(err)
 	}
-	cam.wait()
-	want := []string{base + "/trackID=0", base + "/abs1"}
+	cam.Wait(t)
+	want := []string{camURL + "/trackID=0", camURL + "/abs1"}
 	if strings.Join(setupURLs, " ") != strings.Join(want, " ") {
 		t.Errorf("SETUP URLs %q, want %q", setupURLs, want)
 	}
@@ -153,7 +146,7 @@ func TestClientDigestAuth(t *testing.T) {
 	checkNoLeaks(t)
 }
 
-func hasMethod(ms []rtsp.Method, m rtsp.Method) bool {
+func hasMethod(ms []base.Method, m base.Method) bool {
 	for _, x := range ms {
 		if x == m {
 			return true
@@ -186,19 +179,19 @@ func checkRR(t *testing.T, rr []byte) {
 // TestClientWrongPassword: a refused password is a clear error that
 // carries neither the password nor the userinfo.
 func TestClientWrongPassword(t *testing.T) {
-	cam := startCamera(t)
-	cam.serve(func(cc *camConn) error {
+	cam := rtsptest.NewCamera(t)
+	cam.Serve(func(cc *rtsptest.CameraConn) error {
 		for {
-			req, err := cc.read()
+			req, err := cc.Read()
 			if err != nil {
 				return nil // the client gave up and closed
 			}
-			if err := cc.reply(req, 401, "", "WWW-Authenticate", `Digest realm="cam", nonce="n1"`); err != nil {
+			if err := cc.Reply(req, 401, "", "WWW-Authenticate", `Digest realm="cam", nonce="n1"`); err != nil {
 				return err
 			}
 		}
 	})
-	cfg := fastConfig(cam.url)
+	cfg := fastConfig(cam.URL)
 	cfg.Username, cfg.Password = "user", "hunter2"
 	log, logs := captureLogger()
 	cfg.Logger = log
@@ -210,22 +203,22 @@ func TestClientWrongPassword(t *testing.T) {
 		t.Errorf("password leaked: %v\n%s", err, logs.String())
 	}
 	t.Logf("Dial: %v", err)
-	cam.wait()
+	cam.Wait(t)
 	checkNoLeaks(t)
 }
 
 // TestClientNoPlayResponse: a camera that never answers PLAY makes Dial
 // fail with ErrResponseTimeout.
 func TestClientNoPlayResponse(t *testing.T) {
-	cam := startCamera(t)
-	cam.serve(func(cc *camConn) error {
-		if _, err := cc.playHandshakeUntilPlay(cam.url); err != nil {
+	cam := rtsptest.NewCamera(t)
+	cam.Serve(func(cc *rtsptest.CameraConn) error {
+		if _, err := playHandshakeUntilPlay(cc, cam.URL); err != nil {
 			return err
 		}
-		_, _ = cc.read() // wait for the client to hang up
+		_, _ = cc.Read() // wait for the client to hang up
 		return nil
 	})
-	cfg := fastConfig(cam.url)
+	cfg := fastConfig(cam.URL)
 	cfg.ResponseTimeout = 200 * time.Millisecond
 	start := time.Now()
 	_, err := rtsp.Dial(t.Context(), cfg)
@@ -236,49 +229,49 @@ func TestClientNoPlayResponse(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("timeout took %v", d)
 	}
-	cam.wait()
+	cam.Wait(t)
 	checkNoLeaks(t)
 }
 
 // playHandshakeUntilPlay is playHandshake without the PLAY response.
-func (cc *camConn) playHandshakeUntilPlay(base string) (*rtsp.Request, error) {
-	for _, m := range []rtsp.Method{rtsp.MethodOptions, rtsp.MethodDescribe, rtsp.MethodSetup, rtsp.MethodSetup} {
-		req, err := cc.expect(m)
+func playHandshakeUntilPlay(cc *rtsptest.CameraConn, baseURL string) (*base.Request, error) {
+	for _, m := range []base.Method{base.MethodOptions, base.MethodDescribe, base.MethodSetup, base.MethodSetup} {
+		req, err := cc.Expect(m)
 		if err != nil {
 			return nil, err
 		}
 		hdr := []string{"Session", "12345678", "Transport", req.Header.Get("Transport")}
 		body := ""
-		if m == rtsp.MethodDescribe {
-			body = fmt.Sprintf(camSDP, base)
+		if m == base.MethodDescribe {
+			body = fmt.Sprintf(camSDP, baseURL)
 		}
-		if err := cc.reply(req, 200, body, hdr...); err != nil {
+		if err := cc.Reply(req, 200, body, hdr...); err != nil {
 			return nil, err
 		}
 	}
-	return cc.expect(rtsp.MethodPlay)
+	return cc.Expect(base.MethodPlay)
 }
 
 // TestClientNoMedia: Run fails with ErrMediaTimeout, and Close still
 // sends TEARDOWN.
 func TestClientNoMedia(t *testing.T) {
-	cam := startCamera(t)
-	cam.serve(func(cc *camConn) error {
-		if _, err := cc.playHandshake(cam.url); err != nil {
+	cam := rtsptest.NewCamera(t)
+	cam.Serve(func(cc *rtsptest.CameraConn) error {
+		if _, err := playHandshake(cc, cam.URL); err != nil {
 			return err
 		}
-		if err := cc.untilTeardown(); err != nil {
+		if err := untilTeardown(cc); err != nil {
 			return err
 		}
-		if !hasMethod(cc.methods, rtsp.MethodTeardown) {
+		if !hasMethod(cc.Methods, base.MethodTeardown) {
 			return errors.New("no TEARDOWN")
 		}
-		if hasMethod(cc.methods, rtsp.MethodGetParameter) {
+		if hasMethod(cc.Methods, base.MethodGetParameter) {
 			return errors.New("GET_PARAMETER keepalive though Public lacks it")
 		}
 		return nil
 	})
-	cfg := fastConfig(cam.url)
+	cfg := fastConfig(cam.URL)
 	cfg.MediaTimeout = 200 * time.Millisecond
 	c, err := rtsp.Dial(t.Context(), cfg)
 	if err != nil {
@@ -290,43 +283,43 @@ func TestClientNoMedia(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Error(err)
 	}
-	cam.wait()
+	cam.Wait(t)
 	checkNoLeaks(t)
 }
 
 // TestClientCameraCloses: a camera that closes mid-stream ends Run with
 // an error; a server request in the stream is answered with 501 (CLI-24).
 func TestClientCameraCloses(t *testing.T) {
-	cam := startCamera(t)
-	cam.serve(func(cc *camConn) error {
-		if _, err := cc.playHandshake(cam.url); err != nil {
+	cam := rtsptest.NewCamera(t)
+	cam.Serve(func(cc *rtsptest.CameraConn) error {
+		if _, err := playHandshake(cc, cam.URL); err != nil {
 			return err
 		}
-		if err := cc.writeFrame(0, camRTP(1, 0)); err != nil {
+		if err := cc.WriteFrame(0, rtsptest.RTP(1, 0)); err != nil {
 			return err
 		}
-		if _, err := cc.nc.Write([]byte("SET_PARAMETER rtsp://c/ RTSP/1.0\r\nCSeq: 9\r\n\r\n")); err != nil {
+		if _, err := cc.Conn.Write([]byte("SET_PARAMETER rtsp://c/ RTSP/1.0\r\nCSeq: 9\r\n\r\n")); err != nil {
 			return err
 		}
-		var resp rtsp.Response
+		var resp base.Response
 		for {
-			if b, err := cc.br.Peek(1); err != nil || b[0] != '$' {
+			if b, err := cc.Reader.Peek(1); err != nil || b[0] != '$' {
 				break
 			}
-			var f rtsp.InterleavedFrame
-			if err := f.Unmarshal(cc.br, make([]byte, 1<<16)); err != nil {
+			var f base.InterleavedFrame
+			if err := f.Unmarshal(cc.Reader, make([]byte, 1<<16)); err != nil {
 				return err
 			}
 		}
-		if err := resp.Unmarshal(cc.br, rtsp.Limits{}); err != nil {
+		if err := resp.Unmarshal(cc.Reader, base.Limits{}); err != nil {
 			return err
 		}
 		if resp.StatusCode != 501 || resp.Header.Get("CSeq") != "9" {
 			return fmt.Errorf("server request answered %d cseq %s", resp.StatusCode, resp.Header.Get("CSeq"))
 		}
-		return cc.nc.Close()
+		return cc.Conn.Close()
 	})
-	cfg := fastConfig(cam.url)
+	cfg := fastConfig(cam.URL)
 	cfg.KeepaliveInterval, cfg.ReceiverReportInterval = time.Minute, time.Minute
 	c, err := rtsp.Dial(t.Context(), cfg)
 	if err != nil {
@@ -338,14 +331,14 @@ func TestClientCameraCloses(t *testing.T) {
 	}
 	t.Logf("Run: %v", err)
 	_ = c.Close()
-	cam.wait()
+	cam.Wait(t)
 	checkNoLeaks(t)
 }
 
 // TestClientUDP plays over UDP: RTP from the camera's IP reaches OnRTP,
 // and receiver reports reach the camera's RTCP port.
 func TestClientUDP(t *testing.T) {
-	cam := startCamera(t)
+	cam := rtsptest.NewCamera(t)
 	srvRTP, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
@@ -361,32 +354,32 @@ func TestClientUDP(t *testing.T) {
 	const sdp = "v=0\r\ns=x\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
 	var rr []byte
 	rrReady := make(chan struct{})
-	cam.serve(func(cc *camConn) error {
-		req, err := cc.expect(rtsp.MethodOptions)
+	cam.Serve(func(cc *rtsptest.CameraConn) error {
+		req, err := cc.Expect(base.MethodOptions)
 		if err != nil {
 			return err
 		}
-		if err := cc.reply(req, 200, ""); err != nil {
+		if err := cc.Reply(req, 200, ""); err != nil {
 			return err
 		}
-		if req, err = cc.expect(rtsp.MethodDescribe); err != nil {
+		if req, err = cc.Expect(base.MethodDescribe); err != nil {
 			return err
 		}
-		if err := cc.reply(req, 200, sdp); err != nil { // no Content-Base: request URL
+		if err := cc.Reply(req, 200, sdp); err != nil { // no Content-Base: request URL
 			return err
 		}
-		if req, err = cc.expect(rtsp.MethodSetup); err != nil {
+		if req, err = cc.Expect(base.MethodSetup); err != nil {
 			return err
 		}
-		if req.URL != cam.url {
+		if req.URL != cam.URL {
 			return fmt.Errorf("setup url %q", req.URL)
 		}
-		dst, err := cc.playUDP(req, ";server_port="+serverPorts)
+		dst, err := playUDP(cc, req, ";server_port="+serverPorts)
 		if err != nil {
 			return err
 		}
 		for _, seq := range []uint16{1, 2, 4} {
-			if _, err := srvRTP.WriteToUDP(camRTP(seq, 0), dst); err != nil {
+			if _, err := srvRTP.WriteToUDP(rtsptest.RTP(seq, 0), dst); err != nil {
 				return err
 			}
 		}
@@ -403,10 +396,10 @@ func TestClientUDP(t *testing.T) {
 				break
 			}
 		}
-		return cc.untilTeardown()
+		return untilTeardown(cc)
 	})
 	var got received
-	cfg := fastConfig(cam.url)
+	cfg := fastConfig(cam.URL)
 	cfg.Transport = "udp"
 	cfg.OnRTP = got.onRTP
 	c, err := rtsp.Dial(t.Context(), cfg)
@@ -415,21 +408,14 @@ func TestClientUDP(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	run := runClient(ctx, c)
-	deadline := time.Now().Add(3 * time.Second)
-	for got.get() != "0:1 0:2 0:4" && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	select {
-	case <-rrReady:
-	case <-time.After(3 * time.Second):
-		t.Error("no receiver report")
-	}
+	rtsptest.WaitFor(t, "OnRTP got 0:1 0:2 0:4", func() bool { return got.get() == "0:1 0:2 0:4" })
+	rtsptest.Receive(t, "a receiver report", rrReady)
 	cancel()
 	_ = waitRun(t, run)
 	if err := c.Close(); err != nil {
 		t.Error(err)
 	}
-	cam.wait()
+	cam.Wait(t)
 	if got.get() != "0:1 0:2 0:4" {
 		t.Errorf("OnRTP got %q", got.get())
 	}
@@ -439,31 +425,31 @@ func TestClientUDP(t *testing.T) {
 
 // TestClientRedirect follows a DESCRIBE redirect to another camera.
 func TestClientRedirect(t *testing.T) {
-	first, second := startCamera(t), startCamera(t)
-	first.serve(func(cc *camConn) error {
-		req, err := cc.expect(rtsp.MethodOptions)
+	first, second := rtsptest.NewCamera(t), rtsptest.NewCamera(t)
+	first.Serve(func(cc *rtsptest.CameraConn) error {
+		req, err := cc.Expect(base.MethodOptions)
 		if err != nil {
 			return err
 		}
-		if err := cc.reply(req, 200, ""); err != nil {
+		if err := cc.Reply(req, 200, ""); err != nil {
 			return err
 		}
-		if req, err = cc.expect(rtsp.MethodDescribe); err != nil {
+		if req, err = cc.Expect(base.MethodDescribe); err != nil {
 			return err
 		}
-		if err := cc.reply(req, 302, "", "Location", second.url); err != nil {
+		if err := cc.Reply(req, 302, "", "Location", second.URL); err != nil {
 			return err
 		}
-		_, _ = cc.read() // until the client hangs up
+		_, _ = cc.Read() // until the client hangs up
 		return nil
 	})
-	second.serve(func(cc *camConn) error {
-		if _, err := cc.playHandshake(second.url); err != nil {
+	second.Serve(func(cc *rtsptest.CameraConn) error {
+		if _, err := playHandshake(cc, second.URL); err != nil {
 			return err
 		}
-		return cc.untilTeardown()
+		return untilTeardown(cc)
 	})
-	c, err := rtsp.Dial(t.Context(), fastConfig(first.url))
+	c, err := rtsp.Dial(t.Context(), fastConfig(first.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -473,8 +459,8 @@ func TestClientRedirect(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Error(err)
 	}
-	first.wait()
-	second.wait()
+	first.Wait(t)
+	second.Wait(t)
 	checkNoLeaks(t)
 }
 
@@ -504,22 +490,22 @@ func TestResolveControl(t *testing.T) {
 // TestClientNoCredentials: a 401 without configured credentials fails
 // with ErrAuthFailed, and a bad config is refused before dialing.
 func TestClientNoCredentials(t *testing.T) {
-	cam := startCamera(t)
-	cam.serve(func(cc *camConn) error {
-		req, err := cc.expect(rtsp.MethodOptions)
+	cam := rtsptest.NewCamera(t)
+	cam.Serve(func(cc *rtsptest.CameraConn) error {
+		req, err := cc.Expect(base.MethodOptions)
 		if err != nil {
 			return err
 		}
-		if err := cc.reply(req, 401, "", "WWW-Authenticate", `Basic realm="cam"`); err != nil {
+		if err := cc.Reply(req, 401, "", "WWW-Authenticate", `Basic realm="cam"`); err != nil {
 			return err
 		}
-		_, _ = cc.read()
+		_, _ = cc.Read()
 		return nil
 	})
-	if _, err := rtsp.Dial(t.Context(), fastConfig(cam.url)); !errors.Is(err, rtsp.ErrAuthFailed) {
+	if _, err := rtsp.Dial(t.Context(), fastConfig(cam.URL)); !errors.Is(err, rtsp.ErrAuthFailed) {
 		t.Errorf("Dial: %v, want ErrAuthFailed", err)
 	}
-	cam.wait()
+	cam.Wait(t)
 	for _, cfg := range []rtsp.ClientConfig{{URL: "http://h/x"}, {URL: "rtsp://h/x", Transport: "sctp"}} {
 		if _, err := rtsp.Dial(t.Context(), cfg); err == nil {
 			t.Errorf("%+v accepted", cfg)
@@ -530,45 +516,50 @@ func TestClientNoCredentials(t *testing.T) {
 
 // TestClientDialCancel: cancelling ctx ends a Dial stuck on a silent camera.
 func TestClientDialCancel(t *testing.T) {
-	cam := startCamera(t)
-	cam.serve(func(cc *camConn) error {
-		_, _ = cc.read() // OPTIONS, never answered
-		_, _ = cc.read() // until the client hangs up
+	cam := rtsptest.NewCamera(t)
+	cam.Serve(func(cc *rtsptest.CameraConn) error {
+		_, _ = cc.Read() // OPTIONS, never answered
+		_, _ = cc.Read() // until the client hangs up
 		return nil
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
-	cfg := fastConfig(cam.url)
+	cfg := fastConfig(cam.URL)
 	cfg.ResponseTimeout = 5 * time.Second
 	if _, err := rtsp.Dial(ctx, cfg); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Dial: %v, want DeadlineExceeded", err)
 	}
-	cam.wait()
+	cam.Wait(t)
 	checkNoLeaks(t)
 }
 
 // TestClientCloseWhileRunning: Close sends TEARDOWN, stops Run (which
 // returns ErrClientClosed) and waits for it.
 func TestClientCloseWhileRunning(t *testing.T) {
-	cam := startCamera(t)
-	cam.serve(func(cc *camConn) error {
-		if _, err := cc.playHandshake(cam.url); err != nil {
+	cam := rtsptest.NewCamera(t)
+	running := make(chan struct{}) // closed when Run's first keepalive came
+	cam.Serve(func(cc *rtsptest.CameraConn) error {
+		if _, err := playHandshake(cc, cam.URL); err != nil {
 			return err
 		}
-		if err := cc.untilTeardown(); err != nil {
+		if err := cc.AnswerKeepalives(1); err != nil {
 			return err
 		}
-		if !hasMethod(cc.methods, rtsp.MethodTeardown) {
+		close(running)
+		if err := untilTeardown(cc); err != nil {
+			return err
+		}
+		if !hasMethod(cc.Methods, base.MethodTeardown) {
 			return errors.New("no TEARDOWN")
 		}
 		return nil
 	})
-	c, err := rtsp.Dial(t.Context(), fastConfig(cam.url))
+	c, err := rtsp.Dial(t.Context(), fastConfig(cam.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
 	run := runClient(t.Context(), c)
-	time.Sleep(20 * time.Millisecond) // let Run start its readers
+	rtsptest.Receive(t, "Run's first keepalive", running)
 	if err := c.Close(); err != nil {
 		t.Error(err)
 	}
@@ -578,6 +569,6 @@ func TestClientCloseWhileRunning(t *testing.T) {
 	if err := c.Run(t.Context()); !errors.Is(err, rtsp.ErrClientClosed) {
 		t.Errorf("Run after Close: %v", err)
 	}
-	cam.wait()
+	cam.Wait(t)
 	checkNoLeaks(t)
 }

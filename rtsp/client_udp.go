@@ -7,6 +7,9 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // udpPortTries bounds the attempts to find an even/odd port pair.
@@ -50,7 +53,7 @@ func (u *clientUDP) rtpPort() int { return u.rtp.LocalAddr().(*net.UDPAddr).Port
 // setServer takes the server's addresses from its Transport reply. A
 // camera that sends media from another IP than its RTSP address names it
 // in source=; one that gives no server_port gets no receiver reports.
-func (u *clientUDP) setServer(peer net.Addr, tr Transport, log *slog.Logger) error {
+func (u *clientUDP) setServer(peer net.Addr, tr headers.Transport, log *slog.Logger) error {
 	ta, ok := peer.(*net.TCPAddr)
 	if !ok {
 		return errors.New("udp transport needs a tcp connection")
@@ -95,7 +98,7 @@ func (c *Client) readUDP(i int, conn *net.UDPConn, rtcp bool) error {
 		if n == 0 || !u.accepts(addr.Addr()) {
 			continue
 		}
-		if rtcp || isRTCP(buf[:n]) {
+		if rtcp || base.IsRTCP(buf[:n]) {
 			c.onRTCP(i, buf[:n], time.Now())
 		} else {
 			c.onRTP(i, buf[:n], time.Now())

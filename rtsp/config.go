@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // Config configures a Server. NewServer copies it and applies the defaults
@@ -105,7 +107,7 @@ type Config struct {
 	// (SEC-01). Defaults to 65535.
 	MaxPacketSize int
 	// Limits bounds request parsing; zero fields take the Limits defaults.
-	Limits Limits
+	Limits base.Limits
 
 	// ServerName is sent in the Server header. Defaults to "camvault".
 	ServerName string
@@ -184,7 +186,7 @@ func (c Config) withDefaults() Config {
 	defaultNum(&c.WriteQueueSize, DefaultWriteQueueSize)
 	defaultNum(&c.MediaQueueSize, DefaultMediaQueueSize)
 	defaultNum(&c.MaxPacketSize, DefaultMaxPacketSize)
-	c.Limits = c.Limits.withDefaults()
+	c.Limits = c.Limits.WithDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -216,7 +218,7 @@ func (c *Config) Validate() error {
 	if c.MaxPacketSize < 12 || c.MaxPacketSize > 65535 {
 		errs = append(errs, errors.New("max packet size must be in [12, 65535]"))
 	}
-	if c.ReadBufferSize < c.MaxPacketSize+interleavedHeaderSize {
+	if c.ReadBufferSize < c.MaxPacketSize+base.InterleavedHeaderSize {
 		errs = append(errs, errors.New("read buffer size must hold max packet size + 4"))
 	}
 	if c.MaxConnections < 0 || c.MaxConnectionsPerAddress < 0 || c.MaxSessionsPerConnection < 0 || c.WriteQueueSize < 0 || c.MediaQueueSize < 0 || c.UDPReadBuffer < 0 {

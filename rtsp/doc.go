@@ -3,13 +3,18 @@
 // with mode=record, RECORD) and to serve archives to players (DESCRIBE,
 // SETUP, PLAY, PAUSE, TEARDOWN).
 //
-// The package has two layers:
+// The wire codec lives in pure subpackages that open no sockets, start no
+// goroutines and do no logging (enforced by cmd/camvault's TestDependencies):
 //
-//   - A pure codec: [Request], [Response], [Header] and the typed headers
-//     ([Transport], [Session], [Range], [RTPInfo], option tags) plus
-//     interleaved `$` frames ([InterleavedFrame]). Every decoder is bounded
-//     by a named limit ([Limits]), allocates at most what the limits allow,
-//     does no logging and starts no goroutines.
+//   - [github.com/camvault/camvault/rtsp/base]: requests, responses, the
+//     header map, status codes, message limits and interleaved `$` frames.
+//   - [github.com/camvault/camvault/rtsp/headers]: the typed headers
+//     (Transport, Session, Range, RTP-Info, Scale, Speed, Frames, option tags).
+//   - [github.com/camvault/camvault/rtsp/auth]: Basic and Digest challenges,
+//     answers and their server-side checks.
+//
+// This package is the layer on top:
+//
 //   - A [Server]: one TCP listener, one reader and one writer goroutine per
 //     connection, a session table with timeouts, TCP-interleaved media and
 //     one shared UDP port pair demultiplexed by peer address. What the
@@ -39,9 +44,9 @@
 //   - The client (Dial, Client.Run) pulls from cameras: OPTIONS, DESCRIBE,
 //     SETUP over TCP interleaved or UDP, PLAY, keepalives, receiver reports,
 //     Basic and Digest (MD5, MD5-sess, SHA-256) authentication.
-//   - Server-side authentication is the pure [ServerAuth]: 401 challenges
+//   - Server-side authentication is the pure auth.Server: 401 challenges
 //     (Digest SHA-256 and MD5 with qop=auth, Basic only over TLS) and
 //     Check of an Authorization header against HA1 values or a password
-//     checker ([Credentials]); the server does not call it yet. RTSP over
+//     checker (auth.Credentials), called through [Access]. RTSP over
 //     HTTP is not implemented.
 package rtsp

@@ -1,6 +1,10 @@
 package rtsp
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/camvault/camvault/rtsp/headers"
+)
 
 // DescribeRequest describes a DESCRIBE, or a SETUP for play that no earlier
 // DESCRIBE on the connection covered.
@@ -54,7 +58,7 @@ type Presentation interface {
 	Play(req *PlayRequest) (*PlayResponse, error)
 	// Pause is called for PAUSE in Playing; it returns the pause point for
 	// the Range header (a zero Range is left out).
-	Pause() (Range, error)
+	Pause() (headers.Range, error)
 	// Close ends the presentation: TEARDOWN (ErrTeardown), session timeout
 	// (ErrSessionTimeout), a viewer too slow to read (ErrSlowClient), the
 	// connection closed (ErrConnClosed), shutdown (ErrServerClosed), a
@@ -76,7 +80,7 @@ type SSRCReporter interface {
 // PlayRequest is a PLAY as passed to Presentation.Play.
 type PlayRequest struct {
 	// Range is the Range header, nil when absent (start or resume).
-	Range *Range
+	Range *headers.Range
 	// Scale is the Scale header, 0 when absent; "Scale: 0" was answered
 	// 400 (RTSP-RNG-13).
 	Scale float64
@@ -106,7 +110,7 @@ type PlayRequest struct {
 // 200 response from it (RTSP-M-23).
 type PlayResponse struct {
 	// Range is the actual start (and end) in the unit of the request.
-	Range Range
+	Range headers.Range
 	// Scale is echoed when non-zero.
 	Scale float64
 	// Speed is echoed when non-zero.

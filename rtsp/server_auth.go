@@ -4,6 +4,9 @@ import (
 	"errors"
 	"net/netip"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/auth"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // Access authenticates the requests of a Server (RTSP-AUTH-01..12). The
@@ -15,9 +18,9 @@ import (
 // need none, the session being bound to its connection (RTSP-SES-07).
 type Access struct {
 	// Auth checks Authorization headers and builds challenges. Required.
-	Auth *ServerAuth
+	Auth *auth.Server
 	// Credentials knows the users. Required.
-	Credentials Credentials
+	Credentials auth.Credentials
 	// Limiter slows addresses that keep failing; nil for none.
 	Limiter FailureLimiter
 }
@@ -33,8 +36,8 @@ type FailureLimiter interface {
 
 // errUnauthorized is the status error of bad credentials; a stale nonce
 // wraps ErrStaleNonce so that the challenge says stale=true.
-func errUnauthorized(err error) *Error {
-	return statusError(StatusUnauthorized, "authentication failed", err)
+func errUnauthorized(err error) *base.Error {
+	return base.NewError(base.StatusUnauthorized, "authentication failed", err)
 }
 
 // identify sets c.user from the request's credentials: "" when it has
@@ -43,7 +46,7 @@ func errUnauthorized(err error) *Error {
 // accepted for a user who holds a session on this connection (clients
 // keep one nonce for a whole session, RTSP-AUTH-09), else answered 401
 // stale=true.
-func (c *conn) identify(req *Request) error {
+func (c *conn) identify(req *base.Request) error {
 	c.user = ""
 	a := c.srv.cfg.Access
 	if a == nil || !req.Header.Has("Authorization") {
@@ -56,11 +59,11 @@ func (c *conn) identify(req *Request) error {
 	user, err := a.Auth.Check(c.ctx, req, peer, c.secure, a.Credentials)
 	switch {
 	case err == nil:
-	case errors.Is(err, ErrStaleNonce) && c.holdsSession(user):
-	case errors.Is(err, ErrStaleNonce):
+	case errors.Is(err, auth.ErrStaleNonce) && c.holdsSession(user):
+	case errors.Is(err, auth.ErrStaleNonce):
 		return errUnauthorized(err)
-	case errors.Is(err, ErrAuthHeader):
-		return statusError(StatusBadRequest, "bad authorization header", err)
+	case errors.Is(err, auth.ErrAuthHeader):
+		return base.NewError(base.StatusBadRequest, "bad authorization header", err)
 	default:
 		if a.Limiter != nil {
 			c.pause(a.Limiter.Fail(peer, time.Now()))
@@ -95,12 +98,12 @@ func (c *conn) pause(d time.Duration) {
 }
 
 // challenge adds the WWW-Authenticate values to a 401 response.
-func (c *conn) challenge(resp *Response, err error) {
+func (c *conn) challenge(resp *base.Response, err error) {
 	a := c.srv.cfg.Access
-	if a == nil || resp.StatusCode != StatusUnauthorized {
+	if a == nil || resp.StatusCode != base.StatusUnauthorized {
 		return
 	}
-	for _, v := range a.Auth.Challenge(c.peer.Addr(), c.secure, errors.Is(err, ErrStaleNonce)) {
+	for _, v := range a.Auth.Challenge(c.peer.Addr(), c.secure, errors.Is(err, auth.ErrStaleNonce)) {
 		resp.Header.Add("WWW-Authenticate", v)
 	}
 }

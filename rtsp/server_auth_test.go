@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/auth"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // authHandler refuses anonymous publishers with 401 and records who
@@ -21,7 +24,7 @@ type authHandler struct {
 
 func (h *authHandler) Announce(ctx context.Context, req *rtsp.AnnounceRequest) (rtsp.Publication, error) {
 	if req.User == "" {
-		return nil, &rtsp.Error{Status: rtsp.StatusUnauthorized, Reason: "authentication required"}
+		return nil, &base.Error{Status: base.StatusUnauthorized, Reason: "authentication required"}
 	}
 	h.mu.Lock()
 	h.users = append(h.users, req.User)
@@ -44,13 +47,13 @@ func (l *countingLimiter) Fail(netip.Addr, time.Time) time.Duration {
 }
 
 // authorize answers the Digest challenge of a 401 for method and url.
-func authorize(t *testing.T, resp *rtsp.Response, method rtsp.Method, url, user, password string) string {
+func authorize(t *testing.T, resp *base.Response, method base.Method, url, user, password string) string {
 	t.Helper()
-	cs, err := rtsp.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
+	cs, err := auth.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, ok := rtsp.PickChallenge(cs)
+	c, ok := auth.PickChallenge(cs)
 	if !ok {
 		t.Fatalf("no usable challenge in %q", resp.Header.Values("WWW-Authenticate"))
 	}
@@ -71,32 +74,32 @@ func TestServerAccess(t *testing.T) {
 	now := time.Now()
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	sa, err := rtsp.NewServerAuth(rtsp.ServerAuthConfig{Realm: authRealm, NonceLifetime: time.Minute, Now: clock})
+	sa, err := auth.NewServer(auth.ServerConfig{Realm: rtsptest.Realm, NonceLifetime: time.Minute, Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	lim := &countingLimiter{}
 	h := &authHandler{fakeHandler: ffmpegHandler()}
-	srv := startServer(t, rtsp.Config{Handler: h, Access: &rtsp.Access{Auth: sa, Credentials: authCreds, Limiter: lim}})
+	srv := startServer(t, rtsp.Config{Handler: h, Access: &rtsp.Access{Auth: sa, Credentials: rtsptest.DefaultUsers, Limiter: lim}})
 	c := dial(t, srv)
-	announce := func(headers ...string) *rtsp.Response {
-		return c.do("ANNOUNCE", c.url+"/cam1", append([]string{"Content-Type: application/sdp"}, headers...), ffmpegSDP)
+	announce := func(headers ...string) *base.Response {
+		return c.Do("ANNOUNCE", c.URL+"/cam1", append([]string{"Content-Type: application/sdp"}, headers...), ffmpegSDP)
 	}
-	expectStatus(t, c.do("OPTIONS", "*", nil, ""), 200) // reveals nothing: needs no credentials
+	rtsptest.ExpectStatus(t, c.Do("OPTIONS", "*", nil, ""), 200) // reveals nothing: needs no credentials
 	denied := announce()
-	expectStatus(t, denied, 401)
+	rtsptest.ExpectStatus(t, denied, 401)
 	ch := denied.Header.Values("WWW-Authenticate")
 	if len(ch) != 2 || !strings.Contains(ch[0], "algorithm=SHA-256") || !strings.Contains(ch[1], "algorithm=MD5") {
 		t.Fatalf("challenges %q", ch)
 	}
-	expectStatus(t, announce(authorize(t, denied, rtsp.MethodAnnounce, c.url+"/cam1", "viewer", "wrong")), 401)
-	expectStatus(t, announce("Authorization: Basic dmlld2VyOnNlY3JldA=="), 401) // Basic without TLS
-	expectStatus(t, announce(`Authorization: Digest username="viewer`), 400)
+	rtsptest.ExpectStatus(t, announce(authorize(t, denied, base.MethodAnnounce, c.URL+"/cam1", "viewer", "wrong")), 401)
+	rtsptest.ExpectStatus(t, announce("Authorization: Basic dmlld2VyOnNlY3JldA=="), 401) // Basic without TLS
+	rtsptest.ExpectStatus(t, announce(`Authorization: Digest username="viewer`), 400)
 	if lim.fails != 2 {
 		t.Fatalf("%d failures counted, want 2", lim.fails)
 	}
-	good := authorize(t, denied, rtsp.MethodAnnounce, c.url+"/cam1", "viewer", "secret")
-	expectStatus(t, announce(good), 200)
+	good := authorize(t, denied, base.MethodAnnounce, c.URL+"/cam1", "viewer", "secret")
+	rtsptest.ExpectStatus(t, announce(good), 200)
 	id := c.setupTCP("cam1", "record")
 	if len(h.users) != 1 || h.users[0] != "viewer" {
 		t.Fatalf("handler saw users %q", h.users)
@@ -105,11 +108,11 @@ func TestServerAccess(t *testing.T) {
 	mu.Lock()
 	now = now.Add(2 * time.Minute) // every nonce issued so far is stale
 	mu.Unlock()
-	rec := authorize(t, denied, rtsp.MethodRecord, c.url+"/cam1", "viewer", "secret")
-	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id, rec}, ""), 200)
+	rec := authorize(t, denied, base.MethodRecord, c.URL+"/cam1", "viewer", "secret")
+	rtsptest.ExpectStatus(t, c.Do("RECORD", c.URL+"/cam1", []string{"Session: " + id, rec}, ""), 200)
 	other := dial(t, srv)
-	resp := other.do("ANNOUNCE", other.url+"/cam1", []string{"Content-Type: application/sdp", good}, ffmpegSDP)
-	expectStatus(t, resp, 401)
+	resp := other.Do("ANNOUNCE", other.URL+"/cam1", []string{"Content-Type: application/sdp", good}, ffmpegSDP)
+	rtsptest.ExpectStatus(t, resp, 401)
 	if v := resp.Header.Values("WWW-Authenticate"); len(v) == 0 || !strings.Contains(v[0], "stale=") {
 		t.Fatalf("stale nonce answered without stale=true: %q", v)
 	}

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"net/netip"
 	"testing"
+
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // nopPub is a Publication that does nothing.
@@ -39,7 +41,7 @@ func recordingSession(srv *Server) *session {
 // recording session.
 func newBenchConn() *conn {
 	srv := &Server{cfg: Config{MaxPacketSize: 65535}}
-	frame, _ := (&InterleavedFrame{Channel: 0, Payload: make([]byte, 1400)}).Marshal()
+	frame, _ := (&base.InterleavedFrame{Channel: 0, Payload: make([]byte, 1400)}).Marshal()
 	frame[5] = 96 // RTP payload type
 	c := &conn{srv: srv, br: bufio.NewReaderSize(&loopReader{b: frame}, DefaultReadBufferSize)}
 	c.channels[0] = channelTarget{ss: recordingSession(srv)}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // conn is one RTSP connection: a reader goroutine that parses requests and
@@ -205,7 +207,7 @@ func (c *conn) readMessage() error {
 		return err
 	}
 	switch b[0] {
-	case InterleavedMagic:
+	case base.InterleavedMagic:
 		return c.readFrame()
 	case '\r', '\n': // stray line ends between messages
 		_, _ = c.br.Discard(1) // cannot fail: the byte is buffered
@@ -213,7 +215,7 @@ func (c *conn) readMessage() error {
 	}
 	c.setReadDeadline(time.Now().Add(c.srv.cfg.HandshakeTimeout))
 	if b, err := c.br.Peek(5); err == nil && bytes.Equal(b, []byte("RTSP/")) {
-		var resp Response // we send no requests: read and ignore (RTSP-MSG-12)
+		var resp base.Response // we send no requests: read and ignore (RTSP-MSG-12)
 		return resp.Unmarshal(c.br, c.srv.cfg.Limits)
 	}
 	return c.readRequest()
@@ -233,17 +235,17 @@ func (c *conn) setReadDeadline(t time.Time) {
 // without copying or allocating. Empty and oversized frames are skipped
 // (RTSP-IL-01); frames on unknown channels are dropped (RTSP-IL-02).
 func (c *conn) readFrame() error {
-	hdr, err := c.br.Peek(interleavedHeaderSize)
+	hdr, err := c.br.Peek(base.InterleavedHeaderSize)
 	if err != nil {
-		return eofErr(err, 1)
+		return base.UnexpectedEOF(err, 1)
 	}
 	ch := hdr[1]
 	n := int(binary.BigEndian.Uint16(hdr[2:]))
-	total := interleavedHeaderSize + n
+	total := base.InterleavedHeaderSize + n
 	if n == 0 || n > c.srv.cfg.MaxPacketSize {
 		c.drops++
 		_, err := c.br.Discard(total)
-		return eofErr(err, 1)
+		return base.UnexpectedEOF(err, 1)
 	}
 	if total > c.br.Size() {
 		// The small reader's buffered bytes are read first by the new one.
@@ -251,9 +253,9 @@ func (c *conn) readFrame() error {
 	}
 	frame, err := c.br.Peek(total)
 	if err != nil {
-		return eofErr(err, 1)
+		return base.UnexpectedEOF(err, 1)
 	}
-	c.dispatchFrame(ch, frame[interleavedHeaderSize:])
+	c.dispatchFrame(ch, frame[base.InterleavedHeaderSize:])
 	_, _ = c.br.Discard(total) // cannot fail: the bytes are buffered
 	return nil
 }
@@ -264,7 +266,7 @@ func (c *conn) dispatchFrame(ch uint8, pkt []byte) {
 		c.drops++
 		return
 	}
-	if p := t.ss.deliver(t.stream, t.rtcp || isRTCP(pkt), pkt); p != nil {
+	if p := t.ss.deliver(t.stream, t.rtcp || base.IsRTCP(pkt), pkt); p != nil {
 		t.ss.packetPanicked(p)
 	}
 }
@@ -273,11 +275,11 @@ func (c *conn) dispatchFrame(ch uint8, pkt []byte) {
 // cannot be parsed is answered (without CSeq, RTSP-MSG-05) and the
 // connection closed: its framing is lost.
 func (c *conn) readRequest() error {
-	var req Request
+	var req base.Request
 	if err := req.Unmarshal(c.br, c.srv.cfg.Limits); err != nil {
-		if e, ok := errors.AsType[*Error](err); ok {
+		if e, ok := errors.AsType[*base.Error](err); ok {
 			c.log.Debug("rtsp bad request", "err", err)
-			c.reply(&req, &Response{StatusCode: e.Status, Header: Header{}})
+			c.reply(&req, &base.Response{StatusCode: e.Status, Header: base.Header{}})
 		}
 		return err
 	}
@@ -289,7 +291,7 @@ func (c *conn) readRequest() error {
 	return c.runAfter()
 }
 
-func (c *conn) reply(req *Request, resp *Response) error {
+func (c *conn) reply(req *base.Request, resp *base.Response) error {
 	c.finish(req, resp)
 	b, err := resp.Marshal()
 	if err != nil {

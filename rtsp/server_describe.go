@@ -5,6 +5,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // maxControls bounds the media of one presentation (SEC-03).
@@ -18,9 +21,9 @@ var (
 // handleDescribe asks the Handler for a presentation and answers its SDP
 // (RTSP-M-05..07). The presentation stays on the connection for the SETUPs
 // that follow; DESCRIBE never creates a session.
-func (c *conn) handleDescribe(req *Request) (*Response, error) {
-	if !acceptsSDP(req.Header) {
-		return nil, statusError(StatusNotAcceptable, "accept excludes application/sdp", nil)
+func (c *conn) handleDescribe(req *base.Request) (*base.Response, error) {
+	if !headers.AcceptsSDP(req.Header) {
+		return nil, base.NewError(base.StatusNotAcceptable, "accept excludes application/sdp", nil)
 	}
 	dr, err := c.describeRequest(req, req.URL)
 	if err != nil {
@@ -37,14 +40,14 @@ func (c *conn) handleDescribe(req *Request) (*Response, error) {
 	sdp := pres.SDP()
 	if len(sdp) == 0 {
 		closePresentation(pres, errNoControls, c.log)
-		return nil, statusError(StatusInternalServerError, "presentation without sdp", nil)
+		return nil, base.NewError(base.StatusInternalServerError, "presentation without sdp", nil)
 	}
 	c.addUnused(&announcement{play: pres, user: c.user, url: req.URL, path: dr.Path, controls: controls})
 	c.log.Debug("rtsp describe", "path", dr.Path, "streams", len(controls))
-	h := Header{}
+	h := base.Header{}
 	h.Set("Content-Type", "application/sdp")
 	h.Set("Content-Base", strings.TrimRight(req.URL, "/")+"/") // RTSP-URL-01
-	return &Response{StatusCode: StatusOK, Header: h, Body: sdp}, nil
+	return &base.Response{StatusCode: base.StatusOK, Header: h, Body: sdp}, nil
 }
 
 // describe calls the Handler and checks the presentation's controls.
@@ -54,35 +57,35 @@ func (c *conn) describe(dr *DescribeRequest) (Presentation, []string, error) {
 		return nil, nil, err
 	}
 	if pres == nil {
-		return nil, nil, statusError(StatusInternalServerError, "handler returned no presentation", nil)
+		return nil, nil, base.NewError(base.StatusInternalServerError, "handler returned no presentation", nil)
 	}
 	controls := slices.Clone(pres.Controls())
 	if len(controls) == 0 || len(controls) > maxControls {
 		closePresentation(pres, errNoControls, c.log)
-		return nil, nil, statusError(StatusInternalServerError, "presentation has no usable media", errNoControls)
+		return nil, nil, base.NewError(base.StatusInternalServerError, "presentation has no usable media", errNoControls)
 	}
 	return pres, controls, nil
 }
 
 // describeRequest builds the Handler's request for the presentation at
-// base (the DESCRIBE Request-URI, or a SETUP URL without its control).
-func (c *conn) describeRequest(req *Request, base string) (*DescribeRequest, error) {
-	u, err := url.Parse(base)
-	if err != nil || base == "*" {
-		return nil, statusError(StatusBadRequest, "bad url", err)
+// baseURL (the DESCRIBE Request-URI, or a SETUP URL without its control).
+func (c *conn) describeRequest(req *base.Request, baseURL string) (*DescribeRequest, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || baseURL == "*" {
+		return nil, base.NewError(base.StatusBadRequest, "bad url", err)
 	}
 	low := strings.ToLower(u.EscapedPath())
-	if strings.Contains(low, "%2f") || strings.Contains(low, "%5c") || hasCTL([]byte(u.Path)) {
-		return nil, statusError(StatusBadRequest, "bad characters in path", nil) // SEC-04
+	if strings.Contains(low, "%2f") || strings.Contains(low, "%5c") || base.HasCTL([]byte(u.Path)) {
+		return nil, base.NewError(base.StatusBadRequest, "bad characters in path", nil) // SEC-04
 	}
 	path := strings.Trim(u.Path, "/")
 	if path == "" {
-		return nil, statusError(StatusNotFound, "empty path", nil)
+		return nil, base.NewError(base.StatusNotFound, "empty path", nil)
 	}
 	query, _, _ := strings.Cut(u.RawQuery, "/")
 	return &DescribeRequest{
-		URL: RedactURL(req.URL), Path: path, Query: query, Peer: c.peer, User: c.user,
-		UserAgent: req.Header.Get("User-Agent"), Require: requiredOptions(req.Header),
+		URL: base.RedactURL(req.URL), Path: path, Query: query, Peer: c.peer, User: c.user,
+		UserAgent: req.Header.Get("User-Agent"), Require: headers.RequiredOptions(req.Header),
 	}, nil
 }
 
@@ -110,21 +113,21 @@ func setupBase(raw string) string {
 
 // presentationFor finds the unused presentation a play SETUP without
 // Session designates, or describes one (Handler.Describe).
-func (c *conn) presentationFor(req *Request) (*announcement, error) {
+func (c *conn) presentationFor(req *base.Request) (*announcement, error) {
 	if a := c.matchUnused(req.URL); a != nil {
 		return a, nil
 	}
-	base := setupBase(req.URL)
-	bu, err := url.Parse(base)
+	baseURL := setupBase(req.URL)
+	bu, err := url.Parse(baseURL)
 	if err != nil {
-		return nil, statusError(StatusBadRequest, "bad setup url", err)
+		return nil, base.NewError(base.StatusBadRequest, "bad setup url", err)
 	}
 	for _, a := range slices.Backward(c.unused) {
 		if au, err := url.Parse(a.url); err == nil && keyOf(au) == keyOf(bu) {
 			return a, nil // known presentation, unknown control: 404 follows
 		}
 	}
-	dr, err := c.describeRequest(req, base)
+	dr, err := c.describeRequest(req, baseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +135,7 @@ func (c *conn) presentationFor(req *Request) (*announcement, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &announcement{play: pres, user: c.user, url: base, path: dr.Path, controls: controls}
+	a := &announcement{play: pres, user: c.user, url: baseURL, path: dr.Path, controls: controls}
 	c.addUnused(a)
 	return a, nil
 }
@@ -141,7 +144,7 @@ func (c *conn) presentationFor(req *Request) (*announcement, error) {
 // setupURL (or whose aggregate URL it is).
 func (c *conn) matchUnused(setupURL string) *announcement {
 	for _, a := range slices.Backward(c.unused) {
-		if _, err := matchTrack(a.url, a.controls, setupURL); err == nil || errorStatus(err) == StatusAggregateOperationNotAllowed {
+		if _, err := matchTrack(a.url, a.controls, setupURL); err == nil || errorStatus(err) == base.StatusAggregateOperationNotAllowed {
 			return a
 		}
 	}
@@ -186,7 +189,7 @@ func (c *conn) closeUnused(reason error) {
 
 // errorStatus returns the status of an *Error, or 0.
 func errorStatus(err error) int {
-	if e, ok := errors.AsType[*Error](err); ok {
+	if e, ok := errors.AsType[*base.Error](err); ok {
 		return e.Status
 	}
 	return 0
@@ -200,25 +203,25 @@ func (u *unsupportedTags) Error() string { return "unsupported option " + string
 
 // checkRequire refuses with 551 the Require and Proxy-Require tags that
 // pres does not support; a nil pres (push, no presentation) supports none.
-func checkRequire(h Header, pres Presentation) error {
+func checkRequire(h base.Header, pres Presentation) error {
 	var supports func(string) bool
 	if pres != nil {
 		supports = pres.Supports
 	}
-	if tags := unsupportedOptions(h, supports); len(tags) > 0 {
-		return statusError(StatusOptionNotSupported, "unsupported option", &unsupportedTags{tags})
+	if tags := headers.UnsupportedOptions(h, supports); len(tags) > 0 {
+		return base.NewError(base.StatusOptionNotSupported, "unsupported option", &unsupportedTags{tags})
 	}
 	return nil
 }
 
 // sessionPresentation returns the presentation of the play session named
 // by the request's Session header, or nil.
-func (c *conn) sessionPresentation(req *Request) Presentation {
-	v, ok := req.Header.lookup("Session")
+func (c *conn) sessionPresentation(req *base.Request) Presentation {
+	v, ok := req.Header.Lookup("Session")
 	if !ok {
 		return nil
 	}
-	var sh Session
+	var sh headers.Session
 	if sh.Unmarshal(v) != nil {
 		return nil
 	}

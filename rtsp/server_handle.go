@@ -5,13 +5,16 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // rfc1123 is the Date header layout (RTSP-MSG-07).
 const rfc1123 = "Mon, 02 Jan 2006 15:04:05 GMT"
 
 // handle answers one parsed request.
-func (c *conn) handle(req *Request) *Response {
+func (c *conn) handle(req *base.Request) *base.Response {
 	resp, err := c.precheck(req)
 	if err == nil && resp == nil {
 		err = c.identify(req)
@@ -27,30 +30,30 @@ func (c *conn) handle(req *Request) *Response {
 
 // dispatch calls the handler of the method. Each handler returns a
 // response or an error that errorResponse maps to a status.
-func (c *conn) dispatch(req *Request) (*Response, error) {
+func (c *conn) dispatch(req *base.Request) (*base.Response, error) {
 	switch req.Method {
-	case MethodOptions:
+	case base.MethodOptions:
 		return c.handleOptions(req)
-	case MethodDescribe:
+	case base.MethodDescribe:
 		return c.handleDescribe(req)
-	case MethodAnnounce:
+	case base.MethodAnnounce:
 		return c.handleAnnounce(req)
-	case MethodSetup:
+	case base.MethodSetup:
 		return c.handleSetup(req)
-	case MethodPlay:
+	case base.MethodPlay:
 		return c.handlePlay(req)
-	case MethodPause:
+	case base.MethodPause:
 		return c.handlePause(req)
-	case MethodRecord:
+	case base.MethodRecord:
 		return c.handleRecord(req)
-	case MethodTeardown:
+	case base.MethodTeardown:
 		return c.handleTeardown(req)
-	case MethodGetParameter, MethodSetParameter:
+	case base.MethodGetParameter, base.MethodSetParameter:
 		return c.handleParameter(req)
-	case MethodRedirect: // server-to-client only (RTSP-M-39)
-		return nil, statusError(StatusMethodNotAllowed, "redirect from client", nil)
+	case base.MethodRedirect: // server-to-client only (RTSP-M-39)
+		return nil, base.NewError(base.StatusMethodNotAllowed, "redirect from client", nil)
 	default:
-		return nil, statusError(StatusNotImplemented, "unknown method", nil)
+		return nil, base.NewError(base.StatusNotImplemented, "unknown method", nil)
 	}
 }
 
@@ -58,53 +61,53 @@ func (c *conn) dispatch(req *Request) (*Response, error) {
 // handler: version (RTSP-MSG-02), CSeq (RTSP-MSG-05), Request-URI
 // (RTSP-MSG-01), Require (RTSP-OPT-01) against the presentation of the
 // request's play session, if any.
-func (c *conn) precheck(req *Request) (*Response, error) {
-	if req.Proto != protoRTSP10 {
-		return nil, statusError(StatusRTSPVersionNotSupported, req.Proto, nil)
+func (c *conn) precheck(req *base.Request) (*base.Response, error) {
+	if req.Proto != base.ProtoRTSP10 {
+		return nil, base.NewError(base.StatusRTSPVersionNotSupported, req.Proto, nil)
 	}
 	if !validCSeq(req.Header.Get("CSeq")) {
-		return nil, statusError(StatusBadRequest, "missing or bad cseq", nil)
+		return nil, base.NewError(base.StatusBadRequest, "missing or bad cseq", nil)
 	}
 	if err := checkURLForMethod(req); err != nil {
 		return nil, err
 	}
-	if req.Method == MethodDescribe || req.Method == MethodSetup {
+	if req.Method == base.MethodDescribe || req.Method == base.MethodSetup {
 		return nil, nil // checked against the presentation they are for
 	}
 	return nil, checkRequire(req.Header, c.sessionPresentation(req))
 }
 
-func validCSeq(v string) bool { return allDigits(v) && len(v) <= 10 }
+func validCSeq(v string) bool { return base.AllDigits(v) && len(v) <= 10 }
 
 // checkURLForMethod accepts "*" only where RFC 2326 allows it and rtsp or
 // rtsps URLs; rtspu gets 501 (RTSP-MSG-02).
-func checkURLForMethod(req *Request) error {
+func checkURLForMethod(req *base.Request) error {
 	if req.URL == "*" {
 		switch req.Method {
-		case MethodOptions, MethodGetParameter, MethodSetParameter:
+		case base.MethodOptions, base.MethodGetParameter, base.MethodSetParameter:
 			return nil
 		}
-		return statusError(StatusBadRequest, "* not valid for "+string(req.Method), nil)
+		return base.NewError(base.StatusBadRequest, "* not valid for "+string(req.Method), nil)
 	}
 	u, err := url.Parse(req.URL)
 	if err != nil {
-		return statusError(StatusBadRequest, "bad url", err)
+		return base.NewError(base.StatusBadRequest, "bad url", err)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "rtsp", "rtsps":
 		return nil
 	case "rtspu":
-		return statusError(StatusNotImplemented, "rtspu", nil)
+		return base.NewError(base.StatusNotImplemented, "rtspu", nil)
 	}
-	return statusError(StatusBadRequest, "url scheme "+u.Scheme, nil)
+	return base.NewError(base.StatusBadRequest, "url scheme "+u.Scheme, nil)
 }
 
 // errorResponse maps a handler error to its response, in one place:
 // *Error gives the status, anything else is 500. 405 and 455 list the
 // methods valid in the current state (RTSP-M-40, [2326 §11.3.6]).
-func (c *conn) errorResponse(req *Request, err error) *Response {
-	resp := &Response{StatusCode: StatusInternalServerError, Header: Header{}}
-	if e, ok := errors.AsType[*Error](err); ok && e.Status >= 300 {
+func (c *conn) errorResponse(req *base.Request, err error) *base.Response {
+	resp := &base.Response{StatusCode: base.StatusInternalServerError, Header: base.Header{}}
+	if e, ok := errors.AsType[*base.Error](err); ok && e.Status >= 300 {
 		resp.StatusCode = e.Status
 		if printablePhrase(e.Phrase) {
 			resp.Reason = e.Phrase
@@ -114,8 +117,8 @@ func (c *conn) errorResponse(req *Request, err error) *Response {
 		resp.Header.Set("Unsupported", strings.Join(u.tags, ", ")) // RTSP-OPT-01
 	}
 	switch {
-	case resp.StatusCode >= 500 && resp.StatusCode != StatusNotImplemented && resp.StatusCode != StatusRTSPVersionNotSupported &&
-		resp.StatusCode != StatusOptionNotSupported:
+	case resp.StatusCode >= 500 && resp.StatusCode != base.StatusNotImplemented && resp.StatusCode != base.StatusRTSPVersionNotSupported &&
+		resp.StatusCode != base.StatusOptionNotSupported:
 		if ok, n := c.srv.failedLog.allow(time.Now()); ok {
 			c.log.Warn("rtsp request failed", "method", string(req.Method), "status", resp.StatusCode, "err", err, "suppressed", n)
 		}
@@ -123,7 +126,7 @@ func (c *conn) errorResponse(req *Request, err error) *Response {
 		c.log.Debug("rtsp request refused", "method", string(req.Method), "status", resp.StatusCode, "err", err)
 	}
 	c.challenge(resp, err)
-	if resp.StatusCode == StatusMethodNotAllowed || resp.StatusCode == StatusMethodNotValidInThisState {
+	if resp.StatusCode == base.StatusMethodNotAllowed || resp.StatusCode == base.StatusMethodNotValidInThisState {
 		resp.Header.Set("Allow", allowedMethods(c.stateFor(req)))
 	}
 	return resp
@@ -131,16 +134,16 @@ func (c *conn) errorResponse(req *Request, err error) *Response {
 
 // finish adds the headers every response carries: CSeq echoed verbatim,
 // Server, Date (RTSP-MSG-07) and Timestamp echoed (RTSP-OPT-03).
-func (c *conn) finish(req *Request, resp *Response) {
+func (c *conn) finish(req *base.Request, resp *base.Response) {
 	if resp.Header == nil {
-		resp.Header = Header{}
+		resp.Header = base.Header{}
 	}
 	if cseq := req.Header.Get("CSeq"); validCSeq(cseq) {
 		resp.Header.Set("CSeq", cseq)
 	}
 	resp.Header.Set("Server", c.srv.cfg.ServerName)
 	resp.Header.Set("Date", time.Now().UTC().Format(rfc1123))
-	if ts, ok := req.Header.lookup("Timestamp"); ok {
+	if ts, ok := req.Header.Lookup("Timestamp"); ok {
 		resp.Header.Set("Timestamp", ts)
 	}
 }
@@ -148,18 +151,18 @@ func (c *conn) finish(req *Request, resp *Response) {
 // requestSession returns the session named by the Session header, nil if
 // there is none, or 454 if it is unknown, ended or owned by another
 // connection (RTSP-SES-07, SEC-08). A found session is refreshed.
-func (c *conn) requestSession(req *Request) (*session, error) {
-	v, ok := req.Header.lookup("Session")
+func (c *conn) requestSession(req *base.Request) (*session, error) {
+	v, ok := req.Header.Lookup("Session")
 	if !ok {
 		return nil, nil
 	}
-	var sh Session
+	var sh headers.Session
 	if err := sh.Unmarshal(v); err != nil {
-		return nil, statusError(StatusSessionNotFound, "bad session header", err)
+		return nil, base.NewError(base.StatusSessionNotFound, "bad session header", err)
 	}
 	ss := c.srv.lookupSession(sh.ID)
 	if ss == nil || ss.owner != c || ss.isClosed() {
-		return nil, statusError(StatusSessionNotFound, "unknown session", nil)
+		return nil, base.NewError(base.StatusSessionNotFound, "unknown session", nil)
 	}
 	ss.touch(time.Now())
 	return ss, nil
@@ -167,7 +170,7 @@ func (c *conn) requestSession(req *Request) (*session, error) {
 
 // knownSession is requestSession for requests where a bad or unknown
 // Session header is tolerated: it returns nil then.
-func (c *conn) knownSession(req *Request) *session {
+func (c *conn) knownSession(req *base.Request) *session {
 	ss, err := c.requestSession(req)
 	if err != nil {
 		return nil // tolerated by the caller's contract
@@ -184,9 +187,9 @@ func (c *conn) connState() sessionState {
 }
 
 // stateFor is the state a request applies to, for the Allow header.
-func (c *conn) stateFor(req *Request) sessionState {
-	if v, ok := req.Header.lookup("Session"); ok {
-		var sh Session
+func (c *conn) stateFor(req *base.Request) sessionState {
+	if v, ok := req.Header.Lookup("Session"); ok {
+		var sh headers.Session
 		if sh.Unmarshal(v) == nil {
 			if ss := c.srv.lookupSession(sh.ID); ss != nil && ss.owner == c {
 				return ss.getState()
@@ -197,12 +200,12 @@ func (c *conn) stateFor(req *Request) sessionState {
 }
 
 // sessionResponse is a 200 carrying the Session header (RTSP-SES-03).
-func sessionResponse(ss *session) *Response {
-	h := Header{}
+func sessionResponse(ss *session) *base.Response {
+	h := base.Header{}
 	if ss != nil {
 		h.Set("Session", ss.id)
 	}
-	return &Response{StatusCode: StatusOK, Header: h}
+	return &base.Response{StatusCode: base.StatusOK, Header: h}
 }
 
 // printablePhrase reports a non-empty reason phrase of printable ASCII

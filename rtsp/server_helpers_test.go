@@ -1,19 +1,14 @@
 package rtsp_test
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
-	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/camvault/camvault/internal/leaktest"
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -142,11 +137,7 @@ func (p *fakePub) snapshot() (records int, pkts []packet, reason error, violatio
 // waitClosed waits for Close and returns its reason.
 func (p *fakePub) waitClosed(t *testing.T) error {
 	t.Helper()
-	select {
-	case <-p.closed:
-	case <-time.After(5 * time.Second):
-		t.Fatal("publication not closed")
-	}
+	rtsptest.Receive(t, "publication closed", p.closed)
 	_, _, reason, v := p.snapshot()
 	if v != "" {
 		t.Fatal(v)
@@ -157,20 +148,16 @@ func (p *fakePub) waitClosed(t *testing.T) error {
 // waitPackets waits until n packets arrived.
 func (p *fakePub) waitPackets(t *testing.T, n int) []packet {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		_, pkts, _, v := p.snapshot()
+	var pkts []packet
+	rtsptest.WaitFor(t, fmt.Sprintf("%d packets", n), func() bool {
+		var v string
+		_, pkts, _, v = p.snapshot()
 		if v != "" {
 			t.Fatal(v)
 		}
-		if len(pkts) >= n {
-			return pkts
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("got %d packets, want %d", len(pkts), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return len(pkts) >= n
+	})
+	return pkts
 }
 
 // startServer runs a server on loopback and registers its shutdown and a
@@ -201,115 +188,23 @@ func startServer(t *testing.T, cfg rtsp.Config) *rtsp.Server {
 // checkNoLeaks fails if goroutines of package rtsp survive shutdown.
 func checkNoLeaks(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		buf := make([]byte, 1<<20)
-		stacks := string(buf[:runtime.Stack(buf, true)])
-		if !strings.Contains(stacks, "camvault/camvault/rtsp.(*") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("leaked goroutines:\n%s", stacks)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	leaktest.Check(t, "camvault/camvault/rtsp.(*")
 }
 
-// client is a scripted RTSP peer.
+// client is the scripted player with what the tests of this package add.
 type client struct {
-	t    *testing.T
-	nc   net.Conn
-	br   *bufio.Reader
-	cseq int
-	url  string // base URL, e.g. rtsp://127.0.0.1:port
-	udp  []udpPeer
+	*rtsptest.Player
+	t   *testing.T
+	udp []udpPeer
 }
 
 func dial(t *testing.T, srv *rtsp.Server) *client {
 	t.Helper()
-	nc, err := net.Dial("tcp", srv.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	return newClient(t, nc, "rtsp://"+srv.Addr().String())
+	return &client{Player: rtsptest.DialPlayer(t, srv.Addr().String()), t: t}
 }
 
-func newClient(t *testing.T, nc net.Conn, base string) *client {
-	return &client{t: t, nc: nc, br: bufio.NewReader(nc), url: base}
-}
-
-// write sends raw bytes.
-func (c *client) write(s string) {
-	c.t.Helper()
-	if _, err := io.WriteString(c.nc, s); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-// read reads one response.
-func (c *client) read() *rtsp.Response {
-	c.t.Helper()
-	var resp rtsp.Response
-	if err := resp.Unmarshal(c.br, rtsp.Limits{}); err != nil {
-		c.t.Fatalf("read response: %v", err)
-	}
-	return &resp
-}
-
-// do sends method url with the given header lines and body, and reads the
-// response, checking the echoed CSeq (RTSP-MSG-05).
-func (c *client) do(method, url string, headers []string, body string) *rtsp.Response {
-	c.t.Helper()
-	c.cseq++
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s RTSP/1.0\r\nCSeq: %d\r\n", method, url, c.cseq)
-	for _, h := range headers {
-		b.WriteString(h + "\r\n")
-	}
-	if body != "" {
-		fmt.Fprintf(&b, "Content-Length: %d\r\n", len(body))
-	}
-	b.WriteString("\r\n" + body)
-	c.write(b.String())
-	resp := c.read()
-	if got := resp.Header.Get("CSeq"); got != fmt.Sprint(c.cseq) {
-		c.t.Fatalf("%s: CSeq %q, want %d", method, got, c.cseq)
-	}
-	return resp
-}
-
-// expectStatus checks a response status.
-func expectStatus(t *testing.T, resp *rtsp.Response, status int) {
-	t.Helper()
-	if resp.StatusCode != status {
-		b, _ := resp.Marshal()
-		t.Fatalf("status %d, want %d\n%s", resp.StatusCode, status, b)
-	}
-}
-
-// expectClosed checks that the server closed the connection.
-func (c *client) expectClosed() {
-	c.t.Helper()
-	_ = c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.br.ReadByte(); !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.ErrClosedPipe) {
-		c.t.Fatalf("connection not closed: %v", err)
-	}
-}
-
-// frame builds an interleaved frame.
-func frame(ch byte, payload string) string {
-	return string([]byte{'$', ch, byte(len(payload) >> 8), byte(len(payload))}) + payload
-}
-
-// sessionID returns the id of a Session header.
-func sessionID(t *testing.T, resp *rtsp.Response) string {
-	t.Helper()
-	var s rtsp.Session
-	if err := s.Unmarshal(resp.Header.Get("Session")); err != nil {
-		t.Fatalf("session header %q: %v", resp.Header.Get("Session"), err)
-	}
-	return s.ID
+func newClient(t *testing.T, nc net.Conn, baseURL string) *client {
+	return &client{Player: rtsptest.NewPlayer(t, nc, baseURL), t: t}
 }
 
 // ffmpegSDP is the SDP of Appendix A.1.
@@ -326,17 +221,3 @@ const (
 	rtpPacket = "\x80\x60\x00\x01\x00\x00\x00\x00\x4f\x2a\x91\xc3payload"
 	rtcpSR    = "\x81\xc8\x00\x0c\x4f\x2a\x91\xc3sr"
 )
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-// waitFor polls cond until it holds, failing after 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}

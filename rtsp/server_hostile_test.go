@@ -2,9 +2,11 @@ package rtsp_test
 
 import (
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -28,7 +30,7 @@ func (c *client) recordTCP(path string) string {
 	c.t.Helper()
 	c.announce(path)
 	id := c.setupTCP(path, "record")
-	expectStatus(c.t, c.do("RECORD", c.url+"/"+path, []string{"Session: " + id}, ""), 200)
+	rtsptest.ExpectStatus(c.t, c.Do("RECORD", c.URL+"/"+path, []string{"Session: " + id}, ""), 200)
 	return id
 }
 
@@ -40,18 +42,18 @@ func TestMaxConnections(t *testing.T) {
 	rec := dial(t, srv)
 	rec.recordTCP("cam1")
 	older, newer := dial(t, srv), dial(t, srv)
-	expectStatus(t, older.do("OPTIONS", "*", nil, ""), 200)
-	expectStatus(t, newer.do("OPTIONS", "*", nil, ""), 200)
+	rtsptest.ExpectStatus(t, older.Do("OPTIONS", "*", nil, ""), 200)
+	rtsptest.ExpectStatus(t, newer.Do("OPTIONS", "*", nil, ""), 200)
 	push := dial(t, srv)
-	older.expectClosed()
+	older.ExpectClosed()
 	push.recordTCP("cam2")
-	expectStatus(t, newer.do("OPTIONS", "*", nil, ""), 200)
-	expectStatus(t, rec.do("OPTIONS", "*", nil, ""), 200)
+	rtsptest.ExpectStatus(t, newer.Do("OPTIONS", "*", nil, ""), 200)
+	rtsptest.ExpectStatus(t, rec.Do("OPTIONS", "*", nil, ""), 200)
 	third := dial(t, srv)
-	newer.expectClosed()
+	newer.ExpectClosed()
 	third.recordTCP("cam3")
-	dial(t, srv).expectClosed() // every slot has a session
-	expectStatus(t, rec.do("OPTIONS", "*", nil, ""), 200)
+	dial(t, srv).ExpectClosed() // every slot has a session
+	rtsptest.ExpectStatus(t, rec.Do("OPTIONS", "*", nil, ""), 200)
 }
 
 // TestIdleFloodDoesNotLockOut covers issue 9 rows 12 and 15: a flood of
@@ -64,15 +66,15 @@ func TestIdleFloodDoesNotLockOut(t *testing.T) {
 	var pubs []*client
 	for i := range 8 {
 		c := dialFrom(t, srv, "127.0.0.9")
-		c.recordTCP("cam" + itoa(i))
+		c.recordTCP("cam" + strconv.Itoa(i))
 		pubs = append(pubs, c)
 	}
-	dialFrom(t, srv, "127.0.0.9").expectClosed()
+	dialFrom(t, srv, "127.0.0.9").ExpectClosed()
 	// 200 idle connections from one attacker host and 200 from others.
 	for i := range 400 {
 		ip := "127.0.0.2"
 		if i%2 == 1 {
-			ip = "127.0.1." + itoa(1+i%200)
+			ip = "127.0.1." + strconv.Itoa(1+i%200)
 		}
 		dialFrom(t, srv, ip)
 	}
@@ -80,7 +82,7 @@ func TestIdleFloodDoesNotLockOut(t *testing.T) {
 	dialFrom(t, srv, "127.0.0.3").recordTCP("honest")
 	dialFrom(t, srv, "127.0.0.2").recordTCP("honest2")
 	for _, c := range pubs {
-		expectStatus(t, c.do("OPTIONS", "*", nil, ""), 200)
+		rtsptest.ExpectStatus(t, c.Do("OPTIONS", "*", nil, ""), 200)
 	}
 	// A host at its share: its ninth connection takes the slot of its
 	// idlest one, and the others stay.
@@ -88,9 +90,9 @@ func TestIdleFloodDoesNotLockOut(t *testing.T) {
 	for range 9 {
 		idle = append(idle, dialFrom(t, srv, "127.0.0.5"))
 	}
-	idle[0].expectClosed()
+	idle[0].ExpectClosed()
 	for _, c := range idle[1:] {
-		expectStatus(t, c.do("OPTIONS", "*", nil, ""), 200)
+		rtsptest.ExpectStatus(t, c.Do("OPTIONS", "*", nil, ""), 200)
 	}
 }
 
@@ -101,7 +103,7 @@ func TestRefusalsLogOnce(t *testing.T) {
 	srv := startServer(t, rtsp.Config{Handler: ffmpegHandler(), MaxConnections: 1, Logger: logger})
 	dial(t, srv).recordTCP("cam1")
 	for range 50 {
-		dial(t, srv).expectClosed()
+		dial(t, srv).ExpectClosed()
 	}
 	if n := strings.Count(logs.String(), "rtsp connection refused"); n != 1 {
 		t.Fatalf("%d refusal log lines, want 1:\n%s", n, logs.String())

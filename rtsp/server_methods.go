@@ -7,22 +7,24 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // handleOptions answers 200 with Public in any state (RTSP-M-01); a
 // Session header makes it a keepalive (RTSP-M-02).
-func (c *conn) handleOptions(req *Request) (*Response, error) {
+func (c *conn) handleOptions(req *base.Request) (*base.Response, error) {
 	if _, err := c.requestSession(req); err != nil {
 		return nil, err
 	}
-	h := Header{}
+	h := base.Header{}
 	h.Set("Public", publicMethods)
-	return &Response{StatusCode: StatusOK, Header: h}, nil
+	return &base.Response{StatusCode: base.StatusOK, Header: h}, nil
 }
 
 // handleAnnounce checks the body (RTSP-M-09), asks the Handler for a
 // publication and keeps it on the connection until SETUP (RTSP-M-10/11).
-func (c *conn) handleAnnounce(req *Request) (*Response, error) {
+func (c *conn) handleAnnounce(req *base.Request) (*base.Response, error) {
 	if err := checkAnnounceBody(req); err != nil {
 		return nil, err
 	}
@@ -47,25 +49,25 @@ func (c *conn) handleAnnounce(req *Request) (*Response, error) {
 	controls := slices.Clone(pub.Controls())
 	if len(controls) == 0 || len(controls) > 128 {
 		closePublication(pub, ErrTeardown, c.log)
-		return nil, statusError(StatusUnsupportedMediaType, "publication has no usable media", nil)
+		return nil, base.NewError(base.StatusUnsupportedMediaType, "publication has no usable media", nil)
 	}
 	c.pending = &announcement{pub: pub, user: c.user, url: req.URL, path: path, controls: controls}
 	c.log.Debug("rtsp announce", "path", path, "streams", len(controls))
-	return &Response{StatusCode: StatusOK, Header: Header{}}, nil
+	return &base.Response{StatusCode: base.StatusOK, Header: base.Header{}}, nil
 }
 
 // checkAnnounceBody requires Content-Length (411), Content-Type
 // application/sdp (415) and a non-empty body (400) (RTSP-M-09).
-func checkAnnounceBody(req *Request) error {
+func checkAnnounceBody(req *base.Request) error {
 	if !req.Header.Has("Content-Length") {
-		return statusError(StatusLengthRequired, "announce without content-length", nil)
+		return base.NewError(base.StatusLengthRequired, "announce without content-length", nil)
 	}
 	mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
 	if err != nil || mt != "application/sdp" {
-		return statusError(StatusUnsupportedMediaType, "announce content-type", err)
+		return base.NewError(base.StatusUnsupportedMediaType, "announce content-type", err)
 	}
 	if len(req.Body) == 0 {
-		return statusError(StatusBadRequest, "empty sdp", nil)
+		return base.NewError(base.StatusBadRequest, "empty sdp", nil)
 	}
 	return nil
 }
@@ -76,15 +78,15 @@ func checkAnnounceBody(req *Request) error {
 func announcePath(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || raw == "*" {
-		return "", statusError(StatusBadRequest, "bad announce url", err)
+		return "", base.NewError(base.StatusBadRequest, "bad announce url", err)
 	}
 	low := strings.ToLower(u.EscapedPath())
-	if strings.Contains(low, "%2f") || strings.Contains(low, "%5c") || hasCTL([]byte(u.Path)) {
-		return "", statusError(StatusBadRequest, "bad characters in path", nil)
+	if strings.Contains(low, "%2f") || strings.Contains(low, "%5c") || base.HasCTL([]byte(u.Path)) {
+		return "", base.NewError(base.StatusBadRequest, "bad characters in path", nil)
 	}
 	p := strings.TrimSuffix(strings.TrimPrefix(u.Path, "/"), "/")
 	if p == "" {
-		return "", statusError(StatusBadRequest, "empty path", nil)
+		return "", base.NewError(base.StatusBadRequest, "empty path", nil)
 	}
 	return p, nil
 }
@@ -99,14 +101,14 @@ func cmpErr(err, alt error) error {
 
 // handlePause: a play session pauses (server_play.go), a record session
 // goes back to ready-record (RTSP-M-27).
-func (c *conn) handlePause(req *Request) (*Response, error) {
+func (c *conn) handlePause(req *base.Request) (*base.Response, error) {
 	ss, err := c.requestSession(req)
 	if err != nil {
 		return nil, err
 	}
 	st, err := c.transition(ss, evPause)
 	if err != nil || ss == nil {
-		return nil, cmpErr(err, statusError(StatusSessionNotFound, "no session", nil))
+		return nil, cmpErr(err, base.NewError(base.StatusSessionNotFound, "no session", nil))
 	}
 	if ss.pres.play != nil {
 		return c.pausePlay(req, ss, st)
@@ -126,17 +128,17 @@ func (c *conn) transition(ss *session, e event) (sessionState, error) {
 
 // handleRecord starts recording once every stream is set up (RTSP-M-30).
 // Range is informational and ignored (RTSP-M-31).
-func (c *conn) handleRecord(req *Request) (*Response, error) {
+func (c *conn) handleRecord(req *base.Request) (*base.Response, error) {
 	ss, err := c.requestSession(req)
 	if err != nil {
 		return nil, err
 	}
 	st, err := c.transition(ss, evRecord)
 	if err != nil || ss == nil {
-		return nil, cmpErr(err, statusError(StatusSessionNotFound, "no session", nil))
+		return nil, cmpErr(err, base.NewError(base.StatusSessionNotFound, "no session", nil))
 	}
 	if !ss.allSetup() {
-		return nil, statusError(StatusMethodNotValidInThisState, "not every stream is set up", nil)
+		return nil, base.NewError(base.StatusMethodNotValidInThisState, "not every stream is set up", nil)
 	}
 	if !ss.recorded { // Record is called once, even after PAUSE (RTSP-M-27)
 		if err := ss.pub.Record(RecordInfo{TCP: ss.tcp}); err != nil {
@@ -151,18 +153,18 @@ func (c *conn) handleRecord(req *Request) (*Response, error) {
 
 // handleTeardown ends the session, or drops an announced publication, and
 // keeps the connection open (RTSP-M-34/35). The response has no Session.
-func (c *conn) handleTeardown(req *Request) (*Response, error) {
+func (c *conn) handleTeardown(req *base.Request) (*base.Response, error) {
 	ss, err := c.requestSession(req)
 	if err != nil {
 		return nil, err
 	}
 	if ss == nil {
 		if c.pending == nil {
-			return nil, statusError(StatusSessionNotFound, "no session", nil)
+			return nil, base.NewError(base.StatusSessionNotFound, "no session", nil)
 		}
 		closePublication(c.pending.pub, ErrTeardown, c.log)
 		c.pending = nil
-		return &Response{StatusCode: StatusOK, Header: Header{}}, nil
+		return &base.Response{StatusCode: base.StatusOK, Header: base.Header{}}, nil
 	}
 	if ss.pres.play != nil {
 		if err := ss.checkAggregate(req.URL); err != nil {
@@ -175,16 +177,16 @@ func (c *conn) handleTeardown(req *Request) (*Response, error) {
 		// socket: take them before the recording ends.
 		ss.tornDown = true
 		time.AfterFunc(c.srv.cfg.UDPTeardownLinger, func() { ss.close(ErrTeardown) })
-		return &Response{StatusCode: StatusOK, Header: Header{}}, nil
+		return &base.Response{StatusCode: base.StatusOK, Header: base.Header{}}, nil
 	}
 	ss.close(ErrTeardown)
-	return &Response{StatusCode: StatusOK, Header: Header{}}, nil
+	return &base.Response{StatusCode: base.StatusOK, Header: base.Header{}}, nil
 }
 
 // handleParameter answers GET_PARAMETER and SET_PARAMETER. An empty body is
 // a keepalive: 200 (RTSP-M-36, RTSP-M-38). No parameter is known, so any
 // named one gets 451 with the names in the body (RTSP-M-37).
-func (c *conn) handleParameter(req *Request) (*Response, error) {
+func (c *conn) handleParameter(req *base.Request) (*base.Response, error) {
 	ss, err := c.requestSession(req)
 	if err != nil {
 		return nil, err
@@ -194,7 +196,7 @@ func (c *conn) handleParameter(req *Request) (*Response, error) {
 		return sessionResponse(ss), nil
 	}
 	resp := sessionResponse(ss)
-	resp.StatusCode = StatusParameterNotUnderstood
+	resp.StatusCode = base.StatusParameterNotUnderstood
 	resp.Header.Set("Content-Type", "text/parameters")
 	resp.Body = []byte(strings.Join(names, "\r\n") + "\r\n")
 	return resp, nil
@@ -206,7 +208,7 @@ func parameterNames(body []byte) []string {
 	var names []string
 	for _, line := range strings.FieldsFunc(string(body), func(r rune) bool { return r == '\r' || r == '\n' }) {
 		name, _, _ := strings.Cut(line, ":")
-		if name = strings.TrimSpace(name); isToken(name) && len(names) < 32 {
+		if name = strings.TrimSpace(name); base.IsToken(name) && len(names) < 32 {
 			names = append(names, name)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // sendTarget is where a play session's Output sends one stream.
@@ -141,11 +143,11 @@ type frameBuf struct{ b []byte }
 const minFrameBuf = 2048
 
 func (fb *frameBuf) fill(ch uint8, pkt []byte) {
-	n := interleavedHeaderSize + len(pkt)
+	n := base.InterleavedHeaderSize + len(pkt)
 	if cap(fb.b) < n {
 		fb.b = make([]byte, 0, max(n, minFrameBuf))
 	}
-	fb.b = append(fb.b[:0], InterleavedMagic, ch, byte(len(pkt)>>8), byte(len(pkt)))
+	fb.b = append(fb.b[:0], base.InterleavedMagic, ch, byte(len(pkt)>>8), byte(len(pkt)))
 	fb.b = append(fb.b, pkt...)
 }
 

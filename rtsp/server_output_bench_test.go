@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // discardConn is a net.Conn that swallows writes.
@@ -57,7 +59,7 @@ func (nopPres) SDP() []byte                              { return nil }
 func (nopPres) Controls() []string                       { return []string{"trackID=0"} }
 func (nopPres) Supports(string) bool                     { return false }
 func (nopPres) Play(*PlayRequest) (*PlayResponse, error) { return &PlayResponse{}, nil }
-func (nopPres) Pause() (Range, error)                    { return Range{}, nil }
+func (nopPres) Pause() (headers.Range, error)            { return headers.Range{}, nil }
 func (nopPres) Close(error)                              {}
 
 // TestOutputTCPAllocs: queueing, writing and recycling an interleaved

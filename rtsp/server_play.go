@@ -5,13 +5,16 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // handlePlay starts, resumes or seeks a play session (RTSP-M-21..25): the
 // Presentation decides, the server answers with Session, Range, RTP-Info
 // and the echoed headers, and starts the sender once the response is
 // queued (RTSP-M-24).
-func (c *conn) handlePlay(req *Request) (*Response, error) {
+func (c *conn) handlePlay(req *base.Request) (*base.Response, error) {
 	ss, err := c.requestSession(req)
 	if err != nil {
 		return nil, err
@@ -20,7 +23,7 @@ func (c *conn) handlePlay(req *Request) (*Response, error) {
 		return nil, err
 	}
 	if ss == nil || ss.pres.play == nil {
-		return nil, statusError(StatusSessionNotFound, "no play session", nil) // unreachable: the table refuses
+		return nil, base.NewError(base.StatusSessionNotFound, "no play session", nil) // unreachable: the table refuses
 	}
 	if err := ss.checkAggregate(req.URL); err != nil {
 		return nil, err
@@ -34,7 +37,7 @@ func (c *conn) handlePlay(req *Request) (*Response, error) {
 		return nil, err
 	}
 	if resp == nil {
-		return nil, statusError(StatusInternalServerError, "presentation returned no play response", nil)
+		return nil, base.NewError(base.StatusInternalServerError, "presentation returned no play response", nil)
 	}
 	ss.setState(statePlaying, time.Now())
 	if resp.Start != nil {
@@ -50,40 +53,40 @@ func (c *conn) handlePlay(req *Request) (*Response, error) {
 
 // playRequest parses the PLAY headers: 400 on bad syntax, 501 on an
 // unknown Range unit (RTSP-RNG-02).
-func playRequest(req *Request, ss *session) (*PlayRequest, error) {
+func playRequest(req *base.Request, ss *session) (*PlayRequest, error) {
 	h := req.Header
-	pr := &PlayRequest{RateControl: true, Require: requiredOptions(h), Streams: ss.setupOrder(), Out: ss.out}
+	pr := &PlayRequest{RateControl: true, Require: headers.RequiredOptions(h), Streams: ss.setupOrder(), Out: ss.out}
 	cseq, _ := strconv.ParseUint(h.Get("CSeq"), 10, 64) // validated by precheck
 	pr.CSeq = uint32(cseq)
 	var err error
-	if v, ok := h.lookup("Range"); ok {
-		pr.Range = new(Range)
+	if v, ok := h.Lookup("Range"); ok {
+		pr.Range = new(headers.Range)
 		if err = pr.Range.Unmarshal(v); err != nil {
 			return nil, err
 		}
 	}
-	if v, ok := h.lookup("Scale"); ok {
-		if pr.Scale, err = parseScale(v); err != nil {
+	if v, ok := h.Lookup("Scale"); ok {
+		if pr.Scale, err = headers.ParseScale(v); err != nil {
 			return nil, err
 		}
 	}
-	if v, ok := h.lookup("Speed"); ok {
-		if pr.Speed, err = parseSpeed(v); err != nil {
+	if v, ok := h.Lookup("Speed"); ok {
+		if pr.Speed, err = headers.ParseSpeed(v); err != nil {
 			return nil, err
 		}
 	}
-	if v, ok := h.lookup("Rate-Control"); ok {
-		if pr.RateControl, err = parseYesNo(v); err != nil {
+	if v, ok := h.Lookup("Rate-Control"); ok {
+		if pr.RateControl, err = headers.ParseYesNo(v); err != nil {
 			return nil, err
 		}
 	}
-	if v, ok := h.lookup("Immediate"); ok {
-		if pr.Immediate, err = parseYesNo(v); err != nil {
+	if v, ok := h.Lookup("Immediate"); ok {
+		if pr.Immediate, err = headers.ParseYesNo(v); err != nil {
 			return nil, err
 		}
 	}
-	if v, ok := h.lookup("Frames"); ok {
-		if pr.Frames, err = parseFrames(v); err != nil {
+	if v, ok := h.Lookup("Frames"); ok {
+		if pr.Frames, err = headers.ParseFrames(v); err != nil {
 			return nil, err
 		}
 	}
@@ -93,26 +96,26 @@ func playRequest(req *Request, ss *session) (*PlayRequest, error) {
 // playHeader writes Range, RTP-Info (url = each stream's SETUP
 // Request-URI, RTSP-RNG-10) and the echoed Scale, Speed, Rate-Control
 // and Frames (RTSP-M-23).
-func (ss *session) playHeader(h Header, streams []int, resp *PlayResponse) {
+func (ss *session) playHeader(h base.Header, streams []int, resp *PlayResponse) {
 	if v := resp.Range.Marshal(); v != "" {
 		h.Set("Range", v)
 	}
-	var info RTPInfo
+	var info headers.RTPInfo
 	for i, st := range resp.Streams {
 		if i >= len(streams) {
 			break
 		}
 		seq, ts := st.Seq, st.RTPTime
-		info = append(info, RTPInfoEntry{URL: ss.streams[streams[i]].url, Seq: &seq, RTPTime: &ts})
+		info = append(info, headers.RTPInfoEntry{URL: ss.streams[streams[i]].url, Seq: &seq, RTPTime: &ts})
 	}
 	if len(info) > 0 {
 		h.Set("RTP-Info", info.Marshal())
 	}
 	if resp.Scale != 0 {
-		h.Set("Scale", formatDecimal(resp.Scale))
+		h.Set("Scale", headers.FormatDecimal(resp.Scale))
 	}
 	if resp.Speed != 0 {
-		h.Set("Speed", formatDecimal(resp.Speed))
+		h.Set("Speed", headers.FormatDecimal(resp.Speed))
 	}
 	if resp.RateControl != "" {
 		h.Set("Rate-Control", resp.RateControl)
@@ -144,7 +147,7 @@ func (ss *session) checkAggregate(rawURL string) error {
 		return nil
 	}
 	if isTrackURL(ss.pres.url, ss.pres.controls, rawURL) {
-		return statusError(StatusOnlyAggregateOperationAllowed, "track url on a multi-stream session", nil)
+		return base.NewError(base.StatusOnlyAggregateOperationAllowed, "track url on a multi-stream session", nil)
 	}
 	return nil
 }
@@ -152,12 +155,12 @@ func (ss *session) checkAggregate(rawURL string) error {
 // pausePlay stops a playing session at its pause point (RTSP-M-27/28);
 // in Ready it is a no-op. A Range in the request is checked, then the
 // pause happens at once.
-func (c *conn) pausePlay(req *Request, ss *session, next sessionState) (*Response, error) {
+func (c *conn) pausePlay(req *base.Request, ss *session, next sessionState) (*base.Response, error) {
 	if err := ss.checkAggregate(req.URL); err != nil {
 		return nil, err
 	}
-	if v, ok := req.Header.lookup("Range"); ok {
-		var r Range
+	if v, ok := req.Header.Lookup("Range"); ok {
+		var r headers.Range
 		if err := r.Unmarshal(v); err != nil {
 			return nil, err
 		}
@@ -178,7 +181,7 @@ func (c *conn) pausePlay(req *Request, ss *session, next sessionState) (*Respons
 
 // setupPlayStream records where the Output sends stream i and completes
 // the reply: no mode, ssrc when the presentation tells it (RTSP-M-19).
-func (c *conn) setupPlayStream(ss *session, i int, th *Transport) {
+func (c *conn) setupPlayStream(ss *session, i int, th *headers.Transport) {
 	st := ss.streams[i]
 	t := sendTarget{ok: true, tcp: ss.tcp}
 	if ss.tcp {
@@ -190,7 +193,7 @@ func (c *conn) setupPlayStream(ss *session, i int, th *Transport) {
 		t.rtcp = netip.AddrPortFrom(ip, uint16(st.ports.RTCP))
 	}
 	ss.setSend(i, t)
-	th.Mode = ModeUnset
+	th.Mode = headers.ModeUnset
 	if r, ok := ss.pres.play.(SSRCReporter); ok {
 		if v, ok := r.SSRC(i); ok {
 			th.SSRC = &v

@@ -3,13 +3,15 @@ package rtsp_test
 import (
 	"context"
 	"encoding/binary"
-	"io"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // archiveSDP is a two-track archive answer (RTSP.md §14.1 shape).
@@ -24,7 +26,7 @@ func (h *fakeHandler) Describe(_ context.Context, req *rtsp.DescribeRequest) (rt
 	defer h.mu.Unlock()
 	h.dreqs = append(h.dreqs, req)
 	if !strings.HasPrefix(req.Path, "archive/") {
-		return nil, &rtsp.Error{Status: 404, Reason: "no such presentation"}
+		return nil, &base.Error{Status: 404, Reason: "no such presentation"}
 	}
 	p := &fakePres{controls: []string{"trackID=0", "trackID=1"}, closed: make(chan struct{}),
 		seqs: []uint16{27811, 1204}, times: []uint32{3450012312, 98112334}, burst: 3}
@@ -34,7 +36,7 @@ func (h *fakeHandler) Describe(_ context.Context, req *rtsp.DescribeRequest) (rt
 	case "archive/flood":
 		p.burst = -1
 	case "archive/gap":
-		p.playErr = &rtsp.Error{Status: 457, Reason: "no recording there"}
+		p.playErr = &base.Error{Status: 457, Reason: "no recording there"}
 	}
 	h.pres = append(h.pres, p)
 	return p, nil
@@ -96,11 +98,11 @@ func (p *fakePres) Play(req *rtsp.PlayRequest) (*rtsp.PlayResponse, error) {
 	if p.playErr != nil {
 		return nil, p.playErr
 	}
-	resp := &rtsp.PlayResponse{Range: rtsp.Range{Unit: rtsp.RangeNPT, Start: &rtsp.RangePoint{}, End: &rtsp.RangePoint{Offset: time.Hour}}}
-	if r := req.Range; r != nil && r.Unit == rtsp.RangeNPT && r.Start != nil {
+	resp := &rtsp.PlayResponse{Range: headers.Range{Unit: headers.RangeNPT, Start: &headers.RangePoint{}, End: &headers.RangePoint{Offset: time.Hour}}}
+	if r := req.Range; r != nil && r.Unit == headers.RangeNPT && r.Start != nil {
 		resp.Range.Start = r.Start
 	}
-	if r := req.Range; r != nil && r.Unit == rtsp.RangeClock {
+	if r := req.Range; r != nil && r.Unit == headers.RangeClock {
 		resp.Range = *r
 	}
 	resp.Scale, resp.Frames = req.Scale, req.Frames
@@ -152,12 +154,12 @@ func (p *fakePres) stopSender() {
 	p.wg.Wait()
 }
 
-func (p *fakePres) Pause() (rtsp.Range, error) {
+func (p *fakePres) Pause() (headers.Range, error) {
 	p.stopSender()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.pauses++
-	return rtsp.Range{Unit: rtsp.RangeNPT, Start: &rtsp.RangePoint{Offset: 42 * time.Second}}, nil
+	return headers.Range{Unit: headers.RangeNPT, Start: &headers.RangePoint{Offset: 42 * time.Second}}, nil
 }
 
 func (p *fakePres) Close(reason error) {
@@ -176,11 +178,7 @@ func (p *fakePres) Close(reason error) {
 // waitClosed waits for Close and returns its reason.
 func (p *fakePres) waitClosed(t *testing.T) error {
 	t.Helper()
-	select {
-	case <-p.closed:
-	case <-time.After(5 * time.Second):
-		t.Fatal("presentation not closed")
-	}
+	rtsptest.Receive(t, "presentation closed", p.closed)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.violation != "" {
@@ -212,72 +210,4 @@ func (p *fakePres) lastSendErr() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.sendErr
-}
-
-// msg is one thing read from the server: a response or an interleaved frame.
-type msg struct {
-	resp    *rtsp.Response
-	channel byte
-	payload []byte
-}
-
-// next reads a response or an interleaved frame (RTSP-MSG-09).
-func (c *client) next() msg {
-	c.t.Helper()
-	_ = c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-	b, err := c.br.Peek(1)
-	if err != nil {
-		c.t.Fatalf("read: %v", err)
-	}
-	if b[0] != '$' {
-		return msg{resp: c.read()}
-	}
-	var hdr [4]byte
-	if _, err := io.ReadFull(c.br, hdr[:]); err != nil {
-		c.t.Fatal(err)
-	}
-	m := msg{channel: hdr[1], payload: make([]byte, binary.BigEndian.Uint16(hdr[2:]))}
-	if _, err := io.ReadFull(c.br, m.payload); err != nil {
-		c.t.Fatal(err)
-	}
-	return m
-}
-
-// request sends a request and returns its response, collecting the
-// interleaved frames that arrive before it.
-func (c *client) request(method, url string, headers []string) (*rtsp.Response, []msg) {
-	c.t.Helper()
-	c.cseq++
-	var b strings.Builder
-	b.WriteString(method + " " + url + " RTSP/1.0\r\nCSeq: " + itoa(c.cseq) + "\r\n")
-	for _, h := range headers {
-		b.WriteString(h + "\r\n")
-	}
-	b.WriteString("\r\n")
-	c.write(b.String())
-	var frames []msg
-	for {
-		m := c.next()
-		if m.resp != nil {
-			if got := m.resp.Header.Get("CSeq"); got != itoa(c.cseq) {
-				c.t.Fatalf("%s: CSeq %q, want %d", method, got, c.cseq)
-			}
-			return m.resp, frames
-		}
-		frames = append(frames, m)
-	}
-}
-
-// frames reads n interleaved frames.
-func (c *client) frames(n int) []msg {
-	c.t.Helper()
-	var out []msg
-	for len(out) < n {
-		m := c.next()
-		if m.resp != nil {
-			c.t.Fatalf("unexpected response %d", m.resp.StatusCode)
-		}
-		out = append(out, m)
-	}
-	return out
 }

@@ -11,6 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -55,16 +56,16 @@ func runPipeServerWith(t *testing.T, cfg rtsp.Config) (*pipeListener, *rtsp.Serv
 // returns the session id and the frames of the first burst.
 func playPipe(t *testing.T, c *client, path string, burst int) string {
 	t.Helper()
-	base := c.url + "/" + path
+	base := c.URL + "/" + path
 	c.describe(base)
 	id := c.setupPlayTCP(base+"/trackID=0", base+"/trackID=1")
-	resp, early := c.request("PLAY", base+"/", []string{"Session: " + id})
-	expectStatus(t, resp, 200)
+	resp, early := c.Request("PLAY", base+"/", []string{"Session: " + id})
+	rtsptest.ExpectStatus(t, resp, 200)
 	if len(early) != 0 {
 		t.Fatal("frames before the PLAY response")
 	}
 	if burst > 0 {
-		checkFrames(t, c.frames(2*burst), burst)
+		checkFrames(t, c.Frames(2*burst), burst)
 	}
 	return id
 }
@@ -105,9 +106,9 @@ func TestSlowViewerDropped(t *testing.T) {
 		if st := srv.Stats(); st.SlowClients != 1 {
 			t.Fatalf("stats %+v", st)
 		}
-		resp, _ := good.request("PLAY", good.url+"/archive/cam1/", []string{"Session: " + goodID, "Range: npt=10-"})
-		expectStatus(t, resp, 200)
-		checkFrames(t, good.frames(6), 3)
+		resp, _ := good.Request("PLAY", good.URL+"/archive/cam1/", []string{"Session: " + goodID, "Range: npt=10-"})
+		rtsptest.ExpectStatus(t, resp, 200)
+		checkFrames(t, good.Frames(6), 3)
 		if h.presentation(t, 0).isClosed() {
 			t.Fatal("good viewer closed")
 		}
@@ -129,12 +130,12 @@ func TestPlayingTCPExpiry(t *testing.T) {
 		silent := l.dial(t)
 		playPipe(t, silent, "archive/cam2", 3)
 		ready := l.dial(t)
-		ready.describe(ready.url + "/archive/cam3")
-		ready.setupPlayTCP(ready.url+"/archive/cam3/trackID=0", ready.url+"/archive/cam3/trackID=1")
+		ready.describe(ready.URL + "/archive/cam3")
+		ready.setupPlayTCP(ready.URL+"/archive/cam3/trackID=0", ready.URL+"/archive/cam3/trackID=1")
 		for range 10 { // 5 minutes of keepalives every 30 s
 			time.Sleep(30 * time.Second)
-			resp, _ := alive.request("GET_PARAMETER", alive.url+"/archive/cam1/", []string{"Session: " + aliveID})
-			expectStatus(t, resp, 200)
+			resp, _ := alive.Request("GET_PARAMETER", alive.URL+"/archive/cam1/", []string{"Session: " + aliveID})
+			rtsptest.ExpectStatus(t, resp, 200)
 		}
 		synctest.Wait()
 		if h.presentation(t, 0).isClosed() {
@@ -144,9 +145,9 @@ func TestPlayingTCPExpiry(t *testing.T) {
 			if reason := h.presentation(t, i+1).waitClosed(t); !errors.Is(reason, rtsp.ErrSessionTimeout) {
 				t.Fatalf("silent session %d: %v", i, reason)
 			}
-			c.expectClosed()
+			c.ExpectClosed()
 		}
-		alive.nc.Close()
+		alive.Conn.Close()
 		if reason := h.presentation(t, 0).waitClosed(t); !errors.Is(reason, rtsp.ErrConnClosed) {
 			t.Fatalf("playing session: %v", reason)
 		}

@@ -9,15 +9,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // describe sends DESCRIBE as the reference clients do and checks the
 // answer (RTSP-M-05/07, RTSP-URL-01).
-func (c *client) describe(url string) *rtsp.Response {
+func (c *client) describe(url string) *base.Response {
 	c.t.Helper()
-	resp := c.do("DESCRIBE", url, []string{"Accept: application/sdp"}, "")
-	expectStatus(c.t, resp, 200)
+	resp := c.Do("DESCRIBE", url, []string{"Accept: application/sdp"}, "")
+	rtsptest.ExpectStatus(c.t, resp, 200)
 	if got, want := resp.Header.Get("Content-Base"), strings.TrimRight(url, "/")+"/"; got != want {
 		c.t.Fatalf("Content-Base %q, want %q", got, want)
 	}
@@ -40,13 +42,13 @@ func (c *client) setupPlayTCP(urls ...string) string {
 		if id != "" {
 			hdr = append(hdr, "Session: "+id)
 		}
-		resp := c.do("SETUP", u, hdr, "")
-		expectStatus(c.t, resp, 200)
+		resp := c.Do("SETUP", u, hdr, "")
+		rtsptest.ExpectStatus(c.t, resp, 200)
 		want := fmt.Sprintf("RTP/AVP/TCP;unicast;interleaved=%d-%d;ssrc=%08X", 2*i, 2*i+1, 0x4F2A91C3+i)
 		if got := resp.Header.Get("Transport"); got != want {
 			c.t.Fatalf("Transport %q, want %q", got, want)
 		}
-		id = sessionID(c.t, resp)
+		id = rtsptest.SessionID(c.t, resp)
 	}
 	return id
 }
@@ -58,15 +60,15 @@ func rtpInfo(url0, url1 string) string {
 
 // checkFrames checks burst frames per stream on channels 0 and 2, in
 // sending order.
-func checkFrames(t *testing.T, frames []msg, burst int) {
+func checkFrames(t *testing.T, frames []rtsptest.Message, burst int) {
 	t.Helper()
 	if len(frames) != 2*burst {
 		t.Fatalf("%d frames, want %d", len(frames), 2*burst)
 	}
 	for i, f := range frames {
 		stream, n := i%2, i/2
-		if int(f.channel) != 2*stream || f.payload[12] != byte(stream) || f.payload[13] != byte(n) || len(f.payload) != 1400 {
-			t.Fatalf("frame %d: channel %d payload %x", i, f.channel, f.payload[:14])
+		if int(f.Channel) != 2*stream || f.Payload[12] != byte(stream) || f.Payload[13] != byte(n) || len(f.Payload) != 1400 {
+			t.Fatalf("frame %d: channel %d payload %x", i, f.Channel, f.Payload[:14])
 		}
 	}
 }
@@ -79,8 +81,8 @@ func TestFFmpegPlayTCP(t *testing.T) {
 	h := ffmpegHandler()
 	srv := startServer(t, rtsp.Config{Handler: h})
 	c := dial(t, srv)
-	base := c.url + "/archive/cam1?start=1764065700"
-	expectStatus(t, c.do("OPTIONS", base, []string{"User-Agent: Lavf61.1.100"}, ""), 200)
+	base := c.URL + "/archive/cam1?start=1764065700"
+	rtsptest.ExpectStatus(t, c.Do("OPTIONS", base, []string{"User-Agent: Lavf61.1.100"}, ""), 200)
 	c.describe(base)
 	dr := h.describeReqs()[0]
 	if dr.Path != "archive/cam1" || dr.Query != "start=1764065700" || dr.URL != base || !dr.Peer.Addr().IsLoopback() {
@@ -89,8 +91,8 @@ func TestFFmpegPlayTCP(t *testing.T) {
 	u0, u1 := base+"/trackID=0", base+"/trackID=1"
 	id := c.setupPlayTCP(u0, u1)
 	p := h.presentation(t, 0)
-	resp, early := c.request("PLAY", base+"/", []string{"Range: npt=0.000-", "Session: " + id})
-	expectStatus(t, resp, 200)
+	resp, early := c.Request("PLAY", base+"/", []string{"Range: npt=0.000-", "Session: " + id})
+	rtsptest.ExpectStatus(t, resp, 200)
 	if len(early) != 0 {
 		t.Fatalf("%d frames before the PLAY response (RTSP-M-24)", len(early))
 	}
@@ -99,36 +101,36 @@ func TestFFmpegPlayTCP(t *testing.T) {
 			t.Fatalf("%s: %q\nwant %q", k, got, v)
 		}
 	}
-	if pr := p.lastPlay(t); !reflect.DeepEqual(pr.Streams, []int{0, 1}) || !pr.RateControl || pr.Scale != 0 || pr.CSeq != uint32(c.cseq) {
+	if pr := p.lastPlay(t); !reflect.DeepEqual(pr.Streams, []int{0, 1}) || !pr.RateControl || pr.Scale != 0 || pr.CSeq != uint32(c.CSeq) {
 		t.Fatalf("play request %+v", pr)
 	}
-	checkFrames(t, c.frames(6), 3)
+	checkFrames(t, c.Frames(6), 3)
 	if err := p.lastPlay(t).Out.WriteRTCP(1, []byte(rtcpSR)); err != nil { // e.g. BYE at the end (RTSP-M-26)
 		t.Fatal(err)
 	}
-	if f := c.frames(1)[0]; f.channel != 3 || string(f.payload) != rtcpSR {
-		t.Fatalf("RTCP frame on channel %d: %q", f.channel, f.payload)
+	if f := c.Frames(1)[0]; f.Channel != 3 || string(f.Payload) != rtcpSR {
+		t.Fatalf("RTCP frame on channel %d: %q", f.Channel, f.Payload)
 	}
-	c.write(frame(1, rtcpSR)) // RR on the odd channel refreshes (RTSP-SES-05)
-	expectStatus(t, c.do("GET_PARAMETER", base+"/", []string{"Session: " + id}, ""), 200)
-	resp, _ = c.request("PAUSE", base+"/", []string{"Session: " + id})
-	expectStatus(t, resp, 200)
+	c.Write(rtsptest.Frame(1, rtcpSR)) // RR on the odd channel refreshes (RTSP-SES-05)
+	rtsptest.ExpectStatus(t, c.Do("GET_PARAMETER", base+"/", []string{"Session: " + id}, ""), 200)
+	resp, _ = c.Request("PAUSE", base+"/", []string{"Session: " + id})
+	rtsptest.ExpectStatus(t, resp, 200)
 	if resp.Header.Get("Range") != "npt=42.000-" {
 		t.Fatalf("PAUSE Range %q", resp.Header.Get("Range"))
 	}
-	expectStatus(t, c.do("PAUSE", base+"/", []string{"Session: " + id}, ""), 200) // no-op in Ready
-	resp, _ = c.request("PLAY", base+"/", []string{"Session: " + id})
-	expectStatus(t, resp, 200)
+	rtsptest.ExpectStatus(t, c.Do("PAUSE", base+"/", []string{"Session: " + id}, ""), 200) // no-op in Ready
+	resp, _ = c.Request("PLAY", base+"/", []string{"Session: " + id})
+	rtsptest.ExpectStatus(t, resp, 200)
 	if pr := p.lastPlay(t); pr.Range != nil {
 		t.Fatalf("resume with Range %+v", pr.Range)
 	}
-	c.frames(6)
-	resp, _ = c.request("TEARDOWN", base+"/", []string{"Session: " + id})
-	expectStatus(t, resp, 200)
+	c.Frames(6)
+	resp, _ = c.Request("TEARDOWN", base+"/", []string{"Session: " + id})
+	rtsptest.ExpectStatus(t, resp, 200)
 	if reason := p.waitClosed(t); !errors.Is(reason, rtsp.ErrTeardown) {
 		t.Fatalf("reason %v", reason)
 	}
-	expectStatus(t, c.do("OPTIONS", "*", nil, ""), 200)
+	rtsptest.ExpectStatus(t, c.Do("OPTIONS", "*", nil, ""), 200)
 }
 
 // TestGStreamerPlayTCP: the control before the query (RTSP-URL-02),
@@ -138,21 +140,21 @@ func TestGStreamerPlayTCP(t *testing.T) {
 	h := ffmpegHandler()
 	srv := startServer(t, rtsp.Config{Handler: h})
 	c := dial(t, srv)
-	base := c.url + "/archive/cam1?start=1764065700&end=1764069300"
+	base := c.URL + "/archive/cam1?start=1764065700&end=1764069300"
 	c.describe(base)
-	u0, u1 := c.url+"/archive/cam1/trackID=0?start=1764065700&end=1764069300", c.url+"/archive/cam1/trackID=1?start=1764065700&end=1764069300"
+	u0, u1 := c.URL+"/archive/cam1/trackID=0?start=1764065700&end=1764069300", c.URL+"/archive/cam1/trackID=1?start=1764065700&end=1764069300"
 	onvif := "Require: onvif-replay"
-	resp := c.do("SETUP", u0, []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1", onvif}, "")
-	expectStatus(t, resp, 200)
-	id := sessionID(t, resp)
-	resp = c.do("SETUP", u1, []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1", onvif, "Session: " + id}, "")
-	expectStatus(t, resp, 200)
+	resp := c.Do("SETUP", u0, []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1", onvif}, "")
+	rtsptest.ExpectStatus(t, resp, 200)
+	id := rtsptest.SessionID(t, resp)
+	resp = c.Do("SETUP", u1, []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1", onvif, "Session: " + id}, "")
+	rtsptest.ExpectStatus(t, resp, 200)
 	if got := resp.Header.Get("Transport"); got != "RTP/AVP/TCP;unicast;interleaved=2-3;ssrc=4F2A91C4" {
 		t.Fatalf("Transport %q (RTSP-TR-12)", got)
 	}
-	resp, early := c.request("PLAY", base+"/", []string{"Session: " + id, onvif,
+	resp, early := c.Request("PLAY", base+"/", []string{"Session: " + id, onvif,
 		"Range: clock=20251125T101500Z-20251125T111500Z", "Rate-Control: no", "Frames: Intra/500", "Scale: 2", "Immediate: yes"})
-	expectStatus(t, resp, 200)
+	rtsptest.ExpectStatus(t, resp, 200)
 	if len(early) != 0 {
 		t.Fatal("frames before the PLAY response")
 	}
@@ -167,15 +169,15 @@ func TestGStreamerPlayTCP(t *testing.T) {
 	if pr.RateControl || !pr.Immediate || pr.Frames != "intra/500" || pr.Scale != 2 || !reflect.DeepEqual(pr.Require, []string{"onvif-replay"}) {
 		t.Fatalf("play request %+v", pr)
 	}
-	checkFrames(t, c.frames(6), 3)
-	expectStatus(t, c.do("SET_PARAMETER", base+"/", []string{"Session: " + id, onvif}, ""), 200)
+	checkFrames(t, c.Frames(6), 3)
+	rtsptest.ExpectStatus(t, c.Do("SET_PARAMETER", base+"/", []string{"Session: " + id, onvif}, ""), 200)
 	// RTSP-M-25: a Range in Playing seeks at once.
-	resp, _ = c.request("PLAY", base+"/", []string{"Session: " + id, "Range: npt=120-"})
-	expectStatus(t, resp, 200)
+	resp, _ = c.Request("PLAY", base+"/", []string{"Session: " + id, "Range: npt=120-"})
+	rtsptest.ExpectStatus(t, resp, 200)
 	if resp.Header.Get("Range") != "npt=120.000-3600.000" {
 		t.Fatalf("seek Range %q", resp.Header.Get("Range"))
 	}
-	c.frames(6)
+	c.Frames(6)
 }
 
 // TestVLCPlayUDP replays Appendix A.2: DESCRIBE, two UDP SETUPs, PLAY on
@@ -185,9 +187,9 @@ func TestVLCPlayUDP(t *testing.T) {
 	h := ffmpegHandler()
 	srv := startServer(t, rtsp.Config{Handler: h})
 	c := dial(t, srv)
-	base := c.url + "/archive/cam1"
+	base := c.URL + "/archive/cam1"
 	ua := "User-Agent: LibVLC/3.0.20 (LIVE555 Streaming Media v2016.11.28)"
-	resp := c.do("OPTIONS", base, []string{ua}, "")
+	resp := c.Do("OPTIONS", base, []string{ua}, "")
 	if !strings.Contains(resp.Header.Get("Public"), "GET_PARAMETER") {
 		t.Fatal("Public without GET_PARAMETER (RTSP-M-03)")
 	}
@@ -200,8 +202,8 @@ func TestVLCPlayUDP(t *testing.T) {
 		if id != "" {
 			hdr = append(hdr, "Session: "+id)
 		}
-		resp := c.do("SETUP", fmt.Sprintf("%s/trackID=%d", base, i), hdr, "")
-		expectStatus(t, resp, 200)
+		resp := c.Do("SETUP", fmt.Sprintf("%s/trackID=%d", base, i), hdr, "")
+		rtsptest.ExpectStatus(t, resp, 200)
 		want := fmt.Sprintf("RTP/AVP;unicast;client_port=%d-%d;server_port=%d-%d;ssrc=%08X", port(p.rtp), port(p.rtcp),
 			srvRTP.(*net.UDPAddr).Port, srvRTCP.(*net.UDPAddr).Port, 0x4F2A91C3+i)
 		if got := resp.Header.Get("Transport"); got != want {
@@ -210,14 +212,14 @@ func TestVLCPlayUDP(t *testing.T) {
 		if got := resp.Header.Get("Session"); !strings.HasSuffix(got, ";timeout=60") {
 			t.Fatalf("Session %q", got)
 		}
-		id = sessionID(t, resp)
+		id = rtsptest.SessionID(t, resp)
 	}
-	resp = c.do("PLAY", base+"/", []string{ua, "Session: " + id, "Range: npt=0.000-"}, "")
-	expectStatus(t, resp, 200)
+	resp = c.Do("PLAY", base+"/", []string{ua, "Session: " + id, "Range: npt=0.000-"}, "")
+	rtsptest.ExpectStatus(t, resp, 200)
 	if got, want := resp.Header.Get("RTP-Info"), rtpInfo(base+"/trackID=0", base+"/trackID=1"); got != want {
 		t.Fatalf("RTP-Info %q\nwant %q", got, want)
 	}
-	if resp.Header.Get("Range") != "npt=0.000-3600.000" || sessionID(t, resp) != id {
+	if resp.Header.Get("Range") != "npt=0.000-3600.000" || rtsptest.SessionID(t, resp) != id {
 		t.Fatalf("PLAY answer %v", resp.Header)
 	}
 	for i, p := range peers {
@@ -235,14 +237,14 @@ func TestVLCPlayUDP(t *testing.T) {
 	if b, from := readUDP(t, peers[1].rtcp); string(b) != rtcpSR || from.Port != srvRTCP.(*net.UDPAddr).Port {
 		t.Fatalf("RTCP %q from %v", b, from)
 	}
-	expectStatus(t, c.do("PAUSE", base+"/", []string{"Session: " + id}, ""), 200)
-	resp = c.do("PLAY", base+"/", []string{"Session: " + id, "Range: npt=120.000-"}, "")
-	expectStatus(t, resp, 200)
+	rtsptest.ExpectStatus(t, c.Do("PAUSE", base+"/", []string{"Session: " + id}, ""), 200)
+	resp = c.Do("PLAY", base+"/", []string{"Session: " + id, "Range: npt=120.000-"}, "")
+	rtsptest.ExpectStatus(t, resp, 200)
 	if resp.Header.Get("Range") != "npt=120.000-3600.000" {
 		t.Fatalf("Range %q", resp.Header.Get("Range"))
 	}
 	out := pr.lastPlay(t).Out
-	expectStatus(t, c.do("TEARDOWN", base+"/", []string{"Session: " + id}, ""), 200)
+	rtsptest.ExpectStatus(t, c.Do("TEARDOWN", base+"/", []string{"Session: " + id}, ""), 200)
 	if reason := pr.waitClosed(t); !errors.Is(reason, rtsp.ErrTeardown) {
 		t.Fatalf("reason %v", reason)
 	}
@@ -274,15 +276,15 @@ func TestSetupWithoutDescribe(t *testing.T) {
 			h := ffmpegHandler()
 			srv := startServer(t, rtsp.Config{Handler: h})
 			c := dial(t, srv)
-			resp := c.do("SETUP", c.url+tc.setup, []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1"}, "")
-			expectStatus(t, resp, 200)
+			resp := c.Do("SETUP", c.URL+tc.setup, []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1"}, "")
+			rtsptest.ExpectStatus(t, resp, 200)
 			dr := h.describeReqs()
 			if len(dr) != 1 || dr[0].Path != "archive/cam1" || dr[0].Query != tc.query {
 				t.Fatalf("describe requests %+v", dr)
 			}
 			// The second track finds the same presentation.
 			second := strings.Replace(tc.setup, "trackID=0", "trackID=1", 1)
-			expectStatus(t, c.do("SETUP", c.url+second, []string{"Transport: RTP/AVP/TCP;unicast", "Session: " + sessionID(t, resp)}, ""), 200)
+			rtsptest.ExpectStatus(t, c.Do("SETUP", c.URL+second, []string{"Transport: RTP/AVP/TCP;unicast", "Session: " + rtsptest.SessionID(t, resp)}, ""), 200)
 			if len(h.describeReqs()) != 1 {
 				t.Fatal("described twice")
 			}
@@ -297,17 +299,17 @@ func TestDescribeLifecycle(t *testing.T) {
 	h := ffmpegHandler()
 	srv := startServer(t, rtsp.Config{Handler: h})
 	c := dial(t, srv)
-	c.describe(c.url + "/archive/cam1")
-	c.describe(c.url + "/archive/cam1/")
+	c.describe(c.URL + "/archive/cam1")
+	c.describe(c.URL + "/archive/cam1/")
 	if !h.presentation(t, 0).isClosed() {
 		t.Fatal("replaced presentation not closed")
 	}
-	c.describe(c.url + "/archive/cam2")
-	resp := c.do("SETUP", c.url+"/archive/cam1/trackID=0", []string{"Transport: RTP/AVP/TCP;unicast"}, "")
-	expectStatus(t, resp, 200)
+	c.describe(c.URL + "/archive/cam2")
+	resp := c.Do("SETUP", c.URL+"/archive/cam1/trackID=0", []string{"Transport: RTP/AVP/TCP;unicast"}, "")
+	rtsptest.ExpectStatus(t, resp, 200)
 	// RTSP-M-16: a SETUP of another presentation into this session.
-	expectStatus(t, c.do("SETUP", c.url+"/archive/cam2/trackID=0", []string{"Transport: RTP/AVP/TCP;unicast", "Session: " + sessionID(t, resp)}, ""), 459)
-	c.nc.Close()
+	rtsptest.ExpectStatus(t, c.Do("SETUP", c.URL+"/archive/cam2/trackID=0", []string{"Transport: RTP/AVP/TCP;unicast", "Session: " + rtsptest.SessionID(t, resp)}, ""), 459)
+	c.Conn.Close()
 	for i := 1; i <= 2; i++ { // the session's and the unused one
 		if reason := h.presentation(t, i).waitClosed(t); !errors.Is(reason, rtsp.ErrConnClosed) {
 			t.Fatalf("presentation %d: %v", i, reason)
@@ -321,19 +323,19 @@ func TestPlayStatusCodes(t *testing.T) {
 	srv := startServer(t, rtsp.Config{Handler: h})
 	arch := "/archive/cam1"
 	ready := func(c *client) string {
-		c.describe(c.url + arch)
-		return c.setupPlayTCP(c.url+arch+"/trackID=0", c.url+arch+"/trackID=1")
+		c.describe(c.URL + arch)
+		return c.setupPlayTCP(c.URL+arch+"/trackID=0", c.URL+arch+"/trackID=1")
 	}
 	playing := func(c *client) string {
 		id := ready(c)
-		resp, _ := c.request("PLAY", c.url+arch, []string{"Session: " + id})
-		expectStatus(c.t, resp, 200)
+		resp, _ := c.Request("PLAY", c.URL+arch, []string{"Session: " + id})
+		rtsptest.ExpectStatus(c.t, resp, 200)
 		return id
 	}
 	gap := func(c *client) string {
-		c.describe(c.url + "/archive/gap")
-		resp := c.do("SETUP", c.url+"/archive/gap/trackID=0", []string{"Transport: RTP/AVP/TCP;unicast"}, "")
-		return sessionID(c.t, resp)
+		c.describe(c.URL + "/archive/gap")
+		resp := c.Do("SETUP", c.URL+"/archive/gap/trackID=0", []string{"Transport: RTP/AVP/TCP;unicast"}, "")
+		return rtsptest.SessionID(c.t, resp)
 	}
 	tcp := "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"
 	backchannel := "Require: www.onvif.org/ver20/backchannel"
@@ -399,16 +401,16 @@ func TestPlayStatusCodes(t *testing.T) {
 			for _, x := range tc.headers {
 				hdr = append(hdr, strings.ReplaceAll(x, "$S", id))
 			}
-			resp, _ := c.request(tc.method, c.url+tc.path, hdr)
-			expectStatus(t, resp, tc.status)
+			resp, _ := c.Request(tc.method, c.URL+tc.path, hdr)
+			rtsptest.ExpectStatus(t, resp, tc.status)
 			for k, v := range tc.check {
-				v = strings.ReplaceAll(strings.ReplaceAll(v, "$S", id), "$U", c.url)
+				v = strings.ReplaceAll(strings.ReplaceAll(v, "$S", id), "$U", c.URL)
 				if got := resp.Header.Get(k); got != v {
 					t.Errorf("%s: %q, want %q", k, got, v)
 				}
 			}
-			resp, _ = c.request("OPTIONS", "*", nil)
-			expectStatus(t, resp, 200)
+			resp, _ = c.Request("OPTIONS", "*", nil)
+			rtsptest.ExpectStatus(t, resp, 200)
 		})
 	}
 }
@@ -420,13 +422,13 @@ func TestUDPPlayRTCPKeepalive(t *testing.T) {
 	h := ffmpegHandler()
 	srv := startServer(t, rtsp.Config{Handler: h, SessionTimeout: time.Second, SessionGrace: 100 * time.Millisecond})
 	c := dial(t, srv)
-	base := c.url + "/archive/single"
-	c.do("DESCRIBE", base, nil, "")
+	base := c.URL + "/archive/single"
+	c.Do("DESCRIBE", base, nil, "")
 	p := newUDPPeer(t)
-	resp := c.do("SETUP", base+"/trackID=0", []string{fmt.Sprintf("Transport: RTP/AVP;unicast;client_port=%d-%d", port(p.rtp), port(p.rtcp))}, "")
-	expectStatus(t, resp, 200)
-	id := sessionID(t, resp)
-	expectStatus(t, c.do("PLAY", base+"/", []string{"Session: " + id}, ""), 200)
+	resp := c.Do("SETUP", base+"/trackID=0", []string{fmt.Sprintf("Transport: RTP/AVP;unicast;client_port=%d-%d", port(p.rtp), port(p.rtcp))}, "")
+	rtsptest.ExpectStatus(t, resp, 200)
+	id := rtsptest.SessionID(t, resp)
+	rtsptest.ExpectStatus(t, c.Do("PLAY", base+"/", []string{"Session: " + id}, ""), 200)
 	_, srvRTCP := srv.UDPAddrs()
 	pres := h.presentation(t, 0)
 	start := time.Now()

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // session is one RTSP session: a publication (record) or a presentation
@@ -56,10 +58,10 @@ type session struct {
 // streamSetup is the transport of one set-up stream.
 type streamSetup struct {
 	setup    bool
-	url      string   // Request-URI of its SETUP (for RTP-Info, RTSP-RNG-10)
-	seq      uint64   // SETUP order (RTP-Info, PlayRequest.Streams)
-	channels PortPair // TCP interleaved channels
-	ports    PortPair // UDP client ports
+	url      string           // Request-URI of its SETUP (for RTP-Info, RTSP-RNG-10)
+	seq      uint64           // SETUP order (RTP-Info, PlayRequest.Streams)
+	channels headers.PortPair // TCP interleaved channels
+	ports    headers.PortPair // UDP client ports
 }
 
 func newSession(c *conn, pres *announcement) *session {

@@ -3,6 +3,9 @@ package rtsp
 import (
 	"net/netip"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // setupPlan is what a SETUP will do once accepted.
@@ -11,13 +14,13 @@ type setupPlan struct {
 	created bool
 	stream  int
 	next    sessionState
-	cands   Transports // acceptable specs, client order
+	cands   headers.Transports // acceptable specs, client order
 }
 
 // handleSetup sets up one stream (RTSP-M-14..18): mode=record after
 // ANNOUNCE, or play on a described presentation (Handler.Describe is
 // called when no DESCRIBE on the connection covers the URL).
-func (c *conn) handleSetup(req *Request) (*Response, error) {
+func (c *conn) handleSetup(req *base.Request) (*base.Response, error) {
 	plan, err := c.planSetup(req)
 	if err != nil {
 		return nil, err
@@ -44,16 +47,16 @@ func (c *conn) handleSetup(req *Request) (*Response, error) {
 		c.commitSession(ss)
 	}
 	ss.setState(plan.next, time.Now())
-	h := Header{}
+	h := base.Header{}
 	h.Set("Transport", th.Marshal())
-	h.Set("Session", (&Session{ID: ss.id, Timeout: c.srv.cfg.SessionTimeout}).Marshal())
-	return &Response{StatusCode: StatusOK, Header: h}, nil
+	h.Set("Session", (&headers.Session{ID: ss.id, Timeout: c.srv.cfg.SessionTimeout}).Marshal())
+	return &base.Response{StatusCode: base.StatusOK, Header: h}, nil
 }
 
 // planSetup runs every check that can refuse the SETUP before any
 // resource is reserved, and finds or creates the session. Require is
 // checked first, against the presentation the SETUP is for (RTSP-OPT-01).
-func (c *conn) planSetup(req *Request) (*setupPlan, error) {
+func (c *conn) planSetup(req *base.Request) (*setupPlan, error) {
 	ss, err := c.requestSession(req)
 	if err != nil {
 		return nil, err
@@ -61,7 +64,7 @@ func (c *conn) planSetup(req *Request) (*setupPlan, error) {
 	specs, terr := setupTransports(req)
 	p := &setupPlan{ss: ss, cands: c.acceptable(ss, specs)}
 	ev := evSetupPlay
-	if setupMode(specs, p.cands) == ModeRecord {
+	if setupMode(specs, p.cands) == headers.ModeRecord {
 		ev = evSetupRecord
 	}
 	pres, err := c.setupPresentation(req, ss, ev)
@@ -79,7 +82,7 @@ func (c *conn) planSetup(req *Request) (*setupPlan, error) {
 		return nil, terr
 	}
 	if len(p.cands) == 0 {
-		return nil, statusError(StatusUnsupportedTransport, "no acceptable transport", errNoTransport)
+		return nil, base.NewError(base.StatusUnsupportedTransport, "no acceptable transport", errNoTransport)
 	}
 	if p.next, err = c.transition(ss, ev); err != nil {
 		return nil, err
@@ -90,7 +93,7 @@ func (c *conn) planSetup(req *Request) (*setupPlan, error) {
 	if ss == nil {
 		c.updateIdle()
 		if len(c.sessions) >= c.srv.cfg.MaxSessionsPerConnection { // SEC-03
-			return nil, statusError(StatusNotEnoughBandwidth, "too many sessions on connection", nil)
+			return nil, base.NewError(base.StatusNotEnoughBandwidth, "too many sessions on connection", nil)
 		}
 		p.ss, p.created = newSession(c, pres), true
 	}
@@ -98,12 +101,12 @@ func (c *conn) planSetup(req *Request) (*setupPlan, error) {
 }
 
 // setupTransports parses the Transport header (400 when absent or bad).
-func setupTransports(req *Request) (Transports, error) {
-	v, ok := req.Header.lookup("Transport")
+func setupTransports(req *base.Request) (headers.Transports, error) {
+	v, ok := req.Header.Lookup("Transport")
 	if !ok {
-		return nil, statusError(StatusBadRequest, "setup without transport", nil)
+		return nil, base.NewError(base.StatusBadRequest, "setup without transport", nil)
 	}
-	var specs Transports
+	var specs headers.Transports
 	if err := specs.Unmarshal(v); err != nil {
 		return nil, err
 	}
@@ -111,21 +114,21 @@ func setupTransports(req *Request) (Transports, error) {
 }
 
 // setupMode is the mode of the first acceptable spec, else of the first.
-func setupMode(specs, cands Transports) TransportMode {
+func setupMode(specs, cands headers.Transports) headers.TransportMode {
 	if len(cands) > 0 {
 		return cands[0].Mode
 	}
 	if len(specs) > 0 {
 		return specs[0].Mode
 	}
-	return ModeUnset
+	return headers.ModeUnset
 }
 
 // setupPresentation returns what the SETUP is for: the session's
 // presentation, the announced publication (record), or for play without
 // a session a described presentation. It is nil when the state table
 // will refuse the SETUP.
-func (c *conn) setupPresentation(req *Request, ss *session, ev event) (*announcement, error) {
+func (c *conn) setupPresentation(req *base.Request, ss *session, ev event) (*announcement, error) {
 	switch {
 	case ss != nil:
 		return ss.pres, nil
@@ -139,11 +142,11 @@ func (c *conn) setupPresentation(req *Request, ss *session, ev event) (*announce
 // another presentation described on this connection gets 459 (RTSP-M-16).
 func (c *conn) matchStream(pres *announcement, ss *session, setupURL string) (int, error) {
 	if pres == nil {
-		return 0, statusError(StatusMethodNotValidInThisState, "nothing to set up", nil) // unreachable: the table refuses
+		return 0, base.NewError(base.StatusMethodNotValidInThisState, "nothing to set up", nil) // unreachable: the table refuses
 	}
 	i, err := matchTrack(pres.url, pres.controls, setupURL)
-	if err != nil && ss != nil && errorStatus(err) == StatusNotFound && c.matchUnused(setupURL) != nil {
-		return 0, statusError(StatusAggregateOperationNotAllowed, "session belongs to another presentation", nil)
+	if err != nil && ss != nil && errorStatus(err) == base.StatusNotFound && c.matchUnused(setupURL) != nil {
+		return 0, base.NewError(base.StatusAggregateOperationNotAllowed, "session belongs to another presentation", nil)
 	}
 	return i, err
 }
@@ -165,16 +168,16 @@ func (c *conn) commitSession(ss *session) {
 // (RTSP-TR-06), UDP only when enabled, with client_port and not on RTSPS
 // (media would travel in clear), and the lower transport of the streams
 // already set up in the session.
-func (c *conn) acceptable(ss *session, specs Transports) Transports {
-	var out Transports
+func (c *conn) acceptable(ss *session, specs headers.Transports) headers.Transports {
+	var out headers.Transports
 	for _, t := range specs {
 		if t.Profile != "RTP/AVP" || t.Multicast {
 			continue
 		}
-		if ss != nil && ss.hasStreams() && ss.tcp != (t.Lower == LowerTCP) {
+		if ss != nil && ss.hasStreams() && ss.tcp != (t.Lower == headers.LowerTCP) {
 			continue
 		}
-		if t.Lower == LowerUDP && (c.srv.udp == nil || c.secure || t.ClientPort == nil || t.ClientPort.RTP == 0 || t.ClientPort.RTCP == 0) {
+		if t.Lower == headers.LowerUDP && (c.srv.udp == nil || c.secure || t.ClientPort == nil || t.ClientPort.RTP == 0 || t.ClientPort.RTCP == 0) {
 			continue
 		}
 		out = append(out, t)
@@ -184,14 +187,14 @@ func (c *conn) acceptable(ss *session, specs Transports) Transports {
 
 // reserve assigns channels or registers UDP client ports for the first
 // spec that can be served and returns the reply spec (RTSP-TR-07/08/12).
-func (c *conn) reserve(ss *session, stream int, cands Transports) (*Transport, error) {
+func (c *conn) reserve(ss *session, stream int, cands headers.Transports) (*headers.Transport, error) {
 	mode := cands[0].Mode
 	for _, t := range cands {
 		if t.Mode != mode {
 			continue
 		}
-		th, ok := (*Transport)(nil), false
-		if t.Lower == LowerTCP {
+		th, ok := (*headers.Transport)(nil), false
+		if t.Lower == headers.LowerTCP {
 			th, ok = c.reserveTCP(ss, stream, t.Interleaved)
 		} else {
 			th, ok = c.reserveUDP(ss, stream, *t.ClientPort)
@@ -200,18 +203,18 @@ func (c *conn) reserve(ss *session, stream int, cands Transports) (*Transport, e
 			return th, nil
 		}
 	}
-	return nil, statusError(StatusUnsupportedTransport, "client ports in use", errNoTransport)
+	return nil, base.NewError(base.StatusUnsupportedTransport, "client ports in use", errNoTransport)
 }
 
 // reserveTCP takes the requested channel pair if both are free, else the
 // lowest free even pair (RTSP-TR-12). interleaved=N means N, N+1.
-func (c *conn) reserveTCP(ss *session, stream int, want *PortPair) (*Transport, bool) {
-	pair, ok := PortPair{}, false
+func (c *conn) reserveTCP(ss *session, stream int, want *headers.PortPair) (*headers.Transport, bool) {
+	pair, ok := headers.PortPair{}, false
 	if want != nil && want.RTCP == want.RTP+1 && want.RTP%2 == 0 {
 		pair, ok = *want, c.channelFree(want.RTP) && c.channelFree(want.RTCP)
 	}
 	for ch := 0; !ok && ch < 256; ch += 2 {
-		pair, ok = PortPair{RTP: ch, RTCP: ch + 1}, c.channelFree(ch) && c.channelFree(ch+1)
+		pair, ok = headers.PortPair{RTP: ch, RTCP: ch + 1}, c.channelFree(ch) && c.channelFree(ch+1)
 	}
 	if !ok {
 		return nil, false
@@ -220,7 +223,7 @@ func (c *conn) reserveTCP(ss *session, stream int, want *PortPair) (*Transport, 
 	c.channels[pair.RTCP] = channelTarget{ss: ss, stream: stream, rtcp: true}
 	ss.tcp = true
 	ss.streams[stream] = streamSetup{setup: true, channels: pair}
-	return &Transport{Profile: "RTP/AVP", Lower: LowerTCP, Interleaved: &pair, Mode: ModeRecord}, true
+	return &headers.Transport{Profile: "RTP/AVP", Lower: headers.LowerTCP, Interleaved: &pair, Mode: headers.ModeRecord}, true
 }
 
 func (c *conn) channelFree(ch int) bool {
@@ -230,7 +233,7 @@ func (c *conn) channelFree(ch int) bool {
 
 // reserveUDP registers the RTSP peer's IP with the client ports: media is
 // accepted from there only, whatever destination says (RTSP-TR-09, SEC-06).
-func (c *conn) reserveUDP(ss *session, stream int, ports PortPair) (*Transport, bool) {
+func (c *conn) reserveUDP(ss *session, stream int, ports headers.PortPair) (*headers.Transport, bool) {
 	ip := c.peer.Addr()
 	rtp := netip.AddrPortFrom(ip, uint16(ports.RTP))
 	rtcp := netip.AddrPortFrom(ip, uint16(ports.RTCP))
@@ -240,7 +243,7 @@ func (c *conn) reserveUDP(ss *session, stream int, ports PortPair) (*Transport, 
 	ss.tcp = false
 	ss.streams[stream] = streamSetup{setup: true, ports: ports}
 	srv := c.srv.udp.serverPorts()
-	return &Transport{Profile: "RTP/AVP", ClientPort: &ports, ServerPort: &srv, Mode: ModeRecord}, true
+	return &headers.Transport{Profile: "RTP/AVP", ClientPort: &ports, ServerPort: &srv, Mode: headers.ModeRecord}, true
 }
 
 // releaseStream frees the channels or UDP ports of one stream.

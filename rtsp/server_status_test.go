@@ -2,10 +2,13 @@ package rtsp_test
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // statusCase sends one request after an optional preparation and checks
@@ -27,15 +30,15 @@ func setUp(c *client) string { c.announce("cam1"); return c.setupTCP("cam1", "re
 
 func recording(c *client) string {
 	id := setUp(c)
-	expectStatus(c.t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
+	rtsptest.ExpectStatus(c.t, c.Do("RECORD", c.URL+"/cam1", []string{"Session: " + id}, ""), 200)
 	return id
 }
 
 func halfSetUp(c *client) string {
 	c.announce("cam1")
-	resp := c.do("SETUP", c.url+"/cam1/streamid=0", []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record"}, "")
-	expectStatus(c.t, resp, 200)
-	return sessionID(c.t, resp)
+	resp := c.Do("SETUP", c.URL+"/cam1/streamid=0", []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record"}, "")
+	rtsptest.ExpectStatus(c.t, resp, 200)
+	return rtsptest.SessionID(c.t, resp)
 }
 
 const sdpType = "Content-Type: application/sdp"
@@ -113,14 +116,14 @@ func TestStatusCodes(t *testing.T) {
 			}
 			url := tc.path
 			if strings.HasPrefix(url, "/") {
-				url = c.url + url
+				url = c.URL + url
 			}
 			var hdr []string
 			for _, h := range tc.headers {
 				hdr = append(hdr, strings.ReplaceAll(h, "$S", id))
 			}
 			resp := c.doRaw(tc.method, url, hdr, tc.body)
-			expectStatus(t, resp, tc.status)
+			rtsptest.ExpectStatus(t, resp, tc.status)
 			for k, v := range tc.check {
 				if got := resp.Header.Get(k); got != v {
 					t.Errorf("%s: %q, want %q", k, got, v)
@@ -130,16 +133,16 @@ func TestStatusCodes(t *testing.T) {
 				t.Error("missing Server or Date (RTSP-MSG-07)")
 			}
 			// The connection survives every status of this table.
-			expectStatus(t, c.do("OPTIONS", "*", nil, ""), 200)
+			rtsptest.ExpectStatus(t, c.Do("OPTIONS", "*", nil, ""), 200)
 		})
 	}
 }
 
 // doRaw is do without the CSeq check, and where a "CSeq:" header line
 // replaces the generated one.
-func (c *client) doRaw(method, url string, headers []string, body string) *rtsp.Response {
+func (c *client) doRaw(method, url string, headers []string, body string) *base.Response {
 	c.t.Helper()
-	c.cseq++
+	c.CSeq++
 	var b strings.Builder
 	b.WriteString(method + " " + url)
 	if !strings.Contains(url, " RTSP/") {
@@ -157,11 +160,11 @@ func (c *client) doRaw(method, url string, headers []string, body string) *rtsp.
 		b.WriteString("CSeq: 77\r\n")
 	}
 	if body != "" {
-		b.WriteString("Content-Length: " + itoa(len(body)) + "\r\n")
+		b.WriteString("Content-Length: " + strconv.Itoa(len(body)) + "\r\n")
 	}
 	b.WriteString("\r\n" + body)
-	c.write(b.String())
-	resp := c.read()
+	c.Write(b.String())
+	resp := c.Read()
 	if !custom && resp.Header.Get("CSeq") != "77" {
 		c.t.Fatalf("CSeq %q", resp.Header.Get("CSeq"))
 	}
@@ -174,15 +177,15 @@ func TestHandlerErrors(t *testing.T) {
 		err    error
 		status int
 	}{
-		{&rtsp.Error{Status: 403, Reason: "camera not allowed"}, 403},
-		{&rtsp.Error{Status: 503, Reason: "busy"}, 503},
+		{&base.Error{Status: 403, Reason: "camera not allowed"}, 403},
+		{&base.Error{Status: 503, Reason: "busy"}, 503},
 		{errors.New("disk on fire"), 500},
 	} {
 		t.Run(tc.err.Error(), func(t *testing.T) {
 			srv := startServer(t, rtsp.Config{Handler: &fakeHandler{err: tc.err}})
 			c := dial(t, srv)
-			expectStatus(t, c.do("ANNOUNCE", c.url+"/cam1", []string{sdpType}, ffmpegSDP), tc.status)
-			expectStatus(t, c.do("OPTIONS", "*", nil, ""), 200)
+			rtsptest.ExpectStatus(t, c.Do("ANNOUNCE", c.URL+"/cam1", []string{sdpType}, ffmpegSDP), tc.status)
+			rtsptest.ExpectStatus(t, c.Do("OPTIONS", "*", nil, ""), 200)
 		})
 	}
 }
@@ -193,7 +196,7 @@ func TestMaxSessionsPerConnection(t *testing.T) {
 	srv := startServer(t, rtsp.Config{Handler: h, MaxSessionsPerConnection: 1})
 	c := dial(t, srv)
 	for i, want := range []int{200, 453} {
-		expectStatus(t, c.do("ANNOUNCE", c.url+"/cam"+itoa(i), []string{sdpType}, ffmpegSDP), 200)
-		expectStatus(t, c.do("SETUP", c.url+"/cam"+itoa(i)+"/streamid=0", []string{"Transport: RTP/AVP/TCP;unicast;mode=record"}, ""), want)
+		rtsptest.ExpectStatus(t, c.Do("ANNOUNCE", c.URL+"/cam"+strconv.Itoa(i), []string{sdpType}, ffmpegSDP), 200)
+		rtsptest.ExpectStatus(t, c.Do("SETUP", c.URL+"/cam"+strconv.Itoa(i)+"/streamid=0", []string{"Transport: RTP/AVP/TCP;unicast;mode=record"}, ""), want)
 	}
 }

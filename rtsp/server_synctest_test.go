@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -77,7 +78,7 @@ func runPipeServer(t *testing.T, cfg rtsp.Config) (*pipeListener, func()) {
 func recordingPipe(t *testing.T, c *client) string {
 	c.announce("cam1")
 	id := c.setupTCP("cam1", "record")
-	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
+	rtsptest.ExpectStatus(t, c.Do("RECORD", c.URL+"/cam1", []string{"Session: " + id}, ""), 200)
 	return id
 }
 
@@ -94,7 +95,7 @@ func TestSessionTimeoutKeepalive(t *testing.T) {
 		id := c.setupTCP("cam1", "record")
 		for range 10 { // five minutes
 			time.Sleep(30 * time.Second)
-			expectStatus(t, c.do("GET_PARAMETER", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
+			rtsptest.ExpectStatus(t, c.Do("GET_PARAMETER", c.URL+"/cam1", []string{"Session: " + id}, ""), 200)
 		}
 		time.Sleep(69 * time.Second)
 		synctest.Wait()
@@ -108,7 +109,7 @@ func TestSessionTimeoutKeepalive(t *testing.T) {
 		if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrSessionTimeout) {
 			t.Fatalf("reason %v", reason)
 		}
-		c.expectClosed() // the TCP session's connection goes with it
+		c.ExpectClosed() // the TCP session's connection goes with it
 	})
 }
 
@@ -128,7 +129,7 @@ func TestSessionKeepaliveMethods(t *testing.T) {
 			if i%2 == 1 {
 				m = "SET_PARAMETER"
 			}
-			expectStatus(t, c.do(m, c.url+"/cam1", []string{"Session: " + id}, ""), 200)
+			rtsptest.ExpectStatus(t, c.Do(m, c.URL+"/cam1", []string{"Session: " + id}, ""), 200)
 		}
 		synctest.Wait()
 		if _, _, reason, _ := h.pub(0).snapshot(); reason != nil {
@@ -151,7 +152,7 @@ func TestMediaTimeout(t *testing.T) {
 			if i%10 == 9 {
 				ch = 1 // RTCP only, every tenth second
 			}
-			c.write(frame(ch, rtpPacket))
+			c.Write(rtsptest.Frame(ch, rtpPacket))
 			time.Sleep(time.Second)
 		}
 		synctest.Wait()
@@ -163,7 +164,7 @@ func TestMediaTimeout(t *testing.T) {
 		if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrMediaTimeout) {
 			t.Fatalf("reason %v", reason)
 		}
-		c.expectClosed()
+		c.ExpectClosed()
 	})
 }
 
@@ -177,12 +178,12 @@ func TestIdleTimeout(t *testing.T) {
 		c := l.dial(t)
 		c.announce("cam1")
 		time.Sleep(29 * time.Second)
-		expectStatus(t, c.do("OPTIONS", "*", nil, ""), 200) // a request restarts the idle timer
+		rtsptest.ExpectStatus(t, c.Do("OPTIONS", "*", nil, ""), 200) // a request restarts the idle timer
 		time.Sleep(29 * time.Second)
 		synctest.Wait()
-		expectStatus(t, c.do("OPTIONS", "*", nil, ""), 200)
+		rtsptest.ExpectStatus(t, c.Do("OPTIONS", "*", nil, ""), 200)
 		time.Sleep(31 * time.Second)
-		c.expectClosed()
+		c.ExpectClosed()
 		if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrConnClosed) {
 			t.Fatalf("reason %v", reason)
 		}
@@ -196,9 +197,9 @@ func TestHandshakeTimeout(t *testing.T) {
 		l, stop := runPipeServer(t, rtsp.Config{Handler: ffmpegHandler()})
 		defer stop()
 		c := l.dial(t)
-		c.write("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n") // never finished
+		c.Write("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n") // never finished
 		time.Sleep(11 * time.Second)
-		c.expectClosed()
+		c.ExpectClosed()
 	})
 }
 
@@ -210,7 +211,7 @@ func TestShutdownWhileRecording(t *testing.T) {
 		l, stop := runPipeServer(t, rtsp.Config{Handler: h})
 		c := l.dial(t)
 		recordingPipe(t, c)
-		c.write(frame(0, rtpPacket))
+		c.Write(rtsptest.Frame(0, rtpPacket))
 		stop()
 		if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrServerClosed) {
 			t.Fatalf("reason %v", reason)
@@ -239,19 +240,19 @@ func TestTCPPublisherHeldBack(t *testing.T) {
 		other := l.dial(t)
 		other.announce("cam2")
 		id := other.setupTCP("cam2", "record")
-		expectStatus(t, other.do("RECORD", other.url+"/cam2", []string{"Session: " + id}, ""), 200)
+		rtsptest.ExpectStatus(t, other.Do("RECORD", other.URL+"/cam2", []string{"Session: " + id}, ""), 200)
 		if !h.pub(0).recordInfo().TCP {
 			t.Fatal("RecordInfo.TCP false for an interleaved publisher")
 		}
 
-		held.write(frame(0, rtpPacket)) // read; RTP holds it
+		held.Write(rtsptest.Frame(0, rtpPacket)) // read; RTP holds it
 		sent := make(chan error, 1)
 		go func() {
-			_, err := io.WriteString(held.nc, frame(0, rtpPacket))
+			_, err := io.WriteString(held.Conn, rtsptest.Frame(0, rtpPacket))
 			sent <- err
 		}()
 		for range 2 {
-			other.write(frame(0, rtpPacket))
+			other.Write(rtsptest.Frame(0, rtpPacket))
 			time.Sleep(time.Second)
 		}
 		time.Sleep(18 * time.Second) // cam2 silent: its media timeout (10 s) passes
@@ -272,7 +273,7 @@ func TestTCPPublisherHeldBack(t *testing.T) {
 		if err := <-sent; err != nil {
 			t.Fatal(err)
 		}
-		held.write(frame(0, rtpPacket))
+		held.Write(rtsptest.Frame(0, rtpPacket))
 		h.pub(0).waitPackets(t, 3)
 		time.Sleep(2 * time.Second) // a reaper tick or two: the session lives on
 		synctest.Wait()

@@ -2,12 +2,12 @@ package rtsp_test
 
 import (
 	"errors"
-	"net"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -18,13 +18,13 @@ func ffmpegHandler() *fakeHandler {
 // announce runs OPTIONS and ANNOUNCE of Appendix A.1 on path.
 func (c *client) announce(path string) {
 	c.t.Helper()
-	resp := c.do("OPTIONS", c.url+"/"+path, []string{"User-Agent: Lavf61.1.100"}, "")
-	expectStatus(c.t, resp, 200)
+	resp := c.Do("OPTIONS", c.URL+"/"+path, []string{"User-Agent: Lavf61.1.100"}, "")
+	rtsptest.ExpectStatus(c.t, resp, 200)
 	if got := resp.Header.Get("Public"); got != "OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, PAUSE, RECORD, TEARDOWN, GET_PARAMETER, SET_PARAMETER" {
 		c.t.Fatalf("Public %q (RTSP-M-01, RTSP-M-03)", got)
 	}
-	resp = c.do("ANNOUNCE", c.url+"/"+path, []string{"Content-Type: application/sdp", "User-Agent: Lavf61.1.100"}, ffmpegSDP)
-	expectStatus(c.t, resp, 200)
+	resp = c.Do("ANNOUNCE", c.URL+"/"+path, []string{"Content-Type: application/sdp", "User-Agent: Lavf61.1.100"}, ffmpegSDP)
+	rtsptest.ExpectStatus(c.t, resp, 200)
 	if resp.Header.Has("Session") {
 		c.t.Fatal("ANNOUNCE response carries Session (RTSP-M-10)")
 	}
@@ -33,17 +33,17 @@ func (c *client) announce(path string) {
 // setupTCP sets up the two streams of A.1 over TCP and returns the session id.
 func (c *client) setupTCP(path, mode string) string {
 	c.t.Helper()
-	resp := c.do("SETUP", c.url+"/"+path+"/streamid=0", []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=" + mode}, "")
-	expectStatus(c.t, resp, 200)
+	resp := c.Do("SETUP", c.URL+"/"+path+"/streamid=0", []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=" + mode}, "")
+	rtsptest.ExpectStatus(c.t, resp, 200)
 	if got := resp.Header.Get("Transport"); got != "RTP/AVP/TCP;unicast;interleaved=0-1;mode=record" {
 		c.t.Fatalf("Transport %q", got)
 	}
 	if got := resp.Header.Get("Session"); !strings.HasSuffix(got, ";timeout=60") || len(got) != 32+len(";timeout=60") {
 		c.t.Fatalf("Session %q (RTSP-SES-01/02)", got)
 	}
-	id := sessionID(c.t, resp)
-	resp = c.do("SETUP", c.url+"/"+path+"/streamid=1", []string{"Transport: RTP/AVP/TCP;unicast;interleaved=2-3;mode=" + mode, "Session: " + id}, "")
-	expectStatus(c.t, resp, 200)
+	id := rtsptest.SessionID(c.t, resp)
+	resp = c.Do("SETUP", c.URL+"/"+path+"/streamid=1", []string{"Transport: RTP/AVP/TCP;unicast;interleaved=2-3;mode=" + mode, "Session: " + id}, "")
+	rtsptest.ExpectStatus(c.t, resp, 200)
 	if got := resp.Header.Get("Transport"); got != "RTP/AVP/TCP;unicast;interleaved=2-3;mode=record" {
 		c.t.Fatalf("Transport %q", got)
 	}
@@ -62,24 +62,24 @@ func TestFFmpegPushTCP(t *testing.T) {
 	}
 	id := c.setupTCP("cam1", "record")
 	// RTSP-IL-04: a frame before RECORD is accepted and discarded.
-	c.write(frame(0, rtpPacket))
-	resp := c.do("RECORD", c.url+"/cam1", []string{"Range: npt=0.000-", "Session: " + id}, "")
-	expectStatus(t, resp, 200)
-	if sessionID(t, resp) != id {
+	c.Write(rtsptest.Frame(0, rtpPacket))
+	resp := c.Do("RECORD", c.URL+"/cam1", []string{"Range: npt=0.000-", "Session: " + id}, "")
+	rtsptest.ExpectStatus(t, resp, 200)
+	if rtsptest.SessionID(t, resp) != id {
 		t.Fatal("RECORD response without the session (RTSP-SES-03)")
 	}
 	// RTSP-IL-02: RTCP on the odd channel, and an SR on an RTP channel.
-	c.write(frame(0, rtpPacket) + frame(2, rtpPacket+"a") + frame(1, rtcpSR) + frame(2, rtcpSR) + frame(9, rtpPacket))
+	c.Write(rtsptest.Frame(0, rtpPacket) + rtsptest.Frame(2, rtpPacket+"a") + rtsptest.Frame(1, rtcpSR) + rtsptest.Frame(2, rtcpSR) + rtsptest.Frame(9, rtpPacket))
 	pkts := h.pub(0).waitPackets(t, 4)
 	want := []packet{{0, false, rtpPacket}, {1, false, rtpPacket + "a"}, {0, true, rtcpSR}, {1, true, rtcpSR}}
 	if !reflect.DeepEqual(pkts, want) {
 		t.Fatalf("packets %+v\nwant %+v", pkts, want)
 	}
 	// RTSP-MSG-09: a request between frames.
-	resp = c.do("GET_PARAMETER", c.url+"/cam1", []string{"Session: " + id}, "")
-	expectStatus(t, resp, 200)
-	resp = c.do("TEARDOWN", c.url+"/cam1", []string{"Session: " + id}, "")
-	expectStatus(t, resp, 200)
+	resp = c.Do("GET_PARAMETER", c.URL+"/cam1", []string{"Session: " + id}, "")
+	rtsptest.ExpectStatus(t, resp, 200)
+	resp = c.Do("TEARDOWN", c.URL+"/cam1", []string{"Session: " + id}, "")
+	rtsptest.ExpectStatus(t, resp, 200)
 	if resp.Header.Has("Session") {
 		t.Fatal("TEARDOWN response carries Session (RTSP-SES-03)")
 	}
@@ -87,8 +87,8 @@ func TestFFmpegPushTCP(t *testing.T) {
 		t.Fatalf("close reason %v", reason)
 	}
 	// RTSP-M-35: the connection stays usable.
-	expectStatus(t, c.do("OPTIONS", "*", nil, ""), 200)
-	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id}, ""), 454)
+	rtsptest.ExpectStatus(t, c.Do("OPTIONS", "*", nil, ""), 200)
+	rtsptest.ExpectStatus(t, c.Do("RECORD", c.URL+"/cam1", []string{"Session: " + id}, ""), 454)
 }
 
 // TestPushTCPConnClose: a TCP-interleaved session dies with its connection (RTSP-SES-06).
@@ -98,8 +98,8 @@ func TestPushTCPConnClose(t *testing.T) {
 	c := dial(t, srv)
 	c.announce("cam1")
 	id := c.setupTCP("cam1", "record")
-	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
-	c.nc.Close()
+	rtsptest.ExpectStatus(t, c.Do("RECORD", c.URL+"/cam1", []string{"Session: " + id}, ""), 200)
+	c.Conn.Close()
 	if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrConnClosed) {
 		t.Fatalf("close reason %v", reason)
 	}
@@ -112,7 +112,7 @@ func TestAnnouncedConnClose(t *testing.T) {
 	srv := startServer(t, rtsp.Config{Handler: h})
 	c := dial(t, srv)
 	c.announce("cam1")
-	c.nc.Close()
+	c.Conn.Close()
 	if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrConnClosed) {
 		t.Fatalf("close reason %v", reason)
 	}
@@ -130,7 +130,7 @@ func TestServerShutdownClosesSessions(t *testing.T) {
 	c := dial(t, srv)
 	c.announce("cam1")
 	id := c.setupUDP(t, srv, "cam1", "record")
-	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
+	rtsptest.ExpectStatus(t, c.Do("RECORD", c.URL+"/cam1", []string{"Session: " + id}, ""), 200)
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -152,27 +152,27 @@ func TestGStreamerPush(t *testing.T) {
 	h := &fakeHandler{controls: []string{"stream=0", "stream=1"}}
 	srv := startServer(t, rtsp.Config{Handler: h})
 	c := dial(t, srv)
-	base := c.url + "/cam2"
-	expectStatus(t, c.do("ANNOUNCE", base+"?token=x", []string{"Content-Type: application/sdp", "User-Agent: GStreamer/1.24.0"}, ffmpegSDP), 200)
+	base := c.URL + "/cam2"
+	rtsptest.ExpectStatus(t, c.Do("ANNOUNCE", base+"?token=x", []string{"Content-Type: application/sdp", "User-Agent: GStreamer/1.24.0"}, ffmpegSDP), 200)
 	if h.reqs[0].Path != "cam2" {
 		t.Fatalf("path %q", h.reqs[0].Path)
 	}
-	resp := c.do("SETUP", base+"/stream=0?token=x", []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=RECORD"}, "")
-	expectStatus(t, resp, 200)
-	id := sessionID(t, resp)
+	resp := c.Do("SETUP", base+"/stream=0?token=x", []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=RECORD"}, "")
+	rtsptest.ExpectStatus(t, resp, 200)
+	id := rtsptest.SessionID(t, resp)
 	// Channels 0-1 are taken: the server picks the lowest free pair.
-	resp = c.do("SETUP", base+"/stream=1?token=x", []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=RECORD", "Session: " + id}, "")
-	expectStatus(t, resp, 200)
+	resp = c.Do("SETUP", base+"/stream=1?token=x", []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=RECORD", "Session: " + id}, "")
+	rtsptest.ExpectStatus(t, resp, 200)
 	if got := resp.Header.Get("Transport"); got != "RTP/AVP/TCP;unicast;interleaved=2-3;mode=record" {
 		t.Fatalf("Transport %q", got)
 	}
-	expectStatus(t, c.do("RECORD", base+"/?token=x", []string{"Session: " + id}, ""), 200)
-	c.write(frame(2, rtpPacket))
+	rtsptest.ExpectStatus(t, c.Do("RECORD", base+"/?token=x", []string{"Session: " + id}, ""), 200)
+	c.Write(rtsptest.Frame(2, rtpPacket))
 	if pkts := h.pub(0).waitPackets(t, 1); pkts[0].stream != 1 {
 		t.Fatalf("packet %+v", pkts[0])
 	}
 	// GStreamer keepalive (RTSP-M-38, A.3).
-	expectStatus(t, c.do("SET_PARAMETER", base+"/", []string{"Session: " + id}, ""), 200)
+	rtsptest.ExpectStatus(t, c.Do("SET_PARAMETER", base+"/", []string{"Session: " + id}, ""), 200)
 }
 
 // TestPipelined covers RTSP-MSG-08: responses in request order.
@@ -184,12 +184,12 @@ func TestPipelined(t *testing.T) {
 		b.WriteString("OPTIONS * RTSP/1.0\r\nCSeq: " + strconv.Itoa(i) + "\r\n\r\n")
 		b.WriteString("DESCRIBE rtsp://h/x RTSP/1.0\r\nCSeq: " + strconv.Itoa(100+i) + "\r\n\r\n")
 	}
-	c.write(b.String())
+	c.Write(b.String())
 	for i := 1; i <= 5; i++ {
-		if r := c.read(); r.Header.Get("CSeq") != strconv.Itoa(i) || r.StatusCode != 200 {
+		if r := c.Read(); r.Header.Get("CSeq") != strconv.Itoa(i) || r.StatusCode != 200 {
 			t.Fatalf("response %d: %d %s", i, r.StatusCode, r.Header.Get("CSeq"))
 		}
-		if r := c.read(); r.Header.Get("CSeq") != strconv.Itoa(100+i) || r.StatusCode != 404 {
+		if r := c.Read(); r.Header.Get("CSeq") != strconv.Itoa(100+i) || r.StatusCode != 404 {
 			t.Fatalf("response %d: %d %s", i, r.StatusCode, r.Header.Get("CSeq"))
 		}
 	}
@@ -200,7 +200,7 @@ func TestPipelined(t *testing.T) {
 func TestGarbageClosesOnlyThatConn(t *testing.T) {
 	srv := startServer(t, rtsp.Config{Handler: ffmpegHandler()})
 	good := dial(t, srv)
-	expectStatus(t, good.do("OPTIONS", "*", nil, ""), 200)
+	rtsptest.ExpectStatus(t, good.Do("OPTIONS", "*", nil, ""), 200)
 	for name, in := range map[string]string{
 		"binary":           "\x00\x01\x02\x03\r\n\r\n",
 		"oversized header": "OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nX: " + strings.Repeat("a", 9000) + "\r\n\r\n",
@@ -210,15 +210,15 @@ func TestGarbageClosesOnlyThatConn(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			bad := dial(t, srv)
-			bad.write(in)
-			resp := bad.read()
+			bad.Write(in)
+			resp := bad.Read()
 			if resp.StatusCode != 400 && resp.StatusCode != 413 && resp.StatusCode != 414 {
 				t.Fatalf("status %d", resp.StatusCode)
 			}
-			bad.expectClosed()
+			bad.ExpectClosed()
 		})
 	}
-	expectStatus(t, good.do("OPTIONS", "*", nil, ""), 200)
+	rtsptest.ExpectStatus(t, good.Do("OPTIONS", "*", nil, ""), 200)
 }
 
 // TestHandlerPanic: a panic in the Handler closes only its connection.
@@ -228,13 +228,10 @@ func TestHandlerPanic(t *testing.T) {
 	srv := startServer(t, rtsp.Config{Handler: h})
 	good := dial(t, srv)
 	bad := dial(t, srv)
-	bad.cseq++
-	bad.write("ANNOUNCE " + bad.url + "/boom RTSP/1.0\r\nCSeq: 1\r\nContent-Type: application/sdp\r\nContent-Length: 3\r\n\r\nv=0")
-	bad.expectClosed()
+	bad.Write("ANNOUNCE " + bad.URL + "/boom RTSP/1.0\r\nCSeq: 1\r\nContent-Type: application/sdp\r\nContent-Length: 3\r\n\r\nv=0")
+	bad.ExpectClosed()
 	good.announce("cam1")
 }
-
-var _ net.Conn // keep net imported for helpers used by other files
 
 // TestPauseRecord covers RTSP-M-27: PAUSE stops delivery, RECORD resumes
 // it, and Publication.Record is called once.
@@ -244,11 +241,11 @@ func TestPauseRecord(t *testing.T) {
 	c := dial(t, srv)
 	c.announce("cam1")
 	id := c.setupTCP("cam1", "record")
-	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
-	expectStatus(t, c.do("PAUSE", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
-	c.write(frame(0, rtpPacket+"paused"))
-	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
-	c.write("\r\n" + frame(0, rtpPacket)) // a stray line end between messages is skipped
+	rtsptest.ExpectStatus(t, c.Do("RECORD", c.URL+"/cam1", []string{"Session: " + id}, ""), 200)
+	rtsptest.ExpectStatus(t, c.Do("PAUSE", c.URL+"/cam1", []string{"Session: " + id}, ""), 200)
+	c.Write(rtsptest.Frame(0, rtpPacket+"paused"))
+	rtsptest.ExpectStatus(t, c.Do("RECORD", c.URL+"/cam1", []string{"Session: " + id}, ""), 200)
+	c.Write("\r\n" + rtsptest.Frame(0, rtpPacket)) // a stray line end between messages is skipped
 	pkts := h.pub(0).waitPackets(t, 1)
 	if records, _, _, v := h.pub(0).snapshot(); records != 1 || v != "" || pkts[0].data != rtpPacket {
 		t.Fatalf("records %d, %q, packets %+v", records, v, pkts)
@@ -263,7 +260,7 @@ func TestUDPSetupConnClose(t *testing.T) {
 	c := dial(t, srv)
 	c.announce("cam1")
 	c.setupUDP(t, srv, "cam1", "record")
-	c.nc.Close()
+	c.Conn.Close()
 	if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrConnClosed) {
 		t.Fatalf("reason %v", reason)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/internal/testcert"
 	"github.com/camvault/camvault/rtsp"
 )
@@ -37,10 +38,10 @@ func TestRTSPS(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.announce("cam1")
-	expectStatus(t, c.do("SETUP", c.url+"/cam1/streamid=0", []string{"Transport: RTP/AVP;unicast;client_port=5000-5001;mode=record"}, ""), 461)
+	rtsptest.ExpectStatus(t, c.Do("SETUP", c.URL+"/cam1/streamid=0", []string{"Transport: RTP/AVP;unicast;client_port=5000-5001;mode=record"}, ""), 461)
 	id := c.setupTCP("cam1", "record")
-	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
-	c.write(frame(0, rtpPacket))
+	rtsptest.ExpectStatus(t, c.Do("RECORD", c.URL+"/cam1", []string{"Session: " + id}, ""), 200)
+	c.Write(rtsptest.Frame(0, rtpPacket))
 	h.pub(0).waitPackets(t, 1)
 
 	plain := dial(t, srv)
@@ -65,7 +66,7 @@ func TestRTSPSOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expectStatus(t, c.do("OPTIONS", "*", nil, ""), 200)
+	rtsptest.ExpectStatus(t, c.Do("OPTIONS", "*", nil, ""), 200)
 	if _, err := rtsp.NewServer(rtsp.Config{Handler: ffmpegHandler(), TLSOnly: true}); err == nil {
 		t.Fatal("TLSOnly without TLS accepted")
 	}
@@ -81,5 +82,5 @@ func TestRTSPSHandshakeTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	newClient(t, nc, "").expectClosed()
+	newClient(t, nc, "").ExpectClosed()
 }

@@ -9,6 +9,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // udpPair is the shared RTP/RTCP socket pair of all UDP sessions
@@ -95,8 +98,8 @@ func (u *udpPair) close() {
 }
 
 // serverPorts returns the ports to put in server_port.
-func (u *udpPair) serverPorts() PortPair {
-	return PortPair{
+func (u *udpPair) serverPorts() headers.PortPair {
+	return headers.PortPair{
 		RTP:  int(u.rtp.pc.LocalAddr().(*net.UDPAddr).Port),
 		RTCP: int(u.rtcp.pc.LocalAddr().(*net.UDPAddr).Port),
 	}
@@ -219,7 +222,7 @@ func (u *udpPair) readLoop(k *udpSocket) {
 			continue
 		}
 		pkt := buf[:n]
-		if p := r.ss.deliver(r.stream, k.rtcp || isRTCP(pkt), pkt); p != nil {
+		if p := r.ss.deliver(r.stream, k.rtcp || base.IsRTCP(pkt), pkt); p != nil {
 			r.ss.packetPanicked(p)
 		}
 	}

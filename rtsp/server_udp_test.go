@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
 )
 
@@ -50,14 +51,14 @@ func (c *client) setupUDP(t *testing.T, srv *rtsp.Server, path, mode string) str
 		if id != "" {
 			hdr = append(hdr, "Session: "+id)
 		}
-		resp := c.do("SETUP", fmt.Sprintf("%s/%s/streamid=%d", c.url, path, i), hdr, "")
-		expectStatus(t, resp, 200)
+		resp := c.Do("SETUP", fmt.Sprintf("%s/%s/streamid=%d", c.URL, path, i), hdr, "")
+		rtsptest.ExpectStatus(t, resp, 200)
 		want := fmt.Sprintf("RTP/AVP;unicast;client_port=%d-%d;server_port=%d-%d;mode=record",
 			port(p.rtp), port(p.rtcp), srvRTP.(*net.UDPAddr).Port, srvRTCP.(*net.UDPAddr).Port)
 		if got := resp.Header.Get("Transport"); got != want {
 			t.Fatalf("Transport %q\nwant %q", got, want)
 		}
-		id = sessionID(t, resp)
+		id = rtsptest.SessionID(t, resp)
 	}
 	c.udp = peers
 	return id
@@ -68,7 +69,7 @@ func (c *client) recordUDP(srv *rtsp.Server, path string) string {
 	c.t.Helper()
 	c.announce(path)
 	id := c.setupUDP(c.t, srv, path, "record")
-	expectStatus(c.t, c.do("RECORD", c.url+"/"+path, []string{"Session: " + id}, ""), 200)
+	rtsptest.ExpectStatus(c.t, c.Do("RECORD", c.URL+"/"+path, []string{"Session: " + id}, ""), 200)
 	return id
 }
 
@@ -80,7 +81,7 @@ func TestFFmpegPushUDP(t *testing.T) {
 	c := dial(t, srv)
 	c.announce("cam1")
 	id := c.setupUDP(t, srv, "cam1", "record")
-	expectStatus(t, c.do("RECORD", c.url+"/cam1", []string{"Range: npt=0.000-", "Session: " + id}, ""), 200)
+	rtsptest.ExpectStatus(t, c.Do("RECORD", c.URL+"/cam1", []string{"Range: npt=0.000-", "Session: " + id}, ""), 200)
 	srvRTP, srvRTCP := srv.UDPAddrs()
 	sendUDP(t, c.udp[0].rtp, srvRTP, rtpPacket)
 	h.pub(0).waitPackets(t, 1)
@@ -100,7 +101,7 @@ func TestFFmpegPushUDP(t *testing.T) {
 	if fmt.Sprint(pkts) != fmt.Sprint(want) {
 		t.Fatalf("packets %+v\nwant %+v", pkts, want)
 	}
-	expectStatus(t, c.do("TEARDOWN", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
+	rtsptest.ExpectStatus(t, c.Do("TEARDOWN", c.URL+"/cam1", []string{"Session: " + id}, ""), 200)
 	if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrTeardown) {
 		t.Fatalf("reason %v", reason)
 	}
@@ -112,11 +113,11 @@ func TestUDPLatch(t *testing.T) {
 	h := &fakeHandler{controls: []string{"trackID=0"}}
 	srv := startServer(t, rtsp.Config{Handler: h})
 	c := dial(t, srv)
-	expectStatus(t, c.do("ANNOUNCE", c.url+"/cam9", []string{"Content-Type: application/sdp"}, ffmpegSDP), 200)
-	resp := c.do("SETUP", c.url+"/cam9/trackID=0", []string{"Transport: RTP/AVP;unicast;client_port=9-10;mode=record"}, "")
-	expectStatus(t, resp, 200)
-	id := sessionID(t, resp)
-	expectStatus(t, c.do("RECORD", c.url+"/cam9", []string{"Session: " + id}, ""), 200)
+	rtsptest.ExpectStatus(t, c.Do("ANNOUNCE", c.URL+"/cam9", []string{"Content-Type: application/sdp"}, ffmpegSDP), 200)
+	resp := c.Do("SETUP", c.URL+"/cam9/trackID=0", []string{"Transport: RTP/AVP;unicast;client_port=9-10;mode=record"}, "")
+	rtsptest.ExpectStatus(t, resp, 200)
+	id := rtsptest.SessionID(t, resp)
+	rtsptest.ExpectStatus(t, c.Do("RECORD", c.URL+"/cam9", []string{"Session: " + id}, ""), 200)
 	natted := listenUDP(t, "127.0.0.1")
 	srvRTP, _ := srv.UDPAddrs()
 	sendUDP(t, natted, srvRTP, rtpPacket)
@@ -156,7 +157,7 @@ func TestUDPMediaTimeout(t *testing.T) {
 	if d := time.Since(start); d < 100*time.Millisecond {
 		t.Fatalf("closed after %v", d)
 	}
-	c.expectClosed()
+	c.ExpectClosed()
 }
 
 // TestUDPRecordingEndsWithConnection covers issue 9 rows 10 and 14: a UDP
@@ -170,13 +171,13 @@ func TestUDPRecordingEndsWithConnection(t *testing.T) {
 	srvRTP, _ := srv.UDPAddrs()
 	sendUDP(t, c.udp[0].rtp, srvRTP, rtpPacket)
 	h.pub(0).waitPackets(t, 1)
-	c.nc.Close()
+	c.Conn.Close()
 	if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrConnClosed) {
 		t.Fatalf("reason %v", reason)
 	}
 	before := srv.Stats().UDPDrops
 	sendUDP(t, c.udp[0].rtp, srvRTP, rtpPacket)
-	waitFor(t, "datagram of the ended session dropped", func() bool { return srv.Stats().UDPDrops > before })
+	rtsptest.WaitFor(t, "datagram of the ended session dropped", func() bool { return srv.Stats().UDPDrops > before })
 }
 
 // TestUDPLatchCannotSteal covers issue 9 row 3: a third party on the
@@ -187,12 +188,12 @@ func TestUDPLatchCannotSteal(t *testing.T) {
 	h := &fakeHandler{controls: []string{"trackID=0"}}
 	srv := startServer(t, rtsp.Config{Handler: h})
 	c := dial(t, srv)
-	expectStatus(t, c.do("ANNOUNCE", c.url+"/cam9", []string{"Content-Type: application/sdp"}, ffmpegSDP), 200)
+	rtsptest.ExpectStatus(t, c.Do("ANNOUNCE", c.URL+"/cam9", []string{"Content-Type: application/sdp"}, ffmpegSDP), 200)
 	real := newUDPPeer(t)
-	resp := c.do("SETUP", c.url+"/cam9/trackID=0", []string{fmt.Sprintf("Transport: RTP/AVP;unicast;client_port=%d-%d;mode=record", port(real.rtp), port(real.rtcp))}, "")
-	expectStatus(t, resp, 200)
-	id := sessionID(t, resp)
-	expectStatus(t, c.do("RECORD", c.url+"/cam9", []string{"Session: " + id}, ""), 200)
+	resp := c.Do("SETUP", c.URL+"/cam9/trackID=0", []string{fmt.Sprintf("Transport: RTP/AVP;unicast;client_port=%d-%d;mode=record", port(real.rtp), port(real.rtcp))}, "")
+	rtsptest.ExpectStatus(t, resp, 200)
+	id := rtsptest.SessionID(t, resp)
+	rtsptest.ExpectStatus(t, c.Do("RECORD", c.URL+"/cam9", []string{"Session: " + id}, ""), 200)
 	srvRTP, _ := srv.UDPAddrs()
 	intruder, other := listenUDP(t, "127.0.0.1"), listenUDP(t, "127.0.0.1")
 	sendUDP(t, intruder, srvRTP, rtpPacket+"i1") // latches: nothing heard yet
@@ -202,7 +203,7 @@ func TestUDPLatchCannotSteal(t *testing.T) {
 	h.pub(0).waitPackets(t, 2)
 	before := srv.Stats().UDPDrops
 	sendUDP(t, intruder, srvRTP, rtpPacket+"i2")
-	waitFor(t, "intruder dropped", func() bool { return srv.Stats().UDPDrops >= before+1 })
+	rtsptest.WaitFor(t, "intruder dropped", func() bool { return srv.Stats().UDPDrops >= before+1 })
 	sendUDP(t, real.rtp, srvRTP, rtpPacket+"r2")
 	pkts := h.pub(0).waitPackets(t, 3)
 	var got []string
@@ -224,7 +225,7 @@ func TestUDPDropsLogOnce(t *testing.T) {
 	for range 500 {
 		sendUDP(t, spray, srvRTP, rtpPacket)
 	}
-	waitFor(t, "datagrams counted", func() bool { return srv.Stats().UDPDrops >= 100 })
+	rtsptest.WaitFor(t, "datagrams counted", func() bool { return srv.Stats().UDPDrops >= 100 })
 	if n := strings.Count(logs.String(), "rtsp udp datagram dropped"); n != 1 {
 		t.Fatalf("%d drop log lines, want 1", n)
 	}
@@ -239,7 +240,7 @@ func TestUDPDisabled(t *testing.T) {
 	}
 	c := dial(t, srv)
 	c.announce("cam1")
-	expectStatus(t, c.do("SETUP", c.url+"/cam1/streamid=0", []string{"Transport: RTP/AVP/UDP;unicast;client_port=5000-5001;mode=record"}, ""), 461)
+	rtsptest.ExpectStatus(t, c.Do("SETUP", c.URL+"/cam1/streamid=0", []string{"Transport: RTP/AVP/UDP;unicast;client_port=5000-5001;mode=record"}, ""), 461)
 	// CLI-03: ffmpeg moves on to TCP after 461.
 	c.setupTCP("cam1", "record")
 }
@@ -258,7 +259,7 @@ func TestUDPTeardownTakesLastDatagrams(t *testing.T) {
 	for i := range n {
 		sendUDP(t, c.udp[0].rtp, srvRTP, fmt.Sprintf("%s%04d", rtpPacket, i))
 	}
-	expectStatus(t, c.do("TEARDOWN", c.url+"/cam1", []string{"Session: " + id}, ""), 200)
+	rtsptest.ExpectStatus(t, c.Do("TEARDOWN", c.URL+"/cam1", []string{"Session: " + id}, ""), 200)
 	if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrTeardown) {
 		t.Fatalf("reason %v", reason)
 	}

@@ -3,6 +3,8 @@ package rtsp
 import (
 	"net/url"
 	"strings"
+
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // urlKey is what two URLs must share to designate the same resource:
@@ -17,17 +19,17 @@ func keyOf(u *url.URL) urlKey {
 }
 
 // matchTrack returns the index of the stream that setupURL designates, for
-// a presentation announced at base with the given a=control values
+// a presentation announced at baseURL with the given a=control values
 // (RTSP-URL-02, RTSP-URL-05). It accepts base/control (ffmpeg streamid=N,
 // GStreamer stream=N, with the query after the path), path?query/control
 // (ffmpeg with a query), RFC 3986 resolution and absolute controls. The
 // aggregate URL designates the only stream of a single-stream presentation,
 // and gets 459 otherwise (RTSP-M-17); anything else gets 404.
-func matchTrack(base string, controls []string, setupURL string) (int, error) {
-	b, err1 := url.Parse(base)
+func matchTrack(baseURL string, controls []string, setupURL string) (int, error) {
+	b, err1 := url.Parse(baseURL)
 	u, err2 := url.Parse(setupURL)
 	if err1 != nil || err2 != nil {
-		return 0, statusError(StatusBadRequest, "bad setup url", nil)
+		return 0, base.NewError(base.StatusBadRequest, "bad setup url", nil)
 	}
 	want := keyOf(u)
 	for i, c := range controls {
@@ -41,9 +43,9 @@ func matchTrack(base string, controls []string, setupURL string) (int, error) {
 		if len(controls) == 1 {
 			return 0, nil
 		}
-		return 0, statusError(StatusAggregateOperationNotAllowed, "setup on aggregate url", nil)
+		return 0, base.NewError(base.StatusAggregateOperationNotAllowed, "setup on aggregate url", nil)
 	}
-	return 0, statusError(StatusNotFound, "unknown track", nil)
+	return 0, base.NewError(base.StatusNotFound, "unknown track", nil)
 }
 
 // controlKeys returns the keys a client may use for control c under base b.
@@ -71,9 +73,9 @@ func controlKeys(b *url.URL, c string) []urlKey {
 }
 
 // isTrackURL reports whether rawURL designates one stream of the
-// presentation at base rather than the presentation itself.
-func isTrackURL(base string, controls []string, rawURL string) bool {
-	b, err1 := url.Parse(base)
+// presentation at baseURL rather than the presentation itself.
+func isTrackURL(baseURL string, controls []string, rawURL string) bool {
+	b, err1 := url.Parse(baseURL)
 	u, err2 := url.Parse(rawURL)
 	if err1 != nil || err2 != nil {
 		return false

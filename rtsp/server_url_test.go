@@ -3,6 +3,8 @@ package rtsp
 import (
 	"errors"
 	"testing"
+
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // TestMatchTrack covers RTSP-URL-02, RTSP-URL-05 and RTSP-M-17.
@@ -36,7 +38,7 @@ func TestMatchTrack(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := matchTrack(tc.base, tc.controls, tc.setup)
 			if tc.status != 0 {
-				var e *Error
+				var e *base.Error
 				if !errors.As(err, &e) || e.Status != tc.status {
 					t.Fatalf("got %d, %v; want status %d", got, err, tc.status)
 				}

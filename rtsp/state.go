@@ -1,6 +1,10 @@
 package rtsp
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/camvault/camvault/rtsp/base"
+)
 
 // sessionState is the server-side presentation state of a connection or
 // session [2326 App. A.2], with the "Announced" pre-state for publishers.
@@ -68,9 +72,9 @@ func refuse(status int) transition { return transition{status: status} }
 
 // Short names for the refusals of the table.
 const (
-	notValid   = StatusMethodNotValidInThisState
-	notAllowed = StatusMethodNotAllowed
-	noSession  = StatusSessionNotFound
+	notValid   = base.StatusMethodNotValidInThisState
+	notAllowed = base.StatusMethodNotAllowed
+	noSession  = base.StatusSessionNotFound
 )
 
 // transitions is the state table of RTSP.md §3 ("Init ... Recording"):
@@ -109,24 +113,24 @@ var transitions = [...][7]transition{
 // succeeded (RTSP.md §3: "4xx leaves state unchanged").
 func next(s sessionState, e event) (sessionState, error) {
 	if int(s) >= len(transitions) || int(e) >= len(transitions[s]) {
-		return s, statusError(StatusInternalServerError, "invalid state or event", nil)
+		return s, base.NewError(base.StatusInternalServerError, "invalid state or event", nil)
 	}
 	t := transitions[s][e]
 	if t.status != 0 {
-		return s, statusError(t.status, e.String()+" in state "+s.String(), nil)
+		return s, base.NewError(t.status, e.String()+" in state "+s.String(), nil)
 	}
 	return t.next, nil
 }
 
 // eventMethods maps each event to the method that triggers it.
-var eventMethods = [...]Method{MethodAnnounce, MethodSetup, MethodSetup, MethodPlay, MethodRecord, MethodPause, MethodTeardown}
+var eventMethods = [...]base.Method{base.MethodAnnounce, base.MethodSetup, base.MethodSetup, base.MethodPlay, base.MethodRecord, base.MethodPause, base.MethodTeardown}
 
 // allowedMethods returns the Allow header value for state s: the
 // state-independent methods plus every method with a valid event in s
 // (RTSP-M-40, [2326 §11.3.6]).
 func allowedMethods(s sessionState) string {
-	list := []string{string(MethodOptions), string(MethodDescribe)}
-	seen := map[Method]bool{}
+	list := []string{string(base.MethodOptions), string(base.MethodDescribe)}
+	seen := map[base.Method]bool{}
 	for e := range eventMethods {
 		m := eventMethods[e]
 		if _, err := next(s, event(e)); err == nil && !seen[m] {
@@ -134,6 +138,6 @@ func allowedMethods(s sessionState) string {
 			list = append(list, string(m))
 		}
 	}
-	list = append(list, string(MethodGetParameter), string(MethodSetParameter))
+	list = append(list, string(base.MethodGetParameter), string(base.MethodSetParameter))
 	return strings.Join(list, ", ")
 }

@@ -3,6 +3,8 @@ package rtsp
 import (
 	"errors"
 	"testing"
+
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // TestNext checks every edge of the RTSP.md §3 state table, valid and
@@ -42,7 +44,7 @@ func TestNext(t *testing.T) {
 					}
 					return
 				}
-				var e *Error
+				var e *base.Error
 				if !errors.As(err, &e) || e.Status != w.status || got != st {
 					t.Fatalf("got %v, %v; want status %d and state unchanged", got, err, w.status)
 				}

@@ -6,6 +6,9 @@ import (
 	"net/netip"
 	"time"
 
+	rtspauth "github.com/camvault/camvault/rtsp/auth"
+	"github.com/camvault/camvault/rtsp/base"
+
 	"github.com/camvault/camvault/auth"
 	"github.com/camvault/camvault/rtsp"
 )
@@ -13,11 +16,11 @@ import (
 // rtspAuth is everything the RTSP server needs to authenticate and
 // authorize requests: the users and rights, the limiter of failed
 // attempts and the Digest challenge/check codec. It implements
-// rtsp.Credentials over the Authority; rtspHandler checks rights with it.
+// rtspauth.Credentials over the Authority; rtspHandler checks rights with it.
 type rtspAuth struct {
 	authority *auth.Authority
 	limiter   *auth.Limiter
-	server    *rtsp.ServerAuth
+	server    *rtspauth.Server
 }
 
 // newRTSPAuth builds the parts from a validated configuration.
@@ -30,29 +33,29 @@ func newRTSPAuth(c *fileConfig, log *slog.Logger) (*rtspAuth, error) {
 	if err != nil {
 		return nil, err
 	}
-	server, err := rtsp.NewServerAuth(c.serverAuthConfig())
+	server, err := rtspauth.NewServer(c.serverAuthConfig())
 	if err != nil {
 		return nil, err
 	}
 	return &rtspAuth{authority: authority, limiter: limiter, server: server}, nil
 }
 
-// DigestHA1 implements rtsp.Credentials.
+// DigestHA1 implements rtspauth.Credentials.
 func (a *rtspAuth) DigestHA1(user, algorithm string) (string, bool) {
 	u, ok := a.authority.User(user)
 	if !ok {
 		return "", false
 	}
-	return u.DigestHA1(algorithm) // rtsp.AlgorithmMD5/SHA256 are spelled as auth.DigestMD5/SHA256
+	return u.DigestHA1(algorithm) // rtspauth.AlgorithmMD5/SHA256 are spelled as auth.DigestMD5/SHA256
 }
 
-// CheckPassword implements rtsp.Credentials.
+// CheckPassword implements rtspauth.Credentials.
 func (a *rtspAuth) CheckPassword(ctx context.Context, user, password string) bool {
 	_, err := a.authority.CheckPassword(ctx, user, password)
 	return err == nil
 }
 
-var _ rtsp.Credentials = (*rtspAuth)(nil)
+var _ rtspauth.Credentials = (*rtspAuth)(nil)
 
 // rtspAccess is the server's authentication.
 func (a *rtspAuth) rtspAccess() *rtsp.Access {
@@ -74,9 +77,9 @@ func (a *rtspAuth) allow(user string, peer netip.Addr, action auth.Action, camer
 		return nil
 	}
 	if u == nil {
-		return &rtsp.Error{Status: rtsp.StatusUnauthorized, Reason: "authentication required"}
+		return &base.Error{Status: base.StatusUnauthorized, Reason: "authentication required"}
 	}
-	return &rtsp.Error{Status: rtsp.StatusForbidden, Reason: "no " + action.String() + " right on this camera"}
+	return &base.Error{Status: base.StatusForbidden, Reason: "no " + action.String() + " right on this camera"}
 }
 
 // run flushes the failure limiter's log summaries every interval until ctx

@@ -5,12 +5,13 @@ import (
 	"log/slog"
 	"time"
 
+	rtspauth "github.com/camvault/camvault/rtsp/auth"
+
 	"github.com/camvault/camvault/auth"
-	"github.com/camvault/camvault/rtsp"
 )
 
 // authConfig is the authentication section: the realm and nonces of RTSP
-// Digest (feeds rtsp.ServerAuthConfig), argon2id concurrency (auth.Config)
+// Digest (feeds rtspauth.ServerConfig), argon2id concurrency (auth.Config)
 // and the limits of failed attempts (auth.LimiterConfig). The users and
 // the anonymous rights are the top-level users and anonymous sections,
 // decoded straight into auth.UserConfig and auth.AnonymousConfig.
@@ -28,8 +29,8 @@ type authConfig struct {
 
 func defaultAuthConfig() authConfig {
 	return authConfig{
-		Realm:               rtsp.DefaultRealm,
-		NonceLifetime:       Duration(rtsp.DefaultNonceLifetime),
+		Realm:               rtspauth.DefaultRealm,
+		NonceLifetime:       Duration(rtspauth.DefaultNonceLifetime),
 		MaxConcurrentHashes: auth.DefaultMaxConcurrentHashes,
 		FailureThreshold:    auth.DefaultFailureThreshold,
 		FailureWindow:       Duration(auth.DefaultFailureWindow),
@@ -44,7 +45,7 @@ func defaultAuthConfig() authConfig {
 // and the users and anonymous sections with auth.Config.Validate, mapping
 // their field paths onto the file's keys.
 func (c *fileConfig) validateAuth(v *validator) {
-	if _, err := rtsp.NewServerAuth(c.serverAuthConfig()); err != nil {
+	if _, err := rtspauth.NewServer(c.serverAuthConfig()); err != nil {
 		v.fail("auth.realm", "%v", err)
 	}
 	v.duration("auth.nonce_lifetime", c.Auth.NonceLifetime, time.Second, 7*24*time.Hour)
@@ -87,8 +88,8 @@ func (c *fileConfig) limiterConfig(log *slog.Logger) auth.LimiterConfig {
 		MaxAddresses: a.FailureMaxAddresses, LogInterval: time.Duration(a.FailureLogInterval), Logger: log}
 }
 
-// serverAuthConfig returns the configuration of rtsp.NewServerAuth; the
+// serverAuthConfig returns the configuration of rtspauth.NewServer; the
 // nonce secret is random per process.
-func (c *fileConfig) serverAuthConfig() rtsp.ServerAuthConfig {
-	return rtsp.ServerAuthConfig{Realm: c.Auth.Realm, NonceLifetime: time.Duration(c.Auth.NonceLifetime)}
+func (c *fileConfig) serverAuthConfig() rtspauth.ServerConfig {
+	return rtspauth.ServerConfig{Realm: c.Auth.Realm, NonceLifetime: time.Duration(c.Auth.NonceLifetime)}
 }

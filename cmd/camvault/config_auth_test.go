@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	rtspauth "github.com/camvault/camvault/rtsp/auth"
+	"github.com/camvault/camvault/rtsp/base"
+
 	"github.com/camvault/camvault/auth"
-	"github.com/camvault/camvault/rtsp"
 )
 
 const testHA1 = "b26bb47cd7f8967457f80201cfbb8c32" // MD5 of viewer:NVR:secret
@@ -104,7 +106,7 @@ anonymous:
 // client, and checks the rights of the authenticated user.
 func TestRTSPAuthAdapter(t *testing.T) {
 	t.Parallel()
-	if rtsp.AlgorithmMD5 != auth.DigestMD5 || rtsp.AlgorithmSHA256 != auth.DigestSHA256 {
+	if rtspauth.AlgorithmMD5 != auth.DigestMD5 || rtspauth.AlgorithmSHA256 != auth.DigestSHA256 {
 		t.Fatal("rtsp and auth spell the Digest algorithms differently; the adapter passes them through")
 	}
 	entry, err := userEntry("viewer", "NVR", "secret")
@@ -122,21 +124,21 @@ func TestRTSPAuthAdapter(t *testing.T) {
 	}
 	peer := netip.MustParseAddr("192.0.2.9")
 	const url = "rtsp://nvr.example:8554/archive/cam1"
-	cs, err := rtsp.ParseWWWAuthenticate(access.server.Challenge(peer, true, false))
+	cs, err := rtspauth.ParseWWWAuthenticate(access.server.Challenge(peer, true, false))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range cs {
 		for _, password := range []string{"secret", "wrong"} {
-			v, err := c.Authorize(rtsp.MethodDescribe, url, "viewer", password, 1, "c0ffee")
+			v, err := c.Authorize(base.MethodDescribe, url, "viewer", password, 1, "c0ffee")
 			if err != nil {
 				t.Fatal(err)
 			}
-			req := &rtsp.Request{Method: rtsp.MethodDescribe, URL: url, Header: rtsp.Header{}}
+			req := &base.Request{Method: base.MethodDescribe, URL: url, Header: base.Header{}}
 			req.Header.Set("Authorization", v)
 			name, err := access.server.Check(t.Context(), req, peer, true, access)
 			if password == "wrong" {
-				if !errors.Is(err, rtsp.ErrBadCredentials) {
+				if !errors.Is(err, rtspauth.ErrBadCredentials) {
 					t.Errorf("%s %s: wrong password gave %q, %v", c.Scheme, c.Algorithm, name, err)
 				}
 				continue

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // rtspConfig is the RTSP server section (feeds rtsp.Config).
@@ -64,12 +65,12 @@ func defaultRTSPConfig() rtspConfig {
 		MaxConnections:           rtsp.DefaultMaxConnections,
 		MaxConnectionsPerAddress: rtsp.DefaultMaxConnectionsPerAddress,
 		MaxSessionsPerConnection: rtsp.DefaultMaxSessionsPerConnection,
-		MaxRequestLine:           rtsp.DefaultMaxRequestLine,
-		MaxURL:                   rtsp.DefaultMaxURL,
-		MaxHeaderLine:            rtsp.DefaultMaxHeaderLine,
-		MaxHeaderLines:           rtsp.DefaultMaxHeaders,
-		MaxHeaderBytes:           rtsp.DefaultMaxHeaderBytes,
-		MaxBody:                  rtsp.DefaultMaxBody,
+		MaxRequestLine:           base.DefaultMaxRequestLine,
+		MaxURL:                   base.DefaultMaxURL,
+		MaxHeaderLine:            base.DefaultMaxHeaderLine,
+		MaxHeaderLines:           base.DefaultMaxHeaders,
+		MaxHeaderBytes:           base.DefaultMaxHeaderBytes,
+		MaxBody:                  base.DefaultMaxBody,
 		MaxPacket:                rtsp.DefaultMaxPacketSize,
 		MediaQueue:               rtsp.DefaultMediaQueueSize,
 		UDPTeardownLinger:        Duration(rtsp.DefaultUDPTeardownLinger),
@@ -142,9 +143,9 @@ func (t *tlsConfig) validate(v *validator) {
 }
 
 // rtspLimits bounds RTSP messages, of the server and of the pull client alike.
-func (c *fileConfig) rtspLimits() rtsp.Limits {
+func (c *fileConfig) rtspLimits() base.Limits {
 	r := c.RTSP
-	return rtsp.Limits{MaxRequestLine: int(r.MaxRequestLine), MaxURL: int(r.MaxURL),
+	return base.Limits{MaxRequestLine: int(r.MaxRequestLine), MaxURL: int(r.MaxURL),
 		MaxHeaderLine: int(r.MaxHeaderLine), MaxHeaders: r.MaxHeaderLines,
 		MaxHeaderBytes: int(r.MaxHeaderBytes), MaxBody: int(r.MaxBody)}
 }

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
+	"io/fs"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -71,9 +76,18 @@ const (
 	modX    = "golang.org/x/crypto"
 )
 
+// wireNoStd are the standard packages the RTSP wire packages must not import: they are
+// functions over bytes, with no I/O, no logging and no shared state.
+var wireNoStd = []string{"net", "net/http", "os", "os/exec", "log/slog", "log", "sync", "sync/atomic"}
+
 // depRules are the arrows. Edit them together with DESIGN.md.
 var depRules = []depRule{
 	{pkg: "rtsp", modules: []string{modSDP}},
+	// The RTSP wire packages are pure: no sockets, files or logs (and no goroutines, see
+	// TestWireNoGoroutines).
+	{pkg: "rtsp/base", noStd: wireNoStd},
+	{pkg: "rtsp/headers", camvault: []string{"rtsp/base"}, noStd: wireNoStd},
+	{pkg: "rtsp/auth", camvault: []string{"rtsp/base"}, noStd: wireNoStd},
 	{
 		pkg:     "media",
 		modules: []string{modRTP, modSDP, modMP4},
@@ -389,6 +403,10 @@ func TestDepRulesSelfCheck(t *testing.T) {
 		pkg(cv("recorder"), false, modulePath, cv("storage"), cv("internal/fixturetest")),
 		pkg(cv("internal/bench"), false, modulePath, cv("rtsp"), cv("recorder"), modMP4),
 		pkg(cv("cmd/camvault"), false, modulePath, cv("internal/bench"), cv("ingest")),
+		pkg("log/slog", true, ""),
+		pkg("sync", true, ""),
+		pkg("bufio", true, ""),
+		pkg(cv("rtsp/base"), false, modulePath, "bufio"),
 	} {
 		pkgs[p.ImportPath] = p
 	}
@@ -424,6 +442,16 @@ func TestDepRulesSelfCheck(t *testing.T) {
 		{"internal/bench", cv("internal/rtsptest"), true},
 		{"storage", cv("internal/fixturetest"), true},
 		{"rtsp", cv("internal/rtsptest"), true},
+		{"rtsp", cv("rtsp/base"), false},
+		{"rtsp/base", "bufio", false},
+		{"rtsp/base", "net", true},
+		{"rtsp/base", "log/slog", true},
+		{"rtsp/base", "sync", true},
+		{"rtsp/base", cv("rtsp"), true},
+		{"rtsp/headers", cv("rtsp/base"), false},
+		{"rtsp/headers", cv("rtsp"), true},
+		{"rtsp/auth", "os", true},
+		{"rtsp/auth", cv("auth"), true},
 	} {
 		if got := rule(tc.rule).refuse(tc.imp, pkgs) != ""; got != tc.refused {
 			t.Errorf("%s importing %s: refused=%v, want %v", tc.rule, tc.imp, got, tc.refused)
@@ -463,5 +491,70 @@ func TestDepRulesSelfCheck(t *testing.T) {
 	}
 	if isTestHelper("example.com/other/internal/footest") {
 		t.Error("isTestHelper claims a package of another module")
+	}
+}
+
+// wirePackages are the directories whose non-test code must start no goroutines.
+var wirePackages = []string{"rtsp/base", "rtsp/headers", "rtsp/auth"}
+
+// TestWireNoGoroutines fails when a wire package's non-test code has a go statement: the
+// codecs are functions over bytes, and goroutines belong to the server and client on top
+// (STYLE.md "Pure codecs, stateful actors").
+func TestWireNoGoroutines(t *testing.T) {
+	t.Parallel()
+	for _, dir := range wirePackages {
+		fset := token.NewFileSet()
+		pkgs, err := parser.ParseDir(fset, filepath.Join("..", "..", dir), func(fi fs.FileInfo) bool {
+			return !strings.HasSuffix(fi.Name(), "_test.go")
+		}, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatalf("parse %s: %v", dir, err)
+		}
+		if len(pkgs) == 0 {
+			t.Errorf("%s has no Go files", dir)
+		}
+		for _, p := range pkgs {
+			for _, f := range p.Files {
+				for _, pos := range goStatements(fset, f) {
+					t.Errorf("%s: go statement in wire package %s", pos, dir)
+				}
+			}
+		}
+	}
+}
+
+// goStatements returns the positions of the go statements in f.
+func goStatements(fset *token.FileSet, f *ast.File) []token.Position {
+	var out []token.Position
+	ast.Inspect(f, func(n ast.Node) bool {
+		if g, ok := n.(*ast.GoStmt); ok {
+			out = append(out, fset.Position(g.Pos()))
+		}
+		return true
+	})
+	return out
+}
+
+// TestGoStatementsSelfCheck makes sure that goStatements finds go statements, also nested in
+// function literals, and nothing else.
+func TestGoStatementsSelfCheck(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, src string
+		want      int
+	}{
+		{"none", "package p\nfunc f() { g() }\nfunc g() {}", 0},
+		{"top level", "package p\nfunc f() { go g() }\nfunc g() {}", 1},
+		{"in a literal", "package p\nvar v = func() { go func() {}(); go g() }\nfunc g() {}", 2},
+		{"word in a string", "package p\nvar s = \"go g()\"", 0},
+	} {
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, "p.go", tc.src, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := len(goStatements(fset, f)); got != tc.want {
+			t.Errorf("%s: %d go statements, want %d", tc.name, got, tc.want)
+		}
 	}
 }

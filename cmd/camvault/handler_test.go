@@ -9,6 +9,7 @@ import (
 
 	"github.com/camvault/camvault/auth"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // TestHandlerRights: every ANNOUNCE and DESCRIBE is checked before the
@@ -66,7 +67,7 @@ func TestHandlerRights(t *testing.T) {
 				}
 			}
 			got := 0
-			if e, ok := err.(*rtsp.Error); ok {
+			if e, ok := err.(*base.Error); ok {
 				got = e.Status
 			} else if err != nil {
 				t.Fatalf("error %v", err)

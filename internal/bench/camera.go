@@ -9,7 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // camera serves the bench clip as RTSP cameras for `bench pull`: each
@@ -107,11 +108,11 @@ func (c *camera) serve(nc net.Conn, k int) {
 		closeUDP(cc.rtcp)
 	}()
 	for {
-		var req rtsp.Request
+		var req base.Request
 		if err := skipFrames(cc.br, &cc.skip); err != nil {
 			return // EOF, or closed by close
 		}
-		if err := req.Unmarshal(cc.br, rtsp.Limits{}); err != nil {
+		if err := req.Unmarshal(cc.br, base.Limits{}); err != nil {
 			return
 		}
 		resp := cc.answer(&req)
@@ -125,35 +126,35 @@ func (c *camera) serve(nc net.Conn, k int) {
 			return
 		}
 		switch {
-		case req.Method == rtsp.MethodPlay && resp.StatusCode == rtsp.StatusOK:
+		case req.Method == base.MethodPlay && resp.StatusCode == base.StatusOK:
 			start := c.slot(k)
 			streaming.Go(func() {
 				if err := cc.s.stream(c.ctx, start); err != nil && c.ctx.Err() == nil {
 					c.fail("camera %d: %v", k, err)
 				}
 			})
-		case req.Method == rtsp.MethodTeardown:
+		case req.Method == base.MethodTeardown:
 			return
 		}
 	}
 }
 
 // answer returns the response to one request.
-func (cc *cameraConn) answer(req *rtsp.Request) *rtsp.Response {
-	resp := &rtsp.Response{StatusCode: rtsp.StatusOK, Header: rtsp.Header{}}
+func (cc *cameraConn) answer(req *base.Request) *base.Response {
+	resp := &base.Response{StatusCode: base.StatusOK, Header: base.Header{}}
 	switch req.Method {
-	case rtsp.MethodOptions:
+	case base.MethodOptions:
 		resp.Header.Set("Public", "OPTIONS, DESCRIBE, SETUP, PLAY, GET_PARAMETER, TEARDOWN")
-	case rtsp.MethodDescribe:
+	case base.MethodDescribe:
 		resp.Header.Set("Content-Base", req.URL+"/")
 		resp.Header.Set("Content-Type", "application/sdp")
 		resp.Body = cc.sched.sdp
-	case rtsp.MethodSetup:
+	case base.MethodSetup:
 		tr, status := cc.setup(req)
 		resp.StatusCode = status
-		if status == rtsp.StatusOK {
+		if status == base.StatusOK {
 			cc.setups++
-			resp.Header.Set("Session", (&rtsp.Session{ID: "1", Timeout: 60 * time.Second}).Marshal())
+			resp.Header.Set("Session", (&headers.Session{ID: "1", Timeout: 60 * time.Second}).Marshal())
 			resp.Header.Set("Transport", tr.Marshal())
 		}
 	}
@@ -162,34 +163,34 @@ func (cc *cameraConn) answer(req *rtsp.Request) *rtsp.Response {
 
 // setup answers SETUP of the next stream: TCP echoes the interleaved
 // channels, UDP connects a socket pair to the client's ports.
-func (cc *cameraConn) setup(req *rtsp.Request) (*rtsp.Transport, int) {
+func (cc *cameraConn) setup(req *base.Request) (*headers.Transport, int) {
 	tracks := cc.sched.clip.Tracks
 	if cc.setups >= len(tracks) || !strings.HasSuffix(req.URL, "/"+tracks[cc.setups].Control) {
-		return nil, rtsp.StatusNotFound
+		return nil, base.StatusNotFound
 	}
-	var trs rtsp.Transports
+	var trs headers.Transports
 	if err := trs.Unmarshal(req.Header.Get("Transport")); err != nil {
-		return nil, rtsp.StatusBadRequest
+		return nil, base.StatusBadRequest
 	}
 	tr := trs[0]
 	if tr.ClientPort == nil {
-		return &tr, rtsp.StatusOK
+		return &tr, base.StatusOK
 	}
 	rtpConn, rtcpConn, err := listenUDPPair()
 	if err != nil {
-		return nil, rtsp.StatusInternalServerError
+		return nil, base.StatusInternalServerError
 	}
 	cc.rtcp = append(cc.rtcp, rtcpConn)
 	peer := cc.nc.RemoteAddr().(*net.TCPAddr)
 	c, err := redialUDP(rtpConn, &net.UDPAddr{IP: peer.IP, Port: tr.ClientPort.RTP})
 	if err != nil {
-		return nil, rtsp.StatusInternalServerError
+		return nil, base.StatusInternalServerError
 	}
 	cc.s.tcp = nil // media goes over UDP
 	cc.s.udp = append(cc.s.udp, c)
 	port := c.LocalAddr().(*net.UDPAddr).Port
-	tr.ServerPort = &rtsp.PortPair{RTP: port, RTCP: port + 1}
-	return &tr, rtsp.StatusOK
+	tr.ServerPort = &headers.PortPair{RTP: port, RTCP: port + 1}
+	return &tr, base.StatusOK
 }
 
 // slot returns when camera k starts streaming: its place in the ramp, or

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // TestCamera plays the scripted camera with rtsp.Client, the client
@@ -124,12 +125,12 @@ func TestCameraRefusesUnknownStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rc.close()
-	h := rtsp.Header{}
+	h := base.Header{}
 	h.Set("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")
-	if _, err := rc.do(rtsp.MethodSetup, cam.url(0)+"/trackID=7", h, nil); err == nil {
+	if _, err := rc.do(base.MethodSetup, cam.url(0)+"/trackID=7", h, nil); err == nil {
 		t.Error("SETUP of an unknown stream succeeded")
 	}
-	if _, err := rc.do(rtsp.MethodSetup, cam.url(0)+"/streamid=0", h, nil); err != nil {
+	if _, err := rc.do(base.MethodSetup, cam.url(0)+"/streamid=0", h, nil); err != nil {
 		t.Errorf("SETUP of stream 0: %v", err)
 	}
 	if rc.session != "1" {

@@ -10,7 +10,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/camvault/camvault/rtsp"
+	rtspauth "github.com/camvault/camvault/rtsp/auth"
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 const (
@@ -21,7 +23,7 @@ const (
 	// readBufferSize is the read buffer of each bench RTSP connection.
 	readBufferSize = 16 << 10
 	// skipBufferSize is the largest interleaved frame skipped by copying;
-	// longer ones are skipped by rtsp.InterleavedFrame unread.
+	// longer ones are skipped by base.InterleavedFrame unread.
 	skipBufferSize = 2 << 10
 	// userAgent is sent with every request.
 	userAgent = "camvault-bench"
@@ -30,14 +32,14 @@ const (
 )
 
 // rtspConn is the client end of one RTSP connection of a publisher or a
-// player: requests are written as rtsp.Request, responses read as
-// rtsp.Response. One goroutine uses it at a time.
+// player: requests are written as base.Request, responses read as
+// base.Response. One goroutine uses it at a time.
 type rtspConn struct {
 	nc net.Conn
 	br *bufio.Reader
 	// user and password are the Digest credentials, "" for none.
 	user, password string
-	auth           *rtsp.Challenge // the server's challenge, once answered
+	auth           *rtspauth.Challenge // the server's challenge, once answered
 	cseq           int
 	session        string // the Session ID of the last response that had one
 	skip           []byte // scratch buffer for skipped interleaved frames
@@ -69,17 +71,17 @@ func newRTSPConn(nc net.Conn) *rtspConn {
 // do sends one request and reads its response. A 401 is answered once with
 // the credentials, which later requests then carry. A status other than
 // 2xx is an error.
-func (c *rtspConn) do(method rtsp.Method, url string, h rtsp.Header, body []byte) (*rtsp.Response, error) {
+func (c *rtspConn) do(method base.Method, url string, h base.Header, body []byte) (*base.Response, error) {
 	resp, err := c.roundTrip(method, url, h, body)
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode == rtsp.StatusUnauthorized && c.user != "" && c.auth == nil {
-		cs, err := rtsp.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
+	if resp.StatusCode == base.StatusUnauthorized && c.user != "" && c.auth == nil {
+		cs, err := rtspauth.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", method, err)
 		}
-		if ch, ok := rtsp.PickChallenge(cs); ok {
+		if ch, ok := rtspauth.PickChallenge(cs); ok {
 			c.auth = &ch
 			if resp, err = c.roundTrip(method, url, h, body); err != nil {
 				return nil, err
@@ -87,10 +89,10 @@ func (c *rtspConn) do(method rtsp.Method, url string, h rtsp.Header, body []byte
 		}
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("%s %s: %d %s", method, rtsp.RedactURL(url), resp.StatusCode, resp.Reason)
+		return nil, fmt.Errorf("%s %s: %d %s", method, base.RedactURL(url), resp.StatusCode, resp.Reason)
 	}
 	if v := resp.Header.Get("Session"); v != "" {
-		var s rtsp.Session
+		var s headers.Session
 		if err := s.Unmarshal(v); err != nil {
 			return nil, fmt.Errorf("%s: session: %w", method, err)
 		}
@@ -101,11 +103,11 @@ func (c *rtspConn) do(method rtsp.Method, url string, h rtsp.Header, body []byte
 
 // roundTrip writes one request with CSeq, User-Agent, Authorization and
 // Session, and reads the next response within requestTimeout.
-func (c *rtspConn) roundTrip(method rtsp.Method, url string, h rtsp.Header, body []byte) (*rtsp.Response, error) {
+func (c *rtspConn) roundTrip(method base.Method, url string, h base.Header, body []byte) (*base.Response, error) {
 	c.cseq++
-	req := rtsp.Request{Method: method, URL: url, Header: h.Clone(), Body: body}
+	req := base.Request{Method: method, URL: url, Header: h.Clone(), Body: body}
 	if req.Header == nil {
-		req.Header = rtsp.Header{}
+		req.Header = base.Header{}
 	}
 	req.Header.Set("CSeq", strconv.Itoa(c.cseq))
 	req.Header.Set("User-Agent", userAgent)
@@ -131,8 +133,8 @@ func (c *rtspConn) roundTrip(method rtsp.Method, url string, h rtsp.Header, body
 	if err := skipFrames(c.br, &c.skip); err != nil {
 		return nil, fmt.Errorf("%s: %w", method, err)
 	}
-	var resp rtsp.Response
-	if err := resp.Unmarshal(c.br, rtsp.Limits{}); err != nil {
+	var resp base.Response
+	if err := resp.Unmarshal(c.br, base.Limits{}); err != nil {
 		return nil, fmt.Errorf("%s: read response: %w", method, err)
 	}
 	return &resp, nil
@@ -147,15 +149,15 @@ func skipFrames(br *bufio.Reader, scratch *[]byte) error {
 		if err != nil {
 			return err
 		}
-		if b[0] != rtsp.InterleavedMagic {
+		if b[0] != base.InterleavedMagic {
 			return nil
 		}
 		if *scratch == nil {
 			*scratch = make([]byte, skipBufferSize)
 		}
-		var f rtsp.InterleavedFrame
+		var f base.InterleavedFrame
 		if err := f.Unmarshal(br, *scratch); err != nil &&
-			!errors.Is(err, rtsp.ErrFrameTooLarge) && !errors.Is(err, rtsp.ErrMalformed) {
+			!errors.Is(err, base.ErrFrameTooLarge) && !errors.Is(err, base.ErrMalformed) {
 			return err
 		}
 	}

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/headers"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -142,7 +142,7 @@ func seekLatency(ctx context.Context, addr string, o *playOptions, stdout io.Wri
 			return err
 		}
 		desc = append(desc, time.Since(d0))
-		l, err := p.playUntilFirstPacket(&rtsp.Range{Unit: rtsp.RangeClock, Start: &rtsp.RangePoint{Clock: at.Truncate(time.Millisecond)}})
+		l, err := p.playUntilFirstPacket(&headers.Range{Unit: headers.RangeClock, Start: &headers.RangePoint{Clock: at.Truncate(time.Millisecond)}})
 		p.close()
 		if err != nil {
 			return err

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // maxFrame is the largest interleaved frame payload.
@@ -34,37 +35,37 @@ func (p *player) open(ctx context.Context, all bool) error {
 		return err
 	}
 	p.rc = rc
-	base := "rtsp://" + p.addr + "/" + p.path
-	h := rtsp.Header{}
+	baseURL := "rtsp://" + p.addr + "/" + p.path
+	h := base.Header{}
 	h.Set("Accept", "application/sdp")
-	resp, err := rc.do(rtsp.MethodDescribe, base, h, nil)
+	resp, err := rc.do(base.MethodDescribe, baseURL, h, nil)
 	if err != nil {
 		return err
 	}
 	if cb := resp.Header.Get("Content-Base"); cb != "" {
-		base = strings.TrimSuffix(cb, "/")
+		baseURL = strings.TrimSuffix(cb, "/")
 	}
 	n := strings.Count(string(resp.Body), "\nm=")
 	if !all {
 		n = 1
 	}
 	for i := range n {
-		tr := rtsp.Transport{Profile: "RTP/AVP", Lower: rtsp.LowerTCP, Interleaved: &rtsp.PortPair{RTP: 2 * i, RTCP: 2*i + 1}}
-		h := rtsp.Header{}
+		tr := headers.Transport{Profile: "RTP/AVP", Lower: headers.LowerTCP, Interleaved: &headers.PortPair{RTP: 2 * i, RTCP: 2*i + 1}}
+		h := base.Header{}
 		h.Set("Transport", tr.Marshal())
-		if _, err := rc.do(rtsp.MethodSetup, fmt.Sprintf("%s/trackID=%d", base, i), h, nil); err != nil {
+		if _, err := rc.do(base.MethodSetup, fmt.Sprintf("%s/trackID=%d", baseURL, i), h, nil); err != nil {
 			return err
 		}
 	}
-	p.streams, p.control = n, base+"/"
+	p.streams, p.control = n, baseURL+"/"
 	return nil
 }
 
 // play sends PLAY with a Range and sets the read deadline of the media.
-func (p *player) play(r *rtsp.Range, limit time.Duration) error {
-	h := rtsp.Header{}
+func (p *player) play(r *headers.Range, limit time.Duration) error {
+	h := base.Header{}
 	h.Set("Range", r.Marshal())
-	if _, err := p.rc.do(rtsp.MethodPlay, p.control, h, nil); err != nil {
+	if _, err := p.rc.do(base.MethodPlay, p.control, h, nil); err != nil {
 		return err
 	}
 	_ = p.rc.nc.SetReadDeadline(time.Now().Add(limit))
@@ -75,8 +76,8 @@ func (p *player) play(r *rtsp.Range, limit time.Duration) error {
 }
 
 // readFrame reads the next interleaved frame into p.buf.
-func (p *player) readFrame() (rtsp.InterleavedFrame, error) {
-	var f rtsp.InterleavedFrame
+func (p *player) readFrame() (base.InterleavedFrame, error) {
+	var f base.InterleavedFrame
 	if err := f.Unmarshal(p.rc.br, p.buf); err != nil {
 		return f, fmt.Errorf("media stream: %w", err)
 	}
@@ -85,7 +86,7 @@ func (p *player) readFrame() (rtsp.InterleavedFrame, error) {
 
 // playUntilFirstPacket plays r and returns the time from PLAY to the first
 // RTP packet.
-func (p *player) playUntilFirstPacket(r *rtsp.Range) (time.Duration, error) {
+func (p *player) playUntilFirstPacket(r *headers.Range) (time.Duration, error) {
 	t0 := time.Now()
 	if err := p.play(r, requestTimeout); err != nil {
 		return 0, err
@@ -104,7 +105,7 @@ func (p *player) playUntilFirstPacket(r *rtsp.Range) (time.Duration, error) {
 // playAll plays the window from its start and reads until every stream got
 // RTCP BYE; it counts video frames (marker bits) and sequence gaps.
 func (p *player) playAll(limit time.Duration) (frames, gaps int, err error) {
-	if err := p.play(&rtsp.Range{Unit: rtsp.RangeNPT, Start: &rtsp.RangePoint{}}, limit); err != nil {
+	if err := p.play(&headers.Range{Unit: headers.RangeNPT, Start: &headers.RangePoint{}}, limit); err != nil {
 		return 0, 0, err
 	}
 	lastSeq := make([]int, p.streams)
@@ -160,7 +161,7 @@ func (p *player) close() {
 	}
 	if p.control != "" {
 		_ = p.rc.nc.SetReadDeadline(time.Time{})
-		_, _ = p.rc.do(rtsp.MethodTeardown, p.control, nil, nil) // the session ends with the connection anyway
+		_, _ = p.rc.do(base.MethodTeardown, p.control, nil, nil) // the session ends with the connection anyway
 	}
 	p.rc.close()
 }

@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // scriptedArchive plays camvault's archive on one connection of ln: it
@@ -18,7 +19,7 @@ import (
 // Content-Base, SETUP with a session), writes media after the PLAY
 // response, and returns after TEARDOWN, or right after PLAY with hangUp.
 // Requests go to reqs.
-func scriptedArchive(ln net.Listener, sdp, media []byte, hangUp bool, reqs chan<- *rtsp.Request) error {
+func scriptedArchive(ln net.Listener, sdp, media []byte, hangUp bool, reqs chan<- *base.Request) error {
 	nc, err := ln.Accept()
 	if err != nil {
 		return err
@@ -26,31 +27,31 @@ func scriptedArchive(ln net.Listener, sdp, media []byte, hangUp bool, reqs chan<
 	defer nc.Close()
 	br := bufio.NewReader(nc)
 	for {
-		var req rtsp.Request
-		if err := req.Unmarshal(br, rtsp.Limits{}); err != nil {
+		var req base.Request
+		if err := req.Unmarshal(br, base.Limits{}); err != nil {
 			return err
 		}
 		reqs <- &req
-		resp := rtsp.Response{StatusCode: rtsp.StatusOK, Header: rtsp.Header{}}
+		resp := base.Response{StatusCode: base.StatusOK, Header: base.Header{}}
 		resp.Header.Set("CSeq", req.Header.Get("CSeq"))
 		switch req.Method {
-		case rtsp.MethodDescribe:
+		case base.MethodDescribe:
 			resp.Header.Set("Content-Base", req.URL+"/")
 			resp.Body = sdp
-		case rtsp.MethodSetup:
+		case base.MethodSetup:
 			resp.Header.Set("Session", "s1;timeout=60")
 		}
 		b, err := resp.Marshal()
 		if err != nil {
 			return err
 		}
-		if req.Method == rtsp.MethodPlay {
+		if req.Method == base.MethodPlay {
 			b = append(b, media...)
 		}
-		if _, err := nc.Write(b); err != nil || req.Method == rtsp.MethodTeardown {
+		if _, err := nc.Write(b); err != nil || req.Method == base.MethodTeardown {
 			return err
 		}
-		if hangUp && req.Method == rtsp.MethodPlay {
+		if hangUp && req.Method == base.MethodPlay {
 			return nil
 		}
 	}
@@ -61,7 +62,7 @@ func frames(t *testing.T, channels []uint8, packets ...[]byte) []byte {
 	t.Helper()
 	var out []byte
 	for i, p := range packets {
-		b, err := (&rtsp.InterleavedFrame{Channel: channels[i], Payload: p}).Marshal()
+		b, err := (&base.InterleavedFrame{Channel: channels[i], Payload: p}).Marshal()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +96,7 @@ func TestPlayerPlayAll(t *testing.T) {
 		rtpPacket(97, 11, 0, true, 20),
 		append(rtcpPacket(200, 6), rtcpPacket(203, 1)...), // SR + BYE
 		rtcpPacket(203, 1))
-	reqs := make(chan *rtsp.Request, 16)
+	reqs := make(chan *base.Request, 16)
 	done := make(chan error, 1)
 	go func() { done <- scriptedArchive(ln, c.SDP(), media, false, reqs) }()
 
@@ -112,19 +113,19 @@ func TestPlayerPlayAll(t *testing.T) {
 		t.Fatalf("script: %v", err)
 	}
 	close(reqs)
-	base := "rtsp://" + ln.Addr().String() + "/archive/src"
+	baseURL := "rtsp://" + ln.Addr().String() + "/archive/src"
 	want := []string{
-		"DESCRIBE " + base + " application/sdp",
-		"SETUP " + base + "/trackID=0 RTP/AVP/TCP;unicast;interleaved=0-1",
-		"SETUP " + base + "/trackID=1 RTP/AVP/TCP;unicast;interleaved=2-3",
-		"PLAY " + base + "/ npt=0.000-",
-		"TEARDOWN " + base + "/ ",
+		"DESCRIBE " + baseURL + " application/sdp",
+		"SETUP " + baseURL + "/trackID=0 RTP/AVP/TCP;unicast;interleaved=0-1",
+		"SETUP " + baseURL + "/trackID=1 RTP/AVP/TCP;unicast;interleaved=2-3",
+		"PLAY " + baseURL + "/ npt=0.000-",
+		"TEARDOWN " + baseURL + "/ ",
 	}
 	var got []string
 	for r := range reqs {
 		v := r.Header.Get("Accept") + r.Header.Get("Transport") + r.Header.Get("Range")
 		got = append(got, string(r.Method)+" "+r.URL+" "+v)
-		if r.Method != rtsp.MethodDescribe && r.Method != rtsp.MethodSetup && r.Header.Get("Session") != "s1" {
+		if r.Method != base.MethodDescribe && r.Method != base.MethodSetup && r.Header.Get("Session") != "s1" {
 			t.Errorf("%s without the session", r.Method)
 		}
 	}
@@ -145,7 +146,7 @@ func TestPlayerFirstPacket(t *testing.T) {
 	c := testClip(1, time.Millisecond)
 	media := frames(t, []uint8{1, 0, 0, 2}, rtcpPacket(200, 6), rtpPacket(96, 1, 0, false, 1400),
 		rtpPacket(96, 2, 0, true, 3000), rtpPacket(97, 3, 0, true, 20))
-	reqs := make(chan *rtsp.Request, 16)
+	reqs := make(chan *base.Request, 16)
 	done := make(chan error, 1)
 	go func() { done <- scriptedArchive(ln, c.SDP(), media, false, reqs) }()
 
@@ -154,7 +155,7 @@ func TestPlayerFirstPacket(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 11, 1, 0, 0, 0, 500e6, time.UTC)
-	if _, err := p.playUntilFirstPacket(&rtsp.Range{Unit: rtsp.RangeClock, Start: &rtsp.RangePoint{Clock: at}}); err != nil {
+	if _, err := p.playUntilFirstPacket(&headers.Range{Unit: headers.RangeClock, Start: &headers.RangePoint{Clock: at}}); err != nil {
 		t.Fatal(err)
 	}
 	p.close()
@@ -162,14 +163,14 @@ func TestPlayerFirstPacket(t *testing.T) {
 		t.Fatalf("script: %v", err)
 	}
 	close(reqs)
-	var methods []rtsp.Method
+	var methods []base.Method
 	for r := range reqs {
 		methods = append(methods, r.Method)
-		if r.Method == rtsp.MethodPlay && r.Header.Get("Range") != "clock=20261101T000000.5Z-" {
+		if r.Method == base.MethodPlay && r.Header.Get("Range") != "clock=20261101T000000.5Z-" {
 			t.Errorf("PLAY Range %q", r.Header.Get("Range"))
 		}
 	}
-	want := []rtsp.Method{rtsp.MethodDescribe, rtsp.MethodSetup, rtsp.MethodPlay, rtsp.MethodTeardown}
+	want := []base.Method{base.MethodDescribe, base.MethodSetup, base.MethodPlay, base.MethodTeardown}
 	if !slices.Equal(methods, want) {
 		t.Errorf("requests %v, want %v (one SETUP)", methods, want)
 	}
@@ -183,7 +184,7 @@ func TestPlayerStreamEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	reqs := make(chan *rtsp.Request, 16)
+	reqs := make(chan *base.Request, 16)
 	done := make(chan error, 1)
 	media := frames(t, []uint8{0}, rtpPacket(96, 1, 0, true, 100))[:50]
 	go func() { done <- scriptedArchive(ln, testClip(1, time.Millisecond).SDP(), media, true, reqs) }()

@@ -7,7 +7,8 @@ import (
 	"net"
 	"time"
 
-	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // publisher is one bench camera pushing to camvault: ANNOUNCE, SETUP per
@@ -43,26 +44,26 @@ func (p *publisher) connect(ctx context.Context) error {
 	}
 	p.rc, p.sender.sched = rc, p.sched
 	rc.user, rc.password = p.user, p.password
-	base := p.url()
-	if _, err := rc.do(rtsp.MethodOptions, base, nil, nil); err != nil {
+	baseURL := p.url()
+	if _, err := rc.do(base.MethodOptions, baseURL, nil, nil); err != nil {
 		return err
 	}
-	h := rtsp.Header{}
+	h := base.Header{}
 	h.Set("Content-Type", "application/sdp")
-	if _, err := rc.do(rtsp.MethodAnnounce, base, h, p.sched.sdp); err != nil {
+	if _, err := rc.do(base.MethodAnnounce, baseURL, h, p.sched.sdp); err != nil {
 		return err
 	}
 	for i, t := range p.sched.clip.Tracks {
-		if err := p.setup(i, base+"/"+t.Control); err != nil {
+		if err := p.setup(i, baseURL+"/"+t.Control); err != nil {
 			return err
 		}
 	}
 	if p.transport == "tcp" {
 		p.sender.tcp = rc.nc
 	}
-	h = rtsp.Header{}
-	h.Set("Range", (&rtsp.Range{Unit: rtsp.RangeNPT, Start: &rtsp.RangePoint{}}).Marshal())
-	_, err = rc.do(rtsp.MethodRecord, base, h, nil)
+	h = base.Header{}
+	h.Set("Range", (&headers.Range{Unit: headers.RangeNPT, Start: &headers.RangePoint{}}).Marshal())
+	_, err = rc.do(base.MethodRecord, baseURL, h, nil)
 	return err
 }
 
@@ -73,9 +74,9 @@ func (p *publisher) setup(i int, url string) error {
 	if err != nil {
 		return err
 	}
-	h := rtsp.Header{}
+	h := base.Header{}
 	h.Set("Transport", tr.Marshal())
-	resp, err := p.rc.do(rtsp.MethodSetup, url, h, nil)
+	resp, err := p.rc.do(base.MethodSetup, url, h, nil)
 	if err != nil || p.transport != "udp" {
 		return err
 	}
@@ -88,10 +89,10 @@ func (p *publisher) setup(i int, url string) error {
 
 // requestTransport returns the Transport that SETUP of stream i asks for;
 // over UDP it binds the stream's port pair first.
-func (p *publisher) requestTransport(i int) (*rtsp.Transport, error) {
-	tr := &rtsp.Transport{Profile: "RTP/AVP", Mode: rtsp.ModeRecord}
+func (p *publisher) requestTransport(i int) (*headers.Transport, error) {
+	tr := &headers.Transport{Profile: "RTP/AVP", Mode: headers.ModeRecord}
 	if p.transport == "tcp" {
-		tr.Lower, tr.Interleaved = rtsp.LowerTCP, &rtsp.PortPair{RTP: 2 * i, RTCP: 2*i + 1}
+		tr.Lower, tr.Interleaved = headers.LowerTCP, &headers.PortPair{RTP: 2 * i, RTCP: 2*i + 1}
 		return tr, nil
 	}
 	rtpConn, rtcpConn, err := listenUDPPair()
@@ -100,14 +101,14 @@ func (p *publisher) requestTransport(i int) (*rtsp.Transport, error) {
 	}
 	p.udp, p.rtcp = append(p.udp, rtpConn), append(p.rtcp, rtcpConn)
 	port := rtpConn.LocalAddr().(*net.UDPAddr).Port
-	tr.ClientPort = &rtsp.PortPair{RTP: port, RTCP: port + 1}
+	tr.ClientPort = &headers.PortPair{RTP: port, RTCP: port + 1}
 	return tr, nil
 }
 
 // serverRTPPort returns the server_port RTP port of a SETUP response's
 // Transport header.
 func serverRTPPort(v string) (int, error) {
-	var tr rtsp.Transport
+	var tr headers.Transport
 	if err := tr.Unmarshal(v); err != nil {
 		return 0, fmt.Errorf("transport %q: %w", v, err)
 	}
@@ -169,7 +170,7 @@ func listenUDPPair() (*net.UDPConn, *net.UDPConn, error) {
 // close sends TEARDOWN and releases the sockets.
 func (p *publisher) close() {
 	if p.rc != nil {
-		_, _ = p.rc.do(rtsp.MethodTeardown, p.url(), nil, nil) // the session ends with the connection anyway
+		_, _ = p.rc.do(base.MethodTeardown, p.url(), nil, nil) // the session ends with the connection anyway
 		p.rc.close()
 	}
 	closeUDP(p.udp)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/camvault/camvault/auth"
 	"github.com/camvault/camvault/rtsp"
+	rtspauth "github.com/camvault/camvault/rtsp/auth"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // recordingHandler is the rtsp.Handler of the publisher tests: it takes
@@ -25,7 +27,7 @@ type recordingHandler struct {
 
 func (h *recordingHandler) Announce(_ context.Context, req *rtsp.AnnounceRequest) (rtsp.Publication, error) {
 	if h.needUser && req.User == "" {
-		return nil, &rtsp.Error{Status: rtsp.StatusUnauthorized, Reason: "authentication required"}
+		return nil, &base.Error{Status: base.StatusUnauthorized, Reason: "authentication required"}
 	}
 	tracks := testClip(1, time.Millisecond).Tracks
 	p := &recordedPub{controls: []string{tracks[0].Control, tracks[1].Control}, closed: make(chan struct{})}
@@ -36,7 +38,7 @@ func (h *recordingHandler) Announce(_ context.Context, req *rtsp.AnnounceRequest
 }
 
 func (h *recordingHandler) Describe(context.Context, *rtsp.DescribeRequest) (rtsp.Presentation, error) {
-	return nil, &rtsp.Error{Status: rtsp.StatusNotFound, Reason: "no playback here"}
+	return nil, &base.Error{Status: base.StatusNotFound, Reason: "no playback here"}
 }
 
 // recordedPub keeps the packets of one publication.
@@ -79,10 +81,10 @@ type benchCredentials struct{}
 
 func (benchCredentials) DigestHA1(user, algorithm string) (string, bool) {
 	alg := auth.DigestMD5
-	if algorithm == rtsp.AlgorithmSHA256 {
+	if algorithm == rtspauth.AlgorithmSHA256 {
 		alg = auth.DigestSHA256
 	}
-	ha1, err := auth.DigestHA1(alg, user, rtsp.DefaultRealm, benchPassword)
+	ha1, err := auth.DigestHA1(alg, user, rtspauth.DefaultRealm, benchPassword)
 	return ha1, err == nil && user == benchUser
 }
 
@@ -129,7 +131,7 @@ func TestPublisher(t *testing.T) {
 			h := &recordingHandler{needUser: tc.auth}
 			cfg := rtsp.Config{Handler: h}
 			if tc.auth {
-				sa, err := rtsp.NewServerAuth(rtsp.ServerAuthConfig{})
+				sa, err := rtspauth.NewServer(rtspauth.ServerConfig{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -210,7 +212,7 @@ func checkPublication(t *testing.T, h *recordingHandler, c *Clip, tcp, authentic
 // TestPublisherRefused checks that a publisher without credentials gets
 // the server's 401 as an error.
 func TestPublisherRefused(t *testing.T) {
-	sa, err := rtsp.NewServerAuth(rtsp.ServerAuthConfig{})
+	sa, err := rtspauth.NewServer(rtspauth.ServerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // defaultTick groups packets so that a session makes one write per tick:
@@ -42,7 +42,7 @@ func newSchedule(c *Clip, tick time.Duration) (*schedule, error) {
 			s.batches = append(s.batches, batch{at: at})
 		}
 		b := &s.batches[len(s.batches)-1]
-		f := rtsp.InterleavedFrame{Channel: uint8(2 * p.Stream), Payload: p.Data}
+		f := base.InterleavedFrame{Channel: uint8(2 * p.Stream), Payload: p.Data}
 		n := len(b.interleaved)
 		b.interleaved = slices.Grow(b.interleaved, f.MarshalSize())[:n+f.MarshalSize()]
 		if _, err := f.MarshalTo(b.interleaved[n:]); err != nil {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/media"
-	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 // TestSchedule checks that batches group the packets due within a tick and
@@ -37,7 +37,7 @@ func TestSchedule(t *testing.T) {
 			br := bufio.NewReader(bytes.NewReader(b.interleaved))
 			buf := make([]byte, maxFrame)
 			for j := range b.datagrams {
-				var f rtsp.InterleavedFrame
+				var f base.InterleavedFrame
 				if err := f.Unmarshal(br, buf); err != nil {
 					t.Fatalf("tick %v batch %d frame %d: %v", tc.tick, i, j, err)
 				}

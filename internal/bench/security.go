@@ -15,8 +15,9 @@ import (
 	"strings"
 	"time"
 
+	rtspauth "github.com/camvault/camvault/rtsp/auth"
+
 	"github.com/camvault/camvault/auth"
-	"github.com/camvault/camvault/rtsp"
 )
 
 // The user of `bench push -auth`.
@@ -31,11 +32,11 @@ const (
 func securityConfig(dir string, o serverOptions) (conf, tlsAddr string, err error) {
 	var b strings.Builder
 	if o.auth {
-		md5, err := auth.DigestHA1(auth.DigestMD5, benchUser, rtsp.DefaultRealm, benchPassword)
+		md5, err := auth.DigestHA1(auth.DigestMD5, benchUser, rtspauth.DefaultRealm, benchPassword)
 		if err != nil {
 			return "", "", err
 		}
-		sha, err := auth.DigestHA1(auth.DigestSHA256, benchUser, rtsp.DefaultRealm, benchPassword)
+		sha, err := auth.DigestHA1(auth.DigestSHA256, benchUser, rtspauth.DefaultRealm, benchPassword)
 		if err != nil {
 			return "", "", err
 		}

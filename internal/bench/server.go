@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
 )
 
 const (
@@ -139,7 +139,7 @@ func (s *server) waitReady(ctx context.Context) error {
 	deadline := time.Now().Add(readyTimeout)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		if rc, err := dialRTSP(ctx, s.addr, false); err == nil {
-			_, err = rc.do(rtsp.MethodOptions, "rtsp://"+s.addr+"/", nil, nil)
+			_, err = rc.do(base.MethodOptions, "rtsp://"+s.addr+"/", nil, nil)
 			rc.close()
 			if err == nil {
 				return nil

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/camvault/camvault/auth"
-	"github.com/camvault/camvault/rtsp"
+	rtspauth "github.com/camvault/camvault/rtsp/auth"
 )
 
 func TestServerConfig(t *testing.T) {
@@ -34,8 +34,8 @@ func TestSecurityConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	md5, _ := auth.DigestHA1(auth.DigestMD5, benchUser, rtsp.DefaultRealm, benchPassword)
-	sha, _ := auth.DigestHA1(auth.DigestSHA256, benchUser, rtsp.DefaultRealm, benchPassword)
+	md5, _ := auth.DigestHA1(auth.DigestMD5, benchUser, rtspauth.DefaultRealm, benchPassword)
+	sha, _ := auth.DigestHA1(auth.DigestSHA256, benchUser, rtspauth.DefaultRealm, benchPassword)
 	for _, line := range []string{
 		"users:\n  - name: bench\n", "    digest_md5: " + md5 + "\n", "    digest_sha256: " + sha + "\n",
 		"    permissions: [{action: publish, cameras: [\"*\"]}]\n",

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/auth"
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // rawConn is a scripted RTSP client for attacks: any request, any order,
@@ -24,7 +26,7 @@ type rawConn struct {
 	cseq     int
 	base     string // rtsp://host:port
 	user, pw string
-	auth     *rtsp.Challenge
+	auth     *auth.Challenge
 }
 
 // dialRaw connects to addr from the loopback address src ("" for any).
@@ -45,15 +47,15 @@ func dialRaw(t *testing.T, addr, src string) *rawConn {
 // do sends a request and returns its response, skipping interleaved frames
 // before it; with a user it answers a 401 once. A nil response means the
 // server closed the connection.
-func (c *rawConn) do(method, url string, headers []string, body string) *rtsp.Response {
+func (c *rawConn) do(method, url string, headers []string, body string) *base.Response {
 	c.t.Helper()
 	resp := c.send(method, url, headers, body)
 	if resp != nil && resp.StatusCode == 401 && c.user != "" && c.auth == nil {
-		cs, err := rtsp.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
+		cs, err := auth.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
 		if err != nil {
 			c.t.Fatal(err)
 		}
-		ch, ok := rtsp.PickChallenge(cs)
+		ch, ok := auth.PickChallenge(cs)
 		if !ok {
 			c.t.Fatalf("no usable challenge in %q", resp.Header.Values("WWW-Authenticate"))
 		}
@@ -63,13 +65,13 @@ func (c *rawConn) do(method, url string, headers []string, body string) *rtsp.Re
 	return resp
 }
 
-func (c *rawConn) send(method, url string, headers []string, body string) *rtsp.Response {
+func (c *rawConn) send(method, url string, headers []string, body string) *base.Response {
 	c.t.Helper()
 	c.cseq++
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s RTSP/1.0\r\nCSeq: %d\r\n", method, url, c.cseq)
 	if c.auth != nil {
-		v, err := c.auth.Authorize(rtsp.Method(method), url, c.user, c.pw, uint32(c.cseq), "0a4f113b")
+		v, err := c.auth.Authorize(base.Method(method), url, c.user, c.pw, uint32(c.cseq), "0a4f113b")
 		if err != nil {
 			c.t.Fatal(err)
 		}
@@ -102,15 +104,15 @@ func (c *rawConn) send(method, url string, headers []string, body string) *rtsp.
 			return nil
 		}
 	}
-	var resp rtsp.Response
-	if err := resp.Unmarshal(c.br, rtsp.Limits{}); err != nil {
+	var resp base.Response
+	if err := resp.Unmarshal(c.br, base.Limits{}); err != nil {
 		return nil
 	}
 	return &resp
 }
 
 // status returns the status of a response, 0 for none.
-func status(resp *rtsp.Response) int {
+func status(resp *base.Response) int {
 	if resp == nil {
 		return 0
 	}
@@ -118,9 +120,9 @@ func status(resp *rtsp.Response) int {
 }
 
 // session returns the session id of a response.
-func (c *rawConn) session(resp *rtsp.Response) string {
+func (c *rawConn) session(resp *base.Response) string {
 	c.t.Helper()
-	var s rtsp.Session
+	var s headers.Session
 	if err := s.Unmarshal(resp.Header.Get("Session")); err != nil {
 		c.t.Fatalf("session header %q: %v", resp.Header.Get("Session"), err)
 	}
