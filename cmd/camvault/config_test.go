@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/camvault/camvault/internal/settings"
+	"github.com/camvault/camvault/storage"
 )
 
 // documentedConfig is the example file that must load to exactly the built-in defaults.
@@ -77,24 +80,24 @@ cameras:
 	wantFull.Log = logConfig{Format: "json", Level: "debug"}
 	r := &wantFull.RTSP // changed keys only: the rest keep the packages' defaults
 	r.Address, r.UDPRTPAddress, r.UDPRTCPAddress, r.UDPReadBuffer = "127.0.0.1:554", "", "", 4<<20
-	r.SessionTimeout, r.HandshakeTimeout = Duration(2*time.Minute), Duration(5*time.Second)
-	r.IdleTimeout, r.WriteTimeout = Duration(day), Duration(1500*time.Millisecond)
-	r.MediaTimeout, r.ReadBuffer = Duration(30*time.Second), 128<<10
+	r.SessionTimeout, r.HandshakeTimeout = 2*time.Minute, 5*time.Second
+	r.IdleTimeout, r.WriteTimeout = day, 1500*time.Millisecond
+	r.MediaTimeout, r.ReadBufferSize = 30*time.Second, 128<<10
 	r.MaxConnections, r.MaxConnectionsPerAddress, r.MaxSessionsPerConnection = 100, 10, 2
-	r.MaxRequestLine, r.MaxURL, r.MaxHeaderLine, r.MaxHeaderLines = 8<<10, 8<<10, 4<<10, 32
-	r.MaxHeaderBytes, r.MaxBody, r.MaxPacket = 32<<10, 1<<20, 1500
+	r.Limits.MaxRequestLine, r.Limits.MaxURL, r.Limits.MaxHeaderLine, r.Limits.MaxHeaders = 8<<10, 8<<10, 4<<10, 32
+	r.Limits.MaxHeaderBytes, r.Limits.MaxBody, r.MaxPacketSize = 32<<10, 1<<20, 1500
 	wantFull.HTTP.Address = "127.0.0.1:8080"
-	wantFull.Ingest.Takeover, wantFull.Ingest.AllowUnknownCameras = true, false
+	wantFull.Ingest.TakeOver, wantFull.Ingest.AllowUnknown = true, false
 	rc := &wantFull.Recorder
-	rc.FragmentDuration, rc.MaxFragmentDuration = Duration(2*time.Second), Duration(2*time.Second)
-	rc.SegmentDuration, rc.ClockTolerance = Duration(time.Hour), Duration(time.Second)
-	rc.MaxUnitSize, rc.MaxFragmentSize = 16<<20, 16<<20
-	rc.StorageRetry, rc.BackpressureWait = Duration(30*time.Second), 0
-	wantFull.Storage.Sync, wantFull.Storage.WriteQueue, wantFull.Storage.IndexTimeout = "segment", 8, Duration(time.Minute)
+	rc.FragmentDuration, rc.MaxFragmentDuration = 2*time.Second, 2*time.Second
+	rc.SegmentDuration, rc.ClockTolerance = time.Hour, time.Second
+	rc.MaxUnitBytes, rc.MaxFragmentBytes = 16<<20, 16<<20
+	rc.StorageRetry, rc.BackpressureWait = 30*time.Second, 0
+	wantFull.Storage.Sync, wantFull.Storage.WriteQueue, wantFull.Storage.IndexTimeout = storage.SyncSegment, 8, time.Minute
 	wantFull.Cameras = map[string]cameraConfig{"frontdoor": {}, "lobby.cam-2": {}}
 
 	partial := defaultConfig()
-	partial.Recorder.SegmentDuration = Duration(30 * time.Minute)
+	partial.Recorder.SegmentDuration = 30 * time.Minute
 
 	for _, tc := range []struct {
 		name string
@@ -274,8 +277,8 @@ func TestLoadConfigErrorTypes(t *testing.T) {
 		t.Errorf("unknown key error %v does not wrap a yaml.Error", err)
 	}
 	_, err = loadConfig(writeConfig(t, "storage: { sync: always }\n"))
-	if _, ok := errors.AsType[*fieldError](err); !ok {
-		t.Errorf("validation error %v does not wrap a *fieldError", err)
+	if _, ok := errors.AsType[*settings.FieldError](err); !ok {
+		t.Errorf("validation error %v does not wrap a *settings.FieldError", err)
 	}
 }
 
@@ -370,15 +373,15 @@ func missingKeys(prefix string, want, got map[string]any) []string {
 	return out
 }
 
-// TestDefaultConfigMarshalsCanonically checks that defaults written back as YAML use the
-// documented units, and load back to the same configuration.
-func TestDefaultConfigMarshalsCanonically(t *testing.T) {
+// TestDefaultConfigRoundTrips checks that the defaults written back as YAML (durations and
+// sizes in Go's forms, which the file accepts too) load back to the same configuration.
+func TestDefaultConfigRoundTrips(t *testing.T) {
 	t.Parallel()
 	b, err := yaml.Marshal(defaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"udp_read_buffer: 64MiB", "segment_duration: 10m", "max_packet: 65535B"} {
+	for _, want := range []string{"udp_read_buffer: 67108864", "segment_duration: 10m0s", "sync: fragment"} {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Errorf("marshalled defaults lack %q:\n%s", want, b)
 		}
