@@ -97,15 +97,21 @@ func Prefix(err error, prefix ...string) error {
 	return errors.Join(out...)
 }
 
-// Split returns the errors joined in err (errors.Join), or err alone; nil for nil.
+// Split returns the errors joined in err (errors.Join, nested joins flattened), or err alone;
+// nil for nil.
 func Split(err error) []error {
 	if err == nil {
 		return nil
 	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
 	}
-	return []error{err}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, Split(e)...)
+	}
+	return out
 }
 
 // Check collects the failures of one Validate. Keys are dotted, relative to the Config. Its
