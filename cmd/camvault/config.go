@@ -329,14 +329,7 @@ func childNode(n ast.Node, k string) ast.Node {
 // mappingValue returns the value node under key k of mapping n, or nil. For an empty value
 // ("key:") it returns the key node, so the position still points at the right line.
 func mappingValue(n ast.Node, k string) ast.Node {
-	var values []*ast.MappingValueNode
-	switch m := n.(type) {
-	case *ast.MappingNode:
-		values = m.Values
-	case *ast.MappingValueNode:
-		values = []*ast.MappingValueNode{m}
-	}
-	for _, mv := range values {
+	for _, mv := range mappingEntries(n) {
 		if mv.Key == nil || mv.Key.GetToken() == nil || mv.Key.GetToken().Value != k {
 			continue
 		}
@@ -344,6 +337,18 @@ func mappingValue(n ast.Node, k string) ast.Node {
 			return mv.Key
 		}
 		return mv.Value
+	}
+	return nil
+}
+
+// mappingEntries returns the key-value entries of mapping n (the parser gives a mapping of one
+// entry as the entry itself), or nil when n is not a mapping.
+func mappingEntries(n ast.Node) []*ast.MappingValueNode {
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		return m.Values
+	case *ast.MappingValueNode:
+		return []*ast.MappingValueNode{m}
 	}
 	return nil
 }

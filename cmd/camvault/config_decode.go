@@ -97,14 +97,7 @@ func (w *normalizer) fields(n ast.Node, fields map[string]reflect.StructField, k
 
 // normalizeMapping normalizes each value of mapping n whose key field gives a type for.
 func (w *normalizer) mapping(n ast.Node, key []string, field func(k string) (reflect.Type, bool)) error {
-	var values []*ast.MappingValueNode
-	switch m := n.(type) {
-	case *ast.MappingNode:
-		values = m.Values
-	case *ast.MappingValueNode:
-		values = []*ast.MappingValueNode{m}
-	}
-	for _, mv := range values {
+	for _, mv := range mappingEntries(n) {
 		if mv.Key == nil || mv.Key.GetToken() == nil {
 			continue
 		}
