@@ -96,6 +96,10 @@ func NewPush(cfg PushConfig) (*Push, error) {
 	if cfg.Sink == nil {
 		return nil, errors.New("ingest: push needs a sink")
 	}
+	cfg.SDP = cfg.SDP.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("ingest: push config: %w", err)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

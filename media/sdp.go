@@ -39,7 +39,7 @@ type SDPLimits struct {
 }
 
 // DefaultSDPLimits returns the default of every field.
-func DefaultSDPLimits() SDPLimits { return SDPLimits{}.withDefaults() }
+func DefaultSDPLimits() SDPLimits { return SDPLimits{}.WithDefaults() }
 
 // Validate checks the limits with a yaml tag, defaults applied, within the bounds an operator
 // may set. Failures are *settings.FieldError. TracksFromSDP takes any positive limits.
@@ -50,7 +50,8 @@ func (l SDPLimits) Validate() error {
 	return c.Err()
 }
 
-func (l SDPLimits) withDefaults() SDPLimits {
+// WithDefaults returns l with zero fields replaced by the defaults.
+func (l SDPLimits) WithDefaults() SDPLimits {
 	if l.MaxMedia <= 0 {
 		l.MaxMedia = DefaultSDPMaxMedia
 	}
@@ -77,7 +78,7 @@ func (l SDPLimits) withDefaults() SDPLimits {
 // VPS with an extension is one) are ignored (they may still come in-band), not an error
 // (PL-GEN-02). Parsing is bounded: it allocates in proportion to len(b).
 func TracksFromSDP(b []byte, lim SDPLimits) ([]*Track, error) {
-	lim = lim.withDefaults()
+	lim = lim.WithDefaults()
 	norm, err := normalizeSDP(b, lim)
 	if err != nil {
 		return nil, err

@@ -16,7 +16,11 @@
 //     key relative to the Config. cmd/camvault prefixes the section (Prefix) and points each
 //     error at its line in the file.
 //   - The constructor copies the config, fills zero fields with the defaults (Go callers may
-//     pass partial configs) and calls Validate.
+//     pass partial configs) and calls Validate: rtsp.NewServer, rtspauth.NewServer,
+//     storage.Open (and Check, Reindex), playback.New, ingest.NewPush, auth.New and
+//     auth.NewLimiter. Three constructors check only what cannot work, because tests drive
+//     them below the operator bounds (tiny budgets, 50ms intervals): recorder.New, rtsp.Dial
+//     and ingest.NewPull; their Validate doc says so.
 //
 // The package is a leaf: it imports only the standard library, and nothing that does I/O, so
 // the pure RTSP wire packages may use it.
