@@ -154,7 +154,8 @@ const (
 
 // Validate checks a configuration with defaults applied: each setting
 // within the bounds an operator may set and the relations between them.
-// A negative BackpressureWait (never wait) passes. Failures are
+// BackpressureWait must be 0 to 1m there (camvault's file spells "never
+// wait" 0s and passes a negative wait to New). Failures are
 // *settings.FieldError named by the yaml keys. New checks only what cannot
 // work (validateRelations), so that tests may use tiny budgets.
 func (c *Config) Validate() error {
@@ -176,7 +177,7 @@ func (c *Config) Validate() error {
 	v.Bytes("max_buffer", c.MaxBuffer, 1<<20, 1<<40)
 	v.AtMost("max_camera_buffer", int64(c.MaxRecordingBuffer), "max_buffer", c.MaxBuffer)
 	v.Duration("storage_retry", c.StorageRetry, minTimeout, time.Hour)
-	v.Duration("backpressure_wait", max(c.BackpressureWait, 0), 0, time.Minute)
+	v.Duration("backpressure_wait", c.BackpressureWait, 0, time.Minute)
 	return v.Err()
 }
 

@@ -176,12 +176,9 @@ func durationNode(n ast.Node) (ast.Node, error) {
 	return ast.String(token.String(d.String(), s, n.GetToken().Position)), nil
 }
 
-// sizeNode reads a byte count and returns it as an integer node; an integer is left as it is
-// (the decoder reports one that does not fit).
+// sizeNode reads a byte count (a YAML integer too, so that -1 is refused as before) and
+// returns it as an integer node.
 func sizeNode(n ast.Node) (ast.Node, error) {
-	if n.Type() == ast.IntegerType {
-		return n, nil
-	}
 	s, err := scalarText(n)
 	if err != nil {
 		return n, positioned(n, err)
