@@ -204,6 +204,21 @@ cameras:
 			errs: []string{"camvault.yaml:2:21: recorder.segment_duration: must be at least recorder.fragment_duration (1s), got 500ms"},
 		},
 		{
+			name: "negative size",
+			body: "storage:\n  index_reserve: -1\n",
+			errs: []string{`camvault.yaml:2:18: invalid size "-1"`},
+		},
+		{
+			name: "bad enumerated value names its key",
+			body: "storage:\n  sync: always\n",
+			errs: []string{`camvault.yaml:2:9: storage.sync: must be one of fragment, segment, none, got "always"`},
+		},
+		{
+			name: "key of an inlined package config",
+			body: "pull:\n  dial_timeout: 1d2h\n",
+			errs: []string{"camvault.yaml:2:17: pull.dial_timeout: must be between 100ms and 1h, got 1d2h"},
+		},
+		{
 			name: "reserved camera name",
 			body: "cameras:\n  archive: {}\n",
 			errs: []string{`camvault.yaml:2:12: cameras.archive: invalid camera name: "archive" is reserved for archive URLs`},
