@@ -28,18 +28,20 @@ var userNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
 // Config is the users-and-rights configuration. Its string fields are the
 // configuration file's text; Validate parses them. The yaml tags of
 // UserConfig, AnonymousConfig and Permission are the keys of camvault's
-// configuration file, and FieldError paths use the same names.
+// configuration file, and FieldError paths use the same names. Users and
+// Anonymous are the file's top-level users and anonymous sections;
+// MaxConcurrentHashes is a key of its auth section.
 type Config struct {
 	// Users are the known users; names are unique.
-	Users []UserConfig
+	Users []UserConfig `yaml:"-"`
 	// Anonymous, when set, grants rights to requests without credentials.
 	// When nil and Users is empty, anonymous access is allowed from
 	// loopback only, for every action; when nil and Users is not empty,
 	// nothing is anonymous.
-	Anonymous *AnonymousConfig
+	Anonymous *AnonymousConfig `yaml:"-"`
 	// MaxConcurrentHashes bounds the argon2id verifications running at
 	// once; CheckPassword waits for a slot. Defaults to 4.
-	MaxConcurrentHashes int
+	MaxConcurrentHashes int `yaml:"max_concurrent_hashes"`
 }
 
 // UserConfig is one user. At least one of PasswordArgon2id, DigestMD5 and
@@ -98,9 +100,11 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate checks every field. It returns nil or every failure joined,
-// each a *FieldError.
+// Validate checks every field, defaults applied (a zero
+// MaxConcurrentHashes is the default). It returns nil or every failure
+// joined, each a *FieldError.
 func (c Config) Validate() error {
+	c = c.withDefaults()
 	_, err := c.compile()
 	return err
 }
@@ -121,8 +125,8 @@ func (c *Config) compile() (*compiled, error) {
 	if len(c.Users) > maxUsers {
 		fe.add(fmt.Errorf("at most %d users", maxUsers), "users")
 	}
-	if c.MaxConcurrentHashes < 0 || c.MaxConcurrentHashes > 1024 {
-		fe.add(fmt.Errorf("must be between 0 (default) and 1024, got %d", c.MaxConcurrentHashes), "max_concurrent_hashes")
+	if c.MaxConcurrentHashes < 1 || c.MaxConcurrentHashes > 1024 {
+		fe.add(fmt.Errorf("must be between 1 and 1024, got %d", c.MaxConcurrentHashes), "max_concurrent_hashes")
 	}
 	for i, uc := range c.Users {
 		u := compileUser(&fe, []string{"users", strconv.Itoa(i)}, uc)

@@ -1,6 +1,10 @@
 package auth
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/camvault/camvault/internal/settings"
+)
 
 // ErrBadCredentials is returned by Authority.CheckPassword for an unknown
 // user, a user without an argon2id hash and a wrong password alike, so
@@ -23,23 +27,6 @@ var (
 
 // FieldError is a validation failure of one Config field. Path names the
 // field as the configuration file spells it, with sequence indexes as
-// decimal strings: ["users", "0", "permissions", "1", "action"].
-type FieldError struct {
-	Path []string
-	Err  error
-}
-
-// Error implements error.
-func (e *FieldError) Error() string {
-	s := ""
-	for i, p := range e.Path {
-		if i > 0 {
-			s += "."
-		}
-		s += p
-	}
-	return s + ": " + e.Err.Error()
-}
-
-// Unwrap returns the underlying error.
-func (e *FieldError) Unwrap() error { return e.Err }
+// decimal strings: ["users", "0", "permissions", "1", "action"]. It is the
+// error type every package's Config validation shares.
+type FieldError = settings.FieldError

@@ -20,28 +20,37 @@ const (
 	DefaultFailureLogInterval  = time.Minute
 )
 
-// LimiterConfig configures a Limiter of failed authentications.
+// LimiterConfig configures a Limiter of failed authentications. The yaml
+// tags are keys of camvault's auth section (package settings).
 type LimiterConfig struct {
 	// Threshold is how many failures an address may have before each
 	// further one imposes a delay. Defaults to 5.
-	Threshold int
+	Threshold int `yaml:"failure_threshold"`
 	// Window is the quiet span after which an address's failures are
 	// forgotten: failures count while each follows the previous one
 	// within Window. Defaults to 1m.
-	Window time.Duration
+	Window time.Duration `yaml:"failure_window"`
 	// DelayMin is the delay after the Threshold-th failure; it doubles
 	// with each further failure up to DelayMax. Defaults to 1s and 1m.
-	DelayMin, DelayMax time.Duration
+	DelayMin time.Duration `yaml:"failure_delay_min"`
+	DelayMax time.Duration `yaml:"failure_delay_max"`
 	// MaxAddresses bounds the addresses tracked at once. When full, idle
 	// entries go first, then the one whose last failure is oldest.
 	// IPv6 addresses are tracked per /64. Defaults to 4096.
-	MaxAddresses int
+	MaxAddresses int `yaml:"failure_max_addresses"`
 	// LogInterval is the least span between two summary lines of one
 	// address. Defaults to 1m.
-	LogInterval time.Duration
+	LogInterval time.Duration `yaml:"failure_log_interval"`
 	// Logger receives the summary lines (Warn "authentication failures",
 	// with peer, failures and dur, the delay in force). Nil discards them.
-	Logger *slog.Logger
+	Logger *slog.Logger `yaml:"-"`
+}
+
+// DefaultLimiterConfig returns the default of every setting with a yaml tag.
+func DefaultLimiterConfig() LimiterConfig {
+	c := LimiterConfig{}.withDefaults()
+	c.Logger = nil
+	return c
 }
 
 func (c LimiterConfig) withDefaults() LimiterConfig {

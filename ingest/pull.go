@@ -48,24 +48,26 @@ func (a PullCamera) same(b PullCamera) bool {
 		a.Schedule.Always == b.Schedule.Always && slices.Equal(a.Schedule.Rules, b.Schedule.Rules)
 }
 
-// PullConfig configures Pull.
+// PullConfig configures Pull. The yaml tags are the keys of camvault's pull
+// section (package settings).
 type PullConfig struct {
 	// Sink records what the cameras send. Required.
-	Sink Sink
+	Sink Sink `yaml:"-"`
 	// BackoffMin and BackoffMax bound the delay before a reconnect. The
 	// delay is drawn uniformly from (0, bound] ("full jitter"); the bound
 	// starts at BackoffMin, doubles after each failure up to BackoffMax,
 	// and starts again after a session that recorded for at least a
 	// minute. Default to 1s and 30s.
-	BackoffMin, BackoffMax time.Duration
+	BackoffMin time.Duration `yaml:"backoff_min"`
+	BackoffMax time.Duration `yaml:"backoff_max"`
 	// Client is the template of every camera's client (timeouts, limits,
 	// logger). Its URL, Transport, OnRTP and OnRTCP are set per camera.
-	Client rtsp.ClientConfig
+	Client rtsp.ClientConfig `yaml:",inline"`
 	// SDP bounds the cameras' descriptions. Zero fields take media's
 	// defaults.
-	SDP media.SDPLimits
+	SDP media.SDPLimits `yaml:"-"`
 	// Logger receives camera events. Nil discards them.
-	Logger *slog.Logger
+	Logger *slog.Logger `yaml:"-"`
 }
 
 // Pull plays cameras over RTSP while their schedules say so, and records

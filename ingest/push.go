@@ -51,31 +51,32 @@ type Feed struct {
 	TCP bool
 }
 
-// PushConfig configures Push.
+// PushConfig configures Push. The yaml tags are the keys of camvault's
+// ingest section (package settings).
 type PushConfig struct {
 	// Sink records what publishers send. Required.
-	Sink Sink
+	Sink Sink `yaml:"-"`
 	// TakeOver lets another publisher of a camera replace the current one;
 	// by default it is refused with 503. A publisher always replaces its
 	// own earlier session of the camera (a camera that reconnects before
 	// its dead session timed out): the same authenticated user, or for
 	// anonymous publishers the same IP address. Either way the publisher
 	// needed the publish right on the camera. Defaults to false.
-	TakeOver bool
+	TakeOver bool `yaml:"takeover"`
 	// Cameras, when AllowUnknown is false, lists the camera names that may
 	// publish.
-	Cameras []string
+	Cameras []string `yaml:"-"`
 	// AllowUnknown lets any valid camera name publish. The zero value
 	// (false) is replaced by true unless Cameras is set.
-	AllowUnknown bool
+	AllowUnknown bool `yaml:"allow_unknown_cameras"`
 	// Pulled lists the cameras that camvault pulls: a push to one of them
 	// is refused with 403, so that nobody can record over a pulled camera
 	// or make its scheduled pull fail.
-	Pulled []string
+	Pulled []string `yaml:"-"`
 	// SDP bounds announced descriptions. Zero fields take media's defaults.
-	SDP media.SDPLimits
+	SDP media.SDPLimits `yaml:",inline"`
 	// Logger receives publisher events. Nil discards them.
-	Logger *slog.Logger
+	Logger *slog.Logger `yaml:"-"`
 }
 
 // Push accepts publishers; it implements rtsp.Handler.
@@ -94,6 +95,10 @@ type Push struct {
 func NewPush(cfg PushConfig) (*Push, error) {
 	if cfg.Sink == nil {
 		return nil, errors.New("ingest: push needs a sink")
+	}
+	cfg.SDP = cfg.SDP.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("ingest: push config: %w", err)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/pion/sdp/v3"
+
+	"github.com/camvault/camvault/internal/settings"
 )
 
 // Default SDP limits (SEC-12).
@@ -23,19 +25,33 @@ const (
 )
 
 // SDPLimits bounds what TracksFromSDP accepts from an untrusted description (SEC-12).
-// Zero fields take defaults.
+// Zero fields take defaults. The yaml tags are keys of camvault's ingest section (package
+// settings); MaxParamSetBytes is the recorder's max_param_set_size, shared.
 type SDPLimits struct {
 	// MaxMedia bounds the number of m= sections. Defaults to DefaultSDPMaxMedia (8).
-	MaxMedia int
+	MaxMedia int `yaml:"max_sdp_media"`
 	// MaxAttrBytes bounds the length of one line in bytes, which bounds every attribute
 	// and base64 parameter set. Defaults to DefaultSDPMaxAttrBytes (4096).
-	MaxAttrBytes int
+	MaxAttrBytes int `yaml:"max_sdp_line" unit:"bytes"`
 	// MaxParamSetBytes bounds one decoded H.264/H.265 parameter set in bytes; longer ones
 	// are ignored like unparsable ones (issue 9). Defaults to DefaultMaxParamSetBytes (2048).
-	MaxParamSetBytes int
+	MaxParamSetBytes int `yaml:"-"`
 }
 
-func (l SDPLimits) withDefaults() SDPLimits {
+// DefaultSDPLimits returns the default of every field.
+func DefaultSDPLimits() SDPLimits { return SDPLimits{}.WithDefaults() }
+
+// Validate checks the limits with a yaml tag, defaults applied, within the bounds an operator
+// may set. Failures are *settings.FieldError. TracksFromSDP takes any positive limits.
+func (l SDPLimits) Validate() error {
+	var c settings.Check
+	c.Count("max_sdp_media", l.MaxMedia, 1, 32)
+	c.Bytes("max_sdp_line", int64(l.MaxAttrBytes), 256, 64<<10)
+	return c.Err()
+}
+
+// WithDefaults returns l with zero fields replaced by the defaults.
+func (l SDPLimits) WithDefaults() SDPLimits {
 	if l.MaxMedia <= 0 {
 		l.MaxMedia = DefaultSDPMaxMedia
 	}
@@ -62,7 +78,7 @@ func (l SDPLimits) withDefaults() SDPLimits {
 // VPS with an extension is one) are ignored (they may still come in-band), not an error
 // (PL-GEN-02). Parsing is bounded: it allocates in proportion to len(b).
 func TracksFromSDP(b []byte, lim SDPLimits) ([]*Track, error) {
-	lim = lim.withDefaults()
+	lim = lim.WithDefaults()
 	norm, err := normalizeSDP(b, lim)
 	if err != nil {
 		return nil, err

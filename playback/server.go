@@ -14,45 +14,6 @@ import (
 	"github.com/camvault/camvault/storage"
 )
 
-// Config configures the playback server.
-type Config struct {
-	// Store holds the archive. Required.
-	Store *storage.Store
-	// MaxSessions bounds concurrent playing sessions; more get 503 at
-	// DESCRIBE (SEC-03). Defaults to 256.
-	MaxSessions int
-	// SenderReportInterval is how often an RTCP sender report goes out per
-	// stream while playing (RTCP-05). Defaults to 5s.
-	SenderReportInterval time.Duration
-	// MaxPayload is the largest RTP payload in bytes (RTP-11). Defaults to
-	// 1400.
-	MaxPayload int
-	// Logger receives session events. Nil discards them.
-	Logger *slog.Logger
-}
-
-// Defaults of Config.
-const (
-	DefaultMaxSessions          = 256
-	DefaultSenderReportInterval = 5 * time.Second
-	DefaultMaxPayload           = media.DefaultMaxPayload
-)
-
-func (c *Config) setDefaults() {
-	if c.MaxSessions <= 0 {
-		c.MaxSessions = DefaultMaxSessions
-	}
-	if c.SenderReportInterval <= 0 {
-		c.SenderReportInterval = DefaultSenderReportInterval
-	}
-	if c.MaxPayload <= 0 {
-		c.MaxPayload = DefaultMaxPayload
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-}
-
 // Server creates presentations of archive windows.
 type Server struct {
 	cfg Config
@@ -68,6 +29,9 @@ func New(cfg Config) (*Server, error) {
 	cfg.setDefaults()
 	if cfg.Store == nil {
 		return nil, errors.New("playback: a store is required")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("playback config: %w", err)
 	}
 	return &Server{cfg: cfg, log: cfg.Logger.With("component", "playback")}, nil
 }

@@ -5,40 +5,42 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/camvault/camvault/internal/settings"
 	"github.com/camvault/camvault/media"
 )
 
-// Config configures a Recorder.
+// Config configures a Recorder. The yaml tags are the keys of camvault's
+// recorder section (package settings).
 type Config struct {
 	// FragmentDuration is the target fragment length: a fragment is cut at
 	// the first keyframe after it. Defaults to 1s.
-	FragmentDuration time.Duration
+	FragmentDuration time.Duration `yaml:"fragment_duration"`
 	// MaxFragmentDuration cuts a fragment at any frame when no keyframe came
 	// (long-GOP cameras); it bounds what a crash can lose. It must be at
 	// least FragmentDuration. Defaults to 5s, whatever FragmentDuration is.
-	MaxFragmentDuration time.Duration
+	MaxFragmentDuration time.Duration `yaml:"max_fragment_duration"`
 	// SegmentDuration is the target segment length: a segment is sealed at
 	// the first keyframe after it. Defaults to 10m.
-	SegmentDuration time.Duration
+	SegmentDuration time.Duration `yaml:"segment_duration"`
 	// ClockTolerance is how far media time may drift from the server clock
 	// (and how far RTCP sender report times may differ from it to be used)
 	// before the timeline is re-anchored in a new segment. Media time ahead
 	// of the server clock is checked on every unit of every track, so
 	// nothing is indexed later than the server clock plus ClockTolerance;
 	// media time behind it is checked at reference keyframes. Defaults to 5s.
-	ClockTolerance time.Duration
+	ClockTolerance time.Duration `yaml:"clock_tolerance"`
 	// ClockRaceLimit is how many re-anchors for media time running ahead of
 	// the server clock, or for timestamps jumping, a recording may need
 	// within ClockRaceWindow; one more ends it with ErrClockRacing (a source
 	// whose timestamps race, not a clock that stepped once). Defaults to 3.
-	ClockRaceLimit int
+	ClockRaceLimit int `yaml:"clock_race_limit"`
 	// ClockRaceWindow is the span over which ClockRaceLimit counts.
 	// Defaults to 1m.
-	ClockRaceWindow time.Duration
+	ClockRaceWindow time.Duration `yaml:"clock_race_window"`
 	// MaxFragmentBytes cuts a fragment early when its data (plus a small
 	// per-unit overhead) grows past it. No real camera reaches it within
 	// MaxFragmentDuration: 16 MiB in 5 s is 27 Mbit/s. Defaults to 16 MiB.
-	MaxFragmentBytes int
+	MaxFragmentBytes int `yaml:"max_fragment_size" unit:"bytes"`
 	// MaxRecordingBuffer is one recording's memory budget, in bytes: its open
 	// fragment plus the fragments it handed to storage that are not written
 	// yet. A recording that would exceed it ends itself with ErrOverBudget
@@ -48,7 +50,7 @@ type Config struct {
 	// It must be at least MaxFragmentBytes; twice that lets one fragment be
 	// written while the next fills. Defaults to twice MaxFragmentBytes
 	// (32 MiB).
-	MaxRecordingBuffer int
+	MaxRecordingBuffer int `yaml:"max_camera_buffer" unit:"bytes"`
 	// MaxBuffer is the memory budget, in bytes, of all recordings together,
 	// counted as MaxRecordingBuffer is. A recording that would exceed it
 	// ends itself with ErrOverBudget, and Open fails with
@@ -56,14 +58,14 @@ type Config struct {
 	// A 3 Mbit/s camera with 1 s fragments reserves 512 to 768 KiB of it,
 	// so the default serves 500 such cameras while bounding what hostile
 	// publishers can pin. Defaults to 512 MiB.
-	MaxBuffer int64
+	MaxBuffer int64 `yaml:"max_buffer" unit:"bytes"`
 	// MaxUnitBytes bounds one access unit in the depacketizers. Defaults to
 	// 8 MiB.
-	MaxUnitBytes int
+	MaxUnitBytes int `yaml:"max_unit_size" unit:"bytes"`
 	// MaxParamSetBytes bounds one in-band H.264/H.265 parameter set (VPS,
 	// SPS or PPS) in the depacketizers, in bytes; longer ones are ignored.
 	// Defaults to media.DefaultMaxParamSetBytes (2 KiB).
-	MaxParamSetBytes int
+	MaxParamSetBytes int `yaml:"max_param_set_size" unit:"bytes"`
 	// BackpressureWait is how long one fragment of a recording opened with
 	// OpenOptions.Backpressure (a TCP source) may wait for room in a full
 	// storage write queue before it is dropped after all, and how long such
@@ -75,16 +77,16 @@ type Config struct {
 	// falls more than ClockTolerance behind the server clock starts a new
 	// timeline (nothing is lost). Defaults to 3s; a negative value never
 	// waits (every source is then treated like UDP).
-	BackpressureWait time.Duration
+	BackpressureWait time.Duration `yaml:"backpressure_wait"`
 	// StorageRetry is how long a recording whose storage failed (disk full,
 	// I/O error) drops media before it tries a new segment: with the first
 	// fragment that starts at a keyframe and is complete after it. Defaults
 	// to 5s.
-	StorageRetry time.Duration
+	StorageRetry time.Duration `yaml:"storage_retry"`
 	// Now returns the server's wall-clock time. Defaults to time.Now.
-	Now func() time.Time
+	Now func() time.Time `yaml:"-"`
 	// Logger receives recording events. Nil discards them.
-	Logger *slog.Logger
+	Logger *slog.Logger `yaml:"-"`
 }
 
 // Defaults of Config.
@@ -135,8 +137,52 @@ func positive[T int | int64 | time.Duration](v *T, d T) {
 	}
 }
 
-// Validate reports settings that cannot work together.
+// DefaultConfig returns the default of every setting with a yaml tag.
+func DefaultConfig() Config {
+	var c Config
+	c.setDefaults()
+	c.Now, c.Logger = nil, nil
+	return c
+}
+
+// Bounds of the validated timeouts. They catch typos (a timeout of 10ns)
+// rather than encode tuning advice; the defaults sit well inside them.
+const (
+	minTimeout = 100 * time.Millisecond
+	maxTimeout = 24 * time.Hour
+)
+
+// Validate checks a configuration with defaults applied: each setting
+// within the bounds an operator may set and the relations between them.
+// BackpressureWait must be 0 to 1m there (camvault's file spells "never
+// wait" 0s and passes a negative wait to New). Failures are
+// *settings.FieldError named by the yaml keys. New checks only what cannot
+// work (validateRelations), so that tests may use tiny budgets.
 func (c *Config) Validate() error {
+	var v settings.Check
+	v.Duration("fragment_duration", c.FragmentDuration, 10*time.Millisecond, time.Minute)
+	v.Duration("max_fragment_duration", c.MaxFragmentDuration, 10*time.Millisecond, time.Minute)
+	v.NotBelow("max_fragment_duration", c.MaxFragmentDuration, "fragment_duration", c.FragmentDuration)
+	v.Duration("segment_duration", c.SegmentDuration, 10*time.Millisecond, maxTimeout)
+	v.NotBelow("segment_duration", c.SegmentDuration, "fragment_duration", c.FragmentDuration)
+	v.Duration("clock_tolerance", c.ClockTolerance, minTimeout, time.Hour)
+	v.Bytes("max_unit_size", int64(c.MaxUnitBytes), 64<<10, 256<<20)
+	v.Bytes("max_param_set_size", int64(c.MaxParamSetBytes), 256, 64<<10)
+	v.Count("clock_race_limit", c.ClockRaceLimit, 1, 1000)
+	v.Duration("clock_race_window", c.ClockRaceWindow, time.Second, maxTimeout)
+	v.Bytes("max_fragment_size", int64(c.MaxFragmentBytes), 64<<10, 1<<30)
+	v.AtMost("max_unit_size", int64(c.MaxUnitBytes), "max_fragment_size", int64(c.MaxFragmentBytes))
+	v.Bytes("max_camera_buffer", int64(c.MaxRecordingBuffer), 64<<10, 4<<30)
+	v.AtMost("max_fragment_size", int64(c.MaxFragmentBytes), "max_camera_buffer", int64(c.MaxRecordingBuffer))
+	v.Bytes("max_buffer", c.MaxBuffer, 1<<20, 1<<40)
+	v.AtMost("max_camera_buffer", int64(c.MaxRecordingBuffer), "max_buffer", c.MaxBuffer)
+	v.Duration("storage_retry", c.StorageRetry, minTimeout, time.Hour)
+	v.Duration("backpressure_wait", c.BackpressureWait, 0, time.Minute)
+	return v.Err()
+}
+
+// validateRelations reports settings that cannot work together.
+func (c *Config) validateRelations() error {
 	if c.MaxFragmentDuration < c.FragmentDuration {
 		return fmt.Errorf("recorder: max fragment duration %v is below fragment duration %v",
 			c.MaxFragmentDuration, c.FragmentDuration)

@@ -28,7 +28,7 @@ type Recorder struct {
 // New returns a Recorder writing to store.
 func New(cfg Config, store *storage.Store) (*Recorder, error) {
 	cfg.setDefaults()
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.validateRelations(); err != nil {
 		return nil, err
 	}
 	return &Recorder{cfg: cfg, store: store, log: cfg.Logger.With("component", "recorder"),

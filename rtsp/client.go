@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/camvault/camvault/internal/settings"
 	"github.com/camvault/camvault/rtsp/base"
 )
 
@@ -48,43 +49,45 @@ var (
 )
 
 // ClientConfig configures a Client. The zero value of every field but URL
-// is usable.
+// is usable. The yaml tags are the keys of camvault's pull section, where
+// one ClientConfig is the template of every pulled camera (package
+// settings); the other fields are set per camera or shared with the server.
 type ClientConfig struct {
 	// URL is the camera's rtsp:// URL; it may carry user:password@.
-	URL string
+	URL string `yaml:"-"`
 	// Transport is "tcp" (interleaved, the default; CLI-22) or "udp": the
 	// transport tried first. A camera that answers SETUP with 461
 	// Unsupported Transport is set up over the other one (Client.Transport).
-	Transport string
+	Transport string `yaml:"-"`
 	// Username and Password override the credentials of URL.
-	Username, Password string
+	Username, Password string `yaml:"-"`
 	// DialTimeout bounds the TCP connect. Defaults to 10s.
-	DialTimeout time.Duration
+	DialTimeout time.Duration `yaml:"dial_timeout"`
 	// ResponseTimeout bounds the wait for each response and each write.
 	// Defaults to 10s.
-	ResponseTimeout time.Duration
+	ResponseTimeout time.Duration `yaml:"response_timeout"`
 	// KeepaliveInterval is the keepalive period; 0 means half the session
 	// timeout, at most 30s (CLI-23).
-	KeepaliveInterval time.Duration
+	KeepaliveInterval time.Duration `yaml:"keepalive_interval"`
 	// ReceiverReportInterval is the RTCP receiver report period per
 	// stream. Defaults to 5s (RTCP-03).
-	ReceiverReportInterval time.Duration
+	ReceiverReportInterval time.Duration `yaml:"receiver_report_interval"`
 	// MediaTimeout ends Run when no RTP arrived for that long. Defaults to
 	// 10s (CLI-24).
-	MediaTimeout time.Duration
+	MediaTimeout time.Duration `yaml:"-"`
 	// ReadBufferSize is the connection's read buffer in bytes. Interleaved
 	// frames are delivered from it without copying, so it holds at least
 	// the largest frame: smaller values are raised to 65539. A large one
 	// takes a burst of packets in one read. Defaults to 128 KiB.
-	ReadBufferSize int
+	ReadBufferSize int `yaml:"read_buffer" unit:"bytes"`
 	// Limits bounds the responses read; zero fields take the defaults.
-	Limits base.Limits
+	Limits base.Limits `yaml:"-"`
 	// Logger receives lifecycle and per-request debug lines; nil discards.
-	Logger *slog.Logger
+	Logger *slog.Logger `yaml:"-"`
 	// OnRTP and OnRTCP receive each packet of stream i (the index of its
 	// m= line). They run on a reader goroutine and must not block; pkt is
 	// valid only during the call. Either may be nil.
-	OnRTP, OnRTCP func(stream int, pkt []byte)
+	OnRTP, OnRTCP func(stream int, pkt []byte) `yaml:"-"`
 }
 
 // LogValue logs the config without credentials.
@@ -105,6 +108,29 @@ func (c ClientConfig) withDefaults() ClientConfig {
 	}
 	c.Limits = c.Limits.WithDefaults()
 	return c
+}
+
+// DefaultClientConfig returns the default of every setting with a yaml tag.
+func DefaultClientConfig() ClientConfig {
+	c := ClientConfig{}.withDefaults()
+	c.Logger, c.Transport = nil, ""
+	return c
+}
+
+// ValidateSettings checks the settings with a yaml tag, defaults applied,
+// within the bounds an operator may set. Failures are *settings.FieldError.
+// Dial checks only what cannot work (Validate), so that tests may use
+// shorter intervals.
+func (c *ClientConfig) ValidateSettings() error {
+	var v settings.Check
+	v.Duration("dial_timeout", c.DialTimeout, minTimeout, time.Hour)
+	v.Duration("response_timeout", c.ResponseTimeout, minTimeout, time.Hour)
+	if c.KeepaliveInterval != 0 { // 0: half the camera's session timeout
+		v.Duration("keepalive_interval", c.KeepaliveInterval, time.Second, time.Hour)
+	}
+	v.Duration("receiver_report_interval", c.ReceiverReportInterval, time.Second, time.Minute)
+	v.Bytes("read_buffer", int64(c.ReadBufferSize), 68<<10, 16<<20)
+	return v.Err()
 }
 
 // Validate reports a config Dial would refuse.

@@ -53,7 +53,7 @@ const (
 // the TCP listener and, unless DisableUDP, the UDP pair.
 func NewServer(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
-	if err := cfg.Validate(); err != nil {
+	if err := errors.Join(cfg.Validate(), cfg.validateWiring()); err != nil {
 		return nil, fmt.Errorf("rtsp config: %w", err)
 	}
 	s := &Server{

@@ -156,7 +156,7 @@ func (r *CheckReport) Remaining() int { return r.Total() - r.Fixed }
 func Check(cfg Config, opts CheckOptions) (rep CheckReport, err error) {
 	began := time.Now()
 	cfg.setDefaults()
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.check(); err != nil {
 		return rep, err
 	}
 	if opts.MaxProblems <= 0 {

@@ -133,7 +133,7 @@ func TestCheckFindsAndRepairs(t *testing.T) {
 func TestCheckRefuses(t *testing.T) {
 	dir := t.TempDir()
 	s := openStore(t, dir)
-	_, err := storage.Check(storage.Config{Dir: dir, IndexTimeout: 50 * time.Millisecond}, storage.CheckOptions{})
+	_, err := storage.Check(storage.Config{Dir: dir, IndexTimeout: 100 * time.Millisecond}, storage.CheckOptions{})
 	s.Close()
 	if err == nil || !strings.Contains(err.Error(), "stop camvault first") {
 		t.Errorf("check of a running data directory: %v", err)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/camvault/camvault/internal/settings"
 )
 
 // SyncPolicy says when written data is forced to stable storage, for the
@@ -44,6 +46,19 @@ func (p SyncPolicy) String() string {
 	return fmt.Sprintf("SyncPolicy(%d)", p)
 }
 
+// MarshalText implements encoding.TextMarshaler with the config name.
+func (p SyncPolicy) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler with the config names.
+func (p *SyncPolicy) UnmarshalText(b []byte) error {
+	v, err := ParseSyncPolicy(string(b))
+	if err != nil {
+		return fmt.Errorf("must be one of fragment, segment, none, got %q", b)
+	}
+	*p = v
+	return nil
+}
+
 // ParseSyncPolicy parses a config name ("fragment", "segment", "none").
 func ParseSyncPolicy(s string) (SyncPolicy, error) {
 	for i, n := range syncNames {
@@ -54,42 +69,43 @@ func ParseSyncPolicy(s string) (SyncPolicy, error) {
 	return 0, fmt.Errorf("unknown sync policy %q (want fragment, segment or none)", s)
 }
 
-// Config configures a Store.
+// Config configures a Store. The yaml tags are the keys of camvault's
+// storage section (package settings); Dir is its data_dir.
 type Config struct {
 	// Dir is the data directory; recordings and index.db live in it.
 	// Required.
-	Dir string
+	Dir string `yaml:"-"`
 	// Sync is the fsync policy for segment files and the index. Defaults
 	// to SyncFragment.
-	Sync SyncPolicy
+	Sync SyncPolicy `yaml:"sync"`
 	// WriteQueue is how many operations (fragments, creates, seals) may wait
 	// per writer before Append reports ErrQueueFull (and AppendWait waits).
 	// Defaults to 1024.
-	WriteQueue int
+	WriteQueue int `yaml:"write_queue"`
 	// Writers is the number of writer goroutines; a segment always uses the
 	// same one. Defaults to 4.
-	Writers int
+	Writers int `yaml:"-"`
 	// IndexTimeout bounds the wait for the index file lock at Open.
 	// Defaults to 5s.
-	IndexTimeout time.Duration
+	IndexTimeout time.Duration `yaml:"index_timeout"`
 	// ReadFiles is how many segment files ReadInit and ReadFragment keep
 	// open for playback; the least recently used beyond it is closed.
 	// Defaults to 64.
-	ReadFiles int
+	ReadFiles int `yaml:"read_files"`
 	// ReadIdle is how long a file kept open for playback may go unread
 	// before it is closed. Defaults to 30s.
-	ReadIdle time.Duration
+	ReadIdle time.Duration `yaml:"read_idle"`
 	// ReportPaths caps each path list of the StartupReport (repaired, torn,
 	// missing, adopted, unreadable); the rest is counted. Defaults to 1000.
-	ReportPaths int
+	ReportPaths int `yaml:"report_paths"`
 	// Logger receives storage events. Nil discards them.
-	Logger *slog.Logger
+	Logger *slog.Logger `yaml:"-"`
 
 	// FreeSpace reports the free bytes (available to unprivileged users)
 	// and the total bytes of the file system that holds Dir; retention's
 	// free-space floor reads it. Defaults to statfs(2) on Dir; tests inject
 	// a model of the file system.
-	FreeSpace func() (free, total int64, err error)
+	FreeSpace func() (free, total int64, err error) `yaml:"-"`
 	// Reclaim is called by a writer when a write fails for lack of space
 	// (ENOSPC, EDQUOT). It should delete at least need bytes of old
 	// recordings (by retention policy) and return how many bytes it freed;
@@ -98,18 +114,18 @@ type Config struct {
 	// segment (Seal, Done, WaitFragments). Nil means the store's own
 	// Reclaim under the policy set with SetRetention (none until then: the
 	// segment fails with ErrNoSpace).
-	Reclaim func(need int64) (freed int64)
+	Reclaim func(need int64) (freed int64) `yaml:"-"`
 	// ReclaimMin is the least space Reclaim is asked for: need is the
 	// larger of ReclaimMin and 8 times the failed write, so that one call
 	// makes room for several fragments. Defaults to 4 MiB.
-	ReclaimMin int64
+	ReclaimMin int64 `yaml:"reclaim_min" unit:"bytes"`
 	// IndexReserve is how many bytes a reserve file beside index.db holds
 	// back, so that on a full file system the index can still commit the
 	// deletions that free space (bbolt writes new pages even to delete).
 	// Defaults to 8 MiB; negative disables it.
-	IndexReserve int64
+	IndexReserve int64 `yaml:"index_reserve" unit:"bytes"`
 	// Faults injects file-layer failures, for tests. Nil in production.
-	Faults *FaultPlan
+	Faults *FaultPlan `yaml:"-"`
 }
 
 // Defaults of Config and Retention.
@@ -153,13 +169,42 @@ func positive[T int | int64 | time.Duration](v *T, d T) {
 	}
 }
 
-// Validate reports a configuration that cannot work.
+// DefaultConfig returns the default of every setting with a yaml tag.
+func DefaultConfig() Config {
+	c := Config{Dir: "."}
+	c.setDefaults()
+	c.Dir, c.Logger, c.FreeSpace = "", nil, nil
+	return c
+}
+
+// Validate checks the settings with a yaml tag, defaults applied, within
+// the bounds an operator may set; a negative IndexReserve (no reserve)
+// passes. Failures are *settings.FieldError named by the yaml keys. Open,
+// Check and Reindex call it, and also need Dir.
 func (c *Config) Validate() error {
+	var v settings.Check
+	if c.Sync > SyncNone {
+		v.Fail("sync", "must be one of fragment, segment, none, got %v", c.Sync)
+	}
+	v.Count("write_queue", c.WriteQueue, 1, 1<<20)
+	v.Duration("index_timeout", c.IndexTimeout, 100*time.Millisecond, time.Hour)
+	v.Count("read_files", c.ReadFiles, 1, 1<<16)
+	v.Duration("read_idle", c.ReadIdle, time.Second, 24*time.Hour)
+	if c.IndexReserve >= 0 {
+		v.Bytes("index_reserve", c.IndexReserve, 1<<20, 1<<30)
+	}
+	v.Bytes("reclaim_min", c.ReclaimMin, 64<<10, 1<<30)
+	v.Count("report_paths", c.ReportPaths, 1, 1<<20)
+	return v.Err()
+}
+
+// check is Validate plus what code sets: the data directory.
+func (c *Config) check() error {
 	if c.Dir == "" {
 		return fmt.Errorf("storage: data directory is required")
 	}
-	if c.Sync > SyncNone {
-		return fmt.Errorf("storage: %v", c.Sync)
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("storage config: %w", err)
 	}
 	return nil
 }

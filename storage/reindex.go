@@ -32,7 +32,7 @@ type ReindexReport struct {
 func Reindex(cfg Config) (ReindexReport, error) {
 	var rep ReindexReport
 	cfg.setDefaults()
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.check(); err != nil {
 		return rep, err
 	}
 	root, err := os.OpenRoot(cfg.Dir)

@@ -163,7 +163,7 @@ func (s *Store) openSegment(camera string, start time.Time) *Segment {
 func Open(cfg Config) (*Store, error) {
 	began := time.Now()
 	cfg.setDefaults()
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.check(); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,39 +16,48 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/camvault/camvault/auth"
+	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/internal/settings"
+	"github.com/camvault/camvault/playback"
+	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/storage"
 )
 
 // fileConfig is the configuration file schema. It composes the packages' configurations:
 //
-//   - Each section has one file, config_{section}.go, holding everything cmd knows of it: the
-//     section struct whose yaml tags are the file's keys (Duration and Size for spans and
-//     byte counts), its defaults (default{Section}Config, built only from the owning package's
-//     exported Default constants, so a default lives in one place), its validate method (the
-//     ranges an operator may set, with errors naming the key; they are positioned at the
-//     key's line by configSource.locate), and the mapping onto the package's Config.
-//   - Adding a setting touches the package (the field, its Default constant) and, in cmd, the
-//     one section file: the struct field, the default line, the range check and the mapping
-//     line; configs/camvault.yaml documents it, and TestDocumentedConfigIsDefault fails until
-//     it does, with exactly the package's default.
-//   - The packages still apply their defaults to zero fields and validate what must hold
-//     together (recorder: max fragment duration at least fragment duration), so they work the
-//     same without a file.
+//   - Each package section is the package's own Config type (rtsp.Config, recorder.Config,
+//     ...): its yaml tags are the file's keys, its DefaultConfig the defaults the file is
+//     decoded over, and its Validate the ranges, with errors naming the key (package
+//     internal/settings states the contract). A section that several package configs share
+//     inlines them (auth: rtspauth.ServerConfig, auth.Config and auth.LimiterConfig).
+//   - cmd holds only what is its own: log, http, tls (the certificate files it loads and
+//     reloads), retention and cameras, plus the few translations from the file's words to the
+//     packages' (an empty rtsp.udp_rtp_address disables UDP, backpressure_wait 0s never waits)
+//     and the relations across packages (recorder.backpressure_wait below rtsp.media_timeout).
+//   - Decoding: the file is parsed, normalize rewrites spans ("30d") and byte counts
+//     ("64KiB", fields tagged unit:"bytes") into what the YAML decoder reads, walking the file
+//     and the Go types together, and the YAML library decodes strictly over the defaults.
+//     Validation errors (*settings.FieldError) are prefixed with their section and pointed at
+//     the key's line by configSource.locate.
+//   - Adding a setting touches the package (the tagged field, its default, its range in
+//     Validate) and configs/camvault.yaml, which documents it: TestDocumentedConfigIsDefault
+//     fails until the file sets it to exactly the package's default, and
+//     TestEverySettingIsDocumented names any key the file lacks or any it has too many.
 //
 // Every field has a built-in default, so no file is needed; configs/camvault.yaml documents each
 // key line by line and must load to exactly defaultConfig().
 type fileConfig struct {
 	DataDir   string                  `yaml:"data_dir"`
 	Log       logConfig               `yaml:"log"`
-	RTSP      rtspConfig              `yaml:"rtsp"`
+	RTSP      rtsp.Config             `yaml:"rtsp"`
 	TLS       tlsConfig               `yaml:"tls"`
 	HTTP      httpConfig              `yaml:"http"`
-	Ingest    ingestConfig            `yaml:"ingest"`
-	Pull      pullConfig              `yaml:"pull"`
-	Recorder  recorderConfig          `yaml:"recorder"`
-	Storage   storageConfig           `yaml:"storage"`
-	Playback  playbackConfig          `yaml:"playback"`
+	Ingest    ingest.PushConfig       `yaml:"ingest"`
+	Pull      ingest.PullConfig       `yaml:"pull"`
+	Recorder  recorder.Config         `yaml:"recorder"`
+	Storage   storage.Config          `yaml:"storage"`
+	Playback  playback.Config         `yaml:"playback"`
 	Retention retentionConfig         `yaml:"retention"`
 	Cameras   map[string]cameraConfig `yaml:"cameras"`
 	Auth      authConfig              `yaml:"auth"`
@@ -72,24 +82,24 @@ type cameraConfig struct {
 }
 
 // defaultConfig returns the built-in configuration: the one used with no file, and the base
-// that a file's keys are decoded over. Each call returns a fresh value. Every value a package
-// uses comes from that package's Default constants; only the settings of cmd itself (log,
-// http, the retention loop) are defined here.
+// that a file's keys are decoded over. Each call returns a fresh value. Every package section
+// is its package's DefaultConfig; only the settings of cmd itself (log, http, tls files, the
+// retention loop) are defined here.
 func defaultConfig() *fileConfig {
 	return &fileConfig{
 		DataDir:  defaultDataDir,
 		Log:      logConfig{Format: "text", Level: "info"},
-		RTSP:     defaultRTSPConfig(),
+		RTSP:     rtsp.DefaultConfig(),
 		TLS:      tlsConfig{Address: rtsp.DefaultTLSAddress},
 		HTTP:     httpConfig{Address: defaultHTTPAddress},
-		Ingest:   defaultIngestConfig(),
-		Pull:     defaultPullConfig(),
-		Recorder: defaultRecorderConfig(),
-		Storage:  defaultStorageConfig(),
-		Playback: defaultPlaybackConfig(),
+		Ingest:   ingest.DefaultPushConfig(),
+		Pull:     ingest.DefaultPullConfig(),
+		Recorder: recorder.DefaultConfig(),
+		Storage:  storage.DefaultConfig(),
+		Playback: playback.DefaultConfig(),
 		Retention: retentionConfig{
 			MinFree:   FreeSpace{Percent: defaultMinFreePercent},
-			Interval:  Duration(defaultRetentionInterval),
+			Interval:  defaultRetentionInterval,
 			BatchSize: storage.DefaultRetentionBatchSize,
 		},
 		Cameras: map[string]cameraConfig{},
@@ -129,6 +139,9 @@ func loadConfig(path string) (*fileConfig, error) {
 type configSource struct {
 	path string
 	body ast.Node // the document's top-level mapping, nil for an empty file
+	// invalid are the values decoding took out (see normalize), positioned; locate reports
+	// them with the validation errors.
+	invalid []error
 }
 
 // readConfig decodes the file at path over the defaults without validating.
@@ -153,6 +166,11 @@ func readConfig(path string) (*fileConfig, *configSource, error) {
 		return cfg, src, nil // empty or comments only: all defaults
 	}
 	src.body = file.Docs[0].Body
+	invalid, err := normalize(src.body, reflect.TypeFor[fileConfig](), nil)
+	if err != nil {
+		return nil, nil, src.wrap(err)
+	}
+	src.invalid = invalid
 	if err := yaml.NodeToValue(src.body, cfg, yaml.Strict()); err != nil {
 		return nil, nil, src.wrap(err)
 	}
@@ -254,17 +272,12 @@ type yamlError struct {
 func (e *yamlError) Error() string { return e.msg }
 func (e *yamlError) Unwrap() error { return e.err }
 
-// locate points each *fieldError joined in err at the file position of its key, when the
+// locate points each *settings.FieldError joined in err at the file position of its key, when the
 // file sets that key. It returns nil for a nil err.
 func (s *configSource) locate(err error) error {
-	if err == nil {
+	errs := append(slices.Clone(s.invalid), settings.Split(err)...)
+	if len(errs) == 0 {
 		return nil
-	}
-	var errs []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	} else {
-		errs = []error{err}
 	}
 	out := make([]error, 0, len(errs))
 	for _, e := range errs {
@@ -273,8 +286,10 @@ func (s *configSource) locate(err error) error {
 			continue
 		}
 		ce := &configError{path: s.path, err: e}
-		if fe, ok := errors.AsType[*fieldError](e); ok {
-			ce.line, ce.column = s.position(fe.key)
+		if pe, ok := e.(*configError); ok { // positioned by normalize
+			ce.line, ce.column, ce.err = pe.line, pe.column, pe.err
+		} else if fe, ok := errors.AsType[*settings.FieldError](e); ok {
+			ce.line, ce.column = s.position(fe.Path)
 		}
 		out = append(out, ce)
 	}
@@ -314,14 +329,7 @@ func childNode(n ast.Node, k string) ast.Node {
 // mappingValue returns the value node under key k of mapping n, or nil. For an empty value
 // ("key:") it returns the key node, so the position still points at the right line.
 func mappingValue(n ast.Node, k string) ast.Node {
-	var values []*ast.MappingValueNode
-	switch m := n.(type) {
-	case *ast.MappingNode:
-		values = m.Values
-	case *ast.MappingValueNode:
-		values = []*ast.MappingValueNode{m}
-	}
-	for _, mv := range values {
+	for _, mv := range mappingEntries(n) {
 		if mv.Key == nil || mv.Key.GetToken() == nil || mv.Key.GetToken().Value != k {
 			continue
 		}
@@ -329,6 +337,18 @@ func mappingValue(n ast.Node, k string) ast.Node {
 			return mv.Key
 		}
 		return mv.Value
+	}
+	return nil
+}
+
+// mappingEntries returns the key-value entries of mapping n (the parser gives a mapping of one
+// entry as the entry itself), or nil when n is not a mapping.
+func mappingEntries(n ast.Node) []*ast.MappingValueNode {
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		return m.Values
+	case *ast.MappingValueNode:
+		return []*ast.MappingValueNode{m}
 	}
 	return nil
 }

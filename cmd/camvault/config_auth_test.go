@@ -39,7 +39,7 @@ anonymous:
     - {action: playback, cameras: ["*"]}
 `
 	wantFull := defaultConfig()
-	wantFull.Auth.Realm, wantFull.Auth.NonceLifetime, wantFull.Auth.FailureThreshold = "NVR", Duration(10*time.Minute), 3
+	wantFull.Auth.Realm, wantFull.Auth.NonceLifetime, wantFull.Auth.Threshold = "NVR", 10*time.Minute, 3
 	wantFull.Users = []auth.UserConfig{
 		{Name: "viewer", DigestMD5: testHA1, Networks: []string{"192.0.2.0/24", "2001:db8::/32"},
 			Permissions: []auth.Permission{{Action: "read", Cameras: []string{"lobby-*", "door"}}, {Action: "metrics"}}},

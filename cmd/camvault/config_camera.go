@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/internal/settings"
 )
 
 // scheduleConfig is a pulled camera's schedule: the word "always" or a list
@@ -21,8 +23,8 @@ type scheduleConfig struct {
 }
 
 type ruleConfig struct {
-	Cron     string   `yaml:"cron"`
-	Duration Duration `yaml:"duration"`
+	Cron     string        `yaml:"cron"`
+	Duration time.Duration `yaml:"duration"`
 }
 
 // UnmarshalYAML accepts "always" or a sequence of rules (strictly decoded).
@@ -36,6 +38,9 @@ func (s *scheduleConfig) UnmarshalYAML(n ast.Node) error {
 		return positioned(n, err)
 	}
 	var rules []ruleConfig
+	if _, err := normalize(n, reflect.TypeFor[[]ruleConfig](), nil); err != nil {
+		return err // a rule has no enumerated values
+	}
 	if err := yaml.NodeToValue(n, &rules, yaml.Strict()); err != nil {
 		return err
 	}
@@ -50,30 +55,30 @@ func (s scheduleConfig) schedule() ingest.Schedule {
 	}
 	out := ingest.Schedule{}
 	for _, r := range s.Rules {
-		out.Rules = append(out.Rules, ingest.Rule{Cron: r.Cron, Duration: time.Duration(r.Duration)})
+		out.Rules = append(out.Rules, ingest.Rule{Cron: r.Cron, Duration: r.Duration})
 	}
 	return out
 }
 
 // validateCamera checks one camera's pull settings.
-func validateCamera(v *validator, name string, c cameraConfig) {
+func validateCamera(v *settings.Check, name string, c cameraConfig) {
 	key := "cameras." + name
 	validateCameraRetention(v, key+".retention", c.Retention)
 	if c.URL == "" {
 		if c.Transport != "" || c.Schedule.Always || len(c.Schedule.Rules) > 0 {
-			v.fail(key, "transport and schedule are for pulled cameras, which need a url")
+			v.Fail(key, "transport and schedule are for pulled cameras, which need a url")
 		}
 		return
 	}
 	u, err := url.Parse(c.URL)
 	if err != nil || u.Scheme != "rtsp" || u.Host == "" || strings.ContainsAny(c.URL, " \r\n") {
-		v.fail(key+".url", "must be rtsp://host[:port]/path, got %q", redactedURL(c.URL))
+		v.Fail(key+".url", "must be rtsp://host[:port]/path, got %q", redactedURL(c.URL))
 	}
 	if c.Transport != "" {
-		v.oneOf(key+".transport", c.Transport, "tcp", "udp")
+		v.OneOf(key+".transport", c.Transport, "tcp", "udp")
 	}
 	if err := c.Schedule.schedule().Validate(); err != nil {
-		v.fail(key+".schedule", "%v", err)
+		v.Fail(key+".schedule", "%v", err)
 	}
 }
 

@@ -26,7 +26,7 @@ cameras:
 `
 	cfg := loadTestConfig(t, good)
 	lobby := cfg.Cameras["lobby"]
-	if lobby.Transport != "udp" || len(lobby.Schedule.Rules) != 2 || time.Duration(lobby.Schedule.Rules[1].Duration) != 10*time.Hour {
+	if lobby.Transport != "udp" || len(lobby.Schedule.Rules) != 2 || lobby.Schedule.Rules[1].Duration != 10*time.Hour {
 		t.Errorf("lobby = %+v", lobby)
 	}
 	if !cfg.Cameras["yard"].Schedule.Always || !cfg.Cameras["gate"].Schedule.schedule().Always {

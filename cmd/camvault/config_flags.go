@@ -4,6 +4,8 @@ import (
 	"errors"
 	"flag"
 	"strings"
+
+	"github.com/camvault/camvault/internal/settings"
 )
 
 // configFlagKeys maps each flag that overrides the file to the YAML key it sets.
@@ -54,9 +56,9 @@ func applyFlags(cfg *fileConfig, fs *flag.FlagSet) error {
 		return err
 	}
 	var out []error
-	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-		if fe, ok := errors.AsType[*fieldError](e); ok {
-			if name, ok := fromFlag[strings.Join(fe.key, ".")]; ok {
+	for _, e := range settings.Split(err) {
+		if fe, ok := errors.AsType[*settings.FieldError](e); ok {
+			if name, ok := fromFlag[strings.Join(fe.Path, ".")]; ok {
 				e = &flagError{name: name, err: e}
 			}
 		}

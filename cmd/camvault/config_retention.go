@@ -7,26 +7,28 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/camvault/camvault/internal/settings"
 )
 
 // retentionConfig is the archive-keeping section: the defaults for every camera and the
 // store-wide free-space floor (feeds storage.Retention).
 type retentionConfig struct {
-	MaxAge                Duration  `yaml:"max_age"`   // 0: no age limit
-	MinAge                Duration  `yaml:"min_age"`   // never delete younger segments
-	MaxBytes              Size      `yaml:"max_bytes"` // per camera; 0: no limit
-	MinFree               FreeSpace `yaml:"min_free"`  // "5%" or a size; 0: no floor
-	PressureIgnoresMinAge bool      `yaml:"pressure_ignores_min_age"`
-	Interval              Duration  `yaml:"interval"`
-	BatchSize             int       `yaml:"batch_size"`
+	MaxAge                time.Duration `yaml:"max_age"`                  // 0: no age limit
+	MinAge                time.Duration `yaml:"min_age"`                  // never delete younger segments
+	MaxBytes              int64         `yaml:"max_bytes" unit:"bytes"`   // per camera; 0: no limit
+	MinFree               FreeSpace     `yaml:"min_free"`                 // "5%" or a size; 0: no floor
+	PressureIgnoresMinAge bool          `yaml:"pressure_ignores_min_age"` //
+	Interval              time.Duration `yaml:"interval"`
+	BatchSize             int           `yaml:"batch_size"`
 }
 
 // cameraRetention overrides the retention defaults for one camera; an absent key inherits.
 type cameraRetention struct {
-	MaxAge   *Duration    `yaml:"max_age"`
-	MinAge   *Duration    `yaml:"min_age"`
-	MaxBytes *Size        `yaml:"max_bytes"`
-	Hold     []holdConfig `yaml:"hold"`
+	MaxAge   *time.Duration `yaml:"max_age"`
+	MinAge   *time.Duration `yaml:"min_age"`
+	MaxBytes *int64         `yaml:"max_bytes" unit:"bytes"`
+	Hold     []holdConfig   `yaml:"hold"`
 }
 
 // holdConfig is a protected span: segments overlapping [from, to) survive every rule.
@@ -62,7 +64,7 @@ const maxPercentDigits = 8
 func parseFreeSpace(s string) (FreeSpace, error) {
 	if p, ok := strings.CutSuffix(strings.TrimSpace(s), "%"); ok {
 		p = strings.TrimSpace(p)
-		if len(p) > maxPercentDigits || !validDecimal(p) {
+		if len(p) > maxPercentDigits || !settings.ValidDecimal(p) {
 			return FreeSpace{}, fmt.Errorf("invalid percent %q: want a number from 0 to 99, such as 5%%", s)
 		}
 		v, err := strconv.ParseFloat(p, 64)
@@ -71,7 +73,7 @@ func parseFreeSpace(s string) (FreeSpace, error) {
 		}
 		return FreeSpace{Percent: v}, nil
 	}
-	n, err := parseSize(s)
+	n, err := settings.ParseSize(s)
 	return FreeSpace{Bytes: n}, err
 }
 
@@ -80,7 +82,7 @@ func (f FreeSpace) String() string {
 	if f.Percent > 0 {
 		return strconv.FormatFloat(f.Percent, 'f', -1, 64) + "%"
 	}
-	return formatSize(f.Bytes)
+	return settings.FormatSize(f.Bytes)
 }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -104,37 +106,41 @@ func (f *FreeSpace) UnmarshalYAML(n ast.Node) error {
 	return positioned(n, err)
 }
 
-func (r *retentionConfig) validate(v *validator) {
-	v.duration("retention.max_age", r.MaxAge, 0, 100*365*24*time.Hour)
-	v.duration("retention.min_age", r.MinAge, 0, 100*365*24*time.Hour)
+func (r *retentionConfig) validate(v *settings.Check) {
+	v.Duration("retention.max_age", r.MaxAge, 0, maxRetentionAge)
+	v.Duration("retention.min_age", r.MinAge, 0, maxRetentionAge)
 	if r.MaxAge > 0 && r.MinAge > r.MaxAge {
-		v.fail("retention.min_age", "must not exceed retention.max_age (%s), got %s", r.MaxAge, r.MinAge)
+		v.Fail("retention.min_age", "must not exceed retention.max_age (%s), got %s",
+			settings.FormatDuration(r.MaxAge), settings.FormatDuration(r.MinAge))
 	}
-	v.size("retention.max_bytes", r.MaxBytes, 0, 1<<60)
+	v.Bytes("retention.max_bytes", r.MaxBytes, 0, 1<<60)
 	if r.MinFree.Bytes < 0 {
-		v.fail("retention.min_free", "must not be negative, got %s", r.MinFree)
+		v.Fail("retention.min_free", "must not be negative, got %s", r.MinFree)
 	}
-	v.duration("retention.interval", r.Interval, time.Second, 24*time.Hour)
-	v.count("retention.batch_size", r.BatchSize, 1, 1<<16)
+	v.Duration("retention.interval", r.Interval, time.Second, 24*time.Hour)
+	v.Count("retention.batch_size", r.BatchSize, 1, 1<<16)
 }
 
+// maxRetentionAge bounds max_age and min_age: 100 years.
+const maxRetentionAge = 100 * 365 * 24 * time.Hour
+
 // validateCameraRetention checks one camera's overrides.
-func validateCameraRetention(v *validator, key string, r *cameraRetention) {
+func validateCameraRetention(v *settings.Check, key string, r *cameraRetention) {
 	if r == nil {
 		return
 	}
 	if r.MaxAge != nil {
-		v.duration(key+".max_age", *r.MaxAge, 0, 100*365*24*time.Hour)
+		v.Duration(key+".max_age", *r.MaxAge, 0, maxRetentionAge)
 	}
 	if r.MinAge != nil {
-		v.duration(key+".min_age", *r.MinAge, 0, 100*365*24*time.Hour)
+		v.Duration(key+".min_age", *r.MinAge, 0, maxRetentionAge)
 	}
 	if r.MaxBytes != nil {
-		v.size(key+".max_bytes", *r.MaxBytes, 0, 1<<60)
+		v.Bytes(key+".max_bytes", *r.MaxBytes, 0, 1<<60)
 	}
 	for i, h := range r.Hold {
 		if _, _, err := h.span(); err != nil {
-			v.fail(fmt.Sprintf("%s.hold.%d", key, i), "%v", err)
+			v.Add(err, append(strings.Split(key, "."), "hold", strconv.Itoa(i))...)
 		}
 	}
 }

@@ -80,24 +80,36 @@ const (
 // functions over bytes, with no I/O, no logging and no shared state.
 var wireNoStd = []string{"net", "net/http", "os", "os/exec", "log/slog", "log", "sync", "sync/atomic"}
 
+// settingsPkg is the leaf every package's Config validation shares (FieldError, the range
+// checks, the units of spans and sizes); the pure wire packages may use it because it is pure
+// too.
+const settingsPkg = "internal/settings"
+
 // depRules are the arrows. Edit them together with DESIGN.md.
 var depRules = []depRule{
-	{pkg: "rtsp", modules: []string{modSDP}},
+	{
+		pkg:   settingsPkg,
+		noStd: wireNoStd,
+		never: []string{"rtsp", "media", "storage", "recorder", "ingest", "playback", "auth", "api"},
+	},
+	{pkg: "rtsp", camvault: []string{settingsPkg}, modules: []string{modSDP}},
 	// The RTSP wire packages are pure: no sockets, files or logs (and no goroutines, see
 	// TestWireNoGoroutines).
-	{pkg: "rtsp/base", noStd: wireNoStd},
+	{pkg: "rtsp/base", camvault: []string{settingsPkg}, noStd: wireNoStd},
 	{pkg: "rtsp/headers", camvault: []string{"rtsp/base"}, noStd: wireNoStd},
-	{pkg: "rtsp/auth", camvault: []string{"rtsp/base"}, noStd: wireNoStd},
+	{pkg: "rtsp/auth", camvault: []string{"rtsp/base", settingsPkg}, noStd: wireNoStd},
 	{
-		pkg:     "media",
-		modules: []string{modRTP, modSDP, modMP4},
-		noStd:   []string{"net", "net/http", "os", "os/exec", "syscall"},
+		pkg:      "media",
+		camvault: []string{settingsPkg},
+		modules:  []string{modRTP, modSDP, modMP4},
+		noStd:    []string{"net", "net/http", "os", "os/exec", "syscall"},
 	},
 	{
-		pkg:     "storage",
-		modules: []string{modBolt, modMP4},
-		never:   []string{"rtsp", "recorder", "ingest", "playback", "api"},
-		noStd:   []string{"net", "net/http"},
+		pkg:      "storage",
+		camvault: []string{settingsPkg},
+		modules:  []string{modBolt, modMP4},
+		never:    []string{"rtsp", "recorder", "ingest", "playback", "api"},
+		noStd:    []string{"net", "net/http"},
 	},
 	{
 		// The fMP4 codec is pure: functions over bytes (storage/fmp4/doc.go).
@@ -106,29 +118,30 @@ var depRules = []depRule{
 	},
 	{
 		pkg:      "recorder",
-		camvault: []string{"media", "storage"},
+		camvault: []string{"media", "storage", settingsPkg},
 		modules:  []string{modRTP, modSDP, modMP4}, // the media libraries, never bbolt
 		never:    []string{"rtsp", "ingest", "playback", "api"},
 		noStd:    []string{"net", "net/http"},
 	},
 	{
 		pkg:      "ingest",
-		camvault: []string{"rtsp", "media"},
+		camvault: []string{"rtsp", "media", settingsPkg},
 		modules:  []string{modRTP, modSDP, modCron},
 		never:    []string{"storage", "recorder", "playback", "api"}, // the recorder comes in through an interface
 	},
 	{
 		pkg:      "playback",
-		camvault: []string{"rtsp", "media", "storage"},
+		camvault: []string{"rtsp", "media", "storage", settingsPkg},
 		modules:  []string{modRTP, modSDP, modMP4},
 		never:    []string{"ingest", "recorder", "api"},
 	},
 	{
 		// users and rights know nothing of the project (DESIGN.md "users/rights").
-		pkg:     "auth",
-		modules: []string{modX},
-		never:   []string{"rtsp", "media", "storage", "recorder", "ingest", "playback", "api"},
-		noStd:   []string{"net", "net/http", "os", "os/exec"},
+		pkg:      "auth",
+		camvault: []string{settingsPkg},
+		modules:  []string{modX},
+		never:    []string{"rtsp", "media", "storage", "recorder", "ingest", "playback", "api"},
+		noStd:    []string{"net", "net/http", "os", "os/exec"},
 	},
 	{
 		// camvault bench is linked into the binary: it drives camvault over the wire and reads

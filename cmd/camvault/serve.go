@@ -76,14 +76,14 @@ func startParts(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*serveParts, e
 		log.Info("no users configured: only clients on loopback may publish, watch or replay; " +
 			"add users (camvault passwd -user NAME) or an anonymous entry to serve others")
 	}
-	l.addFunc("auth", access.run(l.context(), time.Duration(cfg.Auth.FailureLogInterval)))
+	l.addFunc("auth", access.run(l.context(), cfg.Auth.LogInterval))
 	store, err := storage.Open(cfg.storageConfig(log))
 	if err != nil {
 		return nil, err
 	}
 	l.add("storage", store.Close)
 	store.SetRetention(cfg.retention())
-	l.addFunc("retention", runRetentionLoop(l.context(), store, time.Duration(cfg.Retention.Interval), log))
+	l.addFunc("retention", runRetentionLoop(l.context(), store, cfg.Retention.Interval, log))
 	rec, err := recorder.New(cfg.recorderConfig(log), store)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/camvault/camvault/internal/settings"
 	"github.com/camvault/camvault/rtsp/base"
 )
 
@@ -43,21 +44,22 @@ var (
 	ErrStaleNonce = errors.New("stale nonce")
 )
 
-// ServerConfig configures a Server.
+// ServerConfig configures a Server. The yaml tags are keys of camvault's
+// auth section (package settings).
 type ServerConfig struct {
 	// Realm is the Digest and Basic realm; stored HA1 values are computed
 	// for it, so changing it invalidates them (RTSP-AUTH-03). Printable
 	// ASCII without '"' or '\', at most 128 bytes. Defaults to "camvault".
-	Realm string
+	Realm string `yaml:"realm"`
 	// NonceLifetime is how long a nonce is accepted after it was issued;
 	// an older one gives ErrStaleNonce. Defaults to 1h.
-	NonceLifetime time.Duration
+	NonceLifetime time.Duration `yaml:"nonce_lifetime"`
 	// Secret is the HMAC key of nonces, at least 16 bytes. Nonces stay
 	// valid across Server values with the same secret. Defaults to 32
 	// random bytes, so a restart makes every nonce stale.
-	Secret []byte
+	Secret []byte `yaml:"-"`
 	// Now returns the current time. Defaults to time.Now.
-	Now func() time.Time
+	Now func() time.Time `yaml:"-"`
 }
 
 // Credentials is what Server.Check needs to know about users.
@@ -85,32 +87,52 @@ type Server struct {
 
 // NewServer applies the defaults of cfg and validates it.
 func NewServer(cfg ServerConfig) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	s := &Server{realm: cfg.Realm, lifetime: cfg.NonceLifetime, secret: cfg.Secret, now: cfg.Now}
-	if s.realm == "" {
-		s.realm = DefaultRealm
-	}
-	if s.lifetime == 0 {
-		s.lifetime = DefaultNonceLifetime
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
 	if s.secret == nil {
 		s.secret = make([]byte, 32)
 		if _, err := rand.Read(s.secret); err != nil {
 			return nil, fmt.Errorf("nonce secret: %w", err)
 		}
 	}
-	switch {
-	case len(s.realm) > maxRealmLen || strings.ContainsAny(s.realm, `"\`) || !isPrintableASCII(s.realm):
-		return nil, fmt.Errorf("realm %q: want printable ASCII without quote or backslash, at most %d bytes", s.realm, maxRealmLen)
-	case s.lifetime < time.Second:
-		return nil, fmt.Errorf("nonce lifetime %s: want at least 1s", s.lifetime)
-	case len(s.secret) < minSecretLen:
+	if len(s.secret) < minSecretLen {
 		return nil, fmt.Errorf("nonce secret of %d bytes: want at least %d", len(s.secret), minSecretLen)
 	}
 	s.secret = append([]byte(nil), s.secret...)
 	return s, nil
+}
+
+// DefaultServerConfig returns the default of every setting with a yaml tag.
+func DefaultServerConfig() ServerConfig {
+	return ServerConfig{Realm: DefaultRealm, NonceLifetime: DefaultNonceLifetime}
+}
+
+func (c ServerConfig) withDefaults() ServerConfig {
+	if c.Realm == "" {
+		c.Realm = DefaultRealm
+	}
+	if c.NonceLifetime == 0 {
+		c.NonceLifetime = DefaultNonceLifetime
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Validate checks the settings with a yaml tag, defaults applied: a realm
+// that can travel in a quoted header parameter and a nonce lifetime from 1s
+// to 7d. Failures are *settings.FieldError named by the yaml keys.
+func (c *ServerConfig) Validate() error {
+	var v settings.Check
+	if len(c.Realm) > maxRealmLen || strings.ContainsAny(c.Realm, `"\`) || !isPrintableASCII(c.Realm) {
+		v.Fail("realm", "realm %q: want printable ASCII without quote or backslash, at most %d bytes", c.Realm, maxRealmLen)
+	}
+	v.Duration("nonce_lifetime", c.NonceLifetime, time.Second, 7*24*time.Hour)
+	return v.Err()
 }
 
 func isPrintableASCII(s string) bool {

@@ -1,4 +1,4 @@
-package main
+package settings
 
 import (
 	"errors"
@@ -8,18 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/goccy/go-yaml/ast"
 )
 
 // maxValueLen bounds the text of one Duration or Size value, so that a hostile or corrupt
 // file cannot make parsing expensive.
 const maxValueLen = 64
-
-// Duration is a config span. In YAML it is a Go duration ("90s", "1h30m", "250ms") that may also
-// use the units d (24h) and w (7d): "30d", "1d12h", "2w". A bare 0 is zero. It marshals back in
-// the canonical form of formatDuration ("1d12h", "1m30s").
-type Duration time.Duration
 
 // durationUnits maps each accepted unit to its length in nanoseconds.
 var durationUnits = map[string]uint64{
@@ -37,9 +30,10 @@ var durationUnits = map[string]uint64{
 
 var errDurationRange = errors.New("out of range")
 
-// parseDuration parses what time.ParseDuration accepts, plus the units d and w.
+// ParseDuration parses a config span: what time.ParseDuration accepts ("90s", "1h30m",
+// "250ms"), plus the units d (24h) and w (7d): "30d", "1d12h", "2w". A bare 0 is zero.
 // Like time.ParseDuration it keeps full precision for up to 9 fraction digits per component.
-func parseDuration(s string) (time.Duration, error) {
+func ParseDuration(s string) (time.Duration, error) {
 	if len(s) > maxValueLen {
 		return 0, fmt.Errorf("invalid duration: longer than %d bytes", maxValueLen)
 	}
@@ -135,10 +129,10 @@ func scaleDecimal(intPart, frac string, unit uint64) (uint64, error) {
 	return v, nil
 }
 
-// formatDuration writes d canonically: whole days as "d", then h, m and s, each only when not
+// FormatDuration writes d canonically: whole days as "d", then h, m and s, each only when not
 // zero ("30d", "1d12h", "1m30s", "1h0.5s"); spans under a second as time.Duration.String writes
-// them ("250ms"). parseDuration reads every output back to the same value.
-func formatDuration(d time.Duration) string {
+// them ("250ms"). ParseDuration reads every output back to the same value.
+func FormatDuration(d time.Duration) string {
 	if d == 0 {
 		return "0s"
 	}
@@ -172,38 +166,7 @@ func formatDuration(d time.Duration) string {
 	return string(b)
 }
 
-// String returns the canonical form of d.
-func (d Duration) String() string { return formatDuration(time.Duration(d)) }
-
-// MarshalText implements encoding.TextMarshaler with the canonical form.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler with parseDuration.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := parseDuration(string(b))
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// UnmarshalYAML decodes a scalar node and reports a bad value with its position in the file.
-func (d *Duration) UnmarshalYAML(n ast.Node) error {
-	s, err := scalarText(n)
-	if err == nil {
-		err = d.UnmarshalText([]byte(s))
-	}
-	return positioned(n, err)
-}
-
-// Size is a config byte count. In YAML it is a whole number of bytes ("512", "512B") or a number
-// with a decimal (KB, MB, GB, TB, PB: powers of 1000) or binary (KiB, MiB, GiB, TiB, PiB: powers
-// of 1024) unit, such as "64KiB", "1.5GiB" or "1TB". The result must be a whole number of bytes.
-// It marshals back in the canonical form of formatSize.
-type Size int64
-
-// sizeUnits lists every accepted unit; formatSize picks among those with canonical set.
+// sizeUnits lists every accepted unit; FormatSize picks among those with canonical set.
 var sizeUnits = []struct {
 	name      string
 	bytes     int64
@@ -223,8 +186,10 @@ var sizeUnits = []struct {
 	{"PiB", 1 << 50, true},
 }
 
-// parseSize parses a Size. Spaces between the number and the unit are allowed.
-func parseSize(s string) (int64, error) {
+// ParseSize parses a byte count: a whole number of bytes ("512", "512B") or a number with a
+// decimal (KB, MB, GB, TB, PB: powers of 1000) or binary (KiB, MiB, GiB, TiB, PiB: powers of
+// 1024) unit, such as "64KiB", "1.5GiB" or "1TB". The result must be a whole number of bytes. Spaces between the number and the unit are allowed.
+func ParseSize(s string) (int64, error) {
 	if len(s) > maxValueLen {
 		return 0, fmt.Errorf("invalid size: longer than %d bytes", maxValueLen)
 	}
@@ -233,7 +198,7 @@ func parseSize(s string) (int64, error) {
 		i++
 	}
 	num, unitName := s[:i], strings.TrimLeft(s[i:], " ")
-	if !validDecimal(num) {
+	if !ValidDecimal(num) {
 		return 0, fmt.Errorf("invalid size %q: want a number of bytes, optionally with a unit, such as 512, 64KiB or 1TB", s)
 	}
 	unit := int64(1)
@@ -259,8 +224,8 @@ func parseSize(s string) (int64, error) {
 	return r.Num().Int64(), nil
 }
 
-// validDecimal reports whether s is digits with at most one '.', and at least one digit.
-func validDecimal(s string) bool {
+// ValidDecimal reports whether s is digits with at most one '.', and at least one digit.
+func ValidDecimal(s string) bool {
 	digits, dots := 0, 0
 	for _, c := range []byte(s) {
 		switch {
@@ -275,9 +240,9 @@ func validDecimal(s string) bool {
 	return digits > 0 && dots <= 1
 }
 
-// formatSize writes n with the canonical unit that divides it exactly and gives the smallest
-// number ("16MiB", "1TB", "1500B", "0B"). parseSize reads every output back to the same value.
-func formatSize(n int64) string {
+// FormatSize writes n with the canonical unit that divides it exactly and gives the smallest
+// number ("16MiB", "1TB", "1500B", "0B"). ParseSize reads every output back to the same value.
+func FormatSize(n int64) string {
 	if n <= 0 {
 		return strconv.FormatInt(n, 10) + "B"
 	}
@@ -288,52 +253,4 @@ func formatSize(n int64) string {
 		}
 	}
 	return strconv.FormatInt(bestQ, 10) + best
-}
-
-// String returns the canonical form of s.
-func (s Size) String() string { return formatSize(int64(s)) }
-
-// MarshalText implements encoding.TextMarshaler with the canonical form.
-func (s Size) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler with parseSize.
-func (s *Size) UnmarshalText(b []byte) error {
-	v, err := parseSize(string(b))
-	if err != nil {
-		return err
-	}
-	*s = Size(v)
-	return nil
-}
-
-// UnmarshalYAML decodes a scalar node and reports a bad value with its position in the file.
-func (s *Size) UnmarshalYAML(n ast.Node) error {
-	text, err := scalarText(n)
-	if err == nil {
-		err = s.UnmarshalText([]byte(text))
-	}
-	return positioned(n, err)
-}
-
-// scalarText returns the text of a plain or quoted scalar (a YAML integer or float is read as
-// its source text), and an error for mappings, sequences and tagged values.
-func scalarText(n ast.Node) (string, error) {
-	switch n.Type() {
-	case ast.StringType, ast.IntegerType, ast.FloatType:
-		return n.GetToken().Value, nil
-	default:
-		return "", fmt.Errorf("want a scalar value, got %s", strings.ToLower(n.Type().String()))
-	}
-}
-
-// positioned attaches the position of n to a non-nil err.
-func positioned(n ast.Node, err error) error {
-	if err == nil {
-		return nil
-	}
-	tk := n.GetToken()
-	if tk == nil || tk.Position == nil {
-		return err
-	}
-	return &configError{line: tk.Position.Line, column: tk.Position.Column, err: err}
 }

@@ -1,4 +1,4 @@
-package main
+package settings
 
 import (
 	"math"
@@ -57,10 +57,10 @@ func TestParseDuration(t *testing.T) {
 	for _, tc := range durationCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := parseDuration(tc.in)
+			got, err := ParseDuration(tc.in)
 			checkErr(t, err, tc.err)
 			if tc.err == "" && got != tc.want {
-				t.Errorf("parseDuration(%q) = %v, want %v", tc.in, got, tc.want)
+				t.Errorf("ParseDuration(%q) = %v, want %v", tc.in, got, tc.want)
 			}
 		})
 	}
@@ -75,8 +75,8 @@ func TestParseDurationMatchesStdlib(t *testing.T) {
 		if err != nil {
 			t.Fatalf("time.ParseDuration(%q): %v", in, err)
 		}
-		if got, err := parseDuration(in); err != nil || got != want {
-			t.Errorf("parseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		if got, err := ParseDuration(in); err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
 }
@@ -101,18 +101,18 @@ func TestFormatDuration(t *testing.T) {
 		{-time.Millisecond, "-1ms"},
 		{math.MinInt64, "-106751d23h47m16.854775808s"},
 	} {
-		if got := formatDuration(tc.in); got != tc.want {
-			t.Errorf("formatDuration(%d) = %q, want %q", int64(tc.in), got, tc.want)
+		if got := FormatDuration(tc.in); got != tc.want {
+			t.Errorf("FormatDuration(%d) = %q, want %q", int64(tc.in), got, tc.want)
 		}
 	}
 }
 
 // parseAlloc is the allocation bound of the config value fuzz targets (alloctest.Check): a
 // parse of n bytes may allocate at most 16 KiB + 16 bytes per byte. Measured over the seeds:
-// at most 688 bytes (parseSize, parseFreeSpace).
+// at most 688 bytes (ParseSize, parseFreeSpace).
 var parseAlloc = alloctest.Bound{Base: 16 << 10, PerByte: 16}
 
-// FuzzParseDuration checks that parseDuration never panics or exceeds parseAlloc, and that an
+// FuzzParseDuration checks that ParseDuration never panics or exceeds parseAlloc, and that an
 // accepted value formats canonically to text that parses back to the same value.
 func FuzzParseDuration(f *testing.F) {
 	for _, tc := range durationCases {
@@ -121,19 +121,19 @@ func FuzzParseDuration(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		var d time.Duration
 		var err error
-		alloctest.Check(t, parseAlloc, len(in), func() { d, err = parseDuration(in) })
+		alloctest.Check(t, parseAlloc, len(in), func() { d, err = ParseDuration(in) })
 		if err != nil {
 			return
 		}
 		if std, err := time.ParseDuration(in); err == nil && std != d && !strings.Contains(in, ".") {
-			t.Errorf("parseDuration(%q) = %v, time.ParseDuration = %v", in, d, std)
+			t.Errorf("ParseDuration(%q) = %v, time.ParseDuration = %v", in, d, std)
 		}
-		canon := formatDuration(d)
-		back, err := parseDuration(canon)
+		canon := FormatDuration(d)
+		back, err := ParseDuration(canon)
 		if err != nil || back != d {
-			t.Fatalf("parseDuration(%q) = %d, formatted %q, parsed back %d, %v", in, d, canon, back, err)
+			t.Fatalf("ParseDuration(%q) = %d, formatted %q, parsed back %d, %v", in, d, canon, back, err)
 		}
-		if again := formatDuration(back); again != canon {
+		if again := FormatDuration(back); again != canon {
 			t.Fatalf("format not canonical: %q then %q", canon, again)
 		}
 	})
@@ -183,10 +183,10 @@ func TestParseSize(t *testing.T) {
 	for _, tc := range sizeCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := parseSize(tc.in)
+			got, err := ParseSize(tc.in)
 			checkErr(t, err, tc.err)
 			if tc.err == "" && got != tc.want {
-				t.Errorf("parseSize(%q) = %d, want %d", tc.in, got, tc.want)
+				t.Errorf("ParseSize(%q) = %d, want %d", tc.in, got, tc.want)
 			}
 		})
 	}
@@ -211,13 +211,13 @@ func TestFormatSize(t *testing.T) {
 		{math.MaxInt64, "9223372036854775807B"},
 		{-1, "-1B"},
 	} {
-		if got := formatSize(tc.in); got != tc.want {
-			t.Errorf("formatSize(%d) = %q, want %q", tc.in, got, tc.want)
+		if got := FormatSize(tc.in); got != tc.want {
+			t.Errorf("FormatSize(%d) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
 
-// FuzzParseSize checks that parseSize never panics, stays within parseAlloc, never returns a
+// FuzzParseSize checks that ParseSize never panics, stays within parseAlloc, never returns a
 // negative size, and that an accepted value formats canonically to text that parses back to
 // the same value.
 func FuzzParseSize(f *testing.F) {
@@ -227,36 +227,19 @@ func FuzzParseSize(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		var n int64
 		var err error
-		alloctest.Check(t, parseAlloc, len(in), func() { n, err = parseSize(in) })
+		alloctest.Check(t, parseAlloc, len(in), func() { n, err = ParseSize(in) })
 		if err != nil {
 			return
 		}
 		if n < 0 {
-			t.Fatalf("parseSize(%q) = %d, negative", in, n)
+			t.Fatalf("ParseSize(%q) = %d, negative", in, n)
 		}
-		canon := formatSize(n)
-		back, err := parseSize(canon)
+		canon := FormatSize(n)
+		back, err := ParseSize(canon)
 		if err != nil || back != n {
-			t.Fatalf("parseSize(%q) = %d, formatted %q, parsed back %d, %v", in, n, canon, back, err)
+			t.Fatalf("ParseSize(%q) = %d, formatted %q, parsed back %d, %v", in, n, canon, back, err)
 		}
 	})
-}
-
-// TestTextRoundTrip checks the encoding.Text methods that YAML marshalling uses.
-func TestTextRoundTrip(t *testing.T) {
-	t.Parallel()
-	d := Duration(36 * time.Hour)
-	b, _ := d.MarshalText()
-	var d2 Duration
-	if err := d2.UnmarshalText(b); err != nil || d2 != d || string(b) != "1d12h" {
-		t.Errorf("Duration text round trip: %q -> %v, %v", b, d2, err)
-	}
-	s := Size(16 << 20)
-	b, _ = s.MarshalText()
-	var s2 Size
-	if err := s2.UnmarshalText(b); err != nil || s2 != s || string(b) != "16MiB" {
-		t.Errorf("Size text round trip: %q -> %v, %v", b, s2, err)
-	}
 }
 
 // checkErr fails t unless err matches want: nil for "", else an error containing want.
