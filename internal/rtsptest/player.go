@@ -2,6 +2,7 @@ package rtsptest
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -28,7 +29,8 @@ type Player struct {
 	// CSeq is the CSeq of the last request Do or Request sent.
 	CSeq int
 
-	t testing.TB
+	t   testing.TB
+	buf []byte // frame buffer of Next, reused
 }
 
 // DialPlayer connects to addr (host:port) over TCP; the connection closes when the test ends.
@@ -119,11 +121,14 @@ func (p *Player) Next() Message {
 	if b[0] != base.InterleavedMagic {
 		return Message{Resp: p.Read()}
 	}
+	if p.buf == nil {
+		p.buf = make([]byte, 1<<16)
+	}
 	var f base.InterleavedFrame
-	if err := f.Unmarshal(p.Reader, make([]byte, 1<<16)); err != nil {
+	if err := f.Unmarshal(p.Reader, p.buf); err != nil {
 		p.t.Fatal(err)
 	}
-	return Message{Channel: f.Channel, Payload: f.Payload}
+	return Message{Channel: f.Channel, Payload: bytes.Clone(f.Payload)}
 }
 
 // Request sends a request without body and returns its response and the interleaved
