@@ -1,0 +1,14 @@
+//go:build interop
+
+package interop
+
+import (
+	"testing"
+
+	"github.com/camvault/camvault/internal/leaktest"
+)
+
+// TestMain fails the run when a test leaves goroutines behind in the test process: the
+// scripted peers, the readers of camvault's and ffmpeg's output and the waits for their
+// exit must all end with the test.
+func TestMain(m *testing.M) { leaktest.Main(m) }
