@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/pion/rtp"
 
+	"github.com/camvault/camvault/internal/rtspservertest"
 	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/playback"
@@ -133,20 +133,8 @@ func serve(t *testing.T, st *storage.Store) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := rtsp.NewServer(rtsp.Config{Address: "127.0.0.1:0", DisableUDP: true, Handler: handler{play}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Error(err)
-		}
-		st.Close()
-	})
+	t.Cleanup(func() { st.Close() }) // registered first, so run after the server stopped
+	srv := rtspservertest.Start(t, rtsp.Config{DisableUDP: true, Handler: handler{play}})
 	return srv.Addr().String()
 }
 
