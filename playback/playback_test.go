@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/storage"
@@ -414,24 +415,19 @@ func startLiveRecording(t *testing.T, st *storage.Store, camera string, length t
 // through a queue, so frames handed to it are not yet findable by a DESCRIBE.
 func waitIndexed(t *testing.T, st *storage.Store, camera string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	var segs []storage.SegmentInfo
+	var err error
+	rtsptest.WaitFor(t, "a segment of "+camera+" in the index", func() bool {
+		segs, err = st.Segments(camera, time.Time{}, time.Time{}, false)
+		return err != nil || len(segs) > 0
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), rtsptest.Timeout)
 	defer cancel()
-	for {
-		segs, err := st.Segments(camera, time.Time{}, time.Time{}, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(segs) > 0 {
-			if _, err := st.WaitFragments(ctx, camera, segs[0].Start, 0); err != nil {
-				t.Fatalf("waiting for the first fragment of %s: %v", camera, err)
-			}
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s has no segment in the index after 20 s", camera)
-		case <-time.After(5 * time.Millisecond): // poll: the index has no creation event
-		}
+	if _, err := st.WaitFragments(ctx, camera, segs[0].Start, 0); err != nil {
+		t.Fatalf("waiting for the first fragment of %s: %v", camera, err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/camvault/camvault/auth"
 	"github.com/camvault/camvault/internal/rtspservertest"
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
 	rtspauth "github.com/camvault/camvault/rtsp/auth"
 	"github.com/camvault/camvault/rtsp/base"
@@ -163,11 +164,7 @@ func checkPublication(t *testing.T, h *recordingHandler, c *Clip, tcp, authentic
 	}
 	req, pub := h.reqs[0], h.pubs[0]
 	h.mu.Unlock()
-	select {
-	case <-pub.closed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("publication not closed after TEARDOWN")
-	}
+	rtsptest.Receive(t, "publication closed after TEARDOWN", pub.closed)
 	if req.Path != "bench-0000" || !bytes.Equal(req.SDP, c.SDP()) || req.UserAgent != userAgent || !req.Peer.Addr().IsLoopback() {
 		t.Errorf("ANNOUNCE %+v", req)
 	}
