@@ -1,21 +1,16 @@
 package playback_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
-	"fmt"
-	"io"
-	"net"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/pion/rtp"
 
+	"github.com/camvault/camvault/internal/rtspservertest"
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/playback"
 	"github.com/camvault/camvault/recorder"
@@ -138,148 +133,51 @@ func serve(t *testing.T, st *storage.Store) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := rtsp.NewServer(rtsp.Config{Address: "127.0.0.1:0", DisableUDP: true, Handler: handler{play}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Error(err)
-		}
-		st.Close()
-	})
+	t.Cleanup(func() { st.Close() }) // registered first, so run after the server stopped
+	srv := rtspservertest.Start(t, rtsp.Config{DisableUDP: true, Handler: handler{play}})
 	return srv.Addr().String()
 }
 
-// client is a scripted RTSP player over one TCP connection.
+// client is the scripted player with the session it was given and what the tests of
+// this package add.
 type client struct {
+	*rtsptest.Player
 	t       *testing.T
-	addr    string
-	c       net.Conn
-	r       *bufio.Reader
-	cseq    int
 	session string
 }
 
 func dial(t *testing.T, addr string) *client {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return &client{t: t, addr: addr, c: c, r: bufio.NewReaderSize(c, 1<<16)}
+	return &client{Player: rtsptest.DialPlayer(t, addr), t: t}
 }
 
-func (c *client) url(path string) string { return "rtsp://" + c.addr + "/" + path }
+func (c *client) url(path string) string { return c.URL + "/" + path }
 
-// response is a parsed RTSP response.
-type response struct {
-	status int
-	phrase string
-	header map[string]string
-	body   string
-}
-
-// do sends a request and returns its response, skipping interleaved frames
-// that arrive before it.
-func (c *client) do(method, url string, headers ...string) response {
+// do sends a request, with the session once SETUP gave one and the header lines hdr
+// ("Name: value"), and returns its response, skipping interleaved frames that arrive
+// before it.
+func (c *client) do(method, url string, hdr ...string) *base.Response {
 	c.t.Helper()
-	c.cseq++
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s RTSP/1.0\r\nCSeq: %d\r\n", method, url, c.cseq)
 	if c.session != "" {
-		fmt.Fprintf(&b, "Session: %s\r\n", c.session)
+		hdr = append([]string{"Session: " + c.session}, hdr...)
 	}
-	for _, h := range headers {
-		b.WriteString(h + "\r\n")
-	}
-	b.WriteString("\r\n")
-	_ = c.c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c.c, b.String()); err != nil {
-		c.t.Fatal(err)
-	}
-	for {
-		first, err := c.r.Peek(1)
-		if err != nil {
-			c.t.Fatalf("%s: %v", method, err)
-		}
-		if first[0] == '$' {
-			if _, _, err := c.frame(); err != nil {
-				c.t.Fatal(err)
-			}
-			continue
-		}
-		return c.readResponse(method)
-	}
-}
-
-func (c *client) readResponse(method string) response {
-	c.t.Helper()
-	line, err := c.r.ReadString('\n')
-	if err != nil {
-		c.t.Fatalf("%s: %v", method, err)
-	}
-	f := strings.Fields(line)
-	if len(f) < 2 {
-		c.t.Fatalf("%s: status line %q", method, line)
-	}
-	resp := response{header: map[string]string{}, phrase: strings.Join(f[2:], " ")}
-	resp.status, _ = strconv.Atoi(f[1])
-	for {
-		h, err := c.r.ReadString('\n')
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		h = strings.TrimRight(h, "\r\n")
-		if h == "" {
-			break
-		}
-		k, v, _ := strings.Cut(h, ":")
-		resp.header[strings.ToLower(k)] = strings.TrimSpace(v)
-	}
-	if n, _ := strconv.Atoi(resp.header["content-length"]); n > 0 {
-		body := make([]byte, n)
-		if _, err := io.ReadFull(c.r, body); err != nil {
-			c.t.Fatal(err)
-		}
-		resp.body = string(body)
-	}
-	if s := resp.header["session"]; s != "" {
-		c.session, _, _ = strings.Cut(s, ";")
+	resp, _ := c.Request(method, url, hdr)
+	if resp.Header.Get("Session") != "" {
+		c.session = rtsptest.SessionID(c.t, resp)
 	}
 	return resp
-}
-
-// frame reads one interleaved frame.
-func (c *client) frame() (int, []byte, error) {
-	var h [4]byte
-	if _, err := io.ReadFull(c.r, h[:]); err != nil {
-		return 0, nil, err
-	}
-	if h[0] != '$' {
-		return 0, nil, fmt.Errorf("expected an interleaved frame, got %q", h[0])
-	}
-	b := make([]byte, binary.BigEndian.Uint16(h[2:]))
-	_, err := io.ReadFull(c.r, b)
-	return int(h[1]), b, err
 }
 
 // setup DESCRIBEs path and SETUPs its video track over TCP.
 func (c *client) setup(path string, headers ...string) {
 	c.t.Helper()
 	d := c.do("DESCRIBE", c.url(path), append([]string{"Accept: application/sdp"}, headers...)...)
-	if d.status != 200 {
-		c.t.Fatalf("DESCRIBE %s: %d", path, d.status)
+	if d.StatusCode != 200 {
+		c.t.Fatalf("DESCRIBE %s: %d", path, d.StatusCode)
 	}
-	base := d.header["content-base"]
-	s := c.do("SETUP", base+"trackID=0", append([]string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1"}, headers...)...)
-	if s.status != 200 {
-		c.t.Fatalf("SETUP: %d", s.status)
+	s := c.do("SETUP", d.Header.Get("Content-Base")+"trackID=0", append([]string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1"}, headers...)...)
+	if s.StatusCode != 200 {
+		c.t.Fatalf("SETUP: %d", s.StatusCode)
 	}
 }
 
@@ -293,31 +191,33 @@ type received struct {
 	arrived time.Time
 }
 
-// readAU reads packets until the end of the next access unit (marker bit),
-// skipping RTCP; it returns io.EOF after an RTCP BYE.
-func (c *client) readAU(deadline time.Duration) (received, error) {
-	_ = c.c.SetReadDeadline(time.Now().Add(deadline))
-	au := received{frame: -1}
+// readAU reads packets until the end of the next access unit (marker bit), skipping
+// RTCP; it reports bye after an RTCP BYE. A response, a broken packet or nothing for
+// rtsptest.Timeout fails the test.
+func (c *client) readAU() (au received, bye bool) {
+	c.t.Helper()
+	au = received{frame: -1}
 	first := true
 	for {
-		ch, b, err := c.frame()
-		if err != nil {
-			return au, err
+		m := c.Next()
+		if m.Resp != nil {
+			c.t.Fatalf("response %d while reading media", m.Resp.StatusCode)
 		}
-		if ch%2 == 1 {
+		b := m.Payload
+		if m.Channel%2 == 1 {
 			if hasBye(b) {
-				return au, io.EOF
+				return au, true
 			}
 			continue
 		}
 		var p rtp.Packet
 		if err := p.Unmarshal(b); err != nil {
-			return au, err
+			c.t.Fatalf("RTP packet: %v", err)
 		}
 		if first {
 			au.seq, au.ts, au.arrived, first = p.SequenceNumber, p.Timestamp, time.Now(), false
 			if p.Extension && p.ExtensionProfile == 0xABAC {
-				au.ext = append([]byte(nil), b[16:28]...)
+				au.ext = b[16:28]
 			}
 		}
 		if n := len(p.Payload); n >= 4 && (p.Payload[0]&0x1f == 1 || p.Payload[0]&0x1f == 5) {
@@ -325,9 +225,19 @@ func (c *client) readAU(deadline time.Duration) (received, error) {
 			au.key = p.Payload[0]&0x1f == 5
 		}
 		if p.Marker {
-			return au, nil
+			return au, false
 		}
 	}
+}
+
+// mustAU reads the next access unit; an RTCP BYE before it fails the test.
+func (c *client) mustAU() received {
+	c.t.Helper()
+	au, bye := c.readAU()
+	if bye {
+		c.t.Fatal("RTCP BYE before the access unit")
+	}
+	return au
 }
 
 // hasBye walks an RTCP compound packet (RTCP-01) and reports a BYE in it.

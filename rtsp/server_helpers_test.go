@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/camvault/camvault/internal/leaktest"
+	"github.com/camvault/camvault/internal/rtspservertest"
 	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
 )
@@ -160,29 +161,12 @@ func (p *fakePub) waitPackets(t *testing.T, n int) []packet {
 	return pkts
 }
 
-// startServer runs a server on loopback and registers its shutdown and a
-// goroutine-leak check.
+// startServer runs a server on loopback until the test ends and then checks that no
+// goroutine of package rtsp is left.
 func startServer(t *testing.T, cfg rtsp.Config) *rtsp.Server {
 	t.Helper()
-	if cfg.Address == "" {
-		cfg.Address = "127.0.0.1:0"
-	}
-	cfg.UDPRTPAddress, cfg.UDPRTCPAddress = "127.0.0.1:0", "127.0.0.1:0"
-	srv, err := rtsp.NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		checkNoLeaks(t)
-	})
-	return srv
+	t.Cleanup(func() { checkNoLeaks(t) }) // registered first, so run after the shutdown
+	return rtspservertest.Start(t, cfg)
 }
 
 // checkNoLeaks fails if goroutines of package rtsp survive shutdown.

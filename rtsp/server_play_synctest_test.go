@@ -2,7 +2,6 @@ package rtsp_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"log/slog"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtspservertest"
 	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
 )
@@ -37,19 +37,8 @@ func (l *lockedBuffer) String() string {
 func runPipeServerWith(t *testing.T, cfg rtsp.Config) (*pipeListener, *rtsp.Server, func()) {
 	l := newPipeListener()
 	cfg.Listener, cfg.DisableUDP = l, true
-	srv, err := rtsp.NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	return l, srv, func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}
+	srv, stop := rtspservertest.Run(t, cfg)
+	return l, srv, stop
 }
 
 // playPipe describes path, sets up its tracks over TCP and plays; it

@@ -1,7 +1,6 @@
 package rtsp_test
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -57,21 +56,8 @@ func (l *pipeListener) dial(t *testing.T) *client {
 // runPipeServer starts a TCP-only server on a pipeListener inside the
 // current bubble; the returned stop shuts it down and waits.
 func runPipeServer(t *testing.T, cfg rtsp.Config) (*pipeListener, func()) {
-	l := newPipeListener()
-	cfg.Listener, cfg.DisableUDP = l, true
-	srv, err := rtsp.NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	return l, func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}
+	l, _, stop := runPipeServerWith(t, cfg)
+	return l, stop
 }
 
 // recordingPipe announces and sets up cam1 over TCP and starts RECORD.

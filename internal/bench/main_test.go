@@ -2,49 +2,17 @@ package bench
 
 import (
 	"encoding/binary"
-	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/leaktest"
 	"github.com/camvault/camvault/media"
 )
 
-// TestMain fails the run when goroutines of the bench, or of the rtsp
-// server and client its tests use, outlive the tests that opened sockets.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := leakedGoroutines(5 * time.Second); leaked != "" {
-			fmt.Fprintf(os.Stderr, "goroutines leaked by the tests:\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// leakedGoroutines waits up to timeout for the goroutines running bench
-// or rtsp methods to end, and returns their stacks if some do not.
-func leakedGoroutines(timeout time.Duration) string {
-	deadline := time.Now().Add(timeout)
-	for {
-		buf := make([]byte, 1<<20)
-		var leaked []string
-		for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-			if strings.Contains(g, "camvault/internal/bench.(*") || strings.Contains(g, "camvault/rtsp.(*") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 || time.Now().After(deadline) {
-			return strings.Join(leaked, "\n\n")
-		}
-		runtime.Gosched()
-		time.Sleep(10 * time.Millisecond) // polling for goroutines to exit: there is nothing to wait on
-	}
-}
+// TestMain fails the run when a test leaves goroutines behind.
+func TestMain(m *testing.M) { leaktest.Main(m) }
 
 // needFFmpeg skips the test when ffmpeg is missing, or fails it in CI.
 func needFFmpeg(t *testing.T) {

@@ -1,58 +1,47 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
-	"net"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp/base"
 	"github.com/camvault/camvault/rtsp/headers"
 )
 
-// scriptedArchive plays camvault's archive on one connection of ln: it
-// answers every request 200 (DESCRIBE with the clip's SDP and a
-// Content-Base, SETUP with a session), writes media after the PLAY
-// response, and returns after TEARDOWN, or right after PLAY with hangUp.
+// archiveScript plays camvault's archive for rtsptest.Camera: it answers every request
+// 200 (DESCRIBE with the clip's SDP and a Content-Base, SETUP with a session), writes media
+// after the PLAY response, and returns after TEARDOWN, or right after PLAY with hangUp.
 // Requests go to reqs.
-func scriptedArchive(ln net.Listener, sdp, media []byte, hangUp bool, reqs chan<- *base.Request) error {
-	nc, err := ln.Accept()
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	br := bufio.NewReader(nc)
-	for {
-		var req base.Request
-		if err := req.Unmarshal(br, base.Limits{}); err != nil {
-			return err
-		}
-		reqs <- &req
-		resp := base.Response{StatusCode: base.StatusOK, Header: base.Header{}}
-		resp.Header.Set("CSeq", req.Header.Get("CSeq"))
-		switch req.Method {
-		case base.MethodDescribe:
-			resp.Header.Set("Content-Base", req.URL+"/")
-			resp.Body = sdp
-		case base.MethodSetup:
-			resp.Header.Set("Session", "s1;timeout=60")
-		}
-		b, err := resp.Marshal()
-		if err != nil {
-			return err
-		}
-		if req.Method == base.MethodPlay {
-			b = append(b, media...)
-		}
-		if _, err := nc.Write(b); err != nil || req.Method == base.MethodTeardown {
-			return err
-		}
-		if hangUp && req.Method == base.MethodPlay {
-			return nil
+func archiveScript(sdp, media []byte, hangUp bool, reqs chan<- *base.Request) func(*rtsptest.CameraConn) error {
+	return func(cc *rtsptest.CameraConn) error {
+		for {
+			req, err := cc.Read()
+			if err != nil {
+				return err
+			}
+			reqs <- req
+			var body string
+			var hdr []string
+			switch req.Method {
+			case base.MethodDescribe:
+				body, hdr = string(sdp), []string{"Content-Base", req.URL + "/"}
+			case base.MethodSetup:
+				hdr = []string{"Session", "s1;timeout=60"}
+			}
+			if err := cc.Reply(req, base.StatusOK, body, hdr...); err != nil || req.Method == base.MethodTeardown {
+				return err
+			}
+			if req.Method != base.MethodPlay {
+				continue
+			}
+			if _, err := cc.Conn.Write(media); err != nil || hangUp {
+				return err
+			}
 		}
 	}
 }
@@ -81,11 +70,6 @@ func rtcpPacket(pt uint8, n int) []byte {
 // TestPlayerPlayAll checks the player's requests and its counts: video
 // frames by marker bit, sequence gaps, and the end at a BYE per stream.
 func TestPlayerPlayAll(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	c := testClip(1, time.Millisecond)
 	media := frames(t, []uint8{0, 0, 2, 0, 1, 0, 2, 3, 1},
 		rtpPacket(96, 1, 0, false, 100), rtpPacket(96, 2, 0, true, 50), // frame 1
@@ -97,10 +81,10 @@ func TestPlayerPlayAll(t *testing.T) {
 		append(rtcpPacket(200, 6), rtcpPacket(203, 1)...), // SR + BYE
 		rtcpPacket(203, 1))
 	reqs := make(chan *base.Request, 16)
-	done := make(chan error, 1)
-	go func() { done <- scriptedArchive(ln, c.SDP(), media, false, reqs) }()
+	cam := rtsptest.NewCamera(t)
+	cam.Serve(archiveScript(c.SDP(), media, false, reqs))
 
-	p := newPlayer(ln.Addr().String(), "archive/src")
+	p := newPlayer(cam.Addr, "archive/src")
 	if err := p.open(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
@@ -109,11 +93,9 @@ func TestPlayerPlayAll(t *testing.T) {
 	if err != nil || gotFrames != 3 || gaps != 1 {
 		t.Errorf("playAll = %d frames, %d gaps, %v; want 3, 1", gotFrames, gaps, err)
 	}
-	if err := <-done; err != nil {
-		t.Fatalf("script: %v", err)
-	}
+	cam.Wait(t)
 	close(reqs)
-	baseURL := "rtsp://" + ln.Addr().String() + "/archive/src"
+	baseURL := "rtsp://" + cam.Addr + "/archive/src"
 	want := []string{
 		"DESCRIBE " + baseURL + " application/sdp",
 		"SETUP " + baseURL + "/trackID=0 RTP/AVP/TCP;unicast;interleaved=0-1",
@@ -138,19 +120,14 @@ func TestPlayerPlayAll(t *testing.T) {
 // at the first RTP packet, RTCP before it does not count, and TEARDOWN is
 // answered while media still arrives.
 func TestPlayerFirstPacket(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	c := testClip(1, time.Millisecond)
 	media := frames(t, []uint8{1, 0, 0, 2}, rtcpPacket(200, 6), rtpPacket(96, 1, 0, false, 1400),
 		rtpPacket(96, 2, 0, true, 3000), rtpPacket(97, 3, 0, true, 20))
 	reqs := make(chan *base.Request, 16)
-	done := make(chan error, 1)
-	go func() { done <- scriptedArchive(ln, c.SDP(), media, false, reqs) }()
+	cam := rtsptest.NewCamera(t)
+	cam.Serve(archiveScript(c.SDP(), media, false, reqs))
 
-	p := newPlayer(ln.Addr().String(), "archive/idx-001")
+	p := newPlayer(cam.Addr, "archive/idx-001")
 	if err := p.open(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
@@ -159,9 +136,7 @@ func TestPlayerFirstPacket(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.close()
-	if err := <-done; err != nil {
-		t.Fatalf("script: %v", err)
-	}
+	cam.Wait(t)
 	close(reqs)
 	var methods []base.Method
 	for r := range reqs {
@@ -179,26 +154,21 @@ func TestPlayerFirstPacket(t *testing.T) {
 // TestPlayerStreamEnds checks that a connection closed in the middle of a
 // frame, before the BYEs, is an error and not a clean end.
 func TestPlayerStreamEnds(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	reqs := make(chan *base.Request, 16)
-	done := make(chan error, 1)
 	media := frames(t, []uint8{0}, rtpPacket(96, 1, 0, true, 100))[:50]
-	go func() { done <- scriptedArchive(ln, testClip(1, time.Millisecond).SDP(), media, true, reqs) }()
-	p := newPlayer(ln.Addr().String(), "archive/src")
+	cam := rtsptest.NewCamera(t)
+	cam.Serve(archiveScript(testClip(1, time.Millisecond).SDP(), media, true, reqs))
+	p := newPlayer(cam.Addr, "archive/src")
 	if err := p.open(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = p.playAll(10 * time.Second)
+	_, _, err := p.playAll(10 * time.Second)
 	p.rc.close()
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("playAll of a cut stream: %v, want unexpected EOF", err)
 	}
-	if err := <-done; err != nil {
-		t.Errorf("script: %v", err)
+	if r := cam.Next(t); r.Err != nil {
+		t.Errorf("script: %v", r.Err)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/auth"
+	"github.com/camvault/camvault/internal/rtspservertest"
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
 	rtspauth "github.com/camvault/camvault/rtsp/auth"
 	"github.com/camvault/camvault/rtsp/base"
@@ -92,26 +94,6 @@ func (benchCredentials) CheckPassword(_ context.Context, user, password string) 
 	return user == benchUser && password == benchPassword
 }
 
-// startRTSPServer runs an rtsp.Server on loopback until the test ends.
-func startRTSPServer(t *testing.T, cfg rtsp.Config) *rtsp.Server {
-	t.Helper()
-	cfg.Address, cfg.UDPRTPAddress, cfg.UDPRTCPAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	srv, err := rtsp.NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("rtsp server: %v", err)
-		}
-	})
-	return srv
-}
-
 // TestPublisher pushes a synthetic clip with the bench publisher to a real
 // rtsp.Server and checks what the server's handler got: the announced
 // path, SDP and user, the transport, and every packet in order on its
@@ -148,7 +130,7 @@ func TestPublisher(t *testing.T) {
 				}
 				cfg.TLS, cfg.TLSAddress = &tls.Config{Certificates: []tls.Certificate{pair}}, "127.0.0.1:0"
 			}
-			srv := startRTSPServer(t, cfg)
+			srv := rtspservertest.Start(t, cfg)
 			sched := mustSchedule(t, testClip(20, 2*time.Millisecond), defaultTick)
 			p := &publisher{addr: srv.Addr().String(), camera: "bench-0000", transport: tc.transport, sched: sched}
 			if tc.auth {
@@ -182,11 +164,7 @@ func checkPublication(t *testing.T, h *recordingHandler, c *Clip, tcp, authentic
 	}
 	req, pub := h.reqs[0], h.pubs[0]
 	h.mu.Unlock()
-	select {
-	case <-pub.closed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("publication not closed after TEARDOWN")
-	}
+	rtsptest.Receive(t, "publication closed after TEARDOWN", pub.closed)
 	if req.Path != "bench-0000" || !bytes.Equal(req.SDP, c.SDP()) || req.UserAgent != userAgent || !req.Peer.Addr().IsLoopback() {
 		t.Errorf("ANNOUNCE %+v", req)
 	}
@@ -216,7 +194,7 @@ func TestPublisherRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := startRTSPServer(t, rtsp.Config{Handler: &recordingHandler{needUser: true},
+	srv := rtspservertest.Start(t, rtsp.Config{Handler: &recordingHandler{needUser: true},
 		Access: &rtsp.Access{Auth: sa, Credentials: benchCredentials{}}})
 	p := &publisher{addr: srv.Addr().String(), camera: "bench-0000", transport: "tcp",
 		sched: mustSchedule(t, testClip(1, time.Millisecond), 0)}

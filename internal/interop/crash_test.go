@@ -48,7 +48,9 @@ func TestCrashRepair(t *testing.T) {
 	defer cancel()
 	push := startFFmpegPush(t, ctx, "rtsp://"+s.rtsp+"/crashcam", 30)
 	pushStart := time.Now()
-	time.Sleep(8*time.Second + time.Duration(rand.IntN(1000))*time.Millisecond)
+	s.waitFragments("crashcam", 7)                                // some seconds on disk
+	time.Sleep(time.Duration(rand.IntN(1000)) * time.Millisecond) // a random moment in the next fragment
+	_, onDisk := s.newestSegmentFile("crashcam")
 	s.kill()
 	killedAfter := time.Since(pushStart)
 	cancel()
@@ -62,10 +64,15 @@ func TestCrashRepair(t *testing.T) {
 	}
 	file := filepath.Join(s.dir, infos[0].File)
 	_, _, _, frames, _ := ffprobe(t, file).stream("video")
-	// ffmpeg needs up to ~1 s to connect; at most one ~1 s fragment may be lost.
+	// Repair loses at most the fragment being written: every fragment whole on disk at the
+	// kill is kept. How far the recording ends before the kill is not bounded: on a busy
+	// machine ffmpeg itself falls behind real time, and its lag is only logged.
+	if len(infos[0].Fragments) < onDisk {
+		t.Errorf("the repaired segment holds %d fragments, %d were whole on disk at the kill", len(infos[0].Fragments), onDisk)
+	}
 	sent := int(killedAfter.Seconds() * clipFPS)
-	if frames < sent-3*fragFrames || frames > sent {
-		t.Errorf("recovered %d frames; about %d were sent before the kill", frames, sent)
+	if frames > sent {
+		t.Errorf("recovered %d frames; at most %d were sent before the kill", frames, sent)
 	}
 	t.Logf("killed after %v (~%d frames sent), recovered %d frames in %d fragments", killedAfter.Round(time.Millisecond), sent, frames, len(infos[0].Fragments))
 	firstVideoFrameIsKey(t, file)

@@ -3,22 +3,19 @@
 package interop
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -245,31 +242,9 @@ func spans(t *testing.T, s *server, cams ...string) string {
 // camera's archive.
 func describeRange(t *testing.T, s *server, cam string) string {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", s.rtsp, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	fmt.Fprintf(c, "DESCRIBE rtsp://%s/archive/%s RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n", s.rtsp, cam)
-	r := bufio.NewReader(c)
-	length := 0
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("DESCRIBE: %v", err)
-		}
-		if v, ok := strings.CutPrefix(strings.ToLower(line), "content-length:"); ok {
-			length, _ = strconv.Atoi(strings.TrimSpace(v))
-		}
-		if line == "\r\n" {
-			break
-		}
-	}
-	body := make([]byte, length)
-	if _, err := io.ReadFull(r, body); err != nil {
-		t.Fatalf("DESCRIBE body: %v", err)
-	}
+	p := rtsptest.DialPlayer(t, s.rtsp)
+	defer p.Conn.Close()
+	body := p.Do("DESCRIBE", "rtsp://"+s.rtsp+"/archive/"+cam, []string{"Accept: application/sdp"}, "").Body
 	var ranges []string
 	for _, l := range strings.Split(string(body), "\n") {
 		if strings.HasPrefix(l, "a=range:") {

@@ -60,6 +60,13 @@ func (b *build) get(t *testing.T, flags ...string) string {
 	return b.path
 }
 
+// remove deletes the build's directory, if it was made.
+func (b *build) remove() {
+	if b.path != "" {
+		_ = os.RemoveAll(filepath.Dir(b.path)) // a temporary directory: nothing to report
+	}
+}
+
 // needTool skips (outside CI) or fails (in CI) when a tool is missing.
 func needTool(t *testing.T, names ...string) {
 	t.Helper()

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/internal/rtsptest"
 )
 
 // hostileAllRSSBound is the most RSS camvault may reach in
@@ -149,7 +151,7 @@ func attackFlood(t *testing.T, s *server) {
 			buf = append(buf, frame(2*i, rtpH264(uint16(n), 90000, uint32(0x1000+i), nal))...)
 		}
 		if len(buf) > 1<<20 {
-			if _, err := c.nc.Write(buf); err != nil {
+			if _, err := c.Conn.Write(buf); err != nil {
 				t.Logf("server closed the flood after %d packets per session: %v", n, err)
 				return
 			}
@@ -172,7 +174,7 @@ func attackRacingClock(t *testing.T, s *server) {
 		if i == 0 {
 			nal = idr
 		}
-		if _, err := c.nc.Write(frame(0, rtpH264(uint16(i), uint32(i)*9*90000, 0x2000, nal))); err != nil {
+		if _, err := c.Conn.Write(frame(0, rtpH264(uint16(i), uint32(i)*9*90000, 0x2000, nal))); err != nil {
 			return // the server ended the racing recording
 		}
 	}
@@ -184,12 +186,12 @@ func attackRacingClock(t *testing.T, s *server) {
 func attackAnonymousArchive(t *testing.T, s *server) {
 	c := dialRaw(t, s.rtsp, "127.0.0.8")
 	for _, path := range []string{"archive/honest1", "archive/nosuchcamera", "archive/honest1?start=0"} {
-		resp := c.do("DESCRIBE", c.base+"/"+path, []string{"Accept: application/sdp"}, "")
+		resp := c.do("DESCRIBE", c.URL+"/"+path, []string{"Accept: application/sdp"}, "")
 		if status(resp) != 401 || len(resp.Body) != 0 {
 			t.Errorf("DESCRIBE %s: %d with %d body bytes, want 401 and nothing", path, status(resp), len(resp.Body))
 		}
 	}
-	resp := c.do("SETUP", c.base+"/archive/honest1/trackID=0", []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1"}, "")
+	resp := c.do("SETUP", c.URL+"/archive/honest1/trackID=0", []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1"}, "")
 	if status(resp) != 401 {
 		t.Errorf("SETUP without DESCRIBE: %d, want 401", status(resp))
 	}
@@ -200,7 +202,7 @@ func attackAnonymousArchive(t *testing.T, s *server) {
 // to a pulled camera is refused (row 9).
 func attackNames(t *testing.T, s *server) {
 	squat := dialRaw(t, s.rtsp, "127.0.0.10")
-	if st := status(squat.do("ANNOUNCE", squat.base+"/honest-late", []string{"Content-Type: application/sdp"}, h264SDP)); st != 200 {
+	if st := status(squat.do("ANNOUNCE", squat.URL+"/honest-late", []string{"Content-Type: application/sdp"}, h264SDP)); st != 200 {
 		t.Fatalf("squatter ANNOUNCE: %d", st)
 	}
 	if st := dialRaw(t, s.rtsp, "127.0.0.11").recordTCP("honest-late", h264SDP, 0); st != 200 {
@@ -219,16 +221,16 @@ func attackNames(t *testing.T, s *server) {
 func attackShortUDPSessions(t *testing.T, s *server) {
 	for i := range 50 {
 		c := dialRaw(t, s.rtsp, "127.0.0.13")
-		url := fmt.Sprintf("%s/honest-udp%d", c.base, i)
+		url := fmt.Sprintf("%s/honest-udp%d", c.URL, i)
 		if st := status(c.do("ANNOUNCE", url, []string{"Content-Type: application/sdp"}, h264SDP)); st != 200 {
 			t.Fatalf("ANNOUNCE: %d", st)
 		}
 		port := 30000 + 2*i
 		resp := c.do("SETUP", url+"/streamid=0", []string{fmt.Sprintf("Transport: RTP/AVP;unicast;client_port=%d-%d;mode=record", port, port+1)}, "")
-		if status(resp) != 200 || status(c.do("RECORD", url, []string{"Session: " + c.session(resp)}, "")) != 200 {
+		if status(resp) != 200 || status(c.do("RECORD", url, []string{"Session: " + rtsptest.SessionID(t, resp)}, "")) != 200 {
 			t.Fatalf("UDP session %d refused", i)
 		}
-		c.nc.Close()
+		c.Conn.Close()
 	}
 	s.waitLogLine(10*time.Second, "camera=honest-udp49", `msg="publisher gone"`, "connection closed")
 }
@@ -311,10 +313,10 @@ func attackTinyPackets(t *testing.T, s *server) {
 	for i := range 50000 {
 		buf = append(buf, frame(0, rtpH264(uint16(i+1), 0, uint32(0x3000+i%2), []byte{0x41, 0, 0, 0, 0, 0}))...)
 	}
-	if _, err := c.nc.Write(buf); err != nil {
+	if _, err := c.Conn.Write(buf); err != nil {
 		t.Fatal(err)
 	}
-	if st := status(c.do("GET_PARAMETER", c.base+"/honest-tiny", nil, "")); st == 0 {
+	if st := status(c.do("GET_PARAMETER", c.URL+"/honest-tiny", nil, "")); st == 0 {
 		t.Fatalf("connection lost\n%s", s.logs)
 	}
 	if n := strings.Count(s.logs.String(), "level=WARN") - before; n > 10 {
@@ -330,7 +332,7 @@ func attackBruteForce(t *testing.T, s *server) {
 	var last time.Duration
 	for range 8 {
 		start := time.Now()
-		if st := status(c.do("DESCRIBE", c.base+"/archive/honest1", nil, "")); st != 401 {
+		if st := status(c.do("DESCRIBE", c.URL+"/archive/honest1", nil, "")); st != 401 {
 			t.Fatalf("wrong password: %d", st)
 		}
 		last = time.Since(start)

@@ -139,7 +139,7 @@ func TestPullFromGStreamerCamera(t *testing.T) {
 			}
 			s := startServer(t, fmt.Sprintf("cameras:\n  pulled:\n    url: rtsp://%s%s/%s\n    transport: %s\n", creds, cam, tc.mount, tc.transport))
 			s.waitLogLine(30*time.Second, `msg="recording started"`, "camera=pulled")
-			time.Sleep(5 * time.Second) // record a few seconds of the live camera
+			s.waitFragments("pulled", 5) // a few seconds of the live camera, a keyframe a second
 			s.stop()
 			if tc.password != "" && strings.Contains(s.logs.String(), tc.password) {
 				t.Errorf("the camera password appears in camvault's log")
@@ -185,17 +185,19 @@ func TestPullCameraRestart(t *testing.T) {
 	stopCam := startGstCameraOn(t, port, "", "")
 	s := startServer(t, fmt.Sprintf("cameras:\n  restart:\n    url: rtsp://127.0.0.1:%d/h264\n", port))
 	s.waitLogLine(30*time.Second, `msg="recording started"`, "camera=restart")
-	time.Sleep(3 * time.Second) // record a few seconds before the camera goes down
+	s.waitFragments("restart", 3) // a few seconds before the camera goes down
+	before, _ := s.newestSegmentFile("restart")
 	stopCam()
 	down := time.Now()
-	time.Sleep(10 * time.Second)
+	time.Sleep(10 * time.Second) // the scenario: the camera is down for 10 s
 	stopCam = startGstCameraOn(t, port, "", "")
 	up := time.Now()
 	defer stopCam()
 	// Backoff doubles from 1 s to 30 s with jitter: after 10 s down the next
 	// attempt comes within 16 s of the restart; then record a few seconds.
 	s.waitLogLines(25*time.Second, 2, `msg="recording started"`, "camera=restart")
-	time.Sleep(4 * time.Second) // record a few seconds after the restart
+	s.waitNewFragment("restart", before)
+	s.waitFragments("restart", 3) // a few seconds after the restart
 	s.stop()
 	infos := s.segments("restart")
 	if len(infos) != 2 {
@@ -231,7 +233,6 @@ func TestPullReloadOnSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.waitLogLine(30*time.Second, `msg="recording started"`, "camera=reloaded")
-	started := time.Now()
 	if err := os.WriteFile(s.config, []byte(added+"bogus_key: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +240,9 @@ func TestPullReloadOnSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.waitLogLine(30*time.Second, "config reload refused")
-	time.Sleep(time.Until(started.Add(5 * time.Second))) // the camera records on through the refusal
+	// The camera records on through the refusal: two more fragments, five in all, in the
+	// one segment checked below.
+	s.waitFragments("reloaded", max(s.fragmentsOnDisk("reloaded")+2, 5))
 	s.stop()
 	if !strings.Contains(s.logs.String(), "config reload refused") {
 		t.Errorf("the invalid config was not refused:\n%s", s.logs)

@@ -3,31 +3,30 @@
 package interop
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp/auth"
 	"github.com/camvault/camvault/rtsp/base"
-	"github.com/camvault/camvault/rtsp/headers"
 )
 
-// rawConn is a scripted RTSP client for attacks: any request, any order,
-// raw interleaved frames. It answers Digest challenges when it has a user.
+// rawConn is the scripted player for attacks: any request, any order, raw interleaved
+// frames (written to Conn), from a chosen source address. Its requests tolerate a server
+// that drops the connection, and it answers Digest challenges when it has a user.
 type rawConn struct {
+	*rtsptest.Player
 	t        *testing.T
-	nc       net.Conn
-	br       *bufio.Reader
-	cseq     int
-	base     string // rtsp://host:port
 	user, pw string
 	auth     *auth.Challenge
 }
+
+// attackTimeout bounds each request of an attack: the server under attack answers slowly.
+const attackTimeout = 30 * time.Second
 
 // dialRaw connects to addr from the loopback address src ("" for any).
 func dialRaw(t *testing.T, addr, src string) *rawConn {
@@ -41,7 +40,9 @@ func dialRaw(t *testing.T, addr, src string) *rawConn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	return &rawConn{t: t, nc: nc, br: bufio.NewReaderSize(nc, 1<<16), base: "rtsp://" + addr}
+	p := rtsptest.NewPlayer(t, nc, "rtsp://"+addr)
+	p.ReadTimeout = attackTimeout
+	return &rawConn{Player: p, t: t}
 }
 
 // do sends a request and returns its response, skipping interleaved frames
@@ -65,50 +66,22 @@ func (c *rawConn) do(method, url string, headers []string, body string) *base.Re
 	return resp
 }
 
+// send sends one request, with the answer to the challenge once there is one, and returns
+// its response, nil when the connection failed.
 func (c *rawConn) send(method, url string, headers []string, body string) *base.Response {
 	c.t.Helper()
-	c.cseq++
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s RTSP/1.0\r\nCSeq: %d\r\n", method, url, c.cseq)
 	if c.auth != nil {
-		v, err := c.auth.Authorize(base.Method(method), url, c.user, c.pw, uint32(c.cseq), "0a4f113b")
+		v, err := c.auth.Authorize(base.Method(method), url, c.user, c.pw, uint32(c.CSeq+1), "0a4f113b")
 		if err != nil {
 			c.t.Fatal(err)
 		}
-		b.WriteString("Authorization: " + v + "\r\n")
+		headers = append([]string{"Authorization: " + v}, headers...)
 	}
-	for _, h := range headers {
-		b.WriteString(h + "\r\n")
-	}
-	if body != "" {
-		fmt.Fprintf(&b, "Content-Length: %d\r\n", len(body))
-	}
-	b.WriteString("\r\n" + body)
-	_ = c.nc.SetDeadline(time.Now().Add(30 * time.Second))
-	if _, err := io.WriteString(c.nc, b.String()); err != nil {
+	resp, err := c.TryRequest(method, url, headers, body)
+	if err != nil {
 		return nil
 	}
-	for {
-		first, err := c.br.Peek(1)
-		if err != nil {
-			return nil
-		}
-		if first[0] != '$' {
-			break
-		}
-		hdr, err := c.br.Peek(4)
-		if err != nil {
-			return nil
-		}
-		if _, err := c.br.Discard(4 + int(binary.BigEndian.Uint16(hdr[2:]))); err != nil {
-			return nil
-		}
-	}
-	var resp base.Response
-	if err := resp.Unmarshal(c.br, base.Limits{}); err != nil {
-		return nil
-	}
-	return &resp
+	return resp
 }
 
 // status returns the status of a response, 0 for none.
@@ -119,22 +92,12 @@ func status(resp *base.Response) int {
 	return resp.StatusCode
 }
 
-// session returns the session id of a response.
-func (c *rawConn) session(resp *base.Response) string {
-	c.t.Helper()
-	var s headers.Session
-	if err := s.Unmarshal(resp.Header.Get("Session")); err != nil {
-		c.t.Fatalf("session header %q: %v", resp.Header.Get("Session"), err)
-	}
-	return s.ID
-}
-
 // recordTCP announces sdp for camera and records its first stream on
 // interleaved channels ch, ch+1; it returns the status of the first
 // refused step, or 200.
 func (c *rawConn) recordTCP(camera, sdp string, ch int) int {
 	c.t.Helper()
-	url := c.base + "/" + camera
+	url := c.URL + "/" + camera
 	if st := status(c.do("ANNOUNCE", url, []string{"Content-Type: application/sdp"}, sdp)); st != 200 {
 		return st
 	}
@@ -142,12 +105,17 @@ func (c *rawConn) recordTCP(camera, sdp string, ch int) int {
 	if status(resp) != 200 {
 		return status(resp)
 	}
-	return status(c.do("RECORD", url, []string{"Session: " + c.session(resp)}, ""))
+	return status(c.do("RECORD", url, []string{"Session: " + rtsptest.SessionID(c.t, resp)}, ""))
 }
 
 // frame returns an interleaved frame of pkt on ch.
 func frame(ch int, pkt []byte) []byte {
-	return append([]byte{'$', byte(ch), byte(len(pkt) >> 8), byte(len(pkt))}, pkt...)
+	f := base.InterleavedFrame{Channel: byte(ch), Payload: pkt}
+	b, err := f.Marshal()
+	if err != nil {
+		panic(err) // a packet over 64 KiB is a mistake in the test
+	}
+	return b
 }
 
 // rtpH264 returns an RTP packet of one H.264 NAL unit (marker set).
@@ -168,7 +136,7 @@ const h264SDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RT
 // returns the status of the first refused step, or 200.
 func (c *rawConn) play(path string) int {
 	c.t.Helper()
-	url := c.base + "/" + path
+	url := c.URL + "/" + path
 	if st := status(c.do("DESCRIBE", url, []string{"Accept: application/sdp"}, "")); st != 200 {
 		return st
 	}
@@ -176,12 +144,12 @@ func (c *rawConn) play(path string) int {
 	if status(resp) != 200 {
 		return status(resp)
 	}
-	return status(c.do("PLAY", url, []string{"Session: " + c.session(resp)}, ""))
+	return status(c.do("PLAY", url, []string{"Session: " + rtsptest.SessionID(c.t, resp)}, ""))
 }
 
 // drain reads the connection until it fails: a viewer that reads
 // everything and says nothing.
 func (c *rawConn) drain() {
-	_ = c.nc.SetDeadline(time.Time{})
-	_, _ = io.Copy(io.Discard, c.br)
+	_ = c.Conn.SetDeadline(time.Time{})
+	_, _ = io.Copy(io.Discard, c.Reader)
 }

@@ -1,10 +1,10 @@
 // Package leaktest checks that tests leave no goroutines behind (STYLE.md "Tests":
 // real-socket tests end with a goroutine-leak check). A package whose tests open sockets
-// calls Main from its TestMain; a test that must prove its own goroutines ended calls Check.
-// It is imported by tests only.
+// calls Main (or Run) from its TestMain; a test that must prove its own goroutines ended
+// calls Check. It is imported by tests only.
 //
 // Goroutines end a moment after what stopped them returned (a socket closed, a context
-// cancelled), so both wait: they poll the goroutine stacks until the condition holds or
+// cancelled), so all of them wait: they poll the goroutine stacks until the condition holds or
 // Timeout passes, and only then fail, printing the stacks left.
 package leaktest
 
@@ -32,10 +32,15 @@ var ignored = []string{
 	"os/signal.loop",
 }
 
-// Main runs the tests of m, then waits until every goroutine that was not running before
-// them has ended. It exits with the tests' code, or with 1 after printing the stacks of the
-// goroutines still running after Timeout. Call it as the whole of TestMain.
-func Main(m *testing.M) {
+// Main runs the tests of m as Run does and exits with its code. Call it as the whole of
+// TestMain.
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run runs the tests of m, then waits until every goroutine that was not running before
+// them has ended. It returns the tests' code, or 1 after printing the stacks of the
+// goroutines still running after Timeout. A TestMain that must clean up after the tests
+// calls it, cleans up and exits with its code.
+func Run(m *testing.M) int {
 	before := map[string]bool{}
 	for _, g := range goroutines() {
 		before[g.id] = true
@@ -48,7 +53,7 @@ func Main(m *testing.M) {
 			code = 1
 		}
 	}
-	os.Exit(code)
+	return code
 }
 
 // Check fails t when goroutines whose stack contains substr, e.g.

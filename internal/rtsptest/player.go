@@ -2,6 +2,7 @@ package rtsptest
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -25,10 +26,14 @@ type Player struct {
 	Conn net.Conn
 	// Reader reads Conn, for raw reads.
 	Reader *bufio.Reader
-	// CSeq is the CSeq of the last request Do or Request sent.
+	// CSeq is the CSeq of the last request sent.
 	CSeq int
+	// ReadTimeout bounds each read, and the whole exchange of TryRequest. Zero means
+	// Timeout.
+	ReadTimeout time.Duration
 
-	t testing.TB
+	t   testing.TB
+	buf []byte // frame buffer of Next, reused
 }
 
 // DialPlayer connects to addr (host:port) over TCP; the connection closes when the test ends.
@@ -55,19 +60,40 @@ func (p *Player) Write(s string) {
 	}
 }
 
-// Read reads one response.
+// Read reads one response, failing the test after the read timeout.
 func (p *Player) Read() *base.Response {
 	p.t.Helper()
-	var resp base.Response
-	if err := resp.Unmarshal(p.Reader, base.Limits{}); err != nil {
+	p.setReadDeadline()
+	resp, err := p.readResponse()
+	if err != nil {
 		p.t.Fatalf("read response: %v", err)
 	}
-	return &resp
+	return resp
 }
 
-// send writes a request with the next CSeq, the header lines hdr ("Name: value") and body.
-func (p *Player) send(method, url string, hdr []string, body string) {
-	p.t.Helper()
+func (p *Player) readResponse() (*base.Response, error) {
+	var resp base.Response
+	if err := resp.Unmarshal(p.Reader, base.Limits{}); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// setReadDeadline bounds the reads that follow by ReadTimeout.
+func (p *Player) setReadDeadline() {
+	_ = p.Conn.SetReadDeadline(time.Now().Add(p.readTimeout()))
+}
+
+func (p *Player) readTimeout() time.Duration {
+	if p.ReadTimeout > 0 {
+		return p.ReadTimeout
+	}
+	return Timeout
+}
+
+// request returns a request with the next CSeq, the header lines hdr ("Name: value") and
+// body.
+func (p *Player) request(method, url string, hdr []string, body string) string {
 	p.CSeq++
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s RTSP/1.0\r\nCSeq: %d\r\n", method, url, p.CSeq)
@@ -78,7 +104,13 @@ func (p *Player) send(method, url string, hdr []string, body string) {
 		fmt.Fprintf(&b, "Content-Length: %d\r\n", len(body))
 	}
 	b.WriteString("\r\n" + body)
-	p.Write(b.String())
+	return b.String()
+}
+
+// send writes a request with the next CSeq, the header lines hdr ("Name: value") and body.
+func (p *Player) send(method, url string, hdr []string, body string) {
+	p.t.Helper()
+	p.Write(p.request(method, url, hdr, body))
 }
 
 // checkCSeq fails the test unless resp echoes the CSeq of the last request (RTSP-MSG-05).
@@ -99,6 +131,23 @@ func (p *Player) Do(method, url string, hdr []string, body string) *base.Respons
 	return resp
 }
 
+// TryRequest is Request with a body, for a peer the server may drop (an attacker, a
+// flood): it returns the error of a write or read, or of a read timeout, instead of
+// failing the test, discards the interleaved frames before the response and leaves its
+// CSeq unchecked. The read timeout bounds the whole exchange.
+func (p *Player) TryRequest(method, url string, hdr []string, body string) (*base.Response, error) {
+	_ = p.Conn.SetDeadline(time.Now().Add(p.readTimeout()))
+	if _, err := io.WriteString(p.Conn, p.request(method, url, hdr, body)); err != nil {
+		return nil, err
+	}
+	for {
+		m, err := p.next()
+		if err != nil || m.Resp != nil {
+			return m.Resp, err
+		}
+	}
+}
+
 // Message is one thing read from the server: a response, or an interleaved frame when Resp
 // is nil.
 type Message struct {
@@ -107,23 +156,35 @@ type Message struct {
 	Payload []byte
 }
 
-// Next reads a response or an interleaved frame (RTSP-MSG-09), failing the test after
-// Timeout.
+// Next reads a response or an interleaved frame (RTSP-MSG-09), failing the test after the
+// read timeout.
 func (p *Player) Next() Message {
 	p.t.Helper()
-	_ = p.Conn.SetReadDeadline(time.Now().Add(Timeout))
-	b, err := p.Reader.Peek(1)
+	p.setReadDeadline()
+	m, err := p.next()
 	if err != nil {
 		p.t.Fatalf("read: %v", err)
 	}
+	return m
+}
+
+func (p *Player) next() (Message, error) {
+	b, err := p.Reader.Peek(1)
+	if err != nil {
+		return Message{}, err
+	}
 	if b[0] != base.InterleavedMagic {
-		return Message{Resp: p.Read()}
+		resp, err := p.readResponse()
+		return Message{Resp: resp}, err
+	}
+	if p.buf == nil {
+		p.buf = make([]byte, 1<<16)
 	}
 	var f base.InterleavedFrame
-	if err := f.Unmarshal(p.Reader, make([]byte, 1<<16)); err != nil {
-		p.t.Fatal(err)
+	if err := f.Unmarshal(p.Reader, p.buf); err != nil {
+		return Message{}, err
 	}
-	return Message{Channel: f.Channel, Payload: f.Payload}
+	return Message{Channel: f.Channel, Payload: bytes.Clone(f.Payload)}, nil
 }
 
 // Request sends a request without body and returns its response and the interleaved
@@ -156,10 +217,11 @@ func (p *Player) Frames(n int) []Message {
 	return out
 }
 
-// ExpectClosed fails the test unless the server closes the connection within Timeout.
+// ExpectClosed fails the test unless the server closes the connection within the read
+// timeout.
 func (p *Player) ExpectClosed() {
 	p.t.Helper()
-	_ = p.Conn.SetReadDeadline(time.Now().Add(Timeout))
+	p.setReadDeadline()
 	if _, err := p.Reader.ReadByte(); !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.ErrClosedPipe) {
 		p.t.Fatalf("connection not closed: %v", err)
 	}

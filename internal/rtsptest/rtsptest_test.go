@@ -74,3 +74,32 @@ func TestCameraReportsScriptError(t *testing.T) {
 		t.Fatalf("result %v", r)
 	}
 }
+
+// TestPlayerTryRequest checks that TryRequest skips the frames before its response and
+// returns an error, not a failed test, when the server closes the connection.
+func TestPlayerTryRequest(t *testing.T) {
+	cam := rtsptest.NewCamera(t)
+	cam.Serve(func(cc *rtsptest.CameraConn) error {
+		req, err := cc.Expect(base.MethodOptions)
+		if err != nil {
+			return err
+		}
+		if err := cc.WriteFrame(1, []byte("rtcp")); err != nil {
+			return err
+		}
+		if err := cc.Reply(req, 200, ""); err != nil {
+			return err
+		}
+		_, err = cc.Expect(base.MethodDescribe) // then hang up without an answer
+		return err
+	})
+	p := rtsptest.DialPlayer(t, cam.Addr)
+	resp, err := p.TryRequest("OPTIONS", "*", nil, "")
+	if err != nil || resp.StatusCode != 200 || resp.Header.Get("CSeq") != "1" {
+		t.Fatalf("OPTIONS: %+v, %v", resp, err)
+	}
+	if resp, err := p.TryRequest("DESCRIBE", cam.URL, []string{"Accept: application/sdp"}, ""); err == nil {
+		t.Fatalf("DESCRIBE answered %d on a closed connection", resp.StatusCode)
+	}
+	cam.Wait(t)
+}
