@@ -35,3 +35,18 @@ func TestConfigDefaults(t *testing.T) {
 		t.Errorf("with FragmentDuration 2s, MaxFragmentDuration defaults to %v, want %v", c.MaxFragmentDuration, DefaultMaxFragmentDuration)
 	}
 }
+
+// TestNegativeBackpressureWaitIsZero: camvault passes backpressure_wait 0s as a negative wait
+// (the zero value is the default); the recorder keeps it as never waiting, within Validate's
+// 0..1m.
+func TestNegativeBackpressureWaitIsZero(t *testing.T) {
+	t.Parallel()
+	c := Config{BackpressureWait: -1}
+	c.setDefaults()
+	if c.BackpressureWait != 0 {
+		t.Errorf("wait %v, want 0", c.BackpressureWait)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+}

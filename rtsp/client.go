@@ -123,8 +123,8 @@ func DefaultClientConfig() ClientConfig {
 // shorter intervals.
 func (c *ClientConfig) ValidateSettings() error {
 	var v settings.Check
-	v.Duration("dial_timeout", c.DialTimeout, minTimeout, time.Hour)
-	v.Duration("response_timeout", c.ResponseTimeout, minTimeout, time.Hour)
+	v.Duration("dial_timeout", c.DialTimeout, settings.MinTimeout, time.Hour)
+	v.Duration("response_timeout", c.ResponseTimeout, settings.MinTimeout, time.Hour)
 	if c.KeepaliveInterval != 0 { // 0: half the camera's session timeout
 		v.Duration("keepalive_interval", c.KeepaliveInterval, time.Second, time.Hour)
 	}

@@ -35,6 +35,13 @@ import (
 	"time"
 )
 
+// Bounds of the timeouts that packages validate. They catch typos (a timeout of 10ns, of ten
+// years) rather than encode tuning advice; the defaults sit well inside them.
+const (
+	MinTimeout = 100 * time.Millisecond
+	MaxTimeout = 24 * time.Hour
+)
+
 // FieldError is a validation failure of one configuration field. Path names the field as the
 // configuration file spells it, with sequence indexes as decimal strings: ["max_url"],
 // ["users", "0", "permissions", "1", "action"].
