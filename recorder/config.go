@@ -1,7 +1,6 @@
 package recorder
 
 import (
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -152,9 +151,9 @@ const MaxBackpressureWait = time.Minute
 // Validate checks a configuration with defaults applied: each setting
 // within the bounds an operator may set and the relations between them.
 // BackpressureWait must be 0 to 1m there (camvault's file spells "never
-// wait" 0s and passes a negative wait to New). Failures are
-// *settings.FieldError named by the yaml keys. New checks only what cannot
-// work (validateRelations), so that tests may use tiny budgets.
+// wait" 0s and passes a negative wait to New, which makes it 0). Failures
+// are *settings.FieldError named by the yaml keys. New fills the defaults
+// and calls it.
 func (c *Config) Validate() error {
 	var v settings.Check
 	v.Duration("fragment_duration", c.FragmentDuration, 10*time.Millisecond, time.Minute)
@@ -176,25 +175,4 @@ func (c *Config) Validate() error {
 	v.Duration("storage_retry", c.StorageRetry, settings.MinTimeout, time.Hour)
 	v.Duration("backpressure_wait", c.BackpressureWait, 0, MaxBackpressureWait)
 	return v.Err()
-}
-
-// validateRelations reports settings that cannot work together.
-func (c *Config) validateRelations() error {
-	if c.MaxFragmentDuration < c.FragmentDuration {
-		return fmt.Errorf("recorder: max fragment duration %v is below fragment duration %v",
-			c.MaxFragmentDuration, c.FragmentDuration)
-	}
-	if c.SegmentDuration < c.FragmentDuration {
-		return fmt.Errorf("recorder: segment duration %v is below fragment duration %v",
-			c.SegmentDuration, c.FragmentDuration)
-	}
-	if c.MaxRecordingBuffer < c.MaxFragmentBytes {
-		return fmt.Errorf("recorder: max recording buffer %d is below max fragment bytes %d",
-			c.MaxRecordingBuffer, c.MaxFragmentBytes)
-	}
-	if c.MaxBuffer < int64(c.MaxRecordingBuffer) {
-		return fmt.Errorf("recorder: max buffer %d is below max recording buffer %d",
-			c.MaxBuffer, c.MaxRecordingBuffer)
-	}
-	return nil
 }

@@ -1,9 +1,12 @@
 package recorder
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/internal/settings"
 )
 
 // TestConfigDefaults: a zero Config takes every exported default, and each default is a
@@ -48,5 +51,16 @@ func TestNegativeBackpressureWaitIsZero(t *testing.T) {
 	}
 	if err := c.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
+	}
+}
+
+// TestNewValidates: New fills the defaults and holds a Go caller to the operator's bounds, not
+// only to the relations between the settings.
+func TestNewValidates(t *testing.T) {
+	t.Parallel()
+	_, err := New(Config{FragmentDuration: time.Millisecond}, nil)
+	var fe *settings.FieldError
+	if !errors.As(err, &fe) || fe.Path[0] != "fragment_duration" {
+		t.Errorf("New with a 1ms fragment: %v, want a fragment_duration FieldError", err)
 	}
 }
