@@ -80,10 +80,11 @@ func TestServeBusyPprofTouchesNothing(t *testing.T) {
 
 // TestServeStartOrder: pprof starts first, and the RTSP server accepts clients only after the
 // pulled cameras and the SIGHUP reload are up, so a publisher cannot start recording inside a
-// serve that then fails to start. Its sockets are bound before the pulls start, as before.
+// serve that then fails to start. Its sockets are bound before the pulls start, as before. The
+// file's udp_teardown_linger 0s reaches the server as a linger it accepts.
 func TestServeStartOrder(t *testing.T) {
 	t.Parallel()
-	cfg, err := loadConfig(writeConfig(t, fmt.Sprintf("data_dir: %s\nrtsp: {address: %q, udp_rtp_address: \"\"}\n",
+	cfg, err := loadConfig(writeConfig(t, fmt.Sprintf("data_dir: %s\nrtsp: {address: %q, udp_rtp_address: \"\", udp_teardown_linger: 0s}\n",
 		filepath.Join(t.TempDir(), "data"), freeTCPAddr(t))))
 	if err != nil {
 		t.Fatal(err)
