@@ -26,13 +26,13 @@ func DefaultPullConfig() PullConfig {
 
 // Validate checks the settings with a yaml tag, defaults applied, within
 // the bounds an operator may set: the backoff and the client template.
-// Failures are *settings.FieldError. NewPull checks only what cannot work,
-// so that tests may reconnect faster.
+// Failures are *settings.FieldError. NewPull fills the defaults and calls
+// it.
 func (c *PullConfig) Validate() error {
 	var v settings.Check
 	v.Duration("backoff_min", c.BackoffMin, 100*time.Millisecond, time.Hour)
 	v.Duration("backoff_max", c.BackoffMax, 100*time.Millisecond, 24*time.Hour)
 	v.NotBelow("backoff_max", c.BackoffMax, "backoff_min", c.BackoffMin)
-	v.Add(c.Client.ValidateSettings())
+	v.Add(c.Client.Validate())
 	return v.Err()
 }

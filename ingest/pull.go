@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"math/rand/v2"
@@ -105,14 +106,17 @@ func NewPull(cfg PullConfig) (*Pull, error) {
 	if cfg.Sink == nil {
 		return nil, errors.New("ingest: pull needs a sink")
 	}
-	if cfg.BackoffMin <= 0 {
+	if cfg.BackoffMin == 0 {
 		cfg.BackoffMin = DefaultBackoffMin
 	}
-	if cfg.BackoffMax <= 0 {
+	if cfg.BackoffMax == 0 {
 		cfg.BackoffMax = DefaultBackoffMax
 	}
-	if cfg.BackoffMax < cfg.BackoffMin {
-		return nil, errors.New("ingest: pull backoff max is less than min")
+	// Each camera's Dial fills the template's defaults; they are checked here, once.
+	filled := cfg
+	filled.Client = cfg.Client.WithDefaults()
+	if err := filled.Validate(); err != nil {
+		return nil, fmt.Errorf("ingest: pull config: %w", err)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

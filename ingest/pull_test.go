@@ -15,6 +15,7 @@ import (
 
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/internal/rtsptest"
+	"github.com/camvault/camvault/internal/settings"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/rtsp"
 )
@@ -153,9 +154,9 @@ func startPull(t *testing.T, sink ingest.Sink, cams ...ingest.PullCamera) (*inge
 	t.Helper()
 	logs := &syncBuffer{}
 	p, err := ingest.NewPull(ingest.PullConfig{
-		Sink: sink, BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
+		Sink: sink, BackoffMin: 100 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
 		Client: rtsp.ClientConfig{DialTimeout: time.Second, ResponseTimeout: time.Second,
-			KeepaliveInterval: 50 * time.Millisecond, MediaTimeout: 5 * time.Second},
+			KeepaliveInterval: time.Second, MediaTimeout: 5 * time.Second},
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
@@ -405,4 +406,28 @@ func TestPullScheduleWindow(t *testing.T) {
 			t.Errorf("after Run: %+v", st)
 		}
 	})
+}
+
+// TestNewPullValidates: NewPull fills the defaults and holds a Go caller to the operator's
+// bounds, its client template's included.
+func TestNewPullValidates(t *testing.T) {
+	t.Parallel()
+	sink := &pullSink{}
+	for _, tc := range []struct {
+		name string
+		cfg  ingest.PullConfig
+		key  string
+	}{
+		{"backoff", ingest.PullConfig{Sink: sink, BackoffMin: time.Millisecond}, "backoff_min"},
+		{"client", ingest.PullConfig{Sink: sink, Client: rtsp.ClientConfig{KeepaliveInterval: 50 * time.Millisecond}}, "keepalive_interval"},
+	} {
+		_, err := ingest.NewPull(tc.cfg)
+		var fe *settings.FieldError
+		if !errors.As(err, &fe) || fe.Path[0] != tc.key {
+			t.Errorf("%s: NewPull = %v, want a %s FieldError", tc.name, err, tc.key)
+		}
+	}
+	if _, err := ingest.NewPull(ingest.PullConfig{Sink: sink}); err != nil {
+		t.Errorf("NewPull with defaults: %v", err)
+	}
 }

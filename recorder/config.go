@@ -1,7 +1,6 @@
 package recorder
 
 import (
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -121,6 +120,7 @@ func (c *Config) setDefaults() {
 	if c.BackpressureWait == 0 {
 		c.BackpressureWait = DefaultBackpressureWait
 	}
+	c.BackpressureWait = max(c.BackpressureWait, 0) // negative: never wait
 	positive(&c.StorageRetry, DefaultStorageRetry)
 	if c.Now == nil {
 		c.Now = time.Now
@@ -145,59 +145,34 @@ func DefaultConfig() Config {
 	return c
 }
 
-// Bounds of the validated timeouts. They catch typos (a timeout of 10ns)
-// rather than encode tuning advice; the defaults sit well inside them.
-const (
-	minTimeout = 100 * time.Millisecond
-	maxTimeout = 24 * time.Hour
-)
+// MaxBackpressureWait is the longest BackpressureWait Validate accepts.
+const MaxBackpressureWait = time.Minute
 
 // Validate checks a configuration with defaults applied: each setting
 // within the bounds an operator may set and the relations between them.
 // BackpressureWait must be 0 to 1m there (camvault's file spells "never
-// wait" 0s and passes a negative wait to New). Failures are
-// *settings.FieldError named by the yaml keys. New checks only what cannot
-// work (validateRelations), so that tests may use tiny budgets.
+// wait" 0s and passes a negative wait to New, which makes it 0). Failures
+// are *settings.FieldError named by the yaml keys. New fills the defaults
+// and calls it.
 func (c *Config) Validate() error {
 	var v settings.Check
 	v.Duration("fragment_duration", c.FragmentDuration, 10*time.Millisecond, time.Minute)
 	v.Duration("max_fragment_duration", c.MaxFragmentDuration, 10*time.Millisecond, time.Minute)
 	v.NotBelow("max_fragment_duration", c.MaxFragmentDuration, "fragment_duration", c.FragmentDuration)
-	v.Duration("segment_duration", c.SegmentDuration, 10*time.Millisecond, maxTimeout)
+	v.Duration("segment_duration", c.SegmentDuration, 10*time.Millisecond, settings.MaxTimeout)
 	v.NotBelow("segment_duration", c.SegmentDuration, "fragment_duration", c.FragmentDuration)
-	v.Duration("clock_tolerance", c.ClockTolerance, minTimeout, time.Hour)
+	v.Duration("clock_tolerance", c.ClockTolerance, settings.MinTimeout, time.Hour)
 	v.Bytes("max_unit_size", int64(c.MaxUnitBytes), 64<<10, 256<<20)
 	v.Bytes("max_param_set_size", int64(c.MaxParamSetBytes), 256, 64<<10)
 	v.Count("clock_race_limit", c.ClockRaceLimit, 1, 1000)
-	v.Duration("clock_race_window", c.ClockRaceWindow, time.Second, maxTimeout)
+	v.Duration("clock_race_window", c.ClockRaceWindow, time.Second, settings.MaxTimeout)
 	v.Bytes("max_fragment_size", int64(c.MaxFragmentBytes), 64<<10, 1<<30)
 	v.AtMost("max_unit_size", int64(c.MaxUnitBytes), "max_fragment_size", int64(c.MaxFragmentBytes))
 	v.Bytes("max_camera_buffer", int64(c.MaxRecordingBuffer), 64<<10, 4<<30)
 	v.AtMost("max_fragment_size", int64(c.MaxFragmentBytes), "max_camera_buffer", int64(c.MaxRecordingBuffer))
 	v.Bytes("max_buffer", c.MaxBuffer, 1<<20, 1<<40)
 	v.AtMost("max_camera_buffer", int64(c.MaxRecordingBuffer), "max_buffer", c.MaxBuffer)
-	v.Duration("storage_retry", c.StorageRetry, minTimeout, time.Hour)
-	v.Duration("backpressure_wait", c.BackpressureWait, 0, time.Minute)
+	v.Duration("storage_retry", c.StorageRetry, settings.MinTimeout, time.Hour)
+	v.Duration("backpressure_wait", c.BackpressureWait, 0, MaxBackpressureWait)
 	return v.Err()
-}
-
-// validateRelations reports settings that cannot work together.
-func (c *Config) validateRelations() error {
-	if c.MaxFragmentDuration < c.FragmentDuration {
-		return fmt.Errorf("recorder: max fragment duration %v is below fragment duration %v",
-			c.MaxFragmentDuration, c.FragmentDuration)
-	}
-	if c.SegmentDuration < c.FragmentDuration {
-		return fmt.Errorf("recorder: segment duration %v is below fragment duration %v",
-			c.SegmentDuration, c.FragmentDuration)
-	}
-	if c.MaxRecordingBuffer < c.MaxFragmentBytes {
-		return fmt.Errorf("recorder: max recording buffer %d is below max fragment bytes %d",
-			c.MaxRecordingBuffer, c.MaxFragmentBytes)
-	}
-	if c.MaxBuffer < int64(c.MaxRecordingBuffer) {
-		return fmt.Errorf("recorder: max buffer %d is below max recording buffer %d",
-			c.MaxBuffer, c.MaxRecordingBuffer)
-	}
-	return nil
 }

@@ -28,8 +28,8 @@ type Recorder struct {
 // New returns a Recorder writing to store.
 func New(cfg Config, store *storage.Store) (*Recorder, error) {
 	cfg.setDefaults()
-	if err := cfg.validateRelations(); err != nil {
-		return nil, err
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("recorder config: %w", err)
 	}
 	return &Recorder{cfg: cfg, store: store, log: cfg.Logger.With("component", "recorder"),
 		active: make(map[string]*Recording), ends: make(map[string]int64),

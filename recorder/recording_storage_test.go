@@ -186,12 +186,16 @@ func (h *harness) checkOutage(t0 time.Time) {
 // recording fed over UDP never blocks: it drops fragment 4 (frames 75-99)
 // and counts it.
 //
-// With a budget of 2 KiB, frame 67 would take the recording past it while
-// fragment 2 waits to be written: over TCP the recording waits for that
-// write instead of ending; over UDP it ends with ErrOverBudget.
+// With a budget of 64 KiB (the least Validate accepts) and frames padded to
+// about 1.5 KiB, frame 67 would take the recording past it while fragment 2
+// waits to be written: over TCP the recording waits for
+// that write instead of ending; over UDP it ends with ErrOverBudget.
 func TestBackpressure(t *testing.T) {
 	queue := storage.Config{WriteQueue: 1, Writers: 1}
-	budget := recorder.Config{MaxFragmentBytes: 2 << 10, MaxRecordingBuffer: 2 << 10}
+	budget := recorder.Config{MaxFragmentBytes: 64 << 10, MaxRecordingBuffer: 64 << 10, MaxUnitBytes: 64 << 10}
+	// Padded by this much, frame 67 is the first that does not fit the budget (1480 to 1510 bytes
+	// of padding give that frame).
+	const budgetPad = 1495
 	tcp := recorder.OpenOptions{Backpressure: true}
 	for _, tc := range []struct {
 		name    string
@@ -205,15 +209,16 @@ func TestBackpressure(t *testing.T) {
 		blocked time.Duration
 		err     error
 		warning string
+		pad     int
 	}{
 		{"queue/tcp", recorder.Config{}, queue, tcp, 100, 150, 0, 1, 2 * time.Second, nil,
-			"WARN storage behind; source held back"},
+			"WARN storage behind; source held back", 0},
 		{"queue/udp", recorder.Config{}, queue, recorder.OpenOptions{}, 100, 125, 1, 0, 0, nil,
-			"WARN write queue full; fragment dropped"},
+			"WARN write queue full; fragment dropped", 0},
 		{"budget/tcp", budget, storage.Config{}, tcp, 67, 150, 0, 0, 2 * time.Second, nil,
-			"WARN storage behind; source held back"},
+			"WARN storage behind; source held back", budgetPad},
 		{"budget/udp", budget, storage.Config{}, recorder.OpenOptions{}, 67, 50, 0, 0, 0, recorder.ErrOverBudget,
-			"WARN recording ended"},
+			"WARN recording ended", budgetPad},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -226,7 +231,7 @@ func TestBackpressure(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				video := &sender{pt: 96, ssrc: 1}
+				video := &sender{pt: 96, ssrc: 1, pad: tc.pad}
 				t0 := h.clock.now
 				h.pushFrames(rec, video, t0, 0, 50)
 				hold := make(chan struct{})

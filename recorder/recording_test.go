@@ -1,6 +1,7 @@
 package recorder_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"log/slog"
@@ -114,6 +115,7 @@ type sender struct {
 	seq  uint16
 	ssrc uint32
 	base uint32
+	pad  int // bytes added to each h264Frame's slice NAL
 }
 
 func (s *sender) packet(ts uint32, marker bool, payload []byte) []byte {
@@ -130,7 +132,7 @@ func (s *sender) packet(ts uint32, marker bool, payload []byte) []byte {
 // h264Frame returns the packets of one frame: an IDR (type 5) or non-IDR
 // slice (type 1), as a single NAL unit packet.
 func (s *sender) h264Frame(ts uint32, key bool, n int) [][]byte {
-	nal := []byte{0x41, 0x9a, byte(n), byte(n >> 8), 0x10, 0x20}
+	nal := append([]byte{0x41, 0x9a, byte(n), byte(n >> 8), 0x10, 0x20}, bytes.Repeat([]byte{0x55}, s.pad)...)
 	if key {
 		nal[0] = 0x65
 		return [][]byte{s.packet(ts, false, testSPS), s.packet(ts, false, testPPS), s.packet(ts, true, nal)}

@@ -31,6 +31,9 @@ const (
 	maxRedirects = 3
 	// teardownTimeout bounds the TEARDOWN write in Close.
 	teardownTimeout = 2 * time.Second
+	// minClientReadBuffer is the least ReadBufferSize: it holds the largest
+	// interleaved frame ($, channel, 16-bit length, 65535 bytes) with room.
+	minClientReadBuffer = 68 << 10
 	// maxClientFrame is the largest interleaved frame payload (16-bit length)
 	// and UDP datagram read.
 	maxClientFrame = 0xffff
@@ -77,7 +80,7 @@ type ClientConfig struct {
 	MediaTimeout time.Duration `yaml:"-"`
 	// ReadBufferSize is the connection's read buffer in bytes. Interleaved
 	// frames are delivered from it without copying, so it holds at least
-	// the largest frame: smaller values are raised to 65539. A large one
+	// the largest frame: smaller values are raised to 68 KiB. A large one
 	// takes a burst of packets in one read. Defaults to 128 KiB.
 	ReadBufferSize int `yaml:"read_buffer" unit:"bytes"`
 	// Limits bounds the responses read; zero fields take the defaults.
@@ -95,14 +98,17 @@ func (c ClientConfig) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("url", base.RedactURL(c.URL)), slog.String("transport", c.Transport))
 }
 
-func (c ClientConfig) withDefaults() ClientConfig {
+// WithDefaults returns a copy of c with zero fields set to the defaults, as
+// Dial applies them: Transport "tcp", a discarding Logger, and a
+// ReadBufferSize of at least 68 KiB.
+func (c ClientConfig) WithDefaults() ClientConfig {
 	defaultStr(&c.Transport, "tcp")
 	defaultNum(&c.DialTimeout, DefaultClientDialTimeout)
 	defaultNum(&c.ResponseTimeout, DefaultClientResponseTimeout)
 	defaultNum(&c.ReceiverReportInterval, DefaultClientReceiverReportInterval)
 	defaultNum(&c.MediaTimeout, DefaultClientMediaTimeout)
 	defaultNum(&c.ReadBufferSize, DefaultClientReadBufferSize)
-	c.ReadBufferSize = max(c.ReadBufferSize, base.InterleavedHeaderSize+maxClientFrame)
+	c.ReadBufferSize = max(c.ReadBufferSize, minClientReadBuffer)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -112,41 +118,39 @@ func (c ClientConfig) withDefaults() ClientConfig {
 
 // DefaultClientConfig returns the default of every setting with a yaml tag.
 func DefaultClientConfig() ClientConfig {
-	c := ClientConfig{}.withDefaults()
+	c := ClientConfig{}.WithDefaults()
 	c.Logger, c.Transport = nil, ""
 	return c
 }
 
-// ValidateSettings checks the settings with a yaml tag, defaults applied,
-// within the bounds an operator may set. Failures are *settings.FieldError.
-// Dial checks only what cannot work (Validate), so that tests may use
-// shorter intervals.
-func (c *ClientConfig) ValidateSettings() error {
+// Validate checks the settings with a yaml tag, defaults applied, within
+// the bounds an operator may set. Failures are *settings.FieldError. Dial
+// fills the defaults and calls it, and checks the fields set per camera
+// (URL, Transport) besides.
+func (c *ClientConfig) Validate() error {
 	var v settings.Check
-	v.Duration("dial_timeout", c.DialTimeout, minTimeout, time.Hour)
-	v.Duration("response_timeout", c.ResponseTimeout, minTimeout, time.Hour)
+	v.Duration("dial_timeout", c.DialTimeout, settings.MinTimeout, time.Hour)
+	v.Duration("response_timeout", c.ResponseTimeout, settings.MinTimeout, time.Hour)
 	if c.KeepaliveInterval != 0 { // 0: half the camera's session timeout
 		v.Duration("keepalive_interval", c.KeepaliveInterval, time.Second, time.Hour)
 	}
 	v.Duration("receiver_report_interval", c.ReceiverReportInterval, time.Second, time.Minute)
-	v.Bytes("read_buffer", int64(c.ReadBufferSize), 68<<10, 16<<20)
+	v.Bytes("read_buffer", int64(c.ReadBufferSize), minClientReadBuffer, 16<<20)
 	return v.Err()
 }
 
-// Validate reports a config Dial would refuse.
-func (c *ClientConfig) Validate() error {
-	if c.Transport != "" && c.Transport != "tcp" && c.Transport != "udp" {
+// checkCamera reports a URL, transport or media timeout that Dial cannot use.
+func (c *ClientConfig) checkCamera() error {
+	if c.Transport != "tcp" && c.Transport != "udp" {
 		return fmt.Errorf("client config: transport %q: want tcp or udp", c.Transport)
 	}
 	u, err := url.Parse(c.URL)
 	if err != nil || (u.Scheme != "rtsp") || u.Host == "" {
 		return fmt.Errorf("client config: url %q: want rtsp://host[:port]/path", base.RedactURL(c.URL))
 	}
-	if c.DialTimeout < 0 || c.ResponseTimeout < 0 || c.KeepaliveInterval < 0 ||
-		c.ReceiverReportInterval < 0 || c.MediaTimeout < 0 {
-		return errors.New("client config: negative duration")
+	if c.MediaTimeout < 0 {
+		return errors.New("client config: negative media timeout")
 	}
-
 	return nil
 }
 
@@ -192,11 +196,14 @@ type Client struct {
 // media and PLAY. ctx bounds the whole handshake. Call Run to receive
 // media and Close to release the client.
 func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
-	if err := cfg.Validate(); err != nil {
+	cfg = cfg.WithDefaults()
+	if err := cfg.checkCamera(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
-	u, _ := url.Parse(cfg.URL) // checked by Validate
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("client config: %w", err)
+	}
+	u, _ := url.Parse(cfg.URL) // checked by checkCamera
 	c := &Client{cfg: cfg, transport: cfg.Transport}
 	c.setCredentials(u)
 	for redirects := 0; ; redirects++ {

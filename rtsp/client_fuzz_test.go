@@ -41,7 +41,7 @@ func FuzzClientStream(f *testing.F) {
 		}
 		cfg := ClientConfig{URL: "rtsp://127.0.0.1/x",
 			OnRTP:  func(s int, p []byte) { check(s, p); packets++ },
-			OnRTCP: check}.withDefaults()
+			OnRTCP: check}.WithDefaults()
 		nc := discardConn{}
 		c := &Client{cfg: cfg, log: cfg.Logger, nc: nc, src: &clientSource{nc: nc},
 			streams: []*clientStream{{clockRate: 90000, channels: &headers.PortPair{RTP: 0, RTCP: 1}}}}

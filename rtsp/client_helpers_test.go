@@ -97,11 +97,12 @@ func captureLogger() (*slog.Logger, *lockedBuffer) {
 	return slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{Level: slog.LevelDebug})), &b
 }
 
-// fastConfig has short timeouts for tests.
+// fastConfig has the shortest keepalive and report intervals that Validate accepts (1s), and
+// timeouts long enough to outlast a few of them.
 func fastConfig(url string) rtsp.ClientConfig {
 	return rtsp.ClientConfig{
 		URL: url, DialTimeout: time.Second, ResponseTimeout: time.Second,
-		KeepaliveInterval: 50 * time.Millisecond, ReceiverReportInterval: 50 * time.Millisecond,
-		MediaTimeout: 2 * time.Second,
+		KeepaliveInterval: time.Second, ReceiverReportInterval: time.Second,
+		MediaTimeout: 10 * time.Second,
 	}
 }

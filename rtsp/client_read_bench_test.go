@@ -21,7 +21,7 @@ func newBenchClient() (*Client, *int) {
 		wire = append(wire, pkt...)
 	}
 	var got int
-	cfg := ClientConfig{URL: "rtsp://127.0.0.1/x", OnRTP: func(int, []byte) { got++ }}.withDefaults()
+	cfg := ClientConfig{URL: "rtsp://127.0.0.1/x", OnRTP: func(int, []byte) { got++ }}.WithDefaults()
 	c := &Client{cfg: cfg, src: &clientSource{}, br: bufio.NewReaderSize(&loopReader{b: wire}, 64<<10),
 		streams: []*clientStream{{clockRate: 90000, channels: &headers.PortPair{RTP: 0, RTCP: 1}}}}
 	c.routeChannels()

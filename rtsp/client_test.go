@@ -573,3 +573,24 @@ func TestClientCloseWhileRunning(t *testing.T) {
 	cam.Wait(t)
 	checkNoLeaks(t)
 }
+
+// TestDialValidates: Dial fills the defaults and holds a Go caller to the operator's bounds
+// before it dials, besides the URL and transport it needs.
+func TestDialValidates(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		cfg  rtsp.ClientConfig
+		want string
+	}{
+		{"keepalive", rtsp.ClientConfig{URL: "rtsp://127.0.0.1:1/cam", KeepaliveInterval: 50 * time.Millisecond}, "keepalive_interval"},
+		{"negative timeout", rtsp.ClientConfig{URL: "rtsp://127.0.0.1:1/cam", DialTimeout: -time.Second}, "dial_timeout"},
+		{"url", rtsp.ClientConfig{URL: "http://127.0.0.1/cam"}, "url"},
+		{"transport", rtsp.ClientConfig{URL: "rtsp://127.0.0.1:1/cam", Transport: "sctp"}, "transport"},
+	} {
+		_, err := rtsp.Dial(t.Context(), tc.cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Dial = %v, want an error naming %s", tc.name, err, tc.want)
+		}
+	}
+}

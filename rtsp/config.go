@@ -60,7 +60,9 @@ type Config struct {
 	// UDPTeardownLinger is how long a UDP recording session keeps taking
 	// media after its TEARDOWN was answered: publishers send their last RTP
 	// datagrams and the TEARDOWN back to back, and the datagrams may still
-	// be queued in the socket. Defaults to 250ms.
+	// be queued in the socket. Defaults to 250ms; a negative value does not
+	// linger (camvault's file spells that 0s, as the zero value is the
+	// default here).
 	UDPTeardownLinger time.Duration `yaml:"udp_teardown_linger"`
 	// MediaTimeout closes a recording session that received no RTP or RTCP
 	// for this long (RTSP-M-33). Defaults to 10s.
@@ -178,6 +180,7 @@ func (c Config) withDefaults() Config {
 	defaultNum(&c.SessionTimeout, DefaultSessionTimeout)
 	defaultNum(&c.SessionGrace, DefaultSessionGrace)
 	defaultNum(&c.UDPTeardownLinger, DefaultUDPTeardownLinger)
+	c.UDPTeardownLinger = max(c.UDPTeardownLinger, 0) // negative: no linger
 	defaultNum(&c.MediaTimeout, DefaultMediaTimeout)
 	defaultNum(&c.HandshakeTimeout, DefaultHandshakeTimeout)
 	defaultNum(&c.IdleTimeout, DefaultIdleTimeout)
@@ -217,11 +220,11 @@ func (c *Config) Validate() error {
 	v.Address("address", c.Address)
 	c.validateUDP(&v)
 	v.Bytes("udp_read_buffer", int64(c.UDPReadBuffer), 64<<10, 1<<30)
-	v.Duration("session_timeout", c.SessionTimeout, time.Second, maxTimeout)
-	v.Duration("handshake_timeout", c.HandshakeTimeout, minTimeout, time.Hour)
-	v.Duration("idle_timeout", c.IdleTimeout, time.Second, maxTimeout)
-	v.Duration("write_timeout", c.WriteTimeout, minTimeout, time.Hour)
-	v.Duration("media_timeout", c.MediaTimeout, minTimeout, time.Hour)
+	v.Duration("session_timeout", c.SessionTimeout, time.Second, settings.MaxTimeout)
+	v.Duration("handshake_timeout", c.HandshakeTimeout, settings.MinTimeout, time.Hour)
+	v.Duration("idle_timeout", c.IdleTimeout, time.Second, settings.MaxTimeout)
+	v.Duration("write_timeout", c.WriteTimeout, settings.MinTimeout, time.Hour)
+	v.Duration("media_timeout", c.MediaTimeout, MinMediaTimeout, time.Hour)
 	// A whole interleaved frame ($, channel, 16-bit length, packet) is read
 	// from the read buffer, so it must hold the largest max_packet + 4.
 	v.Bytes("read_buffer", int64(c.ReadBufferSize), 68<<10, 16<<20)
@@ -235,12 +238,8 @@ func (c *Config) Validate() error {
 	return v.Err()
 }
 
-// Bounds of the validated timeouts. They catch typos (a timeout of 10ns)
-// rather than encode tuning advice; the defaults sit well inside them.
-const (
-	minTimeout = 100 * time.Millisecond
-	maxTimeout = 24 * time.Hour
-)
+// MinMediaTimeout is the least MediaTimeout Validate accepts.
+const MinMediaTimeout = settings.MinTimeout
 
 // validateUDP checks the shared UDP port pair. With fixed ports, RTP is even
 // and RTCP the next port, because a Transport header's server_port=RTP-RTCP

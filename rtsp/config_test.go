@@ -54,3 +54,16 @@ func TestConfigDefaults(t *testing.T) {
 		t.Errorf("the defaults do not validate: %v", err)
 	}
 }
+
+// TestNegativeLingerIsZero: camvault passes udp_teardown_linger 0s as a negative linger (the
+// zero value is the default); the server keeps it as no linger, within Validate's 0..10s.
+func TestNegativeLingerIsZero(t *testing.T) {
+	t.Parallel()
+	c := Config{UDPTeardownLinger: -1}.withDefaults()
+	if c.UDPTeardownLinger != 0 {
+		t.Errorf("linger %v, want 0", c.UDPTeardownLinger)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+}

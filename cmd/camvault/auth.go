@@ -82,27 +82,20 @@ func (a *rtspAuth) allow(user string, peer netip.Addr, action auth.Action, camer
 	return &base.Error{Status: base.StatusForbidden, Reason: "no " + action.String() + " right on this camera"}
 }
 
-// run flushes the failure limiter's log summaries every interval until ctx
-// is done; stop waits for it.
-func (a *rtspAuth) run(ctx context.Context, interval time.Duration) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+// flushLoop flushes the failure limiter's log summaries every interval until ctx is done, and
+// once more then. It runs as a lifecycle part.
+func (a *rtspAuth) flushLoop(interval time.Duration) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				a.limiter.Flush(time.Now())
-				return
+				return nil
 			case now := <-t.C:
 				a.limiter.Flush(now)
 			}
 		}
-	}()
-	return func() {
-		cancel()
-		<-done
 	}
 }

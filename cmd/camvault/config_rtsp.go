@@ -33,10 +33,15 @@ func (t *tlsConfig) validate(v *settings.Check) {
 }
 
 // rtspServerConfig returns the configuration of rtsp.NewServer: the rtsp section, the tls
-// section and the wiring. An empty udp_rtp_address in the file disables UDP transport.
+// section and the wiring. An empty udp_rtp_address in the file disables UDP transport, and
+// udp_teardown_linger 0s does not linger, which the server spells as a negative linger (its zero
+// value is its default).
 func (c *fileConfig) rtspServerConfig(h rtsp.Handler, access *rtsp.Access, tlsConf *tls.Config, log *slog.Logger) rtsp.Config {
 	r := c.RTSP
 	r.DisableUDP = r.UDPRTPAddress == ""
+	if r.UDPTeardownLinger == 0 {
+		r.UDPTeardownLinger = -1
+	}
 	r.TLS, r.TLSAddress, r.TLSOnly = tlsConf, c.TLS.Address, c.TLS.Only
 	r.Handler, r.Access, r.Logger = h, access, log
 	return r

@@ -487,3 +487,40 @@ func TestBackpressureWaitReachesRecorder(t *testing.T) {
 		t.Errorf("0s: %v, want negative (never wait)", got)
 	}
 }
+
+// TestZeroFromFileStaysZero: each key whose documented range starts at 0, set to 0 in the file,
+// reaches its package as 0 or as the negative value that the package's constructor keeps as 0
+// (its own zero value being its default), never as the default.
+func TestZeroFromFileStaysZero(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		key, yaml string
+		zero      func(c *fileConfig) bool
+	}{
+		{"rtsp.udp_teardown_linger", "rtsp: {udp_teardown_linger: 0s}", func(c *fileConfig) bool {
+			return c.rtspServerConfig(nil, nil, nil, nil).UDPTeardownLinger < 0
+		}},
+		{"recorder.backpressure_wait", "recorder: {backpressure_wait: 0s}", func(c *fileConfig) bool {
+			return c.recorderConfig(nil).BackpressureWait < 0
+		}},
+		{"pull.keepalive_interval", "pull: {keepalive_interval: 0s}", func(c *fileConfig) bool {
+			return c.pullConfig(nil, nil).Client.KeepaliveInterval == 0
+		}},
+		{"retention.max_age", "retention: {max_age: 0}", func(c *fileConfig) bool { return c.retention().Default.MaxAge == 0 }},
+		{"retention.min_age", "retention: {min_age: 0}", func(c *fileConfig) bool { return c.retention().Default.MinAge == 0 }},
+		{"retention.max_bytes", "retention: {max_bytes: 0}", func(c *fileConfig) bool { return c.retention().Default.MaxBytes == 0 }},
+		{"retention.min_free", "retention: {min_free: 0}", func(c *fileConfig) bool {
+			r := c.retention()
+			return r.MinFreeBytes == 0 && r.MinFreePercent == 0
+		}},
+	}
+	for _, tc := range cases {
+		c, err := loadConfig(writeConfig(t, tc.yaml+"\n"))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.key, err)
+		}
+		if !tc.zero(c) {
+			t.Errorf("%s: 0 in the file does not reach its package as 0", tc.key)
+		}
+	}
+}

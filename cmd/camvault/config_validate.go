@@ -4,9 +4,10 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/camvault/camvault/internal/settings"
+	"github.com/camvault/camvault/recorder"
+	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -26,9 +27,9 @@ func (c *fileConfig) validate() error {
 	v.Address("http.address", c.HTTP.Address)
 	v.Add(c.Recorder.Validate(), "recorder")
 	// A pull held back for rtsp.media_timeout would end with "no rtp" and reconnect. Each
-	// value's own range is checked by its package.
+	// value's own range is checked by its package; outside it, its own error says enough.
 	w, mt := c.Recorder.BackpressureWait, c.RTSP.MediaTimeout
-	if w > 0 && w <= maxBackpressureWait && mt >= minMediaTimeout && w >= mt {
+	if w > 0 && w <= recorder.MaxBackpressureWait && mt >= rtsp.MinMediaTimeout && w >= mt {
 		v.Fail("recorder.backpressure_wait", "must be below %s (%s), got %s",
 			settings.Key{"rtsp", "media_timeout"}, settings.FormatDuration(mt), settings.FormatDuration(w))
 	}
@@ -47,10 +48,3 @@ func (c *fileConfig) validate() error {
 	}
 	return v.Err()
 }
-
-// The ranges of recorder.backpressure_wait and rtsp.media_timeout, within which their relation
-// is checked (outside them, their own errors say enough).
-const (
-	maxBackpressureWait = time.Minute
-	minMediaTimeout     = 100 * time.Millisecond
-)

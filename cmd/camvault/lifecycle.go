@@ -11,12 +11,13 @@ import (
 
 // lifecycle runs the parts of `camvault serve`. Parts are started in order by the caller, which
 // records a closer for each one as soon as it has started (add), or hands over a part that
-// serves until its context ends (run, serve). stop closes them in reverse order, each once:
+// runs until its context ends (run). stop closes them in reverse order, each once:
 // runServe defers it, so a failed start stops exactly what had started, and it runs after a
 // signal (the parent context ends) or when a part fails while serving (wait returns then).
 //
-// A later listener plugs in with one line: l.serve("http", srv) for anything with Run(ctx) and
-// Close, l.run(name, fn) for a loop, l.add(name, close) for something that only needs closing.
+// A later listener plugs in with two lines: l.add(name, srv.Close) once it is bound and
+// l.run(name, srv.Run) once it may serve; l.run(name, fn) alone for a loop, l.add(name, close)
+// alone for something that only needs closing.
 type lifecycle struct {
 	log *slog.Logger
 	// ctx is the serve's lifetime: done on signal or when a running part fails. Every part
@@ -66,24 +67,15 @@ func (l *lifecycle) addFunc(name string, stop func()) {
 }
 
 // run runs fn in a goroutine with a context that ends on stop (or with the serve). When fn
-// returns an error before that, the serve ends: wait returns the error. The closer cancels fn's
-// context and waits for fn to return.
+// returns before that, with an error or without one, the serve ends: wait returns the error (or
+// errEnded), since a part that quietly stops would leave the serve running without it. The
+// closer cancels fn's context and waits for fn to return.
 func (l *lifecycle) run(name string, fn func(ctx context.Context) error) {
 	l.add(name, l.start(name, fn))
 }
 
-// server is a part that is bound by its constructor and serves in Run until ctx ends. Close
-// releases what Run did not (the sockets of a server that never ran).
-type server interface {
-	Run(ctx context.Context) error
-	Close() error
-}
-
-// serve runs srv as run does; its closer also closes srv once Run has returned.
-func (l *lifecycle) serve(name string, srv server) {
-	stop := l.start(name, srv.Run)
-	l.add(name, func() error { return errors.Join(stop(), srv.Close()) })
-}
+// errEnded is the failure of a running part that returned nil while the serve still ran.
+var errEnded = errors.New("ended while the serve was running")
 
 // start runs fn in a goroutine and returns its closer.
 func (l *lifecycle) start(name string, fn func(ctx context.Context) error) (stop func() error) {
@@ -91,7 +83,10 @@ func (l *lifecycle) start(name string, fn func(ctx context.Context) error) (stop
 	done := make(chan error, 1)
 	go func() {
 		err := fn(ctx)
-		if err != nil && ctx.Err() == nil {
+		if ctx.Err() == nil {
+			if err == nil {
+				err = errEnded
+			}
 			l.fail(fmt.Errorf("%s: %w", name, err))
 			err = nil // reported by wait, not again by stop
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 )
 
 // stopLog records the order in which parts stop.
@@ -30,6 +31,17 @@ func (s *stopLog) got() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.names)
+}
+
+// partNames lists the started parts in start order.
+func (l *lifecycle) partNames() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	names := make([]string, len(l.parts))
+	for i, p := range l.parts {
+		names[i] = p.name
+	}
+	return names
 }
 
 func newTestLifecycle(ctx context.Context) *lifecycle {
@@ -111,14 +123,34 @@ func TestLifecycleRunningPartFails(t *testing.T) {
 	}
 }
 
-// TestLifecycleSignal: the parent context ending ends wait with no error, and a served part is
-// stopped and then closed.
+// TestLifecyclePartEndsEarly: a running part that returns nil while the serve runs (a pull loop
+// that gave up quietly) ends the serve with an error naming it, instead of leaving the serve
+// running without it. Inside a bubble a wait that never returns is a deadlock, not a hang.
+func TestLifecyclePartEndsEarly(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		l := newTestLifecycle(t.Context())
+		l.run("retention", func(ctx context.Context) error { <-ctx.Done(); return nil })
+		l.run("pull", func(context.Context) error { return nil })
+		err := l.wait()
+		if !errors.Is(err, errEnded) || !strings.Contains(err.Error(), "pull: ") {
+			t.Errorf("wait = %v, want the pull part ended", err)
+		}
+		if err := l.stop(); err != nil {
+			t.Errorf("stop = %v, want nil (wait reported the early end)", err)
+		}
+	})
+}
+
+// TestLifecycleSignal: the parent context ending ends wait with no error, and a server added
+// when bound and run when it may serve is stopped and then closed.
 func TestLifecycleSignal(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	l := newTestLifecycle(ctx)
 	srv := &fakeServer{}
-	l.serve("rtsp", srv)
+	l.add("rtsp sockets", srv.Close)
+	l.run("rtsp", srv.Run)
 	cancel()
 	if err := l.wait(); err != nil {
 		t.Errorf("wait after signal = %v, want nil", err)

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/camvault/camvault/storage"
@@ -49,12 +48,10 @@ func (c *fileConfig) retention() storage.Retention {
 	return out
 }
 
-// runRetentionLoop runs a retention pass every interval until stop is
-// called; the store logs each pass that deletes or falls short.
-func runRetentionLoop(ctx context.Context, store *storage.Store, interval time.Duration, log *slog.Logger) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
+// retentionLoop runs a retention pass at once and then every interval until ctx is done; the
+// store logs each pass that deletes or falls short. It runs as a lifecycle part.
+func retentionLoop(store *storage.Store, interval time.Duration, log *slog.Logger) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
@@ -63,14 +60,10 @@ func runRetentionLoop(ctx context.Context, store *storage.Store, interval time.D
 			}
 			select {
 			case <-ctx.Done():
-				return
+				return nil
 			case <-t.C:
 			}
 		}
-	})
-	return func() {
-		cancel()
-		wg.Wait()
 	}
 }
 

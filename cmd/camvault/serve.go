@@ -25,33 +25,26 @@ const shutdownTimeout = 30 * time.Second
 // runServe is `camvault serve`: it starts the parts in order on a lifecycle, which stops them
 // in reverse order on signal, when one fails while serving, or when a later one fails to start.
 func runServe(ctx context.Context, args []string, stderr io.Writer) (err error) {
-	var pprofAddr string
+	var opts serveOptions
 	var flags *flag.FlagSet
 	cfg, err := parseConfigFlags("serve", args, stderr, func(fs *flag.FlagSet) {
 		flags = fs
-		fs.StringVar(&pprofAddr, "pprof", "", "serve net/http/pprof on this `address` (loopback only; off by default)")
+		fs.StringVar(&opts.pprofAddr, "pprof", "", "serve net/http/pprof on this `address` (loopback only; off by default)")
 	})
 	if err != nil {
 		return err
 	}
+	opts.configPath = flags.Lookup("config").Value.String()
 	log := newLogger(cfg.Log, stderr)
 	l := newLifecycle(ctx, log)
 	defer func() { err = errors.Join(err, l.stop()) }()
-	p, err := startParts(l, cfg, log)
+	srv, err := startParts(l, cfg, opts, log)
 	if err != nil {
 		return err
 	}
-	if pprofAddr != "" {
-		stop, err := servePprof(l.context(), pprofAddr, log)
-		if err != nil {
-			return err
-		}
-		l.addFunc("pprof", stop)
-	}
-	l.addFunc("reload", reloadOnSIGHUP(l.context(), flags.Lookup("config").Value.String(), p.reload, log))
-	rtpAddr, rtcpAddr := p.rtsp.UDPAddrs()
-	log.Info("camvault serving", "version", versionString(), "rtsp", p.rtsp.Addr().String(),
-		"rtsps", fmt.Sprint(p.rtsp.TLSAddr()), "udp_rtp", fmt.Sprint(rtpAddr), "udp_rtcp", fmt.Sprint(rtcpAddr), "data", cfg.DataDir)
+	rtpAddr, rtcpAddr := srv.UDPAddrs()
+	log.Info("camvault serving", "version", versionString(), "rtsp", srv.Addr().String(),
+		"rtsps", fmt.Sprint(srv.TLSAddr()), "udp_rtp", fmt.Sprint(rtpAddr), "udp_rtcp", fmt.Sprint(rtcpAddr), "data", cfg.DataDir)
 	notify("READY=1")
 	err = l.wait()
 	notify("STOPPING=1")
@@ -59,15 +52,25 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) (err error) 
 	return err
 }
 
-// serveParts are the started parts that runServe refers to after start.
-type serveParts struct {
-	rtsp   *rtsp.Server
-	reload reloadTargets
+// serveOptions are the serve's flags beyond the config file.
+type serveOptions struct {
+	pprofAddr  string // -pprof; "" is off
+	configPath string // re-read on SIGHUP; "" without a config file
 }
 
-// startParts starts the parts of a serve in dependency order, each recorded on l: storage and
-// its retention loop, the recorder, the RTSP server and its handlers, the pulled cameras.
-func startParts(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*serveParts, error) {
+// startParts starts the parts of a serve in dependency order, each recorded on l: pprof (first,
+// so a busy address fails before anything is touched), storage and its retention loop, the
+// recorder, the RTSP server's sockets and its handlers, the pulled cameras, the SIGHUP reload,
+// and last the RTSP server's accept loop, so no client is served by a serve that then fails to
+// start. It returns the RTSP server for its addresses.
+func startParts(l *lifecycle, cfg *fileConfig, opts serveOptions, log *slog.Logger) (*rtsp.Server, error) {
+	if opts.pprofAddr != "" {
+		stop, err := servePprof(l.context(), opts.pprofAddr, log)
+		if err != nil {
+			return nil, err
+		}
+		l.addFunc("pprof", stop)
+	}
 	access, err := newRTSPAuth(cfg, log)
 	if err != nil {
 		return nil, err
@@ -76,19 +79,19 @@ func startParts(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*serveParts, e
 		log.Info("no users configured: only clients on loopback may publish, watch or replay; " +
 			"add users (camvault passwd -user NAME) or an anonymous entry to serve others")
 	}
-	l.addFunc("auth", access.run(l.context(), cfg.Auth.LogInterval))
+	l.run("auth", access.flushLoop(cfg.Auth.LogInterval))
 	store, err := storage.Open(cfg.storageConfig(log))
 	if err != nil {
 		return nil, err
 	}
 	l.add("storage", store.Close)
 	store.SetRetention(cfg.retention())
-	l.addFunc("retention", runRetentionLoop(l.context(), store, cfg.Retention.Interval, log))
+	l.run("retention", retentionLoop(store, cfg.Retention.Interval, log))
 	rec, err := recorder.New(cfg.recorderConfig(log), store)
 	if err != nil {
 		return nil, err
 	}
-	l.add("recorder", func() error { return closeRecorder(rec, log) })
+	l.add("recorder", func() error { return closeRecorder(rec.Close, shutdownTimeout, log) })
 	push, err := ingest.NewPush(cfg.pushConfig(sink{rec}, log))
 	if err != nil {
 		return nil, err
@@ -105,27 +108,31 @@ func startParts(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*serveParts, e
 	if err != nil {
 		return nil, err
 	}
-	l.serve("rtsp", srv)
+	l.add("rtsp sockets", srv.Close)
 	pull, err := ingest.NewPull(cfg.pullConfig(sink{rec}, log))
 	if err != nil {
 		return nil, err
 	}
 	pull.Update(cfg.pullCameras())
 	l.run("pull", pull.Run)
-	return &serveParts{rtsp: srv, reload: reloadTargets{pull: pull, store: store, certs: certs}}, nil
+	l.addFunc("reload", reloadOnSIGHUP(l.context(), opts.configPath, reloadTargets{pull: pull, store: store, certs: certs}, log))
+	l.run("rtsp", srv.Run)
+	return srv, nil
 }
 
-// closeRecorder seals the open segments, waiting at most shutdownTimeout: a segment left open
-// is repaired at the next start.
-func closeRecorder(rec *recorder.Recorder, log *slog.Logger) error {
+// closeRecorder seals the open segments, waiting at most timeout. A recorder that has not closed
+// by then is an error: the serve exits non-zero, and the storage closed after it may cut the
+// segments it still writes (they are repaired at the next start).
+func closeRecorder(closeFn func() error, timeout time.Duration, log *slog.Logger) error {
 	done := make(chan error, 1)
-	go func() { done <- rec.Close() }()
+	go func() { done <- closeFn() }()
 	select {
 	case err := <-done:
 		return err
-	case <-time.After(shutdownTimeout):
-		log.Error("segments not sealed in time; they will be repaired at next start")
-		return nil
+	case <-time.After(timeout):
+		log.Error("segments not sealed in time; closing storage under the live recorder, "+
+			"the open segments are repaired at next start", "timeout", timeout)
+		return fmt.Errorf("recorder did not close within %v", timeout)
 	}
 }
 

@@ -10,17 +10,20 @@
 //     unit ("64KiB"); a time.Duration field accepts "30d" and "2w" without a tag. Fields set by
 //     code (loggers, handlers, clocks) are tagged yaml:"-".
 //   - DefaultConfig (or DefaultLimits ...) returns the complete defaults: every tagged field
-//     set. The file is decoded over them, so a key the file sets to 0 stays 0.
+//     set. The file is decoded over them, so a key the file sets to 0 stays 0 (see below for
+//     the fields whose zero value is a default).
 //   - Validate checks a filled config: the range of each field and the relations between
 //     them, returning nil or every failure joined, each a *FieldError whose Path is the field's
 //     key relative to the Config. cmd/camvault prefixes the section (Prefix) and points each
 //     error at its line in the file.
 //   - The constructor copies the config, fills zero fields with the defaults (Go callers may
-//     pass partial configs) and calls Validate: rtsp.NewServer, rtspauth.NewServer,
-//     storage.Open (and Check, Reindex), playback.New, ingest.NewPush, auth.New and
-//     auth.NewLimiter. Three constructors check only what cannot work, because tests drive
-//     them below the operator bounds (tiny budgets, 50ms intervals): recorder.New, rtsp.Dial
-//     and ingest.NewPull; their Validate doc says so.
+//     pass partial configs) and calls Validate, so a Go caller gets the operator's bounds too:
+//     rtsp.NewServer, rtsp.Dial, rtspauth.NewServer, storage.Open (and Check, Reindex),
+//     playback.New, recorder.New, ingest.NewPush, ingest.NewPull, auth.New and
+//     auth.NewLimiter. What a constructor needs beyond that (a handler, a URL) it checks
+//     privately. A field whose range starts at 0 but whose zero value is its default takes a
+//     negative value for 0 from Go, which the constructor makes 0; cmd/camvault translates the
+//     file's 0 (rtsp.udp_teardown_linger, recorder.backpressure_wait).
 //
 // The package is a leaf: it imports only the standard library, and nothing that does I/O, so
 // the pure RTSP wire packages may use it.
@@ -33,6 +36,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+)
+
+// Bounds of the timeouts that packages validate. They catch typos (a timeout of 10ns, of ten
+// years) rather than encode tuning advice; the defaults sit well inside them.
+const (
+	MinTimeout = 100 * time.Millisecond
+	MaxTimeout = 24 * time.Hour
 )
 
 // FieldError is a validation failure of one configuration field. Path names the field as the
