@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // Authentication schemes (RTSP-AUTH, RFC 2617, RFC 7616).
@@ -382,7 +383,7 @@ func splitAuthItems(v string) ([]authItem, error) {
 				sp = len(s)
 			}
 			it.scheme, s = s[:sp], strings.TrimSpace(s[sp:])
-			if !base.IsToken(it.scheme) {
+			if !lex.IsToken(it.scheme) {
 				return nil, ErrAuthHeader
 			}
 			eq = strings.IndexByte(s, '=')
@@ -405,7 +406,7 @@ func splitAuthItems(v string) ([]authItem, error) {
 func parseAuthParam(s string, eq int) (string, string, error) {
 	k := strings.TrimSpace(s[:eq])
 	v := strings.TrimSpace(s[eq+1:])
-	if !base.IsToken(k) {
+	if !lex.IsToken(k) {
 		return "", "", ErrAuthHeader
 	}
 	if len(v) > 0 && v[0] == '"' {
