@@ -1,10 +1,11 @@
-// Package rtsp implements the RTSP 1.0 wire protocol (RFC 2326) and the
-// server side camvault needs to accept pushed recordings (ANNOUNCE, SETUP
-// with mode=record, RECORD) and to serve archives to players (DESCRIBE,
-// SETUP, PLAY, PAUSE, TEARDOWN).
+// Package rtsp is camvault's RTSP 1.0 (RFC 2326) server and client: the
+// server accepts pushed recordings (ANNOUNCE, SETUP with mode=record,
+// RECORD) and serves archives to players (DESCRIBE, SETUP, PLAY, PAUSE,
+// TEARDOWN); the client pulls from cameras.
 //
-// The wire codec lives in pure subpackages that open no sockets, start no
-// goroutines and do no logging (enforced by cmd/camvault's TestDependencies):
+// The wire protocol itself lives in pure subpackages that open no sockets,
+// start no goroutines and do no logging (cmd/camvault's TestDependencies
+// keeps their imports so, TestWireNoGoroutines their code):
 //
 //   - [github.com/camvault/camvault/rtsp/base]: requests, responses, the
 //     header map, status codes, message limits and interleaved `$` frames.
@@ -12,6 +13,8 @@
 //     (Transport, Session, Range, RTP-Info, Scale, Speed, Frames, option tags).
 //   - [github.com/camvault/camvault/rtsp/auth]: Basic and Digest challenges,
 //     answers and their server-side checks.
+//   - rtsp/internal/lex: the grammar's character classes (digits, tokens,
+//     control characters) that the three and this package share.
 //
 // This package is the layer on top:
 //
