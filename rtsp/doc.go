@@ -26,6 +26,9 @@
 //     storage. Play media goes out through an [Output]: TCP frames through
 //     the connection's bounded media queue, behind any queued response
 //     (RTSP-IL-03), UDP datagrams straight from the shared pair.
+//   - A client ([Dial], [Client.Run]) that pulls from cameras: OPTIONS,
+//     DESCRIBE, SETUP over TCP interleaved or UDP, PLAY, keepalives, receiver
+//     reports, Basic and Digest (MD5, MD5-sess, SHA-256) authentication.
 //
 // Requirement IDs (RTSP-MSG-nn, RTSP-TR-nn, SEC-nn, ...) refer to
 // shared/reference/RTSP.md and are cited in comments and test names.
@@ -44,9 +47,6 @@
 //     RTP-Info); UDP media goes to client_port, never to a latched port.
 //   - Session ids never appear in logs (SEC-08); log lines carry a
 //     per-server serial number in the "session" attribute instead.
-//   - The client (Dial, Client.Run) pulls from cameras: OPTIONS, DESCRIBE,
-//     SETUP over TCP interleaved or UDP, PLAY, keepalives, receiver reports,
-//     Basic and Digest (MD5, MD5-sess, SHA-256) authentication.
 //   - Server-side authentication is the pure auth.Server: 401 challenges
 //     (Digest SHA-256 and MD5 with qop=auth, Basic only over TLS) and
 //     Check of an Authorization header against HA1 values or a password
