@@ -11,6 +11,7 @@ import (
 
 	"github.com/camvault/camvault/auth"
 	"github.com/camvault/camvault/internal/alloctest"
+	"github.com/camvault/camvault/internal/settings"
 )
 
 // testPHC returns the PHC string of password under testParams.
@@ -210,7 +211,7 @@ func TestValidate(t *testing.T) {
 				}
 				return
 			}
-			fe, ok := errors.AsType[*auth.FieldError](err)
+			fe, ok := errors.AsType[*settings.FieldError](err)
 			if !ok || strings.Join(fe.Path, ".") != tc.path || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("Validate = %v, want a *FieldError at %s containing %q", err, tc.path, tc.msg)
 			}

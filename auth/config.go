@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"regexp"
 	"strconv"
+
+	"github.com/camvault/camvault/internal/settings"
 )
 
 // DefaultMaxConcurrentHashes is the default of Config.MaxConcurrentHashes.
@@ -102,20 +104,20 @@ func (c Config) withDefaults() Config {
 
 // Validate checks every field, defaults applied (a zero
 // MaxConcurrentHashes is the default). It returns nil or every failure
-// joined, each a *FieldError.
+// joined, each a *settings.FieldError.
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	_, err := c.compile()
 	return err
 }
 
-// fieldErrors collects *FieldError values under a path prefix.
+// fieldErrors collects *settings.FieldError values under a path prefix.
 type fieldErrors struct {
 	errs []error
 }
 
 func (f *fieldErrors) add(err error, path ...string) {
-	f.errs = append(f.errs, &FieldError{Path: path, Err: err})
+	f.errs = append(f.errs, &settings.FieldError{Path: path, Err: err})
 }
 
 // compile validates c and builds the users and the anonymous rights.

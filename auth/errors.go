@@ -2,8 +2,6 @@ package auth
 
 import (
 	"errors"
-
-	"github.com/camvault/camvault/internal/settings"
 )
 
 // ErrBadCredentials is returned by Authority.CheckPassword for an unknown
@@ -11,7 +9,7 @@ import (
 // that callers cannot tell them apart (RTSP-AUTH-12).
 var ErrBadCredentials = errors.New("bad credentials")
 
-// Errors of the parsers; Config.Validate wraps them in a *FieldError.
+// Errors of the parsers; Config.Validate wraps them in a *settings.FieldError.
 var (
 	// ErrPHC is returned by ParseArgon2id for a malformed or out-of-bounds
 	// argon2id PHC string.
@@ -24,9 +22,3 @@ var (
 	// SHA-256.
 	ErrAlgorithm = errors.New("unsupported digest algorithm")
 )
-
-// FieldError is a validation failure of one Config field. Path names the
-// field as the configuration file spells it, with sequence indexes as
-// decimal strings: ["users", "0", "permissions", "1", "action"]. It is the
-// error type every package's Config validation shares.
-type FieldError = settings.FieldError

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/camvault/camvault/internal/settings"
 )
 
 // Defaults of LimiterConfig.
@@ -81,7 +83,7 @@ func (c LimiterConfig) Validate() error {
 	var errs []error
 	check := func(bad bool, field, format string, args ...any) {
 		if bad {
-			errs = append(errs, &FieldError{Path: []string{field}, Err: fmt.Errorf(format, args...)})
+			errs = append(errs, &settings.FieldError{Path: []string{field}, Err: fmt.Errorf(format, args...)})
 		}
 	}
 	check(c.Threshold < 1 || c.Threshold > 1000, "failure_threshold", "must be between 1 and 1000, got %d", c.Threshold)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/auth"
+	"github.com/camvault/camvault/internal/settings"
 )
 
 var t0 = time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
@@ -179,7 +180,7 @@ func TestLimiterConfigValidate(t *testing.T) {
 				}
 				return
 			}
-			fe, ok := errors.AsType[*auth.FieldError](err)
+			fe, ok := errors.AsType[*settings.FieldError](err)
 			if !ok || strings.Join(fe.Path, ".") != tc.path {
 				t.Fatalf("Validate = %v, want a *FieldError at %s", err, tc.path)
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/internal/alloctest"
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp/headers"
 )
 
@@ -27,7 +28,7 @@ var clientStreamSeeds = [][]byte{
 // FuzzClientStream feeds a playing client arbitrary camera bytes, as Run's
 // reader does: no panic, every packet delivered is 1 to 65535 bytes of a
 // stream that exists, and the statistics and receiver reports stay
-// consistent, all within alloctest.RTSP. No crasher found so far.
+// consistent, all within rtsptest.ParseAlloc. No crasher found so far.
 func FuzzClientStream(f *testing.F) {
 	for _, s := range clientStreamSeeds {
 		f.Add(s)
@@ -47,7 +48,7 @@ func FuzzClientStream(f *testing.F) {
 			streams: []*clientStream{{clockRate: 90000, channels: &headers.PortPair{RTP: 0, RTCP: 1}}}}
 		c.br = bufio.NewReaderSize(bytes.NewReader(in), cfg.ReadBufferSize)
 		c.routeChannels()
-		alloctest.Check(t, alloctest.RTSP, len(in), func() {
+		alloctest.Check(t, rtsptest.ParseAlloc, len(in), func() {
 			for range 256 {
 				if _, err := c.readNext(); err != nil {
 					break
@@ -65,14 +66,14 @@ func FuzzClientStream(f *testing.F) {
 }
 
 // FuzzScanSDP checks that the client's SDP scan never panics and returns
-// usable clock rates within alloctest.RTSP. No crasher found so far.
+// usable clock rates within rtsptest.ParseAlloc. No crasher found so far.
 func FuzzScanSDP(f *testing.F) {
 	f.Add([]byte("v=0\r\na=control:*\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n"))
 	f.Add([]byte("m=audio 0 RTP/AVP 97\na=rtpmap:97 MPEG4-GENERIC/48000/2\na=control:rtsp://h/a\n"))
 	f.Add([]byte("a=rtpmap:96 H264/0\r\nm=video\r\na=rtpmap:x\r\na=rtpmap:96 H264/99999999999\r\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var media []sdpMedia
-		alloctest.Check(t, alloctest.RTSP, len(in), func() { _, media = scanSDP(in) })
+		alloctest.Check(t, rtsptest.ParseAlloc, len(in), func() { _, media = scanSDP(in) })
 		for _, m := range media {
 			if m.clockRate == 0 {
 				t.Fatalf("clock rate 0 in %+v", media)
@@ -82,7 +83,7 @@ func FuzzScanSDP(f *testing.F) {
 }
 
 // FuzzParseClientSession checks that an accepted Session header gives an
-// id that can be sent back as it is, within alloctest.RTSP. No crasher found
+// id that can be sent back as it is, within rtsptest.ParseAlloc. No crasher found
 // so far.
 func FuzzParseClientSession(f *testing.F) {
 	for _, s := range []string{"12345678;timeout=60", " a!b ; timeout = x", ";", "", "a b;timeout=1"} {
@@ -92,7 +93,7 @@ func FuzzParseClientSession(f *testing.F) {
 		var id string
 		var timeout time.Duration
 		var err error
-		alloctest.Check(t, alloctest.RTSP, len(in), func() { id, timeout, err = parseClientSession(in) })
+		alloctest.Check(t, rtsptest.ParseAlloc, len(in), func() { id, timeout, err = parseClientSession(in) })
 		if err != nil {
 			return
 		}
@@ -103,7 +104,7 @@ func FuzzParseClientSession(f *testing.F) {
 }
 
 // FuzzControlURL checks that track URL resolution never panics and that a
-// fallback differs from the resolved URL, within alloctest.RTSP. No crasher
+// fallback differs from the resolved URL, within rtsptest.ParseAlloc. No crasher
 // found so far.
 func FuzzControlURL(f *testing.F) {
 	f.Add("rtsp://h/cam1", "trackID=0")
@@ -112,7 +113,7 @@ func FuzzControlURL(f *testing.F) {
 	f.Add("%zz", "*")
 	f.Fuzz(func(t *testing.T, base, control string) {
 		var resolved, alt string
-		alloctest.Check(t, alloctest.RTSP, len(base)+len(control), func() {
+		alloctest.Check(t, rtsptest.ParseAlloc, len(base)+len(control), func() {
 			resolved = resolveControl(base, control)
 			alt = controlFallback(base, control, resolved)
 		})

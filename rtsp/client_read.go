@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // clientRoute maps an interleaved channel to a stream (RTSP-IL-02).
@@ -108,17 +109,17 @@ func (c *Client) readNext() (*base.Response, error) {
 func (c *Client) readFrame() error {
 	hdr, err := c.br.Peek(base.InterleavedHeaderSize)
 	if err != nil {
-		return base.UnexpectedEOF(err, 1)
+		return lex.UnexpectedEOF(err, 1)
 	}
 	r := c.routes[hdr[1]]
 	total := base.InterleavedHeaderSize + int(binary.BigEndian.Uint16(hdr[2:]))
 	if r.stream == 0 || total == base.InterleavedHeaderSize {
 		_, err := c.br.Discard(total)
-		return base.UnexpectedEOF(err, 1)
+		return lex.UnexpectedEOF(err, 1)
 	}
 	frame, err := c.br.Peek(total)
 	if err != nil {
-		return fmt.Errorf("read interleaved frame: %w", base.UnexpectedEOF(err, 1))
+		return fmt.Errorf("read interleaved frame: %w", lex.UnexpectedEOF(err, 1))
 	}
 	if pkt := frame[base.InterleavedHeaderSize:]; r.rtcp || base.IsRTCP(pkt) {
 		c.onRTCP(r.stream-1, pkt, c.src.at)

@@ -1,10 +1,11 @@
-// Package rtsp implements the RTSP 1.0 wire protocol (RFC 2326) and the
-// server side camvault needs to accept pushed recordings (ANNOUNCE, SETUP
-// with mode=record, RECORD) and to serve archives to players (DESCRIBE,
-// SETUP, PLAY, PAUSE, TEARDOWN).
+// Package rtsp is camvault's RTSP 1.0 (RFC 2326) server and client: the
+// server accepts pushed recordings (ANNOUNCE, SETUP with mode=record,
+// RECORD) and serves archives to players (DESCRIBE, SETUP, PLAY, PAUSE,
+// TEARDOWN); the client pulls from cameras.
 //
-// The wire codec lives in pure subpackages that open no sockets, start no
-// goroutines and do no logging (enforced by cmd/camvault's TestDependencies):
+// The wire protocol itself lives in pure subpackages that open no sockets,
+// start no goroutines and do no logging (cmd/camvault's TestDependencies
+// keeps their imports so, TestWireNoGoroutines their code):
 //
 //   - [github.com/camvault/camvault/rtsp/base]: requests, responses, the
 //     header map, status codes, message limits and interleaved `$` frames.
@@ -12,6 +13,8 @@
 //     (Transport, Session, Range, RTP-Info, Scale, Speed, Frames, option tags).
 //   - [github.com/camvault/camvault/rtsp/auth]: Basic and Digest challenges,
 //     answers and their server-side checks.
+//   - rtsp/internal/lex: the grammar's character classes (digits, tokens,
+//     control characters) that the three and this package share.
 //
 // This package is the layer on top:
 //
@@ -23,6 +26,9 @@
 //     storage. Play media goes out through an [Output]: TCP frames through
 //     the connection's bounded media queue, behind any queued response
 //     (RTSP-IL-03), UDP datagrams straight from the shared pair.
+//   - A client ([Dial], [Client.Run]) that pulls from cameras: OPTIONS,
+//     DESCRIBE, SETUP over TCP interleaved or UDP, PLAY, keepalives, receiver
+//     reports, Basic and Digest (MD5, MD5-sess, SHA-256) authentication.
 //
 // Requirement IDs (RTSP-MSG-nn, RTSP-TR-nn, SEC-nn, ...) refer to
 // shared/reference/RTSP.md and are cited in comments and test names.
@@ -41,9 +47,6 @@
 //     RTP-Info); UDP media goes to client_port, never to a latched port.
 //   - Session ids never appear in logs (SEC-08); log lines carry a
 //     per-server serial number in the "session" attribute instead.
-//   - The client (Dial, Client.Run) pulls from cameras: OPTIONS, DESCRIBE,
-//     SETUP over TCP interleaved or UDP, PLAY, keepalives, receiver reports,
-//     Basic and Digest (MD5, MD5-sess, SHA-256) authentication.
 //   - Server-side authentication is the pure auth.Server: 401 challenges
 //     (Digest SHA-256 and MD5 with qop=auth, Basic only over TLS) and
 //     Check of an Authorization header against HA1 values or a password

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // conn is one RTSP connection: a reader goroutine that parses requests and
@@ -237,7 +238,7 @@ func (c *conn) setReadDeadline(t time.Time) {
 func (c *conn) readFrame() error {
 	hdr, err := c.br.Peek(base.InterleavedHeaderSize)
 	if err != nil {
-		return base.UnexpectedEOF(err, 1)
+		return lex.UnexpectedEOF(err, 1)
 	}
 	ch := hdr[1]
 	n := int(binary.BigEndian.Uint16(hdr[2:]))
@@ -245,7 +246,7 @@ func (c *conn) readFrame() error {
 	if n == 0 || n > c.srv.cfg.MaxPacketSize {
 		c.drops++
 		_, err := c.br.Discard(total)
-		return base.UnexpectedEOF(err, 1)
+		return lex.UnexpectedEOF(err, 1)
 	}
 	if total > c.br.Size() {
 		// The small reader's buffered bytes are read first by the new one.
@@ -253,7 +254,7 @@ func (c *conn) readFrame() error {
 	}
 	frame, err := c.br.Peek(total)
 	if err != nil {
-		return base.UnexpectedEOF(err, 1)
+		return lex.UnexpectedEOF(err, 1)
 	}
 	c.dispatchFrame(ch, frame[base.InterleavedHeaderSize:])
 	_, _ = c.br.Discard(total) // cannot fail: the bytes are buffered

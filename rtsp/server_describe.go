@@ -8,6 +8,7 @@ import (
 
 	"github.com/camvault/camvault/rtsp/base"
 	"github.com/camvault/camvault/rtsp/headers"
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // maxControls bounds the media of one presentation (SEC-03).
@@ -75,7 +76,7 @@ func (c *conn) describeRequest(req *base.Request, baseURL string) (*DescribeRequ
 		return nil, base.NewError(base.StatusBadRequest, "bad url", err)
 	}
 	low := strings.ToLower(u.EscapedPath())
-	if strings.Contains(low, "%2f") || strings.Contains(low, "%5c") || base.HasCTL([]byte(u.Path)) {
+	if strings.Contains(low, "%2f") || strings.Contains(low, "%5c") || lex.HasCTL([]byte(u.Path)) {
 		return nil, base.NewError(base.StatusBadRequest, "bad characters in path", nil) // SEC-04
 	}
 	path := strings.Trim(u.Path, "/")

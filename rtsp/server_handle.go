@@ -8,6 +8,7 @@ import (
 
 	"github.com/camvault/camvault/rtsp/base"
 	"github.com/camvault/camvault/rtsp/headers"
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // rfc1123 is the Date header layout (RTSP-MSG-07).
@@ -77,7 +78,7 @@ func (c *conn) precheck(req *base.Request) (*base.Response, error) {
 	return nil, checkRequire(req.Header, c.sessionPresentation(req))
 }
 
-func validCSeq(v string) bool { return base.AllDigits(v) && len(v) <= 10 }
+func validCSeq(v string) bool { return lex.AllDigits(v) && len(v) <= 10 }
 
 // checkURLForMethod accepts "*" only where RFC 2326 allows it and rtsp or
 // rtsps URLs; rtspu gets 501 (RTSP-MSG-02).

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // handleOptions answers 200 with Public in any state (RTSP-M-01); a
@@ -81,7 +82,7 @@ func announcePath(raw string) (string, error) {
 		return "", base.NewError(base.StatusBadRequest, "bad announce url", err)
 	}
 	low := strings.ToLower(u.EscapedPath())
-	if strings.Contains(low, "%2f") || strings.Contains(low, "%5c") || base.HasCTL([]byte(u.Path)) {
+	if strings.Contains(low, "%2f") || strings.Contains(low, "%5c") || lex.HasCTL([]byte(u.Path)) {
 		return "", base.NewError(base.StatusBadRequest, "bad characters in path", nil)
 	}
 	p := strings.TrimSuffix(strings.TrimPrefix(u.Path, "/"), "/")
@@ -208,7 +209,7 @@ func parameterNames(body []byte) []string {
 	var names []string
 	for _, line := range strings.FieldsFunc(string(body), func(r rune) bool { return r == '\r' || r == '\n' }) {
 		name, _, _ := strings.Cut(line, ":")
-		if name = strings.TrimSpace(name); base.IsToken(name) && len(names) < 32 {
+		if name = strings.TrimSpace(name); lex.IsToken(name) && len(names) < 32 {
 			names = append(names, name)
 		}
 	}

@@ -85,6 +85,9 @@ var wireNoStd = []string{"net", "net/http", "os", "os/exec", "log/slog", "log", 
 // too.
 const settingsPkg = "internal/settings"
 
+// lexPkg is the RTSP grammar's character classes, shared by the wire packages and the server.
+const lexPkg = "rtsp/internal/lex"
+
 // depRules are the arrows. Edit them together with DESIGN.md.
 var depRules = []depRule{
 	{
@@ -95,9 +98,12 @@ var depRules = []depRule{
 	{pkg: "rtsp", camvault: []string{settingsPkg}, modules: []string{modSDP}},
 	// The RTSP wire packages are pure: no sockets, files or logs (and no goroutines, see
 	// TestWireNoGoroutines).
-	{pkg: "rtsp/base", camvault: []string{settingsPkg}, noStd: wireNoStd},
-	{pkg: "rtsp/headers", camvault: []string{"rtsp/base"}, noStd: wireNoStd},
-	{pkg: "rtsp/auth", camvault: []string{"rtsp/base", settingsPkg}, noStd: wireNoStd},
+	{pkg: "rtsp/base", camvault: []string{lexPkg, settingsPkg}, noStd: wireNoStd},
+	{pkg: "rtsp/headers", camvault: []string{"rtsp/base", lexPkg}, noStd: wireNoStd},
+	{pkg: "rtsp/auth", camvault: []string{"rtsp/base", lexPkg, settingsPkg}, noStd: wireNoStd},
+	// The character classes the wire packages and the server share; Go's internal rule keeps
+	// it inside rtsp.
+	{pkg: lexPkg, noStd: wireNoStd},
 	{
 		pkg:      "media",
 		camvault: []string{settingsPkg},
@@ -327,6 +333,34 @@ func TestBinaryHasNoTestHelpers(t *testing.T) {
 	}
 }
 
+// TestNoProductImportsTestHelper fails when the non-test code of any camvault package that is
+// not itself a test-only helper imports one, whether a depRule covers the package or not: a
+// new package gets the rule before it gets an arrow.
+func TestNoProductImportsTestHelper(t *testing.T) {
+	t.Parallel()
+	for _, bad := range helperImports(goList(t, "./...")) {
+		t.Errorf("product code imports a test-only helper: %s", bad)
+	}
+}
+
+// helperImports returns "pkg -> helper" for each direct import of a test-only helper by a
+// camvault package that is not one. go list's Imports hold the non-test files' imports only.
+func helperImports(pkgs map[string]*listedPackage) []string {
+	var out []string
+	for path, p := range pkgs {
+		if !strings.HasPrefix(path, modulePath+"/") || isTestHelper(path) {
+			continue
+		}
+		for _, imp := range p.Imports {
+			if isTestHelper(imp) {
+				out = append(out, rel(path)+" -> "+rel(imp))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // testHelperChains returns, for each test-only helper that root reaches, how it reaches it.
 func testHelperChains(pkgs map[string]*listedPackage, root string) []string {
 	var chains []string
@@ -419,7 +453,8 @@ func TestDepRulesSelfCheck(t *testing.T) {
 		pkg("log/slog", true, ""),
 		pkg("sync", true, ""),
 		pkg("bufio", true, ""),
-		pkg(cv("rtsp/base"), false, modulePath, "bufio"),
+		pkg(cv("rtsp/base"), false, modulePath, "bufio", cv(lexPkg)),
+		pkg(cv(lexPkg), false, modulePath, "io"),
 	} {
 		pkgs[p.ImportPath] = p
 	}
@@ -465,6 +500,11 @@ func TestDepRulesSelfCheck(t *testing.T) {
 		{"rtsp/headers", cv("rtsp"), true},
 		{"rtsp/auth", "os", true},
 		{"rtsp/auth", cv("auth"), true},
+		{"rtsp/base", cv(lexPkg), false},
+		{"rtsp/headers", cv(lexPkg), false},
+		{lexPkg, "net", true},
+		{lexPkg, "sync", true},
+		{lexPkg, cv("rtsp/base"), true},
 	} {
 		if got := rule(tc.rule).refuse(tc.imp, pkgs) != ""; got != tc.refused {
 			t.Errorf("%s importing %s: refused=%v, want %v", tc.rule, tc.imp, got, tc.refused)
@@ -480,6 +520,15 @@ func TestDepRulesSelfCheck(t *testing.T) {
 	chains := testHelperChains(pkgs, cv("cmd/camvault"))
 	if want := []string{"cmd/camvault -> internal/bench -> recorder -> internal/fixturetest"}; !slices.Equal(chains, want) {
 		t.Errorf("testHelperChains = %q, want %q", chains, want)
+	}
+	pkgs[cv("newpkg")] = pkg(cv("newpkg"), false, modulePath, cv("internal/rtsptest"), cv("media"))
+	pkgs[cv("internal/newtest")] = pkg(cv("internal/newtest"), false, modulePath, cv("internal/rtsptest"))
+	if slices.ContainsFunc(depRules, func(r depRule) bool { return r.pkg == "newpkg" }) {
+		t.Fatal("newpkg has a depRule; the case below is about a package without one")
+	}
+	want := []string{"newpkg -> internal/rtsptest", "recorder -> internal/fixturetest"}
+	if got := helperImports(pkgs); !slices.Equal(got, want) {
+		t.Errorf("helperImports = %q, want %q", got, want)
 	}
 	for _, tc := range []struct {
 		path string
@@ -507,8 +556,9 @@ func TestDepRulesSelfCheck(t *testing.T) {
 	}
 }
 
-// wirePackages are the directories whose non-test code must start no goroutines.
-var wirePackages = []string{"rtsp/base", "rtsp/headers", "rtsp/auth"}
+// wirePackages are the wire and codec directories whose non-test code must start no
+// goroutines.
+var wirePackages = []string{"rtsp/base", "rtsp/headers", "rtsp/auth", lexPkg, "storage/fmp4"}
 
 // TestWireNoGoroutines fails when a wire package's non-test code has a go statement: the
 // codecs are functions over bytes, and goroutines belong to the server and client on top

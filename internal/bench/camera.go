@@ -29,10 +29,11 @@ type camera struct {
 	ctx   context.Context // the bench's; stops streaming
 	wg    sync.WaitGroup
 
-	// mu guards conns, late and problems.
+	// mu guards conns, late, lastEnd and problems.
 	mu       sync.Mutex
 	conns    []net.Conn
 	late     int
+	lastEnd  time.Time // when the last stream started so far sends its last packet
 	problems []string
 }
 
@@ -197,11 +198,22 @@ func (cc *cameraConn) setup(req *base.Request) (*headers.Transport, int) {
 // now when PLAY came after it (counted as late).
 func (c *camera) slot(k int) time.Time {
 	start := c.t0.Add(c.ramp * time.Duration(k) / time.Duration(c.n))
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if now := time.Now(); now.After(start) {
-		c.mu.Lock()
 		c.late++
-		c.mu.Unlock()
-		return now
+		start = now
+	}
+	if end := start.Add(c.sched.clip.Duration); end.After(c.lastEnd) {
+		c.lastEnd = end
 	}
 	return start
+}
+
+// streamsEnd returns when the last stream started so far ends: a late
+// camera ends after the ramp's plan.
+func (c *camera) streamsEnd() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastEnd
 }

@@ -139,15 +139,32 @@ func TestCameraRefusesUnknownStream(t *testing.T) {
 }
 
 // TestCameraSlot checks the ramp: camera k of n starts at t0+ramp*k/n,
-// or at PLAY when that is later.
+// or at PLAY when that is later (counted late), and streamsEnd follows the
+// last stream's end, a late one's too.
 func TestCameraSlot(t *testing.T) {
+	const dur = 6 * time.Second
 	t0 := time.Now().Add(time.Hour)
-	c := &camera{t0: t0, ramp: 10 * time.Second, n: 4}
+	c := &camera{t0: t0, ramp: 10 * time.Second, n: 4, sched: &schedule{clip: &Clip{Duration: dur}}}
 	if got := c.slot(2); !got.Equal(t0.Add(5 * time.Second)) {
 		t.Errorf("slot(2) = %v, want t0+5s", got.Sub(t0))
 	}
+	if got := c.slot(0); !got.Equal(t0) || c.late != 0 {
+		t.Errorf("slot(0) = %v, late %d; want t0, 0", got.Sub(t0), c.late)
+	}
+	if got := c.streamsEnd(); !got.Equal(t0.Add(5*time.Second + dur)) {
+		t.Errorf("streamsEnd = t0%+v, want the end of slot 2's stream, t0+11s", got.Sub(t0))
+	}
 	c.t0 = time.Now().Add(-time.Hour)
-	if got := c.slot(0); time.Since(got) > time.Minute || c.late != 1 {
+	got := c.slot(0)
+	if time.Since(got) > time.Minute || c.late != 1 {
 		t.Errorf("late slot = %v ago, late %d", time.Since(got), c.late)
+	}
+	if end := c.streamsEnd(); !end.Equal(t0.Add(5*time.Second + dur)) {
+		t.Errorf("streamsEnd = t0%+v after an earlier late stream, want t0+11s", end.Sub(t0))
+	}
+	c.t0, c.lastEnd = time.Now().Add(-time.Hour), time.Time{}
+	got = c.slot(1)
+	if end := c.streamsEnd(); !end.Equal(got.Add(dur)) || c.late != 2 {
+		t.Errorf("streamsEnd = %v after the late start, want start+%v; late %d", end.Sub(got), dur, c.late)
 	}
 }

@@ -7,11 +7,19 @@
 // H.264+AAC clip (EncodeClip, cached on disk) turned into RTP once
 // (LoadClip) and shared read-only by every session, so the figures measure
 // camvault and not the load generator. The clip functions are exported for
-// tests that need recordings of known content.
+// tests that need recordings of known content (internal/clip, the interop
+// tests).
 //
-// The RTSP it speaks is package rtsp's wire code (Request, Response,
-// InterleavedFrame, the header types and Digest), not rtsp.Server or
-// rtsp.Client: the bench must control every write to reproduce a camera's
-// traffic pattern. It never imports ingest or playback, and never a test
+// The measured traffic goes over the wire only. Around it the bench works
+// on data directories in-process, while no camvault runs on them: bench
+// play and bench pull -source archive record the clip through the real
+// recorder into storage before they start the camvault that serves it
+// (play also fills the index with synthetic cameras), and push and pull
+// open storage afterwards to check what was recorded. It never reaches
+// into ingest or playback.
+//
+// The RTSP it speaks is the wire packages' (rtsp/base, rtsp/headers,
+// rtsp/auth), not rtsp.Server or rtsp.Client: the bench must control every
+// write to reproduce a camera's traffic pattern. It never imports a test
 // helper: it is linked into the product binary.
 package bench

@@ -10,13 +10,12 @@ import (
 	"time"
 )
 
-// TestRunEndToEnd runs push and play with tiny values against a camvault
-// built from this tree: push must record every frame, play must deliver
-// every frame without a sequence gap, and each must print its table. It
-// needs ffmpeg for the clip. Pull is left out: it counts a camera played
-// after its start slot (3s after camvault starts) as a failure, which a
-// loaded machine can cause; TestCamera covers its camera with the client
-// camvault pulls with.
+// TestRunEndToEnd runs push, play and pull with tiny values against a
+// camvault built from this tree: push and pull must record every frame,
+// play must deliver every frame without a sequence gap, and each must print
+// its table. It needs ffmpeg for the clip. Pull's late column (cameras
+// played after their start slot, which a loaded machine causes) may hold
+// any count: only lost frames fail a run.
 func TestRunEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds camvault and runs for about 20s")
@@ -42,6 +41,7 @@ func TestRunEndToEnd(t *testing.T) {
 		{"push", []string{"push", "-n", "2", "-ramp", "1s"}, `(?m)^ +2 +tcp .* 300/300 +0 `},
 		{"play", []string{"play", "-n", "1", "-index-cameras", "1", "-index-days", "1", "-seeks", "3"},
 			`(?m)^ +1 .* 150/150 +0 `},
+		{"pull", []string{"pull", "-n", "2", "-ramp", "1s"}, `(?m)^ +2 +clip +tcp .* 300/300 +[0-9.]+ +[0-9]+$`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -8,10 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/bench"
 	"github.com/camvault/camvault/internal/clip"
 )
 
-// TestFrameNumber reads numbers drawn as the Spec.NumberedFrames luma
+// TestFrameNumber reads numbers drawn as a Numbered clip's luma
 // (left half seconds*4, right half frame-in-second*10), with the small
 // errors a lossy encode leaves.
 func TestFrameNumber(t *testing.T) {
@@ -41,8 +42,8 @@ func TestFrameNumber(t *testing.T) {
 	}
 }
 
-// TestEncodeNumbered encodes a short NumberedFrames clip and checks that
-// Load gives its one video track at the asked size and rate.
+// TestEncodeNumbered encodes a short Numbered clip and checks that bench.LoadClip gives its
+// one video track at the asked size and rate.
 func TestEncodeNumbered(t *testing.T) {
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		if os.Getenv("CI") != "" {
@@ -53,10 +54,10 @@ func TestEncodeNumbered(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "numbered.mp4")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := clip.Encode(ctx, path, clip.Spec{Seconds: 1, FPS: 10, Size: "160x120", NumberedFrames: true}); err != nil {
+	if err := bench.EncodeClip(ctx, path, clip.Numbered(1, 10, "160x120")); err != nil {
 		t.Fatal(err)
 	}
-	c, err := clip.Load(path)
+	c, err := bench.LoadClip(path)
 	if err != nil {
 		t.Fatal(err)
 	}

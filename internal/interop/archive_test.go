@@ -4,12 +4,14 @@ package interop
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/bench"
 	"github.com/camvault/camvault/internal/clip"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/storage"
@@ -22,25 +24,23 @@ const (
 )
 
 var (
-	numberedOnce sync.Map // seconds -> *clip.Clip
+	numberedOnce sync.Map // seconds -> *bench.Clip
 )
 
 // numberedClip returns a cached H.264 clip whose frames carry their number.
-func numberedClip(t *testing.T, seconds int) *clip.Clip {
+func numberedClip(t *testing.T, seconds int) *bench.Clip {
 	t.Helper()
 	if c, ok := numberedOnce.Load(seconds); ok {
-		return c.(*clip.Clip)
+		return c.(*bench.Clip)
 	}
 	needTool(t, "ffmpeg")
 	path := filepath.Join(t.TempDir(), "numbered.mp4")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	err := clip.Encode(ctx, path, clip.Spec{Seconds: seconds, FPS: numberedFPS,
-		Size: "320x240", NumberedFrames: true})
-	if err != nil {
+	if err := bench.EncodeClip(ctx, path, clip.Numbered(seconds, numberedFPS, fmt.Sprintf("%dx%d", numberedW, numberedH))); err != nil {
 		t.Fatal(err)
 	}
-	c, err := clip.Load(path)
+	c, err := bench.LoadClip(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func (c *fakeClock) set(t time.Time) {
 // recordArchive writes the clip into the data directory as camera's
 // recording from start, as a real-time push beginning then would: the real
 // recorder and storage, with a fake clock instead of waiting.
-func recordArchive(t *testing.T, dir, camera string, c *clip.Clip, start time.Time) {
+func recordArchive(t *testing.T, dir, camera string, c *bench.Clip, start time.Time) {
 	t.Helper()
 	st, err := storage.Open(storage.Config{Dir: dir, Sync: storage.SyncNone})
 	if err != nil {

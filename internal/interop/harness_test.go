@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -207,19 +208,31 @@ func (s *server) start() {
 // waitReady polls until OPTIONS gets 200 (no fixed sleep).
 func (s *server) waitReady() {
 	s.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	s.waitFor(20*time.Second, "camvault answers OPTIONS", func() bool {
+		resp, err := rawRequest(s.rtsp, "OPTIONS rtsp://"+s.rtsp+"/ RTSP/1.0\r\nCSeq: 1\r\n\r\n")
+		return err == nil && strings.HasPrefix(resp, "RTSP/1.0 200")
+	})
+}
+
+// waitFor polls cond until it holds (rtsptest.WaitWithin), failing with camvault's log after
+// timeout or as soon as camvault exits.
+func (s *server) waitFor(timeout time.Duration, what string, cond func() bool) {
+	s.t.Helper()
+	done := false
+	defer func() {
+		if !done { // WaitWithin failed the test: show why camvault did not get there
+			s.t.Logf("camvault log:\n%s", s.logs)
+		}
+	}()
+	rtsptest.WaitWithin(s.t, timeout, what, func() bool {
 		select {
 		case <-s.exited:
-			s.t.Fatalf("camvault exited early:\n%s", s.logs)
+			s.t.Fatalf("camvault exited while waiting: %s", what)
 		default:
 		}
-		if resp, err := rawRequest(s.rtsp, "OPTIONS rtsp://"+s.rtsp+"/ RTSP/1.0\r\nCSeq: 1\r\n\r\n"); err == nil && strings.HasPrefix(resp, "RTSP/1.0 200") {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.t.Fatalf("camvault not ready:\n%s", s.logs)
+		return cond()
+	})
+	done = true
 }
 
 // stop ends camvault with SIGTERM (segments get sealed) and waits.

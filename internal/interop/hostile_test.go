@@ -66,24 +66,15 @@ func (s *server) waitLogLine(timeout time.Duration, parts ...string) {
 // or if camvault exits.
 func (s *server) waitLogLines(timeout time.Duration, n int, parts ...string) {
 	s.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
+	s.waitFor(timeout, fmt.Sprintf("%d log lines with %q", n, parts), func() bool {
 		seen := 0
 		for line := range strings.Lines(s.logs.String()) {
 			if containsAll(line, parts) {
 				seen++
 			}
 		}
-		if seen >= n {
-			return
-		}
-		select {
-		case <-s.exited:
-			s.t.Fatalf("camvault exited:\n%s", s.logs)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	s.t.Fatalf("fewer than %d log lines with %q:\n%s", n, parts, s.logs)
+		return seen >= n
+	})
 }
 
 // containsAll reports whether s contains every part.

@@ -5,6 +5,7 @@ package interop
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,16 +82,12 @@ func TestTakeoverNeedsTheRight(t *testing.T) {
 // least n fragments on disk and returns how many it holds.
 func (s *server) waitFragments(camera string, n int) int {
 	s.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if have := s.fragmentsOnDisk(camera); have >= n {
-			return have
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("%s: fewer than %d fragments on disk after 30 s\n%s", camera, n, s.logs)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	var have int
+	s.waitFor(30*time.Second, fmt.Sprintf("%s: %d fragments on disk", camera, n), func() bool {
+		have = s.fragmentsOnDisk(camera)
+		return have >= n
+	})
+	return have
 }
 
 // fragmentsOnDisk counts the whole fragments in the newest segment file of camera.
@@ -103,16 +100,10 @@ func (s *server) fragmentsOnDisk(camera string) int {
 // fragment.
 func (s *server) waitNewFragment(camera, old string) {
 	s.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if file, n := s.newestSegmentFile(camera); file != old && n > 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("%s: no new fragment on disk after 30 s\n%s", camera, s.logs)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	s.waitFor(30*time.Second, camera+": a fragment in a new segment file on disk", func() bool {
+		file, n := s.newestSegmentFile(camera)
+		return file != old && n > 0
+	})
 }
 
 // newestSegmentFile returns the newest segment file of camera and how many whole fragments

@@ -12,12 +12,13 @@ import (
 	"strings"
 
 	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // Authentication schemes (RTSP-AUTH, RFC 2617, RFC 7616).
 const (
-	AuthBasic  = "Basic"
-	AuthDigest = "Digest"
+	SchemeBasic  = "Basic"
+	SchemeDigest = "Digest"
 )
 
 // Digest algorithms supported by this package [7616 §3.3].
@@ -45,7 +46,7 @@ var ErrAuthHeader = errors.New("malformed authentication header")
 
 // Challenge is one challenge of a WWW-Authenticate header [2617 §1.2, §3.2.1].
 type Challenge struct {
-	// Scheme is AuthBasic, AuthDigest or another scheme as received.
+	// Scheme is SchemeBasic, SchemeDigest or another scheme as received.
 	Scheme string
 	// Realm, Nonce and Opaque are the parameters of the same name.
 	Realm, Nonce, Opaque string
@@ -91,10 +92,10 @@ func ParseWWWAuthenticate(values []string) ([]Challenge, error) {
 
 func canonicalScheme(s string) string {
 	switch {
-	case strings.EqualFold(s, AuthBasic):
-		return AuthBasic
-	case strings.EqualFold(s, AuthDigest):
-		return AuthDigest
+	case strings.EqualFold(s, SchemeBasic):
+		return SchemeBasic
+	case strings.EqualFold(s, SchemeDigest):
+		return SchemeDigest
 	}
 	return s
 }
@@ -124,9 +125,9 @@ func (c *Challenge) setParam(k, v string) {
 // whatever the order, SHA-256 beats MD5 (RTSP-AUTH-02, RTSP-AUTH-13).
 func (c *Challenge) strength() int {
 	switch c.Scheme {
-	case AuthBasic:
+	case SchemeBasic:
 		return 1
-	case AuthDigest:
+	case SchemeDigest:
 		if c.Nonce == "" || (len(c.QOP) > 0 && !c.offersAuth()) {
 			return 0
 		}
@@ -215,9 +216,9 @@ func digestHash(algorithm string) (func() hash.Hash, error) {
 // client nonce; both are used only when c offers qop=auth or MD5-sess.
 func (c *Challenge) Authorize(method base.Method, uri, username, password string, nc uint32, cnonce string) (string, error) {
 	switch c.Scheme {
-	case AuthBasic:
+	case SchemeBasic:
 		return "Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password)), nil
-	case AuthDigest:
+	case SchemeDigest:
 	default:
 		return "", errors.New("unsupported auth scheme")
 	}
@@ -253,7 +254,7 @@ func quoteAuth(s string) string {
 
 // Authorization is a parsed Authorization header (server side).
 type Authorization struct {
-	// Scheme is AuthBasic, AuthDigest or another scheme as received.
+	// Scheme is SchemeBasic, SchemeDigest or another scheme as received.
 	Scheme string
 	// Username and Password are set for Basic; Password is empty for Digest.
 	Username, Password string
@@ -271,7 +272,7 @@ func ParseAuthorization(v string) (Authorization, error) {
 	scheme, rest, _ := strings.Cut(strings.TrimSpace(v), " ")
 	a := Authorization{Scheme: canonicalScheme(scheme)}
 	switch a.Scheme {
-	case AuthBasic:
+	case SchemeBasic:
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
 		if err != nil {
 			return a, ErrAuthHeader
@@ -281,7 +282,7 @@ func ParseAuthorization(v string) (Authorization, error) {
 			return a, ErrAuthHeader
 		}
 		return a, nil
-	case AuthDigest:
+	case SchemeDigest:
 	default:
 		return a, ErrAuthHeader
 	}
@@ -341,7 +342,7 @@ func VerifyDigest(a *Authorization, method base.Method, password string) bool {
 // VerifyDigestHA1 is VerifyDigest given HA1 = H(username:realm:password)
 // in lower-case hex for a's algorithm, as a server stores it.
 func VerifyDigestHA1(a *Authorization, method base.Method, ha1 string) bool {
-	if a.Scheme != AuthDigest || a.Response == "" {
+	if a.Scheme != SchemeDigest || a.Response == "" {
 		return false
 	}
 	newHash, err := digestHash(a.Algorithm)
@@ -382,7 +383,7 @@ func splitAuthItems(v string) ([]authItem, error) {
 				sp = len(s)
 			}
 			it.scheme, s = s[:sp], strings.TrimSpace(s[sp:])
-			if !base.IsToken(it.scheme) {
+			if !lex.IsToken(it.scheme) {
 				return nil, ErrAuthHeader
 			}
 			eq = strings.IndexByte(s, '=')
@@ -405,7 +406,7 @@ func splitAuthItems(v string) ([]authItem, error) {
 func parseAuthParam(s string, eq int) (string, string, error) {
 	k := strings.TrimSpace(s[:eq])
 	v := strings.TrimSpace(s[eq+1:])
-	if !base.IsToken(k) {
+	if !lex.IsToken(k) {
 		return "", "", ErrAuthHeader
 	}
 	if len(v) > 0 && v[0] == '"' {

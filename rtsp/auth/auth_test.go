@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/camvault/camvault/internal/alloctest"
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp/auth"
 	"github.com/camvault/camvault/rtsp/base"
 )
@@ -169,7 +170,7 @@ func TestParseAuthorizationFFmpeg(t *testing.T) {
 }
 
 // FuzzWWWAuthenticate checks that challenge parsing never panics, stays
-// within alloctest.RTSP, and that a picked challenge can always be answered.
+// within rtsptest.ParseAlloc, and that a picked challenge can always be answered.
 func FuzzWWWAuthenticate(f *testing.F) {
 	for _, s := range []string{
 		`Digest realm="NVR", nonce="5f2b8c0e9d1a4b7c", stale=TRUE, algorithm=MD5`,
@@ -180,7 +181,7 @@ func FuzzWWWAuthenticate(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		alloctest.Check(t, alloctest.RTSP, len(v), func() {
+		alloctest.Check(t, rtsptest.ParseAlloc, len(v), func() {
 			cs, err := auth.ParseWWWAuthenticate([]string{v})
 			if err != nil {
 				return

@@ -188,7 +188,7 @@ func (s *Server) Check(ctx context.Context, req *base.Request, peer netip.Addr, 
 	if err != nil {
 		return "", ErrAuthHeader
 	}
-	if a.Scheme == AuthBasic {
+	if a.Scheme == SchemeBasic {
 		if !tls || !creds.CheckPassword(ctx, a.Username, a.Password) {
 			return "", ErrBadCredentials
 		}

@@ -302,7 +302,7 @@ func TestDigestURIMatches(t *testing.T) {
 }
 
 // FuzzServerAuthCheck feeds any Authorization value to Server.Check:
-// no panic, allocations within alloctest.RTSP, and success only for viewer or
+// no panic, allocations within rtsptest.ParseAlloc, and success only for viewer or
 // md5only. Seeds are the authCases values.
 func FuzzServerAuthCheck(f *testing.F) {
 	now := authT0
@@ -318,7 +318,7 @@ func FuzzServerAuthCheck(f *testing.F) {
 		req.Header.Set("Authorization", v)
 		var user string
 		var err error
-		alloctest.Check(t, alloctest.RTSP, len(v), func() { user, err = s.Check(context.Background(), req, authPeer, tls, authCreds) })
+		alloctest.Check(t, rtsptest.ParseAlloc, len(v), func() { user, err = s.Check(context.Background(), req, authPeer, tls, authCreds) })
 		if err == nil && user != "viewer" && user != "md5only" {
 			t.Fatalf("accepted user %q", user)
 		}

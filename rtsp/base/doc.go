@@ -4,6 +4,7 @@
 // at most what the limits allow.
 //
 // The package is pure: functions over bytes and bufio.Readers. It opens no sockets, starts
-// no goroutines and does no logging; cmd/camvault's TestDependencies keeps it so. Failures
+// no goroutines and does no logging; cmd/camvault's TestDependencies (imports) and
+// TestWireNoGoroutines (go statements) keep it so. Failures
 // that the server answers with a status come back as an [*Error] carrying it.
 package base

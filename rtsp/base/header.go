@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"slices"
 	"strings"
+
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // Header holds the header fields of a request or response, keyed by
@@ -159,12 +161,12 @@ func unmarshalHeader(br *bufio.Reader, lim Limits) (Header, error) {
 		if total > lim.MaxHeaderBytes || count > lim.MaxHeaders {
 			return nil, NewError(StatusBadRequest, "header block too large", ErrHeaderTooLarge)
 		}
-		if HasCTL(line) {
-			return nil, Malformed("control character in header")
+		if lex.HasCTL(line) {
+			return nil, malformed("control character in header")
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if last == "" {
-				return nil, Malformed("continuation without header")
+				return nil, malformed("continuation without header")
 			}
 			h.unfold(last, strings.Trim(string(line), " \t"))
 			continue
@@ -178,11 +180,11 @@ func unmarshalHeader(br *bufio.Reader, lim Limits) (Header, error) {
 func (h Header) addLine(line []byte) (string, error) {
 	i := strings.IndexByte(string(line), ':')
 	if i <= 0 {
-		return "", Malformed("header without colon")
+		return "", malformed("header without colon")
 	}
 	name := strings.TrimRight(string(line[:i]), " \t")
-	if !IsToken(name) {
-		return "", Malformed("bad header name")
+	if !lex.IsToken(name) {
+		return "", malformed("bad header name")
 	}
 	name = CanonicalHeaderName(name)
 	h[name] = append(h[name], strings.Trim(string(line[i+1:]), " \t"))

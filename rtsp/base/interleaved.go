@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // InterleavedMagic is the first byte of an interleaved frame.
@@ -38,7 +40,7 @@ type InterleavedFrame struct {
 func (f *InterleavedFrame) Unmarshal(br *bufio.Reader, buf []byte) error {
 	hdr, err := br.Peek(InterleavedHeaderSize)
 	if err != nil {
-		return UnexpectedEOF(err, len(hdr))
+		return lex.UnexpectedEOF(err, len(hdr))
 	}
 	if hdr[0] != InterleavedMagic {
 		return ErrMalformed
@@ -48,7 +50,7 @@ func (f *InterleavedFrame) Unmarshal(br *bufio.Reader, buf []byte) error {
 	_, _ = br.Discard(InterleavedHeaderSize) // cannot fail: the bytes are buffered
 	if n == 0 || n > len(buf) {
 		if _, err := br.Discard(n); err != nil {
-			return UnexpectedEOF(err, 1)
+			return lex.UnexpectedEOF(err, 1)
 		}
 		if n == 0 {
 			return ErrMalformed
@@ -56,18 +58,10 @@ func (f *InterleavedFrame) Unmarshal(br *bufio.Reader, buf []byte) error {
 		return ErrFrameTooLarge
 	}
 	if _, err := io.ReadFull(br, buf[:n]); err != nil {
-		return UnexpectedEOF(err, 1)
+		return lex.UnexpectedEOF(err, 1)
 	}
 	f.Channel, f.Payload = ch, buf[:n]
 	return nil
-}
-
-// UnexpectedEOF turns EOF after some bytes of a frame into io.ErrUnexpectedEOF.
-func UnexpectedEOF(err error, got int) error {
-	if errors.Is(err, io.EOF) && got > 0 {
-		return io.ErrUnexpectedEOF
-	}
-	return err
 }
 
 // MarshalSize returns the number of bytes MarshalTo writes.

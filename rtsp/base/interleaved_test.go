@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/camvault/camvault/internal/alloctest"
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp/base"
 )
 
@@ -70,7 +71,7 @@ func TestInterleavedSkip(t *testing.T) {
 }
 
 // FuzzInterleaved reads up to 64 frames from the input, each within
-// alloctest.RTSP: no panic, skipped
+// rtsptest.ParseAlloc: no panic, skipped
 // frames keep the stream in sync, and a frame re-marshals to the same
 // frame. No crasher found so far.
 func FuzzInterleaved(f *testing.F) {
@@ -84,7 +85,7 @@ func FuzzInterleaved(f *testing.F) {
 		for range 64 {
 			var fr base.InterleavedFrame
 			var err error
-			alloctest.Check(t, alloctest.RTSP, len(in), func() { err = fr.Unmarshal(br, buf) })
+			alloctest.Check(t, rtsptest.ParseAlloc, len(in), func() { err = fr.Unmarshal(br, buf) })
 			if errors.Is(err, base.ErrFrameTooLarge) || (errors.Is(err, base.ErrMalformed) && len(in) > 0 && in[0] == '$') {
 				continue
 			}

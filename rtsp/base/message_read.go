@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"strconv"
+
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // ProtoRTSP10 is the protocol version of every message camvault reads and writes.
@@ -50,44 +52,10 @@ func trimEOL(line []byte, max int) ([]byte, error) {
 	return line, nil
 }
 
-// isCTL reports whether c is a control character other than HT (SEC-10).
-func isCTL(c byte) bool { return (c < 0x20 && c != '\t') || c == 0x7f }
-
-// HasCTL reports whether b holds a control character other than HT (SEC-10).
-func HasCTL(b []byte) bool {
-	for _, c := range b {
-		if isCTL(c) {
-			return true
-		}
-	}
-	return false
-}
-
-// IsToken reports whether s is a non-empty RFC 2616 token.
-func IsToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f {
-			return false
-		}
-		switch c {
-		case '(', ')', '<', '>', '@', ',', ';', ':', '\\', '"', '/', '[', ']', '?', '=', '{', '}':
-			return false
-		}
-	}
-	return true
-}
-
 // validProto reports whether s is "RTSP/" DIGIT "." DIGIT.
 func validProto(s string) bool {
-	return len(s) == 8 && s[:5] == "RTSP/" && IsDigit(s[5]) && s[6] == '.' && IsDigit(s[7])
+	return len(s) == 8 && s[:5] == "RTSP/" && lex.IsDigit(s[5]) && s[6] == '.' && lex.IsDigit(s[7])
 }
-
-// IsDigit reports whether c is an ASCII digit.
-func IsDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // readBody reads the body announced by Content-Length (RTSP-MSG-06). An
 // absent header means no body.
@@ -115,12 +83,12 @@ func readBody(br *bufio.Reader, h Header, max int) ([]byte, error) {
 
 func parseContentLength(v string, max int) (int, error) {
 	if v == "" || len(v) > 12 {
-		if len(v) > 12 && AllDigits(v) {
+		if len(v) > 12 && lex.AllDigits(v) {
 			return 0, NewError(StatusRequestEntityTooLarge, "content-length "+v, ErrBodyTooLarge)
 		}
 		return 0, NewError(StatusBadRequest, "bad content-length", ErrMalformed)
 	}
-	if !AllDigits(v) {
+	if !lex.AllDigits(v) {
 		return 0, NewError(StatusBadRequest, "bad content-length", ErrMalformed)
 	}
 	n, err := strconv.Atoi(v)
@@ -133,18 +101,8 @@ func parseContentLength(v string, max int) (int, error) {
 	return n, nil
 }
 
-// AllDigits reports whether s is a non-empty run of ASCII digits.
-func AllDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !IsDigit(s[i]) {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// Malformed wraps a syntax error as a 400.
-func Malformed(what string) error {
+// malformed wraps a syntax error as a 400.
+func malformed(what string) error {
 	return NewError(StatusBadRequest, what, ErrMalformed)
 }
 

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // Request is an RTSP request [2326 §6].
@@ -59,20 +61,20 @@ func readFirstLine(br *bufio.Reader, lim Limits) ([]byte, error) {
 			return line, err
 		}
 	}
-	return nil, Malformed("too many empty lines")
+	return nil, malformed("too many empty lines")
 }
 
 func (r *Request) parseRequestLine(line []byte, lim Limits) error {
-	if HasCTL(line) || strings.IndexByte(string(line), '\t') >= 0 {
-		return Malformed("control character in request line")
+	if lex.HasCTL(line) || strings.IndexByte(string(line), '\t') >= 0 {
+		return malformed("control character in request line")
 	}
 	parts := strings.Split(string(line), " ")
 	if len(parts) != 3 {
-		return Malformed("request line needs 3 fields")
+		return malformed("request line needs 3 fields")
 	}
 	method, uri, proto := parts[0], parts[1], parts[2]
-	if !IsToken(method) {
-		return Malformed("bad method")
+	if !lex.IsToken(method) {
+		return malformed("bad method")
 	}
 	if len(uri) > lim.MaxURL {
 		return NewError(StatusRequestURITooLong, "url of "+strconv.Itoa(len(uri))+" bytes", ErrURLTooLong)
@@ -81,7 +83,7 @@ func (r *Request) parseRequestLine(line []byte, lim Limits) error {
 		return err
 	}
 	if !validProto(proto) {
-		return Malformed("bad protocol version")
+		return malformed("bad protocol version")
 	}
 	r.Method, r.URL, r.Proto = Method(method), uri, proto
 	return nil
@@ -93,7 +95,7 @@ func checkRequestURI(uri string) error {
 	}
 	u, err := url.Parse(uri)
 	if err != nil || !u.IsAbs() || u.Opaque != "" {
-		return Malformed("request-uri is not an absolute url")
+		return malformed("request-uri is not an absolute url")
 	}
 	return nil
 }

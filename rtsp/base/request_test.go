@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/camvault/camvault/internal/alloctest"
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp/base"
 )
 
@@ -217,7 +218,7 @@ func FuzzRequestUnmarshal(f *testing.F) {
 		lim := base.Limits{MaxBody: 4096}
 		var req base.Request
 		var err error
-		alloctest.Check(t, alloctest.RTSP, len(in), func() { err = req.Unmarshal(bufio.NewReader(bytes.NewReader(in)), lim) })
+		alloctest.Check(t, rtsptest.ParseAlloc, len(in), func() { err = req.Unmarshal(bufio.NewReader(bytes.NewReader(in)), lim) })
 		if err != nil {
 			return
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // Response is an RTSP response [2326 §7]. It is always written as RTSP/1.0.
@@ -39,20 +41,20 @@ func (r *Response) Unmarshal(br *bufio.Reader, lim Limits) error {
 
 // parseStatusLine parses "RTSP/d.d SP 3DIGIT [SP reason]".
 func (r *Response) parseStatusLine(line []byte) error {
-	if HasCTL(line) {
-		return Malformed("control character in status line")
+	if lex.HasCTL(line) {
+		return malformed("control character in status line")
 	}
 	s := string(line)
 	if len(s) < 12 || !validProto(s[:8]) || s[8] != ' ' {
-		return Malformed("bad status line")
+		return malformed("bad status line")
 	}
 	code := s[9:12]
-	if !AllDigits(code) || code[0] == '0' {
-		return Malformed("bad status code")
+	if !lex.AllDigits(code) || code[0] == '0' {
+		return malformed("bad status code")
 	}
 	rest := s[12:]
 	if rest != "" && rest[0] != ' ' {
-		return Malformed("bad status line")
+		return malformed("bad status line")
 	}
 	r.StatusCode, _ = strconv.Atoi(code)
 	r.Reason = strings.Trim(rest, " \t")

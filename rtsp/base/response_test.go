@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/camvault/camvault/internal/alloctest"
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp/base"
 )
 
@@ -124,7 +125,7 @@ func FuzzResponseUnmarshal(f *testing.F) {
 		lim := base.Limits{MaxBody: 4096}
 		var resp base.Response
 		var err error
-		alloctest.Check(t, alloctest.RTSP, len(in), func() { err = resp.Unmarshal(bufio.NewReader(bytes.NewReader(in)), lim) })
+		alloctest.Check(t, rtsptest.ParseAlloc, len(in), func() { err = resp.Unmarshal(bufio.NewReader(bytes.NewReader(in)), lim) })
 		if err != nil {
 			return
 		}

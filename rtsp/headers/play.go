@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // maxDecimalLen bounds a Scale or Speed value; it keeps every accepted
@@ -16,19 +17,19 @@ const maxDecimalLen = 24
 func parseDecimal(v string, signed bool) (float64, error) {
 	s := strings.TrimSpace(v)
 	if len(s) > maxDecimalLen {
-		return 0, base.Malformed("number too long")
+		return 0, malformed("number too long")
 	}
 	body := s
 	if signed && strings.HasPrefix(body, "-") {
 		body = body[1:]
 	}
 	whole, frac, _ := strings.Cut(body, ".")
-	if whole == "" || len(whole) > 10 || !base.AllDigits(whole) || (frac != "" && !base.AllDigits(frac)) {
-		return 0, base.Malformed("bad number")
+	if whole == "" || len(whole) > 10 || !lex.AllDigits(whole) || (frac != "" && !lex.AllDigits(frac)) {
+		return 0, malformed("bad number")
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return 0, base.Malformed("bad number")
+		return 0, malformed("bad number")
 	}
 	return f, nil
 }
@@ -41,7 +42,7 @@ func ParseScale(v string) (float64, error) {
 		return 0, err
 	}
 	if f == 0 {
-		return 0, base.Malformed("scale 0")
+		return 0, malformed("scale 0")
 	}
 	return f, nil
 }
@@ -54,7 +55,7 @@ func ParseSpeed(v string) (float64, error) {
 		return 0, err
 	}
 	if f == 0 {
-		return 0, base.Malformed("speed 0")
+		return 0, malformed("speed 0")
 	}
 	return f, nil
 }
@@ -78,7 +79,7 @@ func ParseYesNo(v string) (bool, error) {
 	case "no":
 		return false, nil
 	}
-	return false, base.Malformed("expected yes or no")
+	return false, malformed("expected yes or no")
 }
 
 // ParseFrames parses the ONVIF Frames header (ONVIF-07): "all",
@@ -90,10 +91,10 @@ func ParseFrames(v string) (string, error) {
 	switch kind {
 	case "all", "predicted", "intra":
 	default:
-		return "", base.Malformed("bad frames value")
+		return "", malformed("bad frames value")
 	}
-	if hasInterval && (kind != "intra" || len(interval) > 10 || !base.AllDigits(interval)) {
-		return "", base.Malformed("bad frames interval")
+	if hasInterval && (kind != "intra" || len(interval) > 10 || !lex.AllDigits(interval)) {
+		return "", malformed("bad frames interval")
 	}
 	return s, nil
 }

@@ -1,10 +1,12 @@
-package headers
+package headers_test
 
 import (
 	"testing"
 
 	"github.com/camvault/camvault/internal/alloctest"
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // decimalCases drive ParseScale/ParseSpeed and the fuzz seeds
@@ -37,18 +39,18 @@ var decimalCases = []struct {
 func TestParseScaleSpeed(t *testing.T) {
 	t.Parallel()
 	for _, tc := range decimalCases {
-		s, err := ParseScale(tc.in)
+		s, err := headers.ParseScale(tc.in)
 		if (err == nil) != (tc.scale != 0) || s != tc.scale {
-			t.Errorf("ParseScale(%q) = %v, %v; want %v", tc.in, s, err, tc.scale)
+			t.Errorf("headers.ParseScale(%q) = %v, %v; want %v", tc.in, s, err, tc.scale)
 		}
-		v, err := ParseSpeed(tc.in)
+		v, err := headers.ParseSpeed(tc.in)
 		if (err == nil) != (tc.speed != 0) || v != tc.speed {
-			t.Errorf("ParseSpeed(%q) = %v, %v; want %v", tc.in, v, err, tc.speed)
+			t.Errorf("headers.ParseSpeed(%q) = %v, %v; want %v", tc.in, v, err, tc.speed)
 		}
 	}
 	for in, want := range map[float64]string{2: "2.0", -1: "-1.0", 0.5: "0.5", 1.25: "1.25"} {
-		if got := FormatDecimal(in); got != want {
-			t.Errorf("FormatDecimal(%v) = %q, want %q", in, got, want)
+		if got := headers.FormatDecimal(in); got != want {
+			t.Errorf("headers.FormatDecimal(%v) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -70,9 +72,9 @@ var framesCases = []struct{ in, want string }{
 func TestParseFrames(t *testing.T) {
 	t.Parallel()
 	for _, tc := range framesCases {
-		got, err := ParseFrames(tc.in)
+		got, err := headers.ParseFrames(tc.in)
 		if got != tc.want || (err == nil) != (tc.want != "") {
-			t.Errorf("ParseFrames(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			t.Errorf("headers.ParseFrames(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
 }
@@ -80,9 +82,9 @@ func TestParseFrames(t *testing.T) {
 func TestParseYesNo(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]int{"yes": 1, "No": 0, " YES ": 1, "": -1, "y": -1, "true": -1} {
-		got, err := ParseYesNo(in)
+		got, err := headers.ParseYesNo(in)
 		if (want < 0) != (err != nil) || (want == 1) != got {
-			t.Errorf("ParseYesNo(%q) = %v, %v", in, got, err)
+			t.Errorf("headers.ParseYesNo(%q) = %v, %v", in, got, err)
 		}
 	}
 }
@@ -107,7 +109,7 @@ func TestAcceptsSDP(t *testing.T) {
 		for _, a := range tc.accept {
 			h.Add("Accept", a)
 		}
-		if got := AcceptsSDP(h); got != tc.want {
+		if got := headers.AcceptsSDP(h); got != tc.want {
 			t.Errorf("Accept %q: %v, want %v", tc.accept, got, tc.want)
 		}
 	}
@@ -115,35 +117,35 @@ func TestAcceptsSDP(t *testing.T) {
 
 // FuzzScale checks ParseScale and ParseSpeed: no panic, a parsed value is
 // finite, non-zero and survives FormatDecimal; parsing stays within
-// alloctest.RTSP.
+// rtsptest.ParseAlloc.
 func FuzzScale(f *testing.F) {
 	for _, tc := range decimalCases {
 		f.Add(tc.in)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		for _, parse := range []func(string) (float64, error){ParseScale, ParseSpeed} {
+		for _, parse := range []func(string) (float64, error){headers.ParseScale, headers.ParseSpeed} {
 			var v float64
 			var err error
-			alloctest.Check(t, alloctest.RTSP, len(in), func() { v, err = parse(in) })
+			alloctest.Check(t, rtsptest.ParseAlloc, len(in), func() { v, err = parse(in) })
 			if err != nil {
 				continue
 			}
-			back, err := parse(FormatDecimal(v))
+			back, err := parse(headers.FormatDecimal(v))
 			if err != nil || back != v || v == 0 || v > 1e10 || v < -1e10 {
-				t.Fatalf("%q: %v -> %q -> %v, %v", in, v, FormatDecimal(v), back, err)
+				t.Fatalf("%q: %v -> %q -> %v, %v", in, v, headers.FormatDecimal(v), back, err)
 			}
 		}
 	})
 }
 
-// FuzzSpeed is FuzzScale seeded for Speed alone, within alloctest.RTSP.
+// FuzzSpeed is FuzzScale seeded for Speed alone, within rtsptest.ParseAlloc.
 func FuzzSpeed(f *testing.F) {
 	f.Add("2.5")
 	f.Add("0.000")
 	f.Fuzz(func(t *testing.T, in string) {
 		var v float64
 		var err error
-		alloctest.Check(t, alloctest.RTSP, len(in), func() { v, err = ParseSpeed(in) })
+		alloctest.Check(t, rtsptest.ParseAlloc, len(in), func() { v, err = headers.ParseSpeed(in) })
 		if err == nil && v <= 0 {
 			t.Fatalf("%q: speed %v", in, v)
 		}
@@ -151,7 +153,7 @@ func FuzzSpeed(f *testing.F) {
 }
 
 // FuzzRateControl checks the yes|no parser of Rate-Control and Immediate,
-// within alloctest.RTSP.
+// within rtsptest.ParseAlloc.
 func FuzzRateControl(f *testing.F) {
 	for _, s := range []string{"yes", "no", "No", "maybe", ""} {
 		f.Add(s)
@@ -159,7 +161,7 @@ func FuzzRateControl(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		var v bool
 		var err error
-		alloctest.Check(t, alloctest.RTSP, len(in), func() { v, err = ParseYesNo(in) })
+		alloctest.Check(t, rtsptest.ParseAlloc, len(in), func() { v, err = headers.ParseYesNo(in) })
 		if err != nil {
 			return
 		}
@@ -167,14 +169,14 @@ func FuzzRateControl(f *testing.F) {
 		if v {
 			w = "yes"
 		}
-		if again, err := ParseYesNo(w); err != nil || again != v {
+		if again, err := headers.ParseYesNo(w); err != nil || again != v {
 			t.Fatalf("%q: %v", in, v)
 		}
 	})
 }
 
 // FuzzFrames checks ParseFrames: no panic, the result is canonical (it
-// parses to itself), within alloctest.RTSP.
+// parses to itself), within rtsptest.ParseAlloc.
 func FuzzFrames(f *testing.F) {
 	for _, tc := range framesCases {
 		f.Add(tc.in)
@@ -182,24 +184,24 @@ func FuzzFrames(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		var v string
 		var err error
-		alloctest.Check(t, alloctest.RTSP, len(in), func() { v, err = ParseFrames(in) })
+		alloctest.Check(t, rtsptest.ParseAlloc, len(in), func() { v, err = headers.ParseFrames(in) })
 		if err != nil {
 			return
 		}
-		if again, err := ParseFrames(v); err != nil || again != v {
+		if again, err := headers.ParseFrames(v); err != nil || again != v {
 			t.Fatalf("%q -> %q -> %q, %v", in, v, again, err)
 		}
 	})
 }
 
 // FuzzAccept checks AcceptsSDP does not panic on any Accept value and stays
-// within alloctest.RTSP.
+// within rtsptest.ParseAlloc.
 func FuzzAccept(f *testing.F) {
 	f.Add("application/sdp")
 	f.Add("text/html, */*;q=0.1")
 	f.Fuzz(func(t *testing.T, in string) {
 		h := base.Header{}
 		h.Set("Accept", in)
-		alloctest.Check(t, alloctest.RTSP, len(in), func() { AcceptsSDP(h) })
+		alloctest.Check(t, rtsptest.ParseAlloc, len(in), func() { headers.AcceptsSDP(h) })
 	})
 }

@@ -76,7 +76,7 @@ func (r *Range) Unmarshal(v string) error {
 	spec := strings.Map(dropBlank, parts[0])
 	unitName, val, ok := strings.Cut(spec, "=")
 	if !ok {
-		return base.Malformed("range without unit")
+		return malformed("range without unit")
 	}
 	*r = Range{Unit: parseRangeUnit(unitName)}
 	if r.Unit == 0 {
@@ -107,7 +107,7 @@ func parseRangeUnit(s string) RangeUnit {
 func (r *Range) parseBounds(val string) error {
 	a, b, ok := strings.Cut(val, "-")
 	if !ok || (a == "" && b == "") {
-		return base.Malformed("bad range")
+		return malformed("bad range")
 	}
 	var err error
 	if a != "" {
@@ -115,7 +115,7 @@ func (r *Range) parseBounds(val string) error {
 			return err
 		}
 	} else if r.Unit != RangeNPT && r.Unit != RangeClock {
-		return base.Malformed("smpte range needs a start")
+		return malformed("smpte range needs a start")
 	}
 	if b != "" {
 		r.End, err = r.parsePoint(b)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/internal/alloctest"
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp/base"
 	"github.com/camvault/camvault/rtsp/headers"
 )
@@ -125,7 +126,7 @@ func TestRangeUnitString(t *testing.T) {
 	}
 }
 
-// FuzzRange checks no panic, allocations within alloctest.RTSP, and that
+// FuzzRange checks no panic, allocations within rtsptest.ParseAlloc, and that
 // canonical output re-parses equal.
 // Crashers in testdata/fuzz/FuzzRange:
 //   - 6629b7ab14ae39d1 "npt=9227000000-": seconds overflowed time.Duration
@@ -140,7 +141,7 @@ func FuzzRange(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		var r headers.Range
 		var err error
-		alloctest.Check(t, alloctest.RTSP, len(in), func() { err = r.Unmarshal(in) })
+		alloctest.Check(t, rtsptest.ParseAlloc, len(in), func() { err = r.Unmarshal(in) })
 		if err != nil {
 			return
 		}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // parseNPT parses npt-time: "now", seconds[.frac] or h:mm:ss[.frac]
@@ -25,7 +25,7 @@ func parseNPT(s string) (*RangePoint, error) {
 		return nil, err
 	}
 	if secs >= int64(maxNPT/time.Second) { // checked before multiplying: no overflow
-		return nil, base.Malformed("npt too large")
+		return nil, malformed("npt too large")
 	}
 	return &RangePoint{Offset: time.Duration(secs)*time.Second + fracDur}, nil
 }
@@ -41,21 +41,21 @@ func parseNPTWhole(s string) (int64, error) {
 		m, err2 := parseDigits(f[1], 2)
 		sec, err3 := parseDigits(f[2], 2)
 		if err1 != nil || err2 != nil || err3 != nil || m > 59 || sec > 59 {
-			return 0, base.Malformed("bad npt time")
+			return 0, malformed("bad npt time")
 		}
 		return h*3600 + m*60 + sec, nil
 	}
-	return 0, base.Malformed("bad npt time")
+	return 0, malformed("bad npt time")
 }
 
 // parseDigits parses 1 to maxLen decimal digits.
 func parseDigits(s string, maxLen int) (int64, error) {
-	if len(s) > maxLen || !base.AllDigits(s) {
-		return 0, base.Malformed("bad number")
+	if len(s) > maxLen || !lex.AllDigits(s) {
+		return 0, malformed("bad number")
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, base.Malformed("bad number")
+		return 0, malformed("bad number")
 	}
 	return n, nil
 }
@@ -64,10 +64,10 @@ func parseDigits(s string, maxLen int) (int64, error) {
 // truncated to nanoseconds. With strict, 1 to 9 digits are required.
 func parseFraction(frac string, strict bool) (time.Duration, error) {
 	if strict && (frac == "" || len(frac) > 9) {
-		return 0, base.Malformed("bad fraction")
+		return 0, malformed("bad fraction")
 	}
-	if len(frac) > 32 || (frac != "" && !base.AllDigits(frac)) {
-		return 0, base.Malformed("bad fraction")
+	if len(frac) > 32 || (frac != "" && !lex.AllDigits(frac)) {
+		return 0, malformed("bad fraction")
 	}
 	var ns int64
 	for i := 0; i < 9; i++ {
@@ -100,12 +100,12 @@ func formatNPT(p *RangePoint) string {
 func parseClock(s string) (time.Time, error) {
 	s = strings.TrimSuffix(s, "Z")
 	date, clock, ok := strings.Cut(s, "T")
-	if !ok || len(date) != 8 || !base.AllDigits(date) {
-		return time.Time{}, base.Malformed("bad clock date")
+	if !ok || len(date) != 8 || !lex.AllDigits(date) {
+		return time.Time{}, malformed("bad clock date")
 	}
 	clock, frac, hasFrac := strings.Cut(clock, ".")
-	if (len(clock) != 6 && len(clock) != 4) || !base.AllDigits(clock) || (hasFrac && len(clock) != 6) {
-		return time.Time{}, base.Malformed("bad clock time")
+	if (len(clock) != 6 && len(clock) != 4) || !lex.AllDigits(clock) || (hasFrac && len(clock) != 6) {
+		return time.Time{}, malformed("bad clock time")
 	}
 	var fd time.Duration
 	if hasFrac {
@@ -126,7 +126,7 @@ func buildClock(date, clock string, frac time.Duration) (time.Time, error) {
 	}
 	t := time.Date(y, time.Month(mo), d, h, mi, sec, int(frac), time.UTC)
 	if t.Year() != y || int(t.Month()) != mo || t.Day() != d || t.Hour() != h || t.Minute() != mi || t.Second() != sec {
-		return time.Time{}, base.Malformed("clock out of range")
+		return time.Time{}, malformed("clock out of range")
 	}
 	return t, nil
 }
@@ -146,7 +146,7 @@ func parseSMPTE(s string, maxFrames int) (*RangePoint, error) {
 	main, sub, hasSub := strings.Cut(s, ".")
 	f := strings.Split(main, ":")
 	if len(f) != 3 && len(f) != 4 {
-		return nil, base.Malformed("bad smpte time")
+		return nil, malformed("bad smpte time")
 	}
 	var v [4]int64
 	for i, p := range f {
@@ -157,7 +157,7 @@ func parseSMPTE(s string, maxFrames int) (*RangePoint, error) {
 		v[i] = n
 	}
 	if v[1] > 59 || v[2] > 59 || v[3] > int64(maxFrames) {
-		return nil, base.Malformed("smpte field out of range")
+		return nil, malformed("smpte field out of range")
 	}
 	p := &RangePoint{Offset: time.Duration(v[0]*3600+v[1]*60+v[2]) * time.Second, Frames: int(v[3])}
 	if hasSub {

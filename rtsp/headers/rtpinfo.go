@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // RTPInfoEntry is one stream of an RTP-Info header [2326 §12.33].
@@ -35,7 +35,7 @@ func (ri *RTPInfo) Unmarshal(v string) error {
 	var out RTPInfo
 	for _, raw := range splitRTPInfo(v) {
 		if len(out) == maxRTPInfoEntries {
-			return base.Malformed("too many rtp-info entries")
+			return malformed("too many rtp-info entries")
 		}
 		var e RTPInfoEntry
 		if err := e.unmarshal(raw); err != nil {
@@ -66,21 +66,21 @@ func splitRTPInfo(v string) []string {
 func (e *RTPInfoEntry) unmarshal(s string) error {
 	s = strings.TrimSpace(s)
 	if len(s) < 4 || !strings.EqualFold(s[:4], "url=") {
-		return base.Malformed("rtp-info entry without url")
+		return malformed("rtp-info entry without url")
 	}
 	rest := s[4:]
 	if strings.HasPrefix(rest, `"`) {
 		end := strings.IndexByte(rest[1:], '"')
 		if end < 0 {
-			return base.Malformed("unterminated rtp-info url")
+			return malformed("unterminated rtp-info url")
 		}
 		e.URL, rest = rest[1:end+1], rest[end+2:]
 	} else {
 		e.URL, rest, _ = strings.Cut(rest, ";")
 		rest = ";" + rest
 	}
-	if e.URL == "" || strings.ContainsAny(e.URL, " \t;,\"") || base.HasCTL([]byte(e.URL)) {
-		return base.Malformed("bad rtp-info url")
+	if e.URL == "" || strings.ContainsAny(e.URL, " \t;,\"") || lex.HasCTL([]byte(e.URL)) {
+		return malformed("bad rtp-info url")
 	}
 	return e.parseParams(rest)
 }
@@ -105,7 +105,7 @@ func (e *RTPInfoEntry) parseParams(rest string) error {
 			e.SSRC, err = parseSSRC(v)
 		}
 		if err != nil {
-			return base.Malformed("bad rtp-info " + strings.ToLower(k))
+			return malformed("bad rtp-info " + strings.ToLower(k))
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/camvault/camvault/internal/alloctest"
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp/headers"
 )
 
@@ -63,7 +64,7 @@ func TestRTPInfo(t *testing.T) {
 	}
 }
 
-// FuzzRTPInfo checks no panic, allocations within alloctest.RTSP, and that
+// FuzzRTPInfo checks no panic, allocations within rtsptest.ParseAlloc, and that
 // output re-parses equal.
 // Crashers in testdata/fuzz/FuzzRTPInfo:
 //   - 93bc6586e1e05b51 "url=\n;": a URL of control characters was accepted
@@ -78,7 +79,7 @@ func FuzzRTPInfo(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		var ri headers.RTPInfo
 		var err error
-		alloctest.Check(t, alloctest.RTSP, len(in), func() { err = ri.Unmarshal(in) })
+		alloctest.Check(t, rtsptest.ParseAlloc, len(in), func() { err = ri.Unmarshal(in) })
 		if err != nil {
 			return
 		}

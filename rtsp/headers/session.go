@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // MaxSessionID bounds a session id [7826 §4.3].
@@ -26,7 +26,7 @@ func (s *Session) Unmarshal(v string) error {
 	parts := strings.Split(v, ";")
 	id := strings.TrimSpace(parts[0])
 	if !validSessionID(id) {
-		return base.Malformed("bad session id")
+		return malformed("bad session id")
 	}
 	*s = Session{ID: id}
 	for _, p := range parts[1:] {
@@ -36,7 +36,7 @@ func (s *Session) Unmarshal(v string) error {
 		}
 		n, err := parseBounded(strings.TrimSpace(val), 1<<20)
 		if err != nil || n == 0 {
-			return base.Malformed("bad session timeout")
+			return malformed("bad session timeout")
 		}
 		s.Timeout = time.Duration(n) * time.Second
 	}
@@ -60,7 +60,7 @@ func validSessionID(id string) bool {
 	}
 	for i := 0; i < len(id); i++ {
 		c := id[i]
-		ok := (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || base.IsDigit(c) || strings.IndexByte("$-_.+", c) >= 0
+		ok := (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || lex.IsDigit(c) || strings.IndexByte("$-_.+", c) >= 0
 		if !ok {
 			return false
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/internal/alloctest"
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp/headers"
 )
 
@@ -50,7 +51,7 @@ func TestSessionUnmarshal(t *testing.T) {
 	}
 }
 
-// FuzzSession checks no panic, allocations within alloctest.RTSP, and that
+// FuzzSession checks no panic, allocations within rtsptest.ParseAlloc, and that
 // output re-parses equal. No crasher
 // found so far.
 func FuzzSession(f *testing.F) {
@@ -63,7 +64,7 @@ func FuzzSession(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		var s headers.Session
 		var err error
-		alloctest.Check(t, alloctest.RTSP, len(in), func() { err = s.Unmarshal(in) })
+		alloctest.Check(t, rtsptest.ParseAlloc, len(in), func() { err = s.Unmarshal(in) })
 		if err != nil {
 			return
 		}

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/internal/lex"
 )
 
 // LowerTransport is the lower transport of a Transport spec.
@@ -101,7 +101,7 @@ const maxTransportSpecs = 16
 func (ts *Transports) Unmarshal(v string) error {
 	specs := splitOutsideQuotes(v, ',')
 	if len(specs) > maxTransportSpecs {
-		return base.Malformed("too many transport specs")
+		return malformed("too many transport specs")
 	}
 	out := make(Transports, 0, len(specs))
 	for _, s := range specs {
@@ -150,8 +150,8 @@ func (t *Transport) Unmarshal(v string) error {
 
 func (t *Transport) parseProfile(p string) error {
 	parts := strings.Split(strings.ToUpper(p), "/")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" || !base.IsToken(parts[0]) || !base.IsToken(parts[1]) {
-		return base.Malformed("bad transport profile")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" || !lex.IsToken(parts[0]) || !lex.IsToken(parts[1]) {
+		return malformed("bad transport profile")
 	}
 	t.Profile = parts[0] + "/" + parts[1]
 	if len(parts) == 3 {
@@ -160,7 +160,7 @@ func (t *Transport) parseProfile(p string) error {
 		case "TCP":
 			t.Lower = LowerTCP
 		default:
-			return base.Malformed("bad lower transport")
+			return malformed("bad lower transport")
 		}
 	}
 	return nil
@@ -215,8 +215,8 @@ func checkAddrParam(v string) (string, error) {
 	if v == "" {
 		return "", nil // bare "destination" [2326 §12.39]
 	}
-	if len(v) > 255 || strings.ContainsAny(v, " \t\",;") || base.HasCTL([]byte(v)) {
-		return "", base.Malformed("bad transport address")
+	if len(v) > 255 || strings.ContainsAny(v, " \t\",;") || lex.HasCTL([]byte(v)) {
+		return "", malformed("bad transport address")
 	}
 	return v, nil
 }
@@ -231,7 +231,7 @@ func parsePair(v string, max int) (*PortPair, error) {
 	}
 	if !two {
 		if lo+1 > max {
-			return nil, base.Malformed("port pair out of range")
+			return nil, malformed("port pair out of range")
 		}
 		return &PortPair{RTP: lo, RTCP: lo + 1}, nil
 	}
@@ -243,12 +243,12 @@ func parsePair(v string, max int) (*PortPair, error) {
 }
 
 func parseBounded(s string, max int) (int, error) {
-	if !base.AllDigits(s) || len(s) > 6 {
-		return 0, base.Malformed("bad number")
+	if !lex.AllDigits(s) || len(s) > 6 {
+		return 0, malformed("bad number")
 	}
 	n, _ := strconv.Atoi(s)
 	if n > max {
-		return 0, base.Malformed("number out of range")
+		return 0, malformed("number out of range")
 	}
 	return n, nil
 }
@@ -264,11 +264,11 @@ func parseTTL(v string) (*int, error) {
 func parseSSRC(v string) (*uint32, error) {
 	first, _, _ := strings.Cut(strings.TrimSpace(v), "/")
 	if first == "" || len(first) > 8 {
-		return nil, base.Malformed("bad ssrc")
+		return nil, malformed("bad ssrc")
 	}
 	n, err := strconv.ParseUint(first, 16, 32)
 	if err != nil {
-		return nil, base.Malformed("bad ssrc")
+		return nil, malformed("bad ssrc")
 	}
 	s := uint32(n)
 	return &s, nil
@@ -284,7 +284,7 @@ func parseMode(v string) (TransportMode, error) {
 	case "record", "receive":
 		return ModeRecord, nil
 	}
-	return ModeUnset, base.Malformed("bad transport mode")
+	return ModeUnset, malformed("bad transport mode")
 }
 
 // Marshal returns the canonical wire form: no blanks, delivery always

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/camvault/camvault/internal/alloctest"
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp/headers"
 )
 
@@ -138,7 +139,7 @@ func TestTransportUnmarshalErrors(t *testing.T) {
 	}
 }
 
-// FuzzTransport checks no panic, allocations within alloctest.RTSP, and that
+// FuzzTransport checks no panic, allocations within rtsptest.ParseAlloc, and that
 // canonical output re-parses equal
 // (RTSP-TR-07). No crasher found so far.
 func FuzzTransport(f *testing.F) {
@@ -151,7 +152,7 @@ func FuzzTransport(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		var ts headers.Transports
 		var err error
-		alloctest.Check(t, alloctest.RTSP, len(in), func() { err = ts.Unmarshal(in) })
+		alloctest.Check(t, rtsptest.ParseAlloc, len(in), func() { err = ts.Unmarshal(in) })
 		if err != nil {
 			return
 		}

@@ -13,7 +13,8 @@
 // accepts that and the layouts other fMP4 muxers commonly write.
 //
 // The package is pure: functions over bytes, no I/O, no logging, no
-// goroutines. It knows nothing of segment files (their init, metadata box
+// goroutines (cmd/camvault's TestDependencies and TestWireNoGoroutines keep
+// it so). It knows nothing of segment files (their init, metadata box
 // and index live in package storage) nor of codecs (sample entries live in
 // package media). The reader is fed files that a crash may have cut or a
 // disk may have garbled: it is bounded (maxFragmentSamples, box sizes checked
