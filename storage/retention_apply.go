@@ -132,9 +132,10 @@ func (s *Store) removeFiles(gone []Deletion, rep *RetentionReport) {
 
 // removeEmptyDirs removes the day directories of deleted segments, and then
 // their camera directories, when they are empty (rmdir refuses a non-empty
-// one) and no open segment lives in them. s.mu is held so that no segment
-// is created meanwhile: its writer could make the directory just before it
-// goes.
+// one) and no open segment lives in them; a day directory with an open
+// segment is removed when that segment leaves (removeOpen). s.mu is held so
+// that no segment is created meanwhile: its writer could make the directory
+// just before it goes.
 func (s *Store) removeEmptyDirs(gone []Deletion) {
 	var days []string
 	for _, d := range gone {
@@ -142,15 +143,25 @@ func (s *Store) removeEmptyDirs(gone []Deletion) {
 			days = append(days, day)
 		}
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, day := range days {
-		if s.dirBusyLocked(day) || !s.removeDir(day) {
+		if s.dirBusyLocked(day) {
+			s.emptyLater[day] = true
 			continue
 		}
-		if cam := path.Dir(day); !s.dirBusyLocked(cam) {
-			s.removeDir(cam)
-		}
+		s.removeDayLocked(day)
+	}
+}
+
+// removeDayLocked removes the day directory and then its camera directory when
+// each is empty and no open segment lives in the camera's; s.mu must be held.
+func (s *Store) removeDayLocked(day string) {
+	if !s.removeDir(day) {
+		return
+	}
+	if cam := path.Dir(day); !s.dirBusyLocked(cam) {
+		s.removeDir(cam)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"sync"
 	"time"
 
@@ -55,13 +56,17 @@ type Store struct {
 	sendMu     sync.RWMutex
 	sendClosed bool
 
-	// mu guards closed, open and openByKey.
+	// mu guards closed, open, openByKey and emptyLater.
 	mu     sync.RWMutex
 	closed bool
 	open   map[*Segment]struct{}
 	// openByKey finds an open segment by camera and start; with two
 	// segments of one key (a failed duplicate Create) it holds the newer.
 	openByKey map[segmentKey]*Segment
+	// emptyLater holds the day directories retention emptied while an open
+	// segment was still registered in them (one being sealed can already be
+	// indexed and deleted); removeOpen removes them when the last one goes.
+	emptyLater map[string]bool
 }
 
 // segmentKey identifies a segment: its camera and start (Unix ns).
@@ -126,6 +131,10 @@ func (s *Store) removeOpen(seg *Segment) {
 	if s.openByKey[k] == seg {
 		delete(s.openByKey, k)
 	}
+	if day := path.Dir(seg.file); s.emptyLater[day] && !s.dirBusyLocked(day) {
+		delete(s.emptyLater, day)
+		s.removeDayLocked(day)
+	}
 }
 
 // openSegment returns the open segment of camera that starts at start, or
@@ -174,7 +183,7 @@ func Open(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("storage: open data directory: %w", err)
 	}
 	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "storage"), root: root,
-		open: make(map[*Segment]struct{}), openByKey: make(map[segmentKey]*Segment),
+		open: make(map[*Segment]struct{}), openByKey: make(map[segmentKey]*Segment), emptyLater: map[string]bool{},
 		files:   newFileCache(root, cfg.ReadFiles, cfg.ReadIdle),
 		reclaim: cfg.Reclaim}
 	if s.reclaim == nil {
