@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -46,19 +47,79 @@ var pushCases = []pushCase{
 	{name: "h264-opus", video: "h264", audio: "opus", ffmpegArgs: append(append([]string{}, x264Baseline...), "-c:a", "libopus", "-ar", "48000")},
 }
 
-// ffmpegPush pushes a clipSeconds test clip at real-time pace.
+// ffmpegPush pushes a clipSeconds test clip at real-time pace, as a camera does: the clip is
+// encoded beforehand (once per codec and audio choice, at whatever speed the machine has) and
+// sent with -c copy, so a busy machine slows the encoder, not the stream camvault receives.
 func ffmpegPush(t *testing.T, url, transport string, withAudio bool, codecArgs []string) (time.Time, string, error) {
-	args := []string{"-nostdin", "-v", "error", "-re", "-f", "lavfi", "-i",
-		fmt.Sprintf("testsrc2=size=640x360:rate=%d", clipFPS)}
-	if withAudio {
-		args = append(args, "-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000")
-	}
-	args = append(args, "-t", fmt.Sprint(clipSeconds))
-	args = append(args, codecArgs...)
-	args = append(args, "-f", "rtsp", "-rtsp_transport", transport, url)
+	t.Helper()
+	file := encodedClip(t, withAudio, codecArgs)
 	start := time.Now()
-	out, err := run(t, 2*time.Minute, "ffmpeg", args...)
+	out, err := run(t, 2*time.Minute, "ffmpeg", "-nostdin", "-v", "error", "-re", "-i", file,
+		"-c", "copy", "-f", "rtsp", "-rtsp_transport", transport, url)
 	return start, out, err
+}
+
+// clips are the encoded test clips of this run, by their encoding arguments.
+var clips struct {
+	mu    sync.Mutex
+	dir   string
+	files map[string]*clipFile
+}
+
+// clipFile is one encoded clip, made once.
+type clipFile struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// encodedClip returns a clipSeconds clip of the test pattern (and a sine tone withAudio)
+// encoded with codecArgs into a NUT file, which holds every codec the tests push.
+func encodedClip(t *testing.T, withAudio bool, codecArgs []string) string {
+	t.Helper()
+	key := fmt.Sprint(withAudio, codecArgs)
+	clips.mu.Lock()
+	if clips.files == nil {
+		clips.files = map[string]*clipFile{}
+	}
+	if clips.dir == "" {
+		dir, err := os.MkdirTemp("", "camvault-interop-clips-")
+		if err != nil {
+			clips.mu.Unlock()
+			t.Fatal(err)
+		}
+		clips.dir = dir
+	}
+	c := clips.files[key]
+	if c == nil {
+		c = &clipFile{path: filepath.Join(clips.dir, fmt.Sprintf("clip-%d.nut", len(clips.files)))}
+		clips.files[key] = c
+	}
+	clips.mu.Unlock()
+	c.once.Do(func() {
+		args := []string{"-nostdin", "-v", "error", "-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=640x360:rate=%d", clipFPS)}
+		if withAudio {
+			args = append(args, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000")
+		}
+		args = append(args, "-t", fmt.Sprint(clipSeconds))
+		args = append(append(args, codecArgs...), "-y", c.path)
+		if out, err := run(t, 5*time.Minute, "ffmpeg", args...); err != nil {
+			c.err = fmt.Errorf("encode the test clip: %v\n%s", err, out)
+		}
+	})
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
+	return c.path
+}
+
+// removeClips deletes the encoded clips of this run.
+func removeClips() {
+	clips.mu.Lock()
+	defer clips.mu.Unlock()
+	if clips.dir != "" {
+		os.RemoveAll(clips.dir)
+	}
 }
 
 func TestFFmpegPush(t *testing.T) {
