@@ -14,6 +14,7 @@ require (
 )
 
 require (
+	github.com/getkin/kin-openapi v0.153.0 // indirect
 	github.com/pion/randutil v0.1.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )
