@@ -1,9 +1,9 @@
 package api
 
 import (
-	"strconv"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/camvault/camvault/auth"

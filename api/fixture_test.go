@@ -446,3 +446,8 @@ func holdOf(camera string) api.StoredHold {
 	from := time.Date(2026, 3, 29, 10, 0, 0, 0, time.UTC)
 	return api.StoredHold{Camera: camera, From: from, To: from.Add(5 * time.Minute), Reason: "test"}
 }
+
+// storageRetention is a policy that deletes everything older than maxAge.
+func storageRetention(maxAge time.Duration) storage.Retention {
+	return storage.Retention{Default: storage.RetentionPolicy{MaxAge: maxAge}}
+}

@@ -1,0 +1,111 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/camvault/camvault/api"
+	"github.com/camvault/camvault/auth"
+)
+
+func newServer(t *testing.T, addr string) *api.Server {
+	t.Helper()
+	a, err := auth.New(auth.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := api.New(api.Config{Address: addr}, api.Deps{Authority: a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
+// TestServeLoopback serves over a real socket: /healthz answers, a source
+// that is not wired answers 503, and Run returns when its context ends.
+func TestServeLoopback(t *testing.T) {
+	srv := newServer(t, "127.0.0.1:0")
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	base := "http://" + srv.Addr().String()
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/api/v1/cameras": 503, "/api/v1/storage": 503, "/metrics": 503} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s: %d %s, want %d", path, resp.StatusCode, body, want)
+		}
+		if want == 503 && !strings.Contains(string(body), "not available") {
+			t.Errorf("%s: %s", path, body)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
+
+// TestListenBusy: a busy address fails Listen and leaves nothing bound.
+func TestListenBusy(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	srv := newServer(t, l.Addr().String())
+	if err := srv.Listen(); err == nil || srv.Addr() != nil {
+		t.Fatalf("Listen on a busy address: %v, addr %v", err, srv.Addr())
+	}
+	if err := srv.Run(context.Background()); err == nil {
+		t.Fatal("Run without listeners succeeded")
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	if err := api.DefaultConfig().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		cfg  api.Config
+		key  string
+	}{
+		{"bad address", api.Config{Address: "8080"}, "address"},
+		{"header timeout", api.Config{ReadHeaderTimeout: 1}, "read_header_timeout"},
+		{"body", api.Config{MaxBodyBytes: 10}, "max_body_bytes"},
+		{"spans", api.Config{MaxSpans: -1}, "max_spans"},
+		{"buckets", api.Config{MaxSummaryBuckets: 1 << 30}, "max_summary_buckets"},
+	} {
+		err := tc.cfg.Validate()
+		if err == nil || !strings.HasPrefix(err.Error(), tc.key+":") {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	a, _ := auth.New(auth.Config{})
+	if _, err := api.New(api.Config{}, api.Deps{}); err == nil {
+		t.Error("New without an Authority")
+	}
+	if _, err := api.New(api.Config{TLSOnly: true}, api.Deps{Authority: a}); err == nil {
+		t.Error("TLSOnly without TLS")
+	}
+}
