@@ -202,7 +202,8 @@ type Camera struct {
 	Name string
 	// Source is "push" or "pull".
 	Source string
-	// URL is a pulled camera's URL without credentials.
+	// URL is a pulled camera's URL; the API strips its credentials before
+	// answering.
 	URL   string
 	State CameraState
 	// LastError is the last failure (without credentials) and
