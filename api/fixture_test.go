@@ -39,7 +39,7 @@ const (
 
 // fixture is a Server over a real Store in a temp dir and a real Authority.
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	dir      string
 	store    *storage.Store
 	srv      *api.Server
@@ -64,7 +64,7 @@ func hashOf(t testing.TB, password string) string {
 
 // newFixture builds the fixture; users: ops (every right), robot (bearer,
 // api on lobby-*), viewer (read only), player (playback on door).
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{t: t, dir: t.TempDir(), now: time.Date(2026, 3, 29, 12, 0, 0, 0, time.UTC)}
 	st, err := storage.Open(storage.Config{Dir: f.dir, Sync: storage.SyncNone, IndexTimeout: time.Second})

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/camvault/camvault/api"
 	"github.com/camvault/camvault/auth"
+	"github.com/camvault/camvault/internal/testcert"
 )
 
 func newServer(t *testing.T, addr string) *api.Server {
@@ -107,5 +109,56 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if _, err := api.New(api.Config{TLSOnly: true}, api.Deps{Authority: a}); err == nil {
 		t.Error("TLSOnly without TLS")
+	}
+}
+
+// TestServeTLSOnly: with TLS and TLSOnly only HTTPS is served; anonymous callers get 401, and
+// Basic credentials are checked over it (the camera source is not wired: 503).
+func TestServeTLSOnly(t *testing.T) {
+	a, err := auth.New(auth.Config{Users: []auth.UserConfig{{Name: "ops", PasswordArgon2id: hashOf(t, "pw"),
+		Permissions: []auth.Permission{{Action: "api"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := testcert.New(t, "localhost")
+	srv, err := api.New(api.Config{Address: "127.0.0.1:0", TLSAddress: "127.0.0.1:0", TLSOnly: true,
+		TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}, api.Deps{Authority: a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Addr() != nil || srv.TLSAddr() == nil {
+		t.Fatalf("addr %v, tls addr %v", srv.Addr(), srv.TLSAddr())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true,
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // a test certificate
+	for _, tc := range []struct {
+		user string
+		want int
+	}{{"", http.StatusUnauthorized}, {"ops", http.StatusServiceUnavailable}} {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+srv.TLSAddr().String()+"/api/v1/cameras", nil)
+		if tc.user != "" {
+			req.SetBasicAuth(tc.user, "pw")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("user %q: %d, want %d", tc.user, resp.StatusCode, tc.want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -170,6 +170,12 @@ func TestCameraRightsHideExistence(t *testing.T) {
 	if a := f.do(player); a.code != http.StatusForbidden {
 		t.Fatalf("player exports lobby-1: %d", a.code)
 	}
+	f.mu.Lock()
+	observed := slices.Clone(f.observed)
+	f.mu.Unlock()
+	if !slices.Contains(observed, "GET /api/v1/cameras/{camera}") || slices.ContainsFunc(observed, func(r string) bool { return strings.Contains(r, "door") }) {
+		t.Errorf("observed routes %q: want patterns, never raw paths", observed)
+	}
 	player.target = "/api/v1/cameras/door/export.mp4?start=1&end=2&format=fmp4"
 	if a := f.do(player); a.code != http.StatusOK || string(a.body) != "fmp4:door" {
 		t.Fatalf("player exports door: %d %s", a.code, a.body)
