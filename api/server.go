@@ -49,6 +49,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.wrap(rt))
 	}
+	s.mountWeb()
 	s.srv = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
