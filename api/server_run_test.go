@@ -6,8 +6,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/camvault/camvault/api"
 	"github.com/camvault/camvault/auth"
@@ -160,5 +162,47 @@ func TestServeTLSOnly(t *testing.T) {
 	}
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLimiterRefusesUnchecked: once an address is in the limiter's delay, even good credentials
+// are refused unchecked, with Retry-After; other addresses are not affected.
+func TestLimiterRefusesUnchecked(t *testing.T) {
+	t.Parallel()
+	a, err := auth.New(auth.Config{Users: []auth.UserConfig{{Name: "ops", PasswordArgon2id: hashOf(t, "pw"),
+		Permissions: []auth.Permission{{Action: "api"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim, err := auth.NewLimiter(auth.LimiterConfig{Threshold: 1, DelayMin: time.Minute, DelayMax: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 29, 12, 0, 0, 0, time.UTC)
+	srv, err := api.New(api.Config{}, api.Deps{Authority: a, Limiter: lim, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	try := func(peer, password string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/openapi.json", nil)
+		req.RemoteAddr, req.TLS = peer, &tls.ConnectionState{}
+		req.SetBasicAuth("ops", password)
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := try(far, "wrong"); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d", rec.Code)
+	}
+	rec := try(far, "pw")
+	if rec.Code != http.StatusUnauthorized || rec.Header().Get("Retry-After") != "60" || !strings.Contains(rec.Body.String(), "too many failed attempts") {
+		t.Fatalf("good password in the delay: %d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+	if rec := try("203.0.113.5:1000", "pw"); rec.Code != http.StatusOK {
+		t.Fatalf("another address: %d %s", rec.Code, rec.Body)
+	}
+	now = now.Add(time.Minute)
+	if rec := try(far, "pw"); rec.Code != http.StatusOK {
+		t.Fatalf("after the delay: %d %s", rec.Code, rec.Body)
 	}
 }
