@@ -206,3 +206,48 @@ func TestLimiterRefusesUnchecked(t *testing.T) {
 		t.Fatalf("after the delay: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// TestStreamOutlivesReadTimeout: a stream route (/metrics, the exports) keeps its request
+// context past http.read_timeout, which bounds only reading the request.
+func TestStreamOutlivesReadTimeout(t *testing.T) {
+	a, err := auth.New(auth.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const readTimeout = 100 * time.Millisecond
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+			io.WriteString(w, "cancelled")
+		case <-time.After(5 * readTimeout): // the span under test: past the read timeout
+			io.WriteString(w, "alive")
+		}
+	})
+	srv, err := api.New(api.Config{Address: "127.0.0.1:0", ReadTimeout: readTimeout}, api.Deps{Authority: a, Metrics: metrics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get("http://" + srv.Addr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "alive" {
+		t.Errorf("stream answered %q", body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
