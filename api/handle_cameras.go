@@ -29,13 +29,8 @@ type cameraJSON struct {
 
 // todayJSON is what a camera recorded on the current calendar day of TZ.
 type todayJSON struct {
-	TZ        string   `json:"tz"`
-	Start     jsonTime `json:"start"`
-	End       jsonTime `json:"end"`
-	Recorded  seconds  `json:"recorded"`
-	Bytes     int64    `json:"bytes"`
-	Segments  int      `json:"segments"`
-	Fragments int      `json:"fragments"`
+	TZ string `json:"tz"`
+	bucketJSON
 }
 
 type windowJSON struct {
@@ -55,11 +50,7 @@ func (s *Server) handleCameras(w http.ResponseWriter, r *http.Request, c *caller
 	if err := s.allow(c, auth.ActionAPI, ""); err != nil {
 		return err
 	}
-	q, err := parseQuery(r, "tz")
-	if err != nil {
-		return err
-	}
-	loc, err := q.location(time.Local)
+	loc, err := tzOnly(r)
 	if err != nil {
 		return err
 	}
@@ -82,11 +73,7 @@ func (s *Server) handleCamera(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return err
 	}
-	q, err := parseQuery(r, "tz")
-	if err != nil {
-		return err
-	}
-	loc, err := q.location(time.Local)
+	loc, err := tzOnly(r)
 	if err != nil {
 		return err
 	}
@@ -95,6 +82,16 @@ func (s *Server) handleCamera(w http.ResponseWriter, r *http.Request, c *caller)
 		return err
 	}
 	return writeJSON(w, http.StatusOK, s.cameraJSON(cam, loc))
+}
+
+// tzOnly parses a query that may hold tz only: the zone of "today", the
+// server's by default.
+func tzOnly(r *http.Request) (*time.Location, error) {
+	q, err := parseQuery(r, "tz")
+	if err != nil {
+		return nil, err
+	}
+	return q.location(time.Local)
 }
 
 // cameraParam returns the {camera} of r after checking that c may do
@@ -166,7 +163,7 @@ func (s *Server) today(camera string, loc *time.Location) *todayJSON {
 		s.log.Warn("day summary failed", "camera", camera, "err", err)
 		return nil
 	}
-	t := &todayJSON{TZ: loc.String(), Start: jsonTime(start), End: jsonTime(end)}
+	t := &todayJSON{TZ: loc.String(), bucketJSON: bucketJSON{Start: jsonTime(start), End: jsonTime(end)}}
 	for _, b := range sums {
 		t.Recorded += seconds(b.Recorded)
 		t.Bytes += b.Bytes

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/camvault/camvault/auth"
+	"github.com/camvault/camvault/internal/settings"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -114,11 +115,11 @@ func (s *Server) newHold(req holdRequest) (StoredHold, error) {
 	if storage.ValidCamera(req.Camera) != nil {
 		return bad("camera: invalid camera name")
 	}
-	from, err := ParseTime(req.From)
+	from, err := settings.ParseTime(req.From)
 	if err != nil {
 		return bad("from: " + err.Error())
 	}
-	to, err := ParseTime(req.To)
+	to, err := settings.ParseTime(req.To)
 	if err != nil {
 		return bad("to: " + err.Error())
 	}

@@ -9,36 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/camvault/camvault/internal/settings"
 )
-
-// maxUnixSeconds bounds a Unix-seconds time parameter (year 36812).
-const maxUnixSeconds = 1 << 40
-
-// ParseTime parses a time parameter as the RTSP archive URLs take it: RFC
-// 3339 (UTC or with an offset, fractions allowed) or Unix seconds with an
-// optional fraction of up to 9 digits. The result is in UTC.
-func ParseTime(v string) (time.Time, error) {
-	if len(v) > 64 {
-		return time.Time{}, fmt.Errorf("time of %d bytes is too long", len(v))
-	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t.UTC(), nil
-	}
-	sec, frac, hasFrac := strings.Cut(v, ".")
-	s, err := strconv.ParseInt(sec, 10, 64)
-	if err != nil || s < 0 || s > maxUnixSeconds || len(frac) > 9 || (hasFrac && frac == "") || strings.HasPrefix(sec, "+") {
-		return time.Time{}, fmt.Errorf("time %q is neither RFC 3339 nor Unix seconds", v)
-	}
-	var ns int64
-	if frac != "" {
-		f, err := strconv.ParseUint(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("time %q: bad fraction", v)
-		}
-		ns = int64(f)
-	}
-	return time.Unix(s, ns).UTC(), nil
-}
 
 // parseSpan parses a span parameter: seconds as a decimal number ("2.5")
 // or a Go duration ("2500ms"), 0 to limit.
@@ -95,7 +68,7 @@ func (q query) window() (start, end time.Time, err error) {
 		if v == "" {
 			return start, end, errStatus(http.StatusBadRequest, p.name+" is required (RFC 3339 or Unix seconds)")
 		}
-		if *p.t, err = ParseTime(v); err != nil {
+		if *p.t, err = settings.ParseTime(v); err != nil {
 			return start, end, errStatus(http.StatusBadRequest, p.name+": "+err.Error())
 		}
 	}

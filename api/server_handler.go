@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -48,9 +49,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				s.writeProblem(sw, r, errors.New("panic"))
 			}
 		}
+		dur := time.Since(begin)
 		if s.deps.ObserveHTTP != nil {
-			s.deps.ObserveHTTP(label, sw.status(), time.Since(begin))
+			s.deps.ObserveHTTP(label, sw.status(), dur)
 		}
+		s.log.LogAttrs(r.Context(), slog.LevelDebug, "request", slog.String("route", label),
+			slog.Int("status", sw.status()), slog.Duration("dur", dur), slog.String("peer", r.RemoteAddr))
 	}()
 	if pattern != "" {
 		s.mux.ServeHTTP(sw, r) // sets the path values

@@ -6,8 +6,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/camvault/camvault/api"
 	"github.com/camvault/camvault/auth"
@@ -153,6 +155,93 @@ func TestServeTLSOnly(t *testing.T) {
 		if resp.StatusCode != tc.want {
 			t.Errorf("user %q: %d, want %d", tc.user, resp.StatusCode, tc.want)
 		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLimiterRefusesUnchecked: once an address is in the limiter's delay, even good credentials
+// are refused unchecked, with Retry-After; other addresses are not affected.
+func TestLimiterRefusesUnchecked(t *testing.T) {
+	t.Parallel()
+	a, err := auth.New(auth.Config{Users: []auth.UserConfig{{Name: "ops", PasswordArgon2id: hashOf(t, "pw"),
+		Permissions: []auth.Permission{{Action: "api"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim, err := auth.NewLimiter(auth.LimiterConfig{Threshold: 1, DelayMin: time.Minute, DelayMax: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 29, 12, 0, 0, 0, time.UTC)
+	srv, err := api.New(api.Config{}, api.Deps{Authority: a, Limiter: lim, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	try := func(peer, password string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/openapi.json", nil)
+		req.RemoteAddr, req.TLS = peer, &tls.ConnectionState{}
+		req.SetBasicAuth("ops", password)
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := try(far, "wrong"); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d", rec.Code)
+	}
+	rec := try(far, "pw")
+	if rec.Code != http.StatusUnauthorized || rec.Header().Get("Retry-After") != "60" || !strings.Contains(rec.Body.String(), "too many failed attempts") {
+		t.Fatalf("good password in the delay: %d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+	if rec := try("203.0.113.5:1000", "pw"); rec.Code != http.StatusOK {
+		t.Fatalf("another address: %d %s", rec.Code, rec.Body)
+	}
+	now = now.Add(time.Minute)
+	if rec := try(far, "pw"); rec.Code != http.StatusOK {
+		t.Fatalf("after the delay: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestStreamOutlivesReadTimeout: a stream route (/metrics, the exports) keeps its request
+// context past http.read_timeout, which bounds only reading the request.
+func TestStreamOutlivesReadTimeout(t *testing.T) {
+	a, err := auth.New(auth.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const readTimeout = 100 * time.Millisecond
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+			io.WriteString(w, "cancelled")
+		case <-time.After(5 * readTimeout): // the span under test: past the read timeout
+			io.WriteString(w, "alive")
+		}
+	})
+	srv, err := api.New(api.Config{Address: "127.0.0.1:0", ReadTimeout: readTimeout}, api.Deps{Authority: a, Metrics: metrics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get("http://" + srv.Addr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "alive" {
+		t.Errorf("stream answered %q", body)
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -1,11 +1,11 @@
-package api_test
+package settings_test
 
 import (
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/camvault/camvault/api"
+	"github.com/camvault/camvault/internal/settings"
 )
 
 var timeCases = []struct {
@@ -19,8 +19,9 @@ var timeCases = []struct {
 	{"unix fraction", "1774778400.5", time.Date(2026, 3, 29, 10, 0, 0, 5e8, time.UTC)},
 	{"unix zero", "0", time.Unix(0, 0).UTC()},
 	{"negative", "-1", time.Time{}},
-	{"plus sign", "+5", time.Time{}},
-	{"empty fraction", "5.", time.Time{}},
+	{"plus sign", "+5", time.Unix(5, 0).UTC()},
+	{"empty fraction", "5.", time.Unix(5, 0).UTC()},
+	{"leading zeros", "0005", time.Unix(5, 0).UTC()},
 	{"ten fraction digits", "5.1234567890", time.Time{}},
 	{"too far", "99999999999999", time.Time{}},
 	{"words", "yesterday", time.Time{}},
@@ -32,7 +33,7 @@ func TestParseTime(t *testing.T) {
 	t.Parallel()
 	for _, tc := range timeCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := api.ParseTime(tc.in)
+			got, err := settings.ParseTime(tc.in)
 			if tc.want.IsZero() {
 				if err == nil {
 					t.Fatalf("ParseTime(%q) = %v, want an error", tc.in, got)
@@ -46,21 +47,21 @@ func TestParseTime(t *testing.T) {
 	}
 }
 
-// FuzzParseTime checks that any parameter either fails or gives a UTC time
+// FuzzParseTime checks that any instant either fails or gives a UTC time
 // that reads back the same through RFC 3339.
 func FuzzParseTime(f *testing.F) {
 	for _, tc := range timeCases {
 		f.Add(tc.in)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		got, err := api.ParseTime(in)
+		got, err := settings.ParseTime(in)
 		if err != nil {
 			return
 		}
 		if got.Location() != time.UTC {
 			t.Fatalf("%q: location %v", in, got.Location())
 		}
-		if back, err := api.ParseTime(got.Format(time.RFC3339Nano)); err == nil && !back.Equal(got) {
+		if back, err := settings.ParseTime(got.Format(time.RFC3339Nano)); err == nil && !back.Equal(got) {
 			t.Fatalf("%q: %v reads back as %v", in, got, back)
 		}
 	})
