@@ -209,6 +209,8 @@ function drawAll() {
   const w = $('window');
   w.textContent = `${local(view.start)} – ${local(view.end)}`;
   w.title = `${utc(view.start)} – ${utc(view.end)}`;
+  w.dataset.start = iso(view.start);
+  w.dataset.end = iso(view.end);
   drawAxis();
   for (const line of document.querySelectorAll('.timeline')) drawTimeline(line);
 }
@@ -381,16 +383,18 @@ async function reloadHolds() {
 
 // --- playback --------------------------------------------------------------
 
-// play streams the fragmented export of camera from t (or from the next
-// recorded instant when t falls in a gap) into the video element.
+// play streams the fragmented export of camera from t into the video
+// element. A t in a gap, or a few pixels past a span too short to hit,
+// plays from the start of the next span.
 async function play(name, t) {
   const rec = records.get(name);
-  const span = rec && rec.spans.map((s) => [Date.parse(s.start), Date.parse(s.end)]).find(([, b]) => b > t);
+  const slop = (view.end - view.start) / 250;
+  const span = rec && rec.spans.map((s) => [Date.parse(s.start), Date.parse(s.end)]).find(([, b]) => b > t - slop);
   if (!span) {
     showMessage(`Nothing recorded on ${name} after ${local(t)} in this window.`);
     return;
   }
-  const start = Math.max(t, span[0]);
+  const start = t >= span[0] && t < span[1] ? t : span[0];
   const token = sessionStorage.getItem(TOKEN_KEY);
   const end = Math.min(start + (token ? TOKEN_PLAY_WINDOW : PLAY_WINDOW), Date.now());
   const url = `/api/v1/cameras/${seg(name)}/export.m4s?start=${iso(start)}&end=${iso(end)}`;
