@@ -1,0 +1,362 @@
+//go:build interop
+
+package interop
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+)
+
+// webPushSeconds is how long the browser test's camera records.
+const webPushSeconds = 15
+
+// needChromium returns Debian's chromium, skipping (outside CI) or failing
+// (in CI) when it is not installed.
+func needChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	needTool(t, "chromium") // skips or fails
+	return ""
+}
+
+// httpBase waits for camvault's start-up line and returns the base URL of
+// its plain HTTP listener (bound on 127.0.0.1:0 by the harness).
+func (s *server) httpBase() string {
+	s.t.Helper()
+	addr := regexp.MustCompile(`camvault serving.*\shttp=(127\.0\.0\.1:\d+)`)
+	var base string
+	s.waitFor(20*time.Second, "camvault logs its HTTP address", func() bool {
+		if m := addr.FindStringSubmatch(s.logs.String()); m != nil {
+			base = "http://" + m[1]
+		}
+		return base != ""
+	})
+	return base
+}
+
+// pushClip encodes a seconds-long test pattern and pushes it at real-time
+// pace with -c copy, as ffmpegPush does with its shorter clip.
+func pushClip(t *testing.T, rtspURL string, seconds int) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "clip.nut")
+	args := []string{"-nostdin", "-v", "error", "-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=640x360:rate=%d", clipFPS),
+		"-t", fmt.Sprint(seconds)}
+	args = append(append(args, x264Baseline...), "-y", file)
+	if out, err := run(t, 5*time.Minute, "ffmpeg", args...); err != nil {
+		t.Fatalf("encode the clip: %v\n%s", err, out)
+	}
+	if out, err := run(t, 2*time.Minute, "ffmpeg", "-nostdin", "-v", "error", "-re", "-i", file,
+		"-c", "copy", "-f", "rtsp", "-rtsp_transport", "tcp", rtspURL); err != nil {
+		t.Fatalf("ffmpeg push: %v\n%s", err, out)
+	}
+}
+
+// apiSpan is a span of the recordings API.
+type apiSpan struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// recordedSpans asks camvault's API for camera's spans of the last day.
+func recordedSpans(t *testing.T, base, camera string) []apiSpan {
+	t.Helper()
+	now := time.Now().UTC()
+	q := url.Values{"start": {now.Add(-24 * time.Hour).Format(time.RFC3339)}, "end": {now.Add(time.Minute).Format(time.RFC3339)}}
+	resp, err := http.Get(base + "/api/v1/cameras/" + camera + "/recordings?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rec struct{ Spans []apiSpan }
+	if err := json.NewDecoder(resp.Body).Decode(&rec); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("recordings: %d %v", resp.StatusCode, err)
+	}
+	return rec.Spans
+}
+
+// browser is one headless Chromium driven over the DevTools protocol.
+type browser struct {
+	t       *testing.T
+	ctx     context.Context
+	console *consoleLog
+}
+
+// startBrowser runs chromium headless with a fresh profile; t.Cleanup
+// stops it and waits for the process and chromedp's goroutines.
+func startBrowser(t *testing.T, exe string) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.Flag("headless", "new"),
+		chromedp.NoSandbox, // tests run as root
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	b := &browser{t: t, ctx: ctx, console: &consoleLog{done: make(chan struct{})}}
+	t.Cleanup(func() {
+		cancelCtx()
+		cancelAlloc() // waits for the browser process
+		<-b.console.done
+	})
+	if err := chromedp.Do(ctx); err != nil { // starts the browser and opens the tab
+		close(b.console.done)
+		t.Fatalf("start chromium: %v", err)
+	}
+	b.console.collect(ctx)
+	return b
+}
+
+// consoleLog keeps what the page wrote to the console, uncaught exceptions
+// and browser log entries (a Content-Security-Policy violation among them).
+type consoleLog struct {
+	mu   sync.Mutex
+	msgs []chromedp.ConsoleMessage // guarded by mu
+	done chan struct{}
+}
+
+func (c *consoleLog) collect(ctx context.Context) {
+	messages := chromedp.Console(ctx)
+	go func() {
+		defer close(c.done)
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			c.mu.Lock()
+			c.msgs = append(c.msgs, m)
+			c.mu.Unlock()
+		}
+	}()
+}
+
+// check fails the test on an exception or a violation of the page's
+// Content-Security-Policy, and logs the rest.
+func (c *consoleLog) check(t *testing.T) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.msgs {
+		if m.IsException() || strings.Contains(m.Text, "Content Security Policy") {
+			t.Errorf("page console: %s (%s:%d)", m, m.URL, m.Line)
+		} else {
+			t.Logf("page console: %s", m)
+		}
+	}
+}
+
+// do runs the actions, bounded by timeout.
+func (b *browser) do(timeout time.Duration, what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, timeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.console.check(b.t)
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval evaluates a JavaScript expression and decodes its value into T.
+func eval[T any](b *browser, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// screenshot saves a full-page screenshot as a test artifact: under
+// $CAMVAULT_ARTIFACTS when set, else t.ArtifactDir (kept with -artifacts).
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot: %v", err)
+	}
+	dir := os.Getenv("CAMVAULT_ARTIFACTS")
+	if dir == "" {
+		dir = b.t.ArtifactDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot: %s (%d bytes)", p, len(png))
+}
+
+// drawnSpan is a recorded span as the page drew it.
+type drawnSpan struct {
+	Start, End string
+	Left       float64 // the element's left edge, CSS pixels
+	Width      float64
+	Line       float64 // the width of its timeline
+	Top        float64
+	Height     float64
+}
+
+const drawnSpansJS = `[...document.querySelectorAll('li.camera[data-camera="cam1"] .timeline > .span')].map((e) => {
+  const r = e.getBoundingClientRect(), l = e.parentElement.getBoundingClientRect();
+  return {Start: e.dataset.start, End: e.dataset.end, Left: r.left, Width: r.width, Line: l.width, Top: r.top, Height: r.height};
+})`
+
+// checkDrawnSpans compares the spans the page drew with the API's: the
+// same number, each boundary within 1 s.
+func checkDrawnSpans(t *testing.T, drawn []drawnSpan, want []apiSpan) {
+	t.Helper()
+	if len(drawn) != len(want) {
+		t.Fatalf("the page drew %d spans, the API has %d: %+v", len(drawn), len(want), drawn)
+	}
+	for i, d := range drawn {
+		start, err1 := time.Parse(time.RFC3339Nano, d.Start)
+		end, err2 := time.Parse(time.RFC3339Nano, d.End)
+		if err := errors.Join(err1, err2); err != nil {
+			t.Fatalf("span %d: %v", i, err)
+		}
+		if math.Abs(start.Sub(want[i].Start).Seconds()) > 1 || math.Abs(end.Sub(want[i].End).Seconds()) > 1 {
+			t.Errorf("span %d drawn %s to %s, the API says %s to %s", i, start, end, want[i].Start, want[i].End)
+		}
+		if got, api := end.Sub(start), want[i].End.Sub(want[i].Start); math.Abs((got - api).Seconds()) > 1 {
+			t.Errorf("span %d lasts %v on the page, %v in the API", i, got, api)
+		}
+	}
+}
+
+// TestWebTimeline opens the page of a camvault that recorded a real ffmpeg
+// push in headless Chromium: the camera row, the recorded span drawn as the
+// API reports it, a wheel zoom to minutes that re-queries the window, a
+// click into the span that plays the fragmented export in <video>, and at a
+// phone's viewport no horizontal overflow and a touch drag that selects a
+// clip. Screenshots of both are saved as artifacts.
+func TestWebTimeline(t *testing.T) {
+	needTool(t, "ffmpeg")
+	exe := needChromium(t)
+	s := startServer(t, "")
+	base := s.httpBase()
+	pushClip(t, "rtsp://"+s.rtsp+"/cam1", webPushSeconds)
+	want := recordedSpans(t, base, "cam1")
+	if len(want) != 1 || want[0].End.Sub(want[0].Start) < (webPushSeconds-2)*time.Second {
+		t.Fatalf("recorded spans %+v, want one of about %d s", want, webPushSeconds)
+	}
+
+	b := startBrowser(t, exe)
+	b.do(30*time.Second, "open the page", chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`li.camera[data-camera="cam1"] .state`)),
+		chromedp.WaitVisible(chromedp.CSS(`li.camera[data-camera="cam1"] .timeline > .span`)))
+	checkDrawnSpans(t, eval[[]drawnSpan](b, drawnSpansJS), want)
+
+	// Zoom with the wheel over the span until the window is minutes long:
+	// the span then fills a good part of its line, drawn from a re-query.
+	for range 12 {
+		d := eval[[]drawnSpan](b, drawnSpansJS)
+		if len(d) == 0 {
+			t.Fatal("the span left the view while zooming")
+		}
+		x, y := d[0].Left+d[0].Width/2, d[0].Top+d[0].Height/2
+		b.do(10*time.Second, "wheel", chromedp.MouseEvent(chromedp.MouseWheel, x, y, func(p *input.DispatchMouseEventParams) {
+			p.DeltaY = -400
+		}))
+	}
+	b.do(10*time.Second, "the window shrinks to minutes", chromedp.Poll[chromedp.Void](
+		`(() => { const w = document.getElementById('window').dataset; return Date.parse(w.end) - Date.parse(w.start) <= 10 * 60e3; })()`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	b.do(10*time.Second, "the re-queried span fills its line", chromedp.Poll[chromedp.Void](
+		`(() => { const s = `+drawnSpansJS+`; return s.length === 1 && s[0].Width > s[0].Line / 20; })()`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	checkDrawnSpans(t, eval[[]drawnSpan](b, drawnSpansJS), want)
+
+	// Click into the span: the video plays the export from there.
+	d := eval[[]drawnSpan](b, drawnSpansJS)[0]
+	b.do(10*time.Second, "click into the span", chromedp.MouseClickXY(d.Left+d.Width/3, d.Top+d.Height/2))
+	b.do(45*time.Second, "video.currentTime passes 1 s", chromedp.Poll[chromedp.Void](
+		`document.getElementById('video').currentTime > 1`, chromedp.WithPollingTimeout(40*time.Second)))
+	src := eval[string](b, `document.getElementById('video').src`)
+	if !strings.Contains(src, "/api/v1/cameras/cam1/export.m4s?start=") {
+		t.Errorf("video source %q, want the fragmented export", src)
+	}
+	b.screenshot("web-timeline.png")
+
+	// A phone: the camera row and its timeline are visible, nothing
+	// overflows sideways, and a touch drag selects a clip to download.
+	b.do(30*time.Second, "open the page on a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3),
+		chromedp.EmulateMobile, chromedp.EmulatePortrait, chromedp.EmulateTouch),
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`li.camera[data-camera="cam1"] .timeline > .span`)))
+	layout := eval[struct {
+		ScrollWidth, InnerWidth int
+		Line                    struct{ Left, Right, Width, Height float64 }
+	}](b, `(() => {
+  const l = document.querySelector('li.camera[data-camera="cam1"] .timeline').getBoundingClientRect();
+  return {ScrollWidth: document.documentElement.scrollWidth, InnerWidth: window.innerWidth,
+    Line: {Left: l.left, Right: l.right, Width: l.width, Height: l.height}};
+})()`)
+	if layout.InnerWidth != 390 || layout.ScrollWidth > layout.InnerWidth {
+		t.Errorf("phone: scrollWidth %d, innerWidth %d: the page overflows sideways", layout.ScrollWidth, layout.InnerWidth)
+	}
+	if l := layout.Line; l.Left < 0 || l.Right > float64(layout.InnerWidth) || l.Width < 300 || l.Height < 20 {
+		t.Errorf("phone: the timeline is at %+v, want it whole on screen and wide", l)
+	}
+	line := layout.Line
+	y := eval[float64](b, `(() => { const r = document.querySelector('li.camera[data-camera="cam1"] .timeline').getBoundingClientRect(); return r.top + r.height / 2; })()`)
+	b.do(10*time.Second, "touch drag across the timeline", touchDrag(line.Left+line.Width*0.3, line.Left+line.Width*0.7, y))
+	b.do(10*time.Second, "the selection offers a download", chromedp.WaitVisible(chromedp.ID("download")))
+	href := eval[string](b, `document.getElementById('download').getAttribute('href')`)
+	if !strings.HasPrefix(href, "/api/v1/cameras/cam1/export.mp4?start=") {
+		t.Errorf("download link %q", href)
+	}
+	b.screenshot("web-timeline-phone.png")
+	b.console.check(t)
+}
+
+// touchDrag drags one finger from x0 to x1 at height y in steps.
+func touchDrag(x0, x1, y float64) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		touch := func(typ input.DispatchTouchEventType, x float64) error {
+			p := input.DispatchTouchEventParams{Type: typ, TouchPoints: []*input.TouchPoint{{X: x, Y: y}}}
+			if typ == input.DispatchTouchEventTypeTouchEnd {
+				p.TouchPoints = []*input.TouchPoint{}
+			}
+			_, err := cdp.Call(ctx, t, input.DispatchTouchEvent, p)
+			return err
+		}
+		if err := touch(input.DispatchTouchEventTypeTouchStart, x0); err != nil {
+			return err
+		}
+		for i := 1; i <= 10; i++ {
+			if err := touch(input.DispatchTouchEventTypeTouchMove, x0+(x1-x0)*float64(i)/10); err != nil {
+				return err
+			}
+		}
+		return touch(input.DispatchTouchEventTypeTouchEnd, x1)
+	})
+}
