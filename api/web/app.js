@@ -8,6 +8,7 @@ const MIN_WINDOW = 2 * MINUTE, MAX_WINDOW = 7 * DAY; // zoom limits
 const PLAY_WINDOW = 10 * MINUTE;   // a click streams this much from its point
 const TOKEN_PLAY_WINDOW = 2 * MINUTE; // with a token the clip is fetched whole first
 const CAMERA_REFRESH = 30e3;       // camera states and the growing recording
+const NOW_MARGIN = 30 * MINUTE;    // the default window ends this far after now
 const TOKEN_KEY = 'camvault.token';
 const TICK_STEPS = [MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE,
   HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY];
@@ -146,12 +147,22 @@ const pan = (fraction) => {
   setView(view.start + d, view.end + d);
 };
 
-const lastDay = () => setView(Date.now() - DAY, Date.now());
+// lastDay shows 24 h ending a little after now, so that the live edge of a
+// recording is not pressed against the border.
+const lastDay = () => setView(Date.now() + NOW_MARGIN - DAY, Date.now() + NOW_MARGIN);
 
 function timeAt(line, clientX) {
   const r = line.getBoundingClientRect();
   const f = Math.min(1, Math.max(0, (clientX - r.left) / r.width));
   return view.start + f * (view.end - view.start);
+}
+
+// pointedTime is the instant under the pointer; over a drawn block (which
+// may be wider than its time, see block) it is kept inside the block's time.
+function pointedTime(line, e) {
+  const t = timeAt(line, e.clientX), d = e.target.dataset;
+  if (e.target === line || !d.start) return t;
+  return Math.min(Math.max(t, Date.parse(d.start)), Date.parse(d.end));
 }
 
 // --- drawing ---------------------------------------------------------------
@@ -170,8 +181,9 @@ function block(className, start, end) {
   if (b <= a) return null;
   const span = view.end - view.start;
   const e = el('div', className);
-  e.style.left = `${(100 * (a - view.start)) / span}%`;
-  e.style.width = `${Math.max(0.2, (100 * (b - a)) / span)}%`;
+  const width = Math.max(0.2, (100 * (b - a)) / span); // a short span stays visible
+  e.style.left = `${Math.min((100 * (a - view.start)) / span, 100 - width)}%`;
+  e.style.width = `${width}%`;
   e.dataset.start = iso(start);
   e.dataset.end = iso(end);
   e.title = `${spanTitle(start, end)}\n${duration(end - start)}`;
@@ -292,7 +304,7 @@ function attachPointer(line, name) {
       pinch = { distance: Math.abs(a - b) || 1, span: view.end - view.start, at: timeAt(line, (a + b) / 2) };
       drag = null;
     } else if (pointers.size === 1) {
-      drag = { x: e.clientX, t: timeAt(line, e.clientX), moved: false };
+      drag = { x: e.clientX, t: pointedTime(line, e), moved: false };
     }
   });
   line.addEventListener('pointermove', (e) => {
@@ -323,7 +335,7 @@ function attachPointer(line, name) {
   line.addEventListener('wheel', (e) => {
     e.preventDefault();
     if (Math.abs(e.deltaX) > Math.abs(e.deltaY)) pan(e.deltaX / line.clientWidth);
-    else zoom(Math.exp(e.deltaY * 0.002), timeAt(line, e.clientX));
+    else zoom(Math.exp(e.deltaY * 0.002), pointedTime(line, e));
   }, { passive: false });
 }
 
@@ -457,7 +469,7 @@ function start() {
   $('video').addEventListener('timeupdate', drawPlayhead);
   $('video').addEventListener('error', explainVideoError);
   window.addEventListener('resize', drawAll);
-  view.end = Date.now();
+  view.end = Date.now() + NOW_MARGIN;
   view.start = view.end - DAY;
   drawAll();
   loadCameras();

@@ -78,11 +78,11 @@ type apiSpan struct {
 	End   time.Time `json:"end"`
 }
 
-// recordedSpans asks camvault's API for camera's spans of the last day.
-func recordedSpans(t *testing.T, base, camera string) []apiSpan {
+// recordedSpans asks camvault's API for camera's spans in [start, end)
+// (RFC 3339).
+func recordedSpans(t *testing.T, base, camera, start, end string) []apiSpan {
 	t.Helper()
-	now := time.Now().UTC()
-	q := url.Values{"start": {now.Add(-24 * time.Hour).Format(time.RFC3339)}, "end": {now.Add(time.Minute).Format(time.RFC3339)}}
+	q := url.Values{"start": {start}, "end": {end}}
 	resp, err := http.Get(base + "/api/v1/cameras/" + camera + "/recordings?" + q.Encode())
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +264,8 @@ func TestWebTimeline(t *testing.T) {
 	s := startServer(t, "")
 	base := s.httpBase()
 	pushClip(t, "rtsp://"+s.rtsp+"/cam1", webPushSeconds)
-	want := recordedSpans(t, base, "cam1")
+	now := time.Now().UTC()
+	want := recordedSpans(t, base, "cam1", now.Add(-24*time.Hour).Format(time.RFC3339), now.Add(time.Minute).Format(time.RFC3339))
 	if len(want) != 1 || want[0].End.Sub(want[0].Start) < (webPushSeconds-2)*time.Second {
 		t.Fatalf("recorded spans %+v, want one of about %d s", want, webPushSeconds)
 	}
@@ -284,7 +285,9 @@ func TestWebTimeline(t *testing.T) {
 		}
 		x, y := d[0].Left+d[0].Width/2, d[0].Top+d[0].Height/2
 		b.do(10*time.Second, "wheel", chromedp.MouseEvent(chromedp.MouseWheel, x, y, func(p *input.DispatchMouseEventParams) {
-			p.DeltaY = -400
+			// The protocol requires both deltas, and cdproto omits a zero
+			// one: a negligible sideways delta keeps deltaX in the message.
+			p.DeltaX, p.DeltaY = 0.01, -400
 		}))
 	}
 	b.do(10*time.Second, "the window shrinks to minutes", chromedp.Poll[chromedp.Void](
@@ -293,7 +296,9 @@ func TestWebTimeline(t *testing.T) {
 	b.do(10*time.Second, "the re-queried span fills its line", chromedp.Poll[chromedp.Void](
 		`(() => { const s = `+drawnSpansJS+`; return s.length === 1 && s[0].Width > s[0].Line / 20; })()`,
 		chromedp.WithPollingTimeout(10*time.Second)))
-	checkDrawnSpans(t, eval[[]drawnSpan](b, drawnSpansJS), want)
+	// The API clips spans to the window asked: ask for the page's.
+	win := eval[map[string]string](b, `({...document.getElementById('window').dataset})`)
+	checkDrawnSpans(t, eval[[]drawnSpan](b, drawnSpansJS), recordedSpans(t, base, "cam1", win["start"], win["end"]))
 
 	// Click into the span: the video plays the export from there.
 	d := eval[[]drawnSpan](b, drawnSpansJS)[0]
