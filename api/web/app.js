@@ -104,9 +104,12 @@ async function loadCameras() {
 // answer to a window that has since changed is dropped.
 async function loadRecordings() {
   const generation = ++queryGeneration;
+  const start = iso(view.start), end = iso(view.end);
   const answers = await Promise.allSettled(cameras.map((c) =>
-    api('GET', `/api/v1/cameras/${seg(c.name)}/recordings?start=${iso(view.start)}&end=${iso(view.end)}`)));
+    api('GET', `/api/v1/cameras/${seg(c.name)}/recordings?start=${start}&end=${end}`)));
   if (generation !== queryGeneration) return;
+  // The window the lines show answers for (the browser test waits on it).
+  Object.assign($('cameras').dataset, { loadedStart: start, loadedEnd: end });
   const failed = answers.find((a) => a.status === 'rejected');
   cameras.forEach((c, i) => {
     if (answers[i].status === 'fulfilled') records.set(c.name, answers[i].value);

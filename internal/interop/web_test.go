@@ -256,8 +256,9 @@ func checkDrawnSpans(t *testing.T, drawn []drawnSpan, want []apiSpan) {
 // push in headless Chromium: the camera row, the recorded span drawn as the
 // API reports it, a wheel zoom to minutes that re-queries the window, a
 // click into the span that plays the fragmented export in <video>, and at a
-// phone's viewport no horizontal overflow and a touch drag that selects a
-// clip. Screenshots of both are saved as artifacts.
+// phone's viewport no horizontal overflow, a touch drag that selects a clip
+// to download, and a hold set from the selection and removed again.
+// Screenshots of both viewports are saved as artifacts.
 func TestWebTimeline(t *testing.T) {
 	needTool(t, "ffmpeg")
 	exe := needChromium(t)
@@ -294,7 +295,9 @@ func TestWebTimeline(t *testing.T) {
 		`(() => { const w = document.getElementById('window').dataset; return Date.parse(w.end) - Date.parse(w.start) <= 10 * 60e3; })()`,
 		chromedp.WithPollingTimeout(10*time.Second)))
 	b.do(10*time.Second, "the re-queried span fills its line", chromedp.Poll[chromedp.Void](
-		`(() => { const s = `+drawnSpansJS+`; return s.length === 1 && s[0].Width > s[0].Line / 20; })()`,
+		`(() => { const s = `+drawnSpansJS+`, w = document.getElementById('window').dataset,
+  l = document.getElementById('cameras').dataset;
+  return l.loadedStart === w.start && l.loadedEnd === w.end && s.length === 1 && s[0].Width > s[0].Line / 20; })()`,
 		chromedp.WithPollingTimeout(10*time.Second)))
 	// The API clips spans to the window asked: ask for the page's.
 	win := eval[map[string]string](b, `({...document.getElementById('window').dataset})`)
@@ -339,7 +342,20 @@ func TestWebTimeline(t *testing.T) {
 	if !strings.HasPrefix(href, "/api/v1/cameras/cam1/export.mp4?start=") {
 		t.Errorf("download link %q", href)
 	}
+	// Hold the selection: the hold is drawn on the timeline and listed;
+	// removing it from the list takes it off both.
+	b.do(20*time.Second, "hold the selection", chromedp.SendKeys(chromedp.ID("hold-reason"), "incident 42"),
+		chromedp.Click(chromedp.CSS(`#hold-form button`)),
+		chromedp.WaitVisible(chromedp.CSS(`li.camera[data-camera="cam1"] .timeline > .hold`)),
+		chromedp.WaitVisible(chromedp.CSS(`#holds .hold-item button`)))
 	b.screenshot("web-timeline-phone.png")
+	held := eval[string](b, `document.querySelector('#holds .hold-item').textContent`)
+	if !strings.Contains(held, "cam1") || !strings.Contains(held, "incident 42") {
+		t.Errorf("holds list %q", held)
+	}
+	b.do(20*time.Second, "remove the hold", chromedp.Click(chromedp.CSS(`#holds .hold-item button`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`li.camera[data-camera="cam1"] .timeline > .hold`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`#holds .hold-item`)))
 	b.console.check(t)
 }
 
