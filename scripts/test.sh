@@ -4,13 +4,14 @@
 #   bash scripts/test.sh
 #
 # 1. Installs what the tests need when it is missing, with apt-get (sudo only when not root):
-#    a C compiler for -race, ffmpeg/ffprobe, GStreamer (gst-launch-1.0 with rtspclientsink and
-#    the good/bad/ugly/libav plugins) and Python GObject with GstRtspServer, for the interop tests.
+#    a C compiler for -race, ffmpeg/ffprobe, Chromium (the web page's browser test), GStreamer
+#    (gst-launch-1.0 with rtspclientsink and the good/bad/ugly/libav plugins) and Python GObject
+#    with GstRtspServer, for the interop tests.
 # 2. Runs every check, each even when an earlier one failed, then prints a summary:
 #    gofmt, go vet (default and interop tags), go test -race -shuffle=on (unit, scripted-peer and
 #    fuzz-corpus replay tests) three times: as is, with -cpu 1, and beside a busy loop on every
 #    core (a test that waits on time rather than on what it can observe fails here, not on a
-#    newcomer's machine), and the interop tests against ffmpeg and GStreamer.
+#    newcomer's machine), and the interop tests against ffmpeg, GStreamer and Chromium.
 # Exits non-zero when any check failed. Go itself must already be installed (see go.mod).
 #
 # With CI set (CI=true), a tool that is still missing after installation fails the run, and the
@@ -52,6 +53,7 @@ from gi.repository import Gst, GstRtspServer' >/dev/null 2>&1
 missing_packages() {
 	command -v gcc >/dev/null 2>&1 || echo gcc libc6-dev # go test -race needs cgo
 	{ command -v ffmpeg && command -v ffprobe; } >/dev/null 2>&1 || echo ffmpeg
+	command -v chromium >/dev/null 2>&1 || echo chromium # the web page's browser test (chromedp)
 	if ! { command -v gst-launch-1.0 && command -v gst-inspect-1.0; } >/dev/null 2>&1; then
 		echo gstreamer1.0-tools gstreamer1.0-rtsp gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
 			gstreamer1.0-plugins-ugly gstreamer1.0-libav
@@ -95,6 +97,7 @@ else
 fi
 echo "$(go version); CI=${CI:-<unset>}"
 command -v ffmpeg >/dev/null 2>&1 && echo "$(ffmpeg -version 2>&1 | head -n 1)"
+command -v chromium >/dev/null 2>&1 && echo "$(chromium --version 2>/dev/null | head -n 1)"
 command -v gst-launch-1.0 >/dev/null 2>&1 && echo "$(gst-launch-1.0 --version 2>&1 | head -n 1)"
 
 # ---------------------------------------------------------------------------------------------
