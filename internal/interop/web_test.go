@@ -22,6 +22,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+
+	"github.com/camvault/camvault/internal/clip"
 )
 
 // webPushSeconds is how long the browser test's camera records.
@@ -380,4 +382,81 @@ func touchDrag(x0, x1, y float64) chromedp.Action[chromedp.Void] {
 		}
 		return touch(input.DispatchTouchEventTypeTouchEnd, x1)
 	})
+}
+
+// seekJS plays the export at %q in a new <video>, pauses, seeks to 30 s
+// and returns the presented frame's luma plane, read with WebCodecs'
+// VideoFrame (the decoder's own samples: a canvas would give RGB, clipped
+// to video range, and lose the numbers drawn near black and white).
+const seekJS = `(async () => {
+  const v = document.createElement('video');
+  v.muted = true;
+  v.playsInline = true;
+  document.body.append(v);
+  const once = (name) => new Promise((ok, fail) => {
+    v.addEventListener(name, ok, { once: true });
+    v.addEventListener('error', () => fail(new Error('video error: ' + (v.error && v.error.message))), { once: true });
+  });
+  const frame = () => new Promise((ok) => v.requestVideoFrameCallback((now, m) => ok(m.mediaTime)));
+  v.src = %q;
+  await once('loadedmetadata');
+  await v.play();
+  while ((await frame()) < 1) { /* playing: wait for a frame past 1 s */ }
+  v.pause();
+  const presented = frame();
+  v.currentTime = 30;
+  await once('seeked');
+  const mediaTime = await presented;
+  const f = new VideoFrame(v);
+  const w = f.visibleRect.width, h = f.visibleRect.height, format = f.format;
+  const buf = new Uint8Array(f.allocationSize());
+  const layout = await f.copyTo(buf);
+  f.close();
+  const luma = [];
+  for (let r = 0; r < h; r++) {
+    const row = layout[0].offset + r * layout[0].stride;
+    luma.push(...buf.subarray(row, row + w));
+  }
+  return { Duration: v.duration, MediaTime: mediaTime, Format: String(format), Width: w, Height: h, Luma: luma };
+})()`
+
+// TestWebExportSeek plays export.mp4 of a 45 s frame-numbered recording in
+// headless Chromium, seeks to 30 s and reads the frame shown: it is frame
+// 750 (25 fps), and the file lasts 45 s within one frame.
+func TestWebExportSeek(t *testing.T) {
+	needTool(t, "ffmpeg")
+	exe := needChromium(t)
+	s := archiveServer(t)
+	base := s.httpBase()
+	b := startBrowser(t, exe)
+	b.do(30*time.Second, "open the page", chromedp.Navigate(base+"/"))
+	src := fmt.Sprintf("/api/v1/cameras/cam/export.mp4?start=%s&end=%s",
+		archiveStart.Format(time.RFC3339), archiveStart.Add(45*time.Second).Format(time.RFC3339))
+	ctx, cancel := context.WithTimeout(b.ctx, 90*time.Second)
+	defer cancel()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
+		Duration, MediaTime float64
+		Format              string
+		Width, Height       int
+		Luma                []int
+	}](fmt.Sprintf(seekJS, src), chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.console.check(t)
+		t.Fatalf("play and seek %s: %v", src, err)
+	}
+	t.Logf("%s: duration %.3f s, shown at %.3f s, %s %dx%d", src, got.Duration, got.MediaTime, got.Format, got.Width, got.Height)
+	if math.Abs(got.Duration-45) > 1.0/numberedFPS {
+		t.Errorf("duration %.3f s, want 45 s within a frame", got.Duration)
+	}
+	if got.Width != numberedW || got.Height != numberedH || len(got.Luma) != numberedW*numberedH {
+		t.Fatalf("frame %dx%d with %d luma samples, want %dx%d", got.Width, got.Height, len(got.Luma), numberedW, numberedH)
+	}
+	luma := make([]byte, len(got.Luma))
+	for i, v := range got.Luma {
+		luma[i] = byte(v)
+	}
+	if n := clip.FrameNumber(luma, numberedW, numberedH, numberedFPS); n != 30*numberedFPS {
+		t.Errorf("seeking to 30 s shows frame %d, want %d", n, 30*numberedFPS)
+	}
+	b.console.check(t)
 }
