@@ -4,6 +4,7 @@ package interop
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,15 +15,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
+	"github.com/camvault/camvault/auth"
 	"github.com/camvault/camvault/internal/clip"
 )
 
@@ -102,6 +106,7 @@ type browser struct {
 	t       *testing.T
 	ctx     context.Context
 	console *consoleLog
+	wg      sync.WaitGroup // the goroutines of answerLogins
 }
 
 // startBrowser runs chromium headless with a fresh profile; t.Cleanup
@@ -124,6 +129,7 @@ func startBrowser(t *testing.T, exe string) *browser {
 		cancelCtx()
 		cancelAlloc() // waits for the browser process
 		<-b.console.done
+		b.wg.Wait()
 	})
 	if err := chromedp.Do(ctx); err != nil { // starts the browser and opens the tab
 		close(b.console.done)
@@ -169,6 +175,66 @@ func (c *consoleLog) check(t *testing.T) {
 			t.Logf("page console: %s", m)
 		}
 	}
+}
+
+// loginAnswer is what the browser's login dialog answers, as a user would:
+// cancel it, or give a name and password.
+type loginAnswer struct {
+	mu    sync.Mutex
+	reply fetch.AuthChallengeResponse // guarded by mu
+	asked int                         // guarded by mu
+}
+
+func (l *loginAnswer) set(r *fetch.AuthChallengeResponse) {
+	l.mu.Lock()
+	l.reply = *r
+	l.mu.Unlock()
+}
+
+func (l *loginAnswer) next() *fetch.AuthChallengeResponse {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.asked++
+	r := l.reply
+	return &r
+}
+
+func (l *loginAnswer) answered() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.asked
+}
+
+// answerLogins takes the place of the browser's login dialog, which
+// headless Chromium cannot show: every request passes through the Fetch
+// domain, and each Basic challenge gets the returned answer (cancel until
+// set). Its goroutines end with the browser.
+func (b *browser) answerLogins() *loginAnswer {
+	b.t.Helper()
+	l := &loginAnswer{reply: fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseCancelAuth}}
+	paused := chromedp.Events(b.ctx, fetch.RequestPaused) // subscribed before the domain is enabled
+	challenges := chromedp.Events(b.ctx, fetch.AuthRequired)
+	b.wg.Go(func() {
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			_, _ = chromedp.Call(b.ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID}) // fails only as the browser stops
+		}
+	})
+	b.wg.Go(func() {
+		for ev, err := range challenges {
+			if err != nil {
+				return
+			}
+			_, _ = chromedp.Call(b.ctx, fetch.ContinueWithAuth, fetch.ContinueWithAuthParams{RequestID: ev.RequestID, AuthChallengeResponse: l.next()})
+		}
+	})
+	handle := true
+	if _, err := chromedp.Call(b.ctx, fetch.Enable, fetch.EnableParams{HandleAuthRequests: &handle}); err != nil {
+		b.t.Fatalf("enable the Fetch domain: %v", err)
+	}
+	return l
 }
 
 // do runs the actions, bounded by timeout.
@@ -459,4 +525,71 @@ func TestWebExportSeek(t *testing.T) {
 		t.Errorf("seeking to 30 s shows frame %d, want %d", n, 30*numberedFPS)
 	}
 	b.console.check(t)
+}
+
+// TestWebLogin serves a camvault with a user: the page loads without
+// credentials, and when the user cancels the browser's login its first API
+// call's 401 is explained. With a bearer token typed into its field the
+// recording appears and a click plays the clip the page fetched with the
+// token (a <video> cannot send the header); with the token forgotten and
+// the user's password given to the browser's login instead, the page and
+// the <video> use the browser's Basic credentials.
+func TestWebLogin(t *testing.T) {
+	needTool(t, "ffmpeg")
+	exe := needChromium(t)
+	token, tokenHash, err := auth.NewToken(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pwHash, err := auth.HashPassword("secret", auth.DefaultArgon2Params(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServerLater(t, fmt.Sprintf("users:\n  - name: ops\n    password_argon2id: %q\n    tokens: [%q]\n"+
+		"    permissions: [{action: api}, {action: playback, cameras: [\"*\"]}]\n", pwHash.String(), tokenHash))
+	recordArchive(t, s.dir, "cam", numberedClip(t, 45), time.Now().Add(-2*time.Minute).Truncate(time.Second))
+	s.start()
+	t.Cleanup(s.stop)
+	base := s.httpBase()
+
+	b := startBrowser(t, exe)
+	login := b.answerLogins()
+	b.do(30*time.Second, "the page loads and explains the 401", chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.ID("message")))
+	if msg := eval[string](b, `document.getElementById('message').textContent`); !strings.Contains(msg, "401") || !strings.Contains(msg, "token") {
+		t.Errorf("message %q, want the 401 explained", msg)
+	}
+	b.do(30*time.Second, "sign in with the token", chromedp.SendKeys(chromedp.ID("token"), token),
+		chromedp.Click(chromedp.CSS(`#token-form button[type=submit]`)))
+	playFirstSpan(t, b, "cam")
+	if src := eval[string](b, `document.getElementById('video').src`); !strings.HasPrefix(src, "blob:") {
+		t.Errorf("video source %q with a token, want the clip fetched with it", src)
+	}
+
+	cancelled := login.answered()
+	login.set(&fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseProvideCredentials, Username: "ops", Password: "secret"})
+	b.do(30*time.Second, "forget the token and reload", chromedp.Click(chromedp.ID("token-clear")), chromedp.Navigate(base+"/"))
+	playFirstSpan(t, b, "cam")
+	if src := eval[string](b, `document.getElementById('video').src`); !strings.Contains(src, "/export.m4s?") {
+		t.Errorf("video source %q with the browser's login, want the export itself", src)
+	}
+	if cancelled == 0 || login.answered() == cancelled {
+		t.Errorf("the browser asked for a login %d times before the password, %d after", cancelled, login.answered()-cancelled)
+	}
+	b.console.check(t)
+}
+
+// playFirstSpan waits for camera's recording on the page, clicks into it
+// and waits until the video has played past 1 s.
+func playFirstSpan(t *testing.T, b *browser, camera string) {
+	t.Helper()
+	sel := fmt.Sprintf(`li.camera[data-camera=%q] .timeline > .span`, camera)
+	b.do(30*time.Second, "the recording is drawn", chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.WaitNotVisible(chromedp.ID("message")))
+	d := eval[[]drawnSpan](b, strings.ReplaceAll(drawnSpansJS, `"cam1"`, strconv.Quote(camera)))
+	if len(d) == 0 {
+		t.Fatal("no span drawn")
+	}
+	b.do(10*time.Second, "click the span", chromedp.MouseClickXY(d[0].Left+d[0].Width/2, d[0].Top+d[0].Height/2))
+	b.do(45*time.Second, "video.currentTime passes 1 s", chromedp.Poll[chromedp.Void](
+		`document.getElementById('video').currentTime > 1`, chromedp.WithPollingTimeout(40*time.Second)))
 }
