@@ -107,9 +107,10 @@ func (ss *session) mode() string {
 // The session's connection is closed too unless it carries another live
 // session, so that the peer sees the end at once (it reads EOF); a
 // session that a SETUP adds to that connection while Kick runs ends with
-// it. Kick waits for a packet being delivered to the publication. It
-// returns ErrSessionNotFound when id names no live session. It is safe
-// for concurrent use.
+// it. Kick waits for a packet being delivered to the publication, and
+// returns once the Publication or Presentation is closed (the connection
+// closes on its own goroutine). It returns ErrSessionNotFound when id
+// names no live session. It is safe for concurrent use.
 func (s *Server) Kick(id string) error {
 	ss := s.sessionByID(id)
 	if ss == nil || !ss.close(ErrKicked) {
