@@ -129,26 +129,25 @@ func (s *Server) sessionByID(id string) *session {
 	if err != nil {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, ss := range s.sessions {
-		if ss.serial == n {
-			return ss
-		}
-	}
-	return nil
+	return s.findSession(func(ss *session) bool { return ss.serial == n })
 }
 
 // carriesSession reports whether a session in the table is owned by c.
 func (s *Server) carriesSession(c *conn) bool {
+	return s.findSession(func(ss *session) bool { return ss.owner == c }) != nil
+}
+
+// findSession returns a session of the table that match accepts, or nil.
+// match runs under s.mu: it may read only immutable fields.
+func (s *Server) findSession(match func(*session) bool) *session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ss := range s.sessions {
-		if ss.owner == c {
-			return true
+		if match(ss) {
+			return ss
 		}
 	}
-	return false
+	return nil
 }
 
 // armPlayStart makes the first RTP packet sent after a PLAY read at
