@@ -3,6 +3,7 @@ package rtsp_test
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"sync"
@@ -274,5 +275,39 @@ func TestOnPlayStart(t *testing.T) {
 	rtsptest.ExpectStatus(t, resp, 457)
 	if paths, _ := starts.get(); len(paths) != 2 {
 		t.Fatalf("refused PLAY reported: %q", paths)
+	}
+}
+
+// TestOnPlayStartUDP: over UDP the first datagram of a PLAY's answer
+// reports once, and the viewer's BytesOut counts what was sent.
+func TestOnPlayStartUDP(t *testing.T) {
+	var starts playStarts
+	srv := startServer(t, rtsp.Config{Handler: ffmpegHandler(), OnPlayStart: starts.add})
+	c := dial(t, srv)
+	u := c.URL + "/archive/cam1"
+	c.describe(u)
+	peers := []udpPeer{newUDPPeer(t), newUDPPeer(t)}
+	id := ""
+	for i, p := range peers {
+		hdr := []string{fmt.Sprintf("Transport: RTP/AVP;unicast;client_port=%d-%d", port(p.rtp), port(p.rtcp))}
+		if id != "" {
+			hdr = append(hdr, "Session: "+id)
+		}
+		resp := c.Do("SETUP", fmt.Sprintf("%s/trackID=%d", u, i), hdr, "")
+		rtsptest.ExpectStatus(t, resp, 200)
+		id = rtsptest.SessionID(t, resp)
+	}
+	rtsptest.ExpectStatus(t, c.Do("PLAY", u+"/", []string{"Session: " + id}, ""), 200)
+	for _, p := range peers {
+		for range 3 {
+			readUDP(t, p.rtp)
+		}
+	}
+	if paths, durs := starts.get(); len(paths) != 1 || paths[0] != "archive/cam1" || durs[0] <= 0 {
+		t.Fatalf("OnPlayStart calls %q %v, want one", paths, durs)
+	}
+	rtsptest.WaitFor(t, "six datagrams counted", func() bool { return sessionAt(t, srv, "archive/cam1").BytesOut == 6*1400 })
+	if si := sessionAt(t, srv, "archive/cam1"); si.Transport != rtsp.TransportUDP || !si.Playing {
+		t.Fatalf("UDP viewer %+v", si)
 	}
 }
