@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"strings"
 	"sync"
@@ -309,5 +310,53 @@ func TestOnPlayStartUDP(t *testing.T) {
 	rtsptest.WaitFor(t, "six datagrams counted", func() bool { return sessionAt(t, srv, "archive/cam1").BytesOut == 6*1400 })
 	if si := sessionAt(t, srv, "archive/cam1"); si.Transport != rtsp.TransportUDP || !si.Playing {
 		t.Fatalf("UDP viewer %+v", si)
+	}
+}
+
+// TestKickUnderLoad: Kick ends a publisher that is sending as fast as it
+// can and a viewer whose sender floods a connection it does not read (up
+// to a full media queue), without a packet delivered after Close (fakePub
+// checks it) and without waiting for either peer.
+func TestKickUnderLoad(t *testing.T) {
+	h := ffmpegHandler()
+	srv := startServer(t, rtsp.Config{Handler: h, MediaQueueSize: 4})
+	pc := dial(t, srv)
+	pc.announce("cam1")
+	id := pc.setupTCP("cam1", "record")
+	rtsptest.ExpectStatus(t, pc.Do("RECORD", pc.URL+"/cam1", []string{"Session: " + id}, ""), 200)
+	flood := strings.Repeat(rtsptest.Frame(0, rtpPacket), 64)
+	done := make(chan error, 1)
+	go func() {
+		for {
+			if _, err := pc.Conn.Write([]byte(flood)); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	h.pub(0).waitPackets(t, 100)
+
+	vc := dial(t, srv)
+	u := vc.URL + "/archive/flood"
+	vc.describe(u)
+	vid := vc.setupPlayTCP(u+"/trackID=0", u+"/trackID=1")
+	vc.Write("PLAY " + u + "/ RTSP/1.0\r\nCSeq: 99\r\nSession: " + vid + "\r\n\r\n") // the answer is never read
+	rtsptest.WaitFor(t, "viewer playing", func() bool { return sessionAt(t, srv, "archive/flood").Playing })
+
+	for _, si := range srv.Sessions() {
+		if err := srv.Kick(si.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if reason := h.pub(0).waitClosed(t); !errors.Is(reason, rtsp.ErrKicked) {
+		t.Fatalf("publication closed with %v", reason)
+	}
+	if reason := h.presentation(t, 0).waitClosed(t); !errors.Is(reason, rtsp.ErrKicked) {
+		t.Fatalf("presentation closed with %v", reason)
+	}
+	rtsptest.Receive(t, "publisher's writes fail", done)
+	_ = vc.Conn.SetReadDeadline(time.Now().Add(rtsptest.Timeout))
+	if _, err := io.Copy(io.Discard, vc.Reader); err != nil { // what was queued, then EOF
+		t.Fatalf("viewer connection not closed: %v", err)
 	}
 }
