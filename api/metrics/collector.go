@@ -1,22 +1,38 @@
 package metrics
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/storage"
 )
 
-// collector turns the sources' snapshots into const metrics at each scrape, and collects the
-// storage histograms after pruning the cameras every source has forgotten. It keeps no state
-// of its own between scrapes.
+// collector turns the sources' snapshots into metrics at each scrape, and collects the
+// storage histograms after pruning the cameras every source has forgotten. Between scrapes
+// it keeps only the cameras' label pairs.
 type collector struct {
 	m       *Metrics
 	camera  []cameraSeries
 	deleted struct{ segments, bytes *prometheus.Desc }
 	lastEnd *prometheus.Desc
 	process processDescs
+
+	// mu guards labels: each camera's label pairs, built once and kept while some source
+	// knows the camera (dropped with it in Collect).
+	mu     sync.Mutex
+	labels map[string]*cameraLabels
+}
+
+// cameraLabels are the sorted label pairs of a camera's series: the camera alone, and the
+// camera with each deletion reason (index 0 unused). They are shared by every scrape and
+// never modified.
+type cameraLabels struct {
+	camera   []*dto.LabelPair
+	byReason [storage.NumDeleteReasons][]*dto.LabelPair
 }
 
 // cameraRow is what the sources say about one camera; a source that does not know the
@@ -37,7 +53,7 @@ type cameraSeries struct {
 }
 
 func newCollector(m *Metrics) *collector {
-	c := &collector{m: m, process: newProcessDescs()}
+	c := &collector{m: m, process: newProcessDescs(), labels: make(map[string]*cameraLabels)}
 	counter := func(name, help string, value func(r *cameraRow) uint64) {
 		c.camera = append(c.camera, cameraSeries{
 			desc: prometheus.NewDesc(name, help, []string{"camera"}, nil), typ: prometheus.CounterValue,
@@ -112,8 +128,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	obs.write.Collect(ch)
 	obs.sync.Collect(ch)
 	for name, r := range rows {
-		c.collectCamera(ch, name, r)
+		c.collectCamera(ch, name, r, c.labelsOf(name))
 	}
+	c.pruneLabels(rows)
 	c.collectProcess(ch, rows)
 }
 
@@ -154,18 +171,51 @@ func (c *collector) rows() map[string]*cameraRow {
 	return rows
 }
 
-func (c *collector) collectCamera(ch chan<- prometheus.Metric, name string, r *cameraRow) {
+func (c *collector) collectCamera(ch chan<- prometheus.Metric, name string, r *cameraRow, labels *cameraLabels) {
+	const reasons = storage.NumDeleteReasons - 1 // reason 0 is unused
+	samples := make([]sample, 0, len(c.camera)+2*reasons+1)
+	add := func(desc *prometheus.Desc, typ prometheus.ValueType, v float64, labels []*dto.LabelPair) {
+		samples = append(samples, sample{desc: desc, typ: typ, value: v, labels: labels})
+	}
 	for _, s := range c.camera {
-		ch <- prometheus.MustNewConstMetric(s.desc, s.typ, s.value(r), name)
+		add(s.desc, s.typ, s.value(r), labels.camera)
 	}
 	for reason := storage.DeleteReason(1); int(reason) < storage.NumDeleteReasons; reason++ {
 		d := r.st.Deleted[reason]
-		ch <- prometheus.MustNewConstMetric(c.deleted.segments, prometheus.CounterValue, float64(d.Segments), name, reason.String())
-		ch <- prometheus.MustNewConstMetric(c.deleted.bytes, prometheus.CounterValue, float64(d.Bytes), name, reason.String())
+		add(c.deleted.segments, prometheus.CounterValue, float64(d.Segments), labels.byReason[reason])
+		add(c.deleted.bytes, prometheus.CounterValue, float64(d.Bytes), labels.byReason[reason])
 	}
 	if !r.rec.LastFragment.IsZero() {
-		ch <- prometheus.MustNewConstMetric(c.lastEnd, prometheus.GaugeValue,
-			float64(r.rec.LastFragment.UnixNano())/1e9, name)
+		add(c.lastEnd, prometheus.GaugeValue, float64(r.rec.LastFragment.UnixNano())/1e9, labels.camera)
+	}
+	for i := range samples {
+		ch <- &samples[i]
+	}
+}
+
+// labelsOf returns the label pairs of camera's series, building them on first use.
+func (c *collector) labelsOf(camera string) *cameraLabels {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l := c.labels[camera]
+	if l == nil {
+		l = &cameraLabels{camera: prometheus.MakeLabelPairs(c.lastEnd, []string{camera})}
+		for reason := storage.DeleteReason(1); int(reason) < storage.NumDeleteReasons; reason++ {
+			l.byReason[reason] = prometheus.MakeLabelPairs(c.deleted.segments, []string{camera, reason.String()})
+		}
+		c.labels[camera] = l
+	}
+	return l
+}
+
+// pruneLabels forgets the label pairs of the cameras no source knows any more.
+func (c *collector) pruneLabels(rows map[string]*cameraRow) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name := range c.labels {
+		if _, ok := rows[name]; !ok {
+			delete(c.labels, name)
+		}
 	}
 }
 

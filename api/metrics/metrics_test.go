@@ -127,7 +127,7 @@ func TestCardinalityIsOneSetPerCamera(t *testing.T) {
 		want := 3
 		switch {
 		case strings.HasSuffix(name, " buckets"):
-			want = 3 * 13 // the latency buckets, per camera
+			want = 3 * 9 // the per-camera latency buckets
 		case strings.Contains(name, "deleted"):
 			want = 3 * reasons
 		}

@@ -20,6 +20,10 @@ type StorageObserver struct {
 	cams map[string]cameraObservers
 }
 
+// cameraBuckets are the buckets, in seconds, of the per-camera latency histograms: fewer
+// than latencyBuckets, as every camera has its own series of each.
+var cameraBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .5, 2.5}
+
 type cameraObservers struct{ write, sync prometheus.Observer }
 
 func newStorageObserver() *StorageObserver {
@@ -27,12 +31,12 @@ func newStorageObserver() *StorageObserver {
 		write: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "camvault_camera_write_duration_seconds",
 			Help:    "Time storage took to write one fragment of the camera, in seconds.",
-			Buckets: latencyBuckets,
+			Buckets: cameraBuckets,
 		}, []string{"camera"}),
 		sync: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "camvault_camera_fsync_duration_seconds",
 			Help:    "Time storage took to fsync one fragment of the camera, in seconds (only when it syncs per fragment).",
-			Buckets: latencyBuckets,
+			Buckets: cameraBuckets,
 		}, []string{"camera"}),
 		cams: make(map[string]cameraObservers),
 	}
