@@ -22,8 +22,8 @@ import (
 // A recording opened with OpenOptions.Backpressure may block in WriteRTP
 // for up to Config.BackpressureWait while storage is behind (its write
 // queue full, or the recording's budget held by fragments not yet
-// written); Close, Stats and State wait for it meanwhile, Err and Done do
-// not. Close itself never waits for the queue: it drops the last fragment
+// written); Close, Stats and State wait for it meanwhile, Err, Done and
+// Recorder.CameraStats do not. Close itself never waits for the queue: it drops the last fragment
 // if there is no room.
 type Recording struct {
 	r            *Recorder
