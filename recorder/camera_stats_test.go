@@ -102,19 +102,14 @@ func TestCameraStatsCountsWhatWasRecorded(t *testing.T) {
 // duplicate and packets to drop: the totals add up, and the frames counted are those in the
 // files.
 func TestCameraStatsSumRecordings(t *testing.T) {
-	h := newHarness(t, recorder.Config{})
-	defer h.close()
-	rec, err := h.rec.Open("cam", []*media.Track{h264Track()}, recorder.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, rec, _ := openLogged(t, recorder.Config{})
 	video := &sender{pt: 96, ssrc: 7}
 	frames1, _ := h.push(rec, video, nil, 2, false)
 	rec.Close()
 	rec.Wait()
 	first := cameraStats(t, h.rec)
 
-	rec, err = h.rec.Open("cam", []*media.Track{h264Track()}, recorder.OpenOptions{})
+	rec, err := h.rec.Open("cam", []*media.Track{h264Track()}, recorder.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

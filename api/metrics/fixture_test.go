@@ -1,12 +1,11 @@
 package metrics_test
 
 import (
-	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,22 +18,10 @@ import (
 )
 
 // clock is the recorder's wall clock: the test moves it as it sends media.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type clock struct{ ns atomic.Int64 }
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // fixture is a real Store in a temporary directory, a real Recorder on it and the metrics
 // of both.
@@ -53,7 +40,8 @@ func newFixture(tb testing.TB, src metrics.Sources) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c := &clock{now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	c := &clock{}
+	c.ns.Store(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC).UnixNano())
 	rec, err := recorder.New(recorder.Config{Now: c.Now}, store)
 	if err != nil {
 		tb.Fatal(err)
@@ -72,22 +60,19 @@ func newFixture(tb testing.TB, src metrics.Sources) *fixture {
 	return &fixture{store: store, rec: rec, clock: c, m: m}
 }
 
-var (
-	testSPS = mustB64("Z2QAH6zZQFAFuwEQAAADABAAAAMDIPGDGWA=")
-	testPPS = mustB64("aOvjyyLA")
-)
+// cameraSDP is what a camera sending one H.264 track announces.
+const cameraSDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=camera\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\n" +
+	"a=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1; " +
+	"sprop-parameter-sets=Z2QAH6zZQFAFuwEQAAADABAAAAMDIPGDGWA=,aOvjyyLA\r\na=control:streamid=0\r\n"
 
-func mustB64(s string) []byte {
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		panic(err)
+// h264Track returns the track of cameraSDP.
+func h264Track(tb testing.TB) *media.Track {
+	tb.Helper()
+	tracks, err := media.TracksFromSDP([]byte(cameraSDP), media.SDPLimits{})
+	if err != nil || len(tracks) != 1 {
+		tb.Fatalf("tracks %v: %v", tracks, err)
 	}
-	return b
-}
-
-func h264Track() *media.Track {
-	return &media.Track{PayloadType: 96, Codec: media.CodecH264, ClockRate: 90000, Channels: 1,
-		SPS: testSPS, PPS: testPPS, Width: 1280, Height: 720}
+	return tracks[0]
 }
 
 // record sends seconds of 25 fps H.264 with a keyframe a second as a new recording of
@@ -105,7 +90,7 @@ func (f *fixture) record(tb testing.TB, camera string, seconds int) int {
 // open opens a recording of camera with one H.264 track.
 func (f *fixture) open(tb testing.TB, camera string) *recorder.Recording {
 	tb.Helper()
-	rec, err := f.rec.Open(camera, []*media.Track{h264Track()}, recorder.OpenOptions{})
+	rec, err := f.rec.Open(camera, []*media.Track{h264Track(tb)}, recorder.OpenOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -116,7 +101,7 @@ func (f *fixture) open(tb testing.TB, camera string) *recorder.Recording {
 // Packetizer, into rec, moving the clock with the media; it returns the frames sent.
 func (f *fixture) send(tb testing.TB, rec *recorder.Recording, seconds int) int {
 	tb.Helper()
-	pk, err := media.NewPacketizer(h264Track(), media.PacketizerConfig{PayloadType: 96, SSRC: 7})
+	pk, err := media.NewPacketizer(h264Track(tb), media.PacketizerConfig{PayloadType: 96, SSRC: 7})
 	if err != nil {
 		tb.Fatal(err)
 	}
