@@ -75,6 +75,8 @@ const (
 	modCron = "github.com/robfig/cron/v3"
 	modX    = "golang.org/x/crypto"
 	modProm = "github.com/prometheus/client_golang"
+	// modPromModel is the data model a prometheus.Metric writes itself into.
+	modPromModel = "github.com/prometheus/client_model"
 )
 
 // wireNoStd are the standard packages the RTSP wire packages must not import: they are
@@ -163,7 +165,7 @@ var depRules = []depRule{
 		// playback come in through plain types that cmd fills (api/metrics.RTSPStats).
 		pkg:      "api",
 		camvault: []string{"storage", "ingest", "recorder", "auth", settingsPkg},
-		modules:  []string{modProm},
+		modules:  []string{modProm, modPromModel},
 		never:    []string{"playback"},
 	},
 }
