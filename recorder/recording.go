@@ -23,8 +23,8 @@ import (
 // for up to Config.BackpressureWait while storage is behind (its write
 // queue full, or the recording's budget held by fragments not yet
 // written); Close, Stats and State wait for it meanwhile, Err, Done and
-// Recorder.CameraStats do not. Close itself never waits for the queue: it drops the last fragment
-// if there is no room.
+// Recorder.CameraStats do not. Close itself never waits for the queue: it
+// drops the last fragment if there is no room.
 type Recording struct {
 	r            *Recorder
 	camera       string
