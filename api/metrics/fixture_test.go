@@ -97,13 +97,28 @@ func (f *fixture) open(tb testing.TB, camera string) *recorder.Recording {
 	return rec
 }
 
-// send sends seconds of 25 fps H.264 with a keyframe a second, packetized by media's
-// Packetizer, into rec, moving the clock with the media; it returns the frames sent.
+// send sends seconds of 25 fps H.264 with a keyframe a second into rec (see sendMedia); it
+// returns the frames sent.
 func (f *fixture) send(tb testing.TB, rec *recorder.Recording, seconds int) int {
 	tb.Helper()
-	pk, err := media.NewPacketizer(h264Track(tb), media.PacketizerConfig{PayloadType: 96, SSRC: 7})
+	frames, err := f.sendMedia(rec, seconds)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	return frames
+}
+
+// sendMedia sends seconds of 25 fps H.264 with a keyframe a second, packetized by media's
+// Packetizer, into rec, moving the clock with the media; it returns the frames sent. It may
+// run on a goroutine of its own.
+func (f *fixture) sendMedia(rec *recorder.Recording, seconds int) (int, error) {
+	tracks, err := media.TracksFromSDP([]byte(cameraSDP), media.SDPLimits{})
+	if err != nil {
+		return 0, err
+	}
+	pk, err := media.NewPacketizer(tracks[0], media.PacketizerConfig{PayloadType: 96, SSRC: 7})
+	if err != nil {
+		return 0, err
 	}
 	unit := make([]byte, 4+2000)
 	binary.BigEndian.PutUint32(unit, uint32(len(unit)-4))
@@ -115,11 +130,11 @@ func (f *fixture) send(tb testing.TB, rec *recorder.Recording, seconds int) int 
 			unit[4] = 0x65 // an IDR slice
 		}
 		if err := pk.Packetize(uint32(i*3600), unit, i%25 == 0, emit); err != nil {
-			tb.Fatal(err)
+			return 0, err
 		}
 		f.clock.advance(40 * time.Millisecond)
 	}
-	return frames
+	return frames, nil
 }
 
 // observeWrites tells the metrics' storage observer about every fragment storage wrote for

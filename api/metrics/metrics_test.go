@@ -301,3 +301,45 @@ func TestHandlerServesText(t *testing.T) {
 		}
 	}
 }
+
+// TestScrapesWhileRecording gathers again and again while another goroutine records: the
+// race detector checks the snapshots, and the counters only grow.
+func TestScrapesWhileRecording(t *testing.T) {
+	f := newFixture(t, metrics.Sources{})
+	rec := f.open(t, "cam1")
+	type result struct {
+		frames int
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := f.sendMedia(rec, 10)
+		rec.Close()
+		rec.Wait()
+		done <- result{n, err}
+	}()
+	var last map[string]float64
+	for frames := -1; frames < 0; {
+		select {
+		case r := <-done:
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			frames = r.frames
+		default:
+		}
+		fams := gather(t, f.m)
+		now := map[string]float64{}
+		for _, name := range []string{"camvault_camera_received_packets_total", "camvault_camera_recorded_frames_total",
+			"camvault_camera_fragments_written_total", "camvault_camera_written_bytes_total"} {
+			now[name] = values(fams[name])["camera=cam1"]
+			if now[name] < last[name] {
+				t.Fatalf("%s went back from %v to %v", name, last[name], now[name])
+			}
+		}
+		last = now
+		if frames >= 0 && last["camvault_camera_recorded_frames_total"] != float64(frames) {
+			t.Errorf("%v frames after the recording ended, want %d", last["camvault_camera_recorded_frames_total"], frames)
+		}
+	}
+}
