@@ -54,6 +54,14 @@ func TestLintWithRealData(t *testing.T) {
 	for _, p := range problems {
 		t.Errorf("lint: %s: %s", p.Metric, p.Text)
 	}
+	// Every scrape-time series matches its descriptor's labels.
+	pedantic, err := metrics.PedanticRegistry(f.m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := testutil.GatherAndCount(pedantic); err != nil || n < 3*25 {
+		t.Errorf("pedantic gather: %d series, %v", n, err)
+	}
 }
 
 func TestCameraCountersAreExact(t *testing.T) {
