@@ -75,7 +75,8 @@ func (s *CameraStats) add(o *CameraStats) {
 
 // CameraStats returns the stats of every camera recorded since the Recorder was created,
 // sorted by camera name. It never waits for a recording, not even one that is held back by
-// storage in WriteRTP; it may be called from any goroutine.
+// storage in WriteRTP; it may be called from any goroutine. Like storage's counters, the
+// Recorder keeps every camera it has recorded (about 1 KiB each) until it is dropped.
 func (r *Recorder) CameraStats() []CameraStats {
 	now := unixNS(r.cfg.Now())
 	b := &r.book
