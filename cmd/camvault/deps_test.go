@@ -74,6 +74,9 @@ const (
 	modBolt = "go.etcd.io/bbolt"
 	modCron = "github.com/robfig/cron/v3"
 	modX    = "golang.org/x/crypto"
+	modProm = "github.com/prometheus/client_golang"
+	// modPromModel is the data model a prometheus.Metric writes itself into.
+	modPromModel = "github.com/prometheus/client_model"
 )
 
 // wireNoStd are the standard packages the RTSP wire packages must not import: they are
@@ -158,10 +161,12 @@ var depRules = []depRule{
 		never:    []string{"ingest", "playback", "api"},
 	},
 	{
+		// HTTP reads views of storage, ingest and the recorder and rights from auth; RTSP and
+		// playback come in through plain types that cmd fills (api/metrics.RTSPStats).
 		pkg:      "api",
-		camvault: []string{"storage", "ingest", "recorder"},
+		camvault: []string{"storage", "ingest", "recorder", "auth", settingsPkg},
+		modules:  []string{modProm, modPromModel},
 		never:    []string{"playback"},
-		planned:  true, // DESIGN.md "api"; not written yet
 	},
 }
 
