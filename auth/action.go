@@ -14,7 +14,9 @@ const (
 	ActionRead
 	// ActionPlayback allows replaying a camera's archive.
 	ActionPlayback
-	// ActionAPI allows using the HTTP management API.
+	// ActionAPI allows using the HTTP management API: on every camera
+	// when its permission lists no cameras, else on the cameras its globs
+	// match.
 	ActionAPI
 	// ActionMetrics allows reading /metrics.
 	ActionMetrics
@@ -47,8 +49,13 @@ func ParseAction(s string) (Action, error) {
 	return 0, fmt.Errorf("%w %q (want publish, read, playback, api or metrics)", ErrAction, s)
 }
 
-// cameraScoped reports whether the action is about one camera, and so
-// needs camera globs.
+// cameraScoped reports whether the action is about one camera and so
+// checks camera globs. ActionAPI is scoped only when its permission has
+// globs (see rights.allows).
 func (a Action) cameraScoped() bool {
-	return a == ActionPublish || a == ActionRead || a == ActionPlayback
+	return a == ActionPublish || a == ActionRead || a == ActionPlayback || a == ActionAPI
 }
+
+// needsCameras reports whether a permission of the action must list
+// camera globs.
+func (a Action) needsCameras() bool { return a.cameraScoped() && a != ActionAPI }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"net/netip"
 )
 
@@ -19,6 +20,7 @@ type User struct {
 	name        string
 	argon2      *Argon2Hash // nil: no password check
 	md5, sha256 string      // HA1 hex; "" when not configured
+	tokens      [][sha256.Size]byte
 	rights
 }
 

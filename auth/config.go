@@ -46,8 +46,8 @@ type Config struct {
 	MaxConcurrentHashes int `yaml:"max_concurrent_hashes"`
 }
 
-// UserConfig is one user. At least one of PasswordArgon2id, DigestMD5 and
-// DigestSHA256 is set; the password itself is never stored.
+// UserConfig is one user. At least one of PasswordArgon2id, DigestMD5,
+// DigestSHA256 and Tokens is set; the password itself is never stored.
 type UserConfig struct {
 	// Name is 1 to 64 of A-Z a-z 0-9 . _ @ + -, starting with a letter
 	// or digit.
@@ -61,6 +61,9 @@ type UserConfig struct {
 	// disables Digest with that algorithm for this user.
 	DigestMD5    string `yaml:"digest_md5"`
 	DigestSHA256 string `yaml:"digest_sha256"`
+	// Tokens are the SHA-256 hashes of the user's HTTP bearer tokens, each
+	// "sha256:" and 64 lower-case hex digits (see NewToken). At most 16.
+	Tokens []string `yaml:"tokens"`
 	// Networks are CIDR prefixes ("192.0.2.0/24", "2001:db8::/32") or
 	// single addresses the user may act from. Empty means anywhere.
 	Networks []string `yaml:"networks"`
@@ -90,7 +93,8 @@ type Permission struct {
 	Action string `yaml:"action"`
 	// Cameras are path.Match globs on camera names ("*" is every camera,
 	// "lobby-*" a family). Required for publish, read and playback;
-	// optional (and ignored) for api and metrics.
+	// optional for api (none: every camera; some: the API shows and acts on
+	// the matching cameras only); ignored for metrics.
 	Cameras []string `yaml:"cameras"`
 }
 
@@ -136,6 +140,9 @@ func (c *Config) compile() (*compiled, error) {
 			fe.add(fmt.Errorf("user %q defined twice", uc.Name), "users", strconv.Itoa(i), "name")
 		}
 		out.users[uc.Name] = u
+		if len(u.tokens) > 0 {
+			out.tokenUsers = append(out.tokenUsers, u)
+		}
 	}
 	switch {
 	case c.Anonymous != nil:
@@ -154,8 +161,9 @@ func (c *Config) compile() (*compiled, error) {
 
 // compiled is a validated Config.
 type compiled struct {
-	users     map[string]*User
-	anonymous *rights // nil: no anonymous access
+	users      map[string]*User
+	tokenUsers []*User // users with tokens, in configuration order
+	anonymous  *rights // nil: no anonymous access
 }
 
 func compileUser(fe *fieldErrors, at []string, uc UserConfig) *User {
@@ -164,9 +172,10 @@ func compileUser(fe *fieldErrors, at []string, uc UserConfig) *User {
 	if !userNameRE.MatchString(uc.Name) {
 		fe.add(fmt.Errorf("invalid user name %q: want 1 to 64 of A-Z a-z 0-9 . _ @ + -, starting with a letter or digit", uc.Name), key("name")...)
 	}
-	if uc.PasswordArgon2id == "" && uc.DigestMD5 == "" && uc.DigestSHA256 == "" {
-		fe.add(errors.New("needs password_argon2id or a digest HA1 (see camvault passwd)"), key("name")...)
+	if uc.PasswordArgon2id == "" && uc.DigestMD5 == "" && uc.DigestSHA256 == "" && len(uc.Tokens) == 0 {
+		fe.add(errors.New("needs password_argon2id, a digest HA1 (see camvault passwd) or tokens (see camvault token)"), key("name")...)
 	}
+	u.tokens = compileTokens(fe, key("tokens"), uc.Tokens)
 	if uc.PasswordArgon2id != "" {
 		h, err := ParseArgon2id(uc.PasswordArgon2id)
 		if err != nil {
@@ -244,7 +253,7 @@ func compilePermissions(fe *fieldErrors, at []string, perms []Permission) []perm
 		case len(p.Cameras) > maxGlobs:
 			fe.add(fmt.Errorf("at most %d globs", maxGlobs), key("cameras")...)
 			continue
-		case act.cameraScoped() && len(p.Cameras) == 0:
+		case act.needsCameras() && len(p.Cameras) == 0:
 			fe.add(fmt.Errorf("%s needs cameras (a list of globs; \"*\" is every camera)", act), key("cameras")...)
 		}
 		for j, g := range p.Cameras {

@@ -29,7 +29,9 @@ func loopbackEverything() *rights {
 	return r
 }
 
-// allows reports whether the rights let peer do action on camera.
+// allows reports whether the rights let peer do action on camera. An api
+// permission without cameras covers every camera, and any api permission
+// allows camera "" (the API itself, before a camera is named).
 func (r *rights) allows(peer netip.Addr, action Action, camera string) bool {
 	if r == nil || !r.from(peer) {
 		return false
@@ -38,7 +40,7 @@ func (r *rights) allows(peer netip.Addr, action Action, camera string) bool {
 		if p.action != action {
 			continue
 		}
-		if !action.cameraScoped() {
+		if !action.cameraScoped() || (action == ActionAPI && (len(p.cameras) == 0 || camera == "")) {
 			return true
 		}
 		if slices.ContainsFunc(p.cameras, func(g string) bool { return matchGlob(g, camera) }) {

@@ -3,10 +3,10 @@ package playback
 import (
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/camvault/camvault/internal/settings"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -44,12 +44,12 @@ func parseWindowQuery(raw string) (start, end time.Time, err error) {
 		}
 	}
 	if v := q.Get("start"); v != "" {
-		if start, err = parseTime(v); err != nil {
+		if start, err = settings.ParseTime(v); err != nil {
 			return start, end, fmt.Errorf("archive query start: %w", err)
 		}
 	}
 	if v := q.Get("end"); v != "" {
-		if end, err = parseTime(v); err != nil {
+		if end, err = settings.ParseTime(v); err != nil {
 			return start, end, fmt.Errorf("archive query end: %w", err)
 		}
 	}
@@ -57,28 +57,6 @@ func parseWindowQuery(raw string) (start, end time.Time, err error) {
 		return start, end, fmt.Errorf("archive query: end %v is not after start %v", end, start)
 	}
 	return start, end, nil
-}
-
-// parseTime accepts RFC 3339 (UTC or with an offset, fractions allowed) or
-// Unix seconds (with an optional fraction).
-func parseTime(v string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t.UTC(), nil
-	}
-	sec, frac, _ := strings.Cut(v, ".")
-	s, err := strconv.ParseInt(sec, 10, 64)
-	if err != nil || s < 0 || s > 1<<40 || len(frac) > 9 {
-		return time.Time{}, fmt.Errorf("time %q is neither RFC 3339 nor Unix seconds", v)
-	}
-	var ns int64
-	if frac != "" {
-		f, err := strconv.ParseUint(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("time %q: bad fraction", v)
-		}
-		ns = int64(f)
-	}
-	return time.Unix(s, ns).UTC(), nil
 }
 
 // window is the span of a camera's archive that a presentation covers.

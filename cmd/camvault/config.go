@@ -15,6 +15,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/camvault/camvault/api"
 	"github.com/camvault/camvault/auth"
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/internal/settings"
@@ -31,7 +32,7 @@ import (
 //     decoded over, and its Validate the ranges, with errors naming the key (package
 //     internal/settings states the contract). A section that several package configs share
 //     inlines them (auth: rtspauth.ServerConfig, auth.Config and auth.LimiterConfig).
-//   - cmd holds only what is its own: log, http, tls (the certificate files it loads and
+//   - cmd holds only what is its own: log, tls (the certificate files it loads and
 //     reloads), retention and cameras, plus the few translations from the file's words to the
 //     packages' (an empty rtsp.udp_rtp_address disables UDP, backpressure_wait 0s never waits)
 //     and the relations across packages (recorder.backpressure_wait below rtsp.media_timeout).
@@ -52,7 +53,7 @@ type fileConfig struct {
 	Log       logConfig               `yaml:"log"`
 	RTSP      rtsp.Config             `yaml:"rtsp"`
 	TLS       tlsConfig               `yaml:"tls"`
-	HTTP      httpConfig              `yaml:"http"`
+	HTTP      api.Config              `yaml:"http"`
 	Ingest    ingest.PushConfig       `yaml:"ingest"`
 	Pull      ingest.PullConfig       `yaml:"pull"`
 	Recorder  recorder.Config         `yaml:"recorder"`
@@ -83,7 +84,7 @@ type cameraConfig struct {
 
 // defaultConfig returns the built-in configuration: the one used with no file, and the base
 // that a file's keys are decoded over. Each call returns a fresh value. Every package section
-// is its package's DefaultConfig; only the settings of cmd itself (log, http, tls files, the
+// is its package's DefaultConfig; only the settings of cmd itself (log, tls files, the
 // retention loop) are defined here.
 func defaultConfig() *fileConfig {
 	return &fileConfig{
@@ -91,7 +92,7 @@ func defaultConfig() *fileConfig {
 		Log:      logConfig{Format: "text", Level: "info"},
 		RTSP:     rtsp.DefaultConfig(),
 		TLS:      tlsConfig{Address: rtsp.DefaultTLSAddress},
-		HTTP:     httpConfig{Address: defaultHTTPAddress},
+		HTTP:     api.DefaultConfig(),
 		Ingest:   ingest.DefaultPushConfig(),
 		Pull:     ingest.DefaultPullConfig(),
 		Recorder: recorder.DefaultConfig(),
@@ -111,7 +112,6 @@ func defaultConfig() *fileConfig {
 // Defaults of the settings that belong to cmd itself.
 const (
 	defaultDataDir           = "./data"
-	defaultHTTPAddress       = ":8080"
 	defaultMinFreePercent    = 5
 	defaultRetentionInterval = time.Minute
 )

@@ -17,11 +17,6 @@ type tlsConfig struct {
 	Only    bool   `yaml:"only"` // no plain RTSP (and so no UDP media)
 }
 
-// httpConfig is the HTTP management API section.
-type httpConfig struct {
-	Address string `yaml:"address"`
-}
-
 func (t *tlsConfig) validate(v *settings.Check) {
 	v.Address("tls.address", t.Address)
 	if (t.Cert == "") != (t.Key == "") {

@@ -24,7 +24,7 @@ func (c *fileConfig) validate() error {
 	v.OneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.Add(c.RTSP.Validate(), "rtsp")
 	c.TLS.validate(&v)
-	v.Address("http.address", c.HTTP.Address)
+	v.Add(c.HTTP.Validate(), "http")
 	v.Add(c.Recorder.Validate(), "recorder")
 	// A pull held back for rtsp.media_timeout would end with "no rtp" and reconnect. Each
 	// value's own range is checked by its package; outside it, its own error says enough.

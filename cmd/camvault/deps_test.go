@@ -161,8 +161,9 @@ var depRules = []depRule{
 		never:    []string{"ingest", "playback", "api"},
 	},
 	{
-		// HTTP reads views of storage, ingest and the recorder and rights from auth; RTSP and
-		// playback come in through plain types that cmd fills (api/metrics.RTSPStats).
+		// HTTP reads views of storage, ingest (api/metrics: pull states) and the recorder and
+		// rights from auth; the RTSP server and playback come in through interfaces and plain
+		// types declared in api and filled by cmd (api.Sessions, api/metrics.RTSPStats).
 		pkg:      "api",
 		camvault: []string{"storage", "ingest", "recorder", "auth", settingsPkg},
 		modules:  []string{modProm, modPromModel},

@@ -36,6 +36,7 @@ const usage = `usage:
   camvault retention [-dry-run] [-config FILE] [-data DIR]
   camvault bench push|play|pull [-h for flags]
   camvault passwd -user NAME [-realm REALM]   (password on stdin; prints the users: entry)
+  camvault token -user NAME                   (prints a new HTTP bearer token and its tokens: line)
   camvault version
   camvault help
 `
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return bench.Run(ctx, args, stdout, stderr)
 	case "passwd":
 		return runPasswd(args, os.Stdin, stdout, stderr)
+	case "token":
+		return runToken(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "camvault", versionString())
 		return nil

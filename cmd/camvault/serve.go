@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/camvault/camvault/api"
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/playback"
@@ -42,9 +43,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) (err error) 
 	if err != nil {
 		return err
 	}
-	rtpAddr, rtcpAddr := srv.UDPAddrs()
-	log.Info("camvault serving", "version", versionString(), "rtsp", srv.Addr().String(),
-		"rtsps", fmt.Sprint(srv.TLSAddr()), "udp_rtp", fmt.Sprint(rtpAddr), "udp_rtcp", fmt.Sprint(rtcpAddr), "data", cfg.DataDir)
+	rtpAddr, rtcpAddr := srv.rtsp.UDPAddrs()
+	log.Info("camvault serving", "version", versionString(), "rtsp", fmt.Sprint(srv.rtsp.Addr()),
+		"rtsps", fmt.Sprint(srv.rtsp.TLSAddr()), "udp_rtp", fmt.Sprint(rtpAddr), "udp_rtcp", fmt.Sprint(rtcpAddr),
+		"http", fmt.Sprint(srv.http.Addr()), "https", fmt.Sprint(srv.http.TLSAddr()), "data", cfg.DataDir)
 	notify("READY=1")
 	err = l.wait()
 	notify("STOPPING=1")
@@ -58,12 +60,18 @@ type serveOptions struct {
 	configPath string // re-read on SIGHUP; "" without a config file
 }
 
+// servers are the listening servers of a serve, for their addresses.
+type servers struct {
+	rtsp *rtsp.Server
+	http *api.Server
+}
+
 // startParts starts the parts of a serve in dependency order, each recorded on l: pprof (first,
 // so a busy address fails before anything is touched), storage and its retention loop, the
-// recorder, the RTSP server's sockets and its handlers, the pulled cameras, the SIGHUP reload,
-// and last the RTSP server's accept loop, so no client is served by a serve that then fails to
-// start. It returns the RTSP server for its addresses.
-func startParts(l *lifecycle, cfg *fileConfig, opts serveOptions, log *slog.Logger) (*rtsp.Server, error) {
+// recorder, the RTSP server's sockets and its handlers, the pulled cameras, the HTTP server's
+// sockets, the SIGHUP reload, and last the accept loops of RTSP and HTTP, so no client is served
+// by a serve that then fails to start.
+func startParts(l *lifecycle, cfg *fileConfig, opts serveOptions, log *slog.Logger) (*servers, error) {
 	if opts.pprofAddr != "" {
 		stop, err := servePprof(l.context(), opts.pprofAddr, log)
 		if err != nil {
@@ -115,9 +123,18 @@ func startParts(l *lifecycle, cfg *fileConfig, opts serveOptions, log *slog.Logg
 	}
 	pull.Update(cfg.pullCameras())
 	l.run("pull", pull.Run)
+	web, err := newAPIServer(cfg, access, store, pull, certs.config(), log)
+	if err != nil {
+		return nil, err
+	}
+	if err := web.Listen(); err != nil {
+		return nil, err
+	}
+	l.add("http sockets", web.Close)
 	l.addFunc("reload", reloadOnSIGHUP(l.context(), opts.configPath, reloadTargets{pull: pull, store: store, certs: certs}, log))
 	l.run("rtsp", srv.Run)
-	return srv, nil
+	l.run("http", web.Run)
+	return &servers{rtsp: srv, http: web}, nil
 }
 
 // closeRecorder seals the open segments, waiting at most timeout. A recorder that has not closed

@@ -84,7 +84,7 @@ func TestServeBusyPprofTouchesNothing(t *testing.T) {
 // file's udp_teardown_linger 0s reaches the server as a linger it accepts.
 func TestServeStartOrder(t *testing.T) {
 	t.Parallel()
-	cfg, err := loadConfig(writeConfig(t, fmt.Sprintf("data_dir: %s\nrtsp: {address: %q, udp_rtp_address: \"\", udp_teardown_linger: 0s}\n",
+	cfg, err := loadConfig(writeConfig(t, fmt.Sprintf("data_dir: %s\nhttp: {address: \"127.0.0.1:0\"}\nrtsp: {address: %q, udp_rtp_address: \"\", udp_teardown_linger: 0s}\n",
 		filepath.Join(t.TempDir(), "data"), freeTCPAddr(t))))
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +99,7 @@ func TestServeStartOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := l.partNames()
-	want := []string{"pprof", "auth", "storage", "retention", "recorder", "rtsp sockets", "pull", "reload", "rtsp"}
+	want := []string{"pprof", "auth", "storage", "retention", "recorder", "rtsp sockets", "pull", "http sockets", "reload", "rtsp", "http"}
 	if !slices.Equal(got, want) {
 		t.Errorf("parts started %v, want %v", got, want)
 	}

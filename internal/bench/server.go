@@ -109,7 +109,7 @@ func startServer(ctx context.Context, dir string, maxConns int, o serverOptions)
 // on addr, the UDP pair at udpPort and udpPort+1, logging warnings only,
 // and room for maxConns connections from the one loopback address.
 func serverConfig(data, addr string, udpPort, maxConns int, extra string) string {
-	return fmt.Sprintf("data_dir: %s\nlog: {level: warn}\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n"+
+	return fmt.Sprintf("data_dir: %s\nlog: {level: warn}\nhttp: {address: \"127.0.0.1:0\"}\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n"+
 		"  udp_rtcp_address: \"127.0.0.1:%d\"\n  max_connections: %d\n  max_connections_per_address: %d\n%s\n",
 		data, addr, udpPort, udpPort+1, maxConns+64, maxConns+64, extra)
 }

@@ -15,7 +15,7 @@ import (
 func TestServerConfig(t *testing.T) {
 	t.Parallel()
 	got := serverConfig("/tmp/b/data", "127.0.0.1:4000", 5000, 10, "storage: {sync: none}")
-	want := "data_dir: /tmp/b/data\nlog: {level: warn}\nrtsp:\n  address: \"127.0.0.1:4000\"\n" +
+	want := "data_dir: /tmp/b/data\nlog: {level: warn}\nhttp: {address: \"127.0.0.1:0\"}\nrtsp:\n  address: \"127.0.0.1:4000\"\n" +
 		"  udp_rtp_address: \"127.0.0.1:5000\"\n  udp_rtcp_address: \"127.0.0.1:5001\"\n" +
 		"  max_connections: 74\n  max_connections_per_address: 74\nstorage: {sync: none}\n"
 	if got != want {

@@ -177,7 +177,7 @@ func startServerLater(t *testing.T, extraYAML string) *server {
 	tcp, udp := freePorts(t)
 	s.rtsp, s.udpPort = fmt.Sprintf("127.0.0.1:%d", tcp), udp
 	s.config = filepath.Join(t.TempDir(), "camvault.yaml")
-	conf := fmt.Sprintf("data_dir: %s\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n  udp_rtcp_address: \"127.0.0.1:%d\"\n%s",
+	conf := fmt.Sprintf("data_dir: %s\nhttp: {address: \"127.0.0.1:0\"}\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n  udp_rtcp_address: \"127.0.0.1:%d\"\n%s",
 		s.dir, s.rtsp, udp, udp+1, extraYAML)
 	if err := os.WriteFile(s.config, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

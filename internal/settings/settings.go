@@ -1,7 +1,8 @@
 // Package settings is what every package's Config shares so that camvault's configuration file
 // can be composed from them: a validation error that names its field by the file's key
 // (FieldError), the checks that produce it (Check), and the text forms of spans and byte counts
-// (ParseDuration, FormatDuration, ParseSize, FormatSize).
+// (ParseDuration, FormatDuration, ParseSize, FormatSize), and of instants in archive URLs and HTTP
+// parameters (ParseTime).
 //
 // The contract of a package Config, which cmd/camvault relies on:
 //

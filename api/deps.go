@@ -1,0 +1,240 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/camvault/camvault/auth"
+	"github.com/camvault/camvault/storage"
+)
+
+// Deps are the parts of camvault the API reads and commands, each behind an
+// interface declared here and adapted by cmd/camvault. A nil source makes
+// its routes answer 503 "not available"; Authority is required.
+type Deps struct {
+	// Authority holds the users and rights. Required.
+	Authority *auth.Authority
+	// Limiter delays (refuses without checking) the credentials of an
+	// address that failed too often; shared with RTSP. Nil: no limit.
+	Limiter *auth.Limiter
+	// Cameras lists the cameras with their live state.
+	Cameras CameraSource
+	// Archive answers spans, summaries, usage and holds from the index.
+	Archive Archive
+	// Retention runs the retention dry-run (a *storage.Store fits).
+	Retention RetentionRunner
+	// Exporter serves the MP4 exports.
+	Exporter Exporter
+	// Sessions lists and kicks the RTSP sessions and pulls.
+	Sessions Sessions
+	// Metrics is served at /metrics to callers with the metrics right.
+	Metrics http.Handler
+	// ObserveHTTP, when set, is called once per request with the route
+	// (the ServeMux pattern, "unmatched" for none), the status and the
+	// time taken.
+	ObserveHTTP func(route string, code int, d time.Duration)
+	// AuthFailure, when set, is called with "http" for each refused
+	// credential.
+	AuthFailure func(protocol string)
+	// Ready, when set, is asked by /readyz besides the listeners and the
+	// archive (a nil error is ready).
+	Ready func() error
+	// Now returns the time; nil is time.Now.
+	Now func() time.Time
+}
+
+// ErrNotFound is returned by Archive.RemoveHold and Sessions.Kick for an
+// unknown id; the API answers 404.
+var ErrNotFound = errors.New("not found")
+
+// ErrNotKickable is returned by Sessions.Kick for a session that cannot be
+// ended from the API (a scheduled pull); the API answers 409.
+var ErrNotKickable = errors.New("session cannot be kicked")
+
+// Span is a stretch of continuous recording, [Start, End).
+type Span struct {
+	Start, End time.Time
+}
+
+// SummaryUnit is the bucket size of Archive.Summaries.
+type SummaryUnit int
+
+// The summary units.
+const (
+	// SummaryHour buckets by wall-clock hour in the requested location.
+	SummaryHour SummaryUnit = iota + 1
+	// SummaryDay buckets by calendar day in the requested location (23 or
+	// 25 hours across a DST change).
+	SummaryDay
+)
+
+// String returns "hour" or "day".
+func (u SummaryUnit) String() string {
+	switch u {
+	case SummaryHour:
+		return "hour"
+	case SummaryDay:
+		return "day"
+	}
+	return "SummaryUnit(" + strconv.Itoa(int(u)) + ")"
+}
+
+// Summary is one bucket of Archive.Summaries: what was recorded in
+// [Start, End).
+type Summary struct {
+	Start, End time.Time
+	// Recorded is the recorded time inside the bucket.
+	Recorded time.Duration
+	// Bytes, Segments and Fragments count what overlaps the bucket.
+	Bytes               int64
+	Segments, Fragments int
+}
+
+// Usage is one camera's share of the data directory.
+type Usage struct {
+	Camera         string
+	Bytes          int64
+	Segments       int
+	Oldest, Newest time.Time
+}
+
+// StoredHold is a hold kept in the index: recordings of Camera in
+// [From, To) survive retention until the hold is removed.
+type StoredHold struct {
+	ID, Camera string
+	From, To   time.Time
+	Reason     string
+	Created    time.Time
+}
+
+// Archive is the recorded archive as the API reads it; storage's Store
+// implements it through a small adapter in cmd/camvault. Methods are called
+// concurrently.
+type Archive interface {
+	// Spans returns camera's continuous recordings overlapping
+	// [from, to), clipped to it, joined across gaps up to gapTolerance,
+	// oldest first.
+	Spans(camera string, from, to time.Time, gapTolerance time.Duration) ([]Span, error)
+	// Summaries returns one bucket per unit of loc's calendar covering
+	// [from, to), oldest first.
+	Summaries(camera string, from, to time.Time, unit SummaryUnit, loc *time.Location) ([]Summary, error)
+	// Usage returns every camera's usage.
+	Usage() ([]Usage, error)
+	// IndexSize is the index file's size in bytes.
+	IndexSize() (int64, error)
+	// DiskSpace returns the free and total bytes of the data directory's
+	// file system.
+	DiskSpace() (free, total int64, err error)
+	// WriteRate is the recent write rate in bytes per second.
+	WriteRate() float64
+	// Ready returns nil when the store is open and its index writable.
+	Ready() error
+	// AddHold stores h (its ID and Created are set by the store) and
+	// returns it as stored.
+	AddHold(h StoredHold) (StoredHold, error)
+	// RemoveHold removes the hold id, or returns ErrNotFound.
+	RemoveHold(id string) error
+	// Holds returns camera's holds ("": every camera's).
+	Holds(camera string) ([]StoredHold, error)
+}
+
+// RetentionRunner runs a retention pass; the API only ever asks for a dry
+// run (dryRun true). *storage.Store implements it.
+type RetentionRunner interface {
+	RunRetention(now time.Time, dryRun bool) (storage.RetentionReport, error)
+}
+
+// Exporter serves an export of camera's [start, end) in format "mp4"
+// (progressive, seekable) or "fmp4" (fragmented, streamed). A returned
+// error that has an HTTPStatus() int method becomes a problem with that
+// status when nothing was written yet.
+type Exporter interface {
+	ServeExport(w http.ResponseWriter, r *http.Request, camera string, start, end time.Time, format string) error
+}
+
+// Session is one RTSP session or pull.
+type Session struct {
+	// ID identifies the session for Kick.
+	ID string
+	// Kind is "rtsp" for a session of the RTSP server, "pull" for a
+	// pulled camera.
+	Kind string
+	// Mode is "record" (a publisher or a pull) or "play" (a viewer).
+	Mode string
+	// Camera is the camera the session is about ("" when not known yet);
+	// Path is its RTSP path.
+	Camera, Path string
+	// Peer is the remote address; User the authenticated user ("" for
+	// anonymous).
+	Peer, User string
+	// Transport is "tcp" or "udp".
+	Transport string
+	// TLS reports RTSPS.
+	TLS bool
+	// Started is when the session began.
+	Started time.Time
+	// Playing reports a session in PLAY or RECORD.
+	Playing bool
+	// BytesIn and BytesOut count the media bytes received and sent.
+	BytesIn, BytesOut uint64
+}
+
+// Sessions lists and ends sessions. Methods are called concurrently.
+type Sessions interface {
+	// Sessions returns a snapshot of every session.
+	Sessions() []Session
+	// Kick ends session id: ErrNotFound when there is none,
+	// ErrNotKickable when it cannot be ended.
+	Kick(id string) error
+}
+
+// CameraSource lists the cameras known to the configuration, the pulls,
+// the recorder and the archive, with their live state.
+type CameraSource interface {
+	// Cameras returns every camera at now, sorted by name.
+	Cameras(now time.Time) ([]Camera, error)
+}
+
+// Camera is one camera as the API shows it.
+type Camera struct {
+	Name string
+	// Source is "push" or "pull".
+	Source string
+	// URL is a pulled camera's URL; the API strips its credentials before
+	// answering.
+	URL   string
+	State CameraState
+	// LastError is the last failure (without credentials) and
+	// LastErrorTime when it happened; NextRetry is when a backing-off
+	// camera connects again.
+	LastError     string
+	LastErrorTime time.Time
+	NextRetry     time.Time
+	// Tracks describes the recorded tracks, one string each
+	// ("H264 1280x720").
+	Tracks []string
+	// Bitrate is the recent recorded bitrate in bits per second (0:
+	// unknown).
+	Bitrate float64
+	// LastFragment is the end of the newest recorded fragment.
+	LastFragment time.Time
+	// Schedule lists the recording windows from now on (a pull's
+	// schedule); AlwaysOn reports a camera without a schedule.
+	Schedule []Window
+	AlwaysOn bool
+	// Retention is the camera's retention policy.
+	Retention RetentionPolicy
+}
+
+// Window is a recording window [Start, End).
+type Window struct {
+	Start, End time.Time
+}
+
+// RetentionPolicy is a camera's retention rules; zero means no limit.
+type RetentionPolicy struct {
+	MaxAge, MinAge time.Duration
+	MaxBytes       int64
+}

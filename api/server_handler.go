@@ -1,0 +1,170 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+)
+
+// handlerFunc is a route's handler: it writes a success answer or returns
+// the error that ServeHTTP turns into a problem.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, c *caller) error
+
+// route is one entry of the mux.
+type route struct {
+	pattern string
+	handle  handlerFunc
+	// stream routes (exports, /metrics) have no write deadline.
+	stream bool
+	// public routes need no authentication (/healthz).
+	public bool
+}
+
+// unmatched is the route label of a request that matched no pattern.
+const unmatched = "unmatched"
+
+// ServeHTTP implements http.Handler: it dispatches to the route, turns a
+// 404 or 405 of the mux into a problem, recovers a panic into a 500 for
+// this request only, and reports the route, status and time to
+// Deps.ObserveHTTP.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	begin := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	h, pattern := s.mux.Handler(r)
+	label := pattern
+	if label == "" {
+		label = unmatched
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler { //nolint:errorlint // a sentinel panic value, compared as net/http does
+				panic(v)
+			}
+			s.log.Error("request handler panicked", "path", r.URL.Path, "err", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if sw.code == 0 {
+				s.writeProblem(sw, r, errors.New("panic"))
+			}
+		}
+		dur := time.Since(begin)
+		if s.deps.ObserveHTTP != nil {
+			s.deps.ObserveHTTP(label, sw.status(), dur)
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelDebug, "request", slog.String("route", label),
+			slog.Int("status", sw.status()), slog.Duration("dur", dur), slog.String("peer", r.RemoteAddr))
+	}()
+	if pattern != "" {
+		s.mux.ServeHTTP(sw, r) // sets the path values
+		return
+	}
+	iw := &interceptWriter{statusWriter: sw}
+	h.ServeHTTP(iw, r)
+	if iw.code >= 400 {
+		detail := "no such route"
+		if iw.code == http.StatusMethodNotAllowed {
+			detail = "method not allowed here; Allow lists the methods"
+		}
+		s.writeProblem(sw, r, errStatus(iw.code, detail))
+	}
+}
+
+// wrap returns the http.Handler of rt: the write deadline, authentication,
+// the handler, and its error written as a problem.
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		deadline := time.Now().Add(s.cfg.WriteTimeout)
+		if rt.stream {
+			deadline = time.Time{}
+		}
+		_ = rc.SetWriteDeadline(deadline) // unsupported only under httptest, where nothing times out
+		c := &caller{peer: peerAddr(r), tls: r.TLS != nil}
+		var err error
+		if !rt.public {
+			c, err = s.authenticate(r)
+		}
+		if err == nil {
+			err = rt.handle(w, r, c)
+		}
+		if err == nil {
+			return
+		}
+		if sw, ok := w.(*statusWriter); ok && sw.code != 0 {
+			s.log.Debug("request failed after the answer began", "path", r.URL.Path, "err", err)
+			return
+		}
+		s.writeProblem(w, r, err)
+	})
+}
+
+// statusWriter remembers the status of an answer.
+type statusWriter struct {
+	http.ResponseWriter
+	code int // 0 until the header is written
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 && code >= 200 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ReadFrom keeps the connection's sendfile path for the exports.
+func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return io.Copy(w.ResponseWriter, r)
+}
+
+// Flush implements http.Flusher for the streaming exports.
+func (w *statusWriter) Flush() {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush() // no flusher: nothing to flush
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// status is the answer's status; 200 for a handler that wrote nothing.
+func (w *statusWriter) status() int {
+	if w.code == 0 {
+		return http.StatusOK
+	}
+	return w.code
+}
+
+// interceptWriter swallows the mux's own 4xx answer so that ServeHTTP can
+// write a problem instead; other answers (a redirect to a clean path) pass.
+type interceptWriter struct {
+	*statusWriter
+	code int
+}
+
+func (w *interceptWriter) WriteHeader(code int) {
+	if code >= 400 {
+		w.code = code
+		return
+	}
+	w.statusWriter.WriteHeader(code)
+}
+
+func (w *interceptWriter) Write(b []byte) (int, error) {
+	if w.code >= 400 {
+		return len(b), nil
+	}
+	return w.statusWriter.Write(b)
+}

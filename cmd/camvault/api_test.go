@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/storage"
+)
+
+// TestAPICameras: the API's camera list over the serve's real parts shows a pulled camera
+// with its URL stripped of credentials, its schedule windows ahead and its pull state, and the
+// pulls as sessions that cannot be kicked.
+func TestAPICameras(t *testing.T) {
+	t.Parallel()
+	cfg, err := loadConfig(writeConfig(t, fmt.Sprintf("data_dir: %s\ncameras:\n  lobby:\n    url: rtsp://admin:s3cret@192.0.2.10/stream1\n"+
+		"    schedule: [{cron: \"0 8 * * *\", duration: 1h}]\n    retention: {max_age: 7d}\n", filepath.Join(t.TempDir(), "data"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	access, err := newRTSPAuth(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := storage.Open(cfg.storageConfig(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	store.SetRetention(cfg.retention())
+	pull, err := ingest.NewPull(cfg.pullConfig(sink{}, log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pull.Update(cfg.pullCameras())
+	web, err := newAPIServer(cfg, access, store, pull, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(target string) (int, string) {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		req.RemoteAddr = "127.0.0.1:5000"
+		rec := httptest.NewRecorder()
+		web.ServeHTTP(rec, req)
+		body, _ := io.ReadAll(rec.Body)
+		return rec.Code, string(body)
+	}
+	code, body := get("/api/v1/cameras/lobby")
+	if code != http.StatusOK || strings.Contains(body, "s3cret") || strings.Contains(body, "admin") {
+		t.Fatalf("%d %s", code, body)
+	}
+	var cam struct {
+		Source, URL, State string
+		AlwaysOn           bool `json:"always_on"`
+		Schedule           []struct{ Start, End string }
+		Retention          struct {
+			MaxAge float64 `json:"max_age"`
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &cam); err != nil {
+		t.Fatal(err)
+	}
+	if cam.Source != "pull" || cam.URL != "rtsp://192.0.2.10/stream1" || cam.State != "idle" || cam.AlwaysOn ||
+		len(cam.Schedule) != maxScheduleWindows || cam.Retention.MaxAge != (7*24*time.Hour).Seconds() {
+		t.Fatalf("camera %+v", cam)
+	}
+	first, err := time.Parse(time.RFC3339, cam.Schedule[0].Start)
+	if err != nil || first.Before(time.Now().Add(-time.Hour)) || !strings.HasSuffix(cam.Schedule[0].Start, "Z") {
+		t.Errorf("first window %s (%v)", cam.Schedule[0].Start, err)
+	}
+	if code, body := get("/api/v1/sessions"); code != http.StatusOK || !strings.Contains(body, `"id":"pull/lobby"`) {
+		t.Errorf("sessions: %d %s", code, body)
+	}
+	req := httptest.NewRequest(http.MethodDelete, "/api/v1/sessions/pull%2Flobby", nil)
+	req.RemoteAddr = "127.0.0.1:5000"
+	rec := httptest.NewRecorder()
+	web.ServeHTTP(rec, req)
+	if rec.Code != http.StatusConflict {
+		t.Errorf("kick a pull: %d %s", rec.Code, rec.Body)
+	}
+	if code, _ := get("/api/v1/cameras/lobby/recordings?start=1&end=2"); code != http.StatusServiceUnavailable {
+		t.Errorf("recordings without the archive adapter: %d", code)
+	}
+	if code, body := get("/api/v1/retention/dry-run"); code != http.StatusOK {
+		t.Errorf("dry run: %d %s", code, body)
+	}
+}

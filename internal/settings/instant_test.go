@@ -1,0 +1,68 @@
+package settings_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camvault/camvault/internal/settings"
+)
+
+var timeCases = []struct {
+	name, in string
+	want     time.Time // zero: an error
+}{
+	{"rfc3339 utc", "2026-03-29T10:00:00Z", time.Date(2026, 3, 29, 10, 0, 0, 0, time.UTC)},
+	{"rfc3339 offset", "2026-03-29T12:00:00+02:00", time.Date(2026, 3, 29, 10, 0, 0, 0, time.UTC)},
+	{"rfc3339 fraction", "2026-03-29T10:00:00.25Z", time.Date(2026, 3, 29, 10, 0, 0, 250e6, time.UTC)},
+	{"unix", "1774778400", time.Date(2026, 3, 29, 10, 0, 0, 0, time.UTC)},
+	{"unix fraction", "1774778400.5", time.Date(2026, 3, 29, 10, 0, 0, 5e8, time.UTC)},
+	{"unix zero", "0", time.Unix(0, 0).UTC()},
+	{"negative", "-1", time.Time{}},
+	{"plus sign", "+5", time.Unix(5, 0).UTC()},
+	{"empty fraction", "5.", time.Unix(5, 0).UTC()},
+	{"leading zeros", "0005", time.Unix(5, 0).UTC()},
+	{"ten fraction digits", "5.1234567890", time.Time{}},
+	{"too far", "99999999999999", time.Time{}},
+	{"words", "yesterday", time.Time{}},
+	{"empty", "", time.Time{}},
+	{"long", strings.Repeat("1", 100), time.Time{}},
+}
+
+func TestParseTime(t *testing.T) {
+	t.Parallel()
+	for _, tc := range timeCases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := settings.ParseTime(tc.in)
+			if tc.want.IsZero() {
+				if err == nil {
+					t.Fatalf("ParseTime(%q) = %v, want an error", tc.in, got)
+				}
+				return
+			}
+			if err != nil || !got.Equal(tc.want) || got.Location() != time.UTC {
+				t.Fatalf("ParseTime(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzParseTime checks that any instant either fails or gives a UTC time
+// that reads back the same through RFC 3339.
+func FuzzParseTime(f *testing.F) {
+	for _, tc := range timeCases {
+		f.Add(tc.in)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := settings.ParseTime(in)
+		if err != nil {
+			return
+		}
+		if got.Location() != time.UTC {
+			t.Fatalf("%q: location %v", in, got.Location())
+		}
+		if back, err := settings.ParseTime(got.Format(time.RFC3339Nano)); err == nil && !back.Equal(got) {
+			t.Fatalf("%q: %v reads back as %v", in, got, back)
+		}
+	})
+}
