@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/recorder"
+	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -21,7 +23,7 @@ import (
 // pulls as sessions that cannot be kicked.
 func TestAPICameras(t *testing.T) {
 	t.Parallel()
-	cfg, err := loadConfig(writeConfig(t, fmt.Sprintf("data_dir: %s\ncameras:\n  lobby:\n    url: rtsp://admin:s3cret@192.0.2.10/stream1\n"+
+	cfg, err := loadConfig(writeConfig(t, fmt.Sprintf("data_dir: %s\nrtsp: {address: \"127.0.0.1:0\", udp_rtp_address: \"\"}\ncameras:\n  lobby:\n    url: rtsp://admin:s3cret@192.0.2.10/stream1\n"+
 		"    schedule: [{cron: \"0 8 * * *\", duration: 1h}]\n    retention: {max_age: 7d}\n", filepath.Join(t.TempDir(), "data"))))
 	if err != nil {
 		t.Fatal(err)
@@ -41,8 +43,18 @@ func TestAPICameras(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pull.Update(cfg.pullCameras())
-	web, err := newAPIServer(cfg, access, store, pull, nil, log)
+	pull.Update(cfg.pullCameras()) // pull.Run is not called: nothing dials the camera
+	recd, err := recorder.New(cfg.recorderConfig(log), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer recd.Close()
+	srv, err := rtsp.NewServer(cfg.rtspServerConfig(rtspHandler{access: access}, access.rtspAccess(), nil, log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	web, err := newAPIServer(cfg, access, apiParts{store: store, rec: recd, pull: pull, rtsp: srv}, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}

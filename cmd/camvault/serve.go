@@ -123,7 +123,7 @@ func startParts(l *lifecycle, cfg *fileConfig, opts serveOptions, log *slog.Logg
 	}
 	pull.Update(cfg.pullCameras())
 	l.run("pull", pull.Run)
-	web, err := newAPIServer(cfg, access, store, pull, certs.config(), log)
+	web, err := newAPIServer(cfg, access, apiParts{store: store, rec: rec, pull: pull, rtsp: srv}, certs.config(), log)
 	if err != nil {
 		return nil, err
 	}
