@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/api"
+	"github.com/camvault/camvault/api/metrics"
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/rtsp"
@@ -34,11 +35,14 @@ func (c *fileConfig) apiConfig(tlsConf *tls.Config, log *slog.Logger) api.Config
 func newAPIServer(cfg *fileConfig, access *rtspAuth, p apiParts, tlsConf *tls.Config, log *slog.Logger) (*api.Server, error) {
 	store := p.store
 	return api.New(cfg.apiConfig(tlsConf, log), api.Deps{
-		Authority: access.authority,
-		Limiter:   access.limiter,
-		Cameras:   apiCameras{cfg: cfg, store: store, pull: p.pull, rec: p.rec},
-		Retention: store,
-		Sessions:  apiSessions{rtsp: p.rtsp, pull: p.pull},
+		Authority:   access.authority,
+		Limiter:     access.limiter,
+		Cameras:     apiCameras{cfg: cfg, store: store, pull: p.pull, rec: p.rec},
+		Retention:   store,
+		Sessions:    apiSessions{rtsp: p.rtsp, pull: p.pull},
+		Metrics:     p.metrics.Handler(),
+		ObserveHTTP: p.metrics.ObserveHTTP,
+		AuthFailure: p.metrics.AuthFailure,
 		Ready: func() error {
 			_, err := store.Cameras() // the index answers
 			return err
@@ -52,6 +56,9 @@ type apiParts struct {
 	rec   *recorder.Recorder
 	pull  *ingest.Pull
 	rtsp  *rtsp.Server
+	// metrics is served at /metrics and counts the HTTP requests and failed logins; nil for
+	// none.
+	metrics *metrics.Metrics
 }
 
 // apiCameras lists the cameras of the configuration, the recorder, the pulls and the index for

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/api/metrics"
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/rtsp"
@@ -54,7 +55,11 @@ func TestAPICameras(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	web, err := newAPIServer(cfg, access, apiParts{store: store, rec: recd, pull: pull, rtsp: srv}, nil, log)
+	mets, err := metrics.New(metrics.Sources{Store: store, Recorder: recd, Pull: pull, RTSP: rtspMetrics(&srv, pull)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, err := newAPIServer(cfg, access, apiParts{store: store, rec: recd, pull: pull, rtsp: srv, metrics: mets}, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +106,9 @@ func TestAPICameras(t *testing.T) {
 	}
 	if code, _ := get("/api/v1/cameras/lobby/recordings?start=1&end=2"); code != http.StatusServiceUnavailable {
 		t.Errorf("recordings without the archive adapter: %d", code)
+	}
+	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, `camvault_rtsp_sessions{kind="pull"} 0`) {
+		t.Errorf("metrics: %d %.300s", code, body)
 	}
 	if code, body := get("/api/v1/retention/dry-run"); code != http.StatusOK {
 		t.Errorf("dry run: %d %s", code, body)

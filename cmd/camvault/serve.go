@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/api"
+	"github.com/camvault/camvault/api/metrics"
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/playback"
@@ -108,22 +109,29 @@ func startParts(l *lifecycle, cfg *fileConfig, opts serveOptions, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	certs, err := newCertReloader(cfg.TLS.Cert, cfg.TLS.Key)
-	if err != nil {
-		return nil, err
-	}
-	srv, err := rtsp.NewServer(cfg.rtspServerConfig(rtspHandler{push: push, play: play, access: access}, access.rtspAccess(), certs.config(), log))
-	if err != nil {
-		return nil, err
-	}
-	l.add("rtsp sockets", srv.Close)
 	pull, err := ingest.NewPull(cfg.pullConfig(sink{rec}, log))
 	if err != nil {
 		return nil, err
 	}
+	var srv *rtsp.Server
+	mets, err := metrics.New(metrics.Sources{Store: store, Recorder: rec, Pull: pull, RTSP: rtspMetrics(&srv, pull)})
+	if err != nil {
+		return nil, err
+	}
+	certs, err := newCertReloader(cfg.TLS.Cert, cfg.TLS.Key)
+	if err != nil {
+		return nil, err
+	}
+	rcfg := cfg.rtspServerConfig(rtspHandler{push: push, play: play, access: access}, access.countedRTSPAccess(mets.AuthFailure), certs.config(), log)
+	rcfg.OnPlayStart = func(_ string, d time.Duration) { mets.ObservePlayStart(d) }
+	srv, err = rtsp.NewServer(rcfg)
+	if err != nil {
+		return nil, err
+	}
+	l.add("rtsp sockets", srv.Close)
 	pull.Update(cfg.pullCameras())
 	l.run("pull", pull.Run)
-	web, err := newAPIServer(cfg, access, apiParts{store: store, rec: rec, pull: pull, rtsp: srv}, certs.config(), log)
+	web, err := newAPIServer(cfg, access, apiParts{store: store, rec: rec, pull: pull, rtsp: srv, metrics: mets}, certs.config(), log)
 	if err != nil {
 		return nil, err
 	}
