@@ -158,10 +158,19 @@ var depRules = []depRule{
 		never:    []string{"ingest", "playback", "api"},
 	},
 	{
+		// The rule covers api's subpackages too: api/export reads sample entries (media) and
+		// fragments (storage/fmp4, mp4ff's box layout).
 		pkg:      "api",
-		camvault: []string{"storage", "ingest", "recorder"},
-		never:    []string{"playback"},
-		planned:  true, // DESIGN.md "api"; not written yet
+		camvault: []string{"storage", "ingest", "recorder", "media", settingsPkg},
+		modules:  []string{modMP4},
+		never:    []string{"playback"}, // rtsp only through ingest; never imported directly
+	},
+	{
+		// MP4 export reads recordings through storage alone.
+		pkg:      "api/export",
+		camvault: []string{"storage", "media", settingsPkg},
+		modules:  []string{modMP4},
+		never:    []string{"rtsp", "playback", "ingest", "recorder"},
 	},
 }
 
