@@ -10,9 +10,10 @@ import (
 
 // Bounds of a fragment header read.
 const (
-	// headPrefix is the first read of a fragment's headers: prft and a moof
-	// of a 1 s fragment of video and audio fit in it.
-	headPrefix = 4 << 10
+	// headPrefix is the first read of a fragment's headers: prft and the
+	// moof of a 1 s fragment of 30 fps video and 48 kHz AAC (about 80 trun
+	// entries of 16 bytes) fit in it; larger ones take a second read.
+	headPrefix = 2 << 10
 	// maxHead bounds the headers of one fragment: 65536 samples (fmp4's
 	// bound) of 16-byte trun entries.
 	maxHead = 1<<20 + 64<<10

@@ -68,7 +68,6 @@ func initFMP4(tracks []track) []byte {
 type refragmenter struct {
 	tl     *timeline
 	fr     fragReader
-	end    time.Time
 	seq    uint32
 	out    []byte
 	tracks []fmp4.TrackFragment // per track, reused
@@ -76,7 +75,7 @@ type refragmenter struct {
 }
 
 func newRefragmenter(s *Server, tracks []track, end time.Time) *refragmenter {
-	return &refragmenter{tl: newTimeline(tracks), fr: fragReader{store: s.store}, end: end,
+	return &refragmenter{tl: newTimeline(tracks, end), fr: fragReader{store: s.store},
 		tracks: make([]fmp4.TrackFragment, len(tracks)), dts: make([][]int64, len(tracks))}
 }
 
@@ -102,7 +101,7 @@ func (rf *refragmenter) fragment(pt *part, k int) ([]byte, error) {
 	for i := range rf.fr.p.Samples {
 		smp := &rf.fr.p.Samples[i]
 		ti := rf.tl.index(smp.TrackID)
-		if !rf.tl.wall(ti, smp).Before(rf.end) {
+		if !rf.tl.beforeEnd(ti, smp) {
 			continue
 		}
 		d := rf.tl.dts(ti, smp)

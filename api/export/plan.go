@@ -54,8 +54,12 @@ func (s *Server) buildPlan(camera string, parts []part, start, end time.Time) (*
 	tracks := parts[0].tracks
 	pl := &plan{tracks: tracks, samples: make([][]sample, len(tracks)), chunks: make([][]chunk, len(tracks)), lastTrack: -1,
 		maxSamples: s.opt.MaxSamples}
-	tl := newTimeline(tracks)
+	tl := newTimeline(tracks, end)
 	fr := fragReader{store: s.store}
+	frags := 0
+	for i := range parts {
+		frags += len(parts[i].frags)
+	}
 	for pi := range parts {
 		pt := &parts[pi]
 		pl.files = append(pl.files, pt.file)
@@ -68,7 +72,10 @@ func (s *Server) buildPlan(camera string, parts []part, start, end time.Time) (*
 			if err != nil {
 				return nil, s.unreadable("fragment at "+stamp(f.Start), camera, err)
 			}
-			if err := pl.addFragment(tl, &fr, int32(pi), f.Offset+payload, end); err != nil {
+			if pl.count == 0 {
+				pl.presize(tl, &fr, frags)
+			}
+			if err := pl.addFragment(tl, &fr, int32(pi), f.Offset+payload); err != nil {
 				return nil, err
 			}
 		}
@@ -85,17 +92,34 @@ func (s *Server) buildPlan(camera string, parts []part, start, end time.Time) (*
 	return pl, nil
 }
 
+// presize reserves the tables for frags fragments like the parsed one in
+// fr, so that planning an hour does not copy them over and over as they grow.
+func (pl *plan) presize(tl *timeline, fr *fragReader, frags int) {
+	per := make([]int, len(pl.tracks))
+	for i := range fr.p.Samples {
+		per[tl.index(fr.p.Samples[i].TrackID)]++
+	}
+	total := 0
+	for ti, n := range per {
+		want := min(n*frags+n*frags/16+16, pl.maxSamples+1)
+		pl.samples[ti] = make([]sample, 0, want)
+		pl.chunks[ti] = make([]chunk, 0, min(frags+frags/16+16, want))
+		total += want
+	}
+	pl.extents = make([]extent, 0, min(frags+16, total))
+}
+
 // addFragment adds the samples of the parsed fragment in fr that are
-// presented before end; the fragment's mdat payload starts at payload in
-// file number file.
-func (pl *plan) addFragment(tl *timeline, fr *fragReader, file int32, payload int64, end time.Time) error {
+// presented before the window's end; the fragment's mdat payload starts at
+// payload in file number file.
+func (pl *plan) addFragment(tl *timeline, fr *fragReader, file int32, payload int64) error {
 	off := payload
 	for i := range fr.p.Samples {
 		smp := &fr.p.Samples[i]
 		src := off
 		off += int64(smp.Size)
 		ti := tl.index(smp.TrackID)
-		if !tl.wall(ti, smp).Before(end) {
+		if !tl.beforeEnd(ti, smp) {
 			continue
 		}
 		if pl.count == pl.maxSamples {

@@ -29,11 +29,15 @@ type timeline struct {
 	shiftNs   time.Duration
 	shiftSet  bool
 	last      []int64 // per track: last decode time given out, -1 before any
+	// end is the window's end; limit is, per track, the first media time
+	// (DTS+CTO) of the current part presented at or after it.
+	end   time.Time
+	limit []int64
 }
 
-func newTimeline(tracks []track) *timeline {
+func newTimeline(tracks []track, end time.Time) *timeline {
 	tl := &timeline{tracks: tracks, base: make([]int64, len(tracks)), shift: make([]int64, len(tracks)),
-		last: make([]int64, len(tracks))}
+		last: make([]int64, len(tracks)), end: end, limit: make([]int64, len(tracks))}
 	for i := range tl.last {
 		tl.last[i] = -1
 	}
@@ -96,6 +100,28 @@ func (tl *timeline) anchor(p *fmp4.ParsedFragment) {
 	}
 	tl.base[ri] = int64(ref.DTS) + int64(ref.CTO)
 	tl.baseSet = true
+	left := tl.end.Sub(tl.segStart)
+	for i := range tl.tracks {
+		tl.limit[i] = tl.base[i] + firstTickAtOrAfter(left, tl.tracks[i].timescale)
+	}
+}
+
+// firstTickAtOrAfter returns the least n with ticksToNs(n) >= d.
+func firstTickAtOrAfter(d time.Duration, timescale uint32) int64 {
+	n := nsToTicks(d, timescale)
+	for ticksToNs(n-1, timescale) >= d {
+		n--
+	}
+	for ticksToNs(n, timescale) < d {
+		n++
+	}
+	return n
+}
+
+// beforeEnd reports whether s on track ti is presented before the window's
+// end: ticksToNs(DTS+CTO-base) < end-segStart, in integers.
+func (tl *timeline) beforeEnd(ti int, s *fmp4.FragmentSample) bool {
+	return int64(s.DTS)+int64(s.CTO) < tl.limit[ti]
 }
 
 // fixShift makes the first fragment's decode times non-negative.
@@ -126,12 +152,6 @@ func (tl *timeline) dts(ti int, s *fmp4.FragmentSample) int64 {
 	d = max(d, tl.last[ti]+1)
 	tl.last[ti] = d
 	return d
-}
-
-// wall returns the wall-clock presentation time of s on track ti.
-func (tl *timeline) wall(ti int, s *fmp4.FragmentSample) time.Time {
-	t := &tl.tracks[ti]
-	return tl.segStart.Add(ticksToNs(int64(s.DTS)+int64(s.CTO)-tl.base[ti], t.timescale))
 }
 
 // at returns the export time (shift included) of wall-clock instant w of
