@@ -11,7 +11,7 @@ import "fmt"
 // use.
 func (s *Store) ReadAt(file string, p []byte, off int64) (int, error) {
 	if off < 0 {
-		return 0, fmt.Errorf("storage: read %s: %w: offset %d", file, ErrCorrupt, off)
+		return 0, fmt.Errorf("storage: read %s: negative offset %d", file, off)
 	}
 	if len(p) == 0 {
 		return 0, nil
