@@ -117,3 +117,34 @@ func (w *boxWriter) elst(duration uint64, mediaTime int64) {
 	w.end()
 	w.end()
 }
+
+// trakHead starts a trak and writes what precedes the sample tables:
+//
+//	trak{ tkhd, [edts{elst}], mdia{ mdhd, hdlr, minf{ xmhd, dinf, stbl{ stsd ...
+//
+// with an edit list from mediaTime when it is not negative. The caller
+// writes the tables and closes stbl, minf, mdia and trak.
+func (w *boxWriter) trakHead(t *track, movieDur, mediaDur uint64, mediaTime int64) {
+	w.start("trak")
+	w.tkhd(t, movieDur)
+	if mediaTime >= 0 {
+		w.elst(movieDur, mediaTime)
+	}
+	w.start("mdia")
+	w.mdhd(t, mediaDur)
+	w.raw(t.hdlr)
+	w.start("minf")
+	w.raw(t.mediaHdr)
+	w.raw(t.dinf)
+	w.start("stbl")
+	w.raw(t.stsd)
+}
+
+// nextTrackID returns the mvhd next_track_ID: one more than the largest ID.
+func nextTrackID(tracks []track) uint32 {
+	next := uint32(1)
+	for i := range tracks {
+		next = max(next, tracks[i].id+1)
+	}
+	return next
+}

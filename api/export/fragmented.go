@@ -17,23 +17,10 @@ func initFMP4(tracks []track) []byte {
 	w := &boxWriter{}
 	w.ftyp("iso5", "iso5", "iso6", "mp41")
 	w.start("moov")
-	nextID := uint32(1)
-	for i := range tracks {
-		nextID = max(nextID, tracks[i].id+1)
-	}
-	w.mvhd(movieTimescale, 0, nextID)
+	w.mvhd(movieTimescale, 0, nextTrackID(tracks))
 	for i := range tracks {
 		t := &tracks[i]
-		w.start("trak")
-		w.tkhd(t, 0)
-		w.start("mdia")
-		w.mdhd(t, 0)
-		w.raw(t.hdlr)
-		w.start("minf")
-		w.raw(t.mediaHdr)
-		w.raw(t.dinf)
-		w.start("stbl")
-		w.raw(t.stsd)
+		w.trakHead(t, 0, 0, -1)
 		for _, typ := range []string{"stts", "stsc", "stco"} {
 			w.startFull(typ, 0, 0)
 			w.u32(0)
@@ -162,7 +149,9 @@ func (s *Server) serveFMP4(w http.ResponseWriter, r *http.Request, camera string
 		return ErrNoRecording
 	}
 	h := w.Header()
-	setCommon(h, camera, start, end, gapsOf(parts), parts[0].frags[0].Start)
+	// Media time 0 is the first keyframe, less the shift that kept audio
+	// before it at non-negative decode times.
+	setCommon(h, camera, start, end, gapsOf(parts), parts[0].frags[0].Start.Add(-rf.tl.shiftNs))
 	h.Set("Accept-Ranges", "none")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)

@@ -20,11 +20,7 @@ func (pl *plan) header() []byte {
 	w.ftyp("isom", "isom", "iso2", "mp41")
 	movieDur := uint64(max(pl.end-pl.first, 0) / (time.Second / movieTimescale))
 	w.start("moov")
-	nextID := uint32(1)
-	for i := range pl.tracks {
-		nextID = max(nextID, pl.tracks[i].id+1)
-	}
-	w.mvhd(movieTimescale, movieDur, nextID)
+	w.mvhd(movieTimescale, movieDur, nextTrackID(pl.tracks))
 	var co64 []int // offsets in w.b of co64 entry tables, with their counts
 	var counts []int
 	for i := range pl.tracks {
@@ -58,17 +54,7 @@ func (pl *plan) trak(w *boxWriter, i int, movieDur uint64) int {
 	t := &pl.tracks[i]
 	ss := pl.samples[i]
 	last := ss[len(ss)-1]
-	w.start("trak")
-	w.tkhd(t, movieDur)
-	w.elst(movieDur, nsToTicks(pl.first, t.timescale))
-	w.start("mdia")
-	w.mdhd(t, uint64(last.dts)+uint64(last.dur))
-	w.raw(t.hdlr)
-	w.start("minf")
-	w.raw(t.mediaHdr)
-	w.raw(t.dinf)
-	w.start("stbl")
-	w.raw(t.stsd)
+	w.trakHead(t, movieDur, uint64(last.dts)+uint64(last.dur), nsToTicks(pl.first, t.timescale))
 	stts(w, ss)
 	ctts(w, ss)
 	stss(w, ss)
@@ -86,20 +72,7 @@ func (pl *plan) trak(w *boxWriter, i int, movieDur uint64) int {
 // (§8.6.1.2).
 func stts(w *boxWriter, ss []sample) {
 	w.startFull("stts", 0, 0)
-	at := len(w.b)
-	w.u32(0)
-	n := uint32(0)
-	for i := 0; i < len(ss); {
-		j := i + 1
-		for j < len(ss) && ss[j].dur == ss[i].dur {
-			j++
-		}
-		w.u32(uint32(j - i))
-		w.u32(ss[i].dur)
-		n++
-		i = j
-	}
-	binary.BigEndian.PutUint32(w.b[at:], n)
+	runs(w, ss, func(s *sample) uint32 { return s.dur })
 	w.end()
 }
 
@@ -119,21 +92,28 @@ func ctts(w *boxWriter, ss []sample) {
 		version = 1
 	}
 	w.startFull("ctts", version, 0)
+	runs(w, ss, func(s *sample) uint32 { return uint32(s.cto) })
+	w.end()
+}
+
+// runs writes an entry count and (count, value) pairs of the runs of equal
+// values of ss.
+func runs(w *boxWriter, ss []sample, value func(*sample) uint32) {
 	at := len(w.b)
 	w.u32(0)
 	n := uint32(0)
 	for i := 0; i < len(ss); {
+		v := value(&ss[i])
 		j := i + 1
-		for j < len(ss) && ss[j].cto == ss[i].cto {
+		for j < len(ss) && value(&ss[j]) == v {
 			j++
 		}
 		w.u32(uint32(j - i))
-		w.u32(uint32(ss[i].cto))
+		w.u32(v)
 		n++
 		i = j
 	}
 	binary.BigEndian.PutUint32(w.b[at:], n)
-	w.end()
 }
 
 // stss writes the sync samples when not every sample is one (§8.6.2).
