@@ -33,6 +33,7 @@ const (
 //	cam:    the 60 s clip from t0, in 20 s segments (boundaries at t0+20s, t0+40s)
 //	gap:    clip seconds [0, 30) from t0, then [30, 60) from t0+50s: a 20 s gap
 //	change: 4 s of the clip from t0, then 4 s of a 160x120 clip from t0+4s
+//	bframes: 10 s of a clip with B-frames (two between references) from t0
 //
 // Every recording has H.264 video (frame N presented at its start + N×40 ms)
 // and AAC audio.
@@ -103,6 +104,10 @@ func (f *fixture) build() error {
 	if err != nil {
 		return err
 	}
+	bframes, err := encodeBFrames(ctx, dir, 10)
+	if err != nil {
+		return err
+	}
 	f.store, err = storage.Open(storage.Config{Dir: filepath.Join(dir, "data"), Sync: storage.SyncNone})
 	if err != nil {
 		return err
@@ -119,6 +124,7 @@ func (f *fixture) build() error {
 		{"gap", main, 30 * time.Second, clipSecs * time.Second, t0.Add(50 * time.Second)},
 		{"change", main, 0, 4 * time.Second, t0},
 		{"change", small, 0, 4 * time.Second, t0.Add(4 * time.Second)},
+		{"bframes", bframes, 0, 10 * time.Second, t0},
 	} {
 		if err := record(f.store, r.camera, r.clip, r.from, r.to, r.at, 0, segLen); err != nil {
 			return fmt.Errorf("record %s: %w", r.camera, err)
@@ -134,6 +140,21 @@ func encode(ctx context.Context, dir, name string, seconds int, size string) (*b
 	path := filepath.Join(dir, name)
 	if err := bench.EncodeClip(ctx, path, spec); err != nil {
 		return nil, err
+	}
+	return bench.LoadClip(path)
+}
+
+// encodeBFrames encodes a numbered clip without audio whose H.264 has two
+// B-frames between references (bench.EncodeClip's has none), and loads it.
+func encodeBFrames(ctx context.Context, dir string, seconds int) (*bench.Clip, error) {
+	spec := clip.Numbered(seconds, fps, fmt.Sprintf("%dx%d", width, height))
+	path := filepath.Join(dir, "bframes.mp4")
+	out, err := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", spec.Video,
+		"-t", fmt.Sprint(seconds), "-c:v", "libx264", "-preset", "veryfast", "-bf", "2", "-g", fmt.Sprint(fps),
+		"-sc_threshold", "0", "-qp", "12", "-pix_fmt", "yuv420p",
+		"-movflags", "frag_keyframe+empty_moov+default_base_moof", path).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("encode B-frame clip: %w\n%s", err, out)
 	}
 	return bench.LoadClip(path)
 }

@@ -131,7 +131,7 @@ func (tl *timeline) fixShift(p *fmp4.ParsedFragment) {
 		ti := tl.index(s.TrackID)
 		raw := tl.raw(ti, s) - int64(s.CTO)
 		if raw < 0 {
-			tl.shiftNs = max(tl.shiftNs, ticksToNs(-raw, tl.tracks[ti].timescale)+1)
+			tl.shiftNs = max(tl.shiftNs, ticksToNs(-raw, tl.tracks[ti].timescale))
 		}
 	}
 	for i := range tl.tracks {
