@@ -38,6 +38,9 @@
 // A change of codec parameters inside the window (a segment whose tracks or
 // sample descriptions differ from the first one's) is refused with 409,
 // naming the instant of the change; the windows before and after it export.
+// Several sample entries in one track (stsc sample_description_index) were
+// tried instead: ffmpeg decodes such a file across a resolution change, but
+// Chromium's <video> hangs on it, so the export does not write them.
 //
 // The package reads recordings through storage only; it knows nothing of
 // RTSP or playback, and never imports them (cmd/camvault's TestDependencies).

@@ -160,6 +160,7 @@ func (s *Server) serveFMP4(w http.ResponseWriter, r *http.Request, camera string
 	}
 	switch err := s.stream(w, r, rf, parts, initFMP4(parts[0].tracks), first); {
 	case err == nil:
+		s.log.Debug("export served", "camera", camera, "format", FormatFMP4, "fragments", rf.seq)
 	case r.Context().Err() != nil:
 		s.log.Debug("export client left", "camera", camera, "err", err)
 	default:

@@ -110,7 +110,9 @@ func (s *Server) serveMP4(w http.ResponseWriter, r *http.Request, camera string,
 	http.ServeContent(w, r, "", time.Time{}, b)
 	if b.err != nil {
 		s.log.Warn("export cut short", "camera", camera, "err", b.err)
+		return nil
 	}
+	s.log.Debug("export served", "camera", camera, "format", FormatMP4, "bytes", b.size, "samples", pl.count)
 	return nil
 }
 
