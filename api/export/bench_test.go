@@ -1,6 +1,7 @@
 package export_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -95,6 +96,27 @@ func cpuTime() time.Duration {
 // time says how long it waited for a core.
 func reportCPU(b *testing.B, since time.Duration) {
 	b.ReportMetric(float64(cpuTime()-since)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
+
+// BenchmarkBody measures the throughput of a planned 1 h progressive
+// export's body from page cache: the header, then the sample data read
+// range by range from the segment files.
+func BenchmarkBody(b *testing.B) {
+	srv := hourRecording(b)
+	size, stream, err := export.PlanBody(srv, hourCamera, t0.Add(frameTime(10)), t0.Add(frameTime(10)+time.Hour))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := stream(io.Discard); err != nil { // warm the page cache
+		b.Fatal(err)
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := stream(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // BenchmarkStream measures the throughput of a whole 1 h export's body
