@@ -162,12 +162,21 @@ var depRules = []depRule{
 	},
 	{
 		// HTTP reads views of storage, ingest (api/metrics: pull states) and the recorder and
-		// rights from auth; the RTSP server and playback come in through interfaces and plain
-		// types declared in api and filled by cmd (api.Sessions, api/metrics.RTSPStats).
+		// rights from auth; api/export reads sample entries (media) and fragments (storage/fmp4,
+		// mp4ff's box layout). The RTSP server and playback come in through interfaces and plain
+		// types declared in api and filled by cmd (api.Sessions, api/metrics.RTSPStats): rtsp
+		// only through ingest, never imported directly.
 		pkg:      "api",
-		camvault: []string{"storage", "ingest", "recorder", "auth", settingsPkg},
-		modules:  []string{modProm, modPromModel},
+		camvault: []string{"storage", "ingest", "recorder", "auth", "media", settingsPkg},
+		modules:  []string{modProm, modPromModel, modMP4},
 		never:    []string{"playback"},
+	},
+	{
+		// MP4 export reads recordings through storage alone.
+		pkg:      "api/export",
+		camvault: []string{"storage", "media", settingsPkg},
+		modules:  []string{modMP4},
+		never:    []string{"rtsp", "playback", "ingest", "recorder"},
 	},
 }
 
