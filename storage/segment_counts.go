@@ -72,8 +72,11 @@ func decodeFragCounts(v []byte) (c fragCounts, ok bool) {
 	}
 	p := skipUvarint(v, 18) // bytes
 	p = skipString(v, p)    // file
-	nt, w := binary.Uvarint(v[min(p, len(v)):])
-	if p < 0 || w <= 0 || nt > maxTracks {
+	if p < 0 || p >= len(v) {
+		return c, false
+	}
+	nt, w := binary.Uvarint(v[p:])
+	if w <= 0 || nt > maxTracks {
 		return c, false
 	}
 	p += w
