@@ -142,3 +142,20 @@ func (c *fragCounts) before(start, t int64) (int, bool) {
 	}
 	return int(n), true
 }
+
+// skipFragCounts reads a count tail to the end of the value, failing r
+// when it does not decode or does not end the value.
+func (r *valueReader) skipFragCounts() {
+	n, nm := r.uvarint(), r.uvarint()
+	if n > maxFragments || nm > maxMarks {
+		r.fail()
+	}
+	for i := uint64(0); i < nm && r.err == nil; i++ {
+		if r.uvarint() > n {
+			r.fail()
+		}
+	}
+	if r.err == nil && r.pos != len(r.b) {
+		r.fail()
+	}
+}
