@@ -218,30 +218,3 @@ func TestRetentionHonoursStoredHolds(t *testing.T) {
 	}
 	f.checkFiles(segs("a", 0, 1, 2, 3), append(dry.Deleted, rep.Deleted...))
 }
-
-// TestRetentionStoredHoldAddedDuringPass: a hold stored while a pass runs
-// protects the segments of the batches that follow.
-func TestRetentionStoredHoldAddedDuringPass(t *testing.T) {
-	t.Parallel()
-	f := newRetFixture(t, 6000, nil)
-	f.put(segs("a", 0, 1, 2, 3, 4)...)
-	f.s.SetRetention(storage.Retention{BatchSize: 2, MinFreeBytes: 5000})
-	f.fs.setHook(func(call int) (int64, error) {
-		if call == 2 { // the re-read before the second batch
-			if _, err := f.s.AddHold(storage.StoredHold{Camera: "a", From: slot(2), Reason: "incident"}); err != nil {
-				return 0, err
-			}
-		}
-		return 0, nil
-	})
-	rep, err := f.s.RunRetention(slot(10), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"a@0 min_free", "a@1 min_free"}
-	if got := names(rep.Deleted); !slices.Equal(got, want) || rep.Batches != 2 {
-		t.Errorf("deleted %q in %d batches, want %q in 2", got, rep.Batches, want)
-	}
-	checkUnmet(t, "pass", rep.Unmet, "2 planned segments were held or changed")
-	f.checkFiles(segs("a", 0, 1, 2, 3, 4), rep.Deleted)
-}

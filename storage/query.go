@@ -49,7 +49,7 @@ func (s *Store) Spans(camera string, from, to time.Time, gapTolerance time.Durat
 			if h.start >= hi {
 				break
 			}
-			h = live.apply(h)
+			h = live.apply(camera, h)
 			start, end := max(h.start, lo), min(h.end, hi)
 			if end <= start {
 				continue
@@ -140,10 +140,11 @@ func (s *Store) liveSegments(camera string, frags bool) liveSet {
 	return out
 }
 
-// find returns the live state of the open segment that starts at start.
-func (ls liveSet) find(start int64) *liveSegment {
+// find returns the live state of camera's open segment that starts at
+// start.
+func (ls liveSet) find(camera string, start int64) *liveSegment {
 	for i := range ls {
-		if ls[i].start == start {
+		if ls[i].start == start && ls[i].camera == camera {
 			return &ls[i]
 		}
 	}
@@ -152,12 +153,12 @@ func (ls liveSet) find(start int64) *liveSegment {
 
 // apply replaces an open entry's end and bytes with what its segment has
 // written so far; an open entry without a live segment (a crash's, until
-// repair) keeps the index's values. ls must hold one camera's segments.
-func (ls liveSet) apply(h segHead) segHead {
+// repair) keeps the index's values.
+func (ls liveSet) apply(camera string, h segHead) segHead {
 	if h.state != StateOpen {
 		return h
 	}
-	if l := ls.find(h.start); l != nil {
+	if l := ls.find(camera, h.start); l != nil {
 		h.end, h.bytes = l.end, l.bytes
 	}
 	return h

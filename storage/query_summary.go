@@ -55,7 +55,7 @@ func (s *Store) Summaries(camera string, from, to time.Time, unit SummaryUnit, l
 		if cb == nil || cb.Bucket(bucketSegments) == nil || cb.Bucket(bucketSeek) == nil {
 			return nil
 		}
-		sm := summer{buckets: out, bounds: make([]int64, len(out)+1), live: live,
+		sm := summer{camera: camera, buckets: out, bounds: make([]int64, len(out)+1), live: live,
 			seek: cb.Bucket(bucketSeek).Cursor()}
 		for i := range out {
 			sm.bounds[i] = out[i].Start.UnixNano()
@@ -131,6 +131,7 @@ func bucketNext(b time.Time, unit SummaryUnit, loc *time.Location) time.Time {
 
 // summer adds one camera's segments into buckets.
 type summer struct {
+	camera  string
 	buckets []Summary
 	// bounds are the buckets' starts in Unix ns, then the last one's end.
 	bounds []int64
@@ -150,7 +151,7 @@ func (sm *summer) walk(c *bolt.Cursor) {
 		if h.start >= hi {
 			return
 		}
-		h = sm.live.apply(h)
+		h = sm.live.apply(sm.camera, h)
 		if h.end <= h.start || h.end <= lo {
 			continue
 		}
@@ -205,7 +206,7 @@ type fragCounter struct {
 func (sm *summer) counter(k, v []byte, h segHead) fragCounter {
 	fc := fragCounter{h: h, sm: sm, k: k}
 	if h.state == StateOpen {
-		if l := sm.live.find(h.start); l != nil {
+		if l := sm.live.find(sm.camera, h.start); l != nil {
 			fc.live, fc.n = l.frags, len(l.frags)
 		}
 		return fc

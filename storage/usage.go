@@ -52,13 +52,7 @@ func cameraUsage(u *Usage, segs *bolt.Bucket, live liveSet) {
 		if !ok {
 			continue
 		}
-		if h.state == StateOpen {
-			for i := range live {
-				if live[i].camera == u.Camera && live[i].start == h.start {
-					h.end, h.bytes = live[i].end, live[i].bytes
-				}
-			}
-		}
+		h = live.apply(u.Camera, h)
 		u.Bytes += h.bytes
 		u.Segments++
 		oldest, newest = min(oldest, h.start), max(newest, h.end)
