@@ -110,7 +110,7 @@ func (s *Store) RemoveHold(id string) error {
 
 // Holds returns the stored holds of camera ("" for all cameras), ordered by
 // From, then ID. A name that fails ValidCamera gives ErrInvalidCamera.
-// Entries that do not decode are left out (Check reports them).
+// Entries that do not decode are left out.
 func (s *Store) Holds(camera string) ([]StoredHold, error) {
 	if camera != "" {
 		if err := ValidCamera(camera); err != nil {

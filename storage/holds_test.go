@@ -156,6 +156,11 @@ func TestHoldsSurviveRestartAndRebuild(t *testing.T) {
 		}
 	}
 	check("before restart")
+	// Check sees neither the holds bucket nor the holds file as a problem.
+	if rep, err := storage.Check(storage.Config{Dir: dir, IndexTimeout: time.Second}, storage.CheckOptions{}); err != nil ||
+		rep.Total() != 0 {
+		t.Errorf("check: %v, %+v", err, rep.Problems)
+	}
 	s = openStore(t, dir)
 	check("restart")
 	rep, err := storage.Reindex(storage.Config{Dir: dir, IndexTimeout: time.Second})

@@ -149,3 +149,42 @@ func TestQueriesOpenSegment(t *testing.T) {
 		t.Errorf("usage %+v, %v; want %+v", usage, err, wantUsage)
 	}
 }
+
+// TestQueryAllocations: Spans and Summaries allocate for their result, not
+// per index entry: 1,000 segments cost what 10 do, but for the cursor
+// stack of a deeper B-tree (bbolt grows it once per level).
+func TestQueryAllocations(t *testing.T) {
+	s, err := storage.Open(storage.Config{Dir: t.TempDir(), Sync: storage.SyncNone, IndexTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for c, n := range map[string]int{"few": 10, "many": 1000} {
+		infos := make([]storage.SegmentInfo, 0, n)
+		for i := range n {
+			infos = append(infos, realisticSegment(c, spanT0.Add(time.Duration(i)*segLen)))
+		}
+		if err := s.PutSealed(infos); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allocs := func(cam string) (spans, sums float64) {
+		spans = testing.AllocsPerRun(5, func() {
+			if got, err := s.Spans(cam, time.Time{}, time.Time{}, 0); err != nil || len(got) != 1 {
+				t.Fatal(got, err)
+			}
+		})
+		sums = testing.AllocsPerRun(5, func() {
+			if _, err := s.Summaries(cam, spanT0, spanT0.Add(24*time.Hour), storage.SummaryHour, time.UTC); err != nil {
+				t.Fatal(err)
+			}
+		})
+		return spans, sums
+	}
+	fewSpans, fewSums := allocs("few")
+	manySpans, manySums := allocs("many")
+	if manySpans > fewSpans+2 || manySums > fewSums+2 {
+		t.Errorf("allocations for 10 and 1,000 entries: Spans %v and %v, Summaries %v and %v",
+			fewSpans, manySpans, fewSums, manySums)
+	}
+}
