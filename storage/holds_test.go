@@ -223,3 +223,39 @@ func TestRetentionHonoursStoredHolds(t *testing.T) {
 	}
 	f.checkFiles(segs("a", 0, 1, 2, 3), append(dry.Deleted, rep.Deleted...))
 }
+
+// TestCheckHolds: Check reports a holds file that does not match the
+// index's holds, and Repair rewrites it from the index.
+func TestCheckHolds(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	h := addHold(t, s, storage.StoredHold{Camera: "a", From: spanT0, Reason: "incident"})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "recordings", ".camvault-holds")
+	good, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte("camvault holds 1\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	cfg := storage.Config{Dir: dir, IndexTimeout: time.Second}
+	rep, err := storage.Check(cfg, storage.CheckOptions{})
+	if err != nil || rep.Counts[storage.ProblemHold] != 1 || rep.Total() != 1 {
+		t.Fatalf("check: %v, %+v", err, rep)
+	}
+	if rep, err = storage.Check(cfg, storage.CheckOptions{Repair: true}); err != nil || rep.Fixed != 1 {
+		t.Fatalf("repair: %v, %+v", err, rep)
+	}
+	if got, err := os.ReadFile(file); err != nil || string(got) != string(good) {
+		t.Errorf("repaired holds file %q, %v; want %q", got, err, good)
+	}
+	s = openStore(t, dir)
+	defer s.Close()
+	if got := holdIDs(t, s, ""); !slices.Equal(got, []string{h.ID}) {
+		t.Errorf("holds %q after repair, want %q", got, h.ID)
+	}
+}
