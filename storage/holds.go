@@ -2,6 +2,7 @@ package storage
 
 import (
 	"cmp"
+	"errors"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
@@ -141,7 +142,7 @@ func (s *Store) updateHolds(fn func(*bolt.Bucket) error) error {
 	if s.isClosed() {
 		return ErrClosed
 	}
-	return s.update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketHolds)
 		if err != nil {
 			return err
@@ -151,6 +152,10 @@ func (s *Store) updateHolds(fn func(*bolt.Bucket) error) error {
 		}
 		return writeHoldsFile(s.root, encodeHoldsFile(b))
 	})
+	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		return ErrClosed
+	}
+	return err
 }
 
 // forEachHold calls fn with every stored hold that decodes; fn must not
