@@ -2,10 +2,10 @@ package storage
 
 import (
 	"cmp"
-	"errors"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
