@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"time"
@@ -42,7 +43,7 @@ func (s *Store) Spans(camera string, from, to time.Time, gapTolerance time.Durat
 		}
 		c := segs.Cursor()
 		for k, v := firstOverlap(c, lo); k != nil; k, v = c.Next() {
-			h, ok := decodeSegHead(v)
+			h, ok := spanHead(k, v)
 			if !ok {
 				continue // check reports it; a query answers with what decodes
 			}
@@ -162,4 +163,15 @@ func (ls liveSet) apply(camera string, h segHead) segHead {
 		h.end, h.bytes = l.end, l.bytes
 	}
 	return h
+}
+
+// spanHead reads what Spans needs of entry k/v: the start from the key,
+// state and end from the value's fixed offsets (see segHead); bytes stay
+// zero.
+func spanHead(k, v []byte) (segHead, bool) {
+	if len(k) != 8 || len(v) < segHeadMin || v[0] != segValueVersion {
+		return segHead{}, false
+	}
+	h := segHead{state: SegmentState(v[1]), start: keyNs(k), end: int64(binary.BigEndian.Uint64(v[10:18]))}
+	return h, h.state == StateOpen || h.state == StateSealed
 }
