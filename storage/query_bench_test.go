@@ -94,3 +94,61 @@ func (l *latencies) report(b *testing.B) {
 	b.ReportMetric(float64(l.d[(len(l.d)*99)/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(l.cpu.Microseconds())/1000/float64(len(l.d)), "cpu-ms/op")
 }
+
+// BenchmarkSpans answers the spans of one camera over a year of
+// 10-minute segments (52,560 index entries with 300-entry seek tables).
+func BenchmarkSpans(b *testing.B) {
+	s := queryIndex(b, 1, queryYearDays)
+	to := queryT0.Add(queryYearDays * 24 * time.Hour)
+	if _, err := s.Spans("cam00", queryT0, to, time.Second); err != nil { // fault the index in
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	var lat latencies
+	for b.Loop() {
+		lat.time(func() {
+			spans, err := s.Spans("cam00", queryT0, to, time.Second)
+			if err != nil || len(spans) != 1 {
+				b.Fatal(err, len(spans))
+			}
+		})
+	}
+	lat.report(b)
+}
+
+// BenchmarkSummaries answers the hour and day summaries of a month for
+// each of 50 cameras (one op is all 50 cameras; 216,000 index entries with
+// 300-entry seek tables), in Europe/Berlin.
+func BenchmarkSummaries(b *testing.B) {
+	s := queryIndex(b, queryCameras, queryMonthDays)
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		b.Fatal(err)
+	}
+	from := time.Date(2026, 1, 1, 0, 0, 0, 0, loc)
+	to := from.AddDate(0, 0, queryMonthDays)
+	for _, bc := range []struct {
+		name string
+		unit storage.SummaryUnit
+		n    int
+	}{{"hour", storage.SummaryHour, queryMonthDays * 24}, {"day", storage.SummaryDay, queryMonthDays}} {
+		b.Run(bc.name, func(b *testing.B) {
+			if _, err := s.Summaries("cam00", from, to, bc.unit, loc); err != nil { // fault the index in
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			var lat latencies
+			for b.Loop() {
+				lat.time(func() {
+					for c := range queryCameras {
+						sums, err := s.Summaries(fmt.Sprintf("cam%02d", c), from, to, bc.unit, loc)
+						if err != nil || len(sums) != bc.n {
+							b.Fatal(err, len(sums))
+						}
+					}
+				})
+			}
+			lat.report(b)
+		})
+	}
+}
