@@ -84,9 +84,18 @@ func summaryBuckets(from, to time.Time, unit SummaryUnit, loc *time.Location, ma
 	if limit := unitLen(unit) / 2 * time.Duration(maxBuckets); to.Sub(from) > limit {
 		return nil, fmt.Errorf("%w: more than %d %s buckets", ErrInvalidRange, maxBuckets, unit)
 	}
-	var out []Summary
-	for b := bucketFloor(from, unit, loc); b.Before(to); {
-		next := bucketNext(b, unit, loc)
+	out := make([]Summary, 0, min(int(to.Sub(from)/unitLen(unit))+2, maxBuckets))
+	b := bucketFloor(from, unit, loc)
+	_, zoneEnd := b.ZoneBounds()
+	for b.Before(to) {
+		var next time.Time
+		switch {
+		case unit == SummaryHour && (zoneEnd.IsZero() || b.Add(time.Hour).Before(zoneEnd)):
+			next = b.Add(time.Hour) // the offset stays: so does the alignment
+		default:
+			next = bucketNext(b, unit, loc)
+			_, zoneEnd = next.ZoneBounds()
+		}
 		if len(out) == maxBuckets {
 			return nil, fmt.Errorf("%w: more than %d %s buckets", ErrInvalidRange, maxBuckets, unit)
 		}
@@ -155,16 +164,40 @@ func (sm *summer) walk(c *bolt.Cursor) {
 		if h.end <= h.start || h.end <= lo {
 			continue
 		}
+		for sm.bi < len(sm.buckets) && sm.bounds[sm.bi+1] <= h.start {
+			sm.bi++
+		}
+		if h.start >= sm.bounds[sm.bi] && h.end <= sm.bounds[sm.bi+1] { // inside one bucket
+			b := &sm.buckets[sm.bi]
+			b.Recorded += time.Duration(h.end - h.start)
+			b.Segments++
+			b.Bytes += h.bytes
+			b.Fragments += sm.count(k, v, h)
+			continue
+		}
 		fc := sm.counter(k, v, h)
 		sm.add(h, &fc)
 	}
 }
 
-// add adds one segment: its time, bytes and fragments.
-func (sm *summer) add(h segHead, fc *fragCounter) {
-	for sm.bi < len(sm.buckets) && sm.bounds[sm.bi+1] <= h.start {
-		sm.bi++
+// count returns how many fragments entry k/v holds.
+func (sm *summer) count(k, v []byte, h segHead) int {
+	if h.state == StateOpen {
+		if l := sm.live.find(sm.camera, h.start); l != nil {
+			return len(l.frags)
+		}
+		return 0
 	}
+	if c, ok := decodeFragCounts(v); ok {
+		return c.n
+	}
+	it := seekIter{r: valueReader{b: sm.seekValue(k)}}
+	return int(it.begin())
+}
+
+// add adds a segment that crosses bucket bounds: its time, bytes and
+// fragments, split by bucket.
+func (sm *summer) add(h segHead, fc *fragCounter) {
 	prev := fc.before(max(h.start, sm.bounds[sm.bi]))
 	for j := sm.bi; j < len(sm.buckets) && sm.bounds[j] < h.end; j++ {
 		from, to := max(h.start, sm.bounds[j]), min(h.end, sm.bounds[j+1])
