@@ -9,6 +9,7 @@ import (
 
 // Usage is one camera's share of the store, from the index.
 type Usage struct {
+	// Camera is the camera's name.
 	Camera string
 	// Bytes is the size of the camera's segments, open ones as written so
 	// far.
