@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -63,15 +64,17 @@ func cameraUsage(u *Usage, segs *bolt.Bucket, live liveSet) {
 	}
 }
 
-// IndexSize returns the size of index.db in bytes, as its current read
-// transaction sees it.
+// IndexSize returns the size of index.db on disk in bytes (bbolt grows the
+// file ahead of its data). After Close it returns ErrClosed.
 func (s *Store) IndexSize() (int64, error) {
-	var n int64
-	err := s.view(func(tx *bolt.Tx) error {
-		n = tx.Size()
-		return nil
-	})
-	return n, err
+	if s.isClosed() {
+		return 0, ErrClosed
+	}
+	st, err := s.root.Stat(indexFile)
+	if err != nil {
+		return 0, fmt.Errorf("storage: index size: %w", err)
+	}
+	return st.Size(), nil
 }
 
 // DiskSpace returns the free bytes (available to unprivileged users) and
