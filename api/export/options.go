@@ -7,8 +7,8 @@ import (
 	"github.com/camvault/camvault/internal/settings"
 )
 
-// Options configures a Server. The yaml tags are the keys of the export
-// settings in camvault's http section (package settings).
+// Options configures a Server. The yaml tags are the keys of camvault's export
+// section (package settings).
 type Options struct {
 	// MaxDuration is the longest window one export may cover; a longer one
 	// is refused with 400. Defaults to 24h.

@@ -91,8 +91,16 @@ func newCollector(m *Metrics) *collector {
 		func(r *cameraRow) uint64 { return r.st.WriteErrors })
 	counter("camvault_camera_crash_lost_fragments_total", "Torn fragments cut off by start-up crash repair.",
 		func(r *cameraRow) uint64 { return r.st.FragmentsLostToCrash })
+	c.camera = append(c.camera, cameraSeries{
+		desc: prometheus.NewDesc("camvault_camera_crash_lost_seconds_total",
+			"Estimated recording time lost to start-up crash repair: from the last whole fragment's end to the file's modification time.",
+			[]string{"camera"}, nil),
+		typ: prometheus.CounterValue, value: func(r *cameraRow) float64 { return r.st.LostToCrash.Seconds() },
+	})
 	gauge("camvault_camera_write_queue_bytes", "Media the recording holds in memory: its open fragment and fragments queued to storage.",
 		func(r *cameraRow) float64 { return float64(r.rec.Buffered) })
+	gauge("camvault_camera_write_queue_depth", "The camera's operations waiting in the storage write queue now.",
+		func(r *cameraRow) float64 { return float64(r.st.Queued) })
 	gauge("camvault_camera_recording", "1 while a recording of the camera is open, else 0.",
 		func(r *cameraRow) float64 { return boolValue(r.rec.Active) })
 	gauge("camvault_camera_state",

@@ -41,6 +41,9 @@ type Sources struct {
 	// WriteRate reports the bytes/s the store writes now (Store.WriteRate). Without it the
 	// rate is the sum of the cameras' recorder bitrates.
 	WriteRate func() float64
+	// StorageObserver is the observer given to the Store's Config (NewStorageObserver); nil
+	// makes one, which then only sees what is fed to it by hand.
+	StorageObserver *StorageObserver
 }
 
 // Metrics is camvault's Prometheus registry and the hooks that feed it. Its methods may be
@@ -75,7 +78,10 @@ var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1
 // New returns the metrics of src on a registry of their own, with the Go and process
 // collectors.
 func New(src Sources) (*Metrics, error) {
-	m := &Metrics{src: src, reg: prometheus.NewRegistry(), storage: newStorageObserver()}
+	m := &Metrics{src: src, reg: prometheus.NewRegistry(), storage: src.StorageObserver}
+	if m.storage == nil {
+		m.storage = NewStorageObserver()
+	}
 	m.playStart = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "camvault_playback_play_start_seconds",
 		Help:    "Time from a PLAY answered to the first RTP packet sent, in seconds.",
@@ -131,6 +137,8 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 // StorageObserver returns the hook storage calls once per fragment written; it feeds the
 // per-camera write and fsync histograms.
 func (m *Metrics) StorageObserver() *StorageObserver { return m.storage }
+
+var _ storage.Observer = (*StorageObserver)(nil)
 
 // ObserveHTTP counts one HTTP request answered with code after d. route is the mux pattern
 // that matched ("GET /api/v1/cameras/{camera}"), never the raw path, so that the series stay

@@ -26,7 +26,9 @@ var cameraBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .5, 2.5}
 
 type cameraObservers struct{ write, sync prometheus.Observer }
 
-func newStorageObserver() *StorageObserver {
+// NewStorageObserver returns an observer for storage.Config.Observer, made before the Store is
+// opened (the metrics read the Store), and handed to New in Sources.StorageObserver.
+func NewStorageObserver() *StorageObserver {
 	return &StorageObserver{
 		write: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "camvault_camera_write_duration_seconds",

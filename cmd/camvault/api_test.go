@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/api/export"
 	"github.com/camvault/camvault/api/metrics"
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/recorder"
@@ -59,7 +60,11 @@ func TestAPICameras(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	web, err := newAPIServer(cfg, access, apiParts{store: store, rec: recd, pull: pull, rtsp: srv, metrics: mets}, nil, log)
+	exp, err := export.New(store, cfg.Export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, err := newAPIServer(cfg, access, apiParts{store: store, rec: recd, pull: pull, rtsp: srv, metrics: mets, exporter: exp}, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +109,12 @@ func TestAPICameras(t *testing.T) {
 	if rec.Code != http.StatusConflict {
 		t.Errorf("kick a pull: %d %s", rec.Code, rec.Body)
 	}
-	if code, _ := get("/api/v1/cameras/lobby/recordings?start=1&end=2"); code != http.StatusServiceUnavailable {
-		t.Errorf("recordings without the archive adapter: %d", code)
+	if code, body := get("/api/v1/cameras/lobby/recordings?start=1&end=2"); code != http.StatusOK || !strings.Contains(body, `"spans":[]`) {
+		t.Errorf("recordings of a camera with none: %d %s", code, body)
+	}
+	if code, body := get("/api/v1/cameras/lobby/export.mp4?start=1&end=2"); code != http.StatusNotFound ||
+		!strings.Contains(body, `"status":404`) {
+		t.Errorf("export of nothing: %d %s", code, body)
 	}
 	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, `camvault_rtsp_sessions{kind="pull"} 0`) {
 		t.Errorf("metrics: %d %.300s", code, body)
