@@ -28,7 +28,9 @@
 //	camvault_camera_written_bytes_total           segment bytes storage wrote
 //	camvault_camera_write_errors_total            failed file operations of the writers
 //	camvault_camera_crash_lost_fragments_total    torn fragments cut off by start-up repair
+//	camvault_camera_crash_lost_seconds_total      estimated time those cost: last whole fragment's end to the file's mtime
 //	camvault_camera_write_queue_bytes             media held in memory: open fragment and fragments queued to storage
+//	camvault_camera_write_queue_depth             the camera's operations waiting in storage's write queue now
 //	camvault_camera_recording                     1 while a recording is open, else 0
 //	camvault_camera_state                         see CameraState: 0 idle, 1 connecting, 2 backing off, 3 recording, 4 storage error
 //	camvault_camera_last_fragment_timestamp_seconds  wall-clock end of the last fragment (absent before the first)
