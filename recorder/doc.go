@@ -60,5 +60,12 @@
 // rotate at the first keyframe after SegmentDuration, on a codec parameter
 // change, or on a timeline break.
 //
+// Counters are kept per recording (Recording.Stats, under the recording's
+// lock) and per camera since the Recorder started (Recorder.CameraStats): a
+// recording publishes its totals to the Recorder once per fragment and when
+// it ends, under a lock of their own, so readers such as a metrics scrape
+// never wait for a recording held back by storage, and the per-packet path
+// gains no lock or atomic.
+//
 // recorder knows nothing of RTSP: it gets tracks and packets.
 package recorder

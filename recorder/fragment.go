@@ -25,6 +25,7 @@ func (rec *Recording) flushFragment() {
 		}
 		clear(rec.tf) // it points into the track buffers just given back
 		rec.fragBytes = 0
+		rec.publish(false)
 	}()
 	if len(rec.ref.pend) == 0 {
 		return
@@ -71,7 +72,9 @@ func (rec *Recording) flushFragment() {
 	case err == nil:
 		rec.stats.Fragments++
 		rec.stats.Bytes += uint64(n)
-		rec.r.setLastEnd(rec.camera, start+int64(fi.Duration))
+		rec.stats.Frames += uint64(len(ref.Samples))
+		rec.lastFragEnd = start + int64(fi.Duration)
+		rec.r.setLastEnd(rec.camera, rec.lastFragEnd)
 		rec.segHanded++
 		rec.queued(n)
 		rec.checkResumed()
@@ -171,6 +174,7 @@ func (rec *Recording) createSegment() bool {
 	}
 	rec.seg, rec.segHanded, rec.segPTS = seg, 0, rec.fragStart
 	rec.stats.Segments++
+	rec.tracksChanged = true // in-band parameter sets may have changed a size
 	if rec.state == StateStorageError {
 		return true // a retry: checkResumed logs once it works
 	}

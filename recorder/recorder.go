@@ -23,6 +23,8 @@ type Recorder struct {
 	granted  int64                   // bytes of cfg.MaxBuffer reserved by recordings
 	draining map[*Recording]struct{} // ended recordings with fragments still queued to storage
 	maxNow   int64                   // the latest server clock seen at New, Open and segment starts
+
+	book cameraBook // per-camera stats, under their own lock (camera_stats.go)
 }
 
 // New returns a Recorder writing to store.
@@ -78,6 +80,7 @@ func (r *Recorder) Open(camera string, tracks []*media.Track, opt OpenOptions) (
 		return nil, fmt.Errorf("%s: %w", camera, ErrBusy)
 	}
 	r.active[camera] = rec
+	r.book.open(rec, unixNS(r.cfg.Now()))
 	rec.log.Info("recording started", "tracks", len(rec.tracks))
 	return rec, nil
 }

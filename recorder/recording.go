@@ -22,9 +22,9 @@ import (
 // A recording opened with OpenOptions.Backpressure may block in WriteRTP
 // for up to Config.BackpressureWait while storage is behind (its write
 // queue full, or the recording's budget held by fragments not yet
-// written); Close, Stats and State wait for it meanwhile, Err and Done do
-// not. Close itself never waits for the queue: it drops the last fragment
-// if there is no room.
+// written); Close, Stats and State wait for it meanwhile, Err, Done and
+// Recorder.CameraStats do not. Close itself never waits for the queue: it
+// drops the last fragment if there is no room.
 type Recording struct {
 	r            *Recorder
 	camera       string
@@ -78,11 +78,17 @@ type Recording struct {
 	failedAt    int64  // wall ns when the current outage began
 	retryAt     int64  // wall ns from which a keyframe may start a segment again
 	outageDrops uint64 // fragments dropped in the current outage
+
+	// Published stats (camera_stats.go).
+	book          *cameraEntry // where publish writes; set by Open
+	lastFragEnd   int64        // wall ns: end of the last fragment handed to storage
+	tracksChanged bool         // a segment started: describe the tracks again
 }
 
 // Stats counts a recording's work.
 type Stats struct {
 	Fragments        uint64        // fragments handed to storage
+	Frames           uint64        // reference-track units in the fragments handed to storage
 	FragmentsLost    uint64        // fragments dropped because the write queue was full (after waiting, if delayed)
 	FragmentsDelayed uint64        // fragments that waited for room in a full write queue (OpenOptions.Backpressure)
 	Blocked          time.Duration // wall time WriteRTP spent waiting for storage (OpenOptions.Backpressure)
@@ -132,7 +138,12 @@ func (rec *Recording) WriteRTP(i int, b []byte) {
 	}
 	t := rec.tracks[i]
 	t.stats.Packets++
-	if err := rec.pkt.Unmarshal(b); err != nil || rec.pkt.PayloadType != t.media.PayloadType {
+	if err := rec.pkt.Unmarshal(b); err != nil {
+		t.stats.Dropped++
+		return
+	}
+	t.stats.Bytes += uint64(len(rec.pkt.Payload))
+	if rec.pkt.PayloadType != t.media.PayloadType {
 		t.stats.Dropped++
 		return
 	}
@@ -150,6 +161,7 @@ func (rec *Recording) WriteRTP(i int, b []byte) {
 	}
 	if !rec.checkSeq(t, rec.pkt.SequenceNumber) {
 		t.stats.Dropped++
+		t.stats.Late++
 		return
 	}
 	if err := t.dep.Push(&rec.pkt); err != nil {
@@ -398,6 +410,7 @@ func (rec *Recording) endSelf(err error) {
 func (rec *Recording) finish(err error) {
 	rec.closed, rec.err = true, err
 	rec.retire()
+	rec.publish(true) // before release: the camera's next recording publishes after
 	rec.r.release(rec)
 	close(rec.done)
 }

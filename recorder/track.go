@@ -80,8 +80,10 @@ type track struct {
 // TrackStats counts what happened to one track's packets.
 type TrackStats struct {
 	Packets      uint64 // RTP packets received
+	Bytes        uint64 // payload bytes of the packets that parsed as RTP
 	Lost         uint64 // sequence numbers never received
 	Dropped      uint64 // packets dropped: malformed, wrong payload type, late, far out of sequence, depacketizer error
+	Late         uint64 // of Dropped, those late, duplicate or far out of sequence
 	ForeignSSRC  uint64 // packets dropped because they came from another SSRC than the track's
 	Units        uint64 // units written to fragments
 	UnitsSkipped uint64 // units dropped while waiting for a keyframe

@@ -124,6 +124,14 @@ type Config struct {
 	Handler Handler `yaml:"-"`
 	// Logger receives the server's logs. Nil discards them.
 	Logger *slog.Logger `yaml:"-"`
+	// OnPlayStart, if set, is called once per successful PLAY when the
+	// first RTP packet of its answer is queued to the connection (TCP) or
+	// sent (UDP), with the request path ("archive/lobby") and the time
+	// from the PLAY request read to that moment. It is called on the
+	// goroutine that sends the session's media, so it must be quick and
+	// must not block; a PLAY whose answer sends no RTP before the next
+	// PLAY or the end of the session is not reported.
+	OnPlayStart func(path string, d time.Duration) `yaml:"-"`
 }
 
 // Defaults of Config.

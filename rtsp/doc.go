@@ -25,7 +25,11 @@
 //     the [Handler] it is given; this package knows nothing of recording or
 //     storage. Play media goes out through an [Output]: TCP frames through
 //     the connection's bounded media queue, behind any queued response
-//     (RTSP-IL-03), UDP datagrams straight from the shared pair.
+//     (RTSP-IL-03), UDP datagrams straight from the shared pair. Operators
+//     see the session table through [Server.Sessions] (with byte counts
+//     kept per packet by atomic adds), end a session with [Server.Kick],
+//     read gauges and counters in [Server.Stats] and PLAY-to-first-packet
+//     latencies through Config.OnPlayStart.
 //   - A client ([Dial], [Client.Run]) that pulls from cameras: OPTIONS,
 //     DESCRIBE, SETUP over TCP interleaved or UDP, PLAY, keepalives, receiver
 //     reports, Basic and Digest (MD5, MD5-sess, SHA-256) authentication.
@@ -45,8 +49,9 @@
 //   - Media queued before a PAUSE or a seek is still sent after its
 //     response (in order, with lower sequence numbers than the new
 //     RTP-Info); UDP media goes to client_port, never to a latched port.
-//   - Session ids never appear in logs (SEC-08); log lines carry a
-//     per-server serial number in the "session" attribute instead.
+//   - Session ids never appear in logs (SEC-08) nor in [SessionInfo];
+//     log lines carry a per-server serial number in the "session"
+//     attribute instead, which is also SessionInfo.ID.
 //   - Server-side authentication is the pure auth.Server: 401 challenges
 //     (Digest SHA-256 and MD5 with qop=auth, Basic only over TLS) and
 //     Check of an Authorization header against HA1 values or a password

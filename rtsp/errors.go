@@ -25,10 +25,16 @@ var (
 	// or a write to the connection timed out (SEC-07). Output returns it
 	// and Presentation.Close receives it.
 	ErrSlowClient = errors.New("slow client")
+	// ErrKicked: an operator ended the session with Server.Kick.
+	ErrKicked = errors.New("kicked")
 )
 
 // ErrSessionClosed is returned by Output after its session ended.
 var ErrSessionClosed = errors.New("session closed")
+
+// ErrSessionNotFound is returned by Server.Kick for an id that names no
+// live session: unknown, malformed, or already ended.
+var ErrSessionNotFound = errors.New("rtsp session not found")
 
 // publicMethods is the Public header of OPTIONS responses (RTSP-M-01, RTSP-M-03).
 const publicMethods = "OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, PAUSE, RECORD, TEARDOWN, GET_PARAMETER, SET_PARAMETER"

@@ -57,10 +57,10 @@ type Publication interface {
 	RTP(stream int, data []byte)
 	RTCP(stream int, data []byte)
 	// Close ends the publication (TEARDOWN, session timeout, media timeout,
-	// connection closed, server shutdown); reason is one of ErrTeardown,
-	// ErrSessionTimeout, ErrMediaTimeout, ErrConnClosed, ErrServerClosed or
-	// ErrPanic. Called exactly once, never concurrently with itself; no
-	// RTP/RTCP after it returns.
+	// connection closed, server shutdown, Server.Kick); reason is one of
+	// ErrTeardown, ErrSessionTimeout, ErrMediaTimeout, ErrConnClosed,
+	// ErrServerClosed, ErrPanic or ErrKicked. Called exactly once, never
+	// concurrently with itself; no RTP/RTCP after it returns.
 	Close(reason error)
 }
 

@@ -62,9 +62,9 @@ type Presentation interface {
 	// Close ends the presentation: TEARDOWN (ErrTeardown), session timeout
 	// (ErrSessionTimeout), a viewer too slow to read (ErrSlowClient), the
 	// connection closed (ErrConnClosed), shutdown (ErrServerClosed), a
-	// panic (ErrPanic), or another error when a presentation that never got
-	// a session is refused (551) or replaced by a newer DESCRIBE of the
-	// same URL. It is called exactly once for every Presentation Describe
+	// panic (ErrPanic), Server.Kick (ErrKicked), or another error when a
+	// presentation that never got a session is refused (551) or replaced
+	// by a newer DESCRIBE of the same URL. It is called exactly once for every Presentation Describe
 	// returned. After it returns the Output fails with ErrSessionClosed.
 	Close(reason error)
 }

@@ -28,6 +28,7 @@ type Server struct {
 	conns       map[*conn]*connEntry // admitted connections (server_admit.go)
 	perAddr     map[netip.Addr]int   // admitted connections per peer IP
 	nconns      int                  // admitted connections, also those not yet tracked
+	tlsConns    int                  // tracked RTSPS connections
 	serial      uint64
 	slowClients uint64 // viewers dropped by dropSlow
 	running     bool

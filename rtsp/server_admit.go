@@ -16,6 +16,7 @@ var (
 // Server.mu.
 type connEntry struct {
 	ip          netip.Addr
+	tls         bool      // RTSPS
 	live        bool      // the connection has a live session
 	lastRequest time.Time // accept time, then the end of its latest request
 }
@@ -66,7 +67,10 @@ func (s *Server) idlest(ip netip.Addr) *conn {
 func (s *Server) track(c *conn, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.conns[c] = &connEntry{ip: c.peer.Addr(), lastRequest: now}
+	s.conns[c] = &connEntry{ip: c.peer.Addr(), tls: c.secure, lastRequest: now}
+	if c.secure {
+		s.tlsConns++
+	}
 }
 
 // untrack frees the slot of c once. Caller holds s.mu.
@@ -77,6 +81,9 @@ func (s *Server) untrack(c *conn) {
 	}
 	delete(s.conns, c)
 	s.nconns--
+	if e.tls {
+		s.tlsConns--
+	}
 	if s.perAddr[e.ip]--; s.perAddr[e.ip] <= 0 {
 		delete(s.perAddr, e.ip)
 	}

@@ -41,6 +41,7 @@ type conn struct {
 
 	// Owned by the reader goroutine.
 	user    string          // who sent the current request, "" for anonymous (identify)
+	reqAt   time.Time       // when the current request was read
 	pending *announcement   // announced publication without a session yet
 	unused  []*announcement // described presentations without a session yet, oldest first
 	after   func()          // called once the current response is queued (runAfter)
@@ -284,6 +285,7 @@ func (c *conn) readRequest() error {
 		}
 		return err
 	}
+	c.reqAt = time.Now()
 	resp := c.handle(&req)
 	c.updateIdle()
 	if err := c.reply(&req, resp); err != nil {

@@ -83,6 +83,7 @@ func (o *output) write(stream int, pkt []byte, rtcp bool) error {
 	}
 	fb.fill(ch, pkt)
 	o.ss.owner.media.queue <- fb // never blocks: the queue holds every buffer
+	o.ss.sent(len(pkt), rtcp)
 	return nil
 }
 
@@ -131,7 +132,9 @@ func (o *output) sendUDP(t sendTarget, pkt []byte, rtcp bool) error {
 			return ErrSessionClosed
 		}
 		k.sendErrors.Add(1)
+		return nil
 	}
+	o.ss.sent(len(pkt), rtcp)
 	return nil
 }
 

@@ -40,6 +40,7 @@ func (c *conn) handlePlay(req *base.Request) (*base.Response, error) {
 		return nil, base.NewError(base.StatusInternalServerError, "presentation returned no play response", nil)
 	}
 	ss.setState(statePlaying, time.Now())
+	ss.armPlayStart(c.reqAt)
 	if resp.Start != nil {
 		c.after = resp.Start
 		if !ss.tcp {

@@ -1,6 +1,7 @@
 package rtsp
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -18,17 +19,21 @@ import (
 // Ownership: the immutable fields are set before the session is shared.
 // streams and tcp belong to the owner connection's reader goroutine, the
 // only one that handles requests for this session (RTSP-SES-07). The
-// packet counters are atomic because the packet path must not lock for
-// writing; the reaper compares them between ticks. Everything else is
-// guarded by mu.
+// packet and byte counters are atomic because the packet path must not
+// lock for writing; the reaper compares them between ticks, Sessions reads
+// them. active and playAt are atomic for the same reason (see each).
+// Everything else is guarded by mu.
 type session struct {
-	id     string
-	serial uint64
-	srv    *Server
-	owner  *conn
-	pub    Publication
-	pres   *announcement
-	log    *slog.Logger
+	id        string // the Session header value: a bearer secret, never shown
+	serial    uint64 // the session's number in logs and SessionInfo.ID
+	srv       *Server
+	owner     *conn
+	pub       Publication
+	pres      *announcement
+	log       *slog.Logger
+	user      string    // who the session is for (SessionInfo.User)
+	started   time.Time // SETUP that created it
+	transport string    // "tcp" or "udp"; set by commitSession
 
 	streams  []streamSetup // owner reader only
 	tcp      bool          // owner reader only; lower transport of the set-up streams
@@ -41,6 +46,15 @@ type session struct {
 
 	rtpCount  atomic.Uint64
 	rtcpCount atomic.Uint64
+	bytesIn   atomic.Uint64 // RTP and RTCP bytes received (deliver)
+	bytesOut  atomic.Uint64 // RTP and RTCP bytes sent (output)
+	// active mirrors state in {playing, recording} for Sessions, which
+	// must not wait on mu behind a TCP publication blocked in RTP.
+	// Written under mu.
+	active atomic.Bool
+	// playAt is when the PLAY being answered was read, until the first RTP
+	// packet of its answer is sent (Config.OnPlayStart); nil otherwise.
+	playAt atomic.Pointer[time.Time]
 
 	// mu guards the fields below. Packet delivery holds it shared for the
 	// duration of the Publication call, so close (exclusive) waits for
@@ -75,6 +89,8 @@ func newSession(c *conn, pres *announcement) *session {
 		streams: make([]streamSetup, len(pres.controls)),
 		state:   stateAnnounced,
 		done:    make(chan struct{}),
+		user:    cmp.Or(pres.user, c.user),
+		started: time.Now(),
 	}
 	if pres.play != nil {
 		ss.state = stateInit
@@ -82,7 +98,7 @@ func newSession(c *conn, pres *announcement) *session {
 		ss.out = &output{ss: ss}
 	}
 	ss.log = c.log.With("session", ss.serial, "path", pres.path)
-	ss.lastRefresh = time.Now()
+	ss.lastRefresh = ss.started
 	return ss
 }
 
@@ -111,6 +127,7 @@ func (ss *session) setState(st sessionState, now time.Time) {
 		ss.lastMedia = now
 	}
 	ss.state = st
+	ss.active.Store(st == statePlaying || st == stateRecording)
 }
 
 // touch records liveness from a request (RTSP-SES-05).
@@ -153,6 +170,7 @@ func (ss *session) deliver(stream int, rtcp bool, data []byte) (p *panicInfo) {
 	} else {
 		ss.rtpCount.Add(1)
 	}
+	ss.bytesIn.Add(uint64(len(data)))
 	ss.mu.RLock()
 	defer ss.mu.RUnlock()
 	if ss.state != stateRecording {
@@ -240,6 +258,7 @@ func (ss *session) close(reason error) bool {
 	}
 	ss.closed = true
 	ss.state = stateInit
+	ss.active.Store(false)
 	close(ss.done)
 	ss.mu.Unlock()
 	ss.srv.removeSession(ss)

@@ -154,14 +154,17 @@ func (c *conn) matchStream(pres *announcement, ss *session, setupURL string) (in
 // commitSession publishes a new session and takes the pending announcement
 // into it (RTSP-M-15).
 func (c *conn) commitSession(ss *session) {
-	mode := "play"
 	if ss.pres == c.pending {
-		c.pending, mode = nil, "record"
+		c.pending = nil
+	}
+	ss.transport = TransportUDP // fixed from now on: acceptable keeps it
+	if ss.tcp {
+		ss.transport = TransportTCP
 	}
 	c.takeUnused(ss.pres)
 	c.sessions = append(c.sessions, ss)
 	c.srv.addSession(ss)
-	ss.log.Info("rtsp session start", "mode", mode, "streams", len(ss.streams))
+	ss.log.Info("rtsp session start", "mode", ss.mode(), "streams", len(ss.streams))
 }
 
 // acceptable filters the specs the server can serve: RTP/AVP unicast

@@ -1,6 +1,7 @@
 package rtsp
 
-// Stats are the server's counters since NewServer.
+// Stats are the server's counters since NewServer, and gauges of what is
+// open now.
 type Stats struct {
 	// SlowClients counts viewers dropped because they did not read
 	// (ErrSlowClient, SEC-07).
@@ -10,12 +11,28 @@ type Stats struct {
 	UDPDrops uint64
 	// UDPSendErrors counts play datagrams the kernel refused to send.
 	UDPSendErrors uint64
+	// Connections is the number of RTSP connections open now, RTSPS ones
+	// included.
+	Connections int
+	// TLSConnections is the number of RTSPS connections open now.
+	TLSConnections int
+	// SessionsRecord is the number of publisher sessions now (ModeRecord).
+	SessionsRecord int
+	// SessionsPlay is the number of viewer sessions now (ModePlay).
+	SessionsPlay int
 }
 
 // Stats returns the current counters. It is safe for concurrent use.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
-	st := Stats{SlowClients: s.slowClients}
+	st := Stats{SlowClients: s.slowClients, Connections: len(s.conns), TLSConnections: s.tlsConns}
+	for _, ss := range s.sessions {
+		if ss.pres.play != nil {
+			st.SessionsPlay++
+		} else {
+			st.SessionsRecord++
+		}
+	}
 	s.mu.Unlock()
 	if s.udp != nil {
 		for _, k := range []*udpSocket{s.udp.rtp, s.udp.rtcp} {

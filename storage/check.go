@@ -235,7 +235,7 @@ func (c *checker) run() error {
 			return err
 		}
 	}
-	return nil
+	return c.holds()
 }
 
 // checkID reports an index and recordings/ of different data directories.

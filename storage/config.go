@@ -124,6 +124,18 @@ type Config struct {
 	// deletions that free space (bbolt writes new pages even to delete).
 	// Defaults to 8 MiB; negative disables it.
 	IndexReserve int64 `yaml:"index_reserve" unit:"bytes"`
+	// MaxHolds bounds the holds stored with AddHold (all cameras); one more
+	// gets ErrTooManyHolds. Defaults to 10000.
+	MaxHolds int `yaml:"max_holds"`
+	// MaxSummaryBuckets bounds the buckets one Summaries call answers (a
+	// leap year of hours is 8784). Defaults to 10000.
+	MaxSummaryBuckets int `yaml:"max_summary_buckets"`
+	// ReadyProbeInterval is how long Ready reuses the result of its index
+	// write probe. Defaults to 10s.
+	ReadyProbeInterval time.Duration `yaml:"ready_probe_interval"`
+	// Observer is told about every fragment written, on the writer
+	// goroutine. Nil means none.
+	Observer Observer `yaml:"-"`
 	// Faults injects file-layer failures, for tests. Nil in production.
 	Faults *FaultPlan `yaml:"-"`
 }
@@ -139,6 +151,12 @@ const (
 	DefaultReportPaths  = 1000
 	DefaultReclaimMin   = 4 << 20
 	DefaultIndexReserve = 8 << 20
+	// DefaultMaxHolds is Config.MaxHolds's default.
+	DefaultMaxHolds = 10000
+	// DefaultMaxSummaryBuckets is Config.MaxSummaryBuckets's default.
+	DefaultMaxSummaryBuckets = 10000
+	// DefaultReadyProbeInterval is Config.ReadyProbeInterval's default.
+	DefaultReadyProbeInterval = 10 * time.Second
 	// DefaultRetentionBatchSize is Retention.BatchSize's default.
 	DefaultRetentionBatchSize = 256
 )
@@ -151,6 +169,9 @@ func (c *Config) setDefaults() {
 	positive(&c.ReadIdle, DefaultReadIdle)
 	positive(&c.ReportPaths, DefaultReportPaths)
 	positive(&c.ReclaimMin, DefaultReclaimMin)
+	positive(&c.MaxHolds, DefaultMaxHolds)
+	positive(&c.MaxSummaryBuckets, DefaultMaxSummaryBuckets)
+	positive(&c.ReadyProbeInterval, DefaultReadyProbeInterval)
 	if c.IndexReserve == 0 { // negative disables the reserve
 		c.IndexReserve = DefaultIndexReserve
 	}
@@ -195,6 +216,9 @@ func (c *Config) Validate() error {
 	}
 	v.Bytes("reclaim_min", c.ReclaimMin, 64<<10, 1<<30)
 	v.Count("report_paths", c.ReportPaths, 1, 1<<20)
+	v.Count("max_holds", c.MaxHolds, 1, 1<<20)
+	v.Count("max_summary_buckets", c.MaxSummaryBuckets, 1, 1<<20)
+	v.Duration("ready_probe_interval", c.ReadyProbeInterval, time.Second, time.Hour)
 	return v.Err()
 }
 

@@ -3,10 +3,11 @@ package storage
 import (
 	"maps"
 	"sync/atomic"
+	"time"
 )
 
 // CameraCounters are one camera's storage counters since the Store was
-// opened. They only grow.
+// opened. They only grow, except the Queued gauge.
 type CameraCounters struct {
 	// BytesWritten counts segment bytes written and kept: headers and whole
 	// fragments (a torn write that was cut off does not count).
@@ -19,6 +20,16 @@ type CameraCounters struct {
 	// FragmentsLostToCrash counts torn fragments cut off at start-up repair:
 	// one per segment a crash left with a torn tail.
 	FragmentsLostToCrash uint64
+	// LostToCrash estimates the recording time start-up repair lost: for
+	// each segment a crash left open, the time from the end of its last
+	// whole fragment (its start, with none) to the file's modification
+	// time before repair. That covers the torn tail repair cut off, so it
+	// is an upper bound of what repair removed; media still in memory at
+	// the crash never reached the file and is not counted.
+	LostToCrash time.Duration
+	// Queued is a gauge, not a counter: the camera's operations
+	// (fragments, creates, seals) waiting in its writer's queue now.
+	Queued int
 	// WriteErrors counts failed file operations of the writers: creates,
 	// writes, fsyncs (a write retried after Reclaim counts once per try).
 	WriteErrors uint64
@@ -47,6 +58,8 @@ type cameraCounters struct {
 	writeErrors          atomic.Uint64
 	noSpace              atomic.Uint64
 	reclaimed            atomic.Uint64
+	lostToCrash          atomic.Int64 // ns
+	queued               atomic.Int64
 	deleted              [NumDeleteReasons]struct{ segments, bytes atomic.Uint64 }
 }
 
@@ -55,6 +68,7 @@ func (c *cameraCounters) snapshot() CameraCounters {
 		BytesWritten: c.bytesWritten.Load(), FragmentsWritten: c.fragmentsWritten.Load(),
 		SegmentsSealed: c.segmentsSealed.Load(), FragmentsLostToCrash: c.fragmentsLostToCrash.Load(),
 		WriteErrors: c.writeErrors.Load(), NoSpace: c.noSpace.Load(), Reclaimed: c.reclaimed.Load(),
+		LostToCrash: time.Duration(c.lostToCrash.Load()), Queued: int(max(c.queued.Load(), 0)),
 	}
 	for i := range c.deleted {
 		out.Deleted[i] = DeletedCount{Segments: c.deleted[i].segments.Load(), Bytes: c.deleted[i].bytes.Load()}

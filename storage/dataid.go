@@ -90,19 +90,26 @@ func parseFileID(b []byte) (string, error) {
 	return id, nil
 }
 
-// writeFileID makes recordings/.camvault-id hold id durably: a temporary
-// file is written and fsynced, renamed over the ID file, and the directory
-// fsynced.
+// writeFileID makes recordings/.camvault-id hold id durably (writeDurable).
 func writeFileID(root *os.Root, id string) error {
-	if err := root.MkdirAll(recordingsDir, 0o750); err != nil {
+	if err := writeDurable(root, idFile, []byte(id+"\n")); err != nil {
 		return fmt.Errorf("storage: write data directory ID: %w", err)
 	}
-	tmp := path.Join(recordingsDir, idTemp)
+	return nil
+}
+
+// writeDurable makes recordings/{name} hold data durably: a temporary file
+// is written and fsynced, renamed over it, and the directory fsynced.
+func writeDurable(root *os.Root, name string, data []byte) error {
+	if err := root.MkdirAll(recordingsDir, 0o750); err != nil {
+		return err
+	}
+	tmp := path.Join(recordingsDir, name+".tmp")
 	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
-		return fmt.Errorf("storage: write data directory ID: %w", err)
+		return err
 	}
-	_, err = f.WriteString(id + "\n")
+	_, err = f.Write(data)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -110,15 +117,12 @@ func writeFileID(root *os.Root, id string) error {
 		err = cerr
 	}
 	if err == nil {
-		err = root.Rename(tmp, path.Join(recordingsDir, idFile))
+		err = root.Rename(tmp, path.Join(recordingsDir, name))
 	}
 	if err == nil {
 		err = syncDir(root, recordingsDir)
 	}
-	if err != nil {
-		return fmt.Errorf("storage: write data directory ID: %w", err)
-	}
-	return nil
+	return err
 }
 
 // syncDir fsyncs a directory under root, making renames and creations in it

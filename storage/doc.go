@@ -19,6 +19,15 @@
 // memory; a crash leaves them open and Open repairs them: a torn last fragment
 // is cut off and the end time set from the last whole fragment.
 //
+// Sealed entries end with their fragment count and the count before each
+// 15-minute mark of Unix time, so that Spans, Summaries and Usage answer
+// from the entries alone: they read start, end and size at fixed offsets
+// and open a seek table only for a segment without counts. Holds added at
+// run time (AddHold) live in the top-level "holds" bucket, beside
+// "cameras" (no code that walks camera buckets sees them), and are mirrored
+// to recordings/.camvault-holds so that a rebuild from the files keeps
+// them; retention honours them like configured holds.
+//
 // index.db and recordings/.camvault-id carry the same random data directory
 // ID, so Open refuses an index restored from a backup or a recordings disk
 // that is not this index's (or not mounted) instead of fitting one to the

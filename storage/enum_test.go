@@ -20,6 +20,7 @@ func TestEnumStrings(t *testing.T) {
 		{storage.FileDatasync, "fdatasync"}, {storage.FileSync, "fsync"}, {storage.FileTruncate, "truncate"},
 		{storage.FileSyncDir, "fsync dir"}, {storage.FileOp(0), "FileOp(0)"}, {storage.FileOp(200), "FileOp(200)"},
 		{storage.DeleteReason(storage.NumDeleteReasons), "DeleteReason(5)"},
+		{storage.SummaryHour, "hour"}, {storage.SummaryDay, "day"}, {storage.SummaryUnit(0), "SummaryUnit(0)"},
 	} {
 		if got := tc.v.String(); got != tc.want {
 			t.Errorf("%T %q: String() = %q", tc.v, tc.want, got)

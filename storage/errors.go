@@ -13,13 +13,23 @@ var (
 	// ErrCorrupt marks a segment file or index value that cannot be decoded.
 	ErrCorrupt = errors.New("corrupt")
 	// ErrNotFound is returned by WaitFragments when the camera has no
-	// segment with the given start.
-	ErrNotFound = errors.New("segment not found")
+	// segment with the given start, and by RemoveHold for an unknown ID.
+	ErrNotFound = errors.New("not found")
 	// ErrNoSpace marks a segment that failed because the disk or the user's
 	// quota was full (ENOSPC, EDQUOT) and Config.Reclaim could not free
 	// room. Segment.Err and Segment.Append return it wrapped, with the OS
 	// error also in the chain.
 	ErrNoSpace = errors.New("disk full")
+	// ErrInvalidRange is returned by Summaries for a time range or unit it
+	// cannot answer: no start or end, an end not after the start, an
+	// unknown unit, or more buckets than Config.MaxSummaryBuckets.
+	ErrInvalidRange = errors.New("invalid time range")
+	// ErrInvalidHold is returned by AddHold for a hold it refuses: no From,
+	// a To not after From, or a Reason longer than MaxHoldReason bytes.
+	ErrInvalidHold = errors.New("invalid hold")
+	// ErrTooManyHolds is returned by AddHold when Config.MaxHolds holds are
+	// stored already.
+	ErrTooManyHolds = errors.New("too many holds")
 	// ErrSegmentExists is a segment's write error when the index already
 	// holds a segment of the camera with the same start.
 	ErrSegmentExists = errors.New("segment already exists")

@@ -30,6 +30,9 @@ func FuzzDecodeSegment(f *testing.F) {
 	f.Add(encodeSegment(&SegmentInfo{Start: start, End: start.Add(time.Minute), File: "recordings/a/x.mp4",
 		Bytes: 1234, State: StateSealed, Tracks: []string{"avc1 1280x720", "mp4a 48000/2"}}))
 	f.Add([]byte{1, 1})
+	sealed := SegmentInfo{Start: start, End: start.Add(20 * time.Minute), File: "recordings/a/x.mp4", Bytes: 99,
+		State: StateSealed, Tracks: []string{"avc1 1280x720"}}
+	f.Add(appendFragCounts(encodeSegment(&sealed), &sealed, []Fragment{{Start: start}, {Start: start.Add(10 * time.Minute)}}))
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var info SegmentInfo
 		var err error

@@ -36,7 +36,7 @@ func listCameraDirs(root *os.Root) (cams []string, strays []stray, err error) {
 	for _, e := range ents {
 		name := e.Name()
 		switch {
-		case name == idFile || name == idTemp || name == lostFound:
+		case name == idFile || name == idTemp || name == holdsFile || name == holdsTemp || name == lostFound:
 		case !e.IsDir():
 			strays = append(strays, stray{path.Join(recordingsDir, name), "not a camera directory"})
 		case ValidCamera(name) != nil:

@@ -17,6 +17,8 @@ type ReindexReport struct {
 	Segments  int // segments now in the index
 	Fragments int // fragments in their seek tables
 	Torn      int // files whose torn last fragment was cut off
+	// Holds counts the stored holds restored from recordings/.camvault-holds.
+	Holds int
 	// Skipped lists files that could not be indexed, and entries under
 	// recordings/ that are not segment files, with the reason. They are
 	// left on disk untouched.
@@ -65,8 +67,20 @@ func Reindex(cfg Config) (ReindexReport, error) {
 		return rep, fmt.Errorf("storage: create new index: %w", err)
 	}
 	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "reindex"), root: root, db: tmp}
+	holds, err := readHolds(root, cfg.MaxHolds)
+	if err != nil {
+		tmp.Close()
+		return rep, err
+	}
 	err = tmp.Update(func(tx *bolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(bucketCameras); err != nil {
+			return err
+		}
+		b, err := tx.CreateBucketIfNotExists(bucketHolds)
+		if err != nil {
+			return err
+		}
+		if rep.Holds, err = putHolds(b, holds); err != nil {
 			return err
 		}
 		return putIndexMeta(tx, rep.ID)

@@ -47,6 +47,13 @@ func (s *Store) repairSegment(info *SegmentInfo) error {
 		s.countersFor(info.Camera).fragmentsLostToCrash.Add(1)
 		rep.add(&rep.Torn, info.File, max)
 	}
+	lastEnd := info.Start
+	if n := len(scanned.Fragments); n > 0 {
+		lastEnd = scanned.Fragments[n-1].End()
+	}
+	if lost := scanned.ModTime.Sub(lastEnd); lost > 0 {
+		s.countersFor(info.Camera).lostToCrash.Add(int64(lost))
+	}
 	if len(scanned.Fragments) == 0 {
 		log.Info("open segment holds no fragment; removing it")
 		s.dropEmpty(info)
@@ -94,6 +101,7 @@ func (s *Store) scanFile(rel string, cut bool) (*scannedSegment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path.Base(rel), err)
 	}
+	scanned.ModTime = st.ModTime()
 	if cut && scanned.Torn {
 		s.log.Warn("cutting torn fragment", "segment", rel, "bytes", st.Size()-scanned.ValidEnd,
 			"reason", scanned.TornReason)

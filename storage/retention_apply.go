@@ -66,12 +66,14 @@ func (s *Store) floorMet(floor int64) bool {
 // deleteEntries deletes the index entries (and seek tables) of batch in one
 // transaction and returns the deletions it made, reusing batch's array.
 // Entries that are gone or no longer sealed since planning are skipped,
-// and so are segments that a policy set since planning holds.
+// and so are segments that a policy set since planning holds, or a hold
+// stored by the time this transaction began (read inside it).
 func (s *Store) deleteEntries(batch []Deletion, planned *Retention) ([]Deletion, error) {
 	cur := s.ret.current()
 	var gone []Deletion
 	err := s.update(func(tx *bolt.Tx) error {
 		gone = batch[:0]
+		stored := storedHolds(tx)
 		cams := tx.Bucket(bucketCameras)
 		for _, d := range batch {
 			cb := cams.Bucket([]byte(d.Camera))
@@ -81,7 +83,8 @@ func (s *Store) deleteEntries(batch []Deletion, planned *Retention) ([]Deletion,
 			var k [8]byte
 			binary.BigEndian.PutUint64(k[:], uint64(d.Start.UnixNano()))
 			h, ok := decodeSegHead(cb.Bucket(bucketSegments).Get(k[:]))
-			if !ok || h.state != StateSealed || cur != planned && cur.holds(d.Camera, h) {
+			if !ok || h.state != StateSealed || cur != planned && cur.holds(d.Camera, h) ||
+				(&camRules{holds: stored[d.Camera]}).held(h) {
 				continue
 			}
 			if err := cb.Bucket(bucketSeek).Delete(k[:]); err != nil {

@@ -54,31 +54,50 @@ func TestRetentionFloorRereadBetweenBatches(t *testing.T) {
 }
 
 // TestRetentionHoldSetDuringPass: a hold set while a pass runs protects the
-// segments of the batches that follow.
+// segments of the batches that follow, whether it comes with a new policy
+// or is stored with AddHold.
 func TestRetentionHoldSetDuringPass(t *testing.T) {
 	t.Parallel()
-	f := newRetFixture(t, 6000, nil)
-	f.put(segs("a", 0, 1, 2, 3, 4)...)
+	hold := storage.Hold{From: slot(2), Reason: "incident"}
 	ret := storage.Retention{BatchSize: 2, MinFreeBytes: 5000}
-	f.s.SetRetention(ret)
-	f.fs.setHook(func(call int) (int64, error) {
-		if call == 2 {
+	for _, tc := range []struct {
+		name string
+		set  func(s *storage.Store) error
+	}{
+		{"policy", func(s *storage.Store) error {
 			held := ret
-			held.Default.Holds = []storage.Hold{{From: slot(2), Reason: "incident"}}
-			f.s.SetRetention(held)
-		}
-		return 0, nil
-	})
-	rep, err := f.s.RunRetention(slot(10), false)
-	if err != nil {
-		t.Fatal(err)
+			held.Default.Holds = []storage.Hold{hold}
+			s.SetRetention(held)
+			return nil
+		}},
+		{"stored", func(s *storage.Store) error {
+			_, err := s.AddHold(storage.StoredHold{Camera: "a", From: hold.From, Reason: hold.Reason})
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newRetFixture(t, 6000, nil)
+			f.put(segs("a", 0, 1, 2, 3, 4)...)
+			f.s.SetRetention(ret)
+			f.fs.setHook(func(call int) (int64, error) {
+				if call == 2 { // the re-read before the second batch
+					return 0, tc.set(f.s)
+				}
+				return 0, nil
+			})
+			rep, err := f.s.RunRetention(slot(10), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"a@0 min_free", "a@1 min_free"}
+			if got := names(rep.Deleted); !slices.Equal(got, want) || rep.Batches != 2 {
+				t.Errorf("deleted %q in %d batches, want %q in 2", got, rep.Batches, want)
+			}
+			checkUnmet(t, "pass", rep.Unmet, "2 planned segments were held or changed")
+			f.checkFiles(segs("a", 0, 1, 2, 3, 4), rep.Deleted)
+		})
 	}
-	want := []string{"a@0 min_free", "a@1 min_free"}
-	if got := names(rep.Deleted); !slices.Equal(got, want) || rep.Batches != 2 {
-		t.Errorf("deleted %q in %d batches, want %q in 2", got, rep.Batches, want)
-	}
-	checkUnmet(t, "pass", rep.Unmet, "2 planned segments were held or changed")
-	f.checkFiles(segs("a", 0, 1, 2, 3, 4), rep.Deleted)
 }
 
 // TestRetentionFileRemovalFails: a file that cannot be removed (here a

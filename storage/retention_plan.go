@@ -31,6 +31,17 @@ type planner struct {
 	unmet        string // why the floor or need cannot be met
 	overMaxBytes int    // cameras left above MaxBytes by what may not go
 	unreadable   map[entryID]struct{}
+	// stored holds the holds stored with AddHold, by camera, read in the
+	// planning transaction (loadHolds).
+	stored       map[string][]Hold
+	storedLoaded bool
+}
+
+// loadHolds reads the stored holds once per plan, in its transaction.
+func (p *planner) loadHolds(tx *bolt.Tx) {
+	if !p.storedLoaded {
+		p.stored, p.storedLoaded = storedHolds(tx), true
+	}
 }
 
 // entryID names an index entry by camera and raw key, for counting each
@@ -74,6 +85,7 @@ func (s *Store) liveBytes() map[segmentKey]int64 {
 // cameraRules plans MaxAge and MaxBytes deletions, camera by camera in
 // bucket order.
 func (p *planner) cameraRules(tx *bolt.Tx) {
+	p.loadHolds(tx)
 	cams := tx.Bucket(bucketCameras)
 	// fn never fails, so neither does ForEachBucket.
 	_ = cams.ForEachBucket(func(name []byte) error {
@@ -193,6 +205,7 @@ func (p *planner) skipUnreadable(camera string, k []byte) {
 // cameras, merging one cursor per camera by start time, until need bytes
 // more are planned. Short of that, it sets unmet to what was left and why.
 func (p *planner) pressure(tx *bolt.Tx, need int64, reason DeleteReason) {
+	p.loadHolds(tx)
 	h := p.cursors(tx)
 	var freed int64
 	var kept keptStats

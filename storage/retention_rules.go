@@ -3,6 +3,7 @@ package storage
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -20,6 +21,9 @@ func (p *planner) rules(camera []byte) camRules {
 	pol := p.pol.policy(camera)
 	r := camRules{oldBefore: math.MinInt64, youngAfter: math.MaxInt64, maxBytes: max(pol.MaxBytes, 0),
 		holds: pol.Holds}
+	if stored := p.stored[string(camera)]; len(stored) > 0 {
+		r.holds = append(slices.Clip(pol.Holds), stored...)
+	}
 	if pol.MaxAge > 0 {
 		r.oldBefore = unixNano(p.now.Add(-pol.MaxAge), math.MinInt64)
 	}

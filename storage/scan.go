@@ -36,6 +36,9 @@ type scannedSegment struct {
 	TornReason string
 	// Size is the file's size as scanned.
 	Size int64
+	// ModTime is the file's modification time before any cut (set by
+	// Store.scanFile only).
+	ModTime time.Time
 }
 
 // scanSegment reads a segment file's boxes: the init and metadata boxes must

@@ -244,12 +244,14 @@ func putSegmentTx(tx *bolt.Tx, info *SegmentInfo, frags []Fragment) error {
 		return err
 	}
 	k := segKey(info.Start)
+	v := encodeSegment(info)
 	if frags != nil {
 		if err := seek.Put(k, encodeSeek(info.Start, frags)); err != nil {
 			return err
 		}
+		v = appendFragCounts(v, info, frags)
 	}
-	return segs.Put(k, encodeSegment(info))
+	return segs.Put(k, v)
 }
 
 // deleteSegment removes a segment's index entry (not its file).

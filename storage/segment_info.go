@@ -108,7 +108,8 @@ func appendString(b []byte, s string) []byte {
 }
 
 // decodeSegment is the inverse of encodeSegment. It never panics and never
-// allocates more than the value's size suggests.
+// allocates more than the value's size suggests. A value may end with
+// fragment counts (appendFragCounts), which it checks but does not return.
 func decodeSegment(camera string, v []byte) (SegmentInfo, error) {
 	r := valueReader{b: v}
 	s := SegmentInfo{Camera: camera}
@@ -126,6 +127,9 @@ func decodeSegment(camera string, v []byte) (SegmentInfo, error) {
 	}
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		s.Tracks = append(s.Tracks, r.string())
+	}
+	if r.err == nil && r.pos < len(v) {
+		r.skipFragCounts() // a sealed entry's tail: see segment_counts.go
 	}
 	if r.err == nil && (s.State != StateOpen && s.State != StateSealed || s.Bytes < 0) {
 		r.fail()

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"path"
+	"time"
 )
 
 type opKind uint8
@@ -40,6 +41,7 @@ type writer struct {
 
 func (w *writer) run() {
 	for o := range w.ops {
+		o.seg.counters.queued.Add(-1)
 		switch o.kind {
 		case opCreate:
 			w.create(o.seg, *o.buf)
@@ -116,6 +118,7 @@ func (w *writer) createFile(fsys fileSystem, seg *Segment, header []byte) error 
 	}
 	seg.size = int64(len(header))
 	seg.counters.bytesWritten.Add(uint64(len(header)))
+	w.s.rate.add(time.Now(), len(header))
 	return nil
 }
 
@@ -139,12 +142,18 @@ func (w *writer) append(seg *Segment, fi FragmentInfo, b []byte) {
 		return
 	}
 	off := seg.size
+	began := time.Now()
 	if err := w.writeFragment(seg, b, off); err != nil {
 		seg.fail(err)
 		return
 	}
+	wrote := time.Since(began)
+	var synced time.Duration
 	if w.s.cfg.Sync == SyncFragment {
-		if err := seg.f.Datasync(); err != nil {
+		began = time.Now()
+		err := seg.f.Datasync()
+		synced = time.Since(began)
+		if err != nil {
 			seg.syncFailed = true
 			w.countError(seg, err)
 			w.cut(seg, off) // the index will not claim it; keep the file in step
@@ -164,6 +173,10 @@ func (w *writer) append(seg *Segment, fi FragmentInfo, b []byte) {
 	}
 	seg.notifyLocked()
 	seg.mu.Unlock()
+	w.s.rate.add(began.Add(wrote+synced), len(b))
+	if obs := w.s.cfg.Observer; obs != nil {
+		obs.FragmentWritten(seg.camera, len(b), wrote, synced)
+	}
 }
 
 // writeFragment writes b at off. A failed write is cut back to off, so the

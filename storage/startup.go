@@ -62,6 +62,9 @@ func (s *Store) startUp(began time.Time) error {
 	if err := s.settleID(existed); err != nil {
 		return err
 	}
+	if err := s.settleHolds(); err != nil {
+		return err
+	}
 	if sum.bad > 0 {
 		s.log.Error("index entries do not decode; `camvault check -repair` removes them", "entries", sum.bad)
 	}

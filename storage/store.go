@@ -33,6 +33,8 @@ type Store struct {
 	bufs    bufferPool // fragment buffers
 	files   *fileCache // read-only files for playback
 	ret     retentionState
+	rate    rateMeter  // bytes written, for WriteRate
+	ready   readyProbe // Ready's cached index write probe
 	// reclaim frees space when a write finds the disk full (Config.Reclaim);
 	// set before the writers start.
 	reclaim func(need int64) (freed int64)
@@ -89,6 +91,8 @@ func (s *Store) send(w *writer, o op, wait bool) error {
 	if s.sendClosed {
 		return ErrClosed
 	}
+	q := &o.seg.counters.queued // counted before the writer can take it
+	q.Add(1)
 	if wait {
 		w.ops <- o
 		return nil
@@ -97,6 +101,7 @@ func (s *Store) send(w *writer, o op, wait bool) error {
 	case w.ops <- o:
 		return nil
 	default:
+		q.Add(-1)
 		return ErrQueueFull
 	}
 }
@@ -114,10 +119,13 @@ func (s *Store) sendWithin(w *writer, o op, wait time.Duration) (time.Duration, 
 	start := time.Now()
 	t := time.NewTimer(wait)
 	defer t.Stop()
+	q := &o.seg.counters.queued
+	q.Add(1)
 	select {
 	case w.ops <- o:
 		return time.Since(start), nil
 	case <-t.C:
+		q.Add(-1)
 		return time.Since(start), ErrQueueFull
 	}
 }
@@ -197,6 +205,7 @@ func Open(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s.db.NoSync = cfg.Sync == SyncNone // see SyncPolicy
+	s.rate.opened = time.Now()
 	s.ensureReserve()
 	for range cfg.Writers {
 		w := &writer{s: s, ops: make(chan op, cfg.WriteQueue)}

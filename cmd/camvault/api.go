@@ -2,13 +2,20 @@ package main
 
 import (
 	"crypto/tls"
+	"errors"
 	"log/slog"
 	"maps"
+	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/camvault/camvault/api"
+	"github.com/camvault/camvault/api/export"
+	"github.com/camvault/camvault/api/metrics"
 	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/recorder"
+	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -23,30 +30,45 @@ func (c *fileConfig) apiConfig(tlsConf *tls.Config, log *slog.Logger) api.Config
 	return h
 }
 
-// newAPIServer builds the HTTP server over the serve's parts. Sources that this build does not
-// have yet stay nil and their routes answer 503: the archive views (spans, summaries, usage,
-// holds: storage's part of issue 11, adapted by an apiArchive type once storage has them), the
-// exporter and the metrics. Retention dry runs go to the store itself.
-func newAPIServer(cfg *fileConfig, access *rtspAuth, store *storage.Store, pull *ingest.Pull, tlsConf *tls.Config, log *slog.Logger) (*api.Server, error) {
+// newAPIServer builds the HTTP server over the serve's parts: the store (through apiArchive, and
+// itself for retention dry runs and /readyz), the recorder and pulls (cameras), the RTSP server
+// and pulls (sessions), the exporter and the metrics.
+func newAPIServer(cfg *fileConfig, access *rtspAuth, p apiParts, tlsConf *tls.Config, log *slog.Logger) (*api.Server, error) {
+	store := p.store
 	return api.New(cfg.apiConfig(tlsConf, log), api.Deps{
-		Authority: access.authority,
-		Limiter:   access.limiter,
-		Cameras:   apiCameras{cfg: cfg, store: store, pull: pull},
-		Retention: store,
-		Sessions:  apiSessions{pull: pull},
-		Ready: func() error {
-			_, err := store.Cameras() // the index answers
-			return err
-		},
+		Authority:   access.authority,
+		Limiter:     access.limiter,
+		Cameras:     apiCameras{cfg: cfg, store: store, pull: p.pull, rec: p.rec},
+		Archive:     apiArchive{store},
+		Exporter:    p.exporter,
+		Retention:   store,
+		Sessions:    apiSessions{rtsp: p.rtsp, pull: p.pull},
+		Metrics:     p.metrics.Handler(),
+		ObserveHTTP: p.metrics.ObserveHTTP,
+		AuthFailure: p.metrics.AuthFailure,
+		Ready:       store.Ready,
 	})
 }
 
-// apiCameras lists the cameras of the configuration, the pulls and the index for the API.
-// The configuration is the one the serve started with.
+// apiParts are the serve's parts the API reads and commands; all are required.
+type apiParts struct {
+	store *storage.Store
+	rec   *recorder.Recorder
+	pull  *ingest.Pull
+	rtsp  *rtsp.Server
+	// metrics is served at /metrics and counts the HTTP requests and failed logins.
+	metrics *metrics.Metrics
+	// exporter serves the MP4 exports.
+	exporter *export.Server
+}
+
+// apiCameras lists the cameras of the configuration, the recorder, the pulls and the index for
+// the API. The configuration is the one the serve started with.
 type apiCameras struct {
 	cfg   *fileConfig
 	store *storage.Store
 	pull  *ingest.Pull
+	rec   *recorder.Recorder
 }
 
 // Cameras implements api.CameraSource.
@@ -62,6 +84,9 @@ func (a apiCameras) Cameras(now time.Time) ([]api.Camera, error) {
 	for _, name := range stored {
 		names[name] = true
 	}
+	for _, st := range a.rec.CameraStats() {
+		names[st.Camera] = true
+	}
 	pol := a.store.Retention()
 	out := make([]api.Camera, 0, len(names))
 	for _, name := range slices.Sorted(maps.Keys(names)) {
@@ -74,10 +99,17 @@ func (a apiCameras) Cameras(now time.Time) ([]api.Camera, error) {
 	return out, nil
 }
 
-// camera describes one camera: source and schedule from the configuration, state from the
-// pull or the index (a pushed camera with an open segment is recording), tracks, bitrate and
-// the last fragment from its newest segment.
+// camera describes one camera: what the configuration, the pull and the index say (configured),
+// then what the recorder says of a recording under way.
 func (a apiCameras) camera(name string, now time.Time, pol storage.Retention) (api.Camera, error) {
+	cam, err := a.configured(name, now, pol)
+	recordingState(&cam, a.rec)
+	return cam, err
+}
+
+// configured describes one camera from the configuration (source, schedule), the pull (state)
+// and the index: tracks, bitrate and the last fragment from its newest segment.
+func (a apiCameras) configured(name string, now time.Time, pol storage.Retention) (api.Camera, error) {
 	cc := a.cfg.Cameras[name]
 	cam := api.Camera{Name: name, Source: "push", AlwaysOn: true, State: api.StateIdle}
 	p, ok := pol.Cameras[name]
@@ -109,10 +141,30 @@ func (a apiCameras) camera(name string, now time.Time, pol storage.Retention) (a
 	if d := seg.End.Sub(seg.Start); d > 0 {
 		cam.Bitrate = float64(seg.Bytes*8) / d.Seconds()
 	}
-	if seg.State == storage.StateOpen && cam.Source == "push" {
-		cam.State = api.StateRecording
-	}
 	return cam, nil
+}
+
+// recordingState sets what the recorder knows of a camera it is recording now: the state
+// (recording, or storage_error while storage refuses its fragments), the live tracks and the
+// bitrate of the last seconds.
+func recordingState(cam *api.Camera, rec *recorder.Recorder) {
+	st, ok := rec.Camera(cam.Name)
+	if !ok || !st.Active {
+		return
+	}
+	cam.State = api.StateRecording
+	if st.StorageError {
+		cam.State = api.StateStorageError
+	}
+	if len(st.Tracks) > 0 {
+		cam.Tracks = st.Tracks
+	}
+	if st.Bitrate > 0 {
+		cam.Bitrate = st.Bitrate
+	}
+	if st.LastFragment.After(cam.LastFragment) {
+		cam.LastFragment = st.LastFragment
+	}
 }
 
 // pullState maps a pull's state to the API's.
@@ -151,16 +203,30 @@ func windowsAhead(s ingest.Schedule, now time.Time) []api.Window {
 	return out
 }
 
-// apiSessions lists the pulled cameras as sessions. The RTSP server's own sessions (publishers
-// and viewers) join this list, and become kickable, when rtsp.Server reports them (issue 11's
-// sessions part); a pull cannot be kicked, its schedule owns it.
-type apiSessions struct{ pull *ingest.Pull }
+// apiSessions lists the RTSP server's sessions (publishers and viewers, kickable) and the pulled
+// cameras (not kickable: their schedule owns them) for the API. Session IDs carry their kind:
+// "rtsp/{id}" and "pull/{camera}".
+type apiSessions struct {
+	rtsp *rtsp.Server
+	pull *ingest.Pull
+}
+
+const (
+	rtspSessionPrefix = "rtsp/"
+	pullSessionPrefix = "pull/"
+)
 
 // Sessions implements api.Sessions.
 func (a apiSessions) Sessions() []api.Session {
 	var out []api.Session
+	for _, s := range a.rtsp.Sessions() {
+		out = append(out, api.Session{ID: rtspSessionPrefix + s.ID, Kind: "rtsp", Mode: s.Mode,
+			Camera: sessionCamera(s.Path), Path: s.Path, Peer: s.Peer.String(), User: s.User,
+			Transport: s.Transport, TLS: s.TLS, Started: s.Started, Playing: s.Playing,
+			BytesIn: s.BytesIn, BytesOut: s.BytesOut})
+	}
 	for _, st := range a.pull.States() {
-		s := api.Session{ID: "pull/" + st.Name, Kind: "pull", Mode: "record", Camera: st.Name,
+		s := api.Session{ID: pullSessionPrefix + st.Name, Kind: "pull", Mode: "record", Camera: st.Name,
 			Transport: st.Transport, Playing: st.State == ingest.PullRecording, BytesIn: st.Bytes}
 		if s.Playing {
 			s.Started = st.Since
@@ -170,12 +236,130 @@ func (a apiSessions) Sessions() []api.Session {
 	return out
 }
 
+// sessionCamera returns the camera an RTSP path is about: "lobby" for "lobby" and
+// "archive/lobby"; "" for a path that names no camera.
+func sessionCamera(p string) string {
+	p = strings.TrimPrefix(p, archivePrefix)
+	if storage.ValidCamera(p) != nil {
+		return ""
+	}
+	return p
+}
+
 // Kick implements api.Sessions.
 func (a apiSessions) Kick(id string) error {
-	for _, s := range a.Sessions() {
-		if s.ID == id {
+	if rid, ok := strings.CutPrefix(id, rtspSessionPrefix); ok {
+		err := a.rtsp.Kick(rid)
+		if errors.Is(err, rtsp.ErrSessionNotFound) {
+			return api.ErrNotFound
+		}
+		return err
+	}
+	if name, ok := strings.CutPrefix(id, pullSessionPrefix); ok {
+		if _, ok := a.pull.Camera(name); ok {
 			return api.ErrNotKickable
 		}
 	}
 	return api.ErrNotFound
 }
+
+// apiArchive is the store as the API reads it: the same queries, in the API's types.
+type apiArchive struct{ store *storage.Store }
+
+var _ api.Archive = apiArchive{}
+
+// Spans implements api.Archive.
+func (a apiArchive) Spans(camera string, from, to time.Time, gapTolerance time.Duration) ([]api.Span, error) {
+	spans, err := a.store.Spans(camera, from, to, gapTolerance)
+	out := make([]api.Span, len(spans))
+	for i, s := range spans {
+		out[i] = api.Span(s)
+	}
+	return out, archiveError(err)
+}
+
+// Summaries implements api.Archive.
+func (a apiArchive) Summaries(camera string, from, to time.Time, unit api.SummaryUnit, loc *time.Location) ([]api.Summary, error) {
+	su := storage.SummaryHour
+	if unit == api.SummaryDay {
+		su = storage.SummaryDay
+	}
+	sums, err := a.store.Summaries(camera, from, to, su, loc)
+	out := make([]api.Summary, len(sums))
+	for i, s := range sums {
+		out[i] = api.Summary(s)
+	}
+	return out, archiveError(err)
+}
+
+// Usage implements api.Archive.
+func (a apiArchive) Usage() ([]api.Usage, error) {
+	us, err := a.store.Usage()
+	out := make([]api.Usage, len(us))
+	for i, u := range us {
+		out[i] = api.Usage(u)
+	}
+	return out, err
+}
+
+// IndexSize implements api.Archive.
+func (a apiArchive) IndexSize() (int64, error) { return a.store.IndexSize() }
+
+// DiskSpace implements api.Archive.
+func (a apiArchive) DiskSpace() (free, total int64, err error) { return a.store.DiskSpace() }
+
+// WriteRate implements api.Archive.
+func (a apiArchive) WriteRate() float64 { return a.store.WriteRate() }
+
+// Ready implements api.Archive.
+func (a apiArchive) Ready() error { return a.store.Ready() }
+
+// AddHold implements api.Archive.
+func (a apiArchive) AddHold(h api.StoredHold) (api.StoredHold, error) {
+	sh, err := a.store.AddHold(storage.StoredHold(h))
+	return api.StoredHold(sh), archiveError(err)
+}
+
+// RemoveHold implements api.Archive: storage's ErrNotFound is the API's.
+func (a apiArchive) RemoveHold(id string) error {
+	err := a.store.RemoveHold(id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return api.ErrNotFound
+	}
+	return err
+}
+
+// Holds implements api.Archive.
+func (a apiArchive) Holds(camera string) ([]api.StoredHold, error) {
+	hs, err := a.store.Holds(camera)
+	out := make([]api.StoredHold, len(hs))
+	for i, h := range hs {
+		out[i] = api.StoredHold(h)
+	}
+	return out, err
+}
+
+// archiveError gives storage's refusals of a request their HTTP status: 400 for a bad camera,
+// window or hold, 409 when the holds are at storage.max_holds. Other errors pass unchanged (the
+// API answers 500 and logs them).
+func archiveError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, storage.ErrTooManyHolds):
+		return &statusError{status: http.StatusConflict, err: err}
+	case errors.Is(err, storage.ErrInvalidCamera), errors.Is(err, storage.ErrInvalidRange), errors.Is(err, storage.ErrInvalidHold):
+		return &statusError{status: http.StatusBadRequest, err: err}
+	}
+	return err
+}
+
+// statusError is an error with the HTTP status the API answers it with.
+type statusError struct {
+	status int
+	err    error
+}
+
+func (e *statusError) Error() string   { return e.err.Error() }
+func (e *statusError) Unwrap() error   { return e.err }
+func (e *statusError) HTTPStatus() int { return e.status }

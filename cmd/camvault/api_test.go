@@ -12,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/api/export"
+	"github.com/camvault/camvault/api/metrics"
 	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/recorder"
+	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -21,7 +25,7 @@ import (
 // pulls as sessions that cannot be kicked.
 func TestAPICameras(t *testing.T) {
 	t.Parallel()
-	cfg, err := loadConfig(writeConfig(t, fmt.Sprintf("data_dir: %s\ncameras:\n  lobby:\n    url: rtsp://admin:s3cret@192.0.2.10/stream1\n"+
+	cfg, err := loadConfig(writeConfig(t, fmt.Sprintf("data_dir: %s\nrtsp: {address: \"127.0.0.1:0\", udp_rtp_address: \"\"}\ncameras:\n  lobby:\n    url: rtsp://admin:s3cret@192.0.2.10/stream1\n"+
 		"    schedule: [{cron: \"0 8 * * *\", duration: 1h}]\n    retention: {max_age: 7d}\n", filepath.Join(t.TempDir(), "data"))))
 	if err != nil {
 		t.Fatal(err)
@@ -41,8 +45,26 @@ func TestAPICameras(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pull.Update(cfg.pullCameras())
-	web, err := newAPIServer(cfg, access, store, pull, nil, log)
+	pull.Update(cfg.pullCameras()) // pull.Run is not called: nothing dials the camera
+	recd, err := recorder.New(cfg.recorderConfig(log), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer recd.Close()
+	srv, err := rtsp.NewServer(cfg.rtspServerConfig(rtspHandler{access: access}, access.rtspAccess(), nil, log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	mets, err := metrics.New(metrics.Sources{Store: store, Recorder: recd, Pull: pull, RTSP: rtspMetrics(&srv, pull)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := export.New(store, cfg.Export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, err := newAPIServer(cfg, access, apiParts{store: store, rec: recd, pull: pull, rtsp: srv, metrics: mets, exporter: exp}, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,8 +109,15 @@ func TestAPICameras(t *testing.T) {
 	if rec.Code != http.StatusConflict {
 		t.Errorf("kick a pull: %d %s", rec.Code, rec.Body)
 	}
-	if code, _ := get("/api/v1/cameras/lobby/recordings?start=1&end=2"); code != http.StatusServiceUnavailable {
-		t.Errorf("recordings without the archive adapter: %d", code)
+	if code, body := get("/api/v1/cameras/lobby/recordings?start=1&end=2"); code != http.StatusOK || !strings.Contains(body, `"spans":[]`) {
+		t.Errorf("recordings of a camera with none: %d %s", code, body)
+	}
+	if code, body := get("/api/v1/cameras/lobby/export.mp4?start=1&end=2"); code != http.StatusNotFound ||
+		!strings.Contains(body, `"status":404`) {
+		t.Errorf("export of nothing: %d %s", code, body)
+	}
+	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, `camvault_rtsp_sessions{kind="pull"} 0`) {
+		t.Errorf("metrics: %d %.300s", code, body)
 	}
 	if code, body := get("/api/v1/retention/dry-run"); code != http.StatusOK {
 		t.Errorf("dry run: %d %s", code, body)

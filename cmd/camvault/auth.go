@@ -62,6 +62,13 @@ func (a *rtspAuth) rtspAccess() *rtsp.Access {
 	return &rtsp.Access{Auth: a.server, Credentials: a, Limiter: a.limiter}
 }
 
+// countedRTSPAccess is rtspAccess with each failed authentication also reported to failed.
+func (a *rtspAuth) countedRTSPAccess(failed func(protocol string)) *rtsp.Access {
+	acc := a.rtspAccess()
+	acc.Limiter = countingLimiter{FailureLimiter: a.limiter, failed: failed}
+	return acc
+}
+
 // allow returns nil when user (anonymous when "") at peer may do action on
 // camera, else 401 for an anonymous client (it gets the challenges) and 403
 // for an authenticated one. A nil rtspAuth allows everything.

@@ -16,6 +16,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/camvault/camvault/api"
+	"github.com/camvault/camvault/api/export"
 	"github.com/camvault/camvault/auth"
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/internal/settings"
@@ -54,6 +55,7 @@ type fileConfig struct {
 	RTSP      rtsp.Config             `yaml:"rtsp"`
 	TLS       tlsConfig               `yaml:"tls"`
 	HTTP      api.Config              `yaml:"http"`
+	Export    export.Options          `yaml:"export"`
 	Ingest    ingest.PushConfig       `yaml:"ingest"`
 	Pull      ingest.PullConfig       `yaml:"pull"`
 	Recorder  recorder.Config         `yaml:"recorder"`
@@ -93,6 +95,7 @@ func defaultConfig() *fileConfig {
 		RTSP:     rtsp.DefaultConfig(),
 		TLS:      tlsConfig{Address: rtsp.DefaultTLSAddress},
 		HTTP:     api.DefaultConfig(),
+		Export:   export.DefaultOptions(),
 		Ingest:   ingest.DefaultPushConfig(),
 		Pull:     ingest.DefaultPullConfig(),
 		Recorder: recorder.DefaultConfig(),

@@ -25,6 +25,7 @@ func (c *fileConfig) validate() error {
 	v.Add(c.RTSP.Validate(), "rtsp")
 	c.TLS.validate(&v)
 	v.Add(c.HTTP.Validate(), "http")
+	v.Add(c.Export.Validate(), "export")
 	v.Add(c.Recorder.Validate(), "recorder")
 	// A pull held back for rtsp.media_timeout would end with "no rtp" and reconnect. Each
 	// value's own range is checked by its package; outside it, its own error says enough.

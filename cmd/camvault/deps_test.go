@@ -74,6 +74,9 @@ const (
 	modBolt = "go.etcd.io/bbolt"
 	modCron = "github.com/robfig/cron/v3"
 	modX    = "golang.org/x/crypto"
+	modProm = "github.com/prometheus/client_golang"
+	// modPromModel is the data model a prometheus.Metric writes itself into.
+	modPromModel = "github.com/prometheus/client_model"
 )
 
 // wireNoStd are the standard packages the RTSP wire packages must not import: they are
@@ -158,11 +161,22 @@ var depRules = []depRule{
 		never:    []string{"ingest", "playback", "api"},
 	},
 	{
-		// HTTP reads storage and auth; ingest, the recorder and the RTSP server come in through
-		// interfaces declared in api and adapted in cmd (ingest would bring rtsp along).
+		// HTTP reads views of storage, ingest (api/metrics: pull states) and the recorder and
+		// rights from auth; api/export reads sample entries (media) and fragments (storage/fmp4,
+		// mp4ff's box layout). The RTSP server and playback come in through interfaces and plain
+		// types declared in api and filled by cmd (api.Sessions, api/metrics.RTSPStats): rtsp
+		// only through ingest, never imported directly.
 		pkg:      "api",
-		camvault: []string{"storage", "recorder", "auth", settingsPkg},
-		never:    []string{"rtsp", "ingest", "playback"},
+		camvault: []string{"storage", "ingest", "recorder", "auth", "media", settingsPkg},
+		modules:  []string{modProm, modPromModel, modMP4},
+		never:    []string{"playback"},
+	},
+	{
+		// MP4 export reads recordings through storage alone.
+		pkg:      "api/export",
+		camvault: []string{"storage", "media", settingsPkg},
+		modules:  []string{modMP4},
+		never:    []string{"rtsp", "playback", "ingest", "recorder"},
 	},
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/playback"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/storage"
 )
 
 // rtspHandler routes RTSP presentations: archive paths to playback,
@@ -28,10 +29,13 @@ func (h rtspHandler) Announce(ctx context.Context, req *rtsp.AnnounceRequest) (r
 	return h.push.Announce(ctx, req)
 }
 
+// archivePrefix starts the RTSP path of a camera's archive: "archive/{camera}".
+const archivePrefix = storage.ReservedCamera + "/"
+
 // Describe needs the playback right on an archive's camera, the read right
 // on a live one.
 func (h rtspHandler) Describe(ctx context.Context, req *rtsp.DescribeRequest) (rtsp.Presentation, error) {
-	if camera, ok := strings.CutPrefix(req.Path, "archive/"); ok {
+	if camera, ok := strings.CutPrefix(req.Path, archivePrefix); ok {
 		if err := h.access.allow(req.User, req.Peer.Addr(), auth.ActionPlayback, camera); err != nil {
 			return nil, err
 		}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/api"
+	"github.com/camvault/camvault/api/export"
+	"github.com/camvault/camvault/api/metrics"
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/playback"
@@ -88,7 +90,10 @@ func startParts(l *lifecycle, cfg *fileConfig, opts serveOptions, log *slog.Logg
 			"add users (camvault passwd -user NAME) or an anonymous entry to serve others")
 	}
 	l.run("auth", access.flushLoop(cfg.Auth.LogInterval))
-	store, err := storage.Open(cfg.storageConfig(log))
+	storeObs := metrics.NewStorageObserver()
+	scfg := cfg.storageConfig(log)
+	scfg.Observer = storeObs
+	store, err := storage.Open(scfg)
 	if err != nil {
 		return nil, err
 	}
@@ -108,22 +113,36 @@ func startParts(l *lifecycle, cfg *fileConfig, opts serveOptions, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	certs, err := newCertReloader(cfg.TLS.Cert, cfg.TLS.Key)
-	if err != nil {
-		return nil, err
-	}
-	srv, err := rtsp.NewServer(cfg.rtspServerConfig(rtspHandler{push: push, play: play, access: access}, access.rtspAccess(), certs.config(), log))
-	if err != nil {
-		return nil, err
-	}
-	l.add("rtsp sockets", srv.Close)
 	pull, err := ingest.NewPull(cfg.pullConfig(sink{rec}, log))
 	if err != nil {
 		return nil, err
 	}
+	var srv *rtsp.Server
+	mets, err := metrics.New(metrics.Sources{Store: store, Recorder: rec, Pull: pull, RTSP: rtspMetrics(&srv, pull),
+		DiskSpace: store.DiskSpace, IndexSize: store.IndexSize, WriteRate: store.WriteRate, StorageObserver: storeObs})
+	if err != nil {
+		return nil, err
+	}
+	certs, err := newCertReloader(cfg.TLS.Cert, cfg.TLS.Key)
+	if err != nil {
+		return nil, err
+	}
+	rcfg := cfg.rtspServerConfig(rtspHandler{push: push, play: play, access: access}, access.countedRTSPAccess(mets.AuthFailure), certs.config(), log)
+	rcfg.OnPlayStart = func(_ string, d time.Duration) { mets.ObservePlayStart(d) }
+	srv, err = rtsp.NewServer(rcfg)
+	if err != nil {
+		return nil, err
+	}
+	l.add("rtsp sockets", srv.Close)
 	pull.Update(cfg.pullCameras())
 	l.run("pull", pull.Run)
-	web, err := newAPIServer(cfg, access, store, pull, certs.config(), log)
+	exportOpts := cfg.Export
+	exportOpts.Logger = log
+	exp, err := export.New(store, exportOpts)
+	if err != nil {
+		return nil, err
+	}
+	web, err := newAPIServer(cfg, access, apiParts{store: store, rec: rec, pull: pull, rtsp: srv, metrics: mets, exporter: exp}, certs.config(), log)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,156 @@
+package export
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/camvault/camvault/storage"
+)
+
+// Server answers export requests from a Store. It is safe for concurrent
+// use: each request reads the index and the files on its own.
+type Server struct {
+	store *storage.Store
+	opt   Options
+	log   *slog.Logger
+}
+
+// New returns a Server over store. opt is copied; zero fields take their
+// defaults and the result is validated.
+func New(store *storage.Store, opt Options) (*Server, error) {
+	if store == nil {
+		return nil, errors.New("export: no store")
+	}
+	opt.setDefaults()
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	return &Server{store: store, opt: opt, log: opt.Logger.With("component", "export")}, nil
+}
+
+// Formats of ServeExport.
+const (
+	// FormatMP4 is a progressive MP4: ftyp and moov first, then one mdat;
+	// seekable, served with Range support.
+	FormatMP4 = "mp4"
+	// FormatFMP4 is a fragmented MP4 streamed as it is read.
+	FormatFMP4 = "fmp4"
+)
+
+// Response headers besides the standard ones.
+const (
+	// HeaderGaps lists the collapsed gaps of the window as comma-separated
+	// RFC 3339 "from/to" pairs, at most maxGapsListed of them.
+	HeaderGaps = "X-Camvault-Gaps"
+	// HeaderGapCount is the number of gaps, listed or not.
+	HeaderGapCount = "X-Camvault-Gap-Count"
+	// HeaderStart is the wall-clock time (RFC 3339) of the export's media
+	// time 0 after its edit list: the window's start, or the first recorded
+	// instant after it (mp4); the first keyframe (fmp4).
+	HeaderStart = "X-Camvault-Start"
+)
+
+// maxGapsListed bounds HeaderGaps (about 100 bytes a gap).
+const maxGapsListed = 32
+
+// etagVersion changes whenever the bytes of an export of the same
+// recordings would change, so old ETags stop matching.
+const etagVersion = "cv1"
+
+// ServeExport answers one export request for camera's recordings in
+// [start, end): format "mp4" (progressive, moov first) or "fmp4"
+// (fragmented, streamed as read). The caller has authenticated the request,
+// checked the right and validated camera; start < end are parsed. It writes
+// the whole response itself on success; on an error before the first byte
+// it writes nothing and returns an *Error whose HTTPStatus says 400, 404,
+// 409 or 500. A failure after the first byte (a client gone, a file that
+// became unreadable) cuts the response short, is logged and returns nil.
+func (s *Server) ServeExport(w http.ResponseWriter, r *http.Request, camera string, start, end time.Time, format string) error {
+	if !end.After(start) {
+		return fail(fmt.Errorf("%w: end %s is not after start %s", ErrBadRequest, stamp(end), stamp(start)))
+	}
+	if d := end.Sub(start); d > s.opt.MaxDuration {
+		return fail(fmt.Errorf("%w: window of %s is longer than %s", ErrBadRequest, d, s.opt.MaxDuration))
+	}
+	switch format {
+	case FormatMP4:
+		return fail(s.serveMP4(w, r, camera, start, end))
+	case FormatFMP4:
+		return fail(s.serveFMP4(w, r, camera, start, end))
+	default:
+		return fail(fmt.Errorf("%w: format %q (want %q or %q)", ErrBadRequest, format, FormatMP4, FormatFMP4))
+	}
+}
+
+// serveMP4 plans the progressive MP4 from the fragment headers and serves
+// it through http.ServeContent.
+func (s *Server) serveMP4(w http.ResponseWriter, r *http.Request, camera string, start, end time.Time) error {
+	parts, err := s.selectParts(camera, start, end)
+	if err != nil {
+		return err
+	}
+	pl, err := s.buildPlan(camera, parts, start, end)
+	if err != nil {
+		return err
+	}
+	head := pl.header()
+	h := w.Header()
+	setCommon(h, camera, start, end, gapsOf(parts), pl.start)
+	h.Set("Accept-Ranges", "bytes")
+	h.Set("ETag", etag(head, pl))
+	b := newBody(s.store, pl, head)
+	http.ServeContent(w, r, "", time.Time{}, b)
+	if b.err != nil {
+		s.log.Warn("export cut short", "camera", camera, "err", b.err)
+		return nil
+	}
+	s.log.Debug("export served", "camera", camera, "format", FormatMP4, "bytes", b.size, "samples", pl.count)
+	return nil
+}
+
+// etag is a strong validator of a progressive export: a hash of its header
+// (times, sizes and chunk offsets of every sample) and of where each mdat
+// byte comes from.
+func etag(head []byte, pl *plan) string {
+	h := sha256.New()
+	h.Write([]byte(etagVersion))
+	h.Write(head)
+	var b [24]byte
+	for _, e := range pl.extents {
+		h.Write([]byte(pl.files[e.file]))
+		binary.BigEndian.PutUint64(b[0:], uint64(e.src))
+		binary.BigEndian.PutUint64(b[8:], uint64(e.dst))
+		binary.BigEndian.PutUint64(b[16:], uint64(e.n))
+		h.Write(b[:])
+	}
+	return `"` + etagVersion + "-" + hex.EncodeToString(h.Sum(nil)[:16]) + `"`
+}
+
+// setCommon sets the headers both formats share.
+func setCommon(h http.Header, camera string, start, end time.Time, gaps []gap, mediaStart time.Time) {
+	const basic = "20060102T150405Z"
+	h.Set("Content-Type", "video/mp4")
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s_%s_%s.mp4"`,
+		camera, start.UTC().Format(basic), end.UTC().Format(basic)))
+	h.Set(HeaderStart, stamp(mediaStart))
+	if len(gaps) == 0 {
+		return
+	}
+	var sb strings.Builder
+	for i, g := range gaps[:min(len(gaps), maxGapsListed)] {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(stamp(g.from) + "/" + stamp(g.to))
+	}
+	h.Set(HeaderGaps, sb.String())
+	h.Set(HeaderGapCount, strconv.Itoa(len(gaps)))
+}
