@@ -1,7 +1,8 @@
 // Package api is camvault's HTTP side: the JSON management API under
 // /api/v1 (described by the embedded OpenAPI document at
-// /api/v1/openapi.json), /metrics, /healthz and /readyz, on plain HTTP and,
-// with a certificate, HTTPS.
+// /api/v1/openapi.json), /metrics, /healthz and /readyz, and the timeline
+// page at / (web.go, files under /web/), on plain HTTP and, with a
+// certificate, HTTPS.
 //
 // It reads views and sends commands through small interfaces declared here
 // ([CameraSource], [Archive], [RetentionRunner], [Exporter], [Sessions])
@@ -10,7 +11,7 @@
 // from package auth. It knows nothing of RTSP internals or playback.
 //
 // Rules:
-//   - Every route but /healthz authenticates first. Basic (the user's
+//   - Every route but /healthz and the page's files authenticates first. Basic (the user's
 //     argon2id password) and Bearer (a token whose SHA-256 is in the user's
 //     tokens) are taken only over HTTPS or from a loopback peer; elsewhere
 //     they are refused unchecked with 401, so a secret never crosses a
