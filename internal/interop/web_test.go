@@ -325,7 +325,8 @@ func checkDrawnSpans(t *testing.T, drawn []drawnSpan, want []apiSpan) {
 // API reports it, a wheel zoom to minutes that re-queries the window, a
 // click into the span that plays the fragmented export in <video>, and at a
 // phone's viewport no horizontal overflow, a touch drag that selects a clip
-// to download, and a hold set from the selection and removed again.
+// to download, a hold set from the selection and removed again, and a
+// pinch that zooms.
 // Screenshots of both viewports are saved as artifacts.
 func TestWebTimeline(t *testing.T) {
 	needTool(t, "ffmpeg")
@@ -404,7 +405,7 @@ func TestWebTimeline(t *testing.T) {
 	}
 	line := layout.Line
 	y := eval[float64](b, `(() => { const r = document.querySelector('li.camera[data-camera="cam1"] .timeline').getBoundingClientRect(); return r.top + r.height / 2; })()`)
-	b.do(10*time.Second, "touch drag across the timeline", touchDrag(line.Left+line.Width*0.3, line.Left+line.Width*0.7, y))
+	b.do(10*time.Second, "touch drag across the timeline", touchGesture(y, [2]float64{line.Left + line.Width*0.3, line.Left + line.Width*0.7}))
 	b.do(10*time.Second, "the selection offers a download", chromedp.WaitVisible(chromedp.ID("download")))
 	href := eval[string](b, `document.getElementById('download').getAttribute('href')`)
 	if !strings.HasPrefix(href, "/api/v1/cameras/cam1/export.mp4?start=") {
@@ -424,29 +425,41 @@ func TestWebTimeline(t *testing.T) {
 	b.do(20*time.Second, "remove the hold", chromedp.Click(chromedp.CSS(`#holds .hold-item button`)),
 		chromedp.WaitNotPresent(chromedp.CSS(`li.camera[data-camera="cam1"] .timeline > .hold`)),
 		chromedp.WaitNotPresent(chromedp.CSS(`#holds .hold-item`)))
+
+	// Two fingers spread apart five times wider zoom the window in as much.
+	mid := line.Left + line.Width/2
+	b.do(10*time.Second, "pinch out", touchGesture(y, [2]float64{mid - 30, mid - 150}, [2]float64{mid + 30, mid + 150}))
+	hours := eval[float64](b, `(() => { const w = document.getElementById('window').dataset; return (Date.parse(w.end) - Date.parse(w.start)) / 3600e3; })()`)
+	if hours < 4 || hours > 6 {
+		t.Errorf("after a fivefold pinch the window is %.1f h, want about 4.8", hours)
+	}
 	b.console.check(t)
 }
 
-// touchDrag drags one finger from x0 to x1 at height y in steps.
-func touchDrag(x0, x1, y float64) chromedp.Action[chromedp.Void] {
+// touchGesture moves fingers across height y, each from its [0] to its
+// [1] x, in ten steps, then lifts them: one finger drags, two pinch.
+func touchGesture(y float64, fingers ...[2]float64) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		touch := func(typ input.DispatchTouchEventType, x float64) error {
-			p := input.DispatchTouchEventParams{Type: typ, TouchPoints: []*input.TouchPoint{{X: x, Y: y}}}
-			if typ == input.DispatchTouchEventTypeTouchEnd {
-				p.TouchPoints = []*input.TouchPoint{}
+		send := func(typ input.DispatchTouchEventType, step float64) error {
+			p := input.DispatchTouchEventParams{Type: typ, TouchPoints: []*input.TouchPoint{}}
+			if typ != input.DispatchTouchEventTypeTouchEnd { // a touchEnd lists the fingers still down: none
+				for i, f := range fingers {
+					id := float64(i)
+					p.TouchPoints = append(p.TouchPoints, &input.TouchPoint{X: f[0] + (f[1]-f[0])*step, Y: y, ID: &id})
+				}
 			}
 			_, err := cdp.Call(ctx, t, input.DispatchTouchEvent, p)
 			return err
 		}
-		if err := touch(input.DispatchTouchEventTypeTouchStart, x0); err != nil {
+		if err := send(input.DispatchTouchEventTypeTouchStart, 0); err != nil {
 			return err
 		}
 		for i := 1; i <= 10; i++ {
-			if err := touch(input.DispatchTouchEventTypeTouchMove, x0+(x1-x0)*float64(i)/10); err != nil {
+			if err := send(input.DispatchTouchEventTypeTouchMove, float64(i)/10); err != nil {
 				return err
 			}
 		}
-		return touch(input.DispatchTouchEventTypeTouchEnd, x1)
+		return send(input.DispatchTouchEventTypeTouchEnd, 1)
 	})
 }
 
