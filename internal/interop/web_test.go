@@ -84,21 +84,38 @@ type apiSpan struct {
 	End   time.Time `json:"end"`
 }
 
+// recordings is an answer of the recordings API.
+type recordings struct{ Spans, Gaps []apiSpan }
+
 // recordedSpans asks camvault's API for camera's spans in [start, end)
-// (RFC 3339).
+// (RFC 3339), anonymously as loopback may without users.
 func recordedSpans(t *testing.T, base, camera, start, end string) []apiSpan {
 	t.Helper()
+	return recordedIn(t, base, "", camera, start, end).Spans
+}
+
+// recordedIn asks camvault's API for camera's spans and gaps in
+// [start, end), with the bearer token unless it is "".
+func recordedIn(t *testing.T, base, token, camera, start, end string) recordings {
+	t.Helper()
 	q := url.Values{"start": {start}, "end": {end}}
-	resp, err := http.Get(base + "/api/v1/cameras/" + camera + "/recordings?" + q.Encode())
+	req, err := http.NewRequest(http.MethodGet, base+"/api/v1/cameras/"+camera+"/recordings?"+q.Encode(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var rec struct{ Spans []apiSpan }
+	var rec recordings
 	if err := json.NewDecoder(resp.Body).Decode(&rec); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("recordings: %d %v", resp.StatusCode, err)
 	}
-	return rec.Spans
+	return rec
 }
 
 // browser is one headless Chromium driven over the DevTools protocol.
@@ -540,13 +557,14 @@ func TestWebExportSeek(t *testing.T) {
 	b.console.check(t)
 }
 
-// TestWebLogin serves a camvault with a user: the page loads without
-// credentials, and when the user cancels the browser's login its first API
-// call's 401 is explained. With a bearer token typed into its field the
-// recording appears and a click plays the clip the page fetched with the
-// token (a <video> cannot send the header); with the token forgotten and
-// the user's password given to the browser's login instead, the page and
-// the <video> use the browser's Basic credentials.
+// TestWebLogin serves a camvault with a user and two recordings 15 s
+// apart. The page loads without credentials, and when the user cancels the
+// browser's login its first API call's 401 is explained. With a bearer
+// token typed into its field the recordings and the gap appear as the API
+// has them, and a click plays the clip the page fetched with the token (a
+// <video> cannot send the header). With the token forgotten and the user's
+// password given to the browser's login instead, the page and the <video>
+// use the browser's Basic credentials.
 func TestWebLogin(t *testing.T) {
 	needTool(t, "ffmpeg")
 	exe := needChromium(t)
@@ -560,7 +578,9 @@ func TestWebLogin(t *testing.T) {
 	}
 	s := startServerLater(t, fmt.Sprintf("users:\n  - name: ops\n    password_argon2id: %q\n    tokens: [%q]\n"+
 		"    permissions: [{action: api}, {action: playback, cameras: [\"*\"]}]\n", pwHash.String(), tokenHash))
-	recordArchive(t, s.dir, "cam", numberedClip(t, 45), time.Now().Add(-2*time.Minute).Truncate(time.Second))
+	first := time.Now().Add(-3 * time.Minute).Truncate(time.Second)
+	recordArchive(t, s.dir, "cam", numberedClip(t, 45), first)
+	recordArchive(t, s.dir, "cam", numberedClip(t, 45), first.Add(time.Minute)) // a 15 s gap
 	s.start()
 	t.Cleanup(s.stop)
 	base := s.httpBase()
@@ -575,6 +595,16 @@ func TestWebLogin(t *testing.T) {
 	b.do(30*time.Second, "sign in with the token", chromedp.SendKeys(chromedp.ID("token"), token),
 		chromedp.Click(chromedp.CSS(`#token-form button[type=submit]`)))
 	playFirstSpan(t, b, "cam")
+	// Both recordings and the gap between them are drawn as the API
+	// answers for the page's window.
+	win := eval[map[string]string](b, `({...document.getElementById('cameras').dataset})`)
+	want := recordedIn(t, base, token, "cam", win["loadedStart"], win["loadedEnd"])
+	if len(want.Gaps) != 1 {
+		t.Fatalf("the API answers %+v, want two spans and a gap", want)
+	}
+	camSpans := strings.ReplaceAll(drawnSpansJS, `"cam1"`, `"cam"`)
+	checkDrawnSpans(t, eval[[]drawnSpan](b, camSpans), want.Spans)
+	checkDrawnSpans(t, eval[[]drawnSpan](b, strings.ReplaceAll(camSpans, "> .span", "> .gap")), want.Gaps)
 	if src := eval[string](b, `document.getElementById('video').src`); !strings.HasPrefix(src, "blob:") {
 		t.Errorf("video source %q with a token, want the clip fetched with it", src)
 	}
