@@ -138,6 +138,9 @@ func startBrowser(t *testing.T, exe string) *browser {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.WindowSize(1280, 900),
+		// The page shows local times with UTC on hover: a zone other
+		// than UTC tells them apart.
+		chromedp.Env("TZ=Europe/Berlin"),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
@@ -337,6 +340,24 @@ func checkDrawnSpans(t *testing.T, drawn []drawnSpan, want []apiSpan) {
 	}
 }
 
+// checkTimeZones checks that the first span's hover text gives its start
+// in the browser's zone (Europe/Berlin, see startBrowser) and in UTC.
+func checkTimeZones(t *testing.T, b *browser, start time.Time) {
+	t.Helper()
+	got := eval[struct{ Zone, Title string }](b, `({Zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+  Title: document.querySelector('li.camera .timeline > .span').title})`)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(got.Title, "\n")
+	if got.Zone != "Europe/Berlin" || len(lines) < 2 ||
+		!strings.Contains(lines[0], start.In(berlin).Format("3:04:05")) ||
+		!strings.HasPrefix(lines[1], start.UTC().Format("2006-01-02 15:04:05")+" UTC") {
+		t.Errorf("span title %q in zone %s, want its start %s local then UTC", got.Title, got.Zone, start)
+	}
+}
+
 // TestWebTimeline opens the page of a camvault that recorded a real ffmpeg
 // push in headless Chromium: the camera row, the recorded span drawn as the
 // API reports it, a wheel zoom to minutes that re-queries the window, a
@@ -362,6 +383,7 @@ func TestWebTimeline(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`li.camera[data-camera="cam1"] .state`)),
 		chromedp.WaitVisible(chromedp.CSS(`li.camera[data-camera="cam1"] .timeline > .span`)))
 	checkDrawnSpans(t, eval[[]drawnSpan](b, drawnSpansJS), want)
+	checkTimeZones(t, b, want[0].Start)
 
 	// Zoom with the wheel over the span until the window is minutes long:
 	// the span then fills a good part of its line, drawn from a re-query.
