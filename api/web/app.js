@@ -298,7 +298,7 @@ function renderHolds() {
 function attachPointer(line, name) {
   const pointers = new Map(); // pointerId -> clientX
   let drag = null;  // {x, t, moved}
-  let pinch = null; // {distance, start, end, at}
+  let pinch = null; // {distance, span, at}: the fingers' distance, window and instant at the start
   line.addEventListener('pointerdown', (e) => {
     line.setPointerCapture(e.pointerId);
     pointers.set(e.pointerId, e.clientX);
