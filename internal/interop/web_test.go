@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/input"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/camvault/camvault/auth"
 	"github.com/camvault/camvault/internal/clip"
+	"github.com/camvault/camvault/internal/rtsptest"
 )
 
 // webPushSeconds is how long the browser test's camera records.
@@ -583,8 +585,8 @@ func TestWebExportSeek(t *testing.T) {
 // apart. The page loads without credentials, and when the user cancels the
 // browser's login its first API call's 401 is explained. With a bearer
 // token typed into its field the recordings and the gap appear as the API
-// has them, and a click plays the clip the page fetched with the token (a
-// <video> cannot send the header). With the token forgotten and the user's
+// has them, a click plays the clip the page fetched with the token (a
+// <video> cannot send the header), and a selection across them downloads. With the token forgotten and the user's
 // password given to the browser's login instead, the page and the <video>
 // use the browser's Basic credentials.
 func TestWebLogin(t *testing.T) {
@@ -630,6 +632,7 @@ func TestWebLogin(t *testing.T) {
 	if src := eval[string](b, `document.getElementById('video').src`); !strings.HasPrefix(src, "blob:") {
 		t.Errorf("video source %q with a token, want the clip fetched with it", src)
 	}
+	downloadSelection(t, b, camSpans)
 
 	cancelled := login.answered()
 	login.set(&fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseProvideCredentials, Username: "ops", Password: "secret"})
@@ -642,6 +645,53 @@ func TestWebLogin(t *testing.T) {
 		t.Errorf("the browser asked for a login %d times before the password, %d after", cancelled, login.answered()-cancelled)
 	}
 	b.console.check(t)
+}
+
+// downloadSelection drags the mouse across every span the page drew,
+// clicks the download link, and checks the saved file: an MP4 named after
+// the camera that ffprobe reads, with the 90 s recorded in the selection
+// (the export collapses gaps).
+func downloadSelection(t *testing.T, b *browser, spansJS string) {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := chromedp.CallBrowser(b.ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}); err != nil {
+		t.Fatal(err)
+	}
+	d := eval[[]drawnSpan](b, spansJS)
+	first, last := d[0], d[len(d)-1]
+	b.do(10*time.Second, "drag across the recordings", mouseDrag(first.Left-5, last.Left+last.Width+5, first.Top+first.Height/2))
+	b.do(10*time.Second, "download the selection", chromedp.WaitVisible(chromedp.ID("download")), chromedp.Click(chromedp.ID("download")))
+	var file string
+	rtsptest.WaitWithin(t, 30*time.Second, "the browser saves the download", func() bool {
+		entries, _ := os.ReadDir(dir) // not there yet: try again
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".mp4") { // Chromium renames its .crdownload when done
+				file = filepath.Join(dir, e.Name())
+			}
+		}
+		return file != ""
+	})
+	if !strings.HasPrefix(filepath.Base(file), "cam_") {
+		t.Errorf("saved as %s, want the export's name", filepath.Base(file))
+	}
+	out, err := run(t, time.Minute, "ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", file)
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v\n%s", file, err, out)
+	}
+	if sec, err := strconv.ParseFloat(strings.TrimSpace(out), 64); err != nil || math.Abs(sec-90) > 1 {
+		t.Errorf("downloaded %s lasts %q s, want the 90 s recorded", filepath.Base(file), strings.TrimSpace(out))
+	}
+}
+
+// mouseDrag presses the left button at x0, moves to x1 in steps and
+// releases it, at height y.
+func mouseDrag(x0, x1, y float64) chromedp.Action[chromedp.Void] {
+	steps := []chromedp.Action[chromedp.Void]{chromedp.MouseEvent(chromedp.MousePressed, x0, y, chromedp.ButtonLeft, chromedp.ClickCount(1))}
+	for i := 1; i <= 10; i++ {
+		steps = append(steps, chromedp.MouseEvent(chromedp.MouseMoved, x0+(x1-x0)*float64(i)/10, y, chromedp.ButtonLeft))
+	}
+	return chromedp.Steps(append(steps, chromedp.MouseEvent(chromedp.MouseReleased, x1, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))...)
 }
 
 // playFirstSpan waits for camera's recording on the page, clicks into it
