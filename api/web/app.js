@@ -423,6 +423,9 @@ async function play(name, t) {
   if (token) {
     const resp = await fetch(url, { headers: authHeaders() });
     if (!resp.ok) throw await problem(resp);
+    // Media time 0 is this instant (the keyframe at or before start).
+    const mediaStart = Date.parse(resp.headers.get('X-Camvault-Start') || '');
+    if (Number.isFinite(mediaStart)) playing.start = mediaStart;
     blobURL = URL.createObjectURL(await resp.blob());
     video.src = blobURL;
   } else {
