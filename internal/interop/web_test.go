@@ -270,6 +270,13 @@ func (b *browser) do(timeout time.Duration, what string, steps ...chromedp.Actio
 	}
 }
 
+// waitPlaying waits until the page's <video> has played past 1 s.
+func (b *browser) waitPlaying() {
+	b.t.Helper()
+	b.do(45*time.Second, "video.currentTime passes 1 s", chromedp.Poll[chromedp.Void](
+		`document.getElementById('video').currentTime > 1`, chromedp.WithPollingTimeout(40*time.Second)))
+}
+
 // eval evaluates a JavaScript expression and decodes its value into T.
 func eval[T any](b *browser, expr string) T {
 	b.t.Helper()
@@ -416,8 +423,7 @@ func TestWebTimeline(t *testing.T) {
 	// Click into the span: the video plays the export from there.
 	d := eval[[]drawnSpan](b, drawnSpansJS)[0]
 	b.do(10*time.Second, "click into the span", chromedp.MouseClickXY(d.Left+d.Width/3, d.Top+d.Height/2))
-	b.do(45*time.Second, "video.currentTime passes 1 s", chromedp.Poll[chromedp.Void](
-		`document.getElementById('video').currentTime > 1`, chromedp.WithPollingTimeout(40*time.Second)))
+	b.waitPlaying()
 	src := eval[string](b, `document.getElementById('video').src`)
 	if !strings.Contains(src, "/api/v1/cameras/cam1/export.m4s?start=") {
 		t.Errorf("video source %q, want the fragmented export", src)
@@ -705,6 +711,5 @@ func playFirstSpan(t *testing.T, b *browser, camera string) {
 		t.Fatal("no span drawn")
 	}
 	b.do(10*time.Second, "click the span", chromedp.MouseClickXY(d[0].Left+d[0].Width/2, d[0].Top+d[0].Height/2))
-	b.do(45*time.Second, "video.currentTime passes 1 s", chromedp.Poll[chromedp.Void](
-		`document.getElementById('video').currentTime > 1`, chromedp.WithPollingTimeout(40*time.Second)))
+	b.waitPlaying()
 }
