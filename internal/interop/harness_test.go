@@ -133,6 +133,7 @@ type server struct {
 	t       *testing.T
 	dir     string
 	rtsp    string // host:port
+	http    string // host:port of the HTTP API, learnt from the serving log line at each start
 	cmd     *exec.Cmd
 	logs    *syncBuffer
 	exited  chan struct{}
@@ -177,12 +178,19 @@ func startServerLater(t *testing.T, extraYAML string) *server {
 	tcp, udp := freePorts(t)
 	s.rtsp, s.udpPort = fmt.Sprintf("127.0.0.1:%d", tcp), udp
 	s.config = filepath.Join(t.TempDir(), "camvault.yaml")
-	conf := fmt.Sprintf("data_dir: %s\nhttp: {address: \"127.0.0.1:0\"}\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n  udp_rtcp_address: \"127.0.0.1:%d\"\n%s",
-		s.dir, s.rtsp, udp, udp+1, extraYAML)
-	if err := os.WriteFile(s.config, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	s.writeConfig(extraYAML)
 	return s
+}
+
+// writeConfig (re)writes the config file with extraYAML appended; the next start reads it.
+func (s *server) writeConfig(extraYAML string) {
+	s.t.Helper()
+	s.extra = extraYAML
+	conf := fmt.Sprintf("data_dir: %s\nhttp: {address: \"127.0.0.1:0\"}\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n  udp_rtcp_address: \"127.0.0.1:%d\"\n%s",
+		s.dir, s.rtsp, s.udpPort, s.udpPort+1, extraYAML)
+	if err := os.WriteFile(s.config, []byte(conf), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
 }
 
 func (s *server) start() {
@@ -203,6 +211,29 @@ func (s *server) start() {
 		close(s.exited)
 	}()
 	s.waitReady()
+	s.http = s.logValue("camvault serving", "http")
+}
+
+// logValue waits for the log line with msg and returns the value of its key (text handler:
+// key=value, the value unquoted here only when it needs no quotes, as addresses do).
+func (s *server) logValue(msg, key string) string {
+	s.t.Helper()
+	var value string
+	s.waitFor(20*time.Second, fmt.Sprintf("log line %q with %s=", msg, key), func() bool {
+		for line := range strings.Lines(s.logs.String()) {
+			if !strings.Contains(line, "msg="+strconv.Quote(msg)) {
+				continue
+			}
+			for field := range strings.FieldsSeq(line) {
+				if v, ok := strings.CutPrefix(field, key+"="); ok {
+					value = v
+					return true
+				}
+			}
+		}
+		return false
+	})
+	return value
 }
 
 // waitReady polls until OPTIONS gets 200 (no fixed sleep).
