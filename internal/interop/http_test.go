@@ -136,41 +136,39 @@ func (s *server) waitSealed(camera string, n int, header ...string) {
 	})
 }
 
-// pushClip pushes a seconds-long H.264 clip (with AAC withAudio) to camera over TCP and
-// fails the test when ffmpeg does. It returns when ffmpeg has exited, and the time it began.
+// clipArgs are the encoder arguments of the HTTP tests' clips: H.264 baseline, with AAC
+// withAudio.
+func clipArgs(withAudio bool) []string {
+	if withAudio {
+		return append(slices.Clone(x264Baseline), "-c:a", "aac", "-b:a", "64k")
+	}
+	return x264Baseline
+}
+
+// pushClip pushes a seconds-long clip (clipArgs) to camera over TCP and fails the test when
+// ffmpeg does. It returns when ffmpeg has exited, and the time it began.
 func (s *server) pushClip(camera string, seconds int, withAudio bool) time.Time {
 	s.t.Helper()
-	args := x264Baseline
-	if withAudio {
-		args = append(slices.Clone(x264Baseline), "-c:a", "aac", "-b:a", "64k")
-	}
-	start, out, err := ffmpegPushClip(s.t, "rtsp://"+s.rtsp+"/"+camera, "tcp", seconds, withAudio, args)
+	start, out, err := ffmpegPushClip(s.t, "rtsp://"+s.rtsp+"/"+camera, "tcp", seconds, withAudio, clipArgs(withAudio))
 	if err != nil {
 		s.t.Fatalf("ffmpeg push to %s: %v\n%s\ncamvault:\n%s", camera, err, out, s.logs)
 	}
 	return start
 }
 
-// pushClips runs pushClip for every camera at once and waits for all of them. Clips are
-// encoded first, in this goroutine, so that a failed encode fails the test here.
+// pushClips pushes a seconds-long clip to every camera at once (with audio where withAudio
+// says so) and waits for all of them. The clips are encoded first, in the test's goroutine,
+// so that a failed encode fails the test there.
 func (s *server) pushClips(seconds int, withAudio map[string]bool) {
 	s.t.Helper()
 	for _, audio := range withAudio {
-		args := x264Baseline
-		if audio {
-			args = append(slices.Clone(x264Baseline), "-c:a", "aac", "-b:a", "64k")
-		}
-		encodedClip(s.t, seconds, audio, args)
+		encodedClip(s.t, seconds, audio, clipArgs(audio))
 	}
 	var wg sync.WaitGroup
 	errs := make(chan string, len(withAudio))
 	for camera, audio := range withAudio {
 		wg.Go(func() {
-			args := x264Baseline
-			if audio {
-				args = append(slices.Clone(x264Baseline), "-c:a", "aac", "-b:a", "64k")
-			}
-			if _, out, err := ffmpegPushClip(s.t, "rtsp://"+s.rtsp+"/"+camera, "tcp", seconds, audio, args); err != nil {
+			if _, out, err := ffmpegPushClip(s.t, "rtsp://"+s.rtsp+"/"+camera, "tcp", seconds, audio, clipArgs(audio)); err != nil {
 				errs <- fmt.Sprintf("ffmpeg push to %s: %v\n%s", camera, err, out)
 			}
 		})
@@ -275,12 +273,32 @@ func TestHTTPMetricsFrames(t *testing.T) {
 		if got != float64(fragments) {
 			t.Errorf("%s: camvault_camera_fragments_written_total %v, the index holds %d fragments", cam, got, fragments)
 		}
+		for _, h := range []string{"camvault_camera_write_duration_seconds", "camvault_camera_fsync_duration_seconds"} {
+			if n := histogramCount(fams, h, "camera", cam); n != uint64(fragments) {
+				t.Errorf("%s: %s counts %d writes, the index holds %d fragments", cam, h, n, fragments)
+			}
+		}
 		if got, _ = metricValue(fams, "camvault_camera_segments_sealed_total", "camera", cam); got != float64(len(segs)) {
 			t.Errorf("%s: camvault_camera_segments_sealed_total %v, the index holds %d segments", cam, got, len(segs))
 		}
 		t.Logf("%s: %d frames, %d fragments in %d segments", cam, frames, fragments, len(segs))
 	}
 }
+
+// histogramCount returns the sample count of the histogram of family name with exactly
+// labels, 0 when there is none.
+func histogramCount(fams map[string]*dto.MetricFamily, name string, labels ...string) uint64 {
+	for _, m := range fams[name].GetMetric() {
+		if hasLabels(m, labels) {
+			return m.GetHistogram().GetSampleCount()
+		}
+	}
+	return 0
+}
+
+// processLabels are the labels camvault's process-wide families may have: none per
+// connection or request.
+var processLabels = []string{"code", "kind", "protocol", "route", "source"}
 
 // checkCardinality checks that every camvault_camera_* family has exactly one series per
 // camera of cams (one per reason and camera for the deletions, the same reasons for every
@@ -294,6 +312,7 @@ func checkCardinality(t *testing.T, fams map[string]*dto.MetricFamily, cams []st
 	}
 	for _, name := range slices.Sorted(maps.Keys(fams)) {
 		if !strings.HasPrefix(name, "camvault_camera_") {
+			checkProcessLabels(t, name, fams[name])
 			continue
 		}
 		byReason := name == "camvault_camera_segments_deleted_total" || name == "camvault_camera_deleted_bytes_total"
@@ -341,6 +360,21 @@ func checkCardinality(t *testing.T, fams map[string]*dto.MetricFamily, cams []st
 			}
 			if buckets[cam] != buckets[cams[0]] {
 				t.Errorf("%s: %s has %d buckets, %s %d", name, cam, buckets[cam], cams[0], buckets[cams[0]])
+			}
+		}
+	}
+}
+
+// checkProcessLabels checks that a process-wide camvault_* family has only processLabels.
+func checkProcessLabels(t *testing.T, name string, mf *dto.MetricFamily) {
+	t.Helper()
+	if !strings.HasPrefix(name, "camvault_") {
+		return
+	}
+	for _, m := range mf.GetMetric() {
+		for _, l := range m.GetLabel() {
+			if !slices.Contains(processLabels, l.GetName()) {
+				t.Errorf("%s has the label %s=%q, want only %v", name, l.GetName(), l.GetValue(), processLabels)
 			}
 		}
 	}
@@ -453,7 +487,11 @@ func TestHTTPExport(t *testing.T) {
 	t.Parallel()
 	needTool(t, "ffmpeg", "ffprobe")
 	const cam = "exportcam"
-	s := startServer(t, "")
+	s := startServerLater(t, "")
+	recordArchive(t, s.dir, "numbered", numberedClip(t, 45), archiveStart)
+	s.start()
+	t.Cleanup(s.stop)
+	checkNumberedExport(t, s)
 	s.pushClip(cam, 12, false)
 	s.waitSealed(cam, 1)
 	var rec recordingsOut
@@ -513,6 +551,40 @@ func TestHTTPExport(t *testing.T) {
 		return f.Key && f.Start.Sub(mediaStart).Abs() <= time.Millisecond
 	}) {
 		t.Errorf("export.m4s starts at %v, not at a keyframe fragment of the index", mediaStart)
+	}
+}
+
+// checkNumberedExport exports windows of the frame-numbered archive that start mid-GOP and
+// checks the decoded frames: the edit list makes the first one the frame at the window's
+// start, and a seek 10 s in shows the frame of that instant (checkSeekFrames: ffmpeg's -ss
+// may start one frame late).
+func checkNumberedExport(t *testing.T, s *server) {
+	t.Helper()
+	for _, tc := range []struct {
+		name        string
+		from, to    time.Duration // into the archive
+		seek        string        // ffmpeg -ss; "" for none
+		first, want int           // frame number first, frames decoded
+	}{
+		{name: "mid-GOP start", from: 30*time.Second + 480*time.Millisecond, to: 34*time.Second + 480*time.Millisecond, first: 762, want: 100},
+		{name: "seek to 30s", from: 20 * time.Second, to: 40 * time.Second, seek: "10", first: 750, want: 250},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start, end := archiveStart.Add(tc.from), archiveStart.Add(tc.to)
+			resp, body := s.httpDo(http.MethodGet, "/api/v1/cameras/numbered/export.mp4?"+window(start, end), nil)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET export.mp4: %s\n%s", resp.Status, body)
+			}
+			file := filepath.Join(t.TempDir(), "numbered.mp4")
+			if err := os.WriteFile(file, body, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var args []string
+			if tc.seek != "" {
+				args = append(args, "-ss", tc.seek)
+			}
+			checkSeekFrames(t, decodeGray(t, time.Minute, append(args, "-i", file)...), tc.first, tc.want)
+		})
 	}
 }
 
