@@ -283,6 +283,9 @@ func TestHTTPMetricsFrames(t *testing.T) {
 		}
 		t.Logf("%s: %d frames, %d fragments in %d segments", cam, frames, fragments, len(segs))
 	}
+	if n, _ := metricValue(fams, "camvault_http_requests_total", "route", "GET /metrics", "code", "200"); n < 1 {
+		t.Errorf("camvault_http_requests_total{route=\"GET /metrics\",code=\"200\"} is %v after scrapes", n)
+	}
 }
 
 // histogramCount returns the sample count of the histogram of family name with exactly
@@ -629,13 +632,14 @@ type holdOut struct {
 
 // dryRunOut is the answer of a retention dry run.
 type dryRunOut struct {
-	Cameras []struct {
-		Camera   string                     `json:"camera"`
-		Segments int                        `json:"segments"`
-		Oldest   time.Time                  `json:"oldest"`
-		Newest   time.Time                  `json:"newest"`
-		Reasons  map[string]json.RawMessage `json:"reasons"`
-	} `json:"cameras"`
+	Cameras []dryRunCamera `json:"cameras"`
+}
+
+// dryRunCamera is one camera of a dry run.
+type dryRunCamera struct {
+	Camera   string                     `json:"camera"`
+	Segments int                        `json:"segments"`
+	Reasons  map[string]json.RawMessage `json:"reasons"`
 }
 
 // TestHTTPHoldsRestart adds a hold over one camera's recording through the API, restarts
@@ -724,6 +728,21 @@ func TestHTTPHoldsRestart(t *testing.T) {
 		case c.Camera != free || c.Segments != 1 || c.Reasons["max_age"] == nil:
 			t.Errorf("the dry run lists %+v, want one segment of %s for max_age", c, free)
 		}
+	}
+	// Without its hold, the held camera's recording is due too.
+	if resp, out := s.httpDo(http.MethodDelete, "/api/v1/holds/"+url.PathEscape(want.ID), nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE the hold: %s\n%s", resp.Status, out)
+	}
+	if s.getJSON("/api/v1/holds", &holds); len(holds.Holds) != 0 {
+		t.Errorf("holds after DELETE: %+v", holds.Holds)
+	}
+	resp, out = s.httpDo(http.MethodPost, "/api/v1/retention/dry-run", nil)
+	dry = dryRunOut{}
+	if err := json.Unmarshal(out, &dry); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /api/v1/retention/dry-run: %s %v\n%s", resp.Status, err, out)
+	}
+	if !slices.ContainsFunc(dry.Cameras, func(c dryRunCamera) bool { return c.Camera == held && c.Reasons["max_age"] != nil }) {
+		t.Errorf("without the hold the dry run lists %+v, want %s for max_age", dry.Cameras, held)
 	}
 }
 
