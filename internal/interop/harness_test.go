@@ -351,12 +351,15 @@ type probe struct {
 		NbReadFrames string `json:"nb_read_frames"`
 		SampleRate   string `json:"sample_rate"`
 	} `json:"streams"`
+	Format struct {
+		Duration string `json:"duration"` // seconds
+	} `json:"format"`
 }
 
 func ffprobe(t *testing.T, file string) probe {
 	t.Helper()
 	out, err := run(t, time.Minute, "ffprobe", "-v", "error", "-count_frames", "-show_entries",
-		"stream=codec_name,codec_type,width,height,nb_read_frames,sample_rate", "-of", "json", file)
+		"stream=codec_name,codec_type,width,height,nb_read_frames,sample_rate:format=duration", "-of", "json", file)
 	if err != nil {
 		t.Fatalf("ffprobe %s: %v\n%s", file, err, out)
 	}

@@ -457,30 +457,6 @@ func TestHTTPRecordingsGap(t *testing.T) {
 	t.Logf("spans %+v, gap %v (index %v), summary %.3fs", rec.Spans, gap.End.Sub(gap.Start), indexGap, bucketSum)
 }
 
-// probeFormat is what ffprobe says of an export's container and streams.
-type probeFormat struct {
-	Streams []struct {
-		CodecName string `json:"codec_name"`
-		CodecType string `json:"codec_type"`
-	} `json:"streams"`
-	Format struct {
-		Duration string `json:"duration"`
-	} `json:"format"`
-}
-
-func probeExport(t *testing.T, file string) probeFormat {
-	t.Helper()
-	out, err := run(t, time.Minute, "ffprobe", "-v", "error", "-show_entries", "format=duration:stream=codec_name,codec_type", "-of", "json", file)
-	if err != nil {
-		t.Fatalf("ffprobe %s: %v\n%s", file, err, out)
-	}
-	var p probeFormat
-	if err := json.Unmarshal([]byte(out), &p); err != nil {
-		t.Fatalf("ffprobe output: %v\n%s", err, out)
-	}
-	return p
-}
-
 // TestHTTPExport records 12 s and exports a 6 s window that starts mid-GOP: the progressive
 // MP4 has the window's duration within one frame and decodes cleanly, a Range in the middle
 // is that slice of the whole, two requests give the same ETag and bytes and If-None-Match
@@ -522,7 +498,7 @@ func TestHTTPExport(t *testing.T) {
 	if err := os.WriteFile(file, full, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := probeExport(t, file)
+	p := ffprobe(t, file)
 	if len(p.Streams) != 1 || p.Streams[0].CodecType != "video" || p.Streams[0].CodecName != "h264" {
 		t.Errorf("export streams %+v, want one h264 video", p.Streams)
 	}
@@ -531,7 +507,11 @@ func TestHTTPExport(t *testing.T) {
 		t.Errorf("export lasts %q s, want %v within one frame (%v)", p.Format.Duration, end.Sub(start), frame)
 	}
 	decodeClean(t, file)
-	t.Logf("export.mp4: %d bytes, %s s", len(full), p.Format.Duration)
+	_, _, _, frames, _ := p.stream("video")
+	if want := int(end.Sub(start) / frame); frames < want-1 || frames > want+1 {
+		t.Errorf("export.mp4 presents %d frames, want %d within one", frames, want)
+	}
+	t.Logf("export.mp4: %d bytes, %s s, %d frames", len(full), p.Format.Duration, frames)
 	from, to := len(full)/3, 2*len(full)/3
 	resp, part := s.httpDo(http.MethodGet, path, nil, "Range", fmt.Sprintf("bytes=%d-%d", from, to))
 	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(part, full[from:to+1]) ||
