@@ -134,6 +134,8 @@ type server struct {
 	dir     string
 	rtsp    string // host:port
 	http    string // host:port of the HTTP API, learnt from the serving log line at each start
+	https   string // host:port of HTTPS, the same way; "" when not served
+	cert    string // the PEM certificate of RTSPS and HTTPS (tlsServerLater); "" without
 	cmd     *exec.Cmd
 	logs    *syncBuffer
 	exited  chan struct{}
@@ -186,7 +188,7 @@ func startServerLater(t *testing.T, extraYAML string) *server {
 func (s *server) writeConfig(extraYAML string) {
 	s.t.Helper()
 	s.extra = extraYAML
-	conf := fmt.Sprintf("data_dir: %s\nhttp: {address: \"127.0.0.1:0\"}\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n  udp_rtcp_address: \"127.0.0.1:%d\"\n%s",
+	conf := fmt.Sprintf("data_dir: %s\nhttp: {address: \"127.0.0.1:0\", tls_address: \"127.0.0.1:0\"}\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n  udp_rtcp_address: \"127.0.0.1:%d\"\n%s",
 		s.dir, s.rtsp, s.udpPort, s.udpPort+1, extraYAML)
 	if err := os.WriteFile(s.config, []byte(conf), 0o644); err != nil {
 		s.t.Fatal(err)
@@ -212,6 +214,9 @@ func (s *server) start() {
 	}()
 	s.waitReady()
 	s.http = s.logValue("camvault serving", "http")
+	if s.https = s.logValue("camvault serving", "https"); s.https == "<nil>" {
+		s.https = ""
+	}
 }
 
 // logValue waits for the log line with msg and returns the value of its key (text handler:

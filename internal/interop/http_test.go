@@ -4,6 +4,8 @@ package interop
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -37,24 +39,46 @@ import (
 var httpClient = &http.Client{Timeout: time.Minute, Transport: &http.Transport{DisableKeepAlives: true}}
 
 // httpDo sends one request to camvault's HTTP API (path with its query) and returns the
-// response, whose body is read whole and closed.
+// response, whose body is read whole and closed. header holds name, value pairs.
 func (s *server) httpDo(method, path string, body []byte, header ...string) (*http.Response, []byte) {
 	s.t.Helper()
-	req, err := http.NewRequest(method, "http://"+s.http+path, bytes.NewReader(body))
+	return s.send(httpClient, method, "http://"+s.http+path, body, header)
+}
+
+// httpsDo is httpDo over HTTPS, trusting the server's certificate (tlsServerLater) only.
+func (s *server) httpsDo(method, path string, body []byte, header ...string) (*http.Response, []byte) {
+	s.t.Helper()
+	pem, err := os.ReadFile(s.cert)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		s.t.Fatalf("no certificate in %s", s.cert)
+	}
+	c := &http.Client{Timeout: time.Minute, Transport: &http.Transport{DisableKeepAlives: true,
+		TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+	return s.send(c, method, "https://"+s.https+path, body, header)
+}
+
+// send sends one request with c and returns the response with its whole body.
+func (s *server) send(c *http.Client, method, target string, body []byte, header []string) (*http.Response, []byte) {
+	s.t.Helper()
+	req, err := http.NewRequest(method, target, bytes.NewReader(body))
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := httpClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
+		s.t.Fatalf("%s %s: %v", method, target, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		s.t.Fatalf("%s %s: read body: %v", method, path, err)
+		s.t.Fatalf("%s %s: read body: %v", method, target, err)
 	}
 	return resp, b
 }
@@ -727,7 +751,8 @@ func TestHTTPHoldsRestart(t *testing.T) {
 }
 
 // TestHTTPAuth runs camvault with users and checks the HTTP API's authentication on the real
-// binary: a bearer token from `camvault token` and a Basic password from loopback work, a
+// binary: a bearer token from `camvault token` and a Basic password from loopback and over
+// HTTPS (the RTSPS certificate) work, a
 // user without the api right gets 403, an anonymous caller 401 with the challenges, all as
 // problem+json; refused credentials count in camvault_auth_failures_total; /healthz needs
 // nothing.
@@ -751,7 +776,9 @@ func TestHTTPAuth(t *testing.T) {
 	}
 	users := usersYAML(t, []testUser{{"apiuser", "api", "*"}, {"viewer", "playback", "*"}}) +
 		"  - name: tokuser\n" + tokensLine + "\n    permissions: [{action: api, cameras: [\"*\"]}, {action: metrics}]\n"
-	s := startServer(t, users)
+	s, _ := tlsServerLater(t, users)
+	s.start()
+	t.Cleanup(s.stop)
 	bearer := []string{"Authorization", "Bearer " + token}
 	basic := func(user, password string) []string {
 		return []string{"Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))}
@@ -759,6 +786,13 @@ func TestHTTPAuth(t *testing.T) {
 	var cams struct{ Cameras []json.RawMessage }
 	s.getJSON("/api/v1/cameras", &cams, bearer...)
 	s.getJSON("/api/v1/cameras", &cams, basic("apiuser", "resuipa")...)
+	// Over HTTPS (the RTSPS certificate) Basic works as from loopback, and anonymous is refused.
+	if resp, body := s.httpsDo(http.MethodGet, "/api/v1/cameras", nil, basic("apiuser", "resuipa")...); resp.StatusCode != http.StatusOK || resp.TLS == nil {
+		t.Errorf("Basic over HTTPS: %s, TLS %v\n%s", resp.Status, resp.TLS != nil, body)
+	}
+	if resp, body := s.httpsDo(http.MethodGet, "/api/v1/cameras", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("anonymous over HTTPS: %s\n%s", resp.Status, body)
+	}
 	var health struct{ Status string }
 	if s.getJSON("/healthz", &health); health.Status != "ok" {
 		t.Errorf("/healthz says %q", health.Status)
