@@ -409,7 +409,8 @@ func checkProcessLabels(t *testing.T, name string, mf *dto.MetricFamily) {
 
 // TestHTTPRecordingsGap records a camera, pauses 20 s, records again, and checks that the
 // recordings API answers exactly two spans and one gap as long as the pause in the index
-// (within 2 s), and that the hourly summary in Europe/Berlin adds up to the spans.
+// (within 2 s), that the hourly summary in Europe/Berlin adds up to the spans, and that an
+// export across the gap collapses it.
 func TestHTTPRecordingsGap(t *testing.T) {
 	t.Parallel()
 	needTool(t, "ffmpeg")
@@ -435,6 +436,9 @@ func TestHTTPRecordingsGap(t *testing.T) {
 	s.getJSON("/api/v1/cameras/"+cam+"/recordings?"+window(from, to), &rec)
 	var sum summaryOut
 	s.getJSON("/api/v1/cameras/"+cam+"/summary?"+window(from, to, "unit", "hour", "tz", "Europe/Berlin"), &sum)
+	if len(rec.Spans) == 2 && len(rec.Gaps) == 1 {
+		checkGapExport(t, s, cam, rec)
+	}
 	s.stop()
 	segs := s.segments(cam)
 	if len(segs) != 2 {
@@ -479,6 +483,43 @@ func TestHTTPRecordingsGap(t *testing.T) {
 		t.Errorf("summary records %.3fs, the spans %.3fs: off by more than one fragment (%v)", bucketSum, spanSum, longest)
 	}
 	t.Logf("spans %+v, gap %v (index %v), summary %.3fs", rec.Spans, gap.End.Sub(gap.Start), indexGap, bucketSum)
+}
+
+// checkGapExport exports a window across the gap of rec, from 1 s into the first span to 1 s
+// before the end of the second: the gap is collapsed, so the MP4 lasts the recorded part of
+// the window, holds its frames and decodes cleanly, and the headers name the gap.
+func checkGapExport(t *testing.T, s *server, cam string, rec recordingsOut) {
+	t.Helper()
+	start, end := rec.Spans[0].Start.Add(time.Second), rec.Spans[1].End.Add(-time.Second)
+	recorded := rec.Spans[0].End.Sub(start) + end.Sub(rec.Spans[1].Start)
+	resp, body := s.httpDo(http.MethodGet, "/api/v1/cameras/"+cam+"/export.mp4?"+window(start, end), nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET export.mp4 across the gap: %s\n%s", resp.Status, body)
+	}
+	gapFrom, gapTo, _ := strings.Cut(resp.Header.Get("X-Camvault-Gaps"), "/")
+	from, err1 := time.Parse(time.RFC3339Nano, gapFrom)
+	to, err2 := time.Parse(time.RFC3339Nano, gapTo)
+	if resp.Header.Get("X-Camvault-Gap-Count") != "1" || err1 != nil || err2 != nil ||
+		from.Sub(rec.Gaps[0].Start).Abs() > time.Millisecond || to.Sub(rec.Gaps[0].End).Abs() > time.Millisecond {
+		t.Errorf("X-Camvault-Gap-Count %q, X-Camvault-Gaps %q: want the API's one gap %v..%v", resp.Header.Get("X-Camvault-Gap-Count"),
+			resp.Header.Get("X-Camvault-Gaps"), rec.Gaps[0].Start, rec.Gaps[0].End)
+	}
+	file := filepath.Join(t.TempDir(), "gap.mp4")
+	if err := os.WriteFile(file, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	decodeClean(t, file)
+	p := ffprobe(t, file)
+	var dur float64
+	frame := time.Second / clipFPS
+	if _, err := fmt.Sscan(p.Format.Duration, &dur); err != nil || math.Abs(dur-recorded.Seconds()) > frame.Seconds() {
+		t.Errorf("the export across the gap lasts %q s, want the recorded %v within one frame", p.Format.Duration, recorded)
+	}
+	_, _, _, frames, _ := p.stream("video")
+	if want := int(recorded / frame); frames < want-1 || frames > want+1 {
+		t.Errorf("the export across the gap presents %d frames, want %d within one", frames, want)
+	}
+	t.Logf("export across the gap: %s s, %d frames, gap of %v collapsed", p.Format.Duration, frames, to.Sub(from))
 }
 
 // TestHTTPExport records 12 s and exports a 6 s window that starts mid-GOP: the progressive
