@@ -24,7 +24,7 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// The HTTP side of issue 11 against the real binary: /metrics, the recordings API, the MP4
+// The HTTP side of issue 11 against the real binary (http_*_test.go): /metrics, the recordings API, the MP4
 // export, holds across a restart and authentication, each checked against what ffprobe,
 // ffmpeg and the index say of the recordings a real ffmpeg push made.
 
