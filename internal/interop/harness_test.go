@@ -133,6 +133,9 @@ type server struct {
 	t       *testing.T
 	dir     string
 	rtsp    string // host:port
+	http    string // host:port of the HTTP API, learnt from the serving log line at each start
+	https   string // host:port of HTTPS, the same way; "" when not served
+	cert    string // the PEM certificate of RTSPS and HTTPS (tlsServerLater); "" without
 	cmd     *exec.Cmd
 	logs    *syncBuffer
 	exited  chan struct{}
@@ -177,12 +180,19 @@ func startServerLater(t *testing.T, extraYAML string) *server {
 	tcp, udp := freePorts(t)
 	s.rtsp, s.udpPort = fmt.Sprintf("127.0.0.1:%d", tcp), udp
 	s.config = filepath.Join(t.TempDir(), "camvault.yaml")
-	conf := fmt.Sprintf("data_dir: %s\nhttp: {address: \"127.0.0.1:0\"}\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n  udp_rtcp_address: \"127.0.0.1:%d\"\n%s",
-		s.dir, s.rtsp, udp, udp+1, extraYAML)
-	if err := os.WriteFile(s.config, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	s.writeConfig(extraYAML)
 	return s
+}
+
+// writeConfig (re)writes the config file with extraYAML appended; the next start reads it.
+func (s *server) writeConfig(extraYAML string) {
+	s.t.Helper()
+	s.extra = extraYAML
+	conf := fmt.Sprintf("data_dir: %s\nhttp: {address: \"127.0.0.1:0\", tls_address: \"127.0.0.1:0\"}\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n  udp_rtcp_address: \"127.0.0.1:%d\"\n%s",
+		s.dir, s.rtsp, s.udpPort, s.udpPort+1, extraYAML)
+	if err := os.WriteFile(s.config, []byte(conf), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
 }
 
 func (s *server) start() {
@@ -203,6 +213,32 @@ func (s *server) start() {
 		close(s.exited)
 	}()
 	s.waitReady()
+	s.http = s.logValue("camvault serving", "http")
+	if s.https = s.logValue("camvault serving", "https"); s.https == "<nil>" {
+		s.https = ""
+	}
+}
+
+// logValue waits for the log line with msg and returns the value of its key (text handler:
+// key=value, the value unquoted here only when it needs no quotes, as addresses do).
+func (s *server) logValue(msg, key string) string {
+	s.t.Helper()
+	var value string
+	s.waitFor(20*time.Second, fmt.Sprintf("log line %q with %s=", msg, key), func() bool {
+		for line := range strings.Lines(s.logs.String()) {
+			if !strings.Contains(line, "msg="+strconv.Quote(msg)) {
+				continue
+			}
+			for field := range strings.FieldsSeq(line) {
+				if v, ok := strings.CutPrefix(field, key+"="); ok {
+					value = v
+					return true
+				}
+			}
+		}
+		return false
+	})
+	return value
 }
 
 // waitReady polls until OPTIONS gets 200 (no fixed sleep).
@@ -320,12 +356,15 @@ type probe struct {
 		NbReadFrames string `json:"nb_read_frames"`
 		SampleRate   string `json:"sample_rate"`
 	} `json:"streams"`
+	Format struct {
+		Duration string `json:"duration"` // seconds
+	} `json:"format"`
 }
 
 func ffprobe(t *testing.T, file string) probe {
 	t.Helper()
 	out, err := run(t, time.Minute, "ffprobe", "-v", "error", "-count_frames", "-show_entries",
-		"stream=codec_name,codec_type,width,height,nb_read_frames,sample_rate", "-of", "json", file)
+		"stream=codec_name,codec_type,width,height,nb_read_frames,sample_rate:format=duration", "-of", "json", file)
 	if err != nil {
 		t.Fatalf("ffprobe %s: %v\n%s", file, err, out)
 	}

@@ -52,7 +52,13 @@ var pushCases = []pushCase{
 // sent with -c copy, so a busy machine slows the encoder, not the stream camvault receives.
 func ffmpegPush(t *testing.T, url, transport string, withAudio bool, codecArgs []string) (time.Time, string, error) {
 	t.Helper()
-	file := encodedClip(t, withAudio, codecArgs)
+	return ffmpegPushClip(t, url, transport, clipSeconds, withAudio, codecArgs)
+}
+
+// ffmpegPushClip is ffmpegPush of a clip seconds long.
+func ffmpegPushClip(t *testing.T, url, transport string, seconds int, withAudio bool, codecArgs []string) (time.Time, string, error) {
+	t.Helper()
+	file := encodedClip(t, seconds, withAudio, codecArgs)
 	start := time.Now()
 	out, err := run(t, 2*time.Minute, "ffmpeg", "-nostdin", "-v", "error", "-re", "-i", file,
 		"-c", "copy", "-f", "rtsp", "-rtsp_transport", transport, url)
@@ -73,11 +79,11 @@ type clipFile struct {
 	err  error
 }
 
-// encodedClip returns a clipSeconds clip of the test pattern (and a sine tone withAudio)
+// encodedClip returns a clip of seconds of the test pattern (and a sine tone withAudio)
 // encoded with codecArgs into a NUT file, which holds every codec the tests push.
-func encodedClip(t *testing.T, withAudio bool, codecArgs []string) string {
+func encodedClip(t *testing.T, seconds int, withAudio bool, codecArgs []string) string {
 	t.Helper()
-	key := fmt.Sprint(withAudio, codecArgs)
+	key := fmt.Sprint(seconds, withAudio, codecArgs)
 	clips.mu.Lock()
 	if clips.files == nil {
 		clips.files = map[string]*clipFile{}
@@ -101,7 +107,7 @@ func encodedClip(t *testing.T, withAudio bool, codecArgs []string) string {
 		if withAudio {
 			args = append(args, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000")
 		}
-		args = append(args, "-t", fmt.Sprint(clipSeconds))
+		args = append(args, "-t", fmt.Sprint(seconds))
 		args = append(append(args, codecArgs...), "-y", c.path)
 		if out, err := run(t, 5*time.Minute, "ffmpeg", args...); err != nil {
 			c.err = fmt.Errorf("encode the test clip: %v\n%s", err, out)

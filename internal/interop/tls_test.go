@@ -25,6 +25,7 @@ func tlsServerLater(t *testing.T, extraYAML string) (*server, string) {
 	l.Close()
 	cert, key := testcert.Write(t, t.TempDir(), "camvault interop")
 	s := startServerLater(t, fmt.Sprintf("%stls:\n  address: %q\n  cert: %q\n  key: %q\n", extraYAML, addr, cert, key))
+	s.cert = cert
 	return s, "rtsps://" + addr
 }
 
