@@ -38,9 +38,6 @@ type Deps struct {
 	// AuthFailure, when set, is called with "http" for each refused
 	// credential.
 	AuthFailure func(protocol string)
-	// Ready, when set, is asked by /readyz besides the listeners and the
-	// archive (a nil error is ready).
-	Ready func() error
 	// Now returns the time; nil is time.Now.
 	Now func() time.Time
 }
@@ -149,7 +146,8 @@ type RetentionRunner interface {
 // Exporter serves an export of camera's [start, end) in format "mp4"
 // (progressive, seekable) or "fmp4" (fragmented, streamed). A returned
 // error that has an HTTPStatus() int method becomes a problem with that
-// status when nothing was written yet.
+// status when nothing was written yet, with a Retry-After when it also has
+// a RetryAfter() time.Duration method that returns more than 0.
 type Exporter interface {
 	ServeExport(w http.ResponseWriter, r *http.Request, camera string, start, end time.Time, format string) error
 }

@@ -46,7 +46,6 @@ func newAPIServer(cfg *fileConfig, access *rtspAuth, p apiParts, tlsConf *tls.Co
 		Metrics:     p.metrics.Handler(),
 		ObserveHTTP: p.metrics.ObserveHTTP,
 		AuthFailure: p.metrics.AuthFailure,
-		Ready:       store.Ready,
 	})
 }
 
