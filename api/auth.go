@@ -122,7 +122,13 @@ func (s *Server) allow(c *caller, action auth.Action, camera string) error {
 	return errStatus(http.StatusForbidden, "no "+action.String()+" right on this camera")
 }
 
-// sees reports whether c may see camera in lists.
+// sees reports whether c may see camera in lists. What belongs to no
+// camera ("": a session whose path names none) is seen only by callers
+// whose api right covers every camera. A caller who sees a session may also
+// kick it: the api right includes the API's mutations.
 func (s *Server) sees(c *caller, camera string) bool {
+	if camera == "" {
+		return s.deps.Authority.AllowedEverywhere(c.user, c.peer, auth.ActionAPI)
+	}
 	return s.deps.Authority.Allowed(c.user, c.peer, auth.ActionAPI, camera)
 }

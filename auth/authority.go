@@ -74,6 +74,17 @@ func (a *Authority) Allowed(user *User, peer netip.Addr, action Action, camera s
 	return user != nil && user.allows(peer, action, camera)
 }
 
+// AllowedEverywhere reports whether a request from peer may do action on
+// every camera, as Allowed does for each one. The HTTP API asks it before
+// it shows what belongs to no camera (an RTSP session on a path that names
+// none): a user scoped to some cameras must not see it.
+func (a *Authority) AllowedEverywhere(user *User, peer netip.Addr, action Action) bool {
+	if a.c.anonymous.allowsEvery(peer, action) {
+		return true
+	}
+	return user != nil && user.allowsEvery(peer, action)
+}
+
 // CheckPassword returns the user called name if password matches its
 // argon2id hash. An unknown user, a user without argon2id hash and a wrong
 // password all return ErrBadCredentials after the same work. It waits for
