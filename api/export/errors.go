@@ -22,6 +22,12 @@ var (
 	ErrCodecChange = errors.New("codec parameters change inside the window")
 	// ErrUnreadable: a segment could not be read or parsed (500).
 	ErrUnreadable = errors.New("recording unreadable")
+	// ErrPrecondition: the request's If-Match or If-Unmodified-Since does
+	// not hold for the export (412).
+	ErrPrecondition = errors.New("precondition failed: the export's bytes are not the ones named")
+	// ErrRange: no range of the request's Range header overlaps the export
+	// (416); the Content-Range header gives the export's size.
+	ErrRange = errors.New("range not satisfiable")
 	// ErrBusy: Options.MaxConcurrent exports are running (503); try again
 	// after Error.RetryAfter.
 	ErrBusy = errors.New("too many exports running")
@@ -67,6 +73,10 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrCodecChange):
 		return http.StatusConflict
+	case errors.Is(err, ErrPrecondition):
+		return http.StatusPreconditionFailed
+	case errors.Is(err, ErrRange):
+		return http.StatusRequestedRangeNotSatisfiable
 	case errors.Is(err, ErrBusy):
 		return http.StatusServiceUnavailable
 	default:

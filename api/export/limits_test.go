@@ -90,3 +90,38 @@ func TestOptionsValidate(t *testing.T) {
 		t.Errorf("max_concurrent 5000: %v", err)
 	}
 }
+
+// TestRefusalsReturned: the 412 and 416 that http.ServeContent decides are
+// returned as an *Error with nothing written, so that the API answers them
+// as problems like every other error, the 416 keeping its Content-Range
+// (review finding 17).
+func TestRefusalsReturned(t *testing.T) {
+	st := recordings(t)
+	srv, err := export.New(st, export.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		header, value string
+		status        int
+		sentinel      error
+	}{
+		{"Range", "bytes=999999999-", http.StatusRequestedRangeNotSatisfiable, export.ErrRange},
+		{"If-Match", `"other"`, http.StatusPreconditionFailed, export.ErrPrecondition},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/cam", nil)
+		req.Header.Set(tc.header, tc.value)
+		rec := httptest.NewRecorder()
+		err := srv.ServeExport(rec, req, "cam", t0, t0.Add(10*time.Second), export.FormatMP4)
+		var e *export.Error
+		if !errors.As(err, &e) || e.HTTPStatus() != tc.status || !errors.Is(err, tc.sentinel) {
+			t.Errorf("%s: %v, want %d", tc.header, err, tc.status)
+		}
+		if rec.Body.Len() != 0 {
+			t.Errorf("%s: wrote %q", tc.header, rec.Body)
+		}
+		if tc.status == http.StatusRequestedRangeNotSatisfiable && !strings.HasPrefix(rec.Header().Get("Content-Range"), "bytes */") {
+			t.Errorf("416 without Content-Range: %v", rec.Header())
+		}
+	}
+}

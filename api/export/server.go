@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -120,7 +121,14 @@ func (s *Server) serveMP4(w http.ResponseWriter, r *http.Request, camera string,
 	h.Set("Accept-Ranges", "bytes")
 	h.Set("ETag", etag(head, pl))
 	b := newBody(s.store, pl, head)
-	http.ServeContent(w, r, "", time.Time{}, b)
+	rw := &refusalWriter{ResponseWriter: w}
+	http.ServeContent(rw, r, "", time.Time{}, b)
+	switch rw.refused {
+	case http.StatusPreconditionFailed:
+		return ErrPrecondition
+	case http.StatusRequestedRangeNotSatisfiable:
+		return ErrRange
+	}
 	if b.err != nil {
 		s.log.Warn("export cut short", "camera", camera, "err", b.err)
 		return nil
@@ -181,3 +189,38 @@ func setCommon(h http.Header, camera string, start, end time.Time, gaps []gap, m
 	h.Set(HeaderGaps, sb.String())
 	h.Set(HeaderGapCount, strconv.Itoa(len(gaps)))
 }
+
+// refusalWriter passes http.ServeContent's answer through, except a 412 or
+// 416: it keeps that status (and the headers, Content-Range among them) but
+// writes nothing, so that ServeExport returns it as an *Error and its caller
+// answers in its own error format.
+type refusalWriter struct {
+	http.ResponseWriter
+	refused int // 0, 412 or 416
+}
+
+func (w *refusalWriter) WriteHeader(code int) {
+	if code == http.StatusPreconditionFailed || code == http.StatusRequestedRangeNotSatisfiable {
+		w.refused = code
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *refusalWriter) Write(b []byte) (int, error) {
+	if w.refused != 0 {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ReadFrom keeps the underlying writer's ReadFrom, if any, for the body.
+func (w *refusalWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.refused != 0 {
+		return io.Copy(io.Discard, r)
+	}
+	return io.Copy(w.ResponseWriter, r)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *refusalWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
