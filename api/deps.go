@@ -193,6 +193,10 @@ type Sessions interface {
 type CameraSource interface {
 	// Cameras returns every camera at now, sorted by name.
 	Cameras(now time.Time) ([]Camera, error)
+	// Camera returns the camera called name at now, as Cameras would list
+	// it; ok is false for a camera none of them knows. It costs one
+	// camera's lookups, not the list's.
+	Camera(name string, now time.Time) (cam Camera, ok bool, err error)
 }
 
 // Camera is one camera as the API shows it.

@@ -117,18 +117,20 @@ func (s *Server) cameras() ([]Camera, error) {
 	return s.deps.Cameras.Cameras(s.now())
 }
 
-// camera returns the camera called name, or 404.
+// camera returns the camera called name, 404 when nobody knows it, or 503
+// without a camera source.
 func (s *Server) camera(name string) (Camera, error) {
-	cams, err := s.cameras()
+	if s.deps.Cameras == nil {
+		return Camera{}, errNotAvailable
+	}
+	cam, ok, err := s.deps.Cameras.Camera(name, s.now())
 	if err != nil {
 		return Camera{}, err
 	}
-	for _, cam := range cams {
-		if cam.Name == name {
-			return cam, nil
-		}
+	if !ok {
+		return Camera{}, errStatus(http.StatusNotFound, "no camera "+name)
 	}
-	return Camera{}, errStatus(http.StatusNotFound, "no camera "+name)
+	return cam, nil
 }
 
 // cameraJSON renders cam; "today" comes from the archive's day summary in

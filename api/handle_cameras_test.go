@@ -22,6 +22,16 @@ func (u urlCameras) Cameras(time.Time) ([]api.Camera, error) {
 	return out, nil
 }
 
+func (u urlCameras) Camera(name string, now time.Time) (api.Camera, bool, error) {
+	cams, _ := u.Cameras(now)
+	for _, cam := range cams {
+		if cam.Name == name {
+			return cam, true, nil
+		}
+	}
+	return api.Camera{}, false, nil
+}
+
 // TestCameraURLRedacted: a pulled camera's URL loses its userinfo and the
 // values of credential-like query parameters, in any case (review finding
 // 9); other parameters stay.
@@ -52,5 +62,55 @@ func TestCameraURLRedacted(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("answer lacks %s: %s", want, body)
 		}
+	}
+}
+
+// listlessCameras is the fixture's camera source whose list must not be
+// asked.
+type listlessCameras struct {
+	storeCameras
+	listed *int
+}
+
+func (c listlessCameras) Cameras(now time.Time) ([]api.Camera, error) {
+	*c.listed++
+	return c.storeCameras.Cameras(now)
+}
+
+// TestOneCameraLookup: the routes about one camera look that camera up
+// alone, never build the whole list (review finding 7), and still answer
+// 404 for a camera nobody knows.
+func TestOneCameraLookup(t *testing.T) {
+	f := newFixture(t)
+	day := time.Date(2026, 3, 29, 0, 0, 0, 0, time.UTC)
+	f.segment("door", day.Add(10*time.Hour), day.Add(10*time.Hour+time.Minute))
+	a, err := auth.New(auth.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := 0
+	srv, err := api.New(api.Config{}, api.Deps{Authority: a, Archive: f.archive,
+		Cameras: listlessCameras{storeCameras: storeCameras{f.store}, listed: &listed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	window := "?start=2026-03-29T00:00:00Z&end=2026-03-30T00:00:00Z"
+	for target, want := range map[string]int{
+		"/api/v1/cameras/door":                       http.StatusOK,
+		"/api/v1/cameras/door/recordings" + window:   http.StatusOK,
+		"/api/v1/cameras/door/summary" + window:      http.StatusOK,
+		"/api/v1/cameras/nobody/recordings" + window: http.StatusNotFound,
+		"/api/v1/cameras/nobody":                     http.StatusNotFound,
+	} {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		req.RemoteAddr = loopback
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("%s: %d %s, want %d", target, rec.Code, rec.Body, want)
+		}
+	}
+	if listed != 0 {
+		t.Errorf("the camera list was built %d times for routes about one camera", listed)
 	}
 }

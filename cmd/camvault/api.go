@@ -98,6 +98,26 @@ func (a apiCameras) Cameras(now time.Time) ([]api.Camera, error) {
 	return out, nil
 }
 
+// Camera implements api.CameraSource: a camera of the configuration, the recorder or the index.
+func (a apiCameras) Camera(name string, now time.Time) (api.Camera, bool, error) {
+	_, known := a.cfg.Cameras[name]
+	if _, ok := a.rec.Camera(name); ok {
+		known = true
+	}
+	if !known {
+		stored, err := a.store.Cameras()
+		if err != nil {
+			return api.Camera{}, false, err
+		}
+		known = slices.Contains(stored, name)
+	}
+	if !known {
+		return api.Camera{}, false, nil
+	}
+	cam, err := a.camera(name, now, a.store.Retention())
+	return cam, err == nil, err
+}
+
 // camera describes one camera: what the configuration, the pull and the index say (configured),
 // then what the recorder says of a recording under way; the state combines the pull's and the
 // recorder's views as the metrics do (api.CameraStateOf).
