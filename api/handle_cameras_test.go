@@ -2,13 +2,11 @@ package api_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/camvault/camvault/api"
-	"github.com/camvault/camvault/auth"
 )
 
 // urlCameras is a camera source of pulled cameras with the given URLs.
@@ -36,24 +34,13 @@ func (u urlCameras) Camera(name string, now time.Time) (api.Camera, bool, error)
 // values of credential-like query parameters, in any case (review finding
 // 9); other parameters stay.
 func TestCameraURLRedacted(t *testing.T) {
-	a, err := auth.New(auth.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	src := urlCameras{
 		"rtsp://admin:s3cret@192.0.2.10/stream1",
 		"rtsp://192.0.2.11/cgi?channel=1&User=admin&PASSWORD=s3cret&pwd=s3cret&token=s3cret&subtype=0",
 		"rtsp://192.0.2.12/live?auth=s3cret;bad",
 		"rtsp://192.0.2.13/live?channel=2&subtype=1",
 	}
-	srv, err := api.New(api.Config{}, api.Deps{Authority: a, Cameras: src})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodGet, "/api/v1/cameras", nil)
-	req.RemoteAddr = loopback
-	rec := httptest.NewRecorder()
-	srv.ServeHTTP(rec, req)
+	rec := getLoopback(newLoopbackServer(t, api.Config{}, api.Deps{Cameras: src}), "/api/v1/cameras")
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK || strings.Contains(body, "s3cret") || strings.Contains(body, "admin") {
 		t.Fatalf("status %d, credentials shown: %s", rec.Code, body)
@@ -84,16 +71,9 @@ func TestOneCameraLookup(t *testing.T) {
 	f := newFixture(t)
 	day := time.Date(2026, 3, 29, 0, 0, 0, 0, time.UTC)
 	f.segment("door", day.Add(10*time.Hour), day.Add(10*time.Hour+time.Minute))
-	a, err := auth.New(auth.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	listed := 0
-	srv, err := api.New(api.Config{}, api.Deps{Authority: a, Archive: f.archive,
+	srv := newLoopbackServer(t, api.Config{}, api.Deps{Archive: f.archive,
 		Cameras: listlessCameras{storeCameras: storeCameras{f.store}, listed: &listed}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	window := "?start=2026-03-29T00:00:00Z&end=2026-03-30T00:00:00Z"
 	for target, want := range map[string]int{
 		"/api/v1/cameras/door":                       http.StatusOK,
@@ -102,11 +82,7 @@ func TestOneCameraLookup(t *testing.T) {
 		"/api/v1/cameras/nobody/recordings" + window: http.StatusNotFound,
 		"/api/v1/cameras/nobody":                     http.StatusNotFound,
 	} {
-		req := httptest.NewRequest(http.MethodGet, target, nil)
-		req.RemoteAddr = loopback
-		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, req)
-		if rec.Code != want {
+		if rec := getLoopback(srv, target); rec.Code != want {
 			t.Errorf("%s: %d %s, want %d", target, rec.Code, rec.Body, want)
 		}
 	}

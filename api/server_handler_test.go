@@ -35,38 +35,16 @@ func endless(w http.ResponseWriter, done chan<- error) {
 // for the whole answer) and on an export stream (a deadline per write),
 // instead of holding its handler forever (review finding 2).
 func TestStuckClientDropped(t *testing.T) {
-	a, err := auth.New(auth.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan error, 1)
 	exporter := exporterFunc(func(w http.ResponseWriter, _ *http.Request) error {
 		endless(w, done)
 		return nil
 	})
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { endless(w, done) })
-	srv, err := api.New(api.Config{Address: "127.0.0.1:0", WriteTimeout: 200 * time.Millisecond},
-		api.Deps{Authority: a, Exporter: exporter, Metrics: metrics})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- srv.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-ran; err != nil {
-			t.Error(err)
-		}
-		if err := srv.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
+	addr := running(t, newLoopbackServer(t, api.Config{Address: "127.0.0.1:0", WriteTimeout: 200 * time.Millisecond},
+		api.Deps{Exporter: exporter, Metrics: metrics}))
 	for _, target := range []string{"/metrics", exportTarget} {
-		conn, err := net.Dial("tcp", srv.Addr().String())
+		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,19 +63,8 @@ func TestStuckClientDropped(t *testing.T) {
 // TestExportBusyRetryAfter: an exporter's 503 that says when to come back
 // is a problem with Retry-After.
 func TestExportBusyRetryAfter(t *testing.T) {
-	a, err := auth.New(auth.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	exporter := exporterFunc(func(http.ResponseWriter, *http.Request) error { return busyError{} })
-	srv, err := api.New(api.Config{}, api.Deps{Authority: a, Exporter: exporter})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodGet, exportTarget, nil)
-	req.RemoteAddr = loopback
-	rec := httptest.NewRecorder()
-	srv.ServeHTTP(rec, req)
+	rec := getLoopback(newLoopbackServer(t, api.Config{}, api.Deps{Exporter: exporter}), exportTarget)
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "5" ||
 		rec.Header().Get("Content-Type") != "application/problem+json" {
 		t.Errorf("status %d, Retry-After %q, Content-Type %q", rec.Code, rec.Header().Get("Retry-After"), rec.Header().Get("Content-Type"))
@@ -118,24 +85,13 @@ func (notReadyArchive) Ready() error { return errors.New("index not writable") }
 // TestReadyzLogsOnce: probes of a store that is not ready answer 503 each
 // time but log once per minute, not once per probe (review finding 15).
 func TestReadyzLogsOnce(t *testing.T) {
-	a, err := auth.New(auth.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logs bytes.Buffer
 	now := time.Date(2026, 3, 29, 12, 0, 0, 0, time.UTC)
-	srv, err := api.New(api.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))},
-		api.Deps{Authority: a, Archive: notReadyArchive{}, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newLoopbackServer(t, api.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))},
+		api.Deps{Archive: notReadyArchive{}, Now: func() time.Time { return now }})
 	probe := func() {
 		t.Helper()
-		req := httptest.NewRequest(http.MethodGet, "/readyz", nil)
-		req.RemoteAddr = loopback
-		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, req)
-		if rec.Code != http.StatusServiceUnavailable {
+		if rec := getLoopback(srv, "/readyz"); rec.Code != http.StatusServiceUnavailable {
 			t.Fatalf("status %d", rec.Code)
 		}
 	}
@@ -151,4 +107,51 @@ func TestReadyzLogsOnce(t *testing.T) {
 	if n := strings.Count(logs.String(), `msg="not ready"`); n != 2 {
 		t.Errorf("a probe a minute later: %d lines, want 2", n)
 	}
+}
+
+// newLoopbackServer builds a Server over deps with no users (loopback may do
+// everything) and cfg; deps.Authority is set here.
+func newLoopbackServer(t *testing.T, cfg api.Config, deps api.Deps) *api.Server {
+	t.Helper()
+	a, err := auth.New(auth.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps.Authority = a
+	srv, err := api.New(cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
+// getLoopback answers a GET of target from a loopback peer.
+func getLoopback(srv http.Handler, target string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	req.RemoteAddr = loopback
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	return rec
+}
+
+// running binds srv and serves it until the test ends; it returns the plain
+// listener's address.
+func running(t *testing.T, srv *api.Server) string {
+	t.Helper()
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-ran; err != nil {
+			t.Error(err)
+		}
+		if err := srv.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return srv.Addr().String()
 }

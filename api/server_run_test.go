@@ -210,10 +210,6 @@ func TestLimiterRefusesUnchecked(t *testing.T) {
 // TestStreamOutlivesReadTimeout: a stream route (the exports) keeps its request context past
 // http.read_timeout, which bounds only reading the request.
 func TestStreamOutlivesReadTimeout(t *testing.T) {
-	a, err := auth.New(auth.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const readTimeout = 100 * time.Millisecond
 	exporter := exporterFunc(func(w http.ResponseWriter, r *http.Request) error {
 		select {
@@ -224,18 +220,9 @@ func TestStreamOutlivesReadTimeout(t *testing.T) {
 		}
 		return nil
 	})
-	srv, err := api.New(api.Config{Address: "127.0.0.1:0", ReadTimeout: readTimeout}, api.Deps{Authority: a, Exporter: exporter})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
+	addr := running(t, newLoopbackServer(t, api.Config{Address: "127.0.0.1:0", ReadTimeout: readTimeout}, api.Deps{Exporter: exporter}))
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Get("http://" + srv.Addr().String() + exportTarget)
+	resp, err := client.Get("http://" + addr + exportTarget)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,13 +230,6 @@ func TestStreamOutlivesReadTimeout(t *testing.T) {
 	resp.Body.Close()
 	if string(body) != "alive" {
 		t.Errorf("stream answered %q", body)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Close(); err != nil {
-		t.Fatal(err)
 	}
 }
 
