@@ -47,7 +47,8 @@ func (c *caller) secureChannel() bool { return c.tls || c.peer.IsLoopback() }
 // otherwise, so a secret never crosses a network in clear text. An address
 // that failed too often is refused without checking until the limiter's
 // delay has passed (Retry-After says when). Every refused credential
-// counts as an auth failure.
+// counts as an auth failure (Deps.AuthFailure); those that were checked or
+// not understood also count towards the limiter's delay of the address.
 func (s *Server) authenticate(r *http.Request) (*caller, error) {
 	c := &caller{peer: peerAddr(r), tls: r.TLS != nil}
 	h := r.Header.Get("Authorization")
@@ -57,10 +58,12 @@ func (s *Server) authenticate(r *http.Request) (*caller, error) {
 	scheme, cred, _ := strings.Cut(h, " ")
 	cred = strings.TrimSpace(cred)
 	if !c.secureChannel() {
+		s.refused()
 		return nil, errStatus(http.StatusUnauthorized, "credentials are accepted only over HTTPS or from loopback; they were not checked")
 	}
 	if s.deps.Limiter != nil {
 		if wait := s.deps.Limiter.Wait(c.peer, s.now()); wait > 0 {
+			s.refused()
 			return nil, &statusError{status: http.StatusUnauthorized, challenge: true, retryAfter: wait,
 				detail: fmt.Sprintf("too many failed attempts from this address; credentials are not checked for %v", wait.Round(1e9))}
 		}
@@ -72,6 +75,7 @@ func (s *Server) authenticate(r *http.Request) (*caller, error) {
 	case strings.EqualFold(scheme, "Bearer"):
 		c.user, err = s.deps.Authority.CheckToken(cred)
 	default:
+		s.fail(c.peer)
 		return nil, errStatus(http.StatusUnauthorized, "unsupported authorization scheme: use Basic or Bearer")
 	}
 	if err != nil {
@@ -94,11 +98,17 @@ func (s *Server) checkBasic(r *http.Request, cred string) (*auth.User, error) {
 	return s.deps.Authority.CheckPassword(r.Context(), name, password)
 }
 
-// fail records a refused credential from peer.
+// fail records a credential from peer refused after a check (or not
+// understood): the limiter delays the address, the metric counts it.
 func (s *Server) fail(peer netip.Addr) {
 	if s.deps.Limiter != nil {
 		s.deps.Limiter.Fail(peer, s.now())
 	}
+	s.refused()
+}
+
+// refused counts a refused credential in the metrics.
+func (s *Server) refused() {
 	if s.deps.AuthFailure != nil {
 		s.deps.AuthFailure("http")
 	}
@@ -122,7 +132,13 @@ func (s *Server) allow(c *caller, action auth.Action, camera string) error {
 	return errStatus(http.StatusForbidden, "no "+action.String()+" right on this camera")
 }
 
-// sees reports whether c may see camera in lists.
+// sees reports whether c may see camera in lists. What belongs to no
+// camera ("": a session whose path names none) is seen only by callers
+// whose api right covers every camera. A caller who sees a session may also
+// kick it: the api right includes the API's mutations.
 func (s *Server) sees(c *caller, camera string) bool {
+	if camera == "" {
+		return s.deps.Authority.AllowedEverywhere(c.user, c.peer, auth.ActionAPI)
+	}
 	return s.deps.Authority.Allowed(c.user, c.peer, auth.ActionAPI, camera)
 }

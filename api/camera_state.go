@@ -1,8 +1,16 @@
 package api
 
-import "strconv"
+import (
+	"strconv"
 
-// CameraState is what a camera is doing.
+	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/recorder"
+)
+
+// CameraState is what a camera is doing: the state of the API's camera
+// answers, and the value of the camvault_camera_state metric (api/metrics),
+// so that the two never disagree. The numbers are the metric's values; add
+// new states at the end.
 type CameraState int
 
 // The camera states.
@@ -10,26 +18,27 @@ const (
 	// StateIdle: nothing is recorded (no publisher, or outside the pull's
 	// schedule).
 	StateIdle CameraState = iota
-	// StateRecording: media flows into the recording.
-	StateRecording
 	// StateConnecting: a pull is dialling or setting up.
 	StateConnecting
 	// StateBackingOff: a pull failed and waits for its next try.
 	StateBackingOff
-	// StateStorageError: the recording cannot write.
+	// StateRecording: media flows into the recording.
+	StateRecording
+	// StateStorageError: a recording is open but storage refuses its
+	// fragments; media is dropped until a retry succeeds.
 	StateStorageError
 )
 
 var cameraStateNames = [...]string{
 	StateIdle:         "idle",
-	StateRecording:    "recording",
 	StateConnecting:   "connecting",
-	StateBackingOff:   "backing-off",
+	StateBackingOff:   "backing_off",
+	StateRecording:    "recording",
 	StateStorageError: "storage_error",
 }
 
-// String returns the state's API name: "idle", "recording", "connecting",
-// "backing-off" or "storage_error".
+// String returns the state's API name: "idle", "connecting",
+// "backing_off", "recording" or "storage_error".
 func (s CameraState) String() string {
 	if s >= 0 && int(s) < len(cameraStateNames) {
 		return cameraStateNames[s]
@@ -39,3 +48,26 @@ func (s CameraState) String() string {
 
 // MarshalText returns String, for JSON.
 func (s CameraState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// CameraStateOf combines what the recorder and the pull say about a camera
+// (nil for either that does not know it): an open recording wins over the
+// pull's view. The API's camera answers and the metrics both use it.
+func CameraStateOf(rs *recorder.CameraStats, ps *ingest.CameraState) CameraState {
+	switch {
+	case rs != nil && rs.Active && rs.StorageError:
+		return StateStorageError
+	case rs != nil && rs.Active:
+		return StateRecording
+	case ps == nil:
+		return StateIdle
+	}
+	switch ps.State {
+	case ingest.PullConnecting:
+		return StateConnecting
+	case ingest.PullRecording:
+		return StateRecording
+	case ingest.PullBackingOff:
+		return StateBackingOff
+	}
+	return StateIdle
+}

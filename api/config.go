@@ -21,8 +21,9 @@ type Config struct {
 	// ReadTimeout bounds reading a whole request, body included. Defaults
 	// to 30s.
 	ReadTimeout time.Duration `yaml:"read_timeout"`
-	// WriteTimeout bounds writing one JSON answer; the export and
-	// /metrics streams are not bound by it. Defaults to 30s.
+	// WriteTimeout bounds writing one JSON or /metrics answer, and each
+	// write of an export stream (a client that stops reading is dropped).
+	// Defaults to 30s.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 	// IdleTimeout closes a keep-alive connection idle this long. Defaults
 	// to 2m.

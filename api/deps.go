@@ -38,9 +38,6 @@ type Deps struct {
 	// AuthFailure, when set, is called with "http" for each refused
 	// credential.
 	AuthFailure func(protocol string)
-	// Ready, when set, is asked by /readyz besides the listeners and the
-	// archive (a nil error is ready).
-	Ready func() error
 	// Now returns the time; nil is time.Now.
 	Now func() time.Time
 }
@@ -149,7 +146,8 @@ type RetentionRunner interface {
 // Exporter serves an export of camera's [start, end) in format "mp4"
 // (progressive, seekable) or "fmp4" (fragmented, streamed). A returned
 // error that has an HTTPStatus() int method becomes a problem with that
-// status when nothing was written yet.
+// status when nothing was written yet, with a Retry-After when it also has
+// a RetryAfter() time.Duration method that returns more than 0.
 type Exporter interface {
 	ServeExport(w http.ResponseWriter, r *http.Request, camera string, start, end time.Time, format string) error
 }
@@ -195,6 +193,10 @@ type Sessions interface {
 type CameraSource interface {
 	// Cameras returns every camera at now, sorted by name.
 	Cameras(now time.Time) ([]Camera, error)
+	// Camera returns the camera called name at now, as Cameras would list
+	// it; ok is false for a camera none of them knows. It costs one
+	// camera's lookups, not the list's.
+	Camera(name string, now time.Time) (cam Camera, ok bool, err error)
 }
 
 // Camera is one camera as the API shows it.

@@ -28,6 +28,8 @@
 //     session is 404 alike.
 //   - Every 4xx and 5xx answer is application/problem+json (RFC 9457),
 //     the mux's own 404 and 405 included; a 500 carries no error text.
-//   - JSON answers have a write deadline (Config.WriteTimeout); the
-//     exports and /metrics stream without one.
+//   - JSON answers and /metrics have a write deadline for the whole answer
+//     (Config.WriteTimeout); the exports may stream for hours, but each of
+//     their writes has that deadline, so a client that stops reading is
+//     dropped.
 package api

@@ -247,6 +247,15 @@ func (c storeCameras) Cameras(time.Time) ([]api.Camera, error) {
 	return out, nil
 }
 
+func (c storeCameras) Camera(name string, now time.Time) (api.Camera, bool, error) {
+	cams, err := c.Cameras(now)
+	i := slices.IndexFunc(cams, func(cam api.Camera) bool { return cam.Name == name })
+	if err != nil || i < 0 {
+		return api.Camera{}, false, err
+	}
+	return cams[i], true, nil
+}
+
 // storeArchive is the test's Archive over a real Store (see the top of
 // this file); holds live in memory.
 type storeArchive struct {

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/camvault/camvault/auth"
@@ -116,18 +117,20 @@ func (s *Server) cameras() ([]Camera, error) {
 	return s.deps.Cameras.Cameras(s.now())
 }
 
-// camera returns the camera called name, or 404.
+// camera returns the camera called name, 404 when nobody knows it, or 503
+// without a camera source.
 func (s *Server) camera(name string) (Camera, error) {
-	cams, err := s.cameras()
+	if s.deps.Cameras == nil {
+		return Camera{}, errNotAvailable
+	}
+	cam, ok, err := s.deps.Cameras.Camera(name, s.now())
 	if err != nil {
 		return Camera{}, err
 	}
-	for _, cam := range cams {
-		if cam.Name == name {
-			return cam, nil
-		}
+	if !ok {
+		return Camera{}, errStatus(http.StatusNotFound, "no camera "+name)
 	}
-	return Camera{}, errStatus(http.StatusNotFound, "no camera "+name)
+	return cam, nil
 }
 
 // cameraJSON renders cam; "today" comes from the archive's day summary in
@@ -173,8 +176,10 @@ func (s *Server) today(camera string, loc *time.Location) *todayJSON {
 	return t
 }
 
-// withoutCredentials strips the userinfo of a URL; a URL that does not
-// parse is dropped whole rather than risk showing a password.
+// withoutCredentials strips the userinfo of a URL and redacts the values of
+// query parameters that cameras use for credentials (secretParams, any
+// case); a URL that does not parse is dropped whole rather than risk
+// showing a password.
 func withoutCredentials(raw string) string {
 	if raw == "" {
 		return ""
@@ -184,5 +189,35 @@ func withoutCredentials(raw string) string {
 		return ""
 	}
 	u.User = nil
+	if u.RawQuery != "" {
+		q, err := url.ParseQuery(u.RawQuery)
+		if err != nil {
+			u.RawQuery = ""
+			return u.String()
+		}
+		redacted := false
+		for k, vs := range q {
+			if secretParams[strings.ToLower(k)] {
+				for i := range vs {
+					vs[i] = redactedValue
+				}
+				redacted = true
+			}
+		}
+		if redacted {
+			u.RawQuery = q.Encode()
+		}
+	}
 	return u.String()
 }
+
+// secretParams are the query parameter names (lower case) whose values
+// withoutCredentials redacts.
+var secretParams = map[string]bool{
+	"user": true, "username": true, "usr": true, "login": true, "pass": true, "password": true, "passwd": true,
+	"pwd": true, "token": true, "access_token": true, "auth": true, "key": true, "apikey": true, "api_key": true,
+	"secret": true, "sig": true, "signature": true,
+}
+
+// redactedValue replaces a secret query value.
+const redactedValue = "redacted"

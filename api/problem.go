@@ -49,6 +49,18 @@ type httpStatuser interface {
 	HTTPStatus() int
 }
 
+// retryAfterer is an error that says when to ask again (the exporter's
+// 503 when busy).
+type retryAfterer interface {
+	error
+	RetryAfter() time.Duration
+}
+
+// setRetryAfter sets Retry-After to d in whole seconds, rounded up.
+func setRetryAfter(h http.Header, d time.Duration) {
+	h.Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+}
+
 // writeProblem writes err as a problem: a *statusError or an error with
 // HTTPStatus as it says, anything else as 500 without its text (errors
 // reaching API users carry no paths).
@@ -64,10 +76,13 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 			w.Header().Add("WWW-Authenticate", `Bearer realm="camvault"`)
 		}
 		if se.retryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int((se.retryAfter+time.Second-1)/time.Second)))
+			setRetryAfter(w.Header(), se.retryAfter)
 		}
 	case isHTTP && hs.HTTPStatus() >= 400 && hs.HTTPStatus() <= 599:
 		p.Status, p.Detail = hs.HTTPStatus(), err.Error()
+		if ra, ok := errors.AsType[retryAfterer](err); ok && ra.RetryAfter() > 0 {
+			setRetryAfter(w.Header(), ra.RetryAfter())
+		}
 	default:
 		s.log.Error("request failed", "path", r.URL.Path, "err", err)
 		p.Detail = "internal error; the server log has the cause"

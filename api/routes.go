@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/camvault/camvault/auth"
 )
@@ -19,7 +20,7 @@ func (s *Server) routes() []route {
 	return []route{
 		{pattern: "GET /healthz", handle: s.handleHealthz, public: true},
 		{pattern: "GET /readyz", handle: s.handleReadyz, public: true},
-		{pattern: "GET /metrics", handle: s.handleMetrics, stream: true},
+		{pattern: "GET /metrics", handle: s.handleMetrics},
 		{pattern: "GET /api/v1/openapi.json", handle: s.handleOpenAPI},
 		{pattern: "GET /api/v1/cameras", handle: s.handleCameras},
 		{pattern: "GET /api/v1/cameras/{camera}", handle: s.handleCamera},
@@ -52,10 +53,11 @@ func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request, _ *caller
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// handleReadyz answers 200 when the listeners are bound, the archive is
-// ready and Deps.Ready agrees; 503 otherwise. A loopback peer needs no
-// credentials (the systemd watchdog, a local probe); others need the
-// metrics right.
+// handleReadyz answers 200 when the listeners are bound and the archive is
+// ready; 503 otherwise. A loopback peer needs no credentials (the systemd
+// watchdog, a local probe); others need the metrics right. A failing probe
+// is logged at most once per readyLogInterval (probes come every few
+// seconds).
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request, c *caller) error {
 	if !c.peer.IsLoopback() || r.Header.Get("Authorization") != "" {
 		var err error
@@ -74,20 +76,33 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request, c *caller)
 	}
 	if s.deps.Archive != nil {
 		if err := s.deps.Archive.Ready(); err != nil {
-			s.log.Warn("not ready", "err", err)
+			s.notReady(err)
 			why = append(why, "storage not ready")
-		}
-	}
-	if s.deps.Ready != nil {
-		if err := s.deps.Ready(); err != nil {
-			s.log.Warn("not ready", "err", err)
-			why = append(why, "not ready")
 		}
 	}
 	if len(why) > 0 {
 		return errStatus(http.StatusServiceUnavailable, "not ready: "+strings.Join(why, "; "))
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// readyLogInterval is the least time between two logs of a failing
+// /readyz.
+const readyLogInterval = time.Minute
+
+// notReady logs the archive's readiness failure err, unless one was logged
+// less than readyLogInterval ago.
+func (s *Server) notReady(err error) {
+	now := s.now()
+	s.mu.Lock()
+	quiet := !s.readyLogged.IsZero() && now.Sub(s.readyLogged) < readyLogInterval
+	if !quiet {
+		s.readyLogged = now
+	}
+	s.mu.Unlock()
+	if !quiet {
+		s.log.Warn("not ready", "err", err)
+	}
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request, c *caller) error {

@@ -27,6 +27,7 @@ type Server struct {
 	// guarded by mu:
 	plain, secure net.Listener // nil when not bound or not configured
 	closed        bool
+	readyLogged   time.Time // when /readyz last logged a failure
 }
 
 // New validates cfg (defaults applied) and builds a Server over deps;

@@ -18,7 +18,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c *caller) error
 type route struct {
 	pattern string
 	handle  handlerFunc
-	// stream routes (exports, /metrics) have no write deadline.
+	// stream routes (the exports) have a deadline per write rather than
+	// one for the whole answer.
 	stream bool
 	// public routes need no authentication (/healthz).
 	public bool
@@ -72,13 +73,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // wrap returns the http.Handler of rt: the write deadline, authentication,
-// the handler, and its error written as a problem.
+// the handler, and its error written as a problem. A JSON route must write
+// its whole answer within Config.WriteTimeout; a stream route gets that
+// long for each write instead (streamWriter), so it may run for hours but a
+// client that stops reading is dropped.
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
+		hw := w
 		deadline := time.Now().Add(s.cfg.WriteTimeout)
 		if rt.stream {
 			deadline = time.Time{}
+			hw = &streamWriter{ResponseWriter: w, rc: rc, idle: s.cfg.WriteTimeout}
 		}
 		_ = rc.SetWriteDeadline(deadline) // unsupported only under httptest, where nothing times out
 		c := &caller{peer: peerAddr(r), tls: r.TLS != nil}
@@ -87,7 +93,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			c, err = s.authenticate(r)
 		}
 		if err == nil {
-			err = rt.handle(w, r, c)
+			err = rt.handle(hw, r, c)
 		}
 		if err == nil {
 			return
@@ -99,6 +105,48 @@ func (s *Server) wrap(rt route) http.Handler {
 		s.writeProblem(w, r, err)
 	})
 }
+
+// streamChunk is the most a stream writes under one deadline when it copies
+// from a reader (http.ServeContent's body).
+const streamChunk = 256 << 10
+
+// streamWriter is the writer of a stream route: it moves the connection's
+// write deadline idle ahead before each write and flush.
+type streamWriter struct {
+	http.ResponseWriter
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (w *streamWriter) push() {
+	_ = w.rc.SetWriteDeadline(time.Now().Add(w.idle)) // unsupported only under httptest
+}
+
+func (w *streamWriter) Write(b []byte) (int, error) {
+	w.push()
+	return w.ResponseWriter.Write(b)
+}
+
+// ReadFrom copies r in chunks of streamChunk, each under its own deadline.
+func (w *streamWriter) ReadFrom(r io.Reader) (int64, error) {
+	buf := make([]byte, streamChunk)
+	return io.CopyBuffer(writerOnly{w}, r, buf)
+}
+
+// FlushError implements the flush of http.ResponseController.
+func (w *streamWriter) FlushError() error {
+	w.push()
+	return w.rc.Flush()
+}
+
+// Flush implements http.Flusher.
+func (w *streamWriter) Flush() { _ = w.FlushError() } // a writer that cannot flush still gets every byte
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *streamWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// writerOnly hides a writer's ReadFrom, so that io.CopyBuffer uses the buffer.
+type writerOnly struct{ io.Writer }
 
 // statusWriter remembers the status of an answer.
 type statusWriter struct {

@@ -207,34 +207,22 @@ func TestLimiterRefusesUnchecked(t *testing.T) {
 	}
 }
 
-// TestStreamOutlivesReadTimeout: a stream route (/metrics, the exports) keeps its request
-// context past http.read_timeout, which bounds only reading the request.
+// TestStreamOutlivesReadTimeout: a stream route (the exports) keeps its request context past
+// http.read_timeout, which bounds only reading the request.
 func TestStreamOutlivesReadTimeout(t *testing.T) {
-	a, err := auth.New(auth.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const readTimeout = 100 * time.Millisecond
-	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	exporter := exporterFunc(func(w http.ResponseWriter, r *http.Request) error {
 		select {
 		case <-r.Context().Done():
 			io.WriteString(w, "cancelled")
 		case <-time.After(5 * readTimeout): // the span under test: past the read timeout
 			io.WriteString(w, "alive")
 		}
+		return nil
 	})
-	srv, err := api.New(api.Config{Address: "127.0.0.1:0", ReadTimeout: readTimeout}, api.Deps{Authority: a, Metrics: metrics})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
+	addr := running(t, newLoopbackServer(t, api.Config{Address: "127.0.0.1:0", ReadTimeout: readTimeout}, api.Deps{Exporter: exporter}))
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Get("http://" + srv.Addr().String() + "/metrics")
+	resp, err := client.Get("http://" + addr + exportTarget)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,11 +231,14 @@ func TestStreamOutlivesReadTimeout(t *testing.T) {
 	if string(body) != "alive" {
 		t.Errorf("stream answered %q", body)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Close(); err != nil {
-		t.Fatal(err)
-	}
+}
+
+// exportTarget is an export request any exporterFunc answers.
+const exportTarget = "/api/v1/cameras/cam/export.m4s?start=2026-03-29T10:00:00Z&end=2026-03-29T11:00:00Z"
+
+// exporterFunc is an api.Exporter of a function.
+type exporterFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (f exporterFunc) ServeExport(w http.ResponseWriter, r *http.Request, _ string, _, _ time.Time, _ string) error {
+	return f(w, r)
 }

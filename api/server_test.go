@@ -99,8 +99,8 @@ func TestCredentialsNeedTLSOrLoopback(t *testing.T) {
 	if plain.code != http.StatusUnauthorized || !strings.Contains(plain.problem(t)["detail"].(string), "HTTPS") {
 		t.Fatalf("basic over plain HTTP from far: %d %s", plain.code, plain.body)
 	}
-	if f.failures != 0 {
-		t.Errorf("an unchecked credential counted %d failures", f.failures)
+	if f.failures != 1 { // refused unchecked, but refused: counted (review finding 17)
+		t.Errorf("an unchecked credential counted %d failures, want 1", f.failures)
 	}
 	if a := f.do(request{target: "/api/v1/cameras", user: "ops", password: "pw", peer: loopback}); a.code != http.StatusOK {
 		t.Fatalf("basic from loopback: %d %s", a.code, a.body)
@@ -123,11 +123,16 @@ func TestCredentialsNeedTLSOrLoopback(t *testing.T) {
 			t.Errorf("%+v: %d %s", bad, a.code, a.body)
 		}
 	}
-	if f.failures != 3 {
-		t.Errorf("AuthFailure called %d times, want 3", f.failures)
+	req := f.build(request{target: "/api/v1/cameras", tls: true})
+	req.Header.Set("Authorization", "Negotiate abc")
+	if a := serve(f, req); a.code != http.StatusUnauthorized {
+		t.Errorf("unknown scheme: %d", a.code)
+	}
+	if f.failures != 6 { // plain Basic, plain Bearer, the three bad ones and the unknown scheme
+		t.Errorf("AuthFailure called %d times, want 6 (every refusal counts)", f.failures)
 	}
 	// X-Forwarded-For does not make a far peer loopback.
-	req := f.build(request{target: "/api/v1/cameras", user: "ops", password: "pw"})
+	req = f.build(request{target: "/api/v1/cameras", user: "ops", password: "pw"})
 	req.Header.Set("X-Forwarded-For", "127.0.0.1")
 	if a := serve(f, req); a.code != http.StatusUnauthorized {
 		t.Errorf("X-Forwarded-For honoured: %d", a.code)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"net/netip"
+	"time"
 )
 
 // Authority answers who a user is and what a request may do. It is built
@@ -13,6 +14,7 @@ type Authority struct {
 	c     *compiled
 	slots chan struct{} // one token per running argon2id verification
 	dummy Argon2Hash    // verified for unknown users, so timing tells nothing
+	cache *credentialCache
 }
 
 // User is a configured user.
@@ -49,7 +51,8 @@ func New(cfg Config) (*Authority, error) {
 		return nil, err
 	}
 	dummy := Argon2Hash{Params: DefaultArgon2Params(), Salt: make([]byte, 16), Key: make([]byte, 32)}
-	return &Authority{c: c, slots: make(chan struct{}, cfg.MaxConcurrentHashes), dummy: dummy}, nil
+	return &Authority{c: c, slots: make(chan struct{}, cfg.MaxConcurrentHashes), dummy: dummy,
+		cache: newCredentialCache(cfg.CredentialCacheSize, cfg.CredentialCacheTTL)}, nil
 }
 
 // User returns the user called name.
@@ -74,11 +77,28 @@ func (a *Authority) Allowed(user *User, peer netip.Addr, action Action, camera s
 	return user != nil && user.allows(peer, action, camera)
 }
 
+// AllowedEverywhere reports whether a request from peer may do action on
+// every camera, as Allowed does for each one. The HTTP API asks it before
+// it shows what belongs to no camera (an RTSP session on a path that names
+// none): a user scoped to some cameras must not see it.
+func (a *Authority) AllowedEverywhere(user *User, peer netip.Addr, action Action) bool {
+	if a.c.anonymous.allowsEvery(peer, action) {
+		return true
+	}
+	return user != nil && user.allowsEvery(peer, action)
+}
+
 // CheckPassword returns the user called name if password matches its
 // argon2id hash. An unknown user, a user without argon2id hash and a wrong
 // password all return ErrBadCredentials after the same work. It waits for
-// one of Config.MaxConcurrentHashes slots, or returns ctx's error.
+// one of Config.MaxConcurrentHashes slots, or returns ctx's error. A pair
+// that passed less than Config.CredentialCacheTTL ago is answered from the
+// credential cache, without argon2id or a slot.
 func (a *Authority) CheckPassword(ctx context.Context, name, password string) (*User, error) {
+	k := a.cache.key(name, password)
+	if u := a.cache.get(k, time.Now()); u != nil {
+		return u, nil
+	}
 	select {
 	case a.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -91,6 +111,7 @@ func (a *Authority) CheckPassword(ctx context.Context, name, password string) (*
 		h = u.argon2
 	}
 	if h.Verify(password) && h != &a.dummy {
+		a.cache.put(k, u, time.Now())
 		return u, nil
 	}
 	return nil, ErrBadCredentials

@@ -288,3 +288,45 @@ func TestUserConfigLogValue(t *testing.T) {
 		t.Errorf("logged %s", s)
 	}
 }
+
+// TestAllowedEverywhere: only an api permission without cameras or with "*"
+// covers every camera; a user scoped to some cameras (who may still use the
+// API: Allowed with camera "") does not (review finding 10).
+func TestAllowedEverywhere(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Users = append(cfg.Users,
+		auth.UserConfig{Name: "scoped", Tokens: []string{"sha256:" + strings.Repeat("0", 64)},
+			Permissions: []auth.Permission{{Action: "api", Cameras: []string{"lobby-*"}}}},
+		auth.UserConfig{Name: "star", Tokens: []string{"sha256:" + strings.Repeat("1", 64)},
+			Permissions: []auth.Permission{{Action: "api", Cameras: []string{"door", "*"}}}})
+	a, err := auth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	far := netip.MustParseAddr("198.51.100.7")
+	for _, tc := range []struct {
+		user   string
+		action auth.Action
+		want   bool
+	}{
+		{"ops", auth.ActionAPI, true},
+		{"star", auth.ActionAPI, true},
+		{"scoped", auth.ActionAPI, false},
+		{"viewer", auth.ActionPlayback, true},
+		{"viewer", auth.ActionRead, false},
+		{"viewer", auth.ActionAPI, false},
+	} {
+		u, _ := a.User(tc.user)
+		if got := a.AllowedEverywhere(u, far, tc.action); got != tc.want {
+			t.Errorf("AllowedEverywhere(%s, %s) = %v, want %v", tc.user, tc.action, got, tc.want)
+		}
+	}
+	u, _ := a.User("scoped")
+	if !a.Allowed(u, far, auth.ActionAPI, "") {
+		t.Error("a scoped api user may no longer use the API")
+	}
+	if a.AllowedEverywhere(nil, far, auth.ActionAPI) {
+		t.Error("anonymous far peer allowed everywhere")
+	}
+}

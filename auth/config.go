@@ -7,12 +7,20 @@ import (
 	"net/netip"
 	"regexp"
 	"strconv"
+	"time"
 
 	"github.com/camvault/camvault/internal/settings"
 )
 
-// DefaultMaxConcurrentHashes is the default of Config.MaxConcurrentHashes.
-const DefaultMaxConcurrentHashes = 4
+// Defaults of Config.
+const (
+	// DefaultMaxConcurrentHashes is the default of Config.MaxConcurrentHashes.
+	DefaultMaxConcurrentHashes = 4
+	// DefaultCredentialCacheSize is the default of Config.CredentialCacheSize.
+	DefaultCredentialCacheSize = 1024
+	// DefaultCredentialCacheTTL is the default of Config.CredentialCacheTTL.
+	DefaultCredentialCacheTTL = time.Minute
+)
 
 // Bounds of Config.
 const (
@@ -32,7 +40,8 @@ var userNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
 // UserConfig, AnonymousConfig and Permission are the keys of camvault's
 // configuration file, and FieldError paths use the same names. Users and
 // Anonymous are the file's top-level users and anonymous sections;
-// MaxConcurrentHashes is a key of its auth section.
+// MaxConcurrentHashes and the credential cache's settings are keys of its
+// auth section.
 type Config struct {
 	// Users are the known users; names are unique.
 	Users []UserConfig `yaml:"-"`
@@ -44,6 +53,13 @@ type Config struct {
 	// MaxConcurrentHashes bounds the argon2id verifications running at
 	// once; CheckPassword waits for a slot. Defaults to 4.
 	MaxConcurrentHashes int `yaml:"max_concurrent_hashes"`
+	// CredentialCacheSize bounds the name and password pairs that
+	// CheckPassword remembers after they passed argon2id; when full, the
+	// expired ones go first, then any. Defaults to 1024.
+	CredentialCacheSize int `yaml:"credential_cache_size"`
+	// CredentialCacheTTL is how long a verified pair is remembered: its
+	// checks in that time skip argon2id. Defaults to 1m.
+	CredentialCacheTTL time.Duration `yaml:"credential_cache_ttl"`
 }
 
 // UserConfig is one user. At least one of PasswordArgon2id, DigestMD5,
@@ -103,6 +119,12 @@ func (c Config) withDefaults() Config {
 	if c.MaxConcurrentHashes == 0 {
 		c.MaxConcurrentHashes = DefaultMaxConcurrentHashes
 	}
+	if c.CredentialCacheSize == 0 {
+		c.CredentialCacheSize = DefaultCredentialCacheSize
+	}
+	if c.CredentialCacheTTL == 0 {
+		c.CredentialCacheTTL = DefaultCredentialCacheTTL
+	}
 	return c
 }
 
@@ -133,6 +155,12 @@ func (c *Config) compile() (*compiled, error) {
 	}
 	if c.MaxConcurrentHashes < 1 || c.MaxConcurrentHashes > 1024 {
 		fe.add(fmt.Errorf("must be between 1 and 1024, got %d", c.MaxConcurrentHashes), "max_concurrent_hashes")
+	}
+	if c.CredentialCacheSize < 1 || c.CredentialCacheSize > 1<<20 {
+		fe.add(fmt.Errorf("must be between 1 and 1048576, got %d", c.CredentialCacheSize), "credential_cache_size")
+	}
+	if c.CredentialCacheTTL < time.Second || c.CredentialCacheTTL > time.Hour {
+		fe.add(fmt.Errorf("must be between 1s and 1h, got %v", c.CredentialCacheTTL), "credential_cache_ttl")
 	}
 	for i, uc := range c.Users {
 		u := compileUser(&fe, []string{"users", strconv.Itoa(i)}, uc)

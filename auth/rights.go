@@ -59,3 +59,21 @@ func (r *rights) from(peer netip.Addr) bool {
 	peer = peer.Unmap().WithZone("")
 	return slices.ContainsFunc(r.networks, func(p netip.Prefix) bool { return p.Contains(peer) })
 }
+
+// allowsEvery reports whether the rights let peer do action on every camera:
+// an api permission without cameras, or a permission whose globs include
+// "*" (camera names hold no '/', so "*" matches them all).
+func (r *rights) allowsEvery(peer netip.Addr, action Action) bool {
+	if r == nil || !r.from(peer) {
+		return false
+	}
+	for _, p := range r.perms {
+		if p.action != action {
+			continue
+		}
+		if !action.cameraScoped() || (action == ActionAPI && len(p.cameras) == 0) || slices.Contains(p.cameras, "*") {
+			return true
+		}
+	}
+	return false
+}

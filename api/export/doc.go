@@ -26,6 +26,17 @@
 // the last sample presented before the window's end; a segment still being
 // recorded is included up to its last written fragment.
 //
+// A progressive export whose window reaches past the last written fragment
+// of a segment still being recorded is answered 302 to the same URL with
+// end set to that fragment's end (RFC 3339). That URL names bytes that do
+// not change as the segment grows: players send their later Range requests
+// without If-Range, and would otherwise read a moov and an mdat of two
+// different files. The fragmented export streams what is written when it
+// is read and is not redirected.
+//
+// At most Options.MaxConcurrent exports are served at once; one more is
+// refused with 503 (ErrBusy) and a Retry-After.
+//
 // Gaps: the media timeline is continuous. Where nothing was recorded between
 // two segments, the next segment's media follows the previous one's at once:
 // the gap is collapsed, not shown as a freeze or a jump, so players never

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // Errors that ServeExport returns wrapped in an *Error, for callers that
@@ -21,7 +22,20 @@ var (
 	ErrCodecChange = errors.New("codec parameters change inside the window")
 	// ErrUnreadable: a segment could not be read or parsed (500).
 	ErrUnreadable = errors.New("recording unreadable")
+	// ErrPrecondition: the request's If-Match or If-Unmodified-Since does
+	// not hold for the export (412).
+	ErrPrecondition = errors.New("precondition failed: the export's bytes are not the ones named")
+	// ErrRange: no range of the request's Range header overlaps the export
+	// (416); the Content-Range header gives the export's size.
+	ErrRange = errors.New("range not satisfiable")
+	// ErrBusy: Options.MaxConcurrent exports are running (503); try again
+	// after Error.RetryAfter.
+	ErrBusy = errors.New("too many exports running")
 )
+
+// busyRetryAfter is the Retry-After of ErrBusy: a progressive export of an
+// hour is sent in well under it from the page cache.
+const busyRetryAfter = 5 * time.Second
 
 // Error is what ServeExport returns when it wrote nothing: Status is the HTTP
 // status the caller should answer with, and Err says why (it wraps one of
@@ -40,6 +54,15 @@ func (e *Error) Unwrap() error { return e.Err }
 // HTTPStatus returns the HTTP status code of the error.
 func (e *Error) HTTPStatus() int { return e.Status }
 
+// RetryAfter returns how long the client should wait before it asks again
+// (ErrBusy), or 0.
+func (e *Error) RetryAfter() time.Duration {
+	if errors.Is(e.Err, ErrBusy) {
+		return busyRetryAfter
+	}
+	return 0
+}
+
 // statusOf maps the package's sentinels to HTTP statuses: the one place that
 // does.
 func statusOf(err error) int {
@@ -50,6 +73,12 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrCodecChange):
 		return http.StatusConflict
+	case errors.Is(err, ErrPrecondition):
+		return http.StatusPreconditionFailed
+	case errors.Is(err, ErrRange):
+		return http.StatusRequestedRangeNotSatisfiable
+	case errors.Is(err, ErrBusy):
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}

@@ -2,7 +2,9 @@ package export_test
 
 import (
 	"context"
+	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,8 +12,11 @@ import (
 	"github.com/camvault/camvault/storage"
 )
 
-// TestGrowingSegment exports a segment still being written: the export
-// holds what is written so far, and its ETag changes as it grows.
+// TestGrowingSegment exports a segment still being written: a window that
+// reaches past the last written fragment is redirected (302) to the same
+// window ending there, whose bytes and ETag stay the same as the segment
+// grows (review finding 8); following the redirect, the export holds what
+// is written so far, and the original URL's target changes as it grows.
 func TestGrowingSegment(t *testing.T) {
 	st := recordings(t)
 	base := serve(t, st, export.DefaultOptions())
@@ -55,9 +60,29 @@ func TestGrowingSegment(t *testing.T) {
 		}
 	}
 	url := exportURL(base, "live", 0, time.Minute, "mp4")
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	var tags []string
+	var stable string // the redirect target after the first growth
+	var stableTag, stableLoc string
 	for _, n := range []int{5, 3} {
 		grow(n)
+		resp, err := noFollow.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc := resp.Header.Get("Location")
+		wantEnd := "end=" + strings.ReplaceAll(src.Fragments[written-1].End().UTC().Format(time.RFC3339Nano), ":", "%3A")
+		if resp.StatusCode != http.StatusFound || !strings.Contains(loc, wantEnd) {
+			t.Fatalf("%d fragments: status %d Location %q, want 302 with %s", written, resp.StatusCode, loc, wantEnd)
+		}
+		if stable == "" {
+			stable = base + loc
+			r, _ := get(t, "GET", stable)
+			stableTag, stableLoc = r.Header.Get("ETag"), loc
+		} else if r, _ := get(t, "GET", stable); r.StatusCode != 200 || r.Header.Get("ETag") != stableTag {
+			t.Errorf("%s after growth: status %d ETag %s, want 200 and %s", stableLoc, r.StatusCode, r.Header.Get("ETag"), stableTag)
+		}
 		resp, body := get(t, "GET", url)
 		if resp.StatusCode != 200 {
 			t.Fatalf("%d fragments: status %d %s", written, resp.StatusCode, body)

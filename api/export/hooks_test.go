@@ -25,3 +25,35 @@ func PlanBody(s *Server, camera string, start, end time.Time) (int64, func(w io.
 		return err
 	}, nil
 }
+
+// PresizedSamples returns the sample capacity that planning camera's
+// [start, end) reserves up front, all tracks together.
+func PresizedSamples(s *Server, camera string, start, end time.Time) (int, error) {
+	parts, err := s.selectParts(camera, start, end)
+	if err != nil {
+		return 0, err
+	}
+	tracks := parts[0].tracks
+	pl := &plan{tracks: tracks, samples: make([][]sample, len(tracks)), chunks: make([][]chunk, len(tracks)),
+		maxSamples: s.opt.MaxSamples}
+	tl := newTimeline(tracks, end)
+	fr := fragReader{store: s.store}
+	first := parts[0].frags[0]
+	tl.enterPart(first.Start)
+	if _, err := fr.header(parts[0].file, first); err != nil {
+		return 0, err
+	}
+	if err := tl.fragment(first, &fr.p); err != nil {
+		return 0, err
+	}
+	frags := 0
+	for i := range parts {
+		frags += len(parts[i].frags)
+	}
+	pl.presize(tl, &fr, frags)
+	n := 0
+	for _, ss := range pl.samples {
+		n += cap(ss)
+	}
+	return n, nil
+}

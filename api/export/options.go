@@ -19,6 +19,11 @@ type Options struct {
 	// fmp4, which holds one fragment at a time. Defaults to 2,000,000 (a
 	// day of 25 fps video, or about 6 h of video with AAC audio).
 	MaxSamples int `yaml:"max_samples"`
+	// MaxConcurrent bounds the exports served at once, of both formats: a
+	// progressive one holds its plan (up to about 40 bytes a sample) while
+	// it is sent, a fragmented one a fragment while it streams. One more is
+	// refused with 503 and Retry-After. Defaults to 8.
+	MaxConcurrent int `yaml:"max_concurrent"`
 	// Logger receives one line per export that failed after its first byte
 	// went out (the client then sees a cut response). Nil discards them.
 	Logger *slog.Logger `yaml:"-"`
@@ -28,11 +33,14 @@ type Options struct {
 const (
 	DefaultMaxDuration = 24 * time.Hour
 	DefaultMaxSamples  = 2_000_000
+	// DefaultMaxConcurrent is 8 days of 25 fps video with audio planned at
+	// once: about 1 GB at worst.
+	DefaultMaxConcurrent = 8
 )
 
 // DefaultOptions returns the default of every setting with a yaml tag.
 func DefaultOptions() Options {
-	return Options{MaxDuration: DefaultMaxDuration, MaxSamples: DefaultMaxSamples}
+	return Options{MaxDuration: DefaultMaxDuration, MaxSamples: DefaultMaxSamples, MaxConcurrent: DefaultMaxConcurrent}
 }
 
 func (o *Options) setDefaults() {
@@ -41,6 +49,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxSamples <= 0 {
 		o.MaxSamples = DefaultMaxSamples
+	}
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = DefaultMaxConcurrent
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -54,5 +65,6 @@ func (o *Options) Validate() error {
 	var v settings.Check
 	v.Duration("max_duration", o.MaxDuration, time.Second, 31*24*time.Hour)
 	v.Count("max_samples", o.MaxSamples, 1000, 50_000_000)
+	v.Count("max_concurrent", o.MaxConcurrent, 1, 1024)
 	return v.Err()
 }

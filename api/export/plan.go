@@ -93,18 +93,29 @@ func (s *Server) buildPlan(camera string, parts []part, start, end time.Time) (*
 }
 
 // presize reserves the tables for frags fragments like the parsed one in
-// fr, so that planning an hour does not copy them over and over as they grow.
+// fr, so that planning an hour does not copy them over and over as they
+// grow. All tracks together reserve at most maxSamples+1 samples (the most a
+// plan may hold before it is refused), each its share of that bound.
 func (pl *plan) presize(tl *timeline, fr *fragReader, frags int) {
 	per := make([]int, len(pl.tracks))
 	for i := range fr.p.Samples {
 		per[tl.index(fr.p.Samples[i].TrackID)]++
 	}
+	wants := make([]int, len(per))
 	total := 0
 	for ti, n := range per {
-		want := min(n*frags+n*frags/16+16, pl.maxSamples+1)
+		wants[ti] = n*frags + n*frags/16 + 16
+		total += wants[ti]
+	}
+	if budget := pl.maxSamples + 1; total > budget {
+		for ti := range wants {
+			wants[ti] = int(int64(wants[ti]) * int64(budget) / int64(total))
+		}
+		total = budget
+	}
+	for ti, want := range wants {
 		pl.samples[ti] = make([]sample, 0, want)
 		pl.chunks[ti] = make([]chunk, 0, min(frags+frags/16+16, want))
-		total += want
 	}
 	pl.extents = make([]extent, 0, min(frags+16, total))
 }

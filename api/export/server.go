@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -21,6 +22,7 @@ type Server struct {
 	store *storage.Store
 	opt   Options
 	log   *slog.Logger
+	slots chan struct{} // one token per export being served
 }
 
 // New returns a Server over store. opt is copied; zero fields take their
@@ -33,7 +35,8 @@ func New(store *storage.Store, opt Options) (*Server, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
-	return &Server{store: store, opt: opt, log: opt.Logger.With("component", "export")}, nil
+	return &Server{store: store, opt: opt, log: opt.Logger.With("component", "export"),
+		slots: make(chan struct{}, opt.MaxConcurrent)}, nil
 }
 
 // Formats of ServeExport.
@@ -71,9 +74,16 @@ const etagVersion = "cv1"
 // checked the right and validated camera; start < end are parsed. It writes
 // the whole response itself on success; on an error before the first byte
 // it writes nothing and returns an *Error whose HTTPStatus says 400, 404,
-// 409 or 500. A failure after the first byte (a client gone, a file that
-// became unreadable) cuts the response short, is logged and returns nil.
+// 409 or 500, or 503 with a RetryAfter while Options.MaxConcurrent exports
+// run. A failure after the first byte (a client gone, a file that became
+// unreadable) cuts the response short, is logged and returns nil.
 func (s *Server) ServeExport(w http.ResponseWriter, r *http.Request, camera string, start, end time.Time, format string) error {
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		return fail(fmt.Errorf("%w: at most %d at once", ErrBusy, s.opt.MaxConcurrent))
+	}
 	if !end.After(start) {
 		return fail(fmt.Errorf("%w: end %s is not after start %s", ErrBadRequest, stamp(end), stamp(start)))
 	}
@@ -97,6 +107,10 @@ func (s *Server) serveMP4(w http.ResponseWriter, r *http.Request, camera string,
 	if err != nil {
 		return err
 	}
+	if last := &parts[len(parts)-1]; last.open && end.After(last.end()) {
+		redirectEnd(w, r, last.end())
+		return nil
+	}
 	pl, err := s.buildPlan(camera, parts, start, end)
 	if err != nil {
 		return err
@@ -107,13 +121,34 @@ func (s *Server) serveMP4(w http.ResponseWriter, r *http.Request, camera string,
 	h.Set("Accept-Ranges", "bytes")
 	h.Set("ETag", etag(head, pl))
 	b := newBody(s.store, pl, head)
-	http.ServeContent(w, r, "", time.Time{}, b)
+	rw := &refusalWriter{ResponseWriter: w}
+	http.ServeContent(rw, r, "", time.Time{}, b)
+	switch rw.refused {
+	case http.StatusPreconditionFailed:
+		return ErrPrecondition
+	case http.StatusRequestedRangeNotSatisfiable:
+		return ErrRange
+	}
 	if b.err != nil {
 		s.log.Warn("export cut short", "camera", camera, "err", b.err)
 		return nil
 	}
 	s.log.Debug("export served", "camera", camera, "format", FormatMP4, "bytes", b.size, "samples", pl.count)
 	return nil
+}
+
+// redirectEnd answers 302 to r's URL with its end parameter set to end: the
+// last written fragment's end when the window reaches into a segment still
+// being written. That URL names bytes that no longer change as the segment
+// grows, so a player's later Range requests (sent without If-Range) read the
+// same file as its first.
+func redirectEnd(w http.ResponseWriter, r *http.Request, end time.Time) {
+	u := *r.URL
+	q := u.Query()
+	q.Set("end", stamp(end))
+	u.RawQuery = q.Encode()
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, u.RequestURI(), http.StatusFound)
 }
 
 // etag is a strong validator of a progressive export: a hash of its header
@@ -154,3 +189,38 @@ func setCommon(h http.Header, camera string, start, end time.Time, gaps []gap, m
 	h.Set(HeaderGaps, sb.String())
 	h.Set(HeaderGapCount, strconv.Itoa(len(gaps)))
 }
+
+// refusalWriter passes http.ServeContent's answer through, except a 412 or
+// 416: it keeps that status (and the headers, Content-Range among them) but
+// writes nothing, so that ServeExport returns it as an *Error and its caller
+// answers in its own error format.
+type refusalWriter struct {
+	http.ResponseWriter
+	refused int // 0, 412 or 416
+}
+
+func (w *refusalWriter) WriteHeader(code int) {
+	if code == http.StatusPreconditionFailed || code == http.StatusRequestedRangeNotSatisfiable {
+		w.refused = code
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *refusalWriter) Write(b []byte) (int, error) {
+	if w.refused != 0 {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ReadFrom keeps the underlying writer's ReadFrom, if any, for the body.
+func (w *refusalWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.refused != 0 {
+		return io.Copy(io.Discard, r)
+	}
+	return io.Copy(w.ResponseWriter, r)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *refusalWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

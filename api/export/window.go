@@ -14,6 +14,8 @@ type part struct {
 	file   string
 	frags  []storage.Fragment
 	tracks []track
+	// open reports a segment still being written.
+	open bool
 }
 
 // end returns the wall-clock end of the part's last fragment.
@@ -59,7 +61,7 @@ func (s *Server) selectParts(camera string, start, end time.Time) ([]part, error
 		if len(parts) > 0 && !sameTracks(parts[0].tracks, tracks) {
 			return nil, fmt.Errorf("%w at %s: export up to or from that instant", ErrCodecChange, stamp(frags[first].Start))
 		}
-		parts = append(parts, part{file: seg.File, frags: frags[first:stop], tracks: tracks})
+		parts = append(parts, part{file: seg.File, frags: frags[first:stop], tracks: tracks, open: seg.State == storage.StateOpen})
 	}
 	if len(parts) == 0 {
 		return nil, ErrNoRecording

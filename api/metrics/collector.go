@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/camvault/camvault/api"
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/storage"
@@ -104,7 +105,7 @@ func newCollector(m *Metrics) *collector {
 	gauge("camvault_camera_recording", "1 while a recording of the camera is open, else 0.",
 		func(r *cameraRow) float64 { return boolValue(r.rec.Active) })
 	gauge("camvault_camera_state",
-		"What the camera is doing: 0 idle, 1 connecting, 2 backing off, 3 recording, 4 storage error.",
+		"What the camera is doing: 0 idle, 1 connecting, 2 backing_off, 3 recording, 4 storage_error (the API's camera state).",
 		func(r *cameraRow) float64 { return float64(r.state()) })
 	c.deleted.segments = prometheus.NewDesc("camvault_camera_segments_deleted_total",
 		"Segments retention deleted, by reason.", []string{"camera", "reason"}, nil)
@@ -227,12 +228,12 @@ func (c *collector) pruneLabels(rows map[string]*cameraRow) {
 	}
 }
 
-func (r *cameraRow) state() CameraState {
+func (r *cameraRow) state() api.CameraState {
 	var rs *recorder.CameraStats
 	if r.hasRec {
 		rs = &r.rec
 	}
-	return cameraState(rs, r.pull)
+	return api.CameraStateOf(rs, r.pull)
 }
 
 func boolValue(b bool) float64 {

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"testing"
 
+	"github.com/camvault/camvault/api"
 	"github.com/camvault/camvault/api/metrics"
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/media"
@@ -44,7 +45,7 @@ func TestPulledCameraHasSeries(t *testing.T) {
 	}
 	rec := f.open(t, "lobby") // what the pull opens once connected
 	defer rec.Close()
-	if got := values(gather(t, m)["camvault_camera_state"]); got["camera=lobby"] != float64(metrics.StateRecording) {
-		t.Errorf("state %v while lobby records, want %d", got, metrics.StateRecording)
+	if got := values(gather(t, m)["camvault_camera_state"]); got["camera=lobby"] != float64(api.StateRecording) {
+		t.Errorf("state %v while lobby records, want %d", got, api.StateRecording)
 	}
 }

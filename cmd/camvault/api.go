@@ -46,7 +46,6 @@ func newAPIServer(cfg *fileConfig, access *rtspAuth, p apiParts, tlsConf *tls.Co
 		Metrics:     p.metrics.Handler(),
 		ObserveHTTP: p.metrics.ObserveHTTP,
 		AuthFailure: p.metrics.AuthFailure,
-		Ready:       store.Ready,
 	})
 }
 
@@ -99,62 +98,84 @@ func (a apiCameras) Cameras(now time.Time) ([]api.Camera, error) {
 	return out, nil
 }
 
+// Camera implements api.CameraSource: a camera of the configuration, the recorder or the index.
+func (a apiCameras) Camera(name string, now time.Time) (api.Camera, bool, error) {
+	_, known := a.cfg.Cameras[name]
+	if _, ok := a.rec.Camera(name); ok {
+		known = true
+	}
+	if !known {
+		stored, err := a.store.Cameras()
+		if err != nil {
+			return api.Camera{}, false, err
+		}
+		known = slices.Contains(stored, name)
+	}
+	if !known {
+		return api.Camera{}, false, nil
+	}
+	cam, err := a.camera(name, now, a.store.Retention())
+	return cam, err == nil, err
+}
+
 // camera describes one camera: what the configuration, the pull and the index say (configured),
-// then what the recorder says of a recording under way.
+// then what the recorder says of a recording under way; the state combines the pull's and the
+// recorder's views as the metrics do (api.CameraStateOf).
 func (a apiCameras) camera(name string, now time.Time, pol storage.Retention) (api.Camera, error) {
-	cam, err := a.configured(name, now, pol)
-	recordingState(&cam, a.rec)
+	cam, ps, err := a.configured(name, now, pol)
+	var rs *recorder.CameraStats
+	if st, ok := a.rec.Camera(name); ok {
+		rs = &st
+		recorded(&cam, st)
+	}
+	cam.State = api.CameraStateOf(rs, ps)
 	return cam, err
 }
 
-// configured describes one camera from the configuration (source, schedule), the pull (state)
-// and the index: tracks, bitrate and the last fragment from its newest segment.
-func (a apiCameras) configured(name string, now time.Time, pol storage.Retention) (api.Camera, error) {
+// configured describes one camera from the configuration (source, schedule), the pull (its
+// state, returned; nil for a pushed camera) and the index: tracks, bitrate and the last
+// fragment from its newest segment.
+func (a apiCameras) configured(name string, now time.Time, pol storage.Retention) (api.Camera, *ingest.CameraState, error) {
 	cc := a.cfg.Cameras[name]
-	cam := api.Camera{Name: name, Source: "push", AlwaysOn: true, State: api.StateIdle}
+	cam := api.Camera{Name: name, Source: "push", AlwaysOn: true}
 	p, ok := pol.Cameras[name]
 	if !ok {
 		p = pol.Default
 	}
 	cam.Retention = api.RetentionPolicy{MaxAge: p.MaxAge, MinAge: p.MinAge, MaxBytes: p.MaxBytes}
+	var ps *ingest.CameraState
 	if cc.URL != "" {
 		cam.Source, cam.URL = "pull", cc.URL // the API strips the credentials
 		sched := cc.Schedule.schedule()
 		cam.AlwaysOn = sched.Always
 		cam.Schedule = windowsAhead(sched, now)
 		if st, ok := a.pull.Camera(name); ok {
-			cam.State = pullState(st.State)
+			ps = &st
 			cam.LastError, cam.LastErrorTime, cam.NextRetry = st.LastError, st.LastErrorTime, st.NextRetry
 		}
 	}
 	last, err := a.store.LastEnd(name)
 	if err != nil || last.IsZero() {
-		return cam, err
+		return cam, ps, err
 	}
 	cam.LastFragment = last
 	segs, err := a.store.Segments(name, last.Add(-time.Nanosecond), time.Time{}, false)
 	if err != nil || len(segs) == 0 {
-		return cam, err
+		return cam, ps, err
 	}
 	seg := segs[len(segs)-1]
 	cam.Tracks = seg.Tracks
 	if d := seg.End.Sub(seg.Start); d > 0 {
 		cam.Bitrate = float64(seg.Bytes*8) / d.Seconds()
 	}
-	return cam, nil
+	return cam, ps, nil
 }
 
-// recordingState sets what the recorder knows of a camera it is recording now: the state
-// (recording, or storage_error while storage refuses its fragments), the live tracks and the
-// bitrate of the last seconds.
-func recordingState(cam *api.Camera, rec *recorder.Recorder) {
-	st, ok := rec.Camera(cam.Name)
-	if !ok || !st.Active {
+// recorded sets what the recorder knows of a camera it is recording now: the live tracks and
+// the bitrate of the last seconds, and its last fragment.
+func recorded(cam *api.Camera, st recorder.CameraStats) {
+	if !st.Active {
 		return
-	}
-	cam.State = api.StateRecording
-	if st.StorageError {
-		cam.State = api.StateStorageError
 	}
 	if len(st.Tracks) > 0 {
 		cam.Tracks = st.Tracks
@@ -165,19 +186,6 @@ func recordingState(cam *api.Camera, rec *recorder.Recorder) {
 	if st.LastFragment.After(cam.LastFragment) {
 		cam.LastFragment = st.LastFragment
 	}
-}
-
-// pullState maps a pull's state to the API's.
-func pullState(s ingest.PullState) api.CameraState {
-	switch s {
-	case ingest.PullRecording:
-		return api.StateRecording
-	case ingest.PullConnecting:
-		return api.StateConnecting
-	case ingest.PullBackingOff:
-		return api.StateBackingOff
-	}
-	return api.StateIdle
 }
 
 // windowsAhead lists the schedule's windows from now: the open one, then the next ones, at most

@@ -56,7 +56,7 @@ func TestAPICameras(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	mets, err := metrics.New(metrics.Sources{Store: store, Recorder: recd, Pull: pull, RTSP: rtspMetrics(&srv, pull)})
+	mets, err := metrics.New(metrics.Sources{Store: store, Recorder: recd, Pull: pull, RTSP: rtspMetrics(func() *rtsp.Server { return srv }, pull)})
 	if err != nil {
 		t.Fatal(err)
 	}

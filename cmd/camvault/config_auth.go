@@ -10,7 +10,8 @@ import (
 )
 
 // authConfig is the authentication section. It inlines the package configs it feeds: the
-// realm and nonces of RTSP Digest (rtspauth.ServerConfig), argon2id concurrency (auth.Config,
+// realm and nonces of RTSP Digest (rtspauth.ServerConfig), argon2id concurrency and the cache of
+// verified passwords (auth.Config,
 // whose users and anonymous rights are the top-level users and anonymous sections) and the
 // limits of failed attempts (auth.LimiterConfig).
 type authConfig struct {
@@ -21,8 +22,9 @@ type authConfig struct {
 
 func defaultAuthConfig() authConfig {
 	return authConfig{
-		ServerConfig:  rtspauth.DefaultServerConfig(),
-		Config:        auth.Config{MaxConcurrentHashes: auth.DefaultMaxConcurrentHashes},
+		ServerConfig: rtspauth.DefaultServerConfig(),
+		Config: auth.Config{MaxConcurrentHashes: auth.DefaultMaxConcurrentHashes,
+			CredentialCacheSize: auth.DefaultCredentialCacheSize, CredentialCacheTTL: auth.DefaultCredentialCacheTTL},
 		LimiterConfig: auth.DefaultLimiterConfig(),
 	}
 }
@@ -31,7 +33,8 @@ func defaultAuthConfig() authConfig {
 // packages' own validation.
 func (c *fileConfig) validateAuth(v *settings.Check) {
 	v.Add(c.Auth.ServerConfig.Validate(), "auth")
-	v.Add(auth.Config{MaxConcurrentHashes: c.Auth.MaxConcurrentHashes}.Validate(), "auth")
+	v.Add(auth.Config{MaxConcurrentHashes: c.Auth.MaxConcurrentHashes, CredentialCacheSize: c.Auth.CredentialCacheSize,
+		CredentialCacheTTL: c.Auth.CredentialCacheTTL}.Validate(), "auth")
 	v.Add(c.Auth.LimiterConfig.Validate(), "auth")
 	v.Add(auth.Config{Users: c.Users, Anonymous: c.Anonymous}.Validate())
 }

@@ -12,15 +12,15 @@ import (
 
 // rtspMetrics reports what the RTSP server has open at a scrape: connections by kind ("rtsp",
 // "rtsps") and sessions by kind ("publish", "live", "playback" for archive paths, and "pull"
-// for the pulled cameras recording now). srv is read at each call, so the metrics may be built
-// before the server.
-func rtspMetrics(srv **rtsp.Server, pull *ingest.Pull) func() metrics.RTSPStats {
+// for the pulled cameras recording now). server is asked at each call and may return nil (no
+// server yet), so the metrics may be built before the server.
+func rtspMetrics(server func() *rtsp.Server, pull *ingest.Pull) func() metrics.RTSPStats {
 	return func() metrics.RTSPStats {
 		st := metrics.RTSPStats{
 			Connections: map[string]int{"rtsp": 0, "rtsps": 0},
 			Sessions:    map[string]int{"publish": 0, "live": 0, "playback": 0, "pull": 0},
 		}
-		if s := *srv; s != nil {
+		if s := server(); s != nil {
 			stats := s.Stats()
 			st.Connections["rtsp"] = stats.Connections - stats.TLSConnections
 			st.Connections["rtsps"] = stats.TLSConnections

@@ -90,6 +90,29 @@ func startParts(l *lifecycle, cfg *fileConfig, opts serveOptions, log *slog.Logg
 			"add users (camvault passwd -user NAME) or an anonymous entry to serve others")
 	}
 	l.run("auth", access.flushLoop(cfg.Auth.LogInterval))
+	p, err := startRecording(l, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	srv, certs, err := startRTSP(l, cfg, access, p, log)
+	if err != nil {
+		return nil, err
+	}
+	web, err := startHTTP(l, cfg, access, p, certs, log)
+	if err != nil {
+		return nil, err
+	}
+	l.addFunc("reload", reloadOnSIGHUP(l.context(), opts.configPath, reloadTargets{pull: p.pull, store: p.store, certs: certs}, log))
+	l.run("rtsp", srv.Run)
+	l.run("http", web.Run)
+	return &servers{rtsp: srv, http: web}, nil
+}
+
+// startRecording opens the store (with the metrics' storage observer) and starts its retention
+// loop, then the recorder, and builds the pulls (not run yet) and the metrics over them. The
+// RTSP server of the returned parts is set by startRTSP; the metrics read it through p at each
+// scrape, which the HTTP server started after it serves.
+func startRecording(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*apiParts, error) {
 	storeObs := metrics.NewStorageObserver()
 	scfg := cfg.storageConfig(log)
 	scfg.Observer = storeObs
@@ -105,44 +128,56 @@ func startParts(l *lifecycle, cfg *fileConfig, opts serveOptions, log *slog.Logg
 		return nil, err
 	}
 	l.add("recorder", func() error { return closeRecorder(rec.Close, shutdownTimeout, log) })
-	push, err := ingest.NewPush(cfg.pushConfig(sink{rec}, log))
-	if err != nil {
-		return nil, err
-	}
-	play, err := playback.New(cfg.playbackConfig(store, log))
-	if err != nil {
-		return nil, err
-	}
 	pull, err := ingest.NewPull(cfg.pullConfig(sink{rec}, log))
 	if err != nil {
 		return nil, err
 	}
-	var srv *rtsp.Server
-	mets, err := metrics.New(metrics.Sources{Store: store, Recorder: rec, Pull: pull, RTSP: rtspMetrics(&srv, pull),
-		DiskSpace: store.DiskSpace, IndexSize: store.IndexSize, WriteRate: store.WriteRate, StorageObserver: storeObs})
+	p := &apiParts{store: store, rec: rec, pull: pull}
+	p.metrics, err = metrics.New(metrics.Sources{Store: store, Recorder: rec, Pull: pull,
+		RTSP: rtspMetrics(func() *rtsp.Server { return p.rtsp }, pull), DiskSpace: store.DiskSpace,
+		IndexSize: store.IndexSize, WriteRate: store.WriteRate, StorageObserver: storeObs})
+	return p, err
+}
+
+// startRTSP builds the push and playback handlers and the RTSP server, binds its sockets, sets
+// p.rtsp and starts the pulls. The server's accept loop is started last, by startParts.
+func startRTSP(l *lifecycle, cfg *fileConfig, access *rtspAuth, p *apiParts, log *slog.Logger) (*rtsp.Server, *certReloader, error) {
+	push, err := ingest.NewPush(cfg.pushConfig(sink{p.rec}, log))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	play, err := playback.New(cfg.playbackConfig(p.store, log))
+	if err != nil {
+		return nil, nil, err
 	}
 	certs, err := newCertReloader(cfg.TLS.Cert, cfg.TLS.Key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	mets := p.metrics
 	rcfg := cfg.rtspServerConfig(rtspHandler{push: push, play: play, access: access}, access.countedRTSPAccess(mets.AuthFailure), certs.config(), log)
 	rcfg.OnPlayStart = func(_ string, d time.Duration) { mets.ObservePlayStart(d) }
-	srv, err = rtsp.NewServer(rcfg)
+	srv, err := rtsp.NewServer(rcfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	p.rtsp = srv
 	l.add("rtsp sockets", srv.Close)
-	pull.Update(cfg.pullCameras())
-	l.run("pull", pull.Run)
+	p.pull.Update(cfg.pullCameras())
+	l.run("pull", p.pull.Run)
+	return srv, certs, nil
+}
+
+// startHTTP builds the exporter and the HTTP server over p and binds its sockets; its accept
+// loop is started last, by startParts.
+func startHTTP(l *lifecycle, cfg *fileConfig, access *rtspAuth, p *apiParts, certs *certReloader, log *slog.Logger) (*api.Server, error) {
 	exportOpts := cfg.Export
 	exportOpts.Logger = log
-	exp, err := export.New(store, exportOpts)
-	if err != nil {
+	var err error
+	if p.exporter, err = export.New(p.store, exportOpts); err != nil {
 		return nil, err
 	}
-	web, err := newAPIServer(cfg, access, apiParts{store: store, rec: rec, pull: pull, rtsp: srv, metrics: mets, exporter: exp}, certs.config(), log)
+	web, err := newAPIServer(cfg, access, *p, certs.config(), log)
 	if err != nil {
 		return nil, err
 	}
@@ -150,10 +185,7 @@ func startParts(l *lifecycle, cfg *fileConfig, opts serveOptions, log *slog.Logg
 		return nil, err
 	}
 	l.add("http sockets", web.Close)
-	l.addFunc("reload", reloadOnSIGHUP(l.context(), opts.configPath, reloadTargets{pull: pull, store: store, certs: certs}, log))
-	l.run("rtsp", srv.Run)
-	l.run("http", web.Run)
-	return &servers{rtsp: srv, http: web}, nil
+	return web, nil
 }
 
 // closeRecorder seals the open segments, waiting at most timeout. A recorder that has not closed
