@@ -255,9 +255,14 @@ type storeArchive struct {
 	mu    sync.Mutex
 	holds map[string]api.StoredHold
 	next  int
+	// spansLimit is the limit of the last Spans call.
+	spansLimit int
 }
 
-func (a *storeArchive) Spans(camera string, from, to time.Time, tol time.Duration) ([]api.Span, error) {
+func (a *storeArchive) Spans(camera string, from, to time.Time, tol time.Duration, limit int) ([]api.Span, error) {
+	a.mu.Lock()
+	a.spansLimit = limit
+	a.mu.Unlock()
 	segs, err := a.store.Segments(camera, from, to, false)
 	if err != nil {
 		return nil, err
@@ -271,10 +276,19 @@ func (a *storeArchive) Spans(camera string, from, to time.Time, tol time.Duratio
 		}
 		out = append(out, sp)
 	}
-	return out, nil
+	return out[:min(len(out), limit)], nil
 }
 
 func (a *storeArchive) Summaries(camera string, from, to time.Time, unit api.SummaryUnit, loc *time.Location) ([]api.Summary, error) {
+	su := storage.SummaryHour
+	if unit == api.SummaryDay {
+		su = storage.SummaryDay
+	}
+	// The store's own Summaries bounds the buckets (max_summary_buckets):
+	// its refusal is the API's 400, as cmd/camvault's adapter maps it.
+	if _, err := a.store.Summaries(camera, from, to, su, loc); errors.Is(err, storage.ErrInvalidRange) {
+		return nil, &statusError{status: http.StatusBadRequest, err: err}
+	}
 	segs, err := a.store.Segments(camera, from, to, true)
 	if err != nil {
 		return nil, err
@@ -423,6 +437,16 @@ func (s *testSessions) Kick(id string) error {
 type testExporter struct{}
 
 type exportError struct{ status int }
+
+// statusError is an Archive error with the status the API answers.
+type statusError struct {
+	status int
+	err    error
+}
+
+func (e *statusError) Error() string   { return e.err.Error() }
+func (e *statusError) Unwrap() error   { return e.err }
+func (e *statusError) HTTPStatus() int { return e.status }
 
 func (e *exportError) Error() string   { return "no recordings in the window" }
 func (e *exportError) HTTPStatus() int { return e.status }

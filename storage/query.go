@@ -24,9 +24,11 @@ type Span struct{ Start, End time.Time }
 // as zero) join one span. Open segments count up to what is written. A zero
 // from or to means no bound on that side. A camera the index does not know
 // has no spans (and no error); a name that fails ValidCamera gives
-// ErrInvalidCamera, a closed Store ErrClosed. It reads the index entries'
-// heads only and allocates nothing per entry beyond the result.
-func (s *Store) Spans(camera string, from, to time.Time, gapTolerance time.Duration) ([]Span, error) {
+// ErrInvalidCamera, a closed Store ErrClosed. With limit > 0 it returns
+// the first limit spans at most and reads no further (ask limit+1 to learn
+// whether there are more). It reads the index entries' heads only and
+// allocates nothing per entry beyond the result.
+func (s *Store) Spans(camera string, from, to time.Time, gapTolerance time.Duration, limit int) ([]Span, error) {
 	if err := ValidCamera(camera); err != nil {
 		return nil, err
 	}
@@ -61,6 +63,10 @@ func (s *Store) Spans(camera string, from, to time.Time, gapTolerance time.Durat
 			default:
 				if have {
 					out = append(out, nsSpan(cur.start, cur.end))
+					if len(out) == limit {
+						have = false
+						return nil
+					}
 				}
 				cur.start, cur.end, have = start, end, true
 			}

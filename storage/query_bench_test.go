@@ -100,14 +100,14 @@ func (l *latencies) report(b *testing.B) {
 func BenchmarkSpans(b *testing.B) {
 	s := queryIndex(b, 1, queryYearDays)
 	to := queryT0.Add(queryYearDays * 24 * time.Hour)
-	if _, err := s.Spans("cam00", queryT0, to, time.Second); err != nil { // fault the index in
+	if _, err := s.Spans("cam00", queryT0, to, time.Second, 0); err != nil { // fault the index in
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	var lat latencies
 	for b.Loop() {
 		lat.time(func() {
-			spans, err := s.Spans("cam00", queryT0, to, time.Second)
+			spans, err := s.Spans("cam00", queryT0, to, time.Second, 0)
 			if err != nil || len(spans) != 1 {
 				b.Fatal(err, len(spans))
 			}

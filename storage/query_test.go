@@ -78,7 +78,7 @@ func TestSpans(t *testing.T) {
 		{name: "after everything", from: at(time.Hour)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := f.s.Spans("cam", tc.from, tc.to, tc.tol)
+			got, err := f.s.Spans("cam", tc.from, tc.to, tc.tol, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +106,7 @@ func TestSpansCameras(t *testing.T) {
 		{name: "reserved name", camera: storage.ReservedCamera, err: storage.ErrInvalidCamera},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			spans, err := f.s.Spans(tc.camera, time.Time{}, time.Time{}, time.Second)
+			spans, err := f.s.Spans(tc.camera, time.Time{}, time.Time{}, time.Second, 0)
 			if !errors.Is(err, tc.err) || len(spans) != 0 {
 				t.Errorf("Spans(%q) = %v, %v; want none, %v", tc.camera, spans, err, tc.err)
 			}
@@ -129,7 +129,7 @@ func TestQueriesOpenSegment(t *testing.T) {
 	start := spanT0.Add(10 * time.Minute)
 	f.open = append(f.open, writeSegment(t, f.s, "cam", start, 4))
 	info := waitInfo(t, f.s, "cam", start, 3) // more than 3: all 4
-	spans, err := f.s.Spans("cam", time.Time{}, time.Time{}, 0)
+	spans, err := f.s.Spans("cam", time.Time{}, time.Time{}, 0, 0)
 	want := []storage.Span{{Start: spanT0, End: info.End}}
 	if err != nil || !slices.Equal(spans, want) {
 		t.Fatalf("spans %v, %v; want %v", spans, err, want)
@@ -170,7 +170,7 @@ func TestQueryAllocations(t *testing.T) {
 	}
 	allocs := func(cam string) (spans, sums float64) {
 		spans = testing.AllocsPerRun(5, func() {
-			if got, err := s.Spans(cam, time.Time{}, time.Time{}, 0); err != nil || len(got) != 1 {
+			if got, err := s.Spans(cam, time.Time{}, time.Time{}, 0, 0); err != nil || len(got) != 1 {
 				t.Fatal(got, err)
 			}
 		})
@@ -187,4 +187,39 @@ func TestQueryAllocations(t *testing.T) {
 		t.Errorf("allocations for 10 and 1,000 entries: Spans %v and %v, Summaries %v and %v",
 			fewSpans, manySpans, fewSums, manySums)
 	}
+}
+
+// TestUsageReusesItsAnswer: review finding 6 on issue 11. Usage reads every
+// index entry of every camera, so it reuses its answer for
+// Config.UsageMaxAge (5s here): a segment added meanwhile shows later,
+// while retention's deletions show at once.
+func TestUsageReusesItsAnswer(t *testing.T) {
+	t.Parallel()
+	f := newRetFixture(t, plenty, nil)
+	f.put(segs("a", 0, 1)...)
+	count := func() int {
+		t.Helper()
+		us, err := f.s.Usage()
+		if err != nil || len(us) != 1 {
+			t.Fatalf("usage %+v, %v", us, err)
+		}
+		us[0].Segments += 100 // the result is the caller's
+		return us[0].Segments - 100
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("%d segments, want 2", n)
+	}
+	f.put(segs("a", 2)...)
+	if n := count(); n != 2 {
+		t.Errorf("%d segments right after a new one, want the answer of a moment ago (2)", n)
+	}
+	f.s.SetRetention(storage.Retention{Default: storage.RetentionPolicy{MaxAge: time.Minute}})
+	rep, err := f.s.RunRetention(slot(10), false)
+	if err != nil || len(rep.Deleted) != 3 {
+		t.Fatalf("retention deleted %q, %v", names(rep.Deleted), err)
+	}
+	if us, err := f.s.Usage(); err != nil || len(us) != 1 || us[0].Segments != 0 {
+		t.Errorf("usage after retention %+v, %v; want no segments", us, err)
+	}
+	f.checkFiles(segs("a", 0, 1, 2), rep.Deleted)
 }

@@ -3,6 +3,8 @@ package storage
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,10 +24,46 @@ type Usage struct {
 	Oldest, Newest time.Time
 }
 
+// usageCache is Usage's last answer, reused for Config.UsageMaxAge.
+type usageCache struct {
+	// mu guards at and usage; a caller that finds them stale computes the
+	// answer while holding it, so concurrent callers read the index once.
+	mu    sync.Mutex
+	at    time.Time // when usage was computed (monotonic); zero: none
+	usage []Usage
+}
+
+// invalidate drops the cached answer, after deletions.
+func (uc *usageCache) invalidate() {
+	uc.mu.Lock()
+	defer uc.mu.Unlock()
+	uc.at, uc.usage = time.Time{}, nil
+}
+
 // Usage returns the share of every camera in the index, by name. It reads
 // the heads of all index entries (no seek table, no file) in one read
-// transaction.
+// transaction, and reuses that answer for Config.UsageMaxAge: what was
+// recorded since is counted from the next read on, what retention deleted
+// at once. The result is the caller's.
 func (s *Store) Usage() ([]Usage, error) {
+	uc := &s.usage
+	uc.mu.Lock()
+	defer uc.mu.Unlock()
+	if s.isClosed() {
+		return nil, ErrClosed
+	}
+	if uc.at.IsZero() || time.Since(uc.at) >= s.cfg.UsageMaxAge {
+		u, err := s.readUsage()
+		if err != nil {
+			return nil, err
+		}
+		uc.at, uc.usage = time.Now(), u
+	}
+	return slices.Clone(uc.usage), nil
+}
+
+// readUsage is Usage from the index.
+func (s *Store) readUsage() ([]Usage, error) {
 	live := s.liveSegments("", false)
 	var out []Usage
 	err := s.view(func(tx *bolt.Tx) error {

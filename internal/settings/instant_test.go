@@ -66,3 +66,34 @@ func FuzzParseTime(f *testing.F) {
 		}
 	})
 }
+
+// TestParseInstant: review finding 1 on issue 11. The API's instants stay
+// inside what int64 Unix nanoseconds hold, where ParseTime takes years
+// 0000 to 9999 and Unix seconds up to 2^40.
+func TestParseInstant(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"2026-03-29T10:00:00Z", true},
+		{"0", true},
+		{"1677-09-21T00:12:43.145224192Z", true},
+		{"2262-04-11T23:47:16.854775807Z", true},
+		{"1677-09-21T00:12:43.145224191Z", false},
+		{"2262-04-11T23:47:16.854775808Z", false},
+		{"1000-01-01T00:00:00Z", false},
+		{"3000-01-01T00:00:00Z", false},
+		{"1099511627776", false},
+		{"yesterday", false},
+	} {
+		got, err := settings.ParseInstant(tc.in)
+		if (err == nil) != tc.ok {
+			t.Errorf("ParseInstant(%q) = %v, %v; want ok %v", tc.in, got, err, tc.ok)
+			continue
+		}
+		if want, _ := settings.ParseTime(tc.in); tc.ok && !got.Equal(want) {
+			t.Errorf("ParseInstant(%q) = %v, ParseTime %v", tc.in, got, want)
+		}
+	}
+}
