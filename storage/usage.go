@@ -64,7 +64,7 @@ func (s *Store) Usage() ([]Usage, error) {
 
 // readUsage is Usage from the index.
 func (s *Store) readUsage() ([]Usage, error) {
-	live := s.liveSegments("", false)
+	live := s.liveSegments("", nil)
 	var out []Usage
 	err := s.view(func(tx *bolt.Tx) error {
 		cams := tx.Bucket(bucketCameras)
