@@ -436,24 +436,19 @@ func (s *testSessions) Kick(id string) error {
 // camera "missing".
 type testExporter struct{}
 
-type exportError struct{ status int }
-
-// statusError is an Archive error with the status the API answers.
+// statusError is an Archive or Exporter error with the status the API
+// answers.
 type statusError struct {
 	status int
 	err    error
 }
 
 func (e *statusError) Error() string   { return e.err.Error() }
-func (e *statusError) Unwrap() error   { return e.err }
 func (e *statusError) HTTPStatus() int { return e.status }
-
-func (e *exportError) Error() string   { return "no recordings in the window" }
-func (e *exportError) HTTPStatus() int { return e.status }
 
 func (testExporter) ServeExport(w http.ResponseWriter, _ *http.Request, camera string, start, end time.Time, format string) error {
 	if camera == "missing" {
-		return &exportError{status: http.StatusNotFound}
+		return &statusError{status: http.StatusNotFound, err: errors.New("no recordings in the window")}
 	}
 	if !end.After(start) {
 		return errors.New("bad window")

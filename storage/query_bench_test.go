@@ -152,3 +152,27 @@ func BenchmarkSummaries(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUsage answers the usage of 50 cameras with a month each (216,000
+// index entries): "read" is the first call, which reads every entry head,
+// and p50/p99 are the calls within Config.UsageMaxAge that reuse it.
+func BenchmarkUsage(b *testing.B) {
+	s := queryIndex(b, queryCameras, queryMonthDays)
+	begin := time.Now()
+	us, err := s.Usage()
+	if err != nil || len(us) != queryCameras {
+		b.Fatal(err, len(us))
+	}
+	read := time.Since(begin)
+	b.ReportAllocs()
+	var lat latencies
+	for b.Loop() {
+		lat.time(func() {
+			if us, err := s.Usage(); err != nil || len(us) != queryCameras {
+				b.Fatal(err, len(us))
+			}
+		})
+	}
+	lat.report(b)
+	b.ReportMetric(float64(read.Microseconds())/1000, "read-ms")
+}

@@ -246,6 +246,8 @@ func (s *Store) Close() error {
 	s.wg.Wait()
 	s.ret.pass.Lock() // a retention pass ends at its next batch
 	defer s.ret.pass.Unlock()
+	s.holdsMu.Lock() // a hold change under way writes its holds file first
+	defer s.holdsMu.Unlock()
 	for seg := range s.open {
 		seg.closeFile()
 		seg.stop()

@@ -26,18 +26,43 @@ type Usage struct {
 
 // usageCache is Usage's last answer, reused for Config.UsageMaxAge.
 type usageCache struct {
-	// mu guards at and usage; a caller that finds them stale computes the
-	// answer while holding it, so concurrent callers read the index once.
+	// fill is held by the caller that reads the index, so that concurrent
+	// callers read it once. invalidate never waits for it.
+	fill sync.Mutex
+	// mu guards at, usage and gen.
 	mu    sync.Mutex
-	at    time.Time // when usage was computed (monotonic); zero: none
+	at    time.Time // when usage was read (monotonic); zero: none
 	usage []Usage
+	gen   uint64 // counts invalidations
 }
 
-// invalidate drops the cached answer, after deletions.
+// get returns the answer if it is younger than maxAge, else the current
+// generation for put.
+func (uc *usageCache) get(maxAge time.Duration) ([]Usage, uint64, bool) {
+	uc.mu.Lock()
+	defer uc.mu.Unlock()
+	if uc.at.IsZero() || time.Since(uc.at) >= maxAge {
+		return nil, uc.gen, false
+	}
+	return slices.Clone(uc.usage), uc.gen, true
+}
+
+// put keeps u, read at time at, unless an invalidation came since gen: u
+// may then predate deletions.
+func (uc *usageCache) put(u []Usage, at time.Time, gen uint64) {
+	uc.mu.Lock()
+	defer uc.mu.Unlock()
+	if gen == uc.gen {
+		uc.at, uc.usage = at, u
+	}
+}
+
+// invalidate drops the answer, after deletions.
 func (uc *usageCache) invalidate() {
 	uc.mu.Lock()
 	defer uc.mu.Unlock()
 	uc.at, uc.usage = time.Time{}, nil
+	uc.gen++
 }
 
 // Usage returns the share of every camera in the index, by name. It reads
@@ -47,19 +72,22 @@ func (uc *usageCache) invalidate() {
 // at once. The result is the caller's.
 func (s *Store) Usage() ([]Usage, error) {
 	uc := &s.usage
-	uc.mu.Lock()
-	defer uc.mu.Unlock()
+	uc.fill.Lock()
+	defer uc.fill.Unlock()
 	if s.isClosed() {
 		return nil, ErrClosed
 	}
-	if uc.at.IsZero() || time.Since(uc.at) >= s.cfg.UsageMaxAge {
-		u, err := s.readUsage()
-		if err != nil {
-			return nil, err
-		}
-		uc.at, uc.usage = time.Now(), u
+	u, gen, ok := uc.get(s.cfg.UsageMaxAge)
+	if ok {
+		return u, nil
 	}
-	return slices.Clone(uc.usage), nil
+	at := time.Now()
+	u, err := s.readUsage()
+	if err != nil {
+		return nil, err
+	}
+	uc.put(u, at, gen)
+	return slices.Clone(u), nil
 }
 
 // readUsage is Usage from the index.
