@@ -48,13 +48,21 @@ func TestParseTime(t *testing.T) {
 }
 
 // FuzzParseTime checks that any instant either fails or gives a UTC time
-// that reads back the same through RFC 3339.
+// that reads back the same through RFC 3339, and that ParseInstant gives
+// the same time exactly when it lies in [MinInstant, MaxInstant].
 func FuzzParseTime(f *testing.F) {
 	for _, tc := range timeCases {
 		f.Add(tc.in)
 	}
+	f.Add("1677-09-21T00:12:43.145224191Z")
+	f.Add("2262-04-11T23:47:16.854775807Z")
 	f.Fuzz(func(t *testing.T, in string) {
 		got, err := settings.ParseTime(in)
+		inst, ierr := settings.ParseInstant(in)
+		inRange := err == nil && !got.Before(settings.MinInstant) && !got.After(settings.MaxInstant)
+		if (ierr == nil) != inRange || inRange && !inst.Equal(got) {
+			t.Fatalf("%q: ParseTime %v, %v; ParseInstant %v, %v", in, got, err, inst, ierr)
+		}
 		if err != nil {
 			return
 		}
