@@ -36,9 +36,6 @@ type Config struct {
 	// MaxSpans caps the spans of one recordings answer; the answer says
 	// when it was cut. Defaults to 100000.
 	MaxSpans int `yaml:"max_spans"`
-	// MaxSummaryBuckets bounds the buckets one summary may ask for; more
-	// get 400. Defaults to 10000.
-	MaxSummaryBuckets int `yaml:"max_summary_buckets"`
 	// DefaultGapTolerance is the gap_tolerance of a recordings request
 	// that sets none: gaps up to it join two spans. Defaults to 2s.
 	DefaultGapTolerance time.Duration `yaml:"default_gap_tolerance"`
@@ -66,7 +63,6 @@ const (
 	DefaultMaxHeaderBytes    = 16 << 10
 	DefaultMaxBodyBytes      = 64 << 10
 	DefaultMaxSpans          = 100000
-	DefaultMaxSummaryBuckets = 10000
 	DefaultGapTolerance      = 2 * time.Second
 	DefaultShutdownTimeout   = 5 * time.Second
 	maxGapTolerance          = 24 * time.Hour
@@ -75,7 +71,6 @@ const (
 	minMaxBodyBytes          = 1 << 10
 	maxMaxBodyBytes          = 16 << 20
 	maxMaxSpans              = 10000000
-	maxMaxSummaryBuckets     = 1000000
 	maxShutdownTimeout       = 10 * time.Minute
 )
 
@@ -115,9 +110,6 @@ func (c Config) withDefaults() Config {
 	if c.MaxSpans == 0 {
 		c.MaxSpans = DefaultMaxSpans
 	}
-	if c.MaxSummaryBuckets == 0 {
-		c.MaxSummaryBuckets = DefaultMaxSummaryBuckets
-	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -139,7 +131,6 @@ func (c Config) Validate() error {
 	v.Bytes("max_header_bytes", int64(c.MaxHeaderBytes), minMaxHeaderBytes, maxMaxHeaderBytes)
 	v.Bytes("max_body_bytes", c.MaxBodyBytes, minMaxBodyBytes, maxMaxBodyBytes)
 	v.Count("max_spans", c.MaxSpans, 1, maxMaxSpans)
-	v.Count("max_summary_buckets", c.MaxSummaryBuckets, 1, maxMaxSummaryBuckets)
 	v.Duration("default_gap_tolerance", c.DefaultGapTolerance, time.Millisecond, maxGapTolerance)
 	v.Duration("shutdown_timeout", c.ShutdownTimeout, settings.MinTimeout, maxShutdownTimeout)
 	return v.Err()

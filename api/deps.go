@@ -112,8 +112,9 @@ type StoredHold struct {
 type Archive interface {
 	// Spans returns camera's continuous recordings overlapping
 	// [from, to), clipped to it, joined across gaps up to gapTolerance,
-	// oldest first.
-	Spans(camera string, from, to time.Time, gapTolerance time.Duration) ([]Span, error)
+	// oldest first: the first limit of them at most (limit > 0), found
+	// without building the rest.
+	Spans(camera string, from, to time.Time, gapTolerance time.Duration, limit int) ([]Span, error)
 	// Summaries returns one bucket per unit of loc's calendar covering
 	// [from, to), oldest first.
 	Summaries(camera string, from, to time.Time, unit SummaryUnit, loc *time.Location) ([]Summary, error)

@@ -264,9 +264,14 @@ type storeArchive struct {
 	mu    sync.Mutex
 	holds map[string]api.StoredHold
 	next  int
+	// spansLimit is the limit of the last Spans call.
+	spansLimit int
 }
 
-func (a *storeArchive) Spans(camera string, from, to time.Time, tol time.Duration) ([]api.Span, error) {
+func (a *storeArchive) Spans(camera string, from, to time.Time, tol time.Duration, limit int) ([]api.Span, error) {
+	a.mu.Lock()
+	a.spansLimit = limit
+	a.mu.Unlock()
 	segs, err := a.store.Segments(camera, from, to, false)
 	if err != nil {
 		return nil, err
@@ -280,10 +285,19 @@ func (a *storeArchive) Spans(camera string, from, to time.Time, tol time.Duratio
 		}
 		out = append(out, sp)
 	}
-	return out, nil
+	return out[:min(len(out), limit)], nil
 }
 
 func (a *storeArchive) Summaries(camera string, from, to time.Time, unit api.SummaryUnit, loc *time.Location) ([]api.Summary, error) {
+	su := storage.SummaryHour
+	if unit == api.SummaryDay {
+		su = storage.SummaryDay
+	}
+	// The store's own Summaries bounds the buckets (max_summary_buckets):
+	// its refusal is the API's 400, as cmd/camvault's adapter maps it.
+	if _, err := a.store.Summaries(camera, from, to, su, loc); errors.Is(err, storage.ErrInvalidRange) {
+		return nil, &statusError{status: http.StatusBadRequest, err: err}
+	}
 	segs, err := a.store.Segments(camera, from, to, true)
 	if err != nil {
 		return nil, err
@@ -431,14 +445,19 @@ func (s *testSessions) Kick(id string) error {
 // camera "missing".
 type testExporter struct{}
 
-type exportError struct{ status int }
+// statusError is an Archive or Exporter error with the status the API
+// answers.
+type statusError struct {
+	status int
+	err    error
+}
 
-func (e *exportError) Error() string   { return "no recordings in the window" }
-func (e *exportError) HTTPStatus() int { return e.status }
+func (e *statusError) Error() string   { return e.err.Error() }
+func (e *statusError) HTTPStatus() int { return e.status }
 
 func (testExporter) ServeExport(w http.ResponseWriter, _ *http.Request, camera string, start, end time.Time, format string) error {
 	if camera == "missing" {
-		return &exportError{status: http.StatusNotFound}
+		return &statusError{status: http.StatusNotFound, err: errors.New("no recordings in the window")}
 	}
 	if !end.After(start) {
 		return errors.New("bad window")

@@ -12,9 +12,6 @@ import (
 	"github.com/camvault/camvault/storage"
 )
 
-// maxHoldReason bounds a hold's reason.
-const maxHoldReason = 256
-
 type holdJSON struct {
 	ID      string   `json:"id"`
 	Camera  string   `json:"camera"`
@@ -115,19 +112,19 @@ func (s *Server) newHold(req holdRequest) (StoredHold, error) {
 	if storage.ValidCamera(req.Camera) != nil {
 		return bad("camera: invalid camera name")
 	}
-	from, err := settings.ParseTime(req.From)
+	from, err := settings.ParseInstant(req.From)
 	if err != nil {
 		return bad("from: " + err.Error())
 	}
-	to, err := settings.ParseTime(req.To)
+	to, err := settings.ParseInstant(req.To)
 	if err != nil {
 		return bad("to: " + err.Error())
 	}
 	if !to.After(from) {
 		return bad("to must be after from")
 	}
-	if len(req.Reason) > maxHoldReason {
-		return bad(fmt.Sprintf("reason longer than %d bytes", maxHoldReason))
+	if len(req.Reason) > storage.MaxHoldReason {
+		return bad(fmt.Sprintf("reason longer than %d bytes", storage.MaxHoldReason))
 	}
 	return StoredHold{Camera: req.Camera, From: from, To: to, Reason: req.Reason}, nil
 }

@@ -68,7 +68,7 @@ func (q query) window() (start, end time.Time, err error) {
 		if v == "" {
 			return start, end, errStatus(http.StatusBadRequest, p.name+" is required (RFC 3339 or Unix seconds)")
 		}
-		if *p.t, err = settings.ParseTime(v); err != nil {
+		if *p.t, err = settings.ParseInstant(v); err != nil {
 			return start, end, errStatus(http.StatusBadRequest, p.name+": "+err.Error())
 		}
 	}

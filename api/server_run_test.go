@@ -98,7 +98,6 @@ func TestConfigValidate(t *testing.T) {
 		{"header timeout", api.Config{ReadHeaderTimeout: 1}, "read_header_timeout"},
 		{"body", api.Config{MaxBodyBytes: 10}, "max_body_bytes"},
 		{"spans", api.Config{MaxSpans: -1}, "max_spans"},
-		{"buckets", api.Config{MaxSummaryBuckets: 1 << 30}, "max_summary_buckets"},
 	} {
 		err := tc.cfg.Validate()
 		if err == nil || !strings.HasPrefix(err.Error(), tc.key+":") {

@@ -127,6 +127,20 @@ type Config struct {
 	// MaxHolds bounds the holds stored with AddHold (all cameras); one more
 	// gets ErrTooManyHolds. Defaults to 10000.
 	MaxHolds int `yaml:"max_holds"`
+	// MaxHoldsPerCamera bounds the holds stored with AddHold for one
+	// camera, so that users of one camera cannot use up MaxHolds. Defaults
+	// to 100.
+	MaxHoldsPerCamera int `yaml:"max_holds_per_camera"`
+	// MaxHoldDuration bounds the span [From, To) of a hold AddHold
+	// accepts: held recordings survive even the free-space floor, so a
+	// hold over all time could fill the disk and stop every camera.
+	// Defaults to 31 days (a month of evidence).
+	MaxHoldDuration time.Duration `yaml:"max_hold_duration"`
+	// UsageMaxAge is how long Usage reuses its last answer, so that
+	// frequent /storage calls do not each read every index entry of every
+	// camera; the answer is that much behind the recordings. Defaults to
+	// 5s.
+	UsageMaxAge time.Duration `yaml:"usage_max_age"`
 	// MaxSummaryBuckets bounds the buckets one Summaries call answers (a
 	// leap year of hours is 8784). Defaults to 10000.
 	MaxSummaryBuckets int `yaml:"max_summary_buckets"`
@@ -153,6 +167,12 @@ const (
 	DefaultIndexReserve = 8 << 20
 	// DefaultMaxHolds is Config.MaxHolds's default.
 	DefaultMaxHolds = 10000
+	// DefaultMaxHoldsPerCamera is Config.MaxHoldsPerCamera's default.
+	DefaultMaxHoldsPerCamera = 100
+	// DefaultMaxHoldDuration is Config.MaxHoldDuration's default.
+	DefaultMaxHoldDuration = 31 * 24 * time.Hour
+	// DefaultUsageMaxAge is Config.UsageMaxAge's default.
+	DefaultUsageMaxAge = 5 * time.Second
 	// DefaultMaxSummaryBuckets is Config.MaxSummaryBuckets's default.
 	DefaultMaxSummaryBuckets = 10000
 	// DefaultReadyProbeInterval is Config.ReadyProbeInterval's default.
@@ -170,6 +190,9 @@ func (c *Config) setDefaults() {
 	positive(&c.ReportPaths, DefaultReportPaths)
 	positive(&c.ReclaimMin, DefaultReclaimMin)
 	positive(&c.MaxHolds, DefaultMaxHolds)
+	positive(&c.MaxHoldsPerCamera, DefaultMaxHoldsPerCamera)
+	positive(&c.MaxHoldDuration, DefaultMaxHoldDuration)
+	positive(&c.UsageMaxAge, DefaultUsageMaxAge)
 	positive(&c.MaxSummaryBuckets, DefaultMaxSummaryBuckets)
 	positive(&c.ReadyProbeInterval, DefaultReadyProbeInterval)
 	if c.IndexReserve == 0 { // negative disables the reserve
@@ -217,6 +240,9 @@ func (c *Config) Validate() error {
 	v.Bytes("reclaim_min", c.ReclaimMin, 64<<10, 1<<30)
 	v.Count("report_paths", c.ReportPaths, 1, 1<<20)
 	v.Count("max_holds", c.MaxHolds, 1, 1<<20)
+	v.Count("max_holds_per_camera", c.MaxHoldsPerCamera, 1, 1<<20)
+	v.Duration("max_hold_duration", c.MaxHoldDuration, time.Hour, 100*365*24*time.Hour)
+	v.Duration("usage_max_age", c.UsageMaxAge, 100*time.Millisecond, time.Hour)
 	v.Count("max_summary_buckets", c.MaxSummaryBuckets, 1, 1<<20)
 	v.Duration("ready_probe_interval", c.ReadyProbeInterval, time.Second, time.Hour)
 	return v.Err()

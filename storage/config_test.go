@@ -15,7 +15,8 @@ func TestConfigDefaults(t *testing.T) {
 	want := Config{Dir: c.Dir, Sync: DefaultSync, WriteQueue: DefaultWriteQueue, Writers: DefaultWriters,
 		IndexTimeout: DefaultIndexTimeout, ReadFiles: DefaultReadFiles, ReadIdle: DefaultReadIdle,
 		ReportPaths: DefaultReportPaths, ReclaimMin: DefaultReclaimMin, IndexReserve: DefaultIndexReserve,
-		MaxHolds: DefaultMaxHolds, MaxSummaryBuckets: DefaultMaxSummaryBuckets, ReadyProbeInterval: DefaultReadyProbeInterval}
+		MaxHolds: DefaultMaxHolds, MaxHoldsPerCamera: DefaultMaxHoldsPerCamera, MaxHoldDuration: DefaultMaxHoldDuration,
+		UsageMaxAge: DefaultUsageMaxAge, MaxSummaryBuckets: DefaultMaxSummaryBuckets, ReadyProbeInterval: DefaultReadyProbeInterval}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("zero Config defaults to\n%+v\nwant\n%+v", c, want)
 	}

@@ -37,13 +37,13 @@ func TestReadyAndSizes(t *testing.T) {
 	if _, err := s.IndexSize(); !errors.Is(err, storage.ErrClosed) {
 		t.Errorf("IndexSize after Close: %v", err)
 	}
-	if _, err := s.Spans("cam", time.Time{}, time.Time{}, 0); !errors.Is(err, storage.ErrClosed) {
+	if _, err := s.Spans("cam", time.Time{}, time.Time{}, 0, 0); !errors.Is(err, storage.ErrClosed) {
 		t.Errorf("Spans after Close: %v", err)
 	}
 	if _, err := s.Holds(""); !errors.Is(err, storage.ErrClosed) {
 		t.Errorf("Holds after Close: %v", err)
 	}
-	if _, err := s.AddHold(storage.StoredHold{Camera: "cam", From: spanT0}); !errors.Is(err, storage.ErrClosed) {
+	if _, err := s.AddHold(storage.StoredHold{Camera: "cam", From: spanT0, To: spanT0.Add(time.Hour)}); !errors.Is(err, storage.ErrClosed) {
 		t.Errorf("AddHold after Close: %v", err)
 	}
 }

@@ -48,7 +48,8 @@ type StoredHold struct {
 // hold returns the retention form of h.
 func (h *StoredHold) hold() Hold { return Hold{From: h.From, To: h.To, Reason: h.Reason} }
 
-// validate checks what AddHold accepts.
+// validate checks what a stored hold may be, whatever the configuration:
+// decodeHold refuses the same.
 func (h *StoredHold) validate() error {
 	if err := ValidCamera(h.Camera); err != nil {
 		return err
@@ -56,6 +57,8 @@ func (h *StoredHold) validate() error {
 	switch {
 	case h.From.IsZero():
 		return fmt.Errorf("%w: it needs a start", ErrInvalidHold)
+	case !storableTime(h.From) || !h.To.IsZero() && !storableTime(h.To):
+		return fmt.Errorf("%w: its times must lie between %v and %v", ErrInvalidHold, minUnixNano.UTC(), maxUnixNano.UTC())
 	case !h.To.IsZero() && !h.To.After(h.From):
 		return fmt.Errorf("%w: its end %v is not after its start %v", ErrInvalidHold, h.To, h.From)
 	case len(h.Reason) > MaxHoldReason:
@@ -64,22 +67,49 @@ func (h *StoredHold) validate() error {
 	return nil
 }
 
+// storableTime reports whether t is an instant that int64 Unix nanoseconds
+// hold (1677-09-21 to 2262-04-11), as the index stores it.
+func storableTime(t time.Time) bool { return !t.Before(minUnixNano) && !t.After(maxUnixNano) }
+
+// admit checks what AddHold accepts beyond validate: an end, and a span of
+// at most Config.MaxHoldDuration. Holds already stored are not checked
+// again when the limit changes.
+func (h *StoredHold) admit(maxDur time.Duration) error {
+	if err := h.validate(); err != nil {
+		return err
+	}
+	switch {
+	case h.To.IsZero():
+		return fmt.Errorf("%w: it needs an end (at most %v after its start)", ErrInvalidHold, maxDur)
+	case h.To.Sub(h.From) > maxDur:
+		return fmt.Errorf("%w: it spans %v, more than max_hold_duration %v", ErrInvalidHold, h.To.Sub(h.From), maxDur)
+	}
+	return nil
+}
+
 // AddHold stores a hold on h.Camera's recordings of [h.From, h.To) and
 // returns it with a new random ID and Created set; ID and Created given
-// are ignored, times are kept in UTC at nanosecond precision. From is
-// required; a zero To holds without end. A camera name that fails
-// ValidCamera gives ErrInvalidCamera, other refusals ErrInvalidHold, and
-// ErrTooManyHolds when Config.MaxHolds are stored. A retention pass under
-// way honours the hold from its next batch on. The hold is committed to
-// the index and to recordings/.camvault-holds before AddHold returns.
+// are ignored, times are kept in UTC at nanosecond precision. From and To
+// are required, inside the range the index stores (1677 to 2262), and at
+// most Config.MaxHoldDuration apart: a hold keeps its recordings from
+// every deletion, the free-space floor included, so an unbounded one
+// could fill the disk. A camera name that fails ValidCamera gives
+// ErrInvalidCamera, other refusals ErrInvalidHold, and ErrTooManyHolds
+// when Config.MaxHolds are stored, or Config.MaxHoldsPerCamera of the
+// camera. A retention pass under way honours the hold from its next batch
+// on. The hold is committed to the index before AddHold returns, and then
+// to recordings/.camvault-holds (see updateHolds).
 func (s *Store) AddHold(h StoredHold) (StoredHold, error) {
-	if err := h.validate(); err != nil {
+	if err := h.admit(s.cfg.MaxHoldDuration); err != nil {
 		return StoredHold{}, err
 	}
 	h.ID, h.From, h.To, h.Created = "", h.From.UTC(), h.To.UTC(), time.Now().UTC()
 	err := s.updateHolds(func(b *bolt.Bucket) error {
 		if n := b.Stats().KeyN; n >= s.cfg.MaxHolds {
 			return fmt.Errorf("%w: %d stored, the limit is %d", ErrTooManyHolds, n, s.cfg.MaxHolds)
+		}
+		if n := cameraHolds(b, h.Camera); n >= s.cfg.MaxHoldsPerCamera {
+			return fmt.Errorf("%w: %d stored for camera %s, the limit is %d", ErrTooManyHolds, n, h.Camera, s.cfg.MaxHoldsPerCamera)
 		}
 		for h.ID == "" || b.Get([]byte(h.ID)) != nil {
 			h.ID = newHoldID()
@@ -135,13 +165,34 @@ func (s *Store) Holds(camera string) ([]StoredHold, error) {
 	return out, nil
 }
 
-// updateHolds runs fn on the holds bucket in a write transaction and, in
-// the same transaction, rewrites the holds file: a failed file write
-// rolls the change back.
+// cameraHolds counts the holds of camera in b.
+func cameraHolds(b *bolt.Bucket, camera string) int {
+	n := 0
+	_ = b.ForEach(func(k, v []byte) error { // fn never fails, so neither does ForEach
+		if h, err := decodeHold(k, v); err == nil && h.Camera == camera {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// updateHolds runs fn on the holds bucket in a write transaction, then,
+// with the transaction committed, rewrites the holds file from what it
+// committed: the index's writers do not wait for the file's fsyncs.
+// holdsMu orders the changes, so the file always ends as the last commit
+// left the bucket. The index is the truth and the file its copy: after a
+// crash or a failed write between commit and file, the change stands and
+// the next change or Open rewrites the file (settleHolds); a failed write
+// is logged at Error, since until then a rebuild of the index from the
+// files would miss that change.
 func (s *Store) updateHolds(fn func(*bolt.Bucket) error) error {
 	if s.isClosed() {
 		return ErrClosed
 	}
+	s.holdsMu.Lock()
+	defer s.holdsMu.Unlock()
+	var file []byte
 	err := s.update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketHolds)
 		if err != nil {
@@ -150,12 +201,20 @@ func (s *Store) updateHolds(fn func(*bolt.Bucket) error) error {
 		if err := fn(b); err != nil {
 			return err
 		}
-		return writeHoldsFile(s.root, encodeHoldsFile(b))
+		file = encodeHoldsFile(b)
+		return nil
 	})
 	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
 		return ErrClosed
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if err := writeHoldsFile(s.root, file); err != nil {
+		s.log.Error("holds file not updated; the index has the change, the next change or start-up rewrites the file",
+			"err", err)
+	}
+	return nil
 }
 
 // forEachHold calls fn with every stored hold that decodes; fn must not

@@ -18,10 +18,10 @@ import (
 // recordings/.camvault-holds mirrors the index's holds bucket, so that a
 // rebuild of the index from the files keeps the holds: the files are the
 // source of truth for recordings, and this file is the one for holds.
-// AddHold and RemoveHold rewrite it inside their index transaction (a
-// failed write rolls the change back; a commit that fails after the write
-// leaves the file one change ahead, which the next Open puts right from
-// the index). Open writes it from the index when they differ, and restores
+// AddHold and RemoveHold rewrite it after their index transaction commits
+// (a crash or failed write in between leaves the file one change behind,
+// which the next change or Open puts right from the index: the index is
+// the truth). Open writes it from the index when they differ, and restores
 // the bucket from it when the index has none (a new or rebuilt index);
 // Reindex restores it too.
 //

@@ -40,7 +40,7 @@ func TestHoldsAddListRemove(t *testing.T) {
 	before := time.Now()
 	a := addHold(t, f.s, storage.StoredHold{Camera: "a", From: slot(2), To: slot(4), Reason: "incident 4711",
 		ID: "ignored", Created: time.Unix(1, 0)})
-	b := addHold(t, f.s, storage.StoredHold{Camera: "b", From: slot(1)}) // open end
+	b := addHold(t, f.s, storage.StoredHold{Camera: "b", From: slot(1), To: slot(50)})
 	c := addHold(t, f.s, storage.StoredHold{Camera: "a", From: slot(1).In(time.FixedZone("X", 3600)), To: slot(9)})
 	if len(a.ID) != 22 || a.ID == "ignored" || strings.ContainsAny(a.ID, "+/=") || a.ID == b.ID {
 		t.Errorf("IDs %q %q: want 22 URL-safe characters, distinct", a.ID, b.ID)
@@ -48,8 +48,8 @@ func TestHoldsAddListRemove(t *testing.T) {
 	if a.Created.Before(before) || a.Created.After(time.Now()) || a.Created.Location() != time.UTC {
 		t.Errorf("created %v", a.Created)
 	}
-	if !c.From.Equal(slot(1)) || c.From.Location() != time.UTC || !b.To.IsZero() {
-		t.Errorf("times not kept in UTC or open end lost: %+v %+v", c, b)
+	if !c.From.Equal(slot(1)) || c.From.Location() != time.UTC {
+		t.Errorf("times not kept in UTC: %+v", c)
 	}
 	all, err := f.s.Holds("")
 	if err != nil || !slices.Equal(all, sortedHolds(a, b, c)) {
@@ -89,7 +89,8 @@ func sortedHolds(hs ...storage.StoredHold) []storage.StoredHold {
 func TestAddHoldRefuses(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s, err := storage.Open(storage.Config{Dir: dir, Sync: storage.SyncNone, IndexTimeout: time.Second, MaxHolds: 2})
+	s, err := storage.Open(storage.Config{Dir: dir, Sync: storage.SyncNone, IndexTimeout: time.Second, MaxHolds: 3,
+		MaxHoldsPerCamera: 2, MaxHoldDuration: 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,20 +105,39 @@ func TestAddHoldRefuses(t *testing.T) {
 		{"no start", storage.StoredHold{Camera: "a", To: slot(1)}, storage.ErrInvalidHold},
 		{"end before start", storage.StoredHold{Camera: "a", From: slot(2), To: slot(1)}, storage.ErrInvalidHold},
 		{"empty span", storage.StoredHold{Camera: "a", From: slot(2), To: slot(2)}, storage.ErrInvalidHold},
-		{"long reason", storage.StoredHold{Camera: "a", From: slot(1), Reason: strings.Repeat("x", storage.MaxHoldReason+1)},
+		{"long reason", storage.StoredHold{Camera: "a", From: slot(1), To: slot(2), Reason: strings.Repeat("x", storage.MaxHoldReason+1)},
 			storage.ErrInvalidHold},
+		// Review findings 1 and 3 on issue 11: an open end or a span longer
+		// than MaxHoldDuration could hold everything and fill the disk, and
+		// a time outside 1677..2262 wrapped in the index (a hold from year
+		// 1000 was stored, then vanished).
+		{"open end", storage.StoredHold{Camera: "a", From: slot(1)}, storage.ErrInvalidHold},
+		{"longer than max_hold_duration", storage.StoredHold{Camera: "a", From: slot(1), To: slot(1).Add(24*time.Hour + 1)},
+			storage.ErrInvalidHold},
+		{"from year 1000", storage.StoredHold{Camera: "a", From: time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC), To: slot(1)},
+			storage.ErrInvalidHold},
+		{"1600 to 3000", storage.StoredHold{Camera: "a", From: time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC),
+			To: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)}, storage.ErrInvalidHold},
+		{"to 2263", storage.StoredHold{Camera: "a", From: time.Date(2262, 4, 11, 0, 0, 0, 0, time.UTC),
+			To: time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC)}, storage.ErrInvalidHold},
 	} {
 		if _, err := s.AddHold(tc.h); !errors.Is(err, tc.err) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.err)
 		}
 	}
-	addHold(t, s, storage.StoredHold{Camera: "a", From: slot(1), Reason: strings.Repeat("x", storage.MaxHoldReason)})
-	addHold(t, s, storage.StoredHold{Camera: "a", From: slot(2)})
-	if _, err := s.AddHold(storage.StoredHold{Camera: "a", From: slot(3)}); !errors.Is(err, storage.ErrTooManyHolds) {
-		t.Errorf("third hold with max_holds 2: %v, want ErrTooManyHolds", err)
+	addHold(t, s, storage.StoredHold{Camera: "a", From: slot(1), To: slot(1).Add(24 * time.Hour),
+		Reason: strings.Repeat("x", storage.MaxHoldReason)})
+	addHold(t, s, storage.StoredHold{Camera: "a", From: slot(2), To: slot(3)})
+	// Review finding 3: one camera's users cannot use up max_holds.
+	if _, err := s.AddHold(storage.StoredHold{Camera: "a", From: slot(3), To: slot(4)}); !errors.Is(err, storage.ErrTooManyHolds) {
+		t.Errorf("third hold of a with max_holds_per_camera 2: %v, want ErrTooManyHolds", err)
 	}
-	if got := holdIDs(t, s, ""); len(got) != 2 {
-		t.Errorf("%d holds stored, want 2", len(got))
+	addHold(t, s, storage.StoredHold{Camera: "b", From: slot(3), To: slot(4)})
+	if _, err := s.AddHold(storage.StoredHold{Camera: "c", From: slot(3), To: slot(4)}); !errors.Is(err, storage.ErrTooManyHolds) {
+		t.Errorf("fourth hold with max_holds 3: %v, want ErrTooManyHolds", err)
+	}
+	if got := holdIDs(t, s, ""); len(got) != 3 {
+		t.Errorf("%d holds stored, want 3", len(got))
 	}
 }
 
@@ -133,8 +153,8 @@ func TestHoldsSurviveRestartAndRebuild(t *testing.T) {
 	seg.Seal()
 	<-seg.Done()
 	h1 := addHold(t, s, storage.StoredHold{Camera: "a", From: start, To: start.Add(time.Second), Reason: "incident"})
-	h2 := addHold(t, s, storage.StoredHold{Camera: "zz", From: start.Add(time.Hour)})
-	h3 := addHold(t, s, storage.StoredHold{Camera: "a", From: start.Add(2 * time.Hour)})
+	h2 := addHold(t, s, storage.StoredHold{Camera: "zz", From: start.Add(time.Hour), To: start.Add(48 * time.Hour)})
+	h3 := addHold(t, s, storage.StoredHold{Camera: "a", From: start.Add(2 * time.Hour), To: start.Add(3 * time.Hour)})
 	if err := s.RemoveHold(h3.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +223,7 @@ func TestRetentionHonoursStoredHolds(t *testing.T) {
 	f.put(segs("a", 0, 1, 2, 3)...)
 	f.put(segs("b", 0)...)
 	h := addHold(t, f.s, storage.StoredHold{Camera: "a", From: slot(1).Add(time.Minute), To: slot(2).Add(time.Minute)})
-	addHold(t, f.s, storage.StoredHold{Camera: "b", From: slot(0)})
+	addHold(t, f.s, storage.StoredHold{Camera: "b", From: slot(0), To: slot(50)})
 	f.s.SetRetention(storage.Retention{Default: storage.RetentionPolicy{MaxAge: time.Minute}})
 	dry, err := f.s.RunRetention(slot(10), true)
 	want := []string{"a@0 max_age", "a@3 max_age"}
@@ -230,7 +250,7 @@ func TestCheckHolds(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	s := openStore(t, dir)
-	h := addHold(t, s, storage.StoredHold{Camera: "a", From: spanT0, Reason: "incident"})
+	h := addHold(t, s, storage.StoredHold{Camera: "a", From: spanT0, To: spanT0.Add(time.Hour), Reason: "incident"})
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -257,5 +277,43 @@ func TestCheckHolds(t *testing.T) {
 	defer s.Close()
 	if got := holdIDs(t, s, ""); !slices.Equal(got, []string{h.ID}) {
 		t.Errorf("holds %q after repair, want %q", got, h.ID)
+	}
+}
+
+// TestHoldsFileWrittenAfterCommit: review finding 3 on issue 11. The holds
+// file is written after the index commits, not inside its write
+// transaction (whose fsyncs stalled every index writer): a failed file
+// write leaves the change in the index, the truth, and the next Open puts
+// the file right, so a later rebuild from the files keeps the hold. Before,
+// the failed write rolled the hold back.
+func TestHoldsFileWrittenAfterCommit(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	tmp := filepath.Join(dir, "recordings", ".camvault-holds.tmp")
+	if err := os.MkdirAll(tmp, 0o750); err != nil { // the file write fails
+		t.Fatal(err)
+	}
+	h := addHold(t, s, storage.StoredHold{Camera: "a", From: spanT0, To: spanT0.Add(time.Hour), Reason: "incident"})
+	if got := holdIDs(t, s, ""); !slices.Equal(got, []string{h.ID}) {
+		t.Fatalf("holds %q, want the one added", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(tmp); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir) // writes the file from the index
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "index.db")); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir) // rebuilt: the holds come from the file
+	defer s.Close()
+	if got, err := s.Holds(""); err != nil || len(got) != 1 || got[0] != h {
+		t.Errorf("holds after a rebuild %+v, %v; want %+v", got, err, h)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -24,13 +25,15 @@ type Span struct{ Start, End time.Time }
 // as zero) join one span. Open segments count up to what is written. A zero
 // from or to means no bound on that side. A camera the index does not know
 // has no spans (and no error); a name that fails ValidCamera gives
-// ErrInvalidCamera, a closed Store ErrClosed. It reads the index entries'
-// heads only and allocates nothing per entry beyond the result.
-func (s *Store) Spans(camera string, from, to time.Time, gapTolerance time.Duration) ([]Span, error) {
+// ErrInvalidCamera, a closed Store ErrClosed. With limit > 0 it returns
+// the first limit spans at most and reads no further (ask limit+1 to learn
+// whether there are more). It reads the index entries' heads only and
+// allocates nothing per entry beyond the result.
+func (s *Store) Spans(camera string, from, to time.Time, gapTolerance time.Duration, limit int) ([]Span, error) {
 	if err := ValidCamera(camera); err != nil {
 		return nil, err
 	}
-	live := s.liveSegments(camera, false)
+	live := s.liveSegments(camera, nil)
 	lo, hi := unixNano(from, math.MinInt64), unixNano(to, math.MaxInt64)
 	tol := max(int64(gapTolerance), 0)
 	var out []Span
@@ -61,6 +64,10 @@ func (s *Store) Spans(camera string, from, to time.Time, gapTolerance time.Durat
 			default:
 				if have {
 					out = append(out, nsSpan(cur.start, cur.end))
+					if len(out) == limit {
+						have = false
+						return nil
+					}
 				}
 				cur.start, cur.end, have = start, end, true
 			}
@@ -112,16 +119,26 @@ type liveSegment struct {
 	camera     string
 	start, end int64 // Unix ns
 	bytes      int64
-	frags      []Fragment // copied; only when asked for
+	frags      int       // fragments written
+	cuts       []liveCut // at the bounds given to liveSegments inside (start, end)
+}
+
+// liveCut counts an open segment's fragments that start before an
+// instant.
+type liveCut struct {
+	at     int64 // Unix ns
+	before int
 }
 
 // liveSet is a snapshot of open segments, taken before a read transaction
 // (see planner.live for why not inside one).
 type liveSet []liveSegment
 
-// liveSegments returns the open segments of camera ("" for all cameras);
-// with frags, their seek tables so far too.
-func (s *Store) liveSegments(camera string, frags bool) liveSet {
+// liveSegments returns the open segments of camera ("" for all cameras),
+// with, for each of the sorted instants bounds (Unix ns) that falls inside
+// a segment, how many of its fragments start before it: a count and a few
+// cuts per segment, never a copy of its seek table.
+func (s *Store) liveSegments(camera string, bounds []int64) liveSet {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out liveSet
@@ -131,14 +148,33 @@ func (s *Store) liveSegments(camera string, frags bool) liveSet {
 		}
 		seg.mu.Lock()
 		l := liveSegment{camera: seg.camera, start: seg.start.UnixNano(), end: seg.info.End.UnixNano(),
-			bytes: seg.info.Bytes}
-		if frags {
-			l.frags = append([]Fragment(nil), seg.info.Fragments...)
-		}
+			bytes: seg.info.Bytes, frags: len(seg.info.Fragments)}
+		l.cuts = liveCuts(seg.info.Fragments, bounds, l.start, l.end)
 		seg.mu.Unlock()
 		out = append(out, l)
 	}
 	return out
+}
+
+// liveCuts counts frags before each of bounds inside (start, end).
+func liveCuts(frags []Fragment, bounds []int64, start, end int64) []liveCut {
+	var cuts []liveCut
+	for i := sort.Search(len(bounds), func(i int) bool { return bounds[i] > start }); i < len(bounds) && bounds[i] < end; i++ {
+		b := bounds[i]
+		n := sort.Search(len(frags), func(j int) bool { return frags[j].Start.UnixNano() >= b })
+		cuts = append(cuts, liveCut{at: b, before: n})
+	}
+	return cuts
+}
+
+// before returns how many of l's fragments start before t, which is one
+// of its cuts; between cuts it answers the count at the last cut before t.
+func (l *liveSegment) before(t int64) int {
+	i := sort.Search(len(l.cuts), func(i int) bool { return l.cuts[i].at > t })
+	if i == 0 {
+		return 0
+	}
+	return l.cuts[i-1].before
 }
 
 // find returns the live state of camera's open segment that starts at

@@ -100,14 +100,14 @@ func (l *latencies) report(b *testing.B) {
 func BenchmarkSpans(b *testing.B) {
 	s := queryIndex(b, 1, queryYearDays)
 	to := queryT0.Add(queryYearDays * 24 * time.Hour)
-	if _, err := s.Spans("cam00", queryT0, to, time.Second); err != nil { // fault the index in
+	if _, err := s.Spans("cam00", queryT0, to, time.Second, 0); err != nil { // fault the index in
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	var lat latencies
 	for b.Loop() {
 		lat.time(func() {
-			spans, err := s.Spans("cam00", queryT0, to, time.Second)
+			spans, err := s.Spans("cam00", queryT0, to, time.Second, 0)
 			if err != nil || len(spans) != 1 {
 				b.Fatal(err, len(spans))
 			}
@@ -151,4 +151,28 @@ func BenchmarkSummaries(b *testing.B) {
 			lat.report(b)
 		})
 	}
+}
+
+// BenchmarkUsage answers the usage of 50 cameras with a month each (216,000
+// index entries): "read" is the first call, which reads every entry head,
+// and p50/p99 are the calls within Config.UsageMaxAge that reuse it.
+func BenchmarkUsage(b *testing.B) {
+	s := queryIndex(b, queryCameras, queryMonthDays)
+	begin := time.Now()
+	us, err := s.Usage()
+	if err != nil || len(us) != queryCameras {
+		b.Fatal(err, len(us))
+	}
+	read := time.Since(begin)
+	b.ReportAllocs()
+	var lat latencies
+	for b.Loop() {
+		lat.time(func() {
+			if us, err := s.Usage(); err != nil || len(us) != queryCameras {
+				b.Fatal(err, len(us))
+			}
+		})
+	}
+	lat.report(b)
+	b.ReportMetric(float64(read.Microseconds())/1000, "read-ms")
 }

@@ -144,7 +144,7 @@ func checkSpansOracle(t *testing.T, s *storage.Store, segs []storage.SegmentInfo
 		}
 		want = append(want, storage.Span{Start: a, End: b})
 	}
-	got, err := s.Spans("cam", from, to, 0)
+	got, err := s.Spans("cam", from, to, 0, 0)
 	if err != nil || !slices.Equal(got, want) {
 		t.Fatalf("spans [%v, %v):\n got  %v, %v\n want %v", from, to, got, err, want)
 	}

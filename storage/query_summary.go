@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/bits"
-	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -49,18 +48,18 @@ func (s *Store) Summaries(camera string, from, to time.Time, unit SummaryUnit, l
 	if err != nil {
 		return nil, err
 	}
-	live := s.liveSegments(camera, true)
+	bounds := make([]int64, len(out)+1)
+	for i := range out {
+		bounds[i] = out[i].Start.UnixNano()
+	}
+	bounds[len(out)] = out[len(out)-1].End.UnixNano()
+	live := s.liveSegments(camera, bounds)
 	err = s.view(func(tx *bolt.Tx) error {
 		cb := tx.Bucket(bucketCameras).Bucket([]byte(camera))
 		if cb == nil || cb.Bucket(bucketSegments) == nil || cb.Bucket(bucketSeek) == nil {
 			return nil
 		}
-		sm := summer{camera: camera, buckets: out, bounds: make([]int64, len(out)+1), live: live,
-			seek: cb.Bucket(bucketSeek).Cursor()}
-		for i := range out {
-			sm.bounds[i] = out[i].Start.UnixNano()
-		}
-		sm.bounds[len(out)] = out[len(out)-1].End.UnixNano()
+		sm := summer{camera: camera, buckets: out, bounds: bounds, live: live, seek: cb.Bucket(bucketSeek).Cursor()}
 		sm.walk(cb.Bucket(bucketSegments).Cursor())
 		return nil
 	})
@@ -184,7 +183,7 @@ func (sm *summer) walk(c *bolt.Cursor) {
 func (sm *summer) count(k, v []byte, h segHead) int {
 	if h.state == StateOpen {
 		if l := sm.live.find(sm.camera, h.start); l != nil {
-			return len(l.frags)
+			return l.frags
 		}
 		return 0
 	}
@@ -227,7 +226,7 @@ func share(h segHead, t int64) int64 {
 type fragCounter struct {
 	h      segHead
 	n      int
-	live   []Fragment // open segment
+	live   *liveSegment // open segment
 	counts fragCounts
 	marked bool   // counts holds the marks
 	seek   []byte // the seek table, read when first needed
@@ -240,7 +239,7 @@ func (sm *summer) counter(k, v []byte, h segHead) fragCounter {
 	fc := fragCounter{h: h, sm: sm, k: k}
 	if h.state == StateOpen {
 		if l := sm.live.find(sm.camera, h.start); l != nil {
-			fc.live, fc.n = l.frags, len(l.frags)
+			fc.live, fc.n = l, l.frags
 		}
 		return fc
 	}
@@ -262,7 +261,10 @@ func (fc *fragCounter) before(t int64) int {
 	case t >= fc.h.end:
 		return fc.n
 	case fc.h.state == StateOpen:
-		return sort.Search(len(fc.live), func(i int) bool { return fc.live[i].Start.UnixNano() >= t })
+		if fc.live == nil {
+			return 0
+		}
+		return fc.live.before(t)
 	}
 	if fc.marked {
 		if n, ok := fc.counts.before(fc.h.start, t); ok {

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"errors"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -55,6 +56,7 @@ func TestSpans(t *testing.T) {
 		name     string
 		from, to time.Time
 		tol      time.Duration
+		limit    int
 		want     []storage.Span
 	}{
 		{name: "no tolerance", tol: 0,
@@ -76,9 +78,16 @@ func TestSpans(t *testing.T) {
 		{name: "window inside one segment", from: at(m), to: at(2 * m), want: []storage.Span{span(m, 2*m)}},
 		{name: "before everything", from: at(-time.Hour), to: at(-time.Minute)},
 		{name: "after everything", from: at(time.Hour)},
+		// Review finding 5 on issue 11: the API asks max_spans+1 and the
+		// store builds no more.
+		{name: "limit", limit: 2, want: []storage.Span{span(0, 20*m), span(20*m+5*time.Second, 30*m)}},
+		{name: "limit one", limit: 1, want: []storage.Span{span(0, 20*m)}},
+		{name: "limit of a joined span", tol: time.Minute, limit: 1, want: []storage.Span{span(0, 40*m)}},
+		{name: "limit above the count", limit: 4,
+			want: []storage.Span{span(0, 20*m), span(20*m+5*time.Second, 30*m), span(31*m, 40*m)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := f.s.Spans("cam", tc.from, tc.to, tc.tol)
+			got, err := f.s.Spans("cam", tc.from, tc.to, tc.tol, tc.limit)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +115,7 @@ func TestSpansCameras(t *testing.T) {
 		{name: "reserved name", camera: storage.ReservedCamera, err: storage.ErrInvalidCamera},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			spans, err := f.s.Spans(tc.camera, time.Time{}, time.Time{}, time.Second)
+			spans, err := f.s.Spans(tc.camera, time.Time{}, time.Time{}, time.Second, 0)
 			if !errors.Is(err, tc.err) || len(spans) != 0 {
 				t.Errorf("Spans(%q) = %v, %v; want none, %v", tc.camera, spans, err, tc.err)
 			}
@@ -129,7 +138,7 @@ func TestQueriesOpenSegment(t *testing.T) {
 	start := spanT0.Add(10 * time.Minute)
 	f.open = append(f.open, writeSegment(t, f.s, "cam", start, 4))
 	info := waitInfo(t, f.s, "cam", start, 3) // more than 3: all 4
-	spans, err := f.s.Spans("cam", time.Time{}, time.Time{}, 0)
+	spans, err := f.s.Spans("cam", time.Time{}, time.Time{}, 0, 0)
 	want := []storage.Span{{Start: spanT0, End: info.End}}
 	if err != nil || !slices.Equal(spans, want) {
 		t.Fatalf("spans %v, %v; want %v", spans, err, want)
@@ -170,7 +179,7 @@ func TestQueryAllocations(t *testing.T) {
 	}
 	allocs := func(cam string) (spans, sums float64) {
 		spans = testing.AllocsPerRun(5, func() {
-			if got, err := s.Spans(cam, time.Time{}, time.Time{}, 0); err != nil || len(got) != 1 {
+			if got, err := s.Spans(cam, time.Time{}, time.Time{}, 0, 0); err != nil || len(got) != 1 {
 				t.Fatal(got, err)
 			}
 		})
@@ -186,5 +195,83 @@ func TestQueryAllocations(t *testing.T) {
 	if manySpans > fewSpans+2 || manySums > fewSums+2 {
 		t.Errorf("allocations for 10 and 1,000 entries: Spans %v and %v, Summaries %v and %v",
 			fewSpans, manySpans, fewSums, manySums)
+	}
+}
+
+// TestUsageReusesItsAnswer: review finding 6 on issue 11. Usage reads every
+// index entry of every camera, so it reuses its answer for
+// Config.UsageMaxAge (5s here): a segment added meanwhile shows later,
+// while retention's deletions show at once.
+func TestUsageReusesItsAnswer(t *testing.T) {
+	t.Parallel()
+	f := newRetFixture(t, plenty, nil)
+	f.put(segs("a", 0, 1)...)
+	count := func() int {
+		t.Helper()
+		us, err := f.s.Usage()
+		if err != nil || len(us) != 1 {
+			t.Fatalf("usage %+v, %v", us, err)
+		}
+		us[0].Segments += 100 // the result is the caller's
+		return us[0].Segments - 100
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("%d segments, want 2", n)
+	}
+	f.put(segs("a", 2)...)
+	if n := count(); n != 2 {
+		t.Errorf("%d segments right after a new one, want the answer of a moment ago (2)", n)
+	}
+	f.s.SetRetention(storage.Retention{Default: storage.RetentionPolicy{MaxAge: time.Minute}})
+	rep, err := f.s.RunRetention(slot(10), false)
+	if err != nil || len(rep.Deleted) != 3 {
+		t.Fatalf("retention deleted %q, %v", names(rep.Deleted), err)
+	}
+	if us, err := f.s.Usage(); err != nil || len(us) != 1 || us[0].Segments != 0 {
+		t.Errorf("usage after retention %+v, %v; want no segments", us, err)
+	}
+	f.checkFiles(segs("a", 0, 1, 2), rep.Deleted)
+}
+
+// TestSummariesOpenSegmentCopiesNoSeekTable: review finding 20 on issue 11.
+// Summaries counts an open segment's fragments per bucket from a count and
+// the bucket bounds inside it, not from a copy of its whole seek table (56
+// bytes a fragment on every call; /cameras asks for every camera's day).
+// It runs alone so that other tests' allocations do not count.
+func TestSummariesOpenSegmentCopiesNoSeekTable(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	const n = 2000
+	start := time.Date(2026, 11, 25, 9, 50, 0, 0, time.UTC) // crosses 10:00
+	seg := writeSegment(t, s, "cam", start, n)
+	defer func() { seg.Seal(); <-seg.Done() }()
+	info := waitInfo(t, s, "cam", start, n-1)
+	from, to := start.Truncate(time.Hour), start.Add(time.Hour)
+	sums, err := s.Summaries("cam", from, to, storage.SummaryHour, time.UTC)
+	if err != nil || len(sums) != 2 {
+		t.Fatal(sums, err)
+	}
+	for _, b := range sums {
+		want := 0
+		for _, fr := range info.Fragments {
+			if !fr.Start.Before(b.Start) && fr.Start.Before(b.End) {
+				want++
+			}
+		}
+		if b.Fragments != want {
+			t.Errorf("bucket %v: %d fragments, want %d", b.Start, b.Fragments, want)
+		}
+	}
+	const runs = 20
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		if _, err := s.Summaries("cam", from, to, storage.SummaryHour, time.UTC); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 16<<10 {
+		t.Errorf("Summaries allocates %d bytes a call with a %d-fragment open segment; want under 16 KiB", per, n)
 	}
 }

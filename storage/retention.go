@@ -211,17 +211,27 @@ func (r *RetentionReport) add(d Deletion) {
 // between batches) reports the floor met. Open segments, held ones, ones
 // younger than MinAge and entries it cannot decode are never deleted, and
 // only files the index lists are removed. With dryRun it deletes nothing
-// and reports what a real pass would delete. Passes run one at a time; the
-// index is never written while files are removed. It returns ErrClosed
-// after Close, and an error when the index or, with a floor set,
-// Config.FreeSpace fails.
+// and reports what a real pass would delete. Real passes run one at a
+// time; the index is never written while files are removed. A dry run
+// plans in a read transaction without waiting for, or holding up, a real
+// pass or a writer's Reclaim (so the API may ask for one at any rate),
+// and logs at Debug. It returns ErrClosed after Close, and an error when
+// the index or, with a floor set, Config.FreeSpace fails.
 func (s *Store) RunRetention(now time.Time, dryRun bool) (RetentionReport, error) {
 	begin := time.Now()
-	pol, err := s.startPass()
-	if err != nil {
-		return RetentionReport{}, err
+	var pol *Retention
+	if dryRun {
+		if s.isClosed() {
+			return RetentionReport{}, ErrClosed
+		}
+		pol = s.ret.current()
+	} else {
+		var err error
+		if pol, err = s.startPass(); err != nil {
+			return RetentionReport{}, err
+		}
+		defer s.ret.pass.Unlock()
 	}
-	defer s.ret.pass.Unlock()
 	p := newPlanner(s, pol, now)
 	var free, floor int64
 	if pol.MinFreeBytes > 0 || pol.MinFreePercent > 0 {
@@ -231,7 +241,7 @@ func (s *Store) RunRetention(now time.Time, dryRun bool) (RetentionReport, error
 		}
 		free, floor = f, pol.floor(total)
 	}
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		p.cameraRules(tx)
 		p.minFreeFrom = len(p.dels)
 		if need := floor - free - p.bytes; need > 0 {

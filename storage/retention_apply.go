@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -99,6 +100,9 @@ func (s *Store) deleteEntries(batch []Deletion, planned *Retention) ([]Deletion,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: retention: delete index entries: %w", err)
+	}
+	if len(gone) > 0 {
+		s.usage.invalidate()
 	}
 	return gone, nil
 }
@@ -191,15 +195,16 @@ func (s *Store) removeDir(dir string) bool {
 	return err == nil
 }
 
-// logPass logs one line per pass: Info when it deleted (or would) or fell
-// short, Debug when it had nothing to do; and one Warn when Unmet.
+// logPass logs one line per pass: Info when it deleted or fell short,
+// Debug when it had nothing to do and for every dry run (one per API
+// request); and one Warn when a real pass left Unmet.
 func (s *Store) logPass(rep *RetentionReport, p *planner, dryRun bool) {
 	var n [numReasons]int
 	for i := range rep.Deleted {
 		n[rep.Deleted[i].Reason]++
 	}
 	level := slog.LevelDebug
-	if len(rep.Deleted) > 0 || dryRun || rep.Unmet != "" {
+	if !dryRun && (len(rep.Deleted) > 0 || rep.Unmet != "") {
 		level = slog.LevelInfo
 	}
 	ctx := context.Background()
@@ -209,7 +214,31 @@ func (s *Store) logPass(rep *RetentionReport, p *planner, dryRun bool) {
 		slog.Int64("bytes", rep.Bytes), slog.Int("file_errors", rep.FileErrors), slog.Int("batches", rep.Batches),
 		slog.Int("unreadable", len(p.unreadable)), slog.Int("over_max_bytes", p.overMaxBytes),
 		slog.Duration("dur", rep.Took))
-	if rep.Unmet != "" {
+	if rep.Unmet != "" && !dryRun {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "retention could not free enough space", slog.String("reason", rep.Unmet))
+		s.logHeldBack(p)
+	}
+}
+
+// heldBackLogEvery is how often at most logHeldBack logs: a full disk
+// makes every failed write ask Reclaim again.
+const heldBackLogEvery = time.Minute
+
+// logHeldBack logs at Error, at most once per heldBackLogEvery, when holds
+// kept segments that the free-space floor or Reclaim needed gone: the
+// disk may fill and stop every camera until an operator removes holds.
+func (s *Store) logHeldBack(p *planner) {
+	if p.kept.n[keptHeld] == 0 {
+		return
+	}
+	s.heldLogMu.Lock()
+	due := s.heldLogAt.IsZero() || time.Since(s.heldLogAt) >= heldBackLogEvery
+	if due {
+		s.heldLogAt = time.Now()
+	}
+	s.heldLogMu.Unlock()
+	if due {
+		s.log.LogAttrs(context.Background(), slog.LevelError, "holds keep recordings that free space needs; remove holds or add disk",
+			slog.Int("segments", p.kept.n[keptHeld]), slog.Int64("bytes", p.kept.bytes[keptHeld]))
 	}
 }

@@ -71,7 +71,7 @@ func TestRetentionHoldSetDuringPass(t *testing.T) {
 			return nil
 		}},
 		{"stored", func(s *storage.Store) error {
-			_, err := s.AddHold(storage.StoredHold{Camera: "a", From: hold.From, Reason: hold.Reason})
+			_, err := s.AddHold(storage.StoredHold{Camera: "a", From: hold.From, To: slot(50), Reason: hold.Reason})
 			return err
 		}},
 	} {
@@ -283,16 +283,19 @@ func TestRetentionLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := takeLines(&buf)
-	if len(lines) != 2 ||
+	// Review finding 3 on issue 11: holds that keep the floor unmet are an
+	// Error, since the disk may fill and stop every camera.
+	if len(lines) != 3 ||
 		!strings.Contains(lines[0], "level=INFO msg=\"retention pass\" component=storage dry_run=false max_age=2 max_bytes=0 min_free=2 reclaim=0 bytes=4000 file_errors=0 batches=1") ||
-		!strings.Contains(lines[1], "level=WARN msg=\"retention could not free enough space\" component=storage reason=\"free space") {
+		!strings.Contains(lines[1], "level=WARN msg=\"retention could not free enough space\" component=storage reason=\"free space") ||
+		!strings.Contains(lines[2], "level=ERROR msg=\"holds keep recordings that free space needs; remove holds or add disk\" component=storage segments=1 bytes=1000") {
 		t.Errorf("log:\n%s", strings.Join(lines, "\n"))
 	}
 	if _, err := f.s.RunRetention(slot(10), false); err != nil {
 		t.Fatal(err)
 	}
 	if lines := takeLines(&buf); len(lines) != 2 {
-		t.Errorf("a pass that only falls short logs %q", lines)
+		t.Errorf("a pass that only falls short, the holds error logged a moment ago, logs %q", lines)
 	}
 	f.s.SetRetention(storage.Retention{})
 	if _, err := f.s.RunRetention(slot(10), false); err != nil {
@@ -300,6 +303,15 @@ func TestRetentionLog(t *testing.T) {
 	}
 	if lines := takeLines(&buf); len(lines) != 0 {
 		t.Errorf("a pass with nothing to do logs at Info: %q", lines)
+	}
+	// Review finding 4 on issue 11: a dry run (one per API request) logs
+	// at Debug, even when it would delete.
+	f.s.SetRetention(storage.Retention{Default: storage.RetentionPolicy{MaxAge: time.Minute}})
+	if rep, err := f.s.RunRetention(slot(10), true); err != nil || len(rep.Deleted) == 0 {
+		t.Fatalf("dry run: %q, %v", names(rep.Deleted), err)
+	}
+	if lines := takeLines(&buf); len(lines) != 0 {
+		t.Errorf("a dry run logs at Info: %q", lines)
 	}
 }
 

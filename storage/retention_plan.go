@@ -27,9 +27,11 @@ type planner struct {
 	bytes int64 // total of dels' Bytes
 	// minFreeFrom splits dels: the per-camera rules' deletions before it,
 	// grouped by camera in bucket order, the free-space floor's after.
-	minFreeFrom  int
-	unmet        string // why the floor or need cannot be met
-	overMaxBytes int    // cameras left above MaxBytes by what may not go
+	minFreeFrom int
+	unmet       string // why the floor or need cannot be met
+	// kept counts what pressure left, by why, when it fell short.
+	kept         keptStats
+	overMaxBytes int // cameras left above MaxBytes by what may not go
 	unreadable   map[entryID]struct{}
 	// stored holds the holds stored with AddHold, by camera, read in the
 	// planning transaction (loadHolds).
@@ -227,7 +229,7 @@ func (p *planner) pressure(tx *bolt.Tx, need int64, reason DeleteReason) {
 		}
 	}
 	if freed < need {
-		p.unmet = kept.String()
+		p.unmet, p.kept = kept.String(), kept
 	}
 }
 

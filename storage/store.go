@@ -35,9 +35,17 @@ type Store struct {
 	ret     retentionState
 	rate    rateMeter  // bytes written, for WriteRate
 	ready   readyProbe // Ready's cached index write probe
+	usage   usageCache // Usage's last answer
 	// reclaim frees space when a write finds the disk full (Config.Reclaim);
 	// set before the writers start.
 	reclaim func(need int64) (freed int64)
+
+	// holdsMu orders the changes of stored holds with their writes of the
+	// holds file (updateHolds).
+	holdsMu sync.Mutex
+	// heldLogMu guards heldLogAt: when logHeldBack last logged.
+	heldLogMu sync.Mutex
+	heldLogAt time.Time
 
 	// reserveMu guards reserved: whether the index reserve file exists.
 	reserveMu sync.Mutex
@@ -238,6 +246,8 @@ func (s *Store) Close() error {
 	s.wg.Wait()
 	s.ret.pass.Lock() // a retention pass ends at its next batch
 	defer s.ret.pass.Unlock()
+	s.holdsMu.Lock() // a hold change under way writes its holds file first
+	defer s.holdsMu.Unlock()
 	for seg := range s.open {
 		seg.closeFile()
 		seg.stop()

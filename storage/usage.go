@@ -3,6 +3,8 @@ package storage
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,11 +24,75 @@ type Usage struct {
 	Oldest, Newest time.Time
 }
 
+// usageCache is Usage's last answer, reused for Config.UsageMaxAge.
+type usageCache struct {
+	// fill is held by the caller that reads the index, so that concurrent
+	// callers read it once. invalidate never waits for it.
+	fill sync.Mutex
+	// mu guards at, usage and gen.
+	mu    sync.Mutex
+	at    time.Time // when usage was read (monotonic); zero: none
+	usage []Usage
+	gen   uint64 // counts invalidations
+}
+
+// get returns the answer if it is younger than maxAge, else the current
+// generation for put.
+func (uc *usageCache) get(maxAge time.Duration) ([]Usage, uint64, bool) {
+	uc.mu.Lock()
+	defer uc.mu.Unlock()
+	if uc.at.IsZero() || time.Since(uc.at) >= maxAge {
+		return nil, uc.gen, false
+	}
+	return slices.Clone(uc.usage), uc.gen, true
+}
+
+// put keeps u, read at time at, unless an invalidation came since gen: u
+// may then predate deletions.
+func (uc *usageCache) put(u []Usage, at time.Time, gen uint64) {
+	uc.mu.Lock()
+	defer uc.mu.Unlock()
+	if gen == uc.gen {
+		uc.at, uc.usage = at, u
+	}
+}
+
+// invalidate drops the answer, after deletions.
+func (uc *usageCache) invalidate() {
+	uc.mu.Lock()
+	defer uc.mu.Unlock()
+	uc.at, uc.usage = time.Time{}, nil
+	uc.gen++
+}
+
 // Usage returns the share of every camera in the index, by name. It reads
 // the heads of all index entries (no seek table, no file) in one read
-// transaction.
+// transaction, and reuses that answer for Config.UsageMaxAge: what was
+// recorded since is counted from the next read on, what retention deleted
+// at once. The result is the caller's.
 func (s *Store) Usage() ([]Usage, error) {
-	live := s.liveSegments("", false)
+	uc := &s.usage
+	uc.fill.Lock()
+	defer uc.fill.Unlock()
+	if s.isClosed() {
+		return nil, ErrClosed
+	}
+	u, gen, ok := uc.get(s.cfg.UsageMaxAge)
+	if ok {
+		return u, nil
+	}
+	at := time.Now()
+	u, err := s.readUsage()
+	if err != nil {
+		return nil, err
+	}
+	uc.put(u, at, gen)
+	return slices.Clone(u), nil
+}
+
+// readUsage is Usage from the index.
+func (s *Store) readUsage() ([]Usage, error) {
+	live := s.liveSegments("", nil)
 	var out []Usage
 	err := s.view(func(tx *bolt.Tx) error {
 		cams := tx.Bucket(bucketCameras)

@@ -277,8 +277,8 @@ type apiArchive struct{ store *storage.Store }
 var _ api.Archive = apiArchive{}
 
 // Spans implements api.Archive.
-func (a apiArchive) Spans(camera string, from, to time.Time, gapTolerance time.Duration) ([]api.Span, error) {
-	spans, err := a.store.Spans(camera, from, to, gapTolerance)
+func (a apiArchive) Spans(camera string, from, to time.Time, gapTolerance time.Duration, limit int) ([]api.Span, error) {
+	spans, err := a.store.Spans(camera, from, to, gapTolerance, limit)
 	out := make([]api.Span, len(spans))
 	for i, s := range spans {
 		out[i] = api.Span(s)

@@ -2,6 +2,7 @@ package settings
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -32,4 +33,24 @@ func ParseTime(v string) (time.Time, error) {
 		ns = int64(f)
 	}
 	return time.Unix(s, ns).UTC(), nil
+}
+
+// Bounds of ParseInstant: the instants int64 Unix nanoseconds hold, as the
+// storage index keeps them.
+var (
+	MinInstant = time.Unix(0, math.MinInt64).UTC() // 1677-09-21T00:12:43.145224192Z
+	MaxInstant = time.Unix(0, math.MaxInt64).UTC() // 2262-04-11T23:47:16.854775807Z
+)
+
+// ParseInstant is ParseTime for the HTTP API: it refuses instants outside
+// [MinInstant, MaxInstant], which the index could not store (a hold's
+// times would wrap) and which no recording has. Playback's archive URLs
+// keep ParseTime, whose wider range RTSP clients may already send.
+func ParseInstant(v string) (time.Time, error) {
+	t, err := ParseTime(v)
+	if err == nil && (t.Before(MinInstant) || t.After(MaxInstant)) {
+		return time.Time{}, fmt.Errorf("time %q is outside %s to %s", v,
+			MinInstant.Format(time.DateOnly), MaxInstant.Format(time.DateOnly))
+	}
+	return t, err
 }
