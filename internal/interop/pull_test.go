@@ -230,20 +230,21 @@ func TestPullCameraRestart(t *testing.T) {
 	if gap < restarting.Sub(down) {
 		t.Errorf("gap %v between the recordings; the camera was down %v", gap, restarting.Sub(down).Round(time.Millisecond))
 	}
-	checkRetrySchedule(t, attempts, down, restarting, s.logs.String())
+	longest := checkRetrySchedule(t, attempts, down, restarting, s.logs.String())
 	for _, seg := range infos {
 		firstVideoFrameIsKey(t, filepath.Join(s.dir, seg.File))
 		decodeClean(t, filepath.Join(s.dir, seg.File))
 	}
-	t.Logf("camera down %v, index gap %v, %d connection attempts", restarting.Sub(down).Round(time.Millisecond),
-		gap.Round(time.Millisecond), len(attempts))
+	t.Logf("camera down %v, index gap %v, %d connection attempts, longest wait between two %v",
+		restarting.Sub(down).Round(time.Millisecond), gap.Round(time.Millisecond), len(attempts), longest.Round(time.Millisecond))
 }
 
 // checkRetrySchedule checks the attempts the proxy saw against the backoff: attempts went on
 // while the camera was down (from down until it was restarting), the last one (which
 // recorded) began after the restart began, none began later than restartBackoffMax+restartSchedulingSlack after the one before
-// ended, and every delay camvault logged is within restartBackoffMax.
-func checkRetrySchedule(t *testing.T, attempts []attempt, down, restarting time.Time, logs string) {
+// ended, and every delay camvault logged is within restartBackoffMax. It returns the longest
+// wait between two attempts.
+func checkRetrySchedule(t *testing.T, attempts []attempt, down, restarting time.Time, logs string) (longest time.Duration) {
 	t.Helper()
 	during := 0
 	for i, a := range attempts {
@@ -253,7 +254,9 @@ func checkRetrySchedule(t *testing.T, attempts []attempt, down, restarting time.
 		if i == 0 {
 			continue
 		}
-		if wait := a.start.Sub(attempts[i-1].end); wait > restartBackoffMax+restartSchedulingSlack {
+		wait := a.start.Sub(attempts[i-1].end)
+		longest = max(longest, wait)
+		if wait > restartBackoffMax+restartSchedulingSlack {
 			t.Errorf("attempt %d began %v after attempt %d ended; backoff_max is %v", i, wait.Round(time.Millisecond), i-1, restartBackoffMax)
 		}
 	}
@@ -273,6 +276,7 @@ func checkRetrySchedule(t *testing.T, attempts []attempt, down, restarting time.
 			t.Errorf("backoff delay %q (%v) not within backoff_max %v: %s", after, err, restartBackoffMax, line)
 		}
 	}
+	return longest
 }
 
 // attempt is one connection through an attemptProxy: when it was accepted and when it ended
