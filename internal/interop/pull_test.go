@@ -271,9 +271,9 @@ func checkRetrySchedule(t *testing.T, attempts []attempt, down, restarting time.
 			continue
 		}
 		_, after, _ := strings.Cut(line, " dur=")
-		d, err := time.ParseDuration(strings.Fields(after + " ")[0])
-		if err != nil || d > restartBackoffMax {
-			t.Errorf("backoff delay %q (%v) not within backoff_max %v: %s", after, err, restartBackoffMax, line)
+		dur, _, _ := strings.Cut(after, " ")
+		if d, err := time.ParseDuration(dur); err != nil || d > restartBackoffMax {
+			t.Errorf("backoff delay %q (%v) not within backoff_max %v: %s", dur, err, restartBackoffMax, line)
 		}
 	}
 	return longest
