@@ -353,6 +353,17 @@ func (r gstRun) summary() string {
 	return b.String()
 }
 
+// warnings returns the lines of a camvault log at level WARN or ERROR.
+func warnings(log string) string {
+	var b strings.Builder
+	for line := range strings.Lines(log) {
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
 // checkRecording verifies the one segment a clip push made: index entry,
 // codecs, size, frame count, keyframe first, clean decode.
 func checkRecording(t *testing.T, s *server, camera string, tc pushCase, pushStart time.Time) {
@@ -370,7 +381,7 @@ func checkRecording(t *testing.T, s *server, camera string, tc pushCase, pushSta
 	}
 	seconds := cmp.Or(tc.seconds, clipSeconds)
 	if d := seg.End.Sub(seg.Start); d < time.Duration(seconds-1)*time.Second || d > time.Duration(seconds+1)*time.Second {
-		t.Errorf("segment spans %v, want about %ds", d, seconds)
+		t.Errorf("segment spans %v, want about %ds; camvault's warnings (drops, losses):\n%s", d, seconds, warnings(s.logs.String()))
 	}
 	if len(seg.Fragments) == 0 || !seg.Fragments[0].Key {
 		t.Errorf("seek table %+v does not start with a keyframe fragment", seg.Fragments)
