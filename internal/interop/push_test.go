@@ -133,6 +133,7 @@ func TestFFmpegPush(t *testing.T) {
 				if err != nil {
 					t.Fatalf("ffmpeg: %v\n%s\ncamvault:\n%s", err, out, s.logs)
 				}
+				s.waitPublisherGone("cam1")
 				s.stop()
 				checkRecording(t, s, "cam1", tc, start)
 			})
@@ -168,6 +169,7 @@ func TestGStreamerPush(t *testing.T) {
 				t.Logf("GStreamer rtpsession sent its RTCP BYE but never forwarded EOS (gstLostRTCPEOS): " +
 					"gst-launch was stopped with SIGINT after the whole clip had been sent")
 			}
+			s.waitPublisherGone("gstcam")
 			s.stop()
 			// The recording is checked in full either way: neither GStreamer
 			// race may hide missing media.
@@ -351,6 +353,15 @@ func (r gstRun) summary() string {
 		}
 	}
 	return b.String()
+}
+
+// waitPublisherGone waits until camvault has ended camera's publication: the publisher
+// exits right after sending TEARDOWN (ffmpeg does not wait for the answer), and a camvault
+// short of CPU may not have read the TEARDOWN, nor the media before it, yet. Stopping
+// camvault then would cut the recording short: the test, not camvault, would lose it.
+func (s *server) waitPublisherGone(camera string) {
+	s.t.Helper()
+	s.waitLogLine(time.Minute, `msg="publisher gone"`, "camera="+camera)
 }
 
 // warnings returns the lines of a camvault log at level WARN or ERROR.
