@@ -60,7 +60,11 @@ type Config struct {
 	// UDPTeardownLinger is how long a UDP recording session keeps taking
 	// media after its TEARDOWN was answered: publishers send their last RTP
 	// datagrams and the TEARDOWN back to back, and the datagrams may still
-	// be queued in the socket. Defaults to 250ms; a negative value does not
+	// be on their way. The session then closes once the RTP socket's reader
+	// has read every datagram that arrived within the linger, however far
+	// behind a lack of CPU left it (a marker datagram the server sends
+	// itself; should the kernel drop it from a full socket, the media
+	// timeout ends the session). Defaults to 250ms; a negative value does not
 	// linger (camvault's file spells that 0s, as the zero value is the
 	// default here).
 	UDPTeardownLinger time.Duration `yaml:"udp_teardown_linger"`

@@ -174,10 +174,14 @@ func (c *conn) handleTeardown(req *base.Request) (*base.Response, error) {
 	}
 	c.releaseChannels(ss)
 	if ss.pres.play == nil && !ss.tcp && ss.recorded {
-		// The publisher's last datagrams may still be queued in the UDP
-		// socket: take them before the recording ends.
+		// The publisher's last datagrams may still be on their way, or
+		// queued in the UDP socket behind a reader short of CPU: take
+		// what arrives within the linger, then close once the reader has
+		// read it all.
 		ss.tornDown = true
-		time.AfterFunc(c.srv.cfg.UDPTeardownLinger, func() { ss.close(ErrTeardown) })
+		time.AfterFunc(c.srv.cfg.UDPTeardownLinger, func() {
+			c.srv.udp.afterQueued(func() { go ss.close(ErrTeardown) })
+		})
 		return &base.Response{StatusCode: base.StatusOK, Header: base.Header{}}, nil
 	}
 	ss.close(ErrTeardown)

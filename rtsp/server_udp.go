@@ -20,6 +20,7 @@ type udpPair struct {
 	srv       *Server
 	rtp, rtcp *udpSocket
 	maxPacket int
+	drain     *udpDrain // nil if its socket could not be opened
 }
 
 // udpSocket is one socket of the pair and its demultiplexing table.
@@ -71,6 +72,9 @@ func newUDPPair(s *Server) (*udpPair, error) {
 		_ = u.rtp.pc.Close() // bind failed: nothing to report about this one
 		return nil, err
 	}
+	if u.drain, err = newUDPDrain(u.rtp.pc.LocalAddr().(*net.UDPAddr).AddrPort()); err != nil {
+		s.log.Warn("rtsp udp teardown closes after udp_teardown_linger alone", "err", err)
+	}
 	return u, nil
 }
 
@@ -95,6 +99,20 @@ func (u *udpPair) start(wg *sync.WaitGroup) {
 func (u *udpPair) close() {
 	_ = u.rtp.pc.Close() // shutting down
 	_ = u.rtcp.pc.Close()
+	if u.drain != nil {
+		u.drain.close()
+	}
+}
+
+// afterQueued runs fn once the RTP socket's reader has read every datagram
+// that arrived before the call (udpDrain), or at once without a drain
+// socket. fn must not block.
+func (u *udpPair) afterQueued(fn func()) {
+	if u.drain == nil {
+		fn()
+		return
+	}
+	u.drain.after(fn)
 }
 
 // serverPorts returns the ports to put in server_port.
@@ -212,6 +230,9 @@ func (u *udpPair) readLoop(k *udpSocket) {
 			continue
 		}
 		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		if !k.rtcp && u.drain != nil && u.drain.marker(src, buf[:n]) {
+			continue
+		}
 		if n == 0 || n > u.maxPacket {
 			u.dropped(k, src, "size")
 			continue

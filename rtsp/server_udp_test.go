@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -265,5 +266,48 @@ func TestUDPTeardownTakesLastDatagrams(t *testing.T) {
 	}
 	if _, pkts, _, _ := h.pub(0).snapshot(); len(pkts) != n {
 		t.Fatalf("%d of %d datagrams sent before TEARDOWN were delivered", len(pkts), n)
+	}
+}
+
+// TestUDPTeardownWaitsForStarvedReader: a reader far behind (here held in
+// another publication's RTP call, as a process short of CPU is) still
+// delivers every datagram that was queued before TEARDOWN, however long
+// after the linger it catches up; then the publication closes. A close after
+// the linger alone lost the end of ffmpeg UDP pushes on a loaded machine.
+func TestUDPTeardownWaitsForStarvedReader(t *testing.T) {
+	const linger = time.Millisecond
+	hold := make(chan struct{})
+	h := ffmpegHandler()
+	h.holdPath, h.hold = "held", hold
+	srv := startServer(t, rtsp.Config{Handler: h, UDPTeardownLinger: linger})
+	release := sync.OnceFunc(func() { close(hold) })
+	t.Cleanup(release) // before the shutdown, which waits for the reader
+	srvRTP, _ := srv.UDPAddrs()
+	held := dial(t, srv)
+	held.recordUDP(srv, "held")
+	sendUDP(t, held.udp[0].rtp, srvRTP, rtpPacket)
+	h.pub(0).waitPackets(t, 1) // the reader now holds in this packet's RTP call
+	c := dial(t, srv)
+	id := c.recordUDP(srv, "cam1")
+	const n = 200
+	for i := range n {
+		sendUDP(t, c.udp[0].rtp, srvRTP, fmt.Sprintf("%s%04d", rtpPacket, i))
+	}
+	rtsptest.ExpectStatus(t, c.Do("TEARDOWN", c.URL+"/cam1", []string{"Session: " + id}, ""), 200)
+	// Time is what this test is about: a close on the linger alone happens
+	// within this wait, which the fixed server passes however long it is.
+	time.Sleep(100 * linger)
+	pub := h.pub(1)
+	select {
+	case <-pub.closed:
+		t.Fatal("the publication closed while its datagrams were still queued")
+	default:
+	}
+	release()
+	if reason := pub.waitClosed(t); !errors.Is(reason, rtsp.ErrTeardown) {
+		t.Fatalf("reason %v", reason)
+	}
+	if _, pkts, _, _ := pub.snapshot(); len(pkts) != n {
+		t.Fatalf("%d of %d datagrams queued before TEARDOWN were delivered", len(pkts), n)
 	}
 }

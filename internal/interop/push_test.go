@@ -139,6 +139,7 @@ func TestFFmpegPush(t *testing.T) {
 				if err != nil {
 					t.Fatalf("ffmpeg: %v\n%s\ncamvault:\n%s", err, out, s.logs)
 				}
+				s.waitPublisherGone("cam1")
 				s.stop()
 				checkRecording(t, s, "cam1", tc, start)
 			})
@@ -174,6 +175,7 @@ func TestGStreamerPush(t *testing.T) {
 				t.Logf("GStreamer rtpsession sent its RTCP BYE but never forwarded EOS (gstLostRTCPEOS): " +
 					"gst-launch was stopped with SIGINT after the whole clip had been sent")
 			}
+			s.waitPublisherGone("gstcam")
 			s.stop()
 			// The recording is checked in full either way: neither GStreamer
 			// race may hide missing media.
@@ -359,6 +361,26 @@ func (r gstRun) summary() string {
 	return b.String()
 }
 
+// waitPublisherGone waits until camvault has ended camera's publication: the publisher
+// exits right after sending TEARDOWN (ffmpeg does not wait for the answer), and a camvault
+// short of CPU may not have read the TEARDOWN, nor the media before it, yet. Stopping
+// camvault then would cut the recording short: the test, not camvault, would lose it.
+func (s *server) waitPublisherGone(camera string) {
+	s.t.Helper()
+	s.waitLogLine(time.Minute, `msg="publisher gone"`, "camera="+camera)
+}
+
+// warnings returns the lines of a camvault log at level WARN or ERROR.
+func warnings(log string) string {
+	var b strings.Builder
+	for line := range strings.Lines(log) {
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
 // checkRecording verifies the one segment a clip push made: index entry,
 // codecs, size, frame count, keyframe first, clean decode.
 func checkRecording(t *testing.T, s *server, camera string, tc pushCase, pushStart time.Time) {
@@ -376,7 +398,7 @@ func checkRecording(t *testing.T, s *server, camera string, tc pushCase, pushSta
 	}
 	seconds := cmp.Or(tc.seconds, clipSeconds)
 	if d := seg.End.Sub(seg.Start); d < time.Duration(seconds-1)*time.Second || d > time.Duration(seconds+1)*time.Second {
-		t.Errorf("segment spans %v, want about %ds", d, seconds)
+		t.Errorf("segment spans %v, want about %ds; camvault's warnings (drops, losses):\n%s", d, seconds, warnings(s.logs.String()))
 	}
 	if len(seg.Fragments) == 0 || !seg.Fragments[0].Key {
 		t.Errorf("seek table %+v does not start with a keyframe fragment", seg.Fragments)
