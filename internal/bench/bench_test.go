@@ -64,6 +64,7 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{[]string{"push", "-duration", "2s", "-ramp", "0s"}, "-duration"},
 		{[]string{"push", "-duration", "6s", "-ramp", "5s"}, "-duration"},
 		{[]string{"push", "-no-such-flag"}, "not defined"},
+		{[]string{"push", "-http-probe", "-http-probe-every", "5ms"}, "-http-probe-every"},
 		{[]string{"play", "-n", "1,x"}, "want counts"},
 		{[]string{"pull", "-source", "tape"}, "-source"},
 		{[]string{"pull", "-transport", "sctp"}, "-transport"},
@@ -92,11 +93,15 @@ func TestParsePush(t *testing.T) {
 	if got := o.protoLabel(); got != "tls+auth" {
 		t.Errorf("protoLabel = %q, want tls+auth", got)
 	}
-	o, err = parsePush([]string{"-transport", "udp"}, io.Discard)
+	o, err = parsePush([]string{"-http-probe", "-http-probe-every", "100ms"}, io.Discard)
+	if err != nil || o.probeEvery != 100*time.Millisecond {
+		t.Errorf("parsePush -http-probe: %+v, %v", o, err)
+	}
+	o, err = parsePush([]string{"-transport", "udp", "-http-probe-every", "1ms"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.tick != defaultTick || o.clip.duration != time.Minute || !slices.Equal(o.counts, []int{10}) || o.protoLabel() != "udp" {
+	if o.tick != defaultTick || o.clip.duration != time.Minute || !slices.Equal(o.counts, []int{10}) || o.protoLabel() != "udp" || o.probeEvery != 0 {
 		t.Errorf("parsePush defaults = %+v", o)
 	}
 }

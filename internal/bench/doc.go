@@ -1,7 +1,9 @@
 // Package bench is `camvault bench`: load tests that run a camvault binary
 // as a child process on loopback, drive it with many RTSP publishers
 // (push), players (play) or cameras it pulls (pull), and report camvault's
-// CPU and memory (from /proc) and whether every frame arrived.
+// CPU and memory (from /proc) and whether every frame arrived. With
+// -http-probe, push also times camvault's HTTP API and /metrics while it
+// records, over loopback HTTP like any client (never by importing api).
 //
 // Run is the whole command. Every benchmark replays one pre-encoded 720p25
 // H.264+AAC clip (EncodeClip, cached on disk) turned into RTP once

@@ -22,6 +22,9 @@ type pushOptions struct {
 	tick      time.Duration
 	keep      bool
 	server    serverOptions // -auth: publishers authenticate with Digest; -tls: they push over RTSPS
+	// probeEvery is the pace of the HTTP probe (-http-probe-every); 0
+	// without -http-probe.
+	probeEvery time.Duration
 }
 
 func parsePush(args []string, stderr io.Writer) (*pushOptions, error) {
@@ -36,6 +39,8 @@ func parsePush(args []string, stderr io.Writer) (*pushOptions, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep each round's data directory")
 	fs.StringVar(&o.server.extraConf, "server-config", "", "YAML `lines` appended to the camvault config under test, e.g. 'storage: {sync: none}'")
 	o.server.register(fs)
+	probe := fs.Bool("http-probe", false, "while all publishers stream, ask camvault's GET /api/v1/cameras, GET recordings of the last hour and GET /metrics, one after the other, every -http-probe-every; print each route's latency and fail on any answer but 200")
+	fs.DurationVar(&o.probeEvery, "http-probe-every", 250*time.Millisecond, "pace of -http-probe's rounds")
 	fs.BoolVar(&o.server.auth, "auth", false, "the camvault under test has a user, and publishers authenticate with Digest")
 	fs.BoolVar(&o.server.tls, "tls", false, "publishers push over RTSPS (TCP only) with a self-signed certificate")
 	if err := fs.Parse(args); err != nil {
@@ -46,6 +51,11 @@ func parsePush(args []string, stderr io.Writer) (*pushOptions, error) {
 		return nil, err
 	}
 	o.counts = counts
+	if !*probe {
+		o.probeEvery = 0
+	} else if o.probeEvery < minProbeEvery {
+		return nil, fmt.Errorf("bench push: -http-probe-every must be at least %v", minProbeEvery)
+	}
 	if o.transport != "tcp" && o.transport != "udp" {
 		return nil, fmt.Errorf("bench push: -transport %q: want tcp or udp", o.transport)
 	}
@@ -98,6 +108,9 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "%6d %9s %9.1f %11.3f %9.1f %14s %12d %10.1f\n", n, o.protoLabel(),
 			res.cpu*100, res.cpu*100/float64(n), float64(res.rss)/(1<<20),
 			fmt.Sprintf("%d/%d", res.recorded, res.expected), res.expected-res.recorded, res.benchCPU*100)
+		for _, st := range res.probe {
+			fmt.Fprintln(stdout, " ", st)
+		}
 		printProblems(stdout, res.problems)
 		if len(res.problems) > 0 || res.recorded != res.expected {
 			failed = errors.New("bench push: frames were lost or recordings are wrong")
@@ -111,6 +124,7 @@ type pushResult struct {
 	cpu, benchCPU      float64 // cores used by camvault, by the bench itself
 	rss                int64   // camvault's peak resident set
 	expected, recorded int
+	probe              []*probeStats // with -http-probe
 	problems           []string
 }
 
@@ -145,8 +159,18 @@ func pushRound(ctx context.Context, o *pushOptions, sched *schedule, n int) (*pu
 	}
 	// Measure while every publisher streams: from the end of the ramp plus
 	// a second, to a second before the first one finishes.
-	res.cpu, res.benchCPU, res.rss = srv.measure(ctx, t0.Add(o.ramp+time.Second), t0.Add(sched.clip.Duration-time.Second))
+	from, to := t0.Add(o.ramp+time.Second), t0.Add(sched.clip.Duration-time.Second)
+	if o.probeEvery > 0 {
+		probe := newHTTPProbe(srv.httpAddr, srv.token, publisherCameras(pubs), o.probeEvery)
+		wg.Go(func() { res.probe = probe.run(ctx, from, to) })
+	}
+	res.cpu, res.benchCPU, res.rss = srv.measure(ctx, from, to)
 	wg.Wait()
+	for _, st := range res.probe {
+		if p := st.problem(); p != "" {
+			res.problems = append(res.problems, p)
+		}
+	}
 	for _, p := range pubs {
 		p.close()
 	}
@@ -157,15 +181,20 @@ func pushRound(ctx context.Context, o *pushOptions, sched *schedule, n int) (*pu
 	if err := srv.stop(); err != nil {
 		res.problems = append(res.problems, err.Error())
 	}
-	cameras := make([]string, len(pubs))
-	for i, p := range pubs {
-		cameras[i] = p.camera
-	}
-	res.recorded, res.problems = countRecorded(filepath.Join(dir, "data"), cameras, sched.clip.VideoFrames, res.problems)
+	res.recorded, res.problems = countRecorded(filepath.Join(dir, "data"), publisherCameras(pubs), sched.clip.VideoFrames, res.problems)
 	if strings.Contains(srv.logTail(), "level=ERROR") {
 		res.problems = append(res.problems, "camvault logged errors:\n"+srv.logTail())
 	}
 	return res, nil
+}
+
+// publisherCameras returns the cameras pubs push.
+func publisherCameras(pubs []*publisher) []string {
+	cameras := make([]string, len(pubs))
+	for i, p := range pubs {
+		cameras[i] = p.camera
+	}
+	return cameras
 }
 
 func connectPublishers(ctx context.Context, srv *server, o *pushOptions, sched *schedule, n int) ([]*publisher, error) {

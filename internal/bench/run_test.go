@@ -11,7 +11,9 @@ import (
 )
 
 // TestRunEndToEnd runs push, play and pull with tiny values against a
-// camvault built from this tree: push and pull must record every frame,
+// camvault built from this tree: push and pull must record every frame
+// (push also with Digest publishers and the HTTP probe, whose every
+// request must be answered 200 with the bench user's token),
 // play must deliver every frame without a sequence gap, and each must print
 // its table. It needs ffmpeg for the clip. Pull's late column (cameras
 // played after their start slot, which a loaded machine causes) may hold
@@ -39,6 +41,9 @@ func TestRunEndToEnd(t *testing.T) {
 		row  string // a regexp the result row matches
 	}{
 		{"push", []string{"push", "-n", "2", "-ramp", "1s"}, `(?m)^ +2 +tcp .* 300/300 +0 `},
+		{"push with the HTTP probe, authenticated", []string{"push", "-n", "2", "-ramp", "1s", "-auth", "-http-probe", "-http-probe-every", "100ms"},
+			`(?m)^ +2 +tcp\+auth .* 300/300 +0 .*\n  http GET /api/v1/cameras: [0-9]+ requests, p50 .*\n` +
+				`  http GET /api/v1/cameras/\{camera\}/recordings: [0-9]+ requests, p50 .*\n  http GET /metrics: [0-9]+ requests, p50 `},
 		{"play", []string{"play", "-n", "1", "-index-cameras", "1", "-index-days", "1", "-seeks", "3"},
 			`(?m)^ +1 .* 150/150 +0 `},
 		{"pull", []string{"pull", "-n", "2", "-ramp", "1s"}, `(?m)^ +2 +clip +tcp .* 300/300 +[0-9.]+ +[0-9]+$`},

@@ -26,34 +26,50 @@ const (
 	benchPassword = "bench-password"
 )
 
+// security is what -auth and -tls add to the camvault under test.
+type security struct {
+	conf    string // config lines
+	tlsAddr string // RTSPS address, with -tls
+	// token is benchUser's bearer token for the HTTP API and /metrics,
+	// with -auth.
+	token string
+}
+
 // securityConfig returns the config lines of -auth (a user who may
-// publish every camera) and -tls (RTSPS with a self-signed certificate
-// written to dir), and the RTSPS address.
-func securityConfig(dir string, o serverOptions) (conf, tlsAddr string, err error) {
+// publish every camera over RTSP, and use the API and read /metrics with a
+// bearer token) and -tls (RTSPS on tlsAddr with a self-signed certificate
+// written to dir).
+func securityConfig(dir string, o serverOptions, tlsAddr string) (security, error) {
 	var b strings.Builder
+	var sec security
 	if o.auth {
 		md5, err := auth.DigestHA1(auth.DigestMD5, benchUser, rtspauth.DefaultRealm, benchPassword)
 		if err != nil {
-			return "", "", err
+			return sec, err
 		}
 		sha, err := auth.DigestHA1(auth.DigestSHA256, benchUser, rtspauth.DefaultRealm, benchPassword)
 		if err != nil {
-			return "", "", err
+			return sec, err
 		}
-		fmt.Fprintf(&b, "users:\n  - name: %s\n    digest_md5: %s\n    digest_sha256: %s\n    permissions: [{action: publish, cameras: [\"*\"]}]\n",
-			benchUser, md5, sha)
+		token, hash, err := auth.NewToken(rand.Reader)
+		if err != nil {
+			return sec, err
+		}
+		sec.token = token
+		fmt.Fprintf(&b, "users:\n  - name: %s\n    digest_md5: %s\n    digest_sha256: %s\n    tokens: [%q]\n"+
+			"    permissions: [{action: publish, cameras: [\"*\"]}, {action: api}, {action: metrics}]\n",
+			benchUser, md5, sha, hash)
 	}
 	if o.tls {
 		cert, key, err := writeCert(dir)
 		if err != nil {
-			return "", "", err
+			return sec, err
 		}
-		if tlsAddr, err = freeTCPAddr(); err != nil {
-			return "", "", err
-		}
+		sec.tlsAddr = tlsAddr
 		fmt.Fprintf(&b, "tls:\n  address: %q\n  cert: %q\n  key: %q\n", tlsAddr, cert, key)
 	}
-	return b.String(), tlsAddr, nil
+	sec.conf = b.String()
+	return sec, nil
 }
 
 // writeCert writes a self-signed ECDSA certificate for 127.0.0.1 and

@@ -47,31 +47,50 @@ func (o *serverOptions) register(fs *flag.FlagSet) {
 
 // server is the camvault process under test.
 type server struct {
-	cmd     *exec.Cmd
-	addr    string
-	tlsAddr string // RTSPS, with serverOptions.tls
-	logf    *os.File
-	exited  chan struct{} // closed when the process has been waited for
+	cmd      *exec.Cmd
+	addr     string
+	tlsAddr  string // RTSPS, with serverOptions.tls
+	httpAddr string // plain HTTP (API, /metrics), on loopback
+	token    string // bearer token of benchUser for the API, with serverOptions.auth
+	logf     *os.File
+	exited   chan struct{} // closed when the process has been waited for
+}
+
+// serverAddrs are the loopback listen addresses of the camvault under test.
+type serverAddrs struct {
+	rtsp    string
+	udpPort int // the even port of the shared RTP/RTCP pair
+	http    string
+	https   string // bound only when RTSPS has a certificate (-tls)
+	rtsps   string // used only with -tls
+}
+
+// freeServerAddrs picks free loopback addresses for a camvault under test.
+func freeServerAddrs() (serverAddrs, error) {
+	var a serverAddrs
+	tcp, err := freeTCPAddrs(4)
+	if err != nil {
+		return a, err
+	}
+	a.rtsp, a.http, a.https, a.rtsps = tcp[0], tcp[1], tcp[2], tcp[3]
+	a.udpPort, err = freeUDPPair()
+	return a, err
 }
 
 // startServer writes a config for a fresh data directory in dir allowing
 // maxConns connections, starts camvault and waits until it answers.
 func startServer(ctx context.Context, dir string, maxConns int, o serverOptions) (*server, error) {
-	addr, err := freeTCPAddr()
+	addrs, err := freeServerAddrs()
 	if err != nil {
 		return nil, err
 	}
-	udpPort, err := freeUDPPair()
-	if err != nil {
-		return nil, err
-	}
-	conf := serverConfig(filepath.Join(dir, "data"), addr, udpPort, maxConns, o.extraConf)
-	security, tlsAddr, err := securityConfig(dir, o)
+	conf := serverConfig(filepath.Join(dir, "data"), addrs, maxConns, o.extraConf)
+	sec, err := securityConfig(dir, o, addrs.rtsps)
 	if err != nil {
 		return nil, err
 	}
 	cfgPath := filepath.Join(dir, "camvault.yaml")
-	if err := os.WriteFile(cfgPath, []byte(conf+security), 0o644); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(conf+sec.conf), 0o644); err != nil {
 		return nil, err
 	}
 	exe := o.exe
@@ -88,7 +107,8 @@ func startServer(ctx context.Context, dir string, maxConns int, o serverOptions)
 	if o.pprof != "" {
 		args = append(args, "-pprof", o.pprof)
 	}
-	s := &server{cmd: exec.Command(exe, args...), addr: addr, tlsAddr: tlsAddr, logf: logf, exited: make(chan struct{})}
+	s := &server{cmd: exec.Command(exe, args...), addr: addrs.rtsp, tlsAddr: sec.tlsAddr, httpAddr: addrs.http, token: sec.token,
+		logf: logf, exited: make(chan struct{})}
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
 		logf.Close()
@@ -105,23 +125,37 @@ func startServer(ctx context.Context, dir string, maxConns int, o serverOptions)
 	return s, nil
 }
 
-// serverConfig is the camvault config of a bench round: data in data, RTSP
-// on addr, the UDP pair at udpPort and udpPort+1, logging warnings only,
-// and room for maxConns connections from the one loopback address.
-func serverConfig(data, addr string, udpPort, maxConns int, extra string) string {
-	return fmt.Sprintf("data_dir: %s\nlog: {level: warn}\nhttp: {address: \"127.0.0.1:0\"}\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n"+
+// serverConfig is the camvault config of a bench round: data in data, the
+// listeners on a, logging warnings only, and room for maxConns connections
+// from the one loopback address.
+func serverConfig(data string, a serverAddrs, maxConns int, extra string) string {
+	return fmt.Sprintf("data_dir: %s\nlog: {level: warn}\nhttp: {address: %q, tls_address: %q}\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n"+
 		"  udp_rtcp_address: \"127.0.0.1:%d\"\n  max_connections: %d\n  max_connections_per_address: %d\n%s\n",
-		data, addr, udpPort, udpPort+1, maxConns+64, maxConns+64, extra)
+		data, a.http, a.https, a.rtsp, a.udpPort, a.udpPort+1, maxConns+64, maxConns+64, extra)
 }
 
 // freeTCPAddr returns a loopback address that was free a moment ago.
 func freeTCPAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addrs, err := freeTCPAddrs(1)
 	if err != nil {
 		return "", err
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return addrs[0], nil
+}
+
+// freeTCPAddrs returns n distinct loopback addresses that were free a
+// moment ago: all are held at once, so none is handed out twice.
+func freeTCPAddrs(n int) ([]string, error) {
+	addrs := make([]string, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
+	}
+	return addrs, nil
 }
 
 // freeUDPPair returns the even port of a UDP pair that was free a moment ago.

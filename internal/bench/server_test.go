@@ -14,8 +14,10 @@ import (
 
 func TestServerConfig(t *testing.T) {
 	t.Parallel()
-	got := serverConfig("/tmp/b/data", "127.0.0.1:4000", 5000, 10, "storage: {sync: none}")
-	want := "data_dir: /tmp/b/data\nlog: {level: warn}\nhttp: {address: \"127.0.0.1:0\"}\nrtsp:\n  address: \"127.0.0.1:4000\"\n" +
+	addrs := serverAddrs{rtsp: "127.0.0.1:4000", udpPort: 5000, http: "127.0.0.1:4001", https: "127.0.0.1:4002", rtsps: "127.0.0.1:4003"}
+	got := serverConfig("/tmp/b/data", addrs, 10, "storage: {sync: none}")
+	want := "data_dir: /tmp/b/data\nlog: {level: warn}\nhttp: {address: \"127.0.0.1:4001\", tls_address: \"127.0.0.1:4002\"}\n" +
+		"rtsp:\n  address: \"127.0.0.1:4000\"\n" +
 		"  udp_rtp_address: \"127.0.0.1:5000\"\n  udp_rtcp_address: \"127.0.0.1:5001\"\n" +
 		"  max_connections: 74\n  max_connections_per_address: 74\nstorage: {sync: none}\n"
 	if got != want {
@@ -26,27 +28,30 @@ func TestServerConfig(t *testing.T) {
 func TestSecurityConfig(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	conf, tlsAddr, err := securityConfig(dir, serverOptions{})
-	if err != nil || conf != "" || tlsAddr != "" {
-		t.Fatalf("no -auth, no -tls: %q, %q, %v", conf, tlsAddr, err)
+	sec, err := securityConfig(dir, serverOptions{}, "127.0.0.1:4003")
+	if err != nil || sec != (security{}) {
+		t.Fatalf("no -auth, no -tls: %+v, %v", sec, err)
 	}
-	conf, tlsAddr, err = securityConfig(dir, serverOptions{auth: true, tls: true})
+	const tlsAddr = "127.0.0.1:4003"
+	sec, err = securityConfig(dir, serverOptions{auth: true, tls: true}, tlsAddr)
 	if err != nil {
 		t.Fatal(err)
+	}
+	conf := sec.conf
+	if sec.tlsAddr != tlsAddr || !strings.HasPrefix(sec.token, auth.TokenPrefix) {
+		t.Errorf("RTSPS address %q, token %q", sec.tlsAddr, sec.token)
 	}
 	md5, _ := auth.DigestHA1(auth.DigestMD5, benchUser, rtspauth.DefaultRealm, benchPassword)
 	sha, _ := auth.DigestHA1(auth.DigestSHA256, benchUser, rtspauth.DefaultRealm, benchPassword)
 	for _, line := range []string{
 		"users:\n  - name: bench\n", "    digest_md5: " + md5 + "\n", "    digest_sha256: " + sha + "\n",
-		"    permissions: [{action: publish, cameras: [\"*\"]}]\n",
+		"    tokens: [" + strconv.Quote(auth.TokenHash(sec.token)) + "]\n",
+		"    permissions: [{action: publish, cameras: [\"*\"]}, {action: api}, {action: metrics}]\n",
 		"tls:\n  address: " + strconv.Quote(tlsAddr) + "\n",
 	} {
 		if !strings.Contains(conf, line) {
 			t.Errorf("config lacks %q:\n%s", line, conf)
 		}
-	}
-	if _, _, err := net.SplitHostPort(tlsAddr); err != nil {
-		t.Errorf("tls address %q: %v", tlsAddr, err)
 	}
 	cert, key := dir+"/cert.pem", dir+"/key.pem"
 	if !strings.Contains(conf, "  cert: "+strconv.Quote(cert)+"\n  key: "+strconv.Quote(key)+"\n") {
