@@ -125,6 +125,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.deleted.bytes
 	ch <- c.lastEnd
 	c.process.describe(ch)
+	c.m.sourceErrors.Describe(ch)
 	c.m.storage.write.Describe(ch)
 	c.m.storage.sync.Describe(ch)
 }
@@ -141,6 +142,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	c.pruneLabels(rows)
 	c.collectProcess(ch, rows)
+	// The source errors go out after the sources were read, in the same Collect, so a scrape
+	// counts its own failures (the registry runs separately registered collectors concurrently).
+	c.m.sourceErrors.Collect(ch)
 }
 
 // rows returns every camera the recorder, storage or the pulls know, by name.

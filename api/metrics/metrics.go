@@ -113,7 +113,7 @@ func New(src Sources) (*Metrics, error) {
 	cs := []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.playStart, m.authFailures, m.httpRequests, m.httpDuration, m.sourceErrors,
+		m.playStart, m.authFailures, m.httpRequests, m.httpDuration,
 		newCollector(m),
 	}
 	for _, c := range cs {
