@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/camvault/camvault/auth"
@@ -50,76 +49,21 @@ var ErrNotFound = errors.New("not found")
 // ended from the API (a scheduled pull); the API answers 409.
 var ErrNotKickable = errors.New("session cannot be kicked")
 
-// Span is a stretch of continuous recording, [Start, End).
-type Span struct {
-	Start, End time.Time
-}
-
-// SummaryUnit is the bucket size of Archive.Summaries.
-type SummaryUnit int
-
-// The summary units.
-const (
-	// SummaryHour buckets by wall-clock hour in the requested location.
-	SummaryHour SummaryUnit = iota + 1
-	// SummaryDay buckets by calendar day in the requested location (23 or
-	// 25 hours across a DST change).
-	SummaryDay
-)
-
-// String returns "hour" or "day".
-func (u SummaryUnit) String() string {
-	switch u {
-	case SummaryHour:
-		return "hour"
-	case SummaryDay:
-		return "day"
-	}
-	return "SummaryUnit(" + strconv.Itoa(int(u)) + ")"
-}
-
-// Summary is one bucket of Archive.Summaries: what was recorded in
-// [Start, End).
-type Summary struct {
-	Start, End time.Time
-	// Recorded is the recorded time inside the bucket.
-	Recorded time.Duration
-	// Bytes, Segments and Fragments count what overlaps the bucket.
-	Bytes               int64
-	Segments, Fragments int
-}
-
-// Usage is one camera's share of the data directory.
-type Usage struct {
-	Camera         string
-	Bytes          int64
-	Segments       int
-	Oldest, Newest time.Time
-}
-
-// StoredHold is a hold kept in the index: recordings of Camera in
-// [From, To) survive retention until the hold is removed.
-type StoredHold struct {
-	ID, Camera string
-	From, To   time.Time
-	Reason     string
-	Created    time.Time
-}
-
-// Archive is the recorded archive as the API reads it; storage's Store
-// implements it through a small adapter in cmd/camvault. Methods are called
-// concurrently.
+// Archive is the recorded archive as the API reads it, in storage's types;
+// *storage.Store implements it. Storage's refusals (ErrInvalidCamera,
+// ErrInvalidRange, ErrInvalidHold, ErrTooManyHolds, ErrNotFound) are answered
+// with 400, 409 and 404. Methods are called concurrently.
 type Archive interface {
 	// Spans returns camera's continuous recordings overlapping
 	// [from, to), clipped to it, joined across gaps up to gapTolerance,
 	// oldest first: the first limit of them at most (limit > 0), found
 	// without building the rest.
-	Spans(camera string, from, to time.Time, gapTolerance time.Duration, limit int) ([]Span, error)
+	Spans(camera string, from, to time.Time, gapTolerance time.Duration, limit int) ([]storage.Span, error)
 	// Summaries returns one bucket per unit of loc's calendar covering
 	// [from, to), oldest first.
-	Summaries(camera string, from, to time.Time, unit SummaryUnit, loc *time.Location) ([]Summary, error)
+	Summaries(camera string, from, to time.Time, unit storage.SummaryUnit, loc *time.Location) ([]storage.Summary, error)
 	// Usage returns every camera's usage.
-	Usage() ([]Usage, error)
+	Usage() ([]storage.Usage, error)
 	// IndexSize is the index file's size in bytes.
 	IndexSize() (int64, error)
 	// DiskSpace returns the free and total bytes of the data directory's
@@ -131,11 +75,12 @@ type Archive interface {
 	Ready() error
 	// AddHold stores h (its ID and Created are set by the store) and
 	// returns it as stored.
-	AddHold(h StoredHold) (StoredHold, error)
-	// RemoveHold removes the hold id, or returns ErrNotFound.
+	AddHold(h storage.StoredHold) (storage.StoredHold, error)
+	// RemoveHold removes the hold id, or returns ErrNotFound (this
+	// package's or storage's).
 	RemoveHold(id string) error
 	// Holds returns camera's holds ("": every camera's).
-	Holds(camera string) ([]StoredHold, error)
+	Holds(camera string) ([]storage.StoredHold, error)
 }
 
 // RetentionRunner runs a retention pass; the API only ever asks for a dry

@@ -13,7 +13,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -96,7 +95,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.archive = &storeArchive{store: st, dir: f.dir, holds: map[string]api.StoredHold{}}
+	f.archive = &storeArchive{Store: st}
 	f.sessions = &testSessions{list: []api.Session{
 		{ID: "s1", Kind: "rtsp", Mode: "record", Camera: "door", Path: "/door", Peer: "192.0.2.9:5000", Transport: "tcp", Started: f.now.Add(-time.Minute), Playing: true, BytesIn: 1000},
 		{ID: "pull/lobby-1", Kind: "pull", Mode: "record", Camera: "lobby-1", Path: "rtsp://192.0.2.10/stream1", Transport: "tcp", Playing: true},
@@ -256,161 +255,19 @@ func (c storeCameras) Camera(name string, now time.Time) (api.Camera, bool, erro
 	return cams[i], true, nil
 }
 
-// storeArchive is the test's Archive over a real Store (see the top of
-// this file); holds live in memory.
+// storeArchive is the test's Archive: the real Store, noting the limit of the last Spans call.
 type storeArchive struct {
-	store *storage.Store
-	dir   string
-	mu    sync.Mutex
-	holds map[string]api.StoredHold
-	next  int
-	// spansLimit is the limit of the last Spans call.
-	spansLimit int
+	*storage.Store
+	mu         sync.Mutex
+	spansLimit int // the limit of the last Spans call
 }
 
-func (a *storeArchive) Spans(camera string, from, to time.Time, tol time.Duration, limit int) ([]api.Span, error) {
+// Spans notes limit and asks the Store.
+func (a *storeArchive) Spans(camera string, from, to time.Time, tol time.Duration, limit int) ([]storage.Span, error) {
 	a.mu.Lock()
 	a.spansLimit = limit
 	a.mu.Unlock()
-	segs, err := a.store.Segments(camera, from, to, false)
-	if err != nil {
-		return nil, err
-	}
-	var out []api.Span
-	for _, s := range segs {
-		sp := api.Span{Start: maxTime(s.Start, from), End: minTime(s.End, to)}
-		if n := len(out); n > 0 && !sp.Start.After(out[n-1].End.Add(tol)) {
-			out[n-1].End = maxTime(out[n-1].End, sp.End)
-			continue
-		}
-		out = append(out, sp)
-	}
-	return out[:min(len(out), limit)], nil
-}
-
-func (a *storeArchive) Summaries(camera string, from, to time.Time, unit api.SummaryUnit, loc *time.Location) ([]api.Summary, error) {
-	su := storage.SummaryHour
-	if unit == api.SummaryDay {
-		su = storage.SummaryDay
-	}
-	// The store's own Summaries bounds the buckets (max_summary_buckets):
-	// its refusal is the API's 400, as cmd/camvault's adapter maps it.
-	if _, err := a.store.Summaries(camera, from, to, su, loc); errors.Is(err, storage.ErrInvalidRange) {
-		return nil, &statusError{status: http.StatusBadRequest, err: err}
-	}
-	segs, err := a.store.Segments(camera, from, to, true)
-	if err != nil {
-		return nil, err
-	}
-	var out []api.Summary
-	l := from.In(loc)
-	b := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc)
-	if unit == api.SummaryHour {
-		b = l.Truncate(time.Hour)
-	}
-	for b.Before(to) {
-		e := b.Add(time.Hour)
-		if unit == api.SummaryDay {
-			e = b.AddDate(0, 0, 1)
-		}
-		sum := api.Summary{Start: b, End: e}
-		for _, s := range segs {
-			for _, fr := range s.Fragments {
-				if fr.Start.Before(e) && fr.End().After(b) {
-					sum.Fragments++
-					sum.Bytes += fr.Size
-					sum.Recorded += minTime(fr.End(), e).Sub(maxTime(fr.Start, b))
-				}
-			}
-			if s.Start.Before(e) && s.End.After(b) {
-				sum.Segments++
-			}
-		}
-		out = append(out, sum)
-		b = e
-	}
-	return out, nil
-}
-
-func (a *storeArchive) Usage() ([]api.Usage, error) {
-	names, err := a.store.Cameras()
-	if err != nil {
-		return nil, err
-	}
-	var out []api.Usage
-	for _, n := range names {
-		segs, err := a.store.Segments(n, time.Time{}, time.Time{}, false)
-		if err != nil {
-			return nil, err
-		}
-		u := api.Usage{Camera: n, Segments: len(segs)}
-		for _, s := range segs {
-			u.Bytes += s.Bytes
-		}
-		if len(segs) > 0 {
-			u.Oldest, u.Newest = segs[0].Start, segs[len(segs)-1].End
-		}
-		out = append(out, u)
-	}
-	return out, nil
-}
-
-func (a *storeArchive) IndexSize() (int64, error) {
-	fi, err := os.Stat(filepath.Join(a.dir, "index.db"))
-	if err != nil {
-		return 0, err
-	}
-	return fi.Size(), nil
-}
-
-func (a *storeArchive) DiskSpace() (free, total int64, err error) { return 1 << 40, 2 << 40, nil }
-func (a *storeArchive) WriteRate() float64                        { return 1 << 20 }
-func (a *storeArchive) Ready() error                              { return nil }
-
-func (a *storeArchive) AddHold(h api.StoredHold) (api.StoredHold, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.next++
-	h.ID, h.Created = "h"+strconv.Itoa(a.next), time.Date(2026, 3, 29, 12, 0, 0, 0, time.UTC)
-	a.holds[h.ID] = h
-	return h, nil
-}
-
-func (a *storeArchive) RemoveHold(id string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if _, ok := a.holds[id]; !ok {
-		return api.ErrNotFound
-	}
-	delete(a.holds, id)
-	return nil
-}
-
-func (a *storeArchive) Holds(camera string) ([]api.StoredHold, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	var out []api.StoredHold
-	for _, h := range a.holds {
-		if camera == "" || h.Camera == camera {
-			out = append(out, h)
-		}
-	}
-	slices.SortFunc(out, func(x, y api.StoredHold) int { return strings.Compare(x.ID, y.ID) })
-	return out, nil
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
+	return a.Store.Spans(camera, from, to, tol, limit)
 }
 
 // testSessions is a fixed session table that records kicks.
@@ -470,9 +327,9 @@ func (testExporter) ServeExport(w http.ResponseWriter, _ *http.Request, camera s
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
 
 // holdOf is a hold of camera for the first five minutes of 10:00 UTC.
-func holdOf(camera string) api.StoredHold {
+func holdOf(camera string) storage.StoredHold {
 	from := time.Date(2026, 3, 29, 10, 0, 0, 0, time.UTC)
-	return api.StoredHold{Camera: camera, From: from, To: from.Add(5 * time.Minute), Reason: "test"}
+	return storage.StoredHold{Camera: camera, From: from, To: from.Add(5 * time.Minute), Reason: "test"}
 }
 
 // storageRetention is a policy that deletes everything older than maxAge.

@@ -161,7 +161,7 @@ func (s *Server) today(camera string, loc *time.Location) *todayJSON {
 	now := s.now().In(loc)
 	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	end := start.AddDate(0, 0, 1)
-	sums, err := s.deps.Archive.Summaries(camera, start, end, SummaryDay, loc)
+	sums, err := s.deps.Archive.Summaries(camera, start, end, storage.SummaryDay, loc)
 	if err != nil {
 		s.log.Warn("day summary failed", "camera", camera, "err", err)
 		return nil

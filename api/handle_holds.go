@@ -21,7 +21,7 @@ type holdJSON struct {
 	Created jsonTime `json:"created"`
 }
 
-func newHoldJSON(h StoredHold) holdJSON {
+func newHoldJSON(h storage.StoredHold) holdJSON {
 	return holdJSON{ID: h.ID, Camera: h.Camera, From: jsonTime(h.From), To: jsonTime(h.To), Reason: h.Reason, Created: jsonTime(h.Created)}
 }
 
@@ -107,8 +107,10 @@ func (s *Server) handleAddHold(w http.ResponseWriter, r *http.Request, c *caller
 }
 
 // newHold checks a hold request.
-func (s *Server) newHold(req holdRequest) (StoredHold, error) {
-	bad := func(detail string) (StoredHold, error) { return StoredHold{}, errStatus(http.StatusBadRequest, detail) }
+func (s *Server) newHold(req holdRequest) (storage.StoredHold, error) {
+	bad := func(detail string) (storage.StoredHold, error) {
+		return storage.StoredHold{}, errStatus(http.StatusBadRequest, detail)
+	}
 	if storage.ValidCamera(req.Camera) != nil {
 		return bad("camera: invalid camera name")
 	}
@@ -126,7 +128,7 @@ func (s *Server) newHold(req holdRequest) (StoredHold, error) {
 	if len(req.Reason) > storage.MaxHoldReason {
 		return bad(fmt.Sprintf("reason longer than %d bytes", storage.MaxHoldReason))
 	}
-	return StoredHold{Camera: req.Camera, From: from, To: to, Reason: req.Reason}, nil
+	return storage.StoredHold{Camera: req.Camera, From: from, To: to, Reason: req.Reason}, nil
 }
 
 // handleRemoveHold removes a hold: 204, or 404 for one that does not exist
@@ -141,12 +143,12 @@ func (s *Server) handleRemoveHold(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return fmt.Errorf("list holds: %w", err)
 	}
-	i := slices.IndexFunc(holds, func(h StoredHold) bool { return h.ID == id })
+	i := slices.IndexFunc(holds, func(h storage.StoredHold) bool { return h.ID == id })
 	if i < 0 || !s.sees(c, holds[i].Camera) {
 		return errStatus(http.StatusNotFound, "no such hold")
 	}
 	switch err := a.RemoveHold(id); {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, storage.ErrNotFound):
 		return errStatus(http.StatusNotFound, "no such hold")
 	case err != nil:
 		return fmt.Errorf("remove hold: %w", err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/auth"
+	"github.com/camvault/camvault/storage"
 )
 
 type spanJSON struct {
@@ -123,11 +124,11 @@ func (s *Server) handleSummary(w http.ResponseWriter, r *http.Request, c *caller
 	if err != nil {
 		return err
 	}
-	unit := SummaryHour
+	unit := storage.SummaryHour
 	switch q.get("unit") {
 	case "", "hour":
 	case "day":
-		unit = SummaryDay
+		unit = storage.SummaryDay
 	default:
 		return errStatus(http.StatusBadRequest, "unit must be hour or day")
 	}

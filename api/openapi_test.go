@@ -21,7 +21,8 @@ func TestOpenAPI(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.segment("door", time.Date(2026, 3, 29, 10, 0, 0, 0, time.UTC), time.Date(2026, 3, 29, 10, 1, 0, 0, time.UTC))
-	if _, err := f.archive.AddHold(holdOf("door")); err != nil {
+	hold, err := f.archive.AddHold(holdOf("door"))
+	if err != nil {
 		t.Fatal(err)
 	}
 	served := f.do(ops(request{target: "/api/v1/openapi.json"}))
@@ -54,7 +55,7 @@ func TestOpenAPI(t *testing.T) {
 		return compareBool(strings.HasPrefix(a, "DELETE"), strings.HasPrefix(b, "DELETE"))
 	})
 	for _, pattern := range patterns {
-		rq := routeRequests[pattern]
+		rq := routeRequest(pattern, hold)
 		for _, variant := range []struct {
 			name string
 			rq   request

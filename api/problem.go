@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/camvault/camvault/storage"
 )
 
 // problem is an RFC 9457 problem details object, the body of every 4xx and
@@ -83,6 +85,8 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 		if ra, ok := errors.AsType[retryAfterer](err); ok && ra.RetryAfter() > 0 {
 			setRetryAfter(w.Header(), ra.RetryAfter())
 		}
+	case storageStatus(err) != 0:
+		p.Status, p.Detail = storageStatus(err), err.Error()
 	default:
 		s.log.Error("request failed", "path", r.URL.Path, "err", err)
 		p.Detail = "internal error; the server log has the cause"
@@ -96,4 +100,19 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 	h.Del("Content-Disposition")
 	w.WriteHeader(p.Status)
 	_, _ = w.Write(append(body, '\n')) // the client went away: nothing to do
+}
+
+// storageStatus is the status of storage's refusals of a request: 400 for a bad camera, window
+// or hold, 404 for an unknown hold, 409 when the holds are at storage's limits; 0 for any other
+// error (a 500).
+func storageStatus(err error) int {
+	switch {
+	case errors.Is(err, storage.ErrTooManyHolds):
+		return http.StatusConflict
+	case errors.Is(err, storage.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, storage.ErrInvalidCamera), errors.Is(err, storage.ErrInvalidRange), errors.Is(err, storage.ErrInvalidHold):
+		return http.StatusBadRequest
+	}
+	return 0
 }

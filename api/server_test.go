@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/storage"
 )
 
 // routeRequests has one concrete request per route pattern, on camera
@@ -25,7 +27,7 @@ var routeRequests = map[string]request{
 	"DELETE /api/v1/sessions/{id}":            {method: "DELETE", target: "/api/v1/sessions/s1"},
 	"GET /api/v1/holds":                       {target: "/api/v1/holds"},
 	"POST /api/v1/holds":                      {method: "POST", target: "/api/v1/holds", contentType: "application/json", body: `{"camera":"door","from":"2026-03-29T10:00:00Z","to":"2026-03-29T10:05:00Z","reason":"incident 7"}`},
-	"DELETE /api/v1/holds/{id}":               {method: "DELETE", target: "/api/v1/holds/h1"},
+	"DELETE /api/v1/holds/{id}":               {method: "DELETE", target: "/api/v1/holds/{id}"},
 	"GET /api/v1/retention/dry-run":           {target: "/api/v1/retention/dry-run"},
 	"POST /api/v1/retention/dry-run":          {method: "POST", target: "/api/v1/retention/dry-run"},
 	"GET /api/v1/storage":                     {target: "/api/v1/storage"},
@@ -60,10 +62,11 @@ func TestEveryRouteRefuses(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
 			f.segment("door", time.Date(2026, 3, 29, 10, 0, 0, 0, time.UTC), time.Date(2026, 3, 29, 10, 1, 0, 0, time.UTC))
-			if _, err := f.archive.AddHold(holdOf("door")); err != nil {
+			hold, err := f.archive.AddHold(holdOf("door"))
+			if err != nil {
 				t.Fatal(err)
 			}
-			rq := routeRequests[pattern]
+			rq := routeRequest(pattern, hold)
 			anon := f.do(rq)
 			if pattern == "GET /healthz" {
 				if anon.code != http.StatusOK {
@@ -191,4 +194,11 @@ func serve(f *fixture, req *http.Request) answer {
 	rec := newRecorder()
 	f.srv.ServeHTTP(rec, req)
 	return answer{code: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+}
+
+// routeRequest is routeRequests[pattern] with {id} replaced by hold's ID.
+func routeRequest(pattern string, hold storage.StoredHold) request {
+	rq := routeRequests[pattern]
+	rq.target = strings.Replace(rq.target, "{id}", hold.ID, 1)
+	return rq
 }

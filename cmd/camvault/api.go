@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -39,7 +38,7 @@ func newAPIServer(cfg *fileConfig, access *rtspAuth, p apiParts, tlsConf *tls.Co
 		Authority:   access.authority,
 		Limiter:     access.limiter,
 		Cameras:     apiCameras{cfg: cfg, store: store, pull: p.pull, rec: p.rec},
-		Archive:     apiArchive{store},
+		Archive:     store,
 		Exporter:    p.exporter,
 		Retention:   store,
 		Sessions:    apiSessions{rtsp: p.rtsp, pull: p.pull},
@@ -270,104 +269,3 @@ func (a apiSessions) Kick(id string) error {
 	}
 	return api.ErrNotFound
 }
-
-// apiArchive is the store as the API reads it: the same queries, in the API's types.
-type apiArchive struct{ store *storage.Store }
-
-var _ api.Archive = apiArchive{}
-
-// Spans implements api.Archive.
-func (a apiArchive) Spans(camera string, from, to time.Time, gapTolerance time.Duration, limit int) ([]api.Span, error) {
-	spans, err := a.store.Spans(camera, from, to, gapTolerance, limit)
-	out := make([]api.Span, len(spans))
-	for i, s := range spans {
-		out[i] = api.Span(s)
-	}
-	return out, archiveError(err)
-}
-
-// Summaries implements api.Archive.
-func (a apiArchive) Summaries(camera string, from, to time.Time, unit api.SummaryUnit, loc *time.Location) ([]api.Summary, error) {
-	su := storage.SummaryHour
-	if unit == api.SummaryDay {
-		su = storage.SummaryDay
-	}
-	sums, err := a.store.Summaries(camera, from, to, su, loc)
-	out := make([]api.Summary, len(sums))
-	for i, s := range sums {
-		out[i] = api.Summary(s)
-	}
-	return out, archiveError(err)
-}
-
-// Usage implements api.Archive.
-func (a apiArchive) Usage() ([]api.Usage, error) {
-	us, err := a.store.Usage()
-	out := make([]api.Usage, len(us))
-	for i, u := range us {
-		out[i] = api.Usage(u)
-	}
-	return out, err
-}
-
-// IndexSize implements api.Archive.
-func (a apiArchive) IndexSize() (int64, error) { return a.store.IndexSize() }
-
-// DiskSpace implements api.Archive.
-func (a apiArchive) DiskSpace() (free, total int64, err error) { return a.store.DiskSpace() }
-
-// WriteRate implements api.Archive.
-func (a apiArchive) WriteRate() float64 { return a.store.WriteRate() }
-
-// Ready implements api.Archive.
-func (a apiArchive) Ready() error { return a.store.Ready() }
-
-// AddHold implements api.Archive.
-func (a apiArchive) AddHold(h api.StoredHold) (api.StoredHold, error) {
-	sh, err := a.store.AddHold(storage.StoredHold(h))
-	return api.StoredHold(sh), archiveError(err)
-}
-
-// RemoveHold implements api.Archive: storage's ErrNotFound is the API's.
-func (a apiArchive) RemoveHold(id string) error {
-	err := a.store.RemoveHold(id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return api.ErrNotFound
-	}
-	return err
-}
-
-// Holds implements api.Archive.
-func (a apiArchive) Holds(camera string) ([]api.StoredHold, error) {
-	hs, err := a.store.Holds(camera)
-	out := make([]api.StoredHold, len(hs))
-	for i, h := range hs {
-		out[i] = api.StoredHold(h)
-	}
-	return out, err
-}
-
-// archiveError gives storage's refusals of a request their HTTP status: 400 for a bad camera,
-// window or hold, 409 when the holds are at storage.max_holds. Other errors pass unchanged (the
-// API answers 500 and logs them).
-func archiveError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, storage.ErrTooManyHolds):
-		return &statusError{status: http.StatusConflict, err: err}
-	case errors.Is(err, storage.ErrInvalidCamera), errors.Is(err, storage.ErrInvalidRange), errors.Is(err, storage.ErrInvalidHold):
-		return &statusError{status: http.StatusBadRequest, err: err}
-	}
-	return err
-}
-
-// statusError is an error with the HTTP status the API answers it with.
-type statusError struct {
-	status int
-	err    error
-}
-
-func (e *statusError) Error() string   { return e.err.Error() }
-func (e *statusError) Unwrap() error   { return e.err }
-func (e *statusError) HTTPStatus() int { return e.status }
