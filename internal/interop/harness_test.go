@@ -195,7 +195,29 @@ func (s *server) writeConfig(extraYAML string) {
 	}
 }
 
+// portAttempts bounds the starts of a camvault whose ports another test took between
+// freePorts and camvault's bind (the harness must name the RTSP and UDP ports in advance).
+const portAttempts = 3
+
 func (s *server) start() {
+	s.t.Helper()
+	for attempt := 1; s.launch() && attempt < portAttempts; attempt++ {
+		tcp, udp := freePorts(s.t)
+		s.t.Logf("a port of camvault was taken before it bound it; again on %d and %d", tcp, udp)
+		s.rtsp, s.udpPort = fmt.Sprintf("127.0.0.1:%d", tcp), udp
+		s.writeConfig(s.extra)
+	}
+	s.waitReady()
+	s.http = s.logValue("camvault serving", "http")
+	if s.https = s.logValue("camvault serving", "https"); s.https == "<nil>" {
+		s.https = ""
+	}
+}
+
+// launch runs camvault and reports whether it exited at once because one of its ports was
+// taken ("address already in use"); otherwise it returns once camvault answers or has exited for
+// another reason, which waitReady then reports.
+func (s *server) launch() (portTaken bool) {
 	s.t.Helper()
 	s.logs = &syncBuffer{}
 	bin := s.bin
@@ -207,16 +229,23 @@ func (s *server) start() {
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	s.exited = make(chan struct{})
+	exited := make(chan struct{})
+	s.exited = exited
 	go func() {
 		_ = s.cmd.Wait()
-		close(s.exited)
+		close(exited)
 	}()
-	s.waitReady()
-	s.http = s.logValue("camvault serving", "http")
-	if s.https = s.logValue("camvault serving", "https"); s.https == "<nil>" {
-		s.https = ""
-	}
+	rtsptest.WaitWithin(s.t, 20*time.Second, "camvault answers OPTIONS or exits", func() bool {
+		select {
+		case <-exited:
+			portTaken = strings.Contains(s.logs.String(), "address already in use")
+			return true
+		default:
+		}
+		resp, err := rawRequest(s.rtsp, "OPTIONS rtsp://"+s.rtsp+"/ RTSP/1.0\r\nCSeq: 1\r\n\r\n")
+		return err == nil && strings.HasPrefix(resp, "RTSP/1.0 200")
+	})
+	return portTaken
 }
 
 // logValue waits for the log line with msg and returns the value of its key (text handler:
