@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,58 +14,75 @@ import (
 	"github.com/camvault/camvault/storage"
 )
 
-// collector turns the sources' snapshots into metrics at each scrape, and collects the
-// storage histograms after pruning the cameras every source has forgotten. Between scrapes
-// it keeps only the cameras' label pairs.
+// collector turns the sources' snapshots into the per-camera series at each scrape: as
+// prometheus.Metrics for the registry (Collect), or straight into the text format (appendText),
+// which is what a 200-camera /metrics costs most. Between scrapes it keeps only the cameras'
+// label pairs.
 type collector struct {
 	m       *Metrics
 	camera  []cameraSeries
-	deleted struct{ segments, bytes *prometheus.Desc }
-	lastEnd *prometheus.Desc
-	process processDescs
+	deleted struct{ segments, bytes family }
+	lastEnd family
+	// write and sync are the storage latency histograms.
+	write, sync family
 
 	// mu guards labels: each camera's label pairs, built once and kept while some source
-	// knows the camera (dropped with it in Collect).
+	// knows the camera (dropped with it at the next scrape).
 	mu     sync.Mutex
 	labels map[string]*cameraLabels
 }
 
-// cameraLabels are the sorted label pairs of a camera's series: the camera alone, and the
-// camera with each deletion reason (index 0 unused). They are shared by every scrape and
-// never modified.
+// family is one metric family: its descriptor for the registry, and its name and comment
+// lines for the text format.
+type family struct {
+	desc   *prometheus.Desc
+	name   string
+	header string // "# HELP name help\n# TYPE name type\n"
+}
+
+// cameraLabels are a camera's label pairs: the camera alone, and the camera with each
+// deletion reason (index 0 unused), as sorted dto pairs and as text (camera="cam1"). They are
+// shared by every scrape and never modified.
 type cameraLabels struct {
-	camera   []*dto.LabelPair
-	byReason [storage.NumDeleteReasons][]*dto.LabelPair
+	camera       []*dto.LabelPair
+	byReason     [storage.NumDeleteReasons][]*dto.LabelPair
+	text         string
+	textByReason [storage.NumDeleteReasons]string
 }
 
 // cameraRow is what the sources say about one camera; a source that does not know the
-// camera leaves its part zero (pull nil).
+// camera leaves its part zero (pull, write and sync nil).
 type cameraRow struct {
+	name string
 	rec  recorder.CameraStats
 	st   storage.CameraCounters
 	pull *ingest.CameraState
 	// hasRec says the recorder knows the camera.
 	hasRec bool
+	// labels are the camera's label pairs, and write and sync its storage latency
+	// histograms (nil before storage reported a fragment); set by scrape.
+	labels      *cameraLabels
+	write, sync *histogramSnapshot
 }
 
-// cameraSeries is one per-camera series with the label camera only.
+// cameraSeries is one per-camera counter or gauge with the label camera only.
 type cameraSeries struct {
-	desc  *prometheus.Desc
+	family
 	typ   prometheus.ValueType
 	value func(r *cameraRow) float64
 }
 
 func newCollector(m *Metrics) *collector {
-	c := &collector{m: m, process: newProcessDescs(), labels: make(map[string]*cameraLabels)}
+	c := &collector{m: m, labels: make(map[string]*cameraLabels)}
 	counter := func(name, help string, value func(r *cameraRow) uint64) {
 		c.camera = append(c.camera, cameraSeries{
-			desc: prometheus.NewDesc(name, help, []string{"camera"}, nil), typ: prometheus.CounterValue,
+			family: newFamily(name, help, prometheus.CounterValue, "camera"), typ: prometheus.CounterValue,
 			value: func(r *cameraRow) float64 { return float64(value(r)) },
 		})
 	}
 	gauge := func(name, help string, value func(r *cameraRow) float64) {
 		c.camera = append(c.camera, cameraSeries{
-			desc: prometheus.NewDesc(name, help, []string{"camera"}, nil), typ: prometheus.GaugeValue, value: value,
+			family: newFamily(name, help, prometheus.GaugeValue, "camera"), typ: prometheus.GaugeValue, value: value,
 		})
 	}
 	counter("camvault_camera_received_packets_total", "RTP packets received from the camera (all tracks).",
@@ -93,9 +112,9 @@ func newCollector(m *Metrics) *collector {
 	counter("camvault_camera_crash_lost_fragments_total", "Torn fragments cut off by start-up crash repair.",
 		func(r *cameraRow) uint64 { return r.st.FragmentsLostToCrash })
 	c.camera = append(c.camera, cameraSeries{
-		desc: prometheus.NewDesc("camvault_camera_crash_lost_seconds_total",
+		family: newFamily("camvault_camera_crash_lost_seconds_total",
 			"Estimated recording time lost to start-up crash repair: from the last whole fragment's end to the file's modification time.",
-			[]string{"camera"}, nil),
+			prometheus.CounterValue, "camera"),
 		typ: prometheus.CounterValue, value: func(r *cameraRow) float64 { return r.st.LostToCrash.Seconds() },
 	})
 	gauge("camvault_camera_write_queue_bytes", "Media the recording holds in memory: its open fragment and fragments queued to storage.",
@@ -107,13 +126,33 @@ func newCollector(m *Metrics) *collector {
 	gauge("camvault_camera_state",
 		"What the camera is doing: 0 idle, 1 connecting, 2 backing_off, 3 recording, 4 storage_error (the API's camera state).",
 		func(r *cameraRow) float64 { return float64(r.state()) })
-	c.deleted.segments = prometheus.NewDesc("camvault_camera_segments_deleted_total",
-		"Segments retention deleted, by reason.", []string{"camera", "reason"}, nil)
-	c.deleted.bytes = prometheus.NewDesc("camvault_camera_deleted_bytes_total",
-		"Bytes of the segments retention deleted, by reason.", []string{"camera", "reason"}, nil)
-	c.lastEnd = prometheus.NewDesc("camvault_camera_last_fragment_timestamp_seconds",
-		"Wall-clock end of the last fragment handed to storage, in Unix seconds.", []string{"camera"}, nil)
+	c.deleted.segments = newFamily("camvault_camera_segments_deleted_total",
+		"Segments retention deleted, by reason.", prometheus.CounterValue, "camera", "reason")
+	c.deleted.bytes = newFamily("camvault_camera_deleted_bytes_total",
+		"Bytes of the segments retention deleted, by reason.", prometheus.CounterValue, "camera", "reason")
+	c.lastEnd = newFamily("camvault_camera_last_fragment_timestamp_seconds",
+		"Wall-clock end of the last fragment handed to storage, in Unix seconds.", prometheus.GaugeValue, "camera")
+	c.write = newFamily("camvault_camera_write_duration_seconds",
+		"Time storage took to write one fragment of the camera, in seconds.", histogramValue, "camera")
+	c.sync = newFamily("camvault_camera_fsync_duration_seconds",
+		"Time storage took to fsync one fragment of the camera, in seconds (only when it syncs per fragment).",
+		histogramValue, "camera")
 	return c
+}
+
+// histogramValue stands for a histogram family in newFamily (prometheus.ValueType has no
+// histogram).
+const histogramValue prometheus.ValueType = -1
+
+// newFamily returns the family name of typ with the given help and variable labels.
+func newFamily(name, help string, typ prometheus.ValueType, labels ...string) family {
+	kind := map[prometheus.ValueType]string{prometheus.CounterValue: "counter", prometheus.GaugeValue: "gauge",
+		histogramValue: "histogram"}[typ]
+	return family{
+		desc:   prometheus.NewDesc(name, help, labels, nil),
+		name:   name,
+		header: "# HELP " + name + " " + helpEscaper.Replace(help) + "\n# TYPE " + name + " " + kind + "\n",
+	}
 }
 
 // Describe sends every descriptor the collector uses.
@@ -121,35 +160,41 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, s := range c.camera {
 		ch <- s.desc
 	}
-	ch <- c.deleted.segments
-	ch <- c.deleted.bytes
-	ch <- c.lastEnd
-	c.process.describe(ch)
-	c.m.sourceErrors.Describe(ch)
-	c.m.storage.write.Describe(ch)
-	c.m.storage.sync.Describe(ch)
+	for _, f := range []*family{&c.deleted.segments, &c.deleted.bytes, &c.lastEnd, &c.write, &c.sync} {
+		ch <- f.desc
+	}
 }
 
-// Collect reads every source once and sends the per-camera and process-wide series.
+// Collect reads every source once and sends the per-camera series.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	rows := c.rows()
+	for _, r := range c.scrape() {
+		c.collectCamera(ch, r)
+	}
+}
+
+// scrape reads every source once and returns the cameras any of them knows, sorted by name,
+// with their labels and latency histograms. It forgets what it kept of the other cameras.
+func (c *collector) scrape() []*cameraRow {
+	rows := c.m.rows()
 	obs := c.m.storage
 	obs.prune(rows)
-	obs.write.Collect(ch)
-	obs.sync.Collect(ch)
-	for name, r := range rows {
-		c.collectCamera(ch, name, r, c.labelsOf(name))
-	}
 	c.pruneLabels(rows)
-	c.collectProcess(ch, rows)
-	// The source errors go out after the sources were read, in the same Collect, so a scrape
-	// counts its own failures (the registry runs separately registered collectors concurrently).
-	c.m.sourceErrors.Collect(ch)
+	out := make([]*cameraRow, 0, len(rows))
+	for name, r := range rows {
+		r.labels = c.labelsOf(name)
+		if l := obs.latency(name); l != nil {
+			w, s := l.write.snapshot(), l.sync.snapshot()
+			r.write, r.sync = &w, &s
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *cameraRow) int { return strings.Compare(a.name, b.name) })
+	return out
 }
 
 // rows returns every camera the recorder, storage or the pulls know, by name.
-func (c *collector) rows() map[string]*cameraRow {
-	src := &c.m.src
+func (m *Metrics) rows() map[string]*cameraRow {
+	src := &m.src
 	var recs []recorder.CameraStats
 	if src.Recorder != nil {
 		recs = src.Recorder.CameraStats()
@@ -166,7 +211,7 @@ func (c *collector) rows() map[string]*cameraRow {
 	row := func(name string) *cameraRow {
 		r := rows[name]
 		if r == nil {
-			r = &cameraRow{}
+			r = &cameraRow{name: name}
 			rows[name] = r
 		}
 		return r
@@ -184,27 +229,33 @@ func (c *collector) rows() map[string]*cameraRow {
 	return rows
 }
 
-func (c *collector) collectCamera(ch chan<- prometheus.Metric, name string, r *cameraRow, labels *cameraLabels) {
+func (c *collector) collectCamera(ch chan<- prometheus.Metric, r *cameraRow) {
 	const reasons = storage.NumDeleteReasons - 1 // reason 0 is unused
 	samples := make([]sample, 0, len(c.camera)+2*reasons+1)
 	add := func(desc *prometheus.Desc, typ prometheus.ValueType, v float64, labels []*dto.LabelPair) {
 		samples = append(samples, sample{desc: desc, typ: typ, value: v, labels: labels})
 	}
 	for _, s := range c.camera {
-		add(s.desc, s.typ, s.value(r), labels.camera)
+		add(s.desc, s.typ, s.value(r), r.labels.camera)
 	}
 	for reason := storage.DeleteReason(1); int(reason) < storage.NumDeleteReasons; reason++ {
 		d := r.st.Deleted[reason]
-		add(c.deleted.segments, prometheus.CounterValue, float64(d.Segments), labels.byReason[reason])
-		add(c.deleted.bytes, prometheus.CounterValue, float64(d.Bytes), labels.byReason[reason])
+		add(c.deleted.segments.desc, prometheus.CounterValue, float64(d.Segments), r.labels.byReason[reason])
+		add(c.deleted.bytes.desc, prometheus.CounterValue, float64(d.Bytes), r.labels.byReason[reason])
 	}
 	if !r.rec.LastFragment.IsZero() {
-		add(c.lastEnd, prometheus.GaugeValue, float64(r.rec.LastFragment.UnixNano())/1e9, labels.camera)
+		add(c.lastEnd.desc, prometheus.GaugeValue, lastEndValue(r), r.labels.camera)
 	}
 	for i := range samples {
 		ch <- &samples[i]
 	}
+	if r.write != nil {
+		ch <- r.write.metric(c.write.desc, r.name)
+		ch <- r.sync.metric(c.sync.desc, r.name)
+	}
 }
+
+func lastEndValue(r *cameraRow) float64 { return float64(r.rec.LastFragment.UnixNano()) / 1e9 }
 
 // labelsOf returns the label pairs of camera's series, building them on first use.
 func (c *collector) labelsOf(camera string) *cameraLabels {
@@ -212,9 +263,13 @@ func (c *collector) labelsOf(camera string) *cameraLabels {
 	defer c.mu.Unlock()
 	l := c.labels[camera]
 	if l == nil {
-		l = &cameraLabels{camera: prometheus.MakeLabelPairs(c.lastEnd, []string{camera})}
+		l = &cameraLabels{
+			camera: prometheus.MakeLabelPairs(c.lastEnd.desc, []string{camera}),
+			text:   `camera="` + labelEscaper.Replace(camera) + `"`,
+		}
 		for reason := storage.DeleteReason(1); int(reason) < storage.NumDeleteReasons; reason++ {
-			l.byReason[reason] = prometheus.MakeLabelPairs(c.deleted.segments, []string{camera, reason.String()})
+			l.byReason[reason] = prometheus.MakeLabelPairs(c.deleted.segments.desc, []string{camera, reason.String()})
+			l.textByReason[reason] = l.text + `,reason="` + labelEscaper.Replace(reason.String()) + `"`
 		}
 		c.labels[camera] = l
 	}

@@ -6,7 +6,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// processDescs are the process-wide series read at scrape time.
+// processCollector sends the process-wide series read at scrape time, and then the count of
+// sources that failed, this scrape included.
+type processCollector struct {
+	m *Metrics
+	processDescs
+}
+
+// processDescs are the descriptors of processCollector's series.
 type processDescs struct {
 	diskFree, diskSize, writeRate, forecast, indexSize *prometheus.Desc
 	connections, sessions, slowClients, udpDrops       *prometheus.Desc
@@ -37,22 +44,29 @@ func newProcessDescs() processDescs {
 	}
 }
 
-func (d *processDescs) describe(ch chan<- *prometheus.Desc) {
+func newProcessCollector(m *Metrics) *processCollector {
+	return &processCollector{m: m, processDescs: newProcessDescs()}
+}
+
+// Describe sends every descriptor the collector uses.
+func (c *processCollector) Describe(ch chan<- *prometheus.Desc) {
+	d := &c.processDescs
 	for _, desc := range []*prometheus.Desc{d.diskFree, d.diskSize, d.writeRate, d.forecast, d.indexSize,
 		d.connections, d.sessions, d.slowClients, d.udpDrops} {
 		ch <- desc
 	}
+	c.m.sourceErrors.Describe(ch)
 }
 
-// collectProcess sends the process-wide series; rows are the cameras of this scrape, whose
-// bitrates make the write rate when Sources.WriteRate is not set.
-func (c *collector) collectProcess(ch chan<- prometheus.Metric, rows map[string]*cameraRow) {
-	src, d := &c.m.src, &c.process
+// Collect sends the process-wide series. Without Sources.WriteRate, the write rate is the
+// sum of the cameras' recorder bitrates.
+func (c *processCollector) Collect(ch chan<- prometheus.Metric) {
+	src, d := &c.m.src, &c.processDescs
 	rate := 0.0
 	if src.WriteRate != nil {
 		rate = src.WriteRate()
 	} else {
-		for _, r := range rows {
+		for _, r := range c.m.rows() {
 			rate += r.rec.Bitrate / 8
 		}
 	}
@@ -82,6 +96,9 @@ func (c *collector) collectProcess(ch chan<- prometheus.Metric, rows map[string]
 		ch <- prometheus.MustNewConstMetric(d.slowClients, prometheus.CounterValue, float64(st.SlowClients))
 		ch <- prometheus.MustNewConstMetric(d.udpDrops, prometheus.CounterValue, float64(st.UDPDrops))
 	}
+	// The source errors go out after the sources were read, in the same Collect, so a scrape
+	// counts its own failures (the registry runs separately registered collectors concurrently).
+	c.m.sourceErrors.Collect(ch)
 }
 
 // collectKinds sends one gauge per kind: the known kinds, zero when absent, and any other

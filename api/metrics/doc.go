@@ -3,6 +3,11 @@
 // snapshots) and the histograms and counters fed by hooks (storage writes, HTTP requests,
 // PLAY starts, authentication failures).
 //
+// The per-camera series are most of a scrape (about 50 lines a camera). Handler writes them
+// in the text format itself, straight from the snapshots into one reused buffer, and the rest
+// of the registry through expfmt; tests hold that text byte for byte to what expfmt writes of
+// the registry. A scraper that asks for protobuf gets the registry through promhttp.
+//
 // It reads storage, the recorder and ingest through their snapshot methods
 // (storage.Store.AllCounters, recorder.Recorder.CameraStats, ingest.Pull.States), none of
 // which waits for a recording or the disk, so a scrape costs the same whatever the cameras

@@ -149,7 +149,7 @@ func (f *fixture) observeWrites(camera string) {
 // gather returns the registry's families by name.
 func gather(tb testing.TB, m *metrics.Metrics) map[string]*dto.MetricFamily {
 	tb.Helper()
-	fams, err := m.Registry().Gather()
+	fams, err := m.Gatherer().Gather()
 	if err != nil {
 		tb.Fatal(err)
 	}

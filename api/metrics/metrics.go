@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,8 +50,14 @@ type Sources struct {
 // Metrics is camvault's Prometheus registry and the hooks that feed it. Its methods may be
 // called from any goroutine.
 type Metrics struct {
-	src          Sources
-	reg          *prometheus.Registry
+	src Sources
+	// reg holds every collector; base all but cameras, whose series the text format writes
+	// itself (appendText).
+	reg, base    *prometheus.Registry
+	cameras      *collector
+	proto        http.Handler // reg served as promhttp does, for the formats appendText does not write
+	spareMu      sync.Mutex
+	spare        *textBuffer // the last scrape's buffer, for the next (not a sync.Pool: scrapes are seconds apart, and the GC would empty it between them)
 	storage      *StorageObserver
 	playStart    prometheus.Histogram
 	authFailures *prometheus.CounterVec
@@ -78,7 +85,7 @@ var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1
 // New returns the metrics of src on a registry of their own, with the Go and process
 // collectors.
 func New(src Sources) (*Metrics, error) {
-	m := &Metrics{src: src, reg: prometheus.NewRegistry(), storage: src.StorageObserver}
+	m := &Metrics{src: src, reg: prometheus.NewRegistry(), base: prometheus.NewRegistry(), storage: src.StorageObserver}
 	if m.storage == nil {
 		m.storage = NewStorageObserver()
 	}
@@ -114,25 +121,25 @@ func New(src Sources) (*Metrics, error) {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.playStart, m.authFailures, m.httpRequests, m.httpDuration,
-		newCollector(m),
+		newProcessCollector(m),
 	}
+	m.cameras = newCollector(m)
 	for _, c := range cs {
+		if err := m.base.Register(c); err != nil {
+			return nil, fmt.Errorf("metrics: register collector: %w", err)
+		}
+	}
+	for _, c := range append(cs, m.cameras) {
 		if err := m.reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: register collector: %w", err)
 		}
 	}
+	m.proto = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 	return m, nil
 }
 
-// Handler returns the HTTP handler that serves the registry in the Prometheus text format
-// (or OpenMetrics/protobuf when the scraper asks for it). A source that fails leaves its
-// series out and the rest is served.
-func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
-}
-
-// Registry returns the registry, to gather it directly or to register more collectors.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+// Gatherer returns every series Handler serves, to gather them directly.
+func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
 
 // StorageObserver returns the hook storage calls once per fragment written; it feeds the
 // per-camera write and fsync histograms.

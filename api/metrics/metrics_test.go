@@ -47,7 +47,7 @@ func TestLintWithRealData(t *testing.T) {
 	f.m.ObserveHTTP("GET /api/v1/cameras", 200, 3*time.Millisecond)
 	f.m.ObservePlayStart(80 * time.Millisecond)
 	f.m.AuthFailure("rtsp")
-	problems, err := testutil.GatherAndLint(f.m.Registry())
+	problems, err := testutil.GatherAndLint(f.m.Gatherer())
 	if err != nil {
 		t.Fatal(err)
 	}

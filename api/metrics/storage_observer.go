@@ -3,45 +3,25 @@ package metrics
 import (
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // StorageObserver feeds the per-camera write and fsync latency histograms. Storage calls
 // FragmentWritten once per fragment (it implements storage.Observer); the histograms forget a
 // camera at the first scrape after every source has forgotten it.
 type StorageObserver struct {
-	write, sync *prometheus.HistogramVec
-
-	// mu guards cams, the cameras with series in the histograms, and their observers (looked
-	// up once per camera, not per fragment). Observations take it shared, pruning exclusively,
-	// so no observation goes to a series that was just deleted.
+	// mu guards cams, the cameras with histograms. Observations take it shared, pruning
+	// exclusively, so no observation goes to a camera that was just forgotten.
 	mu   sync.RWMutex
-	cams map[string]cameraObservers
+	cams map[string]*cameraLatency
 }
 
-// cameraBuckets are the buckets, in seconds, of the per-camera latency histograms: fewer
-// than latencyBuckets, as every camera has its own series of each.
-var cameraBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .5, 2.5}
-
-type cameraObservers struct{ write, sync prometheus.Observer }
+// cameraLatency are one camera's histograms.
+type cameraLatency struct{ write, sync latencyHistogram }
 
 // NewStorageObserver returns an observer for storage.Config.Observer, made before the Store is
 // opened (the metrics read the Store), and handed to New in Sources.StorageObserver.
 func NewStorageObserver() *StorageObserver {
-	return &StorageObserver{
-		write: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "camvault_camera_write_duration_seconds",
-			Help:    "Time storage took to write one fragment of the camera, in seconds.",
-			Buckets: cameraBuckets,
-		}, []string{"camera"}),
-		sync: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "camvault_camera_fsync_duration_seconds",
-			Help:    "Time storage took to fsync one fragment of the camera, in seconds (only when it syncs per fragment).",
-			Buckets: cameraBuckets,
-		}, []string{"camera"}),
-		cams: make(map[string]cameraObservers),
-	}
+	return &StorageObserver{cams: make(map[string]*cameraLatency)}
 }
 
 // FragmentWritten records that a fragment of camera was written in write and synced in
@@ -49,38 +29,43 @@ func NewStorageObserver() *StorageObserver {
 // used: storage counts the bytes it writes itself (CameraCounters.BytesWritten).
 func (o *StorageObserver) FragmentWritten(camera string, _ int, write, sync time.Duration) {
 	o.mu.RLock()
-	obs, ok := o.cams[camera]
+	l, ok := o.cams[camera]
 	if ok {
-		obs.observe(write, sync)
+		l.observe(write, sync)
 		o.mu.RUnlock()
 		return
 	}
 	o.mu.RUnlock()
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	obs, ok = o.cams[camera]
+	l, ok = o.cams[camera]
 	if !ok {
-		obs = cameraObservers{write: o.write.WithLabelValues(camera), sync: o.sync.WithLabelValues(camera)}
-		o.cams[camera] = obs
+		l = new(cameraLatency)
+		o.cams[camera] = l
 	}
-	obs.observe(write, sync)
+	l.observe(write, sync)
 }
 
-func (c cameraObservers) observe(write, sync time.Duration) {
-	c.write.Observe(write.Seconds())
+func (l *cameraLatency) observe(write, sync time.Duration) {
+	l.write.observe(write)
 	if sync > 0 {
-		c.sync.Observe(sync.Seconds())
+		l.sync.observe(sync)
 	}
 }
 
-// prune deletes the series of the cameras that known does not hold.
+// latency returns camera's histograms, nil when storage never reported a fragment of it.
+func (o *StorageObserver) latency(camera string) *cameraLatency {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.cams[camera]
+}
+
+// prune forgets the cameras that known does not hold.
 func (o *StorageObserver) prune(known map[string]*cameraRow) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for name := range o.cams {
 		if _, ok := known[name]; !ok {
-			o.write.DeleteLabelValues(name)
-			o.sync.DeleteLabelValues(name)
 			delete(o.cams, name)
 		}
 	}
