@@ -45,11 +45,11 @@ func (s *Server) visibleSessions(c *caller) ([]Session, error) {
 
 // handleSessions lists the publishers, viewers and pulls.
 func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, c *caller) error {
-	if _, err := parseQuery(r); err != nil {
+	list, err := s.visibleSessions(c) // the right first: an anonymous caller learns nothing from a 400
+	if err != nil {
 		return err
 	}
-	list, err := s.visibleSessions(c)
-	if err != nil {
+	if _, err := parseQuery(r); err != nil {
 		return err
 	}
 	now := s.now()

@@ -46,7 +46,11 @@ func parseQuery(r *http.Request, allowed ...string) (query, error) {
 	}
 	for k, vals := range v {
 		if !slices.Contains(allowed, k) {
-			return query{}, errStatus(http.StatusBadRequest, fmt.Sprintf("unknown parameter %q (this route takes %s)", k, strings.Join(allowed, ", ")))
+			takes := "none"
+			if len(allowed) > 0 {
+				takes = strings.Join(allowed, ", ")
+			}
+			return query{}, errStatus(http.StatusBadRequest, fmt.Sprintf("unknown parameter %q (this route takes %s)", k, takes))
 		}
 		if len(vals) > 1 {
 			return query{}, errStatus(http.StatusBadRequest, fmt.Sprintf("parameter %q given %d times", k, len(vals)))

@@ -78,6 +78,16 @@ func TestEveryRouteRefuses(t *testing.T) {
 				t.Fatalf("anonymous from far: %d %s", anon.code, anon.body)
 			}
 			anon.problem(t)
+			// Nor does a malformed request tell an anonymous caller more than 401.
+			odd := rq
+			if strings.Contains(odd.target, "?") {
+				odd.target += "&nosuch=1"
+			} else {
+				odd.target += "?nosuch=1"
+			}
+			if a := f.do(odd); a.code != http.StatusUnauthorized {
+				t.Errorf("anonymous from far with an unknown parameter: %d %s", a.code, a.body)
+			}
 			if ch := anon.header.Values("WWW-Authenticate"); len(ch) != 2 || !strings.HasPrefix(ch[0], "Basic ") || !strings.HasPrefix(ch[1], "Bearer ") {
 				t.Errorf("challenges %q", ch)
 			}
