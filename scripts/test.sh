@@ -54,6 +54,7 @@ missing_packages() {
 	command -v gcc >/dev/null 2>&1 || echo gcc libc6-dev # go test -race needs cgo
 	{ command -v ffmpeg && command -v ffprobe; } >/dev/null 2>&1 || echo ffmpeg
 	command -v chromium >/dev/null 2>&1 || echo chromium # the web page's browser test (chromedp)
+	command -v ip >/dev/null 2>&1 || echo iproute2       # the network namespace of TestRemotePeer
 	if ! { command -v gst-launch-1.0 && command -v gst-inspect-1.0; } >/dev/null 2>&1; then
 		echo gstreamer1.0-tools gstreamer1.0-rtsp gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
 			gstreamer1.0-plugins-ugly gstreamer1.0-libav

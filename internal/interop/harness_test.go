@@ -143,6 +143,7 @@ type server struct {
 	extra   string
 	udpPort int
 	bin     string // the camvault binary; "" for camvaultBinary
+	host    string // the address every listener binds: 127.0.0.1 unless listenOn changed it
 }
 
 type syncBuffer struct {
@@ -176,9 +177,9 @@ func startServer(t *testing.T, extraYAML string) *server {
 // runs camvault.
 func startServerLater(t *testing.T, extraYAML string) *server {
 	t.Helper()
-	s := &server{t: t, dir: t.TempDir(), extra: extraYAML}
+	s := &server{t: t, dir: t.TempDir(), extra: extraYAML, host: "127.0.0.1"}
 	tcp, udp := freePorts(t)
-	s.rtsp, s.udpPort = fmt.Sprintf("127.0.0.1:%d", tcp), udp
+	s.rtsp, s.udpPort = net.JoinHostPort(s.host, strconv.Itoa(tcp)), udp
 	s.config = filepath.Join(t.TempDir(), "camvault.yaml")
 	s.writeConfig(extraYAML)
 	return s
@@ -188,11 +189,20 @@ func startServerLater(t *testing.T, extraYAML string) *server {
 func (s *server) writeConfig(extraYAML string) {
 	s.t.Helper()
 	s.extra = extraYAML
-	conf := fmt.Sprintf("data_dir: %s\nhttp: {address: \"127.0.0.1:0\", tls_address: \"127.0.0.1:0\"}\nrtsp:\n  address: %q\n  udp_rtp_address: \"127.0.0.1:%d\"\n  udp_rtcp_address: \"127.0.0.1:%d\"\n%s",
-		s.dir, s.rtsp, s.udpPort, s.udpPort+1, extraYAML)
+	conf := fmt.Sprintf("data_dir: %s\nhttp: {address: \"%[2]s:0\", tls_address: \"%[2]s:0\"}\nrtsp:\n  address: %[3]q\n  udp_rtp_address: \"%[2]s:%[4]d\"\n  udp_rtcp_address: \"%[2]s:%[5]d\"\n%[6]s",
+		s.dir, s.host, s.rtsp, s.udpPort, s.udpPort+1, extraYAML)
 	if err := os.WriteFile(s.config, []byte(conf), 0o644); err != nil {
 		s.t.Fatal(err)
 	}
+}
+
+// listenOn makes every listener of the next start bind host (an IPv4 address) instead of
+// 127.0.0.1, on the same ports.
+func (s *server) listenOn(host string) {
+	s.t.Helper()
+	_, port, _ := net.SplitHostPort(s.rtsp)
+	s.host, s.rtsp = host, net.JoinHostPort(host, port)
+	s.writeConfig(s.extra)
 }
 
 // portAttempts bounds the starts of a camvault whose ports another test took between
@@ -204,7 +214,7 @@ func (s *server) start() {
 	for attempt := 1; s.launch() && attempt < portAttempts; attempt++ {
 		tcp, udp := freePorts(s.t)
 		s.t.Logf("a port of camvault was taken before it bound it; again on %d and %d", tcp, udp)
-		s.rtsp, s.udpPort = fmt.Sprintf("127.0.0.1:%d", tcp), udp
+		s.rtsp, s.udpPort = net.JoinHostPort(s.host, strconv.Itoa(tcp)), udp
 		s.writeConfig(s.extra)
 	}
 	s.waitReady()
