@@ -2,6 +2,7 @@ package api
 
 import (
 	_ "embed"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -70,6 +71,16 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request, c *caller)
 			}
 		}
 	}
+	if err := s.Ready(); err != nil {
+		return errStatus(http.StatusServiceUnavailable, err.Error())
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// Ready returns nil when the server is ready, else an error that says why ("not ready:
+// listeners not bound; storage not ready"): the checks of /readyz, which the systemd watchdog
+// of serve also makes. A failing archive is logged at most once per readyLogInterval.
+func (s *Server) Ready() error {
 	var why []string
 	if !s.bound() {
 		why = append(why, "listeners not bound")
@@ -81,9 +92,9 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request, c *caller)
 		}
 	}
 	if len(why) > 0 {
-		return errStatus(http.StatusServiceUnavailable, "not ready: "+strings.Join(why, "; "))
+		return errors.New("not ready: " + strings.Join(why, "; "))
 	}
-	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
 }
 
 // readyLogInterval is the least time between two logs of a failing
