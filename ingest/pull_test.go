@@ -1,7 +1,6 @@
 package ingest_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -131,28 +130,11 @@ func (s *pullSink) count() int {
 	return len(s.writers)
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // startPull runs a Pull over sink until the test ends, and checks that Run
 // returns.
-func startPull(t *testing.T, sink ingest.Sink, cams ...ingest.PullCamera) (*ingest.Pull, *syncBuffer, context.CancelFunc) {
+func startPull(t *testing.T, sink ingest.Sink, cams ...ingest.PullCamera) (*ingest.Pull, *rtsptest.SyncBuffer, context.CancelFunc) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &rtsptest.SyncBuffer{}
 	p, err := ingest.NewPull(ingest.PullConfig{
 		Sink: sink, BackoffMin: 100 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
 		Client: rtsp.ClientConfig{DialTimeout: time.Second, ResponseTimeout: time.Second,
@@ -352,7 +334,7 @@ func TestPullScheduleWindow(t *testing.T) {
 	url := "rtsp://admin:s3cret@" + ln.Addr().String() + "/cam"
 	_ = ln.Close()
 	synctest.Test(t, func(t *testing.T) {
-		logs := &syncBuffer{}
+		logs := &rtsptest.SyncBuffer{}
 		p, err := ingest.NewPull(ingest.PullConfig{Sink: &pullSink{},
 			BackoffMin: 10 * time.Second, BackoffMax: 20 * time.Second,
 			Logger: slog.New(slog.NewTextHandler(logs, nil))})

@@ -12,29 +12,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/internal/rtsptest"
 )
-
-// syncWriter is a buffer that serve's goroutines may write while the test reads it.
-type syncWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
 
 // notifySocket listens where $NOTIFY_SOCKET points for this test, as systemd does.
 func notifySocket(t *testing.T) *net.UnixConn {
@@ -158,7 +141,7 @@ func TestServeWatchdog(t *testing.T) {
 		filepath.Join(t.TempDir(), "data"), freeTCPAddr(t), rtp, rtcp))
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stderr syncWriter
+	var stderr rtsptest.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve", "-config", path}, &stderr, &stderr) }()
 	if got := next(t, sock); got != "READY=1" {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/camvault/camvault/internal/bench"
 	"github.com/camvault/camvault/internal/clip"
+	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/storage"
 )
@@ -106,7 +107,7 @@ func decodeGray(t *testing.T, timeout time.Duration, args ...string) [][]byte {
 	// luma plane is then exactly what was encoded (gray rescales the range).
 	full = append(full, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-")
 	cmd := exec.CommandContext(ctx, "ffmpeg", full...)
-	var stderr syncBuffer
+	var stderr rtsptest.SyncBuffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {

@@ -4,7 +4,6 @@ package interop
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -137,30 +136,13 @@ type server struct {
 	https   string // host:port of HTTPS, the same way; "" when not served
 	cert    string // the PEM certificate of RTSPS and HTTPS (tlsServerLater); "" without
 	cmd     *exec.Cmd
-	logs    *syncBuffer
+	logs    *rtsptest.SyncBuffer
 	exited  chan struct{}
 	config  string
 	extra   string
 	udpPort int
 	bin     string // the camvault binary; "" for camvaultBinary
 	host    string // the address every listener binds: 127.0.0.1 unless listenOn changed it
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startServer runs camvault with a fresh data directory. extraYAML is
@@ -229,7 +211,7 @@ func (s *server) start() {
 // another reason, which waitReady then reports.
 func (s *server) launch() (portTaken bool) {
 	s.t.Helper()
-	s.logs = &syncBuffer{}
+	s.logs = &rtsptest.SyncBuffer{}
 	bin := s.bin
 	if bin == "" {
 		bin = camvaultBinary(s.t)

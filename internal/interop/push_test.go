@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/camvault/camvault/internal/rtsptest"
 )
 
 const (
@@ -244,7 +246,7 @@ func gstLostRTCPEOS(out, debug string) bool {
 func gstPublish(t *testing.T, timeout time.Duration, args ...string) (gstRun, error) {
 	t.Helper()
 	var r gstRun
-	var out syncBuffer
+	var out rtsptest.SyncBuffer
 	debugFile := filepath.Join(t.TempDir(), "gst-debug.log")
 	readDebug := func() string {
 		b, _ := os.ReadFile(debugFile) // not there yet: no markers
