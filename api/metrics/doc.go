@@ -1,12 +1,14 @@
-// Package metrics exposes camvault's Prometheus metrics: one prometheus.Registry with the Go
+// Package metrics exposes camvault's Prometheus metrics: a prometheus.Registry with the Go
 // and process collectors, the counters other packages keep (read at scrape time from their
 // snapshots) and the histograms and counters fed by hooks (storage writes, HTTP requests,
 // PLAY starts, authentication failures).
 //
 // The per-camera series are most of a scrape (about 50 lines a camera). Handler writes them
-// in the text format itself, straight from the snapshots into one reused buffer, and the rest
-// of the registry through expfmt; tests hold that text byte for byte to what expfmt writes of
-// the registry. A scraper that asks for protobuf gets the registry through promhttp.
+// in the text format itself, straight from the snapshots into a buffer kept for the next
+// scrape, and the other collectors (registered a second time in a registry without the
+// cameras) through expfmt; tests hold that text byte for byte to what expfmt writes of the
+// full registry. A scraper that asks for protobuf or filters with name[] gets the full
+// registry through promhttp.
 //
 // It reads storage, the recorder and ingest through their snapshot methods
 // (storage.Store.AllCounters, recorder.Recorder.CameraStats, ingest.Pull.States), none of

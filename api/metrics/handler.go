@@ -38,13 +38,15 @@ func (t *textBuffer) WriteByte(c byte) error {
 }
 
 // Handler returns the HTTP handler of /metrics. It answers in the Prometheus text format
-// unless the scraper asks for protobuf, gzipped when the scraper accepts it. A source that
-// fails leaves its series out and the rest is served.
+// unless the scraper asks for protobuf, gzipped when the scraper accepts it; ?name[]=
+// filters the families, as promhttp does. A source that fails leaves its series out and the
+// rest is served.
 func (m *Metrics) Handler() http.Handler {
 	formats := expfmt.DefaultAcceptedFormats()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		format := expfmt.NegotiateAccept(r.Header, formats...)
-		if format.FormatType() != expfmt.TypeTextPlain {
+		// promhttp also serves protobuf, and only the families asked for with name[].
+		if format.FormatType() != expfmt.TypeTextPlain || r.URL.Query().Has("name[]") {
 			m.proto.ServeHTTP(w, r)
 			return
 		}
@@ -55,11 +57,9 @@ func (m *Metrics) Handler() http.Handler {
 // serveText answers a scrape in the text format: the registry's process-wide families through
 // expfmt, then the per-camera families appended directly.
 func (m *Metrics) serveText(w http.ResponseWriter, r *http.Request, format expfmt.Format) {
-	fams, err := m.base.Gather()
-	if err != nil && len(fams) == 0 {
-		http.Error(w, "metrics: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
+	// A registry error (an inconsistent collector: a bug) leaves out what it concerns, as
+	// promhttp's ContinueOnError does; the rest of the scrape is served.
+	fams, gatherErr := m.base.Gather()
 	t := m.getBuffer()
 	defer m.putBuffer(t)
 	t.b = t.b[:0]
@@ -71,9 +71,14 @@ func (m *Metrics) serveText(w http.ResponseWriter, r *http.Request, format expfm
 		}
 	}
 	t.b = m.cameras.appendText(t.b, m.cameras.scrape())
+	if len(t.b) == 0 && gatherErr != nil {
+		http.Error(w, "metrics: "+gatherErr.Error(), http.StatusInternalServerError)
+		return
+	}
 
 	h := w.Header()
 	h.Set("Content-Type", string(format))
+	h.Add("Vary", "Accept")
 	h.Add("Vary", "Accept-Encoding")
 	if !acceptsGzip(r) {
 		h.Set("Content-Length", strconv.Itoa(len(t.b)))
@@ -105,9 +110,10 @@ func (m *Metrics) getBuffer() *textBuffer {
 	return t
 }
 
-// putBuffer keeps t for the next scrape, unless it is too large or a larger one is kept.
+// putBuffer keeps t for the next scrape, unless it is too large, a larger one is kept, or
+// this scrape used less than a quarter of it (the cameras of a burst are gone).
 func (m *Metrics) putBuffer(t *textBuffer) {
-	if cap(t.b) > maxPooledBuffer {
+	if cap(t.b) > maxPooledBuffer || len(t.b) < cap(t.b)/4 {
 		return
 	}
 	if t.gz != nil {

@@ -105,6 +105,18 @@ func TestHandlerNegotiates(t *testing.T) {
 		t.Errorf("gzipped answer: frames of %v", values(fams["camvault_camera_recorded_frames_total"]))
 	}
 
+	if v := w.Header().Values("Vary"); strings.Join(v, ",") != "Accept,Accept-Encoding" {
+		t.Errorf("Vary %q", v)
+	}
+
+	// name[] filters, as promhttp does.
+	r := httptest.NewRequest("GET", "/metrics?name[]=camvault_camera_recorded_frames_total&name[]=go_goroutines", nil)
+	rec := httptest.NewRecorder()
+	f.m.Handler().ServeHTTP(rec, r)
+	if fams := parseText(t, rec.Body.Bytes()); len(fams) != 2 || len(values(fams["camvault_camera_recorded_frames_total"])) != 3 || fams["go_goroutines"] == nil {
+		t.Errorf("name[] filter: %d families\n%s", len(fams), rec.Body)
+	}
+
 	w = scrape(t, f.m, "Accept", `application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited`)
 	if ct := w.Header().Get("Content-Type"); !strings.Contains(ct, "protobuf") {
 		t.Fatalf("Content-Type %q", ct)
@@ -120,6 +132,9 @@ func TestHandlerNegotiates(t *testing.T) {
 		}
 		if fam.GetName() == "camvault_camera_write_duration_seconds" && len(fam.GetMetric()) == 3 {
 			found = true
+			if fam.GetMetric()[0].GetHistogram().GetCreatedTimestamp() == nil {
+				t.Error("a camera's write histogram has no created timestamp")
+			}
 		}
 	}
 	if !found {

@@ -13,12 +13,13 @@ import (
 var cameraBuckets = [...]float64{.001, .0025, .005, .01, .025, .05, .1, .5, 2.5}
 
 // latencyHistogram is one camera's histogram of write or fsync times. Storage observes it
-// about once per fragment, so a mutex costs nothing there, and a scrape reads it without
-// allocating (prometheus.Histogram can only be read by building a dto.Metric).
+// about once per fragment, so a mutex costs nothing there, and a scrape copies it without
+// building a dto.Metric (the only way to read a prometheus.Histogram).
 type latencyHistogram struct {
-	mu     sync.Mutex
-	counts [len(cameraBuckets) + 1]uint64 // per bucket, not cumulative; the last is +Inf
-	sum    float64                        // seconds
+	created time.Time // for the protobuf format's created timestamp, as prometheus.Histogram has
+	mu      sync.Mutex
+	counts  [len(cameraBuckets) + 1]uint64 // per bucket, not cumulative; the last is +Inf
+	sum     float64                        // seconds
 }
 
 // histogramSnapshot is a latencyHistogram at one instant, its counts cumulative as the
@@ -27,6 +28,7 @@ type histogramSnapshot struct {
 	cumulative [len(cameraBuckets)]uint64
 	count      uint64
 	sum        float64
+	created    time.Time
 }
 
 func (h *latencyHistogram) observe(d time.Duration) {
@@ -51,7 +53,7 @@ func (h *latencyHistogram) snapshot() histogramSnapshot {
 			s.cumulative[i] = s.count
 		}
 	}
-	s.sum = h.sum
+	s.sum, s.created = h.sum, h.created
 	return s
 }
 
@@ -61,7 +63,7 @@ func (s *histogramSnapshot) metric(desc *prometheus.Desc, lvs ...string) prometh
 	for i, b := range cameraBuckets {
 		buckets[b] = s.cumulative[i]
 	}
-	return prometheus.MustNewConstHistogram(desc, s.count, s.sum, buckets, lvs...)
+	return prometheus.MustNewConstHistogramWithCreatedTimestamp(desc, s.count, s.sum, buckets, s.created, lvs...)
 }
 
 // bucketLabels are the values of the le label, formatted as the text format writes them.

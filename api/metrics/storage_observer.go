@@ -40,7 +40,9 @@ func (o *StorageObserver) FragmentWritten(camera string, _ int, write, sync time
 	defer o.mu.Unlock()
 	l, ok = o.cams[camera]
 	if !ok {
+		now := time.Now()
 		l = new(cameraLatency)
+		l.write.created, l.sync.created = now, now
 		o.cams[camera] = l
 	}
 	l.observe(write, sync)

@@ -95,6 +95,8 @@ func appendSample(b []byte, name, suffix, labels, le string, v float64) []byte {
 // appendFloat formats v as the text format does: shortest form, +Inf, -Inf and NaN.
 func appendFloat(b []byte, v float64) []byte {
 	switch {
+	case v == 0: // -0 too, as expfmt writes it
+		return append(b, '0')
 	case math.IsNaN(v):
 		return append(b, "NaN"...)
 	case math.IsInf(v, +1):

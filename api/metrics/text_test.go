@@ -142,6 +142,20 @@ func FuzzTextMatchesExpfmt(f *testing.F) {
 	})
 }
 
+func TestAppendFloat(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		want string
+	}{
+		{0, "0"}, {math.Copysign(0, -1), "0"}, {1, "1"}, {-1, "-1"}, {0.0025, "0.0025"}, {1e21, "1e+21"},
+		{float64(1<<53 + 2), "9.007199254740994e+15"}, {math.Inf(1), "+Inf"}, {math.Inf(-1), "-Inf"}, {math.NaN(), "NaN"},
+	} {
+		if got := string(appendFloat(nil, tc.v)); got != tc.want {
+			t.Errorf("appendFloat(%v) = %q, want %q", tc.v, got, tc.want)
+		}
+	}
+}
+
 func TestAcceptsGzip(t *testing.T) {
 	for _, tc := range []struct {
 		header string
