@@ -50,11 +50,16 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) (err error) 
 		"rtsps", fmt.Sprint(srv.rtsp.TLSAddr()), "udp_rtp", fmt.Sprint(rtpAddr), "udp_rtcp", fmt.Sprint(rtcpAddr),
 		"http", fmt.Sprint(srv.http.Addr()), "https", fmt.Sprint(srv.http.TLSAddr()), "data", cfg.DataDir)
 	notify("READY=1")
+	var wd *watchdog
 	if every := watchdogInterval(); every > 0 {
 		log.Info("systemd watchdog", "keepalive_every", every)
-		l.run("watchdog", watchdog(every, srv.http.Ready, log))
+		wd = newWatchdog(every, srv.http.Ready, log)
+		l.run("watchdog", wd.run)
 	}
 	err = l.wait()
+	if wd != nil {
+		wd.close()
+	}
 	notify("STOPPING=1")
 	log.Info("shutting down")
 	return err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -91,42 +89,83 @@ func TestWatchdogInterval(t *testing.T) {
 	}
 }
 
-// TestWatchdogWithholdsWhileNotReady steps the loop through its readiness checks: a keep-alive
-// for each ready check and none for the others, one log line when they stop and one when
-// they resume.
-func TestWatchdogWithholdsWhileNotReady(t *testing.T) {
+// TestWatchdogFeedsWhileItAnswers steps the loop through its readiness checks: a keep-alive
+// after each answer, ready or not, with STATUS= and one log line when readiness changes;
+// none while a check hangs, and none after close.
+func TestWatchdogFeedsWhileItAnswers(t *testing.T) {
 	sock := notifySocket(t)
-	answers := make(chan error)
-	var logs bytes.Buffer
+	asked, answers := make(chan struct{}), make(chan error)
+	var logs rtsptest.SyncBuffer
 	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() {
-		ready := func() error {
-			select {
-			case err := <-answers:
-				return err
-			case <-ctx.Done(): // asked again after the last answer
-				return ctx.Err()
-			}
+	wd := newWatchdog(time.Millisecond, func() error {
+		select { // the loop asks once more after close; that check ends with ctx
+		case asked <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		done <- watchdog(time.Millisecond, ready, slog.New(slog.NewTextHandler(&logs, nil)))(ctx)
-	}()
+		select {
+		case err := <-answers:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}, slog.New(slog.NewTextHandler(&logs, nil)))
+	done := make(chan error, 1)
+	go func() { done <- wd.run(ctx) }()
 	stuck := errors.New("not ready: storage not ready")
-	for _, err := range []error{nil, stuck, stuck, stuck, nil, nil} {
-		answers <- err // the loop asks; the next ask shows that it is done with this one
+	for i, step := range []struct {
+		answer error
+		want   string
+	}{
+		{nil, "WATCHDOG=1"},
+		{stuck, "WATCHDOG=1\nSTATUS=not ready: storage not ready"},
+		{stuck, "WATCHDOG=1"},
+		{nil, "WATCHDOG=1\nSTATUS=ready"},
+		{nil, "WATCHDOG=1"},
+	} {
+		<-asked
+		answers <- step.answer
+		if got := next(t, sock); got != step.want {
+			t.Fatalf("check %d: %q, want %q", i, got, step.want)
+		}
 	}
-	answers <- stuck // the last: from here, nothing more is sent
+	<-asked // a check that hangs: nothing is sent while it does
+	if got := queued(t, sock); len(got) != 0 {
+		t.Fatalf("sent %q while the check hangs", got)
+	}
+	wd.close()
+	answers <- nil // it answers after close: still nothing
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if got := queued(t, sock); strings.Join(got, ",") != "WATCHDOG=1,WATCHDOG=1,WATCHDOG=1" {
-		t.Errorf("datagrams %q, want three WATCHDOG=1 (the three ready checks)", got)
+	if got := queued(t, sock); len(got) != 0 {
+		t.Errorf("sent %q after close", got)
 	}
 	out := logs.String()
-	if strings.Count(out, "keep-alives withheld") != 2 || strings.Count(out, "keep-alives resume") != 1 ||
+	if strings.Count(out, "not ready; systemd keep-alives go on") != 1 || strings.Count(out, "ready again") != 1 ||
 		!strings.Contains(out, "storage not ready") {
-		t.Errorf("log:\n%s\nwant two withheld lines (with the reason) and one resume", out)
+		t.Errorf("log:\n%s\nwant one not-ready line (with the reason) and one ready-again line", out)
+	}
+}
+
+// TestWatchdogLeavesAHungCheck: the loop ends with its context even while a check hangs.
+func TestWatchdogLeavesAHungCheck(t *testing.T) {
+	notifySocket(t)
+	asked, release := make(chan struct{}), make(chan struct{})
+	defer close(release) // lets the check's goroutine end before the leak check
+	wd := newWatchdog(time.Millisecond, func() error {
+		close(asked)
+		<-release
+		return nil
+	}, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- wd.run(ctx) }()
+	<-asked
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -156,14 +195,14 @@ func TestServeWatchdog(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v\n%s", err, stderr.String())
 	}
-	// A keep-alive may cross STOPPING=1 (the loop stops with the rest); systemd ignores it.
+	// No keep-alive follows STOPPING=1: systemd would re-arm its timer during the seal.
 	got := queued(t, sock)
-	if !slices.Contains(got, "STOPPING=1") {
-		t.Errorf("notifications after the stop %q, want STOPPING=1", got)
+	if len(got) == 0 || got[len(got)-1] != "STOPPING=1" {
+		t.Errorf("notifications after the stop %q, want STOPPING=1 last", got)
 	}
-	for _, n := range got {
-		if n != "WATCHDOG=1" && n != "STOPPING=1" {
-			t.Errorf("notification %q at the stop", n)
+	for _, n := range got[:max(len(got)-1, 0)] {
+		if n != "WATCHDOG=1" {
+			t.Errorf("notification %q before STOPPING=1", n)
 		}
 	}
 	if !strings.Contains(stderr.String(), `msg="systemd watchdog" keepalive_every=10ms`) {
