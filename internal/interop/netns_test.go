@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,10 +41,11 @@ func newRemotePeer(t *testing.T) *remotePeer {
 		}
 		t.Skip("a network namespace needs root")
 	}
+	removeStaleNamespaces(t)
 	// Names and the /30 come from the pid, so that test processes running at once (several
 	// clones of the repository) do not meet.
 	pid := os.Getpid()
-	name, hostIf, nsIf := fmt.Sprintf("camvault-test-%d", pid), fmt.Sprintf("cvh%d", pid), fmt.Sprintf("cvn%d", pid)
+	name, hostIf, nsIf := fmt.Sprintf("%s%d", netnsPrefix, pid), fmt.Sprintf("cvh%d", pid), fmt.Sprintf("cvn%d", pid)
 	n := pid % (1 << 14)
 	p := &remotePeer{hostIP: fmt.Sprintf("10.213.%d.%d", n>>6, n&63*4+1), peerIP: fmt.Sprintf("10.213.%d.%d", n>>6, n&63*4+2)}
 	ipCmd := func(args ...string) {
@@ -70,6 +72,27 @@ func newRemotePeer(t *testing.T) *remotePeer {
 	t.Cleanup(func() { f.Close() })
 	p.ns = f
 	return p
+}
+
+// netnsPrefix starts the name of every namespace newRemotePeer makes; the pid follows.
+const netnsPrefix = "camvault-test-"
+
+// removeStaleNamespaces deletes the namespaces (and their veth pairs and routes) of test
+// processes that died before their cleanup ran (a timeout's panic, a kill).
+func removeStaleNamespaces(t *testing.T) {
+	t.Helper()
+	entries, _ := os.ReadDir("/run/netns") // absent before the first namespace
+	for _, e := range entries {
+		pid, err := strconv.Atoi(strings.TrimPrefix(e.Name(), netnsPrefix))
+		if !strings.HasPrefix(e.Name(), netnsPrefix) || err != nil || unix.Kill(pid, 0) != unix.ESRCH {
+			continue
+		}
+		if out, err := run(t, 10*time.Second, "ip", "netns", "del", e.Name()); err != nil {
+			t.Logf("ip netns del %s (stale): %v\n%s", e.Name(), err, out)
+		} else {
+			t.Logf("deleted the stale namespace %s", e.Name())
+		}
+	}
 }
 
 // dial connects to addr from inside the namespace. The socket is made on an OS thread that
