@@ -29,8 +29,12 @@ func (c *caller) name() string {
 
 // peerAddr returns the address of r's connection; an unparsable one (a
 // test's "pipe") is the unspecified address, which no network contains.
-func peerAddr(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+func peerAddr(r *http.Request) netip.Addr { return addrOf(r.RemoteAddr) }
+
+// addrOf returns the IP address of a "host:port" peer address, unmapped; the unspecified
+// address (never loopback) when it cannot be parsed.
+func addrOf(hostport string) netip.Addr {
+	ap, err := netip.ParseAddrPort(hostport)
 	if err != nil {
 		return netip.IPv6Unspecified()
 	}

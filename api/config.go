@@ -39,6 +39,13 @@ type Config struct {
 	// DefaultGapTolerance is the gap_tolerance of a recordings request
 	// that sets none: gaps up to it join two spans. Defaults to 2s.
 	DefaultGapTolerance time.Duration `yaml:"default_gap_tolerance"`
+	// MaxConnections bounds the open HTTP connections, both listeners together; at the limit
+	// a new one replaces the one that has waited longest for a request, or is closed when
+	// every one has a request in progress. Defaults to 1024.
+	MaxConnections int `yaml:"max_connections"`
+	// MaxConnectionsPerAddress bounds the open connections of one client IP address, with
+	// the same replacement rule. Defaults to 64.
+	MaxConnectionsPerAddress int `yaml:"max_connections_per_address"`
 	// ShutdownTimeout bounds the wait for running requests at shutdown;
 	// connections still open then are closed. Defaults to 5s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
@@ -65,6 +72,9 @@ const (
 	DefaultMaxSpans          = 100000
 	DefaultGapTolerance      = 2 * time.Second
 	DefaultShutdownTimeout   = 5 * time.Second
+	DefaultMaxConnections    = 1024
+	DefaultMaxConnsPerAddr   = 64
+	maxMaxConnections        = 1 << 20
 	maxGapTolerance          = 24 * time.Hour
 	minMaxHeaderBytes        = 1 << 10
 	maxMaxHeaderBytes        = 1 << 20
@@ -110,6 +120,12 @@ func (c Config) withDefaults() Config {
 	if c.MaxSpans == 0 {
 		c.MaxSpans = DefaultMaxSpans
 	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = DefaultMaxConnections
+	}
+	if c.MaxConnectionsPerAddress == 0 {
+		c.MaxConnectionsPerAddress = DefaultMaxConnsPerAddr
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -132,6 +148,8 @@ func (c Config) Validate() error {
 	v.Bytes("max_body_bytes", c.MaxBodyBytes, minMaxBodyBytes, maxMaxBodyBytes)
 	v.Count("max_spans", c.MaxSpans, 1, maxMaxSpans)
 	v.Duration("default_gap_tolerance", c.DefaultGapTolerance, time.Millisecond, maxGapTolerance)
+	v.Count("max_connections", c.MaxConnections, 1, maxMaxConnections)
+	v.Count("max_connections_per_address", c.MaxConnectionsPerAddress, 1, maxMaxConnections)
 	v.Duration("shutdown_timeout", c.ShutdownTimeout, settings.MinTimeout, maxShutdownTimeout)
 	return v.Err()
 }

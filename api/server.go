@@ -22,6 +22,8 @@ type Server struct {
 	log  *slog.Logger
 	mux  *http.ServeMux
 	srv  *http.Server
+	// admit bounds the connections of both listeners (Config.MaxConnections...).
+	admit *admission
 
 	mu sync.Mutex
 	// guarded by mu:
@@ -51,8 +53,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.mux.Handle(rt.pattern, s.wrap(rt))
 	}
 	s.mountWeb()
+	s.admit = newAdmission(cfg.MaxConnections, cfg.MaxConnectionsPerAddress, deps.Now, s.log)
 	s.srv = &http.Server{
 		Handler:           s,
+		ConnState:         s.admit.connState,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
@@ -143,10 +147,10 @@ func (s *Server) Run(ctx context.Context) error {
 		go func() { errc <- s.srv.Serve(l) }()
 	}
 	if plain != nil {
-		serve(plain)
+		serve(s.admit.listener(plain))
 	}
 	if secure != nil {
-		serve(tls.NewListener(secure, s.cfg.TLS))
+		serve(tls.NewListener(s.admit.listener(secure), s.cfg.TLS))
 	}
 	var err error
 	select {
