@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/tls"
 	"log/slog"
 	"net"
@@ -14,12 +15,14 @@ import (
 const refusedLogInterval = time.Minute
 
 // admission bounds the open HTTP connections of both listeners together: at most max, and at
-// most perAddr from one IP address, as the RTSP server does (SEC-03). At a limit, the
-// connection that has waited longest for a request (new, or idle between requests) from that
-// address, or from any address at the global limit, is closed to make room; when every one is
-// in the middle of a request, the new connection is closed at once. A client can then hold
-// only what it keeps busy, read_header_timeout bounds one that sends a request slowly, and a
-// flood from one address cannot lock others out.
+// most perAddr from one IP address, as the RTSP server does (SEC-03). At a limit, a connection
+// waiting for a request (new, idle between requests, or sending its header: net/http reports a
+// connection active only once the header is read) is closed to make room: from that address at
+// its limit, else from the address holding the most slots; when every candidate has a request
+// in progress (an export stream, say), the new connection is closed at once. A client can then
+// hold only what it keeps busy, read_header_timeout bounds one that sends a header slowly, and
+// a flood from one address cannot lock others out. HTTP/2 is not served (no NextProtos): its
+// connections would never be reported active.
 type admission struct {
 	max, perAddr int
 	now          func() time.Time
@@ -72,16 +75,19 @@ func (a *admission) admit(c net.Conn) bool {
 	ip := peerIP(c)
 	a.mu.Lock()
 	var victim net.Conn
-	full := false
+	limit := ""
 	switch {
 	case a.perIP[ip] >= a.perAddr:
-		victim, full = a.longestWaiting(ip, true), true
+		victim, limit = a.victimLocked(ip), "per_address"
 	case len(a.conns) >= a.max:
-		victim, full = a.longestWaiting(ip, false), true
+		victim, limit = a.victimLocked(netip.Addr{}), "global"
 	}
-	if full && victim == nil {
-		a.refusedLocked(ip)
+	if limit != "" && victim == nil {
+		line := a.refusedLocked(ip, limit)
 		a.mu.Unlock()
+		if line != nil {
+			a.log.Warn("http connection refused: every slot it could take has a request in progress", line...)
+		}
 		return false
 	}
 	if victim != nil {
@@ -96,42 +102,85 @@ func (a *admission) admit(c net.Conn) bool {
 	return true
 }
 
-// longestWaiting returns the connection that has waited longest for a request, from ip only
-// when sameIP; nil when none waits. Caller holds a.mu.
-func (a *admission) longestWaiting(ip netip.Addr, sameIP bool) net.Conn {
+// victimLocked returns the waiting connection (no request in progress) to close for a new
+// one: from ip when ip is valid (the per-address limit); otherwise from the address that holds
+// the most slots, so that a flood spread over many connections of a few addresses does not
+// push out other clients' fresh connections. The one that has waited longest goes first; nil
+// when none waits. Caller holds a.mu.
+func (a *admission) victimLocked(ip netip.Addr) net.Conn {
 	var best net.Conn
-	var at time.Time
+	var bestEntry *admitted
 	for c, e := range a.conns {
-		if !e.waiting || sameIP && e.ip != ip {
+		if !e.waiting || ip.IsValid() && e.ip != ip {
 			continue
 		}
-		if best == nil || e.since.Before(at) {
-			best, at = c, e.since
+		if best == nil || a.perIP[e.ip] > a.perIP[bestEntry.ip] ||
+			a.perIP[e.ip] == a.perIP[bestEntry.ip] && e.since.Before(bestEntry.since) {
+			best, bestEntry = c, e
 		}
 	}
 	return best
 }
 
-// refusedLocked counts a refused connection and logs, at most once per refusedLogInterval,
-// how many were refused. Caller holds a.mu.
-func (a *admission) refusedLocked(ip netip.Addr) {
+// refusedLocked counts a refused connection and returns the attributes of a log line, at
+// most once per refusedLogInterval (nil otherwise): how many were refused since the last
+// line, which limit, and the last peer. Caller holds a.mu.
+func (a *admission) refusedLocked(ip netip.Addr, limit string) []any {
 	a.refused++
 	now := a.now()
 	if !a.logged.IsZero() && now.Sub(a.logged) < refusedLogInterval {
-		return
+		return nil
 	}
-	a.log.Warn("http connections refused: every slot has a request in progress", "refused", a.refused,
-		"last_peer", ip.String(), "open", len(a.conns), "max_connections", a.max,
-		"max_connections_per_address", a.perAddr)
+	line := []any{"refused", a.refused, "limit", limit, "last_peer", ip.String(), "open", len(a.conns),
+		"max_connections", a.max, "max_connections_per_address", a.perAddr}
 	a.refused, a.logged = 0, now
+	return line
+}
+
+// claim marks the connection of a request that is about to be handled as busy, and says
+// whether it still holds its slot: a connection chosen to make room after its request was read
+// but before net/http reported it active has lost it, and its request must not run.
+func (a *admission) claim(c net.Conn) bool {
+	if c == nil {
+		return true // not from a listener of ours (httptest)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e := a.conns[c]
+	if e == nil {
+		return false
+	}
+	e.waiting = false
+	return true
+}
+
+// connKey is the request context key of the connection admission knows (ConnContext).
+type connKey struct{}
+
+// connContext is the http.Server's ConnContext hook: it keeps the accepted connection in the
+// context of its requests, for claim.
+func connContext(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, rawConn(c))
+}
+
+// connOf returns the connection of a request, nil when it did not come through connContext.
+func connOf(r *http.Request) net.Conn {
+	c, _ := r.Context().Value(connKey{}).(net.Conn)
+	return c
+}
+
+// rawConn returns the connection a listener of ours accepted: under TLS, the one it wraps.
+func rawConn(c net.Conn) net.Conn {
+	if tc, ok := c.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return c
 }
 
 // connState is the http.Server's ConnState hook: it tracks which connections wait for a
 // request and frees the slot of a closed one.
 func (a *admission) connState(c net.Conn, st http.ConnState) {
-	if tc, ok := c.(*tls.Conn); ok {
-		c = tc.NetConn()
-	}
+	c = rawConn(c)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	e := a.conns[c]

@@ -3,6 +3,8 @@ package api
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"log/slog"
 	"net"
@@ -13,18 +15,26 @@ import (
 
 	"github.com/camvault/camvault/auth"
 	"github.com/camvault/camvault/internal/rtsptest"
+	"github.com/camvault/camvault/internal/testcert"
 )
 
 // capped runs a Server on loopback with the given connection limits and returns it and its
 // address; logs collect its log.
 func capped(t *testing.T, max, perAddr int, logs io.Writer) (*Server, string) {
 	t.Helper()
+	return cappedConfig(t, Config{Address: "127.0.0.1:0", MaxConnections: max, MaxConnectionsPerAddress: perAddr,
+		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+}
+
+// cappedConfig is capped with any Config; it also checks that every slot is free once Run
+// has returned.
+func cappedConfig(t *testing.T, cfg Config) (*Server, string) {
+	t.Helper()
 	a, err := auth.New(auth.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{Address: "127.0.0.1:0", MaxConnections: max, MaxConnectionsPerAddress: perAddr,
-		Logger: slog.New(slog.NewTextHandler(logs, nil))}, Deps{Authority: a})
+	srv, err := New(cfg, Deps{Authority: a})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +56,13 @@ func capped(t *testing.T, max, perAddr int, logs io.Writer) (*Server, string) {
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
+		waitCounts(t, srv, 0, 0)
 	})
-	return srv, srv.Addr().String()
+	addr := srv.Addr()
+	if addr == nil {
+		addr = srv.TLSAddr()
+	}
+	return srv, addr.String()
 }
 
 // entered receives a value each time GET /test/busy starts (capped); the tests do not run in
@@ -167,7 +182,7 @@ func TestConnectionLimitPerAddress(t *testing.T) {
 	if !c4.closed() {
 		t.Fatal("a connection over the limit with every slot busy was served")
 	}
-	if !strings.Contains(logs.String(), "http connections refused") {
+	if !strings.Contains(logs.String(), "http connection refused") {
 		t.Errorf("no log line for the refusal:\n%s", logs.String())
 	}
 	dialFrom(t, "127.0.0.2", addr).ok("another address")
@@ -195,5 +210,97 @@ func TestConnectionLimitGlobal(t *testing.T) {
 	waitCounts(t, srv, 2, 0)
 	if !dialFrom(t, "127.0.0.5", addr).closed() {
 		t.Fatal("a connection over the global limit with every slot busy was served")
+	}
+}
+
+// TestConnectionLimitSilentConnection: a connection that never sends a request waits from its
+// accept, so it makes room before one that has just been served.
+func TestConnectionLimitSilentConnection(t *testing.T) {
+	srv, addr := capped(t, 10, 2, io.Discard)
+	silent := dialFrom(t, "127.0.0.1", addr)
+	waitCounts(t, srv, 1, 1)
+	dialFrom(t, "127.0.0.1", addr).ok("served")
+	waitCounts(t, srv, 2, 2)
+	dialFrom(t, "127.0.0.1", addr).ok("third")
+	if !silent.closed() {
+		t.Fatal("the silent connection did not make room")
+	}
+}
+
+// TestConnectionLimitTakesFromTheBusiestAddress: at the global limit the waiting connection
+// closed is one of the address holding the most slots, not the one waiting longest.
+func TestConnectionLimitTakesFromTheBusiestAddress(t *testing.T) {
+	srv, addr := capped(t, 3, 3, io.Discard)
+	lone := dialFrom(t, "127.0.0.2", addr)
+	lone.ok("lone")
+	waitCounts(t, srv, 1, 1)
+	f1 := dialFrom(t, "127.0.0.3", addr)
+	f1.ok("f1")
+	waitCounts(t, srv, 2, 2)
+	f2 := dialFrom(t, "127.0.0.3", addr)
+	f2.ok("f2")
+	waitCounts(t, srv, 3, 3)
+	dialFrom(t, "127.0.0.4", addr).ok("new")
+	if !f1.closed() {
+		t.Fatal("the longest waiting connection of the address with two slots did not make room")
+	}
+	lone.ok("lone again")
+}
+
+// TestConnectionLimitTLS: HTTPS connections count and give their slots back like plain ones,
+// failed handshakes and plain HTTP sent to the HTTPS port included.
+func TestConnectionLimitTLS(t *testing.T) {
+	cert := testcert.New(t, "localhost")
+	srv, addr := cappedConfig(t, Config{TLSAddress: "127.0.0.1:0", MaxConnections: 2, MaxConnectionsPerAddress: 2,
+		TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, TLSOnly: true})
+	roots := x509.NewCertPool()
+	roots.AddCert(cert.Leaf)
+	dialTLS := func() *client {
+		c := dialFrom(t, "127.0.0.1", addr)
+		tc := tls.Client(c.c, &tls.Config{RootCAs: roots, ServerName: "localhost", MinVersion: tls.VersionTLS12})
+		c.c, c.r = tc, bufio.NewReader(tc)
+		return c
+	}
+	busy := dialTLS()
+	busy.busy()
+	garbage := dialFrom(t, "127.0.0.1", addr)
+	io.WriteString(garbage.c, "\x16\x03\x01\x00\x05hello")
+	garbage.c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.ReadAll(garbage.r); err != nil { // the alert, then EOF
+		t.Fatalf("a failed handshake was not closed: %v", err)
+	}
+	plain := dialFrom(t, "127.0.0.1", addr)
+	io.WriteString(plain.c, "GET /healthz HTTP/1.1\r\nHost: camvault\r\n\r\n")
+	if s, _ := plain.r.ReadString('\n'); !strings.HasPrefix(s, "HTTP/1.0 400") {
+		t.Errorf("plain HTTP to the HTTPS port: %q", s)
+	}
+	waitCounts(t, srv, 1, 0)
+	second := dialTLS()
+	second.busy()
+	waitCounts(t, srv, 2, 0)
+	if !dialTLS().closed() {
+		t.Fatal("a third HTTPS connection with both slots busy was served")
+	}
+}
+
+// TestClaimAfterEviction: a connection closed to make room after its request was read has no
+// slot any more, so its request does not run.
+func TestClaimAfterEviction(t *testing.T) {
+	a := newAdmission(1, 1, time.Now, slog.New(slog.DiscardHandler))
+	c1, p1 := net.Pipe()
+	c2, p2 := net.Pipe()
+	defer p1.Close()
+	defer p2.Close()
+	if !a.admit(c1) || !a.admit(c2) {
+		t.Fatal("admit refused a waiting connection's replacement")
+	}
+	if a.claim(c1) {
+		t.Error("the connection that made room still holds a slot")
+	}
+	if !a.claim(c2) || a.admit(c1) {
+		t.Error("the claimed connection is not busy: a new one took its slot")
+	}
+	if !a.claim(nil) {
+		t.Error("a request from outside the listeners (httptest) was refused")
 	}
 }

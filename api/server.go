@@ -57,6 +57,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.srv = &http.Server{
 		Handler:           s,
 		ConnState:         s.admit.connState,
+		ConnContext:       connContext,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		IdleTimeout:       cfg.IdleTimeout,

@@ -79,6 +79,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // client that stops reading is dropped.
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.admit.claim(connOf(r)) {
+			panic(http.ErrAbortHandler) // closed to make room after its request was read: nothing runs
+		}
 		rc := http.NewResponseController(w)
 		hw := w
 		deadline := time.Now().Add(s.cfg.WriteTimeout)
