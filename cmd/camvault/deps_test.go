@@ -79,8 +79,6 @@ const (
 	modPromModel = "github.com/prometheus/client_model"
 	// modPromCommon is its text format (expfmt), which metrics writes the registry with.
 	modPromCommon = "github.com/prometheus/common"
-	// modCompress is the gzip of /metrics (already in the build through client_golang).
-	modCompress = "github.com/klauspost/compress"
 )
 
 // wireNoStd are the standard packages the RTSP wire packages must not import: they are
@@ -172,7 +170,7 @@ var depRules = []depRule{
 		// only through ingest, never imported directly.
 		pkg:      "api",
 		camvault: []string{"storage", "ingest", "recorder", "auth", "media", settingsPkg},
-		modules:  []string{modProm, modPromModel, modPromCommon, modCompress, modMP4},
+		modules:  []string{modProm, modPromModel, modPromCommon, modMP4},
 		never:    []string{"playback"},
 	},
 	{
