@@ -152,6 +152,9 @@ func TestAuthMatrix(t *testing.T) {
 			})
 		}
 	}
+	for cam := range pushed {
+		s.waitPublisherGone(cam)
+	}
 	s.stop()
 	for cam, start := range pushed {
 		checkRecording(t, s, cam, pushCase{video: "h264"}, start)

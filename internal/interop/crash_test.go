@@ -114,6 +114,7 @@ func pushDuring(t *testing.T, camera, transport string, attack func(context.Cont
 	if err != nil {
 		t.Fatalf("ffmpeg: %v\n%s\n%s", err, out, s.logs)
 	}
+	s.waitPublisherGone(camera)
 	s.stop()
 	checkRecording(t, s, camera, pushCase{video: "h264", audio: "aac"}, start)
 	return s

@@ -257,6 +257,22 @@ func describeRange(t *testing.T, s *server, cam string) string {
 	return strings.Join(ranges, " ")
 }
 
+// sealedRange waits until camvault has ended camera's publication and its
+// last segment is sealed in the index, then returns describeRange. The seal
+// reaches the index after "publisher gone" is logged (the recorder does not
+// wait for the disk), so until then the archive is still growing: its range
+// is open ("npt=0-").
+func sealedRange(t *testing.T, s *server, cam string) string {
+	t.Helper()
+	s.waitPublisherGone(cam)
+	var r string
+	s.waitFor(30*time.Second, cam+": a closed a=range in the archive's DESCRIBE", func() bool {
+		r = describeRange(t, s, cam)
+		return !strings.Contains(r, "npt=0- ")
+	})
+	return r
+}
+
 // TestIndexDeletedIsRebuilt deletes index.db while camvault is stopped.
 // The next start rebuilds it from the files: every segment is back with the
 // same spans, and playback gives the same window.
@@ -276,7 +292,7 @@ func TestIndexDeletedIsRebuilt(t *testing.T) {
 	wg.Wait()
 	before := map[string]string{}
 	for _, cam := range cams {
-		before[cam] = describeRange(t, s, cam)
+		before[cam] = sealedRange(t, s, cam)
 	}
 	s.stop()
 	want := spans(t, s, cams...)
@@ -314,6 +330,7 @@ func TestWrongDiskIsRefused(t *testing.T) {
 		if _, out, err := ffmpegPush(t, "rtsp://"+s.rtsp+"/disk", "tcp", false, x264Baseline); err != nil {
 			t.Fatalf("ffmpeg: %v\n%s", err, out)
 		}
+		s.waitPublisherGone("disk")
 		s.stop()
 	}
 	want := spans(t, b, "disk")

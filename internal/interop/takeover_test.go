@@ -53,6 +53,7 @@ func TestTakeoverNeedsTheRight(t *testing.T) {
 	if err := first.Wait(); err == nil || ctx.Err() != nil {
 		t.Fatalf("the replaced publisher ended without an error: %v", err)
 	}
+	s.waitLogLines(time.Minute, 2, `msg="publisher gone"`, "camera=door")
 	s.stop()
 	segs := s.segments("door")
 	if len(segs) != 2 {

@@ -72,6 +72,8 @@ func TestRTSPS(t *testing.T) {
 			t.Fatalf("gst-launch: %v\n%s\ncamvault:\n%s", err, r.summary(), s.logs)
 		}
 	})
+	s.waitPublisherGone("ffcam")
+	s.waitPublisherGone("gstcam")
 	s.stop()
 	checkRecording(t, s, "ffcam", pushCase{video: "h264", audio: "aac"}, ffStart)
 	checkRecording(t, s, "gstcam", pushCase{video: "h264"}, gstStart)
