@@ -151,8 +151,9 @@ func (p *Push) Announce(_ context.Context, req *rtsp.AnnounceRequest) (rtsp.Publ
 	return pub, nil
 }
 
-// Describe answers 404: live re-serving of pushed cameras is not offered;
-// archive paths are routed to playback before they get here.
+// Describe answers 404: Push serves no presentation. camvault routes
+// DESCRIBE of a camera to the live relay (package live) and of an archive
+// to playback before it would get here.
 func (p *Push) Describe(context.Context, *rtsp.DescribeRequest) (rtsp.Presentation, error) {
 	return nil, &base.Error{Status: 404, Reason: "no such presentation"}
 }

@@ -76,19 +76,21 @@ type RecordInfo struct {
 	TCP bool
 }
 
-// Ender is implemented by a Publication that can end before its publisher
-// stops: replaced by the same publisher reconnecting, or a recording that
-// stopped itself (over its memory budget, timestamps racing ahead). While
-// the session records, the server asks Ended at every reaper tick (at most
-// a second apart) and ends the session when it returns an error, which
-// Close then receives; the publisher's connection is closed with it.
+// Ender is implemented by a Publication or a Presentation that can end
+// before its client stops: a publication replaced by the same publisher
+// reconnecting, or a recording that stopped itself (over its memory
+// budget, timestamps racing ahead); a live presentation whose camera went
+// away, or whose viewer stayed too far behind. While the session records
+// or plays, the server asks Ended at every reaper tick (at most a second
+// apart) and ends the session when it returns an error, which Close then
+// receives; the client's connection is closed with it.
 type Ender interface {
 	Ended() error
 }
 
-// publicationEnded returns why pub ended itself, or nil.
-func publicationEnded(pub Publication) error {
-	if e, ok := pub.(Ender); ok {
+// ended returns why the publication or presentation v ended itself, or nil.
+func ended(v any) error {
+	if e, ok := v.(Ender); ok {
 		return e.Ended()
 	}
 	return nil

@@ -137,6 +137,9 @@ type StreamStart struct {
 	Seq uint16
 	// RTPTime is the RTP timestamp of the reported Range start.
 	RTPTime uint32
+	// Unknown says that neither is known yet (a live stream that has sent
+	// no packet): RTP-Info then names the stream's url only.
+	Unknown bool
 }
 
 // Output sends one play session's media. One goroutine at a time sends;

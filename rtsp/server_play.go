@@ -106,8 +106,12 @@ func (ss *session) playHeader(h base.Header, streams []int, resp *PlayResponse) 
 		if i >= len(streams) {
 			break
 		}
-		seq, ts := st.Seq, st.RTPTime
-		info = append(info, headers.RTPInfoEntry{URL: ss.streams[streams[i]].url, Seq: &seq, RTPTime: &ts})
+		e := headers.RTPInfoEntry{URL: ss.streams[streams[i]].url}
+		if !st.Unknown {
+			seq, ts := st.Seq, st.RTPTime
+			e.Seq, e.RTPTime = &seq, &ts
+		}
+		info = append(info, e)
 	}
 	if len(info) > 0 {
 		h.Set("RTP-Info", info.Marshal())

@@ -205,7 +205,12 @@ func (ss *session) packetPanicked(p *panicInfo) {
 // playback slot for ever.
 func (ss *session) expired(now time.Time) error {
 	rtp, rtcp := ss.rtpCount.Load(), ss.rtcpCount.Load()
-	ended := publicationEnded(ss.pub) // outside ss.mu: it takes the publication's locks
+	var why error // outside ss.mu: Ended takes the publication's or presentation's locks
+	if ss.pub != nil {
+		why = ended(ss.pub)
+	} else if ss.pres.play != nil {
+		why = ended(ss.pres.play)
+	}
 	cfg := &ss.srv.cfg
 	// A publication taking a packet holds ss.mu shared, and a TCP one may
 	// block there to hold its publisher back (RecordInfo.TCP): the session
@@ -224,10 +229,10 @@ func (ss *session) expired(now time.Time) error {
 		ss.lastMedia = now
 	}
 	ss.seenRTP, ss.seenRTCP = rtp, rtcp
+	if why != nil && (ss.state == stateRecording || ss.state == statePlaying) {
+		return why
+	}
 	if ss.state == stateRecording {
-		if ended != nil {
-			return ended
-		}
 		if now.Sub(ss.lastMedia) > cfg.MediaTimeout {
 			return ErrMediaTimeout
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/camvault/camvault/api/export"
 	"github.com/camvault/camvault/api/metrics"
 	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/live"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/storage"
@@ -54,6 +55,7 @@ type apiParts struct {
 	rec   *recorder.Recorder
 	pull  *ingest.Pull
 	rtsp  *rtsp.Server
+	live  *live.Relay
 	// metrics is served at /metrics and counts the HTTP requests and failed logins.
 	metrics *metrics.Metrics
 	// exporter serves the MP4 exports.

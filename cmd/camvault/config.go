@@ -20,6 +20,7 @@ import (
 	"github.com/camvault/camvault/auth"
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/internal/settings"
+	"github.com/camvault/camvault/live"
 	"github.com/camvault/camvault/playback"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/rtsp"
@@ -61,6 +62,7 @@ type fileConfig struct {
 	Recorder  recorder.Config         `yaml:"recorder"`
 	Storage   storage.Config          `yaml:"storage"`
 	Playback  playback.Config         `yaml:"playback"`
+	Live      live.Config             `yaml:"live"`
 	Retention retentionConfig         `yaml:"retention"`
 	Cameras   map[string]cameraConfig `yaml:"cameras"`
 	Auth      authConfig              `yaml:"auth"`
@@ -101,6 +103,7 @@ func defaultConfig() *fileConfig {
 		Recorder: recorder.DefaultConfig(),
 		Storage:  storage.DefaultConfig(),
 		Playback: playback.DefaultConfig(),
+		Live:     live.DefaultConfig(),
 		Retention: retentionConfig{
 			MinFree:   FreeSpace{Percent: defaultMinFreePercent},
 			Interval:  defaultRetentionInterval,

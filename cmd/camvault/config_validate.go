@@ -38,6 +38,7 @@ func (c *fileConfig) validate() error {
 	v.Add(c.Pull.Validate(), "pull")
 	v.Add(c.Storage.Validate(), "storage")
 	v.Add(c.Playback.Validate(), "playback")
+	v.Add(c.Live.Validate(), "live")
 	c.Retention.validate(&v)
 	c.validateAuth(&v)
 	for _, name := range slices.Sorted(maps.Keys(c.Cameras)) {

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 
 	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/live"
 	"github.com/camvault/camvault/playback"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/storage"
@@ -56,6 +57,13 @@ func (c *fileConfig) storageConfig(log *slog.Logger) storage.Config {
 	sc := c.Storage
 	sc.Dir, sc.Logger = c.DataDir, log
 	return sc
+}
+
+// liveConfig returns the configuration of live.New.
+func (c *fileConfig) liveConfig(log *slog.Logger) live.Config {
+	lc := c.Live
+	lc.Logger = log
+	return lc
 }
 
 // playbackConfig returns the configuration of playback.New.

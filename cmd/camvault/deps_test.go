@@ -141,6 +141,13 @@ var depRules = []depRule{
 		never:    []string{"storage", "recorder", "playback", "api"}, // the recorder comes in through an interface
 	},
 	{
+		// The live relay is a Sink around the recorder's (ingest) and a Presentation (rtsp); it
+		// never reads the archive.
+		pkg:      "live",
+		camvault: []string{"rtsp", "media", "ingest", settingsPkg},
+		never:    []string{"storage", "recorder", "playback", "api"},
+	},
+	{
 		pkg:      "playback",
 		camvault: []string{"rtsp", "media", "storage", settingsPkg},
 		modules:  []string{modRTP, modSDP, modMP4},

@@ -6,16 +6,18 @@ import (
 
 	"github.com/camvault/camvault/auth"
 	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/live"
 	"github.com/camvault/camvault/playback"
 	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/storage"
 )
 
-// rtspHandler routes RTSP presentations: archive paths to playback,
-// everything else to the push ingest.
+// rtspHandler routes RTSP presentations: archive paths to playback, ANNOUNCE
+// to the push ingest, DESCRIBE of a camera to the live relay.
 type rtspHandler struct {
 	push *ingest.Push
 	play *playback.Server
+	live *live.Relay
 	// access decides who may publish, watch and replay which camera.
 	access *rtspAuth
 }
@@ -47,5 +49,5 @@ func (h rtspHandler) Describe(ctx context.Context, req *rtsp.DescribeRequest) (r
 	if playback.IsArchivePath(req.Path) {
 		return h.play.Describe(ctx, req)
 	}
-	return h.push.Describe(ctx, req)
+	return h.live.Describe(ctx, req)
 }

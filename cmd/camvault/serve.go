@@ -15,6 +15,7 @@ import (
 	"github.com/camvault/camvault/api/export"
 	"github.com/camvault/camvault/api/metrics"
 	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/live"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/playback"
 	"github.com/camvault/camvault/recorder"
@@ -137,11 +138,15 @@ func startRecording(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*apiParts,
 		return nil, err
 	}
 	l.add("recorder", func() error { return closeRecorder(rec.Close, shutdownTimeout, log) })
-	pull, err := ingest.NewPull(cfg.pullConfig(sink{rec}, log))
+	relay, err := live.New(cfg.liveConfig(log))
 	if err != nil {
 		return nil, err
 	}
-	p := &apiParts{store: store, rec: rec, pull: pull}
+	pull, err := ingest.NewPull(cfg.pullConfig(relay.Sink(sink{rec}), log))
+	if err != nil {
+		return nil, err
+	}
+	p := &apiParts{store: store, rec: rec, pull: pull, live: relay}
 	p.metrics, err = metrics.New(metrics.Sources{Store: store, Recorder: rec, Pull: pull,
 		RTSP: rtspMetrics(func() *rtsp.Server { return p.rtsp }, pull), DiskSpace: store.DiskSpace,
 		IndexSize: store.IndexSize, WriteRate: store.WriteRate, StorageObserver: storeObs})
@@ -151,7 +156,7 @@ func startRecording(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*apiParts,
 // startRTSP builds the push and playback handlers and the RTSP server, binds its sockets, sets
 // p.rtsp and starts the pulls. The server's accept loop is started last, by startParts.
 func startRTSP(l *lifecycle, cfg *fileConfig, access *rtspAuth, p *apiParts, log *slog.Logger) (*rtsp.Server, *certReloader, error) {
-	push, err := ingest.NewPush(cfg.pushConfig(sink{p.rec}, log))
+	push, err := ingest.NewPush(cfg.pushConfig(p.live.Sink(sink{p.rec}), log))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -164,7 +169,7 @@ func startRTSP(l *lifecycle, cfg *fileConfig, access *rtspAuth, p *apiParts, log
 		return nil, nil, err
 	}
 	mets := p.metrics
-	rcfg := cfg.rtspServerConfig(rtspHandler{push: push, play: play, access: access}, access.countedRTSPAccess(mets.AuthFailure), certs.config(), log)
+	rcfg := cfg.rtspServerConfig(rtspHandler{push: push, play: play, live: p.live, access: access}, access.countedRTSPAccess(mets.AuthFailure), certs.config(), log)
 	rcfg.OnPlayStart = func(_ string, d time.Duration) { mets.ObservePlayStart(d) }
 	srv, err := rtsp.NewServer(rcfg)
 	if err != nil {

@@ -1,0 +1,78 @@
+package live
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/camvault/camvault/internal/settings"
+)
+
+// Config configures the relay. The yaml tags are the keys of camvault's
+// live section (package settings).
+type Config struct {
+	// GOPCacheBytes bounds the group of pictures kept per live camera for
+	// instant start. A longer group is not cached: viewers joining then
+	// wait for the next keyframe. Defaults to 8 MiB.
+	GOPCacheBytes int `yaml:"gop_cache_bytes" unit:"bytes"`
+	// ViewerQueueBytes bounds the packets waiting for one viewer; a viewer
+	// whose queue is full skips to the next keyframe. At least
+	// gop_cache_bytes, which a new viewer's queue starts with. Defaults to
+	// 16 MiB (the packets are shared with other viewers, not copied).
+	ViewerQueueBytes int `yaml:"viewer_queue_bytes" unit:"bytes"`
+	// MaxViewers bounds the playing live viewers of the whole process;
+	// more get 503 at PLAY (SEC-03). Defaults to 1024.
+	MaxViewers int `yaml:"max_viewers"`
+	// WriteTimeout ends a viewer that has been skipping for this long
+	// because it does not take the stream as fast as the camera sends it.
+	// Defaults to 10s.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// Logger receives viewer events. Nil discards them.
+	Logger *slog.Logger `yaml:"-"`
+}
+
+// Defaults of Config.
+const (
+	DefaultGOPCacheBytes    = 8 << 20
+	DefaultViewerQueueBytes = 16 << 20
+	DefaultMaxViewers       = 1024
+	DefaultWriteTimeout     = 10 * time.Second
+)
+
+func (c *Config) setDefaults() {
+	if c.GOPCacheBytes <= 0 {
+		c.GOPCacheBytes = DefaultGOPCacheBytes
+	}
+	if c.ViewerQueueBytes <= 0 {
+		c.ViewerQueueBytes = max(DefaultViewerQueueBytes, c.GOPCacheBytes)
+	}
+	if c.MaxViewers <= 0 {
+		c.MaxViewers = DefaultMaxViewers
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// DefaultConfig returns the default of every setting with a yaml tag.
+func DefaultConfig() Config {
+	var c Config
+	c.setDefaults()
+	c.Logger = nil
+	return c
+}
+
+// Validate checks the settings with a yaml tag, defaults applied, within
+// the bounds an operator may set. Failures are *settings.FieldError named
+// by the yaml keys.
+func (c *Config) Validate() error {
+	var v settings.Check
+	v.Bytes("gop_cache_bytes", int64(c.GOPCacheBytes), 64<<10, 256<<20)
+	v.Bytes("viewer_queue_bytes", int64(c.ViewerQueueBytes), 64<<10, 1<<30)
+	v.AtMost("gop_cache_bytes", int64(c.GOPCacheBytes), "viewer_queue_bytes", int64(c.ViewerQueueBytes))
+	v.Count("max_viewers", c.MaxViewers, 1, 1<<16)
+	v.Duration("write_timeout", c.WriteTimeout, time.Second, 10*time.Minute)
+	return v.Err()
+}

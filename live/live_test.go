@@ -1,0 +1,306 @@
+package live_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/camvault/camvault/live"
+	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/base"
+)
+
+// TestInstantStart joins a viewer in the middle of a group of pictures: it
+// first gets the camera's sender reports, then the whole access unit of
+// the latest keyframe (parameter sets first) and every frame since, retimed
+// to one tick apart ending at the newest frame's timestamp; cached audio
+// is not sent, and later packets carry the camera's own timestamps.
+func TestInstantStart(t *testing.T) {
+	r, cam := newRelay(t, live.Config{})
+	cam.frames(gopFrames + 10)
+	cam.w.WriteRTCP(0, senderReport(videoSSRC, 1234))
+	o := newOut()
+	_, resp := play(t, r, o, 0, 1)
+	const cached = 10 // the keyframe and the nine frames after it
+	got := o.count(t, 1+4+cached-1)
+	if !got[0].rtcp || got[0].stream != 0 {
+		t.Fatalf("first packet sent: %+v, want the video sender report", got[0])
+	}
+	media := got[1:]
+	if s := seqOf(media[0].b); s != cam.lastKeyStartSeq {
+		t.Fatalf("first video packet has seq %d, want %d (the keyframe's SPS)", s, cam.lastKeyStartSeq)
+	}
+	if media[0].b[12] != sps[0] {
+		t.Fatalf("first video payload starts %x, want the SPS", media[0].b[12])
+	}
+	newest := uint32((gopFrames + 9) * frameTicks)
+	if len(resp.Streams) != 2 || resp.Streams[0].Seq != cam.lastKeyStartSeq || resp.Streams[0].RTPTime != newest-cached+1 {
+		t.Fatalf("RTP-Info %+v, want video seq %d rtptime %d", resp.Streams, cam.lastKeyStartSeq, newest-cached+1)
+	}
+	if a := resp.Streams[1]; a.Unknown || a.Seq != cam.lastAudioSeq+1 {
+		t.Fatalf("audio RTP-Info %+v, want seq %d", a, cam.lastAudioSeq+1)
+	}
+	var frameTS []uint32
+	for i, p := range media {
+		if p.stream != 0 || p.rtcp {
+			t.Fatalf("packet %d of the burst is stream %d rtcp %v: cached audio must not be sent", i, p.stream, p.rtcp)
+		}
+		if ts := tsOf(p.b); len(frameTS) == 0 || frameTS[len(frameTS)-1] != ts {
+			frameTS = append(frameTS, ts)
+		}
+	}
+	if len(frameTS) != cached {
+		t.Fatalf("%d frames in the burst, want %d", len(frameTS), cached)
+	}
+	for i, ts := range frameTS {
+		if want := newest - uint32(cached-1-i); ts != want {
+			t.Fatalf("burst frame %d has timestamp %d, want %d", i, ts, want)
+		}
+	}
+	before := len(got)
+	cam.frames(2)
+	got = o.count(t, before+3) // two P-frames and an audio packet
+	for _, p := range got[before:] {
+		if p.stream == 0 && tsOf(p.b)%frameTicks != 0 {
+			t.Fatalf("live video packet retimed: ts %d", tsOf(p.b))
+		}
+	}
+}
+
+// TestJoinBeforeFirstKeyframe: a viewer that joins before the camera sent
+// any keyframe gets nothing of the video until the next keyframe's access
+// unit, which it gets whole.
+func TestJoinBeforeFirstKeyframe(t *testing.T) {
+	r, cam := newRelay(t, live.Config{})
+	cam.frame = 5 // start mid-GOP: P-frames first
+	cam.frames(3)
+	o := newOut()
+	_, resp := play(t, r, o, 0)
+	if !resp.Streams[0].Unknown {
+		t.Fatalf("RTP-Info %+v, want no seq before the first keyframe", resp.Streams[0])
+	}
+	cam.frames(gopFrames - 8 + 1) // up to and including the keyframe
+	got := o.count(t, 4)
+	if s := seqOf(got[0].b); s != cam.lastKeyStartSeq || got[0].b[12] != sps[0] {
+		t.Fatalf("first packet seq %d payload %x, want the keyframe's SPS at %d", s, got[0].b[12], cam.lastKeyStartSeq)
+	}
+}
+
+// TestAudioOnlyStartsAtNextPacket: a viewer of the audio stream alone
+// starts with the next packet.
+func TestAudioOnlyStartsAtNextPacket(t *testing.T) {
+	r, cam := newRelay(t, live.Config{})
+	cam.frames(4)
+	o := newOut()
+	_, resp := play(t, r, o, 1)
+	if resp.Streams[0].Seq != cam.lastAudioSeq+1 {
+		t.Fatalf("RTP-Info %+v, want seq %d", resp.Streams[0], cam.lastAudioSeq+1)
+	}
+	cam.frames(2)
+	got := o.count(t, 1)
+	if got[0].stream != 1 || seqOf(got[0].b) != cam.lastAudioSeq {
+		t.Fatalf("sent %+v, want the next audio packet", got[0])
+	}
+}
+
+// TestSlowViewerSkipsToKeyframe blocks a viewer until its queue overflows:
+// it then gets nothing until the next keyframe's access unit, other viewers
+// get everything, and the camera is never held back.
+func TestSlowViewerSkipsToKeyframe(t *testing.T) {
+	r, cam := newRelay(t, live.Config{GOPCacheBytes: 64 << 10, ViewerQueueBytes: 64 << 10})
+	cam.padFrames = 2000
+	cam.frames(1)
+	slow, fast := newOut(), newOut()
+	play(t, r, fast, 0)
+	slow.block()
+	play(t, r, slow, 0)
+	// The camera sends in real time: the fast viewer takes each frame
+	// before the next comes.
+	frames := func(n int) {
+		for range n {
+			cam.frames(1)
+			fast.count(t, len(cam.sent))
+		}
+	}
+	frames(3*gopFrames - 1 + gopFrames/2) // well over 64 KiB beyond the batch being sent
+	slow.unblock()
+	frames(gopFrames) // past the next keyframe
+	all := len(cam.sent)
+	got := slow.waitFor(t, "the keyframe after the skip", func(s []sent) bool {
+		for _, p := range s {
+			if seqOf(p.b) == uint16(cam.sent[all-1].seq) {
+				return true
+			}
+		}
+		return false
+	})
+	// Find the gap: after it the next packet must start a keyframe unit.
+	for i := 1; i < len(got); i++ {
+		if seqOf(got[i].b) != seqOf(got[i-1].b)+1 {
+			if got[i].b[12] != sps[0] {
+				t.Fatalf("after skipping from seq %d the viewer got seq %d, payload %x: not a keyframe unit",
+					seqOf(got[i-1].b), seqOf(got[i].b), got[i].b[12])
+			}
+			return
+		}
+	}
+	t.Fatalf("the blocked viewer skipped nothing (%d packets)", len(got))
+}
+
+// TestSlowViewerEnds: a viewer skipping for write_timeout ends with
+// rtsp.ErrSlowClient; until then Ended is nil.
+func TestSlowViewerEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, cam := newRelay(t, live.Config{GOPCacheBytes: 64 << 10, ViewerQueueBytes: 64 << 10, WriteTimeout: 2 * time.Second})
+		cam.padFrames = 2000
+		o := newOut()
+		o.block()
+		pres, _ := play(t, r, o, 0)
+		ender := pres.(rtsp.Ender)
+		cam.frames(60) // overflows
+		if err := ender.Ended(); err != nil {
+			t.Fatalf("Ended right after falling behind: %v", err)
+		}
+		time.Sleep(3 * time.Second)
+		if err := ender.Ended(); !errors.Is(err, rtsp.ErrSlowClient) {
+			t.Fatalf("Ended after 3s behind: %v, want ErrSlowClient", err)
+		}
+		o.mu.Lock()
+		o.closed = true
+		o.mu.Unlock()
+		o.unblock()
+		pres.Close(rtsp.ErrSlowClient)
+	})
+}
+
+// TestCameraGone: when the recording ends, a viewer gets what was queued,
+// then an RTCP BYE per stream, and Ended reports ErrCameraGone; DESCRIBE
+// then answers 404.
+func TestCameraGone(t *testing.T) {
+	r, cam := newRelay(t, live.Config{})
+	cam.frames(3)
+	o := newOut()
+	pres, _ := play(t, r, o, 0, 1)
+	cam.w.Close()
+	got := o.waitFor(t, "BYEs", func(s []sent) bool {
+		byes := 0
+		for _, p := range s {
+			if p.rtcp && p.b[1] == 203 {
+				byes++
+			}
+		}
+		return byes == 2
+	})
+	if last := got[len(got)-1]; !last.rtcp {
+		t.Fatalf("last packet is not a BYE: %+v", last)
+	}
+	ender := pres.(rtsp.Ender)
+	waitEnded(t, ender, live.ErrCameraGone)
+	_, err := r.Describe(t.Context(), &rtsp.DescribeRequest{Path: "cam"})
+	var e *base.Error
+	if !errors.As(err, &e) || e.Status != 404 {
+		t.Fatalf("DESCRIBE after the camera stopped: %v, want 404", err)
+	}
+}
+
+func waitEnded(t *testing.T, e rtsp.Ender, want error) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := e.Ended()
+		if errors.Is(err, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Ended = %v, want %v", err, want)
+		}
+		time.Sleep(time.Millisecond) // polls a state the sender goroutine sets; bounded above
+	}
+}
+
+// TestNotLive: DESCRIBE of a camera that is not recording answers 404.
+func TestNotLive(t *testing.T) {
+	r, err := live.New(live.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Describe(t.Context(), &rtsp.DescribeRequest{Path: "nobody"})
+	var e *base.Error
+	if !errors.As(err, &e) || e.Status != 404 {
+		t.Fatalf("DESCRIBE: %v, want 404", err)
+	}
+}
+
+// TestMaxViewers: PLAY beyond max_viewers answers 503; a closed viewer
+// gives its place back.
+func TestMaxViewers(t *testing.T) {
+	r, cam := newRelay(t, live.Config{MaxViewers: 1})
+	cam.frames(1)
+	first, _ := play(t, r, newOut(), 0)
+	pres, err := r.Describe(t.Context(), &rtsp.DescribeRequest{Path: "cam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pres.Close(rtsp.ErrTeardown)
+	_, err = pres.Play(&rtsp.PlayRequest{Streams: []int{0}, Out: newOut()})
+	var e *base.Error
+	if !errors.As(err, &e) || e.Status != 503 {
+		t.Fatalf("second PLAY: %v, want 503", err)
+	}
+	first.Close(rtsp.ErrTeardown)
+	resp, err := pres.Play(&rtsp.PlayRequest{Streams: []int{0}, Out: newOut()})
+	if err != nil {
+		t.Fatalf("PLAY after the first viewer left: %v", err)
+	}
+	resp.Start()
+}
+
+// TestPauseAndPlayAgain: PAUSE stops the viewer; the next PLAY starts
+// again at the cached keyframe.
+func TestPauseAndPlayAgain(t *testing.T) {
+	r, cam := newRelay(t, live.Config{})
+	cam.frames(3)
+	o := newOut()
+	pres, _ := play(t, r, o, 0)
+	o.count(t, 6)
+	if _, err := pres.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	cam.frames(1)
+	o2 := newOut()
+	resp, err := pres.Play(&rtsp.PlayRequest{Streams: []int{0}, Out: o2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Start()
+	got := o2.count(t, 7)
+	if seqOf(got[0].b) != cam.lastKeyStartSeq {
+		t.Fatalf("PLAY after PAUSE starts at seq %d, want the keyframe at %d", seqOf(got[0].b), cam.lastKeyStartSeq)
+	}
+}
+
+// TestSDP: the live SDP has the relayed tracks with trackID controls and
+// the camera's payload types.
+func TestSDP(t *testing.T) {
+	r, cam := newRelay(t, live.Config{})
+	cam.frames(1)
+	pres, err := r.Describe(t.Context(), &rtsp.DescribeRequest{Path: "cam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pres.Close(rtsp.ErrTeardown)
+	sdp := string(pres.SDP())
+	for _, want := range []string{"a=control:trackID=0", "a=control:trackID=1", "a=rtpmap:96 H264/90000", "a=rtpmap:97 MPEG4-GENERIC/48000"} {
+		if !strings.Contains(sdp, want) {
+			t.Errorf("SDP lacks %q:\n%s", want, sdp)
+		}
+	}
+	if c := pres.Controls(); len(c) != 2 || c[0] != "trackID=0" {
+		t.Errorf("Controls = %q", c)
+	}
+	if ssrc, ok := pres.(rtsp.SSRCReporter).SSRC(0); !ok || ssrc != videoSSRC {
+		t.Errorf("SSRC(0) = %x, %v", ssrc, ok)
+	}
+}

@@ -1,0 +1,242 @@
+package live
+
+import (
+	"encoding/binary"
+	"sync"
+	"time"
+
+	"github.com/camvault/camvault/rtsp"
+)
+
+// viewer is one PLAY of a live presentation: a bounded queue that the hub
+// fills and one goroutine that drains it into the session's Output.
+type viewer struct {
+	limit    int    // queue bound in bytes
+	setUp    []bool // by source track: the client set up its stream
+	toStream []int  // by source track: the viewer's stream index
+	wantKey  bool   // the key track is set up: skipping ends at a keyframe
+	wake     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
+
+	// Owned by the sending goroutine.
+	batch   []entry
+	scratch []byte
+
+	// mu guards the fields below.
+	mu        sync.Mutex
+	q         ring
+	qBytes    int
+	skipping  bool      // sent nothing until the next keyframe
+	skipSince time.Time // when it fell behind; zero while waiting for the first keyframe
+	skips     uint64    // times it fell behind
+	dropped   uint64    // packets not sent to it
+	gone      [][]byte  // the source ended: BYEs to send after the queue, by source track
+	finished  bool      // the queue and the BYEs were sent after the source ended
+}
+
+// sendBatch is how many queued packets the sender takes at a time.
+const sendBatch = 64
+
+func newViewer(h *hub, streams []int) *viewer {
+	v := &viewer{limit: h.r.cfg.ViewerQueueBytes, setUp: make([]bool, len(h.tracks)), toStream: h.toStream,
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		batch: make([]entry, sendBatch)}
+	for _, s := range streams {
+		if s >= 0 && s < len(h.toTrack) {
+			v.setUp[h.toTrack[s]] = true
+		}
+	}
+	v.wantKey = h.key >= 0 && v.setUp[h.key]
+	return v
+}
+
+// pushLocked queues e, taking a reference; v.mu is held.
+func (v *viewer) pushLocked(e entry) {
+	e.p.ref()
+	v.q.push(e)
+	v.qBytes += len(e.p.b)
+}
+
+// signal wakes the sender if it sleeps.
+func (v *viewer) signal() {
+	select {
+	case v.wake <- struct{}{}:
+	default:
+	}
+}
+
+// offer queues p unless v skips or its queue is full, in which case it
+// starts to skip. Called with the hub locked.
+func (v *viewer) offer(p *packet) {
+	if !v.setUp[p.track] {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	fits := v.qBytes+len(p.b) <= v.limit
+	if v.skipping && (v.wantKey || !fits) {
+		v.dropped++
+		return
+	}
+	if !fits {
+		v.skipping, v.skipSince = true, time.Now()
+		v.skips++
+		v.dropped++
+		return
+	}
+	v.skipping, v.skipSince = false, time.Time{}
+	v.pushLocked(entry{p: p, ts: p.ts})
+	v.signal()
+}
+
+// resume ends a skip at a keyframe: v gets the keyframe's access unit so
+// far (gop) if it fits. It reports whether it resumed. Called with the hub
+// locked.
+func (v *viewer) resume(gop []*packet) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.skipping || !v.wantKey {
+		return false
+	}
+	n := 0
+	for _, p := range gop {
+		n += len(p.b)
+	}
+	if v.qBytes+n > v.limit {
+		return false
+	}
+	for _, p := range gop {
+		v.pushLocked(entry{p: p, ts: p.ts})
+	}
+	v.skipping, v.skipSince = false, time.Time{}
+	v.signal()
+	return true
+}
+
+// sourceGone tells v that the camera's recording ended. Called with the
+// hub locked.
+func (v *viewer) sourceGone(byes [][]byte) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.gone = byes
+	v.signal()
+}
+
+// run sends the queue until stop, an Output error, or the end of the
+// source (after the BYEs).
+func (v *viewer) run(out rtsp.Output) {
+	defer close(v.done)
+	for {
+		select {
+		case <-v.wake:
+		case <-v.stop:
+			return
+		}
+		for {
+			select {
+			case <-v.stop:
+				return
+			default:
+			}
+			v.mu.Lock()
+			n := v.q.popInto(v.batch)
+			for _, e := range v.batch[:n] {
+				v.qBytes -= len(e.p.b)
+			}
+			gone := v.gone
+			v.mu.Unlock()
+			if n == 0 {
+				if gone != nil {
+					v.bye(out, gone)
+					return
+				}
+				break
+			}
+			if err := v.send(out, v.batch[:n]); err != nil {
+				return // the server ends the session (ErrSlowClient) or has ended it
+			}
+		}
+	}
+}
+
+// send writes entries and releases them.
+func (v *viewer) send(out rtsp.Output, es []entry) error {
+	var err error
+	for i, e := range es {
+		if err == nil {
+			err = v.write(out, e)
+		}
+		e.p.release()
+		es[i] = entry{}
+	}
+	return err
+}
+
+func (v *viewer) write(out rtsp.Output, e entry) error {
+	s := v.toStream[e.p.track]
+	if e.p.rtcp {
+		return out.WriteRTCP(s, e.p.b)
+	}
+	b := e.p.b
+	if e.retimed {
+		v.scratch = append(v.scratch[:0], b...)
+		binary.BigEndian.PutUint32(v.scratch[4:], e.ts)
+		b = v.scratch
+	}
+	return out.WriteRTP(s, b)
+}
+
+// bye sends an RTCP BYE on every set-up stream that had media, and marks
+// v finished.
+func (v *viewer) bye(out rtsp.Output, byes [][]byte) {
+	for k, b := range byes {
+		if b != nil && v.setUp[k] {
+			_ = out.WriteRTCP(v.toStream[k], b) // the session ends next either way
+		}
+	}
+	v.mu.Lock()
+	v.finished = true
+	v.mu.Unlock()
+}
+
+// halt stops the sender (if started) and releases the queue.
+func (v *viewer) halt(started bool) {
+	close(v.stop)
+	if started {
+		<-v.done
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for n := v.q.popInto(v.batch); n > 0; n = v.q.popInto(v.batch) {
+		for i, e := range v.batch[:n] {
+			e.p.release()
+			v.batch[i] = entry{}
+		}
+	}
+	v.qBytes = 0
+}
+
+// lag returns how long v has been skipping because it fell behind, zero
+// if it is not behind.
+func (v *viewer) lag(now time.Time) time.Duration {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.skipping || v.skipSince.IsZero() {
+		return 0
+	}
+	return now.Sub(v.skipSince)
+}
+
+// stats returns how often v fell behind and how many packets it missed.
+func (v *viewer) stats() (skips, dropped uint64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.skips, v.dropped
+}
+
+func (v *viewer) isFinished() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.finished
+}
