@@ -27,6 +27,9 @@ const (
 	// StateStorageError: a recording is open but storage refuses its
 	// fragments; media is dropped until a retry succeeds.
 	StateStorageError
+	// StateLive: a pull is connected for live viewers only (outside its
+	// recording windows, or an on-demand camera); nothing is recorded.
+	StateLive
 )
 
 var cameraStateNames = [...]string{
@@ -35,10 +38,11 @@ var cameraStateNames = [...]string{
 	StateBackingOff:   "backing_off",
 	StateRecording:    "recording",
 	StateStorageError: "storage_error",
+	StateLive:         "live",
 }
 
 // String returns the state's API name: "idle", "connecting",
-// "backing_off", "recording" or "storage_error".
+// "backing_off", "recording", "storage_error" or "live".
 func (s CameraState) String() string {
 	if s >= 0 && int(s) < len(cameraStateNames) {
 		return cameraStateNames[s]
@@ -68,6 +72,8 @@ func CameraStateOf(rs *recorder.CameraStats, ps *ingest.CameraState) CameraState
 		return StateRecording
 	case ingest.PullBackingOff:
 		return StateBackingOff
+	case ingest.PullLive:
+		return StateLive
 	}
 	return StateIdle
 }

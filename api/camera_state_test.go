@@ -14,7 +14,7 @@ import (
 func TestCameraStateString(t *testing.T) {
 	for s, want := range map[api.CameraState]string{
 		api.StateIdle: "idle", api.StateConnecting: "connecting", api.StateBackingOff: "backing_off",
-		api.StateRecording: "recording", api.StateStorageError: "storage_error", 5: "CameraState(5)", -1: "CameraState(-1)",
+		api.StateRecording: "recording", api.StateStorageError: "storage_error", api.StateLive: "live", 6: "CameraState(6)", -1: "CameraState(-1)",
 	} {
 		if got := s.String(); got != want {
 			t.Errorf("%d: %q, want %q", int(s), got, want)

@@ -21,7 +21,8 @@ func (c *PushConfig) Validate() error { return c.SDP.Validate() }
 // DefaultPullConfig returns the default of every setting of PullConfig,
 // its client template's included.
 func DefaultPullConfig() PullConfig {
-	return PullConfig{BackoffMin: DefaultBackoffMin, BackoffMax: DefaultBackoffMax, Client: rtsp.DefaultClientConfig()}
+	return PullConfig{BackoffMin: DefaultBackoffMin, BackoffMax: DefaultBackoffMax, OnDemandLinger: DefaultOnDemandLinger,
+		Client: rtsp.DefaultClientConfig()}
 }
 
 // Validate checks the settings with a yaml tag, defaults applied, within
@@ -33,6 +34,7 @@ func (c *PullConfig) Validate() error {
 	v.Duration("backoff_min", c.BackoffMin, 100*time.Millisecond, time.Hour)
 	v.Duration("backoff_max", c.BackoffMax, 100*time.Millisecond, 24*time.Hour)
 	v.NotBelow("backoff_max", c.BackoffMax, "backoff_min", c.BackoffMin)
+	v.Duration("on_demand_linger", c.OnDemandLinger, time.Second, time.Hour)
 	v.Add(c.Client.Validate())
 	return v.Err()
 }

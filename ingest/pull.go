@@ -25,6 +25,9 @@ const (
 	DefaultBackoffMin = time.Second
 	// DefaultBackoffMax caps the reconnect delay bound.
 	DefaultBackoffMax = 30 * time.Second
+	// DefaultOnDemandLinger is how long a camera pulled for viewers stays
+	// connected after the last one left.
+	DefaultOnDemandLinger = 10 * time.Second
 	// backoffResetAfter is how long a session must record for the next
 	// failure to start the backoff from BackoffMin again.
 	backoffResetAfter = time.Minute
@@ -39,13 +42,17 @@ type PullCamera struct {
 	URL string
 	// Transport is "tcp" (the default) or "udp".
 	Transport string
-	// Schedule says when the camera records.
+	// Schedule says when the camera records. Outside its windows the
+	// camera is still pulled while live viewers watch it (Pull.Watch).
 	Schedule Schedule
+	// OnDemand marks a camera that is never recorded: it is pulled only
+	// while live viewers watch it, and Schedule is ignored.
+	OnDemand bool
 }
 
 // same reports whether a and b describe the same session.
 func (a PullCamera) same(b PullCamera) bool {
-	return a.Name == b.Name && a.URL == b.URL && a.Transport == b.Transport &&
+	return a.Name == b.Name && a.URL == b.URL && a.Transport == b.Transport && a.OnDemand == b.OnDemand &&
 		a.Schedule.Always == b.Schedule.Always && slices.Equal(a.Schedule.Rules, b.Schedule.Rules)
 }
 
@@ -54,6 +61,13 @@ func (a PullCamera) same(b PullCamera) bool {
 type PullConfig struct {
 	// Sink records what the cameras send. Required.
 	Sink Sink `yaml:"-"`
+	// Live, if set, relays what the cameras send to live viewers (package
+	// live) for as long as each is pulled, recording or not.
+	Live Sink `yaml:"-"`
+	// OnDemandLinger is how long a camera pulled only for live viewers
+	// stays connected after the last one left, so that a viewer who comes
+	// back (or switches streams) starts at once. Defaults to 10s.
+	OnDemandLinger time.Duration `yaml:"on_demand_linger"`
 	// BackoffMin and BackoffMax bound the delay before a reconnect. The
 	// delay is drawn uniformly from (0, bound] ("full jitter"); the bound
 	// starts at BackoffMin, doubles after each failure up to BackoffMax,
@@ -87,6 +101,10 @@ type Pull struct {
 	// mu guards cams and the state of every camera.
 	mu   sync.Mutex
 	cams map[string]*pullCam
+
+	// testWindows, set by tests only, opens and closes the windows of every
+	// camera instead of its schedule.
+	testWindows chan bool
 }
 
 // pullCam is one camera; stop and done are set while its goroutine runs.
@@ -95,10 +113,12 @@ type pullCam struct {
 	log  *slog.Logger
 	stop context.CancelFunc
 	done chan struct{}
+	wake chan struct{} // capacity 1: the number of viewers changed
 
 	// Guarded by Pull.mu.
-	state  CameraState
-	client *rtsp.Client // the recording session's, for its counters
+	state   CameraState
+	client  *rtsp.Client // the running session's, for its counters
+	viewers int          // live viewers (Watch)
 }
 
 // NewPull returns a Pull with no cameras; see Update.
@@ -111,6 +131,9 @@ func NewPull(cfg PullConfig) (*Pull, error) {
 	}
 	if cfg.BackoffMax == 0 {
 		cfg.BackoffMax = DefaultBackoffMax
+	}
+	if cfg.OnDemandLinger == 0 {
+		cfg.OnDemandLinger = DefaultOnDemandLinger
 	}
 	// Each camera's Dial fills the template's defaults; they are checked here, once.
 	filled := cfg
@@ -176,7 +199,7 @@ func (p *Pull) Update(cams []PullCamera) {
 	var added []*pullCam
 	for name, c := range want {
 		if p.cams[name] == nil {
-			pc := &pullCam{cam: c, log: p.log.With("camera", name), state: CameraState{Name: name,
+			pc := &pullCam{cam: c, log: p.log.With("camera", name), wake: make(chan struct{}, 1), state: CameraState{Name: name,
 				State: PullIdle, Since: time.Now(), Transport: cmp.Or(c.Transport, "tcp")}}
 			p.cams[name] = pc
 			added = append(added, pc)
@@ -216,47 +239,172 @@ func stopAll(cams []*pullCam) {
 	}
 }
 
-// runCamera follows pc's schedule until ctx is done: each open window runs
-// record on a goroutine that the window's close cancels and waits for.
-func (p *Pull) runCamera(ctx context.Context, pc *pullCam) {
-	var (
-		cancel context.CancelFunc
-		done   chan struct{}
-	)
-	closeWindow := func() {
-		if done != nil {
-			cancel()
-			<-done
-			done = nil
-		}
-		p.setState(pc, PullIdle, nil, time.Time{})
+// Watch registers a live viewer of a pulled camera: the camera is pulled
+// while it has viewers, and for OnDemandLinger after the last one left,
+// even outside its recording windows; a window that opens meanwhile
+// records from the same session. It reports false for a camera Pull does
+// not have. release must be called when the viewer leaves; later calls do
+// nothing.
+func (p *Pull) Watch(camera string) (release func(), ok bool) {
+	p.mu.Lock()
+	pc := p.cams[camera]
+	if pc != nil {
+		pc.viewers++
 	}
-	err := pc.cam.Schedule.Run(ctx, func(open bool, _ Window) {
-		closeWindow()
-		if open {
-			var wctx context.Context
-			wctx, cancel = context.WithCancel(ctx)
-			done = make(chan struct{})
-			go func() {
-				defer close(done)
-				p.record(wctx, pc)
-			}()
-		}
-	})
-	closeWindow()
-	if err != nil {
-		pc.log.Error("camera schedule invalid", "err", err)
-		p.setState(pc, PullIdle, err, time.Time{})
+	p.mu.Unlock()
+	if pc == nil {
+		return nil, false
+	}
+	pc.poke()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			p.mu.Lock()
+			pc.viewers--
+			p.mu.Unlock()
+			pc.poke()
+		})
+	}, true
+}
+
+func (pc *pullCam) poke() {
+	select {
+	case pc.wake <- struct{}{}:
+	default:
 	}
 }
 
-// record connects and records until ctx is done (the window closed or the
-// camera was removed), reconnecting with backoff after each failure.
-func (p *Pull) record(ctx context.Context, pc *pullCam) {
+func (p *Pull) viewers(pc *pullCam) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return pc.viewers
+}
+
+// runCamera keeps pc connected while its schedule has a window open, it
+// has live viewers, or the last viewer left less than OnDemandLinger ago;
+// the session records while a window is open. It returns when ctx is done.
+func (p *Pull) runCamera(ctx context.Context, pc *pullCam) {
+	windows := make(chan bool)
+	scheduled := make(chan error, 1)
+	switch {
+	case pc.cam.OnDemand:
+		scheduled = nil
+	case p.testWindows != nil:
+		windows, scheduled = p.testWindows, nil
+	default:
+		go func() {
+			scheduled <- pc.cam.Schedule.Run(ctx, func(open bool, _ Window) {
+				select {
+				case windows <- open:
+				case <-ctx.Done():
+				}
+			})
+		}()
+	}
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	defer linger.Stop()
+	var (
+		s                 *pullSession
+		window, lingering bool
+		viewers           int
+	)
+	for {
+		switch want := window || viewers > 0 || lingering; {
+		case want && s == nil:
+			s = p.newSession(ctx, pc, window)
+		case want:
+			s.setRecording(window)
+		case s != nil:
+			s.stop()
+			s = nil
+			p.setState(pc, PullIdle, nil, time.Time{})
+		}
+		select {
+		case window = <-windows:
+		case <-pc.wake:
+			was := viewers
+			viewers = p.viewers(pc)
+			if viewers > 0 {
+				lingering = false
+				linger.Stop()
+			} else if was > 0 {
+				lingering = true
+				linger.Reset(p.cfg.OnDemandLinger)
+			}
+		case <-linger.C:
+			lingering = false
+		case err := <-scheduled:
+			scheduled, window = nil, false
+			if err != nil && ctx.Err() == nil {
+				pc.log.Error("camera schedule invalid", "err", err)
+				p.setState(pc, PullIdle, err, time.Time{})
+			}
+		case <-ctx.Done():
+			if s != nil {
+				s.stop()
+			}
+			if scheduled != nil {
+				<-scheduled
+			}
+			p.setState(pc, PullIdle, nil, time.Time{})
+			return
+		}
+	}
+}
+
+// pullSession is a camera's connection loop (record), running while the
+// camera is wanted; whether it records can change while it runs.
+type pullSession struct {
+	cancel  context.CancelFunc
+	done    chan struct{}
+	changed chan struct{} // capacity 1: record changed
+
+	mu     sync.Mutex
+	record bool
+}
+
+func (p *Pull) newSession(ctx context.Context, pc *pullCam, record bool) *pullSession {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &pullSession{cancel: cancel, done: make(chan struct{}), changed: make(chan struct{}, 1), record: record}
+	go func() {
+		defer close(s.done)
+		p.record(ctx, pc, s)
+	}()
+	return s
+}
+
+func (s *pullSession) setRecording(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.record != on {
+		s.record = on
+		select {
+		case s.changed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (s *pullSession) recording() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.record
+}
+
+func (s *pullSession) stop() {
+	s.cancel()
+	<-s.done
+}
+
+// record connects and reads the camera until ctx is done (no window and
+// no viewer, or the camera was removed), reconnecting with backoff after
+// each failure.
+func (p *Pull) record(ctx context.Context, pc *pullCam, s *pullSession) {
 	b := backoff{min: p.cfg.BackoffMin, max: p.cfg.BackoffMax}
 	for {
 		p.setState(pc, PullConnecting, nil, time.Time{})
-		recorded, err := p.session(ctx, pc)
+		recorded, err := p.session(ctx, pc, s)
 		if ctx.Err() != nil {
 			return
 		}
@@ -271,16 +419,17 @@ func (p *Pull) record(ctx context.Context, pc *pullCam) {
 	}
 }
 
-// session runs one connection: dial, open the recording, read media until
-// ctx is done or the camera fails, then TEARDOWN and seal. It returns how
-// long it recorded and why it ended.
-func (p *Pull) session(ctx context.Context, pc *pullCam) (time.Duration, error) {
+// session runs one connection: dial, open the live relay and (if s
+// records) the recording, read media until ctx is done or the camera
+// fails, then TEARDOWN and seal. It returns how long it ran and why it
+// ended.
+func (p *Pull) session(ctx context.Context, pc *pullCam, s *pullSession) (time.Duration, error) {
 	if err := p.cfg.Sink.ValidCamera(pc.cam.Name); err != nil {
 		return 0, err
 	}
 	// w is set before Run, whose reader goroutines then call OnRTP; media
 	// that arrives during Dial, before PLAY's response, finds it nil.
-	var w Writer
+	var w *tee
 	cfg := p.cfg.Client
 	cfg.URL, cfg.Transport = pc.cam.URL, p.transport(pc)
 	cfg.OnRTP = func(i int, b []byte) {
@@ -307,40 +456,78 @@ func (p *Pull) session(ctx context.Context, pc *pullCam) (time.Duration, error) 
 	if err != nil {
 		return 0, err
 	}
-	if w, err = p.cfg.Sink.Open(pc.cam.Name, tracks, Feed{TCP: c.Transport() == "tcp"}); err != nil {
+	src := source{p: p, pc: pc, tracks: tracks, feed: Feed{TCP: c.Transport() == "tcp"}}
+	if w, err = openTee(p.cfg.Sink, p.cfg.Live, pc.cam.Name, tracks, src.feed, s.recording()); err != nil {
 		return 0, err
 	}
 	start := time.Now()
-	p.startSession(pc, c, describe(tracks))
-	err = runUntilEnded(ctx, c, w)
+	p.startSession(pc, c, describe(tracks), w.recording() != nil)
+	err = src.run(ctx, c, w, s)
 	_ = c.Close() // TEARDOWN before the seal; the deferred call is then a no-op
 	w.Close()
 	p.endSession(pc)
 	return time.Since(start), err
 }
 
-// runUntilEnded reads the camera until ctx is done, the camera fails or
-// the recording ends by itself (w.Err: over budget, racing clock), whose
-// reason it then returns: the camera is reconnected with backoff.
-func runUntilEnded(ctx context.Context, c *rtsp.Client, w Writer) error {
+// source is one connected session's camera: what its recording is opened
+// with when a window opens.
+type source struct {
+	p      *Pull
+	pc     *pullCam
+	tracks []*media.Track
+	feed   Feed
+}
+
+// run reads the camera until ctx is done, the camera fails or the
+// recording ends by itself (w.Err: over budget, racing clock), whose
+// reason it then returns: the camera is reconnected with backoff. It opens
+// and closes the recording as s says meanwhile.
+func (src source) run(ctx context.Context, c *rtsp.Client, w *tee, s *pullSession) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan struct{})
+	var openErr error
 	go func() {
 		defer close(done)
-		select {
-		case <-w.Done():
-			cancel()
-		case <-ctx.Done():
+		for {
+			select {
+			case <-w.Done():
+				cancel()
+				return
+			case <-s.changed:
+				if openErr = src.switchRecording(w, s.recording(), c.Transport()); openErr != nil {
+					cancel()
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
 		}
 	}()
 	err := c.Run(ctx)
 	cancel()
 	<-done
+	if openErr != nil {
+		return openErr
+	}
 	if werr := w.Err(); werr != nil {
 		return werr
 	}
 	return err
+}
+
+// switchRecording opens or closes the session's recording.
+func (src source) switchRecording(w *tee, on bool, transport string) error {
+	if !on {
+		w.stopRecording()
+		src.p.setState(src.pc, PullLive, nil, time.Time{})
+		return nil
+	}
+	if err := w.startRecording(src.p.cfg.Sink, src.pc.cam.Name, src.tracks, src.feed); err != nil {
+		return err
+	}
+	src.p.setState(src.pc, PullRecording, nil, time.Time{}, slog.String("transport", transport))
+	return nil
 }
 
 // redactErr returns err with rawURL's credentials, should they appear in

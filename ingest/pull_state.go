@@ -25,9 +25,13 @@ const (
 	// PullBackingOff: the last session failed; the camera is dialled again
 	// at CameraState.NextRetry.
 	PullBackingOff
+	// PullLive: connected for live viewers only, outside the camera's
+	// recording windows (or an on-demand camera); nothing is recorded.
+	PullLive
 )
 
-// String returns "idle", "connecting", "recording" or "backing-off".
+// String returns "idle", "connecting", "recording", "backing-off" or
+// "live".
 func (s PullState) String() string {
 	switch s {
 	case PullIdle:
@@ -38,6 +42,8 @@ func (s PullState) String() string {
 		return "recording"
 	case PullBackingOff:
 		return "backing-off"
+	case PullLive:
+		return "live"
 	}
 	return "PullState(" + strconv.Itoa(int(s)) + ")"
 }
@@ -146,16 +152,19 @@ func (p *Pull) setState(pc *pullCam, state PullState, err error, next time.Time,
 	pc.log.LogAttrs(context.Background(), level, "camera state", attrs...)
 }
 
-// startSession marks pc recording over client c, which States then reads
-// the counters of, and counts the connect.
-func (p *Pull) startSession(pc *pullCam, c *rtsp.Client, tracks string) {
+// startSession marks pc recording (or live only) over client c, which
+// States then reads the counters of, and counts the connect.
+func (p *Pull) startSession(pc *pullCam, c *rtsp.Client, tracks string, recording bool) {
 	p.mu.Lock()
 	pc.client = c
 	pc.state.Connects++
 	pc.state.Transport = c.Transport()
 	p.mu.Unlock()
-	p.setState(pc, PullRecording, nil, time.Time{},
-		slog.String("tracks", tracks), slog.String("transport", c.Transport()))
+	state := PullLive
+	if recording {
+		state = PullRecording
+	}
+	p.setState(pc, state, nil, time.Time{}, slog.String("tracks", tracks), slog.String("transport", c.Transport()))
 }
 
 // endSession adds the counters of pc's finished session to its totals.

@@ -134,15 +134,24 @@ func (s *pullSink) count() int {
 // returns.
 func startPull(t *testing.T, sink ingest.Sink, cams ...ingest.PullCamera) (*ingest.Pull, *rtsptest.SyncBuffer, context.CancelFunc) {
 	t.Helper()
+	return startPullWith(t, ingest.PullConfig{Sink: sink}, nil, cams...)
+}
+
+// startPullWith is startPull with cfg's Sink, Live and OnDemandLinger, and with
+// windows (if not nil) opening and closing every camera's windows.
+func startPullWith(t *testing.T, cfg ingest.PullConfig, windows chan bool, cams ...ingest.PullCamera) (*ingest.Pull, *rtsptest.SyncBuffer, context.CancelFunc) {
+	t.Helper()
 	logs := &rtsptest.SyncBuffer{}
-	p, err := ingest.NewPull(ingest.PullConfig{
-		Sink: sink, BackoffMin: 100 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
-		Client: rtsp.ClientConfig{DialTimeout: time.Second, ResponseTimeout: time.Second,
-			KeepaliveInterval: time.Second, MediaTimeout: 5 * time.Second},
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	cfg.BackoffMin, cfg.BackoffMax = 100*time.Millisecond, 200*time.Millisecond
+	cfg.Client = rtsp.ClientConfig{DialTimeout: time.Second, ResponseTimeout: time.Second,
+		KeepaliveInterval: time.Second, MediaTimeout: 5 * time.Second}
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	p, err := ingest.NewPull(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if windows != nil {
+		ingest.SetTestWindows(p, windows)
 	}
 	p.Update(cams)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -411,5 +420,77 @@ func TestNewPullValidates(t *testing.T) {
 	}
 	if _, err := ingest.NewPull(ingest.PullConfig{Sink: sink}); err != nil {
 		t.Errorf("NewPull with defaults: %v", err)
+	}
+}
+
+// TestPullOnDemand: a camera outside its windows is pulled while a viewer
+// watches it, live only; a window that opens meanwhile records from the
+// same connection and its close seals the recording while the viewer goes
+// on; the camera is torn down on_demand_linger after the last viewer left.
+func TestPullOnDemand(t *testing.T) {
+	t.Parallel()
+	cam := startPullCamera(t, func(int) bool { return false })
+	rec, live := &pullSink{}, &pullSink{}
+	windows := make(chan bool)
+	p, logs, _ := startPullWith(t, ingest.PullConfig{Sink: rec, Live: live, OnDemandLinger: time.Second}, windows,
+		ingest.PullCamera{Name: "front", URL: cam.url, Schedule: ingest.Schedule{Always: true}})
+	if st := onlyState(t, p); st.State != ingest.PullIdle {
+		t.Fatalf("before a viewer: %+v", st)
+	}
+	if _, ok := p.Watch("nobody"); ok {
+		t.Fatal("Watch of an unknown camera succeeded")
+	}
+	release, ok := p.Watch("front")
+	if !ok {
+		t.Fatal("Watch refused a pulled camera")
+	}
+	rtsptest.WaitFor(t, "live relay fed", func() bool { n, _ := live.writer(0).get(); return n == 3 })
+	if st := onlyState(t, p); st.State != ingest.PullLive || rec.count() != 0 {
+		t.Fatalf("watched outside a window: %+v, %d recordings", st, rec.count())
+	}
+	windows <- true
+	rtsptest.WaitFor(t, "recording opened", func() bool { return rec.count() == 1 })
+	rtsptest.WaitFor(t, "state recording", func() bool { return onlyState(t, p).State == ingest.PullRecording })
+	windows <- false
+	rtsptest.WaitFor(t, "recording sealed", func() bool { _, closed := rec.writer(0).get(); return closed })
+	if st := onlyState(t, p); st.State != ingest.PullLive || st.Connects != 1 {
+		t.Fatalf("after the window: %+v, want live on the first connection", st)
+	}
+	if _, closed := live.writer(0).get(); closed {
+		t.Fatal("the window's close ended the live relay")
+	}
+	release()
+	release() // a second call does nothing
+	if e := cam.next(t); e != "0 teardown" {
+		t.Fatalf("event %q, want the first connection torn down after the linger", e)
+	}
+	rtsptest.WaitFor(t, "live relay closed", func() bool { _, closed := live.writer(0).get(); return closed })
+	if st := onlyState(t, p); st.State != ingest.PullIdle {
+		t.Fatalf("after the linger: %+v", st)
+	}
+	if !strings.Contains(logs.String(), "state=live") {
+		t.Errorf("no live state line:\n%s", logs)
+	}
+}
+
+// TestPullOnDemandCamera: an on_demand camera is never recorded, and a
+// viewer who comes back within the linger keeps the connection.
+func TestPullOnDemandCamera(t *testing.T) {
+	t.Parallel()
+	cam := startPullCamera(t, func(int) bool { return false })
+	rec, live := &pullSink{}, &pullSink{}
+	p, _, stop := startPullWith(t, ingest.PullConfig{Sink: rec, Live: live, OnDemandLinger: time.Hour}, nil,
+		ingest.PullCamera{Name: "door", URL: cam.url, OnDemand: true})
+	release, _ := p.Watch("door")
+	rtsptest.WaitFor(t, "live relay fed", func() bool { n, _ := live.writer(0).get(); return n == 3 })
+	release()
+	again, _ := p.Watch("door")
+	defer again()
+	if st := onlyState(t, p); st.State != ingest.PullLive || st.Connects != 1 || rec.count() != 0 {
+		t.Fatalf("%+v, %d recordings: want live on one connection, nothing recorded", st, rec.count())
+	}
+	stop()
+	if e := cam.next(t); e != "0 teardown" {
+		t.Fatalf("event %q", e)
 	}
 }

@@ -56,6 +56,9 @@ type Feed struct {
 type PushConfig struct {
 	// Sink records what publishers send. Required.
 	Sink Sink `yaml:"-"`
+	// Live, if set, relays what publishers send to live viewers (package
+	// live); it is opened and closed with each recording.
+	Live Sink `yaml:"-"`
 	// TakeOver lets another publisher of a camera replace the current one;
 	// by default it is refused with 503. A publisher always replaces its
 	// own earlier session of the camera (a camera that reconnects before
@@ -243,7 +246,7 @@ func (pub *publication) Record(info rtsp.RecordInfo) error {
 	if pub.w != nil {
 		return nil
 	}
-	w, err := pub.push.cfg.Sink.Open(pub.camera, pub.tracks, Feed{TCP: info.TCP})
+	w, err := openTee(pub.push.cfg.Sink, pub.push.cfg.Live, pub.camera, pub.tracks, Feed{TCP: info.TCP}, true)
 	if err != nil {
 		pub.push.release(pub)
 		pub.log.Warn("cannot record", "err", err)

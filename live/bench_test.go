@@ -27,7 +27,7 @@ func BenchmarkFanOut(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			w, err := r.Sink(nopSink{}).Open("cam", testTracks(), ingest.Feed{TCP: true})
+			w, err := r.Open("cam", testTracks(), ingest.Feed{TCP: true})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -26,6 +26,13 @@ type Config struct {
 	// because it does not take the stream as fast as the camera sends it.
 	// Defaults to 10s.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// OnDemandTimeout is how long DESCRIBE of a camera that OnDemand
+	// starts waits for its media description. Defaults to 10s.
+	OnDemandTimeout time.Duration `yaml:"on_demand_timeout"`
+	// OnDemand, if set, is asked at DESCRIBE of a camera that is not live:
+	// it starts pulling the camera and reports true if it knows it
+	// (ingest.Pull.Watch). release is called when the viewer leaves.
+	OnDemand func(camera string) (release func(), ok bool) `yaml:"-"`
 	// Logger receives viewer events. Nil discards them.
 	Logger *slog.Logger `yaml:"-"`
 }
@@ -36,6 +43,7 @@ const (
 	DefaultViewerQueueBytes = 16 << 20
 	DefaultMaxViewers       = 1024
 	DefaultWriteTimeout     = 10 * time.Second
+	DefaultOnDemandTimeout  = 10 * time.Second
 )
 
 func (c *Config) setDefaults() {
@@ -50,6 +58,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.OnDemandTimeout <= 0 {
+		c.OnDemandTimeout = DefaultOnDemandTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -74,5 +85,6 @@ func (c *Config) Validate() error {
 	v.AtMost("gop_cache_bytes", int64(c.GOPCacheBytes), "viewer_queue_bytes", int64(c.ViewerQueueBytes))
 	v.Count("max_viewers", c.MaxViewers, 1, 1<<16)
 	v.Duration("write_timeout", c.WriteTimeout, time.Second, 10*time.Minute)
+	v.Duration("on_demand_timeout", c.OnDemandTimeout, time.Second, 10*time.Minute)
 	return v.Err()
 }

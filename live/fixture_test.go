@@ -110,27 +110,6 @@ func senderReport(ssrc, ts uint32) []byte {
 	return binary.BigEndian.AppendUint64(b, 0)
 }
 
-// nopSink is a recorder that records nothing.
-type nopSink struct{}
-
-func (nopSink) ValidCamera(string) error { return nil }
-func (nopSink) Open(string, []*media.Track, ingest.Feed) (ingest.Writer, error) {
-	return &nopWriter{done: make(chan struct{})}, nil
-}
-
-type nopWriter struct {
-	once sync.Once
-	done chan struct{}
-}
-
-func (*nopWriter) WriteRTP(int, []byte)  {}
-func (*nopWriter) WriteRTCP(int, []byte) {}
-func (w *nopWriter) Close()              { w.once.Do(func() { close(w.done) }) }
-func (w *nopWriter) Done() <-chan struct{} {
-	return w.done
-}
-func (*nopWriter) Err() error { return nil }
-
 // newRelay returns a relay and a camera "cam" being recorded through it.
 func newRelay(t *testing.T, cfg live.Config) (*live.Relay, *camera) {
 	t.Helper()
@@ -138,7 +117,7 @@ func newRelay(t *testing.T, cfg live.Config) (*live.Relay, *camera) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := r.Sink(nopSink{}).Open("cam", testTracks(), ingest.Feed{TCP: true})
+	w, err := r.Open("cam", testTracks(), ingest.Feed{TCP: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/live"
 	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/rtsp/base"
@@ -302,5 +303,59 @@ func TestSDP(t *testing.T) {
 	}
 	if ssrc, ok := pres.(rtsp.SSRCReporter).SSRC(0); !ok || ssrc != videoSSRC {
 		t.Errorf("SSRC(0) = %x, %v", ssrc, ok)
+	}
+}
+
+// TestOnDemand: DESCRIBE of a camera that is not live asks OnDemand, waits
+// for the camera's recording to open, and gives the camera back when the
+// viewer leaves; a camera that does not start in time answers 404.
+func TestOnDemand(t *testing.T) {
+	var r *live.Relay
+	released := make(chan string, 2)
+	cfg := live.Config{OnDemandTimeout: time.Second, OnDemand: func(name string) (func(), bool) {
+		switch name {
+		case "cam":
+			go func() {
+				w, err := r.Open("cam", testTracks(), ingest.Feed{})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				(&camera{w: w}).frames(1)
+				t.Cleanup(w.Close)
+			}()
+		case "stuck":
+		default:
+			return nil, false
+		}
+		return func() { released <- name }, true
+	}}
+	var err error
+	if r, err = live.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	pres, err := r.Describe(t.Context(), &rtsp.DescribeRequest{Path: "cam"})
+	if err != nil {
+		t.Fatalf("DESCRIBE of an on-demand camera: %v", err)
+	}
+	if !strings.Contains(string(pres.SDP()), "H264") {
+		t.Fatalf("SDP:\n%s", pres.SDP())
+	}
+	pres.Close(rtsp.ErrTeardown)
+	if got := <-released; got != "cam" {
+		t.Fatalf("released %q", got)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		_, err := r.Describe(t.Context(), &rtsp.DescribeRequest{Path: "stuck"})
+		var e *base.Error
+		if !errors.As(err, &e) || e.Status != 404 {
+			t.Fatalf("DESCRIBE of a camera that does not start: %v, want 404", err)
+		}
+	})
+	if got := <-released; got != "stuck" {
+		t.Fatalf("released %q", got)
+	}
+	if _, err := r.Describe(t.Context(), &rtsp.DescribeRequest{Path: "unknown"}); err == nil {
+		t.Fatal("DESCRIBE of an unknown camera succeeded")
 	}
 }

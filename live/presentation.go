@@ -13,8 +13,9 @@ import (
 // presentation is one client session's view of a live camera; it
 // implements rtsp.Presentation, rtsp.SSRCReporter and rtsp.Ender.
 type presentation struct {
-	h   *hub
-	log *slog.Logger
+	h       *hub
+	release func() // gives back the on-demand camera (Config.OnDemand), or nil
+	log     *slog.Logger
 
 	// mu guards the fields below.
 	mu       sync.Mutex
@@ -113,6 +114,9 @@ func (p *presentation) Close(reason error) {
 	p.stopLocked(reason)
 	if p.admitted {
 		p.h.r.release()
+	}
+	if p.release != nil {
+		p.release()
 	}
 }
 

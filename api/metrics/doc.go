@@ -39,7 +39,7 @@
 //	camvault_camera_write_queue_bytes             media held in memory: open fragment and fragments queued to storage
 //	camvault_camera_write_queue_depth             the camera's operations waiting in storage's write queue now
 //	camvault_camera_recording                     1 while a recording is open, else 0
-//	camvault_camera_state                         see api.CameraState: 0 idle, 1 connecting, 2 backing_off, 3 recording, 4 storage_error
+//	camvault_camera_state                         see api.CameraState: 0 idle, 1 connecting, 2 backing_off, 3 recording, 4 storage_error, 5 live
 //	camvault_camera_last_fragment_timestamp_seconds  wall-clock end of the last fragment (absent before the first)
 //	camvault_camera_write_duration_seconds        histogram: write of one fragment (from StorageObserver)
 //	camvault_camera_fsync_duration_seconds        histogram: its fsync, when storage syncs per fragment

@@ -41,7 +41,7 @@ func TestAPICameras(t *testing.T) {
 	}
 	defer store.Close()
 	store.SetRetention(cfg.retention())
-	pull, err := ingest.NewPull(cfg.pullConfig(sink{}, log))
+	pull, err := ingest.NewPull(cfg.pullConfig(sink{}, nil, log))
 	if err != nil {
 		t.Fatal(err)
 	}

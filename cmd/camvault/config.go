@@ -82,6 +82,8 @@ type cameraConfig struct {
 	URL       string         `yaml:"url"`       // rtsp://[user:pass@]host[:port]/path
 	Transport string         `yaml:"transport"` // tcp (default) | udp
 	Schedule  scheduleConfig `yaml:"schedule"`  // always (default) | list of {cron, duration}
+	// OnDemand marks a pulled camera that is never recorded, only pulled while viewers watch it.
+	OnDemand bool `yaml:"on_demand"`
 	// Retention overrides the retention section for this camera (pushed or pulled).
 	Retention *cameraRetention `yaml:"retention"`
 }

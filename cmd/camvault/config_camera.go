@@ -65,10 +65,13 @@ func validateCamera(v *settings.Check, name string, c cameraConfig) {
 	key := "cameras." + name
 	validateCameraRetention(v, key+".retention", c.Retention)
 	if c.URL == "" {
-		if c.Transport != "" || c.Schedule.Always || len(c.Schedule.Rules) > 0 {
-			v.Fail(key, "transport and schedule are for pulled cameras, which need a url")
+		if c.Transport != "" || c.Schedule.Always || len(c.Schedule.Rules) > 0 || c.OnDemand {
+			v.Fail(key, "transport, schedule and on_demand are for pulled cameras, which need a url")
 		}
 		return
+	}
+	if c.OnDemand && (c.Schedule.Always || len(c.Schedule.Rules) > 0) {
+		v.Fail(key+".on_demand", "an on-demand camera is never recorded: it takes no schedule")
 	}
 	u, err := url.Parse(c.URL)
 	if err != nil || u.Scheme != "rtsp" || u.Host == "" || strings.ContainsAny(c.URL, " \r\n") {

@@ -48,7 +48,7 @@ func TestPullConfigFromFile(t *testing.T) {
 	c.Pull.BackoffMin, c.Pull.BackoffMax = 2*time.Second, time.Minute
 	c.Pull.Client.KeepaliveInterval, c.Pull.Client.ReadBufferSize = 15*time.Second, 1<<20
 	c.RTSP.MediaTimeout = 7 * time.Second
-	pc := c.pullConfig(nil, nil)
+	pc := c.pullConfig(nil, nil, nil)
 	if pc.BackoffMin != 2*time.Second || pc.BackoffMax != time.Minute || pc.Client.KeepaliveInterval != 15*time.Second ||
 		pc.Client.ReadBufferSize != 1<<20 || pc.Client.MediaTimeout != 7*time.Second ||
 		pc.Client.DialTimeout != 10*time.Second || pc.Client.ReceiverReportInterval != 5*time.Second {

@@ -504,7 +504,7 @@ func TestZeroFromFileStaysZero(t *testing.T) {
 			return c.recorderConfig(nil).BackpressureWait < 0
 		}},
 		{"pull.keepalive_interval", "pull: {keepalive_interval: 0s}", func(c *fileConfig) bool {
-			return c.pullConfig(nil, nil).Client.KeepaliveInterval == 0
+			return c.pullConfig(nil, nil, nil).Client.KeepaliveInterval == 0
 		}},
 		{"retention.max_age", "retention: {max_age: 0}", func(c *fileConfig) bool { return c.retention().Default.MaxAge == 0 }},
 		{"retention.min_age", "retention: {min_age: 0}", func(c *fileConfig) bool { return c.retention().Default.MinAge == 0 }},

@@ -15,9 +15,9 @@ import (
 
 // pushConfig returns the configuration of ingest.NewPush: every camera of the file is known,
 // and those with a url are pulled, so no one may push to them.
-func (c *fileConfig) pushConfig(s ingest.Sink, log *slog.Logger) ingest.PushConfig {
+func (c *fileConfig) pushConfig(s, live ingest.Sink, log *slog.Logger) ingest.PushConfig {
 	pc := c.Ingest
-	pc.Sink, pc.Logger = s, log
+	pc.Sink, pc.Live, pc.Logger = s, live, log
 	pc.SDP.MaxParamSetBytes = c.Recorder.MaxParamSetBytes
 	pc.Cameras, pc.Pulled = nil, nil
 	for name, cam := range c.Cameras {
@@ -32,9 +32,9 @@ func (c *fileConfig) pushConfig(s ingest.Sink, log *slog.Logger) ingest.PushConf
 // pullConfig returns the configuration of ingest.NewPull. Pulled cameras share the RTSP
 // message limits and the media timeout of the rtsp section, and the SDP limits of the ingest
 // section.
-func (c *fileConfig) pullConfig(s ingest.Sink, log *slog.Logger) ingest.PullConfig {
+func (c *fileConfig) pullConfig(s, live ingest.Sink, log *slog.Logger) ingest.PullConfig {
 	pc := c.Pull
-	pc.Sink, pc.Logger = s, log
+	pc.Sink, pc.Live, pc.Logger = s, live, log
 	pc.Client.MediaTimeout, pc.Client.Limits = c.RTSP.MediaTimeout, c.RTSP.Limits
 	pc.SDP = c.Ingest.SDP
 	pc.SDP.MaxParamSetBytes = c.Recorder.MaxParamSetBytes

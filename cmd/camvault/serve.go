@@ -138,11 +138,14 @@ func startRecording(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*apiParts,
 		return nil, err
 	}
 	l.add("recorder", func() error { return closeRecorder(rec.Close, shutdownTimeout, log) })
-	relay, err := live.New(cfg.liveConfig(log))
+	var pull *ingest.Pull
+	lc := cfg.liveConfig(log)
+	lc.OnDemand = func(camera string) (func(), bool) { return pull.Watch(camera) }
+	relay, err := live.New(lc)
 	if err != nil {
 		return nil, err
 	}
-	pull, err := ingest.NewPull(cfg.pullConfig(relay.Sink(sink{rec}), log))
+	pull, err = ingest.NewPull(cfg.pullConfig(sink{rec}, relay, log))
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +159,7 @@ func startRecording(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*apiParts,
 // startRTSP builds the push and playback handlers and the RTSP server, binds its sockets, sets
 // p.rtsp and starts the pulls. The server's accept loop is started last, by startParts.
 func startRTSP(l *lifecycle, cfg *fileConfig, access *rtspAuth, p *apiParts, log *slog.Logger) (*rtsp.Server, *certReloader, error) {
-	push, err := ingest.NewPush(cfg.pushConfig(p.live.Sink(sink{p.rec}), log))
+	push, err := ingest.NewPush(cfg.pushConfig(sink{p.rec}, p.live, log))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -261,7 +264,8 @@ func (c *fileConfig) pullCameras() []ingest.PullCamera {
 		if transport == "" {
 			transport = "tcp"
 		}
-		cams = append(cams, ingest.PullCamera{Name: name, URL: cam.URL, Transport: transport, Schedule: cam.Schedule.schedule()})
+		cams = append(cams, ingest.PullCamera{Name: name, URL: cam.URL, Transport: transport, Schedule: cam.Schedule.schedule(),
+			OnDemand: cam.OnDemand})
 	}
 	return cams
 }
