@@ -359,3 +359,32 @@ func TestOnDemand(t *testing.T) {
 		t.Fatal("DESCRIBE of an unknown camera succeeded")
 	}
 }
+
+// TestSubscribe: a viewer of another transport gets the tracks, starts at
+// the cached keyframe, and sees Done when the camera stops.
+func TestSubscribe(t *testing.T) {
+	r, cam := newRelay(t, live.Config{})
+	cam.frames(3)
+	o := newOut()
+	sub, err := r.Subscribe(t.Context(), "cam", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if len(sub.Tracks) != 2 || sub.Tracks[0].SPS == nil {
+		t.Fatalf("tracks %+v", sub.Tracks)
+	}
+	got := o.count(t, 4)
+	if got[0].b[12] != sps[0] {
+		t.Fatalf("first packet payload %x, want the SPS", got[0].b[12])
+	}
+	cam.w.Close()
+	select {
+	case <-sub.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Done not closed after the camera stopped")
+	}
+	if _, err := r.Subscribe(t.Context(), "cam", o); err == nil {
+		t.Fatal("Subscribe of a camera that stopped succeeded")
+	}
+}

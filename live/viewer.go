@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"sync"
 	"time"
-
-	"github.com/camvault/camvault/rtsp"
 )
 
 // viewer is one PLAY of a live presentation: a bounded queue that the hub
@@ -125,7 +123,7 @@ func (v *viewer) sourceGone(byes [][]byte) {
 
 // run sends the queue until stop, an Output error, or the end of the
 // source (after the BYEs).
-func (v *viewer) run(out rtsp.Output) {
+func (v *viewer) run(out Output) {
 	defer close(v.done)
 	for {
 		select {
@@ -161,7 +159,7 @@ func (v *viewer) run(out rtsp.Output) {
 }
 
 // send writes entries and releases them.
-func (v *viewer) send(out rtsp.Output, es []entry) error {
+func (v *viewer) send(out Output, es []entry) error {
 	var err error
 	for i, e := range es {
 		if err == nil {
@@ -173,7 +171,7 @@ func (v *viewer) send(out rtsp.Output, es []entry) error {
 	return err
 }
 
-func (v *viewer) write(out rtsp.Output, e entry) error {
+func (v *viewer) write(out Output, e entry) error {
 	s := v.toStream[e.p.track]
 	if e.p.rtcp {
 		return out.WriteRTCP(s, e.p.b)
@@ -189,7 +187,7 @@ func (v *viewer) write(out rtsp.Output, e entry) error {
 
 // bye sends an RTCP BYE on every set-up stream that had media, and marks
 // v finished.
-func (v *viewer) bye(out rtsp.Output, byes [][]byte) {
+func (v *viewer) bye(out Output, byes [][]byte) {
 	for k, b := range byes {
 		if b != nil && v.setUp[k] {
 			_ = out.WriteRTCP(v.toStream[k], b) // the session ends next either way
