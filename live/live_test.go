@@ -164,9 +164,12 @@ func TestSlowViewerEnds(t *testing.T) {
 		cam.padFrames = 2000
 		o := newOut()
 		o.block()
+		defer o.unblock() // on failure too: a blocked sender would deadlock the bubble
+		cam.frames(1)
 		pres, _ := play(t, r, o, 0)
 		ender := pres.(rtsp.Ender)
-		cam.frames(60) // overflows
+		synctest.Wait() // the sender took the keyframe and blocks on its first write
+		cam.frames(60)  // over 64 KiB: the queue overflows
 		if err := ender.Ended(); err != nil {
 			t.Fatalf("Ended right after falling behind: %v", err)
 		}
