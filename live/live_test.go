@@ -117,6 +117,11 @@ func TestSlowViewerSkipsToKeyframe(t *testing.T) {
 	play(t, r, fast, 0)
 	slow.block()
 	play(t, r, slow, 0)
+	select { // the sender took the cached keyframe and waits on its first write
+	case <-slow.blocked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the slow viewer's sender did not start")
+	}
 	// The camera sends in real time: the fast viewer takes each frame
 	// before the next comes.
 	frames := func(n int) {
