@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"net/url"
 	"testing"
 	"time"
 
@@ -168,6 +169,17 @@ func (c *client) do(method, url string, hdr ...string) *base.Response {
 	return resp
 }
 
+// track returns the URL of control in the presentation d described, as RFC
+// 3986 resolves it against the Content-Base (GStreamer).
+func (c *client) track(d *base.Response, control string) string {
+	c.t.Helper()
+	cb, err := url.Parse(d.Header.Get("Content-Base"))
+	if err != nil {
+		c.t.Fatalf("Content-Base: %v", err)
+	}
+	return cb.ResolveReference(&url.URL{Path: control}).String()
+}
+
 // setup DESCRIBEs path and SETUPs its video track over TCP.
 func (c *client) setup(path string, headers ...string) {
 	c.t.Helper()
@@ -175,7 +187,7 @@ func (c *client) setup(path string, headers ...string) {
 	if d.StatusCode != 200 {
 		c.t.Fatalf("DESCRIBE %s: %d", path, d.StatusCode)
 	}
-	s := c.do("SETUP", d.Header.Get("Content-Base")+"trackID=0", append([]string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1"}, headers...)...)
+	s := c.do("SETUP", c.track(d, "trackID=0"), append([]string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1"}, headers...)...)
 	if s.StatusCode != 200 {
 		c.t.Fatalf("SETUP: %d", s.StatusCode)
 	}

@@ -42,7 +42,7 @@ func TestStatusCodes(t *testing.T) {
 	if r := c.do("PLAY", d.Header.Get("Content-Base")); r.StatusCode != 454 && r.StatusCode != 455 {
 		t.Errorf("PLAY before SETUP: %d, want 454 or 455", r.StatusCode)
 	}
-	r := c.do("SETUP", d.Header.Get("Content-Base")+"trackID=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1", "Require: funky-feature")
+	r := c.do("SETUP", c.track(d, "trackID=0"), "Transport: RTP/AVP/TCP;unicast;interleaved=0-1", "Require: funky-feature")
 	if r.StatusCode != 551 || r.Header.Get("Unsupported") != "funky-feature" {
 		t.Errorf("Require funky-feature: %d Unsupported %q, want 551", r.StatusCode, r.Header.Get("Unsupported"))
 	}
@@ -316,7 +316,7 @@ func TestWindowStartParameter(t *testing.T) {
 	if d.StatusCode != 200 || !strings.Contains(string(d.Body), "a=range:npt=0-40.000") {
 		t.Fatalf("DESCRIBE: %d\n%s", d.StatusCode, d.Body)
 	}
-	if s := c.do("SETUP", d.Header.Get("Content-Base")+"trackID=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"); s.StatusCode != 200 {
+	if s := c.do("SETUP", c.track(d, "trackID=0"), "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"); s.StatusCode != 200 {
 		t.Fatalf("SETUP: %d", s.StatusCode)
 	}
 	r := c.do("PLAY", d.Header.Get("Content-Base"), "Range: npt=0.000-")
@@ -345,7 +345,7 @@ func TestTimeShiftFollowsRecording(t *testing.T) {
 	if d.StatusCode != 200 || !strings.Contains(string(d.Body), "a=range:npt=0-\r\n") {
 		t.Fatalf("DESCRIBE: %d\n%s", d.StatusCode, d.Body)
 	}
-	if s := c.do("SETUP", d.Header.Get("Content-Base")+"trackID=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"); s.StatusCode != 200 {
+	if s := c.do("SETUP", c.track(d, "trackID=0"), "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"); s.StatusCode != 200 {
 		t.Fatalf("SETUP: %d", s.StatusCode)
 	}
 	if r := c.do("PLAY", d.Header.Get("Content-Base"), "Range: npt=0-"); r.StatusCode != 200 {
