@@ -18,6 +18,7 @@ import (
 	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/rtsp/base"
 	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // t0 is the wall-clock start of the test archive; frame i was captured at
@@ -265,4 +266,45 @@ func hasBye(b []byte) bool {
 		b = b[n:]
 	}
 	return false
+}
+
+// report is an RTCP sender report as the client saw it: the capture time it
+// gives the RTP timestamp ts.
+type report struct {
+	ntp time.Time
+	ts  uint32
+}
+
+// reportBefore reads up to the first RTP packet with sequence number seq
+// (packets of an earlier play still in flight are skipped) and returns the
+// last sender report that came before it and that packet's timestamp. No
+// report before it fails the test. The rest of the packet's access unit is
+// left unread.
+func (c *client) reportBefore(seq uint16) (sr report, ts uint32) {
+	c.t.Helper()
+	seen := false
+	for {
+		m := c.Next()
+		if m.Resp != nil {
+			c.t.Fatalf("response %d while reading media", m.Resp.StatusCode)
+		}
+		b := m.Payload
+		if m.Channel%2 == 1 {
+			if len(b) >= 20 && b[1] == 200 { // an SR leads its compound packet (RTCP-01)
+				sr, seen = report{ntp: fmp4.NTPToTime(binary.BigEndian.Uint64(b[8:16])), ts: binary.BigEndian.Uint32(b[16:20])}, true
+			}
+			continue
+		}
+		var p rtp.Packet
+		if err := p.Unmarshal(b); err != nil {
+			c.t.Fatalf("RTP packet: %v", err)
+		}
+		if p.SequenceNumber != seq {
+			continue
+		}
+		if !seen {
+			c.t.Fatalf("RTP packet %d arrived before any sender report", seq)
+		}
+		return sr, p.Timestamp
+	}
 }

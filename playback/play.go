@@ -39,6 +39,7 @@ type play struct {
 	startWall time.Time // presentation time of the first keyframe sent
 	startTS   []uint32  // per stream: the RTP timestamp of startWall
 	setUp     []bool    // per stream: SET UP by the client
+	reported  []bool    // per stream: the SR of the play's first packet went out (sender goroutine)
 	cancel    context.CancelFunc
 	ctx       context.Context
 	done      chan struct{}
@@ -63,7 +64,7 @@ type play struct {
 // when the server calls the response's Start.
 func (p *presentation) startPlay(o playOptions, req *rtsp.PlayRequest) (*play, error) {
 	pl := &play{p: p, o: o, cur: cursor{store: p.s.cfg.Store, camera: p.win.camera}, done: make(chan struct{}),
-		disc: true, setUp: make([]bool, len(p.streams))}
+		disc: true, setUp: make([]bool, len(p.streams)), reported: make([]bool, len(p.streams))}
 	var err error
 	if o.scale < 0 {
 		err = pl.cur.seekReverse(o.from)
@@ -339,6 +340,9 @@ func (pl *play) sendSamples(endFlags byte) error {
 		if i == lastVideo {
 			fr.flags |= endFlags
 		}
+		if err := pl.reportFirst(st, fr); err != nil {
+			return err
+		}
 		if err := st.send(pl.o.out, fr, pl.o.onvif, pl.o.cseq); err != nil {
 			return err
 		}
@@ -351,6 +355,18 @@ func (pl *play) sendSamples(endFlags byte) error {
 		}
 	}
 	return nil
+}
+
+// reportFirst sends a stream's sender report mapping the timestamp of its
+// first frame in this play to the frame's capture time, before the frame
+// (RTCP-05/06): after every PLAY, not only every SenderReportInterval. None
+// without rate control, as for the periodic ones (ONVIF-12).
+func (pl *play) reportFirst(st *stream, fr frame) error {
+	if !pl.o.rateControl || pl.reported[st.idx] {
+		return nil
+	}
+	pl.reported[st.idx] = true
+	return st.report(pl.o.out, fr.ts, fr.wall, time.Now())
 }
 
 // eligible says whether a sample is sent: its stream is set up, audio only

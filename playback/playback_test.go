@@ -11,6 +11,8 @@ import (
 	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/recorder"
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 	"github.com/camvault/camvault/storage"
 	"github.com/camvault/camvault/storage/fmp4"
 )
@@ -270,6 +272,46 @@ func TestSeekKeepsTimelineContinuous(t *testing.T) {
 	if d := int32(rtptime - last.ts); d <= 0 || d > 90000 {
 		t.Errorf("timestamp moved by %d ticks across the seek", d)
 	}
+}
+
+// TestSenderReportWithFirstPacket: every PLAY (the first, a seek, a resume)
+// sends each stream's sender report just before its first packet, mapping
+// that packet's timestamp to its recorded time (issue 12: gortsplib's
+// client placed the frames after a seek by the seek distance off until the
+// 5 s timer's report).
+func TestSenderReportWithFirstPacket(t *testing.T) {
+	c := dial(t, testServer(t))
+	c.setup("archive/cam")
+	u := c.url("archive/cam/")
+	check := func(what string, r *base.Response) {
+		t.Helper()
+		if r.StatusCode != 200 {
+			t.Fatalf("%s: %d", what, r.StatusCode)
+		}
+		seq, rtptime := rtpInfo(t, r.Header.Get("RTP-Info"))
+		var rng headers.Range
+		if err := rng.Unmarshal(r.Header.Get("Range")); err != nil || rng.Start == nil {
+			t.Fatalf("%s: Range %q: %v", what, r.Header.Get("Range"), err)
+		}
+		sr, ts := c.reportBefore(seq)
+		want := t0.Add(rng.Start.Offset) // the keyframe the play starts at, as recorded
+		if ts != rtptime || sr.ts != rtptime || sr.ntp.Sub(want).Abs() > time.Millisecond {
+			t.Errorf("%s: first packet ts %d (RTP-Info %d), report maps ts %d to %v, want %v",
+				what, ts, rtptime, sr.ts, sr.ntp, want)
+		}
+	}
+	check("first PLAY", c.do("PLAY", u, "Range: npt=5-"))
+	for range 5 {
+		c.mustAU()
+	}
+	check("seek", c.do("PLAY", u, "Range: npt=40.5-", "Immediate: yes"))
+	for range 5 {
+		c.mustAU()
+	}
+	if r := c.do("PAUSE", u); r.StatusCode != 200 {
+		t.Fatalf("PAUSE: %d", r.StatusCode)
+	}
+	check("resume", c.do("PLAY", u))
 }
 
 // TestGapSkipped plays across a 20 s recording gap without waiting for it
