@@ -28,6 +28,9 @@ type playOptions struct {
 	cseq        byte
 	streams     []int
 	out         rtsp.Output
+	// clockFromEpoch is set when the clock Range counted window offsets
+	// from the NTP epoch (presentation.fromClock); the response does too.
+	clockFromEpoch bool
 }
 
 // play is one running PLAY: a cursor and the sender goroutine that walks it.
@@ -99,9 +102,9 @@ func (pl *play) buildResponse(req *rtsp.PlayRequest) *rtsp.PlayResponse {
 	o, win := pl.o, pl.p.win
 	resp := &rtsp.PlayResponse{Range: headers.Range{Unit: o.unit}}
 	if o.unit == headers.RangeClock {
-		resp.Range.Start = &headers.RangePoint{Clock: pl.startWall}
+		resp.Range.Start = &headers.RangePoint{Clock: pl.clock(pl.startWall)}
 		if !o.to.IsZero() {
-			resp.Range.End = &headers.RangePoint{Clock: o.to}
+			resp.Range.End = &headers.RangePoint{Clock: pl.clock(o.to)}
 		}
 	} else {
 		resp.Range.Unit = headers.RangeNPT
@@ -131,6 +134,15 @@ func (pl *play) buildResponse(req *rtsp.PlayRequest) *rtsp.PlayResponse {
 		resp.Streams = append(resp.Streams, rtsp.StreamStart{Seq: st.pz.Seq(), RTPTime: st.nextTS})
 	}
 	return resp
+}
+
+// clock spells t for a clock Range: as is, or as its window offset from the
+// NTP epoch when the request counted so (clockFromEpoch).
+func (pl *play) clock(t time.Time) time.Time {
+	if !pl.o.clockFromEpoch {
+		return t
+	}
+	return ntpEpoch.Add(max(t.Sub(pl.p.win.start), 0))
 }
 
 // start runs the sender; the server calls it after the PLAY response.

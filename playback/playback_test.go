@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +145,71 @@ func TestONVIFReplayExtension(t *testing.T) {
 		if flags&0x0f != 0 || cseq != playCSeq || au.ext[10] != 0 || au.ext[11] != 0 {
 			t.Errorf("frame %d: extension tail % x, want CSeq %d and zeros", au.frame, au.ext[8:], playCSeq)
 		}
+	}
+}
+
+// TestSDPRangeOrder checks the a=range lines (SDP-05, ONVIF-03, issue 12):
+// npt first by default, for plain rtspsrc, which keeps the first
+// session-level range; clock first when the DESCRIBE requires onvif-replay,
+// for ONVIF clients such as rtspsrc in onvif-mode; and the npt range again
+// in the m= section, last, because ffmpeg keeps the last a=range.
+func TestSDPRangeOrder(t *testing.T) {
+	c := dial(t, testServer(t))
+	npt, clk := "a=range:npt=0-60.000", "a=range:clock=20261124T100000Z-20261124T100100Z"
+	for _, tc := range []struct {
+		name string
+		hdr  []string
+		want []string
+	}{
+		{"default", nil, []string{npt, clk, npt}},
+		{"onvif-replay", []string{"Require: onvif-replay"}, []string{clk, npt, npt}},
+	} {
+		d := c.do("DESCRIBE", c.url("archive/cam"), append([]string{"Accept: application/sdp"}, tc.hdr...)...)
+		var got []string
+		for line := range strings.Lines(string(d.Body)) {
+			if strings.HasPrefix(line, "a=range:") {
+				got = append(got, strings.TrimSpace(line))
+			}
+		}
+		if d.StatusCode != 200 || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %d, ranges %q, want %q", tc.name, d.StatusCode, got, tc.want)
+		}
+	}
+}
+
+// TestClockRangeFromNTPEpoch plays the clock ranges that rtspsrc in
+// onvif-mode builds from the npt range of the SDP, as seconds since
+// 1900-01-01 (issue 12): a clock time before 1970 is an offset into the
+// window, and the response counts the same way. The seek lands on the
+// keyframe at or before the asked time.
+func TestClockRangeFromNTPEpoch(t *testing.T) {
+	c := dial(t, testServer(t))
+	d := c.do("DESCRIBE", c.url(fmt.Sprintf("archive/cam?start=%d", t0.Add(10*time.Second).Unix())), "Accept: application/sdp")
+	if s := c.do("SETUP", c.track(d, "trackID=0"), "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"); s.StatusCode != 200 {
+		t.Fatalf("SETUP: %d", s.StatusCode)
+	}
+	u := d.Header.Get("Content-Base")
+	r := c.do("PLAY", u, "Range: clock=19000101T000000Z-19000101T000050Z", "Rate-Control: yes")
+	if r.StatusCode != 200 || r.Header.Get("Range") != "clock=19000101T000000Z-19000101T000050Z" {
+		t.Fatalf("PLAY: %d Range %q", r.StatusCode, r.Header.Get("Range"))
+	}
+	if au := c.mustAU(); au.frame != 10*fps || !au.key {
+		t.Errorf("first AU: frame %d key %v, want keyframe %d (the window start)", au.frame, au.key, 10*fps)
+	}
+	r = c.do("PLAY", u, "Range: clock=19000101T000012.5Z-", "Rate-Control: yes")
+	if r.StatusCode != 200 || r.Header.Get("Range") != "clock=19000101T000012Z-19000101T000050Z" {
+		t.Fatalf("seek: %d Range %q, want the keyframe at 12 s into the window", r.StatusCode, r.Header.Get("Range"))
+	}
+	seq, _ := rtpInfo(t, r.Header.Get("RTP-Info"))
+	au := c.mustAU()
+	for au.seq != seq { // AUs of the first range still in flight
+		au = c.mustAU()
+	}
+	if au.frame != 22*fps || !au.key {
+		t.Errorf("after the seek: frame %d key %v, want keyframe %d", au.frame, au.key, 22*fps)
+	}
+	if r := c.do("PLAY", u, "Range: clock=19000101T000050Z-"); r.StatusCode != 457 {
+		t.Errorf("PLAY at the window end: %d, want 457", r.StatusCode)
 	}
 }
 
