@@ -204,28 +204,38 @@ type received struct {
 	arrived time.Time
 }
 
+// nextPacket reads the next interleaved frame: an RTCP compound packet
+// (rtcp), or an RTP packet (p, and raw its bytes). A response, a broken RTP
+// packet or nothing for rtsptest.Timeout fails the test.
+func (c *client) nextPacket() (rtcp []byte, p *rtp.Packet, raw []byte) {
+	c.t.Helper()
+	m := c.Next()
+	if m.Resp != nil {
+		c.t.Fatalf("response %d while reading media", m.Resp.StatusCode)
+	}
+	if m.Channel%2 == 1 {
+		return m.Payload, nil, nil
+	}
+	p = new(rtp.Packet)
+	if err := p.Unmarshal(m.Payload); err != nil {
+		c.t.Fatalf("RTP packet: %v", err)
+	}
+	return nil, p, m.Payload
+}
+
 // readAU reads packets until the end of the next access unit (marker bit), skipping
-// RTCP; it reports bye after an RTCP BYE. A response, a broken packet or nothing for
-// rtsptest.Timeout fails the test.
+// RTCP; it reports bye after an RTCP BYE.
 func (c *client) readAU() (au received, bye bool) {
 	c.t.Helper()
 	au = received{frame: -1}
 	first := true
 	for {
-		m := c.Next()
-		if m.Resp != nil {
-			c.t.Fatalf("response %d while reading media", m.Resp.StatusCode)
-		}
-		b := m.Payload
-		if m.Channel%2 == 1 {
-			if hasBye(b) {
+		rtcp, p, b := c.nextPacket()
+		if p == nil {
+			if hasBye(rtcp) {
 				return au, true
 			}
 			continue
-		}
-		var p rtp.Packet
-		if err := p.Unmarshal(b); err != nil {
-			c.t.Fatalf("RTP packet: %v", err)
 		}
 		if first {
 			au.seq, au.ts, au.arrived, first = p.SequenceNumber, p.Timestamp, time.Now(), false
@@ -284,20 +294,12 @@ func (c *client) reportBefore(seq uint16) (sr report, ts uint32) {
 	c.t.Helper()
 	seen := false
 	for {
-		m := c.Next()
-		if m.Resp != nil {
-			c.t.Fatalf("response %d while reading media", m.Resp.StatusCode)
-		}
-		b := m.Payload
-		if m.Channel%2 == 1 {
-			if len(b) >= 20 && b[1] == 200 { // an SR leads its compound packet (RTCP-01)
-				sr, seen = report{ntp: fmp4.NTPToTime(binary.BigEndian.Uint64(b[8:16])), ts: binary.BigEndian.Uint32(b[16:20])}, true
+		rtcp, p, _ := c.nextPacket()
+		if p == nil {
+			if len(rtcp) >= 20 && rtcp[1] == 200 { // an SR leads its compound packet (RTCP-01)
+				sr, seen = report{ntp: fmp4.NTPToTime(binary.BigEndian.Uint64(rtcp[8:16])), ts: binary.BigEndian.Uint32(rtcp[16:20])}, true
 			}
 			continue
-		}
-		var p rtp.Packet
-		if err := p.Unmarshal(b); err != nil {
-			c.t.Fatalf("RTP packet: %v", err)
 		}
 		if p.SequenceNumber != seq {
 			continue
