@@ -146,7 +146,7 @@ func TestAuthMatrix(t *testing.T) {
 					return
 				}
 				out, _ := run(t, time.Minute, "/usr/bin/python3", script, base+"/archive/cam", "tcp", "25", extra)
-				if !unauthorized(out) || !strings.Contains(out, "first=None frames=0") {
+				if !unauthorized(out) || !strings.Contains(out, "first=-1 pts=-1 frames=0") {
 					t.Fatalf("gstreamer played or failed otherwise:\n%s", out)
 				}
 			})
