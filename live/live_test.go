@@ -402,3 +402,21 @@ func TestSubscribe(t *testing.T) {
 		t.Fatal("Subscribe of a camera that stopped succeeded")
 	}
 }
+
+// TestOriginalTimestamps: with original_timestamps the cached group keeps
+// the camera's timestamps, and RTP-Info gives the keyframe's.
+func TestOriginalTimestamps(t *testing.T) {
+	r, cam := newRelay(t, live.Config{OriginalTimestamps: true})
+	cam.frames(5)
+	o := newOut()
+	_, resp := play(t, r, o, 0)
+	got := o.count(t, 8)
+	for i, p := range got {
+		if want := cam.sent[i].ts; tsOf(p.b) != want {
+			t.Fatalf("packet %d has timestamp %d, want the camera's %d", i, tsOf(p.b), want)
+		}
+	}
+	if resp.Streams[0].RTPTime != 0 || resp.Streams[0].Seq != 0 {
+		t.Fatalf("RTP-Info %+v, want the keyframe's", resp.Streams[0])
+	}
+}
