@@ -253,7 +253,8 @@ func (s *Server) accept(ctx context.Context, nc net.Conn, o ConnOptions) error {
 		return err
 	}
 	if victim != nil {
-		victim.log.Debug("rtsp idle connection closed for a new one")
+		// victim.peer, not victim.log: the victim's goroutine may be scoping its log (openTunnel).
+		s.log.Debug("rtsp idle connection closed for a new one", "peer", victim.peer)
 		victim.cancel()
 	}
 	c := newConn(s, nc, o)

@@ -31,11 +31,11 @@ type conn struct {
 	nc     net.Conn
 	br     *bufio.Reader
 	peer   netip.AddrPort
-	secure bool   // RTSPS, HTTPS or wss: nc is a *tls.Conn, or ConnOptions.TLS said so
-	tunnel string // what carries it: "" (RTSP), tunnelHTTP or tunnelWebSocket
-	httpOK bool   // it may begin with a tunnel GET or POST (openTunnel)
-	log    *slog.Logger
-	out    chan outMsg // responses in request order; closed by the reader
+	secure bool         // RTSPS, HTTPS or wss: nc is a *tls.Conn, or ConnOptions.TLS said so
+	tunnel string       // what carries it: "" (RTSP), tunnelHTTP or tunnelWebSocket
+	httpOK bool         // it may begin with a tunnel GET or POST (openTunnel)
+	log    *slog.Logger // scoped once more by openTunnel, before the reader and writer start
+	out    chan outMsg  // responses in request order; closed by the reader
 
 	media mediaQueue  // interleaved media of play sessions (server_output.go)
 	slow  atomic.Bool // the viewer was dropped for not reading (dropSlow)

@@ -187,14 +187,15 @@ func (c *conn) refuseHTTP(minor int, err error) {
 }
 
 // tunnelRefused counts a refused tunnel request or a tunnel ended for
-// breaking the protocol, and logs it: a bad credential at debug level (the
-// failure limiter and metrics count those), the rest as a warning at most
-// once per tunnelLogInterval.
+// breaking the protocol, and logs it: a bad credential (the failure
+// limiter and metrics count those) and an HTTP request that is no tunnel
+// request at all (a browser or a port scanner) at debug level, the rest as
+// a warning at most once per tunnelLogInterval.
 func (s *Server) tunnelRefused(log *slog.Logger, status int, err error) {
 	s.mu.Lock()
 	s.tunnelRefusals++
 	s.mu.Unlock()
-	if status == base.StatusUnauthorized {
+	if status == base.StatusUnauthorized || errors.Is(err, tunnel.ErrNotTunnel) {
 		log.Debug("rtsp tunnel refused", "status", status, "err", err)
 		return
 	}

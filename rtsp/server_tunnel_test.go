@@ -172,3 +172,19 @@ func TestTunnelAuth(t *testing.T) {
 	rtsptest.ExpectStatus(t, resp, 200)
 	rtsptest.WaitFor(t, "2 tunnel refusals (the wrong GET and the foreign POST)", func() bool { return srv.Stats().TunnelsRefused == 2 })
 }
+
+// TestTunnelPush: a publisher may tunnel too (ffmpeg cannot: it tunnels no
+// request with a body): ANNOUNCE, SETUP with mode=record and RECORD go up
+// the POST, and so do its interleaved RTP and RTCP frames, in base64.
+func TestTunnelPush(t *testing.T) {
+	h := ffmpegHandler()
+	srv := startServer(t, tunnelConfig(h))
+	c, _ := openTunnel(t, srv, "publisher")
+	c.recordTCP("cam1")
+	c.Write(rtsptest.Frame(0, rtpPacket))
+	c.Write(rtsptest.Frame(1, rtcpSR))
+	pkts := h.pub(0).waitPackets(t, 2)
+	if pkts[0] != (packet{0, false, rtpPacket}) || pkts[1] != (packet{0, true, rtcpSR}) {
+		t.Fatalf("packets %+v", pkts)
+	}
+}
