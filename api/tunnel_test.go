@@ -75,19 +75,7 @@ func runTunnelServer(t *testing.T, tunnels api.Tunnels, observe func(string, int
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	return srv.Addr().String()
+	return running(t, srv)
 }
 
 // TestTunnelHandover: a tunnel GET or POST on any path is hijacked and

@@ -150,13 +150,22 @@ func (tt *tunnelTable) dropWaiting(cookie string, h *postHalf) bool {
 	return true
 }
 
+// entryLocked returns the entry of the tunnel t, nil when the table holds
+// none for it. Caller holds tt.mu.
+func (tt *tunnelTable) entryLocked(t *tunnelConn) *tunnelEntry {
+	if e := tt.byCookie[t.cookie]; e != nil && e.get == t {
+		return e
+	}
+	return nil
+}
+
 // postEnded tells that the tunnel t stopped reading its POST: a POST that
 // waits for that takes its place.
 func (tt *tunnelTable) postEnded(t *tunnelConn) {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
-	e := tt.byCookie[t.cookie]
-	if e == nil || e.get != t {
+	e := tt.entryLocked(t)
+	if e == nil {
 		return
 	}
 	e.hasPost = false
@@ -171,8 +180,8 @@ func (tt *tunnelTable) postEnded(t *tunnelConn) {
 func (tt *tunnelTable) remove(t *tunnelConn) {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
-	e := tt.byCookie[t.cookie]
-	if e == nil || e.get != t {
+	e := tt.entryLocked(t)
+	if e == nil {
 		return
 	}
 	delete(tt.byCookie, t.cookie)

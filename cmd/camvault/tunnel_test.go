@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"path/filepath"
 	"testing"
 
 	"github.com/coder/websocket"
 
 	"github.com/camvault/camvault/api"
+	"github.com/camvault/camvault/internal/rtspservertest"
 	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
 )
@@ -19,20 +18,12 @@ import (
 // RTSP server's.
 func TestHTTPPortTunnels(t *testing.T) {
 	t.Parallel()
-	cfg, err := loadConfig(writeConfig(t, fmt.Sprintf("data_dir: %s\nrtsp: {address: \"127.0.0.1:0\", udp_rtp_address: \"\"}\n",
-		filepath.Join(t.TempDir(), "data"))))
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.DiscardHandler)
-	access, err := newRTSPAuth(cfg, log)
+	access, err := newRTSPAuth(defaultConfig(), log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := rtsp.NewServer(cfg.rtspServerConfig(rtspHandler{access: access}, access.rtspAccess(), nil, log))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := rtspservertest.Start(t, rtsp.Config{Handler: rtspHandler{access: access}, Access: access.rtspAccess(), DisableUDP: true})
 	web, err := api.New(api.Config{Address: "127.0.0.1:0"}, api.Deps{Authority: access.authority, Tunnels: rtspTunnels{srv: srv}})
 	if err != nil {
 		t.Fatal(err)
@@ -41,19 +32,16 @@ func TestHTTPPortTunnels(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 2)
-	go func() { done <- srv.Run(ctx) }()
+	done := make(chan error, 1)
 	go func() { done <- web.Run(ctx) }()
 	defer func() {
 		cancel()
-		for range 2 {
-			if err := <-done; err != nil {
-				t.Error(err)
-			}
+		if err := <-done; err != nil {
+			t.Error(err)
 		}
 	}()
 	addr := web.Addr().String()
-	// Answered once Run serves (the listener is bound already): ServeConn takes connections then.
+	// Answered once Run serves (its listener is bound already): ServeConn takes connections then.
 	rtsptest.ExpectStatus(t, rtsptest.DialPlayer(t, srv.Addr().String()).Do("OPTIONS", "*", nil, ""), 200)
 	tu := rtsptest.DialTunnel(t, addr, "/cam", "c00k1e")
 	if tu.Status != 200 {

@@ -165,11 +165,7 @@ func TestGStreamerSeek(t *testing.T) {
 // properties extra, seeks to 25 s and checks the frames after the seek.
 func gstSeek(t *testing.T, s *server, url, proto, extra string) {
 	t.Helper()
-	script := filepath.Join(t.TempDir(), "seek.py")
-	if err := os.WriteFile(script, []byte(gstSeekScript), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := run(t, time.Minute, "/usr/bin/python3", script, url, proto, "25", extra)
+	out, err := run(t, time.Minute, "/usr/bin/python3", seekScript(t), url, proto, "25", extra)
 	if err != nil {
 		t.Fatalf("gstreamer: %v\n%s\n%s", err, out, s.logs)
 	}
@@ -184,6 +180,16 @@ func gstSeek(t *testing.T, s *server, url, proto, extra string) {
 		t.Errorf("only %d frames after the seek", count)
 	}
 	t.Logf("first frame %d, %d frames", first, count)
+}
+
+// seekScript writes gstSeekScript into a file of the test and returns its path.
+func seekScript(t *testing.T) string {
+	t.Helper()
+	script := filepath.Join(t.TempDir(), "seek.py")
+	if err := os.WriteFile(script, []byte(gstSeekScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return script
 }
 
 // gstSeekScript plays an RTSP URL, seeks (flush, accurate) once the

@@ -7,8 +7,6 @@ import (
 	"context"
 	"encoding/base64"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -80,10 +78,7 @@ func TestTunnelAuth(t *testing.T) {
 	recordArchive(t, s.dir, "cam", numberedClip(t, 45), archiveStart)
 	s.start()
 	t.Cleanup(s.stop)
-	script := filepath.Join(t.TempDir(), "seek.py")
-	if err := os.WriteFile(script, []byte(gstSeekScript), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	script := seekScript(t)
 	for name, addr := range map[string]string{"rtsp port": s.rtsp, "http port": s.http} {
 		for _, creds := range []struct{ name, user, pw string }{{"none", "", ""}, {"wrong", "view", "nope"}, {"right", "view", "weiv"}} {
 			url := "rtsp://" + addr
