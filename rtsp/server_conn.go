@@ -167,11 +167,17 @@ func (c *conn) run(parent context.Context) {
 // connection may begin with an HTTP tunnel request, that request
 // (openTunnel). It reports whether the connection goes on as an RTSP
 // connection. Until then the connection that was accepted is closed when
-// c.ctx is done.
-func (c *conn) open() bool {
+// c.ctx is done; a panic ends only this connection, as in readLoop.
+func (c *conn) open() (ok bool) {
 	raw := c.nc
 	stop := context.AfterFunc(c.ctx, func() { _ = raw.Close() })
 	defer stop()
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("rtsp conn panic", "err", r, "stack", string(debug.Stack()))
+			ok = false
+		}
+	}()
 	if err := c.handshake(); err != nil {
 		c.log.Debug("rtsp tls handshake failed", "err", err)
 		return false

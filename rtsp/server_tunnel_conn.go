@@ -69,10 +69,11 @@ type tunnelConn struct {
 	watched chan struct{} // closed when the watcher returns
 	once    sync.Once
 
-	mu       sync.Mutex // guards post, deadline, watching and why
+	mu       sync.Mutex // guards post, deadline, watching, shut and why
 	post     *postHalf  // the POST being read, nil between POSTs
 	deadline time.Time  // read deadline, applied to every POST
 	watching bool       // the watcher was started
+	shut     bool       // Close ran: a POST taken now is let go at once
 	why      error      // errGetData when the watcher ended the connection for it
 }
 
@@ -149,6 +150,11 @@ func (t *tunnelConn) current() (*postHalf, error) {
 		return nil, net.ErrClosed
 	}
 	t.mu.Lock()
+	if t.shut { // Close ran while the POST was taken: Close did not see it
+		t.mu.Unlock()
+		h.finish(net.ErrClosed)
+		return nil, net.ErrClosed
+	}
 	t.post = h
 	_ = h.nc.SetReadDeadline(t.deadline) // a failure shows in the next read
 	t.mu.Unlock()
@@ -177,7 +183,7 @@ func (t *tunnelConn) Close() error {
 		t.table.remove(t)
 		t.mu.Lock()
 		h, watching := t.post, t.watching
-		t.post = nil
+		t.post, t.shut = nil, true
 		t.mu.Unlock()
 		if h != nil {
 			h.finish(net.ErrClosed)

@@ -2,6 +2,7 @@ package rtsp_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/rtsp/auth"
 	"github.com/camvault/camvault/rtsp/tunnel"
 )
 
@@ -195,4 +197,30 @@ func TestTunnelTableFull(t *testing.T) {
 	if n := srv.Stats().TunnelsRefused; n != 1 {
 		t.Fatalf("%d refusals counted, want 1", n)
 	}
+}
+
+// panicCredentials panics when asked about a user.
+type panicCredentials struct{}
+
+func (panicCredentials) DigestHA1(string, string) (string, bool) { panic("credentials panic") }
+func (panicCredentials) CheckPassword(context.Context, string, string) bool {
+	panic("credentials panic")
+}
+
+// TestTunnelPanicEndsOnlyItsConnection: a panic while a tunnel request is
+// read (here in the credentials behind Access) closes that connection
+// only; the server goes on serving.
+func TestTunnelPanicEndsOnlyItsConnection(t *testing.T) {
+	sa, err := auth.NewServer(auth.ServerConfig{Realm: rtsptest.Realm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := tunnelConfig(ffmpegHandler())
+	cfg.Access = &rtsp.Access{Auth: sa, Credentials: panicCredentials{}}
+	srv := startServer(t, cfg)
+	nc := rtsptest.Dial(t, srv.Addr().String())
+	rtsptest.WriteString(t, nc, rtsptest.TunnelHead("GET", "/cam", "boom",
+		`Authorization: Digest username="viewer", realm="NVR", nonce="x", uri="/cam", response="0"`))
+	expectClosedQuietly(t, nc)
+	checkTunnelWorks(t, srv, "after")
 }
