@@ -110,12 +110,15 @@ func TestTunnelAttacks(t *testing.T) {
 		}},
 		{"two more posts", 2, func(t *testing.T, srv *rtsp.Server, addr string) {
 			c, _ := openTunnel(t, srv, "busy")
+			rtsptest.ExpectStatus(t, c.Do("OPTIONS", "*", nil, ""), 200) // the first POST carries
 			// One more POST waits for the first to end, in vain; another is refused at
-			// once. Which is which depends on which head the server reads first.
+			// once. Which is which depends on which head the server reads first. Their
+			// requests must never be answered (the player would see a CSeq it did not send).
+			smuggled := base64.StdEncoding.EncodeToString([]byte("OPTIONS * RTSP/1.0\r\nCSeq: 99\r\n\r\n"))
 			var more []net.Conn
 			for range 2 {
 				nc := rtsptest.Dial(t, addr)
-				rtsptest.WriteString(t, nc, rtsptest.TunnelHead("POST", "/cam", "busy")+b64Options(addr))
+				rtsptest.WriteString(t, nc, rtsptest.TunnelHead("POST", "/cam", "busy")+smuggled)
 				more = append(more, nc)
 			}
 			rtsptest.ExpectStatus(t, c.Do("OPTIONS", "*", nil, ""), 200) // the first POST still carries
