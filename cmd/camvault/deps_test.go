@@ -79,6 +79,8 @@ const (
 	modPromModel = "github.com/prometheus/client_model"
 	// modPromCommon is its text format (expfmt), which metrics writes the registry with.
 	modPromCommon = "github.com/prometheus/common"
+	// modWebSocket is the WebSocket of RTSP over WebSocket (rtsp.onvif.org) on the HTTP port.
+	modWebSocket = "github.com/coder/websocket"
 )
 
 // wireNoStd are the standard packages the RTSP wire packages must not import: they are
@@ -106,6 +108,8 @@ var depRules = []depRule{
 	{pkg: "rtsp/base", camvault: []string{lexPkg, settingsPkg}, noStd: wireNoStd},
 	{pkg: "rtsp/headers", camvault: []string{"rtsp/base", lexPkg}, noStd: wireNoStd},
 	{pkg: "rtsp/auth", camvault: []string{"rtsp/base", lexPkg, settingsPkg}, noStd: wireNoStd},
+	// RTSP over HTTP: the tunnel requests, answers and the POST body's base64 stream.
+	{pkg: "rtsp/tunnel", camvault: []string{"rtsp/base"}, noStd: wireNoStd},
 	// The character classes the wire packages and the server share; Go's internal rule keeps
 	// it inside rtsp.
 	{pkg: lexPkg, noStd: wireNoStd},
@@ -173,11 +177,12 @@ var depRules = []depRule{
 		// HTTP reads views of storage, ingest (api/metrics: pull states) and the recorder and
 		// rights from auth; api/export reads sample entries (media) and fragments (storage/fmp4,
 		// mp4ff's box layout). The RTSP server and playback come in through interfaces and plain
-		// types declared in api and filled by cmd (api.Sessions, api/metrics.RTSPStats): rtsp
+		// types declared in api and filled by cmd (api.Sessions, api/metrics.RTSPStats,
+		// api.Tunnels for the connections of RTSP over HTTP and WebSocket it hands over): rtsp
 		// only through ingest, never imported directly.
 		pkg:      "api",
 		camvault: []string{"storage", "ingest", "recorder", "auth", "media", settingsPkg},
-		modules:  []string{modProm, modPromModel, modPromCommon, modMP4},
+		modules:  []string{modProm, modPromModel, modPromCommon, modMP4, modWebSocket},
 		never:    []string{"playback"},
 	},
 	{
@@ -582,7 +587,7 @@ func TestDepRulesSelfCheck(t *testing.T) {
 
 // wirePackages are the wire and codec directories whose non-test code must start no
 // goroutines.
-var wirePackages = []string{"rtsp/base", "rtsp/headers", "rtsp/auth", lexPkg, "storage/fmp4"}
+var wirePackages = []string{"rtsp/base", "rtsp/headers", "rtsp/auth", "rtsp/tunnel", lexPkg, "storage/fmp4"}
 
 // TestWireNoGoroutines fails when a wire package's non-test code has a go statement: the
 // codecs are functions over bytes, and goroutines belong to the server and client on top

@@ -236,11 +236,7 @@ type gstSeekResult struct {
 // Require: require header on every request unless require is "".
 func runGstSeek(t *testing.T, s *server, url, proto, target, extra, require string) gstSeekResult {
 	t.Helper()
-	script := filepath.Join(t.TempDir(), "seek.py")
-	if err := os.WriteFile(script, []byte(gstSeekScript), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := run(t, time.Minute, "/usr/bin/python3", script, url, proto, target, extra, require)
+	out, err := run(t, time.Minute, "/usr/bin/python3", seekScript(t), url, proto, target, extra, require)
 	if err != nil {
 		t.Fatalf("gstreamer: %v\n%s\n%s", err, out, s.logs)
 	}
@@ -251,6 +247,16 @@ func runGstSeek(t *testing.T, s *server, url, proto, target, extra, require stri
 		t.Fatalf("unexpected output: %v\n%s\n%s", err, out, s.logs)
 	}
 	return r
+}
+
+// seekScript writes gstSeekScript into a file of the test and returns its path.
+func seekScript(t *testing.T) string {
+	t.Helper()
+	script := filepath.Join(t.TempDir(), "seek.py")
+	if err := os.WriteFile(script, []byte(gstSeekScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return script
 }
 
 // gstSeekScript plays an RTSP URL, seeks (flush, key unit) once the first
