@@ -202,7 +202,7 @@ func TestCameraGone(t *testing.T) {
 	got := o.waitFor(t, "BYEs", func(s []sent) bool {
 		byes := 0
 		for _, p := range s {
-			if p.rtcp && p.b[1] == 203 {
+			if p.rtcp && len(p.b) > 9 && p.b[9] == 203 { // after the empty RR
 				byes++
 			}
 		}
