@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -199,4 +200,40 @@ func TestWebSocketPlay(t *testing.T) {
 	}
 	resp, _ = p.Request("TEARDOWN", base, []string{"Session: " + id})
 	rtsptest.ExpectStatus(t, resp, 200)
+}
+
+// TestTunnelLive: while ffmpeg pushes a numbered clip, `ffmpeg
+// -rtsp_transport http` plays the camera live through the tunnel on the
+// RTSP port and on the HTTP port, and GStreamer over rtsph:// on the HTTP
+// port; each decodes from a keyframe every frame in order to the clip's
+// last, without an error line, and ends by itself when the publisher stops.
+func TestTunnelLive(t *testing.T) {
+	t.Parallel()
+	needTool(t, "ffmpeg", "gst-launch-1.0")
+	needGstElement(t, "rtspsrc", "rtph264depay", "h264parse", "avdec_h264", "fdsink")
+	s := startServer(t, "")
+	push := startLivePush(t, s, "cam", "tcp", liveClip(t, liveClipSeconds, numberedFPS))
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	players := []func() livePlay{
+		func() livePlay { return ffmpegLive(ctx, "rtsp://"+s.rtsp+"/cam", "http") },
+		func() livePlay { return ffmpegLive(ctx, "rtsp://"+s.http+"/cam", "http") },
+		func() livePlay { return gstLive(ctx, "rtsph://"+s.http+"/cam", "tcp") },
+	}
+	plays := make([]livePlay, len(players))
+	var wg sync.WaitGroup
+	for i, play := range players {
+		wg.Go(func() { plays[i] = play() })
+	}
+	p := <-push // bounded by ffmpegPushFile's timeout
+	wg.Wait()
+	if p.err != nil {
+		t.Fatalf("ffmpeg push: %v\n%s", p.err, p.out)
+	}
+	for _, play := range plays {
+		checkLivePlay(t, play, numberedFPS, liveClipSeconds*numberedFPS-1)
+	}
+	if strings.Contains(s.logs.String(), "rtsp tunnel refused") {
+		t.Errorf("a tunnel was refused:\n%s", s.logs)
+	}
 }
