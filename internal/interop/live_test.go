@@ -240,3 +240,33 @@ func logLines(log, part string) string {
 	}
 	return b.String()
 }
+
+// TestLiveOnDemand: a camera marked on_demand is not pulled until a viewer
+// asks for it; ffmpeg's DESCRIBE then starts the pull from the GStreamer RTSP
+// server and plays from the camera's first keyframe, every frame in order;
+// pull.on_demand_linger after the viewer left, the camera is released, and
+// nothing of it was recorded.
+func TestLiveOnDemand(t *testing.T) {
+	t.Parallel()
+	needTool(t, "ffmpeg")
+	cam := startGstFileCamera(t, liveClip(t, instantClipSeconds, instantGOP))
+	s := startServer(t, fmt.Sprintf("pull:\n  on_demand_linger: 1s\ncameras:\n  gate:\n    url: rtsp://%s/file\n    on_demand: true\n", cam))
+	if strings.Contains(s.logs.String(), "camera=gate") && strings.Contains(s.logs.String(), "state=connecting") {
+		t.Fatalf("an on-demand camera was pulled before a viewer came:\n%s", s.logs)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	began := time.Now()
+	play := ffmpegLive(ctx, "rtsp://"+s.rtsp+"/gate", "tcp", "-t", "3")
+	checkLivePlay(t, play, instantGOP, -1)
+	if n := len(play.numbers); n < 3*numberedFPS-1 {
+		t.Errorf("%d frames in 3 s", n)
+	}
+	s.waitLogLine(30*time.Second, `msg="camera state"`, "camera=gate", "state=live")
+	s.waitLogLine(30*time.Second, `msg="camera state"`, "camera=gate", "state=idle")
+	t.Logf("on-demand play of 3 s took %v from ffmpeg's start to the camera's release", time.Since(began).Round(time.Millisecond))
+	s.stop()
+	if segs := s.segments("gate"); len(segs) != 0 {
+		t.Errorf("an on-demand camera recorded %d segments", len(segs))
+	}
+}
