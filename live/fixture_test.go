@@ -56,7 +56,8 @@ type camera struct {
 	sent            []sentPacket // every video packet, in order
 	lastAudioSeq    uint16
 	lastAudioTS     uint32
-	padFrames       int // bytes added to each P-frame's slice
+	padFrames       int  // bytes added to each P-frame's slice
+	markParams      bool // SPS and PPS sent with the marker bit, as units of their own
 	lastKeyStartSeq uint16
 }
 
@@ -84,7 +85,8 @@ func (c *camera) nextFrame() {
 	}
 	for i, p := range payloads {
 		c.sent = append(c.sent, sentPacket{c.vseq, ts, n})
-		c.w.WriteRTP(0, rtpPacket(96, c.vseq, ts, videoSSRC, i == len(payloads)-1, p))
+		marker := i == len(payloads)-1 || c.markParams && n%gopFrames == 0 && i < 2
+		c.w.WriteRTP(0, rtpPacket(96, c.vseq, ts, videoSSRC, marker, p))
 		c.vseq++
 	}
 	if n%2 == 0 {

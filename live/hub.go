@@ -1,6 +1,7 @@
 package live
 
 import (
+	"bytes"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -54,7 +55,15 @@ type trackState struct {
 	sr   *packet   // the latest sender report, held by the hub
 }
 
-func newHub(r *Relay, camera string, tracks []*media.Track) *hub {
+func newHub(r *Relay, camera string, source []*media.Track) *hub {
+	// The source's tracks are shared with the recorder, whose depacketizers
+	// update their parameter sets as packets come: the hub keeps its own.
+	tracks := make([]*media.Track, len(source))
+	for i, t := range source {
+		c := *t
+		c.VPS, c.SPS, c.PPS, c.AudioConfig = bytes.Clone(t.VPS), bytes.Clone(t.SPS), bytes.Clone(t.PPS), bytes.Clone(t.AudioConfig)
+		tracks[i] = &c
+	}
 	h := &hub{r: r, camera: camera, tracks: tracks, key: -1, last: make([]trackState, len(tracks)),
 		toStream: make([]int, len(tracks)), log: r.log.With("camera", camera)}
 	var relayed []*media.Track
@@ -114,35 +123,53 @@ func (h *hub) rtp(i int, b []byte) {
 // then starts the group.
 func (h *hub) keyPacket(p *packet, hdr rtpHeader) (keyframe bool) {
 	a := &h.au
+	codec := h.tracks[h.key].Codec
+	p.prefix = media.PrefixPayload(codec, hdr.payload)
 	if !a.seen || hdr.ts != a.ts || a.marker {
 		a.seen, a.ts, a.key = true, hdr.ts, false
-		if !h.gopOK {
-			h.dropGOP() // keep only the unit that may turn out to be a keyframe's
+		if !h.gopOK && !h.onlyPrefix() {
+			h.dropGOP() // keep only what may turn out to be a keyframe's unit
 		}
 		a.start = len(h.gop)
 	}
 	a.marker = hdr.marker
-	if !a.key && media.KeyPayload(h.tracks[h.key].Codec, hdr.payload) {
+	if !a.key && media.KeyPayload(codec, hdr.payload) {
 		a.key, keyframe = true, true
-		h.cutGOP(a.start)
+		// Parameter sets sent as units of their own (with a marker bit or
+		// a timestamp of their own) belong to the keyframe.
+		start := a.start
+		for start > 0 && h.gop[start-1].prefix {
+			start--
+		}
+		h.cutGOP(start)
 		a.start = 0
 	}
-	if h.gopBytes+len(p.b) > h.r.cfg.GOPCacheBytes {
+	if h.gopBytes+p.size() > h.r.cfg.GOPCacheBytes {
 		h.dropGOP() // too long to cache: viewers joining now wait for the next keyframe
 		a.start = 0
 		return keyframe
 	}
 	p.ref()
 	h.gop = append(h.gop, p)
-	h.gopBytes += len(p.b)
+	h.gopBytes += p.size()
 	return keyframe
+}
+
+// onlyPrefix reports whether the cache holds nothing but parameter sets.
+func (h *hub) onlyPrefix() bool {
+	for _, p := range h.gop {
+		if !p.prefix {
+			return false
+		}
+	}
+	return true
 }
 
 // cutGOP drops the cached packets before index start; the rest is a new
 // group of pictures.
 func (h *hub) cutGOP(start int) {
 	for _, p := range h.gop[:start] {
-		h.gopBytes -= len(p.b)
+		h.gopBytes -= p.size()
 		p.release()
 	}
 	n := copy(h.gop, h.gop[start:])
@@ -207,10 +234,11 @@ func (h *hub) join(v *viewer, streams []int) ([]rtsp.StreamStart, bool) {
 	if h.key >= 0 && v.setUp[h.key] {
 		keyStart = rtsp.StreamStart{Unknown: true}
 		if h.gopOK && len(h.gop) > 0 {
-			keyStart = h.burst(v)
-			edge = h.last[h.key].at
-			if h.r.cfg.OriginalTimestamps {
-				edge = h.gopAt
+			var retimed bool
+			keyStart, retimed = h.burst(v)
+			edge = h.gopAt // the keyframe is where the viewer starts
+			if retimed {
+				edge = h.last[h.key].at // the newest frame is
 			}
 		} else {
 			v.skipping = true // until the first keyframe; not behind, so no skipSince
@@ -240,20 +268,24 @@ func (h *hub) join(v *viewer, streams []int) ([]rtsp.StreamStart, bool) {
 // burst queues the cached group of pictures for v, each frame's packets
 // retimed to one tick apart ending at the newest frame's timestamp, and
 // returns the key stream's RTP-Info.
-func (h *hub) burst(v *viewer) rtsp.StreamStart {
-	units := 1
+func (h *hub) burst(v *viewer) (start rtsp.StreamStart, retimed bool) {
+	units, ordered := 1, true
 	for i := 1; i < len(h.gop); i++ {
-		if h.gop[i].ts != h.gop[i-1].ts {
+		if d := int32(h.gop[i].ts - h.gop[i-1].ts); d != 0 {
 			units++
+			ordered = ordered && d > 0
 		}
 	}
 	newest := h.gop[len(h.gop)-1].ts
 	ts := newest - uint32(units-1)
-	if h.r.cfg.OriginalTimestamps {
+	// Frames in decode order whose timestamps go back (B-frames, or packets
+	// reordered on UDP) keep them: retimed in decode order they would be
+	// presented out of order.
+	if h.r.cfg.OriginalTimestamps || !ordered {
 		for _, p := range h.gop {
 			v.pushLocked(entry{p: p, ts: p.ts})
 		}
-		return rtsp.StreamStart{Seq: h.gop[0].seq, RTPTime: h.gop[0].ts}
+		return rtsp.StreamStart{Seq: h.gop[0].seq, RTPTime: h.gop[0].ts}, false
 	}
 	first := rtsp.StreamStart{Seq: h.gop[0].seq, RTPTime: ts}
 	for i, p := range h.gop {
@@ -262,7 +294,7 @@ func (h *hub) burst(v *viewer) rtsp.StreamStart {
 		}
 		v.pushLocked(entry{p: p, ts: ts, retimed: ts != p.ts})
 	}
-	return first
+	return first, true
 }
 
 // leave removes a viewer.

@@ -420,3 +420,80 @@ func TestOriginalTimestamps(t *testing.T) {
 		t.Fatalf("RTP-Info %+v, want the keyframe's", resp.Streams[0])
 	}
 }
+
+// TestParamSetsWithMarker: parameter sets sent as access units of their own
+// (marker bit set) stay with the keyframe they precede.
+func TestParamSetsWithMarker(t *testing.T) {
+	r, cam := newRelay(t, live.Config{})
+	cam.markParams = true
+	cam.frames(gopFrames + 3)
+	o := newOut()
+	play(t, r, o, 0)
+	got := o.count(t, 4)
+	if seqOf(got[0].b) != cam.lastKeyStartSeq || got[0].b[12] != sps[0] {
+		t.Fatalf("the burst starts at seq %d payload %x, want the SPS at %d", seqOf(got[0].b), got[0].b[12], cam.lastKeyStartSeq)
+	}
+}
+
+// TestBFramesKeepTimestamps: a cached group whose timestamps go back in
+// decode order (B-frames) is sent with the camera's timestamps, which
+// retimed in decode order would be presented out of order.
+func TestBFramesKeepTimestamps(t *testing.T) {
+	r, cam := newRelay(t, live.Config{})
+	cam.frames(1) // the keyframe, frame 0
+	// Decode order P3 B1 B2: timestamps 3, 1, 2 frames.
+	for i, f := range []int{3, 1, 2} {
+		cam.w.WriteRTP(0, rtpPacket(96, cam.vseq, uint32(f*frameTicks), videoSSRC, true, []byte{0x41, byte(i)}))
+		cam.vseq++
+	}
+	o := newOut()
+	play(t, r, o, 0)
+	got := o.count(t, 7)
+	want := []uint32{0, 0, 0, 0, 3 * frameTicks, 1 * frameTicks, 2 * frameTicks}
+	for i, p := range got[:7] {
+		if tsOf(p.b) != want[i] {
+			t.Fatalf("packet %d has timestamp %d, want %d", i, tsOf(p.b), want[i])
+		}
+	}
+}
+
+// TestCaughtUpViewerNotDropped: a viewer that fell behind once and then
+// emptied its queue is waiting for a keyframe, not behind: a camera whose
+// keyframes are further apart than write_timeout does not get it dropped.
+func TestCaughtUpViewerNotDropped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, cam := newRelay(t, live.Config{GOPCacheBytes: 64 << 10, ViewerQueueBytes: 64 << 10, WriteTimeout: time.Second})
+		cam.padFrames = 2000
+		o := newOut()
+		o.block()
+		defer o.unblock()
+		cam.frames(1)
+		pres, _ := play(t, r, o, 0)
+		synctest.Wait()
+		cam.frames(40) // falls behind
+		o.unblock()
+		synctest.Wait() // the queue drained
+		time.Sleep(3 * time.Second)
+		cam.frames(1) // still no keyframe
+		synctest.Wait()
+		if err := pres.(rtsp.Ender).Ended(); err != nil {
+			t.Fatalf("Ended = %v for a viewer that caught up", err)
+		}
+	})
+}
+
+// TestGOPCacheCountsMemory: the cache bound counts what packets hold, not
+// their length: tiny packets cannot make it hold many times its bound.
+func TestGOPCacheCountsMemory(t *testing.T) {
+	r, cam := newRelay(t, live.Config{GOPCacheBytes: 64 << 10, ViewerQueueBytes: 64 << 10})
+	cam.frames(1)
+	for range 2000 { // 2000 tiny P-frames: 30 KB of packets, about 3 MB of buffers
+		cam.w.WriteRTP(0, rtpPacket(96, cam.vseq, uint32(cam.vseq)*frameTicks, videoSSRC, true, []byte{0x41, 1}))
+		cam.vseq++
+	}
+	o := newOut()
+	_, resp := play(t, r, o, 0)
+	if !resp.Streams[0].Unknown {
+		t.Fatalf("RTP-Info %+v: a group of 2000 packets was cached under a 64 KiB bound", resp.Streams[0])
+	}
+}

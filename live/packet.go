@@ -9,9 +9,10 @@ import (
 // every viewer queue that holds it. It is immutable once published; the
 // last release returns it to the pool.
 type packet struct {
-	b     []byte
-	track int // the source's track index
-	rtcp  bool
+	b      []byte
+	track  int // the source's track index
+	rtcp   bool
+	prefix bool // key track only: holds parameter sets (media.PrefixPayload)
 	seq   uint16 // RTP only
 	ts    uint32 // RTP only
 	refs  atomic.Int32
@@ -33,6 +34,15 @@ func newPacket(data []byte, track int, rtcp bool) *packet {
 }
 
 func (p *packet) ref() { p.refs.Add(1) }
+
+// packetOverhead is what a packet costs beside its buffer: the struct and
+// a queue entry, rounded up.
+const packetOverhead = 96
+
+// size is what a held packet costs in memory, which the cache and queue
+// bounds count: its buffer's capacity, not its length, so that a stream of
+// tiny packets cannot hold many times the bound.
+func (p *packet) size() int { return cap(p.b) + packetOverhead }
 
 func (p *packet) release() {
 	if p.refs.Add(-1) == 0 && cap(p.b) <= maxPooledPacket {

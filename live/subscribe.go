@@ -40,7 +40,7 @@ func (r *Relay) Subscribe(ctx context.Context, camera string, out Output) (*Subs
 	tracks := make([]*media.Track, len(streams))
 	for i, k := range pres.h.toTrack {
 		streams[i] = i
-		t := *pres.h.tracks[k] // the caller's own: a depacketizer may update its parameter sets
+		t := *pres.h.tracks[k] // the caller's own copy: a depacketizer may update it
 		tracks[i] = &t
 	}
 	resp, err := pres.Play(&rtsp.PlayRequest{Streams: streams, Out: out})

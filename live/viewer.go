@@ -53,7 +53,7 @@ func newViewer(h *hub, streams []int) *viewer {
 func (v *viewer) pushLocked(e entry) {
 	e.p.ref()
 	v.q.push(e)
-	v.qBytes += len(e.p.b)
+	v.qBytes += e.p.size()
 }
 
 // signal wakes the sender if it sleeps.
@@ -72,7 +72,7 @@ func (v *viewer) offer(p *packet) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	fits := v.qBytes+len(p.b) <= v.limit
+	fits := v.qBytes+p.size() <= v.limit
 	if v.skipping && (v.wantKey || !fits) {
 		v.dropped++
 		return
@@ -99,7 +99,7 @@ func (v *viewer) resume(gop []*packet) bool {
 	}
 	n := 0
 	for _, p := range gop {
-		n += len(p.b)
+		n += p.size()
 	}
 	if v.qBytes+n > v.limit {
 		return false
@@ -140,7 +140,12 @@ func (v *viewer) run(out Output) {
 			v.mu.Lock()
 			n := v.q.popInto(v.batch)
 			for _, e := range v.batch[:n] {
-				v.qBytes -= len(e.p.b)
+				v.qBytes -= e.p.size()
+			}
+			if n == 0 && v.skipping {
+				// Caught up: no longer behind, only waiting for a keyframe
+				// (which may be longer away than WriteTimeout).
+				v.skipSince = time.Time{}
 			}
 			gone := v.gone
 			v.mu.Unlock()

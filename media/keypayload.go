@@ -70,3 +70,65 @@ func h265KeyPayload(p []byte) bool {
 		return h265Key(typ)
 	}
 }
+
+// PrefixPayload reports whether an RTP payload of codec c holds only NAL
+// units that may precede a picture in its access unit: H.264 SEI, SPS, PPS
+// and access unit delimiters (single, or all of a STAP-A), H.265 VPS, SPS,
+// PPS, delimiters and prefix SEI (single, or all of an AP). Cameras send
+// parameter sets before a keyframe sometimes with a marker bit or a
+// timestamp of their own; a relay keeps them with the keyframe.
+func PrefixPayload(c Codec, payload []byte) bool {
+	switch c {
+	case CodecH264:
+		if len(payload) == 0 {
+			return false
+		}
+		if payload[0]&0x1F == h264STAPA {
+			return onlyUnits(payload[1:], h264Prefix)
+		}
+		return h264Prefix(payload[0])
+	case CodecH265:
+		if len(payload) < 2 {
+			return false
+		}
+		if h265Type(payload[0]) == h265AP {
+			return onlyUnits(payload[2:], h265Prefix)
+		}
+		return h265Prefix(payload[0])
+	}
+	return false
+}
+
+func h264Prefix(nalHeader byte) bool {
+	switch nalHeader & 0x1F {
+	case 6, h264NALSPS, h264NALPPS, h264NALAUD: // 6: SEI
+		return true
+	}
+	return false
+}
+
+func h265Prefix(nalHeader byte) bool {
+	switch h265Type(nalHeader) {
+	case h265NALVPS, h265NALSPS, h265NALPPS, h265NALAUD, 39: // 39: prefix SEI
+		return true
+	}
+	return false
+}
+
+// onlyUnits reports whether units (16-bit sizes, each followed by a NAL
+// unit, as in a STAP-A or an AP) holds at least one unit, each whole and
+// accepted by ok.
+func onlyUnits(units []byte, ok func(nalHeader byte) bool) bool {
+	n := 0
+	for len(units) > 0 {
+		if len(units) < 3 {
+			return false
+		}
+		size := int(units[0])<<8 | int(units[1])
+		if size == 0 || size > len(units)-2 || !ok(units[2]) {
+			return false
+		}
+		units, n = units[2+size:], n+1
+	}
+	return n > 0
+}

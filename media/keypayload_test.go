@@ -54,6 +54,31 @@ func TestKeyPayload(t *testing.T) {
 	}
 }
 
+func TestPrefixPayload(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		codec   media.Codec
+		payload []byte
+		want    bool
+	}{
+		{"h264 SPS", media.CodecH264, h264SPS, true},
+		{"h264 PPS", media.CodecH264, h264PPS, true},
+		{"h264 AUD", media.CodecH264, h264AUD, true},
+		{"h264 SEI", media.CodecH264, h264SEI, true},
+		{"h264 IDR", media.CodecH264, h264IDR, false},
+		{"h264 STAP-A SPS PPS", media.CodecH264, append(append([]byte{0x78, 0, byte(len(h264SPS))}, h264SPS...), append([]byte{0, byte(len(h264PPS))}, h264PPS...)...), true},
+		{"h264 STAP-A SPS IDR", media.CodecH264, append(append([]byte{0x78, 0, byte(len(h264SPS))}, h264SPS...), append([]byte{0, byte(len(h264IDR))}, h264IDR...)...), false},
+		{"h264 STAP-A truncated", media.CodecH264, []byte{0x78, 0, 9, 0x67}, false},
+		{"h265 VPS", media.CodecH265, h265VPS, true},
+		{"h265 IDR", media.CodecH265, h265IDR, false},
+		{"aac", media.CodecAAC, []byte{0, 16}, false},
+	} {
+		if got := media.PrefixPayload(tc.codec, tc.payload); got != tc.want {
+			t.Errorf("%s: PrefixPayload = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
 // FuzzKeyPayload checks that KeyPayload never panics and agrees with the
 // depacketizer: a packet that is a whole access unit by itself (marker
 // set) and is taken without error is a key unit exactly when KeyPayload
@@ -72,6 +97,9 @@ func FuzzKeyPayload(f *testing.F) {
 			tr, codec = h265Ready, media.CodecH265
 		}
 		key := media.KeyPayload(codec, payload)
+		if key && media.PrefixPayload(codec, payload) {
+			t.Fatalf("payload %x is both a keyframe and parameter sets only", payload)
+		}
 		if bytes.Contains(payload, []byte{0, 0, 1}) {
 			return
 		}
