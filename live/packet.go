@@ -12,10 +12,10 @@ type packet struct {
 	b      []byte
 	track  int // the source's track index
 	rtcp   bool
-	prefix bool // key track only: holds parameter sets (media.PrefixPayload)
-	seq   uint16 // RTP only
-	ts    uint32 // RTP only
-	refs  atomic.Int32
+	prefix bool   // key track only: holds parameter sets (media.PrefixPayload)
+	seq    uint16 // RTP only
+	ts     uint32 // RTP only
+	refs   atomic.Int32
 }
 
 // maxPooledPacket keeps buffers grown by unusually large packets (up to
