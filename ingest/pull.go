@@ -310,6 +310,17 @@ func (p *Pull) runCamera(ctx context.Context, pc *pullCam) {
 		viewers           int
 	)
 	for {
+		// Re-read at every turn: a viewer may have come while the loop
+		// waited on something else (a pending wake loses to the linger).
+		was := viewers
+		viewers = p.viewers(pc)
+		if viewers > 0 {
+			lingering = false
+			linger.Stop()
+		} else if was > 0 {
+			lingering = true
+			linger.Reset(p.cfg.OnDemandLinger)
+		}
 		switch want := window || viewers > 0 || lingering; {
 		case want && s == nil:
 			s = p.newSession(ctx, pc, window)
@@ -323,15 +334,6 @@ func (p *Pull) runCamera(ctx context.Context, pc *pullCam) {
 		select {
 		case window = <-windows:
 		case <-pc.wake:
-			was := viewers
-			viewers = p.viewers(pc)
-			if viewers > 0 {
-				lingering = false
-				linger.Stop()
-			} else if was > 0 {
-				lingering = true
-				linger.Reset(p.cfg.OnDemandLinger)
-			}
 		case <-linger.C:
 			lingering = false
 		case err := <-scheduled:
@@ -463,6 +465,7 @@ func (p *Pull) session(ctx context.Context, pc *pullCam, s *pullSession) (time.D
 	start := time.Now()
 	p.startSession(pc, c, describe(tracks), w.recording() != nil)
 	err = src.run(ctx, c, w, s)
+	w.closeLive() // first: a viewer arriving now waits for the next session, not this one's end
 	_ = c.Close() // TEARDOWN before the seal; the deferred call is then a no-op
 	w.Close()
 	p.endSession(pc)
@@ -481,24 +484,39 @@ type source struct {
 // run reads the camera until ctx is done, the camera fails or the
 // recording ends by itself (w.Err: over budget, racing clock), whose
 // reason it then returns: the camera is reconnected with backoff. It opens
-// and closes the recording as s says meanwhile.
+// and closes the recording as s says meanwhile; a recording that cannot be
+// opened (storage refusing) is tried again with backoff while the
+// connection and its live viewers go on.
 func (src source) run(ctx context.Context, c *rtsp.Client, w *tee, s *pullSession) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan struct{})
-	var openErr error
 	go func() {
 		defer close(done)
+		b := backoff{min: src.p.cfg.BackoffMin, max: src.p.cfg.BackoffMax}
+		retry := time.NewTimer(time.Hour)
+		retry.Stop()
+		defer retry.Stop()
+		apply := func() {
+			if err := src.switchRecording(w, s.recording(), c.Transport()); err != nil {
+				d := b.next()
+				src.pc.log.Warn("cannot record; live viewers go on", "err", err, "retry_in", d)
+				src.p.setState(src.pc, PullLive, err, time.Time{})
+				retry.Reset(d)
+				return
+			}
+			b.reset()
+			retry.Stop()
+		}
 		for {
 			select {
 			case <-w.Done():
 				cancel()
 				return
 			case <-s.changed:
-				if openErr = src.switchRecording(w, s.recording(), c.Transport()); openErr != nil {
-					cancel()
-					return
-				}
+				apply()
+			case <-retry.C:
+				apply()
 			case <-ctx.Done():
 				return
 			}
@@ -507,9 +525,6 @@ func (src source) run(ctx context.Context, c *rtsp.Client, w *tee, s *pullSessio
 	err := c.Run(ctx)
 	cancel()
 	<-done
-	if openErr != nil {
-		return openErr
-	}
 	if werr := w.Err(); werr != nil {
 		return werr
 	}

@@ -465,9 +465,7 @@ func TestPullOnDemand(t *testing.T) {
 		t.Fatalf("event %q, want the first connection torn down after the linger", e)
 	}
 	rtsptest.WaitFor(t, "live relay closed", func() bool { _, closed := live.writer(0).get(); return closed })
-	if st := onlyState(t, p); st.State != ingest.PullIdle {
-		t.Fatalf("after the linger: %+v", st)
-	}
+	rtsptest.WaitFor(t, "idle after the linger", func() bool { return onlyState(t, p).State == ingest.PullIdle })
 	if !strings.Contains(logs.String(), "state=live") {
 		t.Errorf("no live state line:\n%s", logs)
 	}
@@ -492,5 +490,29 @@ func TestPullOnDemandCamera(t *testing.T) {
 	stop()
 	if e := cam.next(t); e != "0 teardown" {
 		t.Fatalf("event %q", e)
+	}
+}
+
+// TestPullRecordingRefusedKeepsLive: a window that opens while viewers
+// watch, with storage refusing the recording, keeps the connection and the
+// live relay and tries the recording again until it opens.
+func TestPullRecordingRefusedKeepsLive(t *testing.T) {
+	t.Parallel()
+	cam := startPullCamera(t, func(int) bool { return false })
+	rec, live := &pullSink{busy: 2}, &pullSink{}
+	windows := make(chan bool)
+	p, logs, _ := startPullWith(t, ingest.PullConfig{Sink: rec, Live: live}, windows,
+		ingest.PullCamera{Name: "front", URL: cam.url, Schedule: ingest.Schedule{Always: true}})
+	release, _ := p.Watch("front")
+	defer release()
+	rtsptest.WaitFor(t, "live relay fed", func() bool { n, _ := live.writer(0).get(); return n == 3 })
+	windows <- true
+	rtsptest.WaitFor(t, "recording opened after two refusals", func() bool { return rec.count() == 1 })
+	st := onlyState(t, p)
+	if _, closed := live.writer(0).get(); closed || st.Connects != 1 || !strings.Contains(st.LastError, "busy") {
+		t.Fatalf("state %+v, live closed %v: want the first connection live throughout, the refusal as last error", st, closed)
+	}
+	if got := strings.Count(logs.String(), "cannot record; live viewers go on"); got != 2 {
+		t.Errorf("%d refusal lines, want 2:\n%s", got, logs)
 	}
 }

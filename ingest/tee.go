@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"github.com/camvault/camvault/media"
@@ -10,8 +11,9 @@ import (
 // one is open, to its recording. A pull switches the recording on and off
 // as its schedule opens and closes while viewers keep the camera live.
 type tee struct {
-	live Writer // nil without a relay
-	rec  atomic.Pointer[recording]
+	live     Writer // nil without a relay
+	liveOnce sync.Once
+	rec      atomic.Pointer[recording]
 }
 
 // recording boxes a recording's Writer for the atomic pointer.
@@ -83,11 +85,17 @@ func (t *tee) WriteRTCP(i int, b []byte) {
 	}
 }
 
-// Close ends the recording and the live relay.
+// Close ends the live relay, then the recording.
 func (t *tee) Close() {
+	t.closeLive()
 	t.stopRecording()
+}
+
+// closeLive ends the live relay (once; a Writer's Close may be called
+// again).
+func (t *tee) closeLive() {
 	if t.live != nil {
-		t.live.Close()
+		t.liveOnce.Do(t.live.Close)
 	}
 }
 

@@ -497,3 +497,41 @@ func TestGOPCacheCountsMemory(t *testing.T) {
 		t.Fatalf("RTP-Info %+v: a group of 2000 packets was cached under a 64 KiB bound", resp.Streams[0])
 	}
 }
+
+// TestOnDemandRestartBeforePlay: an on-demand camera whose session ends
+// between a viewer's DESCRIBE and PLAY (the linger of the last viewer ran
+// out) is pulled again; PLAY waits for the new session and plays it.
+func TestOnDemandRestartBeforePlay(t *testing.T) {
+	var r *live.Relay
+	writers := make(chan ingest.Writer, 2)
+	open := func() {
+		w, err := r.Open("cam", testTracks(), ingest.Feed{})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		(&camera{w: w}).frames(1)
+		writers <- w
+	}
+	var err error
+	r, err = live.New(live.Config{OnDemand: func(string) (func(), bool) { return func() {}, true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go open()
+	pres, err := r.Describe(t.Context(), &rtsp.DescribeRequest{Path: "cam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pres.Close(rtsp.ErrTeardown)
+	(<-writers).Close() // the session ends before PLAY
+	go open()           // and the pull starts the next one
+	o := newOut()
+	resp, err := pres.Play(&rtsp.PlayRequest{Streams: []int{0}, Out: o})
+	if err != nil {
+		t.Fatalf("PLAY after the on-demand session restarted: %v", err)
+	}
+	resp.Start()
+	o.count(t, 4)
+	(<-writers).Close()
+}

@@ -1,6 +1,8 @@
 package live
 
 import (
+	"bytes"
+	"context"
 	"log/slog"
 	"sync"
 	"time"
@@ -64,6 +66,15 @@ func (p *presentation) Play(req *rtsp.PlayRequest) (*rtsp.PlayResponse, error) {
 	}
 	v := newViewer(p.h, req.Streams)
 	starts, ok := p.h.join(v, req.Streams)
+	if !ok && p.release != nil {
+		// An on-demand camera that ended between DESCRIBE and PLAY (its
+		// last viewer's linger ran out) is being pulled again for this
+		// one: play the next session if it describes the same media.
+		if h, err := p.h.r.hubFor(context.Background(), p.h.camera, true); err == nil && bytes.Equal(h.sdp, p.h.sdp) {
+			p.h = h
+			starts, ok = h.join(v, req.Streams)
+		}
+	}
 	if !ok {
 		return nil, &base.Error{Status: 404, Reason: "camera is not live"}
 	}
@@ -129,10 +140,10 @@ func (p *presentation) Ended() error {
 	if !p.mu.TryLock() {
 		return nil
 	}
-	v := p.v
+	v, h := p.v, p.h
 	p.mu.Unlock()
 	if v == nil {
-		if p.h.isClosed() {
+		if h.isClosed() {
 			return ErrCameraGone
 		}
 		return nil
@@ -140,7 +151,7 @@ func (p *presentation) Ended() error {
 	if v.isFinished() {
 		return ErrCameraGone
 	}
-	if lag := v.lag(time.Now()); lag > p.h.r.cfg.WriteTimeout {
+	if lag := v.lag(time.Now()); lag > h.r.cfg.WriteTimeout {
 		p.log.Warn("live viewer too slow", "behind_for", lag.Round(time.Millisecond))
 		return rtsp.ErrSlowClient
 	}
