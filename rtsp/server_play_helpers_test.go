@@ -76,6 +76,7 @@ type fakePres struct {
 	reason    error
 	violation string
 	sendErr   error         // how the last sender ended
+	ended     error         // what Ended reports (rtsp.Ender)
 	stop      chan struct{} // stops the running sender
 	wg        sync.WaitGroup
 }
@@ -160,6 +161,19 @@ func (p *fakePres) Pause() (headers.Range, error) {
 	defer p.mu.Unlock()
 	p.pauses++
 	return headers.Range{Unit: headers.RangeNPT, Start: &headers.RangePoint{Offset: 42 * time.Second}}, nil
+}
+
+// Ended implements rtsp.Ender.
+func (p *fakePres) Ended() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ended
+}
+
+func (p *fakePres) end(err error) {
+	p.mu.Lock()
+	p.ended = err
+	p.mu.Unlock()
 }
 
 func (p *fakePres) Close(reason error) {

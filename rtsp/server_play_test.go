@@ -523,3 +523,33 @@ func udpPlayRTCPKeepalive(t *testing.T, timeout, grace time.Duration) (judged bo
 	}
 	return true
 }
+
+// TestPresentationEndsItself: a playing presentation that ends itself (a
+// live camera stopped) ends its session only: the connection goes on and
+// may play again; one that ends as a slow client takes its connection.
+func TestPresentationEndsItself(t *testing.T) {
+	h := ffmpegHandler()
+	srv := startServer(t, rtsp.Config{Handler: h})
+	arch := "/archive/cam1"
+	play := func(c *client, i int) *fakePres {
+		c.describe(c.URL + arch)
+		id := c.setupPlayTCP(c.URL+arch+"/trackID=0", c.URL+arch+"/trackID=1")
+		resp, frames := c.Request("PLAY", c.URL+arch, []string{"Session: " + id})
+		rtsptest.ExpectStatus(t, resp, 200)
+		c.Frames(6 - len(frames)) // the presentation's burst of three per stream
+		return h.presentation(t, i)
+	}
+	c := dial(t, srv)
+	gone := errors.New("camera stopped")
+	p := play(c, 0)
+	p.end(gone)
+	if err := p.waitClosed(t); !errors.Is(err, gone) {
+		t.Fatalf("Close(%v), want the presentation's own reason", err)
+	}
+	play(c, 1) // the same connection plays again
+	h.presentation(t, 1).end(rtsp.ErrSlowClient)
+	if err := h.presentation(t, 1).waitClosed(t); !errors.Is(err, rtsp.ErrSlowClient) {
+		t.Fatalf("Close(%v)", err)
+	}
+	c.ExpectClosed()
+}

@@ -229,8 +229,14 @@ func (ss *session) expired(now time.Time) error {
 		ss.lastMedia = now
 	}
 	ss.seenRTP, ss.seenRTCP = rtp, rtcp
-	if why != nil && (ss.state == stateRecording || ss.state == statePlaying) {
+	if why != nil && ss.state == stateRecording {
 		return why
+	}
+	if why != nil && ss.state == statePlaying {
+		if errors.Is(why, ErrSlowClient) {
+			return why // the connection is backed up: it goes with the session
+		}
+		return presentationEnded{why}
 	}
 	if ss.state == stateRecording {
 		if now.Sub(ss.lastMedia) > cfg.MediaTimeout {
@@ -244,9 +250,23 @@ func (ss *session) expired(now time.Time) error {
 	return nil
 }
 
+// presentationEnded is why a playing session ends when its presentation
+// ended itself for a reason that concerns it alone (a live camera
+// stopped): the session ends, its connection (which may carry others, and
+// has the session's last packets, the BYEs, still to write) stays.
+type presentationEnded struct{ err error }
+
+func (e presentationEnded) Error() string { return e.err.Error() }
+func (e presentationEnded) Unwrap() error { return e.err }
+
 // expire ends the session from outside its owner's reader (reaper, UDP
-// reader) and closes the owner connection, which is of no use without it.
+// reader) and closes the owner connection, which is of no use without it,
+// unless the presentation ended itself (presentationEnded).
 func (ss *session) expire(reason error) {
+	if e, ok := reason.(presentationEnded); ok {
+		ss.close(e.err)
+		return
+	}
 	if ss.close(reason) {
 		ss.owner.cancel()
 	}
