@@ -6,6 +6,7 @@ require (
 	github.com/Eyevinn/mp4ff v0.56.0
 	github.com/chromedp/cdproto v0.160.1
 	github.com/chromedp/chromedp v0.23.1
+	github.com/coder/websocket v1.8.15
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/goccy/go-yaml v1.19.2
 	github.com/pion/rtp v1.10.6
