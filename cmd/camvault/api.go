@@ -32,7 +32,7 @@ func (c *fileConfig) apiConfig(tlsConf *tls.Config, log *slog.Logger) api.Config
 
 // newAPIServer builds the HTTP server over the serve's parts: the store (through apiArchive, and
 // itself for retention dry runs and /readyz), the recorder and pulls (cameras), the RTSP server
-// and pulls (sessions), the exporter and the metrics.
+// and pulls (sessions), the live relay (the web page's live views), the exporter and the metrics.
 func newAPIServer(cfg *fileConfig, access *rtspAuth, p apiParts, tlsConf *tls.Config, log *slog.Logger) (*api.Server, error) {
 	store := p.store
 	return api.New(cfg.apiConfig(tlsConf, log), api.Deps{
@@ -43,9 +43,12 @@ func newAPIServer(cfg *fileConfig, access *rtspAuth, p apiParts, tlsConf *tls.Co
 		Exporter:    p.exporter,
 		Retention:   store,
 		Sessions:    apiSessions{rtsp: p.rtsp, pull: p.pull},
+		Live:        p.live,
 		Metrics:     p.metrics.Handler(),
 		ObserveHTTP: p.metrics.ObserveHTTP,
 		AuthFailure: p.metrics.AuthFailure,
+		LiveStarted: p.metrics.LiveStarted,
+		LiveEnded:   p.metrics.LiveEnded,
 	})
 }
 
