@@ -363,7 +363,8 @@ func (v *liveViewer) WriteRTCP(stream int, pkt []byte) error {
 
 // Init implements liveview.Sink: the description, then the init segment.
 func (v *liveViewer) Init(mime string, init []byte) error {
-	msg, err := json.Marshal(liveMessage{Type: "init", MIME: mime, Tracks: v.stream.Played(), Skipped: v.stream.Skipped()})
+	msg, err := json.Marshal(liveMessage{Type: "init", MIME: mime, Tracks: v.stream.Played(),
+		Skipped: append([]string{}, v.stream.Skipped()...)}) // [] rather than null
 	if err != nil {
 		return err
 	}

@@ -217,7 +217,7 @@ func TestLiveView(t *testing.T) {
 	}
 	m := readStart(t, conn)
 	if m.Type != "init" || m.MIME != `video/mp4; codecs="avc1.64001F,mp4a.40.2"` ||
-		!slices.Equal(m.Tracks, []string{"H264 1280x720", "AAC 48000 Hz"}) || len(m.Skipped) != 0 {
+		!slices.Equal(m.Tracks, []string{"H264 1280x720", "AAC 48000 Hz"}) || m.Skipped == nil || len(m.Skipped) != 0 {
 		t.Fatalf("description %+v", m)
 	}
 	for i := range 4 { // the fifth cached frame waits for the next one

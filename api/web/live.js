@@ -10,9 +10,9 @@ const LIVE_TOKEN_KEY = 'camvault.token'; // the timeline page's bearer token, th
 const LIVE_PROTOCOL = 'camvault.live.v1';
 const LIVE_BEARER = 'camvault.bearer.';
 const LIVE_TARGET = 0.3;  // s behind the newest frame the view aims for
-const LIVE_NUDGE = 1.0;   // s behind: play a little faster (pitch kept) until back at LIVE_TARGET
+const LIVE_NUDGE = 0.6;   // s behind: play a little faster (pitch kept) until back near LIVE_TARGET
 const LIVE_JUMP = 3.0;    // s behind: jump to the newest frame
-const LIVE_RATE = 1.15;   // the faster rate
+const LIVE_RATE = 1.1;    // the faster rate: a tenth of a second caught up per second
 const LIVE_KEEP = 30;     // s of played media kept in the buffer
 const LIVE_APPEND_MAX = 4 << 20; // bytes appended at once when messages queued up
 const LIVE_RETRY_MIN = 2e3, LIVE_RETRY_MAX = 30e3;
@@ -98,10 +98,11 @@ class LiveView {
     }
     const m = JSON.parse(data);
     if (m.type !== 'init') return;
-    const what = [...m.tracks, ...m.skipped.map((s) => `not played: ${s}`)].join('; ');
+    const tracks = m.tracks || [], skipped = m.skipped || [];
+    const what = [...tracks, ...skipped.map((s) => `not played: ${s}`)].join('; ');
     this.video.title = what;
     if (!window.MediaSource || !MediaSource.isTypeSupported(m.mime)) {
-      this.fail(`This browser cannot play ${m.tracks.join(' and ')} (${m.mime}).`);
+      this.fail(`This browser cannot play ${tracks.join(' and ')} (${m.mime}).`);
       return;
     }
     if (!this.url) {
@@ -182,7 +183,7 @@ class LiveView {
       v.playbackRate = 1;
     } else if (behind > LIVE_NUDGE) {
       v.playbackRate = LIVE_RATE;
-    } else if (behind < LIVE_TARGET + 0.1) {
+    } else if (behind < LIVE_TARGET + 0.05) {
       v.playbackRate = 1;
     }
     if (v.paused && !v.ended && !this.userPaused) v.play().catch(() => { /* not yet */ });
