@@ -18,6 +18,7 @@ import (
 
 	"github.com/camvault/camvault/api"
 	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/internal/mediatest"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/storage/fmp4"
 )
@@ -27,10 +28,9 @@ const liveRoute = "GET /api/v1/cameras/{camera}/live.ws"
 // liveTracks are the tracks of the fixture's live camera door: H.264 (x264
 // High 3.1, parameter sets in the SDP) and AAC-LC 48 kHz.
 func liveTracks() []*media.Track {
-	sps, _ := base64.StdEncoding.DecodeString("Z2QAH6zZQFAFuwEQAAADABAAAAMDIPGDGWA=")
-	pps, _ := base64.StdEncoding.DecodeString("aOvjyyLA")
 	return []*media.Track{
-		{Codec: media.CodecH264, ClockRate: 90000, PayloadType: 96, SPS: sps, PPS: pps, Width: 1280, Height: 720, Control: "trackID=0"},
+		{Codec: media.CodecH264, ClockRate: 90000, PayloadType: 96, SPS: mediatest.H264SPS, PPS: mediatest.H264PPS,
+			Width: 1280, Height: 720, Control: "trackID=0"},
 		{Codec: media.CodecAAC, ClockRate: 48000, Channels: 2, PayloadType: 97, AudioConfig: []byte{0x11, 0x90},
 			SizeLength: 13, IndexLength: 3, IndexDeltaLength: 3, Control: "trackID=1"},
 	}

@@ -2,36 +2,25 @@ package liveview_test
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/binary"
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/internal/mediatest"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/storage/fmp4"
 )
 
-// Parameter sets of real encoders (media's test fixtures): x264 High 3.1
+// Parameter sets of real encoders (package mediatest): x264 High 3.1
 // 1280x720, x264 Baseline 3.0 640x480, and x265 Main 4:4:4 (RExt).
 var (
-	h264SPS  = b64("Z2QAH6zZQFAFuwEQAAADABAAAAMDIPGDGWA=")
-	h264PPS  = b64("aOvjyyLA")
-	h264SPS2 = b64("Z0LAHtkAoD2wEQAAAwABAAADADIPFi5I")
-	h264PPS2 = b64("aMuDyyA=")
-	h265VPS  = b64("QAEMAf//BAgAAAMAnggAAAMAADyVmAk=")
-	h265SPS  = b64("QgEBBAgAAAMAnggAAAMAADyQAUEB4ssrNJJleAtwICAAQAAAAwBAAAAGQg==")
-	h265PPS  = b64("RAHBcoYMRiQ=")
+	h264SPS, h264PPS   = mediatest.H264SPS, mediatest.H264PPS
+	h264SPS2, h264PPS2 = mediatest.H264SPS2, mediatest.H264PPS2
+	h265VPS, h265SPS   = mediatest.H265VPS, mediatest.H265SPS
+	h265PPS            = mediatest.H265PPS
 	// aacLC is the AudioSpecificConfig of AAC-LC, 48 kHz, stereo.
 	aacLC = []byte{0x11, 0x90}
 )
-
-func b64(s string) []byte {
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
 
 // h264Track is a Ready H.264 track; withParams false leaves out the
 // parameter sets (they come in-band with the first keyframe).

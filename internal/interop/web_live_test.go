@@ -100,24 +100,16 @@ const advanceJS = `(() => {
 })()`
 
 // shownFrameJS waits for a frame presented now and returns its luma plane
-// (WebCodecs VideoFrame, as seekJS) with the wall clock when it was taken,
-// the video's position and how far its buffer reaches.
+// (readLuma) with the wall clock when it was taken, the video's position
+// and how far its buffer reaches.
 const shownFrameJS = `(async () => {
+  ` + readLumaJS + `
   const v = document.getElementById('video');
   await new Promise((ok) => v.requestVideoFrameCallback(ok));
   const now = Date.now();
-  const f = new VideoFrame(v);
-  const w = f.visibleRect.width, h = f.visibleRect.height;
-  const buf = new Uint8Array(f.allocationSize());
-  const layout = await f.copyTo(buf);
-  f.close();
-  const luma = [];
-  for (let r = 0; r < h; r++) {
-    const row = layout[0].offset + r * layout[0].stride;
-    luma.push(...buf.subarray(row, row + w));
-  }
+  const frame = await readLuma(v);
   const b = v.buffered;
-  return { Now: now, Width: w, Height: h, Luma: luma, CurrentTime: v.currentTime,
+  return { Now: now, Frame: frame, CurrentTime: v.currentTime,
     BufferedEnd: b.length ? b.end(b.length - 1) : 0, Status: document.getElementById('status').textContent };
 })()`
 
@@ -182,7 +174,7 @@ func TestWebLive(t *testing.T) {
 	b.console.check(t)
 }
 
-// shownFrame is the frame the live page presents now.
+// shownFrameInfo is the frame the live page presents now.
 type shownFrameInfo struct {
 	Now                      int64 // Unix milliseconds
 	Frame                    int
@@ -196,8 +188,7 @@ func shownFrame(t *testing.T, b *browser) shownFrameInfo {
 	defer cancel()
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
 		Now                      int64
-		Width, Height            int
-		Luma                     []int
+		Frame                    decodedFrame
 		CurrentTime, BufferedEnd float64
 		Status                   string
 	}](shownFrameJS, chromedp.EvalAwaitPromise))
@@ -205,13 +196,6 @@ func shownFrame(t *testing.T, b *browser) shownFrameInfo {
 		b.console.check(t)
 		t.Fatalf("read the shown frame: %v", err)
 	}
-	if got.Width != numberedW || got.Height != numberedH || len(got.Luma) != numberedW*numberedH {
-		t.Fatalf("frame %dx%d with %d luma samples, want %dx%d", got.Width, got.Height, len(got.Luma), numberedW, numberedH)
-	}
-	luma := make([]byte, len(got.Luma))
-	for i, v := range got.Luma {
-		luma[i] = byte(v)
-	}
-	return shownFrameInfo{Now: got.Now, Frame: clip.FrameNumber(luma, numberedW, numberedH, numberedFPS),
-		CurrentTime: got.CurrentTime, BufferedEnd: got.BufferedEnd, Status: got.Status}
+	return shownFrameInfo{Now: got.Now, Frame: got.Frame.number(t), CurrentTime: got.CurrentTime,
+		BufferedEnd: got.BufferedEnd, Status: got.Status}
 }
