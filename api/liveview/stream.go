@@ -125,9 +125,11 @@ func describe(t *media.Track) string {
 	return t.Codec.String()
 }
 
-// Played describes the played tracks ("H264 640x360"); Skipped the others,
-// each with why.
-func (s *Stream) Played() []string  { return s.played }
+// Played describes the played tracks ("H264 640x360", "AAC 48000 Hz").
+func (s *Stream) Played() []string { return s.played }
+
+// Skipped describes the tracks not played, each with why ("PCMU 8000 Hz:
+// browsers do not play G.711 from MP4").
 func (s *Stream) Skipped() []string { return s.skipped }
 
 // WriteRTP takes one RTP packet of stream i (live.Output). Malformed

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +40,13 @@ func pushLive(t *testing.T, s *server, base, camera string) time.Time {
 	if out, err := run(t, 2*time.Minute, "ffmpeg", args...); err != nil {
 		t.Fatalf("encode the clip: %v\n%s", err, out)
 	}
+	return pushFile(t, s, base, camera, file)
+}
+
+// pushFile pushes file with ffmpeg -re -c copy in the background until the
+// test ends, and returns when camvault records the camera (see pushLive).
+func pushFile(t *testing.T, s *server, base, camera, file string) time.Time {
+	t.Helper()
 	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-re", "-i", file, "-c", "copy",
 		"-f", "rtsp", "-rtsp_transport", "tcp", "rtsp://"+s.rtsp+"/"+camera)
 	if err := cmd.Start(); err != nil {
@@ -77,13 +85,20 @@ func recording(t *testing.T, base, camera string) bool {
 // <video>'s currentTime every animation frame and notes in
 // window.liveAdvance when it has grown twice while playing (the picture
 // moves), as performance.now(): milliseconds from the navigation's start.
+// It also notes when the live view's WebSocket, its first messages and the
+// video's events came (window.liveEvents), and the MSE type the server
+// sent (window.liveMIME).
 const advanceJS = `(() => {
   window.liveEvents = [];
   const note = (what) => window.liveEvents.push(what + '@' + Math.round(performance.now()));
   const WS = window.WebSocket;
   window.WebSocket = function (...a) { const ws = new WS(...a); note('ws'); let n = 0;
     ws.addEventListener('open', () => note('open'));
-    ws.addEventListener('message', () => { if (++n <= 3 || n === 10) note('msg' + n); }); return ws; };
+    ws.addEventListener('message', (e) => {
+      if (typeof e.data === 'string' && !window.liveMIME) window.liveMIME = JSON.parse(e.data).mime;
+      if (++n <= 3 || n === 10) note('msg' + n);
+    });
+    return ws; };
   for (const e of ['loadedmetadata', 'loadeddata', 'canplay', 'playing', 'waiting', 'seeking']) {
     document.addEventListener(e, () => note(e), true);
   }
@@ -171,6 +186,7 @@ func TestWebLive(t *testing.T) {
 	if st := eval[string](b, `document.querySelector('.live-tile[data-camera="cam"] .live-status').textContent`); st != "Live" {
 		t.Errorf("the tile's status is %q, want Live", st)
 	}
+	b.screenshot("web-live-tile.png")
 	b.console.check(t)
 }
 
@@ -198,4 +214,39 @@ func shownFrame(t *testing.T, b *browser) shownFrameInfo {
 	}
 	return shownFrameInfo{Now: got.Now, Frame: got.Frame.number(t), CurrentTime: got.CurrentTime,
 		BufferedEnd: got.BufferedEnd, Status: got.Status}
+}
+
+// TestWebLiveH265: the live page of an H.265 camera plays it where the
+// browser's MediaSource takes the codecs string the server sends, and
+// otherwise says so, naming the codec (Debian's chromium has no H.265
+// decoder on most machines).
+func TestWebLiveH265(t *testing.T) {
+	needTool(t, "ffmpeg")
+	exe := needChromium(t)
+	s := startServer(t, "")
+	base := s.httpBase()
+	pushFile(t, s, base, "cam", encodedClip(t, 20, false, x265))
+	b := startBrowser(t, exe)
+	if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: advanceJS}); err != nil {
+		t.Fatal(err)
+	}
+	b.do(30*time.Second, "open the live page", chromedp.Navigate(base+"/live/cam"),
+		chromedp.Poll[chromedp.Void](`(() => { const s = document.getElementById('status').textContent;
+  return s === 'Live' || s.startsWith('This browser cannot play'); })()`, chromedp.WithPollingTimeout(20*time.Second)))
+	got := eval[struct {
+		Status, MIME string
+		Supported    bool
+	}](b, `({Status: document.getElementById('status').textContent, MIME: window.liveMIME,
+  Supported: MediaSource.isTypeSupported(window.liveMIME)})`)
+	t.Logf("%s: supported %v; the page says %q", got.MIME, got.Supported, got.Status)
+	if !strings.HasPrefix(got.MIME, `video/mp4; codecs="hvc1.`) {
+		t.Errorf("MSE type %q, want video/mp4 with an hvc1 codecs string", got.MIME)
+	}
+	switch {
+	case got.Supported && got.Status != "Live":
+		t.Errorf("the browser takes %s but the page says %q", got.MIME, got.Status)
+	case !got.Supported && !strings.Contains(got.Status, got.MIME):
+		t.Errorf("the browser refuses %s; the page says %q without naming it", got.MIME, got.Status)
+	}
+	b.console.check(t)
 }
