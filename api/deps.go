@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"time"
 
@@ -33,6 +34,10 @@ type Deps struct {
 	Live LiveSource
 	// Metrics is served at /metrics to callers with the metrics right.
 	Metrics http.Handler
+	// Tunnels serves RTSP tunnelled in HTTP and in WebSocket on this port:
+	// the connections of tunnel requests are handed to it. Nil: such
+	// requests are answered as any other (404).
+	Tunnels Tunnels
 	// ObserveHTTP, when set, is called once per request with the route
 	// (the ServeMux pattern, "unmatched" for none), the status and the
 	// time taken.
@@ -103,6 +108,24 @@ type RetentionRunner interface {
 // a RetryAfter() time.Duration method that returns more than 0.
 type Exporter interface {
 	ServeExport(w http.ResponseWriter, r *http.Request, camera string, start, end time.Time, format string) error
+}
+
+// Tunnels takes over the connections of RTSP over HTTP (a GET or POST with
+// an x-sessioncookie, RTSP-HT-01) and RTSP over WebSocket (subprotocol
+// rtsp.onvif.org) from the HTTP server; cmd adapts the RTSP server to it.
+// Methods are called concurrently and return at once: the connection is
+// theirs from then on, also when they refuse it (they close it and say
+// why).
+type Tunnels interface {
+	// ServeHTTPTunnel serves nc, hijacked after the head of a tunnel GET or
+	// POST was read: head is that head written again followed by the bytes
+	// the HTTP server had read after it, to be read before nc. tls reports
+	// HTTPS.
+	ServeHTTPTunnel(nc net.Conn, head []byte, tls bool) error
+	// ServeWebSocket serves nc, the binary messages of an accepted
+	// WebSocket as one byte stream, as an RTSP connection. tls reports
+	// HTTPS.
+	ServeWebSocket(nc net.Conn, tls bool) error
 }
 
 // Session is one RTSP session or pull.

@@ -195,19 +195,6 @@ func isWebSocket(r *http.Request) bool {
 	return headerHasToken(r.Header, "Connection", "upgrade") && headerHasToken(r.Header, "Upgrade", "websocket")
 }
 
-// headerHasToken reports whether a comma-separated header of h lists
-// token, case-insensitively.
-func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for t := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // sameOrigin refuses a request whose Origin is another host than the one
 // it was sent to: a page elsewhere must not open a live view with the
 // browser's remembered Basic credentials (cross-site WebSocket hijacking).

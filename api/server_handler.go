@@ -28,8 +28,9 @@ type route struct {
 // unmatched is the route label of a request that matched no pattern.
 const unmatched = "unmatched"
 
-// ServeHTTP implements http.Handler: it dispatches to the route, turns a
-// 404 or 405 of the mux into a problem, recovers a panic into a 500 for
+// ServeHTTP implements http.Handler: it hands the requests of RTSP over
+// HTTP and WebSocket to Deps.Tunnels (serveTunnel), dispatches the others
+// to the route, turns a 404 or 405 of the mux into a problem, recovers a panic into a 500 for
 // this request only, and reports the route, status and time to
 // Deps.ObserveHTTP.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -57,6 +58,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.LogAttrs(r.Context(), slog.LevelDebug, "request", slog.String("route", label),
 			slog.Int("status", sw.status()), slog.Duration("dur", dur), slog.String("peer", r.RemoteAddr))
 	}()
+	if kind := tunnelKind(r); kind != "" && s.deps.Tunnels != nil {
+		label = tunnelRoute
+		s.serveTunnel(sw, r, kind)
+		return
+	}
 	if pattern != "" {
 		s.mux.ServeHTTP(sw, r) // sets the path values
 		return

@@ -19,6 +19,13 @@ type Config struct {
 	// gop_cache_bytes, which a new viewer's queue starts with. Defaults to
 	// 16 MiB (the packets are shared with other viewers, not copied).
 	ViewerQueueBytes int `yaml:"viewer_queue_bytes" unit:"bytes"`
+	// OriginalTimestamps sends a new viewer's cached group of pictures
+	// with the camera's own RTP timestamps instead of retiming its frames
+	// one tick apart (package comment): the viewer then plays as far behind
+	// live as the keyframe was old, for good. For tools that re-encode at a
+	// fixed frame rate and drop (or, ffmpeg -f null, complain about) frames
+	// that share a timestamp. Defaults to false.
+	OriginalTimestamps bool `yaml:"original_timestamps"`
 	// MaxViewers bounds the playing live viewers of the whole process;
 	// more get 503 at PLAY (SEC-03). Defaults to 1024.
 	MaxViewers int `yaml:"max_viewers"`

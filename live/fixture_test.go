@@ -132,6 +132,7 @@ type out struct {
 	got     []sent
 	changed chan struct{}
 	gate    chan struct{} // nil: writes pass
+	blocked chan struct{} // gets a value when a write waits at the gate
 	closed  bool
 }
 
@@ -141,7 +142,7 @@ type sent struct {
 	b      []byte
 }
 
-func newOut() *out { return &out{changed: make(chan struct{}, 1)} }
+func newOut() *out { return &out{changed: make(chan struct{}, 1), blocked: make(chan struct{}, 1)} }
 
 func (o *out) WriteRTP(stream int, pkt []byte) error  { return o.write(stream, false, pkt) }
 func (o *out) WriteRTCP(stream int, pkt []byte) error { return o.write(stream, true, pkt) }
@@ -153,6 +154,10 @@ func (o *out) write(stream int, rtcp bool, pkt []byte) error {
 	gate := o.gate
 	o.mu.Unlock()
 	if gate != nil {
+		select {
+		case o.blocked <- struct{}{}:
+		default:
+		}
 		<-gate
 	}
 	o.mu.Lock()

@@ -28,7 +28,8 @@ type hub struct {
 	closed   bool
 	gop      []*packet // key track packets from the access unit of the latest keyframe
 	gopBytes int
-	gopOK    bool // gop starts with a keyframe's access unit
+	gopOK    bool      // gop starts with a keyframe's access unit
+	gopAt    time.Time // when the keyframe that starts gop arrived
 	au       accessUnit
 	last     []trackState // by source track
 	viewers  []*viewer
@@ -96,6 +97,9 @@ func (h *hub) rtp(i int, b []byte) {
 	st := &h.last[i]
 	st.seen, st.seq, st.ts, st.ssrc, st.at = true, hdr.seq, hdr.ts, hdr.ssrc, now
 	keyframe := i == h.key && h.keyPacket(p, hdr) && h.gopOK // the group now ends with p
+	if keyframe {
+		h.gopAt = now
+	}
 	for _, v := range h.viewers {
 		if keyframe && v.resume(h.gop) {
 			continue // the group it resumed with ends with p
@@ -205,6 +209,9 @@ func (h *hub) join(v *viewer, streams []int) ([]rtsp.StreamStart, bool) {
 		if h.gopOK && len(h.gop) > 0 {
 			keyStart = h.burst(v)
 			edge = h.last[h.key].at
+			if h.r.cfg.OriginalTimestamps {
+				edge = h.gopAt
+			}
 		} else {
 			v.skipping = true // until the first keyframe; not behind, so no skipSince
 		}
@@ -242,6 +249,12 @@ func (h *hub) burst(v *viewer) rtsp.StreamStart {
 	}
 	newest := h.gop[len(h.gop)-1].ts
 	ts := newest - uint32(units-1)
+	if h.r.cfg.OriginalTimestamps {
+		for _, p := range h.gop {
+			v.pushLocked(entry{p: p, ts: p.ts})
+		}
+		return rtsp.StreamStart{Seq: h.gop[0].seq, RTPTime: h.gop[0].ts}
+	}
 	first := rtsp.StreamStart{Seq: h.gop[0].seq, RTPTime: ts}
 	for i, p := range h.gop {
 		if i > 0 && p.ts != h.gop[i-1].ts {

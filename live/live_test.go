@@ -117,6 +117,11 @@ func TestSlowViewerSkipsToKeyframe(t *testing.T) {
 	play(t, r, fast, 0)
 	slow.block()
 	play(t, r, slow, 0)
+	select { // the sender took the cached keyframe and waits on its first write
+	case <-slow.blocked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the slow viewer's sender did not start")
+	}
 	// The camera sends in real time: the fast viewer takes each frame
 	// before the next comes.
 	frames := func(n int) {
@@ -127,27 +132,33 @@ func TestSlowViewerSkipsToKeyframe(t *testing.T) {
 	}
 	frames(3*gopFrames - 1 + gopFrames/2) // well over 64 KiB beyond the batch being sent
 	slow.unblock()
-	frames(gopFrames) // past the next keyframe
-	all := len(cam.sent)
-	got := slow.waitFor(t, "the keyframe after the skip", func(s []sent) bool {
-		for _, p := range s {
-			if seqOf(p.b) == uint16(cam.sent[all-1].seq) {
-				return true
+	// The slow viewer drains its queue and resumes at the first keyframe
+	// that fits; the camera goes on until it has (at most ten more groups).
+	gap := func(s []sent) int {
+		for i := 1; i < len(s); i++ {
+			if seqOf(s[i].b) != seqOf(s[i-1].b)+1 {
+				return i
 			}
 		}
-		return false
-	})
-	// Find the gap: after it the next packet must start a keyframe unit.
-	for i := 1; i < len(got); i++ {
-		if seqOf(got[i].b) != seqOf(got[i-1].b)+1 {
-			if got[i].b[12] != sps[0] {
-				t.Fatalf("after skipping from seq %d the viewer got seq %d, payload %x: not a keyframe unit",
-					seqOf(got[i-1].b), seqOf(got[i].b), got[i].b[12])
+		return 0
+	}
+	for range 10 * gopFrames {
+		frames(1)
+		slow.mu.Lock()
+		i := gap(slow.got)
+		var first []byte
+		if i > 0 {
+			first = slow.got[i].b
+		}
+		slow.mu.Unlock()
+		if i > 0 {
+			if first[12] != sps[0] {
+				t.Fatalf("after the skip the viewer got seq %d, payload %x: not a keyframe unit", seqOf(first), first[12])
 			}
 			return
 		}
 	}
-	t.Fatalf("the blocked viewer skipped nothing (%d packets)", len(got))
+	t.Fatal("the blocked viewer skipped nothing, or never resumed")
 }
 
 // TestSlowViewerEnds: a viewer skipping for write_timeout ends with
@@ -158,9 +169,12 @@ func TestSlowViewerEnds(t *testing.T) {
 		cam.padFrames = 2000
 		o := newOut()
 		o.block()
+		defer o.unblock() // on failure too: a blocked sender would deadlock the bubble
+		cam.frames(1)
 		pres, _ := play(t, r, o, 0)
 		ender := pres.(rtsp.Ender)
-		cam.frames(60) // overflows
+		synctest.Wait() // the sender took the keyframe and blocks on its first write
+		cam.frames(60)  // over 64 KiB: the queue overflows
 		if err := ender.Ended(); err != nil {
 			t.Fatalf("Ended right after falling behind: %v", err)
 		}
@@ -188,7 +202,7 @@ func TestCameraGone(t *testing.T) {
 	got := o.waitFor(t, "BYEs", func(s []sent) bool {
 		byes := 0
 		for _, p := range s {
-			if p.rtcp && p.b[1] == 203 {
+			if p.rtcp && len(p.b) > 9 && p.b[9] == 203 { // after the empty RR
 				byes++
 			}
 		}
@@ -413,4 +427,22 @@ func TestSubscribeTooMany(t *testing.T) {
 		t.Fatalf("after the first left: %v", err)
 	}
 	sub.Close()
+}
+
+// TestOriginalTimestamps: with original_timestamps the cached group keeps
+// the camera's timestamps, and RTP-Info gives the keyframe's.
+func TestOriginalTimestamps(t *testing.T) {
+	r, cam := newRelay(t, live.Config{OriginalTimestamps: true})
+	cam.frames(5)
+	o := newOut()
+	_, resp := play(t, r, o, 0)
+	got := o.count(t, 8)
+	for i, p := range got {
+		if want := cam.sent[i].ts; tsOf(p.b) != want {
+			t.Fatalf("packet %d has timestamp %d, want the camera's %d", i, tsOf(p.b), want)
+		}
+	}
+	if resp.Streams[0].RTPTime != 0 || resp.Streams[0].Seq != 0 {
+		t.Fatalf("RTP-Info %+v, want the keyframe's", resp.Streams[0])
+	}
 }

@@ -124,7 +124,11 @@ func (p *presentation) Close(reason error) {
 // been sent the rest and a BYE), or the viewer has been behind for
 // WriteTimeout.
 func (p *presentation) Ended() error {
-	p.mu.Lock()
+	// The server's reaper asks every session in turn: never wait here for
+	// a PAUSE that waits for this viewer's sender.
+	if !p.mu.TryLock() {
+		return nil
+	}
 	v := p.v
 	p.mu.Unlock()
 	if v == nil {

@@ -53,8 +53,14 @@ func rtcpSenderReport(b []byte) (ssrc uint32, ok bool) {
 	return binary.BigEndian.Uint32(b[4:]), true
 }
 
-// appendBye appends an RTCP BYE for ssrc (RTCP-04).
+// appendBye appends a compound RTCP packet that ends ssrc's stream: an
+// empty receiver report, which must lead every compound packet (RFC 3550
+// §6.1, RTCP-01), then a BYE (RTCP-04). A lone BYE is 8 bytes, and ffmpeg
+// drops RTP/RTCP packets shorter than 12 bytes unread: its players then
+// played on until the session ended (as playback's bye says).
 func appendBye(b []byte, ssrc uint32) []byte {
+	b = append(b, 0x80, 201, 0, 1)
+	b = binary.BigEndian.AppendUint32(b, ssrc)
 	b = append(b, 0x81, 203, 0, 1)
 	return binary.BigEndian.AppendUint32(b, ssrc)
 }

@@ -30,8 +30,8 @@ type Output interface {
 
 // Subscription is one viewer of Subscribe.
 type Subscription struct {
-	// Tracks are the camera's relayed tracks; stream i of the Output is
-	// Tracks[i].
+	// Tracks are copies of the camera's relayed tracks; stream i of the
+	// Output is Tracks[i].
 	Tracks []*media.Track
 	pres   *presentation
 	done   chan struct{}
@@ -53,7 +53,8 @@ func (r *Relay) Subscribe(ctx context.Context, camera string, out Output) (*Subs
 	tracks := make([]*media.Track, len(streams))
 	for i, k := range pres.h.toTrack {
 		streams[i] = i
-		tracks[i] = pres.h.tracks[k]
+		t := *pres.h.tracks[k] // the caller's own: a depacketizer may update its parameter sets
+		tracks[i] = &t
 	}
 	resp, err := pres.Play(&rtsp.PlayRequest{Streams: streams, Out: out})
 	if err != nil {

@@ -17,6 +17,9 @@ type SDPOptions struct {
 	// Ranges are session-level a=range values in order (SDP-05), for example
 	// "npt=0-3600.000" and "clock=20261125T101500Z-20261125T111500Z". None if empty.
 	Ranges []string
+	// MediaRange, when set, is an a=range value written in every m= section
+	// too, after its a=control (RFC 2326 App. C.1.5 allows both levels).
+	MediaRange string
 	// ONVIF adds a=x-onvif-track:<ref> to every medium (ONVIF-03): VIDEO001, VIDEO002, ...
 	// for video and AUDIO001, ... for audio, numbered per kind in track order.
 	ONVIF bool
@@ -33,6 +36,7 @@ type SDPOptions struct {
 //	a=range:<each of Ranges>
 //	m=<video|audio> 0 RTP/AVP <pt>      per track, in order
 //	a=control:<Control>
+//	a=range:<MediaRange>                when set
 //	a=rtpmap:<pt> <encoding>/<clock>[/<channels>]
 //	a=fmtp:<pt> <codec parameters>      when the codec has any
 //	a=framesize:<pt> <w>-<h>            MJPEG with a known size
@@ -46,7 +50,7 @@ type SDPOptions struct {
 // opus/48000/2, sprop-stereo=1 for 2 channels (PL-OPUS-01). PCMU, PCMA and JPEG have no
 // fmtp. The payload type is the track's. Tracks with CodecUnknown are skipped. A track
 // without Control gets "trackID=<index in tracks>" (SDP-07). CR and LF in SessionName,
-// Ranges and Control are dropped so that no value can add a line.
+// Ranges, MediaRange and Control are dropped so that no value can add a line.
 //
 // TracksFromSDP of the result gives back the tracks, except the MJPEG size (a=framesize
 // is not read) and a mono Opus channel count (opus is always /2).
@@ -80,7 +84,7 @@ func MarshalSDP(tracks []*Track, opts SDPOptions) []byte {
 				ref = onvifTrackRef("AUDIO", audio)
 			}
 		}
-		w.media(t, i, ref)
+		w.media(t, i, ref, opts.MediaRange)
 	}
 	return w.b
 }
@@ -111,8 +115,9 @@ func (w *sdpWriter) line(parts ...string) {
 	w.b = append(w.b, '\r', '\n')
 }
 
-// media appends the m= section of track t, which is tracks[index].
-func (w *sdpWriter) media(t *Track, index int, onvifRef string) {
+// media appends the m= section of track t, which is tracks[index], with the
+// a=range mediaRange when it is not "".
+func (w *sdpWriter) media(t *Track, index int, onvifRef, mediaRange string) {
 	kind := "audio"
 	if t.IsVideo() {
 		kind = "video"
@@ -124,6 +129,9 @@ func (w *sdpWriter) media(t *Track, index int, onvifRef string) {
 	}
 	w.line("m=", kind, " 0 RTP/AVP ", pt)
 	w.line("a=control:", control)
+	if mediaRange != "" {
+		w.line("a=range:", mediaRange)
+	}
 	w.line("a=rtpmap:", pt, " ", sdpRTPMap(t))
 	if f := sdpFMTP(t); f != "" {
 		w.line("a=fmtp:", pt, " ", f)

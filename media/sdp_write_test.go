@@ -95,9 +95,9 @@ func TestMarshalSDP(t *testing.T) {
 				"a=x-onvif-track:AUDIO002\r\na=recvonly\r\n"},
 		{name: "SEC CR and LF cannot add lines",
 			tracks: []*media.Track{{Control: "x\r\na=sendonly", PayloadType: 0, Codec: media.CodecPCMU, ClockRate: 8000, Channels: 1}},
-			opts:   media.SDPOptions{SessionName: "a\r\nb=AS:1", Ranges: []string{"npt=0-\n1"}},
+			opts:   media.SDPOptions{SessionName: "a\r\nb=AS:1", Ranges: []string{"npt=0-\n1"}, MediaRange: "npt=0-\r\n2"},
 			want: "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=ab=AS:1\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\na=control:*\r\na=range:npt=0-1\r\n" +
-				"m=audio 0 RTP/AVP 0\r\na=control:xa=sendonly\r\na=rtpmap:0 PCMU/8000\r\na=recvonly\r\n"},
+				"m=audio 0 RTP/AVP 0\r\na=control:xa=sendonly\r\na=range:npt=0-2\r\na=rtpmap:0 PCMU/8000\r\na=recvonly\r\n"},
 		{name: "no tracks", want: sessionHeader},
 	}
 	for _, tt := range tests {
@@ -167,6 +167,7 @@ func TestMarshalSDPGolden(t *testing.T) {
 	got := media.MarshalSDP(tracks, media.SDPOptions{
 		SessionName: "cam1 archive",
 		Ranges:      []string{"npt=0-3600.000", "clock=20261125T101500Z-20261125T111500Z"},
+		MediaRange:  "npt=0-3600.000",
 		ONVIF:       true,
 	})
 	golden := filepath.Join("testdata", "describe_h264_aac.sdp")
@@ -184,8 +185,9 @@ func TestMarshalSDPGolden(t *testing.T) {
 	}
 }
 
-// TestMarshalSDPFFprobe checks that ffprobe reads the codecs of every medium from an SDP
-// file written by MarshalSDP. No packet ever arrives: -listen_timeout ends the wait.
+// TestMarshalSDPFFprobe checks that ffprobe reads the codecs of every medium and the
+// duration of the npt range from an SDP file written by MarshalSDP with the ranges of an
+// archive answer. No packet ever arrives: -listen_timeout ends the wait.
 func TestMarshalSDPFFprobe(t *testing.T) {
 	t.Parallel()
 	ffprobe, err := exec.LookPath("ffprobe")
@@ -194,12 +196,12 @@ func TestMarshalSDPFFprobe(t *testing.T) {
 	}
 	tracks := sdpTracks()
 	path := filepath.Join(t.TempDir(), "describe.sdp")
-	if err := os.WriteFile(path, media.MarshalSDP(tracks, media.SDPOptions{ONVIF: true, Ranges: []string{"npt=0-10.000"}}), 0o600); err != nil {
+	if err := os.WriteFile(path, media.MarshalSDP(tracks, media.SDPOptions{ONVIF: true, Ranges: []string{"npt=0-10.000", "clock=20261125T101500Z-20261125T101510Z"}, MediaRange: "npt=0-10.000"}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(ffprobe, "-v", "error", "-protocol_whitelist", "file,udp,rtp",
 		"-listen_timeout", "0.1", "-analyzeduration", "1", "-probesize", "32",
-		"-show_entries", "stream=codec_name,sample_rate,channels", "-of", "json", path).Output()
+		"-show_entries", "stream=codec_name,sample_rate,channels:format=duration", "-of", "json", path).Output()
 	if err != nil {
 		t.Fatalf("ffprobe: %v\n%s", err, out)
 	}
@@ -209,9 +211,15 @@ func TestMarshalSDPFFprobe(t *testing.T) {
 			SampleRate string `json:"sample_rate"`
 			Channels   int    `json:"channels"`
 		} `json:"streams"`
+		Format struct {
+			Duration string `json:"duration"`
+		} `json:"format"`
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("ffprobe output %s: %v", out, err)
+	}
+	if res.Format.Duration != "10.000000" {
+		t.Errorf("ffprobe duration %q, want 10.000000 (SDP-05)", res.Format.Duration)
 	}
 	want := []string{"h264", "aac 48000 2", "hevc", "opus 48000 2", "pcm_mulaw 8000 1", "pcm_alaw 16000 2", "mjpeg", "aac 16000 1"}
 	var got []string

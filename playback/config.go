@@ -18,7 +18,8 @@ type Config struct {
 	// DESCRIBE (SEC-03). Defaults to 256.
 	MaxSessions int `yaml:"max_sessions"`
 	// SenderReportInterval is how often an RTCP sender report goes out per
-	// stream while playing (RTCP-05). Defaults to 5s.
+	// stream while playing (RTCP-05), after the one that goes with the first
+	// packet of every PLAY. Defaults to 5s.
 	SenderReportInterval time.Duration `yaml:"sender_report_interval"`
 	// MaxPayload is the largest RTP payload in bytes (RTP-11). Defaults to
 	// 1400.

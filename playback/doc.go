@@ -12,7 +12,9 @@
 //
 // RTP timestamps come from a continuous counter per stream: seeks, pauses,
 // segment joins and recording gaps never make them jump. The true wall-clock
-// time of each frame travels in RTCP sender reports and, for clients that
+// time of each frame travels in RTCP sender reports (with rate control: one
+// just before each stream's first packet of every PLAY, so that a seek is
+// placed at once, then one every SenderReportInterval) and, for clients that
 // require onvif-replay, in the ONVIF replay header extension (0xABAC) on the
 // first packet of every access unit.
 //

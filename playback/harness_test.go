@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"net/url"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/rtsp/base"
 	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/storage/fmp4"
 )
 
 // t0 is the wall-clock start of the test archive; frame i was captured at
@@ -168,6 +170,17 @@ func (c *client) do(method, url string, hdr ...string) *base.Response {
 	return resp
 }
 
+// track returns the URL of control in the presentation d described, as RFC
+// 3986 resolves it against the Content-Base (GStreamer).
+func (c *client) track(d *base.Response, control string) string {
+	c.t.Helper()
+	cb, err := url.Parse(d.Header.Get("Content-Base"))
+	if err != nil {
+		c.t.Fatalf("Content-Base: %v", err)
+	}
+	return cb.ResolveReference(&url.URL{Path: control}).String()
+}
+
 // setup DESCRIBEs path and SETUPs its video track over TCP.
 func (c *client) setup(path string, headers ...string) {
 	c.t.Helper()
@@ -175,7 +188,7 @@ func (c *client) setup(path string, headers ...string) {
 	if d.StatusCode != 200 {
 		c.t.Fatalf("DESCRIBE %s: %d", path, d.StatusCode)
 	}
-	s := c.do("SETUP", d.Header.Get("Content-Base")+"trackID=0", append([]string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1"}, headers...)...)
+	s := c.do("SETUP", c.track(d, "trackID=0"), append([]string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1"}, headers...)...)
 	if s.StatusCode != 200 {
 		c.t.Fatalf("SETUP: %d", s.StatusCode)
 	}
@@ -191,28 +204,38 @@ type received struct {
 	arrived time.Time
 }
 
+// nextPacket reads the next interleaved frame: an RTCP compound packet
+// (rtcp), or an RTP packet (p, and raw its bytes). A response, a broken RTP
+// packet or nothing for rtsptest.Timeout fails the test.
+func (c *client) nextPacket() (rtcp []byte, p *rtp.Packet, raw []byte) {
+	c.t.Helper()
+	m := c.Next()
+	if m.Resp != nil {
+		c.t.Fatalf("response %d while reading media", m.Resp.StatusCode)
+	}
+	if m.Channel%2 == 1 {
+		return m.Payload, nil, nil
+	}
+	p = new(rtp.Packet)
+	if err := p.Unmarshal(m.Payload); err != nil {
+		c.t.Fatalf("RTP packet: %v", err)
+	}
+	return nil, p, m.Payload
+}
+
 // readAU reads packets until the end of the next access unit (marker bit), skipping
-// RTCP; it reports bye after an RTCP BYE. A response, a broken packet or nothing for
-// rtsptest.Timeout fails the test.
+// RTCP; it reports bye after an RTCP BYE.
 func (c *client) readAU() (au received, bye bool) {
 	c.t.Helper()
 	au = received{frame: -1}
 	first := true
 	for {
-		m := c.Next()
-		if m.Resp != nil {
-			c.t.Fatalf("response %d while reading media", m.Resp.StatusCode)
-		}
-		b := m.Payload
-		if m.Channel%2 == 1 {
-			if hasBye(b) {
+		rtcp, p, b := c.nextPacket()
+		if p == nil {
+			if hasBye(rtcp) {
 				return au, true
 			}
 			continue
-		}
-		var p rtp.Packet
-		if err := p.Unmarshal(b); err != nil {
-			c.t.Fatalf("RTP packet: %v", err)
 		}
 		if first {
 			au.seq, au.ts, au.arrived, first = p.SequenceNumber, p.Timestamp, time.Now(), false
@@ -253,4 +276,37 @@ func hasBye(b []byte) bool {
 		b = b[n:]
 	}
 	return false
+}
+
+// report is an RTCP sender report as the client saw it: the capture time it
+// gives the RTP timestamp ts.
+type report struct {
+	ntp time.Time
+	ts  uint32
+}
+
+// reportBefore reads up to the first RTP packet with sequence number seq
+// (packets of an earlier play still in flight are skipped) and returns the
+// last sender report that came before it and that packet's timestamp. No
+// report before it fails the test. The rest of the packet's access unit is
+// left unread.
+func (c *client) reportBefore(seq uint16) (sr report, ts uint32) {
+	c.t.Helper()
+	seen := false
+	for {
+		rtcp, p, _ := c.nextPacket()
+		if p == nil {
+			if len(rtcp) >= 20 && rtcp[1] == 200 { // an SR leads its compound packet (RTCP-01)
+				sr, seen = report{ntp: fmp4.NTPToTime(binary.BigEndian.Uint64(rtcp[8:16])), ts: binary.BigEndian.Uint32(rtcp[16:20])}, true
+			}
+			continue
+		}
+		if p.SequenceNumber != seq {
+			continue
+		}
+		if !seen {
+			c.t.Fatalf("RTP packet %d arrived before any sender report", seq)
+		}
+		return sr, p.Timestamp
+	}
 }

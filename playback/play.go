@@ -28,6 +28,9 @@ type playOptions struct {
 	cseq        byte
 	streams     []int
 	out         rtsp.Output
+	// clockFromEpoch is set when the clock Range counted window offsets
+	// from the NTP epoch (presentation.fromClock); the response does too.
+	clockFromEpoch bool
 }
 
 // play is one running PLAY: a cursor and the sender goroutine that walks it.
@@ -39,6 +42,7 @@ type play struct {
 	startWall time.Time // presentation time of the first keyframe sent
 	startTS   []uint32  // per stream: the RTP timestamp of startWall
 	setUp     []bool    // per stream: SET UP by the client
+	reported  []bool    // per stream: the SR of the play's first packet went out (sender goroutine)
 	cancel    context.CancelFunc
 	ctx       context.Context
 	done      chan struct{}
@@ -63,7 +67,7 @@ type play struct {
 // when the server calls the response's Start.
 func (p *presentation) startPlay(o playOptions, req *rtsp.PlayRequest) (*play, error) {
 	pl := &play{p: p, o: o, cur: cursor{store: p.s.cfg.Store, camera: p.win.camera}, done: make(chan struct{}),
-		disc: true, setUp: make([]bool, len(p.streams))}
+		disc: true, setUp: make([]bool, len(p.streams)), reported: make([]bool, len(p.streams))}
 	var err error
 	if o.scale < 0 {
 		err = pl.cur.seekReverse(o.from)
@@ -98,9 +102,9 @@ func (pl *play) buildResponse(req *rtsp.PlayRequest) *rtsp.PlayResponse {
 	o, win := pl.o, pl.p.win
 	resp := &rtsp.PlayResponse{Range: headers.Range{Unit: o.unit}}
 	if o.unit == headers.RangeClock {
-		resp.Range.Start = &headers.RangePoint{Clock: pl.startWall}
+		resp.Range.Start = &headers.RangePoint{Clock: pl.clock(pl.startWall)}
 		if !o.to.IsZero() {
-			resp.Range.End = &headers.RangePoint{Clock: o.to}
+			resp.Range.End = &headers.RangePoint{Clock: pl.clock(o.to)}
 		}
 	} else {
 		resp.Range.Unit = headers.RangeNPT
@@ -130,6 +134,15 @@ func (pl *play) buildResponse(req *rtsp.PlayRequest) *rtsp.PlayResponse {
 		resp.Streams = append(resp.Streams, rtsp.StreamStart{Seq: st.pz.Seq(), RTPTime: st.nextTS})
 	}
 	return resp
+}
+
+// clock spells t for a clock Range: as is, or as its window offset from the
+// NTP epoch when the request counted so (clockFromEpoch).
+func (pl *play) clock(t time.Time) time.Time {
+	if !pl.o.clockFromEpoch {
+		return t
+	}
+	return ntpEpoch.Add(max(t.Sub(pl.p.win.start), 0))
 }
 
 // start runs the sender; the server calls it after the PLAY response.
@@ -339,6 +352,9 @@ func (pl *play) sendSamples(endFlags byte) error {
 		if i == lastVideo {
 			fr.flags |= endFlags
 		}
+		if err := pl.reportFirst(st, fr); err != nil {
+			return err
+		}
 		if err := st.send(pl.o.out, fr, pl.o.onvif, pl.o.cseq); err != nil {
 			return err
 		}
@@ -351,6 +367,18 @@ func (pl *play) sendSamples(endFlags byte) error {
 		}
 	}
 	return nil
+}
+
+// reportFirst sends a stream's sender report mapping the timestamp of its
+// first frame in this play to the frame's capture time, before the frame
+// (RTCP-05/06): after every PLAY, not only every SenderReportInterval. None
+// without rate control, as for the periodic ones (ONVIF-12).
+func (pl *play) reportFirst(st *stream, fr frame) error {
+	if !pl.o.rateControl || pl.reported[st.idx] {
+		return nil
+	}
+	pl.reported[st.idx] = true
+	return st.report(pl.o.out, fr.ts, fr.wall, time.Now())
 }
 
 // eligible says whether a sample is sent: its stream is set up, audio only

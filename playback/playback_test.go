@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/recorder"
+	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 	"github.com/camvault/camvault/storage"
 	"github.com/camvault/camvault/storage/fmp4"
 )
@@ -42,7 +45,7 @@ func TestStatusCodes(t *testing.T) {
 	if r := c.do("PLAY", d.Header.Get("Content-Base")); r.StatusCode != 454 && r.StatusCode != 455 {
 		t.Errorf("PLAY before SETUP: %d, want 454 or 455", r.StatusCode)
 	}
-	r := c.do("SETUP", d.Header.Get("Content-Base")+"trackID=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1", "Require: funky-feature")
+	r := c.do("SETUP", c.track(d, "trackID=0"), "Transport: RTP/AVP/TCP;unicast;interleaved=0-1", "Require: funky-feature")
 	if r.StatusCode != 551 || r.Header.Get("Unsupported") != "funky-feature" {
 		t.Errorf("Require funky-feature: %d Unsupported %q, want 551", r.StatusCode, r.Header.Get("Unsupported"))
 	}
@@ -142,6 +145,71 @@ func TestONVIFReplayExtension(t *testing.T) {
 		if flags&0x0f != 0 || cseq != playCSeq || au.ext[10] != 0 || au.ext[11] != 0 {
 			t.Errorf("frame %d: extension tail % x, want CSeq %d and zeros", au.frame, au.ext[8:], playCSeq)
 		}
+	}
+}
+
+// TestSDPRangeOrder checks the a=range lines (SDP-05, ONVIF-03, issue 12):
+// npt first by default, for plain rtspsrc, which keeps the first
+// session-level range; clock first when the DESCRIBE requires onvif-replay,
+// for ONVIF clients such as rtspsrc in onvif-mode; and the npt range again
+// in the m= section, last, because ffmpeg keeps the last a=range.
+func TestSDPRangeOrder(t *testing.T) {
+	c := dial(t, testServer(t))
+	npt, clk := "a=range:npt=0-60.000", "a=range:clock=20261124T100000Z-20261124T100100Z"
+	for _, tc := range []struct {
+		name string
+		hdr  []string
+		want []string
+	}{
+		{"default", nil, []string{npt, clk, npt}},
+		{"onvif-replay", []string{"Require: onvif-replay"}, []string{clk, npt, npt}},
+	} {
+		d := c.do("DESCRIBE", c.url("archive/cam"), append([]string{"Accept: application/sdp"}, tc.hdr...)...)
+		var got []string
+		for line := range strings.Lines(string(d.Body)) {
+			if strings.HasPrefix(line, "a=range:") {
+				got = append(got, strings.TrimSpace(line))
+			}
+		}
+		if d.StatusCode != 200 || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %d, ranges %q, want %q", tc.name, d.StatusCode, got, tc.want)
+		}
+	}
+}
+
+// TestClockRangeFromNTPEpoch plays the clock ranges that rtspsrc in
+// onvif-mode builds from the npt range of the SDP, as seconds since
+// 1900-01-01 (issue 12): a clock time before 1970 is an offset into the
+// window, and the response counts the same way. The seek lands on the
+// keyframe at or before the asked time.
+func TestClockRangeFromNTPEpoch(t *testing.T) {
+	c := dial(t, testServer(t))
+	d := c.do("DESCRIBE", c.url(fmt.Sprintf("archive/cam?start=%d", t0.Add(10*time.Second).Unix())), "Accept: application/sdp")
+	if s := c.do("SETUP", c.track(d, "trackID=0"), "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"); s.StatusCode != 200 {
+		t.Fatalf("SETUP: %d", s.StatusCode)
+	}
+	u := d.Header.Get("Content-Base")
+	r := c.do("PLAY", u, "Range: clock=19000101T000000Z-19000101T000050Z", "Rate-Control: yes")
+	if r.StatusCode != 200 || r.Header.Get("Range") != "clock=19000101T000000Z-19000101T000050Z" {
+		t.Fatalf("PLAY: %d Range %q", r.StatusCode, r.Header.Get("Range"))
+	}
+	if au := c.mustAU(); au.frame != 10*fps || !au.key {
+		t.Errorf("first AU: frame %d key %v, want keyframe %d (the window start)", au.frame, au.key, 10*fps)
+	}
+	r = c.do("PLAY", u, "Range: clock=19000101T000012.5Z-", "Rate-Control: yes")
+	if r.StatusCode != 200 || r.Header.Get("Range") != "clock=19000101T000012Z-19000101T000050Z" {
+		t.Fatalf("seek: %d Range %q, want the keyframe at 12 s into the window", r.StatusCode, r.Header.Get("Range"))
+	}
+	seq, _ := rtpInfo(t, r.Header.Get("RTP-Info"))
+	au := c.mustAU()
+	for au.seq != seq { // AUs of the first range still in flight
+		au = c.mustAU()
+	}
+	if au.frame != 22*fps || !au.key {
+		t.Errorf("after the seek: frame %d key %v, want keyframe %d", au.frame, au.key, 22*fps)
+	}
+	if r := c.do("PLAY", u, "Range: clock=19000101T000050Z-"); r.StatusCode != 457 {
+		t.Errorf("PLAY at the window end: %d, want 457", r.StatusCode)
 	}
 }
 
@@ -272,6 +340,46 @@ func TestSeekKeepsTimelineContinuous(t *testing.T) {
 	}
 }
 
+// TestSenderReportWithFirstPacket: every PLAY (the first, a seek, a resume)
+// sends each stream's sender report just before its first packet, mapping
+// that packet's timestamp to its recorded time (issue 12: gortsplib's
+// client placed the frames after a seek by the seek distance off until the
+// 5 s timer's report).
+func TestSenderReportWithFirstPacket(t *testing.T) {
+	c := dial(t, testServer(t))
+	c.setup("archive/cam")
+	u := c.url("archive/cam/")
+	check := func(what string, r *base.Response) {
+		t.Helper()
+		if r.StatusCode != 200 {
+			t.Fatalf("%s: %d", what, r.StatusCode)
+		}
+		seq, rtptime := rtpInfo(t, r.Header.Get("RTP-Info"))
+		var rng headers.Range
+		if err := rng.Unmarshal(r.Header.Get("Range")); err != nil || rng.Start == nil {
+			t.Fatalf("%s: Range %q: %v", what, r.Header.Get("Range"), err)
+		}
+		sr, ts := c.reportBefore(seq)
+		want := t0.Add(rng.Start.Offset) // the keyframe the play starts at, as recorded
+		if ts != rtptime || sr.ts != rtptime || sr.ntp.Sub(want).Abs() > time.Millisecond {
+			t.Errorf("%s: first packet ts %d (RTP-Info %d), report maps ts %d to %v, want %v",
+				what, ts, rtptime, sr.ts, sr.ntp, want)
+		}
+	}
+	check("first PLAY", c.do("PLAY", u, "Range: npt=5-"))
+	for range 5 {
+		c.mustAU()
+	}
+	check("seek", c.do("PLAY", u, "Range: npt=40.5-", "Immediate: yes"))
+	for range 5 {
+		c.mustAU()
+	}
+	if r := c.do("PAUSE", u); r.StatusCode != 200 {
+		t.Fatalf("PAUSE: %d", r.StatusCode)
+	}
+	check("resume", c.do("PLAY", u))
+}
+
 // TestGapSkipped plays across a 20 s recording gap without waiting for it
 // and without a timestamp jump; the last frame before the gap has E.
 func TestGapSkipped(t *testing.T) {
@@ -316,7 +424,7 @@ func TestWindowStartParameter(t *testing.T) {
 	if d.StatusCode != 200 || !strings.Contains(string(d.Body), "a=range:npt=0-40.000") {
 		t.Fatalf("DESCRIBE: %d\n%s", d.StatusCode, d.Body)
 	}
-	if s := c.do("SETUP", d.Header.Get("Content-Base")+"trackID=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"); s.StatusCode != 200 {
+	if s := c.do("SETUP", c.track(d, "trackID=0"), "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"); s.StatusCode != 200 {
 		t.Fatalf("SETUP: %d", s.StatusCode)
 	}
 	r := c.do("PLAY", d.Header.Get("Content-Base"), "Range: npt=0.000-")
@@ -345,7 +453,7 @@ func TestTimeShiftFollowsRecording(t *testing.T) {
 	if d.StatusCode != 200 || !strings.Contains(string(d.Body), "a=range:npt=0-\r\n") {
 		t.Fatalf("DESCRIBE: %d\n%s", d.StatusCode, d.Body)
 	}
-	if s := c.do("SETUP", d.Header.Get("Content-Base")+"trackID=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"); s.StatusCode != 200 {
+	if s := c.do("SETUP", c.track(d, "trackID=0"), "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"); s.StatusCode != 200 {
 		t.Fatalf("SETUP: %d", s.StatusCode)
 	}
 	if r := c.do("PLAY", d.Header.Get("Content-Base"), "Range: npt=0-"); r.StatusCode != 200 {

@@ -60,19 +60,42 @@ func newPresentation(s *Server, win window, tracks []*media.Track, req *rtsp.Des
 		return nil, &base.Error{Status: 415, Reason: "recording has no playable track"}
 	}
 	p.onvif = slices.Contains(req.Require, tagONVIFReplay)
+	ranges, mediaRange := p.sdpRanges()
 	p.sdp = media.MarshalSDP(p.tracks, media.SDPOptions{SessionName: win.camera + " archive",
-		Ranges: p.sdpRanges(), ONVIF: true})
+		Ranges: ranges, MediaRange: mediaRange, ONVIF: true})
 	return p, nil
 }
 
-// sdpRanges are the a=range lines (SDP-05): npt from 0 to the duration (open
-// while the window grows) and the same span in clock units.
-func (p *presentation) sdpRanges() []string {
-	if p.win.growing {
-		return []string{"npt=0-", "clock=" + formatClock(p.win.start) + "-"}
+// sdpRanges returns the a=range values of the answer (SDP-05): the window
+// in npt (0 to its duration, open while it grows) and in clock time at
+// session level, in an order that depends on the client, and the npt range
+// again for every m= section. Why:
+//   - GStreamer's rtspsrc keeps the first session-level a=range it can
+//     parse as its segment: npt as seconds, a clock range as seconds since
+//     1900-01-01. Plain rtspsrc sends those seconds back as Range: npt=, so
+//     npt must come first for it. In onvif-mode it sends them as Range:
+//     clock= counted from 1900 and clamps every seek to the range's end, so
+//     only a clock range first lets it play and seek by true time (as ONVIF
+//     replay servers answer, ONVIF-03). Its DESCRIBE is the same in both
+//     modes, so npt comes first unless the DESCRIBE requires onvif-replay.
+//     Without that Require, onvif-mode asks for our npt offsets as clock
+//     times in January 1900, which fromClock reads as such: it plays and
+//     seeks in window time.
+//   - ffmpeg reads every a=range, at either level, keeps only npt and takes
+//     the last one; after a clock line its start and duration are left
+//     uninitialised (sdp_parse_line, libavformat/rtsp.c). The npt range of
+//     the m= sections is the last a=range it meets.
+func (p *presentation) sdpRanges() (session []string, media string) {
+	npt := "npt=0-"
+	clock := "clock=" + formatClock(p.win.start) + "-"
+	if !p.win.growing {
+		npt += fmt.Sprintf("%.3f", p.win.duration().Seconds())
+		clock += formatClock(p.win.end)
 	}
-	return []string{fmt.Sprintf("npt=0-%.3f", p.win.duration().Seconds()),
-		"clock=" + formatClock(p.win.start) + "-" + formatClock(p.win.end)}
+	if p.onvif {
+		return []string{clock, npt}, npt
+	}
+	return []string{npt, clock}, npt
 }
 
 func formatClock(t time.Time) string {
@@ -174,15 +197,35 @@ func (p *presentation) resolveRange(r *headers.Range, o *playOptions) error {
 		}
 	case headers.RangeClock:
 		if r.Start != nil {
-			o.from = r.Start.Clock
+			o.from = p.fromClock(r.Start.Clock, o)
 		}
 		if r.End != nil {
-			o.to = r.End.Clock
+			o.to = p.fromClock(r.End.Clock, o)
 		}
 	default:
 		return &base.Error{Status: 501, Reason: "range unit not supported for archives"}
 	}
 	return p.checkBounds(o)
+}
+
+// ntpEpoch is 1900-01-01T00:00:00Z, the epoch of NTP timestamps, which
+// ONVIF calls the prime epoch.
+var ntpEpoch = time.Date(1900, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// unixEpoch bounds recorded times: nothing is recorded before it.
+var unixEpoch = time.Unix(0, 0).UTC()
+
+// fromClock returns the instant a clock Range point names. One before 1970
+// is no recorded time but an npt offset counted from the NTP epoch: rtspsrc
+// in onvif-mode reads the SDP's npt range as clock time since 1900 (see
+// sdpRanges). It is then taken as that offset into the window, and
+// o.clockFromEpoch makes the response spell its times the same way.
+func (p *presentation) fromClock(t time.Time, o *playOptions) time.Time {
+	if !t.Before(unixEpoch) {
+		return t
+	}
+	o.clockFromEpoch = true
+	return p.win.start.Add(t.Sub(ntpEpoch))
 }
 
 // checkBounds answers 457 for a start outside the window (RTSP-RNG-05) and

@@ -137,8 +137,17 @@ func (st *stream) senderReport(out rtsp.Output, now time.Time, every time.Durati
 	if !st.sent || (!st.srAt.IsZero() && now.Sub(st.srAt) < every) {
 		return nil
 	}
+	return st.report(out, st.lastTS, st.lastWall, now)
+}
+
+// report writes an SR and SDES CNAME mapping timestamp ts to the capture
+// time wall. A play sends one just before its first packet of each stream,
+// mapping that packet's timestamp: the client then knows the wall clock of
+// a new position (a seek, a resume) with its first frame, not one timer
+// period later.
+func (st *stream) report(out rtsp.Output, ts uint32, wall, now time.Time) error {
 	st.srAt, st.sent = now, false
-	st.rtcp = st.appendSDES(st.appendSR(st.rtcp[:0]))
+	st.rtcp = st.appendSDES(st.appendSR(st.rtcp[:0], ts, wall))
 	return out.WriteRTCP(st.idx, st.rtcp)
 }
 
@@ -146,7 +155,7 @@ func (st *stream) senderReport(out rtsp.Output, now time.Time, every time.Durati
 // BYE is 8 bytes, and ffmpeg drops RTP/RTCP packets shorter than 12 bytes
 // unread, so it would never see the end.
 func (st *stream) bye(out rtsp.Output) error {
-	b := st.appendSDES(st.appendSR(st.rtcp[:0]))
+	b := st.appendSDES(st.appendSR(st.rtcp[:0], st.lastTS, st.lastWall))
 	b = append(b, 0x81, 203, 0, 1)
 	b = binary.BigEndian.AppendUint32(b, st.ssrc)
 	st.rtcp = b
@@ -154,11 +163,12 @@ func (st *stream) bye(out rtsp.Output) error {
 }
 
 // SR: |V=2|P|RC=0| PT=200 | length=6 | SSRC | NTP (64) | RTP ts | packets | octets |
-func (st *stream) appendSR(b []byte) []byte {
+// NTP is the capture time wall of the instant that RTP timestamp ts stands for.
+func (st *stream) appendSR(b []byte, ts uint32, wall time.Time) []byte {
 	b = append(b, 0x80, 200, 0, 6)
 	b = binary.BigEndian.AppendUint32(b, st.ssrc)
-	b = binary.BigEndian.AppendUint64(b, fmp4.NTPTime(st.lastWall))
-	b = binary.BigEndian.AppendUint32(b, st.lastTS)
+	b = binary.BigEndian.AppendUint64(b, fmp4.NTPTime(wall))
+	b = binary.BigEndian.AppendUint32(b, ts)
 	b = binary.BigEndian.AppendUint32(b, st.packets)
 	return binary.BigEndian.AppendUint32(b, st.octets)
 }

@@ -111,6 +111,16 @@ type Config struct {
 	// own sender and is dropped rather than buffered (SEC-07). A connection
 	// holds at most this many packet buffers. Defaults to 256.
 	MediaQueueSize int `yaml:"media_queue"`
+	// TunnelTimeout bounds the wait of one half of an RTSP-over-HTTP tunnel
+	// for the other (SEC-02, RTSP-HT-04): of a GET for its POST, of a
+	// tunnel whose POST ended for a new one (Apple's connection
+	// maintenance), and of a POST that came first for its GET. Defaults to
+	// 10s.
+	TunnelTimeout time.Duration `yaml:"tunnel_timeout"`
+	// MaxPendingTunnels bounds the tunnel halves waiting for their other
+	// half: GETs without a POST yet and POSTs without a GET. One more is
+	// answered 503 and closed (SEC-03). Defaults to 256.
+	MaxPendingTunnels int `yaml:"max_pending_tunnels"`
 	// MaxPacketSize is the largest RTP/RTCP packet accepted, in bytes;
 	// larger interleaved frames are skipped and larger datagrams dropped
 	// (SEC-01). Defaults to 65535.
@@ -159,6 +169,8 @@ const (
 	DefaultWriteQueueSize           = 64
 	DefaultMediaQueueSize           = 256
 	DefaultMaxPacketSize            = 65535
+	DefaultTunnelTimeout            = 10 * time.Second
+	DefaultMaxPendingTunnels        = 256
 	DefaultServerName               = "camvault"
 )
 
@@ -204,6 +216,8 @@ func (c Config) withDefaults() Config {
 	defaultNum(&c.WriteQueueSize, DefaultWriteQueueSize)
 	defaultNum(&c.MediaQueueSize, DefaultMediaQueueSize)
 	defaultNum(&c.MaxPacketSize, DefaultMaxPacketSize)
+	defaultNum(&c.TunnelTimeout, DefaultTunnelTimeout)
+	defaultNum(&c.MaxPendingTunnels, DefaultMaxPendingTunnels)
 	c.Limits = c.Limits.WithDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -243,6 +257,8 @@ func (c *Config) Validate() error {
 	v.Count("max_connections", c.MaxConnections, 1, 1<<20)
 	v.Count("max_connections_per_address", c.MaxConnectionsPerAddress, 1, 1<<20)
 	v.Count("max_sessions_per_connection", c.MaxSessionsPerConnection, 1, 1024)
+	v.Duration("tunnel_timeout", c.TunnelTimeout, settings.MinTimeout, time.Hour)
+	v.Count("max_pending_tunnels", c.MaxPendingTunnels, 1, 1<<20)
 	v.Add(c.Limits.Validate())
 	// An interleaved frame's length is 16 bits (RFC 2326 section 10.12), a
 	// UDP datagram's payload less: 65535 holds any packet.

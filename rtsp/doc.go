@@ -55,6 +55,23 @@
 //   - Server-side authentication is the pure auth.Server: 401 challenges
 //     (Digest SHA-256 and MD5 with qop=auth, Basic only over TLS) and
 //     Check of an Authorization header against HA1 values or a password
-//     checker (auth.Credentials), called through [Access]. RTSP over
-//     HTTP is not implemented.
+//     checker (auth.Credentials), called through [Access].
+//   - RTSP over HTTP (RTSP-HT-01..07, the wire in
+//     [github.com/camvault/camvault/rtsp/tunnel]): a connection whose first
+//     bytes are an HTTP GET or POST is a tunnel half. A GET with an
+//     x-sessioncookie is answered at once and becomes an ordinary
+//     connection whose reads decode the base64 body of the POST with the
+//     same cookie and whose writes go to the GET; the POST is never
+//     answered. The halves pair by cookie in a bounded table
+//     (Config.MaxPendingTunnels), wait for each other at most
+//     Config.TunnelTimeout, and must have the same owner: the same user
+//     when the POST authenticates, else the same address, and TLS on both
+//     or neither. A client may replace its POST while the GET lives; data
+//     on the GET's connection, base64 that does not decode or a silent GET
+//     end the tunnel (Stats.TunnelsRefused). Credentials on a tunnel
+//     request are checked as RTSP's; the RTSP requests inside are
+//     authenticated as usual. [Server.ServeConn] serves connections
+//     accepted elsewhere through the same path: the tunnels and WebSockets
+//     (subprotocol rtsp.onvif.org) of the HTTP port. Media in a tunnel or
+//     a WebSocket is interleaved: SETUP asking for UDP gets 461.
 package rtsp

@@ -23,24 +23,30 @@ type Server struct {
 	tlsLn net.Listener // RTSPS; nil without TLS
 	udp   *udpPair     // nil when UDP is disabled
 
-	mu          sync.Mutex // guards the fields below
-	sessions    map[string]*session
-	conns       map[*conn]*connEntry // admitted connections (server_admit.go)
-	perAddr     map[netip.Addr]int   // admitted connections per peer IP
-	nconns      int                  // admitted connections, also those not yet tracked
-	tlsConns    int                  // tracked RTSPS connections
-	serial      uint64
-	slowClients uint64 // viewers dropped by dropSlow
-	running     bool
-	closed      bool
-	runCancel   context.CancelFunc
-	done        chan struct{} // closed when Run returns
+	mu             sync.Mutex // guards the fields below
+	sessions       map[string]*session
+	conns          map[*conn]*connEntry // admitted connections (server_admit.go)
+	perAddr        map[netip.Addr]int   // admitted connections per peer IP
+	nconns         int                  // admitted connections, also those not yet tracked
+	tlsConns       int                  // tracked RTSPS connections
+	serial         uint64
+	slowClients    uint64 // viewers dropped by dropSlow
+	tunnelRefusals uint64 // tunnel requests refused and tunnels ended for breaking the protocol
+	running        bool
+	serving        bool            // Run serves: ServeConn may start connections
+	runCtx         context.Context // Run's context, for ServeConn
+	closed         bool
+	runCancel      context.CancelFunc
+	done           chan struct{} // closed when Run returns
+
+	tunnels *tunnelTable // the halves of RTSP-over-HTTP tunnels, by cookie
 
 	wg        sync.WaitGroup // every goroutine started by Run
 	closeOnce sync.Once
 
 	refusedLog logEvery // "rtsp connection refused", at most once a minute
 	failedLog  logEvery // "rtsp request failed" (5xx), at most once a second
+	tunnelLog  logEvery // "rtsp tunnel refused", at most once a second
 }
 
 // Intervals of rate-limited warnings: a peer that provokes them in a loop
@@ -64,9 +70,11 @@ func NewServer(cfg Config) (*Server, error) {
 		conns:    make(map[*conn]*connEntry),
 		perAddr:  make(map[netip.Addr]int),
 		done:     make(chan struct{}),
+		tunnels:  newTunnelTable(cfg.MaxPendingTunnels),
 	}
 	s.refusedLog.interval = refusedLogInterval
 	s.failedLog.interval = failedLogInterval
+	s.tunnelLog.interval = tunnelLogInterval
 	if err := s.bind(); err != nil {
 		s.closeSockets()
 		return nil, err
@@ -145,7 +153,7 @@ func (s *Server) UDPAddrs() (rtp, rtcp net.Addr) {
 func (s *Server) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if err := s.start(cancel); err != nil {
+	if err := s.start(ctx, cancel); err != nil {
 		return err
 	}
 	defer close(s.done)
@@ -160,6 +168,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.wg.Go(func() { s.reapLoop(ctx) })
 	<-ctx.Done()
+	s.mu.Lock()
+	s.serving = false // no ServeConn adds to wg from now on
+	s.mu.Unlock()
 	s.closeSockets()
 	s.wg.Wait()
 	for _, ss := range s.sessionList() {
@@ -169,13 +180,13 @@ func (s *Server) Run(ctx context.Context) error {
 	return nil
 }
 
-func (s *Server) start(cancel context.CancelFunc) error {
+func (s *Server) start(ctx context.Context, cancel context.CancelFunc) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.running || s.closed {
 		return errors.New("rtsp server already run or closed")
 	}
-	s.running, s.runCancel = true, cancel
+	s.running, s.serving, s.runCtx, s.runCancel = true, true, ctx, cancel
 	return nil
 }
 
@@ -227,29 +238,32 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener) {
 			continue
 		}
 		backoff = 5 * time.Millisecond
-		s.accept(ctx, nc)
+		_ = s.accept(ctx, nc, ConnOptions{}) // a refusal is logged
 	}
 }
 
-// accept admits nc and starts serving it, or closes it at the limits.
-func (s *Server) accept(ctx context.Context, nc net.Conn) {
+// accept admits nc and starts serving it, or closes it at the limits and
+// returns why.
+func (s *Server) accept(ctx context.Context, nc net.Conn, o ConnOptions) error {
 	peer := addrPortOf(nc.RemoteAddr())
 	victim, err := s.admit(peer.Addr())
 	if err != nil {
 		s.logRefused(peer, err)
-		_ = nc.Close() // refused: nothing to report
-		return
+		_ = nc.Close() // refused: logged, and returned to ServeConn
+		return err
 	}
 	if victim != nil {
-		victim.log.Debug("rtsp idle connection closed for a new one")
+		// victim.peer, not victim.log: the victim's goroutine may be scoping its log (openTunnel).
+		s.log.Debug("rtsp idle connection closed for a new one", "peer", victim.peer)
 		victim.cancel()
 	}
-	c := newConn(s, nc)
+	c := newConn(s, nc, o)
 	s.track(c, time.Now())
 	s.wg.Go(func() {
 		defer s.release(c)
 		c.run(ctx)
 	})
+	return nil
 }
 
 // logRefused logs a refused connection, at most once a minute with the

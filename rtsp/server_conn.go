@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/camvault/camvault/rtsp/base"
 	"github.com/camvault/camvault/rtsp/internal/lex"
+	"github.com/camvault/camvault/rtsp/tunnel"
 )
 
 // conn is one RTSP connection: a reader goroutine that parses requests and
@@ -29,11 +31,13 @@ type conn struct {
 	nc     net.Conn
 	br     *bufio.Reader
 	peer   netip.AddrPort
-	secure bool // RTSPS: nc is a *tls.Conn
-	log    *slog.Logger
-	out    chan outMsg // responses in request order; closed by the reader
+	secure bool         // RTSPS, HTTPS or wss: nc is a *tls.Conn, or ConnOptions.TLS said so
+	tunnel string       // what carries it: "" (RTSP), tunnelHTTP or tunnelWebSocket
+	httpOK bool         // it may begin with a tunnel GET or POST (openTunnel)
+	log    *slog.Logger // scoped once more by openTunnel, before the reader and writer start
+	out    chan outMsg  // responses in request order; closed by the reader
 
-	media mediaQueue  // interleaved media of play sessions (server_output.go)
+	media *mediaQueue // interleaved media of play sessions (server_output.go)
 	slow  atomic.Bool // the viewer was dropped for not reading (dropSlow)
 
 	ctx    context.Context // the connection's own lifetime
@@ -81,17 +85,29 @@ var errConnPanic = errors.New("panic in connection")
 // not 128.
 const initialReadBuffer = 4 << 10
 
-func newConn(s *Server, nc net.Conn) *conn {
+func newConn(s *Server, nc net.Conn, o ConnOptions) *conn {
 	peer := addrPortOf(nc.RemoteAddr())
 	ctx, cancel := context.WithCancel(context.Background())
 	_, secure := nc.(*tls.Conn)
+	var src io.Reader = nc
+	if len(o.Prefix) > 0 {
+		src = io.MultiReader(bytes.NewReader(o.Prefix), nc)
+	}
+	log := s.log.With("peer", peer)
+	carrier := ""
+	if o.WebSocket {
+		carrier = tunnelWebSocket
+		log = log.With("tunnel", carrier)
+	}
 	return &conn{
 		srv:    s,
 		nc:     nc,
-		secure: secure,
-		br:     bufio.NewReaderSize(nc, min(initialReadBuffer, s.cfg.ReadBufferSize)),
+		secure: secure || o.TLS,
+		tunnel: carrier,
+		httpOK: !o.WebSocket,
+		br:     bufio.NewReaderSize(src, min(initialReadBuffer, s.cfg.ReadBufferSize)),
 		peer:   peer,
-		log:    s.log.With("peer", peer),
+		log:    log,
 		out:    make(chan outMsg, s.cfg.WriteQueueSize),
 		media:  newMediaQueue(s.cfg.MediaQueueSize),
 		ctx:    ctx,
@@ -115,14 +131,14 @@ func addrPortOf(a net.Addr) netip.AddrPort {
 func (c *conn) run(parent context.Context) {
 	stopParent := context.AfterFunc(parent, c.cancel)
 	defer stopParent()
-	stopClose := context.AfterFunc(c.ctx, func() { _ = c.nc.Close() })
-	defer stopClose()
 	c.log.Debug("rtsp conn open", "tls", c.secure)
-	if err := c.handshake(); err != nil {
-		c.log.Debug("rtsp tls handshake failed", "err", err)
+	if !c.open() {
 		c.cancel()
+		_ = c.nc.Close() // done: nothing to report
 		return
 	}
+	stopClose := context.AfterFunc(c.ctx, func() { _ = c.nc.Close() })
+	defer stopClose()
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := c.writeLoop(); err != nil {
@@ -137,6 +153,7 @@ func (c *conn) run(parent context.Context) {
 	wg.Wait()
 	c.cancel()
 	_ = c.nc.Close() // already closed or closing: nothing to report
+	c.tunnelEnded(err)
 	reason := ErrConnClosed
 	if parent.Err() != nil {
 		reason = ErrServerClosed
@@ -144,6 +161,42 @@ func (c *conn) run(parent context.Context) {
 	c.cleanup(reason)
 	c.closeUnused(reason)
 	c.log.Debug("rtsp conn close", "err", err, "dropped", c.drops)
+}
+
+// open readies a new connection: the TLS handshake, then, where the
+// connection may begin with an HTTP tunnel request, that request
+// (openTunnel). It reports whether the connection goes on as an RTSP
+// connection. Until then the connection that was accepted is closed when
+// c.ctx is done; a panic ends only this connection, as in readLoop.
+func (c *conn) open() (ok bool) {
+	raw := c.nc
+	stop := context.AfterFunc(c.ctx, func() { _ = raw.Close() })
+	defer stop()
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("rtsp conn panic", "err", r, "stack", string(debug.Stack()))
+			ok = false
+		}
+	}()
+	if err := c.handshake(); err != nil {
+		c.log.Debug("rtsp tls handshake failed", "err", err)
+		return false
+	}
+	return !c.httpOK || c.openTunnel()
+}
+
+// tunnelEnded counts and logs a tunnel that ended for breaking the
+// protocol: base64 that does not decode, data on its GET's connection, no
+// POST in time.
+func (c *conn) tunnelEnded(err error) {
+	if t, ok := c.nc.(*tunnelConn); ok {
+		if why := t.reason(); why != nil {
+			err = why
+		}
+	}
+	if errors.Is(err, tunnel.ErrBase64) || errors.Is(err, errGetData) || errors.Is(err, errNoPost) {
+		c.srv.tunnelRefused(c.log, 0, err)
+	}
 }
 
 // handshake completes the TLS handshake of an RTSPS connection within

@@ -47,8 +47,27 @@ func (c *conn) handleDescribe(req *base.Request) (*base.Response, error) {
 	c.log.Debug("rtsp describe", "path", dr.Path, "streams", len(controls))
 	h := base.Header{}
 	h.Set("Content-Type", "application/sdp")
-	h.Set("Content-Base", strings.TrimRight(req.URL, "/")+"/") // RTSP-URL-01
+	h.Set("Content-Base", contentBase(req.URL))
 	return &base.Response{StatusCode: base.StatusOK, Header: h, Body: sdp}, nil
+}
+
+// contentBase returns the Content-Base of a DESCRIBE of rawURL: rawURL
+// with its path ending in exactly one "/" and any query after that
+// (RTSP-URL-01): rtsp://h/archive/cam/?start=T. The relative controls of
+// the SDP then name tracks of this presentation whichever way a client
+// joins them: RFC 3986 §5.2 (GStreamer) resolves trackID=0 to
+// rtsp://h/archive/cam/trackID=0, dropping the query, and ffmpeg, live555
+// and gortsplib append "/trackID=0" to the string, giving
+// rtsp://h/archive/cam/?start=T/trackID=0; matchTrack accepts both. A "/"
+// after the query instead (…/cam?start=T/) makes RFC 3986 drop the last
+// path segment: …/archive/trackID=0, outside the presentation.
+func contentBase(rawURL string) string {
+	path, query, hasQuery := strings.Cut(rawURL, "?")
+	path = strings.TrimRight(path, "/") + "/"
+	if !hasQuery {
+		return path
+	}
+	return path + "?" + strings.TrimRight(query, "/")
 }
 
 // describe calls the Handler and checks the presentation's controls.

@@ -92,8 +92,8 @@ func (o *output) write(stream int, pkt []byte, rtcp bool) error {
 func (o *output) buffer() (*frameBuf, error) {
 	c := o.ss.owner
 	select {
-	case fb := <-c.media.free:
-		return fb, nil
+	case <-c.media.tokens:
+		return c.media.take(), nil
 	default:
 	}
 	o.mu.Lock()
@@ -105,8 +105,8 @@ func (o *output) buffer() (*frameBuf, error) {
 	}
 	defer o.timer.Stop()
 	select {
-	case fb := <-c.media.free:
-		return fb, nil
+	case <-c.media.tokens:
+		return c.media.take(), nil
 	case <-o.timer.C:
 		c.dropSlow(o.ss)
 		return nil, ErrSlowClient
@@ -155,16 +155,23 @@ func (fb *frameBuf) fill(ch uint8, pkt []byte) {
 }
 
 // mediaQueue is a connection's bounded queue of interleaved media
-// (RTSP-IL-03/05). Its buffers circulate between free (senders take) and
-// queue (the writer drains and gives back); their number is the bound.
+// (RTSP-IL-03/05). Its buffers circulate between the free stack (senders
+// take) and queue (the writer drains and gives back); their number is the
+// bound. A sender first takes a token, one per free buffer, so that it can
+// wait for one with a timeout. The stack gives back the buffer used last:
+// a viewer that keeps up touches only the few buffers in flight, and the
+// others never get memory (a buffer's bytes are allocated at first use).
 type mediaQueue struct {
 	queue  chan *frameBuf
-	free   chan *frameBuf
+	tokens chan struct{}
 	filled bool // reader goroutine only: the buffers were made
+
+	mu   sync.Mutex
+	free []*frameBuf
 }
 
-func newMediaQueue(n int) mediaQueue {
-	return mediaQueue{queue: make(chan *frameBuf, n), free: make(chan *frameBuf, n)}
+func newMediaQueue(n int) *mediaQueue {
+	return &mediaQueue{queue: make(chan *frameBuf, n), tokens: make(chan struct{}, n)}
 }
 
 // fill makes the buffers on the first TCP play SETUP of the connection;
@@ -174,9 +181,28 @@ func (q *mediaQueue) fill() {
 		return
 	}
 	q.filled = true
-	for range cap(q.free) {
-		q.free <- &frameBuf{}
+	q.free = make([]*frameBuf, 0, cap(q.tokens))
+	for range cap(q.tokens) {
+		q.free = append(q.free, &frameBuf{})
+		q.tokens <- struct{}{}
 	}
+}
+
+// take pops the free buffer used last; the caller holds a token.
+func (q *mediaQueue) take() *frameBuf {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	fb := q.free[len(q.free)-1]
+	q.free = q.free[:len(q.free)-1]
+	return fb
+}
+
+// put gives a written buffer back, with its token.
+func (q *mediaQueue) put(fb *frameBuf) {
+	q.mu.Lock()
+	q.free = append(q.free, fb)
+	q.mu.Unlock()
+	q.tokens <- struct{}{}
 }
 
 // dropSlow closes a connection whose viewer does not read: logged once

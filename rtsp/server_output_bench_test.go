@@ -26,9 +26,14 @@ func (discardConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
 // newBenchOutput returns the Output of a TCP play session whose
 // connection writer runs into a discarding conn; stop ends the writer.
 func newBenchOutput(tb testing.TB) (*output, func()) {
+	return newBenchOutputOn(tb, func(*Server) net.Conn { return discardConn{} })
+}
+
+// newBenchOutputOn is newBenchOutput on the conn that nc returns.
+func newBenchOutputOn(tb testing.TB, nc func(*Server) net.Conn) (*output, func()) {
 	cfg := Config{Handler: nopHandler{}}.withDefaults()
-	srv := &Server{cfg: cfg, log: cfg.Logger}
-	c := newConn(srv, discardConn{})
+	srv := &Server{cfg: cfg, log: cfg.Logger, tunnels: newTunnelTable(cfg.MaxPendingTunnels)}
+	c := newConn(srv, nc(srv), ConnOptions{})
 	ss := newSession(c, &announcement{play: nopPres{}, controls: []string{"trackID=0"}})
 	ss.setSend(0, sendTarget{ok: true, tcp: true, rtpCh: 0, rtcpCh: 1})
 	c.media.fill()
@@ -68,6 +73,13 @@ func (nopPres) Close(error)                              {}
 func TestOutputTCPAllocs(t *testing.T) {
 	out, stop := newBenchOutput(t)
 	defer stop()
+	checkOutputAllocs(t, out)
+}
+
+// checkOutputAllocs fails unless a warm out queues and writes a packet
+// without allocating.
+func checkOutputAllocs(t *testing.T, out *output) {
+	t.Helper()
 	pkt := make([]byte, 1400)
 	for range 2 * DefaultMediaQueueSize { // warm every buffer
 		if err := out.WriteRTP(0, pkt); err != nil {
@@ -86,6 +98,35 @@ func TestOutputTCPAllocs(t *testing.T) {
 func BenchmarkOutputTCP(b *testing.B) {
 	out, stop := newBenchOutput(b)
 	defer stop()
+	benchOutput(b, out)
+}
+
+// newBenchTunnelOutput is newBenchOutput through a tunnel's connection: the
+// writer writes into the GET of an RTSP-over-HTTP tunnel.
+func newBenchTunnelOutput(tb testing.TB) (*output, func()) {
+	return newBenchOutputOn(tb, func(srv *Server) net.Conn {
+		owner := tunnelOwner{ip: netip.MustParseAddr("127.0.0.1")}
+		return newTunnelConn(discardConn{}, nil, "bench", owner, srv.tunnels, time.Second, func() {})
+	})
+}
+
+// TestOutputTunnelAllocs: the tunnel's GET adds no allocation to the
+// packet path.
+func TestOutputTunnelAllocs(t *testing.T) {
+	out, stop := newBenchTunnelOutput(t)
+	defer stop()
+	checkOutputAllocs(t, out)
+}
+
+// BenchmarkOutputTunnel is BenchmarkOutputTCP into a tunnel's GET.
+func BenchmarkOutputTunnel(b *testing.B) {
+	out, stop := newBenchTunnelOutput(b)
+	defer stop()
+	benchOutput(b, out)
+}
+
+// benchOutput writes 1400-byte RTP packets to out.
+func benchOutput(b *testing.B, out *output) {
 	pkt := make([]byte, 1400)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(pkt)))
@@ -109,7 +150,7 @@ func newBenchUDPOutput(tb testing.TB) *output {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = sink.Close() })
-	c := newConn(srv, discardConn{})
+	c := newConn(srv, discardConn{}, ConnOptions{})
 	ss := newSession(c, &announcement{play: nopPres{}, controls: []string{"trackID=0"}})
 	dst := netip.MustParseAddrPort(sink.LocalAddr().String())
 	ss.setSend(0, sendTarget{ok: true, rtp: dst, rtcp: dst})
@@ -170,7 +211,7 @@ func TestResponsesOvertakeMedia(t *testing.T) {
 	var got []byte
 	var mu sync.Mutex
 	rc := recordConn{mu: &mu, b: &got, want: len(resp) + 4*8, full: make(chan struct{})}
-	c := newConn(srv, rc)
+	c := newConn(srv, rc, ConnOptions{})
 	ss := newSession(c, &announcement{play: nopPres{}, controls: []string{"trackID=0"}})
 	ss.setSend(0, sendTarget{ok: true, tcp: true, rtpCh: 2, rtcpCh: 3})
 	c.media.fill()

@@ -18,9 +18,15 @@ import (
 // answer (RTSP-M-05/07, RTSP-URL-01).
 func (c *client) describe(url string) *base.Response {
 	c.t.Helper()
+	return c.describeAt(url, strings.TrimRight(url, "/")+"/")
+}
+
+// describeAt is describe for a URL whose Content-Base is contentBase.
+func (c *client) describeAt(url, contentBase string) *base.Response {
+	c.t.Helper()
 	resp := c.Do("DESCRIBE", url, []string{"Accept: application/sdp"}, "")
 	rtsptest.ExpectStatus(c.t, resp, 200)
-	if got, want := resp.Header.Get("Content-Base"), strings.TrimRight(url, "/")+"/"; got != want {
+	if got, want := resp.Header.Get("Content-Base"), contentBase; got != want {
 		c.t.Fatalf("Content-Base %q, want %q", got, want)
 	}
 	if resp.Header.Get("Content-Type") != "application/sdp" || string(resp.Body) != archiveSDP {
@@ -74,24 +80,26 @@ func checkFrames(t *testing.T, frames []rtsptest.Message, burst int) {
 }
 
 // TestFFmpegPlayTCP replays ffmpeg playing an archive window over TCP:
-// the control appended after the query (App. B #2), PLAY with npt Range,
+// the control appended to the Content-Base, after the query (App. B #2),
+// PLAY on the Content-Base with npt Range,
 // RTP-Info byte for byte, media only after the PLAY response (RTSP-M-24),
 // RTCP RR on the odd channel, PAUSE, resume, TEARDOWN.
 func TestFFmpegPlayTCP(t *testing.T) {
 	h := ffmpegHandler()
 	srv := startServer(t, rtsp.Config{Handler: h})
 	c := dial(t, srv)
-	base := c.URL + "/archive/cam1?start=1764065700"
-	rtsptest.ExpectStatus(t, c.Do("OPTIONS", base, []string{"User-Agent: Lavf61.1.100"}, ""), 200)
-	c.describe(base)
+	url := c.URL + "/archive/cam1?start=1764065700"
+	rtsptest.ExpectStatus(t, c.Do("OPTIONS", url, []string{"User-Agent: Lavf61.1.100"}, ""), 200)
+	base := c.URL + "/archive/cam1/?start=1764065700"
+	c.describeAt(url, base)
 	dr := h.describeReqs()[0]
-	if dr.Path != "archive/cam1" || dr.Query != "start=1764065700" || dr.URL != base || !dr.Peer.Addr().IsLoopback() {
+	if dr.Path != "archive/cam1" || dr.Query != "start=1764065700" || dr.URL != url || !dr.Peer.Addr().IsLoopback() {
 		t.Fatalf("describe request %+v", dr)
 	}
 	u0, u1 := base+"/trackID=0", base+"/trackID=1"
 	id := c.setupPlayTCP(u0, u1)
 	p := h.presentation(t, 0)
-	resp, early := c.Request("PLAY", base+"/", []string{"Range: npt=0.000-", "Session: " + id})
+	resp, early := c.Request("PLAY", base, []string{"Range: npt=0.000-", "Session: " + id})
 	rtsptest.ExpectStatus(t, resp, 200)
 	if len(early) != 0 {
 		t.Fatalf("%d frames before the PLAY response (RTSP-M-24)", len(early))
@@ -112,20 +120,20 @@ func TestFFmpegPlayTCP(t *testing.T) {
 		t.Fatalf("RTCP frame on channel %d: %q", f.Channel, f.Payload)
 	}
 	c.Write(rtsptest.Frame(1, rtcpSR)) // RR on the odd channel refreshes (RTSP-SES-05)
-	rtsptest.ExpectStatus(t, c.Do("GET_PARAMETER", base+"/", []string{"Session: " + id}, ""), 200)
-	resp, _ = c.Request("PAUSE", base+"/", []string{"Session: " + id})
+	rtsptest.ExpectStatus(t, c.Do("GET_PARAMETER", base, []string{"Session: " + id}, ""), 200)
+	resp, _ = c.Request("PAUSE", base, []string{"Session: " + id})
 	rtsptest.ExpectStatus(t, resp, 200)
 	if resp.Header.Get("Range") != "npt=42.000-" {
 		t.Fatalf("PAUSE Range %q", resp.Header.Get("Range"))
 	}
-	rtsptest.ExpectStatus(t, c.Do("PAUSE", base+"/", []string{"Session: " + id}, ""), 200) // no-op in Ready
-	resp, _ = c.Request("PLAY", base+"/", []string{"Session: " + id})
+	rtsptest.ExpectStatus(t, c.Do("PAUSE", base, []string{"Session: " + id}, ""), 200) // no-op in Ready
+	resp, _ = c.Request("PLAY", base, []string{"Session: " + id})
 	rtsptest.ExpectStatus(t, resp, 200)
 	if pr := p.lastPlay(t); pr.Range != nil {
 		t.Fatalf("resume with Range %+v", pr.Range)
 	}
 	c.Frames(6)
-	resp, _ = c.Request("TEARDOWN", base+"/", []string{"Session: " + id})
+	resp, _ = c.Request("TEARDOWN", base, []string{"Session: " + id})
 	rtsptest.ExpectStatus(t, resp, 200)
 	if reason := p.waitClosed(t); !errors.Is(reason, rtsp.ErrTeardown) {
 		t.Fatalf("reason %v", reason)
@@ -133,16 +141,43 @@ func TestFFmpegPlayTCP(t *testing.T) {
 	rtsptest.ExpectStatus(t, c.Do("OPTIONS", "*", nil, ""), 200)
 }
 
-// TestGStreamerPlayTCP: the control before the query (RTSP-URL-02),
-// server-chosen channels, ONVIF replay headers echoed and a clock Range
+// TestSetupOutsidePresentation: a SETUP names a stream of a presentation
+// or is refused (issue 12). GStreamer 1.22 resolved trackID=0 against the
+// Content-Base camvault used to send, …/archive/cam1?start=T/, to
+// …/archive/trackID=0, which SETUP accepted without looking at the path.
+// Outside a session that path is no presentation (404); in a session a
+// path outside its presentation is 404 Not In Presentation. The RFC 3986
+// resolution of the Content-Base sent now is a stream of the presentation.
+func TestSetupOutsidePresentation(t *testing.T) {
+	h := ffmpegHandler()
+	srv := startServer(t, rtsp.Config{Handler: h})
+	c := dial(t, srv)
+	c.describeAt(c.URL+"/archive/cam1?start=1764065700", c.URL+"/archive/cam1/?start=1764065700")
+	tcp := "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"
+	rtsptest.ExpectStatus(t, c.Do("SETUP", c.URL+"/archive/trackID=0", []string{tcp}, ""), 404)
+	resp := c.Do("SETUP", c.URL+"/archive/cam1/trackID=0", []string{tcp}, "")
+	rtsptest.ExpectStatus(t, resp, 200)
+	id := rtsptest.SessionID(t, resp)
+	for _, u := range []string{c.URL + "/archive/trackID=1", c.URL + "/archive/cam2/trackID=1", c.URL + "/trackID=1"} {
+		resp = c.Do("SETUP", u, []string{"Transport: RTP/AVP/TCP;unicast;interleaved=2-3", "Session: " + id}, "")
+		if resp.StatusCode != 404 || resp.Reason != "Not In Presentation" {
+			t.Errorf("SETUP %s in the session of archive/cam1: %d %q, want 404 Not In Presentation", u, resp.StatusCode, resp.Reason)
+		}
+	}
+	rtsptest.ExpectStatus(t, c.Do("SETUP", c.URL+"/archive/cam1/trackID=1", []string{"Transport: RTP/AVP/TCP;unicast;interleaved=2-3", "Session: " + id}, ""), 200)
+}
+
+// TestGStreamerPlayTCP: GStreamer up to 1.20 puts the control before the
+// query (RTSP-URL-02), 1.22 resolves it against the Content-Base by RFC
+// 3986, dropping the query; PLAY on the Content-Base; server-chosen channels, ONVIF replay headers echoed and a clock Range
 // (ONVIF-04..08), SET_PARAMETER keepalive (A.3), PLAY in Playing is a seek.
 func TestGStreamerPlayTCP(t *testing.T) {
 	h := ffmpegHandler()
 	srv := startServer(t, rtsp.Config{Handler: h})
 	c := dial(t, srv)
-	base := c.URL + "/archive/cam1?start=1764065700&end=1764069300"
-	c.describe(base)
-	u0, u1 := c.URL+"/archive/cam1/trackID=0?start=1764065700&end=1764069300", c.URL+"/archive/cam1/trackID=1?start=1764065700&end=1764069300"
+	base := c.URL + "/archive/cam1/?start=1764065700&end=1764069300"
+	c.describeAt(c.URL+"/archive/cam1?start=1764065700&end=1764069300", base)
+	u0, u1 := c.URL+"/archive/cam1/trackID=0?start=1764065700&end=1764069300", c.URL+"/archive/cam1/trackID=1"
 	onvif := "Require: onvif-replay"
 	resp := c.Do("SETUP", u0, []string{"Transport: RTP/AVP/TCP;unicast;interleaved=0-1", onvif}, "")
 	rtsptest.ExpectStatus(t, resp, 200)
@@ -152,7 +187,7 @@ func TestGStreamerPlayTCP(t *testing.T) {
 	if got := resp.Header.Get("Transport"); got != "RTP/AVP/TCP;unicast;interleaved=2-3;ssrc=4F2A91C4" {
 		t.Fatalf("Transport %q (RTSP-TR-12)", got)
 	}
-	resp, early := c.Request("PLAY", base+"/", []string{"Session: " + id, onvif,
+	resp, early := c.Request("PLAY", base, []string{"Session: " + id, onvif,
 		"Range: clock=20251125T101500Z-20251125T111500Z", "Rate-Control: no", "Frames: Intra/500", "Scale: 2", "Immediate: yes"})
 	rtsptest.ExpectStatus(t, resp, 200)
 	if len(early) != 0 {
@@ -170,9 +205,9 @@ func TestGStreamerPlayTCP(t *testing.T) {
 		t.Fatalf("play request %+v", pr)
 	}
 	checkFrames(t, c.Frames(6), 3)
-	rtsptest.ExpectStatus(t, c.Do("SET_PARAMETER", base+"/", []string{"Session: " + id, onvif}, ""), 200)
+	rtsptest.ExpectStatus(t, c.Do("SET_PARAMETER", base, []string{"Session: " + id, onvif}, ""), 200)
 	// RTSP-M-25: a Range in Playing seeks at once.
-	resp, _ = c.Request("PLAY", base+"/", []string{"Session: " + id, "Range: npt=120-"})
+	resp, _ = c.Request("PLAY", base, []string{"Session: " + id, "Range: npt=120-"})
 	rtsptest.ExpectStatus(t, resp, 200)
 	if resp.Header.Get("Range") != "npt=120.000-3600.000" {
 		t.Fatalf("seek Range %q", resp.Header.Get("Range"))

@@ -168,8 +168,9 @@ func (c *conn) commitSession(ss *session) {
 }
 
 // acceptable filters the specs the server can serve: RTP/AVP unicast
-// (RTSP-TR-06), UDP only when enabled, with client_port and not on RTSPS
-// (media would travel in clear), and the lower transport of the streams
+// (RTSP-TR-06), UDP only when enabled, with client_port and neither on
+// RTSPS (media would travel in clear) nor in a tunnel (RTSP-HT-06: media
+// goes where the RTSP goes), and the lower transport of the streams
 // already set up in the session.
 func (c *conn) acceptable(ss *session, specs headers.Transports) headers.Transports {
 	var out headers.Transports
@@ -180,7 +181,7 @@ func (c *conn) acceptable(ss *session, specs headers.Transports) headers.Transpo
 		if ss != nil && ss.hasStreams() && ss.tcp != (t.Lower == headers.LowerTCP) {
 			continue
 		}
-		if t.Lower == headers.LowerUDP && (c.srv.udp == nil || c.secure || t.ClientPort == nil || t.ClientPort.RTP == 0 || t.ClientPort.RTCP == 0) {
+		if t.Lower == headers.LowerUDP && (c.srv.udp == nil || c.secure || c.tunnel != "" || t.ClientPort == nil || t.ClientPort.RTP == 0 || t.ClientPort.RTCP == 0) {
 			continue
 		}
 		out = append(out, t)

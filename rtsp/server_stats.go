@@ -11,6 +11,12 @@ type Stats struct {
 	UDPDrops uint64
 	// UDPSendErrors counts play datagrams the kernel refused to send.
 	UDPSendErrors uint64
+	// TunnelsRefused counts RTSP-over-HTTP tunnel requests refused (bad
+	// head or cookie, bad credentials, a cookie in use or of another
+	// client, a full table, a POST without its GET) and tunnels ended for
+	// breaking the protocol (base64 that does not decode, data on the GET's
+	// connection, no POST in time).
+	TunnelsRefused uint64
 	// Connections is the number of RTSP connections open now, RTSPS ones
 	// included.
 	Connections int
@@ -25,7 +31,7 @@ type Stats struct {
 // Stats returns the current counters. It is safe for concurrent use.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
-	st := Stats{SlowClients: s.slowClients, Connections: len(s.conns), TLSConnections: s.tlsConns}
+	st := Stats{SlowClients: s.slowClients, TunnelsRefused: s.tunnelRefusals, Connections: len(s.conns), TLSConnections: s.tlsConns}
 	for _, ss := range s.sessions {
 		if ss.pres.play != nil {
 			st.SessionsPlay++

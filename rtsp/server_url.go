@@ -19,12 +19,16 @@ func keyOf(u *url.URL) urlKey {
 }
 
 // matchTrack returns the index of the stream that setupURL designates, for
-// a presentation announced at baseURL with the given a=control values
-// (RTSP-URL-02, RTSP-URL-05). It accepts base/control (ffmpeg streamid=N,
-// GStreamer stream=N, with the query after the path), path?query/control
-// (ffmpeg with a query), RFC 3986 resolution and absolute controls. The
-// aggregate URL designates the only stream of a single-stream presentation,
-// and gets 459 otherwise (RTSP-M-17); anything else gets 404.
+// a presentation announced or described at baseURL with the given a=control
+// values (RTSP-URL-02, RTSP-URL-05). It accepts base/control (ffmpeg
+// streamid=N, GStreamer stream=N, with the query after the path),
+// path?query/control (ffmpeg, live555 and gortsplib append the control to a
+// Content-Base with a query), the RFC 3986 resolution against the
+// Content-Base (contentBase: the base path ending in "/"; GStreamer) and
+// absolute controls. The aggregate URL designates the only stream of a
+// single-stream presentation, and gets 459 otherwise (RTSP-M-17). A URL
+// whose path is neither the presentation's nor under it gets 404 Not In
+// Presentation, an unknown track under it a plain 404.
 func matchTrack(baseURL string, controls []string, setupURL string) (int, error) {
 	b, err1 := url.Parse(baseURL)
 	u, err2 := url.Parse(setupURL)
@@ -39,11 +43,15 @@ func matchTrack(baseURL string, controls []string, setupURL string) (int, error)
 			}
 		}
 	}
-	if want == keyOf(b) {
+	agg := keyOf(b)
+	if want == agg {
 		if len(controls) == 1 {
 			return 0, nil
 		}
 		return 0, base.NewError(base.StatusAggregateOperationNotAllowed, "setup on aggregate url", nil)
+	}
+	if want.path != agg.path && !strings.HasPrefix(want.path, agg.path+"/") {
+		return 0, &base.Error{Status: base.StatusNotFound, Reason: "setup url outside the presentation", Phrase: "Not In Presentation"}
 	}
 	return 0, base.NewError(base.StatusNotFound, "unknown track", nil)
 }
@@ -69,7 +77,9 @@ func controlKeys(b *url.URL, c string) []urlKey {
 	if bk.query != "" {
 		keys = append(keys, urlKey{path: bk.path, query: bk.query + "/" + c})
 	}
-	return append(keys, keyOf(b.ResolveReference(ref)))
+	dir := *b // the Content-Base: RFC 3986 resolves against it, not against the request URL
+	dir.Path, dir.RawPath = bk.path+"/", ""
+	return append(keys, keyOf(dir.ResolveReference(ref)))
 }
 
 // isTrackURL reports whether rawURL designates one stream of the

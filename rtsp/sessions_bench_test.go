@@ -10,7 +10,7 @@ import (
 func BenchmarkSessions(b *testing.B) {
 	cfg := Config{Handler: nopHandler{}}.withDefaults()
 	srv := &Server{cfg: cfg, log: cfg.Logger, sessions: make(map[string]*session)}
-	c := newConn(srv, discardConn{})
+	c := newConn(srv, discardConn{}, ConnOptions{})
 	defer c.cancel()
 	for i := range 200 {
 		path := "cam" + strconv.Itoa(i)

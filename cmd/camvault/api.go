@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -32,7 +33,8 @@ func (c *fileConfig) apiConfig(tlsConf *tls.Config, log *slog.Logger) api.Config
 
 // newAPIServer builds the HTTP server over the serve's parts: the store (through apiArchive, and
 // itself for retention dry runs and /readyz), the recorder and pulls (cameras), the RTSP server
-// and pulls (sessions), the live relay (the web page's live views), the exporter and the metrics.
+// and pulls (sessions), the RTSP server (the tunnels of the HTTP port), the live relay (the web
+// page's live views), the exporter and the metrics.
 func newAPIServer(cfg *fileConfig, access *rtspAuth, p apiParts, tlsConf *tls.Config, log *slog.Logger) (*api.Server, error) {
 	store := p.store
 	return api.New(cfg.apiConfig(tlsConf, log), api.Deps{
@@ -43,6 +45,7 @@ func newAPIServer(cfg *fileConfig, access *rtspAuth, p apiParts, tlsConf *tls.Co
 		Exporter:    p.exporter,
 		Retention:   store,
 		Sessions:    apiSessions{rtsp: p.rtsp, pull: p.pull},
+		Tunnels:     rtspTunnels{srv: p.rtsp},
 		Live:        p.live,
 		Metrics:     p.metrics.Handler(),
 		ObserveHTTP: p.metrics.ObserveHTTP,
@@ -213,6 +216,20 @@ func windowsAhead(s ingest.Schedule, now time.Time) []api.Window {
 		at = w.Start
 	}
 	return out
+}
+
+// rtspTunnels hands the connections of the HTTP port's RTSP tunnels to the RTSP server
+// (api.Tunnels): a tunnel GET or POST with the head the HTTP server read, a WebSocket's stream.
+type rtspTunnels struct{ srv *rtsp.Server }
+
+// ServeHTTPTunnel implements api.Tunnels.
+func (t rtspTunnels) ServeHTTPTunnel(nc net.Conn, head []byte, tls bool) error {
+	return t.srv.ServeConn(nc, rtsp.ConnOptions{Prefix: head, TLS: tls})
+}
+
+// ServeWebSocket implements api.Tunnels.
+func (t rtspTunnels) ServeWebSocket(nc net.Conn, tls bool) error {
+	return t.srv.ServeConn(nc, rtsp.ConnOptions{TLS: tls, WebSocket: true})
 }
 
 // apiSessions lists the RTSP server's sessions (publishers and viewers, kickable) and the pulled

@@ -75,12 +75,13 @@ const (
 	modCron = "github.com/robfig/cron/v3"
 	modX    = "golang.org/x/crypto"
 	modProm = "github.com/prometheus/client_golang"
-	// modWebSocket is the WebSocket of the web page's live view (api).
-	modWebSocket = "github.com/coder/websocket"
 	// modPromModel is the data model a prometheus.Metric writes itself into.
 	modPromModel = "github.com/prometheus/client_model"
 	// modPromCommon is its text format (expfmt), which metrics writes the registry with.
 	modPromCommon = "github.com/prometheus/common"
+	// modWebSocket is the WebSocket of RTSP over WebSocket (rtsp.onvif.org) on the HTTP port
+	// and of the web page's live view.
+	modWebSocket = "github.com/coder/websocket"
 )
 
 // wireNoStd are the standard packages the RTSP wire packages must not import: they are
@@ -108,6 +109,8 @@ var depRules = []depRule{
 	{pkg: "rtsp/base", camvault: []string{lexPkg, settingsPkg}, noStd: wireNoStd},
 	{pkg: "rtsp/headers", camvault: []string{"rtsp/base", lexPkg}, noStd: wireNoStd},
 	{pkg: "rtsp/auth", camvault: []string{"rtsp/base", lexPkg, settingsPkg}, noStd: wireNoStd},
+	// RTSP over HTTP: the tunnel requests, answers and the POST body's base64 stream.
+	{pkg: "rtsp/tunnel", camvault: []string{"rtsp/base"}, noStd: wireNoStd},
 	// The character classes the wire packages and the server share; Go's internal rule keeps
 	// it inside rtsp.
 	{pkg: lexPkg, noStd: wireNoStd},
@@ -177,8 +180,9 @@ var depRules = []depRule{
 		// mp4ff's box layout); the web page's live views subscribe to the live relay (live,
 		// through api.LiveSource) and api/liveview muxes its RTP (media, storage/fmp4) for a
 		// WebSocket. The RTSP server and playback come in through interfaces and plain types
-		// declared in api and filled by cmd (api.Sessions, api/metrics.RTSPStats): rtsp only
-		// through ingest and live, never imported directly.
+		// declared in api and filled by cmd (api.Sessions, api/metrics.RTSPStats, api.Tunnels
+		// for the connections of RTSP over HTTP and WebSocket it hands over): rtsp only through
+		// ingest and live, never imported directly.
 		pkg:      "api",
 		camvault: []string{"storage", "ingest", "recorder", "auth", "media", "live", settingsPkg},
 		modules:  []string{modProm, modPromModel, modPromCommon, modMP4, modRTP, modWebSocket},
@@ -602,7 +606,7 @@ func TestDepRulesSelfCheck(t *testing.T) {
 
 // wirePackages are the wire and codec directories whose non-test code must start no
 // goroutines.
-var wirePackages = []string{"rtsp/base", "rtsp/headers", "rtsp/auth", lexPkg, "storage/fmp4", "api/liveview"}
+var wirePackages = []string{"rtsp/base", "rtsp/headers", "rtsp/auth", "rtsp/tunnel", lexPkg, "storage/fmp4", "api/liveview"}
 
 // TestWireNoGoroutines fails when a wire package's non-test code has a go statement: the
 // codecs are functions over bytes, and goroutines belong to the server and client on top

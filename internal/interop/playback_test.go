@@ -161,34 +161,109 @@ func TestGStreamerSeek(t *testing.T) {
 	}
 }
 
+// TestGStreamerONVIFReplay plays an archive window with rtspsrc
+// onvif-mode=true, an ONVIF replay client, and seeks by clock (issue 12):
+// the first frame is the window start and the seek lands on the keyframe at
+// or before the asked time, followed by every frame. rtspsrc sends no
+// Require: onvif-replay; an ONVIF application adds it to every request
+// (before-send), and then the SDP's clock range comes first and GStreamer
+// time is true clock time since 1900-01-01. Without it rtspsrc reads the npt
+// range as clock time from 1900 and plays and seeks in window time.
+// buffer-mode=none times frames by their RTP timestamps only (GStreamer's
+// own ONVIF client, test-onvif-client, runs with no jitterbuffer at all):
+// in the default mode, GStreamer 1.22 stamps the first packet after each
+// PLAY with running time, outside the ONVIF segment, and so drops the
+// keyframe that starts every PLAY.
+func TestGStreamerONVIFReplay(t *testing.T) {
+	needTool(t, "/usr/bin/python3")
+	needGstElement(t, "rtspsrc", "avdec_h264", "appsink")
+	s := archiveServer(t)
+	from, to := archiveStart.Add(5*time.Second), archiveStart.Add(40*time.Second)
+	url := fmt.Sprintf("rtsp://%s/archive/cam?start=%d&end=%d", s.rtsp, from.Unix(), to.Unix())
+	for _, tc := range []struct {
+		name, require, target string
+		startPTS, firstPTS    time.Duration // GStreamer time of the window start and of the keyframe at 25 s
+	}{
+		{"clock", "onvif-replay", fmt.Sprintf("%d.5", ntpSeconds(archiveStart.Add(25*time.Second))),
+			time.Duration(ntpSeconds(from)) * time.Second, time.Duration(ntpSeconds(archiveStart.Add(25*time.Second))) * time.Second},
+		{"window time", "", "20.5", 0, 20 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runGstSeek(t, s, url, "tcp", tc.target, "onvif-mode=true buffer-mode=none", tc.require)
+			if r.start != 5*numberedFPS || time.Duration(r.startPTS-int64(tc.startPTS)).Abs() > time.Millisecond {
+				t.Errorf("first frame %d at %d, want %d at %d", r.start, r.startPTS, 5*numberedFPS, tc.startPTS)
+			}
+			if r.first != 25*numberedFPS || time.Duration(r.firstPTS-int64(tc.firstPTS)).Abs() > time.Millisecond {
+				t.Errorf("first frame after seeking to %s is %d at %d, want keyframe %d at %d",
+					tc.target, r.first, r.firstPTS, 25*numberedFPS, tc.firstPTS)
+			}
+			if r.frames < 2*numberedFPS || r.gaps != 0 {
+				t.Errorf("%d frames in 3 s after the seek, %d out of sequence", r.frames, r.gaps)
+			}
+			t.Logf("%+v", r)
+		})
+	}
+}
+
+// ntpSeconds returns t in seconds since 1900-01-01, the NTP and ONVIF
+// epoch, which rtspsrc in onvif-mode counts clock time from.
+func ntpSeconds(t time.Time) int64 { return t.Unix() + 2208988800 }
+
 // gstSeek plays url with gstSeekScript over proto, with the rtspsrc
 // properties extra, seeks to 25 s and checks the frames after the seek.
 func gstSeek(t *testing.T, s *server, url, proto, extra string) {
+	t.Helper()
+	r := runGstSeek(t, s, url, proto, "25", extra, "")
+	if r.first < 25*numberedFPS || r.first > 25*numberedFPS+1 {
+		t.Errorf("first frame after seeking to 25 s is %d, want %d", r.first, 25*numberedFPS)
+	}
+	if r.frames < 2*numberedFPS {
+		t.Errorf("only %d frames after the seek", r.frames)
+	}
+	t.Logf("first frame %d, %d frames", r.first, r.frames)
+}
+
+// gstSeekResult is what gstSeekScript saw: the first frame played and its
+// PTS, the first frame after the seek and its PTS, how many frames came in
+// 3 s after the seek and how many of them did not follow the previous one.
+type gstSeekResult struct {
+	start, first, frames, gaps int
+	startPTS, firstPTS         int64
+}
+
+// runGstSeek runs gstSeekScript on url over proto with the rtspsrc
+// properties extra, seeking to target (GStreamer seconds), and with a
+// Require: require header on every request unless require is "".
+func runGstSeek(t *testing.T, s *server, url, proto, target, extra, require string) gstSeekResult {
+	t.Helper()
+	out, err := run(t, time.Minute, "/usr/bin/python3", seekScript(t), url, proto, target, extra, require)
+	if err != nil {
+		t.Fatalf("gstreamer: %v\n%s\n%s", err, out, s.logs)
+	}
+	var r gstSeekResult
+	line := strings.TrimSpace(out[strings.LastIndex(out, "start="):])
+	if _, err := fmt.Sscanf(line, "start=%d startpts=%d first=%d pts=%d frames=%d gaps=%d",
+		&r.start, &r.startPTS, &r.first, &r.firstPTS, &r.frames, &r.gaps); err != nil {
+		t.Fatalf("unexpected output: %v\n%s\n%s", err, out, s.logs)
+	}
+	return r
+}
+
+// seekScript writes gstSeekScript into a file of the test and returns its path.
+func seekScript(t *testing.T) string {
 	t.Helper()
 	script := filepath.Join(t.TempDir(), "seek.py")
 	if err := os.WriteFile(script, []byte(gstSeekScript), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := run(t, time.Minute, "/usr/bin/python3", script, url, proto, "25", extra)
-	if err != nil {
-		t.Fatalf("gstreamer: %v\n%s\n%s", err, out, s.logs)
-	}
-	var first, count int
-	if _, err := fmt.Sscanf(strings.TrimSpace(out[strings.LastIndex(out, "first="):]), "first=%d frames=%d", &first, &count); err != nil {
-		t.Fatalf("unexpected output: %v\n%s", err, out)
-	}
-	if first < 25*numberedFPS || first > 25*numberedFPS+1 {
-		t.Errorf("first frame after seeking to 25 s is %d, want %d", first, 25*numberedFPS)
-	}
-	if count < 2*numberedFPS {
-		t.Errorf("only %d frames after the seek", count)
-	}
-	t.Logf("first frame %d, %d frames", first, count)
+	return script
 }
 
-// gstSeekScript plays an RTSP URL, seeks (flush, accurate) once the
-// pipeline plays, and prints the number of the first frame after the seek
-// and how many frames arrived in 3 s after it.
+// gstSeekScript plays an RTSP URL, seeks (flush, key unit) once the first
+// frame arrived, and prints the number and PTS of the first frame, of the
+// first frame after the seek, and how many frames arrived in 3 s after it
+// and how many of those did not follow the previous one. A fifth argument
+// is a Require header added to every request (before-send).
 const gstSeekScript = `
 import sys, gi
 gi.require_version("Gst", "1.0")
@@ -196,11 +271,19 @@ from gi.repository import Gst, GLib
 Gst.init(None)
 url, proto, target = sys.argv[1], sys.argv[2], float(sys.argv[3])
 extra = sys.argv[4] if len(sys.argv) > 4 else ""  # more rtspsrc properties
+require = sys.argv[5] if len(sys.argv) > 5 else ""
 p = Gst.parse_launch(
     "rtspsrc name=src location=%s protocols=%s latency=200 %s ! rtph264depay ! h264parse ! avdec_h264 ! "
     "videoconvert ! video/x-raw,format=I420 ! appsink name=sink emit-signals=true sync=false" % (url, proto, extra))
+if require:
+    gi.require_version("GstRtsp", "1.0")
+    from gi.repository import GstRtsp
+    def before_send(src, msg):
+        msg.add_header(GstRtsp.RTSPHeaderField.REQUIRE, require)
+        return True
+    p.get_by_name("src").connect("before-send", before_send)
 sink = p.get_by_name("sink")
-state = {"seeked": False, "first": None, "count": 0}
+state = {"seeked": False, "start": -1, "startpts": -1, "first": -1, "pts": -1, "count": 0, "gaps": 0, "last": None}
 loop = GLib.MainLoop()
 def frame_number(buf, caps):
     s = caps.get_structure(0)
@@ -213,14 +296,19 @@ def frame_number(buf, caps):
     return (left + 2) // 4 * 25 + (right + 5) // 10
 def on_sample(sink):
     smp = sink.emit("pull-sample")
+    buf = smp.get_buffer()
+    pts = buf.pts if buf.pts != Gst.CLOCK_TIME_NONE else -1
     if state["seeked"]:
-        n = frame_number(smp.get_buffer(), smp.get_caps())
-        if state["first"] is None:
-            state["first"] = n
+        n = frame_number(buf, smp.get_caps())
+        if state["count"] == 0:
+            state["first"], state["pts"] = n, pts
             GLib.timeout_add(3000, loop.quit)
+        elif n != state["last"] + 1:
+            state["gaps"] += 1
+        state["last"] = n
         state["count"] += 1
-    elif not state.get("asked"):
-        state["asked"] = True
+    elif state["start"] < 0:
+        state["start"], state["startpts"] = frame_number(buf, smp.get_caps()), pts
         GLib.idle_add(do_seek)
     return Gst.FlowReturn.OK
 def do_seek():
@@ -238,5 +326,6 @@ p.set_state(Gst.State.PLAYING)
 GLib.timeout_add(30000, loop.quit)
 loop.run()
 p.set_state(Gst.State.NULL)
-print("first=%s frames=%d" % (state["first"], state["count"]))
+print("start=%d startpts=%d first=%d pts=%d frames=%d gaps=%d" % (
+    state["start"], state["startpts"], state["first"], state["pts"], state["count"], state["gaps"]))
 `

@@ -21,7 +21,8 @@ import (
 
 // gstCameraScript is a camera made of GStreamer's RTSP server: /h264 serves
 // live H.264 (640x360, 25 fps, a keyframe per second), /h264aac adds AAC.
-// With a user and password it requires Digest authentication.
+// With a user and password it requires Digest authentication. Given an MP4
+// file of H.264 as well, /file plays it at its own pace from the first PLAY.
 const gstCameraScript = `
 import sys, gi
 gi.require_version("Gst", "1.0")
@@ -30,6 +31,7 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import Gst, GstRtsp, GstRtspServer, GLib
 Gst.init(None)
 port, user, password = sys.argv[1], sys.argv[2], sys.argv[3]
+file = sys.argv[4] if len(sys.argv) > 4 else ""
 server = GstRtspServer.RTSPServer()
 server.set_address("127.0.0.1")
 server.set_service(port)
@@ -39,7 +41,10 @@ video = ("videotestsrc is-live=true ! video/x-raw,width=640,height=360,framerate
 audio = "audiotestsrc is-live=true wave=sine ! audioconvert ! audioresample ! avenc_aac ! rtpmp4gpay name=pay1 pt=97"
 mounts = server.get_mount_points()
 factories = []
-for path, launch in (("/h264", "( " + video + " )"), ("/h264aac", "( " + video + " " + audio + " )")):
+launches = [("/h264", "( " + video + " )"), ("/h264aac", "( " + video + " " + audio + " )")]
+if file:
+    launches.append(("/file", "( filesrc location=%s ! qtdemux ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )" % file))
+for path, launch in launches:
     f = GstRtspServer.RTSPMediaFactory()
     f.set_launch(launch)
     f.set_shared(True)
@@ -64,19 +69,35 @@ GLib.MainLoop().run()
 // serves; it stops with the test.
 func startGstCamera(t *testing.T, user, password string) string {
 	t.Helper()
+	return startGstCameraArgs(t, user, password)
+}
+
+// startGstFileCamera is startGstCamera without authentication that also serves file (an
+// MP4 of H.264) at /file.
+func startGstFileCamera(t *testing.T, file string) string {
+	t.Helper()
+	needGstElement(t, "filesrc", "qtdemux", "h264parse")
+	return startGstCameraArgs(t, "", "", file)
+}
+
+// startGstCameraArgs runs the camera script on a free port with args after the port and
+// waits until it serves; it stops with the test.
+func startGstCameraArgs(t *testing.T, args ...string) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	stop := startGstCameraOn(t, port, user, password)
+	stop := startGstCameraOn(t, port, args...)
 	t.Cleanup(stop)
 	return fmt.Sprintf("127.0.0.1:%d", port)
 }
 
-// startGstCameraOn runs the camera script on port and returns its stop.
-func startGstCameraOn(t *testing.T, port int, user, password string) (stop func()) {
+// startGstCameraOn runs the camera script on port with args after the port (user,
+// password, file) and returns its stop.
+func startGstCameraOn(t *testing.T, port int, args ...string) (stop func()) {
 	t.Helper()
 	needTool(t, "/usr/bin/python3")
 	needGstElement(t, "x264enc", "rtph264pay", "avenc_aac", "rtpmp4gpay")
@@ -91,7 +112,7 @@ func startGstCameraOn(t *testing.T, port int, user, password string) (stop func(
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "/usr/bin/python3", script, fmt.Sprint(port), user, password)
+	cmd := exec.CommandContext(ctx, "/usr/bin/python3", append([]string{script, fmt.Sprint(port)}, args...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

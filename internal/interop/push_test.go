@@ -60,14 +60,20 @@ func ffmpegPush(t *testing.T, url, transport string, withAudio bool, codecArgs [
 // ffmpegPushClip is ffmpegPush of a clip seconds long.
 func ffmpegPushClip(t *testing.T, url, transport string, seconds int, withAudio bool, codecArgs []string) (time.Time, string, error) {
 	t.Helper()
-	file := encodedClip(t, seconds, withAudio, codecArgs)
+	return ffmpegPushFile(t, url, transport, encodedClip(t, seconds, withAudio, codecArgs))
+}
+
+// ffmpegPushFile pushes an encoded clip at real-time pace (ffmpegPush) and returns when the
+// publisher process began, its output and how it ended.
+func ffmpegPushFile(t *testing.T, url, transport, file string) (time.Time, string, error) {
+	t.Helper()
 	start := time.Now()
 	out, err := run(t, 2*time.Minute, "ffmpeg", "-nostdin", "-v", "error", "-re", "-i", file,
 		"-c", "copy", "-f", "rtsp", "-rtsp_transport", transport, url)
 	return start, out, err
 }
 
-// clips are the encoded test clips of this run, by their encoding arguments.
+// clips are the encoded test clips of this run, by their file type and encoding arguments.
 var clips struct {
 	mu    sync.Mutex
 	dir   string
@@ -85,7 +91,19 @@ type clipFile struct {
 // encoded with codecArgs into a NUT file, which holds every codec the tests push.
 func encodedClip(t *testing.T, seconds int, withAudio bool, codecArgs []string) string {
 	t.Helper()
-	key := fmt.Sprint(seconds, withAudio, codecArgs)
+	args := []string{"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=640x360:rate=%d", clipFPS)}
+	if withAudio {
+		args = append(args, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000")
+	}
+	args = append(args, "-t", fmt.Sprint(seconds))
+	return cachedClip(t, "nut", append(args, codecArgs...))
+}
+
+// cachedClip returns a file of type ext (its extension) that ffmpeg encodes with args (inputs
+// and encoding options), made once per run for the same ext and args.
+func cachedClip(t *testing.T, ext string, args []string) string {
+	t.Helper()
+	key := fmt.Sprint(ext, args)
 	clips.mu.Lock()
 	if clips.files == nil {
 		clips.files = map[string]*clipFile{}
@@ -100,18 +118,13 @@ func encodedClip(t *testing.T, seconds int, withAudio bool, codecArgs []string) 
 	}
 	c := clips.files[key]
 	if c == nil {
-		c = &clipFile{path: filepath.Join(clips.dir, fmt.Sprintf("clip-%d.nut", len(clips.files)))}
+		c = &clipFile{path: filepath.Join(clips.dir, fmt.Sprintf("clip-%d.%s", len(clips.files), ext))}
 		clips.files[key] = c
 	}
 	clips.mu.Unlock()
 	c.once.Do(func() {
-		args := []string{"-nostdin", "-v", "error", "-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=640x360:rate=%d", clipFPS)}
-		if withAudio {
-			args = append(args, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000")
-		}
-		args = append(args, "-t", fmt.Sprint(seconds))
-		args = append(append(args, codecArgs...), "-y", c.path)
-		if out, err := run(t, 5*time.Minute, "ffmpeg", args...); err != nil {
+		full := append(append([]string{"-nostdin", "-v", "error"}, args...), "-y", c.path)
+		if out, err := run(t, 5*time.Minute, "ffmpeg", full...); err != nil {
 			c.err = fmt.Errorf("encode the test clip: %v\n%s", err, out)
 		}
 	})

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,8 +18,8 @@ import (
 	"github.com/camvault/camvault/internal/clip"
 )
 
-// liveClipSeconds is how long the live tests' camera pushes.
-const liveClipSeconds = 40
+// webLiveSeconds is how long the browser's live test camera pushes.
+const webLiveSeconds = 40
 
 // pushLive encodes a frame-numbered clip (320x240, 25 fps, a keyframe
 // every second, AAC) and pushes it with ffmpeg -re -c copy in the
@@ -32,14 +31,11 @@ func pushLive(t *testing.T, s *server, base, camera string) time.Time {
 	// NUT interleaves audio and video finely, as a camera sends them (an
 	// MP4 of one-second fragments would make ffmpeg send a second of one
 	// track, then of the other).
-	file := filepath.Join(t.TempDir(), "numbered.nut")
-	spec := clip.Numbered(liveClipSeconds, numberedFPS, fmt.Sprintf("%dx%d", numberedW, numberedH))
-	args := []string{"-nostdin", "-v", "error", "-f", "lavfi", "-i", spec.Video,
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", fmt.Sprint(liveClipSeconds)}
-	args = append(append(args, x264Baseline...), "-qp", "12", "-c:a", "aac", "-b:a", "64k", "-ac", "2", "-y", file)
-	if out, err := run(t, 2*time.Minute, "ffmpeg", args...); err != nil {
-		t.Fatalf("encode the clip: %v\n%s", err, out)
-	}
+	numbered := clip.Numbered(webLiveSeconds, numberedFPS, fmt.Sprintf("%dx%d", numberedW, numberedH)).Video
+	args := []string{"-f", "lavfi", "-i", numbered, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-t", fmt.Sprint(webLiveSeconds)}
+	args = append(append(args, x264Baseline...), "-qp", "12", "-c:a", "aac", "-b:a", "64k", "-ac", "2")
+	file := cachedClip(t, "nut", args)
 	return pushFile(t, s, base, camera, file)
 }
 
