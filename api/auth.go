@@ -46,7 +46,8 @@ func addrOf(hostport string) netip.Addr {
 func (c *caller) secureChannel() bool { return c.tls || c.peer.IsLoopback() }
 
 // authenticate returns the caller of r. Credentials are Basic (the user's
-// argon2id password) or Bearer (a token of the users section); both are
+// argon2id password) or Bearer (a token of the users section, also offered
+// by a WebSocket request as a subprotocol, see webSocketBearer); both are
 // taken only over TLS or from a loopback peer, and refused unchecked
 // otherwise, so a secret never crosses a network in clear text. An address
 // that failed too often is refused without checking until the limiter's
@@ -56,6 +57,9 @@ func (c *caller) secureChannel() bool { return c.tls || c.peer.IsLoopback() }
 func (s *Server) authenticate(r *http.Request) (*caller, error) {
 	c := &caller{peer: peerAddr(r), tls: r.TLS != nil}
 	h := r.Header.Get("Authorization")
+	if tok, ok := webSocketBearer(r); ok && h == "" {
+		h = "Bearer " + tok // a browser's WebSocket cannot send the header
+	}
 	if h == "" {
 		return c, nil
 	}

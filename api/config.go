@@ -49,6 +49,15 @@ type Config struct {
 	// ShutdownTimeout bounds the wait for running requests at shutdown;
 	// connections still open then are closed. Defaults to 5s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// MaxLiveViewers bounds the web page's live views (WebSockets of
+	// /api/v1/cameras/{camera}/live.ws) of the whole process; more get 503.
+	// They count towards live.max_viewers too, and not towards
+	// MaxConnections once upgraded. Defaults to 256.
+	MaxLiveViewers int `yaml:"max_live_viewers"`
+	// LiveWriteTimeout bounds each write of a live view to its browser: a
+	// browser that does not take a fragment for this long is disconnected
+	// (logged). Defaults to 10s.
+	LiveWriteTimeout time.Duration `yaml:"live_write_timeout"`
 
 	// TLS, when set, serves HTTPS on TLSAddress with it (camvault passes
 	// the RTSPS certificate reloader's configuration).
@@ -74,6 +83,9 @@ const (
 	DefaultShutdownTimeout   = 5 * time.Second
 	DefaultMaxConnections    = 1024
 	DefaultMaxConnsPerAddr   = 64
+	DefaultMaxLiveViewers    = 256
+	DefaultLiveWriteTimeout  = 10 * time.Second
+	maxMaxLiveViewers        = 1 << 16
 	maxMaxConnections        = 1 << 20
 	maxGapTolerance          = 24 * time.Hour
 	minMaxHeaderBytes        = 1 << 10
@@ -111,6 +123,10 @@ func (c Config) withDefaults() Config {
 	dur(&c.IdleTimeout, DefaultIdleTimeout)
 	dur(&c.DefaultGapTolerance, DefaultGapTolerance)
 	dur(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	dur(&c.LiveWriteTimeout, DefaultLiveWriteTimeout)
+	if c.MaxLiveViewers == 0 {
+		c.MaxLiveViewers = DefaultMaxLiveViewers
+	}
 	if c.MaxHeaderBytes == 0 {
 		c.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
@@ -151,5 +167,7 @@ func (c Config) Validate() error {
 	v.Count("max_connections", c.MaxConnections, 1, maxMaxConnections)
 	v.Count("max_connections_per_address", c.MaxConnectionsPerAddress, 1, maxMaxConnections)
 	v.Duration("shutdown_timeout", c.ShutdownTimeout, settings.MinTimeout, maxShutdownTimeout)
+	v.Count("max_live_viewers", c.MaxLiveViewers, 1, maxMaxLiveViewers)
+	v.Duration("live_write_timeout", c.LiveWriteTimeout, settings.MinTimeout, settings.MaxTimeout)
 	return v.Err()
 }

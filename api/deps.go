@@ -29,6 +29,9 @@ type Deps struct {
 	Exporter Exporter
 	// Sessions lists and kicks the RTSP sessions and pulls.
 	Sessions Sessions
+	// Live relays live cameras to the web page's live views (a
+	// *live.Relay).
+	Live LiveSource
 	// Metrics is served at /metrics to callers with the metrics right.
 	Metrics http.Handler
 	// Tunnels serves RTSP tunnelled in HTTP and in WebSocket on this port:
@@ -42,6 +45,10 @@ type Deps struct {
 	// AuthFailure, when set, is called with "http" for each refused
 	// credential.
 	AuthFailure func(protocol string)
+	// LiveStarted and LiveEnded, when set, are called as a live view's
+	// WebSocket opens and closes; reason is one of the LiveEnd constants.
+	LiveStarted func()
+	LiveEnded   func(reason string)
 	// Now returns the time; nil is time.Now.
 	Now func() time.Time
 }

@@ -20,6 +20,8 @@ import (
 
 	"github.com/camvault/camvault/api"
 	"github.com/camvault/camvault/auth"
+	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/live"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -45,9 +47,15 @@ type fixture struct {
 	archive  *storeArchive
 	sessions *testSessions
 	export   *testExporter
-	token    string // robot's bearer token (api on lobby-* only)
+	token    string // robot's bearer token (api on lobby-*, read on door)
 	failures int    // AuthFailure calls
 	observed []string
+	// relay is the live relay; door is live on it (no packets yet) through
+	// doorLive, whose tracks are H.264 and AAC.
+	relay    *live.Relay
+	doorLive ingest.Writer
+	ended    []string // LiveEnded reasons
+	started  int      // LiveStarted calls
 	mu       sync.Mutex
 	now      time.Time
 }
@@ -62,8 +70,9 @@ func hashOf(t testing.TB, password string) string {
 }
 
 // newFixture builds the fixture; users: ops (every right), robot (bearer,
-// api on lobby-*), viewer (read only), player (playback on door).
-func newFixture(t testing.TB) *fixture {
+// api on lobby-*, read on door), viewer (read only), player (playback on
+// door). configure, if given, changes the server's Config.
+func newFixture(t testing.TB, configure ...func(*api.Config)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, dir: t.TempDir(), now: time.Date(2026, 3, 29, 12, 0, 0, 0, time.UTC)}
 	st, err := storage.Open(storage.Config{Dir: f.dir, Sync: storage.SyncNone, IndexTimeout: time.Second})
@@ -83,8 +92,9 @@ func newFixture(t testing.TB) *fixture {
 	f.token = tok
 	authority, err := auth.New(auth.Config{Users: []auth.UserConfig{
 		{Name: "ops", PasswordArgon2id: hashOf(t, "pw"), Permissions: []auth.Permission{
-			{Action: "api"}, {Action: "metrics"}, {Action: "playback", Cameras: []string{"*"}}}},
-		{Name: "robot", Tokens: []string{hash}, Permissions: []auth.Permission{{Action: "api", Cameras: []string{"lobby-*"}}}},
+			{Action: "api"}, {Action: "metrics"}, {Action: "playback", Cameras: []string{"*"}}, {Action: "read", Cameras: []string{"*"}}}},
+		{Name: "robot", Tokens: []string{hash}, Permissions: []auth.Permission{
+			{Action: "api", Cameras: []string{"lobby-*"}}, {Action: "read", Cameras: []string{"door"}}}},
 		{Name: "viewer", PasswordArgon2id: hashOf(t, "view"), Permissions: []auth.Permission{{Action: "read", Cameras: []string{"*"}}}},
 		{Name: "player", PasswordArgon2id: hashOf(t, "play"), Permissions: []auth.Permission{{Action: "playback", Cameras: []string{"door"}}}},
 	}})
@@ -101,10 +111,24 @@ func newFixture(t testing.TB) *fixture {
 		{ID: "pull/lobby-1", Kind: "pull", Mode: "record", Camera: "lobby-1", Path: "rtsp://192.0.2.10/stream1", Transport: "tcp", Playing: true},
 	}}
 	f.export = &testExporter{}
-	f.srv, err = api.New(api.Config{Address: "127.0.0.1:0"}, api.Deps{
+	f.relay, err = live.New(live.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.doorLive, err = f.relay.Open("door", liveTracks(), ingest.Feed{TCP: true}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.doorLive.Close)
+	cfg := api.Config{Address: "127.0.0.1:0"}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	f.srv, err = api.New(cfg, api.Deps{
 		Authority: authority, Limiter: limiter, Cameras: storeCameras{st}, Archive: f.archive, Retention: st,
-		Exporter: f.export, Sessions: f.sessions,
-		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "up 1\n") }),
+		Exporter: f.export, Sessions: f.sessions, Live: f.relay,
+		LiveStarted: func() { f.mu.Lock(); f.started++; f.mu.Unlock() },
+		LiveEnded:   func(why string) { f.mu.Lock(); f.ended = append(f.ended, why); f.mu.Unlock() },
+		Metrics:     http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "up 1\n") }),
 		ObserveHTTP: func(route string, _ int, _ time.Duration) {
 			f.mu.Lock()
 			f.observed = append(f.observed, route)

@@ -29,6 +29,7 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/v1/cameras/{camera}/summary", handle: s.handleSummary},
 		{pattern: "GET /api/v1/cameras/{camera}/export.mp4", handle: s.handleExportMP4, stream: true},
 		{pattern: "GET /api/v1/cameras/{camera}/export.m4s", handle: s.handleExportM4S, stream: true},
+		{pattern: "GET /api/v1/cameras/{camera}/live.ws", handle: s.handleLive, stream: true},
 		{pattern: "GET /api/v1/sessions", handle: s.handleSessions},
 		{pattern: "DELETE /api/v1/sessions/{id}", handle: s.handleKick},
 		{pattern: "GET /api/v1/holds", handle: s.handleHolds},

@@ -25,11 +25,19 @@ type Server struct {
 	// admit bounds the connections of both listeners (Config.MaxConnections...).
 	admit *admission
 
+	// liveWG counts the running live views (handleLive), which outlive
+	// http.Server's Shutdown: their connections are hijacked. liveStop is
+	// closed to end them (stopLive).
+	liveWG   sync.WaitGroup
+	liveStop chan struct{}
+
 	mu sync.Mutex
 	// guarded by mu:
 	plain, secure net.Listener // nil when not bound or not configured
 	closed        bool
 	readyLogged   time.Time // when /readyz last logged a failure
+	liveViews     int       // live views admitted (http.max_live_viewers)
+	liveClosed    bool      // liveStop is closed: no more live views
 }
 
 // New validates cfg (defaults applied) and builds a Server over deps;
@@ -48,7 +56,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger.With("component", "http"), mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, deps: deps, log: cfg.Logger.With("component", "http"), mux: http.NewServeMux(),
+		liveStop: make(chan struct{})}
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.wrap(rt))
 	}
@@ -132,7 +141,8 @@ func (s *Server) bound() bool {
 
 // Run serves the bound listeners until ctx is done, then shuts down:
 // running requests get Config.ShutdownTimeout to finish, then every
-// connection is closed. It returns an error when a listener fails.
+// connection is closed; live views are told and waited for. It returns an
+// error when a listener fails.
 func (s *Server) Run(ctx context.Context) error {
 	s.mu.Lock()
 	plain, secure := s.plain, s.secure
@@ -165,6 +175,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Warn("requests still running at shutdown; closing their connections", "err", serr)
 		_ = s.srv.Close() // what Shutdown left open
 	}
+	s.stopLive()
 	for ; n > 0; n-- {
 		if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
 			err = errors.Join(err, e)
@@ -176,8 +187,8 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
-// Close closes the listeners and every connection. It is idempotent and
-// safe after Run returned.
+// Close closes the listeners and every connection, and ends the live views
+// and waits for them. It is idempotent and safe after Run returned.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -188,6 +199,7 @@ func (s *Server) Close() error {
 	plain, secure := s.plain, s.secure
 	s.mu.Unlock()
 	err := s.srv.Close()
+	s.stopLive()
 	for _, l := range []net.Listener{plain, secure} {
 		if l != nil {
 			if cerr := l.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {

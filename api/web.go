@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"path"
 	"time"
+
+	"github.com/camvault/camvault/storage"
 )
 
 // webFiles is the timeline page: plain HTML, CSS and JavaScript, embedded
@@ -42,7 +44,8 @@ type webAsset struct {
 }
 
 // webAssets are the embedded files by the name they are served under
-// ("index.html" is the page at /, the others are under /web/). Built once;
+// ("index.html" is the page at /, "live.html" the one at /live/{camera},
+// the others are under /web/). Built once;
 // read-only afterwards.
 var webAssets = loadWebAssets()
 
@@ -78,12 +81,15 @@ func loadWebAssets() map[string]webAsset {
 // holds no data; its API calls authenticate).
 const (
 	webPagePattern  = "GET /{$}"
+	webLivePattern  = "GET /live/{camera}"
 	webAssetPattern = "GET /web/{file}"
 )
 
-// mountWeb registers the timeline page at / and its assets under /web/.
+// mountWeb registers the timeline page at /, the live page of a camera at
+// /live/{camera} and their assets under /web/.
 func (s *Server) mountWeb() {
 	s.mux.Handle(webPagePattern, s.wrap(route{pattern: webPagePattern, handle: s.handlePage, public: true}))
+	s.mux.Handle(webLivePattern, s.wrap(route{pattern: webLivePattern, handle: s.handleLivePage, public: true}))
 	s.mux.Handle(webAssetPattern, s.wrap(route{pattern: webAssetPattern, handle: s.handleAsset, public: true}))
 }
 
@@ -92,10 +98,21 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request, _ *caller) e
 	return serveAsset(w, r, "index.html")
 }
 
-// handleAsset serves a script, style sheet or icon of the page.
+// handleLivePage serves the bare live page of a camera: its script reads
+// the camera from the path and opens its live view, which checks the
+// rights. A name that no camera can have is 404.
+func (s *Server) handleLivePage(w http.ResponseWriter, r *http.Request, _ *caller) error {
+	if storage.ValidCamera(r.PathValue("camera")) != nil {
+		return errStatus(http.StatusNotFound, "no such camera name")
+	}
+	return serveAsset(w, r, "live.html")
+}
+
+// handleAsset serves a script, style sheet or icon of the pages; the pages
+// themselves only at their paths.
 func (s *Server) handleAsset(w http.ResponseWriter, r *http.Request, _ *caller) error {
 	name := r.PathValue("file")
-	if name == "index.html" {
+	if path.Ext(name) == ".html" {
 		return errStatus(http.StatusNotFound, "no such file")
 	}
 	return serveAsset(w, r, name)

@@ -43,8 +43,13 @@ func TestWebPageHeaders(t *testing.T) {
 			t.Errorf("%s loads from another origin", ref)
 		}
 	}
-	if !slices.Contains(assets, "/web/app.js") || !slices.Contains(assets, "/web/app.css") {
-		t.Fatalf("the page references %q, want the script and the style sheet", assets)
+	if !slices.Contains(assets, "/web/app.js") || !slices.Contains(assets, "/web/live.js") || !slices.Contains(assets, "/web/app.css") {
+		t.Fatalf("the page references %q, want the scripts and the style sheet", assets)
+	}
+	livePage := f.do(request{target: "/live/door"})
+	checkWebAnswer(t, "/live/door", livePage, "text/html; charset=utf-8")
+	if !strings.Contains(string(livePage.body), `<script src="/web/live.js" defer>`) || strings.Contains(string(livePage.body), "<script>") {
+		t.Errorf("the live page does not load live.js alone:\n%s", livePage.body)
 	}
 	// Revalidation: the same ETag gets 304 without a body.
 	rq := request{target: "/web/app.js"}
@@ -53,7 +58,7 @@ func TestWebPageHeaders(t *testing.T) {
 	if a := serve(f, req); a.code != http.StatusNotModified || len(a.body) != 0 {
 		t.Errorf("If-None-Match with the ETag: %d, %d bytes", a.code, len(a.body))
 	}
-	for _, missing := range []string{"/web/nothing.js", "/web/index.html", "/index.html"} {
+	for _, missing := range []string{"/web/nothing.js", "/web/index.html", "/index.html", "/web/live.html", "/live/", "/live/bad%20name"} {
 		if a := f.do(request{target: missing}); a.code != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", missing, a.code)
 		} else {
@@ -129,8 +134,8 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// TestWebScriptUsesDocumentedAPI: every /api/v1 call in the page's script
-// is an operation of the OpenAPI document with the query parameters it
+// TestWebScriptUsesDocumentedAPI: every /api/v1 call in the page's scripts
+// (the live view's WebSocket included) is an operation of the OpenAPI document with the query parameters it
 // sends, and refuses an anonymous caller from a far address (the page loads
 // without credentials; its data does not).
 func TestWebScriptUsesDocumentedAPI(t *testing.T) {
@@ -145,11 +150,14 @@ func TestWebScriptUsesDocumentedAPI(t *testing.T) {
 	for p, item := range doc.Paths.Map() {
 		templates[param.ReplaceAllString(p, "{}")] = item
 	}
-	js := f.do(request{target: "/web/app.js"})
-	if js.code != http.StatusOK {
-		t.Fatalf("app.js: %d", js.code)
+	var calls []apiCall
+	for _, script := range []string{"/web/app.js", "/web/live.js"} {
+		js := f.do(request{target: script})
+		if js.code != http.StatusOK {
+			t.Fatalf("%s: %d", script, js.code)
+		}
+		calls = append(calls, scriptCalls(t, string(js.body))...)
 	}
-	calls := scriptCalls(t, string(js.body))
 	seen := map[string]bool{}
 	for _, c := range calls {
 		seen[c.method+" "+c.path] = true
@@ -176,6 +184,7 @@ func TestWebScriptUsesDocumentedAPI(t *testing.T) {
 	for _, want := range []string{
 		"GET /api/v1/cameras", "GET /api/v1/cameras/{}/recordings", "GET /api/v1/cameras/{}/export.mp4",
 		"GET /api/v1/cameras/{}/export.m4s", "GET /api/v1/holds", "POST /api/v1/holds", "DELETE /api/v1/holds/{}",
+		"GET /api/v1/cameras/{}/live.ws",
 	} {
 		if !seen[want] {
 			t.Errorf("the parser found no %s in the script (found %v)", want, seen)

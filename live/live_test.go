@@ -392,15 +392,41 @@ func TestSubscribe(t *testing.T) {
 	if got[0].b[12] != sps[0] {
 		t.Fatalf("first packet payload %x, want the SPS", got[0].b[12])
 	}
+	if err := sub.Err(); err != nil {
+		t.Fatalf("Err of a playing viewer: %v", err)
+	}
 	cam.w.Close()
 	select {
 	case <-sub.Done():
 	case <-time.After(10 * time.Second):
 		t.Fatal("Done not closed after the camera stopped")
 	}
-	if _, err := r.Subscribe(t.Context(), "cam", o); err == nil {
-		t.Fatal("Subscribe of a camera that stopped succeeded")
+	if err := sub.Err(); !errors.Is(err, live.ErrCameraGone) {
+		t.Fatalf("Err after the camera stopped: %v", err)
 	}
+	if _, err := r.Subscribe(t.Context(), "cam", o); !errors.Is(err, live.ErrNotLive) {
+		t.Fatalf("Subscribe of a camera that stopped: %v, want ErrNotLive", err)
+	}
+}
+
+// TestSubscribeTooMany: beyond MaxViewers, Subscribe returns
+// ErrTooManyViewers; a closed subscription gives its place back.
+func TestSubscribeTooMany(t *testing.T) {
+	r, cam := newRelay(t, live.Config{MaxViewers: 1})
+	cam.frames(3)
+	sub, err := r.Subscribe(t.Context(), "cam", newOut())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Subscribe(t.Context(), "cam", newOut()); !errors.Is(err, live.ErrTooManyViewers) {
+		t.Fatalf("second viewer: %v, want ErrTooManyViewers", err)
+	}
+	sub.Close()
+	sub, err = r.Subscribe(t.Context(), "cam", newOut())
+	if err != nil {
+		t.Fatalf("after the first left: %v", err)
+	}
+	sub.Close()
 }
 
 // TestOriginalTimestamps: with original_timestamps the cached group keeps

@@ -5,24 +5,27 @@ import (
 	"encoding/binary"
 
 	"github.com/pion/rtp"
+
+	"github.com/camvault/camvault/internal/mediatest"
 )
 
-// Parameter sets used across tests. h264SPS/h264PPS are the sprop-parameter-sets of the
-// RTSP.md §14.1 reference SDP (1280x720); the H.265 ones come from a 320x240 libx265 clip.
+// Parameter sets used across tests (package mediatest): h264SPS/h264PPS are the
+// sprop-parameter-sets of the RTSP.md §14.1 reference SDP (1280x720); the H.265 ones come
+// from a 320x240 libx265 clip; h264SPS2 is a different SPS (Baseline, 640x480) for
+// parameter-change tests.
 var (
-	h264SPS = mustB64("Z2QAH6zZQFAFuwEQAAADABAAAAMDIPGDGWA=")
-	h264PPS = mustB64("aOvjyyLA")
-	h265VPS = mustB64("QAEMAf//BAgAAAMAnggAAAMAADyVmAk=")
-	h265SPS = mustB64("QgEBBAgAAAMAnggAAAMAADyQAUEB4ssrNJJleAtwICAAQAAAAwBAAAAGQg==")
-	h265PPS = mustB64("RAHBcoYMRiQ=")
-	// h264SPS2 is a different SPS (Baseline, 640x480) for parameter-change tests.
-	h264SPS2 = mustB64("Z0LAHtkAoD2wEQAAAwABAAADADIPFi5I")
-	h264PPS2 = mustB64("aMuDyyA=")
+	h264SPS  = mediatest.H264SPS
+	h264PPS  = mediatest.H264PPS
+	h265VPS  = mediatest.H265VPS
+	h265SPS  = mediatest.H265SPS
+	h265PPS  = mediatest.H265PPS
+	h264SPS2 = mediatest.H264SPS2
+	h264PPS2 = mediatest.H264PPS2
 )
 
 const (
-	h264SPSB64 = "Z2QAH6zZQFAFuwEQAAADABAAAAMDIPGDGWA="
-	h264PPSB64 = "aOvjyyLA"
+	h264SPSB64 = mediatest.H264SPSBase64
+	h264PPSB64 = mediatest.H264PPSBase64
 )
 
 func mustB64(s string) []byte {

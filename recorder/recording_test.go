@@ -2,7 +2,6 @@ package recorder_test
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/binary"
 	"log/slog"
 	"os"
@@ -13,24 +12,14 @@ import (
 	"github.com/Eyevinn/mp4ff/mp4"
 	"github.com/pion/rtp"
 
+	"github.com/camvault/camvault/internal/mediatest"
 	"github.com/camvault/camvault/media"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/storage"
 	"github.com/camvault/camvault/storage/fmp4"
 )
 
-var (
-	testSPS = mustB64("Z2QAH6zZQFAFuwEQAAADABAAAAMDIPGDGWA=")
-	testPPS = mustB64("aOvjyyLA")
-)
-
-func mustB64(s string) []byte {
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+var testSPS, testPPS = mediatest.H264SPS, mediatest.H264PPS
 
 // fakeClock is a controllable wall clock.
 type fakeClock struct{ now time.Time }

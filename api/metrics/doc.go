@@ -55,6 +55,8 @@
 //	camvault_playback_play_start_seconds                 histogram: PLAY answered to first RTP packet sent
 //	camvault_auth_failures_total{protocol}               rtsp, http (anything else counts as other)
 //	camvault_http_requests_total{route,code}, camvault_http_request_duration_seconds{route}
+//	camvault_http_live_views                             the web page's live views (WebSockets) open now
+//	camvault_http_live_views_ended_total{reason}         client, camera, slow, shutdown, error
 //	camvault_metrics_source_errors_total{source}         a source that failed during a scrape: disk, index
 //
 // No series has a per-connection or per-request label; the HTTP route is the mux pattern.

@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -64,7 +65,13 @@ type Metrics struct {
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
 	sourceErrors *prometheus.CounterVec
+	liveViews    prometheus.Gauge
+	liveEnded    *prometheus.CounterVec
 }
+
+// LiveEndReasons are the reasons of camvault_http_live_views_ended_total,
+// as api reports them (api.LiveEnd*); any other counts as "error".
+var LiveEndReasons = []string{"client", "camera", "slow", "shutdown", "error"}
 
 // Label values of camvault_auth_failures_total; any other protocol counts as authOther.
 const (
@@ -111,8 +118,19 @@ func New(src Sources) (*Metrics, error) {
 		Name: "camvault_metrics_source_errors_total",
 		Help: "Sources that failed while metrics were gathered (disk, index); their series were left out.",
 	}, []string{"source"})
+	m.liveViews = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "camvault_http_live_views",
+		Help: "Live views of the web page (WebSockets) open now.",
+	})
+	m.liveEnded = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "camvault_http_live_views_ended_total",
+		Help: "Live views of the web page ended, by reason (client, camera, slow, shutdown, error).",
+	}, []string{"reason"})
 	for _, p := range []string{authRTSP, authHTTP, authOther} {
 		m.authFailures.WithLabelValues(p)
+	}
+	for _, r := range LiveEndReasons {
+		m.liveEnded.WithLabelValues(r)
 	}
 	for _, s := range []string{sourceDisk, sourceIndex} {
 		m.sourceErrors.WithLabelValues(s)
@@ -120,7 +138,7 @@ func New(src Sources) (*Metrics, error) {
 	cs := []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.playStart, m.authFailures, m.httpRequests, m.httpDuration,
+		m.playStart, m.authFailures, m.httpRequests, m.httpDuration, m.liveViews, m.liveEnded,
 		newProcessCollector(m),
 	}
 	m.cameras = newCollector(m)
@@ -165,4 +183,17 @@ func (m *Metrics) AuthFailure(protocol string) {
 		protocol = authOther
 	}
 	m.authFailures.WithLabelValues(protocol).Inc()
+}
+
+// LiveStarted counts a live view of the web page that opened.
+func (m *Metrics) LiveStarted() { m.liveViews.Inc() }
+
+// LiveEnded counts a live view that ended, by reason (one of
+// LiveEndReasons; any other counts as "error").
+func (m *Metrics) LiveEnded(reason string) {
+	m.liveViews.Dec()
+	if !slices.Contains(LiveEndReasons, reason) {
+		reason = "error"
+	}
+	m.liveEnded.WithLabelValues(reason).Inc()
 }

@@ -196,6 +196,11 @@ func TestHTTPAndAuthCounters(t *testing.T) {
 	f.m.AuthFailure("http")
 	f.m.AuthFailure("ftp")
 	f.m.ObservePlayStart(20 * time.Millisecond)
+	for range 3 {
+		f.m.LiveStarted()
+	}
+	f.m.LiveEnded("slow")
+	f.m.LiveEnded("gremlins")
 	fams := gather(t, f.m)
 	for _, tc := range []struct {
 		name string
@@ -208,6 +213,9 @@ func TestHTTPAndAuthCounters(t *testing.T) {
 			"route=GET /api/v1/cameras": 2, "route=GET /api/v1/cameras/{camera}": 2}},
 		{"camvault_auth_failures_total", map[string]float64{"protocol=rtsp": 1, "protocol=http": 2, "protocol=other": 1}},
 		{"camvault_playback_play_start_seconds", map[string]float64{"": 1}},
+		{"camvault_http_live_views", map[string]float64{"": 1}},
+		{"camvault_http_live_views_ended_total", map[string]float64{
+			"reason=client": 0, "reason=camera": 0, "reason=slow": 1, "reason=shutdown": 0, "reason=error": 1}},
 	} {
 		if got := values(fams[tc.name]); !maps.Equal(got, tc.want) {
 			t.Errorf("%s = %v, want %v", tc.name, got, tc.want)

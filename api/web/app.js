@@ -212,7 +212,11 @@ function cameraRow(name) {
   const li = el('li', 'camera');
   li.dataset.camera = name;
   const head = el('div', 'camera-head');
-  head.append(el('span', 'name', name), el('span', 'state'));
+  const watch = el('button', 'watch', 'Live');
+  watch.type = 'button';
+  watch.title = `Watch ${name} live`;
+  watch.addEventListener('click', () => toggleLive(name));
+  head.append(el('span', 'name', name), el('span', 'state'), watch);
   const line = el('div', 'timeline');
   line.dataset.camera = name;
   attachPointer(line, name);
@@ -447,6 +451,49 @@ async function explainVideoError() {
     showMessage(e.message);
   } finally {
     ctl.abort();
+  }
+}
+
+// --- live ------------------------------------------------------------------
+
+const liveViews = new Map(); // camera name -> {view, tile}
+
+// toggleLive opens a live tile of the camera, or closes the open one.
+function toggleLive(name) {
+  const open = liveViews.get(name);
+  if (open) {
+    open.view.stop();
+    open.tile.remove();
+    liveViews.delete(name);
+  } else {
+    const tile = el('figure', 'live-tile');
+    tile.dataset.camera = name;
+    const video = el('video');
+    video.controls = true;
+    const caption = el('figcaption');
+    const status = el('span', 'live-status');
+    status.setAttribute('role', 'status');
+    const alone = el('a', '', 'Open alone');
+    alone.href = `/live/${seg(name)}`;
+    alone.target = '_blank';
+    const close = el('button', '', 'Close');
+    close.type = 'button';
+    close.addEventListener('click', () => toggleLive(name));
+    caption.append(el('span', 'name', name), status, alone, close);
+    tile.append(video, caption);
+    $('live-tiles').append(tile);
+    const view = new LiveView(video, name, (text, state) => {
+      status.textContent = text;
+      status.className = `live-status live-${state}`;
+    });
+    video.addEventListener('pause', () => { view.userPaused = !video.ended; });
+    video.addEventListener('play', () => { view.userPaused = false; });
+    liveViews.set(name, { view, tile });
+    view.start();
+  }
+  $('live').hidden = liveViews.size === 0;
+  for (const b of document.querySelectorAll('li.camera')) {
+    b.querySelector('.watch').classList.toggle('on', liveViews.has(b.dataset.camera));
   }
 }
 

@@ -79,7 +79,8 @@ const (
 	modPromModel = "github.com/prometheus/client_model"
 	// modPromCommon is its text format (expfmt), which metrics writes the registry with.
 	modPromCommon = "github.com/prometheus/common"
-	// modWebSocket is the WebSocket of RTSP over WebSocket (rtsp.onvif.org) on the HTTP port.
+	// modWebSocket is the WebSocket of RTSP over WebSocket (rtsp.onvif.org) on the HTTP port
+	// and of the web page's live view.
 	modWebSocket = "github.com/coder/websocket"
 )
 
@@ -176,14 +177,24 @@ var depRules = []depRule{
 	{
 		// HTTP reads views of storage, ingest (api/metrics: pull states) and the recorder and
 		// rights from auth; api/export reads sample entries (media) and fragments (storage/fmp4,
-		// mp4ff's box layout). The RTSP server and playback come in through interfaces and plain
-		// types declared in api and filled by cmd (api.Sessions, api/metrics.RTSPStats,
-		// api.Tunnels for the connections of RTSP over HTTP and WebSocket it hands over): rtsp
-		// only through ingest, never imported directly.
+		// mp4ff's box layout); the web page's live views subscribe to the live relay (live,
+		// through api.LiveSource) and api/liveview muxes its RTP (media, storage/fmp4) for a
+		// WebSocket. The RTSP server and playback come in through interfaces and plain types
+		// declared in api and filled by cmd (api.Sessions, api/metrics.RTSPStats, api.Tunnels
+		// for the connections of RTSP over HTTP and WebSocket it hands over): rtsp only through
+		// ingest and live, never imported directly.
 		pkg:      "api",
-		camvault: []string{"storage", "ingest", "recorder", "auth", "media", settingsPkg},
-		modules:  []string{modProm, modPromModel, modPromCommon, modMP4, modWebSocket},
+		camvault: []string{"storage", "ingest", "recorder", "auth", "media", "live", settingsPkg},
+		modules:  []string{modProm, modPromModel, modPromCommon, modMP4, modRTP, modWebSocket},
 		never:    []string{"playback"},
+	},
+	{
+		// The live view's muxer is pure: RTP in, fMP4 out, no sockets, files or goroutines.
+		pkg:      "api/liveview",
+		camvault: []string{"media", "storage/fmp4"},
+		modules:  []string{modRTP},
+		never:    []string{"rtsp", "live", "ingest", "recorder", "playback", "api/export", "api/metrics"},
+		noStd:    []string{"net", "net/http", "os", "os/exec", "log/slog", "sync"},
 	},
 	{
 		// MP4 export reads recordings through storage alone.
@@ -484,6 +495,8 @@ func TestDepRulesSelfCheck(t *testing.T) {
 		pkg("bufio", true, ""),
 		pkg(cv("rtsp/base"), false, modulePath, "bufio", cv(lexPkg)),
 		pkg(cv(lexPkg), false, modulePath, "io"),
+		pkg(cv("live"), false, modulePath, cv("rtsp")),
+		pkg(modWebSocket, false, modWebSocket),
 	} {
 		pkgs[p.ImportPath] = p
 	}
@@ -534,6 +547,12 @@ func TestDepRulesSelfCheck(t *testing.T) {
 		{lexPkg, "net", true},
 		{lexPkg, "sync", true},
 		{lexPkg, cv("rtsp/base"), true},
+		{"api", cv("live"), false},
+		{"api", modWebSocket, false},
+		{"api", cv("rtsp"), true},
+		{"api/liveview", cv("live"), true},
+		{"api/liveview", modWebSocket, true},
+		{"api/liveview", "net", true},
 	} {
 		if got := rule(tc.rule).refuse(tc.imp, pkgs) != ""; got != tc.refused {
 			t.Errorf("%s importing %s: refused=%v, want %v", tc.rule, tc.imp, got, tc.refused)
@@ -587,7 +606,7 @@ func TestDepRulesSelfCheck(t *testing.T) {
 
 // wirePackages are the wire and codec directories whose non-test code must start no
 // goroutines.
-var wirePackages = []string{"rtsp/base", "rtsp/headers", "rtsp/auth", "rtsp/tunnel", lexPkg, "storage/fmp4"}
+var wirePackages = []string{"rtsp/base", "rtsp/headers", "rtsp/auth", "rtsp/tunnel", lexPkg, "storage/fmp4", "api/liveview"}
 
 // TestWireNoGoroutines fails when a wire package's non-test code has a go statement: the
 // codecs are functions over bytes, and goroutines belong to the server and client on top

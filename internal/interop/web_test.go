@@ -275,11 +275,49 @@ func TestWebTimeline(t *testing.T) {
 	b.console.check(t)
 }
 
+// readLumaJS defines readLuma(v): the luma plane of the frame the video v
+// presents, read with WebCodecs' VideoFrame (the decoder's own samples: a
+// canvas would give RGB, clipped to video range, and lose the numbers
+// drawn near black and white).
+const readLumaJS = `const readLuma = async (v) => {
+  const f = new VideoFrame(v);
+  const w = f.visibleRect.width, h = f.visibleRect.height, format = f.format;
+  const buf = new Uint8Array(f.allocationSize());
+  const layout = await f.copyTo(buf);
+  f.close();
+  const luma = [];
+  for (let r = 0; r < h; r++) {
+    const row = layout[0].offset + r * layout[0].stride;
+    luma.push(...buf.subarray(row, row + w));
+  }
+  return { Format: String(format), Width: w, Height: h, Luma: luma };
+};`
+
+// decodedFrame is what readLuma returns.
+type decodedFrame struct {
+	Format        string
+	Width, Height int
+	Luma          []int
+}
+
+// number reads the frame number a clip.Numbered frame of numberedW x
+// numberedH shows.
+func (f decodedFrame) number(t *testing.T) int {
+	t.Helper()
+	if f.Width != numberedW || f.Height != numberedH || len(f.Luma) != numberedW*numberedH {
+		t.Fatalf("frame %dx%d with %d luma samples, want %dx%d", f.Width, f.Height, len(f.Luma), numberedW, numberedH)
+	}
+	luma := make([]byte, len(f.Luma))
+	for i, v := range f.Luma {
+		luma[i] = byte(v)
+	}
+	return clip.FrameNumber(luma, numberedW, numberedH, numberedFPS)
+}
+
 // seekJS plays the export at %q in a new <video>, pauses, seeks to 30 s
-// and returns the presented frame's luma plane, read with WebCodecs'
-// VideoFrame (the decoder's own samples: a canvas would give RGB, clipped
-// to video range, and lose the numbers drawn near black and white).
+// and returns the presented frame's luma plane (readLuma).
 const seekJS = `(async () => {
+  ` + readLumaJS + `
   const v = document.createElement('video');
   v.muted = true;
   v.playsInline = true;
@@ -298,17 +336,7 @@ const seekJS = `(async () => {
   v.currentTime = 30;
   await once('seeked');
   const mediaTime = await presented;
-  const f = new VideoFrame(v);
-  const w = f.visibleRect.width, h = f.visibleRect.height, format = f.format;
-  const buf = new Uint8Array(f.allocationSize());
-  const layout = await f.copyTo(buf);
-  f.close();
-  const luma = [];
-  for (let r = 0; r < h; r++) {
-    const row = layout[0].offset + r * layout[0].stride;
-    luma.push(...buf.subarray(row, row + w));
-  }
-  return { Duration: v.duration, MediaTime: mediaTime, Format: String(format), Width: w, Height: h, Luma: luma };
+  return { Duration: v.duration, MediaTime: mediaTime, Frame: await readLuma(v) };
 })()`
 
 // TestWebExportSeek plays export.mp4 of a 45 s frame-numbered recording in
@@ -327,26 +355,17 @@ func TestWebExportSeek(t *testing.T) {
 	defer cancel()
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
 		Duration, MediaTime float64
-		Format              string
-		Width, Height       int
-		Luma                []int
+		Frame               decodedFrame
 	}](fmt.Sprintf(seekJS, src), chromedp.EvalAwaitPromise))
 	if err != nil {
 		b.console.check(t)
 		t.Fatalf("play and seek %s: %v", src, err)
 	}
-	t.Logf("%s: duration %.3f s, shown at %.3f s, %s %dx%d", src, got.Duration, got.MediaTime, got.Format, got.Width, got.Height)
+	t.Logf("%s: duration %.3f s, shown at %.3f s, %s %dx%d", src, got.Duration, got.MediaTime, got.Frame.Format, got.Frame.Width, got.Frame.Height)
 	if math.Abs(got.Duration-45) > 1.0/numberedFPS {
 		t.Errorf("duration %.3f s, want 45 s within a frame", got.Duration)
 	}
-	if got.Width != numberedW || got.Height != numberedH || len(got.Luma) != numberedW*numberedH {
-		t.Fatalf("frame %dx%d with %d luma samples, want %dx%d", got.Width, got.Height, len(got.Luma), numberedW, numberedH)
-	}
-	luma := make([]byte, len(got.Luma))
-	for i, v := range got.Luma {
-		luma[i] = byte(v)
-	}
-	if n := clip.FrameNumber(luma, numberedW, numberedH, numberedFPS); n != 30*numberedFPS {
+	if n := got.Frame.number(t); n != 30*numberedFPS {
 		t.Errorf("seeking to 30 s shows frame %d, want %d", n, 30*numberedFPS)
 	}
 	b.console.check(t)

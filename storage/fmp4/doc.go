@@ -1,7 +1,8 @@
 // Package fmp4 is camvault's codec for the fragments of its segment files:
 // one writer (AppendFragment, AppendFragmentHeader) and one reader
 // (ParseFragment, ParseFragmentHeader) shared by the recorder, playback,
-// crash repair, reindex and Check.
+// crash repair, reindex and Check. AppendMoof writes the same fragment
+// without its prft, for the browser's live view (api/liveview).
 //
 // A fragment is written as
 //

@@ -41,12 +41,30 @@ func checkEncoding(t *testing.T, tc *fragmentCase, b []byte) {
 	if len(split) != fmp4.HeaderSize(tc.tracks) {
 		t.Errorf("HeaderSize %d, AppendFragmentHeader wrote %d bytes", fmp4.HeaderSize(tc.tracks), len(split))
 	}
+	moof := fmp4.AppendMoof(nil, tc.seq, tc.tracks)
+	if len(moof) != fmp4.MoofSize(tc.tracks) || !bytes.HasSuffix(split, moof) {
+		t.Errorf("AppendMoof wrote %d bytes (MoofSize %d), not the header less its prft",
+			len(moof), fmp4.MoofSize(tc.tracks))
+	}
 	for _, tf := range tc.tracks {
 		split = append(split, tf.Data...)
+		moof = append(moof, tf.Data...)
 	}
 	if !bytes.Equal(split, b) {
 		t.Error("AppendFragmentHeader + data differs from AppendFragment")
 	}
+	var p fmp4.ParsedFragment
+	if err := fmp4.ParseFragment(moof, &p); err != nil || !p.Wall.IsZero() || len(p.Samples) != sampleCount(tc) {
+		t.Errorf("AppendMoof + data parses to %d samples, wall %v, err %v", len(p.Samples), p.Wall, err)
+	}
+}
+
+func sampleCount(tc *fragmentCase) int {
+	n := 0
+	for _, tf := range tc.tracks {
+		n += len(tf.Samples)
+	}
+	return n
 }
 
 // checkParsed compares p with the case's samples, track after track in mdat

@@ -97,6 +97,21 @@ func AppendFragment(dst []byte, seq uint32, ref int, wall time.Time, tracks []Tr
 // destination buffer so avoids copying it twice.
 func AppendFragmentHeader(dst []byte, seq uint32, ref int, wall time.Time, tracks []TrackFragment) []byte {
 	dst = appendPrft(dst, tracks[ref].TrackID, wall, tracks[ref].BaseDecodeTime)
+	return AppendMoof(dst, seq, tracks)
+}
+
+// MoofSize returns the size of what AppendMoof writes: moof and the mdat
+// box header.
+func MoofSize(tracks []TrackFragment) int { return moofSize(tracks) + 8 }
+
+// AppendMoof appends what AppendFragmentHeader writes but the prft: moof
+// and the mdat box header, sized by the lengths of the tracks' Data. A
+// Media Source Extensions player is fed that form (api/liveview); the
+// caller places the data right after it, in track order. It does not
+// allocate when dst has MoofSize(tracks) spare capacity.
+//
+//	moof{ mfhd, traf{tfhd, tfdt, trun}... } | mdat header
+func AppendMoof(dst []byte, seq uint32, tracks []TrackFragment) []byte {
 	moofLen := moofSize(tracks)
 	dst = AppendBoxHeader(dst, moofLen, "moof")
 	dst = AppendBoxHeader(dst, mfhdSize, "mfhd")
