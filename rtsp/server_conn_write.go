@@ -57,6 +57,7 @@ func (c *conn) writeLoop() error {
 			if err := w.flush(); err != nil {
 				return err
 			}
+			c.media.trim(time.Now())
 			select {
 			case <-c.ctx.Done():
 				return c.ctx.Err()

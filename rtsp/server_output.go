@@ -166,9 +166,16 @@ type mediaQueue struct {
 	tokens chan struct{}
 	filled bool // reader goroutine only: the buffers were made
 
-	mu   sync.Mutex
-	free []*frameBuf
+	mu      sync.Mutex
+	free    []*frameBuf
+	low     int       // the fewest free buffers since the last trim
+	trimmed time.Time // the last trim
 }
+
+// trimEvery is how often an idle connection gives back the memory of the
+// media buffers it has not used since the last time: those a burst (a live
+// viewer's start) took and steady play does not.
+const trimEvery = 10 * time.Second
 
 func newMediaQueue(n int) *mediaQueue {
 	return &mediaQueue{queue: make(chan *frameBuf, n), tokens: make(chan struct{}, n)}
@@ -181,7 +188,10 @@ func (q *mediaQueue) fill() {
 		return
 	}
 	q.filled = true
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	q.free = make([]*frameBuf, 0, cap(q.tokens))
+	q.low = cap(q.tokens)
 	for range cap(q.tokens) {
 		q.free = append(q.free, &frameBuf{})
 		q.tokens <- struct{}{}
@@ -194,7 +204,24 @@ func (q *mediaQueue) take() *frameBuf {
 	defer q.mu.Unlock()
 	fb := q.free[len(q.free)-1]
 	q.free = q.free[:len(q.free)-1]
+	q.low = min(q.low, len(q.free))
 	return fb
+}
+
+// trim drops, at most every trimEvery, the memory of the free buffers not
+// taken since the last trim: the bottom of the stack, below the fewest free
+// buffers seen meanwhile. The writer calls it when the queue is empty.
+func (q *mediaQueue) trim(now time.Time) {
+	if now.Sub(q.trimmed) < trimEvery { // the writer's own field: no lock
+		return
+	}
+	q.trimmed = now
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, fb := range q.free[:min(q.low, len(q.free))] {
+		fb.b = nil
+	}
+	q.low = len(q.free)
 }
 
 // put gives a written buffer back, with its token.
