@@ -75,7 +75,7 @@ func (c *conn) writeLoop() error {
 			return err
 		}
 		err := w.write(fb.b)
-		c.media.free <- fb
+		c.media.written(fb)
 		if err != nil {
 			return err
 		}

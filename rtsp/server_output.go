@@ -92,8 +92,8 @@ func (o *output) write(stream int, pkt []byte, rtcp bool) error {
 func (o *output) buffer() (*frameBuf, error) {
 	c := o.ss.owner
 	select {
-	case fb := <-c.media.free:
-		return fb, nil
+	case <-c.media.free:
+		return newFrameBuf(), nil
 	default:
 	}
 	o.mu.Lock()
@@ -105,8 +105,8 @@ func (o *output) buffer() (*frameBuf, error) {
 	}
 	defer o.timer.Stop()
 	select {
-	case fb := <-c.media.free:
-		return fb, nil
+	case <-c.media.free:
+		return newFrameBuf(), nil
 	case <-o.timer.C:
 		c.dropSlow(o.ss)
 		return nil, ErrSlowClient
@@ -145,6 +145,15 @@ type frameBuf struct{ b []byte }
 // and its header.
 const minFrameBuf = 2048
 
+// frameBufPool holds the frame buffers of every connection between uses,
+// so that a connection's memory follows the frames it has queued now, not
+// the most it ever had: a live viewer starts with a burst (the cached
+// group of pictures) that fills its queue once. A sender takes a buffer
+// after a token of its connection's mediaQueue, the writer puts it back.
+var frameBufPool = sync.Pool{New: func() any { return &frameBuf{} }}
+
+func newFrameBuf() *frameBuf { return frameBufPool.Get().(*frameBuf) }
+
 func (fb *frameBuf) fill(ch uint8, pkt []byte) {
 	n := base.InterleavedHeaderSize + len(pkt)
 	if cap(fb.b) < n {
@@ -155,28 +164,36 @@ func (fb *frameBuf) fill(ch uint8, pkt []byte) {
 }
 
 // mediaQueue is a connection's bounded queue of interleaved media
-// (RTSP-IL-03/05). Its buffers circulate between free (senders take) and
-// queue (the writer drains and gives back); their number is the bound.
+// (RTSP-IL-03/05). Its tokens circulate between free (a sender takes one
+// per frame it queues) and the writer (which gives it back once the frame
+// is written); their number is the bound. The frame buffers come from
+// frameBufPool.
 type mediaQueue struct {
 	queue  chan *frameBuf
-	free   chan *frameBuf
-	filled bool // reader goroutine only: the buffers were made
+	free   chan struct{}
+	filled bool // reader goroutine only: the tokens were issued
 }
 
 func newMediaQueue(n int) mediaQueue {
-	return mediaQueue{queue: make(chan *frameBuf, n), free: make(chan *frameBuf, n)}
+	return mediaQueue{queue: make(chan *frameBuf, n), free: make(chan struct{}, n)}
 }
 
-// fill makes the buffers on the first TCP play SETUP of the connection;
-// push connections never pay for them.
+// fill issues the tokens on the first TCP play SETUP of the connection;
+// before it, no sender can queue media.
 func (q *mediaQueue) fill() {
 	if q.filled {
 		return
 	}
 	q.filled = true
 	for range cap(q.free) {
-		q.free <- &frameBuf{}
+		q.free <- struct{}{}
 	}
+}
+
+// written gives back a written frame's buffer and its token.
+func (q *mediaQueue) written(fb *frameBuf) {
+	frameBufPool.Put(fb)
+	q.free <- struct{}{}
 }
 
 // dropSlow closes a connection whose viewer does not read: logged once
