@@ -37,7 +37,7 @@ type conn struct {
 	log    *slog.Logger // scoped once more by openTunnel, before the reader and writer start
 	out    chan outMsg  // responses in request order; closed by the reader
 
-	media *mediaQueue // interleaved media of play sessions (server_output.go)
+	media mediaQueue  // interleaved media of play sessions (server_output.go)
 	slow  atomic.Bool // the viewer was dropped for not reading (dropSlow)
 
 	ctx    context.Context // the connection's own lifetime

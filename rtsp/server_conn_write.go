@@ -57,7 +57,6 @@ func (c *conn) writeLoop() error {
 			if err := w.flush(); err != nil {
 				return err
 			}
-			c.media.trim(time.Now())
 			select {
 			case <-c.ctx.Done():
 				return c.ctx.Err()
@@ -76,7 +75,7 @@ func (c *conn) writeLoop() error {
 			return err
 		}
 		err := w.write(fb.b)
-		c.media.put(fb)
+		c.media.written(fb)
 		if err != nil {
 			return err
 		}

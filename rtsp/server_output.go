@@ -92,8 +92,8 @@ func (o *output) write(stream int, pkt []byte, rtcp bool) error {
 func (o *output) buffer() (*frameBuf, error) {
 	c := o.ss.owner
 	select {
-	case <-c.media.tokens:
-		return c.media.take(), nil
+	case <-c.media.free:
+		return newFrameBuf(), nil
 	default:
 	}
 	o.mu.Lock()
@@ -105,8 +105,8 @@ func (o *output) buffer() (*frameBuf, error) {
 	}
 	defer o.timer.Stop()
 	select {
-	case <-c.media.tokens:
-		return c.media.take(), nil
+	case <-c.media.free:
+		return newFrameBuf(), nil
 	case <-o.timer.C:
 		c.dropSlow(o.ss)
 		return nil, ErrSlowClient
@@ -145,6 +145,15 @@ type frameBuf struct{ b []byte }
 // and its header.
 const minFrameBuf = 2048
 
+// frameBufPool holds the frame buffers of every connection between uses,
+// so that a connection's memory follows the frames it has queued now, not
+// the most it ever had: a live viewer starts with a burst (the cached
+// group of pictures) that fills its queue once. A sender takes a buffer
+// after a token of its connection's mediaQueue, the writer puts it back.
+var frameBufPool = sync.Pool{New: func() any { return &frameBuf{} }}
+
+func newFrameBuf() *frameBuf { return frameBufPool.Get().(*frameBuf) }
+
 func (fb *frameBuf) fill(ch uint8, pkt []byte) {
 	n := base.InterleavedHeaderSize + len(pkt)
 	if cap(fb.b) < n {
@@ -155,81 +164,36 @@ func (fb *frameBuf) fill(ch uint8, pkt []byte) {
 }
 
 // mediaQueue is a connection's bounded queue of interleaved media
-// (RTSP-IL-03/05). Its buffers circulate between the free stack (senders
-// take) and queue (the writer drains and gives back); their number is the
-// bound. A sender first takes a token, one per free buffer, so that it can
-// wait for one with a timeout. The stack gives back the buffer used last:
-// a viewer that keeps up touches only the few buffers in flight, and the
-// others never get memory (a buffer's bytes are allocated at first use).
+// (RTSP-IL-03/05). Its tokens circulate between free (a sender takes one
+// per frame it queues) and the writer (which gives it back once the frame
+// is written); their number is the bound. The frame buffers come from
+// frameBufPool.
 type mediaQueue struct {
 	queue  chan *frameBuf
-	tokens chan struct{}
-	filled bool // reader goroutine only: the buffers were made
-
-	mu      sync.Mutex
-	free    []*frameBuf
-	low     int       // the fewest free buffers since the last trim
-	trimmed time.Time // the last trim
+	free   chan struct{}
+	filled bool // reader goroutine only: the tokens were issued
 }
 
-// trimEvery is how often an idle connection gives back the memory of the
-// media buffers it has not used since the last time: those a burst (a live
-// viewer's start) took and steady play does not.
-const trimEvery = 10 * time.Second
-
-func newMediaQueue(n int) *mediaQueue {
-	return &mediaQueue{queue: make(chan *frameBuf, n), tokens: make(chan struct{}, n)}
+func newMediaQueue(n int) mediaQueue {
+	return mediaQueue{queue: make(chan *frameBuf, n), free: make(chan struct{}, n)}
 }
 
-// fill makes the buffers on the first TCP play SETUP of the connection;
-// push connections never pay for them.
+// fill issues the tokens on the first TCP play SETUP of the connection;
+// before it, no sender can queue media.
 func (q *mediaQueue) fill() {
 	if q.filled {
 		return
 	}
 	q.filled = true
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.free = make([]*frameBuf, 0, cap(q.tokens))
-	q.low = cap(q.tokens)
-	for range cap(q.tokens) {
-		q.free = append(q.free, &frameBuf{})
-		q.tokens <- struct{}{}
+	for range cap(q.free) {
+		q.free <- struct{}{}
 	}
 }
 
-// take pops the free buffer used last; the caller holds a token.
-func (q *mediaQueue) take() *frameBuf {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	fb := q.free[len(q.free)-1]
-	q.free = q.free[:len(q.free)-1]
-	q.low = min(q.low, len(q.free))
-	return fb
-}
-
-// trim drops, at most every trimEvery, the memory of the free buffers not
-// taken since the last trim: the bottom of the stack, below the fewest free
-// buffers seen meanwhile. The writer calls it when the queue is empty.
-func (q *mediaQueue) trim(now time.Time) {
-	if now.Sub(q.trimmed) < trimEvery { // the writer's own field: no lock
-		return
-	}
-	q.trimmed = now
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for _, fb := range q.free[:min(q.low, len(q.free))] {
-		fb.b = nil
-	}
-	q.low = len(q.free)
-}
-
-// put gives a written buffer back, with its token.
-func (q *mediaQueue) put(fb *frameBuf) {
-	q.mu.Lock()
-	q.free = append(q.free, fb)
-	q.mu.Unlock()
-	q.tokens <- struct{}{}
+// written gives back a written frame's buffer and its token.
+func (q *mediaQueue) written(fb *frameBuf) {
+	frameBufPool.Put(fb)
+	q.free <- struct{}{}
 }
 
 // dropSlow closes a connection whose viewer does not read: logged once

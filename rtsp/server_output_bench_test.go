@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -235,4 +236,60 @@ func TestResponsesOvertakeMedia(t *testing.T) {
 	if string(got) != want {
 		t.Fatalf("wrote %q\nwant %q", got, want)
 	}
+}
+
+// BenchmarkOutputTCPBurst measures what play connections keep after a
+// burst, as a live viewer's start with the cached group of pictures: each
+// op queues burst packets to each of conns connections before their
+// writers run, then lets the writers drain them. retained-B/conn is the
+// heap the last op's drained connections still hold (after two GCs, so
+// that pooled buffers are freed) over the same connections closed.
+func BenchmarkOutputTCPBurst(b *testing.B) {
+	const conns, burst = 100, 200
+	cfg := Config{Handler: nopHandler{}}.withDefaults()
+	srv := &Server{cfg: cfg, log: cfg.Logger}
+	pkt := make([]byte, 1400)
+	var last []*conn
+	b.ReportAllocs()
+	b.SetBytes(conns * burst * int64(len(pkt)))
+	for b.Loop() {
+		last = make([]*conn, conns)
+		var writers sync.WaitGroup
+		for i := range last {
+			c := newConn(srv, discardConn{}, ConnOptions{})
+			ss := newSession(c, &announcement{play: nopPres{}, controls: []string{"trackID=0"}})
+			ss.setSend(0, sendTarget{ok: true, tcp: true, rtpCh: 0, rtcpCh: 1})
+			c.media.fill()
+			for range burst {
+				if err := ss.out.WriteRTP(0, pkt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			last[i] = c
+			writers.Go(func() { _ = c.writeLoop() })
+		}
+		for _, c := range last {
+			for len(c.media.free) < cap(c.media.free) {
+				runtime.Gosched()
+			}
+			close(c.out)
+		}
+		writers.Wait()
+	}
+	b.StopTimer()
+	held := heapAlloc()
+	for _, c := range last {
+		c.cancel()
+	}
+	last = nil
+	b.ReportMetric(float64(int64(held)-int64(heapAlloc()))/conns, "retained-B/conn")
+}
+
+// heapAlloc returns the live heap after two collections.
+func heapAlloc() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }

@@ -34,7 +34,7 @@ const usage = `usage:
   camvault reindex [-config FILE] [-data DIR]
   camvault check [-repair] [-config FILE] [-data DIR]
   camvault retention [-dry-run] [-config FILE] [-data DIR]
-  camvault bench push|play|pull [-h for flags]
+  camvault bench push|play|pull|live [-h for flags]
   camvault passwd -user NAME [-realm REALM]   (password on stdin; prints the users: entry)
   camvault token -user NAME                   (prints a new HTTP bearer token and its tokens: line)
   camvault version

@@ -11,12 +11,12 @@ import (
 )
 
 // Run runs `camvault bench`; args are the arguments after "bench": the
-// benchmark (push, play or pull) and its flags. Results go to stdout, flag
+// benchmark (push, play, pull or live) and its flags. Results go to stdout, flag
 // errors and usage to stderr. It returns an error when the benchmark could
 // not run or when frames were lost.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("bench: want a benchmark name: push, play or pull")
+		return errors.New("bench: want a benchmark name: push, play, pull or live")
 	}
 	switch args[0] {
 	case "push":
@@ -25,6 +25,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPlay(ctx, args[1:], stdout, stderr)
 	case "pull":
 		return runPull(ctx, args[1:], stdout, stderr)
+	case "live":
+		return runLive(ctx, args[1:], stdout, stderr)
 	}
 	return fmt.Errorf("bench: unknown benchmark %q", args[0])
 }

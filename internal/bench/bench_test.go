@@ -70,6 +70,17 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{[]string{"pull", "-transport", "sctp"}, "-transport"},
 		{[]string{"pull", "-source", "archive", "-transport", "udp"}, "tcp only"},
 		{[]string{"pull", "-duration", "9s", "-ramp", "5s"}, "-duration"},
+		{[]string{"live", "-n", "0"}, "want counts"},
+		{[]string{"live", "-n", "", "-on-demand", "0"}, "nothing to run"},
+		{[]string{"live", "-cameras", "-1"}, "-cameras"},
+		{[]string{"live", "-cameras", "3000", "-viewers-per-camera", "2"}, "-cameras"},
+		{[]string{"live", "-viewers-per-camera", "0"}, "-viewers-per-camera"},
+		{[]string{"live", "-on-demand", "-1"}, "-on-demand"},
+		{[]string{"live", "-gop", "50ms"}, "-gop"},
+		{[]string{"live", "-linger", "100ms"}, "-linger"},
+		{[]string{"live", "-measure", "0s"}, "-measure"},
+		{[]string{"live", "-duration", "20s"}, "-duration must be at least 37.5s"},
+		{[]string{"live", "-duration", "40s", "-cameras", "2"}, "-duration must be at least 42.5s"},
 	} {
 		err := Run(context.Background(), tc.args, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

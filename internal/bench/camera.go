@@ -19,7 +19,8 @@ import (
 // `bench push` publisher does (sender.stream: one write per 20 ms tick over
 // TCP, one datagram per packet over UDP), so that pulled and pushed cameras
 // are measured with the same traffic. After the clip it stays silent until
-// TEARDOWN or EOF.
+// TEARDOWN or EOF. It notes when each camera was connected, described and
+// played (timesOf), which bench live's on-demand phase reports.
 type camera struct {
 	ln    net.Listener
 	sched *schedule
@@ -29,12 +30,19 @@ type camera struct {
 	ctx   context.Context // the bench's; stops streaming
 	wg    sync.WaitGroup
 
-	// mu guards conns, late, lastEnd and problems.
+	// mu guards conns, late, lastEnd, problems and times.
 	mu       sync.Mutex
 	conns    []net.Conn
 	late     int
 	lastEnd  time.Time // when the last stream started so far sends its last packet
 	problems []string
+	times    map[string]cameraTimes // by the URL described, without a trailing "/"
+}
+
+// cameraTimes is when a camera's connection was accepted, and when it was
+// asked DESCRIBE and PLAY (zero until then).
+type cameraTimes struct {
+	accepted, describe, play time.Time
 }
 
 // startCamera listens on 127.0.0.1:0 and serves until close.
@@ -43,7 +51,7 @@ func startCamera(ctx context.Context, s *schedule, n int, t0 time.Time, ramp tim
 	if err != nil {
 		return nil, err
 	}
-	c := &camera{ln: ln, sched: s, t0: t0, ramp: ramp, n: n, ctx: ctx}
+	c := &camera{ln: ln, sched: s, t0: t0, ramp: ramp, n: n, ctx: ctx, times: map[string]cameraTimes{}}
 	c.wg.Go(c.accept)
 	return c, nil
 }
@@ -59,10 +67,11 @@ func (c *camera) accept() {
 		if err != nil {
 			return
 		}
+		accepted := time.Now()
 		c.mu.Lock()
 		c.conns = append(c.conns, nc)
 		c.mu.Unlock()
-		c.wg.Go(func() { c.serve(nc, k) })
+		c.wg.Go(func() { c.serve(nc, k, accepted) })
 	}
 }
 
@@ -95,13 +104,15 @@ type cameraConn struct {
 	rtcp   []*net.UDPConn // per stream, held open beside s.udp
 	setups int
 	skip   []byte
+	times  cameraTimes
+	url    string // described, without a trailing "/"
 }
 
 // serve answers one camera connection's requests until TEARDOWN or EOF.
-func (c *camera) serve(nc net.Conn, k int) {
+func (c *camera) serve(nc net.Conn, k int, accepted time.Time) {
 	defer nc.Close()
 	cc := &cameraConn{camera: c, nc: nc, br: bufio.NewReaderSize(nc, readBufferSize), k: k,
-		s: sender{sched: c.sched, tcp: nc}}
+		s: sender{sched: c.sched, tcp: nc}, times: cameraTimes{accepted: accepted}}
 	var streaming sync.WaitGroup
 	defer func() {
 		streaming.Wait()
@@ -116,6 +127,7 @@ func (c *camera) serve(nc net.Conn, k int) {
 		if err := req.Unmarshal(cc.br, base.Limits{}); err != nil {
 			return
 		}
+		at := time.Now()
 		resp := cc.answer(&req)
 		resp.Header.Set("CSeq", req.Header.Get("CSeq"))
 		b, err := resp.Marshal()
@@ -127,7 +139,12 @@ func (c *camera) serve(nc net.Conn, k int) {
 			return
 		}
 		switch {
+		case req.Method == base.MethodDescribe:
+			cc.url, cc.times.describe = strings.TrimSuffix(req.URL, "/"), at
+			cc.noteTimes()
 		case req.Method == base.MethodPlay && resp.StatusCode == base.StatusOK:
+			cc.times.play = at
+			cc.noteTimes()
 			start := c.slot(k)
 			streaming.Go(func() {
 				if err := cc.s.stream(c.ctx, start); err != nil && c.ctx.Err() == nil {
@@ -138,6 +155,24 @@ func (c *camera) serve(nc net.Conn, k int) {
 			return
 		}
 	}
+}
+
+// noteTimes records the connection's times under the URL it described.
+func (cc *cameraConn) noteTimes() {
+	if cc.url == "" {
+		return
+	}
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	cc.camera.times[cc.url] = cc.times
+}
+
+// timesOf returns the times of the last connection that described url.
+func (c *camera) timesOf(url string) (cameraTimes, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.times[strings.TrimSuffix(url, "/")]
+	return t, ok
 }
 
 // answer returns the response to one request.

@@ -54,6 +54,10 @@ func TestCamera(t *testing.T) {
 				t.Errorf("client: transport %s, SDP\n%s", c.Transport(), c.SDP())
 			}
 			got.check(t, sched.clip)
+			ct, ok := cam.timesOf(cam.url(0) + "/")
+			if !ok || ct.accepted.IsZero() || ct.describe.Before(ct.accepted) || ct.play.Before(ct.describe) {
+				t.Errorf("camera times %+v, %v; want accepted <= DESCRIBE <= PLAY", ct, ok)
+			}
 		})
 	}
 }

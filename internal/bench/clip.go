@@ -60,13 +60,20 @@ type ClipSpec struct {
 	Video string
 	// Audio adds an AAC 48 kHz stereo track (a 440 Hz sine).
 	Audio bool
+	// GOP is the number of frames from one keyframe to the next. Defaults
+	// to FPS: a keyframe every second.
+	GOP int
 }
 
 // EncodeClip runs ffmpeg to write the clip as fragmented MP4 to path:
-// H.264 with a keyframe exactly every second, and AAC with Audio.
+// H.264 with a keyframe exactly every GOP frames (every second by
+// default), and AAC with Audio.
 func EncodeClip(ctx context.Context, path string, s ClipSpec) error {
 	if s.FPS == 0 {
 		s.FPS = 25
+	}
+	if s.GOP == 0 {
+		s.GOP = s.FPS
 	}
 	if s.Size == "" {
 		s.Size = "1280x720"
@@ -87,7 +94,7 @@ func encodeArgs(path string, s ClipSpec) []string {
 		args = append(args, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000")
 	}
 	args = append(args, "-t", fmt.Sprint(s.Seconds), "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency",
-		"-g", fmt.Sprint(s.FPS), "-sc_threshold", "0", "-pix_fmt", "yuv420p") // a keyframe exactly every second
+		"-g", fmt.Sprint(s.GOP), "-sc_threshold", "0", "-pix_fmt", "yuv420p") // a keyframe exactly every GOP frames
 	if s.Bitrate != "" {
 		args = append(args, "-b:v", s.Bitrate, "-maxrate", s.Bitrate, "-bufsize", s.Bitrate)
 	} else {
@@ -99,10 +106,17 @@ func encodeArgs(path string, s ClipSpec) []string {
 	return append(args, "-movflags", "frag_keyframe+empty_moov+default_base_moof", path)
 }
 
-// benchClipPath is where the bench caches its clip of the given length and
-// bitrate in dir.
-func benchClipPath(dir string, seconds int, bitrate string) string {
-	return filepath.Join(dir, fmt.Sprintf("camvault-bench-720p25-%s-%ds.mp4", bitrate, seconds))
+// benchFPS is the frame rate of the bench clip.
+const benchFPS = 25
+
+// benchClipPath is where the bench caches its clip of the given length,
+// bitrate and GOP (in frames) in dir.
+func benchClipPath(dir string, seconds int, bitrate string, gop int) string {
+	name := fmt.Sprintf("camvault-bench-720p25-%s-%ds", bitrate, seconds)
+	if gop != benchFPS {
+		name += fmt.Sprintf("-g%d", gop)
+	}
+	return filepath.Join(dir, name+".mp4")
 }
 
 // clipOptions are the flags that choose the bench clip; every benchmark has them.
@@ -110,6 +124,7 @@ type clipOptions struct {
 	duration time.Duration
 	bitrate  string
 	cacheDir string
+	gop      time.Duration // keyframe interval; 0 is a second (only bench live has -gop)
 }
 
 // register adds -duration (described by durationUsage), -bitrate and -cache to fs.
@@ -121,12 +136,20 @@ func (o *clipOptions) register(fs *flag.FlagSet, durationUsage string) {
 
 // load returns the path of the clip and the clip, encoding it on first use.
 func (o *clipOptions) load(ctx context.Context) (string, *Clip, error) {
-	path, err := ensureClip(ctx, o.cacheDir, int(o.duration.Seconds()), o.bitrate)
+	path, err := ensureClip(ctx, o.cacheDir, int(o.duration.Seconds()), o.bitrate, o.gopFrames())
 	if err != nil {
 		return "", nil, err
 	}
 	c, err := LoadClip(path)
 	return path, c, err
+}
+
+// gopFrames is the keyframe interval in frames of the clip.
+func (o *clipOptions) gopFrames() int {
+	if o.gop <= 0 {
+		return benchFPS
+	}
+	return int(o.gop * benchFPS / time.Second)
 }
 
 // schedule is load, with the clip's packets grouped by tick.
@@ -140,14 +163,15 @@ func (o *clipOptions) schedule(ctx context.Context, tick time.Duration) (string,
 }
 
 // ensureClip returns the path of the bench's cached H.264+AAC 720p25 clip
-// of the given length, encoding it with ffmpeg the first time.
-func ensureClip(ctx context.Context, dir string, seconds int, bitrate string) (string, error) {
-	path := benchClipPath(dir, seconds, bitrate)
+// of the given length, bitrate and GOP (frames), encoding it with ffmpeg
+// the first time.
+func ensureClip(ctx context.Context, dir string, seconds int, bitrate string, gop int) (string, error) {
+	path := benchClipPath(dir, seconds, bitrate, gop)
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
 	tmp := path + ".tmp.mp4"
-	if err := EncodeClip(ctx, tmp, ClipSpec{Seconds: seconds, Bitrate: bitrate, Audio: true}); err != nil {
+	if err := EncodeClip(ctx, tmp, ClipSpec{Seconds: seconds, FPS: benchFPS, Bitrate: bitrate, Audio: true, GOP: gop}); err != nil {
 		return "", err
 	}
 	return path, os.Rename(tmp, path)

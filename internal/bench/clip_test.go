@@ -50,10 +50,10 @@ func TestEncodeAndLoadClip(t *testing.T) {
 	}
 	// ensureClip finds an encoded clip by name and does not encode again.
 	dir := filepath.Dir(path)
-	if err := os.Rename(path, benchClipPath(dir, 1, "500k")); err != nil {
+	if err := os.Rename(path, benchClipPath(dir, 1, "500k", 25)); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := ensureClip(ctx, dir, 1, "500k"); err != nil || got != benchClipPath(dir, 1, "500k") {
+	if got, err := ensureClip(ctx, dir, 1, "500k", 25); err != nil || got != benchClipPath(dir, 1, "500k", 25) {
 		t.Errorf("ensureClip = %q, %v", got, err)
 	}
 }

@@ -13,11 +13,12 @@ import (
 	"github.com/camvault/camvault/rtsp/headers"
 )
 
-// archiveScript plays camvault's archive for rtsptest.Camera: it answers every request
-// 200 (DESCRIBE with the clip's SDP and a Content-Base, SETUP with a session), writes media
-// after the PLAY response, and returns after TEARDOWN, or right after PLAY with hangUp.
-// Requests go to reqs.
-func archiveScript(sdp, media []byte, hangUp bool, reqs chan<- *base.Request) func(*rtsptest.CameraConn) error {
+// serverScript plays camvault for rtsptest.Camera, its archive or a live
+// camera: it answers every request 200 (DESCRIBE with the clip's SDP and a
+// Content-Base, SETUP with a session, PLAY with the header lines playHdr),
+// writes media after the PLAY response, and returns after TEARDOWN, or
+// right after PLAY with hangUp. Requests go to reqs.
+func serverScript(sdp, media []byte, hangUp bool, reqs chan<- *base.Request, playHdr ...string) func(*rtsptest.CameraConn) error {
 	return func(cc *rtsptest.CameraConn) error {
 		for {
 			req, err := cc.Read()
@@ -32,6 +33,8 @@ func archiveScript(sdp, media []byte, hangUp bool, reqs chan<- *base.Request) fu
 				body, hdr = string(sdp), []string{"Content-Base", req.URL + "/"}
 			case base.MethodSetup:
 				hdr = []string{"Session", "s1;timeout=60"}
+			case base.MethodPlay:
+				hdr = playHdr
 			}
 			if err := cc.Reply(req, base.StatusOK, body, hdr...); err != nil || req.Method == base.MethodTeardown {
 				return err
@@ -82,7 +85,7 @@ func TestPlayerPlayAll(t *testing.T) {
 		rtcpPacket(203, 1))
 	reqs := make(chan *base.Request, 16)
 	cam := rtsptest.NewCamera(t)
-	cam.Serve(archiveScript(c.SDP(), media, false, reqs))
+	cam.Serve(serverScript(c.SDP(), media, false, reqs))
 
 	p := newPlayer(cam.Addr, "archive/src")
 	if err := p.open(context.Background(), true); err != nil {
@@ -125,7 +128,7 @@ func TestPlayerFirstPacket(t *testing.T) {
 		rtpPacket(96, 2, 0, true, 3000), rtpPacket(97, 3, 0, true, 20))
 	reqs := make(chan *base.Request, 16)
 	cam := rtsptest.NewCamera(t)
-	cam.Serve(archiveScript(c.SDP(), media, false, reqs))
+	cam.Serve(serverScript(c.SDP(), media, false, reqs))
 
 	p := newPlayer(cam.Addr, "archive/idx-001")
 	if err := p.open(context.Background(), false); err != nil {
@@ -157,7 +160,7 @@ func TestPlayerStreamEnds(t *testing.T) {
 	reqs := make(chan *base.Request, 16)
 	media := frames(t, []uint8{0}, rtpPacket(96, 1, 0, true, 100))[:50]
 	cam := rtsptest.NewCamera(t)
-	cam.Serve(archiveScript(testClip(1, time.Millisecond).SDP(), media, true, reqs))
+	cam.Serve(serverScript(testClip(1, time.Millisecond).SDP(), media, true, reqs))
 	p := newPlayer(cam.Addr, "archive/src")
 	if err := p.open(context.Background(), true); err != nil {
 		t.Fatal(err)

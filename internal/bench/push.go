@@ -148,15 +148,7 @@ func pushRound(ctx context.Context, o *pushOptions, sched *schedule, n int) (*pu
 	}
 	t0 := time.Now().Add(200 * time.Millisecond)
 	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i, p := range pubs {
-		start := t0.Add(o.ramp * time.Duration(i) / time.Duration(n))
-		wg.Go(func() {
-			if err := p.stream(ctx, start); err != nil {
-				errs <- fmt.Errorf("%s: %w", p.camera, err)
-			}
-		})
-	}
+	errs := streamAll(ctx, &wg, pubs, t0, o.ramp)
 	// Measure while every publisher streams: from the end of the ramp plus
 	// a second, to a second before the first one finishes.
 	from, to := t0.Add(o.ramp+time.Second), t0.Add(sched.clip.Duration-time.Second)
@@ -171,21 +163,47 @@ func pushRound(ctx context.Context, o *pushOptions, sched *schedule, n int) (*pu
 			res.problems = append(res.problems, p)
 		}
 	}
+	res.recorded, res.problems = endPush(srv, dir, pubs, errs, sched.clip.VideoFrames, res.problems)
+	return res, nil
+}
+
+// streamAll starts the publishers' streams in wg, publisher i of n at
+// t0+ramp*i/n. Their failures go to the returned channel, which has room
+// for all of them.
+func streamAll(ctx context.Context, wg *sync.WaitGroup, pubs []*publisher, t0 time.Time, ramp time.Duration) chan error {
+	errs := make(chan error, len(pubs))
+	for i, p := range pubs {
+		start := t0.Add(ramp * time.Duration(i) / time.Duration(len(pubs)))
+		wg.Go(func() {
+			if err := p.stream(ctx, start); err != nil {
+				errs <- fmt.Errorf("%s: %w", p.camera, err)
+			}
+		})
+	}
+	return errs
+}
+
+// endPush ends a round once the streams of streamAll are over: it closes
+// the publishers, stops camvault and checks that each publisher's camera
+// was recorded in dir in one segment of want frames. It returns the frames
+// recorded, and problems with the stream failures and what it found
+// appended.
+func endPush(srv *server, dir string, pubs []*publisher, errs chan error, want int, problems []string) (int, []string) {
 	for _, p := range pubs {
 		p.close()
 	}
 	close(errs)
 	for err := range errs {
-		res.problems = append(res.problems, err.Error())
+		problems = append(problems, err.Error())
 	}
 	if err := srv.stop(); err != nil {
-		res.problems = append(res.problems, err.Error())
+		problems = append(problems, err.Error())
 	}
-	res.recorded, res.problems = countRecorded(filepath.Join(dir, "data"), publisherCameras(pubs), sched.clip.VideoFrames, res.problems)
+	recorded, problems := countRecorded(filepath.Join(dir, "data"), publisherCameras(pubs), want, problems)
 	if strings.Contains(srv.logTail(), "level=ERROR") {
-		res.problems = append(res.problems, "camvault logged errors:\n"+srv.logTail())
+		problems = append(problems, "camvault logged errors:\n"+srv.logTail())
 	}
-	return res, nil
+	return recorded, problems
 }
 
 // publisherCameras returns the cameras pubs push.

@@ -10,17 +10,20 @@ import (
 	"time"
 )
 
-// TestRunEndToEnd runs push, play and pull with tiny values against a
-// camvault built from this tree: push and pull must record every frame
+// TestRunEndToEnd runs push, play, pull and live with tiny values against
+// a camvault built from this tree: push and pull must record every frame
 // (push also with Digest publishers and the HTTP probe, whose every
 // request must be answered 200 with the bench user's token),
-// play must deliver every frame without a sequence gap, and each must print
+// play must deliver every frame without a sequence gap, live must time two
+// on-demand cameras' first and second viewers and run a round of one
+// camera and one of two cameras in which every viewer starts at a keyframe
+// and misses nothing while every frame is recorded, and each must print
 // its table. It needs ffmpeg for the clip. Pull's late column (cameras
 // played after their start slot, which a loaded machine causes) may hold
 // any count: only lost frames fail a run.
 func TestRunEndToEnd(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds camvault and runs for about 20s")
+		t.Skip("builds camvault and runs for about 45s")
 	}
 	needFFmpeg(t)
 	goTool, err := exec.LookPath("go")
@@ -47,6 +50,11 @@ func TestRunEndToEnd(t *testing.T) {
 		{"play", []string{"play", "-n", "1", "-index-cameras", "1", "-index-days", "1", "-seeks", "3"},
 			`(?m)^ +1 .* 150/150 +0 `},
 		{"pull", []string{"pull", "-n", "2", "-ramp", "1s"}, `(?m)^ +2 +clip +tcp .* 300/300 +[0-9.]+ +[0-9]+$`},
+		{"live", []string{"live", "-n", "3", "-cameras", "2", "-viewers-per-camera", "2", "-ramp", "0s", "-join", "500ms",
+			"-measure", "1s", "-gop", "1s", "-on-demand", "2", "-linger", "2s"},
+			`first viewer: DESCRIBE to first keyframe packet +\S+ +\S+ +\S+ +2\n(?:.*\n)*` +
+				`  second viewer: DESCRIBE to first keyframe packet +\S+ +\S+ +\S+ +2\n(?:.*\n)*` +
+				` +1 +3 [^\n]* 0 +0 +[0-9]+ +0 +[0-9.]+\n +2 +4 [^\n]* 0 +0 +[0-9]+ +0 +[0-9.]+\n$`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
