@@ -124,7 +124,7 @@ type clipOptions struct {
 	duration time.Duration
 	bitrate  string
 	cacheDir string
-	gop      time.Duration // keyframe interval; 0 is a second (only bench live has -gop)
+	gop      time.Duration // keyframe interval; 0 is a second (bench live and play have -gop)
 }
 
 // register adds -duration (described by durationUsage), -bitrate and -cache to fs.

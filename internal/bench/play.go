@@ -34,6 +34,7 @@ func parsePlay(args []string, stderr io.Writer) (*playOptions, error) {
 	o := &playOptions{}
 	n := fs.String("n", "10", "concurrent playback sessions; a comma-separated list runs one round per value")
 	o.clip.register(fs, "length of the recorded clip each session plays")
+	fs.DurationVar(&o.clip.gop, "gop", time.Second, "keyframe interval of the clip, a multiple of 40ms")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory")
 	fs.IntVar(&o.indexCameras, "index-cameras", 50, "cameras in the synthetic index for the seek latency phase (0 skips it)")
 	fs.IntVar(&o.indexDays, "index-days", 30, "days of 1 s fragments per camera in the synthetic index")
