@@ -182,8 +182,6 @@ func TestLiveRealClients(t *testing.T) {
 			t.Parallel()
 			s := startServer(t, "")
 			push := startLivePush(t, s, "cam", transport, liveClip(t, liveClipSeconds, numberedFPS))
-			var wg sync.WaitGroup
-			defer wg.Wait() // after cancel, when a wait below failed
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
 			url := "rtsp://" + s.rtsp + "/cam"
@@ -193,24 +191,11 @@ func TestLiveRealClients(t *testing.T) {
 				func() livePlay { return gstLive(ctx, url, "tcp") },
 				func() livePlay { return gstLive(ctx, url, "udp") },
 			}
-			plays := make([]livePlay, len(players))
-			for i, play := range players {
+			playWhilePushed(t, push, cancel, players, func(i int) {
 				if i > 0 {
 					s.waitFragments("cam", i)
 				}
-				wg.Go(func() { plays[i] = play() })
-			}
-			p := <-push // bounded by ffmpegPushFile's timeout
-			wg.Wait()
-			if p.err != nil {
-				t.Fatalf("ffmpeg push: %v\n%s", p.err, p.out)
-			}
-			for _, play := range plays {
-				checkLivePlay(t, play, numberedFPS, liveClipSeconds*numberedFPS-1)
-				if d := play.ended.Sub(p.ended); d > liveEndBound {
-					t.Errorf("%s ended %v after the publisher, want within %v", play.name, d.Round(time.Millisecond), liveEndBound)
-				}
-			}
+			})
 			s.waitLogLines(20*time.Second, len(players), `msg="live viewer stopped"`, "camera=cam")
 			t.Logf("viewers stopped:\n%s", logLines(s.logs.String(), `msg="live viewer stopped"`))
 		})
@@ -228,6 +213,37 @@ func TestLiveRealClients(t *testing.T) {
 			t.Errorf("%d frames in 4 s", n)
 		}
 	})
+}
+
+// playWhilePushed starts the players, each after start(i) returned (which may wait), waits
+// for the push and every player to end, and checks that each decoded the whole clip (see
+// checkLivePlay) and ended within liveEndBound of its publisher. A failure in start cancels
+// the players' context (cancel) before waiting for them.
+func playWhilePushed(t *testing.T, push <-chan pushed, cancel context.CancelFunc, players []func() livePlay, start func(i int)) {
+	t.Helper()
+	plays := make([]livePlay, len(players))
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	for i, play := range players {
+		if start != nil {
+			start(i)
+		}
+		wg.Go(func() { plays[i] = play() })
+	}
+	p := <-push // bounded by ffmpegPushFile's timeout
+	wg.Wait()
+	if p.err != nil {
+		t.Fatalf("ffmpeg push: %v\n%s", p.err, p.out)
+	}
+	for _, play := range plays {
+		checkLivePlay(t, play, numberedFPS, liveClipSeconds*numberedFPS-1)
+		if d := play.ended.Sub(p.ended); d > liveEndBound {
+			t.Errorf("%s ended %v after the publisher, want within %v", play.name, d.Round(time.Millisecond), liveEndBound)
+		}
+	}
 }
 
 // logLines returns the lines of log that contain part.

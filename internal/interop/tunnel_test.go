@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -220,19 +219,7 @@ func TestTunnelLive(t *testing.T) {
 		func() livePlay { return ffmpegLive(ctx, "rtsp://"+s.http+"/cam", "http") },
 		func() livePlay { return gstLive(ctx, "rtsph://"+s.http+"/cam", "tcp") },
 	}
-	plays := make([]livePlay, len(players))
-	var wg sync.WaitGroup
-	for i, play := range players {
-		wg.Go(func() { plays[i] = play() })
-	}
-	p := <-push // bounded by ffmpegPushFile's timeout
-	wg.Wait()
-	if p.err != nil {
-		t.Fatalf("ffmpeg push: %v\n%s", p.err, p.out)
-	}
-	for _, play := range plays {
-		checkLivePlay(t, play, numberedFPS, liveClipSeconds*numberedFPS-1)
-	}
+	playWhilePushed(t, push, cancel, players, nil)
 	if strings.Contains(s.logs.String(), "rtsp tunnel refused") {
 		t.Errorf("a tunnel was refused:\n%s", s.logs)
 	}
