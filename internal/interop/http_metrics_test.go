@@ -95,9 +95,9 @@ func histogramCount(fams map[string]*dto.MetricFamily, name string, labels ...st
 	return 0
 }
 
-// processLabels are the labels camvault's process-wide families may have: none per
-// connection or request.
-var processLabels = []string{"code", "kind", "protocol", "route", "source"}
+// processLabels are the labels camvault's process-wide families may have, each of a few
+// fixed values (reason: why a browser's live view ended): none per connection or request.
+var processLabels = []string{"code", "kind", "protocol", "reason", "route", "source"}
 
 // checkCardinality checks that every camvault_camera_* family has exactly one series per
 // camera of cams (one per reason and camera for the deletions, the same reasons for every
