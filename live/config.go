@@ -26,6 +26,13 @@ type Config struct {
 	// fixed frame rate and drop (or, ffmpeg -f null, complain about) frames
 	// that share a timestamp. Defaults to false.
 	OriginalTimestamps bool `yaml:"original_timestamps"`
+	// BatchDelay is how long after a viewer's last send the packets that
+	// do not end a video frame (its earlier packets, and audio between
+	// frames) wait to go out with the frame's last packet, so that a frame
+	// costs one socket write per viewer rather than one per packet. A
+	// packet arriving later than this wakes the sender itself; viewers of
+	// audio alone are never delayed. Defaults to 20ms.
+	BatchDelay time.Duration `yaml:"batch_delay"`
 	// MaxViewers bounds the playing live viewers of the whole process;
 	// more get 503 at PLAY (SEC-03). Defaults to 1024.
 	MaxViewers int `yaml:"max_viewers"`
@@ -49,6 +56,7 @@ const (
 	DefaultGOPCacheBytes    = 8 << 20
 	DefaultViewerQueueBytes = 16 << 20
 	DefaultMaxViewers       = 1024
+	DefaultBatchDelay       = 20 * time.Millisecond
 	DefaultWriteTimeout     = 10 * time.Second
 	DefaultOnDemandTimeout  = 10 * time.Second
 )
@@ -59,6 +67,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ViewerQueueBytes <= 0 {
 		c.ViewerQueueBytes = max(DefaultViewerQueueBytes, c.GOPCacheBytes)
+	}
+	if c.BatchDelay <= 0 {
+		c.BatchDelay = DefaultBatchDelay
 	}
 	if c.MaxViewers <= 0 {
 		c.MaxViewers = DefaultMaxViewers
@@ -90,6 +101,7 @@ func (c *Config) Validate() error {
 	v.Bytes("gop_cache_bytes", int64(c.GOPCacheBytes), 64<<10, 256<<20)
 	v.Bytes("viewer_queue_bytes", int64(c.ViewerQueueBytes), 64<<10, 1<<30)
 	v.AtMost("gop_cache_bytes", int64(c.GOPCacheBytes), "viewer_queue_bytes", int64(c.ViewerQueueBytes))
+	v.Duration("batch_delay", c.BatchDelay, time.Millisecond, time.Second)
 	v.Count("max_viewers", c.MaxViewers, 1, 1<<16)
 	v.Duration("write_timeout", c.WriteTimeout, time.Second, 10*time.Minute)
 	v.Duration("on_demand_timeout", c.OnDemandTimeout, time.Second, 10*time.Minute)

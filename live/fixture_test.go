@@ -236,3 +236,28 @@ func play(t *testing.T, r *live.Relay, o rtsp.Output, streams ...int) (rtsp.Pres
 
 func seqOf(b []byte) uint16 { return binary.BigEndian.Uint16(b[2:]) }
 func tsOf(b []byte) uint32  { return binary.BigEndian.Uint32(b[4:]) }
+
+// batchOut is an out that takes batches (rtsp.PacketWriter), as the RTSP
+// server's Output does, and records their sizes.
+type batchOut struct {
+	*out
+	batches []int // guarded by out.mu
+}
+
+func (o *batchOut) WritePackets(ps []rtsp.Packet) error {
+	o.mu.Lock()
+	o.batches = append(o.batches, len(ps))
+	o.mu.Unlock()
+	for _, p := range ps {
+		if err := o.write(p.Stream, p.RTCP, p.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o *batchOut) batchSizes() []int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]int(nil), o.batches...)
+}

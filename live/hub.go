@@ -106,6 +106,7 @@ func (h *hub) rtp(i int, b []byte) {
 	st := &h.last[i]
 	st.seen, st.seq, st.ts, st.ssrc, st.at = true, hdr.seq, hdr.ts, hdr.ssrc, now
 	keyframe := i == h.key && h.keyPacket(p, hdr) && h.gopOK // the group now ends with p
+	end := i == h.key && hdr.marker                          // p ends a video frame
 	if keyframe {
 		h.gopAt = now
 	}
@@ -113,7 +114,7 @@ func (h *hub) rtp(i int, b []byte) {
 		if keyframe && v.resume(h.gop) {
 			continue // the group it resumed with ends with p
 		}
-		v.offer(p)
+		v.offer(p, end, now)
 	}
 	p.release()
 }
@@ -206,7 +207,7 @@ func (h *hub) rtcp(i int, b []byte) {
 		st.sr = p
 	}
 	for _, v := range h.viewers {
-		v.offer(p)
+		v.offer(p, true, time.Time{})
 	}
 	p.release()
 }
@@ -261,6 +262,7 @@ func (h *hub) join(v *viewer, streams []int) ([]rtsp.StreamStart, bool) {
 		}
 	}
 	h.viewers = append(h.viewers, v)
+	v.woken = time.Now()
 	v.signal()
 	return starts, true
 }

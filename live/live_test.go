@@ -2,6 +2,7 @@ package live_test
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -560,4 +561,21 @@ func TestOnDemandRestartBeforePlay(t *testing.T) {
 	resp.Start()
 	o.count(t, 4)
 	(<-writers).Close()
+}
+
+// TestLateAudioNotHeld: audio that arrives BatchDelay or more after the
+// sender was last woken goes out at once, not with the next video frame.
+func TestLateAudioNotHeld(t *testing.T) {
+	r, cam := newRelay(t, live.Config{BatchDelay: time.Millisecond})
+	cam.frames(gopFrames)
+	o := &batchOut{out: newOut()}
+	play(t, r, o, 0, 1)
+	got := len(o.count(t, 4+gopFrames-1))
+	for at := time.Now(); time.Since(at) <= 2*time.Millisecond; {
+		runtime.Gosched() // the delay is what the rule is about
+	}
+	cam.w.WriteRTP(1, rtpPacket(97, 500, 0, audioSSRC, true, []byte{0, 16, 0, 8, 1, 2, 3}))
+	if s := o.count(t, got+1)[got]; s.stream != 1 {
+		t.Fatalf("sent %+v, want the audio packet", s)
+	}
 }

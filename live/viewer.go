@@ -4,21 +4,25 @@ import (
 	"encoding/binary"
 	"sync"
 	"time"
+
+	"github.com/camvault/camvault/rtsp"
 )
 
 // viewer is one PLAY of a live presentation: a bounded queue that the hub
 // fills and one goroutine that drains it into the session's Output.
 type viewer struct {
-	limit    int    // queue bound in bytes
-	setUp    []bool // by source track: the client set up its stream
-	toStream []int  // by source track: the viewer's stream index
-	wantKey  bool   // the key track is set up: skipping ends at a keyframe
+	limit    int           // queue bound in bytes
+	delay    time.Duration // Config.BatchDelay
+	setUp    []bool        // by source track: the client set up its stream
+	toStream []int         // by source track: the viewer's stream index
+	wantKey  bool          // the key track is set up: skipping ends at a keyframe
 	wake     chan struct{}
 	stop     chan struct{}
 	done     chan struct{}
 
 	// Owned by the sending goroutine.
 	batch   []entry
+	pkts    []rtsp.Packet
 	scratch []byte
 
 	// mu guards the fields below.
@@ -27,6 +31,8 @@ type viewer struct {
 	qBytes    int
 	skipping  bool      // sent nothing until the next keyframe
 	skipSince time.Time // when it fell behind; zero while waiting for the first keyframe
+	unwoken   int       // packets queued since the sender was last woken by offer
+	woken     time.Time // when offer last woke the sender
 	skips     uint64    // times it fell behind
 	dropped   uint64    // packets not sent to it
 	gone      [][]byte  // the source ended: BYEs to send after the queue, by source track
@@ -36,10 +42,14 @@ type viewer struct {
 // sendBatch is how many queued packets the sender takes at a time.
 const sendBatch = 64
 
+// maxKeptScratch bounds the copy buffer a viewer keeps once it has sent no
+// retimed packet in a batch.
+const maxKeptScratch = 2048
+
 func newViewer(h *hub, streams []int) *viewer {
-	v := &viewer{limit: h.r.cfg.ViewerQueueBytes, setUp: make([]bool, len(h.tracks)), toStream: h.toStream,
+	v := &viewer{limit: h.r.cfg.ViewerQueueBytes, delay: h.r.cfg.BatchDelay, setUp: make([]bool, len(h.tracks)), toStream: h.toStream,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
-		batch: make([]entry, sendBatch)}
+		batch: make([]entry, sendBatch), pkts: make([]rtsp.Packet, 0, sendBatch)}
 	for _, s := range streams {
 		if s >= 0 && s < len(h.toTrack) {
 			v.setUp[h.toTrack[s]] = true
@@ -64,9 +74,16 @@ func (v *viewer) signal() {
 	}
 }
 
+// maxUnwoken bounds the packets queued for a viewer without waking its
+// sender, for a camera that never marks the end of a frame.
+const maxUnwoken = 32
+
 // offer queues p unless v skips or its queue is full, in which case it
-// starts to skip. Called with the hub locked.
-func (v *viewer) offer(p *packet) {
+// starts to skip. The sender is woken at the end of a video frame (end),
+// for a viewer without the key track, or when p arrives BatchDelay or more
+// after the last wake: a frame's packets, and the audio between frames,
+// then go out with one write. Called with the hub locked.
+func (v *viewer) offer(p *packet, end bool, now time.Time) {
 	if !v.setUp[p.track] {
 		return
 	}
@@ -85,7 +102,12 @@ func (v *viewer) offer(p *packet) {
 	}
 	v.skipping, v.skipSince = false, time.Time{}
 	v.pushLocked(entry{p: p, ts: p.ts})
-	v.signal()
+	if end || !v.wantKey || v.unwoken >= maxUnwoken || now.Sub(v.woken) >= v.delay {
+		v.unwoken, v.woken = 0, now
+		v.signal()
+		return
+	}
+	v.unwoken++
 }
 
 // resume ends a skip at a keyframe: v gets the keyframe's access unit so
@@ -163,17 +185,53 @@ func (v *viewer) run(out Output) {
 	}
 }
 
-// send writes entries and releases them.
+// send writes entries and releases them: in one call when out takes
+// batches (a frame's packets then cost one hand-off and one socket write).
 func (v *viewer) send(out Output, es []entry) error {
 	var err error
-	for i, e := range es {
-		if err == nil {
-			err = v.write(out, e)
+	if pw, ok := out.(rtsp.PacketWriter); ok {
+		err = pw.WritePackets(v.packets(es))
+		clear(v.pkts)
+	} else {
+		for _, e := range es {
+			if err = v.write(out, e); err != nil {
+				break
+			}
 		}
+	}
+	for i, e := range es {
 		e.p.release()
 		es[i] = entry{}
 	}
 	return err
+}
+
+// packets returns es as rtsp packets; retimed ones are copies in scratch.
+func (v *viewer) packets(es []entry) []rtsp.Packet {
+	n := 0
+	for _, e := range es {
+		if e.retimed {
+			n += len(e.p.b)
+		}
+	}
+	if cap(v.scratch) < n || n == 0 && cap(v.scratch) > maxKeptScratch {
+		// Retimed packets come in the start burst only: a viewer does not
+		// keep the burst's copies for good.
+		v.scratch = make([]byte, 0, n)
+	}
+	v.scratch = v.scratch[:0]
+	v.pkts = v.pkts[:0]
+	for _, e := range es {
+		b := e.p.b
+		if e.retimed {
+			at := len(v.scratch)
+			v.scratch = append(v.scratch, b...)
+			b = v.scratch[at:len(v.scratch):len(v.scratch)]
+			binary.BigEndian.PutUint32(b[4:], e.ts)
+		}
+		v.pkts = append(v.pkts, rtsp.Packet{Stream: v.toStream[e.p.track], RTCP: e.p.rtcp, Data: b})
+	}
+	return v.pkts
 }
 
 func (v *viewer) write(out Output, e entry) error {

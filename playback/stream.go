@@ -40,6 +40,9 @@ type stream struct {
 	lastWall time.Time // capture time of the last frame sent
 	srAt     time.Time // when the last sender report went out
 	scratch  []byte    // packet with the ONVIF extension inserted
+	batch    []byte    // packets gathered for one PacketWriter call, back to back
+	ends     []int     // where each packet in batch ends
+	ps       []rtsp.Packet
 	rtcp     []byte
 
 	// The parameter sets of the SDP answer.
@@ -85,9 +88,14 @@ type frame struct {
 
 // send packetizes and writes one access unit. With onvif, its first packet
 // carries the replay extension (ONVIF-09).
+//
+// When out takes batches (rtsp.PacketWriter), the unit's packets are
+// gathered and written with one call per rtsp.MaxBatchBytes: one hand-off
+// to the connection's writer and one socket write rather than one each.
 func (st *stream) send(out rtsp.Output, f frame, onvif bool, cseq byte) error {
 	var werr error
 	first := true
+	pw, batched := out.(rtsp.PacketWriter)
 	err := st.pz.Packetize(f.ts, f.data, f.key, func(pkt []byte) {
 		if werr != nil {
 			return
@@ -96,15 +104,45 @@ func (st *stream) send(out rtsp.Output, f frame, onvif bool, cseq byte) error {
 			pkt = st.withExtension(pkt, f, cseq)
 		}
 		first = false
-		werr = out.WriteRTP(st.idx, pkt)
 		st.packets++
 		st.octets += uint32(len(pkt) - 12)
+		if !batched {
+			werr = out.WriteRTP(st.idx, pkt)
+			return
+		}
+		if len(st.batch)+len(pkt) > rtsp.MaxBatchBytes {
+			werr = st.flush(pw)
+		}
+		st.batch = append(st.batch, pkt...)
+		st.ends = append(st.ends, len(st.batch))
 	})
+	if batched {
+		if ferr := st.flush(pw); werr == nil {
+			werr = ferr
+		}
+	}
 	if err != nil {
-		return nil // a unit the packetizer refuses is skipped, not fatal
+		return werr // a unit the packetizer refuses is skipped, not fatal
 	}
 	st.sent, st.lastTS, st.lastWall = true, f.ts, f.wall
 	return werr
+}
+
+// flush writes the gathered packets.
+func (st *stream) flush(pw rtsp.PacketWriter) error {
+	if len(st.ends) == 0 {
+		return nil
+	}
+	st.ps = st.ps[:0]
+	start := 0
+	for _, end := range st.ends {
+		st.ps = append(st.ps, rtsp.Packet{Stream: st.idx, Data: st.batch[start:end]})
+		start = end
+	}
+	err := pw.WritePackets(st.ps)
+	clear(st.ps)
+	st.batch, st.ends = st.batch[:0], st.ends[:0]
+	return err
 }
 
 // withExtension returns pkt with the ONVIF replay extension inserted after

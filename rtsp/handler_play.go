@@ -157,3 +157,24 @@ type Output interface {
 	// server RTCP socket to client_port+1.
 	WriteRTCP(stream int, pkt []byte) error
 }
+
+// Packet is one RTP or RTCP packet of a stream, for PacketWriter.
+type Packet struct {
+	Stream int
+	RTCP   bool
+	Data   []byte
+}
+
+// PacketWriter is implemented by the server's Output: WritePackets sends
+// packets in order, as WriteRTP and WriteRTCP would one by one, but over
+// TCP it queues them in as few frame buffers as hold them (up to
+// MaxBatchBytes each), so that a frame's packets cost one queue hand-off
+// and one socket write. Each buffer counts as one entry of the media
+// queue. The packets are copied before it returns.
+type PacketWriter interface {
+	WritePackets(ps []Packet) error
+}
+
+// MaxBatchBytes bounds a frame buffer of WritePackets: a queued buffer
+// holds at most this much, or one packet larger than it.
+const MaxBatchBytes = 16 << 10

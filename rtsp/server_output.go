@@ -62,6 +62,87 @@ func (o *output) WriteRTP(stream int, pkt []byte) error { return o.write(stream,
 // WriteRTCP implements Output.
 func (o *output) WriteRTCP(stream int, pkt []byte) error { return o.write(stream, pkt, true) }
 
+// WritePackets implements PacketWriter.
+func (o *output) WritePackets(ps []Packet) error {
+	for _, p := range ps {
+		if len(p.Data) == 0 || len(p.Data) > 0xffff {
+			return errPacketSize
+		}
+	}
+	var cache targetCache
+	for len(ps) > 0 {
+		t, err := cache.get(o.ss, ps[0].Stream)
+		if err != nil {
+			return err
+		}
+		if !t.tcp {
+			if err := o.sendUDP(t, ps[0].Data, ps[0].RTCP); err != nil {
+				return err
+			}
+			ps = ps[1:]
+			continue
+		}
+		// The run of packets that fits one buffer, as far as the queue has
+		// room for: each packet counts against MediaQueueSize.
+		n, size := 1, base.InterleavedHeaderSize+len(ps[0].Data)
+		for n < len(ps) && size+base.InterleavedHeaderSize+len(ps[n].Data) <= MaxBatchBytes {
+			if t, err := cache.get(o.ss, ps[n].Stream); err != nil || !t.tcp {
+				break // sent, or failed, after this run
+			}
+			size += base.InterleavedHeaderSize + len(ps[n].Data)
+			n++
+		}
+		n, err = o.reserve(n)
+		if err != nil {
+			return err
+		}
+		fb := newFrameBuf(size)
+		fb.packets = n
+		sent, rtp := 0, false
+		for _, p := range ps[:n] {
+			t, _ := cache.get(o.ss, p.Stream) // looked up above
+			ch := t.rtpCh
+			if p.RTCP {
+				ch = t.rtcpCh
+			}
+			fb.add(ch, p.Data)
+			sent += len(p.Data)
+			rtp = rtp || !p.RTCP
+		}
+		o.queue(fb, sent, rtp)
+		ps = ps[n:]
+	}
+	return nil
+}
+
+// queue hands a filled buffer to the connection's writer.
+func (o *output) queue(fb *frameBuf, sent int, rtp bool) {
+	o.ss.owner.media.queue <- fb // never blocks: the queue has room for every reservation
+	o.ss.sent(sent, !rtp)
+}
+
+// targetCache holds the targets of the streams one WritePackets call has
+// looked up: a frame's packets take the session's lock once per stream.
+type targetCache struct {
+	n       int
+	streams [4]int
+	targets [4]sendTarget
+}
+
+func (c *targetCache) get(ss *session, stream int) (sendTarget, error) {
+	for i := range c.n {
+		if c.streams[i] == stream {
+			return c.targets[i], nil
+		}
+	}
+	t, err := ss.target(stream)
+	if err == nil && c.n < len(c.streams) {
+		c.streams[c.n], c.targets[c.n] = stream, t
+		c.n++
+	}
+	return t, err
+}
+
 func (o *output) write(stream int, pkt []byte, rtcp bool) error {
 	if len(pkt) == 0 || len(pkt) > 0xffff {
 		return errPacketSize
@@ -77,24 +158,23 @@ func (o *output) write(stream int, pkt []byte, rtcp bool) error {
 	if rtcp {
 		ch = t.rtcpCh
 	}
-	fb, err := o.buffer()
-	if err != nil {
+	if _, err := o.reserve(1); err != nil {
 		return err
 	}
-	fb.fill(ch, pkt)
-	o.ss.owner.media.queue <- fb // never blocks: the queue holds every buffer
-	o.ss.sent(len(pkt), rtcp)
+	fb := newFrameBuf(base.InterleavedHeaderSize + len(pkt))
+	fb.packets = 1
+	fb.add(ch, pkt)
+	o.queue(fb, len(pkt), !rtcp)
 	return nil
 }
 
-// buffer takes a free frame buffer of the connection, waiting at most
-// WriteTimeout. A timeout drops the viewer (SEC-07).
-func (o *output) buffer() (*frameBuf, error) {
+// reserve takes room for up to n packets in the connection's media queue,
+// at least one, waiting at most WriteTimeout for it. A timeout drops the
+// viewer (SEC-07).
+func (o *output) reserve(n int) (int, error) {
 	c := o.ss.owner
-	select {
-	case <-c.media.free:
-		return newFrameBuf(), nil
-	default:
+	if got := c.media.take(n); got > 0 {
+		return got, nil
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -104,19 +184,25 @@ func (o *output) buffer() (*frameBuf, error) {
 		o.timer.Reset(c.srv.cfg.WriteTimeout)
 	}
 	defer o.timer.Stop()
-	select {
-	case <-c.media.free:
-		return newFrameBuf(), nil
-	case <-o.timer.C:
-		c.dropSlow(o.ss)
-		return nil, ErrSlowClient
-	case <-o.ss.done:
-	case <-c.ctx.Done():
+	for {
+		select {
+		case <-c.media.space:
+			if got := c.media.take(n); got > 0 {
+				c.media.wakeIfRoom() // another sender of the connection may wait
+				return got, nil
+			}
+			continue
+		case <-o.timer.C:
+			c.dropSlow(o.ss)
+			return 0, ErrSlowClient
+		case <-o.ss.done:
+		case <-c.ctx.Done():
+		}
+		if c.slow.Load() {
+			return 0, ErrSlowClient
+		}
+		return 0, ErrSessionClosed
 	}
-	if c.slow.Load() {
-		return nil, ErrSlowClient
-	}
-	return nil, ErrSessionClosed
 }
 
 // sendUDP sends from the shared pair (RTSP-TR-10). Send errors are
@@ -138,62 +224,152 @@ func (o *output) sendUDP(t sendTarget, pkt []byte, rtcp bool) error {
 	return nil
 }
 
-// frameBuf is one queued interleaved frame; the buffer is reused.
-type frameBuf struct{ b []byte }
+// frameBuf is one queued buffer of interleaved frames; the buffer is
+// reused.
+type frameBuf struct {
+	b       []byte
+	packets int // the media queue's room it holds: the frames it was reserved for
+}
 
-// minFrameBuf is the first capacity of a frame buffer: an MTU-sized packet
-// and its header.
-const minFrameBuf = 2048
+// Frame buffers come in size classes, minFrameBuf << k for k up to
+// frameBufClasses-1 (the last holds MaxBatchBytes), each with a pool of its
+// own, so that a buffer is reused for batches of its size rather than
+// dropped and reallocated whenever a larger batch comes.
+const (
+	minFrameBuf     = 2048 // an MTU-sized packet and its header
+	frameBufClasses = 7    // 2 KiB .. 128 KiB
+)
 
-// frameBufPool holds the frame buffers of every connection between uses,
+// frameBufPools hold the frame buffers of every connection between uses,
 // so that a connection's memory follows the frames it has queued now, not
 // the most it ever had: a live viewer starts with a burst (the cached
 // group of pictures) that fills its queue once. A sender takes a buffer
-// after a token of its connection's mediaQueue, the writer puts it back.
-var frameBufPool = sync.Pool{New: func() any { return &frameBuf{} }}
+// after reserving room in its connection's mediaQueue, the writer puts it
+// back.
+var frameBufPools [frameBufClasses]sync.Pool
 
-func newFrameBuf() *frameBuf { return frameBufPool.Get().(*frameBuf) }
-
-func (fb *frameBuf) fill(ch uint8, pkt []byte) {
-	n := base.InterleavedHeaderSize + len(pkt)
-	if cap(fb.b) < n {
-		fb.b = make([]byte, 0, max(n, minFrameBuf))
+// frameBufClass returns the class of buffers that hold n bytes, or -1 if
+// none does (a larger buffer is not pooled).
+func frameBufClass(n int) int {
+	for k := range frameBufClasses {
+		if n <= minFrameBuf<<k {
+			return k
+		}
 	}
-	fb.b = append(fb.b[:0], base.InterleavedMagic, ch, byte(len(pkt)>>8), byte(len(pkt)))
+	return -1
+}
+
+// newFrameBuf returns an empty buffer with room for n bytes.
+func newFrameBuf(n int) *frameBuf {
+	k := frameBufClass(n)
+	if k >= 0 {
+		if fb, ok := frameBufPools[k].Get().(*frameBuf); ok {
+			return fb
+		}
+		n = minFrameBuf << k
+	}
+	return &frameBuf{b: make([]byte, 0, n)}
+}
+
+// putFrameBuf returns fb to the pool of its class.
+func putFrameBuf(fb *frameBuf) {
+	fb.b, fb.packets = fb.b[:0], 0
+	if k := frameBufClass(cap(fb.b)); k >= 0 && cap(fb.b) == minFrameBuf<<k {
+		frameBufPools[k].Put(fb)
+	}
+}
+
+// add appends one interleaved frame.
+func (fb *frameBuf) add(ch uint8, pkt []byte) {
+	fb.b = append(fb.b, base.InterleavedMagic, ch, byte(len(pkt)>>8), byte(len(pkt)))
 	fb.b = append(fb.b, pkt...)
 }
 
 // mediaQueue is a connection's bounded queue of interleaved media
-// (RTSP-IL-03/05). Its tokens circulate between free (a sender takes one
-// per frame it queues) and the writer (which gives it back once the frame
-// is written); their number is the bound. The frame buffers come from
-// frameBufPool.
+// (RTSP-IL-03/05), counted in packets: a sender reserves room for the
+// packets it queues (take), the writer gives it back once they are
+// written; the room is the bound. The frame buffers come from
+// frameBufPools; one holds one packet or a batch of them (WritePackets).
 type mediaQueue struct {
-	queue  chan *frameBuf
-	free   chan struct{}
-	filled bool // reader goroutine only: the tokens were issued
+	queue chan *frameBuf // holds every buffer: at most one per packet of room
+	space chan struct{}  // signalled when the writer gives room back
+	size  int
+	mu    sync.Mutex
+	free  int // room left; zero until fill
+
+	filled bool // reader goroutine only: the room was issued
 }
 
 func newMediaQueue(n int) mediaQueue {
-	return mediaQueue{queue: make(chan *frameBuf, n), free: make(chan struct{}, n)}
+	return mediaQueue{queue: make(chan *frameBuf, n), space: make(chan struct{}, 1), size: n}
 }
 
-// fill issues the tokens on the first TCP play SETUP of the connection;
+// fill issues the room on the first TCP play SETUP of the connection;
 // before it, no sender can queue media.
 func (q *mediaQueue) fill() {
 	if q.filled {
 		return
 	}
 	q.filled = true
-	for range cap(q.free) {
-		q.free <- struct{}{}
+	q.release(q.size)
+}
+
+// take reserves room for up to n packets and returns how many it got,
+// zero when the queue is full.
+func (q *mediaQueue) take(n int) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	got := min(n, q.free)
+	q.free -= got
+	return got
+}
+
+// release gives back room for n packets and wakes a waiting sender.
+func (q *mediaQueue) release(n int) {
+	if n <= 0 {
+		return
+	}
+	q.mu.Lock()
+	q.free += n
+	q.mu.Unlock()
+	select {
+	case q.space <- struct{}{}:
+	default:
 	}
 }
 
-// written gives back a written frame's buffer and its token.
+// wakeIfRoom wakes a waiting sender if room is left.
+func (q *mediaQueue) wakeIfRoom() {
+	q.mu.Lock()
+	room := q.free > 0
+	q.mu.Unlock()
+	if room {
+		select {
+		case q.space <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// full reports whether no room is left.
+func (q *mediaQueue) full() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.free == 0
+}
+
+// idle reports whether nothing is queued or being written.
+func (q *mediaQueue) idle() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.free == q.size
+}
+
+// written gives back a written buffer and its room.
 func (q *mediaQueue) written(fb *frameBuf) {
-	frameBufPool.Put(fb)
-	q.free <- struct{}{}
+	n := fb.packets
+	putFrameBuf(fb)
+	q.release(n)
 }
 
 // dropSlow closes a connection whose viewer does not read: logged once
