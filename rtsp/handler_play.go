@@ -54,8 +54,9 @@ type Presentation interface {
 	// immediate seek, RTSP-M-25, ONVIF-08). It must not send anything: the
 	// server writes the 200 response and then calls the response's Start.
 	// An *Error gives the status of a refusal (457 for a range outside the
-	// recording), a *RedirectError a 301 or 302 that ends the session
-	// (Close gets ErrRedirected); other errors become 500.
+	// recording), a *RedirectError a 301 or 302 after which the session
+	// ends with the client's TEARDOWN or Config.RedirectGrace
+	// (ErrRedirected); other errors become 500.
 	Play(req *PlayRequest) (*PlayResponse, error)
 	// Pause is called for PAUSE in Playing; it returns the pause point for
 	// the Range header (a zero Range is left out).

@@ -74,12 +74,14 @@ func (c *conn) closeOut() {
 	close(c.out)
 }
 
-// answered removes and returns the request whose CSeq is cseq.
+// answered removes and returns the request whose CSeq is cseq, or the
+// oldest one for a response without CSeq: ffmpeg answers a REDIRECT with
+// "RTSP/1.0 501 Not Implemented" and nothing else.
 func (r *serverRequests) answered(cseq string) (pendingRequest, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i, p := range r.pending {
-		if p.cseq == cseq {
+		if p.cseq == cseq || cseq == "" {
 			r.pending = append(r.pending[:i], r.pending[i+1:]...)
 			return p, true
 		}

@@ -34,7 +34,7 @@ func (c *conn) handlePlay(req *base.Request) (*base.Response, error) {
 	}
 	resp, err := ss.pres.play.Play(preq)
 	if err != nil {
-		c.endRedirected(ss, err) // a 3xx returns to Init [2326 App. A.2]
+		c.playRedirected(ss, err) // the session ends after TEARDOWN or the grace
 		return nil, err
 	}
 	if resp == nil {

@@ -20,8 +20,10 @@ import (
 // that tells whether a camera exists: the server has then already refused
 // bad credentials with 401 (identify runs before every handler), but an
 // anonymous request reaches the Handler, whose decision it is. A PLAY
-// answered with a redirect ends its session with ErrRedirected (a 3xx
-// returns the session to Init, RFC 2326 App. A.2).
+// answered with a redirect leaves its session to the client's TEARDOWN
+// for Config.RedirectGrace, as a REDIRECT request does, and then ends it
+// with ErrRedirected: GStreamer follows a 302 to PLAY by tearing the old
+// session down first, and fails on a 454 if it is already gone.
 type RedirectError struct {
 	// Location is where the client goes: an absolute rtsp:// or rtsps://
 	// URL with a host, without userinfo or fragment, of printable ASCII
@@ -57,10 +59,10 @@ func (e *RedirectError) status() int {
 }
 
 // ErrRedirected is the reason a play session ends with after its client
-// was sent elsewhere: a PLAY answered 301 or 302 (RedirectError), or a
-// REDIRECT request (Redirector) the client did not follow with TEARDOWN
-// within Config.RedirectGrace. A client that does tear down ends its
-// session with ErrTeardown.
+// was sent elsewhere, by a PLAY answered 301 or 302 (RedirectError) or a
+// REDIRECT request (Redirector), and did not tear it down within
+// Config.RedirectGrace. A client that does tear down ends its session
+// with ErrTeardown.
 var ErrRedirected = errors.New("redirected")
 
 // errRedirectSent is returned by Redirect for a session already told to
@@ -136,13 +138,16 @@ func (c *conn) redirectResponse(resp *base.Response, err error) bool {
 	return true
 }
 
-// endRedirected ends a session whose PLAY is answered with a redirect.
-func (c *conn) endRedirected(ss *session, err error) {
-	if _, _, ok := c.redirectOf(err); !ok {
+// playRedirected starts the redirect grace of a session whose PLAY is
+// answered with a redirect.
+func (c *conn) playRedirected(ss *session, err error) {
+	r, ok := errors.AsType[*RedirectError](err)
+	if !ok {
 		return
 	}
-	c.releaseChannels(ss)
-	ss.close(ErrRedirected)
+	if _, err := checkLocation(r.Location, c.srv.cfg.Limits.MaxURL); err == nil {
+		_ = ss.markRedirected(time.Now()) // already redirected: its grace runs
+	}
 }
 
 // Redirector sends a play session's client elsewhere with a REDIRECT

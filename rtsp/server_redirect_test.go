@@ -65,12 +65,14 @@ func expectRedirect(t *testing.T, resp *base.Response, status int, location stri
 }
 
 // TestRedirectAnswers covers 301/302 with Location (RTSP-M-08) on
-// DESCRIBE, ANNOUNCE, SETUP without DESCRIBE and PLAY; a redirected PLAY
-// ends its session with ErrRedirected (3xx returns to Init).
+// DESCRIBE, ANNOUNCE, SETUP without DESCRIBE and PLAY; the session of a
+// redirected PLAY waits for the client's TEARDOWN (GStreamer sends one,
+// and fails on a 454), then, on another connection that sends none, ends
+// with ErrRedirected after RedirectGrace.
 func TestRedirectAnswers(t *testing.T) {
 	h := newRedirectHandler()
 	h.playMoved = &rtsp.RedirectError{Location: ownerURL + "?node=2"}
-	srv := startServer(t, rtsp.Config{Handler: h})
+	srv := startServer(t, rtsp.Config{Handler: h, RedirectGrace: 200 * time.Millisecond})
 	c := dial(t, srv)
 	// userinfo in the request never reaches Location (RTSP-MSG-10)
 	userURL := "rtsp://user:pw@" + srv.Addr().String()
@@ -84,13 +86,22 @@ func TestRedirectAnswers(t *testing.T) {
 	c.describe(u)
 	id := c.setupPlayTCP(u+"/trackID=0", u+"/trackID=1")
 	expectRedirect(t, c.Do("PLAY", u+"/", []string{"Session: " + id}, ""), 302, ownerURL+"?node=2")
-	if reason := h.presentation(t, 0).waitClosed(t); !errors.Is(reason, rtsp.ErrRedirected) {
+	rtsptest.ExpectStatus(t, c.Do("TEARDOWN", u+"/", []string{"Session: " + id}, ""), 200)
+	if reason := h.presentation(t, 0).waitClosed(t); !errors.Is(reason, rtsp.ErrTeardown) {
+		t.Fatalf("presentation closed with %v, want ErrTeardown", reason)
+	}
+	rtsptest.ExpectStatus(t, c.Do("OPTIONS", "*", nil, ""), 200) // the connection lives on
+
+	other := dial(t, srv)
+	other.describe(u)
+	id = other.setupPlayTCP(u+"/trackID=0", u+"/trackID=1")
+	expectRedirect(t, other.Do("PLAY", u+"/", []string{"Session: " + id}, ""), 302, ownerURL+"?node=2")
+	if reason := h.presentation(t, 1).waitClosed(t); !errors.Is(reason, rtsp.ErrRedirected) {
 		t.Fatalf("presentation closed with %v, want ErrRedirected", reason)
 	}
-	rtsptest.ExpectStatus(t, c.Do("PLAY", u+"/", []string{"Session: " + id}, ""), 454)
-	rtsptest.ExpectStatus(t, c.Do("OPTIONS", "*", nil, ""), 200) // the connection lives on
-	if st := srv.Stats(); st.Redirects != 5 || st.SessionsPlay != 0 {
-		t.Fatalf("stats %+v, want 5 redirects and no session", st)
+	other.ExpectClosed()
+	if st := srv.Stats(); st.Redirects != 6 || st.SessionsPlay != 0 {
+		t.Fatalf("stats %+v, want 6 redirects and no session", st)
 	}
 }
 
@@ -262,9 +273,9 @@ func TestRedirectRequestBadLocation(t *testing.T) {
 	}
 }
 
-// TestRedirectGrace: a client that ignores REDIRECT (it answers 501, as
-// ffmpeg does) has its session ended with ErrRedirected after
-// RedirectGrace, and its connection closed.
+// TestRedirectGrace: a client that ignores REDIRECT (it answers 501
+// without CSeq, as ffmpeg does) has its session ended with ErrRedirected
+// after RedirectGrace, and its connection closed.
 func TestRedirectGrace(t *testing.T) {
 	h := ffmpegHandler()
 	srv := startServer(t, rtsp.Config{Handler: h, RedirectGrace: 200 * time.Millisecond})
@@ -275,8 +286,10 @@ func TestRedirectGrace(t *testing.T) {
 	if err := pres.lastPlay(t).Redirect.Redirect(ownerURL, nil); err != nil {
 		t.Fatal(err)
 	}
-	req := c.readServerRequest()
-	c.Write("RTSP/1.0 501 Not Implemented\r\nCSeq: " + req.Header.Get("CSeq") + "\r\n\r\n")
+	if req := c.readServerRequest(); req.Method != base.MethodRedirect {
+		t.Fatalf("server sent %s", req.Method)
+	}
+	c.Write("RTSP/1.0 501 Not Implemented\r\n\r\n")
 	if reason := pres.waitClosed(t); !errors.Is(reason, rtsp.ErrRedirected) {
 		t.Fatalf("reason %v, want ErrRedirected", reason)
 	}
