@@ -315,6 +315,30 @@ func TestRedirectRequestTunnel(t *testing.T) {
 	h := ffmpegHandler()
 	srv := startServer(t, tunnelConfig(h))
 	c, _ := openTunnel(t, srv, "0d7b1e5a9c3f2a64")
+	followRedirectRequest(t, srv, h, c)
+	if n := srv.Stats().TunnelsRefused; n != 0 {
+		t.Fatalf("%d tunnels refused", n)
+	}
+}
+
+// TestRedirectRequestWebSocket: REDIRECT goes down the byte stream of a
+// WebSocket that the HTTP API handed over (ServeConn, ConnOptions.WebSocket)
+// like any response, and the client's answer comes back up it.
+func TestRedirectRequestWebSocket(t *testing.T) {
+	h := ffmpegHandler()
+	srv := startServer(t, rtsp.Config{Handler: h})
+	nc, accepted := connPair(t)
+	if err := srv.ServeConn(accepted, rtsp.ConnOptions{WebSocket: true}); err != nil {
+		t.Fatal(err)
+	}
+	followRedirectRequest(t, srv, h, newClient(t, nc, "rtsp://"+srv.Addr().String()))
+}
+
+// followRedirectRequest plays archive/cam1 on c, has the presentation
+// send REDIRECT, checks it, answers it and tears down as a client that
+// follows does.
+func followRedirectRequest(t *testing.T, srv *rtsp.Server, h *fakeHandler, c *client) {
+	t.Helper()
 	u := c.URL + "/archive/cam1"
 	id := c.playArchive(u)
 	pres := h.presentation(t, 0)
@@ -328,7 +352,7 @@ func TestRedirectRequestTunnel(t *testing.T) {
 	if reason := pres.waitClosed(t); !errors.Is(reason, rtsp.ErrTeardown) {
 		t.Fatalf("reason %v", reason)
 	}
-	if st := srv.Stats(); st.RedirectRequests != 1 || st.UnexpectedResponses != 0 || st.TunnelsRefused != 0 {
+	if st := srv.Stats(); st.RedirectRequests != 1 || st.UnexpectedResponses != 0 {
 		t.Fatalf("stats %+v", st)
 	}
 }
