@@ -20,10 +20,15 @@ var errConnDone = errors.New("connection closed")
 // serverRequests are the requests a connection sends to its client
 // (RTSP-MSG-12): REDIRECT. They are queued by the goroutines of the
 // connection's sessions, while the reader goroutine reads the answers and
-// may close the response queue; mu orders the two.
+// closes the response queue in the end.
 type serverRequests struct {
-	mu      sync.Mutex       // guards the fields below
-	closed  bool             // conn.out is closed: nothing more may be queued
+	// sendMu orders queueing with closing the queue, and guards closed.
+	// A sender holds it while the queue is full: the reader never takes
+	// it but to close, once it stopped reading.
+	sendMu sync.Mutex
+	closed bool // conn.out is closed: nothing more may be queued
+
+	mu      sync.Mutex       // guards the fields below; never held while blocking
 	cseq    uint32           // CSeq of the last request sent, per connection
 	pending []pendingRequest // sent and not answered, oldest first
 }
@@ -40,36 +45,45 @@ type pendingRequest struct {
 // session it concerns, for the log of its answer.
 func (c *conn) request(m base.Method, uri string, h base.Header, ss *session) error {
 	r := &c.reqs
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.sendMu.Lock()
+	defer r.sendMu.Unlock()
 	if r.closed {
 		return errConnDone
 	}
-	r.cseq++
-	cseq := strconv.FormatUint(uint64(r.cseq), 10)
+	cseq := r.expect(m, ss)
 	h.Set("CSeq", cseq)
 	req := base.Request{Method: m, URL: uri, Header: h}
 	b, err := req.Marshal()
 	if err != nil {
 		return err
 	}
-	// Holding mu while the queue is full is bounded: the writer drains it,
-	// or fails within WriteTimeout and cancels the connection.
+	// Waiting here while the queue is full is bounded: the writer drains
+	// it, or fails within WriteTimeout and cancels the connection.
 	if err := c.send(outMsg{b: b}); err != nil {
 		return errConnDone
 	}
+	return nil
+}
+
+// expect assigns the next CSeq to a request of method m about ss and
+// remembers it until answered.
+func (r *serverRequests) expect(m base.Method, ss *session) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cseq++
+	cseq := strconv.FormatUint(uint64(r.cseq), 10)
 	if len(r.pending) == maxPendingRequests {
 		r.pending = append(r.pending[:0], r.pending[1:]...)
 	}
 	r.pending = append(r.pending, pendingRequest{cseq: cseq, method: m, ss: ss})
-	return nil
+	return cseq
 }
 
 // closeOut closes the response queue once the reader stops, so that the
 // writer ends; no request is queued after it.
 func (c *conn) closeOut() {
-	c.reqs.mu.Lock()
-	defer c.reqs.mu.Unlock()
+	c.reqs.sendMu.Lock()
+	defer c.reqs.sendMu.Unlock()
 	c.reqs.closed = true
 	close(c.out)
 }
