@@ -23,12 +23,11 @@ const (
 	DefaultClientReceiverReportInterval = 5 * time.Second
 	DefaultClientMediaTimeout           = 10 * time.Second
 	DefaultClientReadBufferSize         = 128 << 10
+	DefaultClientMaxRedirects           = 5
 	// defaultSessionTimeout is assumed when Session has no timeout (CLI-24).
 	defaultSessionTimeout = 60 * time.Second
 	// maxKeepaliveInterval caps the derived keepalive interval (CLI-23).
 	maxKeepaliveInterval = 30 * time.Second
-	// maxRedirects bounds the DESCRIBE redirects followed (CLI-20).
-	maxRedirects = 3
 	// teardownTimeout bounds the TEARDOWN write in Close.
 	teardownTimeout = 2 * time.Second
 	// minClientReadBuffer is the least ReadBufferSize: it holds the largest
@@ -85,6 +84,22 @@ type ClientConfig struct {
 	ReadBufferSize int `yaml:"read_buffer" unit:"bytes"`
 	// Limits bounds the responses read; zero fields take the defaults.
 	Limits base.Limits `yaml:"-"`
+	// MaxRedirects bounds the redirects followed in a row: the 301 and
+	// 302 answers to OPTIONS, DESCRIBE, SETUP or PLAY (CLI-20) of one
+	// Dial, and in Run the REDIRECT requests (RTSP-M-39) and the 3xx of
+	// the handshakes they start, until an RTP packet arrives. Only rtsp://
+	// targets are followed. Defaults to 5, at most 100; a negative value
+	// follows none.
+	MaxRedirects int `yaml:"-"`
+	// RedirectCredentials sends the credentials to a redirect target on
+	// another host or port than URL's. By default they are dropped there:
+	// a target that asks for them fails with ErrAuthFailed. Credentials
+	// in a Location are never used.
+	RedirectCredentials bool `yaml:"-"`
+	// OnRedirect, if set, is called on Run's goroutine each time a
+	// REDIRECT request moved the client and it plays again at the new
+	// location; SDP then returns the new description. It must not block.
+	OnRedirect func(ClientRedirect) `yaml:"-"`
 	// Logger receives lifecycle and per-request debug lines; nil discards.
 	Logger *slog.Logger `yaml:"-"`
 	// OnRTP and OnRTCP receive each packet of stream i (the index of its
@@ -108,6 +123,7 @@ func (c ClientConfig) WithDefaults() ClientConfig {
 	defaultNum(&c.ReceiverReportInterval, DefaultClientReceiverReportInterval)
 	defaultNum(&c.MediaTimeout, DefaultClientMediaTimeout)
 	defaultNum(&c.ReadBufferSize, DefaultClientReadBufferSize)
+	defaultNum(&c.MaxRedirects, DefaultClientMaxRedirects)
 	c.ReadBufferSize = max(c.ReadBufferSize, minClientReadBuffer)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -151,6 +167,9 @@ func (c *ClientConfig) checkCamera() error {
 	if c.MediaTimeout < 0 {
 		return errors.New("client config: negative media timeout")
 	}
+	if c.MaxRedirects > maxClientRedirects {
+		return fmt.Errorf("client config: max redirects %d: at most %d", c.MaxRedirects, maxClientRedirects)
+	}
 	return nil
 }
 
@@ -161,8 +180,10 @@ func (c *ClientConfig) checkCamera() error {
 type Client struct {
 	cfg  ClientConfig
 	log  *slog.Logger
-	user string
+	cred credentials // from ClientConfig or URL
+	user string      // credentials sent to the current server (useCredentials)
 	pass string
+	url  *url.URL // the URL played now, without userinfo
 	nc   net.Conn
 	src  *clientSource // nc as br reads it
 	br   *bufio.Reader
@@ -184,17 +205,20 @@ type Client struct {
 	session string
 	auth    *clientAuth
 
-	// mu guards closed, runDone, rx and the stats of every stream.
+	// mu guards closed, runDone, runStop, rx and the stats of every
+	// stream.
 	mu      sync.Mutex
 	closed  bool
 	runDone chan struct{}
+	runStop context.CancelFunc // ends a running Run (Close)
 	rx      ClientStats
 }
 
 // Dial connects to cfg.URL and starts playing: OPTIONS, DESCRIBE
-// (following up to 3 redirects, authenticating on 401), SETUP of every
-// media and PLAY. ctx bounds the whole handshake. Call Run to receive
-// media and Close to release the client.
+// (authenticating on 401), SETUP of every media and PLAY, starting again
+// at the Location of a 301 or 302 answer (ClientConfig.MaxRedirects).
+// ctx bounds the whole handshake. Call Run to receive media and Close to
+// release the client.
 func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.checkCamera(); err != nil {
@@ -204,45 +228,22 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 		return nil, fmt.Errorf("client config: %w", err)
 	}
 	u, _ := url.Parse(cfg.URL) // checked by checkCamera
-	c := &Client{cfg: cfg, transport: cfg.Transport}
-	c.setCredentials(u)
-	for redirects := 0; ; redirects++ {
-		next, err := c.dialOnce(ctx, u)
-		if err != nil {
-			return nil, err
-		}
-		if next == nil {
-			return c, nil
-		}
-		if redirects == maxRedirects {
-			return nil, fmt.Errorf("describe %s: more than %d redirects", base.RedactURL(u.String()), maxRedirects)
-		}
-		c.setCredentials(next)
-		u = next
-	}
-}
-
-// setCredentials takes credentials from u unless configured, and strips
-// them from u.
-func (c *Client) setCredentials(u *url.URL) {
-	if u.User != nil && c.cfg.Username == "" && c.user == "" {
-		c.user = u.User.Username()
-		c.pass, _ = u.User.Password()
-	}
-	if c.cfg.Username != "" || c.cfg.Password != "" {
-		c.user, c.pass = c.cfg.Username, c.cfg.Password
-	}
+	c := &Client{cfg: cfg, transport: cfg.Transport, cred: credentialsOf(cfg, u)}
 	u.User = nil
+	hops := 0
+	if err := c.connect(ctx, u, &hops); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
-// dialOnce connects to u and runs the handshake. It returns the redirect
-// target when DESCRIBE was redirected, after closing the connection.
+// dialOnce connects to u and runs the handshake. When the server sent the
+// client elsewhere (a 301 or 302 answer, or a REDIRECT request), it
+// closes the connection and returns the target.
 func (c *Client) dialOnce(ctx context.Context, u *url.URL) (*url.URL, error) {
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "554")
-	}
+	host := hostPort(u)
 	c.log = c.cfg.Logger.With("peer", host)
+	c.useCredentials(u)
 	d := net.Dialer{Timeout: c.cfg.DialTimeout}
 	nc, err := d.DialContext(ctx, "tcp", host)
 	if err != nil {
@@ -254,17 +255,21 @@ func (c *Client) dialOnce(ctx context.Context, u *url.URL) (*url.URL, error) {
 	c.auth, c.session = nil, "" // a redirect target challenges anew
 	c.wmu.Unlock()
 	stop := context.AfterFunc(ctx, func() { _ = nc.Close() })
-	next, err := c.handshake(u)
+	err = c.handshake(u)
 	stop()
-	if err == nil && next == nil {
+	if err == nil {
+		c.url = u
 		return nil, nil
 	}
 	_ = nc.Close()
 	c.closeUDP()
 	if ctx.Err() != nil {
-		err = fmt.Errorf("dial %s: %w", base.RedactURL(u.String()), ctx.Err())
+		return nil, fmt.Errorf("dial %s: %w", base.RedactURL(u.String()), ctx.Err())
 	}
-	return next, err
+	if r, ok := errors.AsType[*redirect](err); ok {
+		return r.target, nil
+	}
+	return nil, err
 }
 
 // SDP returns the session description received by DESCRIBE. The caller
@@ -294,9 +299,10 @@ func (c *Client) Stats() ClientStats {
 // reconnects passes it as the next ClientConfig.Transport.
 func (c *Client) Transport() string { return c.transport }
 
-// Close sends TEARDOWN (without waiting for its response, bounded by a
-// 2s write deadline), closes the connection and the UDP sockets, and
-// waits for a running Run to return. It is safe to call more than once.
+// Close ends a running Run and waits for it to return, then sends
+// TEARDOWN (without waiting for its response, bounded by a 2s write
+// deadline) and closes the connection and the UDP sockets. It is safe to
+// call more than once.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -304,19 +310,27 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.closed = true
-	done := c.runDone
+	done, stop := c.runDone, c.runStop
 	c.mu.Unlock()
+	if done != nil {
+		stop()
+		<-done
+	}
+	err := c.teardown()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// teardown sends TEARDOWN without waiting for its answer and closes the
+// connection and the UDP sockets.
+func (c *Client) teardown() error {
 	if _, err := c.send(base.MethodTeardown, c.control, nil, teardownTimeout); err != nil {
 		c.log.Debug("teardown not sent", "err", err)
 	}
 	err := c.nc.Close()
 	c.closeUDP()
-	if done != nil {
-		<-done
-	}
-	if errors.Is(err, net.ErrClosed) {
-		err = nil
-	}
 	return err
 }
 

@@ -59,8 +59,8 @@ func (c *Client) send(m base.Method, uri string, h base.Header, timeout time.Dur
 
 // do sends a request and waits for its response, answering 401 with the
 // configured credentials once, and again when the nonce went stale
-// (RTSP-AUTH-09). Only the handshake and Close call it, never while Run
-// reads.
+// (RTSP-AUTH-09). A 301 or 302 answer is a *redirect error. Only the
+// handshake calls it, never while Run reads.
 func (c *Client) do(m base.Method, uri string, h base.Header) (*base.Response, error) {
 	for attempt := 0; ; attempt++ {
 		cseq, err := c.send(m, uri, h, c.cfg.ResponseTimeout)
@@ -70,6 +70,9 @@ func (c *Client) do(m base.Method, uri string, h base.Header) (*base.Response, e
 		resp, err := c.readResponse(cseq)
 		if err != nil {
 			return nil, fmt.Errorf("wait for %s response: %w", m, err)
+		}
+		if resp.StatusCode == base.StatusMovedPermanently || resp.StatusCode == base.StatusMovedTemporarily {
+			return nil, c.movedAnswer(m, uri, resp)
 		}
 		if resp.StatusCode != base.StatusUnauthorized {
 			return resp, nil

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +22,8 @@ var clientStreamSeeds = [][]byte{
 	append([]byte{'$', 1, 0, 28}, 0x80, 200, 0, 6, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 16),
 	[]byte("RTSP/1.0 200 OK\r\nCSeq: 5\r\n\r\n$\x00\x00\x0c\x80\x60\x00\x02\x00\x00\x00\x00\x00\x00\x00\x01"),
 	[]byte("SET_PARAMETER rtsp://c/ RTSP/1.0\r\nCSeq: 9\r\n\r\n"),
+	[]byte("REDIRECT rtsp://c/ RTSP/1.0\r\nCSeq: 1\r\nLocation: rtsp://d:8554/x\r\nRange: clock=19960213T143205Z-\r\n\r\n"),
+	[]byte("REDIRECT rtsp://c/ RTSP/1.0\r\nCSeq: 2\r\nLocation: ftp://d/x\r\n\r\n$\x00\x00\x0c\x80\x60\x00\x02\x00\x00\x00\x00\x00\x00\x00\x01"),
 	[]byte("RTSP/1.0 401 Unauthorized\r\nCSeq: 6\r\nWWW-Authenticate: Digest realm=\"r\", nonce=\"n\"\r\n\r\n"),
 	{'$', 0, 0, 0, '$', 7, 0, 2, 1, 2, '$', 0, 0xff, 0xff},
 	{'$', 0, 0, 2, 0x80, 200},
@@ -119,6 +123,35 @@ func FuzzControlURL(f *testing.F) {
 		})
 		if alt != "" && alt == resolved {
 			t.Fatalf("fallback equals resolved %q", resolved)
+		}
+	})
+}
+
+// FuzzRedirectTarget checks the client's reading of a Location from a
+// camera (a 301/302 answer, a REDIRECT request): no panic, and a target
+// it accepts is an rtsp URL with a host and without userinfo that reads
+// back the same, within rtsptest.ParseAlloc. No crasher found so far.
+func FuzzRedirectTarget(f *testing.F) {
+	f.Add("rtsp://h/cam1", "rtsp://node2:8554/cam1")
+	f.Add("rtsp://h/live?ch=1", "/other?x=1#f")
+	f.Add("rtsp://h/", "rtsp://u:p@[::1]:554/x")
+	f.Add("rtsp://h/", "rtsps://h/x")
+	f.Add("%zz", " ")
+	f.Fuzz(func(t *testing.T, reqURL, location string) {
+		var u *url.URL
+		var err error
+		alloctest.Check(t, rtsptest.ParseAlloc, len(reqURL)+len(location), func() { u, err = redirectTarget(reqURL, location) })
+		if err != nil {
+			if !errors.Is(err, ErrBadRedirect) {
+				t.Fatalf("%q: error %v does not wrap ErrBadRedirect", location, err)
+			}
+			return
+		}
+		if u.Scheme != "rtsp" || u.Hostname() == "" || u.User != nil || u.Fragment != "" {
+			t.Fatalf("%q: accepted %q", location, u)
+		}
+		if again, err := url.Parse(u.String()); err != nil || again.String() != u.String() {
+			t.Fatalf("%q: %q does not read back (%v)", location, u, err)
 		}
 	})
 }

@@ -130,13 +130,31 @@ func (c *Client) readFrame() error {
 	return nil
 }
 
-// answerRequest reads a server-initiated request and answers 501 (CLI-24).
+// answerRequest reads a server-initiated request and answers it: REDIRECT
+// (RTSP-M-39) with 200, after which it returns the *redirect, anything
+// else with 501 (CLI-24).
 func (c *Client) answerRequest() error {
 	var req base.Request
 	if err := req.Unmarshal(c.br, c.cfg.Limits); err != nil {
 		return fmt.Errorf("read server request: %w", err)
 	}
-	resp := base.Response{StatusCode: base.StatusNotImplemented, Header: base.Header{}}
+	status := base.StatusNotImplemented
+	var r *redirect
+	if req.Method == base.MethodRedirect {
+		r, status = c.redirectRequest(&req)
+	}
+	if err := c.answer(&req, status); err != nil {
+		return err
+	}
+	if r != nil {
+		return r
+	}
+	return nil
+}
+
+// answer writes the response to a server request.
+func (c *Client) answer(req *base.Request, status int) error {
+	resp := base.Response{StatusCode: status, Header: base.Header{}}
 	resp.Header.Set("CSeq", req.Header.Get("CSeq"))
 	b, err := resp.Marshal()
 	if err != nil {

@@ -18,19 +18,47 @@ import (
 // no RTP arrives for MediaTimeout (ErrMediaTimeout). Meanwhile it sends
 // keepalives (GET_PARAMETER if the camera lists it, else OPTIONS) without
 // waiting for their replies, and an RTCP receiver report per stream every
-// ReceiverReportInterval (CLI-23, RTCP-03). It owns one reader goroutine
+// ReceiverReportInterval (CLI-23, RTCP-03). A REDIRECT request from the
+// server is answered 200 and followed (RTSP-M-39): TEARDOWN, then the
+// whole handshake at its Location, then media again, reported to
+// ClientConfig.OnRedirect; the new description must have the same media
+// (count and clock rates), else Run fails. It owns one reader goroutine
 // for the connection and one per UDP socket, and waits for all of them
 // before returning. Run may be called once.
 func (c *Client) Run(ctx context.Context) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	c.mu.Lock()
 	if c.closed || c.runDone != nil {
 		c.mu.Unlock()
 		return ErrClientClosed
 	}
-	c.runDone = make(chan struct{})
+	c.runDone, c.runStop = make(chan struct{}), stop
 	c.mu.Unlock()
 	defer close(c.runDone)
 
+	hops, seen := 0, uint64(0)
+	for {
+		err := c.runOnce(ctx)
+		r, ok := errors.AsType[*redirect](err)
+		if !ok || c.isClosed() {
+			return err
+		}
+		if n := c.Stats().Packets; n != seen { // media flowed since the last move
+			hops, seen = 0, n
+		}
+		if err := c.move(ctx, r, &hops); err != nil {
+			if c.isClosed() {
+				return ErrClientClosed
+			}
+			return err
+		}
+	}
+}
+
+// runOnce reads the current connection until it fails, ctx is done or
+// the server redirects the client (a *redirect error).
+func (c *Client) runOnce(ctx context.Context) error {
 	readErr := make(chan error, 1+2*len(c.streams))
 	var wg sync.WaitGroup
 	wg.Go(func() { readErr <- c.readLoop() })
@@ -79,6 +107,9 @@ func (c *Client) loop(ctx context.Context, readErr <-chan error) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case err := <-readErr:
+			if r, ok := errors.AsType[*redirect](err); ok {
+				return r
+			}
 			if errors.Is(err, io.EOF) {
 				return fmt.Errorf("camera closed the connection: %w", ErrConnClosed)
 			}

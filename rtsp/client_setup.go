@@ -30,38 +30,31 @@ type clientStream struct {
 }
 
 // handshake runs OPTIONS, DESCRIBE, SETUP and PLAY on a fresh connection
-// (CLI-20). It returns the redirect target of DESCRIBE, if any.
-func (c *Client) handshake(u *url.URL) (*url.URL, error) {
+// (CLI-20). A redirect on the way is a *redirect error.
+func (c *Client) handshake(u *url.URL) error {
 	uri := u.String()
 	resp, err := c.do(base.MethodOptions, uri, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.public = resp.Header.Get("Public")
 	resp, err = c.do(base.MethodDescribe, uri, base.Header{"Accept": {"application/sdp"}})
 	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode == 301 || resp.StatusCode == 302 {
-		next, err := u.Parse(resp.Header.Get("Location"))
-		if err != nil || next.Scheme != "rtsp" {
-			return nil, fmt.Errorf("describe %s: bad redirect location", base.RedactURL(uri))
-		}
-		return next, nil
+		return err
 	}
 	if err := checkStatus(base.MethodDescribe, uri, resp); err != nil {
-		return nil, err
+		return err
 	}
 	if err := c.parseDescription(uri, resp); err != nil {
-		return nil, err
+		return err
 	}
 	for i := range c.streams {
 		if err := c.setup(i); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	c.routeChannels()
-	return nil, c.play()
+	return c.play()
 }
 
 func checkStatus(m base.Method, uri string, resp *base.Response) error {

@@ -424,47 +424,6 @@ func TestClientUDP(t *testing.T) {
 	checkNoLeaks(t)
 }
 
-// TestClientRedirect follows a DESCRIBE redirect to another camera.
-func TestClientRedirect(t *testing.T) {
-	first, second := rtsptest.NewCamera(t), rtsptest.NewCamera(t)
-	first.Serve(func(cc *rtsptest.CameraConn) error {
-		req, err := cc.Expect(base.MethodOptions)
-		if err != nil {
-			return err
-		}
-		if err := cc.Reply(req, 200, ""); err != nil {
-			return err
-		}
-		if req, err = cc.Expect(base.MethodDescribe); err != nil {
-			return err
-		}
-		if err := cc.Reply(req, 302, "", "Location", second.URL); err != nil {
-			return err
-		}
-		_, _ = cc.Read() // until the client hangs up
-		return nil
-	})
-	second.Serve(func(cc *rtsptest.CameraConn) error {
-		if _, err := playHandshake(cc, second.URL); err != nil {
-			return err
-		}
-		return untilTeardown(cc)
-	})
-	c, err := rtsp.Dial(t.Context(), fastConfig(first.URL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(c.SDP()), "trackID=0") {
-		t.Errorf("SDP %q", c.SDP())
-	}
-	if err := c.Close(); err != nil {
-		t.Error(err)
-	}
-	first.Wait(t)
-	second.Wait(t)
-	checkNoLeaks(t)
-}
-
 // TestResolveControl covers RTSP-URL-01/02 and CLI-21 from the client side.
 func TestResolveControl(t *testing.T) {
 	tests := []struct {

@@ -68,6 +68,12 @@ type Config struct {
 	// linger (camvault's file spells that 0s, as the zero value is the
 	// default here).
 	UDPTeardownLinger time.Duration `yaml:"udp_teardown_linger"`
+	// RedirectGrace is how long a play session goes on after a REDIRECT
+	// request was sent to its client (Redirector): a client that follows
+	// it sends TEARDOWN before; one that does not has its session ended
+	// with ErrRedirected, checked at the session reaper's pace (at most a
+	// quarter of the grace late). Defaults to 5s.
+	RedirectGrace time.Duration `yaml:"-"`
 	// MediaTimeout closes a recording session that received no RTP or RTCP
 	// for this long (RTSP-M-33). Defaults to 10s.
 	MediaTimeout time.Duration `yaml:"media_timeout"`
@@ -159,6 +165,7 @@ const (
 	DefaultSessionGrace             = 10 * time.Second
 	DefaultUDPTeardownLinger        = 250 * time.Millisecond
 	DefaultMediaTimeout             = 10 * time.Second
+	DefaultRedirectGrace            = 5 * time.Second
 	DefaultHandshakeTimeout         = 10 * time.Second
 	DefaultIdleTimeout              = 60 * time.Second
 	DefaultWriteTimeout             = 10 * time.Second
@@ -206,6 +213,7 @@ func (c Config) withDefaults() Config {
 	defaultNum(&c.UDPTeardownLinger, DefaultUDPTeardownLinger)
 	c.UDPTeardownLinger = max(c.UDPTeardownLinger, 0) // negative: no linger
 	defaultNum(&c.MediaTimeout, DefaultMediaTimeout)
+	defaultNum(&c.RedirectGrace, DefaultRedirectGrace)
 	defaultNum(&c.HandshakeTimeout, DefaultHandshakeTimeout)
 	defaultNum(&c.IdleTimeout, DefaultIdleTimeout)
 	defaultNum(&c.WriteTimeout, DefaultWriteTimeout)
@@ -251,6 +259,7 @@ func (c *Config) Validate() error {
 	v.Duration("idle_timeout", c.IdleTimeout, time.Second, settings.MaxTimeout)
 	v.Duration("write_timeout", c.WriteTimeout, settings.MinTimeout, time.Hour)
 	v.Duration("media_timeout", c.MediaTimeout, MinMediaTimeout, time.Hour)
+	v.Duration("redirect_grace", c.RedirectGrace, settings.MinTimeout, time.Hour)
 	// A whole interleaved frame ($, channel, 16-bit length, packet) is read
 	// from the read buffer, so it must hold the largest max_packet + 4.
 	v.Bytes("read_buffer", int64(c.ReadBufferSize), 68<<10, 16<<20)

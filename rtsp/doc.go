@@ -33,6 +33,16 @@
 //   - A client ([Dial], [Client.Run]) that pulls from cameras: OPTIONS,
 //     DESCRIBE, SETUP over TCP interleaved or UDP, PLAY, keepalives, receiver
 //     reports, Basic and Digest (MD5, MD5-sess, SHA-256) authentication.
+//     It follows redirects: 301 and 302 answers during Dial, and REDIRECT
+//     requests while Run plays (ClientConfig.MaxRedirects, OnRedirect).
+//   - Redirects to another server (a camera owned by another node,
+//     RTSP-M-08, RTSP-M-39): a Handler or Presentation returns a
+//     [RedirectError] for a 301 or 302 with Location, and the code behind a
+//     play session sends its client a REDIRECT request through
+//     PlayRequest.Redirect ([Redirector]). The session then ends with the
+//     client's TEARDOWN or after Config.RedirectGrace. ffmpeg and GStreamer
+//     follow 3xx on DESCRIBE without a hop limit and ignore REDIRECT
+//     requests (redirect_interop_test.go).
 //
 // Requirement IDs (RTSP-MSG-nn, RTSP-TR-nn, SEC-nn, ...) refer to
 // shared/reference/RTSP.md and are cited in comments and test names.

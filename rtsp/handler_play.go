@@ -54,7 +54,9 @@ type Presentation interface {
 	// immediate seek, RTSP-M-25, ONVIF-08). It must not send anything: the
 	// server writes the 200 response and then calls the response's Start.
 	// An *Error gives the status of a refusal (457 for a range outside the
-	// recording); other errors become 500.
+	// recording), a *RedirectError a 301 or 302 after which the session
+	// ends with the client's TEARDOWN or Config.RedirectGrace
+	// (ErrRedirected); other errors become 500.
 	Play(req *PlayRequest) (*PlayResponse, error)
 	// Pause is called for PAUSE in Playing; it returns the pause point for
 	// the Range header (a zero Range is left out).
@@ -104,6 +106,10 @@ type PlayRequest struct {
 	Streams []int
 	// Out is where the session's media goes; valid until Close.
 	Out Output
+	// Redirect sends the session's client elsewhere with a REDIRECT
+	// request (a camera that moved to another node); valid until Close.
+	// Nil when the PlayRequest does not come from a Server.
+	Redirect Redirector
 }
 
 // PlayResponse is what Presentation.Play answers; the server builds the

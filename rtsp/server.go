@@ -32,6 +32,7 @@ type Server struct {
 	serial         uint64
 	slowClients    uint64 // viewers dropped by dropSlow
 	tunnelRefusals uint64 // tunnel requests refused and tunnels ended for breaking the protocol
+	redirected     redirectCounts
 	running        bool
 	serving        bool            // Run serves: ServeConn may start connections
 	runCtx         context.Context // Run's context, for ServeConn
@@ -324,9 +325,9 @@ func (s *Server) sessionList() []*session {
 }
 
 // reapInterval is how often sessions are checked for expiry: a quarter of
-// the shortest timeout, within [10ms, 1s].
+// the shortest timeout or grace, within [10ms, 1s].
 func (s *Server) reapInterval() time.Duration {
-	d := min(s.cfg.SessionTimeout, s.cfg.MediaTimeout) / 4
+	d := min(s.cfg.SessionTimeout, s.cfg.MediaTimeout, s.cfg.RedirectGrace) / 4
 	return min(max(d, 10*time.Millisecond), time.Second)
 }
 

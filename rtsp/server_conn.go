@@ -37,8 +37,9 @@ type conn struct {
 	log    *slog.Logger // scoped once more by openTunnel, before the reader and writer start
 	out    chan outMsg  // responses in request order; closed by the reader
 
-	media mediaQueue  // interleaved media of play sessions (server_output.go)
-	slow  atomic.Bool // the viewer was dropped for not reading (dropSlow)
+	media mediaQueue     // interleaved media of play sessions (server_output.go)
+	reqs  serverRequests // requests to the client and their answers (server_conn_request.go)
+	slow  atomic.Bool    // the viewer was dropped for not reading (dropSlow)
 
 	ctx    context.Context // the connection's own lifetime
 	cancel context.CancelFunc
@@ -149,7 +150,7 @@ func (c *conn) run(parent context.Context) {
 		}
 	})
 	err := c.readLoop()
-	close(c.out)
+	c.closeOut()
 	wg.Wait()
 	c.cancel()
 	_ = c.nc.Close() // already closed or closing: nothing to report
@@ -270,8 +271,7 @@ func (c *conn) readMessage() error {
 	}
 	c.setReadDeadline(time.Now().Add(c.srv.cfg.HandshakeTimeout))
 	if b, err := c.br.Peek(5); err == nil && bytes.Equal(b, []byte("RTSP/")) {
-		var resp base.Response // we send no requests: read and ignore (RTSP-MSG-12)
-		return resp.Unmarshal(c.br, c.srv.cfg.Limits)
+		return c.readResponse()
 	}
 	return c.readRequest()
 }

@@ -104,7 +104,8 @@ func checkURLForMethod(req *base.Request) error {
 }
 
 // errorResponse maps a handler error to its response, in one place:
-// *Error gives the status, anything else is 500. 405 and 455 list the
+// *Error gives the status, *RedirectError 301 or 302 with Location,
+// anything else is 500. 405 and 455 list the
 // methods valid in the current state (RTSP-M-40, [2326 §11.3.6]).
 func (c *conn) errorResponse(req *base.Request, err error) *base.Response {
 	resp := &base.Response{StatusCode: base.StatusInternalServerError, Header: base.Header{}}
@@ -114,6 +115,7 @@ func (c *conn) errorResponse(req *base.Request, err error) *base.Response {
 			resp.Reason = e.Phrase
 		}
 	}
+	c.redirectResponse(resp, err) // RedirectError: 301 or 302 with Location
 	if u, ok := errors.AsType[*unsupportedTags](err); ok {
 		resp.Header.Set("Unsupported", strings.Join(u.tags, ", ")) // RTSP-OPT-01
 	}

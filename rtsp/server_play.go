@@ -34,6 +34,7 @@ func (c *conn) handlePlay(req *base.Request) (*base.Response, error) {
 	}
 	resp, err := ss.pres.play.Play(preq)
 	if err != nil {
+		c.playRedirected(ss, err) // the session ends after TEARDOWN or the grace
 		return nil, err
 	}
 	if resp == nil {
@@ -56,7 +57,8 @@ func (c *conn) handlePlay(req *base.Request) (*base.Response, error) {
 // unknown Range unit (RTSP-RNG-02).
 func playRequest(req *base.Request, ss *session) (*PlayRequest, error) {
 	h := req.Header
-	pr := &PlayRequest{RateControl: true, Require: headers.RequiredOptions(h), Streams: ss.setupOrder(), Out: ss.out}
+	pr := &PlayRequest{RateControl: true, Require: headers.RequiredOptions(h), Streams: ss.setupOrder(), Out: ss.out,
+		Redirect: sessionRedirector{ss}}
 	cseq, _ := strconv.ParseUint(h.Get("CSeq"), 10, 64) // validated by precheck
 	pr.CSeq = uint32(cseq)
 	var err error

@@ -67,6 +67,7 @@ type session struct {
 	seenRTP     uint64    // counter values at the last reaper tick
 	seenRTCP    uint64
 	sends       []sendTarget // play sessions: where Output sends each stream
+	redirectAt  time.Time    // when a REDIRECT was queued (Redirector), zero before
 }
 
 // streamSetup is the transport of one set-up stream.
@@ -222,6 +223,9 @@ func (ss *session) expired(now time.Time) error {
 	if ss.closed {
 		return nil
 	}
+	if ss.redirectExpired(now) {
+		return ErrRedirected
+	}
 	if rtcp != ss.seenRTCP {
 		ss.lastRefresh = now
 	}
@@ -261,10 +265,17 @@ func (e presentationEnded) Unwrap() error { return e.err }
 
 // expire ends the session from outside its owner's reader (reaper, UDP
 // reader) and closes the owner connection, which is of no use without it,
-// unless the presentation ended itself (presentationEnded).
+// unless the presentation ended itself (presentationEnded) or a redirected
+// session leaves others on it (ErrRedirected).
 func (ss *session) expire(reason error) {
 	if e, ok := reason.(presentationEnded); ok {
 		ss.close(e.err)
+		return
+	}
+	if errors.Is(reason, ErrRedirected) {
+		if ss.close(reason) && !ss.srv.carriesSession(ss.owner) {
+			ss.owner.cancel()
+		}
 		return
 	}
 	if ss.close(reason) {

@@ -17,6 +17,14 @@ type Stats struct {
 	// breaking the protocol (base64 that does not decode, data on the GET's
 	// connection, no POST in time).
 	TunnelsRefused uint64
+	// Redirects counts requests answered 301 or 302 (RedirectError).
+	Redirects uint64
+	// RedirectRequests counts REDIRECT requests sent to clients
+	// (Redirector).
+	RedirectRequests uint64
+	// UnexpectedResponses counts responses from clients that answer no
+	// request the server sent: ignored (RTSP-MSG-12).
+	UnexpectedResponses uint64
 	// Connections is the number of RTSP connections open now, RTSPS ones
 	// included.
 	Connections int
@@ -31,7 +39,8 @@ type Stats struct {
 // Stats returns the current counters. It is safe for concurrent use.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
-	st := Stats{SlowClients: s.slowClients, TunnelsRefused: s.tunnelRefusals, Connections: len(s.conns), TLSConnections: s.tlsConns}
+	st := Stats{SlowClients: s.slowClients, TunnelsRefused: s.tunnelRefusals, Connections: len(s.conns), TLSConnections: s.tlsConns,
+		Redirects: s.redirected.answers, RedirectRequests: s.redirected.requests, UnexpectedResponses: s.redirected.unexpected}
 	for _, ss := range s.sessions {
 		if ss.pres.play != nil {
 			st.SessionsPlay++
@@ -52,5 +61,29 @@ func (s *Server) Stats() Stats {
 func (s *Server) countSlowClient() {
 	s.mu.Lock()
 	s.slowClients++
+	s.mu.Unlock()
+}
+
+// redirectCounts are the Stats of redirects, guarded by Server.mu.
+type redirectCounts struct {
+	answers    uint64 // 301/302 answers
+	requests   uint64 // REDIRECT requests sent
+	unexpected uint64 // client responses that answer no request
+}
+
+// countRedirect counts a 3xx answer, or a REDIRECT request when request.
+func (s *Server) countRedirect(request bool) {
+	s.mu.Lock()
+	if request {
+		s.redirected.requests++
+	} else {
+		s.redirected.answers++
+	}
+	s.mu.Unlock()
+}
+
+func (s *Server) countUnexpectedResponse() {
+	s.mu.Lock()
+	s.redirected.unexpected++
 	s.mu.Unlock()
 }

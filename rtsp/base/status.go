@@ -3,6 +3,8 @@ package base
 // Status codes used by the server [2326 §7.1.1, §11].
 const (
 	StatusOK                            = 200
+	StatusMovedPermanently              = 301
+	StatusMovedTemporarily              = 302
 	StatusBadRequest                    = 400
 	StatusUnauthorized                  = 401
 	StatusForbidden                     = 403
@@ -31,6 +33,8 @@ const (
 
 var statusText = map[int]string{
 	StatusOK:                            "OK",
+	StatusMovedPermanently:              "Moved Permanently",
+	StatusMovedTemporarily:              "Moved Temporarily",
 	StatusBadRequest:                    "Bad Request",
 	StatusUnauthorized:                  "Unauthorized",
 	StatusForbidden:                     "Forbidden",
