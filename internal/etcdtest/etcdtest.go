@@ -22,6 +22,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
 // Timeouts of the harness. They are long, as tests run on busy machines; a healthy etcd
@@ -385,4 +388,19 @@ func (p *Proxy) close() {
 	p.Unblock()
 	p.l.Close()
 	p.wg.Wait()
+}
+
+// ClientTimeout bounds the dial of NewClient.
+const ClientTimeout = 10 * time.Second
+
+// NewClient returns an etcd client of endpoint (a Server's or a Proxy's) that logs nothing,
+// closed when the test ends: for tests to read and write keys themselves.
+func NewClient(t testing.TB, endpoint string) *clientv3.Client {
+	t.Helper()
+	c, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: ClientTimeout, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }

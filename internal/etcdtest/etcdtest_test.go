@@ -7,7 +7,6 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/camvault/camvault/internal/etcdtest"
 	"github.com/camvault/camvault/internal/leaktest"
@@ -21,16 +20,6 @@ const (
 	timeout = 10 * time.Second
 	blocked = 300 * time.Millisecond
 )
-
-func newClient(t *testing.T, endpoint string) *clientv3.Client {
-	t.Helper()
-	c, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: timeout, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
 
 func put(c *clientv3.Client, key, value string, d time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
@@ -59,7 +48,7 @@ func get(t *testing.T, c *clientv3.Client, key string) string {
 // exercised by package cluster's tests.
 func TestRestart(t *testing.T) {
 	s := etcdtest.Start(t)
-	c := newClient(t, s.Endpoint())
+	c := etcdtest.NewClient(t, s.Endpoint())
 	if err := put(c, "k", "1", timeout); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +80,7 @@ func TestRestart(t *testing.T) {
 func TestProxy(t *testing.T) {
 	s := etcdtest.Start(t)
 	p := etcdtest.NewProxy(t, s.Endpoint())
-	direct, proxied := newClient(t, s.Endpoint()), newClient(t, p.Endpoint())
+	direct, proxied := etcdtest.NewClient(t, s.Endpoint()), etcdtest.NewClient(t, p.Endpoint())
 	if err := put(proxied, "k", "1", timeout); err != nil {
 		t.Fatal(err)
 	}
