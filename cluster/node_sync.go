@@ -12,9 +12,9 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// maxConcurrentClaims bounds the claims of pulled cameras in flight at once: etcd commits
-// concurrent proposals together, so a survivor takes a dead node's hundreds of cameras in a
-// few disk syncs rather than one each.
+// maxConcurrentClaims bounds the claims and releases of pulled cameras in flight at once:
+// etcd commits concurrent proposals together, so a survivor takes a dead node's hundreds of
+// cameras in a few disk syncs rather than one each.
 const maxConcurrentClaims = 32
 
 // sync keeps the members and owners views up to date from etcd (a read of everything
@@ -152,20 +152,24 @@ func (n *Node) reconcile(ctx context.Context) {
 	}
 	defer done()
 	claim, release, retry := n.plan()
-	for _, c := range release {
-		if err := n.Release(ctx, c); err != nil {
-			n.log.Debug("release of a camera assigned elsewhere failed; retried", "camera", c, "err", err)
-		}
-	}
 	for c, rev := range retry {
 		_ = n.deleteOwner(ctx, c, rev) // still in unreleased: retried next time
 	}
 	sem := make(chan struct{}, maxConcurrentClaims)
 	var wg sync.WaitGroup
-	for _, c := range claim {
+	parallel := func(f func()) {
 		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
+		wg.Go(func() { defer func() { <-sem }(); f() })
+	}
+	for _, c := range release {
+		parallel(func() {
+			if err := n.Release(ctx, c); err != nil {
+				n.log.Debug("release of a camera assigned elsewhere failed; retried", "camera", c, "err", err)
+			}
+		})
+	}
+	for _, c := range claim {
+		parallel(func() {
 			_, err := n.claim(ctx, c, lease)
 			var owned *OwnedError
 			if err != nil && !errors.As(err, &owned) {

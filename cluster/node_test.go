@@ -213,13 +213,13 @@ func TestFailover(t *testing.T) {
 	t.Parallel()
 	etcd := etcdtest.Start(t)
 	proxy := etcdtest.NewProxy(t, etcd.Endpoint())
-	cams := cameras(12)
+	cams := cameras(300)
 	x := &exclusive{}
 	nodes := runPulled(t, []string{etcd.Endpoint(), etcd.Endpoint(), proxy.Endpoint()}, []string{"a", "b", "c"}, cams, x)
 	a, b, c := nodes[0], nodes[1], nodes[2]
 	before := c.Owned()
 	if len(before) == 0 {
-		t.Fatal("c owns none of 12 cameras")
+		t.Fatalf("c owns none of %d cameras", len(cams))
 	}
 
 	proxy.Block()
@@ -335,4 +335,26 @@ func TestEtcdDown(t *testing.T) {
 		t.Error(err)
 	}
 	x.check(t)
+}
+
+// TestStartWithoutEtcd: a node started while etcd is down waits, claiming nothing, and
+// registers and takes its cameras once etcd is up.
+func TestStartWithoutEtcd(t *testing.T) {
+	t.Parallel()
+	etcd := etcdtest.Start(t)
+	etcd.Stop()
+	a := startNode(t, etcd.Endpoint(), "a", nodeOptions{pulled: cameras(3)})
+	if _, err := a.Claim(t.Context(), "pushed"); !errors.Is(err, cluster.ErrUnavailable) {
+		t.Errorf("claim before registration: %v, want ErrUnavailable", err)
+	}
+	if a.State() != cluster.StateJoining {
+		t.Errorf("state while etcd is down: %v", a.State())
+	}
+	etcd.Start()
+	for range 3 {
+		a.waitEvent(t, "gained", kind(cluster.EventGained))
+	}
+	if a.State() != cluster.StateLive || len(a.Owned()) != 3 {
+		t.Errorf("after etcd came up: state %v, owns %v", a.State(), a.Owned())
+	}
 }
