@@ -2,38 +2,6 @@ package cluster
 
 import "fmt"
 
-// State is the state of this node's lease, as far as the node knows it locally.
-type State int
-
-const (
-	// StateJoining: the node has no lease yet, or lost its lease and registers again. It
-	// owns nothing.
-	StateJoining State = iota
-	// StateLive: the last keepalive was answered and its local deadline has not passed:
-	// etcd cannot have expired the lease, so the owned cameras are fenced (Fence is ok).
-	StateLive
-	// StateInDoubt: the local deadline passed without a new keepalive answer (etcd down, or
-	// this node cut off or paused). The node keeps its cameras and keeps recording them
-	// locally, but commits nothing under their revisions (Fence is not ok) and claims
-	// nothing. It ends when etcd answers: the lease is alive (EventConfirmed, back to
-	// StateLive) or it expired (EventLost for every camera, then StateJoining).
-	StateInDoubt
-	// StateStopped: Run has returned.
-	StateStopped
-)
-
-var stateNames = [...]string{
-	StateJoining: "joining", StateLive: "live", StateInDoubt: "in doubt", StateStopped: "stopped",
-}
-
-// String returns the state's name.
-func (s State) String() string {
-	if s >= 0 && int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return fmt.Sprintf("State(%d)", int(s))
-}
-
 // EventKind is what an Event reports.
 type EventKind int
 

@@ -49,6 +49,7 @@ type Node struct {
 	unreleased  map[string]int64 // released cameras whose owner key could not be deleted yet
 	members     map[string]Member
 	owners      map[string]Owner // every camera's owner, from the watch
+	seen        int64            // the etcd revision members and owners are up to date with
 	events      []Event          // waiting for delivery
 }
 
@@ -136,6 +137,9 @@ func (n *Node) Run(ctx context.Context) error {
 		if err := n.serve(ctx, lease); err == nil {
 			break
 		}
+		n.mu.Lock()
+		n.transitionLocked(leaseExpired)
+		n.mu.Unlock()
 		n.loseAll("lease expired")
 	}
 	n.stop(ctx)
@@ -161,7 +165,7 @@ func (n *Node) serve(ctx context.Context, lease clientv3.LeaseID) error {
 // camera lost.
 func (n *Node) stop(ctx context.Context) {
 	n.mu.Lock()
-	n.state = StateStopped
+	n.transitionLocked(leaseStop)
 	lease := n.lease
 	n.mu.Unlock()
 	n.ops.Wait()
@@ -300,7 +304,4 @@ func (n *Node) loseAll(why string) {
 	}
 	clear(n.unreleased) // their keys died with the lease
 	n.lease = 0
-	if n.state != StateStopped {
-		n.state = StateJoining
-	}
 }

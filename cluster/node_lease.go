@@ -71,9 +71,7 @@ func (n *Node) tryRegister(ctx context.Context) (clientv3.LeaseID, error) {
 	defer n.mu.Unlock()
 	n.lease = g.ID
 	n.deadline = n.leaseDeadline(sent, g.TTL)
-	if n.state != StateStopped {
-		n.state = StateLive
-	}
+	n.transitionLocked(leaseRegistered)
 	n.reachableLocked()
 	n.log.Info("registered", "lease_ttl", time.Duration(g.TTL)*time.Second, "revision", resp.Header.Revision)
 	return g.ID, nil
@@ -140,10 +138,12 @@ func (n *Node) deadlineNow() time.Time {
 func (n *Node) checkDoubt() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.state != StateLive || n.stateLocked() != StateInDoubt {
+	if n.stateLocked() != StateInDoubt {
 		return
 	}
-	n.state = StateInDoubt
+	if _, ok := n.transitionLocked(leaseDeadline); !ok {
+		return // already in doubt
+	}
 	n.emitLocked(Event{Kind: EventInDoubt})
 	n.log.Warn("lease in doubt: no keepalive answer before the local deadline; recording goes on, nothing is committed under the fencing revisions",
 		"cameras", len(n.owned))
@@ -180,8 +180,7 @@ func (n *Node) renewed(sent time.Time, ttl int64) {
 	defer n.mu.Unlock()
 	n.deadline = n.leaseDeadline(sent, ttl)
 	n.reachableLocked()
-	if n.state == StateInDoubt {
-		n.state = StateLive
+	if from, ok := n.transitionLocked(leaseAnswered); ok && from == StateInDoubt {
 		n.emitLocked(Event{Kind: EventConfirmed})
 		n.log.Info("lease confirmed: the cameras kept are fenced again", "cameras", len(n.owned))
 	}

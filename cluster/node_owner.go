@@ -99,6 +99,11 @@ func (n *Node) gained(camera string, lease clientv3.LeaseID, rev int64, from str
 	if n.lease != lease {
 		return 0, fmt.Errorf("claim %s: %w: the lease ended", camera, ErrUnavailable)
 	}
+	if o, ok := n.owners[camera]; n.seen >= rev && (!ok || o.Revision != rev) {
+		// The watch has already passed the claim and a change after it: another node
+		// took the camera over, or it was deleted, before this answer arrived.
+		return 0, fmt.Errorf("claim %s: %w: superseded at once", camera, ErrNotOwner)
+	}
 	n.owned[camera] = rev
 	n.owners[camera] = Owner{Node: n.cfg.Node, RTSPURL: n.cfg.RTSPURL, HTTPURL: n.cfg.HTTPURL, Revision: rev}
 	n.emitLocked(Event{Kind: EventGained, Camera: camera, Revision: rev})

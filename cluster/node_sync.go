@@ -52,6 +52,7 @@ func (n *Node) resync(ctx context.Context) (int64, error) {
 	defer n.mu.Unlock()
 	clear(n.members)
 	clear(n.owners)
+	n.seen = resp.Header.Revision
 	for _, kv := range resp.Kvs {
 		n.putLocked(kv)
 	}
@@ -90,11 +91,12 @@ func (n *Node) watch(ctx context.Context, rev int64) {
 }
 
 // apply applies watch events to the views; an owned camera whose key changed after its
-// claim is lost.
+// claim is lost. Events come in revision order, all of a revision together.
 func (n *Node) apply(events []*clientv3.Event) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, ev := range events {
+		n.seen = max(n.seen, ev.Kv.ModRevision)
 		if ev.Type == mvccpb.PUT {
 			n.putLocked(ev.Kv)
 			continue
