@@ -33,6 +33,7 @@ type testNode struct {
 	name   string
 	events chan cluster.Event
 	stop   func() // stops Run and closes the node; idempotent
+	logs   *logCounter
 }
 
 // nodeOptions are what tests vary between nodes.
@@ -47,7 +48,7 @@ type nodeOptions struct {
 // startNode runs a node named name against endpoint until the test ends.
 func startNode(t *testing.T, endpoint, name string, o nodeOptions) *testNode {
 	t.Helper()
-	tn := &testNode{name: name, events: make(chan cluster.Event, 4096)}
+	tn := &testNode{name: name, events: make(chan cluster.Event, 4096), logs: newLogCounter(t, name)}
 	cfg := cluster.Config{
 		Endpoints:      []string{endpoint},
 		Node:           name,
@@ -59,7 +60,7 @@ func startNode(t *testing.T, endpoint, name string, o nodeOptions) *testNode {
 		RequestTimeout: time.Second,
 		RetryInterval:  100 * time.Millisecond,
 		Pulled:         o.pulled,
-		Logger:         testLogger(t, name),
+		Logger:         slog.New(tn.logs),
 		OnEvent: func(e cluster.Event) {
 			if e.Kind == cluster.EventGained && o.onGained != nil {
 				o.onGained(e)
@@ -86,12 +87,48 @@ func startNode(t *testing.T, endpoint, name string, o nodeOptions) *testNode {
 	return tn
 }
 
-// testLogger logs to the test's output when -v is given.
-func testLogger(t *testing.T, name string) *slog.Logger {
-	if !testing.Verbose() {
+// logCounter is a slog.Handler that counts the messages a node logs, and prints them
+// when -v is given.
+type logCounter struct {
+	slog.Handler
+	mu     *sync.Mutex
+	counts map[string]int
+}
+
+func newLogCounter(t *testing.T, name string) *logCounter {
+	var h slog.Handler = slog.DiscardHandler
+	if testing.Verbose() {
+		h = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}).WithAttrs(
+			[]slog.Attr{slog.String("test", t.Name()), slog.String("n", name)})
+	}
+	return &logCounter{Handler: h, mu: &sync.Mutex{}, counts: map[string]int{}}
+}
+
+func (l *logCounter) Enabled(context.Context, slog.Level) bool { return true }
+
+func (l *logCounter) Handle(ctx context.Context, r slog.Record) error {
+	l.mu.Lock()
+	l.counts[r.Message]++
+	l.mu.Unlock()
+	if !l.Handler.Enabled(ctx, r.Level) {
 		return nil
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name(), "n", name)
+	return l.Handler.Handle(ctx, r)
+}
+
+func (l *logCounter) WithAttrs(as []slog.Attr) slog.Handler {
+	return &logCounter{Handler: l.Handler.WithAttrs(as), mu: l.mu, counts: l.counts}
+}
+
+func (l *logCounter) WithGroup(g string) slog.Handler {
+	return &logCounter{Handler: l.Handler.WithGroup(g), mu: l.mu, counts: l.counts}
+}
+
+// count returns how many times msg was logged.
+func (l *logCounter) count(msg string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.counts[msg]
 }
 
 // waitEvent returns the next event of tn for which match is true, skipping others; it

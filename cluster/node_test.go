@@ -291,6 +291,10 @@ func TestEtcdDown(t *testing.T) {
 		}
 	}
 
+	logged := map[string]int{}
+	for _, n := range nodes {
+		logged[n.name] = n.logs.count("etcd unreachable") + n.logs.count("etcd reachable again")
+	}
 	etcd.Stop()
 	for _, n := range nodes {
 		n.waitEvent(t, "in doubt", kind(cluster.EventInDoubt))
@@ -321,6 +325,9 @@ func TestEtcdDown(t *testing.T) {
 		}
 		if !maps.Equal(n.Owned(), held[n.name]) {
 			t.Errorf("%s: owns %v after the outage, owned %v", n.name, n.Owned(), held[n.name])
+		}
+		if got := n.logs.count("etcd unreachable") + n.logs.count("etcd reachable again") - logged[n.name]; got != 2 {
+			t.Errorf("%s: %d lines of etcd unreachable and reachable again for one outage, want 2", n.name, got)
 		}
 		for cam, rev := range held[n.name] {
 			if got, ok := n.Fence(cam); !ok || got != rev {
