@@ -42,6 +42,7 @@ func TestAssignShares(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			nodes := members(tc.capacities...)
 			got := counts(cluster.Assign(cams, nodes))
+			t.Logf("capacities %v: cameras %v", tc.capacities, got)
 			total := 0
 			for _, c := range tc.capacities {
 				total += c
@@ -76,6 +77,7 @@ func TestAssignStability(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("a fourth node joining 3 moved %d of %d cameras", moved, n)
 	if want := n / 4; math.Abs(float64(moved-want)) > 0.1*float64(want) {
 		t.Errorf("join moved %d cameras, want about %d", moved, want)
 	}
