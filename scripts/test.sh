@@ -4,9 +4,9 @@
 #   bash scripts/test.sh
 #
 # 1. Installs what the tests need when it is missing, with apt-get (sudo only when not root):
-#    a C compiler for -race, ffmpeg/ffprobe, Chromium (the web page's browser test), GStreamer
-#    (gst-launch-1.0 with rtspclientsink and the good/bad/ugly/libav plugins) and Python GObject
-#    with GstRtspServer, for the interop tests.
+#    a C compiler for -race, etcd (package cluster's tests run a real one), ffmpeg/ffprobe,
+#    Chromium (the web page's browser test), GStreamer (gst-launch-1.0 with rtspclientsink and
+#    the good/bad/ugly/libav plugins) and Python GObject with GstRtspServer, for the interop tests.
 # 2. Runs every check, each even when an earlier one failed, then prints a summary:
 #    gofmt, go vet (default and interop tags), go test -race -shuffle=on (unit, scripted-peer and
 #    fuzz-corpus replay tests) three times: as is, with -cpu 1, and beside a busy loop on every
@@ -55,6 +55,7 @@ missing_packages() {
 	{ command -v ffmpeg && command -v ffprobe; } >/dev/null 2>&1 || echo ffmpeg
 	command -v chromium >/dev/null 2>&1 || echo chromium # the web page's browser test (chromedp)
 	command -v ip >/dev/null 2>&1 || echo iproute2       # the network namespace of TestRemotePeer
+	command -v etcd >/dev/null 2>&1 || echo etcd-server  # the real etcd of package cluster's tests (internal/etcdtest)
 	if ! { command -v gst-launch-1.0 && command -v gst-inspect-1.0; } >/dev/null 2>&1; then
 		echo gstreamer1.0-tools gstreamer1.0-rtsp gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
 			gstreamer1.0-plugins-ugly gstreamer1.0-libav
