@@ -11,6 +11,7 @@ import (
 	"github.com/Eyevinn/mp4ff/aac"
 	"github.com/Eyevinn/mp4ff/mp4"
 
+	"github.com/camvault/camvault/internal/leaktest"
 	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/internal/s3test"
 	"github.com/camvault/camvault/storage"
@@ -31,7 +32,7 @@ func at(d time.Duration) time.Time { return day0.Add(d) }
 
 // fixture is a store, a tier of it on an S3 server, and the tier's log.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *s3test.Server
 	dir   string
 	store *storage.Store
@@ -43,7 +44,7 @@ type fixture struct {
 
 // newFixture opens a store in a new directory and a tier with a prefix of
 // the test's own on srv; edit changes the config first.
-func newFixture(t *testing.T, srv *s3test.Server, edit func(*tier.Config)) *fixture {
+func newFixture(t testing.TB, srv *s3test.Server, edit func(*tier.Config)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, srv: srv, dir: t.TempDir(), log: &rtsptest.SyncBuffer{}}
 	f.openStore()
@@ -58,6 +59,8 @@ func newFixture(t *testing.T, srv *s3test.Server, edit func(*tier.Config)) *fixt
 	f.newTier()
 	t.Cleanup(func() {
 		f.stopRun()
+		// The tests of this package run one at a time: no other Tier runs.
+		leaktest.Check(t, "camvault/camvault/tier.")
 		if err := f.store.Close(); err != nil {
 			t.Error(err)
 		}

@@ -15,7 +15,6 @@ import (
 // server is back the queue catches up. The outage is logged once when it
 // begins and once when it ends, however many retries it took.
 func TestStoreOutage(t *testing.T) {
-	t.Parallel()
 	srv := s3test.New(t)
 	f := newFixture(t, srv, nil)
 	f.run()

@@ -21,7 +21,6 @@ import (
 // key; the manifests give back exactly the segments of a window, with
 // their seek tables; a ranged read returns a fragment's exact bytes.
 func TestUploadAndRead(t *testing.T) {
-	t.Parallel()
 	f := newFixture(t, s3test.Shared(t), nil)
 	f.run()
 	starts := []time.Time{at(10*time.Hour + 15*time.Minute), at(10*time.Hour + 30*time.Minute + 500*time.Millisecond),
@@ -111,7 +110,6 @@ func checkRemote(t *testing.T, g *tier.Segment, l *storage.SegmentInfo) {
 // TestVerifyRefuses: a segment whose revision Verify fences is never
 // uploaded: it stays local, marked refused, counted; others go on.
 func TestVerifyRefuses(t *testing.T) {
-	t.Parallel()
 	f := newFixture(t, s3test.Shared(t), func(c *tier.Config) {
 		c.Verify = func(_ context.Context, camera string, rev int64) error {
 			if rev == 5 {
@@ -146,7 +144,6 @@ func TestVerifyRefuses(t *testing.T) {
 // TestRestartResumes: a restart (new Tier, store closed and reopened)
 // uploads what the previous run left, and nothing twice.
 func TestRestartResumes(t *testing.T) {
-	t.Parallel()
 	gate := make(chan struct{})
 	f := newFixture(t, s3test.Shared(t), func(c *tier.Config) {
 		c.Concurrency = 1
@@ -200,7 +197,6 @@ func TestRestartResumes(t *testing.T) {
 // entries, unless a hold covers them; an object no manifest lists goes with
 // its hour; younger ones stay.
 func TestObjectRetention(t *testing.T) {
-	t.Parallel()
 	f := newFixture(t, s3test.Shared(t), func(c *tier.Config) { c.MaxAge = 48 * time.Hour })
 	oldHeld, oldFree, young := at(-72*time.Hour+time.Hour), at(-72*time.Hour+time.Hour+10*time.Minute), at(time.Hour)
 	for _, s := range []time.Time{oldHeld, oldFree, young} {
@@ -256,7 +252,6 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 // uploaded copies (UploadedMaxAge, MaxAge) and keeps the one not uploaded
 // yet; the deleted ones stay readable from the object store.
 func TestLocalRetentionUploadedOnly(t *testing.T) {
-	t.Parallel()
 	f := newFixture(t, s3test.Shared(t), nil)
 	a, b, c := at(6*time.Hour), at(6*time.Hour+time.Minute), at(6*time.Hour+2*time.Minute)
 	f.record("cam5", a, 2, 50, 1)
