@@ -24,6 +24,7 @@ const (
 	DefaultUploadTimeout     = 10 * time.Minute
 	DefaultScanInterval      = 10 * time.Second
 	DefaultScanBatch         = 64
+	DefaultRescanInterval    = 15 * time.Minute
 	DefaultRetentionInterval = time.Hour
 	DefaultMaxManifestBytes  = 16 << 20
 	DefaultMaxReadBytes      = 64 << 20
@@ -60,8 +61,9 @@ type Config struct {
 	Node string `yaml:"-"`
 	// Concurrency is how many segments upload at once. Defaults to 4.
 	Concurrency int `yaml:"upload_concurrency"`
-	// RetryMin and RetryMax bound the exponential backoff (with full
-	// jitter) between attempts of one segment. Default 1s and 5m.
+	// RetryMin and RetryMax bound the exponential backoff between attempts
+	// of one segment (each wait is half the backoff plus a random part of
+	// the other half). Default 1s and 5m.
 	RetryMin time.Duration `yaml:"retry_min"`
 	RetryMax time.Duration `yaml:"retry_max"`
 	// PartSize is the multipart part size in bytes; smaller objects go in
@@ -76,6 +78,11 @@ type Config struct {
 	// ScanInterval is how often the index is read for segments to upload
 	// (Kick reads it at once). Defaults to 10s.
 	ScanInterval time.Duration `yaml:"scan_interval"`
+	// RescanInterval is how often the scan starts again from each camera's
+	// first segment rather than from where the last one stopped, to find
+	// segments that appeared behind it (a clock stepped back, an adopted
+	// file). Defaults to 15m.
+	RescanInterval time.Duration `yaml:"-"`
 	// ScanBatch is how many pending segments of one camera one scan takes.
 	// Defaults to 64.
 	ScanBatch int `yaml:"-"`
@@ -131,6 +138,7 @@ func (c *Config) setDefaults() {
 	positive(&c.UploadTimeout, DefaultUploadTimeout)
 	positive(&c.ScanInterval, DefaultScanInterval)
 	positive(&c.ScanBatch, DefaultScanBatch)
+	positive(&c.RescanInterval, DefaultRescanInterval)
 	positive(&c.RetentionInterval, DefaultRetentionInterval)
 	positive(&c.MaxManifestBytes, DefaultMaxManifestBytes)
 	positive(&c.MaxReadBytes, DefaultMaxReadBytes)

@@ -47,7 +47,7 @@
 // never waits for them. One attempt asks Verify, uploads the object,
 // merges the segment into its hour's manifest and marks the index
 // (storage.MarkUpload); each step may be repeated after a crash. A failed
-// attempt is retried with exponential backoff (RetryMin to RetryMax, full
+// attempt is retried with exponential backoff (RetryMin to RetryMax, equal
 // jitter) until it works: while the store is unreachable recording goes
 // on, and the queue catches up afterwards. The first failure of an outage
 // is logged, and its end; retries are counted, not logged. Verify

@@ -164,7 +164,12 @@ func (t *Tier) scanLoop(ctx context.Context, jobs chan<- storage.SegmentInfo) {
 	tick := time.NewTicker(t.cfg.ScanInterval)
 	defer tick.Stop()
 	resume := map[string]time.Time{}
+	rescanned := time.Now()
 	for {
+		if time.Since(rescanned) >= t.cfg.RescanInterval {
+			clear(resume)
+			rescanned = time.Now()
+		}
 		t.scan(ctx, jobs, resume)
 		select {
 		case <-ctx.Done():
@@ -243,7 +248,7 @@ func (t *Tier) upload(ctx context.Context, info *storage.SegmentInfo) {
 			return
 		}
 		t.unreachable(err)
-		// Full jitter: a random wait up to the backoff, at least RetryMin/2.
+		// Equal jitter: half the backoff plus a random part of the other half.
 		d := wait/2 + rand.N(wait/2+1)
 		select {
 		case <-ctx.Done():

@@ -289,3 +289,15 @@ func TestLocalRetentionUploadedOnly(t *testing.T) {
 		t.Errorf("read of a segment deleted locally: %d bytes, %v", len(data), err)
 	}
 }
+
+// TestRescanFindsSegmentsBehind: a segment that appears before the scan's
+// cursor (a clock stepped back) is uploaded after RescanInterval.
+func TestRescanFindsSegmentsBehind(t *testing.T) {
+	f := newFixture(t, s3test.Shared(t), func(c *tier.Config) { c.RescanInterval = 300 * time.Millisecond })
+	f.run()
+	later, earlier := at(15*time.Hour), at(14*time.Hour)
+	f.record("cam7", later, 1, 50, 1)
+	f.waitUpload("cam7", later, storage.UploadDone)
+	f.record("cam7", earlier, 1, 50, 1)
+	f.waitUpload("cam7", earlier, storage.UploadDone)
+}
