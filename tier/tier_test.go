@@ -301,3 +301,29 @@ func TestRescanFindsSegmentsBehind(t *testing.T) {
 	f.record("cam7", earlier, 1, 50, 1)
 	f.waitUpload("cam7", earlier, storage.UploadDone)
 }
+
+// TestMultipartUpload: a segment larger than PartSize goes up in parts
+// and comes back byte for byte.
+func TestMultipartUpload(t *testing.T) {
+	f := newFixture(t, s3test.Shared(t), func(c *tier.Config) { c.PartSize = 5 << 20 })
+	start := at(16 * time.Hour)
+	f.record("cam8", start, 30, 8500, 1) // about 12 MB: three parts
+	f.run()
+	info := f.waitUpload("cam8", start, storage.UploadDone)
+	if info.Bytes < 2*f.cfg.PartSize {
+		t.Fatalf("segment of %d bytes is not above two parts", info.Bytes)
+	}
+	file, err := os.ReadFile(filepath.Join(f.dir, info.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := f.srv.Client().GetObject(t.Context(), s3test.Bucket, info.Upload.Key, minio.GetObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	whole, err := io.ReadAll(obj)
+	if err != nil || string(whole) != string(file) {
+		t.Errorf("the object (%d bytes, %v) is not the file (%d bytes)", len(whole), err, len(file))
+	}
+}
