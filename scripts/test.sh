@@ -6,7 +6,9 @@
 # 1. Installs what the tests need when it is missing, with apt-get (sudo only when not root):
 #    a C compiler for -race, etcd (package cluster's tests run a real one), ffmpeg/ffprobe,
 #    Chromium (the web page's browser test), GStreamer (gst-launch-1.0 with rtspclientsink and
-#    the good/bad/ugly/libav plugins) and Python GObject with GstRtspServer, for the interop tests.
+#    the good/bad/ugly/libav plugins) and Python GObject with GstRtspServer, for the interop tests;
+#    and builds SeaweedFS's weed (the S3 server of the tiering tests) into
+#    ~/.cache/camvault/weed-VERSION/weed when it is missing.
 # 2. Runs every check, each even when an earlier one failed, then prints a summary:
 #    gofmt, go vet (default and interop tags), go test -race -shuffle=on (unit, scripted-peer and
 #    fuzz-corpus replay tests) three times: as is, with -cpu 1, and beside a busy loop on every
@@ -96,6 +98,29 @@ if ((${#packages[@]} > 0)); then
 	warn "still missing: ${packages[*]}; interop tests will skip what they need from them"
 else
 	echo "all tools present"
+fi
+# SeaweedFS's weed is the S3 server of the tiering tests (internal/s3test). `go install` refuses its
+# module (replace directives), so it is built inside a writable copy of the downloaded module, into
+# the cache path internal/s3test looks in after CAMVAULT_WEED and PATH. It takes many minutes once.
+weed_version=v0.0.0-20261109003541-7506e5f91cd6
+weed_bin=${XDG_CACHE_HOME:-$HOME/.cache}/camvault/weed-$weed_version/weed
+build_weed() {
+	local start=$SECONDS src tmp status=0
+	src=$(go mod download -json "github.com/seaweedfs/seaweedfs@$weed_version" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p') &&
+		[[ -n $src ]] || return 1
+	tmp=$(mktemp -d)
+	echo "building weed $weed_version into $weed_bin"
+	mkdir -p "$(dirname "$weed_bin")" && cp -r "$src/." "$tmp" && chmod -R u+w "$tmp" &&
+		(cd "$tmp" && go build -o "$weed_bin.tmp" ./weed) && mv "$weed_bin.tmp" "$weed_bin" || status=1
+	rm -rf "$tmp"
+	echo "weed build took $((SECONDS - start)) s"
+	return "$status"
+}
+if [[ -n ${CAMVAULT_WEED:-} ]] || command -v weed >/dev/null 2>&1 || [[ -x $weed_bin ]]; then
+	echo "weed present: ${CAMVAULT_WEED:-$(command -v weed || echo "$weed_bin")}"
+elif ! build_weed; then
+	[[ -n ${CI:-} ]] && die "weed build failed with CI set"
+	warn "weed build failed; the tiering tests will skip"
 fi
 echo "$(go version); CI=${CI:-<unset>}"
 command -v ffmpeg >/dev/null 2>&1 && echo "$(ffmpeg -version 2>&1 | head -n 1)"

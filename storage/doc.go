@@ -44,10 +44,18 @@
 // (Store.BufferOf) that the garbage collector may trim; Segment.Append takes
 // a buffer and the writer gives it back once written.
 //
+// A segment may carry a fencing revision (CreateRevision; 0 without a
+// cluster), kept in its entry and in its metadata box, and an upload mark
+// (MarkUpload) set by the uploader of package tier: the sealed entries
+// without a mark are the upload queue (PendingUploads). Entries with either
+// use value version 2, which keeps version 1's head; entries and boxes
+// without them are written exactly as before both existed.
+//
 // Retention (SetRetention, RunRetention, Reclaim) is driven by the index,
 // never by a directory walk: per camera MaxAge, MinAge, MaxBytes and hold
 // spans, and a store-wide free-space floor that takes the oldest sealed
-// segments of all cameras first. A pass plans in one read transaction, then
+// segments of all cameras first. With Retention.Tiered, MaxAge and MaxBytes
+// wait for a segment's upload, and UploadedMaxAge releases uploaded copies. A pass plans in one read transaction, then
 // deletes in batches: the index entries in one write transaction, then their
 // files, with no transaction open. Open segments, held spans and files the
 // index does not know are never deleted.

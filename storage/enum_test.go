@@ -19,7 +19,8 @@ func TestEnumStrings(t *testing.T) {
 		{storage.FileMkdir, "mkdir"}, {storage.FileCreate, "create"}, {storage.FileWrite, "write"},
 		{storage.FileDatasync, "fdatasync"}, {storage.FileSync, "fsync"}, {storage.FileTruncate, "truncate"},
 		{storage.FileSyncDir, "fsync dir"}, {storage.FileOp(0), "FileOp(0)"}, {storage.FileOp(200), "FileOp(200)"},
-		{storage.DeleteReason(storage.NumDeleteReasons), "DeleteReason(5)"},
+		{storage.DeleteReason(storage.NumDeleteReasons), "DeleteReason(6)"}, {storage.ReasonUploadedMaxAge, "uploaded_max_age"},
+		{storage.UploadNone, "none"}, {storage.UploadDone, "done"}, {storage.UploadRefused, "refused"}, {storage.UploadState(7), "UploadState(7)"},
 		{storage.SummaryHour, "hour"}, {storage.SummaryDay, "day"}, {storage.SummaryUnit(0), "SummaryUnit(0)"},
 	} {
 		if got := tc.v.String(); got != tc.want {

@@ -33,6 +33,8 @@ func FuzzDecodeSegment(f *testing.F) {
 	sealed := SegmentInfo{Start: start, End: start.Add(20 * time.Minute), File: "recordings/a/x.mp4", Bytes: 99,
 		State: StateSealed, Tracks: []string{"avc1 1280x720"}}
 	f.Add(appendFragCounts(encodeSegment(&sealed), &sealed, []Fragment{{Start: start}, {Start: start.Add(10 * time.Minute)}}))
+	sealed.Revision, sealed.Upload = 9, UploadMark{State: UploadDone, Key: "p/a/x.mp4", At: start}
+	f.Add(appendFragCounts(encodeSegment(&sealed), &sealed, []Fragment{{Start: start}, {Start: start.Add(10 * time.Minute)}}))
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var info SegmentInfo
 		var err error
@@ -40,7 +42,8 @@ func FuzzDecodeSegment(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if again, err := decodeSegment("cam", encodeSegment(&info)); err != nil || !again.Start.Equal(info.Start) || again.File != info.File {
+		if again, err := decodeSegment("cam", encodeSegment(&info)); err != nil || !again.Start.Equal(info.Start) ||
+			again.File != info.File || again.Revision != info.Revision || again.Upload != info.Upload {
 			t.Fatalf("re-decode: %v %+v", err, again)
 		}
 	})
@@ -78,6 +81,8 @@ func FuzzScanSegment(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 8, 'f', 't', 'y', 'p'})
 	f.Add(bytes.Repeat([]byte{0, 0, 0, 1}, 8))
 	f.Add(seedSegment(f))
+	f.Add(appendMetaBox(aacInit(f), segmentMeta{Start: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), Camera: "c",
+		RefTrack: 1, Revision: 5}))
 	f.Add(append(segmentBytes(f, "big", time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), 300), "torn"...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var s, s2 *scannedSegment

@@ -205,7 +205,7 @@ func (ls liveSet) apply(camera string, h segHead) segHead {
 // state and end from the value's fixed offsets (see segHead); bytes stay
 // zero.
 func spanHead(k, v []byte) (segHead, bool) {
-	if len(k) != 8 || len(v) < segHeadMin || v[0] != segValueVersion {
+	if len(k) != 8 || len(v) < segHeadMin || !knownSegVersion(v[0]) {
 		return segHead{}, false
 	}
 	h := segHead{state: SegmentState(v[1]), start: keyNs(k), end: int64(binary.BigEndian.Uint64(v[10:18]))}

@@ -71,11 +71,13 @@ func (s *Store) repairSegment(info *SegmentInfo) error {
 }
 
 // sealFromScan makes info a sealed entry that describes the scanned file:
-// its end, size and tracks come from the file; Camera, Start and File stay.
+// its end, size, tracks and revision come from the file; Camera, Start,
+// File and the upload mark stay.
 // scanned must hold at least one fragment.
 func sealFromScan(info *SegmentInfo, scanned *scannedSegment) {
 	last := scanned.Fragments[len(scanned.Fragments)-1]
 	info.State, info.End, info.Bytes, info.Tracks = StateSealed, last.End(), scanned.ValidEnd, scanned.Tracks
+	info.Revision = scanned.Meta.Revision
 	info.Fragments = nil
 }
 

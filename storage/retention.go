@@ -24,6 +24,11 @@ type RetentionPolicy struct {
 	// Holds are protected spans: a segment overlapping one survives every
 	// rule.
 	Holds []Hold
+	// UploadedMaxAge deletes the local copy of a sealed segment whose object
+	// is in the object store (UploadDone) once its end is older than
+	// UploadedMaxAge; only with Retention.Tiered. The object's own retention
+	// is package tier's.
+	UploadedMaxAge time.Duration
 }
 
 // Hold protects the recordings of [From, To) from retention. A zero From
@@ -53,6 +58,12 @@ type Retention struct {
 	// BatchSize is how many segments one index transaction deletes before
 	// their files are removed. Defaults to 256.
 	BatchSize int
+	// Tiered says sealed segments are uploaded to an object store (package
+	// tier). MaxAge and MaxBytes then never delete a segment that is not
+	// uploaded yet (UploadNone); the free-space floor and Reclaim still do
+	// (a full disk stops every camera), and RetentionReport.NotUploaded
+	// counts those. UploadedMaxAge applies only when Tiered.
+	Tiered bool
 }
 
 // Validate reports a policy that cannot be meant: a negative limit, a
@@ -90,6 +101,8 @@ func (p *RetentionPolicy) validate() error {
 		return fmt.Errorf("min age %v is negative", p.MinAge)
 	case p.MaxBytes < 0:
 		return fmt.Errorf("max bytes %d is negative", p.MaxBytes)
+	case p.UploadedMaxAge < 0:
+		return fmt.Errorf("uploaded max age %v is negative", p.UploadedMaxAge)
 	}
 	for i, h := range p.Holds {
 		if !h.From.IsZero() && !h.To.IsZero() && h.To.Before(h.From) {
@@ -178,6 +191,9 @@ type Deletion struct {
 	// Bytes is the segment's size from the index.
 	Bytes  int64
 	Reason DeleteReason
+	// NotUploaded reports that the segment was deleted before its upload
+	// (only the free-space floor and Reclaim do that, under Tiered).
+	NotUploaded bool
 }
 
 // RetentionReport says what a pass deleted (or would delete).
@@ -188,6 +204,9 @@ type RetentionReport struct {
 	Deleted []Deletion
 	// Bytes is the total of Deleted's Bytes.
 	Bytes int64
+	// NotUploaded counts the deletions that lost a segment the object
+	// store never got (Deletion.NotUploaded).
+	NotUploaded int
 	// Unmet is non-empty when the free-space floor (or Reclaim's need) was
 	// not met, and says why (held, young and open segments left).
 	Unmet string
@@ -203,6 +222,9 @@ type RetentionReport struct {
 func (r *RetentionReport) add(d Deletion) {
 	r.Deleted = append(r.Deleted, d)
 	r.Bytes += d.Bytes
+	if d.NotUploaded {
+		r.NotUploaded++
+	}
 }
 
 // RunRetention applies the policy at time now: per camera MaxAge, then

@@ -213,7 +213,11 @@ func (s *Store) logPass(rep *RetentionReport, p *planner, dryRun bool) {
 		slog.Int(ReasonMinFree.String(), n[ReasonMinFree]), slog.Int(ReasonReclaim.String(), n[ReasonReclaim]),
 		slog.Int64("bytes", rep.Bytes), slog.Int("file_errors", rep.FileErrors), slog.Int("batches", rep.Batches),
 		slog.Int("unreadable", len(p.unreadable)), slog.Int("over_max_bytes", p.overMaxBytes),
-		slog.Duration("dur", rep.Took))
+		slog.Int(ReasonUploadedMaxAge.String(), n[ReasonUploadedMaxAge]), slog.Duration("dur", rep.Took))
+	if rep.NotUploaded > 0 && !dryRun {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "free space deleted segments not uploaded yet",
+			slog.Int("segments", rep.NotUploaded))
+	}
 	if rep.Unmet != "" && !dryRun {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "retention could not free enough space", slog.String("reason", rep.Unmet))
 		s.logHeldBack(p)

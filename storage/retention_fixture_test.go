@@ -33,6 +33,8 @@ type segSpec struct {
 	bytes  int64 // 0: 1000
 	open   bool  // recorded through Create and left open (bytes as recorded)
 	orphan bool  // only a file, unknown to the index
+	// upload is the sealed segment's upload mark (MarkUpload).
+	upload storage.UploadState
 }
 
 // segFile is the path of a segment file relative to the data directory.
@@ -135,6 +137,15 @@ func (f *retFixture) put(specs ...segSpec) {
 	}
 	if err := f.s.PutSealed(sealed); err != nil {
 		f.t.Fatal(err)
+	}
+	for _, sp := range specs {
+		if sp.upload == storage.UploadNone {
+			continue
+		}
+		m := storage.UploadMark{State: sp.upload, Key: "k/" + sp.cam, At: slot(sp.at + 1)}
+		if err := f.s.MarkUpload(sp.cam, slot(sp.at), m); err != nil {
+			f.t.Fatal(err)
+		}
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -92,7 +91,7 @@ func (p *planner) cameraRules(tx *bolt.Tx) {
 	// fn never fails, so neither does ForEachBucket.
 	_ = cams.ForEachBucket(func(name []byte) error {
 		r := p.rules(name)
-		if r.oldBefore == math.MinInt64 && r.maxBytes == 0 {
+		if r.noRules() {
 			return nil
 		}
 		if segs := cameraSegments(cams, name); segs != nil {
@@ -111,14 +110,15 @@ func cameraSegments(cams *bolt.Bucket, camera []byte) *bolt.Bucket {
 }
 
 // cameraDeletions walks one camera's segments oldest first: those past
-// MaxAge go, then more while the camera is above MaxBytes. It stops at the
-// first segment that starts after the MaxAge cutoff once the camera is
-// within MaxBytes.
+// MaxAge (or, uploaded, past UploadedMaxAge) go, then more while the camera
+// is above MaxBytes. It stops at the first segment that starts after both
+// cutoffs once the camera is within MaxBytes.
 func (p *planner) cameraDeletions(cam string, r *camRules, segs *bolt.Bucket) {
 	var total int64
 	if r.maxBytes > 0 {
 		total = p.cameraBytes(cam, segs)
 	}
+	cutoff := max(r.oldBefore, r.uploadedOldBefore)
 	c := segs.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		over := r.maxBytes > 0 && total > r.maxBytes
@@ -127,13 +127,11 @@ func (p *planner) cameraDeletions(cam string, r *camRules, segs *bolt.Bucket) {
 			p.skipUnreadable(cam, k)
 			continue
 		}
-		if h.start >= r.oldBefore && !over {
+		if h.start >= cutoff && !over {
 			break
 		}
-		reason := ReasonMaxBytes
-		if h.end < r.oldBefore {
-			reason = ReasonMaxAge
-		} else if !over {
+		reason, ok := r.reason(h, v, over)
+		if !ok {
 			continue
 		}
 		if r.verdict(h, false) == deletable && p.add(cam, k, v, reason) {
@@ -182,7 +180,7 @@ func (p *planner) add(camera string, k, v []byte, reason DeleteReason) bool {
 		return false
 	}
 	p.dels = append(p.dels, Deletion{Camera: camera, Start: info.Start, End: info.End, File: info.File,
-		Bytes: info.Bytes, Reason: reason})
+		Bytes: info.Bytes, Reason: reason, NotUploaded: p.pol.Tiered && info.Upload.State == UploadNone})
 	p.bytes += info.Bytes
 	return true
 }
@@ -337,7 +335,7 @@ const segHeadMin = 1 + 1 + 8 + 8 + 1
 // decodeSegment accepts, with the same fields, and may accept values whose
 // tail decodeSegment refuses.
 func decodeSegHead(v []byte) (segHead, bool) {
-	if len(v) < segHeadMin || v[0] != segValueVersion {
+	if len(v) < segHeadMin || !knownSegVersion(v[0]) {
 		return segHead{}, false
 	}
 	h := segHead{

@@ -14,20 +14,24 @@ const (
 	ReasonMinFree
 	// ReasonReclaim: Reclaim freed space for a write that found the disk full.
 	ReasonReclaim
+	// ReasonUploadedMaxAge: the segment's object is in the object store and
+	// its local copy ended longer than the camera's UploadedMaxAge ago.
+	ReasonUploadedMaxAge
 )
 
 // numReasons sizes per-reason counters: reasons index them directly.
-const numReasons = int(ReasonReclaim) + 1
+const numReasons = int(ReasonUploadedMaxAge) + 1
 
 var reasonNames = [numReasons]string{
-	ReasonMaxAge:   "max_age",
-	ReasonMaxBytes: "max_bytes",
-	ReasonMinFree:  "min_free",
-	ReasonReclaim:  "reclaim",
+	ReasonMaxAge:         "max_age",
+	ReasonMaxBytes:       "max_bytes",
+	ReasonMinFree:        "min_free",
+	ReasonReclaim:        "reclaim",
+	ReasonUploadedMaxAge: "uploaded_max_age",
 }
 
 // String returns the reason's config-style name ("max_age", "max_bytes",
-// "min_free", "reclaim"), used in logs and metrics labels.
+// "min_free", "reclaim", "uploaded_max_age"), used in logs and metrics labels.
 func (r DeleteReason) String() string {
 	if int(r) < numReasons && reasonNames[r] != "" {
 		return reasonNames[r]

@@ -14,13 +14,18 @@ type camRules struct {
 	youngAfter int64 // a segment ending after this is younger than MinAge; MaxInt64: no MinAge
 	maxBytes   int64 // 0: no MaxBytes
 	holds      []Hold
+	// tiered: segments not uploaded are kept from MaxAge and MaxBytes.
+	tiered bool
+	// uploadedOldBefore: an uploaded segment ending before this is past
+	// UploadedMaxAge; MinInt64: none (or not tiered).
+	uploadedOldBefore int64
 }
 
 // rules compiles camera's policy at the planner's time.
 func (p *planner) rules(camera []byte) camRules {
 	pol := p.pol.policy(camera)
 	r := camRules{oldBefore: math.MinInt64, youngAfter: math.MaxInt64, maxBytes: max(pol.MaxBytes, 0),
-		holds: pol.Holds}
+		holds: pol.Holds, tiered: p.pol.Tiered, uploadedOldBefore: math.MinInt64}
 	if stored := p.stored[string(camera)]; len(stored) > 0 {
 		r.holds = append(slices.Clip(pol.Holds), stored...)
 	}
@@ -30,7 +35,37 @@ func (p *planner) rules(camera []byte) camRules {
 	if pol.MinAge > 0 {
 		r.youngAfter = unixNano(p.now.Add(-pol.MinAge), math.MaxInt64)
 	}
+	if pol.UploadedMaxAge > 0 && r.tiered {
+		r.uploadedOldBefore = unixNano(p.now.Add(-pol.UploadedMaxAge), math.MinInt64)
+	}
 	return r
+}
+
+// noRules reports whether the per-camera rules can delete nothing.
+func (r *camRules) noRules() bool {
+	return r.oldBefore == math.MinInt64 && r.maxBytes == 0 && r.uploadedOldBefore == math.MinInt64
+}
+
+// reason says which per-camera rule deletes segment h (value v), if any,
+// with the camera over MaxBytes or not. Under tiering a segment not
+// uploaded yet (or whose value does not say) waits for its upload.
+func (r *camRules) reason(h segHead, v []byte, over bool) (DeleteReason, bool) {
+	up := UploadNone
+	if r.tiered {
+		var ok bool
+		if up, ok = uploadStateOf(v); !ok || up == UploadNone {
+			return 0, false
+		}
+	}
+	switch {
+	case h.end < r.oldBefore:
+		return ReasonMaxAge, true
+	case over:
+		return ReasonMaxBytes, true
+	case up == UploadDone && h.end < r.uploadedOldBefore:
+		return ReasonUploadedMaxAge, true
+	}
+	return 0, false
 }
 
 // verdict says whether a segment may go, or which protection keeps it.

@@ -18,6 +18,16 @@ func segs(cam string, at ...int) []segSpec {
 	return out
 }
 
+// tiered returns sealed segments of cam at the given slots with upload
+// state up.
+func tiered(cam string, up storage.UploadState, at ...int) []segSpec {
+	out := segs(cam, at...)
+	for i := range out {
+		out[i].upload = up
+	}
+	return out
+}
+
 // plenty is a file system size that no floor in these tests reaches.
 const plenty = 1 << 40
 
@@ -36,6 +46,8 @@ func TestRetentionRules(t *testing.T) {
 		ret   storage.Retention
 		want  []string
 		unmet string // substring of Unmet; empty: Unmet must be empty
+		// notUploaded is the pass's RetentionReport.NotUploaded.
+		notUploaded int
 	}{
 		{name: "no policy deletes nothing", segs: segs("a", 0, 1, 2, 3, 4)},
 		{
@@ -193,6 +205,37 @@ func TestRetentionRules(t *testing.T) {
 			unmet: "the index lists no other segment",
 		},
 		{
+			name: "tiered: max age and max bytes keep segments not uploaded",
+			segs: slices.Concat(tiered("a", storage.UploadDone, 0), segs("a", 1), tiered("a", storage.UploadRefused, 2),
+				segs("a", 3, 4, 5, 6, 7)),
+			ret:  storage.Retention{Tiered: true, Default: storage.RetentionPolicy{MaxAge: min(60), MaxBytes: 2000}},
+			want: []string{"a@0 max_age", "a@2 max_age"},
+		},
+		{
+			name: "untiered: upload marks change nothing and uploaded max age is off",
+			segs: slices.Concat(tiered("a", storage.UploadDone, 0), segs("a", 1, 2)),
+			ret:  storage.Retention{Default: storage.RetentionPolicy{MaxAge: min(70), UploadedMaxAge: min(10)}},
+			want: []string{"a@0 max_age", "a@1 max_age"},
+		},
+		{
+			name: "tiered: uploaded max age deletes uploaded copies only, a hold wins",
+			segs: slices.Concat(tiered("a", storage.UploadDone, 0, 1, 3, 5), segs("a", 2, 4),
+				tiered("a", storage.UploadRefused, 6), tiered("b", storage.UploadDone, 0)),
+			ret: storage.Retention{Tiered: true, Cameras: map[string]storage.RetentionPolicy{
+				"a": {UploadedMaxAge: min(50), Holds: []storage.Hold{{From: slot(1), To: slot(2)}}},
+				"b": {MaxAge: min(200)}}},
+			want: []string{"a@0 uploaded_max_age", "a@3 uploaded_max_age"},
+		},
+		{
+			name:  "tiered: min free deletes segments not uploaded and counts them",
+			segs:  slices.Concat(tiered("a", storage.UploadDone, 0), segs("a", 1, 2, 3)),
+			total: 6000,
+			ret: storage.Retention{Tiered: true, MinFreeBytes: 4000, PressureIgnoresMinAge: true,
+				Default: storage.RetentionPolicy{UploadedMaxAge: min(200)}},
+			want:        []string{"a@0 min_free", "a@1 min_free"},
+			notUploaded: 1,
+		},
+		{
 			name: "a file unknown to the index survives",
 			segs: append(segs("a", 0, 1, 2), segSpec{cam: "a", at: 3, orphan: true}),
 			ret:  storage.Retention{Default: storage.RetentionPolicy{MaxAge: min(10)}},
@@ -234,6 +277,9 @@ func TestRetentionRules(t *testing.T) {
 					names(rep.Deleted), rep.Bytes, names(dry.Deleted), dry.Bytes)
 			}
 			checkUnmet(t, "pass", rep.Unmet, tt.unmet)
+			if rep.NotUploaded != tt.notUploaded {
+				t.Errorf("pass deleted %d segments not uploaded, want %d", rep.NotUploaded, tt.notUploaded)
+			}
 			if rep.FileErrors != 0 {
 				t.Errorf("%d file errors", rep.FileErrors)
 			}

@@ -58,14 +58,23 @@ type FragmentInfo struct {
 // its first fragment). init is the encoded ftyp+moov; refTrack is the MP4
 // track ID whose times define fragment times (see fmp4.AppendFragment). The
 // file and index entry are created by the writer; failures show up in Err.
+// It is CreateRevision with revision 0 (no cluster).
 func (s *Store) Create(camera string, start time.Time, refTrack uint32, init []byte) (*Segment, error) {
+	return s.CreateRevision(camera, start, refTrack, 0, init)
+}
+
+// CreateRevision is Create for a segment recorded under fencing revision
+// rev (the cluster's ownership revision of camera; 0 without a cluster).
+// The revision is kept in the index entry and in the file's metadata box,
+// and shown in SegmentInfo.Revision.
+func (s *Store) CreateRevision(camera string, start time.Time, refTrack uint32, rev int64, init []byte) (*Segment, error) {
 	if err := ValidCamera(camera); err != nil {
 		return nil, err
 	}
 	start = start.UTC()
 	header := make([]byte, 0, len(init)+64)
 	header = append(header, init...)
-	header = appendMetaBox(header, segmentMeta{Start: start, Camera: camera, RefTrack: refTrack})
+	header = appendMetaBox(header, segmentMeta{Start: start, Camera: camera, RefTrack: refTrack, Revision: rev})
 	scanned, err := scanHeaderBytes(header)
 	if err != nil {
 		return nil, fmt.Errorf("storage: init segment: %w", err)
@@ -73,7 +82,7 @@ func (s *Store) Create(camera string, start time.Time, refTrack uint32, init []b
 	seg := &Segment{s: s, w: s.writerFor(camera), camera: camera, start: start,
 		file: segmentPath(camera, start), done: make(chan struct{}), counters: s.countersFor(camera)}
 	seg.info = SegmentInfo{Camera: camera, Start: start, End: start, File: seg.file,
-		Bytes: int64(len(header)), State: StateOpen, Tracks: scanned.Tracks}
+		Bytes: int64(len(header)), State: StateOpen, Tracks: scanned.Tracks, Revision: rev}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

@@ -70,18 +70,9 @@ func decodeFragCounts(v []byte) (c fragCounts, ok bool) {
 	if len(v) < segHeadMin {
 		return c, false
 	}
-	p := skipUvarint(v, 18) // bytes
-	p = skipString(v, p)    // file
-	if p < 0 || p >= len(v) {
-		return c, false
-	}
-	nt, w := binary.Uvarint(v[p:])
-	if w <= 0 || nt > maxTracks {
-		return c, false
-	}
-	p += w
-	for range nt {
-		p = skipString(v, p)
+	p := skipTracks(v)
+	if v[0] == segValueVersionTier {
+		p = skipTierExt(v, p)
 	}
 	if p < 0 || p >= len(v) {
 		return c, false

@@ -43,6 +43,14 @@ type SegmentInfo struct {
 	Tracks []string
 	// Fragments is the seek table. Segments() fills it only when asked.
 	Fragments []Fragment
+	// Revision is the fencing revision the segment was created under
+	// (CreateRevision): the cluster's proof that this node owned the camera.
+	// It is 0 without a cluster. The file's metadata box keeps it too, so a
+	// rebuild of the index recovers it.
+	Revision int64
+	// Upload is the segment's state in the object store (MarkUploaded). A
+	// rebuild of the index from the files forgets it.
+	Upload UploadMark
 }
 
 // Fragment is one seek-table entry.
@@ -65,11 +73,14 @@ type Fragment struct {
 func (f Fragment) End() time.Time { return f.Start.Add(f.Duration) }
 
 const (
-	segValueVersion  = 1
-	seekValueVersion = 1
-	maxTracks        = 16
-	maxStringLen     = 1024
-	maxFragments     = 1 << 22
+	// segValueVersion is the value layout of entries with no revision and
+	// no upload mark; segValueVersionTier adds both (see encodeSegment).
+	segValueVersion     = 1
+	segValueVersionTier = 2
+	seekValueVersion    = 1
+	maxTracks           = 16
+	maxStringLen        = 1024
+	maxFragments        = 1 << 22
 )
 
 // segKey is the index key of a segment: its start as big-endian Unix ns.
@@ -88,9 +99,18 @@ func keyTime(k []byte) time.Time {
 //
 //	version(1) state(1) start(8, ns BE) end(8, ns BE) bytes(uvarint)
 //	file(uvarint len + bytes) ntracks(uvarint) {track(uvarint len + bytes)}
+//	[version 2: rev(varint) upload(1) [at(8, ns BE) key(uvarint len + bytes) if upload != 0]]
+//
+// An entry without revision and upload mark is written as version 1, byte
+// for byte as before both existed; version 2 keeps version 1's head, so the
+// readers of fixed offsets (segHead) read both alike.
 func encodeSegment(s *SegmentInfo) []byte {
-	b := make([]byte, 0, 64+len(s.File)+16*len(s.Tracks))
-	b = append(b, segValueVersion, byte(s.State))
+	b := make([]byte, 0, 64+len(s.File)+16*len(s.Tracks)+len(s.Upload.Key))
+	ver := byte(segValueVersion)
+	if s.Revision != 0 || s.Upload.State != UploadNone {
+		ver = segValueVersionTier
+	}
+	b = append(b, ver, byte(s.State))
 	b = binary.BigEndian.AppendUint64(b, uint64(s.Start.UnixNano()))
 	b = binary.BigEndian.AppendUint64(b, uint64(s.End.UnixNano()))
 	b = binary.AppendUvarint(b, uint64(s.Bytes))
@@ -98,6 +118,9 @@ func encodeSegment(s *SegmentInfo) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s.Tracks)))
 	for _, t := range s.Tracks {
 		b = appendString(b, t)
+	}
+	if ver == segValueVersionTier {
+		b = appendTierExt(b, s)
 	}
 	return b
 }
@@ -113,7 +136,8 @@ func appendString(b []byte, s string) []byte {
 func decodeSegment(camera string, v []byte) (SegmentInfo, error) {
 	r := valueReader{b: v}
 	s := SegmentInfo{Camera: camera}
-	if ver := r.byte(); ver != segValueVersion && r.err == nil {
+	ver := r.byte()
+	if !knownSegVersion(ver) && r.err == nil {
 		return s, fmt.Errorf("%w: segment value version %d", ErrCorrupt, ver)
 	}
 	s.State = SegmentState(r.byte())
@@ -127,6 +151,9 @@ func decodeSegment(camera string, v []byte) (SegmentInfo, error) {
 	}
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		s.Tracks = append(s.Tracks, r.string())
+	}
+	if ver == segValueVersionTier {
+		r.tierExt(&s)
 	}
 	if r.err == nil && r.pos < len(v) {
 		r.skipFragCounts() // a sealed entry's tail: see segment_counts.go

@@ -58,7 +58,13 @@ var fragDur = time.Duration(fragFrames*1024) * time.Second / 48000
 // writeSegment records nfrag fragments and returns the segment.
 func writeSegment(t *testing.T, s *storage.Store, cam string, start time.Time, nfrag int) *storage.Segment {
 	t.Helper()
-	seg, err := s.Create(cam, start, 1, testInit(t))
+	return writeSegmentRev(t, s, cam, start, nfrag, 0)
+}
+
+// writeSegmentRev is writeSegment under fencing revision rev.
+func writeSegmentRev(t *testing.T, s *storage.Store, cam string, start time.Time, nfrag int, rev int64) *storage.Segment {
+	t.Helper()
+	seg, err := s.CreateRevision(cam, start, 1, rev, testInit(t))
 	if err != nil {
 		t.Fatal(err)
 	}

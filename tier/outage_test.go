@@ -1,0 +1,59 @@
+package tier_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camvault/camvault/internal/rtsptest"
+	"github.com/camvault/camvault/internal/s3test"
+	"github.com/camvault/camvault/storage"
+)
+
+// TestStoreOutage: with the S3 server down, recording goes on (every
+// fragment is written, every segment seals) and the uploads wait; once the
+// server is back the queue catches up. The outage is logged once when it
+// begins and once when it ends, however many retries it took.
+func TestStoreOutage(t *testing.T) {
+	srv := s3test.New(t)
+	f := newFixture(t, srv, nil)
+	f.run()
+	first := at(12 * time.Hour)
+	f.record("cam6", first, 2, 50, 1)
+	f.waitUpload("cam6", first, storage.UploadDone)
+
+	srv.Stop()
+	var during []time.Time
+	for i := range 3 {
+		s := at(12*time.Hour + time.Duration(i+1)*time.Minute)
+		during = append(during, s)
+		if info := f.record("cam6", s, 3, 50, 1); len(info.Fragments) != 3 || info.State != storage.StateSealed {
+			t.Fatalf("recorded during the outage: %+v", info)
+		}
+	}
+	f.tier.Kick()
+	rtsptest.WaitWithin(t, waitLong, "failed attempts to be retried", func() bool { return f.tier.Stats().Failures >= 3 })
+	if st := f.tier.Stats(); !st.Unreachable || st.Queue != 3 || st.UploadedObjects != 1 {
+		t.Errorf("stats during the outage %+v", st)
+	}
+	for _, s := range during {
+		if st := f.info("cam6", s).Upload.State; st != storage.UploadNone {
+			t.Fatalf("segment %v: %v during the outage", s, st)
+		}
+	}
+
+	srv.Start()
+	for _, s := range during {
+		f.waitUpload("cam6", s, storage.UploadDone)
+	}
+	rtsptest.WaitWithin(t, waitLong, "the outage's end to be logged", func() bool {
+		return strings.Contains(f.log.String(), "object store works again")
+	})
+	log := f.log.String()
+	if n, m := strings.Count(log, "object store failing"), strings.Count(log, "object store works again"); n != 1 || m != 1 {
+		t.Errorf("outage logged %d times, its end %d times, want once each; log:\n%s", n, m, log)
+	}
+	if st := f.tier.Stats(); st.Unreachable || st.UploadedObjects != 4 {
+		t.Errorf("stats after the outage %+v", st)
+	}
+}
