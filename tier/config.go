@@ -68,7 +68,7 @@ type Config struct {
 	RetryMax time.Duration `yaml:"retry_max"`
 	// PartSize is the multipart part size in bytes; smaller objects go in
 	// one PUT. Defaults to 16 MiB; at least 5 MiB.
-	PartSize int64 `yaml:"part_size"`
+	PartSize int64 `yaml:"part_size" unit:"bytes"`
 	// RequestTimeout bounds a small request (manifest GET/PUT, LIST,
 	// DELETE, a ranged read, Verify). Defaults to 30s.
 	RequestTimeout time.Duration `yaml:"request_timeout"`
@@ -120,6 +120,7 @@ func (c *Config) Enabled() bool { return c.Endpoint != "" && c.Bucket != "" }
 func DefaultConfig() Config {
 	var c Config
 	c.setDefaults()
+	c.Logger, c.Now = nil, nil // set by New
 	return c
 }
 

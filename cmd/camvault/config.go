@@ -18,6 +18,7 @@ import (
 	"github.com/camvault/camvault/api"
 	"github.com/camvault/camvault/api/export"
 	"github.com/camvault/camvault/auth"
+	"github.com/camvault/camvault/cluster"
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/internal/settings"
 	"github.com/camvault/camvault/live"
@@ -25,6 +26,7 @@ import (
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/tier"
 )
 
 // fileConfig is the configuration file schema. It composes the packages' configurations:
@@ -63,6 +65,8 @@ type fileConfig struct {
 	Storage   storage.Config          `yaml:"storage"`
 	Playback  playback.Config         `yaml:"playback"`
 	Live      live.Config             `yaml:"live"`
+	Cluster   cluster.Config          `yaml:"cluster"`
+	Tier      tier.Config             `yaml:"tier"`
 	Retention retentionConfig         `yaml:"retention"`
 	Cameras   map[string]cameraConfig `yaml:"cameras"`
 	Auth      authConfig              `yaml:"auth"`
@@ -106,6 +110,8 @@ func defaultConfig() *fileConfig {
 		Storage:  storage.DefaultConfig(),
 		Playback: playback.DefaultConfig(),
 		Live:     live.DefaultConfig(),
+		Cluster:  defaultClusterConfig(),
+		Tier:     tier.DefaultConfig(),
 		Retention: retentionConfig{
 			MinFree:   FreeSpace{Percent: defaultMinFreePercent},
 			Interval:  defaultRetentionInterval,
@@ -115,6 +121,14 @@ func defaultConfig() *fileConfig {
 		Auth:    defaultAuthConfig(),
 		Users:   []auth.UserConfig{},
 	}
+}
+
+// defaultClusterConfig is cluster.DefaultConfig with its lists empty rather than nil, as they
+// load from a file.
+func defaultClusterConfig() cluster.Config {
+	c := cluster.DefaultConfig()
+	c.Endpoints = []string{}
+	return c
 }
 
 // Defaults of the settings that belong to cmd itself.

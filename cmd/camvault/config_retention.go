@@ -19,6 +19,7 @@ type retentionConfig struct {
 	MaxBytes              int64         `yaml:"max_bytes" unit:"bytes"`   // per camera; 0: no limit
 	MinFree               FreeSpace     `yaml:"min_free"`                 // "5%" or a size; 0: no floor
 	PressureIgnoresMinAge bool          `yaml:"pressure_ignores_min_age"` //
+	UploadedMaxAge        time.Duration `yaml:"uploaded_max_age"`         // tiered: local copies of uploaded segments go after this; 0: kept until other rules
 	Interval              time.Duration `yaml:"interval"`
 	BatchSize             int           `yaml:"batch_size"`
 }

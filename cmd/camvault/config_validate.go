@@ -39,6 +39,10 @@ func (c *fileConfig) validate() error {
 	v.Add(c.Storage.Validate(), "storage")
 	v.Add(c.Playback.Validate(), "playback")
 	v.Add(c.Live.Validate(), "live")
+	v.Add(c.Cluster.Validate(), "cluster")
+	if c.Tier.Enabled() || c.Tier.Endpoint != "" || c.Tier.Bucket != "" {
+		v.Add(c.Tier.Validate(), "tier") // half a tier section is an error; none is tiering off
+	}
 	c.Retention.validate(&v)
 	c.validateAuth(&v)
 	for _, name := range slices.Sorted(maps.Keys(c.Cameras)) {

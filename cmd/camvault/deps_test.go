@@ -159,6 +159,22 @@ var depRules = []depRule{
 		never:    []string{"ingest", "recorder", "api"},
 	},
 	{
+		// etcd membership and camera ownership know nothing of media or storage (DESIGN.md
+		// "cluster"); cmd wires their events into ingest and the recorder.
+		pkg:      "cluster",
+		camvault: []string{settingsPkg},
+		modules:  []string{"go.etcd.io/etcd/client/v3", "go.etcd.io/etcd/api/v3", "go.etcd.io/etcd/client/pkg/v3", "go.uber.org/zap", "google.golang.org/grpc"},
+		never:    []string{"rtsp", "media", "storage", "recorder", "ingest", "playback", "live", "api", "tier"},
+	},
+	{
+		// Tiering uploads what storage sealed; the cluster's ownership check comes in as a
+		// function (tier.Config.Verify), never as an import.
+		pkg:      "tier",
+		camvault: []string{"storage", settingsPkg},
+		modules:  []string{"github.com/minio/minio-go/v7"},
+		never:    []string{"rtsp", "cluster", "media", "recorder", "ingest", "playback", "live", "api"},
+	},
+	{
 		// users and rights know nothing of the project (DESIGN.md "users/rights").
 		pkg:      "auth",
 		camvault: []string{settingsPkg},

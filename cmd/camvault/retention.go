@@ -18,9 +18,9 @@ import (
 func (c *fileConfig) retention() storage.Retention {
 	r := c.Retention
 	def := storage.RetentionPolicy{MaxAge: time.Duration(r.MaxAge), MinAge: time.Duration(r.MinAge),
-		MaxBytes: int64(r.MaxBytes)}
+		MaxBytes: int64(r.MaxBytes), UploadedMaxAge: r.UploadedMaxAge}
 	out := storage.Retention{Default: def, MinFreeBytes: r.MinFree.Bytes, MinFreePercent: r.MinFree.Percent,
-		PressureIgnoresMinAge: r.PressureIgnoresMinAge, BatchSize: r.BatchSize}
+		PressureIgnoresMinAge: r.PressureIgnoresMinAge, BatchSize: r.BatchSize, Tiered: c.Tier.Enabled()}
 	for _, name := range slices.Sorted(maps.Keys(c.Cameras)) {
 		o := c.Cameras[name].Retention
 		if o == nil {
