@@ -84,6 +84,16 @@ type Config struct {
 	StorageRetry time.Duration `yaml:"storage_retry"`
 	// Now returns the server's wall-clock time. Defaults to time.Now.
 	Now func() time.Time `yaml:"-"`
+	// Fence, if set, gives the fencing revision under which camera is
+	// recorded (package cluster: the revision of this node's ownership) and
+	// whether this node surely owns it now. Each segment is created under
+	// it, and it is asked before each fragment: when it changes, the
+	// segment is sealed and the next one is created under the new
+	// revision. While ok is false, recording goes on under the negated last
+	// revision (-1 if none): such segments are "in doubt" and are published
+	// only if the ownership is confirmed (tier's Verify). Nil records under
+	// revision 0.
+	Fence func(camera string) (rev int64, ok bool) `yaml:"-"`
 	// Logger receives recording events. Nil discards them.
 	Logger *slog.Logger `yaml:"-"`
 }

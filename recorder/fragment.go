@@ -34,6 +34,12 @@ func (rec *Recording) flushFragment() {
 		rec.dropFragment()
 		return
 	}
+	if rec.seg != nil && rec.r.cfg.Fence != nil {
+		if rev := rec.revision(); rev != rec.segRev {
+			rec.log.Warn("fencing revision changed; segment sealed", "from", rec.segRev, "to", rev)
+			rec.sealSegment()
+		}
+	}
 	if rec.seg == nil && !rec.createSegment() {
 		return
 	}
@@ -167,12 +173,13 @@ func (rec *Recording) createSegment() bool {
 			}
 		}
 	}
-	seg, err := rec.r.store.Create(rec.camera, time.Unix(0, rec.segStart), ref.mp4ID, init)
+	rev := rec.revision()
+	seg, err := rec.r.store.CreateRevision(rec.camera, time.Unix(0, rec.segStart), ref.mp4ID, rev, init)
 	if err != nil {
 		rec.storageFailed(err)
 		return false
 	}
-	rec.seg, rec.segHanded, rec.segPTS = seg, 0, rec.fragStart
+	rec.seg, rec.segRev, rec.segHanded, rec.segPTS = seg, rev, 0, rec.fragStart
 	rec.stats.Segments++
 	rec.tracksChanged = true // in-band parameter sets may have changed a size
 	if rec.state == StateStorageError {
@@ -182,6 +189,21 @@ func (rec *Recording) createSegment() bool {
 	rec.log.LogAttrs(context.Background(), slog.LevelInfo, "segment started",
 		slog.Time("start", time.Unix(0, rec.segStart).UTC()), slog.Int("tracks", len(mts)))
 	return true
+}
+
+// revision returns the fencing revision to record under now
+// (Config.Fence): the owned revision, or while ownership is in doubt the
+// negated last one (-1 if none).
+func (rec *Recording) revision() int64 {
+	f := rec.r.cfg.Fence
+	if f == nil {
+		return 0
+	}
+	if rev, ok := f(rec.camera); ok {
+		rec.lastRev = rev
+		return rev
+	}
+	return -max(rec.lastRev, 1)
 }
 
 // warnNotReady logs once per track that it lacks codec parameters.

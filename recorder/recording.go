@@ -40,6 +40,8 @@ type Recording struct {
 	err       error // why the recording ended itself; read without mu after done is closed
 	pkt       rtp.Packet
 	seg       *storage.Segment
+	segRev    int64 // the fencing revision seg was created under (Config.Fence)
+	lastRev   int64 // the last revision Config.Fence reported as surely owned
 	segStart  int64 // wall ns of the segment's first fragment
 	segOrigin int64 // wall ns of media time zero in the segment
 	sealed    []*storage.Segment

@@ -62,6 +62,8 @@ type apiParts struct {
 	pull  *ingest.Pull
 	rtsp  *rtsp.Server
 	live  *live.Relay
+	// cluster is this node's part in a cluster, nil without one.
+	cluster *clusterParts
 	// metrics is served at /metrics and counts the HTTP requests and failed logins.
 	metrics *metrics.Metrics
 	// exporter serves the MP4 exports.

@@ -20,6 +20,8 @@ type rtspHandler struct {
 	live *live.Relay
 	// access decides who may publish, watch and replay which camera.
 	access *rtspAuth
+	// cluster sends clients of cameras that another node owns there; nil without a cluster.
+	cluster *clusterParts
 }
 
 // Announce needs the publish right on the camera. Rights are checked before
@@ -27,6 +29,11 @@ type rtspHandler struct {
 func (h rtspHandler) Announce(ctx context.Context, req *rtsp.AnnounceRequest) (rtsp.Publication, error) {
 	if err := h.access.allow(req.User, req.Peer.Addr(), auth.ActionPublish, req.Path); err != nil {
 		return nil, err
+	}
+	if h.cluster != nil {
+		if err := h.cluster.pushRedirect(strings.TrimSuffix(req.Path, "/"), req.Peer.Addr()); err != nil {
+			return nil, err
+		}
 	}
 	return h.push.Announce(ctx, req)
 }
@@ -48,6 +55,11 @@ func (h rtspHandler) Describe(ctx context.Context, req *rtsp.DescribeRequest) (r
 	}
 	if playback.IsArchivePath(req.Path) {
 		return h.play.Describe(ctx, req)
+	}
+	if h.cluster != nil {
+		if err := h.cluster.liveRedirect(req.Path); err != nil {
+			return nil, err
+		}
 	}
 	return h.live.Describe(ctx, req)
 }

@@ -74,16 +74,29 @@ func (l *lifecycle) run(name string, fn func(ctx context.Context) error) {
 	l.add(name, l.start(name, fn))
 }
 
+// runOwn is run for a part that must outlive the serve's context: its context ends only at
+// its own stop, in reverse order of start like every part's closer, not when the serve begins
+// to stop. The cluster membership uses it, so that recordings closing before it still close
+// as the camera's owner.
+func (l *lifecycle) runOwn(name string, fn func(ctx context.Context) error) {
+	l.add(name, l.startIn(context.WithoutCancel(l.ctx), name, fn))
+}
+
 // errEnded is the failure of a running part that returned nil while the serve still ran.
 var errEnded = errors.New("ended while the serve was running")
 
 // start runs fn in a goroutine and returns its closer.
 func (l *lifecycle) start(name string, fn func(ctx context.Context) error) (stop func() error) {
-	ctx, cancel := context.WithCancel(l.ctx)
+	return l.startIn(l.ctx, name, fn)
+}
+
+// startIn is start with fn's context derived from parent.
+func (l *lifecycle) startIn(parent context.Context, name string, fn func(ctx context.Context) error) (stop func() error) {
+	ctx, cancel := context.WithCancel(parent)
 	done := make(chan error, 1)
 	go func() {
 		err := fn(ctx)
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && l.ctx.Err() == nil {
 			if err == nil {
 				err = errEnded
 			}

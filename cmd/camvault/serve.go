@@ -133,7 +133,15 @@ func startRecording(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*apiParts,
 	l.add("storage", store.Close)
 	store.SetRetention(cfg.retention())
 	l.run("retention", retentionLoop(store, cfg.Retention.Interval, log))
-	rec, err := recorder.New(cfg.recorderConfig(log), store)
+	cp, err := newClusterParts(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	rcfg := cfg.recorderConfig(log)
+	if cp != nil {
+		rcfg.Fence = cp.fence
+	}
+	rec, err := recorder.New(rcfg, store)
 	if err != nil {
 		return nil, err
 	}
@@ -145,11 +153,20 @@ func startRecording(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*apiParts,
 	if err != nil {
 		return nil, err
 	}
-	pull, err = ingest.NewPull(cfg.pullConfig(sink{rec}, relay, log))
+	pull, err = ingest.NewPull(cfg.pullConfig(sink{rec, cp}, relay, log))
 	if err != nil {
 		return nil, err
 	}
-	p := &apiParts{store: store, rec: rec, pull: pull, live: relay}
+	if err := startTiering(l, cfg, store, cp, log); err != nil {
+		return nil, err
+	}
+	if cp != nil {
+		cp.pull = pull
+		l.add("cluster client", cp.node.Close)
+		l.runOwn("cluster", cp.node.Run)
+		l.run("cluster pulls", cp.updateLoop)
+	}
+	p := &apiParts{store: store, rec: rec, pull: pull, live: relay, cluster: cp}
 	p.metrics, err = metrics.New(metrics.Sources{Store: store, Recorder: rec, Pull: pull,
 		RTSP: rtspMetrics(func() *rtsp.Server { return p.rtsp }, pull), DiskSpace: store.DiskSpace,
 		IndexSize: store.IndexSize, WriteRate: store.WriteRate, StorageObserver: storeObs})
@@ -159,7 +176,7 @@ func startRecording(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*apiParts,
 // startRTSP builds the push and playback handlers and the RTSP server, binds its sockets, sets
 // p.rtsp and starts the pulls. The server's accept loop is started last, by startParts.
 func startRTSP(l *lifecycle, cfg *fileConfig, access *rtspAuth, p *apiParts, log *slog.Logger) (*rtsp.Server, *certReloader, error) {
-	push, err := ingest.NewPush(cfg.pushConfig(sink{p.rec}, p.live, log))
+	push, err := ingest.NewPush(cfg.pushConfig(sink{p.rec, p.cluster}, p.live, log))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -172,7 +189,7 @@ func startRTSP(l *lifecycle, cfg *fileConfig, access *rtspAuth, p *apiParts, log
 		return nil, nil, err
 	}
 	mets := p.metrics
-	rcfg := cfg.rtspServerConfig(rtspHandler{push: push, play: play, live: p.live, access: access}, access.countedRTSPAccess(mets.AuthFailure), certs.config(), log)
+	rcfg := cfg.rtspServerConfig(rtspHandler{push: push, play: play, live: p.live, access: access, cluster: p.cluster}, access.countedRTSPAccess(mets.AuthFailure), certs.config(), log)
 	rcfg.OnPlayStart = func(_ string, d time.Duration) { mets.ObservePlayStart(d) }
 	srv, err := rtsp.NewServer(rcfg)
 	if err != nil {
@@ -180,7 +197,11 @@ func startRTSP(l *lifecycle, cfg *fileConfig, access *rtspAuth, p *apiParts, log
 	}
 	p.rtsp = srv
 	l.add("rtsp sockets", srv.Close)
-	p.pull.Update(cfg.pullCameras())
+	if p.cluster != nil {
+		p.pull.Update(p.cluster.pullCameras()) // the owned ones follow as the cluster assigns them
+	} else {
+		p.pull.Update(cfg.pullCameras())
+	}
 	l.run("pull", p.pull.Run)
 	return srv, certs, nil
 }
@@ -237,19 +258,46 @@ func runReindex(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// sink adapts the recorder to ingest.Sink.
-type sink struct{ r *recorder.Recorder }
+// sink adapts the recorder to ingest.Sink; in a cluster, a pushed camera's recording owns the
+// camera while it runs.
+type sink struct {
+	r       *recorder.Recorder
+	cluster *clusterParts // nil without a cluster
+}
 
 func (s sink) ValidCamera(name string) error { return s.r.ValidCamera(name) }
 
 // Open lets a recording fed over TCP hold its source back while storage is
 // behind (recorder.OpenOptions.Backpressure).
 func (s sink) Open(camera string, tracks []*media.Track, feed ingest.Feed) (ingest.Writer, error) {
+	if s.cluster != nil {
+		if err := s.cluster.claimPush(camera); err != nil {
+			return nil, fmt.Errorf("camera ownership: %w", err)
+		}
+	}
 	rec, err := s.r.Open(camera, tracks, recorder.OpenOptions{Backpressure: feed.TCP})
 	if err != nil {
+		if s.cluster != nil {
+			s.cluster.releasePush(camera)
+		}
 		return nil, err
 	}
+	if s.cluster != nil {
+		return ownedRecording{rec, s.cluster, camera}, nil
+	}
 	return rec, nil
+}
+
+// ownedRecording gives a pushed camera up when its recording ends.
+type ownedRecording struct {
+	*recorder.Recording
+	cluster *clusterParts
+	camera  string
+}
+
+func (o ownedRecording) Close() {
+	o.Recording.Close()
+	o.cluster.releasePush(o.camera)
 }
 
 // pullCameras lists the cameras with a url, in name order.

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/camvault/camvault/cluster"
+	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/tier"
+)
+
+// clusterParts is this node's part in a cluster (package cluster): etcd ownership decides
+// which pulled cameras it records and under which fencing revision, and where clients of
+// cameras owned by another node are sent. Nil when the cluster section is off.
+type clusterParts struct {
+	node   *cluster.Node
+	cfg    *fileConfig
+	self   string
+	pulled map[string]bool // recorded pulled cameras: assigned by the cluster
+	log    *slog.Logger
+
+	pull  *ingest.Pull  // set before the node runs
+	dirty chan struct{} // the owned set changed: update the pulls
+
+	// mu guards the fields below.
+	mu         sync.Mutex
+	owned      map[string]int64
+	redirected map[redirectKey]time.Time // pushes sent to another owner, by camera and peer
+}
+
+// redirectKey is a pushed camera and the publisher's address that was redirected.
+type redirectKey struct {
+	camera string
+	peer   netip.Addr
+}
+
+// pushRetryWindow is how long after a publisher was redirected to the camera's owner its next
+// ANNOUNCE of the camera here takes the camera over instead: the publisher did not follow the
+// redirect (ffmpeg does not follow a 302 to ANNOUNCE), and a camera must never be left
+// unrecorded because of it.
+const pushRetryWindow = time.Minute
+
+// maxRedirected bounds the remembered redirects of publishers.
+const maxRedirected = 4096
+
+// newClusterParts builds the node (not run yet) when the cluster section is on.
+func newClusterParts(cfg *fileConfig, log *slog.Logger) (*clusterParts, error) {
+	if !cfg.Cluster.Enabled() {
+		return nil, nil
+	}
+	cp := &clusterParts{cfg: cfg, self: cfg.Cluster.Node, pulled: map[string]bool{}, log: log.With("component", "cluster"),
+		dirty: make(chan struct{}, 1), owned: map[string]int64{}, redirected: map[redirectKey]time.Time{}}
+	cc := cfg.Cluster
+	for _, c := range cfg.pullCameras() {
+		if !c.OnDemand {
+			cp.pulled[c.Name] = true
+			cc.Pulled = append(cc.Pulled, c.Name)
+		}
+	}
+	cc.OnEvent, cc.Logger = cp.event, log
+	node, err := cluster.New(cc)
+	if err != nil {
+		return nil, err
+	}
+	cp.node = node
+	return cp, nil
+}
+
+// event follows what this node owns; the pulls are updated by updateLoop.
+func (cp *clusterParts) event(e cluster.Event) {
+	cp.mu.Lock()
+	switch e.Kind {
+	case cluster.EventGained:
+		cp.owned[e.Camera] = e.Revision
+	case cluster.EventLost:
+		delete(cp.owned, e.Camera)
+	}
+	cp.mu.Unlock()
+	select {
+	case cp.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// pullCameras returns the pulled cameras this node runs: the on-demand ones (never recorded,
+// pulled for the viewers of this node) and the recorded ones it owns.
+func (cp *clusterParts) pullCameras() []ingest.PullCamera {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	return slices.DeleteFunc(cp.cfg.pullCameras(), func(c ingest.PullCamera) bool {
+		_, owned := cp.owned[c.Name]
+		return cp.pulled[c.Name] && !owned
+	})
+}
+
+// updateLoop starts and stops the pulled cameras as ownership moves, off the cluster's event
+// goroutine (Update waits for stopped cameras to tear down).
+func (cp *clusterParts) updateLoop(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-cp.dirty:
+			cp.pull.Update(cp.pullCameras())
+		}
+	}
+}
+
+// fence is the recorder's Config.Fence: pushed and pulled cameras alike are recorded under
+// this node's ownership revision.
+func (cp *clusterParts) fence(camera string) (int64, bool) { return cp.node.Fence(camera) }
+
+// verify is tier's Config.Verify: a segment is published only under a revision that etcd says
+// still owns its camera. A segment recorded in doubt (negative revision) is published if its
+// revision was confirmed.
+func (cp *clusterParts) verify(ctx context.Context, camera string, rev int64) error {
+	return cp.node.Verify(ctx, camera, max(rev, -rev))
+}
+
+// ownerElsewhere returns the owner of camera when it is another node.
+func (cp *clusterParts) ownerElsewhere(camera string) (cluster.Owner, bool) {
+	o, ok := cp.node.Owner(camera)
+	if !ok || o.Node == cp.self || o.RTSPURL == "" {
+		return cluster.Owner{}, false
+	}
+	return o, true
+}
+
+// redirectTo returns the error that sends a client of path to the owner's RTSP URL.
+func redirectTo(o cluster.Owner, path string) *rtsp.RedirectError {
+	return &rtsp.RedirectError{Location: strings.TrimSuffix(o.RTSPURL, "/") + "/" + path,
+		Err: errors.New("camera is owned by node " + o.Node)}
+}
+
+// liveRedirect sends a live viewer of a camera owned by another node there (302).
+func (cp *clusterParts) liveRedirect(path string) error {
+	if o, ok := cp.ownerElsewhere(path); ok {
+		return redirectTo(o, path)
+	}
+	return nil
+}
+
+// pushRedirect sends a publisher of a camera that another live node owns there (302), unless
+// the same publisher was sent there within pushRetryWindow and came back: then it records
+// here and the camera is taken over at RECORD (claimPush).
+func (cp *clusterParts) pushRedirect(camera string, peer netip.Addr) error {
+	o, ok := cp.ownerElsewhere(camera)
+	if !ok {
+		return nil
+	}
+	k := redirectKey{camera, peer}
+	now := time.Now()
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if at, seen := cp.redirected[k]; seen && now.Sub(at) < pushRetryWindow {
+		delete(cp.redirected, k)
+		cp.log.Info("publisher came back instead of following the redirect: taking the camera over",
+			"camera", camera, "peer", peer, "owner", o.Node)
+		return nil
+	}
+	if len(cp.redirected) >= maxRedirected {
+		for k, at := range cp.redirected {
+			if now.Sub(at) >= pushRetryWindow {
+				delete(cp.redirected, k)
+			}
+		}
+		if len(cp.redirected) >= maxRedirected {
+			clear(cp.redirected)
+		}
+	}
+	cp.redirected[k] = now
+	return redirectTo(o, camera)
+}
+
+// claimPush makes this node the owner of a pushed camera as its recording starts: a free
+// camera is claimed, one owned by another node is taken over through the fenced handover (the
+// publisher came here, so the other node no longer receives it). Pulled cameras are the
+// cluster's to assign.
+func (cp *clusterParts) claimPush(camera string) error {
+	if cp.pulled[camera] {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cp.cfg.Cluster.RequestTimeout)
+	defer cancel()
+	_, err := cp.node.Claim(ctx, camera) // EventGained follows
+	if owned := (*cluster.OwnedError)(nil); errors.As(err, &owned) {
+		cp.log.Info("taking over a pushed camera from its owner", "camera", camera, "owner", owned.Owner.Node)
+		_, err = cp.node.Takeover(ctx, camera)
+	}
+	return err
+}
+
+// releasePush gives a pushed camera up when its recording ends.
+func (cp *clusterParts) releasePush(camera string) {
+	if cp.pulled[camera] {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cp.cfg.Cluster.RequestTimeout)
+	defer cancel()
+	if err := cp.node.Release(ctx, camera); err != nil {
+		cp.log.Warn("camera not released", "camera", camera, "err", err)
+	}
+}
+
+// startTiering starts the upload of sealed segments to object storage when the tier section
+// is on: under the cluster's node name and ownership check in a cluster.
+func startTiering(l *lifecycle, cfg *fileConfig, store *storage.Store, cp *clusterParts, log *slog.Logger) error {
+	if !cfg.Tier.Enabled() {
+		return nil
+	}
+	tc := cfg.Tier
+	tc.Logger = log
+	if cp != nil {
+		tc.Node, tc.Verify = cp.self, cp.verify
+	}
+	t, err := tier.New(tc, store)
+	if err != nil {
+		return err
+	}
+	l.run("tier", t.Run)
+	return nil
+}

@@ -1,0 +1,208 @@
+//go:build interop
+
+package interop
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camvault/camvault/cluster"
+	"github.com/camvault/camvault/internal/etcdtest"
+	"github.com/camvault/camvault/internal/rtsptest"
+	"github.com/camvault/camvault/storage"
+)
+
+// clusterLeaseTTL is the nodes' lease: a killed node's cameras must record again elsewhere
+// within it plus 5 s (issue 13).
+const clusterLeaseTTL = 2 * time.Second
+
+// startClusterNodes starts n camvault nodes of one cluster on etcd, each pulling its share of
+// the cameras in camerasYAML (a cameras: section).
+func startClusterNodes(t *testing.T, etcd *etcdtest.Server, n int, camerasYAML string) []*server {
+	t.Helper()
+	nodes := make([]*server, n)
+	for i := range nodes {
+		s := startServerLater(t, "")
+		s.writeConfig(fmt.Sprintf("cluster:\n  endpoints: [%s]\n  node: node%d\n  rtsp_url: rtsp://%s\n  http_url: http://127.0.0.1:9\n  lease_ttl: %v\n%s",
+			etcd.Endpoint(), i, s.rtsp, clusterLeaseTTL, camerasYAML))
+		nodes[i] = s
+	}
+	for _, s := range nodes {
+		s.start()
+		t.Cleanup(s.stop)
+	}
+	return nodes
+}
+
+// ownerNow returns the index of the node but skip that owns camera and records it now: its
+// log's last "camera gained" or "camera lost" line for camera is a gain, with "recording
+// started" after it; -1 if none.
+func ownerNow(nodes []*server, camera string, skip int) int {
+	for i, s := range nodes {
+		if i == skip {
+			continue
+		}
+		owned, recording := false, false
+		for line := range strings.Lines(s.logs.String()) {
+			if !slices.Contains(strings.Fields(line), "camera="+camera) {
+				continue
+			}
+			switch {
+			case strings.Contains(line, `msg="camera gained"`):
+				owned, recording = true, false
+			case strings.Contains(line, `msg="camera lost"`):
+				owned = false
+			case strings.Contains(line, `msg="recording started"`):
+				recording = true
+			}
+		}
+		if owned && recording {
+			return i
+		}
+	}
+	return -1
+}
+
+// waitAssigned waits until every camera is recorded by the node that the cluster's
+// assignment gives it among the nodes but skip (equal capacities), and returns the owners.
+func waitAssigned(t *testing.T, nodes []*server, cams []string, skip int) map[string]int {
+	t.Helper()
+	var members []cluster.Member
+	for i := range nodes {
+		if i != skip {
+			members = append(members, cluster.Member{Name: fmt.Sprintf("node%d", i), Capacity: cluster.DefaultCapacity})
+		}
+	}
+	want := cluster.Assign(cams, members)
+	owner := map[string]int{}
+	rtsptest.WaitWithin(t, 60*time.Second, "every camera recording on its assigned node", func() bool {
+		for _, c := range cams {
+			owner[c] = ownerNow(nodes, c, skip)
+			if owner[c] < 0 || fmt.Sprintf("node%d", owner[c]) != want[c] {
+				return false
+			}
+		}
+		return true
+	})
+	return owner
+}
+
+// TestClusterFailover: three nodes share six pulled cameras (GStreamer RTSP server), each
+// recorded by exactly one node under its fencing revision; kill -9 of a node that records some
+// makes them record on the survivors within the lease TTL + 5 s, and no camera's segments from
+// different nodes overlap in time.
+func TestClusterFailover(t *testing.T) {
+	needTool(t, "etcd")
+	needGstElement(t, "x264enc", "rtph264pay")
+	etcd := etcdtest.Start(t)
+	cam := startGstCamera(t, "", "")
+	var yaml strings.Builder
+	yaml.WriteString("cameras:\n")
+	var cams []string
+	for i := range 6 {
+		name := fmt.Sprintf("cam%d", i)
+		cams = append(cams, name)
+		fmt.Fprintf(&yaml, "  %s:\n    url: rtsp://%s/h264\n", name, cam)
+	}
+	nodes := startClusterNodes(t, etcd, 3, yaml.String())
+
+	owner := waitAssigned(t, nodes, cams, -1)
+	victim := owner[cams[0]]
+	var moved []string
+	for _, c := range cams {
+		if owner[c] == victim {
+			moved = append(moved, c)
+		}
+	}
+	for _, c := range moved {
+		nodes[victim].waitFragments(c, 2)
+	}
+	killed := time.Now()
+	nodes[victim].kill()
+	took := map[string]time.Duration{}
+	rtsptest.WaitWithin(t, clusterLeaseTTL+20*time.Second, "the killed node's cameras recording elsewhere", func() bool {
+		for _, c := range moved {
+			if _, ok := took[c]; !ok && ownerNow(nodes, c, victim) >= 0 {
+				took[c] = time.Since(killed)
+			}
+		}
+		return len(took) == len(moved)
+	})
+	waitAssigned(t, nodes, cams, victim)
+	for _, c := range moved {
+		t.Logf("%s recording again %v after the kill", c, took[c].Round(time.Millisecond))
+		if took[c] > clusterLeaseTTL+5*time.Second {
+			t.Errorf("%s recording again %v after the kill, want at most %v", c, took[c], clusterLeaseTTL+5*time.Second)
+		}
+	}
+	for _, c := range moved {
+		nodes[ownerNow(nodes, c, victim)].waitFragments(c, 2)
+	}
+	for i, s := range nodes {
+		if i != victim {
+			s.stop()
+		}
+	}
+
+	for _, c := range cams {
+		type seg struct {
+			node int
+			info storage.SegmentInfo
+		}
+		var all []seg
+		for i, s := range nodes {
+			for _, info := range s.segments(c) {
+				if info.Revision > 0 {
+					all = append(all, seg{i, info})
+					continue
+				}
+				// Written after the node stopped owning the camera (the end of the fragment
+				// in progress when a reassignment released it): kept locally under the
+				// negated revision, never as the owner's, and only that one fragment.
+				t.Logf("%s on node%d: %v segment at %v under revision %d", c, i, info.End.Sub(info.Start), info.Start, info.Revision)
+				if d := info.End.Sub(info.Start); info.Revision == 0 || d > 5*time.Second {
+					t.Errorf("%s on node%d: segment at %v of %v under revision %d, want the owner's revision", c, i, info.Start, d, info.Revision)
+				}
+			}
+		}
+		slices.SortFunc(all, func(a, b seg) int { return a.info.Start.Compare(b.info.Start) })
+		for i := 1; i < len(all); i++ {
+			a, b := all[i-1], all[i]
+			if a.node != b.node && b.info.Start.Before(a.info.End) {
+				t.Errorf("%s: node%d's segment %v-%v (r%d) overlaps node%d's %v-%v (r%d)", c,
+					a.node, a.info.Start, a.info.End, a.info.Revision, b.node, b.info.Start, b.info.End, b.info.Revision)
+			}
+			if a.node != b.node && a.info.Revision >= b.info.Revision {
+				t.Errorf("%s: ownership moved from node%d (r%d) to node%d (r%d) without a higher revision", c,
+					a.node, a.info.Revision, b.node, b.info.Revision)
+			}
+			if gap := b.info.Start.Sub(a.info.End); a.node != b.node && gap > clusterLeaseTTL+5*time.Second {
+				t.Errorf("%s: gap of %v between node%d and node%d", c, gap, a.node, b.node)
+			}
+		}
+	}
+}
+
+// TestClusterRedirects: a live viewer and a publisher of a camera that another node owns are
+// sent there with 302 and the owner's URL.
+func TestClusterRedirects(t *testing.T) {
+	needTool(t, "etcd")
+	needGstElement(t, "x264enc", "rtph264pay")
+	etcd := etcdtest.Start(t)
+	cam := startGstCamera(t, "", "")
+	nodes := startClusterNodes(t, etcd, 2, fmt.Sprintf("cameras:\n  lobby:\n    url: rtsp://%s/h264\n", cam))
+	own := waitAssigned(t, nodes, []string{"lobby"}, -1)["lobby"]
+	other := 1 - own
+	want := "Location: rtsp://" + nodes[own].rtsp + "/lobby"
+	resp, err := rawRequest(nodes[other].rtsp, "DESCRIBE rtsp://"+nodes[other].rtsp+"/lobby RTSP/1.0\r\nCSeq: 1\r\n\r\n")
+	if err != nil || !strings.HasPrefix(resp, "RTSP/1.0 302") || !strings.Contains(resp, want) {
+		t.Fatalf("DESCRIBE of lobby on the other node: %q, %v; want 302 with %q", resp, err, want)
+	}
+	resp, err = rawRequest(nodes[own].rtsp, "DESCRIBE rtsp://"+nodes[own].rtsp+"/lobby RTSP/1.0\r\nCSeq: 1\r\n\r\n")
+	if err != nil || !strings.HasPrefix(resp, "RTSP/1.0 200") {
+		t.Fatalf("DESCRIBE of lobby on its owner: %q, %v; want 200", resp, err)
+	}
+}
