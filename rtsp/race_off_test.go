@@ -1,0 +1,5 @@
+//go:build !race
+
+package rtsp
+
+const raceEnabled = false
