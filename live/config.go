@@ -1,6 +1,7 @@
 package live
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -47,6 +48,13 @@ type Config struct {
 	// it starts pulling the camera and reports true if it knows it
 	// (ingest.Pull.Watch). release is called when the viewer leaves.
 	OnDemand func(camera string) (release func(), ok bool) `yaml:"-"`
+	// Moved, if set, is asked when a camera stops while viewers play it
+	// over RTSP: where the camera is live now (a cluster moved it to
+	// another node), as the rtsp:// URL of its live stream there. It may
+	// wait for the answer until ctx ends (the viewer left); ok false means
+	// nowhere. A viewer whose camera moved is sent there with a REDIRECT
+	// request instead of an RTCP BYE.
+	Moved func(ctx context.Context, camera string) (location string, ok bool) `yaml:"-"`
 	// Logger receives viewer events. Nil discards them.
 	Logger *slog.Logger `yaml:"-"`
 }

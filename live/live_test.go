@@ -1,6 +1,7 @@
 package live_test
 
 import (
+	"context"
 	"errors"
 	"runtime"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/camvault/camvault/live"
 	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 )
 
 // TestInstantStart joins a viewer in the middle of a group of pictures: it
@@ -577,5 +579,57 @@ func TestLateAudioNotHeld(t *testing.T) {
 	cam.w.WriteRTP(1, rtpPacket(97, 500, 0, audioSSRC, true, []byte{0, 16, 0, 8, 1, 2, 3}))
 	if s := o.count(t, got+1)[got]; s.stream != 1 {
 		t.Fatalf("sent %+v, want the audio packet", s)
+	}
+}
+
+// redirector is an rtsp.Redirector that records where it sent the viewer.
+type redirector struct{ to chan string }
+
+func (r redirector) Redirect(location string, _ *headers.Range) error {
+	r.to <- location
+	return nil
+}
+
+// TestCameraMovedRedirects: when a playing camera stops and Config.Moved
+// knows where it went, its RTSP viewers get a REDIRECT there instead of a
+// BYE, and their sessions are left for the server to end; when it knows of
+// no place, they get the BYE.
+func TestCameraMovedRedirects(t *testing.T) {
+	var asked chan string
+	moved := func(ctx context.Context, camera string) (string, bool) {
+		select {
+		case to := <-asked:
+			return to + "/" + camera, to != ""
+		case <-ctx.Done():
+			return "", false
+		}
+	}
+	r, cam := newRelay(t, live.Config{Moved: moved})
+	asked = make(chan string, 1)
+	cam.frames(3)
+	o := newOut()
+	pres, err := r.Describe(t.Context(), &rtsp.DescribeRequest{Path: "cam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pres.Close(rtsp.ErrTeardown) })
+	rd := redirector{to: make(chan string, 1)}
+	resp, err := pres.Play(&rtsp.PlayRequest{Streams: []int{0, 1}, Out: o, Redirect: rd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Start()
+	asked <- "rtsp://node2:8554"
+	cam.w.Close()
+	if to := <-rd.to; to != "rtsp://node2:8554/cam" {
+		t.Fatalf("redirected to %q", to)
+	}
+	for _, p := range o.count(t, 1) {
+		if p.rtcp && len(p.b) > 9 && p.b[9] == 203 {
+			t.Fatal("a BYE was sent to a redirected viewer")
+		}
+	}
+	if err := pres.(rtsp.Ender).Ended(); err != nil {
+		t.Fatalf("Ended = %v after the redirect, want nil (the server ends the session)", err)
 	}
 }

@@ -65,6 +65,7 @@ func (p *presentation) Play(req *rtsp.PlayRequest) (*rtsp.PlayResponse, error) {
 		p.admitted = true
 	}
 	v := newViewer(p.h, req.Streams)
+	v.redirect = req.Redirect
 	starts, ok := p.h.join(v, req.Streams)
 	if !ok && p.release != nil {
 		// An on-demand camera that ended between DESCRIBE and PLAY (its

@@ -1,7 +1,9 @@
 package live
 
 import (
+	"context"
 	"encoding/binary"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -16,6 +18,10 @@ type viewer struct {
 	setUp    []bool        // by source track: the client set up its stream
 	toStream []int         // by source track: the viewer's stream index
 	wantKey  bool          // the key track is set up: skipping ends at a keyframe
+	camera   string
+	moved    func(ctx context.Context, camera string) (string, bool) // Config.Moved
+	redirect rtsp.Redirector                                         // nil: not an RTSP viewer
+	log      *slog.Logger
 	wake     chan struct{}
 	stop     chan struct{}
 	done     chan struct{}
@@ -47,7 +53,8 @@ const sendBatch = 64
 const maxKeptScratch = 2048
 
 func newViewer(h *hub, streams []int) *viewer {
-	v := &viewer{limit: h.r.cfg.ViewerQueueBytes, delay: h.r.cfg.BatchDelay, setUp: make([]bool, len(h.tracks)), toStream: h.toStream,
+	v := &viewer{limit: h.r.cfg.ViewerQueueBytes, delay: h.r.cfg.BatchDelay, camera: h.camera,
+		moved: h.r.cfg.Moved, log: h.log, setUp: make([]bool, len(h.tracks)), toStream: h.toStream,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		batch: make([]entry, sendBatch), pkts: make([]rtsp.Packet, 0, sendBatch)}
 	for _, s := range streams {
@@ -173,7 +180,9 @@ func (v *viewer) run(out Output) {
 			v.mu.Unlock()
 			if n == 0 {
 				if gone != nil {
-					v.bye(out, gone)
+					if !v.moveOn() {
+						v.bye(out, gone)
+					}
 					return
 				}
 				break
@@ -246,6 +255,34 @@ func (v *viewer) write(out Output, e entry) error {
 		b = v.scratch
 	}
 	return out.WriteRTP(s, b)
+}
+
+// moveOn sends the viewer where its camera went (Config.Moved) with a
+// REDIRECT request, and reports whether it did. The session then ends by
+// the client's TEARDOWN or the server's redirect grace, not by Ended.
+func (v *viewer) moveOn() bool {
+	if v.moved == nil || v.redirect == nil {
+		return false
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-v.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	loc, ok := v.moved(ctx, v.camera)
+	if !ok {
+		return false
+	}
+	if err := v.redirect.Redirect(loc, nil); err != nil {
+		v.log.Warn("live viewer not redirected", "to", loc, "err", err)
+		return false
+	}
+	v.log.Info("live viewer redirected: the camera moved", "to", loc)
+	return true
 }
 
 // bye sends an RTCP BYE on every set-up stream that had media, and marks

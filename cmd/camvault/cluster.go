@@ -148,6 +148,37 @@ func (cp *clusterParts) liveRedirect(path string) error {
 	return nil
 }
 
+// movedPoll is how often moved looks at the cluster's view of the owners (local, no etcd
+// request) while it waits for a moved camera's new owner.
+const movedPoll = 50 * time.Millisecond
+
+// moved is live's Config.Moved: a pulled camera that this node stopped recording because the
+// cluster gave it to another node is live there once that node claims it, within the lease TTL
+// plus 5 s; its viewers are sent there. A camera this node still owns (it went offline) or a
+// pushed one (its publisher left) has moved nowhere.
+func (cp *clusterParts) moved(ctx context.Context, camera string) (string, bool) {
+	if !cp.pulled[camera] {
+		return "", false
+	}
+	if _, owned := cp.node.Fence(camera); owned {
+		return "", false
+	}
+	ctx, cancel := context.WithTimeout(ctx, cp.cfg.Cluster.LeaseTTL+5*time.Second)
+	defer cancel()
+	t := time.NewTicker(movedPoll)
+	defer t.Stop()
+	for {
+		if o, ok := cp.ownerElsewhere(camera); ok {
+			return redirectTo(o, camera).Location, true
+		}
+		select {
+		case <-ctx.Done():
+			return "", false
+		case <-t.C:
+		}
+	}
+}
+
 // pushRedirect sends a publisher of a camera that another live node owns there (302), unless
 // the same publisher was sent there within pushRetryWindow and came back: then it records
 // here and the camera is taken over at RECORD (claimPush).

@@ -149,6 +149,9 @@ func startRecording(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*apiParts,
 	var pull *ingest.Pull
 	lc := cfg.liveConfig(log)
 	lc.OnDemand = func(camera string) (func(), bool) { return pull.Watch(camera) }
+	if cp != nil {
+		lc.Moved = cp.moved
+	}
 	relay, err := live.New(lc)
 	if err != nil {
 		return nil, err

@@ -3,15 +3,18 @@
 package interop
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/camvault/camvault/cluster"
 	"github.com/camvault/camvault/internal/etcdtest"
 	"github.com/camvault/camvault/internal/rtsptest"
+	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -205,4 +208,94 @@ func TestClusterRedirects(t *testing.T) {
 	if err != nil || !strings.HasPrefix(resp, "RTSP/1.0 200") {
 		t.Fatalf("DESCRIBE of lobby on its owner: %q, %v; want 200", resp, err)
 	}
+}
+
+// movingCamera returns a camera name that the assignment gives to one of the first two of
+// three equal nodes while they are alone, and to the third once it joins.
+func movingCamera(t *testing.T) string {
+	t.Helper()
+	two := []cluster.Member{{Name: "node0", Capacity: cluster.DefaultCapacity}, {Name: "node1", Capacity: cluster.DefaultCapacity}}
+	three := append(slices.Clone(two), cluster.Member{Name: "node2", Capacity: cluster.DefaultCapacity})
+	for i := range 1000 {
+		c := fmt.Sprintf("moving%d", i)
+		if cluster.Assign([]string{c}, three)[c] == "node2" {
+			return c
+		}
+	}
+	t.Fatal("no camera name moves to node2")
+	return ""
+}
+
+// TestClusterLiveViewerFollowsMove: a live viewer of a pulled camera (camvault's own RTSP
+// client) gets a REDIRECT when a joining node takes the camera over, follows it to the new
+// owner and receives the camera's media from there.
+func TestClusterLiveViewerFollowsMove(t *testing.T) {
+	needGstElement(t, "x264enc", "rtph264pay")
+	etcd := etcdtest.Start(t)
+	cam := startGstCamera(t, "", "")
+	c := movingCamera(t)
+	yaml := fmt.Sprintf("cameras:\n  %s:\n    url: rtsp://%s/h264\n", c, cam)
+	nodes := make([]*server, 3)
+	for i := range nodes {
+		s := startServerLater(t, "")
+		s.writeConfig(fmt.Sprintf("cluster:\n  endpoints: [%s]\n  node: node%d\n  rtsp_url: rtsp://%s\n  http_url: http://127.0.0.1:9\n  lease_ttl: %v\n%s",
+			etcd.Endpoint(), i, s.rtsp, clusterLeaseTTL, yaml))
+		nodes[i] = s
+	}
+	for _, s := range nodes[:2] {
+		s.start()
+		t.Cleanup(s.stop)
+	}
+	first := waitAssigned(t, nodes, []string{c}, 2)[c]
+
+	var mu sync.Mutex
+	var moves []rtsp.ClientRedirect
+	var packets, after int
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	client, err := rtsp.Dial(ctx, rtsp.ClientConfig{URL: "rtsp://" + nodes[first].rtsp + "/" + c, Transport: "tcp",
+		OnRedirect: func(r rtsp.ClientRedirect) {
+			mu.Lock()
+			moves = append(moves, r)
+			mu.Unlock()
+		},
+		OnRTP: func(int, []byte) {
+			mu.Lock()
+			packets++
+			if len(moves) > 0 {
+				after++
+			}
+			mu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	runErr := make(chan error, 1)
+	go func() { runErr <- client.Run(ctx) }()
+	received := func(what string, cond func() bool) {
+		t.Helper()
+		rtsptest.WaitWithin(t, 60*time.Second, what, func() bool {
+			select {
+			case err := <-runErr:
+				t.Fatalf("the viewer stopped: %v", err)
+			default:
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			return cond()
+		})
+	}
+	received("live packets from the first owner", func() bool { return packets > 50 })
+
+	nodes[2].start()
+	t.Cleanup(nodes[2].stop)
+	waitAssigned(t, nodes, []string{c}, -1)
+	received("a REDIRECT followed and packets from the new owner", func() bool { return len(moves) > 0 && after > 50 })
+	mu.Lock()
+	defer mu.Unlock()
+	if want := "rtsp://" + nodes[2].rtsp + "/" + c; len(moves) != 1 || moves[0].To != want {
+		t.Fatalf("moves %+v, want one to %s", moves, want)
+	}
+	nodes[first].waitLogLine(10*time.Second, `msg="live viewer redirected: the camera moved"`, "camera="+c)
 }
