@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -63,6 +64,12 @@ type Config struct {
 	// configuration): the cluster assigns them to live nodes. Pushed cameras are not
 	// listed; they are claimed by the node they push to.
 	Pulled []string `yaml:"-"`
+	// BeforeRelease, if set, is called before this node gives up a pulled camera that the
+	// assignment moved to another node, while it still owns it (Fence is still ok): the
+	// caller stops recording it, so that its last fragment is committed under the owned
+	// revision. ctx ends after RequestTimeout; the release follows when it returns. It is
+	// not called for cameras lost involuntarily (lease expiry, a takeover).
+	BeforeRelease func(ctx context.Context, camera string) `yaml:"-"`
 	// OnEvent receives the changes of what this node owns and of its lease (Event). It is
 	// called from one goroutine, in order, never concurrently; it should return quickly,
 	// as it delays the events after it (never keepalives). Nil drops the events.

@@ -43,6 +43,8 @@ type nodeOptions struct {
 	// onGained, if set, is called (from the node's event goroutine) for each EventGained,
 	// before the event reaches the channel.
 	onGained func(cluster.Event)
+	// beforeRelease is the node's Config.BeforeRelease.
+	beforeRelease func(ctx context.Context, camera string)
 }
 
 // startNode runs a node named name against endpoint until the test ends.
@@ -60,6 +62,7 @@ func startNode(t *testing.T, endpoint, name string, o nodeOptions) *testNode {
 		RequestTimeout: time.Second,
 		RetryInterval:  100 * time.Millisecond,
 		Pulled:         o.pulled,
+		BeforeRelease:  o.beforeRelease,
 		Logger:         slog.New(tn.logs),
 		OnEvent: func(e cluster.Event) {
 			if e.Kind == cluster.EventGained && o.onGained != nil {

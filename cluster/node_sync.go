@@ -165,6 +165,11 @@ func (n *Node) reconcile(ctx context.Context) {
 	}
 	for _, c := range release {
 		parallel(func() {
+			if f := n.cfg.BeforeRelease; f != nil {
+				bctx, cancel := context.WithTimeout(ctx, n.cfg.RequestTimeout)
+				f(bctx, c)
+				cancel()
+			}
 			if err := n.Release(ctx, c); err != nil {
 				n.log.Debug("release of a camera assigned elsewhere failed; retried", "camera", c, "err", err)
 			}

@@ -1,7 +1,9 @@
 package cluster_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -363,5 +365,39 @@ func TestStartWithoutEtcd(t *testing.T) {
 	}
 	if a.State() != cluster.StateLive || len(a.Owned()) != 3 {
 		t.Errorf("after etcd came up: state %v, owns %v", a.State(), a.Owned())
+	}
+}
+
+// TestBeforeRelease: a pulled camera that the assignment moves to a joining node is handed
+// to BeforeRelease while its old owner's Fence still holds, and released after it returns.
+func TestBeforeRelease(t *testing.T) {
+	etcd := etcdtest.Start(t)
+	cams := make([]string, 12)
+	for i := range cams {
+		cams[i] = fmt.Sprintf("cam%02d", i)
+	}
+	var mu sync.Mutex
+	drained := map[string]bool{}
+	var a *testNode
+	a = startNode(t, etcd.Endpoint(), "a", nodeOptions{pulled: cams, beforeRelease: func(_ context.Context, c string) {
+		if _, ok := a.Fence(c); !ok {
+			t.Errorf("BeforeRelease(%s): Fence is not ok", c)
+		}
+		mu.Lock()
+		drained[c] = true
+		mu.Unlock()
+	}})
+	waitFor(t, "a owns every camera", func() bool { return len(a.Owned()) == len(cams) })
+	b := startNode(t, etcd.Endpoint(), "b", nodeOptions{pulled: cams})
+	waitFor(t, "the cameras shared as assigned", func() bool { return assignedAndOwned([]*testNode{a, b}, cams) })
+	mu.Lock()
+	defer mu.Unlock()
+	for c := range b.Owned() {
+		if !drained[c] {
+			t.Errorf("%s moved to b without BeforeRelease on a", c)
+		}
+	}
+	if len(drained) != len(b.Owned()) {
+		t.Errorf("BeforeRelease called for %d cameras, %d moved", len(drained), len(b.Owned()))
 	}
 }

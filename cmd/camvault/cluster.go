@@ -33,6 +33,7 @@ type clusterParts struct {
 	// mu guards the fields below.
 	mu         sync.Mutex
 	owned      map[string]int64
+	draining   map[string]bool           // owned cameras being handed to another node: stopped first
 	redirected map[redirectKey]time.Time // pushes sent to another owner, by camera and peer
 }
 
@@ -57,7 +58,7 @@ func newClusterParts(cfg *fileConfig, log *slog.Logger) (*clusterParts, error) {
 		return nil, nil
 	}
 	cp := &clusterParts{cfg: cfg, self: cfg.Cluster.Node, pulled: map[string]bool{}, log: log.With("component", "cluster"),
-		dirty: make(chan struct{}, 1), owned: map[string]int64{}, redirected: map[redirectKey]time.Time{}}
+		dirty: make(chan struct{}, 1), owned: map[string]int64{}, draining: map[string]bool{}, redirected: map[redirectKey]time.Time{}}
 	cc := cfg.Cluster
 	for _, c := range cfg.pullCameras() {
 		if !c.OnDemand {
@@ -65,7 +66,7 @@ func newClusterParts(cfg *fileConfig, log *slog.Logger) (*clusterParts, error) {
 			cc.Pulled = append(cc.Pulled, c.Name)
 		}
 	}
-	cc.OnEvent, cc.Logger = cp.event, log
+	cc.OnEvent, cc.BeforeRelease, cc.Logger = cp.event, cp.drain, log
 	node, err := cluster.New(cc)
 	if err != nil {
 		return nil, err
@@ -82,6 +83,7 @@ func (cp *clusterParts) event(e cluster.Event) {
 		cp.owned[e.Camera] = e.Revision
 	case cluster.EventLost:
 		delete(cp.owned, e.Camera)
+		delete(cp.draining, e.Camera)
 	}
 	cp.mu.Unlock()
 	select {
@@ -97,8 +99,27 @@ func (cp *clusterParts) pullCameras() []ingest.PullCamera {
 	defer cp.mu.Unlock()
 	return slices.DeleteFunc(cp.cfg.pullCameras(), func(c ingest.PullCamera) bool {
 		_, owned := cp.owned[c.Name]
-		return cp.pulled[c.Name] && !owned
+		return cp.pulled[c.Name] && (!owned || cp.draining[c.Name])
 	})
+}
+
+// drain is the cluster's BeforeRelease: a pulled camera assigned to another node stops here
+// while this node still owns it, so that its last fragment is committed under the owned
+// revision; the cluster then releases it and the new owner claims it.
+func (cp *clusterParts) drain(ctx context.Context, camera string) {
+	cp.mu.Lock()
+	cp.draining[camera] = true
+	cp.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cp.pull.Update(cp.pullCameras()) // returns once the camera's session is torn down
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		cp.log.Warn("camera not stopped before its release", "camera", camera)
+	}
 }
 
 // updateLoop starts and stops the pulled cameras as ownership moves, off the cluster's event
@@ -153,14 +174,17 @@ func (cp *clusterParts) liveRedirect(path string) error {
 const movedPoll = 50 * time.Millisecond
 
 // moved is live's Config.Moved: a pulled camera that this node stopped recording because the
-// cluster gave it to another node is live there once that node claims it, within the lease TTL
-// plus 5 s; its viewers are sent there. A camera this node still owns (it went offline) or a
-// pushed one (its publisher left) has moved nowhere.
+// cluster gave it to another node (drained, or lost) is live there once that node claims it,
+// within the lease TTL plus 5 s; its viewers are sent there. A camera this node still owns and
+// keeps (it went offline) or a pushed one (its publisher left) has moved nowhere.
 func (cp *clusterParts) moved(ctx context.Context, camera string) (string, bool) {
 	if !cp.pulled[camera] {
 		return "", false
 	}
-	if _, owned := cp.node.Fence(camera); owned {
+	cp.mu.Lock()
+	handing := cp.draining[camera]
+	cp.mu.Unlock()
+	if _, owned := cp.node.Fence(camera); owned && !handing {
 		return "", false
 	}
 	ctx, cancel := context.WithTimeout(ctx, cp.cfg.Cluster.LeaseTTL+5*time.Second)
