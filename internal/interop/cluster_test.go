@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,7 +30,7 @@ func startClusterNodes(t *testing.T, etcd *etcdtest.Server, n int, camerasYAML s
 	nodes := make([]*server, n)
 	for i := range nodes {
 		s := startServerLater(t, "")
-		s.writeConfig(fmt.Sprintf("cluster:\n  endpoints: [%s]\n  node: node%d\n  rtsp_url: rtsp://%s\n  http_url: http://127.0.0.1:9\n  lease_ttl: %v\n%s",
+		s.writeConfig(fmt.Sprintf("cluster:\n  endpoints: [%s]\n  node: node%d\n  rtsp_url: rtsp://%s\n  http_url: http://127.0.0.1:9\n  lease_ttl: %v\n  fence_margin: 500ms\n%s",
 			etcd.Endpoint(), i, s.rtsp, clusterLeaseTTL, camerasYAML))
 		nodes[i] = s
 	}
@@ -238,7 +239,7 @@ func TestClusterLiveViewerFollowsMove(t *testing.T) {
 	nodes := make([]*server, 3)
 	for i := range nodes {
 		s := startServerLater(t, "")
-		s.writeConfig(fmt.Sprintf("cluster:\n  endpoints: [%s]\n  node: node%d\n  rtsp_url: rtsp://%s\n  http_url: http://127.0.0.1:9\n  lease_ttl: %v\n%s",
+		s.writeConfig(fmt.Sprintf("cluster:\n  endpoints: [%s]\n  node: node%d\n  rtsp_url: rtsp://%s\n  http_url: http://127.0.0.1:9\n  lease_ttl: %v\n  fence_margin: 500ms\n%s",
 			etcd.Endpoint(), i, s.rtsp, clusterLeaseTTL, yaml))
 		nodes[i] = s
 	}
@@ -298,4 +299,88 @@ func TestClusterLiveViewerFollowsMove(t *testing.T) {
 		t.Fatalf("moves %+v, want one to %s", moves, want)
 	}
 	nodes[first].waitLogLine(10*time.Second, `msg="live viewer redirected: the camera moved"`, "camera="+c)
+}
+
+// TestClusterPartition: a node paused (SIGSTOP) past its lease loses its cameras to the
+// others; resumed, it learns so, and nothing it commits after the resume is indexed under the
+// revision it held (its segments under that revision all end before the resume). It then
+// rejoins and the assignment gives it its share back, under revisions above the takeover's.
+func TestClusterPartition(t *testing.T) {
+	needGstElement(t, "x264enc", "rtph264pay")
+	etcd := etcdtest.Start(t)
+	cam := startGstCamera(t, "", "")
+	var yaml strings.Builder
+	yaml.WriteString("cameras:\n")
+	var cams []string
+	for i := range 4 {
+		name := fmt.Sprintf("part%d", i)
+		cams = append(cams, name)
+		fmt.Fprintf(&yaml, "  %s:\n    url: rtsp://%s/h264\n", name, cam)
+	}
+	nodes := startClusterNodes(t, etcd, 2, yaml.String())
+	owner := waitAssigned(t, nodes, cams, -1)
+	paused := owner[cams[0]]
+	var held []string
+	for _, c := range cams {
+		if owner[c] == paused {
+			held = append(held, c)
+			nodes[paused].waitFragments(c, 2)
+		}
+	}
+	p := nodes[paused].cmd.Process
+	pausedAt := time.Now()
+	if err := p.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumeOnce := sync.OnceFunc(func() { _ = p.Signal(syscall.SIGCONT) })
+	t.Cleanup(resumeOnce)
+	other := 1 - paused
+	rtsptest.WaitWithin(t, clusterLeaseTTL+20*time.Second, "the paused node's cameras recording on the other", func() bool {
+		for _, c := range held {
+			if ownerNow([]*server{nodes[other]}, c, -1) < 0 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, c := range held {
+		nodes[other].waitFragments(c, 2)
+	}
+	resumed := time.Now()
+	resumeOnce()
+	for _, c := range held {
+		nodes[paused].waitLogLine(20*time.Second, `msg="camera lost"`, "camera="+c)
+	}
+	for _, s := range nodes {
+		s.stop()
+	}
+	for _, c := range held {
+		// The revision the paused node held, and the one the other node took over with.
+		var heldRev, takenRev int64
+		for _, info := range nodes[paused].segments(c) {
+			if info.Start.Before(pausedAt) {
+				heldRev = max(heldRev, info.Revision)
+			}
+		}
+		for _, info := range nodes[other].segments(c) {
+			if info.Start.Before(resumed) {
+				takenRev = max(takenRev, info.Revision)
+			}
+		}
+		if heldRev <= 0 || takenRev <= heldRev {
+			t.Fatalf("%s: held under revision %d, taken over under %d: want 0 < held < taken", c, heldRev, takenRev)
+		}
+		for _, info := range nodes[paused].segments(c) {
+			switch {
+			case info.Revision == heldRev && info.End.After(resumed):
+				t.Errorf("%s: the paused node indexed %v-%v under its old revision %d after it resumed at %v", c,
+					info.Start, info.End, info.Revision, resumed)
+			case info.Revision > 0 && info.End.After(resumed) && info.Revision <= takenRev:
+				t.Errorf("%s: the paused node recorded %v-%v under revision %d after it resumed, not above the takeover's %d",
+					c, info.Start, info.End, info.Revision, takenRev)
+			case info.Revision <= 0:
+				t.Logf("%s: the paused node kept %v-%v in doubt (revision %d)", c, info.Start, info.End, info.Revision)
+			}
+		}
+	}
 }
