@@ -1,0 +1,157 @@
+//go:build interop
+
+package interop
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/camvault/camvault/internal/etcdtest"
+	"github.com/camvault/camvault/internal/rtsptest"
+	"github.com/camvault/camvault/internal/s3test"
+	"github.com/camvault/camvault/storage"
+)
+
+// Outages of TestClusterOutages, as the issue states them.
+const (
+	etcdOutage = 30 * time.Second
+	s3Outage   = 60 * time.Second
+)
+
+// TestClusterOutages: etcd stopped for 30 s and the S3 server for 60 s while a node of a
+// cluster records a pulled camera and tiers it: recording goes on with no gap and no lost
+// fragment, and once both are back every segment sealed meanwhile is uploaded.
+func TestClusterOutages(t *testing.T) {
+	needGstElement(t, "x264enc", "rtph264pay")
+	etcd := etcdtest.Start(t)
+	s3 := s3test.New(t)
+	cam := startGstCamera(t, "", "")
+	s := startServerLater(t, "")
+	s.writeConfig(fmt.Sprintf(`cluster:
+  endpoints: [%s]
+  node: node0
+  rtsp_url: rtsp://%s
+  http_url: http://127.0.0.1:9
+  lease_ttl: %v
+  fence_margin: 500ms
+tier:
+  endpoint: %s
+  bucket: %s
+  access_key: %s
+  secret_key: %s
+  scan_interval: 200ms
+  retry_min: 200ms
+  retry_max: 2s
+  request_timeout: 2s
+recorder:
+  segment_duration: 5s
+cameras:
+  lobby:
+    url: rtsp://%s/h264
+`, etcd.Endpoint(), s.rtsp, clusterLeaseTTL, s3.Endpoint, s3test.Bucket, s3test.AccessKey, s3test.SecretKey, cam))
+	s.start()
+	t.Cleanup(s.stop)
+	client := s3.Client()
+	objects := func() []string {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var keys []string
+		for o := range client.ListObjects(ctx, s3test.Bucket, minio.ListObjectsOptions{Prefix: "lobby/", Recursive: true}) {
+			if o.Err == nil && strings.HasSuffix(o.Key, ".mp4") {
+				keys = append(keys, o.Key)
+			}
+		}
+		return keys
+	}
+	rtsptest.WaitWithin(t, 60*time.Second, "a first segment uploaded", func() bool { return len(objects()) > 0 })
+
+	down := time.Now()
+	etcd.Stop()
+	s3.Stop()
+	s.waitLogLine(clusterLeaseTTL+10*time.Second, `msg="etcd unreachable"`)
+	waitUntil(t, down.Add(etcdOutage))
+	etcd.Start()
+	s.waitLogLine(20*time.Second, `msg="etcd reachable again"`)
+	waitUntil(t, down.Add(s3Outage))
+	s3.Start()
+	back := time.Now()
+	// Every segment sealed by now is uploaded once the queue catches up.
+	rtsptest.WaitWithin(t, 90*time.Second, "the segments sealed during the outages uploaded", func() bool {
+		for _, k := range objects() {
+			if start, ok := objectStart(k); ok && start.After(back) {
+				return true
+			}
+		}
+		return false
+	})
+	s.stop()
+	if logs := s.logs.String(); !strings.Contains(logs, " fragments_lost=0 ") || !strings.Contains(logs, " lost=0 ") {
+		t.Errorf("the recording lost something:\n%s", grepLines(logs, "recording stopped"))
+	}
+	infos := s.segments("lobby")
+	uploaded := map[string]bool{}
+	for _, k := range objects() {
+		uploaded[k] = true
+	}
+	var doubt int
+	for i, info := range infos {
+		if i > 0 {
+			if gap := info.Start.Sub(infos[i-1].End); gap > 200*time.Millisecond {
+				t.Errorf("a gap of %v at %v between segments", gap, info.Start)
+			}
+		}
+		if info.Revision < 0 {
+			doubt++
+		}
+		if i == len(infos)-1 || info.End.After(back) {
+			continue // sealed at the stop, or after the queue caught up
+		}
+		if info.Upload.State != storage.UploadDone || !uploaded[info.Upload.Key] {
+			t.Errorf("segment %v-%v (revision %d) not uploaded: %v %q", info.Start, info.End, info.Revision, info.Upload.State, info.Upload.Key)
+		}
+	}
+	t.Logf("%d segments, %d recorded in doubt while etcd was away; %d objects", len(infos), doubt, len(uploaded))
+	if doubt == 0 {
+		t.Errorf("no segment was recorded in doubt during the etcd outage")
+	}
+}
+
+// waitUntil waits until the wall clock reaches at: the outage lengths are what is tested.
+func waitUntil(t *testing.T, at time.Time) {
+	t.Helper()
+	timer := time.NewTimer(time.Until(at))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-t.Context().Done():
+		t.Fatal("test ended while waiting")
+	}
+}
+
+// objectStart parses the start time out of a segment object's key
+// ({camera}/{YYYY-MM-DD}/{HH}/{HHMMSS.mmm}Z_{node}_r{rev}.mp4).
+func objectStart(key string) (time.Time, bool) {
+	parts := strings.Split(key, "/")
+	if len(parts) < 4 {
+		return time.Time{}, false
+	}
+	name, _, _ := strings.Cut(parts[len(parts)-1], "Z_")
+	t, err := time.Parse("2006-01-02 150405.000", parts[len(parts)-3]+" "+name)
+	return t, err == nil
+}
+
+// grepLines returns the lines of logs that contain s.
+func grepLines(logs, s string) string {
+	var b strings.Builder
+	for line := range strings.Lines(logs) {
+		if strings.Contains(line, s) {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
