@@ -19,9 +19,10 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 
-	// mu guards playing.
+	// mu guards playing and stats.
 	mu      sync.Mutex
 	playing int
+	stats   Stats
 }
 
 // New returns a playback server.
@@ -38,7 +39,7 @@ func New(cfg Config) (*Server, error) {
 
 // Describe answers DESCRIBE (and a SETUP without DESCRIBE) on an archive
 // URL with a presentation of the window it names.
-func (s *Server) Describe(_ context.Context, req *rtsp.DescribeRequest) (rtsp.Presentation, error) {
+func (s *Server) Describe(ctx context.Context, req *rtsp.DescribeRequest) (rtsp.Presentation, error) {
 	camera, err := parseArchivePath(req.Path)
 	if err != nil {
 		return nil, &base.Error{Status: 404, Reason: "not an archive of a valid camera name", Phrase: "Camera Not Found", Err: err}
@@ -46,6 +47,10 @@ func (s *Server) Describe(_ context.Context, req *rtsp.DescribeRequest) (rtsp.Pr
 	qStart, qEnd, err := parseWindowQuery(req.Query)
 	if err != nil {
 		return nil, &base.Error{Status: 400, Reason: "bad archive window", Err: err}
+	}
+	log := s.log.With("camera", camera, "peer", req.Peer.String())
+	if s.cfg.Remote != nil {
+		return s.describeMerged(ctx, req, camera, qStart, qEnd, log)
 	}
 	win, first, err := s.resolveWindow(camera, qStart, qEnd)
 	if err != nil {
@@ -59,7 +64,7 @@ func (s *Server) Describe(_ context.Context, req *rtsp.DescribeRequest) (rtsp.Pr
 	if err != nil {
 		return nil, fmt.Errorf("playback: tracks of %s: %w", first.File, err)
 	}
-	return newPresentation(s, win, tracks, req)
+	return newPresentation(s, win, tracks, req, log)
 }
 
 // resolveWindow clamps the asked window to what is recorded (DESIGN.md:
