@@ -125,7 +125,7 @@ func (n *node) upload(camera string) {
 // local segments.
 func (n *node) dropUploaded(camera string, keep int) {
 	n.t.Helper()
-	n.store.SetRetention(storage.Retention{Tiered: true, Default: storage.RetentionPolicy{UploadedMaxAge: time.Minute}})
+	n.store.SetRetention(storage.Retention{Tiered: true, Default: storage.RetentionPolicy{UploadedMaxAge: time.Nanosecond}})
 	if _, err := n.store.RunRetention(time.Now(), false); err != nil {
 		n.t.Fatal(err)
 	}
@@ -348,6 +348,30 @@ func TestRemotePlayback(t *testing.T) {
 		checkFrames(t, aus, frames(0, 513, 10000, 10500, 1025, 1500))
 	})
 
+	t.Run("a growing window plays the object store then follows the recording", func(t *testing.T) {
+		n := newNode(t, srv, prefix(t), "n1")
+		start := time.Now().Truncate(time.Second).Add(-20 * time.Second)
+		n.record("live", start, 5000, 10*fps, 0)
+		n.upload("live")
+		n.dropUploaded("live", 0)
+		addr, _ := serveRemote(t, n.store, n.tier)
+		live := startLiveRecording(t, n.store, "live", 6*time.Second)
+		<-live.firstFragment
+		waitIndexed(t, n.store, "live")
+		c, u := open(t, addr, "archive/live?start="+start.Format(time.RFC3339))
+		if r := c.do("PLAY", u, "Range: npt=0-", "Rate-Control: no"); r.StatusCode != 200 {
+			t.Fatalf("PLAY: %d", r.StatusCode)
+		}
+		var got []int
+		for len(got) < 10*fps+4*fps {
+			got = append(got, c.mustAU().frame)
+		}
+		if want := frames(5000, 5000+10*fps, 0, 4*fps); !slices.Equal(got, want) {
+			t.Errorf("played %s, want %s", spans(got), spans(want))
+		}
+		live.stop()
+	})
+
 	t.Run("a failed read skips what it held", func(t *testing.T) {
 		n := newNode(t, srv, prefix(t), "n1")
 		for i := range 3 {
@@ -377,7 +401,7 @@ func TestRemotePlayback(t *testing.T) {
 // at or before the position and logs the distributions.
 func TestRemotePlayLatency(t *testing.T) {
 	srv := s3test.New(t)
-	const segments, samples = 6, 100
+	const segments, samples = 6, 200
 	n := newNode(t, srv, "latency/", "n1")
 	for i := range segments {
 		n.record("cam", t0.Add(time.Duration(20*i)*time.Second), 500*i, 500, 0)

@@ -60,7 +60,9 @@ func (pl *play) readInit() ([]byte, error) {
 	r, err := initReq(seg)
 	if err == nil {
 		var b []byte
-		if b, err = pl.fetch.get(r, pl.cur.upcoming(pl.fetch.depth)); err == nil {
+		// The fragment to play goes with the init, not after it.
+		next := append([]readReq{fragmentReq(seg, pl.cur.frag())}, pl.cur.upcoming(pl.fetch.depth)...)
+		if b, err = pl.fetch.get(r, next); err == nil {
 			pl.p.s.count(func(st *Stats) { st.RemoteReads++ })
 			pl.p.tl.keepInit(seg.Upload.Key, b)
 			return b, nil
