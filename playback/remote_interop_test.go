@@ -329,6 +329,26 @@ func TestRemotePlayback(t *testing.T) {
 		if st := play.Stats(); st.RemoteReads < 20 || st.RemoteReads > 22 {
 			t.Errorf("%d remote reads, want 20 fragments and at most 2 inits: the kept copy is read from disk", st.RemoteReads)
 		}
+
+		// Backwards from disk into the object store, a GOP at a time.
+		c, u := open(t, addr, window("cam", 0, 60), "Require: onvif-replay")
+		if r := c.do("PLAY", u, "Require: onvif-replay", "Rate-Control: no", "Scale: -1",
+			"Range: clock="+clock(t0.Add(22*time.Second))+"-"+clock(t0.Add(17*time.Second))); r.StatusCode != 200 {
+			t.Fatalf("PLAY Scale -1: %d", r.StatusCode)
+		}
+		var keys []int
+		for {
+			au, bye := c.readAU()
+			if bye {
+				break
+			}
+			if au.key {
+				keys = append(keys, au.frame)
+			}
+		}
+		if want := []int{22 * fps, 21 * fps, 20 * fps, 19 * fps, 18 * fps, 17 * fps}; !slices.Equal(keys, want) {
+			t.Errorf("Scale -1: GOPs at frames %v, want %v", keys, want)
+		}
 	})
 
 	t.Run("overlap of two revisions plays the higher", func(t *testing.T) {
@@ -355,6 +375,12 @@ func TestRemotePlayback(t *testing.T) {
 		n.upload("live")
 		n.dropUploaded("live", 0)
 		addr, _ := serveRemote(t, n.store, n.tier)
+		// Without start= nor a local recording, the window is what the
+		// object store holds of the last remote_horizon.
+		d := dial(t, addr).do("DESCRIBE", "rtsp://"+addr+"/archive/live", "Accept: application/sdp")
+		if d.StatusCode != 200 || !strings.Contains(string(d.Body), "a=range:npt=0-10.000") {
+			t.Fatalf("DESCRIBE without start: %d\n%s", d.StatusCode, d.Body)
+		}
 		live := startLiveRecording(t, n.store, "live", 6*time.Second)
 		<-live.firstFragment
 		waitIndexed(t, n.store, "live")
