@@ -423,8 +423,9 @@ func TestRemotePlayback(t *testing.T) {
 // TestRemotePlayLatency measures archive PLAY-to-first-packet from the
 // object store against local disk (issue 13 benchmark): each sample is a
 // new session (DESCRIBE, SETUP) and the time from sending PLAY at a random
-// position to the first RTP packet. It checks that packet is the keyframe
-// at or before the position and logs the distributions.
+// position to the first RTP packet ("local", "remote"), and the
+// DESCRIBE+SETUP before it. It checks that packet is the keyframe at or
+// before the position and logs the distributions.
 func TestRemotePlayLatency(t *testing.T) {
 	srv := s3test.New(t)
 	const segments, samples = 6, 200
@@ -442,8 +443,10 @@ func TestRemotePlayLatency(t *testing.T) {
 	for range samples {
 		at := rng.IntN(20*segments*1000 - 1000)
 		for _, side := range []struct{ name, addr string }{{"local", localAddr}, {"remote", remoteAddr}} {
-			c, u := open(t, side.addr, path)
 			began := time.Now()
+			c, u := open(t, side.addr, path)
+			dist[side.name+" DESCRIBE+SETUP"] = append(dist[side.name+" DESCRIBE+SETUP"], time.Since(began))
+			began = time.Now()
 			r := c.do("PLAY", u, fmt.Sprintf("Range: npt=%d.%03d-", at/1000, at%1000))
 			if r.StatusCode != 200 {
 				t.Fatalf("%s PLAY: %d", side.name, r.StatusCode)
@@ -456,10 +459,10 @@ func TestRemotePlayLatency(t *testing.T) {
 			c.do("TEARDOWN", u)
 		}
 	}
-	for _, name := range []string{"local", "remote"} {
+	for _, name := range []string{"local", "remote", "local DESCRIBE+SETUP", "remote DESCRIBE+SETUP"} {
 		d := dist[name]
 		slices.Sort(d)
-		t.Logf("PLAY to first packet, %s, %d samples: p50 %v p90 %v p99 %v max %v", name, len(d),
+		t.Logf("%s, %d samples: p50 %v p90 %v p99 %v max %v", name, len(d),
 			d[len(d)/2], d[len(d)*9/10], d[len(d)*99/100], d[len(d)-1])
 	}
 	t.Logf("remote stats: %+v", play.Stats())

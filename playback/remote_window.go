@@ -27,8 +27,12 @@ func (s *Server) describeMerged(ctx context.Context, req *rtsp.DescribeRequest, 
 		return nil, err
 	}
 	init, err := tl.initOf(ctx, &first)
+	if err != nil && isRemote(&first) {
+		fail.read(err, readReq{key: first.Upload.Key})
+		return nil, &base.Error{Status: 503, Reason: "object store unreachable", Err: err}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("playback: read init of %s%s: %w", first.File, first.Upload.Key, err)
+		return nil, fmt.Errorf("playback: read init of %s: %w", first.File, err)
 	}
 	tracks, err := media.TracksFromInit(init)
 	if err != nil {
@@ -127,6 +131,7 @@ func (tl *timeline) initOf(ctx context.Context, seg *storage.SegmentInfo) ([]byt
 	if err != nil {
 		return nil, err
 	}
+	tl.fail.s.count(func(st *Stats) { st.RemoteReads++ })
 	tl.keepInit(seg.Upload.Key, b)
 	return b, nil
 }
