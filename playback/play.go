@@ -72,7 +72,8 @@ func (p *presentation) startPlay(o playOptions, req *rtsp.PlayRequest) (*play, e
 	pl.ctx, pl.cancel = context.WithCancel(context.Background())
 	pl.cur.ctx = pl.ctx
 	if p.tl != nil {
-		pl.fetch = &fetcher{tl: p.tl, ctx: pl.ctx, depth: p.s.cfg.RemoteReadAhead}
+		pl.fetch = &fetcher{tl: p.tl, ctx: pl.ctx, depth: p.s.cfg.RemoteReadAhead,
+			waited: func() { p.s.count(func(st *Stats) { st.RemoteReadWaits++ }) }}
 	}
 	var err error
 	if o.scale < 0 {

@@ -258,6 +258,26 @@ func TestRemotePlayback(t *testing.T) {
 		if st := play.Stats(); st.RemoteReads < 60 || st.RemoteReadFailures != 0 {
 			t.Errorf("stats %+v: want at least 60 remote reads (one per fragment), no failure", st)
 		}
+
+		// Paced across a segment join: after the first fragment, every read
+		// was done ahead of its turn.
+		before := play.Stats().RemoteReadWaits
+		c, u := open(t, addr, window("cam", 0, 60))
+		if r := c.do("PLAY", u, "Range: npt=17-23"); r.StatusCode != 200 {
+			t.Fatalf("PLAY npt=17-23: %d", r.StatusCode)
+		}
+		var aus []received
+		for {
+			au, bye := c.readAU()
+			if bye {
+				break
+			}
+			aus = append(aus, au)
+		}
+		checkFrames(t, aus, frames(17*fps, 23*fps))
+		if waits := play.Stats().RemoteReadWaits - before; waits != 1 {
+			t.Errorf("the sender waited for %d reads, want 1 (the first fragment)", waits)
+		}
 	})
 
 	t.Run("seek by npt and clock, ONVIF replay, pause and resume", func(t *testing.T) {

@@ -22,6 +22,10 @@ type Stats struct {
 	// RemoteListFailures counts listings of Config.Remote that failed: the
 	// presentation went on without those hours' objects.
 	RemoteListFailures uint64
+	// RemoteReadWaits counts remote reads a sender had to wait for (not
+	// done ahead): the first of each PLAY, and any that read-ahead did not
+	// hide.
+	RemoteReadWaits uint64
 }
 
 // Stats returns a copy of the counters.
@@ -133,7 +137,9 @@ type fetcher struct {
 	tl    *timeline
 	ctx   context.Context
 	depth int
-	wg    sync.WaitGroup
+	// waited is called when get must wait for its read.
+	waited func()
+	wg     sync.WaitGroup
 	queue []*fetch // started and not taken, in the order asked
 }
 
@@ -169,7 +175,12 @@ func (f *fetcher) get(r readReq, next []readReq) ([]byte, error) {
 	p := f.queue[i]
 	f.queue = slices.Delete(f.queue, 0, i+1)
 	f.ahead(next)
-	<-p.done // the read ends by its timeout or the play's end at the latest
+	select {
+	case <-p.done:
+	default:
+		f.waited()
+		<-p.done // the read ends by its timeout or the play's end at the latest
+	}
 	return p.b, p.err
 }
 
