@@ -140,7 +140,7 @@ type fetcher struct {
 	// waited is called when get must wait for its read.
 	waited func()
 	wg     sync.WaitGroup
-	queue []*fetch // started and not taken, in the order asked
+	queue  []*fetch // started and not taken, in the order asked
 }
 
 // ahead starts the reads of reqs that are not started yet, while fewer than
