@@ -418,6 +418,24 @@ func TestRemotePlayback(t *testing.T) {
 		live.stop()
 	})
 
+	// Last: it stops the server.
+	defer t.Run("store down: local plays, remote-only answers 503", func(t *testing.T) {
+		n := newNode(t, srv, prefix(t), "n1")
+		n.record("cam", t0, 0, 500, 0)
+		n.upload("cam")
+		n.dropUploaded("cam", 0)
+		n.record("cam", t0.Add(20*time.Second), 500, 500, 0)
+		srv.Stop()
+		addr, play := serveRemote(t, n.store, n.tier)
+		checkFrames(t, playAll(t, addr, window("cam", 0, 40), "npt=0-"), frames(500, 1000))
+		if st := play.Stats(); st.RemoteListFailures == 0 {
+			t.Errorf("stats %+v: the failed listing was not counted", st)
+		}
+		if d := dial(t, addr).do("DESCRIBE", "rtsp://"+addr+"/"+window("cam", 0, 19)); d.StatusCode != 503 {
+			t.Errorf("DESCRIBE of a window only the store holds, store down: %d, want 503", d.StatusCode)
+		}
+	})
+
 	t.Run("a failed read skips what it held", func(t *testing.T) {
 		n := newNode(t, srv, prefix(t), "n1")
 		for i := range 3 {

@@ -68,6 +68,13 @@ func (f *failures) read(err error, r readReq) {
 	}
 }
 
+// listFailed reports whether a listing failed.
+func (f *failures) listFailed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.listLogged
+}
+
 func (f *failures) once(logged *bool) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -13,10 +13,6 @@ import (
 	"github.com/camvault/camvault/storage"
 )
 
-var (
-	errCameraNotFound = &base.Error{Status: 404, Reason: "unknown camera: no recording", Phrase: "Camera Not Found"}
-	errEmptyWindow    = &base.Error{Status: 404, Reason: "no recording in the requested window", Phrase: "No Recording In Window"}
-)
 
 // describeMerged is Describe with Config.Remote: the window and its tracks
 // come from the local index and the object store.
@@ -72,11 +68,14 @@ func (s *Server) resolveMerged(ctx context.Context, camera string, qStart, qEnd 
 	}
 	tl := newTimeline(s, camera, lo, hi, fail)
 	first, err := tl.claimFrom(ctx, from)
-	if errors.Is(err, errNoMedia) && len(local) == 0 {
-		return window{}, storage.SegmentInfo{}, nil, errCameraNotFound
-	}
-	if errors.Is(err, errNoMedia) || err == nil && !qEnd.IsZero() && !first.from.Before(qEnd) {
-		return window{}, storage.SegmentInfo{}, nil, errEmptyWindow
+	empty := errors.Is(err, errNoMedia) || err == nil && !qEnd.IsZero() && !first.from.Before(qEnd)
+	switch {
+	case empty && fail.listFailed():
+		return window{}, storage.SegmentInfo{}, nil, &base.Error{Status: 503, Reason: "object store unreachable: window unknown"}
+	case empty && len(local) == 0:
+		return window{}, storage.SegmentInfo{}, nil, errCameraNotFound()
+	case empty:
+		return window{}, storage.SegmentInfo{}, nil, errEmptyWindow()
 	}
 	if err != nil {
 		return window{}, storage.SegmentInfo{}, nil, err
@@ -97,7 +96,7 @@ func (s *Server) resolveMerged(ctx context.Context, camera string, qStart, qEnd 
 		}
 	}
 	if !w.growing && !w.end.After(w.start) {
-		return window{}, storage.SegmentInfo{}, nil, errEmptyWindow
+		return window{}, storage.SegmentInfo{}, nil, errEmptyWindow()
 	}
 	return w, first.seg, tl, nil
 }

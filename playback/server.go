@@ -75,7 +75,7 @@ func (s *Server) resolveWindow(camera string, qStart, qEnd time.Time) (window, s
 		return window{}, storage.SegmentInfo{}, err
 	}
 	if len(all) == 0 {
-		return window{}, storage.SegmentInfo{}, &base.Error{Status: 404, Reason: "unknown camera: no recording", Phrase: "Camera Not Found"}
+		return window{}, storage.SegmentInfo{}, errCameraNotFound()
 	}
 	segs, err := s.cfg.Store.Segments(camera, qStart, qEnd, false)
 	if err != nil {
@@ -85,7 +85,7 @@ func (s *Server) resolveWindow(camera string, qStart, qEnd time.Time) (window, s
 		segs = segs[1:]
 	}
 	if len(segs) == 0 {
-		return window{}, storage.SegmentInfo{}, &base.Error{Status: 404, Reason: "no recording in the requested window", Phrase: "No Recording In Window"}
+		return window{}, storage.SegmentInfo{}, errEmptyWindow()
 	}
 	last := segs[len(segs)-1]
 	w := window{camera: camera, start: segs[0].Start, end: last.End,
@@ -97,9 +97,19 @@ func (s *Server) resolveWindow(camera string, qStart, qEnd time.Time) (window, s
 		w.end = qEnd
 	}
 	if !w.growing && !w.end.After(w.start) {
-		return window{}, storage.SegmentInfo{}, &base.Error{Status: 404, Reason: "no recording in the requested window", Phrase: "No Recording In Window"}
+		return window{}, storage.SegmentInfo{}, errEmptyWindow()
 	}
 	return w, segs[0], nil
+}
+
+// errCameraNotFound answers a camera with no recording.
+func errCameraNotFound() error {
+	return &base.Error{Status: 404, Reason: "unknown camera: no recording", Phrase: "Camera Not Found"}
+}
+
+// errEmptyWindow answers a window with no recording in it.
+func errEmptyWindow() error {
+	return &base.Error{Status: 404, Reason: "no recording in the requested window", Phrase: "No Recording In Window"}
 }
 
 // admit counts a playing session, refusing past MaxSessions.
