@@ -13,7 +13,6 @@ import (
 	"github.com/camvault/camvault/storage"
 )
 
-
 // describeMerged is Describe with Config.Remote: the window and its tracks
 // come from the local index and the object store.
 func (s *Server) describeMerged(ctx context.Context, req *rtsp.DescribeRequest, camera string, qStart, qEnd time.Time, log *slog.Logger) (rtsp.Presentation, error) {
