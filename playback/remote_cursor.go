@@ -42,8 +42,9 @@ func firstInClaim(seg *storage.SegmentInfo, from time.Time) int {
 }
 
 // enter makes claim cl current at the fragment pick chooses (clamped to the
-// claim's first). It reports errNoMedia when the claim holds no fragment to
-// start at.
+// claim's first). It reports errNoMedia, and leaves the cursor as it was,
+// when the claim holds no fragment to start at (yet, for a segment that
+// has just begun recording).
 func (c *cursor) enter(cl claim, pick func([]storage.Fragment) int) error {
 	seg := cl.seg
 	if !isRemote(&seg) {
@@ -52,15 +53,15 @@ func (c *cursor) enter(cl claim, pick func([]storage.Fragment) int) error {
 			return err
 		}
 	}
-	c.seg, c.from, c.until, c.afterSet = seg, cl.from, cl.to, false
-	c.first = firstInClaim(&seg, cl.from)
-	if !c.inClaim(c.first) {
+	n := cursor{seg: seg, from: cl.from, until: cl.to, first: firstInClaim(&seg, cl.from)}
+	if !n.inClaim(n.first) {
 		return errNoMedia
 	}
-	c.idx = max(pick(seg.Fragments), c.first)
-	if !c.inClaim(c.idx) {
-		c.idx = c.first
+	n.idx = max(pick(seg.Fragments), n.first)
+	if !n.inClaim(n.idx) {
+		n.idx = n.first
 	}
+	c.seg, c.idx, c.from, c.until, c.first, c.afterSet = n.seg, n.idx, n.from, n.until, n.first, false
 	return nil
 }
 
