@@ -33,11 +33,26 @@ const lookAround = 24 * time.Hour
 
 // cursor walks one camera's fragments in time order, across segments. It
 // holds the current segment with its seek table.
+//
+// Without a timeline it reads the local index alone. With one (Config.Remote
+// set) it walks the timeline's claims: the current one is seg's span
+// [from, until), fragments first to the last that starts before until (a
+// zero until: the segment's end or, while it records, none).
 type cursor struct {
 	store  *storage.Store
 	camera string
 	seg    storage.SegmentInfo
 	idx    int
+
+	// ctx bounds the timeline's requests: the play's.
+	ctx   context.Context
+	tl    *timeline
+	from  time.Time
+	until time.Time
+	first int
+	// after caches the claim that follows the current one, once found.
+	after    claim
+	afterSet bool
 }
 
 func (c *cursor) frag() storage.Fragment { return c.seg.Fragments[c.idx] }
@@ -105,6 +120,9 @@ func (c *cursor) load(start time.Time, idx func([]storage.Fragment) int) error {
 // keyframe fragment at or before t in the segment holding t, or the first
 // fragment after t when t falls in a gap.
 func (c *cursor) seekForward(t time.Time) error {
+	if c.tl != nil {
+		return c.seekForwardMerged(t)
+	}
 	seg, err := c.containing(t)
 	if err == nil {
 		return c.load(seg.Start, func(fs []storage.Fragment) int { return keyAtOrBefore(fs, t) })
@@ -122,6 +140,9 @@ func (c *cursor) seekForward(t time.Time) error {
 // seekReverse positions for playing backwards from t: the keyframe fragment
 // at or before t, or the last one before a gap holding t.
 func (c *cursor) seekReverse(t time.Time) error {
+	if c.tl != nil {
+		return c.seekReverseMerged(t)
+	}
 	seg, err := c.containing(t)
 	if err == nil {
 		return c.load(seg.Start, func(fs []storage.Fragment) int { return keyAtOrBefore(fs, t) })
@@ -164,17 +185,15 @@ func keyAtOrBefore(fs []storage.Fragment, t time.Time) int {
 // more fragments yet it waits for one when wait is set (time-shift), else
 // it reports errNoMedia. gap is the time skipped between the two fragments.
 func (c *cursor) next(ctx context.Context, wait bool) (gap time.Duration, err error) {
+	if c.tl != nil {
+		return c.nextMerged(ctx, wait)
+	}
 	prevEnd := c.frag().End()
 	for c.idx+1 >= len(c.seg.Fragments) {
 		if c.seg.State == storage.StateOpen {
-			if !wait {
-				return 0, errNoMedia
-			}
-			seg, err := c.store.WaitFragments(ctx, c.camera, c.seg.Start, len(c.seg.Fragments))
-			if err != nil {
+			if err := c.waitGrow(ctx, wait); err != nil {
 				return 0, err
 			}
-			c.seg = seg
 			continue
 		}
 		nextSeg, err := c.segmentAfter(c.seg.Start)
@@ -198,8 +217,25 @@ func (c *cursor) next(ctx context.Context, wait bool) (gap time.Duration, err er
 	return max(c.frag().Start.Sub(prevEnd), 0), nil
 }
 
+// waitGrow waits until the current segment, open, has more fragments or is
+// sealed (time-shift); without wait it reports errNoMedia.
+func (c *cursor) waitGrow(ctx context.Context, wait bool) error {
+	if !wait {
+		return errNoMedia
+	}
+	seg, err := c.store.WaitFragments(ctx, c.camera, c.seg.Start, len(c.seg.Fragments))
+	if err != nil {
+		return err
+	}
+	c.seg = seg
+	return nil
+}
+
 // prevKey moves to the keyframe fragment before the current one.
 func (c *cursor) prevKey() error {
+	if c.tl != nil {
+		return c.prevKeyMerged()
+	}
 	for i := c.idx - 1; i >= 0; i-- {
 		if c.seg.Fragments[i].Key {
 			c.idx = i
@@ -216,6 +252,9 @@ func (c *cursor) prevKey() error {
 // peekGapAfter returns the gap after the current fragment when the next one
 // is known without waiting, and whether it is known.
 func (c *cursor) peekGapAfter() (time.Duration, bool) {
+	if c.tl != nil {
+		return c.peekGapAfterMerged()
+	}
 	if c.idx+1 < len(c.seg.Fragments) {
 		return max(c.seg.Fragments[c.idx+1].Start.Sub(c.frag().End()), 0), true
 	}

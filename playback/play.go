@@ -56,7 +56,8 @@ type play struct {
 	buf      []byte
 	parsed   fmp4.ParsedFragment
 	order    []int
-	disc     bool // next access unit follows a discontinuity (ONVIF D)
+	disc     bool     // next access unit follows a discontinuity (ONVIF D)
+	fetch    *fetcher // reads of Config.Remote ahead; nil without one
 
 	// mu guards position.
 	mu       sync.Mutex
@@ -66,13 +67,22 @@ type play struct {
 // startPlay positions a new play and builds its response; the sender starts
 // when the server calls the response's Start.
 func (p *presentation) startPlay(o playOptions, req *rtsp.PlayRequest) (*play, error) {
-	pl := &play{p: p, o: o, cur: cursor{store: p.s.cfg.Store, camera: p.win.camera}, done: make(chan struct{}),
+	pl := &play{p: p, o: o, cur: cursor{store: p.s.cfg.Store, camera: p.win.camera, tl: p.tl}, done: make(chan struct{}),
 		disc: true, setUp: make([]bool, len(p.streams)), reported: make([]bool, len(p.streams))}
+	pl.ctx, pl.cancel = context.WithCancel(context.Background())
+	pl.cur.ctx = pl.ctx
+	if p.tl != nil {
+		pl.fetch = &fetcher{tl: p.tl, ctx: pl.ctx, depth: p.s.cfg.RemoteReadAhead,
+			waited: func() { p.s.count(func(st *Stats) { st.RemoteReadWaits++ }) }}
+	}
 	var err error
 	if o.scale < 0 {
 		err = pl.cur.seekReverse(o.from)
 	} else {
 		err = pl.cur.seekForward(o.from)
+	}
+	if err != nil {
+		pl.cancel()
 	}
 	if errors.Is(err, errNoMedia) {
 		return nil, &base.Error{Status: 457, Reason: "no recording at or after the requested time"}
@@ -91,7 +101,6 @@ func (p *presentation) startPlay(o playOptions, req *rtsp.PlayRequest) (*play, e
 		}
 	}
 	pl.response = pl.buildResponse(req)
-	pl.ctx, pl.cancel = context.WithCancel(context.Background())
 	pl.response.Start = pl.start
 	return pl, nil
 }
@@ -176,6 +185,10 @@ func (pl *play) setPosition(t time.Time) {
 
 func (pl *play) run() {
 	defer close(pl.done)
+	if pl.fetch != nil {
+		defer pl.fetch.wait() // after the sender, which cancelled pl.ctx or finished
+		defer pl.cancel()
+	}
 	pl.mono0 = time.Now()
 	var err error
 	if pl.o.scale < 0 {
@@ -212,15 +225,26 @@ func (pl *play) runForward() error {
 			return nil
 		}
 		last := pl.lastFragment()
-		if err := pl.sendFragment(last); err != nil {
-			return err
+		sendErr := pl.sendFragment(last)
+		if sendErr != nil && !errors.Is(sendErr, errSkipped) {
+			return sendErr
 		}
 		if last {
 			return nil
 		}
-		gap, err := pl.cur.next(pl.ctx, growing)
+		var gap time.Duration
+		var err error
+		if errors.Is(sendErr, errSkipSegment) {
+			err = pl.cur.skipClaim(pl.ctx)
+		} else {
+			gap, err = pl.cur.next(pl.ctx, growing)
+		}
 		if err != nil {
 			return err
+		}
+		if sendErr != nil {
+			// What a failed read held is skipped like a recording gap.
+			gap = max(pl.cur.frag().Start.Sub(f.Start), 0)
 		}
 		// A recording gap is skipped at once; its E flag went out on the last
 		// frame before it, and time still moves forward, so no D (ONVIF-10).
@@ -247,10 +271,14 @@ func (pl *play) runReverse() error {
 			return nil
 		}
 		pl.disc = true
-		if err := pl.sendFragment(false); err != nil {
-			return err
+		err := pl.sendFragment(false)
+		switch {
+		case errors.Is(err, errSkipSegment):
+			err = pl.cur.enterPrev()
+		case err == nil, errors.Is(err, errSkipped):
+			err = pl.cur.prevKey()
 		}
-		if err := pl.cur.prevKey(); err != nil {
+		if err != nil {
 			return err
 		}
 	}
@@ -262,11 +290,10 @@ func (pl *play) sendFragment(last bool) error {
 	if err := pl.loadSegment(); err != nil {
 		return err
 	}
-	b, err := pl.p.s.cfg.Store.ReadFragment(pl.cur.seg.File, f, pl.buf)
+	b, err := pl.readFragment(f)
 	if err != nil {
 		return err
 	}
-	pl.buf = b
 	if err := fmp4.ParseFragment(b, &pl.parsed); err != nil {
 		return err
 	}
@@ -287,7 +314,7 @@ func (pl *play) loadSegment() error {
 	if pl.segStart.Equal(pl.cur.seg.Start) && pl.byID != nil {
 		return nil
 	}
-	init, err := pl.p.s.cfg.Store.ReadInit(pl.cur.seg.File)
+	init, err := pl.readInit()
 	if err != nil {
 		return err
 	}
@@ -338,7 +365,7 @@ func (pl *play) sendSamples(endFlags byte) error {
 		if pres.Before(pl.startWall) && pl.o.scale > 0 && !st.track.IsVideo() {
 			continue // audio ahead of the first keyframe
 		}
-		if !pl.o.to.IsZero() && pl.o.scale > 0 && !pres.Before(pl.o.to) {
+		if pl.pastEnd(pres) {
 			continue // RTSP-RNG-04: frames starting at or after the end are out
 		}
 		if err := pl.pace(pl.decodeWall(origin, s)); err != nil {
@@ -405,12 +432,22 @@ func (pl *play) lastVideoSample(origin time.Time) int {
 		s := &pl.parsed.Samples[i]
 		if st, ok := pl.eligible(s); ok && st.track.IsVideo() {
 			pres := origin.Add(ticks(int64(s.DTS)+int64(s.CTO), st.clock))
-			if pl.o.to.IsZero() || pl.o.scale < 0 || pres.Before(pl.o.to) {
+			if !pl.pastEnd(pres) {
 				last = i
 			}
 		}
 	}
 	return last
+}
+
+// pastEnd reports whether a frame presented at pres is out: at or after
+// the end of a forward range, or of the claim of its segment (another
+// segment plays that instant).
+func (pl *play) pastEnd(pres time.Time) bool {
+	if !pl.o.to.IsZero() && pl.o.scale > 0 && !pres.Before(pl.o.to) {
+		return true
+	}
+	return !pl.cur.until.IsZero() && !pres.Before(pl.cur.until)
 }
 
 // origin is the wall-clock time of media time zero of the fragment's

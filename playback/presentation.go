@@ -33,6 +33,9 @@ type presentation struct {
 	sdp     []byte
 	log     *slog.Logger
 	streams []*stream
+	// tl is the merged view of the local index and Config.Remote; nil
+	// without a Remote.
+	tl *timeline
 
 	// mu guards everything below.
 	mu       sync.Mutex
@@ -43,9 +46,8 @@ type presentation struct {
 	closed   bool
 }
 
-func newPresentation(s *Server, win window, tracks []*media.Track, req *rtsp.DescribeRequest) (*presentation, error) {
-	p := &presentation{s: s, win: win, position: win.start,
-		log: s.log.With("camera", win.camera, "peer", req.Peer.String())}
+func newPresentation(s *Server, win window, tracks []*media.Track, req *rtsp.DescribeRequest, log *slog.Logger) (*presentation, error) {
+	p := &presentation{s: s, win: win, position: win.start, log: log}
 	for _, t := range tracks {
 		if t.Codec == media.CodecUnknown {
 			continue

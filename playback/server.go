@@ -19,9 +19,10 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 
-	// mu guards playing.
+	// mu guards playing and stats.
 	mu      sync.Mutex
 	playing int
+	stats   Stats
 }
 
 // New returns a playback server.
@@ -38,7 +39,7 @@ func New(cfg Config) (*Server, error) {
 
 // Describe answers DESCRIBE (and a SETUP without DESCRIBE) on an archive
 // URL with a presentation of the window it names.
-func (s *Server) Describe(_ context.Context, req *rtsp.DescribeRequest) (rtsp.Presentation, error) {
+func (s *Server) Describe(ctx context.Context, req *rtsp.DescribeRequest) (rtsp.Presentation, error) {
 	camera, err := parseArchivePath(req.Path)
 	if err != nil {
 		return nil, &base.Error{Status: 404, Reason: "not an archive of a valid camera name", Phrase: "Camera Not Found", Err: err}
@@ -46,6 +47,10 @@ func (s *Server) Describe(_ context.Context, req *rtsp.DescribeRequest) (rtsp.Pr
 	qStart, qEnd, err := parseWindowQuery(req.Query)
 	if err != nil {
 		return nil, &base.Error{Status: 400, Reason: "bad archive window", Err: err}
+	}
+	log := s.log.With("camera", camera, "peer", req.Peer.String())
+	if s.cfg.Remote != nil {
+		return s.describeMerged(ctx, req, camera, qStart, qEnd, log)
 	}
 	win, first, err := s.resolveWindow(camera, qStart, qEnd)
 	if err != nil {
@@ -59,7 +64,7 @@ func (s *Server) Describe(_ context.Context, req *rtsp.DescribeRequest) (rtsp.Pr
 	if err != nil {
 		return nil, fmt.Errorf("playback: tracks of %s: %w", first.File, err)
 	}
-	return newPresentation(s, win, tracks, req)
+	return newPresentation(s, win, tracks, req, log)
 }
 
 // resolveWindow clamps the asked window to what is recorded (DESIGN.md:
@@ -70,7 +75,7 @@ func (s *Server) resolveWindow(camera string, qStart, qEnd time.Time) (window, s
 		return window{}, storage.SegmentInfo{}, err
 	}
 	if len(all) == 0 {
-		return window{}, storage.SegmentInfo{}, &base.Error{Status: 404, Reason: "unknown camera: no recording", Phrase: "Camera Not Found"}
+		return window{}, storage.SegmentInfo{}, errCameraNotFound()
 	}
 	segs, err := s.cfg.Store.Segments(camera, qStart, qEnd, false)
 	if err != nil {
@@ -80,7 +85,7 @@ func (s *Server) resolveWindow(camera string, qStart, qEnd time.Time) (window, s
 		segs = segs[1:]
 	}
 	if len(segs) == 0 {
-		return window{}, storage.SegmentInfo{}, &base.Error{Status: 404, Reason: "no recording in the requested window", Phrase: "No Recording In Window"}
+		return window{}, storage.SegmentInfo{}, errEmptyWindow()
 	}
 	last := segs[len(segs)-1]
 	w := window{camera: camera, start: segs[0].Start, end: last.End,
@@ -92,9 +97,19 @@ func (s *Server) resolveWindow(camera string, qStart, qEnd time.Time) (window, s
 		w.end = qEnd
 	}
 	if !w.growing && !w.end.After(w.start) {
-		return window{}, storage.SegmentInfo{}, &base.Error{Status: 404, Reason: "no recording in the requested window", Phrase: "No Recording In Window"}
+		return window{}, storage.SegmentInfo{}, errEmptyWindow()
 	}
 	return w, segs[0], nil
+}
+
+// errCameraNotFound answers a camera with no recording.
+func errCameraNotFound() error {
+	return &base.Error{Status: 404, Reason: "unknown camera: no recording", Phrase: "Camera Not Found"}
+}
+
+// errEmptyWindow answers a window with no recording in it.
+func errEmptyWindow() error {
+	return &base.Error{Status: 404, Reason: "no recording in the requested window", Phrase: "No Recording In Window"}
 }
 
 // admit counts a playing session, refusing past MaxSessions.
