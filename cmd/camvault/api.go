@@ -18,6 +18,7 @@ import (
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/storage"
+	"github.com/camvault/camvault/tier"
 )
 
 // maxScheduleWindows bounds the windows ahead that a camera answer lists.
@@ -64,6 +65,8 @@ type apiParts struct {
 	live  *live.Relay
 	// cluster is this node's part in a cluster, nil without one.
 	cluster *clusterParts
+	// tier uploads sealed segments to object storage and reads them back, nil without it.
+	tier *tier.Tier
 	// metrics is served at /metrics and counts the HTTP requests and failed logins.
 	metrics *metrics.Metrics
 	// exporter serves the MP4 exports.

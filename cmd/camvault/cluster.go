@@ -267,9 +267,9 @@ func (cp *clusterParts) releasePush(camera string) {
 
 // startTiering starts the upload of sealed segments to object storage when the tier section
 // is on: under the cluster's node name and ownership check in a cluster.
-func startTiering(l *lifecycle, cfg *fileConfig, store *storage.Store, cp *clusterParts, log *slog.Logger) error {
+func startTiering(l *lifecycle, cfg *fileConfig, store *storage.Store, cp *clusterParts, log *slog.Logger) (*tier.Tier, error) {
 	if !cfg.Tier.Enabled() {
-		return nil
+		return nil, nil
 	}
 	tc := cfg.Tier
 	tc.Logger = log
@@ -278,8 +278,8 @@ func startTiering(l *lifecycle, cfg *fileConfig, store *storage.Store, cp *clust
 	}
 	t, err := tier.New(tc, store)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	l.run("tier", t.Run)
-	return nil
+	return t, nil
 }

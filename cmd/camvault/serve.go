@@ -160,7 +160,8 @@ func startRecording(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*apiParts,
 	if err != nil {
 		return nil, err
 	}
-	if err := startTiering(l, cfg, store, cp, log); err != nil {
+	tiered, err := startTiering(l, cfg, store, cp, log)
+	if err != nil {
 		return nil, err
 	}
 	if cp != nil {
@@ -169,7 +170,7 @@ func startRecording(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*apiParts,
 		l.runOwn("cluster", cp.node.Run)
 		l.run("cluster pulls", cp.updateLoop)
 	}
-	p := &apiParts{store: store, rec: rec, pull: pull, live: relay, cluster: cp}
+	p := &apiParts{store: store, rec: rec, pull: pull, live: relay, cluster: cp, tier: tiered}
 	p.metrics, err = metrics.New(metrics.Sources{Store: store, Recorder: rec, Pull: pull,
 		RTSP: rtspMetrics(func() *rtsp.Server { return p.rtsp }, pull), DiskSpace: store.DiskSpace,
 		IndexSize: store.IndexSize, WriteRate: store.WriteRate, StorageObserver: storeObs})
@@ -183,7 +184,11 @@ func startRTSP(l *lifecycle, cfg *fileConfig, access *rtspAuth, p *apiParts, log
 	if err != nil {
 		return nil, nil, err
 	}
-	play, err := playback.New(cfg.playbackConfig(p.store, log))
+	pc := cfg.playbackConfig(p.store, log)
+	if p.tier != nil {
+		pc.Remote = p.tier // archive windows include what was uploaded, by any node
+	}
+	play, err := playback.New(pc)
 	if err != nil {
 		return nil, nil, err
 	}
