@@ -139,11 +139,17 @@ func (cp *clusterParts) updateLoop(ctx context.Context) error {
 // this node's ownership revision.
 func (cp *clusterParts) fence(camera string) (int64, bool) { return cp.node.Fence(camera) }
 
-// verify is tier's Config.Verify: a segment is published only under a revision that etcd says
-// still owns its camera. A segment recorded in doubt (negative revision) is published if its
-// revision was confirmed.
+// verify is tier's Config.Verify. A segment under a positive revision was committed fragment
+// by fragment while Fence held (the recorder starts a segment in doubt the moment it does not),
+// so it is published even after the camera moved on or was released: it is the owner's
+// recording of its time. A segment recorded in doubt (negative revision) is published only if
+// etcd says that revision still owns the camera (the doubt ended with the lease alive);
+// otherwise it stays local, refused. Revision 0 was recorded before the cluster was on.
 func (cp *clusterParts) verify(ctx context.Context, camera string, rev int64) error {
-	return cp.node.Verify(ctx, camera, max(rev, -rev))
+	if rev >= 0 {
+		return nil
+	}
+	return cp.node.Verify(ctx, camera, -rev)
 }
 
 // ownerElsewhere returns the owner of camera when it is another node.

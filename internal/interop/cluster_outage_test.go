@@ -5,12 +5,15 @@ package interop
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/camvault/camvault/internal/bench"
+	"github.com/camvault/camvault/internal/clip"
 	"github.com/camvault/camvault/internal/etcdtest"
 	"github.com/camvault/camvault/internal/rtsptest"
 	"github.com/camvault/camvault/internal/s3test"
@@ -154,4 +157,59 @@ func grepLines(logs, s string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestClusterArchiveOfDeadNode: a camera pushed to one node of a cluster is recorded and
+// tiered there; after that node is killed (kill -9), the archive plays through another node
+// from the object store, and ffmpeg's -ss lands on the right numbered frame.
+func TestClusterArchiveOfDeadNode(t *testing.T) {
+	needTool(t, "ffmpeg")
+	etcd := etcdtest.Start(t)
+	s3 := s3test.New(t)
+	clipPath := filepath.Join(t.TempDir(), "numbered.mp4")
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	if err := bench.EncodeClip(ctx, clipPath, clip.Numbered(12, numberedFPS, fmt.Sprintf("%dx%d", numberedW, numberedH))); err != nil {
+		t.Fatal(err)
+	}
+	nodes := make([]*server, 2)
+	for i := range nodes {
+		s := startServerLater(t, "")
+		s.writeConfig(fmt.Sprintf(`cluster:
+  endpoints: [%s]
+  node: node%d
+  rtsp_url: rtsp://%s
+  http_url: http://127.0.0.1:9
+  lease_ttl: %v
+  fence_margin: 500ms
+tier:
+  endpoint: %s
+  bucket: %s
+  access_key: %s
+  secret_key: %s
+  scan_interval: 200ms
+recorder:
+  segment_duration: 4s
+`, etcd.Endpoint(), i, s.rtsp, clusterLeaseTTL, s3.Endpoint, s3test.Bucket, s3test.AccessKey, s3test.SecretKey))
+		s.start()
+		t.Cleanup(s.stop)
+		nodes[i] = s
+	}
+	if _, out, err := ffmpegPushFile(t, "rtsp://"+nodes[0].rtsp+"/cam", "tcp", clipPath); err != nil {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	client := s3.Client()
+	nodes[0].waitFor(60*time.Second, "the three segments of the push uploaded", func() bool {
+		n := 0
+		for o := range client.ListObjects(t.Context(), s3test.Bucket, minio.ListObjectsOptions{Prefix: "cam/", Recursive: true}) {
+			if o.Err == nil && strings.HasSuffix(o.Key, ".mp4") && strings.Contains(o.Key, "_node0_r") {
+				n++
+			}
+		}
+		return n >= 3
+	})
+	nodes[0].kill()
+	frames := decodeGray(t, time.Minute, "-rtsp_transport", "tcp", "-ss", "4",
+		"-i", "rtsp://"+nodes[1].rtsp+"/archive/cam", "-t", "5")
+	checkSeekFrames(t, frames, 4*numberedFPS, 5*numberedFPS)
 }
