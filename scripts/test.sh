@@ -57,6 +57,7 @@ missing_packages() {
 	{ command -v ffmpeg && command -v ffprobe; } >/dev/null 2>&1 || echo ffmpeg
 	command -v chromium >/dev/null 2>&1 || echo chromium # the web page's browser test (chromedp)
 	command -v ip >/dev/null 2>&1 || echo iproute2       # the network namespace of TestRemotePeer
+	command -v curl >/dev/null 2>&1 || echo curl         # scripts/cluster.sh (TestClusterScript) asks etcd for its health
 	command -v etcd >/dev/null 2>&1 || echo etcd-server  # the real etcd of package cluster's tests (internal/etcdtest)
 	if ! { command -v gst-launch-1.0 && command -v gst-inspect-1.0; } >/dev/null 2>&1; then
 		echo gstreamer1.0-tools gstreamer1.0-rtsp gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \

@@ -5,7 +5,13 @@ package interop
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,6 +21,7 @@ import (
 	"github.com/camvault/camvault/cluster"
 	"github.com/camvault/camvault/internal/etcdtest"
 	"github.com/camvault/camvault/internal/rtsptest"
+	"github.com/camvault/camvault/internal/s3test"
 	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/storage"
 )
@@ -383,4 +390,83 @@ func TestClusterPartition(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestClusterScript: scripts/cluster.sh starts etcd, the S3 server, simulated cameras and
+// three nodes that share the cameras out, reports who records what, and stops everything it
+// started.
+func TestClusterScript(t *testing.T) {
+	needTool(t, "etcd", "curl")
+	if _, err := s3test.FindWeed(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	env := append(os.Environ(), "CLUSTER_DIR="+dir, fmt.Sprintf("CLUSTER_PORT=%d", freeRange(t, 80)))
+	script := func(args ...string) string {
+		cmd := exec.Command("bash", append([]string{"../../scripts/cluster.sh"}, args...)...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("cluster.sh %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			script("stop")
+		}
+	})
+	t.Log(script("start", "3"))
+	var status string
+	rtsptest.WaitWithin(t, 60*time.Second, "every camera recorded by one node", func() bool {
+		status = script("status")
+		for k := range 3 {
+			if strings.Count(status, fmt.Sprintf(" cam%d", k)) != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	t.Log(status)
+	var pids []int
+	for _, name := range []string{"etcd", "weed", "cameras", "node0", "node1", "node2"} {
+		b, err := os.ReadFile(filepath.Join(dir, name+".pid"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		pids = append(pids, pid)
+	}
+	t.Log(script("stop"))
+	stopped = true
+	for _, pid := range pids {
+		if syscall.Kill(pid, 0) == nil {
+			t.Errorf("pid %d still runs after stop", pid)
+		}
+	}
+}
+
+// freeRange returns the first of n consecutive loopback TCP ports that were free a moment ago.
+func freeRange(t *testing.T, n int) int {
+	t.Helper()
+	for base := 30000 + rand.IntN(20000); base < 60000; base += n {
+		free := true
+		for p := base; p < base+n && free; p++ {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				free = false
+				continue
+			}
+			l.Close()
+		}
+		if free {
+			return base
+		}
+	}
+	t.Fatal("no free port range")
+	return 0
 }
