@@ -101,8 +101,9 @@ func waitAssigned(t *testing.T, nodes []*server, cams []string, skip int) map[st
 	return owner
 }
 
-// TestClusterFailover: three nodes share six pulled cameras (GStreamer RTSP server), each
-// recorded by exactly one node under its fencing revision; kill -9 of a node that records some
+// TestClusterFailover: three nodes share twelve pulled cameras (GStreamer RTSP server), each
+// recorded by exactly one node under its fencing revision, while ffmpeg pushes a camera to each
+// node (claimed by it); kill -9 of a node that records some
 // makes them record on the survivors within the lease TTL + 5 s, and no camera's segments from
 // different nodes overlap in time.
 func TestClusterFailover(t *testing.T) {
@@ -113,12 +114,29 @@ func TestClusterFailover(t *testing.T) {
 	var yaml strings.Builder
 	yaml.WriteString("cameras:\n")
 	var cams []string
-	for i := range 6 {
+	for i := range 12 {
 		name := fmt.Sprintf("cam%d", i)
 		cams = append(cams, name)
 		fmt.Fprintf(&yaml, "  %s:\n    url: rtsp://%s/h264\n", name, cam)
 	}
 	nodes := startClusterNodes(t, etcd, 3, yaml.String())
+
+	// Three pushed cameras, one per node, pushing all along (ffmpeg, real time).
+	clip := encodedClip(t, 20, false, x264Baseline)
+	pushed := make(chan error, len(nodes))
+	for i, s := range nodes {
+		go func() {
+			_, out, err := ffmpegPushFile(t, fmt.Sprintf("rtsp://%s/pushed%d", s.rtsp, i), "tcp", clip)
+			if err != nil {
+				err = fmt.Errorf("push to node%d: %v: %s", i, err, out)
+			}
+			pushed <- err
+		}()
+	}
+	for i, s := range nodes {
+		s.waitLogLine(30*time.Second, `msg="camera gained"`, fmt.Sprintf("camera=pushed%d", i))
+		s.waitFragments(fmt.Sprintf("pushed%d", i), 2)
+	}
 
 	owner := waitAssigned(t, nodes, cams, -1)
 	victim := owner[cams[0]]
@@ -152,9 +170,26 @@ func TestClusterFailover(t *testing.T) {
 	for _, c := range moved {
 		nodes[ownerNow(nodes, c, victim)].waitFragments(c, 2)
 	}
+	t.Logf("killed node%d", victim)
+	for range nodes {
+		if err := <-pushed; err != nil {
+			t.Logf("%v", err) // the push to the killed node fails with it
+		}
+	}
 	for i, s := range nodes {
 		if i != victim {
 			s.stop()
+		}
+	}
+	for i, s := range nodes {
+		infos := s.segments(fmt.Sprintf("pushed%d", i))
+		if len(infos) == 0 {
+			t.Errorf("node%d recorded nothing of the camera pushed to it:\n%s", i, grepLines(s.logs.String(), fmt.Sprintf("pushed%d", i)))
+		}
+		for _, info := range infos {
+			if info.Revision <= 0 {
+				t.Errorf("pushed%d on node%d: segment at %v under revision %d, want its claim's", i, i, info.Start, info.Revision)
+			}
 		}
 	}
 
