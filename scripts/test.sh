@@ -192,6 +192,11 @@ run "go test -race -cpu 1" go test -race -shuffle=on -count=1 -cpu 1 ./...
 run "go test -race under a CPU hog" with_cpu_hog go test -race -shuffle=on -count=1 ./...
 if [[ -d internal/interop ]]; then
 	run "interop tests" go test -race -count=1 -tags interop -timeout 20m ./internal/interop/...
+	# Interop tests that live beside their package: ffmpeg and GStreamer against redirects (rtsp),
+	# archive playback from a real S3 server (playback). Only those: the rest of the two packages
+	# ran in the unit suite.
+	run "interop tests (rtsp, playback)" go test -race -count=1 -tags interop -timeout 10m \
+		-run 'TestInteropRedirect|TestRemote' ./rtsp/ ./playback/
 else
 	skip "interop tests" "internal/interop does not exist yet"
 fi
