@@ -35,28 +35,8 @@ func TestClusterOutages(t *testing.T) {
 	s3 := s3test.New(t)
 	cam := startGstCamera(t, "", "")
 	s := startServerLater(t, "")
-	s.writeConfig(fmt.Sprintf(`cluster:
-  endpoints: [%s]
-  node: node0
-  rtsp_url: rtsp://%s
-  http_url: http://127.0.0.1:9
-  lease_ttl: %v
-  fence_margin: 500ms
-tier:
-  endpoint: %s
-  bucket: %s
-  access_key: %s
-  secret_key: %s
-  scan_interval: 200ms
-  retry_min: 200ms
-  retry_max: 2s
-  request_timeout: 2s
-recorder:
-  segment_duration: 5s
-cameras:
-  lobby:
-    url: rtsp://%s/h264
-`, etcd.Endpoint(), s.rtsp, clusterLeaseTTL, s3.Endpoint, s3test.Bucket, s3test.AccessKey, s3test.SecretKey, cam))
+	s.writeConfig(clusterYAML(etcd, 0, s) + tierYAML(s3, "  retry_min: 200ms\n  retry_max: 2s\n  request_timeout: 2s\n") +
+		fmt.Sprintf("recorder:\n  segment_duration: 5s\ncameras:\n  lobby:\n    url: rtsp://%s/h264\n", cam))
 	s.start()
 	t.Cleanup(s.stop)
 	client := s3.Client()
@@ -124,6 +104,13 @@ cameras:
 	}
 }
 
+// tierYAML is the tier section of the tests' nodes on s3, scanning for sealed segments every
+// 200 ms, with extra keys appended.
+func tierYAML(s3 *s3test.Server, extra string) string {
+	return fmt.Sprintf("tier:\n  endpoint: %s\n  bucket: %s\n  access_key: %s\n  secret_key: %s\n  scan_interval: 200ms\n%s",
+		s3.Endpoint, s3test.Bucket, s3test.AccessKey, s3test.SecretKey, extra)
+}
+
 // waitUntil waits until the wall clock reaches at: the outage lengths are what is tested.
 func waitUntil(t *testing.T, at time.Time) {
 	t.Helper()
@@ -175,22 +162,7 @@ func TestClusterArchiveOfDeadNode(t *testing.T) {
 	nodes := make([]*server, 2)
 	for i := range nodes {
 		s := startServerLater(t, "")
-		s.writeConfig(fmt.Sprintf(`cluster:
-  endpoints: [%s]
-  node: node%d
-  rtsp_url: rtsp://%s
-  http_url: http://127.0.0.1:9
-  lease_ttl: %v
-  fence_margin: 500ms
-tier:
-  endpoint: %s
-  bucket: %s
-  access_key: %s
-  secret_key: %s
-  scan_interval: 200ms
-recorder:
-  segment_duration: 4s
-`, etcd.Endpoint(), i, s.rtsp, clusterLeaseTTL, s3.Endpoint, s3test.Bucket, s3test.AccessKey, s3test.SecretKey))
+		s.writeConfig(clusterYAML(etcd, i, s) + tierYAML(s3, "") + "recorder:\n  segment_duration: 4s\n")
 		s.start()
 		t.Cleanup(s.stop)
 		nodes[i] = s

@@ -30,6 +30,26 @@ import (
 // within it plus 5 s (issue 13).
 const clusterLeaseTTL = 2 * time.Second
 
+// clusterYAML is the cluster section of node i of the tests' clusters, served at s.
+func clusterYAML(etcd *etcdtest.Server, i int, s *server) string {
+	return fmt.Sprintf("cluster:\n  endpoints: [%s]\n  node: node%d\n  rtsp_url: rtsp://%s\n  http_url: http://127.0.0.1:9\n  lease_ttl: %v\n  fence_margin: 500ms\n",
+		etcd.Endpoint(), i, s.rtsp, clusterLeaseTTL)
+}
+
+// pulledCameras returns a cameras section of n cameras named prefix0.. pulled from the
+// GStreamer camera at cam, and their names.
+func pulledCameras(cam, prefix string, n int) (string, []string) {
+	var yaml strings.Builder
+	yaml.WriteString("cameras:\n")
+	var names []string
+	for i := range n {
+		name := fmt.Sprintf("%s%d", prefix, i)
+		names = append(names, name)
+		fmt.Fprintf(&yaml, "  %s:\n    url: rtsp://%s/h264\n", name, cam)
+	}
+	return yaml.String(), names
+}
+
 // startClusterNodes starts n camvault nodes of one cluster on etcd, each pulling its share of
 // the cameras in camerasYAML (a cameras: section).
 func startClusterNodes(t *testing.T, etcd *etcdtest.Server, n int, camerasYAML string) []*server {
@@ -37,8 +57,7 @@ func startClusterNodes(t *testing.T, etcd *etcdtest.Server, n int, camerasYAML s
 	nodes := make([]*server, n)
 	for i := range nodes {
 		s := startServerLater(t, "")
-		s.writeConfig(fmt.Sprintf("cluster:\n  endpoints: [%s]\n  node: node%d\n  rtsp_url: rtsp://%s\n  http_url: http://127.0.0.1:9\n  lease_ttl: %v\n  fence_margin: 500ms\n%s",
-			etcd.Endpoint(), i, s.rtsp, clusterLeaseTTL, camerasYAML))
+		s.writeConfig(clusterYAML(etcd, i, s) + camerasYAML)
 		nodes[i] = s
 	}
 	for _, s := range nodes {
@@ -111,15 +130,8 @@ func TestClusterFailover(t *testing.T) {
 	needGstElement(t, "x264enc", "rtph264pay")
 	etcd := etcdtest.Start(t)
 	cam := startGstCamera(t, "", "")
-	var yaml strings.Builder
-	yaml.WriteString("cameras:\n")
-	var cams []string
-	for i := range 12 {
-		name := fmt.Sprintf("cam%d", i)
-		cams = append(cams, name)
-		fmt.Fprintf(&yaml, "  %s:\n    url: rtsp://%s/h264\n", name, cam)
-	}
-	nodes := startClusterNodes(t, etcd, 3, yaml.String())
+	yaml, cams := pulledCameras(cam, "cam", 12)
+	nodes := startClusterNodes(t, etcd, 3, yaml)
 
 	// Three pushed cameras, one per node, pushing all along (ffmpeg, real time).
 	clip := encodedClip(t, 20, false, x264Baseline)
@@ -281,8 +293,7 @@ func TestClusterLiveViewerFollowsMove(t *testing.T) {
 	nodes := make([]*server, 3)
 	for i := range nodes {
 		s := startServerLater(t, "")
-		s.writeConfig(fmt.Sprintf("cluster:\n  endpoints: [%s]\n  node: node%d\n  rtsp_url: rtsp://%s\n  http_url: http://127.0.0.1:9\n  lease_ttl: %v\n  fence_margin: 500ms\n%s",
-			etcd.Endpoint(), i, s.rtsp, clusterLeaseTTL, yaml))
+		s.writeConfig(clusterYAML(etcd, i, s) + yaml)
 		nodes[i] = s
 	}
 	for _, s := range nodes[:2] {
@@ -351,15 +362,8 @@ func TestClusterPartition(t *testing.T) {
 	needGstElement(t, "x264enc", "rtph264pay")
 	etcd := etcdtest.Start(t)
 	cam := startGstCamera(t, "", "")
-	var yaml strings.Builder
-	yaml.WriteString("cameras:\n")
-	var cams []string
-	for i := range 4 {
-		name := fmt.Sprintf("part%d", i)
-		cams = append(cams, name)
-		fmt.Fprintf(&yaml, "  %s:\n    url: rtsp://%s/h264\n", name, cam)
-	}
-	nodes := startClusterNodes(t, etcd, 2, yaml.String())
+	yaml, cams := pulledCameras(cam, "part", 4)
+	nodes := startClusterNodes(t, etcd, 2, yaml)
 	owner := waitAssigned(t, nodes, cams, -1)
 	paused := owner[cams[0]]
 	var held []string
