@@ -38,11 +38,15 @@ func (c *fileConfig) apiConfig(tlsConf *tls.Config, log *slog.Logger) api.Config
 // page's live views), the exporter and the metrics.
 func newAPIServer(cfg *fileConfig, access *rtspAuth, p apiParts, tlsConf *tls.Config, log *slog.Logger) (*api.Server, error) {
 	store := p.store
+	var archive api.Archive = store
+	if p.tier != nil {
+		archive = tieredArchive{Store: store, tier: p.tier, timeout: cfg.Tier.RequestTimeout}
+	}
 	return api.New(cfg.apiConfig(tlsConf, log), api.Deps{
 		Authority:   access.authority,
 		Limiter:     access.limiter,
 		Cameras:     apiCameras{cfg: cfg, store: store, pull: p.pull, rec: p.rec},
-		Archive:     store,
+		Archive:     archive,
 		Exporter:    p.exporter,
 		Retention:   store,
 		Sessions:    apiSessions{rtsp: p.rtsp, pull: p.pull},

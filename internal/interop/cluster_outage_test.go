@@ -12,6 +12,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/camvault/camvault/cluster"
 	"github.com/camvault/camvault/internal/bench"
 	"github.com/camvault/camvault/internal/clip"
 	"github.com/camvault/camvault/internal/etcdtest"
@@ -148,7 +149,8 @@ func grepLines(logs, s string) string {
 
 // TestClusterArchiveOfDeadNode: a camera pushed to one node of a cluster is recorded and
 // tiered there; after that node is killed (kill -9), the archive plays through another node
-// from the object store, and ffmpeg's -ss lands on the right numbered frame.
+// from the object store, and ffmpeg's -ss lands on the right numbered frame. The spans API of
+// the survivor shows a pulled camera's recording by the dead node, then its own.
 func TestClusterArchiveOfDeadNode(t *testing.T) {
 	needTool(t, "ffmpeg")
 	etcd := etcdtest.Start(t)
@@ -159,10 +161,21 @@ func TestClusterArchiveOfDeadNode(t *testing.T) {
 	if err := bench.EncodeClip(ctx, clipPath, clip.Numbered(12, numberedFPS, fmt.Sprintf("%dx%d", numberedW, numberedH))); err != nil {
 		t.Fatal(err)
 	}
+	// A pulled camera that the assignment gives to node0 while node1 lives.
+	cam := startGstCamera(t, "", "")
+	lobby := ""
+	for i := 0; lobby == ""; i++ {
+		c := fmt.Sprintf("lobby%d", i)
+		if cluster.Assign([]string{c}, []cluster.Member{{Name: "node0", Capacity: cluster.DefaultCapacity},
+			{Name: "node1", Capacity: cluster.DefaultCapacity}})[c] == "node0" {
+			lobby = c
+		}
+	}
+	pulled := fmt.Sprintf("cameras:\n  %s:\n    url: rtsp://%s/h264\n", lobby, cam)
 	nodes := make([]*server, 2)
 	for i := range nodes {
 		s := startServerLater(t, "")
-		s.writeConfig(clusterYAML(etcd, i, s) + tierYAML(s3, "") + "recorder:\n  segment_duration: 4s\n")
+		s.writeConfig(clusterYAML(etcd, i, s) + tierYAML(s3, "") + "recorder:\n  segment_duration: 4s\n" + pulled)
 		s.start()
 		t.Cleanup(s.stop)
 		nodes[i] = s
@@ -180,7 +193,31 @@ func TestClusterArchiveOfDeadNode(t *testing.T) {
 		}
 		return n >= 3
 	})
+	var uploadedFrom time.Time // the start of node0's first uploaded segment of the pulled camera
+	nodes[0].waitFor(60*time.Second, "a segment of "+lobby+" uploaded", func() bool {
+		for o := range client.ListObjects(t.Context(), s3test.Bucket, minio.ListObjectsOptions{Prefix: lobby + "/", Recursive: true}) {
+			if start, ok := objectStart(o.Key); ok && o.Err == nil && strings.Contains(o.Key, "_node0_r") {
+				if uploadedFrom.IsZero() || start.Before(uploadedFrom) {
+					uploadedFrom = start
+				}
+			}
+		}
+		return !uploadedFrom.IsZero()
+	})
 	nodes[0].kill()
+	waitAssigned(t, nodes, []string{lobby}, 0)
+	nodes[1].waitFragments(lobby, 2)
+	// The spans API of the survivor shows the dead node's uploaded recording too.
+	var rec recordingsOut
+	nodes[1].getJSON("/api/v1/cameras/"+lobby+"/recordings?"+window(uploadedFrom.Add(-time.Minute), time.Now().Add(time.Minute)), &rec)
+	if len(rec.Spans) == 0 || rec.Spans[0].Start.Sub(uploadedFrom).Abs() > time.Second {
+		t.Errorf("node1's spans of %s: %+v; want the first to start at node0's first upload, %v", lobby, rec.Spans, uploadedFrom)
+	}
+	for _, g := range rec.Gaps {
+		if d := g.End.Sub(g.Start); d > 4*time.Second+clusterLeaseTTL+5*time.Second {
+			t.Errorf("a gap of %v in %s's merged spans (an open segment of the killed node, then the failover)", d, lobby)
+		}
+	}
 	frames := decodeGray(t, time.Minute, "-rtsp_transport", "tcp", "-ss", "4",
 		"-i", "rtsp://"+nodes[1].rtsp+"/archive/cam", "-t", "5")
 	checkSeekFrames(t, frames, 4*numberedFPS, 5*numberedFPS)

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/camvault/camvault/storage"
+)
+
+func TestJoinSpans(t *testing.T) {
+	at := func(s int) time.Time { return time.Unix(1_800_000_000+int64(s), 0) }
+	sp := func(a, b int) storage.Span { return storage.Span{Start: at(a), End: at(b)} }
+	for _, tc := range []struct {
+		name  string
+		in    []storage.Span
+		gap   time.Duration
+		limit int
+		want  []storage.Span
+	}{
+		{"empty", nil, 0, 0, nil},
+		{"local and remote copies of one segment", []storage.Span{sp(0, 10), sp(0, 10)}, 0, 0, []storage.Span{sp(0, 10)}},
+		{"unsorted, overlapping", []storage.Span{sp(20, 30), sp(0, 10), sp(5, 12)}, 0, 0, []storage.Span{sp(0, 12), sp(20, 30)}},
+		{"a gap within tolerance", []storage.Span{sp(0, 10), sp(12, 20)}, 2 * time.Second, 0, []storage.Span{sp(0, 20)}},
+		{"a gap beyond it", []storage.Span{sp(0, 10), sp(13, 20)}, 2 * time.Second, 0, []storage.Span{sp(0, 10), sp(13, 20)}},
+		{"contained", []storage.Span{sp(0, 30), sp(5, 10)}, 0, 0, []storage.Span{sp(0, 30)}},
+		{"limit", []storage.Span{sp(0, 1), sp(5, 6), sp(9, 10)}, 0, 2, []storage.Span{sp(0, 1), sp(5, 6)}},
+	} {
+		if got := joinSpans(tc.in, tc.gap, tc.limit); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
