@@ -256,6 +256,13 @@ func (cp *clusterParts) claimPush(camera string) error {
 		cp.log.Info("taking over a pushed camera from its owner", "camera", camera, "owner", owned.Owner.Node)
 		_, err = cp.node.Takeover(ctx, camera)
 	}
+	if errors.Is(err, cluster.ErrUnavailable) {
+		// etcd cannot be asked now: the camera is recorded anyway, in doubt (the recorder's
+		// Fence does not hold), rather than lost; such segments are published only if a
+		// claim is confirmed later.
+		cp.log.Warn("pushed camera recorded without a claim: the cluster is unavailable", "camera", camera)
+		return nil
+	}
 	return err
 }
 
