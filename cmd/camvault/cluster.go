@@ -34,6 +34,7 @@ type clusterParts struct {
 	mu         sync.Mutex
 	owned      map[string]int64
 	draining   map[string]bool           // owned cameras being handed to another node: stopped first
+	pushing    map[string]bool           // pushed cameras recording here
 	redirected map[redirectKey]time.Time // pushes sent to another owner, by camera and peer
 }
 
@@ -58,7 +59,7 @@ func newClusterParts(cfg *fileConfig, log *slog.Logger) (*clusterParts, error) {
 		return nil, nil
 	}
 	cp := &clusterParts{cfg: cfg, self: cfg.Cluster.Node, pulled: map[string]bool{}, log: log.With("component", "cluster"),
-		dirty: make(chan struct{}, 1), owned: map[string]int64{}, draining: map[string]bool{}, redirected: map[redirectKey]time.Time{}}
+		dirty: make(chan struct{}, 1), owned: map[string]int64{}, draining: map[string]bool{}, pushing: map[string]bool{}, redirected: map[redirectKey]time.Time{}}
 	cc := cfg.Cluster
 	for _, c := range cfg.pullCameras() {
 		if !c.OnDemand {
@@ -84,6 +85,13 @@ func (cp *clusterParts) event(e cluster.Event) {
 	case cluster.EventLost:
 		delete(cp.owned, e.Camera)
 		delete(cp.draining, e.Camera)
+	case cluster.EventConfirmed:
+		// etcd answers again: pushed cameras recorded without a claim meanwhile claim now.
+		for c := range cp.pushing {
+			if _, owned := cp.owned[c]; !owned {
+				go func() { _ = cp.claimPush(c) }()
+			}
+		}
 	}
 	cp.mu.Unlock()
 	select {
@@ -249,6 +257,9 @@ func (cp *clusterParts) claimPush(camera string) error {
 	if cp.pulled[camera] {
 		return nil
 	}
+	cp.mu.Lock()
+	cp.pushing[camera] = true
+	cp.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), cp.cfg.Cluster.RequestTimeout)
 	defer cancel()
 	_, err := cp.node.Claim(ctx, camera) // EventGained follows
@@ -258,8 +269,8 @@ func (cp *clusterParts) claimPush(camera string) error {
 	}
 	if errors.Is(err, cluster.ErrUnavailable) {
 		// etcd cannot be asked now: the camera is recorded anyway, in doubt (the recorder's
-		// Fence does not hold), rather than lost; such segments are published only if a
-		// claim is confirmed later.
+		// Fence does not hold), rather than lost; it is claimed once etcd answers again
+		// (EventConfirmed), and its segments in doubt stay local.
 		cp.log.Warn("pushed camera recorded without a claim: the cluster is unavailable", "camera", camera)
 		return nil
 	}
@@ -271,6 +282,9 @@ func (cp *clusterParts) releasePush(camera string) {
 	if cp.pulled[camera] {
 		return
 	}
+	cp.mu.Lock()
+	delete(cp.pushing, camera)
+	cp.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), cp.cfg.Cluster.RequestTimeout)
 	defer cancel()
 	if err := cp.node.Release(ctx, camera); err != nil {
