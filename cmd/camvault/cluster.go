@@ -274,6 +274,11 @@ func (cp *clusterParts) claimPush(camera string) error {
 		cp.log.Warn("pushed camera recorded without a claim: the cluster is unavailable", "camera", camera)
 		return nil
 	}
+	if err != nil {
+		cp.mu.Lock()
+		delete(cp.pushing, camera)
+		cp.mu.Unlock()
+	}
 	return err
 }
 
