@@ -7,13 +7,15 @@
 #    a C compiler for -race, etcd (package cluster's tests run a real one), ffmpeg/ffprobe,
 #    Chromium (the web page's browser test), GStreamer (gst-launch-1.0 with rtspclientsink and
 #    the good/bad/ugly/libav plugins) and Python GObject with GstRtspServer, for the interop tests;
-#    and builds SeaweedFS's weed (the S3 server of the tiering tests) into
-#    ~/.cache/camvault/weed-VERSION/weed when it is missing.
+#    and, when it is missing, starts building SeaweedFS's weed (the S3 server of the tiering
+#    tests) into ~/.cache/camvault/weed-VERSION/weed in the background, at the lowest priority.
 # 2. Runs every check, each even when an earlier one failed, then prints a summary:
 #    gofmt, go vet (default and interop tags), go test -race -shuffle=on (unit, scripted-peer and
 #    fuzz-corpus replay tests) three times: as is, with -cpu 1, and beside a busy loop on every
 #    core (a test that waits on time rather than on what it can observe fails here, not on a
-#    newcomer's machine), and the interop tests against ffmpeg, GStreamer and Chromium.
+#    newcomer's machine); then it waits for the weed build and runs the interop tests (build tag
+#    interop): against ffmpeg, GStreamer and Chromium (internal/interop, rtsp), and against weed
+#    (tier, internal/s3test).
 # Exits non-zero when any check failed. Go itself must already be installed (see go.mod).
 #
 # With CI set (CI=true), a tool that is still missing after installation fails the run, and the
@@ -102,9 +104,14 @@ else
 fi
 # SeaweedFS's weed is the S3 server of the tiering tests (internal/s3test). `go install` refuses its
 # module (replace directives), so it is built inside a writable copy of the downloaded module, into
-# the cache path internal/s3test looks in after CAMVAULT_WEED and PATH. It takes many minutes once.
+# the cache path internal/s3test looks in after CAMVAULT_WEED and PATH. It takes about 9 minutes of
+# CPU once, so it runs in the background at the lowest priority (nice 19, its own process group)
+# while gofmt, vet and the unit suites run; wait_weed waits for it before the interop phase, whose
+# tier and internal/s3test tests need it.
 weed_version=v0.0.0-20261109003541-7506e5f91cd6
 weed_bin=${XDG_CACHE_HOME:-$HOME/.cache}/camvault/weed-$weed_version/weed
+weed_log=${TMPDIR:-/tmp}/camvault-weed-build.$$.log
+weed_pid='' weed_started=0
 build_weed() {
 	local start=$SECONDS src tmp status=0
 	src=$(go mod download -json "github.com/seaweedfs/seaweedfs@$weed_version" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p') &&
@@ -117,11 +124,46 @@ build_weed() {
 	echo "weed build took $((SECONDS - start)) s"
 	return "$status"
 }
+# start_weed_build runs build_weed in the background: set -m gives it a process group of its own,
+# which stop_background kills if the script ends first.
+start_weed_build() {
+	echo "building weed in the background (nice 19), log: $weed_log"
+	weed_started=$SECONDS
+	set -m
+	(
+		renice -n 19 -p "$BASHPID" >/dev/null || true # without renice it still builds, at normal priority
+		build_weed
+	) >"$weed_log" 2>&1 &
+	weed_pid=$!
+	set +m
+}
+# wait_weed waits for the background build and says how much of it overlapped the checks before
+# it; a failed build is a failed check with CI set.
+wait_weed() {
+	[[ -n $weed_pid ]] || return 0
+	local waited=$SECONDS status=0
+	section "weed build"
+	wait "$weed_pid" || status=$?
+	weed_pid=''
+	local total=$((SECONDS - weed_started)) waiting=$((SECONDS - waited))
+	echo "weed build ended (status $status) after $total s, $((total - waiting)) s of them overlapping the checks above; waited $waiting s for it"
+	if ((status == 0)); then
+		results+=("PASS"$'\t'"$waiting"$'\t'"weed build (waited; $total s in all)")
+		return 0
+	fi
+	tail -n 30 "$weed_log"
+	if [[ -n ${CI:-} ]]; then
+		failed=1
+		results+=("FAIL"$'\t'"$waiting"$'\t'"weed build (log: $weed_log)")
+	else
+		warn "weed build failed (log: $weed_log); the tests that need it will skip"
+		results+=("SKIP"$'\t'"$waiting"$'\t'"weed build (failed; log: $weed_log)")
+	fi
+}
 if [[ -n ${CAMVAULT_WEED:-} ]] || command -v weed >/dev/null 2>&1 || [[ -x $weed_bin ]]; then
 	echo "weed present: ${CAMVAULT_WEED:-$(command -v weed || echo "$weed_bin")}"
-elif ! build_weed; then
-	[[ -n ${CI:-} ]] && die "weed build failed with CI set"
-	warn "weed build failed; the tiering tests will skip"
+else
+	start_weed_build
 fi
 echo "$(go version); CI=${CI:-<unset>}"
 command -v ffmpeg >/dev/null 2>&1 && echo "$(ffmpeg -version 2>&1 | head -n 1)"
@@ -169,7 +211,12 @@ stop_cpu_hog() {
 	wait "${hog_pids[@]}" 2>/dev/null || true
 	hog_pids=()
 }
-trap stop_cpu_hog EXIT
+# stop_background stops the CPU hog and a weed build still running when the script ends.
+stop_background() {
+	stop_cpu_hog
+	[[ -z $weed_pid ]] || kill -- "-$weed_pid" 2>/dev/null || true
+}
+trap stop_background EXIT
 with_cpu_hog() {
 	local status=0 i
 	for ((i = 0; i < $(nproc); i++)); do
@@ -190,16 +237,57 @@ run "go test -race" go test -race -shuffle=on -count=1 ./...
 # one CPU (GOMAXPROCS=1), once with a busy loop on every core of the machine beside it.
 run "go test -race -cpu 1" go test -race -shuffle=on -count=1 -cpu 1 ./...
 run "go test -race under a CPU hog" with_cpu_hog go test -race -shuffle=on -count=1 ./...
-if [[ -d internal/interop ]]; then
-	run "interop tests" go test -race -count=1 -tags interop -timeout 20m ./internal/interop/...
-	# Interop tests that live beside their package: ffmpeg and GStreamer against redirects (rtsp),
-	# archive playback from a real S3 server (playback). Only those: the rest of the two packages
-	# ran in the unit suite.
-	run "interop tests (rtsp, playback)" go test -race -count=1 -tags interop -timeout 10m \
-		-run 'TestInteropRedirect|TestRemote' ./rtsp/ ./playback/
-else
-	skip "interop tests" "internal/interop does not exist yet"
-fi
+
+# The interop phase runs every package with test files under the build tag interop (found with
+# grep, so a new one joins by itself), after the weed build: internal/s3test and the packages that
+# import it need weed (without it their tests skip, or fail with CI set). A package whose interop
+# tests run ffmpeg, GStreamer, Chromium or a Python camera (real-time media, where a competing test
+# binary shows as lag) runs alone, one after another; the others (in-process tests against weed,
+# which mostly wait on it) run last, together. Inside a package, up to interop_parallel tests that
+# call t.Parallel run at once: they wait on real-time media far more than they compute (12 of
+# internal/interop's at -parallel 4 kept 0.7 of a core busy on average). A package that also has
+# untagged tests runs only its tagged ones (-run), as the unit phase ran the others.
+interop_parallel=4
+interop_tag='^//go:build .*\binterop\b'
+interop_packages() {
+	find . -path ./.git -prune -o -name '*_test.go' -type f -print0 |
+		xargs -0 -r grep -lE "$interop_tag" | xargs -r -n 1 dirname | sort -u
+}
+uses_media_tools() {
+	grep -lE "$interop_tag" "$1"/*_test.go |
+		xargs grep -qE '"(ffmpeg|ffprobe|gst-launch-1\.0|gst-inspect-1\.0|chromium|/usr/bin/python3)"'
+}
+# interop_go_test NAME DIR...: runs the interop tests of the DIRs as check NAME; with -run naming
+# the tests of their tagged files when one of them has untagged test files too.
+interop_go_test() {
+	local name=$1 d untagged=0 flags=(-race -count=1 -tags interop -timeout 30m -parallel "$interop_parallel")
+	shift
+	for d in "$@"; do
+		[[ -z $(grep -LE "$interop_tag" "$d"/*_test.go || true) ]] || untagged=1
+	done
+	if ((untagged)); then
+		local names
+		names=$(for d in "$@"; do grep -lE "$interop_tag" "$d"/*_test.go; done |
+			xargs grep -hoE '^func (Test|Fuzz|Example)[A-Za-z0-9_]*' | awk '$2 != "TestMain" {print $2}' | sort -u | paste -sd '|' || true)
+		flags+=("-run=^($names)\$")
+	fi
+	run "$name" go test "${flags[@]}" "$@"
+}
+mapfile -t interop_pkgs < <(interop_packages)
+wait_weed
+alone=() together=()
+for pkg in "${interop_pkgs[@]}"; do
+	if uses_media_tools "$pkg"; then
+		alone+=("$pkg")
+	else
+		together+=("$pkg")
+	fi
+done
+for pkg in "${alone[@]}"; do
+	interop_go_test "interop tests: $pkg" "$pkg"
+done
+((${#together[@]} == 0)) || interop_go_test "interop tests: ${together[*]}" "${together[@]}"
+((${#interop_pkgs[@]} > 0)) || skip "interop tests" "no test file has the build tag interop"
 
 # ---------------------------------------------------------------------------------------------
 # Summary

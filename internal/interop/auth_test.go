@@ -73,6 +73,7 @@ func unauthorized(out string) bool {
 // and nothing is recorded or played; with the right ones the push records
 // every frame and the play decodes from the seek point.
 func TestAuthMatrix(t *testing.T) {
+	t.Parallel()
 	needTool(t, "ffmpeg", "ffprobe", "gst-launch-1.0", "/usr/bin/python3")
 	needGstElement(t, "rtspclientsink", "rtspsrc", "x264enc", "avdec_h264", "appsink")
 	// Every client here runs from 127.0.0.1: the failure limiter, which

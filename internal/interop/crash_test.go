@@ -42,6 +42,7 @@ func startFFmpegPushOver(t *testing.T, ctx context.Context, url, transport strin
 // the fragment being written, that the file decodes cleanly, and that the
 // index agrees with a rebuild from the files.
 func TestCrashRepair(t *testing.T) {
+	t.Parallel()
 	needTool(t, "ffmpeg", "ffprobe")
 	s := startServer(t, "")
 	ctx, cancel := context.WithCancel(context.Background())

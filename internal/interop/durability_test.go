@@ -151,6 +151,7 @@ func rewriteDataDir(t *testing.T, s *server) {
 // waits until a fragment of it is on disk before it picks its random moment. At the end
 // `camvault check` is clean.
 func TestCrashLoop(t *testing.T) {
+	t.Parallel()
 	needTool(t, "ffmpeg", "ffprobe")
 	const rounds = 20
 	cams := []string{"loop1", "loop2", "loop3"}
@@ -277,6 +278,7 @@ func sealedRange(t *testing.T, s *server, cam string) string {
 // The next start rebuilds it from the files: every segment is back with the
 // same spans, and playback gives the same window.
 func TestIndexDeletedIsRebuilt(t *testing.T) {
+	t.Parallel()
 	needTool(t, "ffmpeg", "ffprobe")
 	s := startServer(t, "recorder:\n  segment_duration: 2s\n")
 	cams := []string{"idx1", "idx2"}
@@ -323,6 +325,7 @@ func TestIndexDeletedIsRebuilt(t *testing.T) {
 // to start, say what to do, and leave every file alone; after `camvault
 // reindex` it starts and lists the directory's own recordings.
 func TestWrongDiskIsRefused(t *testing.T) {
+	t.Parallel()
 	needTool(t, "ffmpeg")
 	a := startServer(t, "")
 	b := startServer(t, "")

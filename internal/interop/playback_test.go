@@ -39,6 +39,7 @@ func newServerDir(t *testing.T) *server {
 // UDP: the first decoded frame is frame 750 (the 30 s mark) and 10 s of
 // frames arrive, decoding without errors.
 func TestFFmpegSeek(t *testing.T) {
+	t.Parallel()
 	needTool(t, "ffmpeg")
 	for _, transport := range []string{"tcp", "udp"} {
 		t.Run(transport, func(t *testing.T) {

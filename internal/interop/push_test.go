@@ -144,6 +144,7 @@ func removeClips() {
 }
 
 func TestFFmpegPush(t *testing.T) {
+	t.Parallel()
 	needTool(t, "ffmpeg", "ffprobe")
 	for _, tc := range pushCases {
 		for _, transport := range []string{"tcp", "udp"} {
@@ -163,6 +164,7 @@ func TestFFmpegPush(t *testing.T) {
 }
 
 func TestGStreamerPush(t *testing.T) {
+	t.Parallel()
 	needTool(t, "gst-launch-1.0", "ffprobe")
 	needGstElement(t, "rtspclientsink", "x264enc", "videotestsrc")
 	for _, proto := range []string{"tcp", "udp"} {

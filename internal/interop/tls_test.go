@@ -33,6 +33,7 @@ func tlsServerLater(t *testing.T, extraYAML string) (*server, string) {
 // (every frame recorded), and ffmpeg and GStreamer play the archive over
 // RTSPS with a seek.
 func TestRTSPS(t *testing.T) {
+	t.Parallel()
 	needTool(t, "ffmpeg", "ffprobe", "gst-launch-1.0", "/usr/bin/python3")
 	needGstElement(t, "rtspclientsink", "rtspsrc", "x264enc", "avdec_h264", "appsink")
 	s, base := tlsServerLater(t, "")

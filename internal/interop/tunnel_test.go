@@ -33,6 +33,7 @@ func tunnelServer(t *testing.T, extraYAML string) (s *server, rtsps string) {
 // `-rtsp_transport https` on the RTSPS and HTTPS ports: the first frame is
 // the one of the 30 s mark and 10 s of frames follow in order.
 func TestTunnelFFmpegSeek(t *testing.T) {
+	t.Parallel()
 	needTool(t, "ffmpeg")
 	s, rtsps := tunnelServer(t, "")
 	// RTSP and HTTP in clear, RTSPS and HTTPS in TLS (ffmpeg does not verify the certificate).
@@ -43,14 +44,18 @@ func TestTunnelFFmpegSeek(t *testing.T) {
 		{"https port", s.https, "https"},
 	} {
 		t.Run(p.name, func(t *testing.T) {
+			t.Parallel() // four players of one server: each plays 10 s of media in real time
 			frames := decodeGray(t, time.Minute, "-rtsp_transport", p.transport, "-ss", "30",
 				"-i", "rtsp://"+p.addr+"/archive/cam", "-t", "10")
 			checkSeekFrames(t, frames, 30*numberedFPS, 10*numberedFPS)
 		})
 	}
-	if strings.Contains(s.logs.String(), "rtsp tunnel refused") {
-		t.Errorf("a tunnel was refused:\n%s", s.logs)
-	}
+	// After the parallel subtests (cleanups run once they are done), before s.stop.
+	t.Cleanup(func() {
+		if strings.Contains(s.logs.String(), "rtsp tunnel refused") {
+			t.Errorf("a tunnel was refused:\n%s", s.logs)
+		}
+	})
 }
 
 // TestTunnelGStreamer: rtspsrc plays the archive over rtsph:// on the RTSP
@@ -72,6 +77,7 @@ func TestTunnelGStreamer(t *testing.T) {
 // the seek point; credentials on the GET itself are checked as RTSP's and
 // wrong ones answered 401 with the Digest challenges.
 func TestTunnelAuth(t *testing.T) {
+	t.Parallel()
 	needTool(t, "ffmpeg", "/usr/bin/python3")
 	needGstElement(t, "rtspsrc", "avdec_h264", "appsink")
 	s := startServerLater(t, "auth:\n  failure_threshold: 1000\n"+authUsers(t))
@@ -127,6 +133,7 @@ func TestTunnelAuth(t *testing.T) {
 // the smuggled request, as is base64 garbage; camvault goes on serving
 // tunnels and logs the refusals.
 func TestTunnelAttacks(t *testing.T) {
+	t.Parallel()
 	needTool(t, "ffmpeg")
 	s := archiveServer(t)
 	options := base64.StdEncoding.EncodeToString([]byte("OPTIONS rtsp://" + s.rtsp + "/ RTSP/1.0\r\nCSeq: 1\r\n\r\n"))

@@ -1,3 +1,5 @@
+//go:build interop
+
 package s3test_test
 
 import (
