@@ -39,6 +39,7 @@ type Server struct {
 	closed         bool
 	runCancel      context.CancelFunc
 	done           chan struct{} // closed when Run returns
+	started        chan struct{} // closed when Run serves
 
 	tunnels *tunnelTable // the halves of RTSP-over-HTTP tunnels, by cookie
 
@@ -71,6 +72,7 @@ func NewServer(cfg Config) (*Server, error) {
 		conns:    make(map[*conn]*connEntry),
 		perAddr:  make(map[netip.Addr]int),
 		done:     make(chan struct{}),
+		started:  make(chan struct{}),
 		tunnels:  newTunnelTable(cfg.MaxPendingTunnels),
 	}
 	s.refusedLog.interval = refusedLogInterval
@@ -188,8 +190,15 @@ func (s *Server) start(ctx context.Context, cancel context.CancelFunc) error {
 		return errors.New("rtsp server already run or closed")
 	}
 	s.running, s.serving, s.runCtx, s.runCancel = true, true, ctx, cancel
+	close(s.started)
 	return nil
 }
+
+// Serving returns a channel closed once Run serves: from then on,
+// ServeConn serves what it is handed rather than refusing it with
+// ErrServerClosed. Whatever hands connections over (the HTTP tunnel and
+// WebSocket) waits on it before it starts.
+func (s *Server) Serving() <-chan struct{} { return s.started }
 
 // Close stops a running server and waits for Run to return, or releases
 // the sockets of a server that was never run. It is idempotent.

@@ -114,7 +114,14 @@ func startParts(l *lifecycle, cfg *fileConfig, opts serveOptions, log *slog.Logg
 	}
 	l.addFunc("reload", reloadOnSIGHUP(l.context(), opts.configPath, reloadTargets{pull: p.pull, store: p.store, certs: certs}, log))
 	l.run("rtsp", srv.Run)
-	l.run("http", web.Run)
+	l.run("http", func(ctx context.Context) error {
+		select { // the tunnel and the WebSocket hand connections to the RTSP server
+		case <-srv.Serving():
+		case <-ctx.Done():
+			return nil
+		}
+		return web.Run(ctx)
+	})
 	return &servers{rtsp: srv, http: web}, nil
 }
 

@@ -47,6 +47,12 @@ func Run(t testing.TB, cfg rtsp.Config) (srv *rtsp.Server, stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
+	select { // serving, so that ServeConn works at once
+	case <-srv.Serving():
+	case err := <-done:
+		cancel()
+		t.Fatalf("rtsp server Run: %v", err)
+	}
 	return srv, func() {
 		cancel()
 		if err := <-done; err != nil {
