@@ -13,11 +13,13 @@ import (
 	"net/netip"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/camvault/camvault/rtsp/base"
+	"github.com/camvault/camvault/rtsp/headers"
 	"github.com/camvault/camvault/rtsp/internal/lex"
 	"github.com/camvault/camvault/rtsp/tunnel"
 )
@@ -53,10 +55,14 @@ type conn struct {
 	// afterWritten, if not nil, delays after until the response is written.
 	afterWritten chan struct{}
 	sessions     []*session // sessions created on this connection
-	channels     [256]channelTarget
-	idle         bool      // no live session: the idle timeout applies
-	deadline     time.Time // current read deadline, zero for none
-	drops        int       // interleaved frames dropped
+	// ended holds the ids of the last sessions of this connection that
+	// ended by themselves (endedItself), at most maxEndedSessions, for
+	// a TEARDOWN that crossed the end (handleTeardown).
+	ended    []string
+	channels [256]channelTarget
+	idle     bool      // no live session: the idle timeout applies
+	deadline time.Time // current read deadline, zero for none
+	drops    int       // interleaved frames dropped
 }
 
 // announcement is an announced presentation (RTSP-M-11), or a described
@@ -356,13 +362,46 @@ func (c *conn) reply(req *base.Request, resp *base.Response) error {
 	return c.send(outMsg{b: b, written: c.afterWritten})
 }
 
+// maxEndedSessions bounds conn.ended.
+const maxEndedSessions = 4
+
+// teardownOfEnded reports whether req, a TEARDOWN that names no open
+// session, names one of this connection that ended by itself: a live
+// camera that stopped ends its viewers' sessions with RTCP BYE, and
+// GStreamer, for one, answers with TEARDOWN, which may arrive after the
+// session is gone. It is answered 200, as the end it asks for happened;
+// the id is forgotten, so a second TEARDOWN gets 454.
+func (c *conn) teardownOfEnded(req *base.Request) bool {
+	v, ok := req.Header.Lookup("Session")
+	if !ok {
+		return false
+	}
+	var sh headers.Session
+	if sh.Unmarshal(v) != nil {
+		return false
+	}
+	c.updateIdle() // records what ended since the last request
+	i := slices.Index(c.ended, sh.ID)
+	if i < 0 {
+		return false
+	}
+	c.ended = slices.Delete(c.ended, i, i+1)
+	return true
+}
+
 // updateIdle recomputes whether the idle timeout applies and forgets ended
 // sessions.
 func (c *conn) updateIdle() {
 	live := c.sessions[:0]
 	for _, ss := range c.sessions {
-		if !ss.isClosed() {
+		switch {
+		case !ss.isClosed():
 			live = append(live, ss)
+		case ss.endedItself():
+			if len(c.ended) == maxEndedSessions {
+				c.ended = slices.Delete(c.ended, 0, 1)
+			}
+			c.ended = append(c.ended, ss.id)
 		}
 	}
 	clear(c.sessions[len(live):])

@@ -157,6 +157,9 @@ func (c *conn) handleRecord(req *base.Request) (*base.Response, error) {
 func (c *conn) handleTeardown(req *base.Request) (*base.Response, error) {
 	ss, err := c.requestSession(req)
 	if err != nil {
+		if c.teardownOfEnded(req) {
+			return &base.Response{StatusCode: base.StatusOK, Header: base.Header{}}, nil
+		}
 		return nil, err
 	}
 	if ss == nil {

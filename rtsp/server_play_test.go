@@ -553,3 +553,26 @@ func TestPresentationEndsItself(t *testing.T) {
 	}
 	c.ExpectClosed()
 }
+
+// TestTeardownAfterEnd: a TEARDOWN that crosses the end of its session (a
+// live camera stopped, as GStreamer sends on the BYE) is answered 200; a
+// second one, and one for a session torn down already, get 454.
+func TestTeardownAfterEnd(t *testing.T) {
+	h := ffmpegHandler()
+	srv := startServer(t, rtsp.Config{Handler: h})
+	c := dial(t, srv)
+	u := c.URL + "/archive/cam1"
+	id := c.playArchive(u)
+	p := h.presentation(t, 0)
+	p.end(errors.New("camera stopped"))
+	p.waitClosed(t)
+	for _, want := range []int{200, 454} {
+		resp, _ := c.Request("TEARDOWN", u, []string{"Session: " + id})
+		rtsptest.ExpectStatus(t, resp, want)
+	}
+	id = c.playArchive(u)
+	for _, want := range []int{200, 454} {
+		resp, _ := c.Request("TEARDOWN", u, []string{"Session: " + id})
+		rtsptest.ExpectStatus(t, resp, want)
+	}
+}

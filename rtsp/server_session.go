@@ -62,6 +62,7 @@ type session struct {
 	mu          sync.RWMutex
 	state       sessionState
 	closed      bool
+	endedBy     error     // why it closed, once closed
 	lastRefresh time.Time // last request or RTCP
 	lastMedia   time.Time // last RTP or RTCP, for the media watchdog
 	seenRTP     uint64    // counter values at the last reaper tick
@@ -115,6 +116,15 @@ func (ss *session) isClosed() bool {
 	ss.mu.RLock()
 	defer ss.mu.RUnlock()
 	return ss.closed
+}
+
+// endedItself reports whether the session is closed for another reason
+// than its client's TEARDOWN: its presentation ended (a live camera
+// stopped), it was redirected or kicked.
+func (ss *session) endedItself() bool {
+	ss.mu.RLock()
+	defer ss.mu.RUnlock()
+	return ss.closed && !errors.Is(ss.endedBy, ErrTeardown)
 }
 
 // setState moves to st unless the session ended meanwhile.
@@ -293,6 +303,7 @@ func (ss *session) close(reason error) bool {
 		return false
 	}
 	ss.closed = true
+	ss.endedBy = reason
 	ss.state = stateInit
 	ss.active.Store(false)
 	close(ss.done)
