@@ -17,10 +17,10 @@ type Config struct {
 	// ones it accepts. Defaults to 10000.
 	MaxSegments int `yaml:"max_segments"`
 	// MaxListingBytes bounds the body of a listing a node accepts. Defaults to 32 MiB.
-	MaxListingBytes int64 `yaml:"max_listing_bytes"`
+	MaxListingBytes int64 `yaml:"max_listing_bytes" unit:"bytes"`
 	// MaxReadBytes bounds one ranged read (an init, or one fragment), both served and
 	// accepted. Defaults to 64 MiB.
-	MaxReadBytes int64 `yaml:"max_read_bytes"`
+	MaxReadBytes int64 `yaml:"max_read_bytes" unit:"bytes"`
 	// Logger receives refused requests (Debug) and failed answers. Nil discards them.
 	Logger *slog.Logger `yaml:"-"`
 }

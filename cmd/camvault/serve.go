@@ -192,8 +192,14 @@ func startRTSP(l *lifecycle, cfg *fileConfig, access *rtspAuth, p *apiParts, log
 		return nil, nil, err
 	}
 	pc := cfg.playbackConfig(p.store, log)
-	if p.tier != nil {
-		pc.Remote = p.tier // archive windows include what was uploaded, by any node
+	if p.tier != nil || p.cluster != nil {
+		// Archive windows include what any node uploaded and what the camera's owner has not
+		// uploaded yet.
+		r := archiveRemote{tier: p.tier}
+		if p.cluster != nil {
+			r.peers = p.cluster.peers
+		}
+		pc.Remote = r
 	}
 	play, err := playback.New(pc)
 	if err != nil {
