@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camvault/camvault/api"
+	"github.com/camvault/camvault/peer"
 	"github.com/camvault/camvault/storage"
 )
 
@@ -48,5 +50,12 @@ func TestMergeOwner(t *testing.T) {
 	want := []string{"cam/0", "peer:a/cam/1", "cam/20", "peer:a/cam/3", "cam/30"}
 	if !reflect.DeepEqual(keys, want) {
 		t.Fatalf("merged %q, want %q", keys, want)
+	}
+}
+
+// TestPeerPathPrefix: the API serves the peer handler where package peer's clients ask.
+func TestPeerPathPrefix(t *testing.T) {
+	if api.ClusterPathPrefix != peer.PathPrefix {
+		t.Fatalf("api serves the cluster's endpoints at %q, peer asks at %q", api.ClusterPathPrefix, peer.PathPrefix)
 	}
 }

@@ -104,6 +104,17 @@ func (cp *clusterParts) peerNode(name string) (peer.Node, bool) {
 	return peer.Node{Name: name, HTTPURL: m.HTTPURL, Token: m.PeerToken}, true
 }
 
+// peerStats returns the metrics' source of the peer reads' failures, nil outside a cluster.
+func (cp *clusterParts) peerStats() func() (uint64, uint64) {
+	if cp == nil {
+		return nil
+	}
+	return func() (uint64, uint64) {
+		st := cp.peers.Stats()
+		return st.ListFailures, st.ReadFailures
+	}
+}
+
 // peerHandler serves this node's segments not uploaded yet to the other nodes.
 func (cp *clusterParts) peerHandler(store *storage.Store) (*peer.Handler, error) {
 	pc := cp.cfg.Peer
