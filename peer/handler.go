@@ -26,6 +26,13 @@ const (
 	readPath     = PathPrefix + "read/"
 )
 
+// Longest windows of a listing, with seek tables (playback lists at most a day at once) and
+// without (the spans API lists at most 31 days).
+const (
+	maxSeekWindow = 48 * time.Hour
+	maxSpanWindow = 32 * 24 * time.Hour
+)
+
 // Handler serves this node's not-uploaded segments to the other nodes (see the package
 // doc). Every request must carry "Authorization: Bearer TOKEN" with this node's token;
 // anything else gets 401 before any lookup.
@@ -77,11 +84,15 @@ func (h *Handler) handleSegments(w http.ResponseWriter, r *http.Request) {
 	camera := r.PathValue("camera")
 	from, err1 := unixParam(r, "from")
 	to, err2 := unixParam(r, "to")
-	if err := errors.Join(storage.ValidCamera(camera), err1, err2); err != nil || !to.After(from) {
+	seek := r.URL.Query().Get("fragments") != "0"
+	longest := maxSeekWindow
+	if !seek {
+		longest = maxSpanWindow
+	}
+	if err := errors.Join(storage.ValidCamera(camera), err1, err2); err != nil || !to.After(from) || to.Sub(from) > longest {
 		http.Error(w, "bad camera or window", http.StatusBadRequest)
 		return
 	}
-	seek := r.URL.Query().Get("fragments") != "0"
 	segs, err := h.store.Segments(camera, from, to, seek)
 	if err != nil {
 		h.fail(w, "listing", camera, err)

@@ -195,6 +195,9 @@ func TestClientListsAndReads(t *testing.T) {
 	if se := (*peer.StatusError)(nil); !errors.As(err, &se) || se.Status != http.StatusRequestedRangeNotSatisfiable {
 		t.Fatalf("read beyond the committed bytes: %v", err)
 	}
+	if _, err := c.Segments(ctx, n, "cam", t0, t0.Add(49*time.Hour)); err == nil {
+		t.Fatal("a listing of 49 hours with seek tables answered")
+	}
 	_, err = c.ReadAt(ctx, n, "cam", o.open.Start.Add(time.Millisecond), 0, 8)
 	if se := (*peer.StatusError)(nil); !errors.As(err, &se) || se.Status != http.StatusNotFound {
 		t.Fatalf("read of no segment: %v", err)
