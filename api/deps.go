@@ -34,6 +34,10 @@ type Deps struct {
 	Live LiveSource
 	// Metrics is served at /metrics to callers with the metrics right.
 	Metrics http.Handler
+	// Cluster serves the other nodes of a cluster under ClusterPathPrefix (package peer's
+	// endpoints). It authenticates its callers itself: the users and rights of Authority
+	// do not apply. Nil: those paths are 404.
+	Cluster http.Handler
 	// Tunnels serves RTSP tunnelled in HTTP and in WebSocket on this port:
 	// the connections of tunnel requests are handed to it. Nil: such
 	// requests are answered as any other (404).

@@ -62,6 +62,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.mux.Handle(rt.pattern, s.wrap(rt))
 	}
 	s.mountWeb()
+	if deps.Cluster != nil {
+		s.mux.Handle("GET "+ClusterPathPrefix, s.admitted(deps.Cluster))
+	}
 	s.admit = newAdmission(cfg.MaxConnections, cfg.MaxConnectionsPerAddress, deps.Now, s.log)
 	s.srv = &http.Server{
 		Handler:           s,
@@ -79,6 +82,19 @@ func New(cfg Config, deps Deps) (*Server, error) {
 }
 
 func (s *Server) now() time.Time { return s.deps.Now() }
+
+// ClusterPathPrefix is where Deps.Cluster is served.
+const ClusterPathPrefix = "/cluster/v1/"
+
+// admitted is h behind the connection admission that wrap applies to the routes.
+func (s *Server) admitted(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.admit.claim(connOf(r)) {
+			panic(http.ErrAbortHandler) // closed to make room after its request was read: nothing runs
+		}
+		h.ServeHTTP(w, r)
+	})
+}
 
 // Listen binds the plain listener (unless TLSOnly) and, with TLS, the HTTPS
 // one. A busy address is an error and leaves nothing bound. Nothing is

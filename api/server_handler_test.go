@@ -155,3 +155,27 @@ func running(t *testing.T, srv *api.Server) string {
 	})
 	return srv.Addr().String()
 }
+
+// TestClusterHandler: Deps.Cluster gets every GET under ClusterPathPrefix as it is, without
+// the users' authentication (it checks its callers itself); without it those paths are 404.
+func TestClusterHandler(t *testing.T) {
+	peerHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+		io.WriteString(w, r.URL.Path)
+	})
+	target := api.ClusterPathPrefix + "segments/cam?from=1&to=2"
+	get := func(srv http.Handler) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		req.RemoteAddr = "192.0.2.9:5000" // far: the API's routes would want credentials
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		return rec
+	}
+	rec := get(newLoopbackServer(t, api.Config{}, api.Deps{Cluster: peerHandler}))
+	if rec.Code != http.StatusTeapot || rec.Body.String() != api.ClusterPathPrefix+"segments/cam" {
+		t.Errorf("with Deps.Cluster: %d %q", rec.Code, rec.Body)
+	}
+	if rec := get(newLoopbackServer(t, api.Config{}, api.Deps{})); rec.Code != http.StatusNotFound {
+		t.Errorf("without Deps.Cluster: %d", rec.Code)
+	}
+}

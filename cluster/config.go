@@ -60,6 +60,9 @@ type Config struct {
 	// RetryInterval is the wait before registering or resynchronizing again after etcd
 	// failed. Defaults to 1s.
 	RetryInterval time.Duration `yaml:"retry_interval"`
+	// PeerToken is published in this node's record (Member.PeerToken) for the other nodes to
+	// present to its peer endpoints. Empty: New makes a random one (256 bits, base32).
+	PeerToken string `yaml:"-"`
 	// Pulled are the pulled cameras (every node is given the same list, from the shared
 	// configuration): the cluster assigns them to live nodes. Pushed cameras are not
 	// listed; they are claimed by the node they push to.

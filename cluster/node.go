@@ -3,6 +3,7 @@ package cluster
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,6 +62,9 @@ func New(cfg Config) (*Node, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.PeerToken == "" {
+		cfg.PeerToken = rand.Text() + rand.Text()
 	}
 	if !cfg.Enabled() {
 		return nil, errors.New("cluster: no etcd endpoints")
@@ -269,6 +273,19 @@ func (n *Node) Members() []Member {
 		return cmp.Compare(a.Name, b.Name)
 	})
 }
+
+// Member returns the live node called name as this node last saw it through its watch of
+// etcd; ok is false for a node not registered.
+func (n *Node) Member(name string) (m Member, ok bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	m, ok = n.members[name]
+	return m, ok
+}
+
+// PeerToken returns the token this node publishes in its record (Config.PeerToken): its
+// peer endpoints accept it alone.
+func (n *Node) PeerToken() string { return n.cfg.PeerToken }
 
 // Owned returns the cameras this node owns (in doubt or not) with their revisions.
 func (n *Node) Owned() map[string]int64 {

@@ -3,6 +3,7 @@ package cluster
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -15,6 +16,16 @@ type Member struct {
 	HTTPURL  string    `json:"http_url"`
 	Capacity int       `json:"capacity"`
 	Started  time.Time `json:"started"`
+	// PeerToken is the bearer token the node's peer endpoints (package peer) accept from
+	// the other nodes: random, made by the node at its start (Config.PeerToken). Whoever
+	// reads etcd may read the recordings through it, as whoever writes etcd may claim
+	// cameras: etcd is the cluster's trust root.
+	PeerToken string `json:"peer_token,omitempty"`
+}
+
+// LogValue implements slog.LogValuer without the peer token.
+func (m Member) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("name", m.Name), slog.String("http_url", m.HTTPURL))
 }
 
 // Owner is the owner of a camera, as recorded under {prefix}owners/{camera} (value: JSON
@@ -92,5 +103,6 @@ func splitKey(prefix, key string) (dir, name string, ok bool) {
 
 // encodeMember encodes this node's Member record.
 func encodeMember(cfg Config, started time.Time) ([]byte, error) {
-	return json.Marshal(Member{RTSPURL: cfg.RTSPURL, HTTPURL: cfg.HTTPURL, Capacity: cfg.Capacity, Started: started.UTC()})
+	return json.Marshal(Member{RTSPURL: cfg.RTSPURL, HTTPURL: cfg.HTTPURL, Capacity: cfg.Capacity, Started: started.UTC(),
+		PeerToken: cfg.PeerToken})
 }

@@ -36,12 +36,12 @@ func TestDecodeRecords(t *testing.T) {
 			}
 		})
 	}
-	m, err := encodeMember(Config{RTSPURL: "rtsp://a:1", HTTPURL: "http://a:2", Capacity: 3}, time.Unix(5, 0))
+	m, err := encodeMember(Config{RTSPURL: "rtsp://a:1", HTTPURL: "http://a:2", Capacity: 3, PeerToken: "tok"}, time.Unix(5, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := decodeMember("a", m)
-	if err != nil || got.Capacity != 3 || got.RTSPURL != "rtsp://a:1" || !got.Started.Equal(time.Unix(5, 0)) {
+	if err != nil || got.Capacity != 3 || got.RTSPURL != "rtsp://a:1" || !got.Started.Equal(time.Unix(5, 0)) || got.PeerToken != "tok" {
 		t.Fatalf("member round trip: %+v, %v", got, err)
 	}
 }

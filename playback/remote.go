@@ -17,7 +17,9 @@ type Remote interface {
 	// overlap [from, to), oldest first, each with its seek table, an empty
 	// File and the object key in Upload.Key. Segments uploaded by other
 	// nodes are included. from and to are never zero, and to-from is at
-	// most maxRemoteRun.
+	// most maxRemoteRun. A Remote of several sources (the object store, a
+	// camera's owner) returns what the sources that answered listed together
+	// with the error of one that failed: the presentation plays what it got.
 	RemoteSegments(ctx context.Context, camera string, from, to time.Time) ([]storage.SegmentInfo, error)
 	// ReadAt returns n bytes of object key from offset off: one ranged GET.
 	// The result is the caller's.
@@ -287,8 +289,8 @@ func (tl *timeline) remoteOverlapping(ctx context.Context, from, to time.Time) [
 // list lists the object store's hours of [from, to) ∩ [lo, hi) that were
 // not listed yet, a run of consecutive hours with one call. A failed call
 // is logged (once per presentation) and counted, and its hours count as
-// listed and empty: the session goes on with what it has rather than wait
-// on the store at every question.
+// listed, with the segments it returned if any: the session goes on with
+// what it has rather than wait on the store at every question.
 func (tl *timeline) list(ctx context.Context, from, to time.Time) {
 	if from.Before(tl.lo) {
 		from = tl.lo
@@ -329,8 +331,7 @@ func (tl *timeline) listRun(ctx context.Context, b, e time.Time) {
 	got, err := tl.remote.RemoteSegments(ctx, tl.camera, from, to)
 	cancel()
 	if err != nil {
-		tl.fail.list(err, from, to)
-		got = nil
+		tl.fail.list(err, from, to) // what got holds, the sources that answered, is played
 	}
 	tl.mu.Lock()
 	defer tl.mu.Unlock()

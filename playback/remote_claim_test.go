@@ -53,6 +53,11 @@ func TestClaims(t *testing.T) {
 			remote: []storage.SegmentInfo{seg("a", 0, 30, 5, true)}, at: 5, want: "f/a", from: 0, to: 30},
 		{name: "recording segment overtaken", local: []storage.SegmentInfo{open},
 			remote: []storage.SegmentInfo{seg("b", 70, 80, 4, true)}, at: 60, want: "f/open", from: 50, to: 70},
+		// The owner's segments not uploaded yet come as sealed snapshots (package peer).
+		{name: "owner's open segment after the last upload", remote: []storage.SegmentInfo{seg("up", 0, 15, 5, true), seg("owner", 15, 19, 5, true)},
+			at: 17, want: "k/owner", from: 15, to: 19},
+		{name: "owner's snapshot overtaken by a later owner's upload", remote: []storage.SegmentInfo{seg("owner", 0, 20, 5, true), seg("new", 10, 30, 9, true)},
+			at: 12, want: "k/new", from: 10, to: 30},
 		{name: "recording segment open", local: []storage.SegmentInfo{open},
 			remote: []storage.SegmentInfo{seg("b", 0, 80, 2, true)}, at: 60, want: "f/open", from: 50},
 	} {

@@ -58,6 +58,8 @@
 //	camvault_http_live_views                             the web page's live views (WebSockets) open now
 //	camvault_http_live_views_ended_total{reason}         client, camera, slow, shutdown, error
 //	camvault_metrics_source_errors_total{source}         a source that failed during a scrape: disk, index
+//	camvault_peer_list_failures_total, camvault_peer_read_failures_total   listings and reads of another
+//	                                                     node's segments that failed (Sources.Peer; absent without)
 //
 // No series has a per-connection or per-request label; the HTTP route is the mux pattern.
 // A camera that every source has forgotten leaves no series behind: the histograms drop it

@@ -46,6 +46,9 @@ type Sources struct {
 	// StorageObserver is the observer given to the Store's Config (NewStorageObserver); nil
 	// makes one, which then only sees what is fed to it by hand.
 	StorageObserver *StorageObserver
+	// Peer reports the failed listings and reads of other nodes' segments (a cluster's
+	// peer.Remote); nil: no such series.
+	Peer func() (listFailures, readFailures uint64)
 }
 
 // Metrics is camvault's Prometheus registry and the hooks that feed it. Its methods may be
@@ -141,6 +144,9 @@ func New(src Sources) (*Metrics, error) {
 		m.playStart, m.authFailures, m.httpRequests, m.httpDuration, m.liveViews, m.liveEnded,
 		newProcessCollector(m),
 	}
+	if src.Peer != nil {
+		cs = append(cs, peerCounters(src.Peer)...)
+	}
 	m.cameras = newCollector(m)
 	for _, c := range cs {
 		if err := m.base.Register(c); err != nil {
@@ -154,6 +160,20 @@ func New(src Sources) (*Metrics, error) {
 	}
 	m.proto = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 	return m, nil
+}
+
+// peerCounters returns the counters of Sources.Peer.
+func peerCounters(peer func() (uint64, uint64)) []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "camvault_peer_list_failures_total",
+			Help: "Listings of a camera owner's segments not uploaded yet that failed (its part was left out).",
+		}, func() float64 { l, _ := peer(); return float64(l) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "camvault_peer_read_failures_total",
+			Help: "Reads of another node's segments not uploaded yet that failed (playback skipped what they held).",
+		}, func() float64 { _, r := peer(); return float64(r) }),
+	}
 }
 
 // Gatherer returns every series Handler serves, to gather them directly.

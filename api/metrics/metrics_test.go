@@ -359,3 +359,15 @@ func TestScrapesWhileRecording(t *testing.T) {
 		}
 	}
 }
+
+// TestPeerCounters: Sources.Peer's failures are served as counters, and only with it.
+func TestPeerCounters(t *testing.T) {
+	f := newFixture(t, metrics.Sources{Peer: func() (uint64, uint64) { return 3, 7 }})
+	fams := gather(t, f.m)
+	if l, r := values(fams["camvault_peer_list_failures_total"])[""], values(fams["camvault_peer_read_failures_total"])[""]; l != 3 || r != 7 {
+		t.Errorf("peer failures %v listings, %v reads; want 3 and 7", l, r)
+	}
+	if fams := gather(t, newFixture(t, metrics.Sources{}).m); fams["camvault_peer_list_failures_total"] != nil {
+		t.Error("peer series without Sources.Peer")
+	}
+}

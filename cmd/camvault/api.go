@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -39,14 +40,25 @@ func (c *fileConfig) apiConfig(tlsConf *tls.Config, log *slog.Logger) api.Config
 func newAPIServer(cfg *fileConfig, access *rtspAuth, p apiParts, tlsConf *tls.Config, log *slog.Logger) (*api.Server, error) {
 	store := p.store
 	var archive api.Archive = store
-	if p.tier != nil {
-		archive = tieredArchive{Store: store, tier: p.tier, timeout: cfg.Tier.RequestTimeout}
+	var clusterHandler http.Handler
+	if p.tier != nil || p.cluster != nil {
+		ca := clusterArchive{Store: store, tier: p.tier, timeout: max(cfg.Tier.RequestTimeout, cfg.Peer.RequestTimeout)}
+		if p.cluster != nil {
+			ca.peers = p.cluster.peers
+			h, err := p.cluster.peerHandler(store)
+			if err != nil {
+				return nil, err
+			}
+			clusterHandler = h
+		}
+		archive = ca
 	}
 	return api.New(cfg.apiConfig(tlsConf, log), api.Deps{
 		Authority:   access.authority,
 		Limiter:     access.limiter,
-		Cameras:     apiCameras{cfg: cfg, store: store, pull: p.pull, rec: p.rec},
+		Cameras:     apiCameras{cfg: cfg, store: store, pull: p.pull, rec: p.rec, cluster: p.cluster},
 		Archive:     archive,
+		Cluster:     clusterHandler,
 		Exporter:    p.exporter,
 		Retention:   store,
 		Sessions:    apiSessions{rtsp: p.rtsp, pull: p.pull},
@@ -84,6 +96,8 @@ type apiCameras struct {
 	store *storage.Store
 	pull  *ingest.Pull
 	rec   *recorder.Recorder
+	// cluster, nil without one, knows the cameras other nodes own.
+	cluster *clusterParts
 }
 
 // Cameras implements api.CameraSource.
@@ -114,7 +128,10 @@ func (a apiCameras) Cameras(now time.Time) ([]api.Camera, error) {
 	return out, nil
 }
 
-// Camera implements api.CameraSource: a camera of the configuration, the recorder or the index.
+// Camera implements api.CameraSource: a camera of the configuration, the recorder, the index
+// or, in a cluster, one that another node owns (a camera pushed there and unknown here: its
+// recordings and spans are answered here, from the object store and its owner; it is not in
+// Cameras, which lists this node's view).
 func (a apiCameras) Camera(name string, now time.Time) (api.Camera, bool, error) {
 	_, known := a.cfg.Cameras[name]
 	if _, ok := a.rec.Camera(name); ok {
@@ -126,6 +143,9 @@ func (a apiCameras) Camera(name string, now time.Time) (api.Camera, bool, error)
 			return api.Camera{}, false, err
 		}
 		known = slices.Contains(stored, name)
+	}
+	if !known && a.cluster != nil {
+		_, known = a.cluster.node.Owner(name) // pushed to another node: its archive is answered here
 	}
 	if !known {
 		return api.Camera{}, false, nil

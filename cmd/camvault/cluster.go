@@ -12,6 +12,7 @@ import (
 
 	"github.com/camvault/camvault/cluster"
 	"github.com/camvault/camvault/ingest"
+	"github.com/camvault/camvault/peer"
 	"github.com/camvault/camvault/rtsp"
 	"github.com/camvault/camvault/storage"
 	"github.com/camvault/camvault/tier"
@@ -28,6 +29,7 @@ type clusterParts struct {
 	log    *slog.Logger
 
 	pull  *ingest.Pull  // set before the node runs
+	peers *peer.Remote  // the owners' segments not uploaded yet, for archives and spans
 	dirty chan struct{} // the owned set changed: update the pulls
 
 	// mu guards the fields below.
@@ -73,7 +75,51 @@ func newClusterParts(cfg *fileConfig, log *slog.Logger) (*clusterParts, error) {
 		return nil, err
 	}
 	cp.node = node
+	pc := cfg.Peer
+	pc.Logger = log
+	client, err := peer.NewClient(pc, nil)
+	if err != nil {
+		return nil, err
+	}
+	cp.peers = peer.NewRemote(client, cp.peerOwner, cp.peerNode, log)
 	return cp, nil
+}
+
+// peerOwner returns the owner of camera, when it is another live node, as package peer reads
+// from it.
+func (cp *clusterParts) peerOwner(camera string) (peer.Node, bool) {
+	o, ok := cp.node.Owner(camera)
+	if !ok || o.Node == cp.self {
+		return peer.Node{}, false
+	}
+	return cp.peerNode(o.Node)
+}
+
+// peerNode returns the live node called name with its HTTP URL and peer token.
+func (cp *clusterParts) peerNode(name string) (peer.Node, bool) {
+	m, ok := cp.node.Member(name)
+	if !ok || m.HTTPURL == "" || m.PeerToken == "" {
+		return peer.Node{}, false
+	}
+	return peer.Node{Name: name, HTTPURL: m.HTTPURL, Token: m.PeerToken}, true
+}
+
+// peerStats returns the metrics' source of the peer reads' failures, nil outside a cluster.
+func (cp *clusterParts) peerStats() func() (uint64, uint64) {
+	if cp == nil {
+		return nil
+	}
+	return func() (uint64, uint64) {
+		st := cp.peers.Stats()
+		return st.ListFailures, st.ReadFailures
+	}
+}
+
+// peerHandler serves this node's segments not uploaded yet to the other nodes.
+func (cp *clusterParts) peerHandler(store *storage.Store) (*peer.Handler, error) {
+	pc := cp.cfg.Peer
+	pc.Logger = cp.log
+	return peer.NewHandler(pc, store, cp.node.PeerToken())
 }
 
 // event follows what this node owns; the pulls are updated by updateLoop.

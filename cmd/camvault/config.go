@@ -22,6 +22,7 @@ import (
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/internal/settings"
 	"github.com/camvault/camvault/live"
+	"github.com/camvault/camvault/peer"
 	"github.com/camvault/camvault/playback"
 	"github.com/camvault/camvault/recorder"
 	"github.com/camvault/camvault/rtsp"
@@ -67,6 +68,7 @@ type fileConfig struct {
 	Live      live.Config             `yaml:"live"`
 	Cluster   cluster.Config          `yaml:"cluster"`
 	Tier      tier.Config             `yaml:"tier"`
+	Peer      peer.Config             `yaml:"peer"`
 	Retention retentionConfig         `yaml:"retention"`
 	Cameras   map[string]cameraConfig `yaml:"cameras"`
 	Auth      authConfig              `yaml:"auth"`
@@ -112,6 +114,7 @@ func defaultConfig() *fileConfig {
 		Live:     live.DefaultConfig(),
 		Cluster:  defaultClusterConfig(),
 		Tier:     tier.DefaultConfig(),
+		Peer:     peer.DefaultConfig(),
 		Retention: retentionConfig{
 			MinFree:   FreeSpace{Percent: defaultMinFreePercent},
 			Interval:  defaultRetentionInterval,

@@ -40,6 +40,7 @@ func (c *fileConfig) validate() error {
 	v.Add(c.Playback.Validate(), "playback")
 	v.Add(c.Live.Validate(), "live")
 	v.Add(c.Cluster.Validate(), "cluster")
+	v.Add(c.Peer.Validate(), "peer")
 	if c.Tier.Enabled() || c.Tier.Endpoint != "" || c.Tier.Bucket != "" {
 		v.Add(c.Tier.Validate(), "tier") // half a tier section is an error; none is tiering off
 	}

@@ -175,6 +175,14 @@ var depRules = []depRule{
 		never:    []string{"rtsp", "cluster", "media", "recorder", "ingest", "playback", "live", "api"},
 	},
 	{
+		// Node-to-node reads of segments not uploaded yet: storage's index and files over
+		// HTTP; who owns a camera and how to reach a node come in as functions
+		// (peer.NewRemote), never as an import of cluster.
+		pkg:      "peer",
+		camvault: []string{"storage", settingsPkg},
+		never:    []string{"rtsp", "cluster", "tier", "media", "recorder", "ingest", "playback", "live", "api"},
+	},
+	{
 		// users and rights know nothing of the project (DESIGN.md "users/rights").
 		pkg:      "auth",
 		camvault: []string{settingsPkg},

@@ -180,7 +180,7 @@ func startRecording(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*apiParts,
 	p := &apiParts{store: store, rec: rec, pull: pull, live: relay, cluster: cp, tier: tiered}
 	p.metrics, err = metrics.New(metrics.Sources{Store: store, Recorder: rec, Pull: pull,
 		RTSP: rtspMetrics(func() *rtsp.Server { return p.rtsp }, pull), DiskSpace: store.DiskSpace,
-		IndexSize: store.IndexSize, WriteRate: store.WriteRate, StorageObserver: storeObs})
+		IndexSize: store.IndexSize, WriteRate: store.WriteRate, StorageObserver: storeObs, Peer: cp.peerStats()})
 	return p, err
 }
 
@@ -192,8 +192,14 @@ func startRTSP(l *lifecycle, cfg *fileConfig, access *rtspAuth, p *apiParts, log
 		return nil, nil, err
 	}
 	pc := cfg.playbackConfig(p.store, log)
-	if p.tier != nil {
-		pc.Remote = p.tier // archive windows include what was uploaded, by any node
+	if p.tier != nil || p.cluster != nil {
+		// Archive windows include what any node uploaded and what the camera's owner has not
+		// uploaded yet.
+		r := archiveRemote{tier: p.tier}
+		if p.cluster != nil {
+			r.peers = p.cluster.peers
+		}
+		pc.Remote = r
 	}
 	play, err := playback.New(pc)
 	if err != nil {

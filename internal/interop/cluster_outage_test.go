@@ -147,20 +147,28 @@ func grepLines(logs, s string) string {
 	return b.String()
 }
 
-// TestClusterArchiveOfDeadNode: a camera pushed to one node of a cluster is recorded and
-// tiered there; after that node is killed (kill -9), the archive plays through another node
-// from the object store, and ffmpeg's -ss lands on the right numbered frame. The spans API of
-// the survivor shows a pulled camera's recording by the dead node, then its own.
-func TestClusterArchiveOfDeadNode(t *testing.T) {
+// tieredClusterFixture starts etcd and the S3 server of a tiered cluster test and encodes a
+// numbered clip of seconds for ffmpeg to push; it returns the clip's path.
+func tieredClusterFixture(t *testing.T, seconds int) (*etcdtest.Server, *s3test.Server, string) {
+	t.Helper()
 	needTool(t, "ffmpeg")
 	etcd := etcdtest.Start(t)
 	s3 := s3test.New(t)
 	clipPath := filepath.Join(t.TempDir(), "numbered.mp4")
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	if err := bench.EncodeClip(ctx, clipPath, clip.Numbered(12, numberedFPS, fmt.Sprintf("%dx%d", numberedW, numberedH))); err != nil {
+	if err := bench.EncodeClip(ctx, clipPath, clip.Numbered(seconds, numberedFPS, fmt.Sprintf("%dx%d", numberedW, numberedH))); err != nil {
 		t.Fatal(err)
 	}
+	return etcd, s3, clipPath
+}
+
+// TestClusterArchiveOfDeadNode: a camera pushed to one node of a cluster is recorded and
+// tiered there; after that node is killed (kill -9), the archive plays through another node
+// from the object store, and ffmpeg's -ss lands on the right numbered frame. The spans API of
+// the survivor shows a pulled camera's recording by the dead node, then its own.
+func TestClusterArchiveOfDeadNode(t *testing.T) {
+	etcd, s3, clipPath := tieredClusterFixture(t, 12)
 	// A pulled camera that the assignment gives to node0 while node1 lives.
 	cam := startGstCamera(t, "", "")
 	lobby := ""

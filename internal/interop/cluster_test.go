@@ -30,10 +30,15 @@ import (
 // within it plus 5 s (issue 13).
 const clusterLeaseTTL = 2 * time.Second
 
-// clusterYAML is the cluster section of node i of the tests' clusters, served at s.
+// clusterYAML is the cluster section of node i of the tests' clusters, served at s. Its
+// http_url is s's HTTP API when its port was fixed (fixHTTPPort), else a port nobody serves.
 func clusterYAML(etcd *etcdtest.Server, i int, s *server) string {
-	return fmt.Sprintf("cluster:\n  endpoints: [%s]\n  node: node%d\n  rtsp_url: rtsp://%s\n  http_url: http://127.0.0.1:9\n  lease_ttl: %v\n  fence_margin: 500ms\n",
-		etcd.Endpoint(), i, s.rtsp, clusterLeaseTTL)
+	httpURL := "http://127.0.0.1:9"
+	if s.httpPort != 0 {
+		httpURL = "http://" + s.http
+	}
+	return fmt.Sprintf("cluster:\n  endpoints: [%s]\n  node: node%d\n  rtsp_url: rtsp://%s\n  http_url: %s\n  lease_ttl: %v\n  fence_margin: 500ms\n",
+		etcd.Endpoint(), i, s.rtsp, httpURL, clusterLeaseTTL)
 }
 
 // pulledCameras returns a cameras section of n cameras named prefix0.. pulled from the

@@ -143,6 +143,8 @@ type server struct {
 	udpPort int
 	bin     string // the camvault binary; "" for camvaultBinary
 	host    string // the address every listener binds: 127.0.0.1 unless listenOn changed it
+	// httpPort is the HTTP API's port when fixed before the start (fixHTTPPort); 0 binds :0.
+	httpPort int
 }
 
 // startServer runs camvault with a fresh data directory. extraYAML is
@@ -171,11 +173,21 @@ func startServerLater(t *testing.T, extraYAML string) *server {
 func (s *server) writeConfig(extraYAML string) {
 	s.t.Helper()
 	s.extra = extraYAML
-	conf := fmt.Sprintf("data_dir: %s\nhttp: {address: \"%[2]s:0\", tls_address: \"%[2]s:0\"}\nrtsp:\n  address: %[3]q\n  udp_rtp_address: \"%[2]s:%[4]d\"\n  udp_rtcp_address: \"%[2]s:%[5]d\"\n%[6]s",
-		s.dir, s.host, s.rtsp, s.udpPort, s.udpPort+1, extraYAML)
+	conf := fmt.Sprintf("data_dir: %s\nhttp: {address: \"%[2]s:%[7]d\", tls_address: \"%[2]s:0\"}\nrtsp:\n  address: %[3]q\n  udp_rtp_address: \"%[2]s:%[4]d\"\n  udp_rtcp_address: \"%[2]s:%[5]d\"\n%[6]s",
+		s.dir, s.host, s.rtsp, s.udpPort, s.udpPort+1, extraYAML, s.httpPort)
 	if err := os.WriteFile(s.config, []byte(conf), 0o644); err != nil {
 		s.t.Fatal(err)
 	}
+}
+
+// fixHTTPPort picks the HTTP API's port before the start, so that the config can name it
+// (a cluster node's http_url), and returns the API's host:port. A start retried on other
+// ports (portAttempts) keeps it.
+func (s *server) fixHTTPPort() string {
+	s.t.Helper()
+	s.httpPort, _ = freePorts(s.t)
+	s.http = net.JoinHostPort(s.host, strconv.Itoa(s.httpPort))
+	return s.http
 }
 
 // listenOn makes every listener of the next start bind host (an IPv4 address) instead of
