@@ -14,7 +14,7 @@
 //
 // A node registers with a transaction that creates its key only if absent, so a second
 // process with the same name (or a restart within the old lease's TTL) waits until the
-// old lease expires. Keepalives go every lease_ttl/3.
+// old lease expires. Keepalives go every (lease_ttl - fence_margin)/3.
 //
 // # Ownership and fencing
 //
