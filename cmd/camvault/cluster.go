@@ -32,11 +32,13 @@ type clusterParts struct {
 	dirty chan struct{} // the owned set changed: update the pulls
 
 	// mu guards the fields below.
-	mu         sync.Mutex
-	owned      map[string]int64
-	draining   map[string]bool           // owned cameras being handed to another node: stopped first
-	pushing    map[string]bool           // pushed cameras recording here
-	redirected map[redirectKey]time.Time // pushes sent to another owner, by camera and peer
+	mu       sync.Mutex
+	owned    map[string]int64
+	draining map[string]bool // owned cameras being handed to another node: stopped first
+	pushing  map[string]bool // pushed cameras recording here
+	// claimPending: EventConfirmed came; updateLoop claims the pushed cameras not owned.
+	claimPending bool
+	redirected   map[redirectKey]time.Time // pushes sent to another owner, by camera and peer
 }
 
 // redirectKey is a pushed camera and the publisher's address that was redirected.
@@ -87,12 +89,9 @@ func (cp *clusterParts) event(e cluster.Event) {
 		delete(cp.owned, e.Camera)
 		delete(cp.draining, e.Camera)
 	case cluster.EventConfirmed:
-		// etcd answers again: pushed cameras recorded without a claim meanwhile claim now.
-		for c := range cp.pushing {
-			if _, owned := cp.owned[c]; !owned {
-				go func() { _ = cp.claimPush(c) }()
-			}
-		}
+		// etcd answers again: pushed cameras recorded without a claim meanwhile are claimed
+		// by updateLoop.
+		cp.claimPending = true
 	}
 	cp.mu.Unlock()
 	select {
@@ -139,7 +138,30 @@ func (cp *clusterParts) updateLoop(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-cp.dirty:
+			cp.claimUnowned()
 			cp.pull.Update(cp.pullCameras())
+		}
+	}
+}
+
+// claimUnowned claims, after EventConfirmed, the pushed cameras that this node records
+// without a claim because etcd could not be asked when their publishers came (claimPush).
+// Their segments in doubt are published once the claim is the first owner since (verify).
+func (cp *clusterParts) claimUnowned() {
+	cp.mu.Lock()
+	var cams []string
+	if cp.claimPending {
+		for c := range cp.pushing {
+			if _, owned := cp.owned[c]; !owned {
+				cams = append(cams, c)
+			}
+		}
+	}
+	cp.claimPending = false
+	cp.mu.Unlock()
+	for _, c := range cams {
+		if err := cp.claimPush(c); err != nil {
+			cp.log.Warn("pushed camera recorded without a claim is not claimed", "camera", c, "err", err)
 		}
 	}
 }
