@@ -55,7 +55,8 @@ type Config struct {
 	// DialTimeout bounds connecting to etcd. Defaults to 5s.
 	DialTimeout time.Duration `yaml:"dial_timeout"`
 	// RequestTimeout bounds one etcd request (a claim, a release, a read). Keepalives are
-	// bounded by the smaller of it and lease_ttl/3. Defaults to 5s.
+	// bounded by the smaller of it and the keepalive interval, (lease_ttl - fence_margin)/3.
+	// Defaults to 5s.
 	RequestTimeout time.Duration `yaml:"request_timeout"`
 	// RetryInterval is the wait before registering or resynchronizing again after etcd
 	// failed. Defaults to 1s.

@@ -14,7 +14,7 @@
 //
 // A node registers with a transaction that creates its key only if absent, so a second
 // process with the same name (or a restart within the old lease's TTL) waits until the
-// old lease expires. Keepalives go every lease_ttl/3.
+// old lease expires. Keepalives go every (lease_ttl - fence_margin)/3.
 //
 // # Ownership and fencing
 //
@@ -68,6 +68,13 @@
 //     TTL while etcd and the others went on), every camera is lost (EventLost): what was
 //     recorded in doubt must not carry the old revision as valid. The node registers
 //     again and claims its share anew under new, higher revisions.
+//
+// What a node records in doubt carries a negated revision -X (Fence: its owner revision, or
+// for a camera it does not own, such as one pushed to it while etcd is unreachable, the etcd
+// revision its view is up to date with). Confirm turns it into the revision to publish it
+// under: X when this node's ownership at X went on, or the revision of this node's own
+// claim when etcd's history shows the camera had no owner from X to that claim, so that no
+// other node committed a recording of it meanwhile.
 //
 // So a paused or partitioned node stops committing before anyone else can take its cameras
 // over, and etcd being down for everyone moves nothing. The cost is that during an etcd

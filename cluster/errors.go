@@ -16,6 +16,9 @@ var (
 	// ErrNotOwner is returned by Verify when the revision no longer owns the camera, and by
 	// Takeover when the owner changed while it was taking over.
 	ErrNotOwner = errors.New("cluster: not the owner")
+	// ErrUnclaimed is returned by Confirm when the camera has no owner now: what was
+	// recorded in doubt cannot be confirmed before this node claims the camera.
+	ErrUnclaimed = errors.New("cluster: camera not claimed")
 )
 
 // OwnedError is returned by Claim when another node owns the camera: the caller redirects

@@ -13,7 +13,7 @@ const (
 	// Revision as valid.
 	EventLost
 	// EventInDoubt: the lease entered StateInDoubt (Camera is empty). It may come up to
-	// lease_ttl/3 after Fence turned false: Fence and State read the clock and are exact.
+	// (lease_ttl - fence_margin)/3 after Fence turned false: Fence and State read the clock and are exact.
 	EventInDoubt
 	// EventConfirmed: etcd answered again and the lease is alive: the owned cameras were
 	// checked against etcd and those still owned keep their revisions (Camera is empty).

@@ -12,6 +12,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/camvault/camvault/cluster"
+	"github.com/camvault/camvault/internal/etcdtest"
 	"github.com/camvault/camvault/internal/leaktest"
 )
 
@@ -88,6 +89,18 @@ func startNode(t *testing.T, endpoint, name string, o nodeOptions) *testNode {
 	})
 	t.Cleanup(tn.stop)
 	return tn
+}
+
+// startPair runs nodes a and b on a new etcd and waits until both are live; raw is a
+// client of that etcd.
+func startPair(t *testing.T) (raw *clientv3.Client, a, b *testNode) {
+	t.Helper()
+	etcd := etcdtest.Start(t)
+	raw = etcdtest.NewClient(t, etcd.Endpoint())
+	a = startNode(t, etcd.Endpoint(), "a", nodeOptions{})
+	b = startNode(t, etcd.Endpoint(), "b", nodeOptions{})
+	waitFor(t, "both live", func() bool { return a.State() == cluster.StateLive && b.State() == cluster.StateLive })
+	return raw, a, b
 }
 
 // logCounter is a slog.Handler that counts the messages a node logs, and prints them

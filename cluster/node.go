@@ -229,14 +229,19 @@ func (n *Node) emitLocked(e Event) {
 // before each commit, and commits under the revision only when ok. It is cheap (a lock and
 // a map lookup). It does not see a forced Takeover before the watch reports it (within
 // milliseconds when etcd is reachable); uploads check that with Verify.
+//
+// When ok is false, rev is what a recording made now in doubt is to carry, negated, for
+// Confirm: the owner revision of a camera this node owns (its lease in doubt), or, for a
+// camera it does not own, the etcd revision its view is up to date with (0 before it
+// first read etcd). Every later claim of the camera, by any node, has a higher revision.
 func (n *Node) Fence(camera string) (rev int64, ok bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	rev, owned := n.owned[camera]
-	if !owned || n.stateLocked() != StateLive {
-		return 0, false
+	if !owned {
+		return n.seen, false
 	}
-	return rev, true
+	return rev, n.stateLocked() == StateLive
 }
 
 // State returns the state of the node's lease now.

@@ -16,9 +16,16 @@ var errLeaseLost = errors.New("cluster: lease expired")
 // errNameTaken is returned by tryRegister when another lease holds this node's name.
 var errNameTaken = errors.New("cluster: node name registered by another lease")
 
-// keepAliveInterval is the time between keepalives: three per lease TTL, so that one or two
-// lost ones do not let the local deadline pass.
-func (n *Node) keepAliveInterval() time.Duration { return n.cfg.LeaseTTL / 3 }
+// keepAliveInterval is the time between keepalives, and the longest one waits for its
+// answer: a third of lease_ttl - fence_margin, the time an answered keepalive keeps the
+// lease fenced (leaseDeadline). After a keepalive sent at s is answered, the two sent at
+// s+interval and s+2*interval each get a whole interval before the deadline s+3*interval:
+// one keepalive lost or late never puts the lease in doubt. With lease_ttl/3, as before, the
+// second one had lease_ttl/3 - fence_margin (167 ms of a 2 s lease with a 500 ms margin), so
+// one keepalive slower than the interval and the next slower than that sent a busy node in
+// doubt with no outage ("doubt flicker"), and its recordings became segments in doubt.
+// Safety does not depend on the cadence: see leaseDeadline.
+func (n *Node) keepAliveInterval() time.Duration { return (n.cfg.LeaseTTL - n.cfg.FenceMargin) / 3 }
 
 // register grants a lease and registers the node under it, again every RetryInterval until
 // it succeeds or ctx is done.
@@ -80,6 +87,12 @@ func (n *Node) tryRegister(ctx context.Context) (clientv3.LeaseID, error) {
 // leaseDeadline is the local deadline of a lease whose keepalive (or grant) sent at sent
 // was answered with ttl seconds: etcd started the TTL when it received the request, after
 // sent, so it cannot expire the lease before sent+ttl; fence_margin is kept in hand.
+//
+// The rule of the fence: a node writes under a positive revision only before the deadline
+// of its last answered keepalive, measured from that keepalive's send time, never from its
+// answer's arrival, so neither a slow answer nor a paused node can stretch it past the
+// moment etcd could expire the lease. How often keepalives go (keepAliveInterval) only
+// decides how often a node falls in doubt, never whether the fence holds.
 func (n *Node) leaseDeadline(sent time.Time, ttl int64) time.Time {
 	return sent.Add(time.Duration(ttl)*time.Second - n.cfg.FenceMargin)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -82,13 +81,12 @@ func (n *Node) claim(ctx context.Context, camera string, lease clientv3.LeaseID)
 	return n.gained(camera, lease, resp.Header.Revision, "")
 }
 
-// claimErr wraps an etcd error of a claim; a lease etcd no longer knows means the node
-// cannot claim: ErrUnavailable.
+// claimErr wraps an etcd error of a claim as ErrUnavailable: the node cannot claim now,
+// whether etcd no longer knows its lease or could not be asked (stopped, cut off, a
+// timeout) before the node noticed its lease in doubt. A claim whose answer was lost may
+// have committed: the node then finds its own owner key when it claims again.
 func claimErr(camera string, err error) error {
-	if errors.Is(err, rpctypes.ErrLeaseNotFound) {
-		return fmt.Errorf("claim %s: %w: %w", camera, ErrUnavailable, err)
-	}
-	return fmt.Errorf("cluster: claim %s: %w", camera, err)
+	return fmt.Errorf("claim %s: %w: %w", camera, ErrUnavailable, err)
 }
 
 // gained records the ownership of camera at rev, claimed under lease. If the lease was

@@ -122,11 +122,7 @@ func TestClaimRace(t *testing.T) {
 // cannot delete the new owner's key, and only the new revision verifies.
 func TestTakeover(t *testing.T) {
 	t.Parallel()
-	etcd := etcdtest.Start(t)
-	raw := etcdtest.NewClient(t, etcd.Endpoint())
-	a := startNode(t, etcd.Endpoint(), "a", nodeOptions{})
-	b := startNode(t, etcd.Endpoint(), "b", nodeOptions{})
-	waitFor(t, "both live", func() bool { return a.State() == cluster.StateLive && b.State() == cluster.StateLive })
+	raw, a, b := startPair(t)
 	old, err := a.Claim(t.Context(), "door")
 	if err != nil {
 		t.Fatal(err)

@@ -229,6 +229,52 @@ func TestPullRecordsAndReconnects(t *testing.T) {
 	}
 }
 
+// TestPullRTCPBye: a camera that ends its stream with an RTCP BYE (and keeps the
+// connection open) ends the session at once; the pull tears down, backs off once (one
+// log line) and records again on a new connection.
+func TestPullRTCPBye(t *testing.T) {
+	t.Parallel()
+	bye := []byte{0x81, 203, 0, 1, 0xde, 0xad, 0xbe, 0xef} // BYE of rtsptest.RTP's SSRC
+	cam := startScriptCamera(t, func(cc *rtsptest.CameraConn) error {
+		if cc.N > 0 {
+			return serveConn(cc, false)
+		}
+		if _, err := cc.Handshake(sdpH264, "", 1); err != nil {
+			return err
+		}
+		for seq := range uint16(3) {
+			if err := cc.WriteFrame(0, rtsptest.RTP(seq, 0)); err != nil {
+				return err
+			}
+		}
+		if err := cc.WriteFrame(1, bye); err != nil {
+			return err
+		}
+		if teardown, err := cc.UntilTeardown(); !teardown {
+			return fmt.Errorf("no TEARDOWN after the BYE: %v", err)
+		}
+		return outcome("teardown after bye")
+	})
+	sink := &pullSink{}
+	p, logs, _ := startPull(t, sink, always("front", cam.url))
+	if e := cam.next(t); e != "0 teardown after bye" {
+		t.Fatalf("event %q", e)
+	}
+	rtsptest.WaitFor(t, "a second recording with 3 packets", func() bool {
+		n, _ := sink.writer(1).get()
+		return n == 3
+	})
+	if n, closed := sink.writer(0).get(); n != 3 || !closed {
+		t.Errorf("first recording: %d packets, closed %v", n, closed)
+	}
+	if st := onlyState(t, p); !strings.Contains(st.LastError, "bye") {
+		t.Errorf("last error %q, want the BYE", st.LastError)
+	}
+	if got := strings.Count(logs.String(), "state=backing-off"); got != 1 {
+		t.Errorf("%d reconnect lines, want 1:\n%s", got, logs)
+	}
+}
+
 func TestPullSinkBusyBacksOff(t *testing.T) {
 	t.Parallel()
 	cam := startPullCamera(t, func(int) bool { return false })

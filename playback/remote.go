@@ -109,8 +109,10 @@ func beats(a, b *storage.SegmentInfo) bool {
 }
 
 // merge returns local and remote segments in start order, without the
-// remote copies of local segments (same start and revision) and without
-// segments that hold nothing playable.
+// remote copies of local segments (same start, and same revision or object
+// key) and without segments that hold nothing playable. A local segment
+// recorded in doubt (negative revision) and uploaded under the revision
+// that confirmed it takes that revision from its remote copy.
 func merge(local, remote []storage.SegmentInfo) []storage.SegmentInfo {
 	out := make([]storage.SegmentInfo, 0, len(local)+len(remote))
 	for _, s := range local {
@@ -118,10 +120,16 @@ func merge(local, remote []storage.SegmentInfo) []storage.SegmentInfo {
 			out = append(out, s)
 		}
 	}
+	nLocal := len(out)
 	for _, r := range remote {
-		if len(r.Tracks) == 0 || !r.End.After(r.Start) || slices.ContainsFunc(local, func(l storage.SegmentInfo) bool {
-			return l.Start.Equal(r.Start) && l.Revision == r.Revision
-		}) {
+		copyOf := func(l storage.SegmentInfo) bool {
+			return l.Start.Equal(r.Start) && (l.Revision == r.Revision || l.Upload.Key != "" && l.Upload.Key == r.Upload.Key)
+		}
+		if i := slices.IndexFunc(out[:nLocal], copyOf); i >= 0 {
+			out[i].Revision = r.Revision
+			continue
+		}
+		if len(r.Tracks) == 0 || !r.End.After(r.Start) || slices.ContainsFunc(local, copyOf) {
 			continue
 		}
 		out = append(out, r)

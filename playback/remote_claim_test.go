@@ -102,3 +102,19 @@ func TestMergeDropsRemoteCopies(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeConfirmedInDoubt: a local segment recorded in doubt (revision
+// -7) and uploaded under the revision that confirmed it (7) is one segment,
+// played from disk, ranked under 7: it beats another node's revision 6.
+func TestMergeConfirmedInDoubt(t *testing.T) {
+	local := []storage.SegmentInfo{seg("a", 0, 30, -7, false)}
+	remote := []storage.SegmentInfo{seg("a", 0, 30, 7, true), seg("b", 10, 40, 6, true)}
+	all := merge(local, remote)
+	if len(all) != 2 || all[0].File != "f/a" || all[0].Revision != 7 {
+		t.Fatalf("merged %+v", all)
+	}
+	w, ok := best(all, sec(20))
+	if !ok || w.File != "f/a" {
+		t.Fatalf("at 20 s: %+v, want the local copy", w)
+	}
+}

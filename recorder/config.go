@@ -89,8 +89,10 @@ type Config struct {
 	// whether this node surely owns it now. Each segment is created under
 	// it, and it is asked before each fragment: when it changes, the
 	// segment is sealed and the next one is created under the new
-	// revision. While ok is false, recording goes on under the negated last
-	// revision (-1 if none): such segments are "in doubt" and are published
+	// revision. While ok is false, recording goes on under a negative
+	// revision: the negated rev Fence returns with it when positive, else
+	// the negated last revision (-1 if none), kept by the segment until
+	// Fence is ok again. Such segments are "in doubt" and are published
 	// only if the ownership is confirmed (tier's Verify). Nil records under
 	// revision 0.
 	Fence func(camera string) (rev int64, ok bool) `yaml:"-"`

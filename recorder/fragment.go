@@ -192,16 +192,26 @@ func (rec *Recording) createSegment() bool {
 }
 
 // revision returns the fencing revision to record under now
-// (Config.Fence): the owned revision, or while ownership is in doubt the
-// negated last one (-1 if none).
+// (Config.Fence): the owned revision, or while ownership is in doubt a
+// negative one. A segment in doubt keeps its negative revision as long as
+// the doubt lasts (Fence's answer may move on; the one read before the
+// segment began is the one that proves it); a new one is created under
+// the negated revision Fence gives, else the negated last owned one (-1
+// if none).
 func (rec *Recording) revision() int64 {
 	f := rec.r.cfg.Fence
 	if f == nil {
 		return 0
 	}
-	if rev, ok := f(rec.camera); ok {
+	rev, ok := f(rec.camera)
+	switch {
+	case ok:
 		rec.lastRev = rev
 		return rev
+	case rec.seg != nil && rec.segRev < 0:
+		return rec.segRev
+	case rev > 0:
+		return -rev
 	}
 	return -max(rec.lastRev, 1)
 }

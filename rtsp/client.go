@@ -48,6 +48,10 @@ var (
 	ErrResponseTimeout = errors.New("response timeout")
 	// ErrClientClosed is returned by Run after Close.
 	ErrClientClosed = errors.New("client closed")
+	// ErrBye is returned by Run when the camera sent an RTCP BYE for a
+	// stream's sender [3550 §6.6]: it ended the stream, so the session
+	// ends (the caller reconnects as after any failure).
+	ErrBye = errors.New("camera sent rtcp bye")
 )
 
 // ClientConfig configures a Client. The zero value of every field but URL

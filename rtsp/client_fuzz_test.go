@@ -155,3 +155,54 @@ func FuzzRedirectTarget(f *testing.F) {
 		}
 	})
 }
+
+// byeSeeds are compound RTCP packets with and without a BYE.
+var byeSeeds = [][]byte{
+	{0x80, 201, 0, 1, 0, 0, 0, 1, 0x81, 203, 0, 1, 0xde, 0xad, 0xbe, 0xef},
+	{0x82, 203, 0, 3, 1, 2, 3, 4, 0xde, 0xad, 0xbe, 0xef, 3, 'e', 'n', 'd'},
+	{0x81, 203, 0, 0},
+	{0x9f, 203, 0, 1, 1, 2, 3, 4},
+	{0x81, 203, 0xff, 0xff, 1, 2, 3, 4},
+	{0x80, 200, 0, 6, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 16},
+}
+
+// FuzzByeFor: byeFor never panics or reads past a packet, and finds a BYE of 0xdeadbeef
+// only in bytes that name it.
+func FuzzByeFor(f *testing.F) {
+	for _, s := range byeSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, pkt []byte) {
+		if byeFor(pkt, 0xdeadbeef, false) && !bytes.Contains(pkt, []byte{0xde, 0xad, 0xbe, 0xef}) {
+			t.Fatalf("a BYE of 0xdeadbeef found in % x", pkt)
+		}
+		if byeFor(pkt, 0xdeadbeef, false) && !byeFor(pkt, 0, true) {
+			t.Fatalf("a BYE of 0xdeadbeef but none of any source in % x", pkt)
+		}
+	})
+}
+
+// TestByeFor: the sources a BYE names, inside compound packets.
+func TestByeFor(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		pkt       []byte
+		any, mine bool
+	}{
+		{name: "rr then bye", pkt: byeSeeds[0], any: true, mine: true},
+		{name: "two sources and a reason", pkt: byeSeeds[1], any: true, mine: true},
+		{name: "no source", pkt: byeSeeds[2]},
+		{name: "count past the length", pkt: byeSeeds[3], any: true},
+		{name: "length past the packet", pkt: byeSeeds[4]},
+		{name: "sender report", pkt: byeSeeds[5]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := byeFor(tc.pkt, 0, true); got != tc.any {
+				t.Errorf("any source: %v, want %v", got, tc.any)
+			}
+			if got := byeFor(tc.pkt, 0xdeadbeef, false); got != tc.mine {
+				t.Errorf("0xdeadbeef: %v, want %v", got, tc.mine)
+			}
+		})
+	}
+}

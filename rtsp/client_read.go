@@ -121,13 +121,14 @@ func (c *Client) readFrame() error {
 	if err != nil {
 		return fmt.Errorf("read interleaved frame: %w", lex.UnexpectedEOF(err, 1))
 	}
+	var bye error
 	if pkt := frame[base.InterleavedHeaderSize:]; r.rtcp || base.IsRTCP(pkt) {
-		c.onRTCP(r.stream-1, pkt, c.src.at)
+		bye = c.onRTCP(r.stream-1, pkt, c.src.at)
 	} else {
 		c.onRTP(r.stream-1, pkt, c.src.at)
 	}
 	_, _ = c.br.Discard(total) // cannot fail: the bytes are buffered
-	return nil
+	return bye
 }
 
 // answerRequest reads a server-initiated request and answers it: REDIRECT

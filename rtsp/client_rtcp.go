@@ -2,6 +2,7 @@ package rtsp
 
 import (
 	"encoding/binary"
+	"fmt"
 	"time"
 )
 
@@ -10,6 +11,7 @@ const (
 	rtcpSR   = 200
 	rtcpRR   = 201
 	rtcpSDES = 202
+	rtcpBYE  = 203
 )
 
 // receiverStats are the reception statistics of one stream, kept as in
@@ -138,12 +140,49 @@ func (c *Client) onRTP(i int, pkt []byte, now time.Time) {
 }
 
 // onRTCP accounts and delivers one RTCP packet of stream i that arrived
-// at now.
-func (c *Client) onRTCP(i int, pkt []byte, now time.Time) {
+// at now. It returns an error wrapping ErrBye when the packet holds a BYE
+// for the stream's sender (any source before RTP arrived): the camera
+// ended the stream, and the session ends with it.
+func (c *Client) onRTCP(i int, pkt []byte, now time.Time) error {
 	c.mu.Lock()
-	c.streams[i].stats.onSR(pkt, now)
+	st := &c.streams[i].stats
+	st.onSR(pkt, now)
+	bye := byeFor(pkt, st.ssrc, !st.started)
 	c.mu.Unlock()
 	if c.cfg.OnRTCP != nil {
 		c.cfg.OnRTCP(i, pkt)
 	}
+	if bye {
+		return fmt.Errorf("stream %d: %w", i, ErrBye)
+	}
+	return nil
+}
+
+// byeFor reports whether the compound RTCP packet pkt holds a BYE
+// [3550 §6.6] that names ssrc (any source when anySource). It reads only
+// whole packets inside pkt and stops at the first malformed one:
+//
+//	|V=2|P|  SC   | PT=203 |    length     |
+//	|          SSRC/CSRC (SC times)         |
+//	| optional reason: length, text         |
+func byeFor(pkt []byte, ssrc uint32, anySource bool) bool {
+	for len(pkt) >= 4 && pkt[0]>>6 == 2 {
+		n := (int(binary.BigEndian.Uint16(pkt[2:])) + 1) * 4
+		if n > len(pkt) {
+			return false
+		}
+		if pkt[1] == rtcpBYE {
+			for k := range int(pkt[0] & 0x1f) {
+				off := 4 + 4*k
+				if off+4 > n {
+					break
+				}
+				if anySource || binary.BigEndian.Uint32(pkt[off:]) == ssrc {
+					return true
+				}
+			}
+		}
+		pkt = pkt[n:]
+	}
+	return false
 }

@@ -99,7 +99,9 @@ func (c *Client) readUDP(i int, conn *net.UDPConn, rtcp bool) error {
 			continue
 		}
 		if rtcp || base.IsRTCP(buf[:n]) {
-			c.onRTCP(i, buf[:n], time.Now())
+			if err := c.onRTCP(i, buf[:n], time.Now()); err != nil {
+				return err
+			}
 		} else {
 			c.onRTP(i, buf[:n], time.Now())
 		}

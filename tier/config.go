@@ -102,10 +102,15 @@ type Config struct {
 	// Defaults to 1h.
 	SegmentLookback time.Duration `yaml:"-"`
 	// Verify, when set, is asked before each object is published whether
-	// revision rev still owns camera. An error wrapping ErrFenced refuses
-	// the segment for good (it stays local, marked UploadRefused); any
-	// other error is retried like a store failure.
-	Verify func(ctx context.Context, camera string, rev int64) error `yaml:"-"`
+	// the segment's revision rev (SegmentInfo.Revision) may be published
+	// for camera, and returns the revision to publish it under, in its
+	// object key and manifest: rev itself, or the positive revision that
+	// confirmed a segment recorded in doubt (negative rev). A negative
+	// revision is never published: Verify answering one refuses the
+	// segment (ErrFenced). An error wrapping ErrFenced refuses the segment
+	// for good (it stays local, marked UploadRefused); any other error is
+	// retried like a store failure.
+	Verify func(ctx context.Context, camera string, rev int64) (int64, error) `yaml:"-"`
 	// Logger receives the package's logs; nil discards them.
 	Logger *slog.Logger `yaml:"-"`
 	// Now is the clock of upload marks and retention; nil is time.Now.

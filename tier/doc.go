@@ -12,7 +12,9 @@
 //
 // with the segment's start in UTC (date, hour, and time of day to the
 // millisecond, as the local file name), the uploading node's name, and the
-// segment's fencing revision (0 without a cluster). The object is the
+// segment's fencing revision (0 without a cluster; for a segment recorded
+// in doubt, the positive revision Verify confirmed it under: a negative
+// revision never reaches a key or a manifest). The object is the
 // local file's header and whole fragments, byte for byte, so a seek table
 // offset is an offset into the object. Its user metadata repeats camera,
 // node, start, end and revision.

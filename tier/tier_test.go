@@ -113,11 +113,11 @@ func checkRemote(t *testing.T, g *tier.Segment, l *storage.SegmentInfo) {
 // uploaded: it stays local, marked refused, counted; others go on.
 func TestVerifyRefuses(t *testing.T) {
 	f := newFixture(t, s3test.Shared(t), func(c *tier.Config) {
-		c.Verify = func(_ context.Context, camera string, rev int64) error {
+		c.Verify = func(_ context.Context, camera string, rev int64) (int64, error) {
 			if rev == 5 {
-				return fmt.Errorf("camera %s is owned by revision 6: %w", camera, tier.ErrFenced)
+				return 0, fmt.Errorf("camera %s is owned by revision 6: %w", camera, tier.ErrFenced)
 			}
-			return nil
+			return rev, nil
 		}
 	})
 	old, cur := at(9*time.Hour), at(9*time.Hour+time.Minute)
@@ -143,21 +143,56 @@ func TestVerifyRefuses(t *testing.T) {
 	}
 }
 
+// TestVerifyConfirmedRevision: a segment recorded in doubt (negative
+// revision) is published under the positive revision Verify confirmed, in
+// its object key, metadata and manifest; a Verify that answers a negative
+// revision refuses the segment. No negative revision reaches the bucket.
+func TestVerifyConfirmedRevision(t *testing.T) {
+	f := newFixture(t, s3test.Shared(t), func(c *tier.Config) {
+		c.Verify = func(_ context.Context, _ string, rev int64) (int64, error) {
+			if rev == -3 {
+				return rev, nil // a broken Verify: must not publish it
+			}
+			return max(rev, -rev), nil
+		}
+	})
+	doubt, broken := at(10*time.Hour), at(10*time.Hour+time.Minute)
+	f.record("cam5", doubt, 2, 50, -7)
+	f.record("cam5", broken, 2, 50, -3)
+	f.run()
+	done := f.waitUpload("cam5", doubt, storage.UploadDone)
+	f.waitUpload("cam5", broken, storage.UploadRefused)
+	if want := f.cfg.Prefix + "cam5/2026-11-25/10/100000.000Z_n1_r7.mp4"; done.Upload.Key != want {
+		t.Errorf("key %q, want %q", done.Upload.Key, want)
+	}
+	if done.Revision != -7 {
+		t.Errorf("local index revision %d: the recorded one, -7, is kept", done.Revision)
+	}
+	obj, err := f.srv.Client().StatObject(t.Context(), s3test.Bucket, done.Upload.Key, minio.StatObjectOptions{})
+	if err != nil || obj.UserMetadata["Revision"] != "7" {
+		t.Errorf("object metadata %v, %v", obj.UserMetadata, err)
+	}
+	got, err := f.tier.Segments(t.Context(), "cam5", doubt, broken.Add(time.Hour))
+	if err != nil || len(got) != 1 || got[0].Revision != 7 || got[0].Upload.Key != done.Upload.Key {
+		t.Fatalf("remote segments %+v, %v", got, err)
+	}
+}
+
 // TestRestartResumes: a restart (new Tier, store closed and reopened)
 // uploads what the previous run left, and nothing twice.
 func TestRestartResumes(t *testing.T) {
 	gate := make(chan struct{})
 	f := newFixture(t, s3test.Shared(t), func(c *tier.Config) {
 		c.Concurrency = 1
-		c.Verify = func(ctx context.Context, _ string, rev int64) error {
+		c.Verify = func(ctx context.Context, _ string, rev int64) (int64, error) {
 			if rev < 3 {
-				return nil
+				return rev, nil
 			}
 			select { // rev 3 and later wait for the next run
 			case <-gate:
-				return nil
+				return rev, nil
 			case <-ctx.Done():
-				return ctx.Err()
+				return 0, ctx.Err()
 			}
 		}
 	})

@@ -21,30 +21,49 @@ import (
 // entry, then the index mark. Every step may be repeated: the key is fixed
 // by the segment, and the manifest entry is replaced by key.
 func (t *Tier) uploadOnce(ctx context.Context, info *storage.SegmentInfo) error {
-	if t.cfg.Verify != nil {
-		vctx, cancel := context.WithTimeout(ctx, t.cfg.RequestTimeout)
-		err := t.cfg.Verify(vctx, info.Camera, info.Revision)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("verify revision %d: %w", info.Revision, err)
-		}
-	}
-	key := objectKey(t.cfg.Prefix, info.Camera, info.Start, t.cfg.Node, info.Revision)
-	if err := t.putSegment(ctx, info, key); err != nil {
+	pub, err := t.publishedRevision(ctx, info)
+	if err != nil {
 		return err
 	}
-	if err := t.addToManifest(ctx, info, key); err != nil {
+	key := objectKey(t.cfg.Prefix, info.Camera, info.Start, t.cfg.Node, pub.Revision)
+	if err := t.putSegment(ctx, &pub, key); err != nil {
+		return err
+	}
+	if err := t.addToManifest(ctx, &pub, key); err != nil {
 		return err
 	}
 	t.mu.Lock()
 	t.stats.UploadedObjects++
 	t.stats.UploadedBytes += uint64(info.Bytes)
 	t.mu.Unlock()
-	err := t.store.MarkUpload(info.Camera, info.Start, storage.UploadMark{State: storage.UploadDone, Key: key, At: t.cfg.Now()})
+	err = t.store.MarkUpload(info.Camera, info.Start, storage.UploadMark{State: storage.UploadDone, Key: key, At: t.cfg.Now()})
 	if errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("%w: %w", errGone, err)
 	}
 	return err
+}
+
+// publishedRevision asks Verify under which revision info may be published
+// and returns info with that revision: a segment recorded in doubt (negative
+// revision) is published under the positive revision that confirmed it, so
+// that no object key or manifest ever holds a negative revision. The local
+// index keeps the revision the segment was recorded under.
+func (t *Tier) publishedRevision(ctx context.Context, info *storage.SegmentInfo) (storage.SegmentInfo, error) {
+	pub := *info
+	if t.cfg.Verify == nil {
+		return pub, nil
+	}
+	vctx, cancel := context.WithTimeout(ctx, t.cfg.RequestTimeout)
+	rev, err := t.cfg.Verify(vctx, info.Camera, info.Revision)
+	cancel()
+	switch {
+	case err != nil:
+		return pub, fmt.Errorf("verify revision %d: %w", info.Revision, err)
+	case rev < 0:
+		return pub, fmt.Errorf("verify revision %d: confirmed as %d: %w", info.Revision, rev, ErrFenced)
+	}
+	pub.Revision = rev
+	return pub, nil
 }
 
 // putSegment uploads the segment file's whole fragments as key.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -33,11 +34,13 @@ type clusterParts struct {
 	dirty chan struct{} // the owned set changed: update the pulls
 
 	// mu guards the fields below.
-	mu         sync.Mutex
-	owned      map[string]int64
-	draining   map[string]bool           // owned cameras being handed to another node: stopped first
-	pushing    map[string]bool           // pushed cameras recording here
-	redirected map[redirectKey]time.Time // pushes sent to another owner, by camera and peer
+	mu       sync.Mutex
+	owned    map[string]int64
+	draining map[string]bool // owned cameras being handed to another node: stopped first
+	pushing  map[string]bool // pushed cameras recording here
+	// claimPending: EventConfirmed came; updateLoop claims the pushed cameras not owned.
+	claimPending bool
+	redirected   map[redirectKey]time.Time // pushes sent to another owner, by camera and peer
 }
 
 // redirectKey is a pushed camera and the publisher's address that was redirected.
@@ -132,12 +135,9 @@ func (cp *clusterParts) event(e cluster.Event) {
 		delete(cp.owned, e.Camera)
 		delete(cp.draining, e.Camera)
 	case cluster.EventConfirmed:
-		// etcd answers again: pushed cameras recorded without a claim meanwhile claim now.
-		for c := range cp.pushing {
-			if _, owned := cp.owned[c]; !owned {
-				go func() { _ = cp.claimPush(c) }()
-			}
-		}
+		// etcd answers again: pushed cameras recorded without a claim meanwhile are claimed
+		// by updateLoop.
+		cp.claimPending = true
 	}
 	cp.mu.Unlock()
 	select {
@@ -184,7 +184,30 @@ func (cp *clusterParts) updateLoop(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-cp.dirty:
+			cp.claimUnowned()
 			cp.pull.Update(cp.pullCameras())
+		}
+	}
+}
+
+// claimUnowned claims, after EventConfirmed, the pushed cameras that this node records
+// without a claim because etcd could not be asked when their publishers came (claimPush).
+// Their segments in doubt are published once the claim is the first owner since (verify).
+func (cp *clusterParts) claimUnowned() {
+	cp.mu.Lock()
+	var cams []string
+	if cp.claimPending {
+		for c := range cp.pushing {
+			if _, owned := cp.owned[c]; !owned {
+				cams = append(cams, c)
+			}
+		}
+	}
+	cp.claimPending = false
+	cp.mu.Unlock()
+	for _, c := range cams {
+		if err := cp.claimPush(c); err != nil {
+			cp.log.Warn("pushed camera recorded without a claim is not claimed", "camera", c, "err", err)
 		}
 	}
 }
@@ -193,17 +216,36 @@ func (cp *clusterParts) updateLoop(ctx context.Context) error {
 // this node's ownership revision.
 func (cp *clusterParts) fence(camera string) (int64, bool) { return cp.node.Fence(camera) }
 
-// verify is tier's Config.Verify. A segment under a positive revision was committed fragment
-// by fragment while Fence held (the recorder starts a segment in doubt the moment it does not),
-// so it is published even after the camera moved on or was released: it is the owner's
-// recording of its time. A segment recorded in doubt (negative revision) is published only if
-// etcd says that revision still owns the camera (the doubt ended with the lease alive);
-// otherwise it stays local, refused. Revision 0 was recorded before the cluster was on.
-func (cp *clusterParts) verify(ctx context.Context, camera string, rev int64) error {
+// verify is tier's Config.Verify: it returns the revision a segment is published under. A
+// segment under a positive revision was committed fragment by fragment while Fence held
+// (the recorder starts a segment in doubt the moment it does not), so it is published under
+// it even after the camera moved on or was released: it is the owner's recording of its
+// time. Revision 0 was recorded before the cluster was on. A segment recorded in doubt
+// (negative revision -X) is published only under the positive revision etcd confirms
+// (cluster.Node.Confirm): X itself when this node's ownership at X went on through the
+// doubt, or the revision of this node's claim when the camera had no owner from X until
+// then (a pushed camera recorded while etcd was unreachable, claimed when it came back);
+// otherwise it stays local, refused (tier.ErrFenced). A camera not claimed yet is asked
+// again later while it is pushed here (its claim follows EventConfirmed).
+func (cp *clusterParts) verify(ctx context.Context, camera string, rev int64) (int64, error) {
 	if rev >= 0 {
-		return nil
+		return rev, nil
 	}
-	return cp.node.Verify(ctx, camera, -rev)
+	pub, err := cp.node.Confirm(ctx, camera, -rev)
+	switch {
+	case errors.Is(err, cluster.ErrUnclaimed) && cp.isPushing(camera):
+		return 0, err
+	case errors.Is(err, cluster.ErrUnclaimed), errors.Is(err, cluster.ErrNotOwner):
+		return 0, fmt.Errorf("%w: %w", tier.ErrFenced, err)
+	}
+	return pub, err
+}
+
+// isPushing reports whether a publisher of camera records here.
+func (cp *clusterParts) isPushing(camera string) bool {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	return cp.pushing[camera]
 }
 
 // ownerElsewhere returns the owner of camera when it is another node.

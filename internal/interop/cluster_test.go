@@ -188,6 +188,11 @@ func TestClusterFailover(t *testing.T) {
 		nodes[ownerNow(nodes, c, victim)].waitFragments(c, 2)
 	}
 	t.Logf("killed node%d", victim)
+	for i, s := range nodes {
+		// No outage here: a lease in doubt is a keepalive answered too late (doubt flicker).
+		t.Logf("node%d: %d leases in doubt, %d confirmed", i, strings.Count(s.logs.String(), `msg="lease in doubt`),
+			strings.Count(s.logs.String(), `msg="lease confirmed`))
+	}
 	for range nodes {
 		if err := <-pushed; err != nil {
 			t.Logf("%v", err) // the push to the killed node fails with it
