@@ -104,16 +104,17 @@ func logValue(c cluster.Config) string { return c.LogValue().String() }
 func TestStrings(t *testing.T) {
 	t.Parallel()
 	for v, want := range map[interface{ String() string }]string{
-		cluster.StateJoining:   "joining",
-		cluster.StateLive:      "live",
-		cluster.StateInDoubt:   "in doubt",
-		cluster.StateStopped:   "stopped",
-		cluster.State(9):       "State(9)",
-		cluster.EventGained:    "gained",
-		cluster.EventLost:      "lost",
-		cluster.EventInDoubt:   "in doubt",
-		cluster.EventConfirmed: "confirmed",
-		cluster.EventKind(0):   "EventKind(0)",
+		cluster.StateJoining:    "joining",
+		cluster.StateLive:       "live",
+		cluster.StateInDoubt:    "in doubt",
+		cluster.StateStopped:    "stopped",
+		cluster.State(9):        "State(9)",
+		cluster.EventGained:     "gained",
+		cluster.EventLost:       "lost",
+		cluster.EventInDoubt:    "in doubt",
+		cluster.EventConfirmed:  "confirmed",
+		cluster.EventRegistered: "registered",
+		cluster.EventKind(0):    "EventKind(0)",
 	} {
 		if got := v.String(); got != want {
 			t.Errorf("%#v: %q, want %q", v, got, want)

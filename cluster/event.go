@@ -19,10 +19,15 @@ const (
 	// checked against etcd and those still owned keep their revisions (Camera is empty).
 	// Those that were taken over meanwhile got EventLost before it.
 	EventConfirmed
+	// EventRegistered: the node registered a lease, at start or again after its lease
+	// expired (Camera is empty). It owns nothing yet; cameras it records without owning
+	// them (pushed here while it could not claim them) may be claimed now.
+	EventRegistered
 )
 
 var eventNames = [...]string{
 	EventGained: "gained", EventLost: "lost", EventInDoubt: "in doubt", EventConfirmed: "confirmed",
+	EventRegistered: "registered",
 }
 
 // String returns the kind's name.

@@ -17,17 +17,18 @@ import (
 //
 //   - the owner key's revision, when the key names this node and has not changed since
 //     since: this node's ownership went on through the doubt;
-//   - C, when the first change of the owner key after since is this node's claim, at C:
-//     a claim creates the key, so the key was absent from since to C; no node owned the
-//     camera meanwhile, so none committed a recording of it, and this node's recording
-//     before its claim is the camera's only one. It is published under the claim's
-//     revision.
+//   - C, when the first change of the owner key after since that is not the end of this
+//     node's own ownership (its release, or its lease's expiry while it could not reach
+//     etcd) is this node's claim, at C: a claim creates the key, so from since to C the
+//     key was absent or named this node; no other node owned the camera meanwhile, so
+//     none committed a recording of it, and this node's recording before its claim is the
+//     camera's only one. It is published under the claim's revision.
 //
 // It returns ErrUnclaimed when the owner key is absent now (not claimed yet: the caller
 // may ask again after a claim), ErrNotOwner when another node owned the camera after
 // since, or when etcd compacted the history since since and the claim cannot be proved
 // first, and another error when etcd could not be asked. It reads the key and, when it
-// changed after since, watches its history from since+1 (one event).
+// changed after since, watches its history from since+1 up to that claim.
 func (n *Node) Confirm(ctx context.Context, camera string, since int64) (int64, error) {
 	if err := validName(camera); err != nil {
 		return 0, err
@@ -50,7 +51,7 @@ func (n *Node) Confirm(ctx context.Context, camera string, since int64) (int64, 
 		}
 		return 0, fmt.Errorf("camera %s revision %d: owned by another node: %w", camera, since, ErrNotOwner)
 	}
-	ev, err := n.firstChange(ctx, key, since)
+	ev, err := n.firstClaim(ctx, key, since)
 	if err != nil {
 		return 0, fmt.Errorf("cluster: confirm %s: %w", camera, err)
 	}
@@ -67,20 +68,24 @@ func (n *Node) isSelf(kv *mvccpb.KeyValue) bool {
 	return err == nil && o.Node == n.cfg.Node
 }
 
-// firstChange returns the first change of key after revision after, which the caller
-// knows exists (the key's revision is past it). A compacted history answers ErrNotOwner:
-// nothing can be proved.
-func (n *Node) firstChange(ctx context.Context, key string, after int64) (*clientv3.Event, error) {
+// firstClaim returns the first change of key after revision after that is not the
+// deletion of this node's own owner record: the claim Confirm looks for, or the change that
+// disproves it. The caller knows the key changed after after. A compacted history answers
+// ErrNotOwner: nothing can be proved.
+func (n *Node) firstClaim(ctx context.Context, key string, after int64) (*clientv3.Event, error) {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
-	for resp := range n.client.Watch(wctx, key, clientv3.WithRev(after+1)) {
+	for resp := range n.client.Watch(wctx, key, clientv3.WithRev(after+1), clientv3.WithPrevKV()) {
 		if err := resp.Err(); errors.Is(err, rpctypes.ErrCompacted) {
 			return nil, fmt.Errorf("history since revision %d compacted: %w", after, ErrNotOwner)
 		} else if err != nil {
 			return nil, err
 		}
-		if len(resp.Events) > 0 {
-			return resp.Events[0], nil
+		for _, ev := range resp.Events {
+			if ev.Type == mvccpb.DELETE && ev.PrevKv != nil && n.isSelf(ev.PrevKv) {
+				continue // this node's ownership ended: the key is absent again
+			}
+			return ev, nil
 		}
 	}
 	if err := ctx.Err(); err != nil {

@@ -63,6 +63,38 @@ func TestConfirm(t *testing.T) {
 	if got, err := a.Confirm(t.Context(), "busy", busy); !errors.Is(err, cluster.ErrNotOwner) {
 		t.Fatalf("confirm after b's ownership: %d, %v, want ErrNotOwner", got, err)
 	}
+	// a's ownership ended (released, as when its lease expired while it could not reach
+	// etcd) and a claimed the camera again, nobody in between: the new claim's revision.
+	back, err := a.Claim(t.Context(), "back")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Release(t.Context(), "back"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := a.Claim(t.Context(), "back")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.Confirm(t.Context(), "back", back); err != nil || got != again {
+		t.Fatalf("confirm across a's own release: %d, %v, want %d", got, err, again)
+	}
+	// ... but b owned it between a's release and a's claim: refused.
+	if err := a.Release(t.Context(), "back"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Claim(t.Context(), "back"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Release(t.Context(), "back"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Claim(t.Context(), "back"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.Confirm(t.Context(), "back", again); !errors.Is(err, cluster.ErrNotOwner) {
+		t.Fatalf("confirm across b's ownership: %d, %v, want ErrNotOwner", got, err)
+	}
 	// Taken over by b: a's revision is not confirmed any more.
 	if _, err := b.Takeover(t.Context(), "free"); err != nil {
 		t.Fatal(err)

@@ -80,6 +80,7 @@ func (n *Node) tryRegister(ctx context.Context) (clientv3.LeaseID, error) {
 	n.deadline = n.leaseDeadline(sent, g.TTL)
 	n.transitionLocked(leaseRegistered)
 	n.reachableLocked()
+	n.emitLocked(Event{Kind: EventRegistered})
 	n.log.Info("registered", "lease_ttl", time.Duration(g.TTL)*time.Second, "revision", resp.Header.Revision)
 	return g.ID, nil
 }

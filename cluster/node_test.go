@@ -245,6 +245,7 @@ func TestFailover(t *testing.T) {
 			t.Errorf("c lost %s at %d, owned it at %d", e.Camera, e.Revision, before[e.Camera])
 		}
 	}
+	c.waitEvent(t, "registered again", kind(cluster.EventRegistered))
 	waitFor(t, "c back with its share", func() bool { return assignedAndOwned(nodes, cams) })
 	for cam, rev := range c.Owned() {
 		if rev <= before[cam] {

@@ -134,9 +134,9 @@ func (cp *clusterParts) event(e cluster.Event) {
 	case cluster.EventLost:
 		delete(cp.owned, e.Camera)
 		delete(cp.draining, e.Camera)
-	case cluster.EventConfirmed:
-		// etcd answers again: pushed cameras recorded without a claim meanwhile are claimed
-		// by updateLoop.
+	case cluster.EventConfirmed, cluster.EventRegistered:
+		// etcd answers again, or the node registered again after its lease expired: pushed
+		// cameras recorded without a claim meanwhile are claimed by updateLoop.
 		cp.claimPending = true
 	}
 	cp.mu.Unlock()
@@ -358,7 +358,8 @@ func (cp *clusterParts) claimPush(camera string) error {
 	if errors.Is(err, cluster.ErrUnavailable) {
 		// etcd cannot be asked now: the camera is recorded anyway, in doubt (the recorder's
 		// Fence does not hold), rather than lost; it is claimed once etcd answers again
-		// (EventConfirmed), and its segments in doubt stay local.
+		// (EventConfirmed, or EventRegistered after its lease expired); its segments in doubt are
+		// published then if nobody else owned the camera meanwhile (cluster.Node.Confirm).
 		cp.log.Warn("pushed camera recorded without a claim: the cluster is unavailable", "camera", camera)
 		return nil
 	}
