@@ -208,6 +208,9 @@ type Camera struct {
 	AlwaysOn bool
 	// Retention is the camera's retention policy.
 	Retention RetentionPolicy
+	// Owner is, in a cluster, the node that owns the camera (records it
+	// and serves it live); empty outside a cluster or while nobody does.
+	Owner string
 }
 
 // Window is a recording window [Start, End).

@@ -26,6 +26,7 @@ type cameraJSON struct {
 	AlwaysOn      bool          `json:"always_on"`
 	Schedule      []windowJSON  `json:"schedule"`
 	Retention     retentionJSON `json:"retention"`
+	Owner         string        `json:"owner,omitempty"`
 }
 
 // todayJSON is what a camera recorded on the current calendar day of TZ.
@@ -140,7 +141,7 @@ func (s *Server) cameraJSON(cam Camera, loc *time.Location) cameraJSON {
 		Name: cam.Name, Source: cam.Source, URL: withoutCredentials(cam.URL), State: cam.State,
 		LastError: cam.LastError, LastErrorTime: jsonTime(cam.LastErrorTime), NextRetry: jsonTime(cam.NextRetry),
 		Tracks: cam.Tracks, Bitrate: cam.Bitrate, LastFragment: jsonTime(cam.LastFragment),
-		AlwaysOn: cam.AlwaysOn, Schedule: []windowJSON{},
+		AlwaysOn: cam.AlwaysOn, Schedule: []windowJSON{}, Owner: cam.Owner,
 		Retention: retentionJSON{MaxAge: seconds(cam.Retention.MaxAge), MinAge: seconds(cam.Retention.MinAge), MaxBytes: cam.Retention.MaxBytes},
 	}
 	if out.Tracks == nil {

@@ -90,3 +90,33 @@ func TestOneCameraLookup(t *testing.T) {
 		t.Errorf("the camera list was built %d times for routes about one camera", listed)
 	}
 }
+
+// ownedCameras lists one camera owned by another node of a cluster and one
+// outside any.
+type ownedCameras struct{}
+
+func (ownedCameras) Cameras(time.Time) ([]api.Camera, error) {
+	return []api.Camera{{Name: "door", Source: "push", Owner: "node2"}, {Name: "yard", Source: "push"}}, nil
+}
+
+func (o ownedCameras) Camera(name string, now time.Time) (api.Camera, bool, error) {
+	cams, _ := o.Cameras(now)
+	for _, cam := range cams {
+		if cam.Name == name {
+			return cam, true, nil
+		}
+	}
+	return api.Camera{}, false, nil
+}
+
+// TestCameraOwner: in a cluster a camera shows the node that owns it;
+// outside one the field is absent.
+func TestCameraOwner(t *testing.T) {
+	srv := newLoopbackServer(t, api.Config{}, api.Deps{Cameras: ownedCameras{}})
+	if body := getLoopback(srv, "/api/v1/cameras/door").Body.String(); !strings.Contains(body, `"owner":"node2"`) {
+		t.Errorf("door: %s", body)
+	}
+	if body := getLoopback(srv, "/api/v1/cameras/yard").Body.String(); strings.Contains(body, `"owner"`) {
+		t.Errorf("yard: %s", body)
+	}
+}

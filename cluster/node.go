@@ -270,6 +270,14 @@ func (n *Node) Owner(camera string) (o Owner, ok bool) {
 	return o, ok
 }
 
+// Owners returns every owned camera of the cluster with its owner, as this node last saw
+// them through its watch of etcd.
+func (n *Node) Owners() map[string]Owner {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return maps.Clone(n.owners)
+}
+
 // Members returns the live nodes, this one included once registered, sorted by name.
 func (n *Node) Members() []Member {
 	n.mu.Lock()

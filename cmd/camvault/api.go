@@ -89,8 +89,9 @@ type apiParts struct {
 	exporter *export.Server
 }
 
-// apiCameras lists the cameras of the configuration, the recorder, the pulls and the index for
-// the API. The configuration is the one the serve started with.
+// apiCameras lists the cameras of the configuration, the recorder, the pulls, the index and,
+// in a cluster, the cameras other nodes own, for the API. The configuration is the one the
+// serve started with.
 type apiCameras struct {
 	cfg   *fileConfig
 	store *storage.Store
@@ -116,6 +117,11 @@ func (a apiCameras) Cameras(now time.Time) ([]api.Camera, error) {
 	for _, st := range a.rec.CameraStats() {
 		names[st.Camera] = true
 	}
+	if a.cluster != nil {
+		for name := range a.cluster.node.Owners() { // pushed to other nodes
+			names[name] = true
+		}
+	}
 	pol := a.store.Retention()
 	out := make([]api.Camera, 0, len(names))
 	for _, name := range slices.Sorted(maps.Keys(names)) {
@@ -130,8 +136,7 @@ func (a apiCameras) Cameras(now time.Time) ([]api.Camera, error) {
 
 // Camera implements api.CameraSource: a camera of the configuration, the recorder, the index
 // or, in a cluster, one that another node owns (a camera pushed there and unknown here: its
-// recordings and spans are answered here, from the object store and its owner; it is not in
-// Cameras, which lists this node's view).
+// recordings and spans are answered here, from the object store and its owner).
 func (a apiCameras) Camera(name string, now time.Time) (api.Camera, bool, error) {
 	_, known := a.cfg.Cameras[name]
 	if _, ok := a.rec.Camera(name); ok {
@@ -165,6 +170,11 @@ func (a apiCameras) camera(name string, now time.Time, pol storage.Retention) (a
 		recorded(&cam, st)
 	}
 	cam.State = api.CameraStateOf(rs, ps)
+	if a.cluster != nil {
+		if o, ok := a.cluster.node.Owner(name); ok {
+			cam.Owner = o.Node
+		}
+	}
 	return cam, err
 }
 

@@ -67,6 +67,12 @@ func TestClusterArchiveOfOpenSegment(t *testing.T) {
 	if behind := asked.Sub(rec.Spans[len(rec.Spans)-1].End); behind > 3*time.Second {
 		t.Errorf("node1's spans end %v before the question", behind)
 	}
+	// node1's camera list shows cam, pushed to node0 only, with its owner.
+	var list struct{ Cameras []struct{ Name, Owner string } }
+	nodes[1].getJSON("/api/v1/cameras", &list)
+	if !slices.Contains(list.Cameras, struct{ Name, Owner string }{"cam", "node0"}) {
+		t.Errorf("node1's cameras: %+v, want cam owned by node0", list.Cameras)
+	}
 	if got := uploadedSegments(t, client, "cam"); !got[len(got)-1].End.Equal(upEnd) {
 		t.Fatalf("a segment was uploaded during the test (ends %v, was %v): segment_duration %v is too short for this machine", got[len(got)-1].End, upEnd, peerSegmentDuration)
 	}
