@@ -109,3 +109,48 @@ func (s *Store) PendingUploads(camera string, from time.Time, limit int) (pendin
 	})
 	return pending, resume, err
 }
+
+// UploadBacklog is a summary of a camera's upload queue.
+type UploadBacklog struct {
+	// Segments and Bytes count the sealed entries with no upload mark.
+	Segments int
+	Bytes    int64
+	// OldestEnd is when the first of them ended; zero when there is none.
+	OldestEnd time.Time
+}
+
+// UploadBacklog summarizes camera's sealed entries whose upload state is
+// UploadNone and that start at or after from (a zero from is the first
+// entry): every one of them, not a batch. It reads only each entry's head
+// and upload state (no allocation per entry), in one read transaction, so
+// the cost is a cursor step per entry from from on: PendingUploads' resume
+// makes that the queue itself plus what was settled behind its head.
+// Entries that do not decode are skipped. Safe for concurrent use.
+func (s *Store) UploadBacklog(camera string, from time.Time) (UploadBacklog, error) {
+	var b UploadBacklog
+	err := s.view(func(tx *bolt.Tx) error {
+		cb := tx.Bucket(bucketCameras).Bucket([]byte(camera))
+		if cb == nil {
+			return nil
+		}
+		c := cb.Bucket(bucketSegments).Cursor()
+		k, v := c.First()
+		if !from.IsZero() {
+			k, v = c.Seek(segKey(from))
+		}
+		for ; k != nil; k, v = c.Next() {
+			h, ok := decodeSegHead(v)
+			up, upOK := uploadStateOf(v)
+			if len(k) != 8 || !ok || !upOK || h.state != StateSealed || up != UploadNone {
+				continue
+			}
+			if b.Segments == 0 {
+				b.OldestEnd = nsTime(h.end)
+			}
+			b.Segments++
+			b.Bytes += h.bytes
+		}
+		return nil
+	})
+	return b, err
+}
