@@ -69,16 +69,8 @@ func (s *Store) MarkUpload(camera string, start time.Time, m UploadMark) error {
 func (s *Store) PendingUploads(camera string, from time.Time, limit int) (pending []SegmentInfo, resume time.Time, err error) {
 	resume = from
 	err = s.view(func(tx *bolt.Tx) error {
-		cb := tx.Bucket(bucketCameras).Bucket([]byte(camera))
-		if cb == nil {
-			return nil
-		}
+		cb, c, k, v := segmentsFrom(tx, camera, from)
 		unsettled := false
-		c := cb.Bucket(bucketSegments).Cursor()
-		k, v := c.First()
-		if !from.IsZero() {
-			k, v = c.Seek(segKey(from))
-		}
 		for ; k != nil && len(pending) < limit; k, v = c.Next() {
 			if len(k) != 8 {
 				continue
@@ -129,15 +121,7 @@ type UploadBacklog struct {
 func (s *Store) UploadBacklog(camera string, from time.Time) (UploadBacklog, error) {
 	var b UploadBacklog
 	err := s.view(func(tx *bolt.Tx) error {
-		cb := tx.Bucket(bucketCameras).Bucket([]byte(camera))
-		if cb == nil {
-			return nil
-		}
-		c := cb.Bucket(bucketSegments).Cursor()
-		k, v := c.First()
-		if !from.IsZero() {
-			k, v = c.Seek(segKey(from))
-		}
+		_, c, k, v := segmentsFrom(tx, camera, from)
 		for ; k != nil; k, v = c.Next() {
 			h, ok := decodeSegHead(v)
 			up, upOK := uploadStateOf(v)
@@ -153,4 +137,22 @@ func (s *Store) UploadBacklog(camera string, from time.Time) (UploadBacklog, err
 		return nil
 	})
 	return b, err
+}
+
+// segmentsFrom returns camera's bucket and a cursor on its segment entries
+// at the first entry at or after from (a zero from is the first entry),
+// with that entry; k is nil when there is none or the camera has no
+// bucket.
+func segmentsFrom(tx *bolt.Tx, camera string, from time.Time) (cb *bolt.Bucket, c *bolt.Cursor, k, v []byte) {
+	cb = tx.Bucket(bucketCameras).Bucket([]byte(camera))
+	if cb == nil {
+		return nil, nil, nil, nil
+	}
+	c = cb.Bucket(bucketSegments).Cursor()
+	if from.IsZero() {
+		k, v = c.First()
+	} else {
+		k, v = c.Seek(segKey(from))
+	}
+	return cb, c, k, v
 }
