@@ -28,7 +28,7 @@ type TierStats struct {
 
 // tierCollector sends the series of Sources.Tier.
 type tierCollector struct {
-	stats func() TierStats
+	stats                                               func() TierStats
 	uploaded, uploadedBytes, failures, refused, deleted *prometheus.Desc
 	backlog, backlogBytes, oldest, unreachable          *prometheus.Desc
 }
