@@ -27,10 +27,12 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/camvault/camvault/internal/weed"
 )
 
 // WeedVersion is the SeaweedFS module version scripts/test.sh builds.
-const WeedVersion = "v0.0.0-20261109003541-7506e5f91cd6"
+const WeedVersion = weed.Version
 
 // Static credentials and names of every server.
 const (
@@ -47,32 +49,17 @@ const (
 	probeTimeout = 5 * time.Second
 )
 
-// CachePath returns where scripts/test.sh builds weed:
-// $XDG_CACHE_HOME/camvault/weed-{WeedVersion}/weed (~/.cache/... by default).
-func CachePath() (string, error) {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, "camvault", "weed-"+WeedVersion, "weed"), nil
-}
+// CachePath returns where scripts/test.sh builds weed (weed.CachePath).
+func CachePath() (string, error) { return weed.CachePath() }
 
-// FindWeed returns the weed binary to run, or an error saying where it
-// looked.
+// FindWeed returns the weed binary to run (weed.Find), or an error saying
+// where it looked.
 func FindWeed() (string, error) {
-	if p := os.Getenv("CAMVAULT_WEED"); p != "" {
-		return p, nil
+	p, err := weed.Find()
+	if err != nil {
+		return "", fmt.Errorf("s3test: %w", err)
 	}
-	if p, err := exec.LookPath("weed"); err == nil {
-		return p, nil
-	}
-	p, err := CachePath()
-	if err == nil {
-		if _, err = os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("s3test: no weed: CAMVAULT_WEED unset, none on PATH, none at %s (scripts/test.sh builds it): %v", p, err)
+	return p, nil
 }
 
 // Server is one weed process serving S3.
@@ -83,7 +70,7 @@ type Server struct {
 	t     testing.TB
 	bin   string
 	dir   string
-	ports [10]int
+	ports weed.Ports
 	log   *os.File
 
 	// mu guards cmd and exited: the running process, if any.
@@ -131,22 +118,10 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// args is the weed command line: `weed mini` (master, volume, filer, S3
-// and an admin server in one process), every port given (mini's defaults
-// are fixed ports), bound to loopback, no Iceberg, Lance or WebDAV, no
-// telemetry, small volumes and no pre-stop wait; logs go to stderr (glog
-// would write files to /tmp). `weed server -filer -s3`
-// needs fewer ports but twice as long to accept its first object (about
-// 10 s against 5 s here); both hold writes for about 15 s after a restart
-// (the master's warm-up of three 5-second pulses).
+// args is the command line: weed.Config's `weed mini`, small volumes.
 func (s *Server) args() []string {
-	p := func(i int) string { return strconv.Itoa(s.ports[i]) }
-	return []string{"-logtostderr", "mini", "-dir=" + filepath.Join(s.dir, "data"), "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-		"-master.port=" + p(0), "-master.port.grpc=" + p(1), "-volume.port=" + p(2), "-volume.port.grpc=" + p(3),
-		"-filer.port=" + p(4), "-filer.port.grpc=" + p(5), "-s3.port=" + p(6), "-s3.port.grpc=" + p(7),
-		"-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false", "-admin.ui=false", "-master.telemetry=false",
-		"-admin.port=" + p(8), "-admin.port.grpc=" + p(9), "-admin.port.legacy=0",
-		"-master.volumeSizeLimitMB=64", "-volume.max=32", "-volume.preStopSeconds=0"}
+	c := weed.Config{Dir: filepath.Join(s.dir, "data"), Ports: s.ports}
+	return c.Args()
 }
 
 // Start starts the server (again, after Stop) on the same ports and data
@@ -157,7 +132,7 @@ func (s *Server) Start() {
 		s.t.Fatal(err)
 	}
 	cmd := exec.Command(s.bin, s.args()...)
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+AccessKey, "AWS_SECRET_ACCESS_KEY="+SecretKey)
+	cmd.Env = weed.Env(AccessKey, SecretKey)
 	cmd.Stdout, cmd.Stderr = s.log, s.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -261,8 +236,8 @@ func (s *Server) cleanup() {
 	}
 	s.log.Close()
 	for _, port := range s.ports {
-		for _, pat := range []string{"/tmp/seaweedfs-*-%d.sock", "/tmp/seaweedfs-*-grpc-%d.sock"} {
-			matches, _ := filepath.Glob(fmt.Sprintf(pat, port)) // the pattern is well formed
+		for _, pat := range weed.SocketGlobs(port) {
+			matches, _ := filepath.Glob(pat) // the pattern is well formed
 			for _, m := range matches {
 				if err := os.Remove(m); err != nil && !errors.Is(err, os.ErrNotExist) {
 					s.t.Logf("s3test: remove %s: %v", m, err)
