@@ -12,7 +12,6 @@ package s3test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -235,15 +234,8 @@ func (s *Server) cleanup() {
 		s.t.Logf("weed log tail:\n%s", s.logTail())
 	}
 	s.log.Close()
-	for _, port := range s.ports {
-		for _, pat := range weed.SocketGlobs(port) {
-			matches, _ := filepath.Glob(pat) // the pattern is well formed
-			for _, m := range matches {
-				if err := os.Remove(m); err != nil && !errors.Is(err, os.ErrNotExist) {
-					s.t.Logf("s3test: remove %s: %v", m, err)
-				}
-			}
-		}
+	if err := weed.RemoveSockets(&s.ports); err != nil {
+		s.t.Logf("s3test: %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@
 package weed
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -101,8 +102,19 @@ func Env(accessKey, secretKey string) []string {
 	return append(os.Environ(), "AWS_ACCESS_KEY_ID="+accessKey, "AWS_SECRET_ACCESS_KEY="+secretKey)
 }
 
-// SocketGlobs returns the patterns of the unix sockets weed leaves in /tmp
-// for port, which its owner removes once it stopped.
-func SocketGlobs(port int) []string {
-	return []string{fmt.Sprintf("/tmp/seaweedfs-*-%d.sock", port), fmt.Sprintf("/tmp/seaweedfs-*-grpc-%d.sock", port)}
+// RemoveSockets removes the unix sockets a stopped weed left in /tmp for
+// its ports; it returns the failures other than a socket already gone.
+func RemoveSockets(ports *Ports) error {
+	var errs []error
+	for _, port := range ports {
+		for _, pat := range []string{"/tmp/seaweedfs-*-%d.sock", "/tmp/seaweedfs-*-grpc-%d.sock"} {
+			matches, _ := filepath.Glob(fmt.Sprintf(pat, port)) // the pattern is well formed
+			for _, m := range matches {
+				if err := os.Remove(m); err != nil && !errors.Is(err, os.ErrNotExist) {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

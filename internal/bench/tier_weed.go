@@ -1,0 +1,155 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/camvault/camvault/internal/weed"
+)
+
+// The bucket and static credentials of the bench's weed.
+const (
+	weedBucket    = "camvault-bench"
+	weedAccessKey = "camvault-bench"
+	weedSecretKey = "camvault-bench-secret"
+	weedRegion    = "us-east-1"
+)
+
+const (
+	// weedReadyTimeout bounds the wait for weed to store a first object
+	// (about 5 s on an idle machine).
+	weedReadyTimeout = 90 * time.Second
+	// weedProbeTimeout bounds one readiness probe.
+	weedProbeTimeout = 5 * time.Second
+	// weedVolumeMB and weedVolumes size weed's store: 64 GiB, more than a
+	// round writes (200 cameras at 3 Mbit/s write 4.5 GB a minute).
+	weedVolumeMB = 1024
+	weedVolumes  = 64
+)
+
+// weedServer is the S3 server of a tiered round: `weed mini` in a
+// directory of its own, on free loopback ports.
+type weedServer struct {
+	cmd      *exec.Cmd
+	endpoint string
+	ports    weed.Ports
+	log      *os.File
+	exited   chan struct{} // closed when the process has been waited for
+}
+
+// startWeed starts bin (weed.Find's when "") with its data in dir and
+// waits until it stores an object in weedBucket.
+func startWeed(ctx context.Context, bin, dir string) (*weedServer, error) {
+	if bin == "" {
+		var err error
+		if bin, err = weed.Find(); err != nil {
+			return nil, fmt.Errorf("bench push -tier: %w", err)
+		}
+	}
+	addrs, err := freeTCPAddrs(len(weed.Ports{}))
+	if err != nil {
+		return nil, err
+	}
+	w := &weedServer{exited: make(chan struct{})}
+	for i, a := range addrs {
+		_, port, _ := net.SplitHostPort(a) // freeTCPAddrs's are host:port
+		w.ports[i], _ = strconv.Atoi(port)
+	}
+	w.endpoint = net.JoinHostPort("127.0.0.1", strconv.Itoa(w.ports.S3()))
+	if w.log, err = os.Create(filepath.Join(dir, "weed.log")); err != nil {
+		return nil, err
+	}
+	cfg := weed.Config{Dir: filepath.Join(dir, "weed"), Ports: w.ports, VolumeSizeMB: weedVolumeMB, MaxVolumes: weedVolumes}
+	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
+		w.log.Close()
+		return nil, err
+	}
+	w.cmd = exec.Command(bin, cfg.Args()...)
+	w.cmd.Env = weed.Env(weedAccessKey, weedSecretKey)
+	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
+	w.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlives the bench
+	if err := w.cmd.Start(); err != nil {
+		w.log.Close()
+		return nil, fmt.Errorf("start weed: %w", err)
+	}
+	go func() { // waited for by stop
+		_ = w.cmd.Wait() // a killed weed's status says nothing
+		close(w.exited)
+	}()
+	if err := w.waitReady(ctx); err != nil {
+		w.stop()
+		return nil, err
+	}
+	return w, nil
+}
+
+// waitReady polls until weedBucket exists and an object can be written to
+// it and removed: the S3 port answering is not enough, the volume server
+// must have joined.
+func (w *weedServer) waitReady(ctx context.Context) error {
+	c, err := minio.New(w.endpoint, &minio.Options{Creds: credentials.NewStaticV4(weedAccessKey, weedSecretKey, ""),
+		Region: weedRegion, MaxRetries: 1})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, weedReadyTimeout)
+	defer cancel()
+	for {
+		pctx, pcancel := context.WithTimeout(ctx, weedProbeTimeout)
+		err = probeBucket(pctx, c)
+		pcancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-w.exited:
+			return fmt.Errorf("weed exited before it was ready: %w\n%s", err, logTail(w.log.Name()))
+		case <-ctx.Done():
+			return fmt.Errorf("weed not ready after %v: %w\n%s", weedReadyTimeout, err, logTail(w.log.Name()))
+		case <-time.After(readyPoll):
+		}
+	}
+}
+
+// probeBucket makes weedBucket if it is missing, and writes and removes
+// an object in it.
+func probeBucket(ctx context.Context, c *minio.Client) error {
+	ok, err := c.BucketExists(ctx, weedBucket)
+	if err == nil && !ok {
+		err = c.MakeBucket(ctx, weedBucket, minio.MakeBucketOptions{Region: weedRegion})
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := c.PutObject(ctx, weedBucket, "probe", strings.NewReader("ok"), 2, minio.PutObjectOptions{}); err != nil {
+		return err
+	}
+	return c.RemoveObject(ctx, weedBucket, "probe", minio.RemoveObjectOptions{})
+}
+
+// cpu returns weed's CPU time so far.
+func (w *weedServer) cpu() time.Duration {
+	d, _ := procCPU(w.cmd.Process.Pid) // 0 once it exited: the round then shows none
+	return d
+}
+
+// stop kills weed (it takes many seconds to stop on SIGTERM, and its data
+// goes with the round), waits for it, removes the unix sockets it leaves in
+// /tmp and closes its log.
+func (w *weedServer) stop() {
+	_ = w.cmd.Process.Kill() // it may have exited already
+	<-w.exited
+	_ = weed.RemoveSockets(&w.ports) // leftovers harm no one: weed's sockets are named by port
+	w.log.Close()
+}
