@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -30,8 +29,6 @@ const (
 	// weedReadyTimeout bounds the wait for weed to store a first object
 	// (about 5 s on an idle machine).
 	weedReadyTimeout = 90 * time.Second
-	// weedProbeTimeout bounds one readiness probe.
-	weedProbeTimeout = 5 * time.Second
 	// weedVolumeMB and weedVolumes size weed's store: 64 GiB, more than a
 	// round writes (200 cameras at 3 Mbit/s write 4.5 GB a minute).
 	weedVolumeMB = 1024
@@ -94,9 +91,8 @@ func startWeed(ctx context.Context, bin, dir string) (*weedServer, error) {
 	return w, nil
 }
 
-// waitReady polls until weedBucket exists and an object can be written to
-// it and removed: the S3 port answering is not enough, the volume server
-// must have joined.
+// waitReady waits until weed stores an object in weedBucket, which it
+// makes (weed.WaitReady).
 func (w *weedServer) waitReady(ctx context.Context) error {
 	c, err := minio.New(w.endpoint, &minio.Options{Creds: credentials.NewStaticV4(weedAccessKey, weedSecretKey, ""),
 		Region: weedRegion, MaxRetries: 1})
@@ -105,37 +101,10 @@ func (w *weedServer) waitReady(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, weedReadyTimeout)
 	defer cancel()
-	for {
-		pctx, pcancel := context.WithTimeout(ctx, weedProbeTimeout)
-		err = probeBucket(pctx, c)
-		pcancel()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-w.exited:
-			return fmt.Errorf("weed exited before it was ready: %w\n%s", err, logTail(w.log.Name()))
-		case <-ctx.Done():
-			return fmt.Errorf("weed not ready after %v: %w\n%s", weedReadyTimeout, err, logTail(w.log.Name()))
-		case <-time.After(readyPoll):
-		}
+	if err := weed.WaitReady(ctx, c, weedBucket, weedRegion, w.exited); err != nil {
+		return fmt.Errorf("%w (waited at most %v)\n%s", err, weedReadyTimeout, logTail(w.log.Name()))
 	}
-}
-
-// probeBucket makes weedBucket if it is missing, and writes and removes
-// an object in it.
-func probeBucket(ctx context.Context, c *minio.Client) error {
-	ok, err := c.BucketExists(ctx, weedBucket)
-	if err == nil && !ok {
-		err = c.MakeBucket(ctx, weedBucket, minio.MakeBucketOptions{Region: weedRegion})
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := c.PutObject(ctx, weedBucket, "probe", strings.NewReader("ok"), 2, minio.PutObjectOptions{}); err != nil {
-		return err
-	}
-	return c.RemoveObject(ctx, weedBucket, "probe", minio.RemoveObjectOptions{})
+	return nil
 }
 
 // cpu returns weed's CPU time so far.

@@ -41,12 +41,9 @@ const (
 	Bucket    = "camvault"
 )
 
-// Bounds of the waits; long, as tests run on a busy machine.
-const (
-	readyTimeout = 90 * time.Second
-	pollEvery    = 100 * time.Millisecond
-	probeTimeout = 5 * time.Second
-)
+// readyTimeout bounds the wait for a server to store an object; long, as
+// tests run on a busy machine.
+const readyTimeout = 90 * time.Second
 
 // CachePath returns where scripts/test.sh builds weed (weed.CachePath).
 func CachePath() (string, error) { return weed.CachePath() }
@@ -152,45 +149,15 @@ func (s *Server) Start() {
 	s.t.Logf("s3test: weed pid %d ready on %s after %v", cmd.Process.Pid, s.Endpoint, time.Since(began).Round(time.Millisecond))
 }
 
-// waitReady polls until a probe object can be written and removed: the S3
-// port answering is not enough, the volume server must have joined.
+// waitReady polls until a probe object can be written and removed
+// (weed.WaitReady), in a bucket of its own: Bucket may not exist yet.
 func (s *Server) waitReady(exited <-chan struct{}) error {
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
-	c := s.client(1)
-	var last error
-	for {
-		pctx, pcancel := context.WithTimeout(ctx, probeTimeout)
-		last = s.probe(pctx, c)
-		pcancel()
-		if last == nil {
-			return nil
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("weed exited before it was ready: %w", last)
-		case <-ctx.Done():
-			return fmt.Errorf("weed not ready after %v: %w", readyTimeout, last)
-		case <-time.After(pollEvery):
-		}
+	if err := weed.WaitReady(ctx, s.client(1), "s3test-probe", Region, exited); err != nil {
+		return fmt.Errorf("after %v: %w", readyTimeout, err)
 	}
-}
-
-// probe writes and removes an object in a bucket of its own (Bucket may
-// not exist yet).
-func (s *Server) probe(ctx context.Context, c *minio.Client) error {
-	const probeBucket = "s3test-probe"
-	ok, err := c.BucketExists(ctx, probeBucket)
-	if err == nil && !ok {
-		err = c.MakeBucket(ctx, probeBucket, minio.MakeBucketOptions{Region: Region})
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := c.PutObject(ctx, probeBucket, "probe", strings.NewReader("ok"), 2, minio.PutObjectOptions{}); err != nil {
-		return err
-	}
-	return c.RemoveObject(ctx, probeBucket, "probe", minio.RemoveObjectOptions{})
+	return nil
 }
 
 // Stop kills the server (SIGKILL: weed takes many seconds to stop on
