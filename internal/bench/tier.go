@@ -82,8 +82,8 @@ func (o *tierOptions) conf(endpoint string) string {
 }
 
 // tierSample is what camvault's /metrics says at one instant: the tier's
-// series (zero without tiering) and the segments every camera started and
-// sealed.
+// series (zero without tiering), and the segments every camera started and
+// sealed and the bytes it wrote.
 type tierSample struct {
 	at                              time.Time
 	uploadedBytes, uploadedSegments float64
@@ -91,6 +91,7 @@ type tierSample struct {
 	backlogSegments, backlogBytes   float64
 	oldestPending                   float64 // seconds
 	startedSegments, sealedSegments float64 // sums over the cameras
+	writtenBytes                    float64 // sum over the cameras
 }
 
 // parseTierSample reads a /metrics answer in the Prometheus text format.
@@ -118,6 +119,7 @@ func parseTierSample(r io.Reader, at time.Time) (tierSample, error) {
 		backlogSegments: sum("camvault_tier_backlog_segments"), backlogBytes: sum("camvault_tier_backlog_bytes"),
 		oldestPending:   sum("camvault_tier_oldest_pending_seconds"),
 		startedSegments: sum("camvault_camera_segments_started_total"), sealedSegments: sum("camvault_camera_segments_sealed_total"),
+		writtenBytes: sum("camvault_camera_written_bytes_total"),
 	}, nil
 }
 
@@ -130,9 +132,10 @@ func (s *tierSample) drained() bool {
 
 // tierResult sums up the tier in one round.
 type tierResult struct {
-	// uploadRate is the bytes per second uploaded between the first and
-	// the last sample of the measured window.
-	uploadRate float64
+	// uploadRate and writeRate are the bytes per second uploaded and
+	// written to disk between the first and the last sample of the
+	// measured window.
+	uploadRate, writeRate float64
 	// maxBacklog, maxBacklogBytes and maxOldest are the largest backlog
 	// and age of its oldest segment (seconds) the window's samples saw;
 	// endBacklog is the backlog at its last sample.
@@ -162,6 +165,7 @@ func summarizeTier(window []tierSample, last tierSample, streamsEnd time.Time) t
 		first, end := window[0], window[n-1]
 		if d := end.at.Sub(first.at).Seconds(); d > 0 {
 			r.uploadRate = (end.uploadedBytes - first.uploadedBytes) / d
+			r.writeRate = (end.writtenBytes - first.writtenBytes) / d
 		}
 		r.endBacklog = end.backlogSegments
 	}
@@ -182,8 +186,8 @@ func (r *tierResult) keepsUp(segment, scan time.Duration) bool {
 // String is the result's line below the tiered round's row.
 func (r *tierResult) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "tier: upload %.1f MB/s; backlog max %.0f segments / %.1f MB, oldest waited %.1f s, %.0f at the window's end; ",
-		r.uploadRate/1e6, r.maxBacklog, r.maxBacklogBytes/1e6, r.maxOldest, r.endBacklog)
+	fmt.Fprintf(&b, "tier: upload %.1f MB/s (%.1f MB/s written); backlog max %.0f segments / %.1f MB, oldest waited %.1f s, %.0f at the window's end; ",
+		r.uploadRate/1e6, r.writeRate/1e6, r.maxBacklog, r.maxBacklogBytes/1e6, r.maxOldest, r.endBacklog)
 	if r.drained {
 		fmt.Fprintf(&b, "drained %.1f s after the streams", r.drainTime.Seconds())
 	} else {

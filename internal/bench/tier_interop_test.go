@@ -43,7 +43,7 @@ func TestRunPushTier(t *testing.T) {
 	for _, row := range []string{
 		`(?m)^ +2 +tcp .* 500/500 +0 .*\n  load average [0-9.]+ [0-9.]+ [0-9.]+ at the start; camvault [0-9.]+ cpu-s in [0-9.]+ s\n`,
 		`(?m)^ +2 +tcp\+tier .* 500/500 +0 .*\n  load average .*\n` +
-			`  tier: upload [0-9.]+ MB/s; backlog max [0-9]+ segments / [0-9.]+ MB, oldest waited [0-9.]+ s, [0-9]+ at the window's end; ` +
+			`  tier: upload [0-9.]+ MB/s \([0-9.]+ MB/s written\); backlog max [0-9]+ segments / [0-9.]+ MB, oldest waited [0-9.]+ s, [0-9]+ at the window's end; ` +
 			`drained [0-9.]+ s after the streams \(([1-9][0-9]*)/([1-9][0-9]*) segments uploaded, [0-9]+ failed attempts\); weed [0-9.]+ cpu-s = [0-9.]+% of a core\n` +
 			`  tiering costs camvault [-+][0-9.]+% of a core \([-+][0-9.]+% per camera\) over the round without; keeps up: `,
 	} {

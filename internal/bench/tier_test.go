@@ -47,6 +47,9 @@ camvault_camera_segments_started_total{camera="b"} 5
 # TYPE camvault_camera_segments_sealed_total counter
 camvault_camera_segments_sealed_total{camera="a"} 4
 camvault_camera_segments_sealed_total{camera="b"} 5
+# TYPE camvault_camera_written_bytes_total counter
+camvault_camera_written_bytes_total{camera="a"} 2e+07
+camvault_camera_written_bytes_total{camera="b"} 2.5e+07
 # TYPE camvault_tier_uploaded_bytes_total counter
 camvault_tier_uploaded_bytes_total 3.5e+07
 # TYPE camvault_tier_uploaded_segments_total counter
@@ -69,7 +72,7 @@ func TestParseTierSample(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := tierSample{at: at, uploadedBytes: 35e6, uploadedSegments: 7, failures: 1, backlogSegments: 2, backlogBytes: 1e7,
-		oldestPending: 12.5, startedSegments: 10, sealedSegments: 9}
+		oldestPending: 12.5, startedSegments: 10, sealedSegments: 9, writtenBytes: 45e6}
 	if got != want {
 		t.Errorf("sample %+v, want %+v", got, want)
 	}
@@ -102,7 +105,7 @@ func TestSummarizeTier(t *testing.T) {
 	t.Parallel()
 	t0 := time.Unix(1000, 0)
 	sample := func(s float64, bytes, backlog, oldest float64) tierSample {
-		return tierSample{at: t0.Add(time.Duration(s * float64(time.Second))), uploadedBytes: bytes, backlogSegments: backlog,
+		return tierSample{at: t0.Add(time.Duration(s * float64(time.Second))), uploadedBytes: bytes, writtenBytes: 2 * bytes, backlogSegments: backlog,
 			backlogBytes: backlog * 4e6, oldestPending: oldest, startedSegments: 12, sealedSegments: 10}
 	}
 	window := []tierSample{sample(0, 0, 1, 3), sample(2, 8e6, 5, 14), sample(4, 20e6, 2, 6)}
@@ -115,11 +118,11 @@ func TestSummarizeTier(t *testing.T) {
 		want    tierResult
 		keepsUp bool // with 10s segments and a 1s scan: at most 21 s of waiting
 	}{
-		{"drained", window, last, tierResult{uploadRate: 5e6, maxBacklog: 5, maxBacklogBytes: 20e6, maxOldest: 14, endBacklog: 2,
+		{"drained", window, last, tierResult{uploadRate: 5e6, writeRate: 10e6, maxBacklog: 5, maxBacklogBytes: 20e6, maxOldest: 14, endBacklog: 2,
 			failures: 3, drained: true, drainTime: 1500 * time.Millisecond, uploaded: 12, sealed: 12}, true},
 		{"not drained", window, tierSample{at: end, uploadedSegments: 11, startedSegments: 12, sealedSegments: 12},
-			tierResult{uploadRate: 5e6, maxBacklog: 5, maxBacklogBytes: 20e6, maxOldest: 14, endBacklog: 2, uploaded: 11, sealed: 12}, false},
-		{"fell behind", append(window, sample(6, 22e6, 9, 30)), last, tierResult{uploadRate: 22e6 / 6, maxBacklog: 9, maxBacklogBytes: 36e6,
+			tierResult{uploadRate: 5e6, writeRate: 10e6, maxBacklog: 5, maxBacklogBytes: 20e6, maxOldest: 14, endBacklog: 2, uploaded: 11, sealed: 12}, false},
+		{"fell behind", append(window, sample(6, 22e6, 9, 30)), last, tierResult{uploadRate: 22e6 / 6, writeRate: 44e6 / 6, maxBacklog: 9, maxBacklogBytes: 36e6,
 			maxOldest: 30, endBacklog: 9, failures: 3, drained: true, drainTime: 1500 * time.Millisecond, uploaded: 12, sealed: 12}, false},
 		{"one sample", window[:1], last, tierResult{maxBacklog: 1, maxBacklogBytes: 4e6, maxOldest: 3, failures: 3, drained: true,
 			drainTime: 1500 * time.Millisecond, uploaded: 12, sealed: 12}, true},
@@ -139,13 +142,13 @@ func TestSummarizeTier(t *testing.T) {
 func TestTierCostAndLines(t *testing.T) {
 	t.Parallel()
 	o := tierOptions{segment: 10 * time.Second, scan: time.Second, drain: time.Minute}
-	tr := &tierResult{uploadRate: 75e6, maxBacklog: 210, maxBacklogBytes: 840e6, maxOldest: 12, drained: true,
+	tr := &tierResult{uploadRate: 75e6, writeRate: 76e6, maxBacklog: 210, maxBacklogBytes: 840e6, maxOldest: 12, drained: true,
 		drainTime: 4 * time.Second, uploaded: 1200, sealed: 1200, weedCPU: 30 * time.Second, wall: 50 * time.Second}
 	base, tiered := &pushResult{cpu: 0.5}, &pushResult{cpu: 0.9, tier: tr}
 	if got, want := tierCost(base, tiered, 200, o), "tiering costs camvault +40.0% of a core (+0.200% per camera) over the round without; keeps up: yes"; got != want {
 		t.Errorf("cost %q\nwant %q", got, want)
 	}
-	want := "tier: upload 75.0 MB/s; backlog max 210 segments / 840.0 MB, oldest waited 12.0 s, 0 at the window's end; " +
+	want := "tier: upload 75.0 MB/s (76.0 MB/s written); backlog max 210 segments / 840.0 MB, oldest waited 12.0 s, 0 at the window's end; " +
 		"drained 4.0 s after the streams (1200/1200 segments uploaded, 0 failed attempts); weed 30.0 cpu-s = 60.0% of a core"
 	if got := tr.String(); got != want {
 		t.Errorf("line %q\nwant %q", got, want)
