@@ -30,6 +30,7 @@ const (
 type tierOptions struct {
 	on          bool
 	weed        string        // the weed binary; "" is weed.Find's
+	weedDir     string        // the parent of each round's weed data; "" is the round's directory
 	segment     time.Duration // recorder.segment_duration of both rounds
 	scan        time.Duration // tier.scan_interval
 	concurrency int           // tier.upload_concurrency; 0 is camvault's default
@@ -40,6 +41,7 @@ type tierOptions struct {
 func (o *tierOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.on, "tier", false, "run each count twice with short segments (-tier-segment): without tiering, then tiering to a SeaweedFS weed mini the bench starts and stops; report the upload throughput, the backlog, its drain after the streams, and weed's CPU")
 	fs.StringVar(&o.weed, "weed", "", "the weed `binary` of -tier; defaults to $CAMVAULT_WEED, weed on PATH, then where scripts/test.sh builds it")
+	fs.StringVar(&o.weedDir, "weed-dir", "", "`directory` under which each tiered round's weed keeps its data (removed after the round); defaults to the round's directory, on the disk camvault records to. A tmpfs such as /dev/shm keeps weed's writes off that disk, as a remote object store would")
 	fs.DurationVar(&o.segment, "tier-segment", defaultTierSegment, "recorder segment_duration of -tier's rounds: sealed segments upload while the publishers stream")
 	fs.DurationVar(&o.scan, "tier-scan", defaultTierScan, "tier scan_interval of -tier's rounds")
 	fs.IntVar(&o.concurrency, "tier-concurrency", 0, "tier upload_concurrency of -tier's rounds; 0 is camvault's default")

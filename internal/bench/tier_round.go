@@ -41,7 +41,7 @@ func (o *tierOptions) start(ctx context.Context, dir string, so serverOptions, t
 	s.every = o.sample
 	endpoint := ""
 	if tiered {
-		w, err := startWeed(ctx, o.weed, dir)
+		w, err := startWeed(ctx, o.weed, dir, o.weedDir)
 		if err != nil {
 			return so, nil, err
 		}

@@ -9,12 +9,12 @@ import (
 
 func TestParsePushTier(t *testing.T) {
 	t.Parallel()
-	o, err := parsePush([]string{"-tier", "-weed", "/opt/weed", "-tier-segment", "5s", "-tier-scan", "200ms",
+	o, err := parsePush([]string{"-tier", "-weed", "/opt/weed", "-weed-dir", "/dev/shm", "-tier-segment", "5s", "-tier-scan", "200ms",
 		"-tier-concurrency", "8", "-tier-drain", "30s", "-tier-sample-every", "1s", "-duration", "20s"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := tierOptions{on: true, weed: "/opt/weed", segment: 5 * time.Second, scan: 200 * time.Millisecond,
+	want := tierOptions{on: true, weed: "/opt/weed", weedDir: "/dev/shm", segment: 5 * time.Second, scan: 200 * time.Millisecond,
 		concurrency: 8, drain: 30 * time.Second, sample: time.Second}
 	if o.tier != want {
 		t.Errorf("tier options %+v, want %+v", o.tier, want)

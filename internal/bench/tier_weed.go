@@ -41,13 +41,15 @@ type weedServer struct {
 	cmd      *exec.Cmd
 	endpoint string
 	ports    weed.Ports
+	data     string // weed's data directory
 	log      *os.File
 	exited   chan struct{} // closed when the process has been waited for
 }
 
-// startWeed starts bin (weed.Find's when "") with its data in dir and
-// waits until it stores an object in weedBucket.
-func startWeed(ctx context.Context, bin, dir string) (*weedServer, error) {
+// startWeed starts bin (weed.Find's when "") with its log in dir and its
+// data in a new directory under dataParent (dir when ""), and waits until
+// it stores an object in weedBucket. stop removes the data.
+func startWeed(ctx context.Context, bin, dir, dataParent string) (*weedServer, error) {
 	if bin == "" {
 		var err error
 		if bin, err = weed.Find(); err != nil {
@@ -67,11 +69,14 @@ func startWeed(ctx context.Context, bin, dir string) (*weedServer, error) {
 	if w.log, err = os.Create(filepath.Join(dir, "weed.log")); err != nil {
 		return nil, err
 	}
-	cfg := weed.Config{Dir: filepath.Join(dir, "weed"), Ports: w.ports, VolumeSizeMB: weedVolumeMB, MaxVolumes: weedVolumes}
-	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
+	if dataParent == "" {
+		dataParent = dir
+	}
+	if w.data, err = os.MkdirTemp(dataParent, "camvault-bench-weed-"); err != nil {
 		w.log.Close()
 		return nil, err
 	}
+	cfg := weed.Config{Dir: w.data, Ports: w.ports, VolumeSizeMB: weedVolumeMB, MaxVolumes: weedVolumes}
 	w.cmd = exec.Command(bin, cfg.Args()...)
 	w.cmd.Env = weed.Env(weedAccessKey, weedSecretKey)
 	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
@@ -114,11 +119,12 @@ func (w *weedServer) cpu() time.Duration {
 }
 
 // stop kills weed (it takes many seconds to stop on SIGTERM, and its data
-// goes with the round), waits for it, removes the unix sockets it leaves in
-// /tmp and closes its log.
+// goes with the round), waits for it, removes its data and the unix sockets
+// it leaves in /tmp, and closes its log.
 func (w *weedServer) stop() {
 	_ = w.cmd.Process.Kill() // it may have exited already
 	<-w.exited
 	_ = weed.RemoveSockets(&w.ports) // leftovers harm no one: weed's sockets are named by port
+	_ = os.RemoveAll(w.data)         // best effort, as the round's directory
 	w.log.Close()
 }
