@@ -19,9 +19,11 @@ import (
 // (its line says so, and Run fails when the backlog does not drain), and
 // the camvault under test exports the tier's series that the line is made
 // of. Whether it keeps up is not asserted: a busy machine may make a
-// segment wait. It needs ffmpeg and weed (scripts/test.sh builds it).
+// segment wait. It needs ffmpeg (named here, so that scripts/test.sh runs
+// this package's interop tests alone: they stream in real time) and weed
+// (scripts/test.sh builds it).
 func TestRunPushTier(t *testing.T) {
-	needFFmpeg(t)
+	needTool(t, "ffmpeg")
 	bin, err := weed.Find()
 	if err != nil {
 		if os.Getenv("CI") != "" {
