@@ -69,16 +69,8 @@ func (s *Store) MarkUpload(camera string, start time.Time, m UploadMark) error {
 func (s *Store) PendingUploads(camera string, from time.Time, limit int) (pending []SegmentInfo, resume time.Time, err error) {
 	resume = from
 	err = s.view(func(tx *bolt.Tx) error {
-		cb := tx.Bucket(bucketCameras).Bucket([]byte(camera))
-		if cb == nil {
-			return nil
-		}
+		cb, c, k, v := segmentsFrom(tx, camera, from)
 		unsettled := false
-		c := cb.Bucket(bucketSegments).Cursor()
-		k, v := c.First()
-		if !from.IsZero() {
-			k, v = c.Seek(segKey(from))
-		}
 		for ; k != nil && len(pending) < limit; k, v = c.Next() {
 			if len(k) != 8 {
 				continue
@@ -108,4 +100,59 @@ func (s *Store) PendingUploads(camera string, from time.Time, limit int) (pendin
 		return nil
 	})
 	return pending, resume, err
+}
+
+// UploadBacklog is a summary of a camera's upload queue.
+type UploadBacklog struct {
+	// Segments and Bytes count the sealed entries with no upload mark.
+	Segments int
+	Bytes    int64
+	// OldestEnd is when the first of them ended; zero when there is none.
+	OldestEnd time.Time
+}
+
+// UploadBacklog summarizes camera's sealed entries whose upload state is
+// UploadNone and that start at or after from (a zero from is the first
+// entry): every one of them, not a batch. It reads only each entry's head
+// and upload state (no allocation per entry), in one read transaction, so
+// the cost is a cursor step per entry from from on: PendingUploads' resume
+// makes that the queue itself plus what was settled behind its head.
+// Entries that do not decode are skipped. Safe for concurrent use.
+func (s *Store) UploadBacklog(camera string, from time.Time) (UploadBacklog, error) {
+	var b UploadBacklog
+	err := s.view(func(tx *bolt.Tx) error {
+		_, c, k, v := segmentsFrom(tx, camera, from)
+		for ; k != nil; k, v = c.Next() {
+			h, ok := decodeSegHead(v)
+			up, upOK := uploadStateOf(v)
+			if len(k) != 8 || !ok || !upOK || h.state != StateSealed || up != UploadNone {
+				continue
+			}
+			if b.Segments == 0 {
+				b.OldestEnd = nsTime(h.end)
+			}
+			b.Segments++
+			b.Bytes += h.bytes
+		}
+		return nil
+	})
+	return b, err
+}
+
+// segmentsFrom returns camera's bucket and a cursor on its segment entries
+// at the first entry at or after from (a zero from is the first entry),
+// with that entry; k is nil when there is none or the camera has no
+// bucket.
+func segmentsFrom(tx *bolt.Tx, camera string, from time.Time) (cb *bolt.Bucket, c *bolt.Cursor, k, v []byte) {
+	cb = tx.Bucket(bucketCameras).Bucket([]byte(camera))
+	if cb == nil {
+		return nil, nil, nil, nil
+	}
+	c = cb.Bucket(bucketSegments).Cursor()
+	if from.IsZero() {
+		k, v = c.First()
+	} else {
+		k, v = c.Seek(segKey(from))
+	}
+	return cb, c, k, v
 }

@@ -80,3 +80,52 @@ func TestRevisionAndUploadMark(t *testing.T) {
 		t.Errorf("rebuilt: revisions %d %d, upload %v", infos[0].Revision, infos[1].Revision, infos[0].Upload.State)
 	}
 }
+
+// TestUploadBacklogCountsPastTheBatch: the backlog counts every sealed,
+// unmarked entry from its start on, however many a PendingUploads batch
+// takes, with their bytes and the first one's end; marked and open entries
+// are left out.
+func TestUploadBacklogCountsPastTheBatch(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	const sealed = 5
+	for i := range sealed {
+		seg := writeSegment(t, s, "cam", start.Add(time.Duration(i)*time.Minute), 1+i%2)
+		seg.Seal()
+		<-seg.Done()
+	}
+	open := start.Add(sealed * time.Minute)
+	seg := writeSegment(t, s, "cam", open, 1)
+	defer func() { seg.Seal(); <-seg.Done() }()
+	waitInfo(t, s, "cam", open, 0)
+	if err := s.MarkUpload("cam", start, storage.UploadMark{State: storage.UploadDone, Key: "k", At: start}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkUpload("cam", start.Add(2*time.Minute), storage.UploadMark{State: storage.UploadRefused, At: start}); err != nil {
+		t.Fatal(err)
+	}
+	infos, err := s.Segments("cam", time.Time{}, time.Time{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := storage.UploadBacklog{Segments: 3, OldestEnd: infos[1].End}
+	for _, i := range []int{1, 3, 4} {
+		want.Bytes += infos[i].Bytes
+	}
+	pending, resume, err := s.PendingUploads("cam", time.Time{}, 1)
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("pending %d, %v", len(pending), err)
+	}
+	for _, from := range []time.Time{{}, resume} {
+		if got, err := s.UploadBacklog("cam", from); err != nil || got != want || got.Bytes == 0 {
+			t.Errorf("backlog from %v: %+v, %v; want %+v", from, got, err, want)
+		}
+	}
+	if got, err := s.UploadBacklog("cam", start.Add(4*time.Minute)); err != nil || got.Segments != 1 || got.Bytes != infos[4].Bytes {
+		t.Errorf("backlog from the last sealed one: %+v, %v", got, err)
+	}
+	if got, err := s.UploadBacklog("nobody", time.Time{}); err != nil || got != (storage.UploadBacklog{}) {
+		t.Errorf("backlog of an unknown camera: %+v, %v", got, err)
+	}
+}

@@ -16,7 +16,7 @@ import (
 const (
 	DefaultRegion            = "us-east-1"
 	DefaultNode              = "local"
-	DefaultConcurrency       = 4
+	DefaultConcurrency       = 16
 	DefaultRetryMin          = time.Second
 	DefaultRetryMax          = 5 * time.Minute
 	DefaultPartSize          = 16 << 20

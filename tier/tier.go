@@ -56,10 +56,13 @@ type Stats struct {
 	Refused uint64
 	// DeletedObjects counts objects object retention removed.
 	DeletedObjects uint64
-	// Queue is how many sealed segments waited for upload at the last scan
-	// (at most ScanBatch per camera are counted); OldestPending is how
+	// Queue and QueueBytes are the sealed segments, and their bytes, that
+	// waited for upload at the last scan: the whole backlog from each
+	// camera's scan position on (storage.Store.UploadBacklog), not only the
+	// ScanBatch a scan takes; in flight ones included. OldestPending is how
 	// long ago the oldest of them ended (0 when none).
 	Queue         int
+	QueueBytes    int64
 	OldestPending time.Duration
 	// Unreachable reports that the last request to the store failed.
 	Unreachable bool
@@ -189,7 +192,7 @@ func (t *Tier) scan(ctx context.Context, jobs chan<- storage.SegmentInfo, resume
 		t.log.Warn("tier scan: cameras", "err", err)
 		return
 	}
-	queue, oldest := 0, time.Time{}
+	var total storage.UploadBacklog
 	for _, cam := range cams {
 		pending, next, err := t.store.PendingUploads(cam, resume[cam], t.cfg.ScanBatch)
 		if err != nil {
@@ -197,18 +200,24 @@ func (t *Tier) scan(ctx context.Context, jobs chan<- storage.SegmentInfo, resume
 			continue
 		}
 		resume[cam] = next
-		queue += len(pending)
 		for i := range pending {
-			if oldest.IsZero() || pending[i].End.Before(oldest) {
-				oldest = pending[i].End
-			}
 			t.offer(ctx, jobs, &pending[i])
+		}
+		b, err := t.store.UploadBacklog(cam, next)
+		if err != nil {
+			t.log.Warn("tier scan: backlog", "camera", cam, "err", err)
+			continue
+		}
+		total.Segments += b.Segments
+		total.Bytes += b.Bytes
+		if !b.OldestEnd.IsZero() && (total.OldestEnd.IsZero() || b.OldestEnd.Before(total.OldestEnd)) {
+			total.OldestEnd = b.OldestEnd
 		}
 	}
 	t.mu.Lock()
-	t.stats.Queue, t.stats.OldestPending = queue, 0
-	if !oldest.IsZero() {
-		t.stats.OldestPending = max(t.cfg.Now().Sub(oldest), 0)
+	t.stats.Queue, t.stats.QueueBytes, t.stats.OldestPending = total.Segments, total.Bytes, 0
+	if !total.OldestEnd.IsZero() {
+		t.stats.OldestPending = max(t.cfg.Now().Sub(total.OldestEnd), 0)
 	}
 	t.mu.Unlock()
 }

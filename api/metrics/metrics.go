@@ -43,6 +43,9 @@ type Sources struct {
 	// WriteRate reports the bytes/s the store writes now (Store.WriteRate). Without it the
 	// rate is the sum of the cameras' recorder bitrates.
 	WriteRate func() float64
+	// Tier reports the upload of sealed segments to object storage; nil without tiering (no
+	// camvault_tier_ series then).
+	Tier func() TierStats
 	// StorageObserver is the observer given to the Store's Config (NewStorageObserver); nil
 	// makes one, which then only sees what is fed to it by hand.
 	StorageObserver *StorageObserver
@@ -146,6 +149,9 @@ func New(src Sources) (*Metrics, error) {
 	}
 	if src.Peer != nil {
 		cs = append(cs, peerCounters(src.Peer)...)
+	}
+	if src.Tier != nil {
+		cs = append(cs, newTierCollector(src.Tier))
 	}
 	m.cameras = newCollector(m)
 	for _, c := range cs {

@@ -37,8 +37,15 @@ func rtspStats() metrics.RTSPStats {
 		Sessions: map[string]int{"publish": 1, "live": 1}, SlowClients: 4, UDPDrops: 5}
 }
 
+// tierStats is what a tier behind on two segments after a failed attempt reports.
+func tierStats() metrics.TierStats {
+	return metrics.TierStats{UploadedSegments: 7, UploadedBytes: 7 << 20, Failures: 1, Refused: 2, DeletedObjects: 3,
+		BacklogSegments: 2, BacklogBytes: 3 << 20, OldestPending: 1500 * time.Millisecond, Unreachable: true}
+}
+
 func TestLintWithRealData(t *testing.T) {
 	f := newFixture(t, metrics.Sources{
+		Tier:      tierStats,
 		RTSP:      rtspStats,
 		DiskSpace: func() (int64, int64, error) { return 1 << 30, 4 << 30, nil },
 		IndexSize: func() (int64, error) { return 1 << 20, nil },
@@ -272,6 +279,39 @@ func TestProcessSeries(t *testing.T) {
 	}
 }
 
+// TestTierSeries: the tier's counters and backlog are exported as they are read at the
+// scrape, and a node without tiering has no tier series.
+func TestTierSeries(t *testing.T) {
+	st := tierStats()
+	f := newFixture(t, metrics.Sources{Tier: func() metrics.TierStats { return st }})
+	check := func(want map[string]float64) {
+		t.Helper()
+		fams := gather(t, f.m)
+		for name, v := range want {
+			if got := values(fams[name]); !maps.Equal(got, map[string]float64{"": v}) {
+				t.Errorf("%s = %v, want %v", name, got, v)
+			}
+		}
+	}
+	check(map[string]float64{
+		"camvault_tier_uploaded_segments_total": 7, "camvault_tier_uploaded_bytes_total": 7 << 20,
+		"camvault_tier_upload_failures_total": 1, "camvault_tier_refused_segments_total": 2,
+		"camvault_tier_deleted_objects_total": 3, "camvault_tier_backlog_segments": 2,
+		"camvault_tier_backlog_bytes": 3 << 20, "camvault_tier_oldest_pending_seconds": 1.5,
+		"camvault_tier_store_unreachable": 1,
+	})
+	st.UploadedSegments, st.BacklogSegments, st.BacklogBytes, st.OldestPending, st.Unreachable = 9, 0, 0, 0, false
+	check(map[string]float64{"camvault_tier_uploaded_segments_total": 9, "camvault_tier_backlog_segments": 0,
+		"camvault_tier_backlog_bytes": 0, "camvault_tier_oldest_pending_seconds": 0, "camvault_tier_store_unreachable": 0})
+
+	none := newFixture(t, metrics.Sources{})
+	for name := range gather(t, none.m) {
+		if strings.HasPrefix(name, "camvault_tier_") {
+			t.Errorf("%s without tiering", name)
+		}
+	}
+}
+
 // TestWriteRateFromCameras leaves Sources.WriteRate unset: the rate is the cameras' bitrates.
 func TestWriteRateFromCameras(t *testing.T) {
 	f := newFixture(t, metrics.Sources{DiskSpace: func() (int64, int64, error) { return 1e9, 2e9, nil }})
@@ -291,7 +331,7 @@ func TestWriteRateFromCameras(t *testing.T) {
 
 // TestHandlerServesText scrapes the handler as Prometheus does and parses the answer.
 func TestHandlerServesText(t *testing.T) {
-	f := newFixture(t, metrics.Sources{RTSP: rtspStats})
+	f := newFixture(t, metrics.Sources{RTSP: rtspStats, Tier: tierStats})
 	frames := recordThree(t, f)
 	w := httptest.NewRecorder()
 	f.m.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
@@ -310,6 +350,9 @@ func TestHandlerServesText(t *testing.T) {
 	}
 	if got := values(fams["camvault_rtsp_connections"]); !maps.Equal(got, map[string]float64{"kind=rtsp": 2, "kind=rtsps": 1}) {
 		t.Errorf("connections %v", got)
+	}
+	if got := values(fams["camvault_tier_backlog_bytes"]); got[""] != 3<<20 {
+		t.Errorf("tier backlog %v, want 3 MiB", got)
 	}
 	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total", "camvault_camera_write_duration_seconds"} {
 		if fams[name] == nil {

@@ -192,10 +192,11 @@ var depRules = []depRule{
 	},
 	{
 		// camvault bench is linked into the binary: it drives camvault over the wire and reads
-		// what was recorded, but never reaches into ingest or playback.
+		// what was recorded, but never reaches into ingest or playback. push -tier runs a weed
+		// (internal/weed), makes its bucket (minio-go) and reads camvault's /metrics (expfmt).
 		pkg:      "internal/bench",
-		camvault: []string{"rtsp", "media", "auth", "storage", "recorder"},
-		modules:  []string{modMP4},
+		camvault: []string{"rtsp", "media", "auth", "storage", "recorder", "internal/weed"},
+		modules:  []string{modMP4, "github.com/minio/minio-go/v7", modPromCommon},
 		never:    []string{"ingest", "playback", "api"},
 	},
 	{

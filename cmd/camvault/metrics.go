@@ -8,6 +8,7 @@ import (
 	"github.com/camvault/camvault/api/metrics"
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/rtsp"
+	"github.com/camvault/camvault/tier"
 )
 
 // rtspMetrics reports what the RTSP server has open at a scrape: connections by kind ("rtsp",
@@ -61,4 +62,18 @@ type countingLimiter struct {
 func (c countingLimiter) Fail(peer netip.Addr, now time.Time) time.Duration {
 	c.failed("rtsp")
 	return c.FailureLimiter.Fail(peer, now)
+}
+
+// tierMetrics reports t's stats for the metrics; nil (no tier series) without tiering.
+func tierMetrics(t *tier.Tier) func() metrics.TierStats {
+	if t == nil {
+		return nil
+	}
+	return func() metrics.TierStats {
+		st := t.Stats()
+		return metrics.TierStats{UploadedSegments: st.UploadedObjects, UploadedBytes: st.UploadedBytes,
+			Failures: st.Failures, Refused: st.Refused, DeletedObjects: st.DeletedObjects,
+			BacklogSegments: st.Queue, BacklogBytes: st.QueueBytes, OldestPending: st.OldestPending,
+			Unreachable: st.Unreachable}
+	}
 }

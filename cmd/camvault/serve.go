@@ -180,7 +180,8 @@ func startRecording(l *lifecycle, cfg *fileConfig, log *slog.Logger) (*apiParts,
 	p := &apiParts{store: store, rec: rec, pull: pull, live: relay, cluster: cp, tier: tiered}
 	p.metrics, err = metrics.New(metrics.Sources{Store: store, Recorder: rec, Pull: pull,
 		RTSP: rtspMetrics(func() *rtsp.Server { return p.rtsp }, pull), DiskSpace: store.DiskSpace,
-		IndexSize: store.IndexSize, WriteRate: store.WriteRate, StorageObserver: storeObs, Peer: cp.peerStats()})
+		IndexSize: store.IndexSize, WriteRate: store.WriteRate, StorageObserver: storeObs, Peer: cp.peerStats(),
+		Tier: tierMetrics(tiered)})
 	return p, err
 }
 

@@ -65,6 +65,11 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{[]string{"push", "-duration", "6s", "-ramp", "5s"}, "-duration"},
 		{[]string{"push", "-no-such-flag"}, "not defined"},
 		{[]string{"push", "-http-probe", "-http-probe-every", "5ms"}, "-http-probe-every"},
+		{[]string{"push", "-tier", "-duration", "10s", "-tier-segment", "6s"}, "-tier-segment 6s: want 1s to half of -duration"},
+		{[]string{"push", "-tier", "-tier-segment", "500ms"}, "-tier-segment"},
+		{[]string{"push", "-tier", "-tier-scan", "1ms"}, "-tier-scan"},
+		{[]string{"push", "-tier", "-tier-concurrency", "300"}, "-tier-concurrency"},
+		{[]string{"push", "-tier", "-tier-drain", "0s"}, "-tier-drain"},
 		{[]string{"play", "-n", "1,x"}, "want counts"},
 		{[]string{"pull", "-source", "tape"}, "-source"},
 		{[]string{"pull", "-transport", "sctp"}, "-transport"},
@@ -101,8 +106,11 @@ func TestParsePush(t *testing.T) {
 		o.tick != 0 || o.transport != "tcp" || o.clip.bitrate != "3M" || o.server != want {
 		t.Errorf("parsePush = %+v", o)
 	}
-	if got := o.protoLabel(); got != "tls+auth" {
+	if got := o.protoLabel(false); got != "tls+auth" {
 		t.Errorf("protoLabel = %q, want tls+auth", got)
+	}
+	if got := o.protoLabel(true); got != "tls+auth+tier" {
+		t.Errorf("protoLabel of a tiered round = %q, want tls+auth+tier", got)
 	}
 	o, err = parsePush([]string{"-http-probe", "-http-probe-every", "100ms"}, io.Discard)
 	if err != nil || o.probeEvery != 100*time.Millisecond {
@@ -112,7 +120,8 @@ func TestParsePush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.tick != defaultTick || o.clip.duration != time.Minute || !slices.Equal(o.counts, []int{10}) || o.protoLabel() != "udp" || o.probeEvery != 0 {
+	if o.tick != defaultTick || o.clip.duration != time.Minute || !slices.Equal(o.counts, []int{10}) || o.protoLabel(false) != "udp" || o.probeEvery != 0 || o.tier.on ||
+		len(o.tier.rounds()) != 1 {
 		t.Errorf("parsePush defaults = %+v", o)
 	}
 }

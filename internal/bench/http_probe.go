@@ -105,27 +105,41 @@ func nextRound(prev time.Time, every time.Duration, now time.Time) time.Time {
 // get sends one GET of target, reads the whole answer and returns the time
 // it took; any answer but 200 is an error.
 func (p *httpProbe) get(ctx context.Context, target string) (time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+target, nil)
-	if err != nil {
-		return 0, err
-	}
-	if p.token != "" {
-		req.Header.Set("Authorization", "Bearer "+p.token)
-	}
 	t0 := time.Now()
-	resp, err := p.client.Do(req)
+	err := httpGet(ctx, p.client, p.base+target, p.token, func(body io.Reader) error {
+		_, err := io.Copy(io.Discard, body)
+		return err
+	})
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("GET %s: %w", target, err)
+	}
+	return time.Since(t0), nil
+}
+
+// httpGet sends one GET of url, with token as a bearer token unless it is
+// "", and hands the answer's body to read; any answer but 200 is an error
+// that quotes the start of the body.
+func httpGet(ctx context.Context, client *http.Client, url, token string, read func(io.Reader) error) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, probeErrorBytes)) // quoted as far as it came
-		return 0, fmt.Errorf("GET %s: %s: %s", target, resp.Status, strings.TrimSpace(string(b)))
+		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(b)))
 	}
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return 0, fmt.Errorf("GET %s: read answer: %w", target, err)
+	if err := read(resp.Body); err != nil {
+		return fmt.Errorf("read answer: %w", err)
 	}
-	return time.Since(t0), nil
+	return nil
 }
 
 // add counts one request.

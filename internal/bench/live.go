@@ -221,7 +221,7 @@ func liveLoadRound(ctx context.Context, o *liveOptions, sched *schedule, cams, p
 	res.cpu, res.benchCPU, res.rss = srv.measure(ctx, loadFrom, loadTo)
 	watching.Wait()
 	pushing.Wait()
-	res.recorded, res.problems = endPush(srv, dir, pubs, errs, sched.clip.VideoFrames, res.problems)
+	res.recorded, res.problems = endPush(srv, dir, pubs, errs, recordCheck{frames: sched.clip.VideoFrames}, res.problems)
 	return res, nil
 }
 

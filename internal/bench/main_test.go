@@ -15,13 +15,17 @@ import (
 func TestMain(m *testing.M) { leaktest.Main(m) }
 
 // needFFmpeg skips the test when ffmpeg is missing, or fails it in CI.
-func needFFmpeg(t *testing.T) {
+func needFFmpeg(t *testing.T) { needTool(t, "ffmpeg") }
+
+// needTool skips the test when the program name is not on PATH, or fails
+// it in CI.
+func needTool(t *testing.T, name string) {
 	t.Helper()
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
+	if _, err := exec.LookPath(name); err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("ffmpeg is required in CI: %v", err)
+			t.Fatalf("%s is required in CI: %v", name, err)
 		}
-		t.Skipf("ffmpeg not found: %v", err)
+		t.Skipf("%s not found: %v", name, err)
 	}
 }
 

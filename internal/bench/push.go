@@ -25,6 +25,7 @@ type pushOptions struct {
 	// probeEvery is the pace of the HTTP probe (-http-probe-every); 0
 	// without -http-probe.
 	probeEvery time.Duration
+	tier       tierOptions // -tier: each count without, then with tiering
 }
 
 func parsePush(args []string, stderr io.Writer) (*pushOptions, error) {
@@ -39,6 +40,7 @@ func parsePush(args []string, stderr io.Writer) (*pushOptions, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep each round's data directory")
 	fs.StringVar(&o.server.extraConf, "server-config", "", "YAML `lines` appended to the camvault config under test, e.g. 'storage: {sync: none}'")
 	o.server.register(fs)
+	o.tier.register(fs)
 	probe := fs.Bool("http-probe", false, "while all publishers stream, ask camvault's GET /api/v1/cameras, GET recordings of the last hour and GET /metrics, one after the other, every -http-probe-every; print each route's latency and fail on any answer but 200")
 	fs.DurationVar(&o.probeEvery, "http-probe-every", 250*time.Millisecond, "pace of -http-probe's rounds")
 	fs.BoolVar(&o.server.auth, "auth", false, "the camvault under test has a user, and publishers authenticate with Digest")
@@ -65,18 +67,21 @@ func parsePush(args []string, stderr io.Writer) (*pushOptions, error) {
 	if o.clip.duration < 3*time.Second || o.clip.duration < o.ramp+2*time.Second {
 		return nil, errors.New("bench push: -duration must exceed -ramp by at least 2s")
 	}
-	return o, nil
+	return o, o.tier.validate(o.clip.duration)
 }
 
 // protoLabel names the transport in the results: tcp, udp or tls, with
-// "+auth" when publishers authenticate.
-func (o *pushOptions) protoLabel() string {
+// "+auth" when publishers authenticate and "+tier" in a tiered round.
+func (o *pushOptions) protoLabel(tiered bool) string {
 	l := o.transport
 	if o.server.tls {
 		l = "tls"
 	}
 	if o.server.auth {
 		l += "+auth"
+	}
+	if tiered {
+		l += "+tier"
 	}
 	return l
 }
@@ -101,34 +106,60 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"N", "proto", "cpu_core%", "per_stream%", "rss_MiB", "frames", "lost_frames", "bench_cpu%")
 	var failed error
 	for _, n := range o.counts {
-		res, err := pushRound(ctx, o, sched, n)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "%6d %9s %9.1f %11.3f %9.1f %14s %12d %10.1f\n", n, o.protoLabel(),
-			res.cpu*100, res.cpu*100/float64(n), float64(res.rss)/(1<<20),
-			fmt.Sprintf("%d/%d", res.recorded, res.expected), res.expected-res.recorded, res.benchCPU*100)
-		for _, st := range res.probe {
-			fmt.Fprintln(stdout, " ", st)
-		}
-		printProblems(stdout, res.problems)
-		if len(res.problems) > 0 || res.recorded != res.expected {
-			failed = errors.New("bench push: frames were lost or recordings are wrong")
+		var base *pushResult
+		for _, tiered := range o.tier.rounds() {
+			res, err := pushRound(ctx, o, sched, n, tiered)
+			if err != nil {
+				return err
+			}
+			printPushRound(stdout, o, n, res, base)
+			if len(res.problems) > 0 || res.recorded != res.expected {
+				failed = errors.New("bench push: frames were lost or recordings are wrong")
+			}
+			if res.tier != nil && !res.tier.drained {
+				failed = errors.New("bench push: the upload backlog did not drain")
+			}
+			base = res
 		}
 	}
 	return failed
 }
 
+// printPushRound prints a round's row and what follows it: the HTTP
+// probe's lines, with -tier the load and CPU time, and for a tiered round
+// the tier's line and its cost over base, the round without tiering.
+func printPushRound(w io.Writer, o *pushOptions, n int, res, base *pushResult) {
+	fmt.Fprintf(w, "%6d %9s %9.1f %11.3f %9.1f %14s %12d %10.1f\n", n, o.protoLabel(res.tier != nil),
+		res.cpu*100, res.cpu*100/float64(n), float64(res.rss)/(1<<20),
+		fmt.Sprintf("%d/%d", res.recorded, res.expected), res.expected-res.recorded, res.benchCPU*100)
+	for _, st := range res.probe {
+		fmt.Fprintln(w, " ", st)
+	}
+	if o.tier.on {
+		fmt.Fprintf(w, "  load average %s at the start; camvault %.1f cpu-s in %.1f s\n", res.load, res.cpuTime.Seconds(), res.wall.Seconds())
+	}
+	if res.tier != nil {
+		fmt.Fprintln(w, " ", res.tier)
+		if base != nil {
+			fmt.Fprintln(w, " ", tierCost(base, res, n, o.tier))
+		}
+	}
+	printProblems(w, res.problems)
+}
+
 // pushResult is one round's measurements.
 type pushResult struct {
 	cpu, benchCPU      float64 // cores used by camvault, by the bench itself
-	rss                int64   // camvault's peak resident set
+	cpuTime, wall      time.Duration
+	rss                int64 // camvault's peak resident set
 	expected, recorded int
 	probe              []*probeStats // with -http-probe
+	load               string        // /proc/loadavg's three averages when the round began
+	tier               *tierResult   // in a tiered round
 	problems           []string
 }
 
-func pushRound(ctx context.Context, o *pushOptions, sched *schedule, n int) (*pushResult, error) {
+func pushRound(ctx context.Context, o *pushOptions, sched *schedule, n int, tiered bool) (*pushResult, error) {
 	dir, err := os.MkdirTemp("", "camvault-bench-")
 	if err != nil {
 		return nil, err
@@ -136,12 +167,17 @@ func pushRound(ctx context.Context, o *pushOptions, sched *schedule, n int) (*pu
 	if !o.keep {
 		defer os.RemoveAll(dir)
 	}
-	srv, err := startServer(ctx, dir, n, o.server)
+	res := &pushResult{expected: n * sched.clip.VideoFrames, load: loadAverage()}
+	so, sampler, err := o.tier.start(ctx, dir, o.server, tiered)
+	if err != nil {
+		return nil, err
+	}
+	defer sampler.stop()
+	srv, err := startServer(ctx, dir, n, so)
 	if err != nil {
 		return nil, err
 	}
 	defer srv.kill()
-	res := &pushResult{expected: n * sched.clip.VideoFrames}
 	pubs, err := connectPublishers(ctx, srv, o, sched, n)
 	if err != nil {
 		return nil, fmt.Errorf("connect publishers: %w\n%s", err, srv.logTail())
@@ -156,14 +192,26 @@ func pushRound(ctx context.Context, o *pushOptions, sched *schedule, n int) (*pu
 		probe := newHTTPProbe(srv.httpAddr, srv.token, publisherCameras(pubs), o.probeEvery)
 		wg.Go(func() { res.probe = probe.run(ctx, from, to) })
 	}
-	res.cpu, res.benchCPU, res.rss = srv.measure(ctx, from, to)
+	sampler.srv = srv
+	wg.Go(func() { sampler.run(ctx, from, to) })
+	u := srv.measureUsage(ctx, from, to)
+	res.cpu, res.benchCPU, res.rss = cores(u.cpu, u.wall), cores(u.benchCPU, u.wall), u.rss
+	res.cpuTime, res.wall = u.cpu, u.wall
 	wg.Wait()
 	for _, st := range res.probe {
 		if p := st.problem(); p != "" {
 			res.problems = append(res.problems, p)
 		}
 	}
-	res.recorded, res.problems = endPush(srv, dir, pubs, errs, sched.clip.VideoFrames, res.problems)
+	check := recordCheck{frames: sched.clip.VideoFrames, split: o.tier.on}
+	if tiered {
+		streamsEnd := time.Now()
+		check.settle = func() { res.tier = sampler.drain(ctx, streamsEnd, o.tier.drain) }
+	}
+	res.recorded, res.problems = endPush(srv, dir, pubs, errs, check, res.problems)
+	if sampler.err != nil {
+		res.problems = append(res.problems, fmt.Sprintf("GET /metrics: %v", sampler.err))
+	}
 	return res, nil
 }
 
@@ -183,12 +231,23 @@ func streamAll(ctx context.Context, wg *sync.WaitGroup, pubs []*publisher, t0 ti
 	return errs
 }
 
+// recordCheck is what endPush checks and does.
+type recordCheck struct {
+	// frames is the video frames each camera must have recorded, split
+	// whether they may be in several segments.
+	frames int
+	split  bool
+	// settle, when set, runs once the publishers closed and before
+	// camvault stops.
+	settle func()
+}
+
 // endPush ends a round once the streams of streamAll are over: it closes
-// the publishers, stops camvault and checks that each publisher's camera
-// was recorded in dir in one segment of want frames. It returns the frames
+// the publishers, settles, stops camvault and checks that each publisher's
+// camera was recorded in dir as check says. It returns the frames
 // recorded, and problems with the stream failures and what it found
 // appended.
-func endPush(srv *server, dir string, pubs []*publisher, errs chan error, want int, problems []string) (int, []string) {
+func endPush(srv *server, dir string, pubs []*publisher, errs chan error, check recordCheck, problems []string) (int, []string) {
 	for _, p := range pubs {
 		p.close()
 	}
@@ -196,10 +255,13 @@ func endPush(srv *server, dir string, pubs []*publisher, errs chan error, want i
 	for err := range errs {
 		problems = append(problems, err.Error())
 	}
+	if check.settle != nil {
+		check.settle()
+	}
 	if err := srv.stop(); err != nil {
 		problems = append(problems, err.Error())
 	}
-	recorded, problems := countRecorded(filepath.Join(dir, "data"), publisherCameras(pubs), want, problems)
+	recorded, problems := countRecorded(filepath.Join(dir, "data"), publisherCameras(pubs), check.frames, check.split, problems)
 	if strings.Contains(srv.logTail(), "level=ERROR") {
 		problems = append(problems, "camvault logged errors:\n"+srv.logTail())
 	}

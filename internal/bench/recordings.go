@@ -12,10 +12,11 @@ import (
 )
 
 // countRecorded counts the video frames recorded per camera in the data
-// directory data and checks that each camera has one recording of want
-// frames that starts with a keyframe; it returns the total and problems
-// with what it found appended.
-func countRecorded(data string, cameras []string, want int, problems []string) (int, []string) {
+// directory data and checks that each camera has a recording of want
+// frames that starts with a keyframe, in one segment unless split (short
+// segments); it returns the total and problems with what it found
+// appended.
+func countRecorded(data string, cameras []string, want int, split bool, problems []string) (int, []string) {
 	st, err := storage.Open(storage.Config{Dir: data})
 	if err != nil {
 		return 0, append(problems, err.Error())
@@ -39,7 +40,7 @@ func countRecorded(data string, cameras []string, want int, problems []string) (
 			}
 			frames += n
 		}
-		if len(segs) != 1 {
+		if len(segs) != 1 && !split {
 			problems = append(problems, fmt.Sprintf("%s: recorded in %d segments, want 1", camera, len(segs)))
 		}
 		if frames != want {

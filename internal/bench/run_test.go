@@ -26,17 +26,8 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Skip("builds camvault and runs for about 45s")
 	}
 	needFFmpeg(t)
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("go tool not found: %v", err)
-	}
 	dir := t.TempDir()
-	exe := filepath.Join(dir, "camvault")
-	build := exec.Command(goTool, "build", "-o", exe, "./cmd/camvault")
-	build.Dir = "../.."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	exe := buildCamvault(t, dir)
 	common := []string{"-duration", "6s", "-cache", dir, "-camvault", exe}
 	for _, tc := range []struct {
 		name string
@@ -70,4 +61,21 @@ func TestRunEndToEnd(t *testing.T) {
 			t.Logf("%s", &stdout)
 		})
 	}
+}
+
+// buildCamvault builds cmd/camvault into dir and returns its path; it
+// skips t without the go tool.
+func buildCamvault(t *testing.T, dir string) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("go tool not found: %v", err)
+	}
+	exe := filepath.Join(dir, "camvault")
+	build := exec.Command(goTool, "build", "-o", exe, "./cmd/camvault")
+	build.Dir = "../.."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return exe
 }

@@ -189,23 +189,37 @@ func (s *server) waitReady(ctx context.Context) error {
 	return fmt.Errorf("camvault not ready:\n%s", s.logTail())
 }
 
+// usage is what measureUsage saw between two instants.
+type usage struct {
+	cpu, benchCPU time.Duration // CPU time of camvault (/proc), of the bench (rusage)
+	wall          time.Duration
+	rss           int64 // camvault's peak resident set
+}
+
 // measure samples the CPU use of camvault (and of the bench) between from
 // and to, and camvault's peak RSS every half second until to. CPU is in
 // cores: CPU time over wall time.
 func (s *server) measure(ctx context.Context, from, to time.Time) (cpu, benchCPU float64, rss int64) {
+	u := s.measureUsage(ctx, from, to)
+	return cores(u.cpu, u.wall), cores(u.benchCPU, u.wall), u.rss
+}
+
+// measureUsage is measure in CPU time.
+func (s *server) measureUsage(ctx context.Context, from, to time.Time) usage {
 	pid := s.cmd.Process.Pid
 	_ = sleepUntil(ctx, from)
 	c0, _ := procCPU(pid)
 	b0, w0 := selfCPU(), time.Now()
+	var u usage
 	for time.Now().Before(to) && ctx.Err() == nil {
 		if r, err := procRSS(pid); err == nil {
-			rss = max(rss, r)
+			u.rss = max(u.rss, r)
 		}
 		_ = sleepUntil(ctx, time.Now().Add(min(rssInterval, max(time.Until(to), 0))))
 	}
 	c1, _ := procCPU(pid)
-	b1, wall := selfCPU(), time.Since(w0)
-	return (c1 - c0).Seconds() / wall.Seconds(), (b1 - b0).Seconds() / wall.Seconds(), rss
+	u.cpu, u.benchCPU, u.wall = c1-c0, selfCPU()-b0, time.Since(w0)
+	return u
 }
 
 // stop sends SIGTERM and waits for camvault to exit.
@@ -232,8 +246,11 @@ func (s *server) kill() {
 }
 
 // logTail returns the end of camvault's log.
-func (s *server) logTail() string {
-	b, err := os.ReadFile(s.logf.Name())
+func (s *server) logTail() string { return logTail(s.logf.Name()) }
+
+// logTail returns the last logTailBytes of the file at path.
+func logTail(path string) string {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return err.Error()
 	}

@@ -12,7 +12,6 @@ package s3test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -27,10 +26,12 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/camvault/camvault/internal/weed"
 )
 
 // WeedVersion is the SeaweedFS module version scripts/test.sh builds.
-const WeedVersion = "v0.0.0-20261109003541-7506e5f91cd6"
+const WeedVersion = weed.Version
 
 // Static credentials and names of every server.
 const (
@@ -40,39 +41,21 @@ const (
 	Bucket    = "camvault"
 )
 
-// Bounds of the waits; long, as tests run on a busy machine.
-const (
-	readyTimeout = 90 * time.Second
-	pollEvery    = 100 * time.Millisecond
-	probeTimeout = 5 * time.Second
-)
+// readyTimeout bounds the wait for a server to store an object; long, as
+// tests run on a busy machine.
+const readyTimeout = 90 * time.Second
 
-// CachePath returns where scripts/test.sh builds weed:
-// $XDG_CACHE_HOME/camvault/weed-{WeedVersion}/weed (~/.cache/... by default).
-func CachePath() (string, error) {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, "camvault", "weed-"+WeedVersion, "weed"), nil
-}
+// CachePath returns where scripts/test.sh builds weed (weed.CachePath).
+func CachePath() (string, error) { return weed.CachePath() }
 
-// FindWeed returns the weed binary to run, or an error saying where it
-// looked.
+// FindWeed returns the weed binary to run (weed.Find), or an error saying
+// where it looked.
 func FindWeed() (string, error) {
-	if p := os.Getenv("CAMVAULT_WEED"); p != "" {
-		return p, nil
+	p, err := weed.Find()
+	if err != nil {
+		return "", fmt.Errorf("s3test: %w", err)
 	}
-	if p, err := exec.LookPath("weed"); err == nil {
-		return p, nil
-	}
-	p, err := CachePath()
-	if err == nil {
-		if _, err = os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("s3test: no weed: CAMVAULT_WEED unset, none on PATH, none at %s (scripts/test.sh builds it): %v", p, err)
+	return p, nil
 }
 
 // Server is one weed process serving S3.
@@ -83,7 +66,7 @@ type Server struct {
 	t     testing.TB
 	bin   string
 	dir   string
-	ports [10]int
+	ports weed.Ports
 	log   *os.File
 
 	// mu guards cmd and exited: the running process, if any.
@@ -131,22 +114,10 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// args is the weed command line: `weed mini` (master, volume, filer, S3
-// and an admin server in one process), every port given (mini's defaults
-// are fixed ports), bound to loopback, no Iceberg, Lance or WebDAV, no
-// telemetry, small volumes and no pre-stop wait; logs go to stderr (glog
-// would write files to /tmp). `weed server -filer -s3`
-// needs fewer ports but twice as long to accept its first object (about
-// 10 s against 5 s here); both hold writes for about 15 s after a restart
-// (the master's warm-up of three 5-second pulses).
+// args is the command line: weed.Config's `weed mini`, small volumes.
 func (s *Server) args() []string {
-	p := func(i int) string { return strconv.Itoa(s.ports[i]) }
-	return []string{"-logtostderr", "mini", "-dir=" + filepath.Join(s.dir, "data"), "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-		"-master.port=" + p(0), "-master.port.grpc=" + p(1), "-volume.port=" + p(2), "-volume.port.grpc=" + p(3),
-		"-filer.port=" + p(4), "-filer.port.grpc=" + p(5), "-s3.port=" + p(6), "-s3.port.grpc=" + p(7),
-		"-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false", "-admin.ui=false", "-master.telemetry=false",
-		"-admin.port=" + p(8), "-admin.port.grpc=" + p(9), "-admin.port.legacy=0",
-		"-master.volumeSizeLimitMB=64", "-volume.max=32", "-volume.preStopSeconds=0"}
+	c := weed.Config{Dir: filepath.Join(s.dir, "data"), Ports: s.ports}
+	return c.Args()
 }
 
 // Start starts the server (again, after Stop) on the same ports and data
@@ -157,7 +128,7 @@ func (s *Server) Start() {
 		s.t.Fatal(err)
 	}
 	cmd := exec.Command(s.bin, s.args()...)
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+AccessKey, "AWS_SECRET_ACCESS_KEY="+SecretKey)
+	cmd.Env = weed.Env(AccessKey, SecretKey)
 	cmd.Stdout, cmd.Stderr = s.log, s.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -178,45 +149,15 @@ func (s *Server) Start() {
 	s.t.Logf("s3test: weed pid %d ready on %s after %v", cmd.Process.Pid, s.Endpoint, time.Since(began).Round(time.Millisecond))
 }
 
-// waitReady polls until a probe object can be written and removed: the S3
-// port answering is not enough, the volume server must have joined.
+// waitReady polls until a probe object can be written and removed
+// (weed.WaitReady), in a bucket of its own: Bucket may not exist yet.
 func (s *Server) waitReady(exited <-chan struct{}) error {
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
-	c := s.client(1)
-	var last error
-	for {
-		pctx, pcancel := context.WithTimeout(ctx, probeTimeout)
-		last = s.probe(pctx, c)
-		pcancel()
-		if last == nil {
-			return nil
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("weed exited before it was ready: %w", last)
-		case <-ctx.Done():
-			return fmt.Errorf("weed not ready after %v: %w", readyTimeout, last)
-		case <-time.After(pollEvery):
-		}
+	if err := weed.WaitReady(ctx, s.client(1), "s3test-probe", Region, exited); err != nil {
+		return fmt.Errorf("after %v: %w", readyTimeout, err)
 	}
-}
-
-// probe writes and removes an object in a bucket of its own (Bucket may
-// not exist yet).
-func (s *Server) probe(ctx context.Context, c *minio.Client) error {
-	const probeBucket = "s3test-probe"
-	ok, err := c.BucketExists(ctx, probeBucket)
-	if err == nil && !ok {
-		err = c.MakeBucket(ctx, probeBucket, minio.MakeBucketOptions{Region: Region})
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := c.PutObject(ctx, probeBucket, "probe", strings.NewReader("ok"), 2, minio.PutObjectOptions{}); err != nil {
-		return err
-	}
-	return c.RemoveObject(ctx, probeBucket, "probe", minio.RemoveObjectOptions{})
+	return nil
 }
 
 // Stop kills the server (SIGKILL: weed takes many seconds to stop on
@@ -260,15 +201,8 @@ func (s *Server) cleanup() {
 		s.t.Logf("weed log tail:\n%s", s.logTail())
 	}
 	s.log.Close()
-	for _, port := range s.ports {
-		for _, pat := range []string{"/tmp/seaweedfs-*-%d.sock", "/tmp/seaweedfs-*-grpc-%d.sock"} {
-			matches, _ := filepath.Glob(fmt.Sprintf(pat, port)) // the pattern is well formed
-			for _, m := range matches {
-				if err := os.Remove(m); err != nil && !errors.Is(err, os.ErrNotExist) {
-					s.t.Logf("s3test: remove %s: %v", m, err)
-				}
-			}
-		}
+	if err := weed.RemoveSockets(&s.ports); err != nil {
+		s.t.Logf("s3test: %v", err)
 	}
 }
 
