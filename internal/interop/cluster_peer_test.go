@@ -68,7 +68,9 @@ func TestClusterArchiveOfOpenSegment(t *testing.T) {
 		t.Errorf("node1's spans end %v before the question", behind)
 	}
 	// node1's camera list shows cam, pushed to node0 only, with its owner.
-	var list struct{ Cameras []struct{ Name, Owner string } }
+	var list struct {
+		Cameras []struct{ Name, Owner string }
+	}
 	nodes[1].getJSON("/api/v1/cameras", &list)
 	if !slices.Contains(list.Cameras, struct{ Name, Owner string }{"cam", "node0"}) {
 		t.Errorf("node1's cameras: %+v, want cam owned by node0", list.Cameras)
