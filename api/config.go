@@ -58,6 +58,17 @@ type Config struct {
 	// browser that does not take a fragment for this long is disconnected
 	// (logged). Defaults to 10s.
 	LiveWriteTimeout time.Duration `yaml:"live_write_timeout"`
+	// LivePeerDialTimeout bounds, in a cluster, the connection of a relayed live view to the
+	// node that owns the camera (TCP, TLS and the WebSocket upgrade); a node that does not
+	// answer in time is a 502 for the browser. Defaults to 5s.
+	LivePeerDialTimeout time.Duration `yaml:"live_peer_dial_timeout"`
+	// LivePeerIdleTimeout ends a relayed live view when the owner sends nothing for this
+	// long (a node that froze or a network that dropped it); the page connects again.
+	// Defaults to 10s.
+	LivePeerIdleTimeout time.Duration `yaml:"live_peer_idle_timeout"`
+	// LivePeerMaxMessageBytes bounds one message (an init segment, a frame's fragment) a
+	// relayed live view takes from the owner; a longer one ends the view. Defaults to 16 MiB.
+	LivePeerMaxMessageBytes int64 `yaml:"live_peer_max_message_bytes" unit:"bytes"`
 
 	// TLS, when set, serves HTTPS on TLSAddress with it (camvault passes
 	// the RTSPS certificate reloader's configuration).
@@ -85,6 +96,11 @@ const (
 	DefaultMaxConnsPerAddr   = 64
 	DefaultMaxLiveViewers    = 256
 	DefaultLiveWriteTimeout  = 10 * time.Second
+	DefaultLivePeerDial      = 5 * time.Second
+	DefaultLivePeerIdle      = 10 * time.Second
+	DefaultLivePeerMessage   = 16 << 20
+	minLivePeerMessage       = 64 << 10
+	maxLivePeerMessage       = 1 << 30
 	maxMaxLiveViewers        = 1 << 16
 	maxMaxConnections        = 1 << 20
 	maxGapTolerance          = 24 * time.Hour
@@ -124,6 +140,11 @@ func (c Config) withDefaults() Config {
 	dur(&c.DefaultGapTolerance, DefaultGapTolerance)
 	dur(&c.ShutdownTimeout, DefaultShutdownTimeout)
 	dur(&c.LiveWriteTimeout, DefaultLiveWriteTimeout)
+	dur(&c.LivePeerDialTimeout, DefaultLivePeerDial)
+	dur(&c.LivePeerIdleTimeout, DefaultLivePeerIdle)
+	if c.LivePeerMaxMessageBytes == 0 {
+		c.LivePeerMaxMessageBytes = DefaultLivePeerMessage
+	}
 	if c.MaxLiveViewers == 0 {
 		c.MaxLiveViewers = DefaultMaxLiveViewers
 	}
@@ -169,5 +190,8 @@ func (c Config) Validate() error {
 	v.Duration("shutdown_timeout", c.ShutdownTimeout, settings.MinTimeout, maxShutdownTimeout)
 	v.Count("max_live_viewers", c.MaxLiveViewers, 1, maxMaxLiveViewers)
 	v.Duration("live_write_timeout", c.LiveWriteTimeout, settings.MinTimeout, settings.MaxTimeout)
+	v.Duration("live_peer_dial_timeout", c.LivePeerDialTimeout, settings.MinTimeout, settings.MaxTimeout)
+	v.Duration("live_peer_idle_timeout", c.LivePeerIdleTimeout, settings.MinTimeout, settings.MaxTimeout)
+	v.Bytes("live_peer_max_message_bytes", c.LivePeerMaxMessageBytes, minLivePeerMessage, maxLivePeerMessage)
 	return v.Err()
 }

@@ -38,6 +38,16 @@ type Deps struct {
 	// endpoints). It authenticates its callers itself: the users and rights of Authority
 	// do not apply. Nil: those paths are 404.
 	Cluster http.Handler
+	// LivePeers, in a cluster, names the other node that owns a camera: a live view
+	// (live.ws) of such a camera is relayed from that node's peer live endpoint, after this
+	// node checked the caller's read right. Nil: every live view is served from Live.
+	LivePeers LivePeers
+	// PeerToken is this node's peer token, as its node record publishes it (at least 16
+	// bytes). Set, GET ClusterPathPrefix+"cameras/{camera}/live.ws" serves a camera's live
+	// view from Live to the other nodes' relays, which present it as a bearer token (the
+	// users and rights of Authority do not apply); anything else gets 401. Empty: no such
+	// endpoint.
+	PeerToken string
 	// Tunnels serves RTSP tunnelled in HTTP and in WebSocket on this port:
 	// the connections of tunnel requests are handed to it. Nil: such
 	// requests are answered as any other (404).
@@ -55,6 +65,26 @@ type Deps struct {
 	LiveEnded   func(reason string)
 	// Now returns the time; nil is time.Now.
 	Now func() time.Time
+}
+
+// LivePeers tells which other node of a cluster serves a camera live; cmd adapts the
+// cluster's ownership to it. Called concurrently, once per live view and then once per
+// second while a relayed view runs.
+type LivePeers interface {
+	// LiveOwner returns the node that owns camera when it is another live node that
+	// publishes its HTTP URL and peer token; ok is false when this node owns camera, or
+	// nobody (then the view is served here, if at all).
+	LiveOwner(camera string) (n PeerNode, ok bool)
+}
+
+// PeerNode is another node as a relayed live view reaches it.
+type PeerNode struct {
+	// Name is the node's name in the cluster; it identifies the owner while a view runs.
+	Name string
+	// URL is the node's HTTP base URL ("http://10.0.0.2:8080").
+	URL string
+	// Token is the node's peer token, sent as a bearer token.
+	Token string
 }
 
 // ErrNotFound is returned by Archive.RemoveHold and Sessions.Kick for an

@@ -74,6 +74,13 @@ func hashOf(t testing.TB, password string) string {
 // door). configure, if given, changes the server's Config.
 func newFixture(t testing.TB, configure ...func(*api.Config)) *fixture {
 	t.Helper()
+	return newFixtureDeps(t, nil, configure...)
+}
+
+// newFixtureDeps is newFixture whose Deps deps, if not nil, changes before the server is
+// built.
+func newFixtureDeps(t testing.TB, deps func(*api.Deps), configure ...func(*api.Config)) *fixture {
+	t.Helper()
 	f := &fixture{t: t, dir: t.TempDir(), now: time.Date(2026, 3, 29, 12, 0, 0, 0, time.UTC)}
 	st, err := storage.Open(storage.Config{Dir: f.dir, Sync: storage.SyncNone, IndexTimeout: time.Second})
 	if err != nil {
@@ -123,7 +130,7 @@ func newFixture(t testing.TB, configure ...func(*api.Config)) *fixture {
 	for _, c := range configure {
 		c(&cfg)
 	}
-	f.srv, err = api.New(cfg, api.Deps{
+	d := api.Deps{
 		Authority: authority, Limiter: limiter, Cameras: storeCameras{st}, Archive: f.archive, Retention: st,
 		Exporter: f.export, Sessions: f.sessions, Live: f.relay,
 		LiveStarted: func() { f.mu.Lock(); f.started++; f.mu.Unlock() },
@@ -136,7 +143,11 @@ func newFixture(t testing.TB, configure ...func(*api.Config)) *fixture {
 		},
 		AuthFailure: func(string) { f.mu.Lock(); f.failures++; f.mu.Unlock() },
 		Now:         func() time.Time { return f.now },
-	})
+	}
+	if deps != nil {
+		deps(&d)
+	}
+	f.srv, err = api.New(cfg, d)
 	if err != nil {
 		t.Fatal(err)
 	}

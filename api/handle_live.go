@@ -66,15 +66,31 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request, c *caller) e
 	if _, err := parseQuery(r); err != nil {
 		return err
 	}
-	if s.deps.Live == nil {
+	if s.deps.Live == nil && s.deps.LivePeers == nil {
 		return errNotAvailable
 	}
 	if err := sameOrigin(r); err != nil {
 		return err
 	}
+	log := s.log.With("camera", camera, "peer", r.RemoteAddr, "user", c.name())
+	if s.deps.LivePeers != nil {
+		if n, ok := s.deps.LivePeers.LiveOwner(camera); ok {
+			return s.relayLive(w, r, camera, n, log.With("owner", n.Name))
+		}
+	}
+	if s.deps.Live == nil {
+		return errNotAvailable
+	}
+	return s.serveLiveView(w, r, camera, log)
+}
+
+// serveLiveView serves camera's live view from Deps.Live to the request (a browser's, or
+// another node's relay) whose rights were checked: admitted under http.max_live_viewers
+// and live.max_viewers (503), subscribed (404, 406), then upgraded (426 without the
+// upgrade) and run until it ends.
+func (s *Server) serveLiveView(w http.ResponseWriter, r *http.Request, camera string, log *slog.Logger) error {
 	if !s.takeLiveSlot() {
-		return &statusError{status: http.StatusServiceUnavailable, retryAfter: 5 * time.Second,
-			detail: fmt.Sprintf("too many live views (http.max_live_viewers is %d)", s.cfg.MaxLiveViewers)}
+		return s.tooManyLiveViews()
 	}
 	defer s.releaseLiveSlot()
 	v := newLiveViewer(s.cfg.LiveWriteTimeout)
@@ -91,18 +107,28 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request, c *caller) e
 	}
 	if !isWebSocket(r) {
 		v.cancel()
-		w.Header().Set("Upgrade", "websocket")
-		return errStatus(http.StatusUpgradeRequired, "this is a WebSocket: ask with Upgrade: websocket and subprotocol "+liveProtocol)
+		return upgradeRequired(w)
 	}
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{liveProtocol}})
 	if err != nil {
 		v.cancel()
-		s.log.Debug("live view upgrade failed", "camera", camera, "peer", r.RemoteAddr, "err", err)
+		log.Debug("live view upgrade failed", "err", err)
 		return nil // Accept answered
 	}
-	log := s.log.With("camera", camera, "peer", r.RemoteAddr, "user", c.name())
 	s.serveLive(r.Context(), log, conn, sub, v, stream)
 	return nil
+}
+
+// tooManyLiveViews is the refusal of a live view over http.max_live_viewers.
+func (s *Server) tooManyLiveViews() error {
+	return &statusError{status: http.StatusServiceUnavailable, retryAfter: 5 * time.Second,
+		detail: fmt.Sprintf("too many live views (http.max_live_viewers is %d)", s.cfg.MaxLiveViewers)}
+}
+
+// upgradeRequired answers a live view asked for without the WebSocket upgrade.
+func upgradeRequired(w http.ResponseWriter) error {
+	w.Header().Set("Upgrade", "websocket")
+	return errStatus(http.StatusUpgradeRequired, "this is a WebSocket: ask with Upgrade: websocket and subprotocol "+liveProtocol)
 }
 
 // serveLive runs an upgraded live view until the browser leaves, the
@@ -125,7 +151,7 @@ func (s *Server) serveLive(ctx context.Context, log *slog.Logger, conn *websocke
 	case LiveEndClient, LiveEndSlow:
 		_ = conn.CloseNow() // no closing handshake with a peer that is gone or does not read
 	case LiveEndCamera:
-		_ = conn.Close(websocket.StatusNormalClosure, "camera stopped")
+		_ = conn.Close(websocket.StatusNormalClosure, reasonCameraStopped)
 	case LiveEndShutdown:
 		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
 	default:

@@ -62,6 +62,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.mux.Handle(rt.pattern, s.wrap(rt))
 	}
 	s.mountWeb()
+	if deps.PeerToken != "" {
+		if len(deps.PeerToken) < 16 {
+			return nil, errors.New("api: Deps.PeerToken shorter than 16 bytes")
+		}
+		s.mux.Handle(peerLivePattern, s.wrap(route{pattern: peerLivePattern, handle: s.handlePeerLive, stream: true, public: true}))
+	}
 	if deps.Cluster != nil {
 		s.mux.Handle("GET "+ClusterPathPrefix, s.admitted(deps.Cluster))
 	}

@@ -77,7 +77,7 @@ type Metrics struct {
 
 // LiveEndReasons are the reasons of camvault_http_live_views_ended_total,
 // as api reports them (api.LiveEnd*); any other counts as "error".
-var LiveEndReasons = []string{"client", "camera", "slow", "shutdown", "error"}
+var LiveEndReasons = []string{"client", "camera", "slow", "shutdown", "error", "moved", "owner"}
 
 // Label values of camvault_auth_failures_total; any other protocol counts as authOther.
 const (

@@ -198,6 +198,13 @@ class LiveView {
       await this.explain(); // the upgrade was refused: the status says why
       return;
     }
+    if (e.reason === 'camera moved') {
+      // In a cluster, the node that had the camera live no longer has it: the next
+      // connection reaches the new owner (through this node).
+      this.retry = LIVE_RETRY_MIN;
+      this.again('The camera moved to another node.');
+      return;
+    }
     this.again(e.reason === 'camera stopped' ? 'The camera stopped.' : `Disconnected (${e.code}${e.reason ? ': ' + e.reason : ''}).`);
   }
 

@@ -41,6 +41,11 @@ func newAPIServer(cfg *fileConfig, access *rtspAuth, p apiParts, tlsConf *tls.Co
 	store := p.store
 	var archive api.Archive = store
 	var clusterHandler http.Handler
+	var livePeers api.LivePeers
+	var peerToken string
+	if p.cluster != nil {
+		livePeers, peerToken = clusterLive{p.cluster}, p.cluster.node.PeerToken()
+	}
 	if p.tier != nil || p.cluster != nil {
 		ca := clusterArchive{Store: store, tier: p.tier, timeout: max(cfg.Tier.RequestTimeout, cfg.Peer.RequestTimeout)}
 		if p.cluster != nil {
@@ -64,6 +69,8 @@ func newAPIServer(cfg *fileConfig, access *rtspAuth, p apiParts, tlsConf *tls.Co
 		Sessions:    apiSessions{rtsp: p.rtsp, pull: p.pull},
 		Tunnels:     rtspTunnels{srv: p.rtsp},
 		Live:        p.live,
+		LivePeers:   livePeers,
+		PeerToken:   peerToken,
 		Metrics:     p.metrics.Handler(),
 		ObserveHTTP: p.metrics.ObserveHTTP,
 		AuthFailure: p.metrics.AuthFailure,

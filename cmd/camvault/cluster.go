@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/camvault/camvault/api"
 	"github.com/camvault/camvault/cluster"
 	"github.com/camvault/camvault/ingest"
 	"github.com/camvault/camvault/peer"
@@ -105,6 +106,16 @@ func (cp *clusterParts) peerNode(name string) (peer.Node, bool) {
 		return peer.Node{}, false
 	}
 	return peer.Node{Name: name, HTTPURL: m.HTTPURL, Token: m.PeerToken}, true
+}
+
+// clusterLive adapts the cluster's ownership to api.LivePeers: a live view of a camera
+// another live node owns is relayed from there.
+type clusterLive struct{ cp *clusterParts }
+
+// LiveOwner implements api.LivePeers.
+func (c clusterLive) LiveOwner(camera string) (api.PeerNode, bool) {
+	n, ok := c.cp.peerOwner(camera)
+	return api.PeerNode{Name: n.Name, URL: n.HTTPURL, Token: n.Token}, ok
 }
 
 // peerStats returns the metrics' source of the peer reads' failures, nil outside a cluster.
