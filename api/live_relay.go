@@ -163,14 +163,15 @@ func (s *Server) runRelay(ctx context.Context, log *slog.Logger, conn, up *webso
 		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
 	default: // the owner ended it: its close goes on to the browser as it came
 		_ = up.CloseNow()
-		if end.close.Code != 0 {
-			_ = conn.Close(end.close.Code, end.close.Reason)
-		} else {
+		if end.close.Code == 0 || conn.Close(end.close.Code, end.close.Reason) != nil { // 1005 and the like cannot be sent
 			_ = conn.Close(websocket.StatusBadGateway, reasonOwner)
 		}
 	}
+	// Whatever a close above left open (a handshake that failed) goes now; then the copy's
+	// read or write has failed.
+	_, _ = conn.CloseNow(), up.CloseNow()
 	if !waited {
-		end = <-copied // both connections are closed: the copy's read or write has failed
+		end = <-copied
 	}
 	attrs := []any{"relayed", true, "reason", why, "dur", time.Since(begin).Round(time.Millisecond), "bytes", sent.Load()}
 	switch {

@@ -128,15 +128,28 @@ func TestRelayedLiveView(t *testing.T) {
 		}
 	}
 
+	conn.Close(websocket.StatusNormalClosure, "") // the browser leaves: both views end
+	if ended := f.waitEnded(t, 1); !slices.Equal(ended, []string{api.LiveEndClient}) {
+		t.Errorf("this node's LiveEnded %q, want client", ended)
+	}
+	if ended := owner.waitEnded(t, 1); !slices.Equal(ended, []string{api.LiveEndClient}) {
+		t.Errorf("the owner's LiveEnded %q, want client", ended)
+	}
+	conn, resp, err = dialLive(t, addr, "door", "viewer", "view")
+	if err != nil {
+		t.Fatalf("dial again: %v (%v)", err, resp)
+	}
+	defer conn.CloseNow()
+	readStart(t, conn)
 	owners.set("door", api.PeerNode{}, false) // door moves here
 	if ce := readClose(t, conn); ce.Code != websocket.StatusGoingAway || ce.Reason != "camera moved" {
 		t.Errorf("after the owner changed: %v, want 1001 camera moved", ce)
 	}
-	if ended := f.waitEnded(t, 1); !slices.Equal(ended, []string{api.LiveEndMoved}) {
-		t.Errorf("this node's LiveEnded %q, want moved", ended)
+	if ended := f.waitEnded(t, 2); ended[1] != api.LiveEndMoved {
+		t.Errorf("this node's LiveEnded %q, want moved second", ended)
 	}
-	if ended := owner.waitEnded(t, 1); !slices.Equal(ended, []string{api.LiveEndClient}) {
-		t.Errorf("the owner's LiveEnded %q, want client", ended)
+	if ended := owner.waitEnded(t, 2); ended[1] != api.LiveEndClient {
+		t.Errorf("the owner's LiveEnded %q, want client second", ended)
 	}
 
 	owners.set("door", node0, true) // and back
@@ -150,11 +163,11 @@ func TestRelayedLiveView(t *testing.T) {
 	if ce := readClose(t, conn); ce.Code != websocket.StatusNormalClosure || ce.Reason != "camera stopped" {
 		t.Errorf("after the camera stopped on its owner: %v, want 1000 camera stopped", ce)
 	}
-	if ended := f.waitEnded(t, 2); ended[1] != api.LiveEndCamera {
-		t.Errorf("this node's LiveEnded %q, want camera second", ended)
+	if ended := f.waitEnded(t, 3); ended[2] != api.LiveEndCamera {
+		t.Errorf("this node's LiveEnded %q, want camera third", ended)
 	}
-	if ended := owner.waitEnded(t, 2); ended[1] != api.LiveEndCamera {
-		t.Errorf("the owner's LiveEnded %q, want camera second", ended)
+	if ended := owner.waitEnded(t, 3); ended[2] != api.LiveEndCamera {
+		t.Errorf("the owner's LiveEnded %q, want camera third", ended)
 	}
 }
 
