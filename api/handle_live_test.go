@@ -321,7 +321,33 @@ func TestLiveViewSlowBrowser(t *testing.T) {
 	cam.size = 60000
 	cam.frames(1)
 	addr, _ := f.serve(t)
-	// A client socket that holds little: the server's writes block soon.
+	conn := dialSlow(t, addr)
+	defer conn.CloseNow()
+	f.feedUntilEnded(cam)
+	if ended := f.waitEnded(t, 1); !slices.Equal(ended, []string{api.LiveEndSlow}) {
+		t.Fatalf("LiveEnded %q, want slow", ended)
+	}
+}
+
+// feedUntilEnded sends frames of cam until f's server reports a live view ended, or for
+// 20 s.
+func (f *fixture) feedUntilEnded(cam *liveCamera) {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		f.mu.Lock()
+		n := len(f.ended)
+		f.mu.Unlock()
+		if n > 0 || time.Now().After(deadline) {
+			return
+		}
+		cam.frames(5) // the camera goes on; the browser reads nothing
+	}
+}
+
+// dialSlow opens door's live view as viewer over a socket that holds little and reads
+// nothing: the server's writes block soon.
+func dialSlow(t *testing.T, addr string) *websocket.Conn {
+	t.Helper()
 	tiny := &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		if err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) }); err != nil {
@@ -338,20 +364,7 @@ func TestLiveViewSlowBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.CloseNow()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		f.mu.Lock()
-		n := len(f.ended)
-		f.mu.Unlock()
-		if n > 0 || time.Now().After(deadline) {
-			break
-		}
-		cam.frames(5) // the camera goes on; the browser reads nothing
-	}
-	if ended := f.waitEnded(t, 1); !slices.Equal(ended, []string{api.LiveEndSlow}) {
-		t.Fatalf("LiveEnded %q, want slow", ended)
-	}
+	return conn
 }
 
 // TestLiveViewShutdown: a server that stops closes its live views with

@@ -171,6 +171,29 @@ func TestRelayedLiveView(t *testing.T) {
 	}
 }
 
+// TestRelayedLiveViewSlowBrowser: a browser that stops reading a relayed view is dropped by
+// the relay once a write has waited http.live_write_timeout (slow); the owner, whose view
+// the relay kept reading, sees its viewer leave.
+func TestRelayedLiveViewSlowBrowser(t *testing.T) {
+	owner := newFixtureDeps(t, func(d *api.Deps) { d.PeerToken = peerToken })
+	ownerAddr, _ := owner.serve(t)
+	owners := &testOwners{nodes: map[string]api.PeerNode{"door": {Name: "node0", URL: "http://" + ownerAddr, Token: peerToken}}}
+	f := newFixtureDeps(t, func(d *api.Deps) { d.LivePeers = owners }, func(c *api.Config) { c.LiveWriteTimeout = 300 * time.Millisecond })
+	addr, _ := f.serve(t)
+	cam := newLiveCamera(t, owner.doorLive)
+	cam.size = 60000
+	cam.frames(1)
+	conn := dialSlow(t, addr)
+	defer conn.CloseNow()
+	f.feedUntilEnded(cam)
+	if ended := f.waitEnded(t, 1); !slices.Equal(ended, []string{api.LiveEndSlow}) {
+		t.Fatalf("the relay's LiveEnded %q, want slow", ended)
+	}
+	if ended := owner.waitEnded(t, 1); !slices.Equal(ended, []string{api.LiveEndClient}) {
+		t.Errorf("the owner's LiveEnded %q, want client", ended)
+	}
+}
+
 // readClose reads until the view closes and returns its close frame's code and reason.
 func readClose(t *testing.T, conn *websocket.Conn) websocket.CloseError {
 	t.Helper()
