@@ -5,6 +5,7 @@ package interop
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -28,14 +29,10 @@ import (
 func TestClusterLiveRelay(t *testing.T) {
 	needTool(t, "ffmpeg")
 	etcd := etcdtest.Start(t)
-	nodes := make([]*server, 2)
-	for i := range nodes {
-		s := startServerLater(t, "")
-		s.fixHTTPPort()
-		s.writeConfig(clusterYAML(etcd, i, s))
+	nodes := clusterNodes(t, etcd, 2, "", true)
+	for _, s := range nodes {
 		s.start()
 		t.Cleanup(s.stop)
-		nodes[i] = s
 	}
 	pushLive(t, nodes[0], "http://"+nodes[0].http, "cam")
 	nodes[1].waitFor(20*time.Second, "node1 sees node0 own cam", func() bool {
@@ -121,5 +118,67 @@ func TestClusterLiveRelay(t *testing.T) {
 	})
 	if resp, _ := nodes[0].httpDo(http.MethodGet, "/cluster/v1/cameras/cam/live.ws", nil); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("node0's peer live endpoint without the token: %s, want 401", resp.Status)
+	}
+}
+
+// closesJS runs in the page before its scripts (after advanceJS): it notes every WebSocket
+// close as "code reason" in window.liveCloses.
+const closesJS = `(() => {
+  window.liveCloses = [];
+  const WS = window.WebSocket;
+  window.WebSocket = function (...a) { const ws = new WS(...a);
+    ws.addEventListener('close', (e) => window.liveCloses.push(e.code + ' ' + e.reason));
+    return ws; };
+})()`
+
+// TestClusterLiveRelayFollowsMove: headless Chromium plays the live page of a pulled camera
+// (GStreamer) on the node of two that does not own it, relayed from the owner; a third node
+// joins and the assignment moves the camera to it: the relayed view ends with a reason the
+// page shows, the page connects again by itself, and plays the camera relayed from the new
+// owner.
+func TestClusterLiveRelayFollowsMove(t *testing.T) {
+	exe := needChromium(t)
+	nodes, c, first := movingCameraCluster(t, true)
+	viewer := nodes[1-first]
+
+	b := startBrowser(t, exe)
+	for _, js := range []string{advanceJS, closesJS} {
+		if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: js}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.do(30*time.Second, "open the live page on the node that does not own the camera", chromedp.Navigate("http://"+viewer.http+"/live/"+c),
+		chromedp.Poll[chromedp.Void](`window.liveAdvance !== undefined`, chromedp.WithPollingTimeout(20*time.Second)))
+	if got := viewer.logValue("live view started", "owner"); got != fmt.Sprintf("node%d", first) {
+		t.Errorf("the view is relayed from %s, want node%d", got, first)
+	}
+
+	nodes[2].start()
+	t.Cleanup(nodes[2].stop)
+	joined := time.Now()
+	waitAssigned(t, nodes, []string{c}, -1)
+	b.do(40*time.Second, "the page plays again after the move", chromedp.Poll[chromedp.Void](
+		`window.liveCloses.length > 0 && window.liveEvents.filter((e) => e.startsWith('ws@')).length > window.liveCloses.length &&
+		 document.getElementById('video').currentTime > 1 && document.getElementById('status').textContent === 'Live'`,
+		chromedp.WithPollingTimeout(35*time.Second)))
+	closes := eval[[]string](b, `window.liveCloses`)
+	t.Logf("playing again %v after node2 started; closes %q; page events: %s", time.Since(joined).Round(100*time.Millisecond),
+		closes, eval[string](b, `window.liveEvents.join(' ')`))
+	if closes[0] != "1001 camera moved" && closes[0] != "1000 camera stopped" {
+		t.Errorf("the relayed view closed with %q, want 1001 camera moved (or 1000 camera stopped by the old owner)", closes[0])
+	}
+	if got := nodes[2].logValue("live view started", "relay"); got != "true" {
+		t.Errorf("node2's start line: relay=%s, want the relay's view", got)
+	}
+	b.console.check(t)
+	if !t.Failed() {
+		return
+	}
+	for i, n := range nodes {
+		for line := range strings.Lines(n.logs.String()) {
+			if strings.Contains(line, "live view") || strings.Contains(line, "camera gained") || strings.Contains(line, "camera lost") || strings.Contains(line, "recording") {
+				t.Logf("node%d: %s", i, strings.TrimSpace(line))
+			}
+		}
 	}
 }

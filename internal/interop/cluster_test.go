@@ -59,15 +59,27 @@ func pulledCameras(cam, prefix string, n int) (string, []string) {
 // the cameras in camerasYAML (a cameras: section).
 func startClusterNodes(t *testing.T, etcd *etcdtest.Server, n int, camerasYAML string) []*server {
 	t.Helper()
-	nodes := make([]*server, n)
-	for i := range nodes {
-		s := startServerLater(t, "")
-		s.writeConfig(clusterYAML(etcd, i, s) + camerasYAML)
-		nodes[i] = s
-	}
+	nodes := clusterNodes(t, etcd, n, camerasYAML, false)
 	for _, s := range nodes {
 		s.start()
 		t.Cleanup(s.stop)
+	}
+	return nodes
+}
+
+// clusterNodes prepares n camvault nodes of one cluster on etcd, each with camerasYAML (a
+// cameras: section), without starting them; with fixHTTP, their HTTP ports are fixed, so that
+// their http_url (the peer endpoints) is served.
+func clusterNodes(t *testing.T, etcd *etcdtest.Server, n int, camerasYAML string, fixHTTP bool) []*server {
+	t.Helper()
+	nodes := make([]*server, n)
+	for i := range nodes {
+		s := startServerLater(t, "")
+		if fixHTTP {
+			s.fixHTTPPort()
+		}
+		s.writeConfig(clusterYAML(etcd, i, s) + camerasYAML)
+		nodes[i] = s
 	}
 	return nodes
 }
@@ -291,26 +303,28 @@ func movingCamera(t *testing.T) string {
 	return ""
 }
 
-// TestClusterLiveViewerFollowsMove: a live viewer of a pulled camera (camvault's own RTSP
-// client) gets a REDIRECT when a joining node takes the camera over, follows it to the new
-// owner and receives the camera's media from there.
-func TestClusterLiveViewerFollowsMove(t *testing.T) {
+// movingCameraCluster starts node0 and node1 of a three-node cluster (their HTTP ports fixed
+// with fixHTTP) pulling one GStreamer camera whose name moves to node2 when it joins (not
+// started); it returns the nodes, the camera and the node that records it.
+func movingCameraCluster(t *testing.T, fixHTTP bool) (nodes []*server, camera string, first int) {
+	t.Helper()
 	needGstElement(t, "x264enc", "rtph264pay")
 	etcd := etcdtest.Start(t)
 	cam := startGstCamera(t, "", "")
 	c := movingCamera(t)
-	yaml := fmt.Sprintf("cameras:\n  %s:\n    url: rtsp://%s/h264\n", c, cam)
-	nodes := make([]*server, 3)
-	for i := range nodes {
-		s := startServerLater(t, "")
-		s.writeConfig(clusterYAML(etcd, i, s) + yaml)
-		nodes[i] = s
-	}
+	nodes = clusterNodes(t, etcd, 3, fmt.Sprintf("cameras:\n  %s:\n    url: rtsp://%s/h264\n", c, cam), fixHTTP)
 	for _, s := range nodes[:2] {
 		s.start()
 		t.Cleanup(s.stop)
 	}
-	first := waitAssigned(t, nodes, []string{c}, 2)[c]
+	return nodes, c, waitAssigned(t, nodes, []string{c}, 2)[c]
+}
+
+// TestClusterLiveViewerFollowsMove: a live viewer of a pulled camera (camvault's own RTSP
+// client) gets a REDIRECT when a joining node takes the camera over, follows it to the new
+// owner and receives the camera's media from there.
+func TestClusterLiveViewerFollowsMove(t *testing.T) {
+	nodes, c, first := movingCameraCluster(t, false)
 
 	var mu sync.Mutex
 	var moves []rtsp.ClientRedirect
