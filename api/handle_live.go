@@ -58,6 +58,10 @@ const livePoll = time.Second
 // 404; none of whose tracks a browser plays: 406), and only then upgraded,
 // so that every refusal is an HTTP status. A GET without the upgrade gets
 // the same checks and then 426.
+//
+// In a cluster (Deps.LivePeers), a camera that another live node owns is
+// relayed from that node (relayLive) once the read right and the Origin
+// are checked here.
 func (s *Server) handleLive(w http.ResponseWriter, r *http.Request, c *caller) error {
 	camera, err := s.cameraParam(r, c, auth.ActionRead)
 	if err != nil {

@@ -56,7 +56,7 @@
 //	camvault_auth_failures_total{protocol}               rtsp, http (anything else counts as other)
 //	camvault_http_requests_total{route,code}, camvault_http_request_duration_seconds{route}
 //	camvault_http_live_views                             the web page's live views (WebSockets) open now
-//	camvault_http_live_views_ended_total{reason}         client, camera, slow, shutdown, error
+//	camvault_http_live_views_ended_total{reason}         client, camera, slow, shutdown, error, moved, owner
 //	camvault_metrics_source_errors_total{source}         a source that failed during a scrape: disk, index
 //	camvault_peer_list_failures_total, camvault_peer_read_failures_total   listings and reads of another
 //	                                                     node's segments that failed (Sources.Peer; absent without)

@@ -130,7 +130,7 @@ func New(src Sources) (*Metrics, error) {
 	})
 	m.liveEnded = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "camvault_http_live_views_ended_total",
-		Help: "Live views of the web page ended, by reason (client, camera, slow, shutdown, error).",
+		Help: "Live views of the web page ended, by reason (client, camera, slow, shutdown, error; relayed from another node also moved, owner).",
 	}, []string{"reason"})
 	for _, p := range []string{authRTSP, authHTTP, authOther} {
 		m.authFailures.WithLabelValues(p)

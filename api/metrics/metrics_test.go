@@ -222,7 +222,8 @@ func TestHTTPAndAuthCounters(t *testing.T) {
 		{"camvault_playback_play_start_seconds", map[string]float64{"": 1}},
 		{"camvault_http_live_views", map[string]float64{"": 1}},
 		{"camvault_http_live_views_ended_total", map[string]float64{
-			"reason=client": 0, "reason=camera": 0, "reason=slow": 1, "reason=shutdown": 0, "reason=error": 1}},
+			"reason=client": 0, "reason=camera": 0, "reason=slow": 1, "reason=shutdown": 0, "reason=error": 1,
+			"reason=moved": 0, "reason=owner": 0}},
 	} {
 		if got := values(fams[tc.name]); !maps.Equal(got, tc.want) {
 			t.Errorf("%s = %v, want %v", tc.name, got, tc.want)
