@@ -513,10 +513,16 @@ func TestClusterScript(t *testing.T) {
 	}
 }
 
-// freeRange returns the first of n consecutive loopback TCP ports that were free a moment ago.
+// freeRange returns the first of n consecutive loopback TCP ports that were free a moment ago,
+// below the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768 and up by default):
+// a port there may become the local end of any outgoing connection between this check and the
+// script's bind (weed's own gRPC connections took one, and etcd could not listen).
 func freeRange(t *testing.T, n int) int {
 	t.Helper()
-	for base := 30000 + rand.IntN(20000); base < 60000; base += n {
+	const lo, hi = 10000, 32768
+	start := lo + rand.IntN(hi-lo-n)
+	for i := 0; i < (hi-lo)/n; i++ {
+		base := lo + (start-lo+i*n)%(hi-lo-n)
 		free := true
 		for p := base; p < base+n && free; p++ {
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
