@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/camvault/camvault/rtsp/base"
-	"github.com/camvault/camvault/rtsp/headers"
 	"github.com/camvault/camvault/rtsp/internal/lex"
 	"github.com/camvault/camvault/rtsp/tunnel"
 )
@@ -372,16 +371,12 @@ const maxEndedSessions = 4
 // session is gone. It is answered 200, as the end it asks for happened;
 // the id is forgotten, so a second TEARDOWN gets 454.
 func (c *conn) teardownOfEnded(req *base.Request) bool {
-	v, ok := req.Header.Lookup("Session")
+	id, ok, _ := sessionID(req)
 	if !ok {
 		return false
 	}
-	var sh headers.Session
-	if sh.Unmarshal(v) != nil {
-		return false
-	}
 	c.updateIdle() // records what ended since the last request
-	i := slices.Index(c.ended, sh.ID)
+	i := slices.Index(c.ended, id)
 	if i < 0 {
 		return false
 	}

@@ -237,15 +237,11 @@ func checkRequire(h base.Header, pres Presentation) error {
 // sessionPresentation returns the presentation of the play session named
 // by the request's Session header, or nil.
 func (c *conn) sessionPresentation(req *base.Request) Presentation {
-	v, ok := req.Header.Lookup("Session")
+	id, ok, _ := sessionID(req)
 	if !ok {
 		return nil
 	}
-	var sh headers.Session
-	if sh.Unmarshal(v) != nil {
-		return nil
-	}
-	ss := c.srv.lookupSession(sh.ID)
+	ss := c.srv.lookupSession(id)
 	if ss == nil || ss.owner != c || ss.pres.play == nil {
 		return nil
 	}

@@ -155,20 +155,33 @@ func (c *conn) finish(req *base.Request, resp *base.Response) {
 // there is none, or 454 if it is unknown, ended or owned by another
 // connection (RTSP-SES-07, SEC-08). A found session is refreshed.
 func (c *conn) requestSession(req *base.Request) (*session, error) {
-	v, ok := req.Header.Lookup("Session")
+	id, ok, err := sessionID(req)
+	if err != nil {
+		return nil, base.NewError(base.StatusSessionNotFound, "bad session header", err)
+	}
 	if !ok {
 		return nil, nil
 	}
-	var sh headers.Session
-	if err := sh.Unmarshal(v); err != nil {
-		return nil, base.NewError(base.StatusSessionNotFound, "bad session header", err)
-	}
-	ss := c.srv.lookupSession(sh.ID)
+	ss := c.srv.lookupSession(id)
 	if ss == nil || ss.owner != c || ss.isClosed() {
 		return nil, base.NewError(base.StatusSessionNotFound, "unknown session", nil)
 	}
 	ss.touch(time.Now())
 	return ss, nil
+}
+
+// sessionID returns the session id the request's Session header names: ok is
+// false without the header, err is set for a malformed one.
+func sessionID(req *base.Request) (id string, ok bool, err error) {
+	v, ok := req.Header.Lookup("Session")
+	if !ok {
+		return "", false, nil
+	}
+	var sh headers.Session
+	if err := sh.Unmarshal(v); err != nil {
+		return "", false, err
+	}
+	return sh.ID, true, nil
 }
 
 // knownSession is requestSession for requests where a bad or unknown
@@ -191,12 +204,9 @@ func (c *conn) connState() sessionState {
 
 // stateFor is the state a request applies to, for the Allow header.
 func (c *conn) stateFor(req *base.Request) sessionState {
-	if v, ok := req.Header.Lookup("Session"); ok {
-		var sh headers.Session
-		if sh.Unmarshal(v) == nil {
-			if ss := c.srv.lookupSession(sh.ID); ss != nil && ss.owner == c {
-				return ss.getState()
-			}
+	if id, ok, _ := sessionID(req); ok {
+		if ss := c.srv.lookupSession(id); ss != nil && ss.owner == c {
+			return ss.getState()
 		}
 	}
 	return c.connState()
