@@ -57,7 +57,7 @@ func TestClusterPushInDoubt(t *testing.T) {
 
 // TestClusterPushThroughLeaseExpiry (issue 13, failure semantics): a node that records a
 // pushed camera is paused (SIGSTOP) past its lease while ffmpeg goes on pushing, so etcd
-// expires its lease and deletes its owner key. Resumed, it records on in doubt (under the
+// expires its lease and deletes its owner key. Resumed, it may record on in doubt (under the
 // negated revision it owned), learns the lease is gone, registers again and claims the camera
 // afresh (EventRegistered): it was the camera's last owner and nobody owned it since, so the
 // segments recorded in doubt are uploaded under the new claim's revision; the recording never
@@ -235,10 +235,11 @@ func checkPushInDoubt(t *testing.T, infos []storage.SegmentInfo, uploaded map[st
 			t.Errorf("object %s has a negative revision", k)
 		}
 	}
-	switch {
-	case before == 0 && doubt < 2:
+	// Through a lease expiry, whether a segment is recorded in doubt depends on timing: the
+	// node may claim the camera again before the recorder commits its first fragment after the
+	// pause (then the pause's media goes under the new claim). Through an etcd outage there
+	// are always segments in doubt.
+	if before == 0 && doubt < 2 {
 		t.Errorf("%d segments recorded in doubt, want at least 2 (rotated while etcd was away)", doubt)
-	case doubt < 1:
-		t.Errorf("no segment recorded in doubt")
 	}
 }
